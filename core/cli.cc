@@ -1,0 +1,216 @@
+#include "core/cli.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionProcessor.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/labels.h"
+
+namespace mlb {
+namespace {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+// The option table. Every flag's name, argument and help text live here only.
+OptionSet Options() {
+  OptionSet set;
+  auto add = [&set](const char* name, const char* short_name, const char* arg,
+                    bool repeatable, const char* help) {
+    Option option(name, short_name, help);
+    if (arg != nullptr) {
+      option.argument(arg);
+    }
+    option.repeatable(repeatable);
+    set.addOption(option);
+  };
+  add("marathon", "m", "URL", true,
+      "Marathon base URL (http://host:8080) or file:PATH of a saved "
+      "/v2/apps?embed=apps.tasks response; several may follow, tried in order");
+  add("haproxy-config", "", "PATH", false,
+      "HAProxy config to write (default /etc/haproxy/haproxy.cfg)");
+  add("group", "", "GROUP", true,
+      "Expose apps whose HAPROXY_GROUP contains GROUP; * exposes every app. "
+      "At least one is required");
+  add("command", "c", "CMD", false,
+      "Reload command, split like a shell would, run without a shell "
+      "(default: detect upstart, systemd or init.d as marathon-lb does)");
+  add("health-check", "H", nullptr, false,
+      "Only route to tasks Marathon reports healthy (any alive result)");
+  add("dont-bind-http-https", "", nullptr, false,
+      "Do not bind :80 and :443 (vhost routing); :9091 is always bound");
+  add("ssl-certs", "", "LIST", false,
+      "Comma-separated certificates for the :443 frontend "
+      "(default /etc/ssl/cert.pem)");
+  add("skip-validation", "", nullptr, false,
+      "Do not check the new config with haproxy -c");
+  add("dry", "d", nullptr, false,
+      "Print the diff of a changed config and exit; write nothing");
+  add("longhelp", "", nullptr, false,
+      "Print the flag, label and template reference and exit");
+  add("log-level", "", "LEVEL", false,
+      "CRITICAL, ERROR, WARNING, INFO or DEBUG (default DEBUG)");
+  add("syslog-socket", "", "PATH", false,
+      "Also log to this syslog socket (default /dev/log; /dev/null: off)");
+  add("plugin-dir", "", "DIR", true,
+      "Load template packs (*.so) from DIR instead of the default directory");
+  add("templates-dir", "", "DIR", false,
+      "Directory of HAPROXY_<TEMPLATE> override files (default templates)");
+  add("poll-interval", "", "SECONDS", false,
+      "In poll mode, update every SECONDS (default $POLL_INTERVAL, else "
+      "once and exit)");
+  add("help", "h", nullptr, false, "Print the flags and exit");
+  return set;
+}
+
+bool ParseSeconds(const std::string& text, int* out) {
+  if (text.empty() || text.size() > 6) {
+    return false;
+  }
+  int v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+Status Apply(const std::string& name, const std::string& value,
+             CliOptions* out) {
+  if (name == "marathon") {
+    out->marathon.push_back(value);
+  } else if (name == "haproxy-config") {
+    out->haproxy_config = value;
+  } else if (name == "group") {
+    out->groups.push_back(value);
+  } else if (name == "command") {
+    out->command = value;
+  } else if (name == "health-check") {
+    out->health_check = true;
+  } else if (name == "dont-bind-http-https") {
+    out->dont_bind_http_https = true;
+  } else if (name == "ssl-certs") {
+    out->ssl_certs = value;
+  } else if (name == "skip-validation") {
+    out->skip_validation = true;
+  } else if (name == "dry") {
+    out->dry = true;
+  } else if (name == "longhelp") {
+    out->longhelp = true;
+  } else if (name == "log-level") {
+    out->log_level = value;
+  } else if (name == "syslog-socket") {
+    out->syslog_socket = value;
+  } else if (name == "plugin-dir") {
+    out->plugin_dirs.push_back(value);
+  } else if (name == "templates-dir") {
+    out->templates_dir = value;
+  } else if (name == "poll-interval") {
+    if (!ParseSeconds(value, &out->poll_interval)) {
+      return Status::Error("--poll-interval", "not a number of seconds: '" +
+                                                  value + "'");
+    }
+  } else if (name == "help") {
+    out->help = true;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
+  *out = CliOptions();
+  if (const char* env = std::getenv("POLL_INTERVAL"); env && *env) {
+    if (!ParseSeconds(env, &out->poll_interval)) {
+      return Status::Error("POLL_INTERVAL", std::string("not a number of "
+                                                        "seconds: '") +
+                                                env + "'");
+    }
+  }
+  const OptionSet set = Options();
+  Poco::Util::OptionProcessor processor(set);
+  processor.setUnixStyle(true);
+  bool mode_seen = false;
+  std::string last_option;
+  for (const std::string& arg : args) {
+    std::string name;
+    std::string value;
+    try {
+      if (processor.process(arg, name, value)) {
+        if (!name.empty()) {
+          last_option = name;
+          MLB_RETURN_IF_ERROR(Apply(name, value, out));
+        }
+        continue;
+      }
+    } catch (const Poco::Exception& e) {
+      return Status::Error(arg, e.displayText());
+    }
+    if (last_option == "marathon") {
+      out->marathon.push_back(arg);
+    } else if (!mode_seen) {
+      out->mode = arg;
+      mode_seen = true;
+    } else {
+      return Status::Error(arg, "unexpected argument");
+    }
+  }
+  try {
+    processor.checkRequired();
+  } catch (const Poco::Exception& e) {
+    return Status::Error(e.displayText());
+  }
+  if (out->help || out->longhelp) {
+    return Status::OK();
+  }
+  if (out->mode != "poll" && out->mode != "plugins") {
+    return Status::Error("mode " + out->mode,
+                         "unknown (expected poll or plugins; sse and event "
+                         "are not available yet)");
+  }
+  if (out->mode == "poll") {
+    if (out->marathon.empty()) {
+      return Status::Error("--marathon", "at least one URL is required");
+    }
+    if (out->groups.empty()) {
+      return Status::Error("--group", "at least one is required");
+    }
+  }
+  return Status::OK();
+}
+
+std::string FlagHelp() {
+  std::ostringstream out;
+  Poco::Util::HelpFormatter formatter(Options());
+  formatter.setUnixStyle(true);
+  formatter.setWidth(100);
+  formatter.setCommand("marathon-lb");
+  formatter.setUsage("[poll|plugins] --marathon URL [URL ...] --group GROUP "
+                     "[options]");
+  formatter.setHeader(
+      "Watches Marathon and renders, validates and reloads an HAProxy config "
+      "that exposes every app on its service port, by virtual host on "
+      ":80/:443 and by X-Marathon-App-Id on :9091.");
+  formatter.format(out);
+  return out.str();
+}
+
+std::string LabelHelp() {
+  std::ostringstream out;
+  out << "App labels (n = service port index, from 0):\n\n";
+  for (const LabelSpec& spec : LabelTable()) {
+    out << "  " << spec.name << "  (since " << spec.since << ")\n      "
+        << spec.description << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace mlb

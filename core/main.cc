@@ -1,0 +1,53 @@
+// marathon-lb: wires the command line to the core and runs the chosen mode.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "core/cli.h"
+#include "core/logging.h"
+#include "core/marathon_lb.h"
+
+int main(int argc, char** argv) {
+  mlb::CliOptions options;
+  mlb::Status parsed =
+      mlb::ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc),
+                            &options);
+  if (!parsed.ok()) {
+    std::cerr << "marathon-lb: " << parsed.message() << "\n"
+              << "Try 'marathon-lb --help'.\n";
+    return 2;
+  }
+  if (options.help) {
+    std::cout << mlb::FlagHelp();
+    return 0;
+  }
+  if (mlb::Status s = mlb::SetupLogging(options.log_level, options.syslog_socket);
+      !s.ok()) {
+    std::cerr << "marathon-lb: " << s.message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<mlb::MarathonLb> lb;
+  if (mlb::Status s = mlb::MarathonLb::Create(options, &lb); !s.ok()) {
+    mlb::Log().critical(s.message());
+    return 1;
+  }
+  if (options.longhelp) {
+    std::cout << lb->LongHelp();
+    return 0;
+  }
+  if (options.mode == "plugins") {
+    std::cout << lb->DescribePlugins();
+    return 0;
+  }
+  while (true) {
+    mlb::Status s = lb->Update();
+    if (!s.ok()) {
+      mlb::Log().error(s.message());
+    }
+    if (options.poll_interval <= 0 || options.dry) {
+      return s.ok() ? 0 : 1;
+    }
+    sleep(static_cast<unsigned>(options.poll_interval));
+  }
+}

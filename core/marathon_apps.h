@@ -1,0 +1,55 @@
+// Marathon's /v2/apps?embed=apps.tasks response as typed data.
+//
+// ParseApps() reads the fields marathon-lb reads (reference §4.3) and nothing
+// else. A document that is not JSON, or has no "apps" array, is an error; an
+// app whose own fields are malformed is skipped with a warning naming it, so
+// one bad app never hides the others.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "mlb/plugin/sdk.h"
+
+namespace mlb {
+
+using HealthCheck = sdk::HealthCheckView;
+
+// How an app's tasks are reached (Marathon's networking modes).
+enum class Networking {
+  kHost,             // agent host + task.ports
+  kContainerBridge,  // agent host + task.ports (host ports of portMappings)
+  kContainer,        // IP per task: task.ipAddresses + container ports
+};
+
+struct Task {
+  std::string id;
+  std::string host;
+  std::vector<int> ports;
+  std::string state;                      // "TASK_RUNNING", "" if absent
+  std::vector<std::string> ip_addresses;  // ipAddresses[].ipAddress
+  // healthCheckResults[].alive; nullopt when Marathon sent no results.
+  std::optional<std::vector<bool>> health_alive;
+};
+
+struct App {
+  std::string id;
+  std::map<std::string, std::string> labels;
+  Networking networking = Networking::kHost;
+  std::vector<int> service_ports;    // one per service port index
+  std::vector<int> container_ports;  // IP-per-task backend ports
+  // Marathon order; nullopt for an empty check object ({} counts as none).
+  std::vector<std::optional<HealthCheck>> health_checks;
+  std::vector<Task> tasks;
+};
+
+// Parses `json`. Apps that cannot be read are left out and one warning per
+// app is appended to *warnings ("app /x: ports[1] is not an integer").
+Status ParseApps(std::string_view json, std::vector<App>* apps,
+                 std::vector<std::string>* warnings);
+
+}  // namespace mlb

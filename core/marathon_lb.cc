@@ -1,0 +1,202 @@
+#include "core/marathon_lb.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "core/generator.h"
+#include "core/logging.h"
+#include "core/marathon_apps.h"
+#include "core/process.h"
+
+namespace mlb {
+namespace {
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    out.push_back(item);
+  }
+  return out;
+}
+
+void LogLines(const std::string& text, int priority) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    Log().log(Poco::Message("marathon_lb", line,
+                            static_cast<Poco::Message::Priority>(priority)));
+  }
+}
+
+}  // namespace
+
+MarathonLb::MarathonLb(const CliOptions& options) : options_(options) {}
+
+Status MarathonLb::Create(const CliOptions& options,
+                          std::unique_ptr<MarathonLb>* out) {
+  std::unique_ptr<MarathonLb> lb(new MarathonLb(options));
+  std::vector<std::string> dirs = options.plugin_dirs;
+  if (dirs.empty()) {
+    dirs.push_back(DefaultPluginDir());
+  }
+  std::vector<std::string> refusals;
+  Status loaded = lb->registry_.LoadDirectories(dirs, &refusals);
+  for (const std::string& refusal : refusals) {
+    Log().error(refusal);
+  }
+  MLB_RETURN_IF_ERROR(loaded);
+  for (const auto& pack : lb->registry_.packs()) {
+    Log().debug("loaded template pack " + pack->pack + " " + pack->version +
+                " for family " + pack->family + " from " + pack->path);
+  }
+  std::vector<std::string> warnings;
+  MLB_RETURN_IF_ERROR(
+      lb->registry_.catalog().LoadDirectory(options.templates_dir, &warnings));
+  for (const std::string& w : warnings) {
+    Log().warning(w);
+  }
+
+  lb->marathon_.urls = options.marathon;
+  lb->service_options_.groups = options.groups;
+  lb->service_options_.health_check = options.health_check;
+  if (const char* name = std::getenv("FRAMEWORK_NAME")) {
+    lb->service_options_.framework_name = name;
+  }
+  lb->config_view_.bind_http_https = !options.dont_bind_http_https;
+  lb->config_view_.ssl_certs =
+      SplitComma(options.ssl_certs.empty() ? "/etc/ssl/cert.pem"
+                                           : options.ssl_certs);
+  const size_t slash = options.haproxy_config.rfind('/');
+  lb->config_view_.haproxy_dir =
+      slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
+
+  SupervisorOptions sup;
+  sup.config_path = options.haproxy_config;
+  sup.skip_validation = options.skip_validation;
+  sup.dry_run = options.dry;
+  if (!options.command.empty()) {
+    MLB_RETURN_IF_ERROR(SplitCommandLine(options.command, &sup.reload_command));
+  } else {
+    sup.reload_command = DetectReloadCommand();
+  }
+  lb->supervisor_ = std::make_unique<HaproxySupervisor>(std::move(sup));
+  *out = std::move(lb);
+  return Status::OK();
+}
+
+Status MarathonLb::Update() {
+  const auto start = std::chrono::steady_clock::now();
+  std::string json;
+  std::string source;
+  MLB_RETURN_IF_ERROR(FetchApps(marathon_, &json, &source));
+
+  std::vector<App> apps;
+  std::vector<std::string> warnings;
+  MLB_RETURN_IF_ERROR(ParseApps(json, &apps, &warnings).WithContext(source));
+  for (const std::string& w : warnings) {
+    Log().warning(w);
+  }
+
+  ServiceList services;
+  BuildServices(apps, service_options_, registry_.catalog(), resolver_,
+                health_cache_, &services);
+  for (const std::string& w : services.warnings) {
+    Log().warning(w);
+  }
+  for (const std::string& e : services.errors) {
+    Log().error(e);
+  }
+
+  Generation generation;
+  MLB_RETURN_IF_ERROR(
+      Generate(services.services, config_view_, registry_, &generation)
+          .WithContext("config not generated, the live config stays"));
+  for (const std::string& e : generation.errors) {
+    Log().error(e);
+  }
+
+  ApplyReport report;
+  Status applied = supervisor_->Apply(generation.config.Text(), &report);
+  if (!report.diff.empty()) {
+    if (options_.dry) {
+      std::cout << report.diff << std::flush;
+    } else {
+      LogLines(report.diff, Poco::Message::PRIO_INFORMATION);
+    }
+  }
+  if (!report.validation_output.empty() && !applied.ok()) {
+    LogLines(report.validation_output, Poco::Message::PRIO_ERROR);
+  }
+  MLB_RETURN_IF_ERROR(applied);
+
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  const std::string summary =
+      std::to_string(apps.size()) + " apps, " +
+      std::to_string(services.services.size() - generation.errors.size()) +
+      " service ports, " + std::to_string(ms) + " ms";
+  switch (report.outcome) {
+    case ApplyReport::Outcome::kUnchanged:
+      Log().information("config unchanged, skipping reload (" + summary + ")");
+      break;
+    case ApplyReport::Outcome::kDryRun:
+      Log().information("dry run: config changed, nothing written (" + summary +
+                        ")");
+      break;
+    case ApplyReport::Outcome::kApplied:
+      Log().information("wrote " + options_.haproxy_config + " (" + summary +
+                        ")");
+      if (!report.reload_error.empty()) {
+        Log().error(report.reload_error);
+      } else if (report.reloaded) {
+        Log().information("reloaded HAProxy");
+      }
+      break;
+    case ApplyReport::Outcome::kRejected:
+      break;
+  }
+  return Status::OK();
+}
+
+std::string MarathonLb::DescribePlugins() const {
+  std::ostringstream out;
+  for (const auto& pack : registry_.packs()) {
+    out << pack->family << "\t" << pack->pack << " " << pack->version << "\t"
+        << pack->path << "\n    templates:";
+    for (const std::string& t : pack->templates) {
+      out << " " << t;
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::string MarathonLb::LongHelp() const {
+  std::ostringstream out;
+  out << FlagHelp() << "\n" << LabelHelp() << "\nTemplates (file "
+      << options_.templates_dir
+      << "/HAPROXY_<NAME> replaces the default; label HAPROXY_{n}_<NAME> "
+         "replaces it for one port if overridable):\n";
+  for (const auto& [name, entry] : registry_.catalog().entries()) {
+    out << "\n  " << name << "  [family " << entry.family
+        << (entry.overridable ? ", overridable" : ", global only")
+        << (entry.verbatim ? ", verbatim" : "") << "]\n      "
+        << entry.description << "\n      placeholders: "
+        << (entry.vocabulary.empty() ? std::string("none")
+                                     : FormatVocabulary(entry.vocabulary))
+        << "\n      default:\n";
+    std::istringstream text(entry.pack_default->source());
+    std::string line;
+    while (std::getline(text, line)) {
+      out << "        | " << line << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace mlb

@@ -1,0 +1,77 @@
+// From Marathon apps to the service ports marathon-lb exposes.
+//
+// BuildServices() applies marathon-lb 1.15's rules for the 2015 feature set:
+// FRAMEWORK_NAME skip; group selection; per-port labels (a bad label drops
+// only its own service port, with one error line naming app, label and value);
+// the health check of each port; the mode; task filtering (agentless tasks,
+// dead states, --health-check); backend address resolution (an unresolvable
+// agent drops that task with a warning); stable server names and ids; and the
+// (appId, servicePort) order. Service ports without any server are left out.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/marathon_apps.h"
+#include "mlb/plugin/sdk.h"
+
+namespace mlb {
+
+class TemplateCatalog;
+
+// Agent host name -> IPv4 address.
+class HostResolver {
+ public:
+  virtual ~HostResolver() = default;
+  virtual std::optional<std::string> Resolve(const std::string& host) = 0;
+};
+
+// getaddrinfo(AF_INET) with a process-lifetime cache of successful lookups
+// (failures are retried next time), like marathon-lb's.
+class DnsResolver : public HostResolver {
+ public:
+  std::optional<std::string> Resolve(const std::string& host) override;
+
+ private:
+  std::unordered_map<std::string, std::string> cache_;
+};
+
+// Remembers the last health verdict per task id, for tasks Marathon sends
+// without healthCheckResults (e.g. right after a leader failover).
+using HealthCache = std::unordered_map<std::string, bool>;
+
+struct ServiceOptions {
+  std::vector<std::string> groups;  // --group; "*" selects every app
+  bool health_check = false;        // --health-check
+  std::string framework_name;       // $FRAMEWORK_NAME
+};
+
+struct Service {
+  sdk::ServiceView view;
+  std::vector<std::string> groups;
+  std::map<std::string, std::string> labels;  // the app's labels
+  PortLabels port_labels;
+};
+
+struct ServiceList {
+  std::vector<Service> services;      // sorted by (appId, servicePort)
+  std::vector<std::string> errors;    // one per dropped service port
+  std::vector<std::string> warnings;  // dropped tasks, ignored labels
+};
+
+void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
+                   const TemplateCatalog& catalog, HostResolver& resolver,
+                   HealthCache& health_cache, ServiceList* out);
+
+// Stable server id: SHA-256 of `name` as a number modulo 32767; on 0 or a
+// collision with `taken`, retried with name + " " + hex digest. Adds the id
+// to *taken.
+int ServerId(const std::string& name, std::vector<int>* taken);
+
+}  // namespace mlb

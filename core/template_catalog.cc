@@ -1,0 +1,199 @@
+#include "core/template_catalog.h"
+
+#include <dirent.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/labels.h"
+
+namespace mlb {
+namespace {
+
+std::vector<std::string> SplitWords(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string word;
+  while (in >> word) {
+    out.push_back(word);
+  }
+  return out;
+}
+
+std::string WithoutCarriageReturns(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Compiles `text` for `entry` and checks its placeholders. `subject` names
+// the text in messages ("template file templates/HAPROXY_X").
+Status CompileFor(const TemplateCatalog::Entry& entry,
+                  const std::string& subject, const std::string& text,
+                  Status::Scope scope, std::shared_ptr<const Template>* out) {
+  std::unique_ptr<Template> compiled;
+  Status status = Template::Compile(subject, text, entry.verbatim, &compiled);
+  if (!status.ok()) {
+    return scope == Status::Scope::kService
+               ? Status::ServiceError(status.message())
+               : status;
+  }
+  const std::string unknown = compiled->FirstUnknownPlaceholder(entry.vocabulary);
+  if (!unknown.empty()) {
+    const std::string message =
+        subject + ": unknown placeholder {" + unknown + "} (" + entry.name +
+        (entry.vocabulary.empty()
+             ? " takes no placeholders)"
+             : " supplies " + FormatVocabulary(entry.vocabulary) + ")");
+    return scope == Status::Scope::kService ? Status::ServiceError(message)
+                                            : Status::Error(message);
+  }
+  *out = std::move(compiled);
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string FormatVocabulary(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) {
+    out += (out.empty() ? "{" : ", {") + name + "}";
+  }
+  return out;
+}
+
+Status TemplateCatalog::AddPackTemplate(
+    const std::string& family, const std::string& pack, const std::string& name,
+    const std::string& text, bool overridable, bool verbatim,
+    const std::string& vocabulary, const std::string& description) {
+  if (auto it = entries_.find(name); it != entries_.end()) {
+    return Status::Error("template " + name + " is already provided by pack " +
+                         it->second.pack + " (family " + it->second.family +
+                         ")");
+  }
+  Entry entry;
+  entry.name = name;
+  entry.family = family;
+  entry.pack = pack;
+  entry.description = description;
+  entry.overridable = overridable;
+  entry.verbatim = verbatim;
+  entry.vocabulary = SplitWords(vocabulary);
+  MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, text,
+                                 Status::Scope::kGlobal, &entry.pack_default));
+  entries_.emplace(name, std::move(entry));
+  return Status::OK();
+}
+
+Status TemplateCatalog::CheckCanMerge(const TemplateCatalog& other) const {
+  for (const auto& [name, entry] : other.entries_) {
+    if (const Entry* mine = Find(name)) {
+      return Status::Error("template " + name + " is already provided by pack " +
+                           mine->pack + " (family " + mine->family + ")");
+    }
+  }
+  return Status::OK();
+}
+
+void TemplateCatalog::Merge(TemplateCatalog&& other) {
+  for (auto& [name, entry] : other.entries_) {
+    entries_.emplace(name, std::move(entry));
+  }
+  other.entries_.clear();
+}
+
+Status TemplateCatalog::LoadDirectory(const std::string& dir,
+                                      std::vector<std::string>* warnings) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    return Status::OK();
+  }
+  std::vector<std::string> files;
+  while (dirent* e = readdir(d)) {
+    const std::string file = e->d_name;
+    if (file.rfind("HAPROXY_", 0) == 0) {
+      files.push_back(file);
+    }
+  }
+  closedir(d);
+  for (const std::string& file : files) {
+    const std::string path = dir + "/" + file;
+    auto it = entries_.find(file.substr(8));
+    if (it == entries_.end()) {
+      warnings->push_back("template file " + path +
+                          " does not name a known template; ignored");
+      continue;
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return Status::Error("template file " + path, "cannot be read");
+    }
+    Entry& entry = it->second;
+    MLB_RETURN_IF_ERROR(CompileFor(entry, "template file " + path, text.str(),
+                                   Status::Scope::kGlobal, &entry.file));
+    entry.file_path = path;
+  }
+  return Status::OK();
+}
+
+const TemplateCatalog::Entry* TemplateCatalog::Find(
+    std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+Status TemplateCatalog::CompileLabelOverride(
+    const std::string& name, const std::string& label, const std::string& text,
+    std::shared_ptr<const Template>* out) const {
+  const Entry* entry = Find(name);
+  if (entry == nullptr) {
+    return Status::ServiceError("label " + label + ": no template " + name);
+  }
+  const std::string normalized = WithoutCarriageReturns(text);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto key = std::make_pair(label, normalized);
+  if (auto it = label_cache_.find(key); it != label_cache_.end()) {
+    *out = it->second;
+    return Status::OK();
+  }
+  MLB_RETURN_IF_ERROR(CompileFor(*entry, "label " + label, normalized,
+                                 Status::Scope::kService, out));
+  label_cache_.emplace(std::move(key), *out);
+  return Status::OK();
+}
+
+TemplateCatalog::Resolved TemplateCatalog::Resolve(std::string_view name,
+                                                   const PortLabels* labels,
+                                                   int port_index) const {
+  Resolved r;
+  const Entry* entry = Find(name);
+  if (entry == nullptr) {
+    return r;
+  }
+  if (labels != nullptr && entry->overridable) {
+    if (auto it = labels->templates.find(entry->name);
+        it != labels->templates.end()) {
+      r.tmpl = it->second.get();
+      r.scope = Status::Scope::kService;
+      r.origin = "label " + LabelName("HAPROXY_{n}_" + entry->name, port_index);
+      return r;
+    }
+  }
+  if (entry->file) {
+    r.tmpl = entry->file.get();
+    r.origin = "template file " + entry->file_path;
+    return r;
+  }
+  r.tmpl = entry->pack_default.get();
+  r.origin = "default template " + entry->name + " of pack " + entry->pack;
+  return r;
+}
+
+}  // namespace mlb

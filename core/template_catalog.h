@@ -1,0 +1,103 @@
+// Every template marathon-lb knows, by name, and the one resolver that picks
+// the text a template renders with.
+//
+// The catalog is filled from the loaded template packs (each pack declares its
+// templates with their default text, flags and placeholder vocabulary) and
+// then from the operator's templates directory (files named HAPROXY_<NAME>,
+// as in marathon-lb). Precedence per template and service port:
+//   HAPROXY_{n}_<NAME> label  >  templates/HAPROXY_<NAME> file  >  pack default
+// Only templates flagged overridable take labels.
+//
+// Thread-safety: fill it once at start-up; afterwards Find/Resolve are const
+// and CompileLabelOverride locks its cache.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "core/template_text.h"
+
+namespace mlb {
+
+struct PortLabels;
+
+class TemplateCatalog {
+ public:
+  struct Entry {
+    std::string name;
+    std::string family;
+    std::string pack;
+    std::string description;
+    bool overridable = false;
+    bool verbatim = false;
+    std::vector<std::string> vocabulary;  // placeholders the pack supplies
+    std::shared_ptr<const Template> pack_default;
+    std::shared_ptr<const Template> file;  // null without a templates/ file
+    std::string file_path;
+  };
+
+  // Where the text of a resolved template came from, for error messages.
+  struct Resolved {
+    const Template* tmpl = nullptr;
+    Status::Scope scope = Status::Scope::kGlobal;  // kService for labels
+    std::string origin;  // "label HAPROXY_0_X", "template file F", "pack P"
+  };
+
+  // Registers a pack's template. Fails if the name is taken (naming both
+  // packs), if the default does not compile, or if it uses a placeholder
+  // outside its own vocabulary.
+  Status AddPackTemplate(const std::string& family, const std::string& pack,
+                         const std::string& name, const std::string& text,
+                         bool overridable, bool verbatim,
+                         const std::string& vocabulary,
+                         const std::string& description);
+
+  // Checks that no template of `other` is already here (naming both packs),
+  // then Merge() moves them in.
+  Status CheckCanMerge(const TemplateCatalog& other) const;
+  void Merge(TemplateCatalog&& other);
+
+  // Reads HAPROXY_<NAME> files from `dir` (a missing dir means no overrides).
+  // A file for an unknown template adds a warning; a file that does not
+  // compile or uses a placeholder its template does not supply is an error
+  // naming the file.
+  Status LoadDirectory(const std::string& dir,
+                       std::vector<std::string>* warnings);
+
+  const Entry* Find(std::string_view name) const;
+  const std::map<std::string, Entry, std::less<>>& entries() const {
+    return entries_;
+  }
+
+  // Compiles the text of label `label` overriding template `name` (CRLF is
+  // read as LF, as marathon-lb does) and checks it against the template's
+  // vocabulary. Results are cached by (label, text). Errors are kService:
+  //   "label HAPROXY_0_BACKEND_HEAD: unknown placeholder {colour} (BACKEND_HEAD
+  //    supplies {backend}, {balance}, {mode})"
+  Status CompileLabelOverride(const std::string& name, const std::string& label,
+                              const std::string& text,
+                              std::shared_ptr<const Template>* out) const;
+
+  // The text template `name` renders with for a service port with `labels`
+  // (nullptr outside a service). Unknown names give tmpl == nullptr.
+  Resolved Resolve(std::string_view name, const PortLabels* labels,
+                   int port_index) const;
+
+ private:
+  std::map<std::string, Entry, std::less<>> entries_;
+  mutable std::mutex cache_mu_;
+  mutable std::map<std::pair<std::string, std::string>,
+                   std::shared_ptr<const Template>>
+      label_cache_;
+};
+
+// "{a}, {b}, {c}"
+std::string FormatVocabulary(const std::vector<std::string>& names);
+
+}  // namespace mlb

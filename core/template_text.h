@@ -1,0 +1,83 @@
+// One marathon-lb template, compiled once and rendered many times.
+//
+// Operators write templates in marathon-lb's syntax, which is a subset of
+// Python's str.format: "{name}" is a placeholder, "{{" and "}}" are literal
+// braces. Compile() translates that text into a ctemplate template (switching
+// ctemplate's delimiters to a pair that appears nowhere in the literal text)
+// and records the placeholder names. "Verbatim" templates (HEAD,
+// BACKEND_HTTP_OPTIONS, ...) are never formatted by marathon-lb, so their
+// braces stay as written.
+//
+// Thread-safety: a compiled Template is immutable; Render() may be called from
+// several threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ctemplate {
+class Template;
+}
+
+namespace mlb {
+
+// Placeholder name -> rendered value. Values are inserted as they are: never
+// re-parsed, never escaped.
+using TemplateVars = std::map<std::string, std::string, std::less<>>;
+
+class Template {
+ public:
+  ~Template();
+  Template(const Template&) = delete;
+  Template& operator=(const Template&) = delete;
+
+  // Compiles `text`. `name` is only used in error messages (a template name
+  // such as "BACKEND_HEAD", or "label HAPROXY_0_BACKEND_HEAD").
+  //
+  // Errors (exact message shapes, `<name>` as given):
+  //   "<name>: single '}' at offset N"               lone closing brace
+  //   "<name>: unclosed '{' at offset N"             '{' without a matching '}'
+  //   "<name>: unsupported placeholder '{X}' at offset N: only {name} is supported"
+  //       for "{}", "{0}", "{a.b}", "{a[b]}", "{a!r}", "{a:>5}", names with
+  //       spaces or other characters outside [A-Za-z0-9_] or starting with a digit.
+  //   "<name>: ctemplate rejected the template: ..."  (should not happen)
+  static Status Compile(std::string_view name, std::string_view text,
+                        bool verbatim, std::unique_ptr<Template>* out);
+
+  const std::string& name() const { return name_; }
+  bool verbatim() const { return verbatim_; }
+  // The original marathon-lb text.
+  const std::string& source() const { return source_; }
+  // Distinct placeholder names in order of first appearance.
+  const std::vector<std::string>& placeholders() const { return placeholders_; }
+  // True when the template renders to the empty string whatever the values.
+  bool empty() const { return source_.empty(); }
+
+  // Renders with `vars`. Every placeholder must have a value in `vars`
+  // (extra entries are ignored). A missing one fails with
+  //   "<name>: unknown placeholder {X}"
+  // naming the first missing placeholder in order of appearance; nothing is
+  // written to *out then.
+  Status Render(const TemplateVars& vars, std::string* out) const;
+
+  // Returns the first placeholder of this template that is not in
+  // `vocabulary`, or "" when all are known.
+  std::string FirstUnknownPlaceholder(
+      const std::vector<std::string>& vocabulary) const;
+
+ private:
+  Template() = default;
+
+  std::string name_;
+  std::string source_;
+  bool verbatim_ = false;
+  std::vector<std::string> placeholders_;
+  std::unique_ptr<ctemplate::Template> compiled_;  // null for empty templates
+};
+
+}  // namespace mlb
