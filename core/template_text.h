@@ -77,7 +77,7 @@ class Template {
   std::string source_;
   bool verbatim_ = false;
   std::vector<std::string> placeholders_;
-  std::unique_ptr<ctemplate::Template> compiled_;  // null for empty templates
+  std::unique_ptr<ctemplate::Template> compiled_;  // null: empty or verbatim
 };
 
 }  // namespace mlb

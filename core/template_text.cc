@@ -1,0 +1,239 @@
+#include "core/template_text.h"
+
+#include <ctemplate/template.h>
+#include <ctemplate/template_dictionary.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mlb {
+namespace {
+
+// A piece of a parsed marathon-lb template: literal text (braces already
+// unescaped) or the name of a placeholder.
+struct Segment {
+  bool is_placeholder = false;
+  std::string text;
+};
+
+// A ctemplate start/end marker pair.
+struct Delimiters {
+  std::string_view start;
+  std::string_view end;
+};
+
+// Candidates in order of preference. ctemplate has no escape for its start
+// marker, so the pair must not occur in any literal text; the last resort
+// uses control characters that real HAProxy configs never contain.
+constexpr std::array<Delimiters, 4> kDelimiters = {{
+    {"<%", "%>"},
+    {"<<@", "@>>"},
+    {"[[%", "%]]"},
+    {"\x01", "\x02"},
+}};
+
+bool IsPlaceholderName(std::string_view s) {
+  if (s.empty()) {
+    return false;
+  }
+  auto is_alpha = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  if (!is_alpha(s[0])) {
+    return false;
+  }
+  return std::all_of(s.begin() + 1, s.end(), [&](char c) {
+    return is_alpha(c) || (c >= '0' && c <= '9');
+  });
+}
+
+// Parses Python str.format syntax restricted to "{name}" fields. Literal
+// segments are merged so that no two are adjacent.
+Status ParseFormat(std::string_view name, std::string_view text,
+                   std::vector<Segment>* segments) {
+  const std::string context(name);
+  std::string literal;
+  auto flush_literal = [&]() {
+    if (!literal.empty()) {
+      segments->push_back(Segment{false, std::move(literal)});
+      literal.clear();
+    }
+  };
+
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t brace = text.find_first_of("{}", i);
+    if (brace == std::string_view::npos) {
+      literal.append(text.substr(i));
+      break;
+    }
+    literal.append(text.substr(i, brace - i));
+    const bool doubled =
+        brace + 1 < text.size() && text[brace + 1] == text[brace];
+    if (doubled) {
+      literal.push_back(text[brace]);
+      i = brace + 2;
+      continue;
+    }
+    if (text[brace] == '}') {
+      return Status::Error(context,
+                           "single '}' at offset " + std::to_string(brace));
+    }
+    // Like Python, count nested braces to find where the field ends, so
+    // "{a:{b}}" is reported whole rather than as a stray '}'.
+    size_t depth = 1;
+    size_t close = brace + 1;
+    for (; close < text.size(); ++close) {
+      if (text[close] == '{') {
+        ++depth;
+      } else if (text[close] == '}' && --depth == 0) {
+        break;
+      }
+    }
+    if (close == text.size()) {
+      return Status::Error(context,
+                           "unclosed '{' at offset " + std::to_string(brace));
+    }
+    const std::string_view field = text.substr(brace + 1, close - brace - 1);
+    if (!IsPlaceholderName(field)) {
+      return Status::Error(context, "unsupported placeholder '{" +
+                                        std::string(field) + "}' at offset " +
+                                        std::to_string(brace) +
+                                        ": only {name} is supported");
+    }
+    flush_literal();
+    segments->push_back(Segment{true, std::string(field)});
+    i = close + 1;
+  }
+  flush_literal();
+  return Status::OK();
+}
+
+// Returns the first candidate pair of which neither marker occurs in a
+// literal segment, or nullptr. Markers cannot form across a segment boundary
+// in a way that matters: ctemplate finds the first start marker, and the
+// characters a literal could contribute never precede a real one.
+const Delimiters* ChooseDelimiters(const std::vector<Segment>& segments) {
+  for (const Delimiters& pair : kDelimiters) {
+    const bool clash =
+        std::any_of(segments.begin(), segments.end(), [&](const Segment& s) {
+          return !s.is_placeholder &&
+                 (s.text.find(pair.start) != std::string::npos ||
+                  s.text.find(pair.end) != std::string::npos);
+        });
+    if (!clash) {
+      return &pair;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Template::~Template() = default;
+
+Status Template::Compile(std::string_view name, std::string_view text,
+                         bool verbatim, std::unique_ptr<Template>* out) {
+  // The constructor is private, so std::make_unique cannot be used.
+  std::unique_ptr<Template> tpl(new Template());
+  tpl->name_ = std::string(name);
+  tpl->source_ = std::string(text);
+  tpl->verbatim_ = verbatim;
+
+  // Verbatim templates render to their source, so ctemplate has nothing to
+  // add; skipping it also means no text can ever be rejected.
+  if (verbatim || text.empty()) {
+    *out = std::move(tpl);
+    return Status::OK();
+  }
+
+  std::vector<Segment> segments;
+  MLB_RETURN_IF_ERROR(ParseFormat(name, text, &segments));
+
+  const Delimiters* delimiters = ChooseDelimiters(segments);
+  if (delimiters == nullptr) {
+    return Status::Error(
+        tpl->name_,
+        "ctemplate rejected the template: every delimiter pair (<% %>, "
+        "<<@ @>>, [[% %]], \\x01 \\x02) occurs in the text");
+  }
+
+  // The delimiter switch sits at offset 0 and is followed directly by the
+  // text, so it leaves no line of its own behind.
+  std::string translated = "{{=";
+  translated.append(delimiters->start);
+  translated.push_back(' ');
+  translated.append(delimiters->end);
+  translated.append("=}}");
+  for (const Segment& segment : segments) {
+    if (!segment.is_placeholder) {
+      translated.append(segment.text);
+      continue;
+    }
+    translated.append(delimiters->start);
+    translated.append(segment.text);
+    translated.append(delimiters->end);
+    if (std::find(tpl->placeholders_.begin(), tpl->placeholders_.end(),
+                  segment.text) == tpl->placeholders_.end()) {
+      tpl->placeholders_.push_back(segment.text);
+    }
+  }
+
+  // DO_NOT_STRIP: every other mode eats the indentation and blank lines that
+  // HAProxy configs are made of.
+  tpl->compiled_.reset(ctemplate::Template::StringToTemplate(
+      translated, ctemplate::DO_NOT_STRIP));
+  if (tpl->compiled_ == nullptr) {
+    return Status::Error(tpl->name_,
+                         "ctemplate rejected the template: parse failed on "
+                         "the translated text (its reason is on stderr)");
+  }
+  *out = std::move(tpl);
+  return Status::OK();
+}
+
+Status Template::Render(const TemplateVars& vars, std::string* out) const {
+  if (verbatim_) {
+    *out = source_;
+    return Status::OK();
+  }
+  if (compiled_ == nullptr) {
+    out->clear();
+    return Status::OK();
+  }
+  // ctemplate expands a missing variable to "" without complaint, which
+  // would silently drop parts of the HAProxy config; check first.
+  ctemplate::TemplateDictionary dictionary("mlb");
+  for (const std::string& placeholder : placeholders_) {
+    auto it = vars.find(placeholder);
+    if (it == vars.end()) {
+      return Status::Error(name_, "unknown placeholder {" + placeholder + "}");
+    }
+    dictionary.SetValue(
+        ctemplate::TemplateString(placeholder.data(), placeholder.size()),
+        ctemplate::TemplateString(it->second.data(), it->second.size()));
+  }
+  std::string result;
+  if (!compiled_->Expand(&result, &dictionary)) {
+    return Status::Error(name_, "ctemplate failed to expand the template");
+  }
+  *out = std::move(result);
+  return Status::OK();
+}
+
+std::string Template::FirstUnknownPlaceholder(
+    const std::vector<std::string>& vocabulary) const {
+  for (const std::string& placeholder : placeholders_) {
+    if (std::find(vocabulary.begin(), vocabulary.end(), placeholder) ==
+        vocabulary.end()) {
+      return placeholder;
+    }
+  }
+  return "";
+}
+
+}  // namespace mlb

@@ -1,0 +1,126 @@
+// Shared helpers for the unit tests: the built-in packs from the build tree,
+// a resolver that needs no DNS, and a one-call render of a Marathon state.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/generator.h"
+#include "core/marathon_apps.h"
+#include "core/plugin_registry.h"
+#include "core/services.h"
+
+namespace mlb::testing {
+
+// The build tree's plugins/ (set by tests/meson.build).
+inline std::string PluginDir() {
+  const char* dir = std::getenv("MLB_PLUGIN_DIR");
+  return dir != nullptr ? dir : "plugins";
+}
+
+inline std::string SourceDir() {
+  const char* dir = std::getenv("MLB_SOURCE_DIR");
+  return dir != nullptr ? dir : ".";
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// Loads the five built-in packs; fails the test if any is refused.
+inline void LoadBuiltinPacks(PluginRegistry* registry) {
+  std::vector<std::string> refusals;
+  Status s = registry->LoadDirectories({PluginDir()}, &refusals);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(refusals.empty()) << refusals.front();
+}
+
+// Names from a table; dotted-quad names resolve to themselves; others fail.
+class FakeResolver : public HostResolver {
+ public:
+  explicit FakeResolver(std::map<std::string, std::string> hosts = {})
+      : hosts_(std::move(hosts)) {}
+  std::optional<std::string> Resolve(const std::string& host) override {
+    if (auto it = hosts_.find(host); it != hosts_.end()) {
+      return it->second;
+    }
+    if (!host.empty() && host.find_first_not_of("0123456789.") ==
+                             std::string::npos) {
+      return host;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::map<std::string, std::string> hosts_;
+};
+
+struct RenderResult {
+  Status status;
+  std::string text;
+  std::vector<std::string> errors;    // dropped service ports
+  std::vector<std::string> warnings;  // dropped tasks, ignored labels
+};
+
+struct RenderOptions {
+  std::vector<std::string> groups = {"external"};
+  bool health_check = false;
+  bool bind_http_https = true;
+  std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
+  std::map<std::string, std::string> hosts;  // for FakeResolver
+};
+
+// Marathon JSON -> HAProxy config text, through the whole pipeline.
+inline RenderResult Render(const PluginRegistry& registry,
+                           const std::string& json,
+                           const RenderOptions& options = {}) {
+  RenderResult r;
+  std::vector<App> apps;
+  r.status = ParseApps(json, &apps, &r.warnings);
+  if (!r.status.ok()) {
+    return r;
+  }
+  ServiceOptions so;
+  so.groups = options.groups;
+  so.health_check = options.health_check;
+  FakeResolver resolver(options.hosts);
+  HealthCache cache;
+  ServiceList services;
+  BuildServices(apps, so, registry.catalog(), resolver, cache, &services);
+  r.errors = services.errors;
+  r.warnings.insert(r.warnings.end(), services.warnings.begin(),
+                    services.warnings.end());
+  sdk::ConfigView view;
+  view.bind_http_https = options.bind_http_https;
+  view.ssl_certs = options.ssl_certs;
+  view.haproxy_dir = "/etc/haproxy";
+  Generation gen;
+  r.status = Generate(services.services, view, registry, &gen);
+  r.errors.insert(r.errors.end(), gen.errors.begin(), gen.errors.end());
+  r.text = gen.config.Text();
+  return r;
+}
+
+// The config without the HEAD template (everything before the first blank
+// line), which most tests do not care about.
+inline std::string WithoutHead(const std::string& text) {
+  const size_t at = text.find("\n\n");
+  return at == std::string::npos ? "" : text.substr(at + 1);
+}
+
+}  // namespace mlb::testing
