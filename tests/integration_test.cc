@@ -1,0 +1,2 @@
+// Placeholder: the integration suite is being written.
+#include <gtest/gtest.h>
