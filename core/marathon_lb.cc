@@ -154,7 +154,7 @@ Status MarathonLb::Update() {
       if (!report.reload_error.empty()) {
         Log().error(report.reload_error);
       } else if (report.reloaded) {
-        Log().information("reloaded HAProxy");
+        Log().information("reload command succeeded");
       }
       break;
     case ApplyReport::Outcome::kRejected:
