@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <boost/dll/library_info.hpp>
+#include <cerrno>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 
 #ifndef MLB_PLUGIN_INSTALL_DIR
@@ -102,6 +105,11 @@ Status PluginRegistry::LoadFile(const std::string& path) {
     return Status::Error("plugin " + path, reason);
   };
   // 1. Inspect without running anything.
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    return refuse(std::string("cannot be read: ") + std::strerror(errno));
+  }
   try {
     boost::dll::library_info info(path);
     const std::vector<std::string> symbols = info.symbols();

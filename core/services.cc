@@ -107,6 +107,18 @@ Status BuildPort(const App& app, int index, const TemplateCatalog& catalog,
   if (v.mode.empty()) {
     v.mode = v.vhosts.empty() ? "tcp" : "http";
   }
+  // marathon-lb 1.15 would route the vhost from the http frontends to a tcp
+  // backend, which HAProxy rejects, taking every app down with it. Keep the
+  // port, without vhost routing.
+  if (v.mode == "tcp" && !v.vhosts.empty()) {
+    warnings->push_back("app " + app.id + ", service port index " +
+                        std::to_string(index) + ": " +
+                        LabelName("HAPROXY_{n}_VHOST", index) +
+                        " ignored: vhost routing needs http mode, and " +
+                        LabelName("HAPROXY_{n}_MODE", index) + " is tcp");
+    v.vhosts.clear();
+    v.vhost_label.clear();
+  }
   return Status::OK();
 }
 

@@ -265,6 +265,21 @@ TEST_F(RoutingTest, ModeLabelWinsOverVhostAndHealthCheck) {
   EXPECT_EQ(config.find("httpchk"), std::string::npos);
 }
 
+// marathon-lb 1.15 would send the vhost from the http frontends to a tcp
+// backend, which HAProxy rejects for the whole config. The port stays, in tcp
+// mode, without vhost routing, and the operator is told why.
+TEST_F(RoutingTest, TcpModeWithVhostKeepsThePortWithoutVhostRouting) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "cache.example.com", "HAPROXY_0_MODE": "tcp")")));
+  EXPECT_EQ(config.find("cache.example.com"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nfrontend nginx_10000\n  bind *:10000\n  mode tcp\n"),
+            std::string::npos);
+  EXPECT_EQ(warnings_, (std::vector<std::string>{
+                           "app /nginx, service port index 0: HAPROXY_0_VHOST "
+                           "ignored: vhost routing needs http mode, and "
+                           "HAPROXY_0_MODE is tcp"}));
+}
+
 TEST_F(RoutingTest, PortBindAddrAndCertLabelsShapeTheServiceFrontend) {
   const std::string config = Config(Apps(App(
       R"(, "HAPROXY_0_PORT": "10500", "HAPROXY_0_BIND_ADDR": "127.0.0.2",
