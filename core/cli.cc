@@ -189,7 +189,8 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
 
 std::string FlagHelp() {
   std::ostringstream out;
-  Poco::Util::HelpFormatter formatter(Options());
+  const OptionSet options = Options();  // the formatter keeps a reference
+  Poco::Util::HelpFormatter formatter(options);
   formatter.setUnixStyle(true);
   formatter.setWidth(100);
   formatter.setCommand("marathon-lb");

@@ -1,0 +1,108 @@
+// marathon-lb's flags: the same names and meanings as the Python tool.
+#include "core/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/logging.h"
+
+namespace mlb {
+namespace {
+
+Status Parse(std::vector<std::string> args, CliOptions* out) {
+  unsetenv("POLL_INTERVAL");
+  return ParseCommandLine(args, out);
+}
+
+TEST(CliTest, MarathonLbFlagsParse) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"poll", "--marathon", "http://m1:8080", "http://m2:8080",
+                     "--group", "external", "--group", "internal",
+                     "--haproxy-config", "/tmp/h.cfg", "-c", "sv reload haproxy",
+                     "-H", "--dont-bind-http-https", "--ssl-certs", "/a.pem,/b.pem",
+                     "--skip-validation", "--dry", "--log-level", "info",
+                     "--syslog-socket", "/dev/null", "--plugin-dir", "/p1",
+                     "--plugin-dir=/p2", "--templates-dir", "/t",
+                     "--poll-interval", "30"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.mode, "poll");
+  EXPECT_EQ(o.marathon,
+            (std::vector<std::string>{"http://m1:8080", "http://m2:8080"}));
+  EXPECT_EQ(o.groups, (std::vector<std::string>{"external", "internal"}));
+  EXPECT_EQ(o.haproxy_config, "/tmp/h.cfg");
+  EXPECT_EQ(o.command, "sv reload haproxy");
+  EXPECT_TRUE(o.health_check);
+  EXPECT_TRUE(o.dont_bind_http_https);
+  EXPECT_EQ(o.ssl_certs, "/a.pem,/b.pem");
+  EXPECT_TRUE(o.skip_validation);
+  EXPECT_TRUE(o.dry);
+  EXPECT_EQ(o.log_level, "info");
+  EXPECT_EQ(o.syslog_socket, "/dev/null");
+  EXPECT_EQ(o.plugin_dirs, (std::vector<std::string>{"/p1", "/p2"}));
+  EXPECT_EQ(o.templates_dir, "/t");
+  EXPECT_EQ(o.poll_interval, 30);
+}
+
+TEST(CliTest, DefaultsAreMarathonLbs) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"-m", "file:apps.json", "--group", "*"}, &o).ok());
+  EXPECT_EQ(o.mode, "poll");
+  EXPECT_EQ(o.haproxy_config, "/etc/haproxy/haproxy.cfg");
+  EXPECT_EQ(o.templates_dir, "templates");
+  EXPECT_EQ(o.syslog_socket, "/dev/log");
+  EXPECT_EQ(o.log_level, "DEBUG");
+  EXPECT_EQ(o.poll_interval, 0);
+  EXPECT_FALSE(o.health_check);
+}
+
+TEST(CliTest, PollIntervalComesFromTheEnvironment) {
+  setenv("POLL_INTERVAL", "15", 1);
+  CliOptions o;
+  ASSERT_TRUE(ParseCommandLine({"-m", "file:a", "--group", "g"}, &o).ok());
+  EXPECT_EQ(o.poll_interval, 15);
+  setenv("POLL_INTERVAL", "soon", 1);
+  EXPECT_EQ(ParseCommandLine({"-m", "file:a", "--group", "g"}, &o).message(),
+            "POLL_INTERVAL: not a number of seconds: 'soon'");
+  unsetenv("POLL_INTERVAL");
+}
+
+TEST(CliTest, ErrorsNameTheFlag) {
+  CliOptions o;
+  EXPECT_EQ(Parse({"--marathon", "http://m"}, &o).message(),
+            "--group: at least one is required");
+  EXPECT_EQ(Parse({"--group", "g"}, &o).message(),
+            "--marathon: at least one URL is required");
+  EXPECT_EQ(Parse({"sse", "-m", "x", "--group", "g"}, &o).message(),
+            "mode sse: unknown (expected poll or plugins; sse and event are "
+            "not available yet)");
+  EXPECT_EQ(Parse({"-m", "x", "--group", "g", "--poll-interval", "1m"}, &o)
+                .message(),
+            "--poll-interval: not a number of seconds: '1m'");
+  Status unknown = Parse({"--no-such-flag"}, &o);
+  EXPECT_EQ(unknown.message().rfind("--no-such-flag: ", 0), 0u)
+      << unknown.message();
+}
+
+TEST(CliTest, LogLevelsAreMarathonLbs) {
+  EXPECT_TRUE(SetupLogging("info", "/dev/null").ok());
+  EXPECT_EQ(Log().getLevel(), Poco::Message::PRIO_INFORMATION);
+  EXPECT_EQ(SetupLogging("banana", "/dev/null").message(),
+            "Invalid log level: BANANA");
+}
+
+TEST(CliTest, HelpListsEveryFlag) {
+  const std::string help = FlagHelp();
+  for (const char* flag :
+       {"--marathon", "--haproxy-config", "--group", "--command",
+        "--health-check", "--dont-bind-http-https", "--ssl-certs",
+        "--skip-validation", "--dry", "--longhelp", "--log-level",
+        "--syslog-socket", "--plugin-dir", "--templates-dir",
+        "--poll-interval"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace mlb
