@@ -45,23 +45,13 @@ std::string FixtureFor(const std::string& name) {
   return name;
 }
 
-class GoldenTest : public ::testing::TestWithParam<GoldenCase> {
+class GoldenTest
+    : public testing::WithBuiltinPacks<::testing::TestWithParam<GoldenCase>> {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    testing::LoadBuiltinPacks(registry_);
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
   std::string GoldenPath() const {
     return testing::SourceDir() + "/tests/golden/" + GetParam().name + ".cfg";
   }
-  static PluginRegistry* registry_;
 };
-
-PluginRegistry* GoldenTest::registry_ = nullptr;
 
 TEST_P(GoldenTest, RendersExactlyTheGoldenConfig) {
   const GoldenCase& c = GetParam();

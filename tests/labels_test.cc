@@ -10,26 +10,15 @@
 namespace mlb {
 namespace {
 
-class LabelsTest : public ::testing::Test {
+class LabelsTest : public testing::WithBuiltinPacks<> {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    testing::LoadBuiltinPacks(registry_);
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
   Status Parse(const std::map<std::string, std::string>& labels, int n,
                PortLabels* out) {
     warnings_.clear();
     return ParsePortLabels(labels, n, registry_->catalog(), out, &warnings_);
   }
-  static PluginRegistry* registry_;
   std::vector<std::string> warnings_;
 };
-
-PluginRegistry* LabelsTest::registry_ = nullptr;
 
 TEST_F(LabelsTest, TableDeclaresEvery2015Label) {
   std::vector<std::string> names;

@@ -13,16 +13,8 @@ using testing::Render;
 using testing::RenderOptions;
 using testing::WithoutHead;
 
-class RoutingTest : public ::testing::Test {
+class RoutingTest : public testing::WithBuiltinPacks<> {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    testing::LoadBuiltinPacks(registry_);
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
 
   // Renders `json` with agent1 -> 1.1.1.1 and returns the config minus HEAD.
   std::string Config(const std::string& json, RenderOptions options = {}) {
@@ -35,12 +27,9 @@ class RoutingTest : public ::testing::Test {
     return WithoutHead(r.text);
   }
 
-  static PluginRegistry* registry_;
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
 };
-
-PluginRegistry* RoutingTest::registry_ = nullptr;
 
 constexpr char kEmptyFrontends[] =
     "\nfrontend marathon_http_in\n"

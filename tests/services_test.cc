@@ -11,16 +11,8 @@
 namespace mlb {
 namespace {
 
-class ServicesTest : public ::testing::Test {
+class ServicesTest : public testing::WithBuiltinPacks<> {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    testing::LoadBuiltinPacks(registry_);
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
   ServiceList Build(const std::string& json, ServiceOptions options = {}) {
     std::vector<App> apps;
     std::vector<std::string> warnings;
@@ -42,12 +34,9 @@ class ServicesTest : public ::testing::Test {
     return names;
   }
 
-  static PluginRegistry* registry_;
   testing::FakeResolver resolver_{{{"agent1", "10.0.0.1"}}};
   HealthCache cache_;
 };
-
-PluginRegistry* ServicesTest::registry_ = nullptr;
 
 TEST(MarathonAppsTest, InvalidJsonIsAnError) {
   std::vector<App> apps;

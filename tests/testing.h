@@ -50,6 +50,22 @@ inline void LoadBuiltinPacks(PluginRegistry* registry) {
   ASSERT_TRUE(refusals.empty()) << refusals.front();
 }
 
+// Test fixtures that share one registry of the built-in packs per suite.
+// Base is ::testing::Test or ::testing::TestWithParam<T>.
+template <typename Base = ::testing::Test>
+class WithBuiltinPacks : public Base {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new PluginRegistry();
+    LoadBuiltinPacks(registry_);
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  static inline PluginRegistry* registry_ = nullptr;
+};
+
 // Names from a table; dotted-quad names resolve to themselves; others fail.
 class FakeResolver : public HostResolver {
  public:

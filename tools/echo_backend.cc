@@ -45,6 +45,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/tool_support.h"
+
 namespace mlb::tools {
 namespace {
 
@@ -54,12 +56,6 @@ using Poco::Net::HTTPServerResponse;
 
 constexpr char kProgram[] = "echo-backend";
 constexpr int kMaxThreads = 8;
-
-void LogLine(const std::string& line) {
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
-  std::cerr << line << '\n' << std::flush;
-}
 
 class EchoHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -176,41 +172,6 @@ int ParseArgs(int argc, char** argv, Options* options) {
   return 0;
 }
 
-// Writes `content` to `path` through a temporary file and rename(2), so that
-// readers see either no file or the complete one.
-bool WriteFileAtomically(const std::string& path, const std::string& content,
-                         std::string* error) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      *error = "cannot create '" + tmp + "': " + std::strerror(errno);
-      return false;
-    }
-    out << content;
-    out.flush();
-    if (!out) {
-      *error = "cannot write '" + tmp + "': " + std::strerror(errno);
-      std::remove(tmp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "cannot rename '" + tmp + "' to '" + path +
-             "': " + std::strerror(errno);
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
-Poco::Net::SocketAddress ParseListen(const std::string& listen) {
-  if (listen.find(':') == std::string::npos) {
-    return Poco::Net::SocketAddress("127.0.0.1", listen);
-  }
-  return Poco::Net::SocketAddress(listen);
-}
-
 // One bound socket with its server and threads.
 struct Listener {
   Listener(const Poco::Net::ServerSocket& socket,
@@ -229,31 +190,15 @@ int Run(int argc, char** argv) {
     return rc < 0 ? 0 : rc;
   }
 
-  // Block the termination signals before any thread starts so that every
-  // thread inherits the mask and only sigwait() below receives them.  Reset
-  // their dispositions first: a shell starts background jobs with SIGINT
-  // ignored, and an ignored signal is discarded instead of left pending.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = BlockStopSignals();
 
   // Bind everything first, so a bad address fails before anything is served.
   std::vector<Poco::Net::ServerSocket> sockets;
   for (const std::string& listen : options.listen) {
     Poco::Net::ServerSocket socket;
-    try {
-      // No SO_REUSEPORT: a second process on the same port must fail.
-      socket.bind(ParseListen(listen), /*reuseAddress=*/true,
-                  /*reusePort=*/false);
-      socket.listen(64);
-    } catch (const Poco::Exception& e) {
-      std::cerr << kProgram << " " << options.name << ": cannot listen on '"
-                << listen << "': " << e.displayText() << '\n';
+    std::string error;
+    if (!Bind(listen, &socket, &error)) {
+      std::cerr << kProgram << " " << options.name << ": " << error << '\n';
       return 1;
     }
     sockets.push_back(socket);
@@ -261,11 +206,7 @@ int Run(int argc, char** argv) {
 
   Poco::Net::HTTPRequestHandlerFactory::Ptr factory =
       new EchoFactory(options.name, options.quiet);
-  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(kMaxThreads);
-  params->setMaxQueued(64);
-  params->setKeepAlive(true);
-  params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPServerParams::Ptr params = ServerParams(kMaxThreads);
 
   std::vector<std::unique_ptr<Listener>> listeners;
   std::string addresses;

@@ -61,6 +61,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/tool_support.h"
+
 namespace mlb::tools {
 namespace {
 
@@ -77,12 +79,6 @@ constexpr char kTextContentType[] = "text/plain; charset=utf-8";
 constexpr int kMaxThreads = 8;
 
 // Writes one line to stderr without interleaving with other threads.
-void LogLine(const std::string& line) {
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
-  std::cerr << line << '\n' << std::flush;
-}
-
 std::string ToJson(const Poco::Dynamic::Var& value) {
   std::ostringstream out;
   Poco::JSON::Stringifier::stringify(value, out);
@@ -637,80 +633,24 @@ int ParseArgs(int argc, char** argv, Options* options) {
   return 0;
 }
 
-// Writes `content` to `path` through a temporary file and rename(2), so that
-// readers see either no file or the complete one.
-bool WriteFileAtomically(const std::string& path, const std::string& content,
-                         std::string* error) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      *error = "cannot create '" + tmp + "': " + std::strerror(errno);
-      return false;
-    }
-    out << content;
-    out.flush();
-    if (!out) {
-      *error = "cannot write '" + tmp + "': " + std::strerror(errno);
-      std::remove(tmp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "cannot rename '" + tmp + "' to '" + path +
-             "': " + std::strerror(errno);
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
-Poco::Net::SocketAddress ParseListen(const std::string& listen) {
-  if (listen.find(':') == std::string::npos) {
-    return Poco::Net::SocketAddress("127.0.0.1", listen);
-  }
-  return Poco::Net::SocketAddress(listen);
-}
-
 int Run(int argc, char** argv) {
   Options options;
   if (int rc = ParseArgs(argc, argv, &options); rc != 0) {
     return rc < 0 ? 0 : rc;
   }
 
-  // Block the termination signals before any thread starts so that every
-  // thread inherits the mask and only sigwait() below receives them.  Reset
-  // their dispositions first: a shell starts background jobs with SIGINT
-  // ignored, and an ignored signal is discarded instead of left pending.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = BlockStopSignals();
 
   Poco::Net::ServerSocket socket;
-  try {
-    // reuseAddress for quick restarts, but no SO_REUSEPORT: a second process
-    // on the same port must fail rather than share it.
-    socket.bind(ParseListen(options.listen), /*reuseAddress=*/true,
-                /*reusePort=*/false);
-    socket.listen(64);
-  } catch (const Poco::Exception& e) {
-    std::cerr << kProgram << ": cannot listen on '" << options.listen
-              << "': " << e.displayText() << '\n';
+  std::string error;
+  if (!Bind(options.listen, &socket, &error)) {
+    std::cerr << kProgram << ": " << error << '\n';
     return 1;
   }
   const std::string bound = socket.address().toString();
 
   SimContext context(options.state_file);
-  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(kMaxThreads);
-  params->setMaxQueued(64);
-  params->setKeepAlive(true);
-  params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPServerParams::Ptr params = ServerParams(kMaxThreads);
   params->setSoftwareVersion(std::string(kProgram) + "/" + kVersion);
 
   Poco::ThreadPool pool(kProgram, 1, kMaxThreads);
@@ -718,7 +658,6 @@ int Run(int argc, char** argv) {
   server.start();
 
   if (!options.port_file.empty()) {
-    std::string error;
     if (!WriteFileAtomically(options.port_file, bound + "\n", &error)) {
       std::cerr << kProgram << ": port file: " << error << '\n';
       server.stopAll(true);
