@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -229,7 +230,10 @@ bool WaitUntil(Predicate done, Millis timeout, Millis step = Millis(20)) {
 
 // A child process (argv[0] is a path) in its own process group, with stdin
 // from /dev/null and stdout+stderr appended to `log_path`. The destructor
-// stops it (SIGTERM, then SIGKILL to the whole group) and reaps it.
+// stops it (SIGTERM, then SIGKILL to the whole group) and reaps it. If the
+// test process dies without running destructors (a crash, a meson timeout),
+// the kernel SIGKILLs the child (PR_SET_PDEATHSIG); HAProxy workers then
+// leave on their own when their master is gone.
 class ScopedProcess {
  public:
   ScopedProcess(std::vector<std::string> argv, std::string log_path)
@@ -243,12 +247,19 @@ class ScopedProcess {
         open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (log_fd < 0 || null_fd < 0) {
+      if (log_fd >= 0) close(log_fd);
+      if (null_fd >= 0) close(null_fd);
       throw std::runtime_error("cannot open " + log_path_ + " or /dev/null");
     }
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid == 0) {
       // Child: only async-signal-safe calls until exec.
       setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) {
+        _exit(126);  // the test process is already gone
+      }
       dup2(null_fd, 0);
       dup2(log_fd, 1);
       dup2(log_fd, 2);
