@@ -61,8 +61,10 @@ class TransactionEmitter : public sdk::Emitter {
     return true;
   }
 
+  // During a service, a family's failure drops that service only.
   void Fail(const std::string& message) override {
-    error_ = Status::Error(message);
+    error_ = service_ != nullptr ? Status::ServiceError(message)
+                                 : Status::Error(message);
   }
 
   // The error of a family that returned false.

@@ -114,7 +114,10 @@ bool SplitPortLabel(const std::string& label, int* n, std::string* suffix) {
     ++i;
     ++digits;
   }
-  if (digits == 0 || i >= label.size() || label[i] != '_') {
+  // "HAPROXY_00_X" is not port 0's label (marathon-lb builds names from the
+  // index, so it never matches).
+  if (digits == 0 || i >= label.size() || label[i] != '_' ||
+      (digits > 1 && label[kPrefix.size()] == '0')) {
     return false;
   }
   *n = value;

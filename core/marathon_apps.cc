@@ -4,6 +4,7 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 
 #include <cmath>
@@ -140,6 +141,53 @@ Array::Ptr PortMappings(const Object::Ptr& container) {
   return GetArray(container, "portMappings", "container.");
 }
 
+// Python's repr() of a JSON value as marathon-lb holds it (nulls removed).
+std::string PyRepr(const Var& v);
+
+// Python's str(): strings as they are, everything else as repr().
+std::string PyStr(const Var& v) {
+  return v.isString() ? v.extract<std::string>() : PyRepr(v);
+}
+
+std::string PyRepr(const Var& v) {
+  if (v.isString()) {
+    std::string out = "'";
+    for (char c : v.extract<std::string>()) {
+      if (c == '\\' || c == '\'') {
+        out.push_back('\\');
+      }
+      out.push_back(c);
+    }
+    return out + "'";
+  }
+  if (v.isBoolean()) {
+    return v.convert<bool>() ? "True" : "False";
+  }
+  if (v.type() == typeid(Object::Ptr)) {
+    Object::Ptr obj = v.extract<Object::Ptr>();
+    std::string out = "{";
+    // getNames() keeps the JSON order (the parser preserves it); iterating
+    // the object would sort the keys.
+    for (const std::string& key : obj->getNames()) {
+      const Var value = obj->get(key);
+      if (value.isEmpty()) {
+        continue;
+      }
+      out += (out.size() > 1 ? ", '" : "'") + key + "': " + PyRepr(value);
+    }
+    return out + "}";
+  }
+  if (v.type() == typeid(Array::Ptr)) {
+    Array::Ptr arr = v.extract<Array::Ptr>();
+    std::string out = "[";
+    for (size_t i = 0; i < arr->size(); ++i) {
+      out += (i > 0 ? ", " : "") + PyRepr(arr->get(i));
+    }
+    return out + "]";
+  }
+  return v.toString();
+}
+
 std::optional<HealthCheck> ReadHealthCheck(const Object::Ptr& hc,
                                            const std::string& where) {
   if (hc->size() == 0) {
@@ -166,6 +214,12 @@ std::optional<HealthCheck> ReadHealthCheck(const Object::Ptr& hc,
       throw FieldError{where + "ignoreHttp1xx is not a boolean"};
     }
     out.ignore_http1xx = v.convert<bool>();
+  }
+  out.raw_repr = PyRepr(Var(hc));
+  for (const auto& [key, value] : *hc) {
+    if (!value.isEmpty()) {
+      out.raw_fields[key] = PyStr(value);
+    }
   }
   return out;
 }
@@ -221,17 +275,20 @@ App ReadApp(const Object::Ptr& a) {
       }
     }
   }
-  if (app.service_ports.empty()) {
-    if (Array::Ptr defs = GetArray(a, "portDefinitions", "")) {
-      for (size_t i = 0; i < defs->size(); ++i) {
-        app.service_ports.push_back(
-            GetInt(ObjectAt(defs, i, "portDefinitions"), "port",
-                   "portDefinitions[].")
-                .value_or(0));
+  if (Array::Ptr defs = GetArray(a, "portDefinitions", "")) {
+    // Entries without a port are left out (so later indexes shift), as in
+    // marathon-lb.
+    for (size_t i = 0; i < defs->size(); ++i) {
+      if (auto port = GetInt(ObjectAt(defs, i, "portDefinitions"), "port",
+                             "portDefinitions[].")) {
+        app.declared_ports.push_back(*port);
       }
-    } else {
-      app.service_ports = IntList(GetArray(a, "ports", ""), "ports");
     }
+  } else {
+    app.declared_ports = IntList(GetArray(a, "ports", ""), "ports");
+  }
+  if (app.service_ports.empty()) {
+    app.service_ports = app.declared_ports;
   }
   if (app.networking == Networking::kContainer) {
     Object::Ptr discovery =
@@ -276,7 +333,8 @@ Status ParseApps(std::string_view json, std::vector<App>* apps,
   apps->clear();
   Var root;
   try {
-    Poco::JSON::Parser parser;
+    // Keep JSON key order: {healthCheck} renders the object as Python would.
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
     root = parser.parse(std::string(json));
   } catch (const Poco::Exception& e) {
     return Status::Error("Marathon JSON", e.displayText());

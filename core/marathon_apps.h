@@ -42,6 +42,7 @@ struct App {
   Networking networking = Networking::kHost;
   std::vector<int> service_ports;    // one per service port index
   std::vector<int> container_ports;  // IP-per-task backend ports
+  std::vector<int> declared_ports;   // portDefinitions[].port, else ports
   // Marathon order; nullopt for an empty check object ({} counts as none).
   std::vector<std::optional<HealthCheck>> health_checks;
   std::vector<Task> tasks;

@@ -49,6 +49,7 @@ Status MarathonLb::Create(const CliOptions& options,
     Log().error(refusal);
   }
   MLB_RETURN_IF_ERROR(loaded);
+  MLB_RETURN_IF_ERROR(lb->registry_.RequireFamilies(BuiltinFamilies()));
   for (const auto& pack : lb->registry_.packs()) {
     Log().debug("loaded template pack " + pack->pack + " " + pack->version +
                 " for family " + pack->family + " from " + pack->path);
@@ -59,6 +60,7 @@ Status MarathonLb::Create(const CliOptions& options,
   for (const std::string& w : warnings) {
     Log().warning(w);
   }
+  MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment());
 
   lb->marathon_.urls = options.marathon;
   lb->service_options_.groups = options.groups;

@@ -12,6 +12,10 @@
 #include <cstring>
 #include <exception>
 
+#ifndef MLB_BUILTIN_FAMILIES
+#define MLB_BUILTIN_FAMILIES "frontends,backends,health_checks,sticky,redirect"
+#endif
+
 #ifndef MLB_PLUGIN_INSTALL_DIR
 #define MLB_PLUGIN_INSTALL_DIR "/usr/local/lib/marathon-lb/plugins"
 #endif
@@ -152,9 +156,7 @@ Status PluginRegistry::LoadFile(const std::string& path) {
   for (uint32_t i = 0; i < d.template_count; ++i) {
     const mlb_template_def& t = d.templates[i];
     Status s = own.AddPackTemplate(
-        pack->family, pack->pack, t.name, t.text,
-        (t.flags & MLB_TEMPLATE_OVERRIDABLE) != 0,
-        (t.flags & MLB_TEMPLATE_VERBATIM) != 0,
+        pack->family, pack->pack, t.name, t.text, t.flags,
         t.placeholders != nullptr ? t.placeholders : "",
         t.description != nullptr ? t.description : "");
     if (!s.ok()) {
@@ -225,6 +227,35 @@ const PluginRegistry::Pack* PluginRegistry::FindFamily(
     }
   }
   return nullptr;
+}
+
+Status PluginRegistry::RequireFamilies(
+    const std::vector<std::string>& families) const {
+  std::string all;
+  for (const std::string& family : families) {
+    all += (all.empty() ? "" : ", ") + family;
+  }
+  for (const std::string& family : families) {
+    if (FindFamily(family) == nullptr) {
+      return Status::Error("no template pack for family '" + family +
+                           "' was loaded (expected mlb_" + family +
+                           ".so); marathon-lb needs one pack per family: " +
+                           all);
+    }
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> BuiltinFamilies() {
+  std::vector<std::string> out;
+  std::string list = MLB_BUILTIN_FAMILIES;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 std::string DefaultPluginDir() {

@@ -49,6 +49,11 @@ class PluginRegistry {
   Status LoadDirectories(const std::vector<std::string>& dirs,
                          std::vector<std::string>* refusals);
 
+  // Fails unless a pack is loaded for every family in `families`:
+  //   "no template pack for family 'redirect' was loaded (expected
+  //    mlb_redirect.so); marathon-lb needs one pack per family: backends, ..."
+  Status RequireFamilies(const std::vector<std::string>& families) const;
+
   // Loads one file. On refusal returns "plugin <path>: <reason>".
   Status LoadFile(const std::string& path);
 
@@ -63,6 +68,9 @@ class PluginRegistry {
   TemplateCatalog catalog_;
   std::vector<std::unique_ptr<Pack>> packs_;
 };
+
+// The families marathon-lb ships a pack for (from the build).
+std::vector<std::string> BuiltinFamilies();
 
 // The directory marathon-lb loads packs from without --plugin-dir: the build
 // tree's plugins/ when the binary runs from a build tree, else the install

@@ -1,21 +1,58 @@
 #include "core/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace mlb {
+namespace {
 
-Status RunCommand(const std::vector<std::string>& argv, CommandResult* result) {
+// Moves `fd` to a number >= 3 (close-on-exec), so that dup2() onto 0-2 in the
+// child can never be a no-op on the pipe itself.
+int AboveStdio(int fd) {
+  if (fd >= 3) {
+    return fd;
+  }
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  close(fd);
+  return moved;
+}
+
+void ReadAvailable(int fd, std::string* out) {
+  char buf[4096];
+  while (true) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return;  // EOF, or EAGAIN: nothing more for now
+    }
+  }
+}
+
+}  // namespace
+
+Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
+                  int timeout_ms) {
   *result = CommandResult();
   if (argv.empty()) {
     return Status::Error("empty command");
   }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
+    return Status::Error("pipe", std::strerror(errno));
+  }
+  fds[0] = AboveStdio(fds[0]);
+  fds[1] = AboveStdio(fds[1]);
+  if (fds[0] < 0 || fds[1] < 0) {
     return Status::Error("pipe", std::strerror(errno));
   }
   std::vector<char*> args;
@@ -36,10 +73,7 @@ Status RunCommand(const std::vector<std::string>& argv, CommandResult* result) {
     dup2(devnull, 0);
     dup2(fds[1], 1);
     dup2(fds[1], 2);
-    const long max_fd = sysconf(_SC_OPEN_MAX);
-    for (int fd = 3; fd < max_fd && fd < 65536; ++fd) {
-      close(fd);
-    }
+    close_range(3, ~0U, 0);
     execvp(args[0], args.data());
     const std::string msg =
         "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
@@ -48,21 +82,39 @@ Status RunCommand(const std::vector<std::string>& argv, CommandResult* result) {
     _exit(127);
   }
   close(fds[1]);
-  char buf[4096];
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+
+  // Read until the command itself exits. Something it started in the
+  // background may keep the pipe open; we do not wait for that.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  bool timed_out = false;
   while (true) {
-    const ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n > 0) {
-      result->output.append(buf, static_cast<size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
+    pollfd p{fds[0], POLLIN, 0};
+    poll(&p, 1, 50);
+    ReadAvailable(fds[0], &result->output);
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      break;
+    }
+    if (done < 0 && errno != EINTR) {
+      close(fds[0]);
+      return Status::Error("waitpid", std::strerror(errno));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      timed_out = true;
       break;
     }
   }
+  ReadAvailable(fds[0], &result->output);
   close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return Status::Error("waitpid", std::strerror(errno));
-    }
+  if (timed_out) {
+    return Status::Error("command `" + JoinCommandLine(argv) + "`",
+                         "killed after " + std::to_string(timeout_ms / 1000) +
+                             " s without finishing");
   }
   result->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
                                         : 128 + WTERMSIG(status);

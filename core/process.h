@@ -14,8 +14,11 @@ struct CommandResult {
 };
 
 // Runs argv[0] (looked up in PATH) with every other file descriptor closed,
-// and waits for it. Fails only if the command could not be started.
-Status RunCommand(const std::vector<std::string>& argv, CommandResult* result);
+// and waits for it to exit (not for children it leaves running in the
+// background). Fails if the command could not be started or was killed after
+// `timeout_ms`.
+Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
+                  int timeout_ms = 120000);
 
 // Splits a command line the way a POSIX shell would split words (quotes and
 // backslashes), without expanding anything: "a 'b c'" -> {"a", "b c"}.

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -44,10 +45,6 @@ std::optional<HealthCheck> ChooseHealthCheck(const App& app, int index) {
   return std::nullopt;
 }
 
-bool HasHealthChecks(const App& app) {
-  return std::any_of(app.health_checks.begin(), app.health_checks.end(),
-                     [](const auto& c) { return c.has_value(); });
-}
 
 // Whether Marathon considers the task healthy: any alive result counts.
 bool IsHealthy(const Task& task, HealthCache& cache) {
@@ -122,6 +119,32 @@ Status BuildPort(const App& app, int index, const TemplateCatalog& catalog,
   return Status::OK();
 }
 
+// Two service ports with one backend name (HAPROXY_1_PORT equal to port 0's,
+// or apps /a/b and /a_b on one port) would give HAProxy two sections of one
+// name and it would reject the whole config. The first in sort order keeps
+// the name; the others are dropped.
+void DropDuplicateBackends(ServiceList* list) {
+  std::map<std::string, const Service*> owners;
+  std::vector<Service> kept;
+  kept.reserve(list->services.size());
+  for (Service& svc : list->services) {
+    auto [it, inserted] = owners.emplace(svc.view.backend, nullptr);
+    if (!inserted) {
+      list->errors.push_back(
+          "app " + svc.view.app_id + ", service port index " +
+          std::to_string(svc.view.port_index) + ": backend " +
+          svc.view.backend + " is already used by app " +
+          it->second->view.app_id + ", service port index " +
+          std::to_string(it->second->view.port_index) +
+          "; service port skipped");
+      continue;
+    }
+    kept.push_back(std::move(svc));
+    it->second = &kept.back();
+  }
+  list->services = std::move(kept);
+}
+
 }  // namespace
 
 std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
@@ -186,7 +209,8 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
       std::vector<int> ports;
     };
     std::vector<Backend> backends;
-    const bool check_health = options.health_check && HasHealthChecks(app);
+    // As marathon-lb: any healthChecks entry, even {}, turns the filter on.
+    const bool check_health = options.health_check && !app.health_checks.empty();
     for (const Task& task : app.tasks) {
       if (task.host.empty() || kDroppedStates.count(task.state) > 0) {
         continue;
@@ -212,7 +236,9 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
           continue;
         }
         b.ip = *ip;
-        b.ports = task.ports;
+        // A task without ports (e.g. "ports": []) listens on the app's
+        // declared ports, as marathon-lb assumes.
+        b.ports = task.ports.empty() ? app.declared_ports : task.ports;
       }
       backends.push_back(std::move(b));
     }
@@ -254,6 +280,7 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
                      return std::tie(a.view.app_id, a.view.service_port) <
                             std::tie(b.view.app_id, b.view.service_port);
                    });
+  DropDuplicateBackends(out);
 }
 
 }  // namespace mlb

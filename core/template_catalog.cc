@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "core/labels.h"
+#include "mlb/plugin/sdk.h"
 
 namespace mlb {
 namespace {
@@ -31,13 +33,29 @@ std::string WithoutCarriageReturns(const std::string& text) {
   return out;
 }
 
+std::string Trim(const std::string& s) {
+  const char* kSpace = " \t\r\n\f\v";
+  const size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string::npos) {
+    return "";
+  }
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
 // Compiles `text` for `entry` and checks its placeholders. `subject` names
 // the text in messages ("template file templates/HAPROXY_X").
 Status CompileFor(const TemplateCatalog::Entry& entry,
                   const std::string& subject, const std::string& text,
                   Status::Scope scope, std::shared_ptr<const Template>* out) {
+  std::string source = text;
+  if (entry.inline_option) {
+    source = Trim(text);
+    if (!source.empty()) {
+      source = " " + source;
+    }
+  }
   std::unique_ptr<Template> compiled;
-  Status status = Template::Compile(subject, text, entry.verbatim, &compiled);
+  Status status = Template::Compile(subject, source, entry.verbatim, &compiled);
   if (!status.ok()) {
     return scope == Status::Scope::kService
                ? Status::ServiceError(status.message())
@@ -69,8 +87,8 @@ std::string FormatVocabulary(const std::vector<std::string>& names) {
 
 Status TemplateCatalog::AddPackTemplate(
     const std::string& family, const std::string& pack, const std::string& name,
-    const std::string& text, bool overridable, bool verbatim,
-    const std::string& vocabulary, const std::string& description) {
+    const std::string& text, uint32_t flags, const std::string& vocabulary,
+    const std::string& description) {
   if (auto it = entries_.find(name); it != entries_.end()) {
     return Status::Error("template " + name + " is already provided by pack " +
                          it->second.pack + " (family " + it->second.family +
@@ -81,8 +99,9 @@ Status TemplateCatalog::AddPackTemplate(
   entry.family = family;
   entry.pack = pack;
   entry.description = description;
-  entry.overridable = overridable;
-  entry.verbatim = verbatim;
+  entry.overridable = (flags & MLB_TEMPLATE_OVERRIDABLE) != 0;
+  entry.verbatim = (flags & MLB_TEMPLATE_VERBATIM) != 0;
+  entry.inline_option = (flags & MLB_TEMPLATE_INLINE) != 0;
   entry.vocabulary = SplitWords(vocabulary);
   MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, text,
                                  Status::Scope::kGlobal, &entry.pack_default));
@@ -143,6 +162,24 @@ Status TemplateCatalog::LoadDirectory(const std::string& dir,
   return Status::OK();
 }
 
+Status TemplateCatalog::LoadEnvironment() {
+  for (auto& [name, entry] : entries_) {
+    const std::string variable = "HAPROXY_" + name;
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr || *value == '\0') {
+      continue;
+    }
+    std::string text = value;
+    for (size_t at = text.find("\\n"); at != std::string::npos;
+         at = text.find("\\n", at + 1)) {
+      text.replace(at, 2, "\n");
+    }
+    MLB_RETURN_IF_ERROR(CompileFor(entry, "environment variable " + variable,
+                                   text, Status::Scope::kGlobal, &entry.env));
+  }
+  return Status::OK();
+}
+
 const TemplateCatalog::Entry* TemplateCatalog::Find(
     std::string_view name) const {
   auto it = entries_.find(name);
@@ -185,6 +222,11 @@ TemplateCatalog::Resolved TemplateCatalog::Resolve(std::string_view name,
       r.origin = "label " + LabelName("HAPROXY_{n}_" + entry->name, port_index);
       return r;
     }
+  }
+  if (entry->env) {
+    r.tmpl = entry->env.get();
+    r.origin = "environment variable HAPROXY_" + entry->name;
+    return r;
   }
   if (entry->file) {
     r.tmpl = entry->file.get();

@@ -12,6 +12,7 @@
 // and CompileLabelOverride locks its cache.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,10 +37,12 @@ class TemplateCatalog {
     std::string description;
     bool overridable = false;
     bool verbatim = false;
+    bool inline_option = false;  // MLB_TEMPLATE_INLINE
     std::vector<std::string> vocabulary;  // placeholders the pack supplies
     std::shared_ptr<const Template> pack_default;
     std::shared_ptr<const Template> file;  // null without a templates/ file
     std::string file_path;
+    std::shared_ptr<const Template> env;  // null without $HAPROXY_<NAME>
   };
 
   // Where the text of a resolved template came from, for error messages.
@@ -54,8 +57,7 @@ class TemplateCatalog {
   // outside its own vocabulary.
   Status AddPackTemplate(const std::string& family, const std::string& pack,
                          const std::string& name, const std::string& text,
-                         bool overridable, bool verbatim,
-                         const std::string& vocabulary,
+                         uint32_t flags, const std::string& vocabulary,
                          const std::string& description);
 
   // Checks that no template of `other` is already here (naming both packs),
@@ -69,6 +71,10 @@ class TemplateCatalog {
   // naming the file.
   Status LoadDirectory(const std::string& dir,
                        std::vector<std::string>* warnings);
+
+  // Reads non-empty $HAPROXY_<NAME> variables; the two characters "\n" in
+  // them stand for a newline. Errors name the variable.
+  Status LoadEnvironment();
 
   const Entry* Find(std::string_view name) const;
   const std::map<std::string, Entry, std::less<>>& entries() const {

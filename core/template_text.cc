@@ -36,19 +36,30 @@ constexpr std::array<Delimiters, 4> kDelimiters = {{
     {"\x01", "\x02"},
 }};
 
+std::string CtemplateName(size_t index) { return "v" + std::to_string(index); }
+
 bool IsPlaceholderName(std::string_view s) {
-  if (s.empty()) {
-    return false;
-  }
   auto is_alpha = [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
   };
-  if (!is_alpha(s[0])) {
-    return false;
+  auto is_word = [&](std::string_view w) {
+    return !w.empty() &&
+           std::all_of(w.begin(), w.end(), [&](char c) {
+             return is_alpha(c) || (c >= '0' && c <= '9');
+           });
+  };
+  // Python's "{name[key]}" indexes into a mapping; marathon-lb templates use
+  // it for the raw health check ("{healthCheck[path]}").
+  const size_t bracket = s.find('[');
+  if (bracket != std::string_view::npos) {
+    if (s.back() != ']' ||
+        !IsPlaceholderName(s.substr(0, bracket)) ||
+        !is_word(s.substr(bracket + 1, s.size() - bracket - 2))) {
+      return false;
+    }
+    return true;
   }
-  return std::all_of(s.begin() + 1, s.end(), [&](char c) {
-    return is_alpha(c) || (c >= '0' && c <= '9');
-  });
+  return is_word(s) && is_alpha(s[0]);
 }
 
 // Parses Python str.format syntax restricted to "{name}" fields. Literal
@@ -103,7 +114,7 @@ Status ParseFormat(std::string_view name, std::string_view text,
       return Status::Error(context, "unsupported placeholder '{" +
                                         std::string(field) + "}' at offset " +
                                         std::to_string(brace) +
-                                        ": only {name} is supported");
+                                        ": only {name} and {name[key]} are supported");
     }
     flush_literal();
     segments->push_back(Segment{true, std::string(field)});
@@ -174,13 +185,17 @@ Status Template::Compile(std::string_view name, std::string_view text,
       translated.append(segment.text);
       continue;
     }
-    translated.append(delimiters->start);
-    translated.append(segment.text);
-    translated.append(delimiters->end);
-    if (std::find(tpl->placeholders_.begin(), tpl->placeholders_.end(),
-                  segment.text) == tpl->placeholders_.end()) {
-      tpl->placeholders_.push_back(segment.text);
+    // ctemplate sees each placeholder by its position ("v0", "v1", ...):
+    // marathon-lb names such as "healthCheck[path]" are not ctemplate names.
+    auto it = std::find(tpl->placeholders_.begin(), tpl->placeholders_.end(),
+                        segment.text);
+    if (it == tpl->placeholders_.end()) {
+      it = tpl->placeholders_.insert(it, segment.text);
     }
+    translated.append(delimiters->start);
+    translated.append(CtemplateName(
+        static_cast<size_t>(it - tpl->placeholders_.begin())));
+    translated.append(delimiters->end);
   }
 
   // DO_NOT_STRIP: every other mode eats the indentation and blank lines that
@@ -208,13 +223,15 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
   // ctemplate expands a missing variable to "" without complaint, which
   // would silently drop parts of the HAProxy config; check first.
   ctemplate::TemplateDictionary dictionary("mlb");
-  for (const std::string& placeholder : placeholders_) {
-    auto it = vars.find(placeholder);
+  for (size_t i = 0; i < placeholders_.size(); ++i) {
+    auto it = vars.find(placeholders_[i]);
     if (it == vars.end()) {
-      return Status::Error(name_, "unknown placeholder {" + placeholder + "}");
+      return Status::Error(name_,
+                           "unknown placeholder {" + placeholders_[i] + "}");
     }
+    const std::string key = CtemplateName(i);
     dictionary.SetValue(
-        ctemplate::TemplateString(placeholder.data(), placeholder.size()),
+        ctemplate::TemplateString(key.data(), key.size()),
         ctemplate::TemplateString(it->second.data(), it->second.size()));
   }
   std::string result;
@@ -228,10 +245,18 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
 std::string Template::FirstUnknownPlaceholder(
     const std::vector<std::string>& vocabulary) const {
   for (const std::string& placeholder : placeholders_) {
-    if (std::find(vocabulary.begin(), vocabulary.end(), placeholder) ==
+    if (std::find(vocabulary.begin(), vocabulary.end(), placeholder) !=
         vocabulary.end()) {
-      return placeholder;
+      continue;
     }
+    // "name[*]" in the vocabulary admits "{name[key]}" for any key.
+    const size_t bracket = placeholder.find('[');
+    if (bracket != std::string::npos &&
+        std::find(vocabulary.begin(), vocabulary.end(),
+                  placeholder.substr(0, bracket) + "[*]") != vocabulary.end()) {
+      continue;
+    }
+    return placeholder;
   }
   return "";
 }

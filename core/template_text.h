@@ -42,9 +42,12 @@ class Template {
   // Errors (exact message shapes, `<name>` as given):
   //   "<name>: single '}' at offset N"               lone closing brace
   //   "<name>: unclosed '{' at offset N"             '{' without a matching '}'
-  //   "<name>: unsupported placeholder '{X}' at offset N: only {name} is supported"
-  //       for "{}", "{0}", "{a.b}", "{a[b]}", "{a!r}", "{a:>5}", names with
-  //       spaces or other characters outside [A-Za-z0-9_] or starting with a digit.
+  //   "<name>: unsupported placeholder '{X}' at offset N: only {name} and
+  //    {name[key]} are supported"
+  //       for "{}", "{0}", "{a.b}", "{a!r}", "{a:>5}", names with spaces or
+  //       other characters outside [A-Za-z0-9_] or starting with a digit.
+  //   "{name[key]}" (Python's mapping index) is a placeholder of its own,
+  //   named "name[key]".
   //   "<name>: ctemplate rejected the template: ..."  (should not happen)
   static Status Compile(std::string_view name, std::string_view text,
                         bool verbatim, std::unique_ptr<Template>* out);
@@ -66,7 +69,8 @@ class Template {
   Status Render(const TemplateVars& vars, std::string* out) const;
 
   // Returns the first placeholder of this template that is not in
-  // `vocabulary`, or "" when all are known.
+  // `vocabulary`, or "" when all are known. A vocabulary entry "name[*]"
+  // admits every "name[key]".
   std::string FirstUnknownPlaceholder(
       const std::vector<std::string>& vocabulary) const;
 

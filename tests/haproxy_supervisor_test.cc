@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+
 #include "core/process.h"
 #include "tests/testing.h"
 
@@ -145,6 +147,39 @@ TEST_F(HaproxySupervisorTest, FailedReloadIsReportedAfterTheWrite) {
   EXPECT_EQ(report.reload_error,
             "reload command `sh -c 'echo no haproxy here; exit 3'` exited "
             "with 3: no haproxy here\n");
+}
+
+TEST(RunCommandTest, CapturesOutputAndExitCode) {
+  CommandResult r;
+  ASSERT_TRUE(RunCommand({"sh", "-c", "echo out; echo err >&2; exit 4"}, &r).ok());
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.output, "out\nerr\n");
+}
+
+// A reload command may leave a daemon behind that keeps our pipe open; the
+// update must not wait for it.
+TEST(RunCommandTest, DoesNotWaitForBackgroundChildren) {
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r;
+  ASSERT_TRUE(RunCommand({"sh", "-c", "sleep 3 & echo started"}, &r).ok());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  EXPECT_EQ(r.output, "started\n");
+  EXPECT_LT(ms, 2000);
+}
+
+TEST(RunCommandTest, CommandThatNeverEndsIsKilledAtTheTimeout) {
+  CommandResult r;
+  Status s = RunCommand({"sleep", "30"}, &r, 300);
+  EXPECT_EQ(s.message(), "command `sleep 30`: killed after 0 s without finishing");
+}
+
+TEST(RunCommandTest, MissingProgramExits127WithAMessage) {
+  CommandResult r;
+  ASSERT_TRUE(RunCommand({"/nonexistent/haproxy", "-c"}, &r).ok());
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_EQ(r.output, "cannot run /nonexistent/haproxy: No such file or directory\n");
 }
 
 TEST(CommandLineSplitTest, SplitsLikeAShellWithoutExpanding) {

@@ -168,6 +168,17 @@ TEST_F(LabelsTest, UnknownAndGlobalOnlyTemplateLabelsAreWarnedAndIgnored) {
   EXPECT_TRUE(pl.templates.empty());
 }
 
+TEST_F(LabelsTest, IndexWithLeadingZeroIsNotThatPortsLabel) {
+  PortLabels pl;
+  ASSERT_TRUE(Parse({{"HAPROXY_00_BACKEND_HEAD", "\nbackend x\n"},
+                     {"HAPROXY_01_PORT", "99"}},
+                    0, &pl)
+                  .ok());
+  EXPECT_TRUE(pl.templates.empty());
+  ASSERT_TRUE(Parse({{"HAPROXY_01_PORT", "99"}}, 1, &pl).ok());
+  EXPECT_EQ(pl.port, 0);
+}
+
 TEST_F(LabelsTest, GroupsAreSplitOnCommasWithoutTrimming) {
   EXPECT_EQ(ParseAppGroups({{"HAPROXY_GROUP", "external, internal,,x"}}),
             (std::vector<std::string>{"external", " internal", "", "x"}));

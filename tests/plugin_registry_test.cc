@@ -158,6 +158,19 @@ TEST(PluginRegistryTest, DirectoryWithBadPackStillLoadsTheGoodOnes) {
                          "plugin ABI 2.0, this marathon-lb supports 1.x");
 }
 
+TEST(PluginRegistryTest, EveryBuiltinFamilyIsRequired) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(Plugin("frontends")).ok());
+  ASSERT_TRUE(registry.LoadFile(Plugin("backends")).ok());
+  EXPECT_EQ(registry.RequireFamilies(BuiltinFamilies()).message(),
+            "no template pack for family 'health_checks' was loaded (expected "
+            "mlb_health_checks.so); marathon-lb needs one pack per family: "
+            "frontends, backends, health_checks, sticky, redirect");
+  PluginRegistry full;
+  testing::LoadBuiltinPacks(&full);
+  EXPECT_TRUE(full.RequireFamilies(BuiltinFamilies()).ok());
+}
+
 TEST(PluginRegistryTest, NoPackAtAllIsAnError) {
   const std::string dir = ::testing::TempDir() + "/no_plugins";
   ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);

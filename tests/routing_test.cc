@@ -173,9 +173,14 @@ TEST_F(RoutingTest, RedirectToHttpsGoesInTheVhostFrontend) {
                         "host_test_example_com_nginx\n\n"),
             std::string::npos)
       << config;
-  // The service's own frontend does not bind :80 (the 2015 behaviour).
-  EXPECT_EQ(config.find("bind *:80\n  mode http\n  use_backend nginx_10000\n"),
-            std::string::npos);
+  // The service's own frontend stays head + glue: no `bind *:80` there (the
+  // 2015 behaviour).
+  EXPECT_NE(config.find("\nfrontend nginx_10000\n"
+                        "  bind *:10000\n"
+                        "  mode http\n"
+                        "  use_backend nginx_10000\n\n"),
+            std::string::npos)
+      << config;
 }
 
 TEST_F(RoutingTest, RedirectWithSeveralVhostsHasNoUseBackendOn80) {
@@ -326,15 +331,23 @@ TEST_F(RoutingTest, ServersAreSortedByAgentHostThenPortWithStableIds) {
           "tasks": [{"host": "agent2", "ports": [2000]},
                     {"host": "agent1", "ports": [3000]},
                     {"host": "agent1", "ports": [1000]}]})"));
+  // Ids are SHA-256(name) mod 32767, so they do not depend on the order
+  // Marathon lists the tasks in.
+  std::vector<int> taken;
+  const int id1000 = ServerId("agent1_1_1_1_1_1000", &taken);
+  const int id3000 = ServerId("agent1_1_1_1_1_3000", &taken);
+  const int id2000 = ServerId("agent2_1_1_1_2_2000", &taken);
   EXPECT_NE(config.find("  mode tcp\n"
-                        "  server agent1_1_1_1_1_1000 1.1.1.1:1000 id "),
+                        "  server agent1_1_1_1_1_1000 1.1.1.1:1000 id " +
+                        std::to_string(id1000) +
+                        "\n"
+                        "  server agent1_1_1_1_1_3000 1.1.1.1:3000 id " +
+                        std::to_string(id3000) +
+                        "\n"
+                        "  server agent2_1_1_1_2_2000 1.1.1.2:2000 id " +
+                        std::to_string(id2000) + "\n"),
             std::string::npos)
       << config;
-  const size_t a1000 = config.find("server agent1_1_1_1_1_1000 ");
-  const size_t a3000 = config.find("server agent1_1_1_1_1_3000 ");
-  const size_t a2000 = config.find("server agent2_1_1_1_2_2000 ");
-  EXPECT_LT(a1000, a3000);
-  EXPECT_LT(a3000, a2000);
 }
 
 TEST_F(RoutingTest, FirstHttpPortOfAnAppOwnsTheAppIdRoute) {
@@ -363,6 +376,46 @@ TEST_F(RoutingTest, DontBindHttpHttpsKeepsOnlyTheAppIdFrontend) {
                         "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"),
             0u)
       << config;
+}
+
+TEST_F(RoutingTest, HealthCheckObjectIsAvailableAsInPython) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS":
+           "  option httpchk GET {healthCheck[path]}\n  # {healthCheck}\n")",
+      R"(, "healthChecks": [{"protocol": "HTTP", "portIndex": 0,
+          "path": "/status", "intervalSeconds": 2, "ignoreHttp1xx": false}])")));
+  EXPECT_NE(config.find("  option httpchk GET /status\n"
+                        "  # {'protocol': 'HTTP', 'portIndex': 0, 'path': "
+                        "'/status', 'intervalSeconds': 2, 'ignoreHttp1xx': "
+                        "False}\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, MissingHealthCheckFieldDropsOnlyThatPort) {
+  Config(Apps(App(
+      R"(, "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS":
+           "  # {healthCheck[command]}\n")",
+      R"(, "healthChecks": [{"protocol": "HTTP", "portIndex": 0}])")));
+  EXPECT_EQ(errors_, (std::vector<std::string>{
+                         "app /nginx, service port index 0: label "
+                         "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS: unknown "
+                         "placeholder {healthCheck[command]}; service port "
+                         "skipped"}));
+}
+
+// Server check options are trimmed and space-prefixed before their
+// placeholders are filled, so an empty leading placeholder leaves two spaces,
+// exactly as marathon-lb writes it.
+TEST_F(RoutingTest, ServerHealthCheckOptionsAreTrimmedBeforeFormatting) {
+  EXPECT_NE(Config(Apps(App(
+                R"(, "HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS":
+                     "  {healthCheckPortOptions} check inter {healthCheckIntervalSeconds}s  \n")",
+                R"(, "healthChecks": [{"protocol": "HTTP", "port": 8080,
+                    "intervalSeconds": 2}])")))
+                .find("  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363  "
+                      "port 8080 check inter 2s\n"),
+            std::string::npos);
 }
 
 TEST_F(RoutingTest, LabelTemplateOverridesOnePortOnly) {

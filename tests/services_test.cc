@@ -208,6 +208,46 @@ TEST_F(ServicesTest, PortDefinitionsWinOverLegacyPorts) {
   EXPECT_EQ(list.services[0].view.service_port, 9000);
 }
 
+TEST_F(ServicesTest, EmptyHealthCheckStillTurnsOnTheHealthFilter) {
+  ServiceOptions options;
+  options.health_check = true;
+  EXPECT_TRUE(Build(R"({"apps": [{"id": "/e", "ports": [80],
+      "healthChecks": [{}],
+      "tasks": [{"id": "e.1", "host": "10.0.0.1", "ports": [1]}]}]})",
+                    options)
+                  .services.empty());
+}
+
+TEST_F(ServicesTest, TaskWithoutPortsUsesTheDeclaredPorts) {
+  const ServiceList list = Build(R"({"apps": [{"id": "/np",
+      "portDefinitions": [{"port": 10400}, {"name": "no-port"}, {"port": 10401}],
+      "tasks": [{"id": "np.1", "host": "10.0.0.2", "ports": []}]}]})");
+  ASSERT_EQ(list.services.size(), 2u);
+  EXPECT_EQ(list.services[0].view.service_port, 10400);
+  EXPECT_EQ(ServerNames(list, 0), (std::vector<std::string>{"10_0_0_2_10400"}));
+  EXPECT_EQ(list.services[1].view.service_port, 10401);
+  EXPECT_EQ(list.services[1].view.port_index, 1);
+}
+
+TEST_F(ServicesTest, SecondServicePortWithTheSameBackendNameIsDropped) {
+  const ServiceList list = Build(R"({"apps": [
+      {"id": "/x", "labels": {"HAPROXY_1_PORT": "11000"}, "ports": [11000, 11001],
+       "tasks": [{"host": "10.0.0.1", "ports": [1, 2]}]},
+      {"id": "/a/b", "ports": [12000], "tasks": [{"host": "10.0.0.1", "ports": [3]}]},
+      {"id": "/a_b", "ports": [12000], "tasks": [{"host": "10.0.0.1", "ports": [4]}]}]})");
+  std::vector<std::string> backends;
+  for (const Service& svc : list.services) {
+    backends.push_back(svc.view.backend + "/" + std::to_string(svc.view.port_index));
+  }
+  EXPECT_EQ(backends, (std::vector<std::string>{"a_b_12000/0", "x_11000/0"}));
+  EXPECT_EQ(list.errors,
+            (std::vector<std::string>{
+                "app /a_b, service port index 0: backend a_b_12000 is already "
+                "used by app /a/b, service port index 0; service port skipped",
+                "app /x, service port index 1: backend x_11000 is already used "
+                "by app /x, service port index 0; service port skipped"}));
+}
+
 TEST_F(ServicesTest, UnicodeAppIdsCleanOneUnderscorePerCharacter) {
   EXPECT_EQ(sdk::CleanName("caf\xc3\xa9.example/\xe2\x82\xac"),
             "caf__example__");

@@ -65,6 +65,34 @@ TEST_F(TemplateCatalogTest, FileBeatsPackDefaultAndLabelBeatsFile) {
             "template file " + dir_ + "/HAPROXY_BACKEND_HEAD");
 }
 
+TEST_F(TemplateCatalogTest, EnvironmentBeatsFileAndLabelBeatsEnvironment) {
+  testing::WriteFile(dir_ + "/HAPROXY_BACKEND_HEAD",
+                     "\nbackend {backend}\n  # from file\n");
+  ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
+  setenv("HAPROXY_BACKEND_HEAD", "\\nbackend {backend}\\n  # from env\\n", 1);
+  Status s = registry_.catalog().LoadEnvironment();
+  unsetenv("HAPROXY_BACKEND_HEAD");
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(RenderBackendHead(nullptr), "\nbackend b\n  # from env\n");
+  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 0).origin,
+            "environment variable HAPROXY_BACKEND_HEAD");
+  PortLabels labels;
+  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_BACKEND_HEAD",
+                                "\nbackend {backend}\n  # from label\n"}},
+                              0, registry_.catalog(), &labels, &warnings_)
+                  .ok());
+  EXPECT_EQ(RenderBackendHead(&labels), "\nbackend b\n  # from label\n");
+}
+
+TEST_F(TemplateCatalogTest, BadEnvironmentTemplateNamesTheVariable) {
+  setenv("HAPROXY_FRONTEND_BACKEND_GLUE", "  use_backend {be}\\n", 1);
+  Status s = registry_.catalog().LoadEnvironment();
+  unsetenv("HAPROXY_FRONTEND_BACKEND_GLUE");
+  EXPECT_EQ(s.message(),
+            "environment variable HAPROXY_FRONTEND_BACKEND_GLUE: unknown "
+            "placeholder {be} (FRONTEND_BACKEND_GLUE supplies {backend})");
+}
+
 TEST_F(TemplateCatalogTest, GlobalOnlyTemplateIgnoresLabelsButTakesFiles) {
   testing::WriteFile(dir_ + "/HAPROXY_HEAD", "global\n  maxconn 100\n");
   ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
@@ -98,8 +126,8 @@ TEST_F(TemplateCatalogTest, FileWithBrokenBracesIsAnErrorNamingTheFile) {
   EXPECT_EQ(s.message(),
             "template file " + dir_ +
                 "/HAPROXY_HTTPS_FRONTEND_ACL: unsupported placeholder "
-                "'{ ssl_fc_sni {hostname} }' at offset 27: only {name} is "
-                "supported");
+                "'{ ssl_fc_sni {hostname} }' at offset 27: only {name} and "
+                "{name[key]} are supported");
 }
 
 TEST_F(TemplateCatalogTest, FileForUnknownTemplateIsWarnedAbout) {
@@ -119,13 +147,6 @@ TEST_F(TemplateCatalogTest, MissingDirectoryMeansNoOverrides) {
 }
 
 TEST_F(TemplateCatalogTest, Marathon2015PlaceholderNameSslCertOptionsWorks) {
-  PortLabels labels;
-  ASSERT_TRUE(ParsePortLabels(
-                  {{"HAPROXY_0_FRONTEND_HEAD",
-                    "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}"
-                    "{sslCertOptions}\n  mode {mode}\n"}},
-                  0, registry_.catalog(), &labels, &warnings_)
-                  .ok());
   const std::string json = R"({"apps": [{"id": "/s", "labels": {
       "HAPROXY_GROUP": "external", "HAPROXY_0_SSL_CERT": "/etc/s.pem",
       "HAPROXY_0_FRONTEND_HEAD": "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCertOptions}\n  mode {mode}\n"},

@@ -163,15 +163,19 @@ TEST(TemplateTest, UnclosedBrace) {
 }
 
 TEST(TemplateTest, UnsupportedPlaceholders) {
-  const std::string tail = ": only {name} is supported";
+  const std::string tail = ": only {name} and {name[key]} are supported";
   EXPECT_EQ(CompileError("T", "{}"),
             "T: unsupported placeholder '{}' at offset 0" + tail);
   EXPECT_EQ(CompileError("T", "ab{0}"),
             "T: unsupported placeholder '{0}' at offset 2" + tail);
   EXPECT_EQ(CompileError("T", "{a.b}"),
             "T: unsupported placeholder '{a.b}' at offset 0" + tail);
-  EXPECT_EQ(CompileError("T", "{a[b]}"),
-            "T: unsupported placeholder '{a[b]}' at offset 0" + tail);
+  EXPECT_EQ(CompileError("T", "{a[b c]}"),
+            "T: unsupported placeholder '{a[b c]}' at offset 0" + tail);
+  EXPECT_EQ(CompileError("T", "{a[]}"),
+            "T: unsupported placeholder '{a[]}' at offset 0" + tail);
+  EXPECT_EQ(CompileError("T", "{a[b][c]}"),
+            "T: unsupported placeholder '{a[b][c]}' at offset 0" + tail);
   EXPECT_EQ(CompileError("T", "{a!r}"),
             "T: unsupported placeholder '{a!r}' at offset 0" + tail);
   EXPECT_EQ(CompileError("T", "{a:>5}"),
@@ -189,10 +193,27 @@ TEST(TemplateTest, UnsupportedPlaceholders) {
             "T: unsupported placeholder '{a:{w}}' at offset 0" + tail);
 }
 
+// Python's "{name[key]}": marathon-lb operators write {healthCheck[path]}.
+TEST(TemplateTest, IndexedPlaceholderIsAPlaceholderOfItsOwn) {
+  auto tpl = MustCompile("  option httpchk GET {healthCheck[path]} # {mode}\n");
+  EXPECT_EQ(tpl->placeholders(),
+            (std::vector<std::string>{"healthCheck[path]", "mode"}));
+  std::string out;
+  ASSERT_TRUE(
+      tpl->Render({{"healthCheck[path]", "/ping"}, {"mode", "http"}}, &out)
+          .ok());
+  EXPECT_EQ(out, "  option httpchk GET /ping # http\n");
+  EXPECT_EQ(tpl->FirstUnknownPlaceholder({"mode", "healthCheck[*]"}), "");
+  EXPECT_EQ(tpl->FirstUnknownPlaceholder({"mode", "healthCheck"}),
+            "healthCheck[path]");
+  EXPECT_EQ(tpl->Render({{"mode", "http"}}, &out).message(),
+            "T: unknown placeholder {healthCheck[path]}");
+}
+
 TEST(TemplateTest, FirstErrorWins) {
   EXPECT_EQ(CompileError("T", "{0} }"),
-            "T: unsupported placeholder '{0}' at offset 0: only {name} is "
-            "supported");
+            "T: unsupported placeholder '{0}' at offset 0: only {name} and "
+            "{name[key]} are supported");
   EXPECT_EQ(CompileError("T", "} {0}"), "T: single '}' at offset 0");
 }
 

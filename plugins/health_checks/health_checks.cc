@@ -3,8 +3,9 @@
 //
 // As in marathon-lb 1.15: the TCP templates apply when the service is in tcp
 // mode or the check's protocol is TCP/MESOS_TCP, the HTTP ones otherwise; an
-// empty template adds nothing; the server templates are trimmed and prefixed
-// with one space to become the {healthCheckOptions} of the server line.
+// empty template adds nothing; the server templates are inline options
+// (trimmed, prefixed with one space) that become the {healthCheckOptions} of
+// the server line.
 #include "health_checks_templates.h"
 #include "mlb/plugin/sdk.h"
 
@@ -23,7 +24,7 @@ namespace sdk = mlb::sdk;
   "healthCheckProtocol healthCheckPath healthCheckTimeoutSeconds "           \
   "healthCheckIntervalSeconds healthCheckGracePeriodSeconds "                \
   "healthCheckMaxConsecutiveFailures healthCheckFalls "                      \
-  "healthCheckIgnoreHttp1xx"
+  "healthCheckIgnoreHttp1xx healthCheck healthCheck[*]"
 
 const mlb_template_def kTemplates[] = {
     {"BACKEND_HTTP_HEALTHCHECK_OPTIONS",
@@ -34,11 +35,11 @@ const mlb_template_def kTemplates[] = {
      MLB_HEALTH_CHECK_VARS, "backend options for a TCP health check"},
     {"BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS",
      kTemplate_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS,
-     MLB_TEMPLATE_OVERRIDABLE, MLB_HEALTH_CHECK_VARS,
+     MLB_TEMPLATE_OVERRIDABLE | MLB_TEMPLATE_INLINE, MLB_HEALTH_CHECK_VARS,
      "server check options for an HTTP health check"},
     {"BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS",
      kTemplate_BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS,
-     MLB_TEMPLATE_OVERRIDABLE, MLB_HEALTH_CHECK_VARS,
+     MLB_TEMPLATE_OVERRIDABLE | MLB_TEMPLATE_INLINE, MLB_HEALTH_CHECK_VARS,
      "server check options for a TCP health check"},
 };
 
@@ -52,7 +53,7 @@ bool UsesTcpTemplates(const ServiceView& svc) {
 Vars HealthCheckVars(const HealthCheckView& check, std::optional<int> port) {
   const std::string port_options =
       port && *port != 0 ? " port " + std::to_string(*port) : "";
-  return {
+  Vars vars = {
       {"healthCheckPortIndex", sdk::PyStr(check.port_index)},
       {"healthCheckPort", sdk::PyStr(port)},
       {"healthCheckPortOptions", port_options},
@@ -66,16 +67,12 @@ Vars HealthCheckVars(const HealthCheckView& check, std::optional<int> port) {
        std::to_string(check.max_consecutive_failures)},
       {"healthCheckFalls", std::to_string(check.max_consecutive_failures + 1)},
       {"healthCheckIgnoreHttp1xx", sdk::PyStr(check.ignore_http1xx)},
+      {"healthCheck", check.raw_repr},
   };
-}
-
-std::string Trim(const std::string& s) {
-  const char* kSpace = " \t\r\n\f\v";
-  const size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string::npos) {
-    return "";
+  for (const auto& [key, value] : check.raw_fields) {
+    vars["healthCheck[" + key + "]"] = value;
   }
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+  return vars;
 }
 
 class HealthChecks : public sdk::Family {
@@ -112,15 +109,10 @@ class HealthChecks : public sdk::Family {
     const char* name = UsesTcpTemplates(svc)
                            ? "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS"
                            : "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS";
-    std::string text;
-    if (!emit.Render(name,
-                     HealthCheckVars(*svc.health_check, svc.health_check->port),
-                     &text)) {
-      return false;
-    }
-    text = Trim(text);
-    (*vars)["healthCheckOptions"] = text.empty() ? "" : " " + text;
-    return true;
+    // An inline template: already trimmed and space-prefixed.
+    return emit.Render(
+        name, HealthCheckVars(*svc.health_check, svc.health_check->port),
+        &(*vars)["healthCheckOptions"]);
   }
 };
 

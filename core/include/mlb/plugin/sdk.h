@@ -39,6 +39,10 @@ extern "C" {
 // mlb_template_def.flags
 #define MLB_TEMPLATE_OVERRIDABLE 1u  // HAPROXY_{n}_<NAME> labels may replace it
 #define MLB_TEMPLATE_VERBATIM 2u     // inserted as is: no {placeholders}
+// Part of another line (marathon-lb's server health-check options): the text
+// is trimmed and, when not empty, prefixed with one space, before its
+// placeholders are filled.
+#define MLB_TEMPLATE_INLINE 4u
 
 struct mlb_template_def {
   const char* name;          // "BACKEND_HEAD": file HAPROXY_BACKEND_HEAD
@@ -119,6 +123,10 @@ struct HealthCheckView {
   int grace_period_seconds = 300;
   int max_consecutive_failures = 3;
   std::optional<bool> ignore_http1xx;
+  // The raw Marathon object, for {healthCheck} (Python's repr of the dict)
+  // and {healthCheck[key]} (Python's str of one field).
+  std::string raw_repr;
+  std::map<std::string, std::string> raw_fields;
 };
 
 // One task of a service: one future `server` line.
@@ -182,7 +190,9 @@ class Emitter {
   // True the first time `key` is claimed in this generation. Claims made for
   // a service that is later dropped are released.
   virtual bool ClaimOnce(const std::string& key) = 0;
-  // Records an error (the Family then returns false).
+  // Records an error (the Family then returns false). During AddService,
+  // ServerVars and AddServer it drops that service port only; during
+  // BeginConfig it fails the whole generation.
   virtual void Fail(const std::string& message) = 0;
 };
 
