@@ -64,11 +64,13 @@ OptionSet Options() {
   add("poll-interval", "", "SECONDS", false,
       "In poll mode, update every SECONDS (default $POLL_INTERVAL, else "
       "once and exit)");
+  add("lru-cache-capacity", "", "N", false,
+      "Entries kept in the DNS and health-result caches (default 1000)");
   add("help", "h", nullptr, false, "Print the flags and exit");
   return set;
 }
 
-bool ParseSeconds(const std::string& text, int* out) {
+bool ParseCount(const std::string& text, int* out) {
   if (text.empty() || text.size() > 6) {
     return false;
   }
@@ -114,9 +116,15 @@ Status Apply(const std::string& name, const std::string& value,
   } else if (name == "templates-dir") {
     out->templates_dir = value;
   } else if (name == "poll-interval") {
-    if (!ParseSeconds(value, &out->poll_interval)) {
+    if (!ParseCount(value, &out->poll_interval)) {
       return Status::Error("--poll-interval", "not a number of seconds: '" +
                                                   value + "'");
+    }
+  } else if (name == "lru-cache-capacity") {
+    if (!ParseCount(value, &out->lru_cache_capacity) ||
+        out->lru_cache_capacity < 1) {
+      return Status::Error("--lru-cache-capacity",
+                           "not a positive number: '" + value + "'");
     }
   } else if (name == "help") {
     out->help = true;
@@ -129,7 +137,7 @@ Status Apply(const std::string& name, const std::string& value,
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   *out = CliOptions();
   if (const char* env = std::getenv("POLL_INTERVAL"); env && *env) {
-    if (!ParseSeconds(env, &out->poll_interval)) {
+    if (!ParseCount(env, &out->poll_interval)) {
       return Status::Error("POLL_INTERVAL", std::string("not a number of "
                                                         "seconds: '") +
                                                 env + "'");

@@ -34,6 +34,7 @@ struct CliOptions {
   std::vector<std::string> plugin_dirs;
   std::string templates_dir = "templates";
   int poll_interval = 0;  // seconds; 0 = one update and exit
+  int lru_cache_capacity = 1000;  // DNS and health-result caches
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of

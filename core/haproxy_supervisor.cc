@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -64,11 +65,38 @@ Status WriteTempBeside(const std::string& target, const std::string& text,
   return Status::OK();
 }
 
+// The file to replace: the config path, or what it links to (an operator
+// may keep haproxy.cfg as a symlink into a volume; the link must survive).
+std::string ResolveTarget(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    return path;
+  }
+  char* real = realpath(path.c_str(), nullptr);
+  if (real == nullptr) {
+    return path;
+  }
+  std::string out = real;
+  free(real);
+  return out;
+}
+
+// fsync(2) on the directory, so the rename itself survives a crash.
+void SyncDirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
 }  // namespace
 
 Status HaproxySupervisor::Apply(const std::string& text, ApplyReport* report) {
   *report = ApplyReport();
-  const std::string& target = options_.config_path;
+  const std::string target = ResolveTarget(options_.config_path);
   const std::string live = ReadFileOrEmpty(target);
   if (live == text) {
     report->outcome = ApplyReport::Outcome::kUnchanged;
@@ -104,6 +132,7 @@ Status HaproxySupervisor::Apply(const std::string& text, ApplyReport* report) {
     unlink(temp.c_str());
     return Status::Error("cannot replace " + target, std::strerror(saved_errno));
   }
+  SyncDirectoryOf(target);
   report->outcome = ApplyReport::Outcome::kApplied;
   if (options_.reload_command.empty()) {
     return Status::OK();

@@ -173,23 +173,24 @@ std::string LabelName(std::string_view pattern, int n) {
   return out;
 }
 
-std::vector<std::string> ParseAppGroups(
-    const std::map<std::string, std::string>& labels) {
-  std::vector<std::string> groups;
-  auto it = labels.find("HAPROXY_GROUP");
-  if (it == labels.end()) {
-    return groups;
-  }
+std::vector<std::string> Split(std::string_view s, char separator) {
+  std::vector<std::string> out;
   size_t start = 0;
   while (true) {
-    const size_t comma = it->second.find(',', start);
-    groups.push_back(it->second.substr(start, comma - start));
-    if (comma == std::string::npos) {
-      break;
+    const size_t at = s.find(separator, start);
+    out.emplace_back(s.substr(start, at - start));
+    if (at == std::string_view::npos) {
+      return out;
     }
-    start = comma + 1;
+    start = at + 1;
   }
-  return groups;
+}
+
+std::vector<std::string> ParseAppGroups(
+    const std::map<std::string, std::string>& labels) {
+  auto it = labels.find("HAPROXY_GROUP");
+  return it == labels.end() ? std::vector<std::string>()
+                            : Split(it->second, ',');
 }
 
 Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,

@@ -64,6 +64,9 @@ const std::vector<LabelSpec>& LabelTable();
 // "HAPROXY_2_VHOST".
 std::string LabelName(std::string_view pattern, int n);
 
+// `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
+std::vector<std::string> Split(std::string_view s, char separator);
+
 // HAPROXY_GROUP split on ',' (no trimming); empty if the label is absent.
 std::vector<std::string> ParseAppGroups(
     const std::map<std::string, std::string>& labels);

@@ -13,16 +13,6 @@
 namespace mlb {
 namespace {
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    out.push_back(item);
-  }
-  return out;
-}
-
 void LogLines(const std::string& text, int priority) {
   std::istringstream in(text);
   std::string line;
@@ -62,6 +52,8 @@ Status MarathonLb::Create(const CliOptions& options,
   }
   MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment());
 
+  lb->resolver_ = std::make_unique<DnsResolver>(options.lru_cache_capacity);
+  lb->health_cache_ = std::make_unique<HealthCache>(options.lru_cache_capacity);
   lb->marathon_.urls = options.marathon;
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;
@@ -70,8 +62,9 @@ Status MarathonLb::Create(const CliOptions& options,
   }
   lb->config_view_.bind_http_https = !options.dont_bind_http_https;
   lb->config_view_.ssl_certs =
-      SplitComma(options.ssl_certs.empty() ? "/etc/ssl/cert.pem"
-                                           : options.ssl_certs);
+      Split(options.ssl_certs.empty() ? "/etc/ssl/cert.pem"
+                                      : options.ssl_certs,
+            ',');
   const size_t slash = options.haproxy_config.rfind('/');
   lb->config_view_.haproxy_dir =
       slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
@@ -104,8 +97,8 @@ Status MarathonLb::Update() {
   }
 
   ServiceList services;
-  BuildServices(apps, service_options_, registry_.catalog(), resolver_,
-                health_cache_, &services);
+  BuildServices(apps, service_options_, registry_.catalog(), *resolver_,
+                *health_cache_, &services);
   for (const std::string& w : services.warnings) {
     Log().warning(w);
   }

@@ -43,8 +43,8 @@ class MarathonLb {
   ServiceOptions service_options_;
   sdk::ConfigView config_view_;
   std::unique_ptr<HaproxySupervisor> supervisor_;
-  DnsResolver resolver_;
-  HealthCache health_cache_;
+  std::unique_ptr<DnsResolver> resolver_;
+  std::unique_ptr<HealthCache> health_cache_;
 };
 
 }  // namespace mlb

@@ -49,13 +49,12 @@ std::optional<HealthCheck> ChooseHealthCheck(const App& app, int index) {
 // Whether Marathon considers the task healthy: any alive result counts.
 bool IsHealthy(const Task& task, HealthCache& cache) {
   if (!task.health_alive) {
-    auto it = cache.find(task.id);
-    return it != cache.end() && it->second;
+    return cache.Get(task.id).value_or(false);
   }
   const bool alive = std::any_of(task.health_alive->begin(),
                                  task.health_alive->end(),
                                  [](bool a) { return a; });
-  cache[task.id] = alive;
+  cache.Put(task.id, alive);
   return alive;
 }
 
@@ -80,15 +79,7 @@ Status BuildPort(const App& app, int index, const TemplateCatalog& catalog,
   v.bind_addr = pl.bind_addr;
   v.vhost_label = pl.vhost;
   if (!pl.vhost.empty()) {
-    size_t start = 0;
-    while (true) {
-      const size_t comma = pl.vhost.find(',', start);
-      v.vhosts.push_back(pl.vhost.substr(start, comma - start));
-      if (comma == std::string::npos) {
-        break;
-      }
-      start = comma + 1;
-    }
+    v.vhosts = Split(pl.vhost, ',');
   }
   v.sticky = pl.sticky;
   v.redirect_to_https = pl.redirect_to_https;
@@ -148,8 +139,8 @@ void DropDuplicateBackends(ServiceList* list) {
 }  // namespace
 
 std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
-  if (auto it = cache_.find(host); it != cache_.end()) {
-    return it->second;
+  if (std::optional<std::string> cached = cache_.Get(host)) {
+    return cached;
   }
   addrinfo hints{};
   hints.ai_family = AF_INET;
@@ -167,7 +158,7 @@ std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
   if (!ok) {
     return std::nullopt;
   }
-  cache_[host] = buf;
+  cache_.Put(host, buf);
   return std::string(buf);
 }
 

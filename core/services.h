@@ -9,15 +9,14 @@
 // (appId, servicePort) order. Service ports without any server are left out.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/labels.h"
+#include "core/lru_cache.h"
 #include "core/marathon_apps.h"
 #include "mlb/plugin/sdk.h"
 
@@ -32,19 +31,20 @@ class HostResolver {
   virtual std::optional<std::string> Resolve(const std::string& host) = 0;
 };
 
-// getaddrinfo(AF_INET) with a process-lifetime cache of successful lookups
-// (failures are retried next time), like marathon-lb's.
+// getaddrinfo(AF_INET) with an LRU cache of successful lookups (failures are
+// retried next time), like marathon-lb's.
 class DnsResolver : public HostResolver {
  public:
+  explicit DnsResolver(size_t capacity = 1000) : cache_(capacity) {}
   std::optional<std::string> Resolve(const std::string& host) override;
 
  private:
-  std::unordered_map<std::string, std::string> cache_;
+  LruCache<std::string, std::string> cache_;
 };
 
 // Remembers the last health verdict per task id, for tasks Marathon sends
 // without healthCheckResults (e.g. right after a leader failover).
-using HealthCache = std::unordered_map<std::string, bool>;
+using HealthCache = LruCache<std::string, bool>;
 
 struct ServiceOptions {
   std::vector<std::string> groups;  // --group; "*" selects every app

@@ -12,6 +12,8 @@
 namespace mlb {
 namespace {
 
+constexpr size_t kMaxCachedLabelTemplates = 10000;
+
 std::vector<std::string> SplitWords(const std::string& s) {
   std::vector<std::string> out;
   std::istringstream in(s);
@@ -202,6 +204,10 @@ Status TemplateCatalog::CompileLabelOverride(
   }
   MLB_RETURN_IF_ERROR(CompileFor(*entry, "label " + label, normalized,
                                  Status::Scope::kService, out));
+  // Bounded: apps come and go over days of running.
+  if (label_cache_.size() >= kMaxCachedLabelTemplates) {
+    label_cache_.clear();
+  }
   label_cache_.emplace(std::move(key), *out);
   return Status::OK();
 }

@@ -24,7 +24,7 @@ TEST(CliTest, MarathonLbFlagsParse) {
                      "--skip-validation", "--dry", "--log-level", "info",
                      "--syslog-socket", "/dev/null", "--plugin-dir", "/p1",
                      "--plugin-dir=/p2", "--templates-dir", "/t",
-                     "--poll-interval", "30"},
+                     "--poll-interval", "30", "--lru-cache-capacity", "50"},
                     &o)
                   .ok());
   EXPECT_EQ(o.mode, "poll");
@@ -43,6 +43,7 @@ TEST(CliTest, MarathonLbFlagsParse) {
   EXPECT_EQ(o.plugin_dirs, (std::vector<std::string>{"/p1", "/p2"}));
   EXPECT_EQ(o.templates_dir, "/t");
   EXPECT_EQ(o.poll_interval, 30);
+  EXPECT_EQ(o.lru_cache_capacity, 50);
 }
 
 TEST(CliTest, DefaultsAreMarathonLbs) {

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -97,6 +98,19 @@ TEST_F(HaproxySupervisorTest, ChangeIsLoggedAsUnifiedDiffAndModeIsKept) {
   struct stat st;
   ASSERT_EQ(stat(options_.config_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST_F(HaproxySupervisorTest, SymlinkedConfigStaysALink) {
+  ASSERT_EQ(mkdir((dir_ + "/volume").c_str(), 0755), 0);
+  testing::WriteFile(dir_ + "/volume/real.cfg", "old\n");
+  ASSERT_EQ(symlink("volume/real.cfg", options_.config_path.c_str()), 0);
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  struct stat st;
+  ASSERT_EQ(lstat(options_.config_path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(testing::ReadFile(dir_ + "/volume/real.cfg"), kValid);
 }
 
 TEST_F(HaproxySupervisorTest, RejectedConfigNeverReplacesTheLiveOne) {

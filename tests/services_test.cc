@@ -102,6 +102,20 @@ TEST(ServerIdTest, CollisionsGetANewDistinctId) {
   EXPECT_EQ(taken.size(), 2u);
 }
 
+TEST(LruCacheTest, EvictsTheLeastRecentlyUsed) {
+  LruCache<std::string, int> cache(2);
+  cache.Put("a", 1);
+  cache.Put("b", 2);
+  EXPECT_EQ(cache.Get("a"), 1);  // a is now the most recent
+  cache.Put("c", 3);             // evicts b
+  EXPECT_EQ(cache.Get("b"), std::nullopt);
+  EXPECT_EQ(cache.Get("a"), 1);
+  EXPECT_EQ(cache.Get("c"), 3);
+  cache.Put("c", 4);
+  EXPECT_EQ(cache.Get("c"), 4);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
 TEST_F(ServicesTest, DeadTaskStatesAndAgentlessTasksAreDropped) {
   const ServiceList list = Build(R"({"apps": [{"id": "/s", "ports": [80],
       "tasks": [
