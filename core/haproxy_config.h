@@ -35,4 +35,27 @@ class HaproxyConfig {
   std::unordered_map<std::string, size_t> index_;  // key -> position
 };
 
+// What changed between two generations, section by section and server by
+// server. When only server membership changed, a later version can apply the
+// change through HAProxy's runtime API instead of reloading.
+struct ConfigChanges {
+  struct Servers {
+    std::string backend;               // section key
+    std::vector<std::string> added;    // server names
+    std::vector<std::string> removed;  // server names
+  };
+  std::vector<std::string> added_sections;
+  std::vector<std::string> removed_sections;
+  std::vector<std::string> changed_sections;  // same key, other text
+  std::vector<Servers> servers;  // sections in both with other servers
+
+  bool empty() const;
+  // True when sections are the same and only server lines differ.
+  bool ServersOnly() const;
+  // One line: "sections +1 -0 ~2, servers +3 -1 in backend web_80, ...".
+  std::string Summary() const;
+};
+
+ConfigChanges Compare(const HaproxyConfig& before, const HaproxyConfig& after);
+
 }  // namespace mlb

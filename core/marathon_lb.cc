@@ -127,6 +127,13 @@ Status MarathonLb::Update() {
     LogLines(report.validation_output, Poco::Message::PRIO_ERROR);
   }
   MLB_RETURN_IF_ERROR(applied);
+  if (live_ != nullptr && report.outcome == ApplyReport::Outcome::kApplied) {
+    Log().information("changes: " +
+                      Compare(*live_, generation.config).Summary());
+  }
+  if (report.outcome != ApplyReport::Outcome::kDryRun) {
+    live_ = std::make_unique<HaproxyConfig>(std::move(generation.config));
+  }
 
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/cli.h"
+#include "core/haproxy_config.h"
 #include "core/haproxy_supervisor.h"
 #include "core/marathon_client.h"
 #include "core/plugin_registry.h"
@@ -43,6 +44,9 @@ class MarathonLb {
   ServiceOptions service_options_;
   sdk::ConfigView config_view_;
   std::unique_ptr<HaproxySupervisor> supervisor_;
+  // The last generation that is live (written, or unchanged), to log what
+  // the next one changes.
+  std::unique_ptr<HaproxyConfig> live_;
   std::unique_ptr<DnsResolver> resolver_;
   std::unique_ptr<HealthCache> health_cache_;
 };
