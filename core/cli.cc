@@ -66,6 +66,14 @@ OptionSet Options() {
       "once and exit)");
   add("lru-cache-capacity", "", "N", false,
       "Entries kept in the DNS and health-result caches (default 1000)");
+  add("auth-credentials", "", "USER:PASS", false,
+      "Basic auth for Marathon");
+  add("marathon-auth-credential-file", "", "PATH", false,
+      "File whose first line is USER:PASS for Marathon (wins over "
+      "--auth-credentials)");
+  add("marathon-ca-cert", "", "PATH", false,
+      "CA bundle to verify https Marathon URLs (default: the system CAs; "
+      "verification is always on)");
   add("help", "h", nullptr, false, "Print the flags and exit");
   return set;
 }
@@ -126,6 +134,12 @@ Status Apply(const std::string& name, const std::string& value,
       return Status::Error("--lru-cache-capacity",
                            "not a positive number: '" + value + "'");
     }
+  } else if (name == "auth-credentials") {
+    out->auth_credentials = value;
+  } else if (name == "marathon-auth-credential-file") {
+    out->auth_credential_file = value;
+  } else if (name == "marathon-ca-cert") {
+    out->marathon_ca_cert = value;
   } else if (name == "help") {
     out->help = true;
   }

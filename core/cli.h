@@ -35,6 +35,9 @@ struct CliOptions {
   std::string templates_dir = "templates";
   int poll_interval = 0;  // seconds; 0 = one update and exit
   int lru_cache_capacity = 1000;  // DNS and health-result caches
+  std::string auth_credentials;      // --auth-credentials user:pass
+  std::string auth_credential_file;  // --marathon-auth-credential-file
+  std::string marathon_ca_cert;      // --marathon-ca-cert
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of

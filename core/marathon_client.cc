@@ -1,94 +1,205 @@
 #include "core/marathon_client.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPBasicCredentials.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetSSL.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace mlb {
 namespace {
 
-Status FetchFile(const std::string& path, std::string* json) {
+constexpr int kMaxRedirects = 3;
+
+Status ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Status::Error("file:" + path, "cannot be read");
   }
-  std::stringstream out;
-  out << in.rdbuf();
-  *json = out.str();
+  std::stringstream text;
+  text << in.rdbuf();
+  *out = text.str();
   return Status::OK();
 }
 
-Status FetchHttp(const MarathonOptions& options, const std::string& base,
-                 std::string* json) {
-  try {
-    Poco::URI uri(base);
-    if (uri.getScheme() != "http") {
-      return Status::Error(base, "only http:// URLs and file:PATH are supported");
-    }
-    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-    session.setTimeout(Poco::Timespan(options.connect_timeout_ms * 1000L),
-                       Poco::Timespan(options.read_timeout_ms * 1000L),
-                       Poco::Timespan(options.read_timeout_ms * 1000L));
-    std::string path = uri.getPath();
-    while (!path.empty() && path.back() == '/') {
-      path.pop_back();
-    }
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET,
-                                   path + "/v2/apps?embed=apps.tasks",
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.set("Accept", "application/json");
-    request.set("User-Agent", "marathon-lb");
-    if (!uri.getUserInfo().empty()) {
-      const std::string& info = uri.getUserInfo();
-      const size_t colon = info.find(':');
-      Poco::Net::HTTPBasicCredentials(info.substr(0, colon),
-                                      colon == std::string::npos
-                                          ? ""
-                                          : info.substr(colon + 1))
-          .authenticate(request);
-    }
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& body = session.receiveResponse(response);
-    std::string text;
-    Poco::StreamCopier::copyToString(body, text);
-    if (response.getStatus() / 100 != 2) {
-      return Status::Error(base, "HTTP " + std::to_string(response.getStatus()) +
-                                     " " + response.getReason());
-    }
-    *json = std::move(text);
-    return Status::OK();
-  } catch (const Poco::Exception& e) {
-    return Status::Error(base, e.displayText());
+bool SplitUserPassword(const std::string& text, std::string* user,
+                       std::string* password) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos) {
+    return false;
   }
+  *user = text.substr(0, colon);
+  *password = text.substr(colon + 1);
+  return true;
 }
+
+// A failure after which the next Marathon is worth a try.
+struct Attempt {
+  Status status;
+  bool try_next = false;
+};
 
 }  // namespace
 
-Status FetchApps(const MarathonOptions& options, std::string* json,
-                 std::string* source) {
-  if (options.urls.empty()) {
+Status ReadCredentials(const std::string& inline_credentials,
+                       const std::string& file, std::string* user,
+                       std::string* password) {
+  if (!file.empty()) {
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return Status::Error("--marathon-auth-credential-file " + file,
+                           "cannot be read");
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+      line.pop_back();
+    }
+    if (!SplitUserPassword(line, user, password)) {
+      return Status::Error("--marathon-auth-credential-file " + file,
+                           "expected one line user:password");
+    }
+    return Status::OK();
+  }
+  if (!inline_credentials.empty() &&
+      !SplitUserPassword(inline_credentials, user, password)) {
+    return Status::Error("--auth-credentials", "expected user:password");
+  }
+  return Status::OK();
+}
+
+MarathonClient::MarathonClient(MarathonOptions options)
+    : options_(std::move(options)) {}
+
+std::string MarathonClient::CurrentUrl() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_.urls.empty() ? "" : options_.urls[current_];
+}
+
+Status MarathonClient::FetchApps(std::string* json, std::string* source) {
+  const std::string first = CurrentUrl();
+  if (first.rfind("file:", 0) == 0) {
+    *source = first;
+    return ReadFile(first.substr(5), json);
+  }
+  return Request("GET", "/v2/apps?embed=apps.tasks", "", json, source);
+}
+
+Status MarathonClient::Request(const std::string& method,
+                               const std::string& path,
+                               const std::string& body, std::string* response,
+                               std::string* source) {
+  if (options_.urls.empty()) {
     return Status::Error("no --marathon URL given");
   }
-  std::string failures;
-  for (const std::string& url : options.urls) {
-    Status s = url.rfind("file:", 0) == 0 ? FetchFile(url.substr(5), json)
-                                          : FetchHttp(options, url, json);
-    if (s.ok()) {
-      *source = url;
-      return s;
-    }
-    failures += (failures.empty() ? "" : "; ") + s.message();
+  size_t start;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    start = current_;
   }
-  return Status::Error("cannot fetch apps from Marathon: " + failures);
+  std::string failures;
+  for (size_t n = 0; n < options_.urls.size(); ++n) {
+    const size_t index = (start + n) % options_.urls.size();
+    const std::string& base = options_.urls[index];
+    Attempt attempt;
+    try {
+      Poco::URI uri(base);
+      std::string prefix = uri.getPath();
+      while (!prefix.empty() && prefix.back() == '/') {
+        prefix.pop_back();
+      }
+      uri.setPathEtc(prefix + path);
+      for (int hop = 0; hop <= kMaxRedirects; ++hop) {
+        std::unique_ptr<Poco::Net::HTTPClientSession> session;
+        if (uri.getScheme() == "https") {
+          Poco::Net::initializeSSL();
+          Poco::Net::Context::Ptr context = new Poco::Net::Context(
+              Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.ca_cert,
+              Poco::Net::Context::VERIFY_STRICT, 9,
+              /*loadDefaultCAs=*/options_.ca_cert.empty());
+          session = std::make_unique<Poco::Net::HTTPSClientSession>(
+              uri.getHost(), uri.getPort(), context);
+        } else if (uri.getScheme() == "http") {
+          session = std::make_unique<Poco::Net::HTTPClientSession>(
+              uri.getHost(), uri.getPort());
+        } else {
+          return Status::Error(base, "only http://, https:// and file:PATH "
+                                     "Marathon URLs are supported");
+        }
+        session->setTimeout(
+            Poco::Timespan(options_.connect_timeout_ms * 1000L),
+            Poco::Timespan(options_.read_timeout_ms * 1000L),
+            Poco::Timespan(options_.read_timeout_ms * 1000L));
+        Poco::Net::HTTPRequest request(method, uri.getPathEtc(),
+                                       Poco::Net::HTTPMessage::HTTP_1_1);
+        request.set("Accept", "application/json");
+        request.set("User-Agent", "marathon-lb");
+        std::string user = options_.user;
+        std::string password = options_.password;
+        if (user.empty() && !uri.getUserInfo().empty()) {
+          SplitUserPassword(uri.getUserInfo(), &user, &password);
+        }
+        if (!user.empty()) {
+          Poco::Net::HTTPBasicCredentials(user, password).authenticate(request);
+        }
+        if (!body.empty()) {
+          request.setContentType("application/json");
+          request.setContentLength(static_cast<std::streamsize>(body.size()));
+        }
+        std::ostream& out = session->sendRequest(request);
+        out << body;
+        Poco::Net::HTTPResponse answer;
+        std::istream& in = session->receiveResponse(answer);
+        std::string text;
+        Poco::StreamCopier::copyToString(in, text);
+        const int status = answer.getStatus();
+        if (status >= 300 && status < 400 && answer.has("Location")) {
+          uri.resolve(answer.get("Location"));
+          continue;  // same credentials to the leader
+        }
+        if (status / 100 == 2) {
+          *response = std::move(text);
+          *source = base;
+          std::lock_guard<std::mutex> lock(mu_);
+          current_ = index;
+          return Status::OK();
+        }
+        attempt.status = Status::Error(
+            base, method + " " + path + ": HTTP " + std::to_string(status) +
+                      " " + answer.getReason());
+        attempt.try_next = status >= 500;
+        break;
+      }
+      if (attempt.status.ok()) {
+        attempt.status = Status::Error(base, "more than " +
+                                                 std::to_string(kMaxRedirects) +
+                                                 " redirects");
+      }
+    } catch (const Poco::Exception& e) {
+      attempt.status = Status::Error(base, e.displayText());
+      attempt.try_next = true;
+    }
+    failures += (failures.empty() ? "" : "; ") + attempt.status.message();
+    if (!attempt.try_next) {
+      break;
+    }
+  }
+  return Status::Error("Marathon request " + method + " " + path + " failed: " +
+                       failures);
+}
+
+Status FetchApps(const MarathonOptions& options, std::string* json,
+                 std::string* source) {
+  return MarathonClient(options).FetchApps(json, source);
 }
 
 }  // namespace mlb

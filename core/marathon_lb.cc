@@ -54,7 +54,13 @@ Status MarathonLb::Create(const CliOptions& options,
 
   lb->resolver_ = std::make_unique<DnsResolver>(options.lru_cache_capacity);
   lb->health_cache_ = std::make_unique<HealthCache>(options.lru_cache_capacity);
-  lb->marathon_.urls = options.marathon;
+  MarathonOptions marathon;
+  marathon.urls = options.marathon;
+  MLB_RETURN_IF_ERROR(ReadCredentials(options.auth_credentials,
+                                      options.auth_credential_file,
+                                      &marathon.user, &marathon.password));
+  marathon.ca_cert = options.marathon_ca_cert;
+  lb->marathon_ = std::make_unique<MarathonClient>(std::move(marathon));
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;
   if (const char* name = std::getenv("FRAMEWORK_NAME")) {
@@ -87,7 +93,7 @@ Status MarathonLb::Update() {
   const auto start = std::chrono::steady_clock::now();
   std::string json;
   std::string source;
-  MLB_RETURN_IF_ERROR(FetchApps(marathon_, &json, &source));
+  MLB_RETURN_IF_ERROR(marathon_->FetchApps(&json, &source));
 
   std::vector<App> apps;
   std::vector<std::string> warnings;

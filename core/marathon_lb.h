@@ -40,7 +40,7 @@ class MarathonLb {
 
   CliOptions options_;
   PluginRegistry registry_;
-  MarathonOptions marathon_;
+  std::unique_ptr<MarathonClient> marathon_;
   ServiceOptions service_options_;
   sdk::ConfigView config_view_;
   std::unique_ptr<HaproxySupervisor> supervisor_;
