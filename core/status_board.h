@@ -1,0 +1,51 @@
+// What marathon-lb knows about its own health, for /healthz and /status:
+// when it last had a good view of Marathon, whether the event stream is up,
+// HAProxy's state, reloads and the last error.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+namespace mlb {
+
+class StatusBoard {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // A regeneration finished: `ok` when Marathon's apps were read and the
+  // config is live (written, or unchanged).
+  void RecordSync(bool ok, const std::string& marathon_url,
+                  const std::string& error, int dropped_service_ports);
+  void RecordReload(bool ok, const std::string& error);
+  void SetStreamConnected(bool connected, const std::string& url);
+  // Only when marathon-lb runs HAProxy itself.
+  void SetHaproxyRunning(bool running);
+
+  // Healthy unless the last good sync is older than `max_staleness` (or
+  // there was none yet) or a managed HAProxy is down. *why says which.
+  bool Healthy(std::chrono::seconds max_staleness, std::string* why) const;
+
+  // {"last_sync_ok": ..., "last_sync_age_seconds": ..., ...}
+  std::string Json() const;
+
+ private:
+  mutable std::mutex mu_;
+  bool synced_ = false;
+  Clock::time_point last_good_sync_;
+  std::string marathon_url_;
+  std::string last_error_;
+  int dropped_service_ports_ = 0;
+  int syncs_ = 0;
+  int failed_syncs_ = 0;
+  int reloads_ = 0;
+  int failed_reloads_ = 0;
+  bool stream_known_ = false;
+  bool stream_connected_ = false;
+  bool haproxy_managed_ = false;
+  bool haproxy_running_ = false;
+};
+
+}  // namespace mlb
