@@ -7,6 +7,9 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <gtest/gtest.h>
 
@@ -30,9 +33,18 @@ class FakeMarathon {
   };
 
   // `redirect_to`: answer everything with a 307 there (a non-leader).
-  explicit FakeMarathon(std::string name, std::string redirect_to = "")
+  // With `tls`, serves https with that server context.
+  explicit FakeMarathon(std::string name, std::string redirect_to = "",
+                        Poco::Net::Context::Ptr tls = nullptr)
       : name_(std::move(name)), redirect_to_(std::move(redirect_to)) {
-    socket_ = Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    scheme_ = tls ? "https" : "http";
+    if (tls) {
+      socket_ = Poco::Net::SecureServerSocket(
+          Poco::Net::SocketAddress("127.0.0.1", 0), 64, tls);
+    } else {
+      socket_ = Poco::Net::ServerSocket(
+          Poco::Net::SocketAddress("127.0.0.1", 0));
+    }
     server_ = std::make_unique<Poco::Net::HTTPServer>(
         new Factory(this), socket_, new Poco::Net::HTTPServerParams);
     server_->start();
@@ -40,7 +52,7 @@ class FakeMarathon {
   ~FakeMarathon() { server_->stopAll(true); }
 
   std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(socket_.address().port());
+    return scheme_ + "://127.0.0.1:" + std::to_string(socket_.address().port());
   }
   std::vector<Seen> seen() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -86,6 +98,7 @@ class FakeMarathon {
 
   std::string name_;
   std::string redirect_to_;
+  std::string scheme_;
   Poco::Net::ServerSocket socket_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::mutex mu_;
@@ -165,6 +178,37 @@ TEST(MarathonClientTest, CredentialsAreSentAndKeptAcrossALeaderRedirect) {
   ASSERT_EQ(leader.seen().size(), 1u);
   EXPECT_EQ(leader.seen()[0].authorization, basic);
   EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+}
+
+// https: the certificate is checked against --marathon-ca-cert; a server
+// the CA does not vouch for is refused.
+TEST(MarathonClientTest, HttpsVerifiesTheCertificate) {
+  const std::string dir = ::testing::TempDir() + "/marathon_tls";
+  ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir +
+                    " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+                    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                    "-keyout " + dir + "/key.pem -out " + dir +
+                    "/cert.pem 2>/dev/null")
+                       .c_str()),
+            0);
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Ptr server_tls = new Poco::Net::Context(
+      Poco::Net::Context::TLS_SERVER_USE, dir + "/key.pem", dir + "/cert.pem",
+      "", Poco::Net::Context::VERIFY_NONE);
+  FakeMarathon m("tls", "", server_tls);
+  MarathonOptions options;
+  options.urls = {m.url()};
+  options.ca_cert = dir + "/cert.pem";
+  std::string json, source;
+  Status s = MarathonClient(options).FetchApps(&json, &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(json, R"({"apps": [], "from": "tls"})");
+
+  options.ca_cert = "";  // the system CAs do not know this certificate
+  s = MarathonClient(options).FetchApps(&json, &source);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("certificate verify failed"), std::string::npos)
+      << s.message();
 }
 
 TEST(MarathonClientTest, FileUrlReadsASavedResponse) {
