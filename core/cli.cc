@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 
 #include "core/labels.h"
 
@@ -74,6 +75,36 @@ OptionSet Options() {
   add("marathon-ca-cert", "", "PATH", false,
       "CA bundle to verify https Marathon URLs (default: the system CAs; "
       "verification is always on)");
+  add("sse", "s", nullptr, false,
+      "Same as mode sse: follow Marathon's event stream");
+  add("listening", "l", "URL", false,
+      "event mode: address to receive Marathon's event POSTs on (default: "
+      "the callback URL's)");
+  add("callback-url", "u", "URL", false,
+      "event mode: URL Marathon POSTs events to (same as the mode argument)");
+  add("max-backoff", "", "SECONDS", false,
+      "sse: cap of the reconnect backoff (default 300)");
+  add("resync-interval", "", "SECONDS", false,
+      "sse/event: full resync when no event came for this long (default 300)");
+  add("sse-idle-timeout", "", "SECONDS", false,
+      "sse: reconnect when the stream sent no byte for this long (default "
+      "300)");
+  add("debounce-ms", "", "MS", false,
+      "sse/event: after an event, wait this long for more (default 500)");
+  add("min-update-interval-ms", "", "MS", false,
+      "sse/event: at least this long between two updates (default 2000)");
+  add("admin-address", "", "HOST:PORT", false,
+      "Serve /healthz and /status there (default: off)");
+  add("max-staleness", "", "SECONDS", false,
+      "/healthz fails when the last good sync is older (default 900)");
+  add("run-haproxy", "", nullptr, false,
+      "Start and own HAProxy (master-worker) and reload it through its "
+      "master socket, instead of running --command");
+  add("haproxy-master-socket", "", "PATH", false,
+      "With --run-haproxy: the master CLI socket (default: "
+      "<haproxy-config>.master.sock)");
+  add("max-old-workers", "", "N", false,
+      "With --run-haproxy: old workers allowed to drain at once (default 3)");
   add("help", "h", nullptr, false, "Print the flags and exit");
   return set;
 }
@@ -91,6 +122,25 @@ bool ParseCount(const std::string& text, int* out) {
   }
   *out = v;
   return true;
+}
+
+// The plain numeric flags, by name.
+int* NumberFlag(const std::string& name, CliOptions* out) {
+  const std::pair<const char*, int*> kFlags[] = {
+      {"max-backoff", &out->max_backoff},
+      {"resync-interval", &out->resync_interval},
+      {"sse-idle-timeout", &out->sse_idle_timeout},
+      {"debounce-ms", &out->debounce_ms},
+      {"min-update-interval-ms", &out->min_update_interval_ms},
+      {"max-staleness", &out->max_staleness},
+      {"max-old-workers", &out->max_old_workers},
+  };
+  for (const auto& [flag, field] : kFlags) {
+    if (name == flag) {
+      return field;
+    }
+  }
+  return nullptr;
 }
 
 Status Apply(const std::string& name, const std::string& value,
@@ -140,6 +190,22 @@ Status Apply(const std::string& name, const std::string& value,
     out->auth_credential_file = value;
   } else if (name == "marathon-ca-cert") {
     out->marathon_ca_cert = value;
+  } else if (name == "sse") {
+    out->mode = "sse";
+  } else if (name == "listening") {
+    out->listening = value;
+  } else if (name == "callback-url") {
+    out->callback_url = value;
+  } else if (name == "admin-address") {
+    out->admin_address = value;
+  } else if (name == "run-haproxy") {
+    out->run_haproxy = true;
+  } else if (name == "haproxy-master-socket") {
+    out->haproxy_master_socket = value;
+  } else if (int* number = NumberFlag(name, out)) {
+    if (!ParseCount(value, number)) {
+      return Status::Error("--" + name, "not a number: '" + value + "'");
+    }
   } else if (name == "help") {
     out->help = true;
   }
@@ -181,6 +247,8 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
     } else if (!mode_seen) {
       out->mode = arg;
       mode_seen = true;
+    } else if (out->mode == "event" && out->callback_url.empty()) {
+      out->callback_url = arg;
     } else {
       return Status::Error(arg, "unexpected argument");
     }
@@ -193,12 +261,30 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   if (out->help || out->longhelp) {
     return Status::OK();
   }
-  if (out->mode != "poll" && out->mode != "plugins") {
-    return Status::Error("mode " + out->mode,
-                         "unknown (expected poll or plugins; sse and event "
-                         "are not available yet)");
+  // marathon-lb 2015: --listening alone selects event mode.
+  if (!mode_seen && out->mode == "poll" &&
+      (!out->listening.empty() || !out->callback_url.empty())) {
+    out->mode = "event";
   }
-  if (out->mode == "poll") {
+  if (out->mode != "poll" && out->mode != "sse" && out->mode != "event" &&
+      out->mode != "plugins") {
+    return Status::Error("mode " + out->mode,
+                         "unknown (expected poll, sse, event or plugins)");
+  }
+  if (out->mode == "event") {
+    if (out->callback_url.empty()) {
+      out->callback_url = out->listening;
+    }
+    if (out->callback_url.empty()) {
+      return Status::Error("mode event",
+                           "needs a callback URL: marathon-lb event "
+                           "http://HOST:PORT/ (or --listening URL)");
+    }
+    if (out->listening.empty()) {
+      out->listening = out->callback_url;
+    }
+  }
+  if (out->mode != "plugins") {
     if (out->marathon.empty()) {
       return Status::Error("--marathon", "at least one URL is required");
     }
@@ -216,8 +302,8 @@ std::string FlagHelp() {
   formatter.setUnixStyle(true);
   formatter.setWidth(100);
   formatter.setCommand("marathon-lb");
-  formatter.setUsage("[poll|plugins] --marathon URL [URL ...] --group GROUP "
-                     "[options]");
+  formatter.setUsage("[poll|sse|event CALLBACK_URL|plugins] --marathon URL "
+                     "[URL ...] --group GROUP [options]");
   formatter.setHeader(
       "Watches Marathon and renders, validates and reloads an HAProxy config "
       "that exposes every app on its service port, by virtual host on "

@@ -4,9 +4,11 @@
 //   marathon-lb [MODE] --marathon URL [URL ...] --group G [options]
 //
 // MODE is "poll" (the default; one update, or one every --poll-interval
-// seconds), or "plugins" (list the loaded template packs). Like argparse,
-// --marathon takes one or more URLs: words after it that are not options are
-// URLs until the next option.
+// seconds), "sse" (follow Marathon's event stream; also --sse/-s), "event
+// CALLBACK_URL" (Marathon POSTs events to us; also --listening/--callback-url)
+// or "plugins" (list the loaded template packs). Like argparse, --marathon
+// takes one or more URLs: words after it that are not options are URLs until
+// the next option.
 #pragma once
 
 #include <string>
@@ -38,6 +40,22 @@ struct CliOptions {
   std::string auth_credentials;      // --auth-credentials user:pass
   std::string auth_credential_file;  // --marathon-auth-credential-file
   std::string marathon_ca_cert;      // --marathon-ca-cert
+
+  // Live modes (sse, event).
+  std::string callback_url;  // event mode: registered with Marathon
+  std::string listening;     // event mode: where to listen (default: callback)
+  int max_backoff = 300;          // s, SSE reconnect backoff cap
+  int resync_interval = 300;      // s, full resync without events
+  int sse_idle_timeout = 300;     // s without a byte => reconnect
+  int debounce_ms = 500;          // wait for more events after the first
+  int min_update_interval_ms = 2000;  // between two regenerations
+  std::string admin_address;      // /healthz and /status; empty: off
+  int max_staleness = 900;        // s: /healthz fails when older
+
+  // marathon-lb starts and owns HAProxy (master-worker) instead of --command.
+  bool run_haproxy = false;
+  std::string haproxy_master_socket;  // default: <config>.master.sock
+  int max_old_workers = 3;
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of

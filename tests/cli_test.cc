@@ -75,15 +75,50 @@ TEST(CliTest, ErrorsNameTheFlag) {
             "--group: at least one is required");
   EXPECT_EQ(Parse({"--group", "g"}, &o).message(),
             "--marathon: at least one URL is required");
-  EXPECT_EQ(Parse({"sse", "-m", "x", "--group", "g"}, &o).message(),
-            "mode sse: unknown (expected poll or plugins; sse and event are "
-            "not available yet)");
+  EXPECT_EQ(Parse({"tail", "-m", "x", "--group", "g"}, &o).message(),
+            "mode tail: unknown (expected poll, sse, event or plugins)");
+  EXPECT_EQ(Parse({"event", "-m", "x", "--group", "g"}, &o).message(),
+            "mode event: needs a callback URL: marathon-lb event "
+            "http://HOST:PORT/ (or --listening URL)");
   EXPECT_EQ(Parse({"-m", "x", "--group", "g", "--poll-interval", "1m"}, &o)
                 .message(),
             "--poll-interval: not a number of seconds: '1m'");
   Status unknown = Parse({"--no-such-flag"}, &o);
   EXPECT_EQ(unknown.message().rfind("--no-such-flag: ", 0), 0u)
       << unknown.message();
+}
+
+TEST(CliTest, LiveModes) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"--sse", "-m", "http://m", "--group", "g",
+                     "--max-backoff", "30", "--debounce-ms", "100",
+                     "--admin-address", "127.0.0.1:9095", "--run-haproxy"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.mode, "sse");
+  EXPECT_EQ(o.max_backoff, 30);
+  EXPECT_EQ(o.debounce_ms, 100);
+  EXPECT_EQ(o.admin_address, "127.0.0.1:9095");
+  EXPECT_TRUE(o.run_haproxy);
+  ASSERT_TRUE(Parse({"event", "http://127.0.0.1:8080/events", "-m", "http://m",
+                     "--group", "g"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.callback_url, "http://127.0.0.1:8080/events");
+  EXPECT_EQ(o.listening, "http://127.0.0.1:8080/events");
+  // marathon-lb 2015: --listening alone means event mode.
+  ASSERT_TRUE(Parse({"-m", "http://m", "--group", "g", "--listening",
+                     "http://127.0.0.1:9000", "--callback-url",
+                     "http://lb.example:9000"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.mode, "event");
+  EXPECT_EQ(o.callback_url, "http://lb.example:9000");
+  EXPECT_EQ(o.listening, "http://127.0.0.1:9000");
+  EXPECT_EQ(Parse({"sse", "-m", "x", "--group", "g", "--max-backoff", "a"},
+                  &o)
+                .message(),
+            "--max-backoff: not a number: 'a'");
 }
 
 TEST(CliTest, LogLevelsAreMarathonLbs) {
