@@ -284,6 +284,21 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
       out->listening = out->callback_url;
     }
   }
+  if (out->run_haproxy && !out->dry && out->mode == "poll" &&
+      out->poll_interval <= 0) {
+    return Status::Error("--run-haproxy",
+                         "needs a long-running mode: sse, event, or poll "
+                         "with --poll-interval");
+  }
+  if (out->mode == "sse" || out->mode == "event") {
+    for (const std::string& url : out->marathon) {
+      if (url.rfind("file:", 0) == 0) {
+        return Status::Error("--marathon " + url,
+                             "mode " + out->mode + " needs a live Marathon "
+                             "(http:// or https://)");
+      }
+    }
+  }
   if (out->mode != "plugins") {
     if (out->marathon.empty()) {
       return Status::Error("--marathon", "at least one URL is required");

@@ -134,6 +134,12 @@ Status HaproxySupervisor::Apply(const std::string& text, ApplyReport* report) {
   }
   SyncDirectoryOf(target);
   report->outcome = ApplyReport::Outcome::kApplied;
+  if (options_.reload) {
+    Status s = options_.reload();
+    report->reloaded = s.ok();
+    report->reload_error = s.ok() ? "" : s.message();
+    return Status::OK();
+  }
   if (options_.reload_command.empty()) {
     return Status::OK();
   }

@@ -13,6 +13,7 @@
 // "<target>.rejected" for inspection and HAProxy's output is returned.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct SupervisorOptions {
   bool skip_validation = false;         // --skip-validation
   bool dry_run = false;                 // --dry
   std::vector<std::string> reload_command;  // empty: no reload
+  // When set, called instead of reload_command (marathon-lb owns HAProxy).
+  std::function<Status()> reload;
 };
 
 struct ApplyReport {

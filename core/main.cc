@@ -1,6 +1,4 @@
 // marathon-lb: wires the command line to the core and runs the chosen mode.
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 
@@ -9,6 +7,7 @@
 #include "core/marathon_lb.h"
 
 int main(int argc, char** argv) {
+  mlb::MarathonLb::BlockSignals();
   mlb::CliOptions options;
   mlb::Status parsed =
       mlb::ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc),
@@ -40,14 +39,5 @@ int main(int argc, char** argv) {
     std::cout << lb->DescribePlugins();
     return 0;
   }
-  while (true) {
-    mlb::Status s = lb->Update();
-    if (!s.ok()) {
-      mlb::Log().error(s.message());
-    }
-    if (options.poll_interval <= 0 || options.dry) {
-      return s.ok() ? 0 : 1;
-    }
-    sleep(static_cast<unsigned>(options.poll_interval));
-  }
+  return lb->Run();
 }

@@ -79,7 +79,18 @@ Status MarathonLb::Create(const CliOptions& options,
   sup.config_path = options.haproxy_config;
   sup.skip_validation = options.skip_validation;
   sup.dry_run = options.dry;
-  if (!options.command.empty()) {
+  if (options.run_haproxy) {
+    HaproxyProcessOptions hp;
+    hp.config_path = options.haproxy_config;
+    hp.master_socket = options.haproxy_master_socket.empty()
+                           ? options.haproxy_config + ".master.sock"
+                           : options.haproxy_master_socket;
+    hp.pid_file = options.haproxy_config + ".pid";
+    hp.max_old_workers = options.max_old_workers;
+    lb->haproxy_ = std::make_unique<HaproxyProcess>(std::move(hp));
+    MarathonLb* self = lb.get();
+    sup.reload = [self] { return self->ReloadManagedHaproxy(); };
+  } else if (!options.command.empty()) {
     MLB_RETURN_IF_ERROR(SplitCommandLine(options.command, &sup.reload_command));
   } else {
     sup.reload_command = DetectReloadCommand();
@@ -89,8 +100,39 @@ Status MarathonLb::Create(const CliOptions& options,
   return Status::OK();
 }
 
-Status MarathonLb::Update() {
+Status MarathonLb::ReloadManagedHaproxy() {
+  if (haproxy_->MasterPid() == 0) {
+    Status s = haproxy_->Start();
+    board_.SetHaproxyRunning(s.ok());
+    if (s.ok()) {
+      Log().information("started HAProxy (master pid " +
+                        std::to_string(haproxy_->MasterPid()) + ")");
+    }
+    return s;
+  }
+  HaproxyReloadReport report;
+  Status s = haproxy_->Reload(&report);
+  board_.RecordReload(s.ok(), s.ok() ? "" : s.message());
+  if (s.ok()) {
+    Log().information("reloaded HAProxy in " +
+                      std::to_string(report.duration.count()) +
+                      " ms, new worker " + std::to_string(report.worker_pid) +
+                      ", " + std::to_string(report.old_workers) +
+                      " old worker(s) draining");
+  }
+  return s;
+}
+
+Status MarathonLb::Update(const std::string& why) {
+  Status s = UpdateOnce(why);
+  board_.RecordSync(s.ok(), marathon_->CurrentUrl(), s.message(),
+                    last_dropped_);
+  return s;
+}
+
+Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
+  Log().debug("update: " + why);
   std::string json;
   std::string source;
   MLB_RETURN_IF_ERROR(marathon_->FetchApps(&json, &source));
@@ -119,6 +161,8 @@ Status MarathonLb::Update() {
   for (const std::string& e : generation.errors) {
     Log().error(e);
   }
+  last_dropped_ =
+      static_cast<int>(services.errors.size() + generation.errors.size());
 
   ApplyReport report;
   Status applied = supervisor_->Apply(generation.config.Text(), &report);
@@ -133,6 +177,11 @@ Status MarathonLb::Update() {
     LogLines(report.validation_output, Poco::Message::PRIO_ERROR);
   }
   MLB_RETURN_IF_ERROR(applied);
+  // An owned HAProxy starts on the first live config, even an unchanged one.
+  if (haproxy_ != nullptr && haproxy_->MasterPid() == 0 &&
+      report.outcome == ApplyReport::Outcome::kUnchanged) {
+    MLB_RETURN_IF_ERROR(ReloadManagedHaproxy());
+  }
   if (live_ != nullptr && report.outcome == ApplyReport::Outcome::kApplied) {
     Log().information("changes: " +
                       Compare(*live_, generation.config).Summary());

@@ -9,10 +9,12 @@
 
 #include "core/cli.h"
 #include "core/haproxy_config.h"
+#include "core/haproxy_process.h"
 #include "core/haproxy_supervisor.h"
 #include "core/marathon_client.h"
 #include "core/plugin_registry.h"
 #include "core/services.h"
+#include "core/status_board.h"
 #include "core/status.h"
 
 namespace mlb {
@@ -25,8 +27,14 @@ class MarathonLb {
   static Status Create(const CliOptions& options,
                        std::unique_ptr<MarathonLb>* out);
 
+  // Runs the mode of the command line until it is done (poll without an
+  // interval: after one update) or SIGTERM/SIGINT arrives; returns the exit
+  // code. SIGHUP and SIGUSR1 request a full resync. The caller must have
+  // blocked those signals (BlockSignals) before any thread started.
+  int Run();
+
   // One update. Errors leave the live config as it was.
-  Status Update();
+  Status Update(const std::string& why = "update");
 
   // `marathon-lb plugins`: one line per loaded pack and its templates.
   std::string DescribePlugins() const;
@@ -35,8 +43,16 @@ class MarathonLb {
 
   const PluginRegistry& registry() const { return registry_; }
 
+  // Blocks SIGTERM, SIGINT, SIGHUP, SIGUSR1 and ignores SIGPIPE, so that Run()
+  // receives them with sigwait; call first thing in main().
+  static void BlockSignals();
+
  private:
   explicit MarathonLb(const CliOptions& options);
+
+  Status ReloadManagedHaproxy();
+  Status UpdateOnce(const std::string& why);
+  int RunLive();
 
   CliOptions options_;
   PluginRegistry registry_;
@@ -44,6 +60,9 @@ class MarathonLb {
   ServiceOptions service_options_;
   sdk::ConfigView config_view_;
   std::unique_ptr<HaproxySupervisor> supervisor_;
+  std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
+  StatusBoard board_;
+  int last_dropped_ = 0;  // service ports dropped by the last update
   // The last generation that is live (written, or unchanged), to log what
   // the next one changes.
   std::unique_ptr<HaproxyConfig> live_;
