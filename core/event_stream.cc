@@ -47,8 +47,7 @@ bool IsBlank(const std::string& text) {
 
 std::string Excerpt(const std::string& text) {
   constexpr size_t kMax = 120;
-  return "'" + (text.size() > kMax ? text.substr(0, kMax) + "..." : text) +
-         "'";
+  return "'" + (text.size() > kMax ? text.substr(0, kMax) + "..." : text) + "'";
 }
 
 // The eventType of one JSON document; false with *problem set if it has none.
@@ -349,6 +348,9 @@ Status EventStream::RunSession(const std::string& base,
   std::unique_ptr<Connection> connection;
   Status opened = Open(base, &connection);
   if (!opened.ok()) {
+    if (Stopping()) {
+      return opened;  // not a failure of the URL
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ++status_.failed_attempts;
     status_.last_error = opened.message();
@@ -404,9 +406,8 @@ Status EventStream::Open(const std::string& base,
         return Status::Error("GET " + url, "only http:// URLs are supported");
       }
       auto connection = std::make_unique<Connection>(this, url);
-      MLB_RETURN_IF_ERROR(
-          connection->Connect(uri, options_.connect_timeout)
-              .WithContext("GET " + url));
+      MLB_RETURN_IF_ERROR(connection->Connect(uri, options_.connect_timeout)
+                              .WithContext("GET " + url));
 
       std::string target = uri.getPathAndQuery();
       if (target.empty() || target[0] != '/') {
@@ -428,9 +429,8 @@ Status EventStream::Open(const std::string& base,
           connection->session->receiveResponse(connection->response);
 
       const int code = connection->response.getStatus();
-      const std::string status_line =
-          "HTTP " + std::to_string(code) + " " +
-          connection->response.getReason();
+      const std::string status_line = "HTTP " + std::to_string(code) + " " +
+                                      connection->response.getReason();
       if (IsRedirect(code)) {
         const std::string location = connection->response.get("Location", "");
         if (location.empty()) {
@@ -484,9 +484,8 @@ Status EventStream::ReadEvents(Connection& connection,
     for (;;) {
       const int c = in->sbumpc();
       if (c == std::char_traits<char>::eof()) {
-        return Status::Error(context, Stopping()
-                                          ? "stopped"
-                                          : "stream closed by the server");
+        return Status::Error(
+            context, Stopping() ? "stopped" : "stream closed by the server");
       }
       // Lines end with LF, CR or CRLF.
       if (c == '\n' && after_cr) {
@@ -505,9 +504,9 @@ Status EventStream::ReadEvents(Connection& connection,
         continue;
       }
       if (++event_bytes > kMaxEventBytes) {
-        return Status::Error(context, "event larger than " +
-                                          std::to_string(kMaxEventBytes) +
-                                          " bytes");
+        return Status::Error(
+            context,
+            "event larger than " + std::to_string(kMaxEventBytes) + " bytes");
       }
       line.push_back(static_cast<char>(c));
     }
@@ -525,7 +524,8 @@ Status EventStream::ReadEvents(Connection& connection,
 void EventStream::Dispatch(const std::string& url, const SseEvent& event,
                            const EventStreamCallbacks& callbacks) {
   std::vector<std::string> problems;
-  const std::vector<std::string> types = EventTypesInData(event.data, &problems);
+  const std::vector<std::string> types =
+      EventTypesInData(event.data, &problems);
   for (const std::string& problem : problems) {
     Log().warning(url + ": skipping event data: " + problem);
   }

@@ -83,8 +83,9 @@ struct SseEvent {
   std::string id;    // last "id:" seen on the stream, as the SSE spec says
 };
 
-// The SSE line protocol (https://html.spec.whatwg.org/#event-stream-interpretation)
-// on lines already split from the stream. Not thread-safe; one per stream.
+// The SSE line protocol
+// (https://html.spec.whatwg.org/#event-stream-interpretation) on lines already
+// split from the stream. Not thread-safe; one per stream.
 class SseParser {
  public:
   // Feeds one line without its terminator. Returns true, with *event filled,
@@ -154,8 +155,8 @@ class EventStream {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  int interrupt_fd_ = -1;      // guarded by mu_
-  EventStreamStatus status_;   // guarded by mu_
+  int interrupt_fd_ = -1;     // guarded by mu_
+  EventStreamStatus status_;  // guarded by mu_
 };
 
 }  // namespace mlb

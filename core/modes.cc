@@ -127,9 +127,9 @@ int MarathonLb::RunLive() {
     callbacks.on_event = [&](const std::string& type) {
       scheduler.Trigger(type);
     };
-    callbacks.on_disconnected = [&](const Status& reason) {
+    callbacks.on_disconnected = [&](const Status&) {
+      // EventStream logs the reason and the reconnect delay.
       board_.SetStreamConnected(false, "");
-      Log().warning("event stream lost: " + reason.message());
     };
     stream_thread = std::thread([&stream, callbacks] {
       Status s = stream->Run(callbacks);

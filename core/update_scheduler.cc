@@ -64,9 +64,10 @@ void UpdateScheduler::Trigger(const std::string& event_type) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++pending_events_;
-    auto it = std::find_if(
-        pending_types_.begin(), pending_types_.end(),
-        [&](const UpdateRequest::TypeCount& t) { return t.type == event_type; });
+    auto it = std::find_if(pending_types_.begin(), pending_types_.end(),
+                           [&](const UpdateRequest::TypeCount& t) {
+                             return t.type == event_type;
+                           });
     if (it != pending_types_.end()) {
       ++it->count;
     } else if (pending_types_.size() < UpdateRequest::kMaxEventTypes) {

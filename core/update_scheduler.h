@@ -92,9 +92,9 @@ class UpdateScheduler {
   struct Snapshot {
     uint64_t regenerations = 0;  // finished, successful or not
     uint64_t failures = 0;
-    bool running = false;           // a regeneration is in progress
-    size_t pending_events = 0;      // triggers waiting for the next one
-    std::string last_error;         // message of the last failure, if any
+    bool running = false;       // a regeneration is in progress
+    size_t pending_events = 0;  // triggers waiting for the next one
+    std::string last_error;     // message of the last failure, if any
   };
 
   // `clock` must outlive the scheduler.
