@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -93,14 +92,24 @@ pid_t ParentOf(pid_t pid) {
   return static_cast<pid_t>(ppid);
 }
 
-// The command line of `pid`, one string per argument.
+// The command line of `pid`, one string per argument. /proc/<pid>/cmdline
+// reads as empty for a few milliseconds now and then (seen while HAProxy
+// starts up), so an empty answer is retried briefly.
 std::vector<std::string> CommandLineOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline",
-                   std::ios::binary);
+  const std::string path = "/proc/" + std::to_string(pid) + "/cmdline";
   std::vector<std::string> args;
-  std::string arg;
-  while (std::getline(in, arg, '\0')) {
-    args.push_back(arg);
+  for (int attempt = 0; attempt < 40 && args.empty(); ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      break;  // gone
+    }
+    std::string arg;
+    while (std::getline(in, arg, '\0')) {
+      args.push_back(arg);
+    }
   }
   return args;
 }
@@ -283,7 +292,8 @@ struct HaproxyProcess::OutputReader {
   }
 
   // Reads until EOF (every HAProxy process closed the pipe) or until woken;
-  // when woken, first drains what is already in the pipe.
+  // when woken, first drains what is already in the pipe (`fd` is
+  // non-blocking, so a writer that outlived the group cannot hold us).
   void Run(HaproxyProcess* owner) {
     std::string partial;
     auto consume = [&](const char* data, size_t size) {
@@ -622,13 +632,12 @@ Status HaproxyProcess::StartLocked() {
   out[0] = AboveStdio(out[0]);
   out[1] = AboveStdio(out[1]);
   reader->fd = out[0];
-  if (out[0] < 0 || out[1] < 0) {
+  if (out[0] < 0 || out[1] < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) != 0) {
     CloseFd(&out[1]);
     return Status::Error(what, std::string("pipe: ") + std::strerror(errno));
   }
   const uint64_t mark = OutputMark();
   const pid_t stale = StaleMaster();  // before ours rewrites pid_file
-  { std::ifstream in(options_.pid_file); std::string c; std::getline(in, c); fprintf(stderr, "DEBUG pidfile at start '%s' stale %d\n", c.c_str(), (int)stale); }
   const pid_t parent = getpid();
   const bool pdeathsig = options_.stop_with_owner;
 
@@ -713,7 +722,6 @@ Status HaproxyProcess::StartLocked() {
     } else if (procs.workers.empty()) {
       last_problem = "show proc lists no worker yet";
     } else {
-      fprintf(stderr, "DEBUG stale=%d foreign=%d pidfile=%s\n", (int)stale, stale > 0 ? (int)IsForeignMaster(stale) : -1, "");
       if (stale > 0 && IsForeignMaster(stale)) {  // still the same process
         Log().warning("haproxy master " + std::to_string(stale) +
                       " from an earlier run (" + options_.pid_file +

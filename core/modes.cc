@@ -156,12 +156,14 @@ int MarathonLb::RunLive() {
   std::thread supervise_thread;
   if (haproxy_ != nullptr) {
     supervise_thread = std::thread([&] {
+      // Supervise() does nothing before the first Start(), and restarts a
+      // HAProxy that died (with a backoff).
       while (!stopping) {
-        if (haproxy_->MasterPid() != 0) {
-          Status s = haproxy_->Supervise();
-          if (!s.ok()) {
-            Log().error(s.message());
-          }
+        Status s = haproxy_->Supervise();
+        if (!s.ok()) {
+          Log().error(s.message());
+        }
+        if (haproxy_->MasterPid() != 0 || !s.ok()) {
           board_.SetHaproxyRunning(haproxy_->CheckAlive());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -206,7 +208,7 @@ int MarathonLb::RunLive() {
                              : "cannot remove event callback: " + s.message());
   }
   callback_server.reset();
-  if (haproxy_ != nullptr && haproxy_->MasterPid() != 0) {
+  if (haproxy_ != nullptr) {
     Status s = haproxy_->Stop();
     if (!s.ok()) {
       Log().error(s.message());
