@@ -1,0 +1,2 @@
+// The live loop end to end (being written).
+#include <gtest/gtest.h>
