@@ -210,7 +210,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
                         ")");
       if (!report.reload_error.empty()) {
         Log().error(report.reload_error);
-      } else if (report.reloaded) {
+      } else if (report.reloaded && !options_.run_haproxy) {
         Log().information("reload command succeeded");
       }
       break;

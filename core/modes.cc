@@ -78,8 +78,9 @@ int MarathonLb::RunLive() {
       Log().critical(s.message());
       return 1;
     }
-    Log().information("admin endpoint on " + options_.admin_address +
-                      " (port " + std::to_string(admin->port()) + ")");
+    Log().information("admin endpoint on port " +
+                      std::to_string(admin->port()) + " (" +
+                      options_.admin_address + "): /healthz, /status");
   }
 
   // event mode: (re)register the callback until Marathon has taken it.
