@@ -98,15 +98,22 @@ int MarathonLb::RunLive() {
     }
   };
 
+  UpdateScheduler* scheduler_ptr = nullptr;
   UpdateScheduler scheduler(
       SchedulerOptions(options_), [&](const UpdateRequest& request) {
         register_callback();
         Status s = Update(request.Describe());
         if (!s.ok()) {
           Log().error(s.message());
+          // Keep trying (Marathon down, a bad template file fixed later);
+          // the scheduler's minimum interval spaces the attempts.
+          if (options_.mode != "poll") {
+            scheduler_ptr->RequestResync("retry after a failed update");
+          }
         }
         return s;
       });
+  scheduler_ptr = &scheduler;
   scheduler.RequestResync("first start");
 
   std::unique_ptr<EventStream> stream;
