@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -125,6 +126,8 @@ int MarathonLb::RunLive() {
     eo.password = marathon_->options().password;
     eo.idle_timeout = std::chrono::seconds(options_.sse_idle_timeout);
     eo.max_backoff = std::chrono::seconds(options_.max_backoff);
+    eo.initial_backoff = std::min<std::chrono::milliseconds>(
+        eo.initial_backoff, eo.max_backoff);
     stream = std::make_unique<EventStream>(std::move(eo));
     EventStreamCallbacks callbacks;
     callbacks.on_connected = [&](const std::string& url) {

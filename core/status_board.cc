@@ -38,7 +38,7 @@ void StatusBoard::SetStreamConnected(bool connected, const std::string& url) {
   stream_known_ = true;
   stream_connected_ = connected;
   if (!url.empty()) {
-    marathon_url_ = url;
+    stream_url_ = url;
   }
 }
 
@@ -89,6 +89,7 @@ std::string StatusBoard::Json() const {
   out.set("failed_reloads", failed_reloads_);
   if (stream_known_) {
     out.set("stream_connected", stream_connected_);
+    out.set("stream_url", stream_url_);
   }
   if (haproxy_managed_) {
     out.set("haproxy_running", haproxy_running_);

@@ -20,6 +20,7 @@ class StatusBoard {
   void RecordSync(bool ok, const std::string& marathon_url,
                   const std::string& error, int dropped_service_ports);
   void RecordReload(bool ok, const std::string& error);
+  // `url`: the event stream's URL (kept apart from the Marathon base URL).
   void SetStreamConnected(bool connected, const std::string& url);
   // Only when marathon-lb runs HAProxy itself.
   void SetHaproxyRunning(bool running);
@@ -42,6 +43,7 @@ class StatusBoard {
   int failed_syncs_ = 0;
   int reloads_ = 0;
   int failed_reloads_ = 0;
+  std::string stream_url_;
   bool stream_known_ = false;
   bool stream_connected_ = false;
   bool haproxy_managed_ = false;
