@@ -19,15 +19,15 @@ class TransactionEmitter : public sdk::Emitter {
     service_ = service;
     pending_.clear();
     servers_.clear();
+    server_sections_.clear();
     new_claims_.clear();
+    resolved_.clear();
     error_ = Status::OK();
   }
 
   bool Render(const char* name, const sdk::Vars& vars,
               std::string* out) override {
-    const TemplateCatalog::Resolved r = catalog_.Resolve(
-        name, service_ ? &service_->port_labels : nullptr,
-        service_ ? service_->view.port_index : 0);
+    const Resolved& r = Resolve(name);
     if (r.tmpl == nullptr) {
       error_ = Status::Error(std::string("template ") + name +
                              " is not provided by any loaded pack");
@@ -50,7 +50,11 @@ class TransactionEmitter : public sdk::Emitter {
 
   void AddServer(const std::string& section,
                  const sdk::ServerEntry& server) override {
-    servers_.emplace_back(section, server);
+    // The servers of a service go to one backend: keep its name once.
+    if (server_sections_.empty() || server_sections_.back() != section) {
+      server_sections_.push_back(section);
+    }
+    servers_.push_back({server_sections_.size() - 1, server});
   }
 
   bool ClaimOnce(const std::string& key) override {
@@ -82,22 +86,41 @@ class TransactionEmitter : public sdk::Emitter {
                      [](const Pending& a, const Pending& b) {
                        return a.line_rank < b.line_rank;
                      });
-    std::vector<std::string> order;
+    std::vector<const Pending*> order;  // first of each section
     for (const Pending& p : pending_) {
-      if (std::find(order.begin(), order.end(), p.section) == order.end()) {
-        order.push_back(p.section);
+      if (std::find_if(order.begin(), order.end(), [&](const Pending* o) {
+            return o->section == p.section;
+          }) == order.end()) {
+        order.push_back(&p);
       }
     }
-    for (const std::string& key : order) {
+    for (const Pending* first : order) {
+      // One look-up per section rather than per piece of text.
+      std::string& text =
+          config->Section(first->section, first->section_rank).text;
       for (const Pending& p : pending_) {
-        if (p.section == key) {
-          config->Section(key, p.section_rank).text += p.text;
+        if (p.section == first->section) {
+          text += p.text;
         }
       }
     }
-    for (auto& [key, server] : servers_) {
-      config->Section(key, sdk::kSectionBackend).servers.push_back(
-          std::move(server));
+    ConfigSection* section = nullptr;
+    size_t section_index = 0;
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      PendingServer& p = servers_[i];
+      if (section == nullptr || p.section != section_index) {
+        section_index = p.section;
+        section = &config->Section(server_sections_[section_index],
+                                   sdk::kSectionBackend);
+        // Room for this run of servers at once.
+        size_t run = 1;
+        while (i + run < servers_.size() &&
+               servers_[i + run].section == p.section) {
+          ++run;
+        }
+        section->servers.reserve(section->servers.size() + run);
+      }
+      section->servers.push_back(std::move(p.entry));
     }
   }
 
@@ -114,13 +137,49 @@ class TransactionEmitter : public sdk::Emitter {
     int line_rank;
     std::string text;
   };
+  struct PendingServer {
+    size_t section;  // index in server_sections_
+    sdk::ServerEntry entry;
+  };
+  // What TemplateCatalog::Resolve() said for one template name.
+  struct Resolved {
+    const char* pointer;  // the name as the family passed it
+    std::string name;
+    const Template* tmpl;
+    Status::Scope scope;
+  };
+
+  // Resolve() depends only on the name and the service, and builds a
+  // description string each time: called once per name and service here
+  // rather than once per server line. Families pass string literals, so a
+  // matching pointer finds the entry with one comparison of the text
+  // (which still decides: a pointer may be reused for another name).
+  const Resolved& Resolve(const char* name) {
+    for (const Resolved& r : resolved_) {
+      if (r.pointer == name && r.name == name) {
+        return r;
+      }
+    }
+    for (const Resolved& r : resolved_) {
+      if (r.name == name) {
+        return r;
+      }
+    }
+    const TemplateCatalog::Resolved r =
+        catalog_.Resolve(name, service_ ? &service_->port_labels : nullptr,
+                         service_ ? service_->view.port_index : 0);
+    resolved_.push_back({name, name, r.tmpl, r.scope});
+    return resolved_.back();
+  }
 
   const TemplateCatalog& catalog_;
   std::unordered_set<std::string>* claims_;
   const Service* service_ = nullptr;
   std::vector<Pending> pending_;
-  std::vector<std::pair<std::string, sdk::ServerEntry>> servers_;
+  std::vector<std::string> server_sections_;
+  std::vector<PendingServer> servers_;
   std::vector<std::string> new_claims_;
+  std::vector<Resolved> resolved_;
   Status error_;
 };
 
@@ -170,6 +229,8 @@ Status Generate(const std::vector<Service>& services,
                 const sdk::ConfigView& config, const PluginRegistry& registry,
                 Generation* out) {
   *out = Generation();
+  // A frontend and a backend per service, and a few shared sections.
+  out->config.Reserve(2 * services.size() + 8);
   std::unordered_set<std::string> claims;
   TransactionEmitter emit(registry.catalog(), &claims);
 
@@ -180,8 +241,8 @@ Status Generate(const std::vector<Service>& services,
   emit.Commit(&out->config);
 
   for (const Service& service : services) {
-    sdk::ServiceView view = service.view;
-    view.labels = &service.labels;
+    // BuildServices pointed view.labels at the app's labels.
+    const sdk::ServiceView& view = service.view;
     emit.Begin(&service);
     Status s = RenderService(registry, config, view, emit);
     if (s.ok()) {

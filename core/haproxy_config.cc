@@ -11,24 +11,53 @@ const ConfigSection* HaproxyConfig::Find(const std::string& key) const {
 }
 
 ConfigSection& HaproxyConfig::Section(const std::string& key, int rank) {
-  auto [it, inserted] = index_.emplace(key, sections_.size());
+  for (const size_t i : recent_) {
+    if (i < sections_.size() && sections_[i].key == key) {
+      return sections_[i];
+    }
+  }
+  // try_emplace: emplace would build (allocate) a node even for a key that
+  // is there.
+  auto [it, inserted] = index_.try_emplace(key, sections_.size());
   if (inserted) {
     ConfigSection section;
     section.key = key;
     section.rank = rank;
     sections_.push_back(std::move(section));
   }
+  recent_[next_recent_] = it->second;
+  next_recent_ = (next_recent_ + 1) % recent_.size();
   return sections_[it->second];
 }
 
+void HaproxyConfig::Reserve(size_t sections) {
+  sections_.reserve(sections);
+  index_.reserve(sections);
+}
+
 void HaproxyConfig::Finish() {
-  std::stable_sort(sections_.begin(), sections_.end(),
-                   [](const ConfigSection& a, const ConfigSection& b) {
-                     return a.rank < b.rank;
-                   });
-  for (size_t i = 0; i < sections_.size(); ++i) {
-    index_[sections_[i].key] = i;
+  // Sorted through an index, so that each section (its text and its server
+  // entries) moves once rather than about log2(n) times.
+  std::vector<size_t> order(sections_.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
   }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return sections_[a].rank < sections_[b].rank;
+  });
+  std::vector<ConfigSection> sorted;
+  sorted.reserve(sections_.size());
+  std::vector<size_t> position(sections_.size());
+  for (const size_t i : order) {
+    position[i] = sorted.size();
+    sorted.push_back(std::move(sections_[i]));
+  }
+  sections_ = std::move(sorted);
+  // The index learns the new positions without hashing every key again.
+  for (auto& entry : index_) {
+    entry.second = position[entry.second];
+  }
+  recent_.fill(0);
 }
 
 std::string HaproxyConfig::Text() const {

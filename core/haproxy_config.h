@@ -3,6 +3,7 @@
 // section by section and server by server; Text() is what goes on disk.
 #pragma once
 
+#include <array>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,10 +30,18 @@ class HaproxyConfig {
   // `key`, creating it on first use; Finish() puts sections in output order.
   ConfigSection& Section(const std::string& key, int rank);
   void Finish();
+  // Room for `sections` sections, so that neither the sections nor their
+  // index are moved or rehashed as they grow.
+  void Reserve(size_t sections);
 
  private:
   std::vector<ConfigSection> sections_;
   std::unordered_map<std::string, size_t> index_;  // key -> position
+  // Positions of the sections Section() returned last: every service adds
+  // to the shared frontends, and its servers go to the backend it has just
+  // created, so most look-ups end here, before the (large) index.
+  std::array<size_t, 4> recent_ = {};
+  size_t next_recent_ = 0;
 };
 
 // What changed between two generations, section by section and server by

@@ -21,14 +21,19 @@ namespace {
 
 constexpr int kMaxRedirects = 3;
 
+// One exact-size read: a saved /v2/apps can be tens of MB, and a
+// stringstream would hold it twice.
 Status ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     return Status::Error("file:" + path, "cannot be read");
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  *out = text.str();
+  const std::streamoff size = in.tellg();
+  in.seekg(0);
+  out->assign(static_cast<size_t>(size), '\0');
+  if (size > 0 && !in.read(out->data(), size)) {
+    return Status::Error("file:" + path, "cannot be read");
+  }
   return Status::OK();
 }
 

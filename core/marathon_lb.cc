@@ -140,6 +140,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   std::vector<App> apps;
   std::vector<std::string> warnings;
   MLB_RETURN_IF_ERROR(ParseApps(json, &apps, &warnings).WithContext(source));
+  std::string().swap(json);  // the apps hold what is needed from here on
   for (const std::string& w : warnings) {
     Log().warning(w);
   }

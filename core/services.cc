@@ -1,16 +1,20 @@
 #include "core/services.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <bitset>
+#include <charconv>
+#include <deque>
 #include <map>
 #include <set>
+#include <string_view>
 #include <tuple>
+
+#include "core/sha256.h"
 
 namespace mlb {
 namespace {
@@ -58,12 +62,169 @@ bool IsHealthy(const Task& task, HealthCache& cache) {
   return alive;
 }
 
+// Appends `s` cleaned as sdk::CleanName does (one '_' per code point that
+// is not [a-zA-Z0-9-]), without the temporary strings of CleanName(a + b).
+void AppendCleaned(std::string_view s, std::string* out) {
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-') {
+      out->push_back(ch);
+    } else if ((c & 0xC0) != 0x80) {
+      out->push_back('_');
+    }
+  }
+}
+
+// CleanName(host + "_" + ip + "_" + port), or of ip + "_" + port when the
+// agent host is the address.
 std::string ServerName(const std::string& host, const std::string& ip,
                        int port) {
-  const std::string raw = host == ip ? ip + "_" + std::to_string(port)
-                                     : host + "_" + ip + "_" + std::to_string(port);
-  return sdk::CleanName(raw);
+  std::string out;
+  out.reserve(host.size() + ip.size() + 8);
+  if (host != ip) {
+    AppendCleaned(host, &out);
+    out.push_back('_');
+  }
+  AppendCleaned(ip, &out);
+  out.push_back('_');
+  char digits[16];
+  const std::to_chars_result r =
+      std::to_chars(digits, digits + sizeof(digits), port);
+  // A '-' (never in a real port) is kept by CleanName too.
+  out.append(digits, r.ptr);
+  return out;
 }
+
+// The ids given so far in one backend: ids are 1..32766.
+using IdSet = std::bitset<32767>;
+
+// x reduced modulo 32767 = 2^15 - 1, up to adding a multiple of it:
+// since 2^15 = 1 (mod 32767), the 15-bit digits of x add up to the same
+// residue.
+uint64_t Fold(uint64_t x) {
+  while (x > 0xFFFF) {
+    x = (x & 0x7FFF) + (x >> 15);
+  }
+  return x;
+}
+
+// The 256-bit big-endian digest modulo 32767, the number marathon-lb gets
+// by reading its hex digits one by one, 64 bits at a step: 2^64 = 2^4
+// (mod 32767), so r * 2^64 + w = r * 16 + w.
+int DigestModulo(const Sha256Digest& digest) {
+  uint64_t residue = 0;
+  for (size_t i = 0; i < digest.size(); i += 8) {
+    uint64_t word = 0;
+    for (size_t j = 0; j < 8; ++j) {
+      word = (word << 8) | digest[i + j];
+    }
+    residue = Fold(residue * 16 + Fold(word));
+  }
+  residue %= 32767;
+  return static_cast<int>(residue);
+}
+
+// ServerId() for a whole update: SHA-256 without an engine object per
+// name, the digest reduced arithmetically (DigestModulo), its hex text only
+// made for a retry, and a bitset instead of a search of the taken ids
+// (quadratic in the servers of a backend).
+int AssignServerId(const std::string& name, IdSet* taken) {
+  std::string retry;  // name + " " + hex + " " + hex ..., on collisions
+  const std::string* input = &name;
+  while (true) {
+    const Sha256Digest digest = Sha256(*input);
+    const int id = DigestModulo(digest);
+    if (id != 0 && !taken->test(static_cast<size_t>(id))) {
+      taken->set(static_cast<size_t>(id));
+      return id;
+    }
+    static const char kHex[] = "0123456789abcdef";
+    retry = *input + " ";
+    for (const uint8_t byte : digest) {
+      retry.push_back(kHex[byte >> 4]);
+      retry.push_back(kHex[byte & 0xF]);
+    }
+    input = &retry;
+  }
+}
+
+// Resolves each agent host once per update: a host has hundreds of tasks,
+// and the resolver's LRU cache may be smaller than the number of agents (so
+// that, visiting apps one by one, it would miss on most of them).
+//
+// A small open-addressing table rather than std::unordered_map: one look-up
+// per task, and the standard map's prime-modulo bucket index and hash cost
+// more than the rest of the look-up.
+class UpdateResolver {
+ public:
+  explicit UpdateResolver(HostResolver& resolver)
+      : resolver_(resolver), slots_(64) {}
+
+  // Null when the host does not resolve. Valid until the end of the update.
+  const std::string* Resolve(const std::string& host) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(host) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.host == nullptr) {
+        break;
+      }
+      if (*slot.host == host) {
+        return slot.ip;
+      }
+    }
+    std::optional<std::string> ip = resolver_.Resolve(host);
+    const std::string* result = nullptr;
+    if (ip) {
+      addresses_.push_back(std::move(*ip));
+      result = &addresses_.back();
+    }
+    if (2 * (++size_ + 1) > slots_.size()) {
+      Grow();
+    }
+    Insert({&host, result});
+    return result;
+  }
+
+ private:
+  struct Slot {
+    const std::string* host = nullptr;  // in the apps, which outlive this
+    const std::string* ip = nullptr;    // null: does not resolve
+  };
+
+  // FNV-1a: host names and addresses are short.
+  static size_t Hash(const std::string& s) {
+    uint64_t h = 14695981039346656037ull;
+    for (const char c : s) {
+      h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+
+  void Insert(const Slot& slot) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = Hash(*slot.host) & mask;
+    while (slots_[i].host != nullptr) {
+      i = (i + 1) & mask;
+    }
+    slots_[i] = slot;
+  }
+
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (slot.host != nullptr) {
+        Insert(slot);
+      }
+    }
+  }
+
+  HostResolver& resolver_;
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  size_t size_ = 0;
+  std::deque<std::string> addresses_;  // stable addresses for the slots
+};
 
 // Builds one service port; a kService error drops it.
 Status BuildPort(const App& app, int index, const TemplateCatalog& catalog,
@@ -163,81 +324,86 @@ std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
 }
 
 int ServerId(const std::string& name, std::vector<int>* taken) {
-  std::string input = name;
-  while (true) {
-    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-    sha.update(input);
-    const std::string hex = Poco::DigestEngine::digestToHex(sha.digest());
-    int id = 0;
-    for (char c : hex) {
-      const int digit = c <= '9' ? c - '0' : c - 'a' + 10;
-      id = (id * 16 + digit) % 32767;
+  IdSet ids;
+  for (const int id : *taken) {
+    if (id > 0 && id < 32767) {
+      ids.set(static_cast<size_t>(id));
     }
-    if (id != 0 && std::find(taken->begin(), taken->end(), id) == taken->end()) {
-      taken->push_back(id);
-      return id;
-    }
-    input = input + " " + hex;
   }
+  const int id = AssignServerId(name, &ids);
+  taken->push_back(id);
+  return id;
 }
 
 void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
                    const TemplateCatalog& catalog, HostResolver& resolver,
                    HealthCache& health_cache, ServiceList* out) {
+  UpdateResolver update_resolver(resolver);
+  IdSet taken;
+  // Backends of one app: (agent host, address, task ports), all pointing
+  // into the apps or the resolver.
+  struct Backend {
+    const std::string* host;
+    const std::string* ip;
+    const std::vector<int>* ports;
+  };
+  std::vector<Backend> backends;
+  struct ServerKey {
+    const std::string* host;
+    int port;
+    const std::string* ip;
+  };
+  std::vector<ServerKey> keys;
   for (const App& app : apps) {
     if (!options.framework_name.empty() && app.id.size() > 1 &&
-        app.id.substr(1) == options.framework_name) {
+        std::string_view(app.id).substr(1) == options.framework_name) {
       continue;
     }
     const std::vector<std::string> groups = ParseAppGroups(app.labels);
     if (!SelectedByGroups(options.groups, groups)) {
       continue;
     }
-    // Backends of the app: (agent host, address, task ports).
-    struct Backend {
-      std::string host;
-      std::string ip;
-      std::vector<int> ports;
-    };
-    std::vector<Backend> backends;
+    backends.clear();
     // As marathon-lb: any healthChecks entry, even {}, turns the filter on.
     const bool check_health = options.health_check && !app.health_checks.empty();
     for (const Task& task : app.tasks) {
-      if (task.host.empty() || kDroppedStates.count(task.state) > 0) {
+      // Most tasks run: one comparison before the set.
+      if (task.host.empty() || (task.state != "TASK_RUNNING" &&
+                                kDroppedStates.count(task.state) > 0)) {
         continue;
       }
       if (check_health && !IsHealthy(task, health_cache)) {
         continue;
       }
-      Backend b{task.host, "", {}};
       if (app.networking == Networking::kContainer) {
         if (task.ip_addresses.empty()) {
           out->warnings.push_back("app " + app.id + ": task " + task.id +
                                   " has no IP address yet; task skipped");
           continue;
         }
-        b.ip = task.ip_addresses.front();
-        b.ports = app.container_ports;
+        backends.push_back(
+            {&task.host, &task.ip_addresses.front(), &app.container_ports});
       } else {
-        std::optional<std::string> ip = resolver.Resolve(task.host);
-        if (!ip) {
+        const std::string* ip = update_resolver.Resolve(task.host);
+        if (ip == nullptr) {
           out->warnings.push_back("app " + app.id + ": task " + task.id +
                                   " dropped: cannot resolve agent host " +
                                   task.host);
           continue;
         }
-        b.ip = *ip;
         // A task without ports (e.g. "ports": []) listens on the app's
         // declared ports, as marathon-lb assumes.
-        b.ports = task.ports.empty() ? app.declared_ports : task.ports;
+        backends.push_back(
+            {&task.host, ip,
+             task.ports.empty() ? &app.declared_ports : &task.ports});
       }
-      backends.push_back(std::move(b));
     }
     for (size_t i = 0; i < app.service_ports.size(); ++i) {
       const int index = static_cast<int>(i);
       Service svc;
       svc.groups = groups;
-      svc.labels = app.labels;
+      svc.labels = &app.labels;
+      svc.view.labels = &app.labels;
       Status status = BuildPort(app, index, catalog, &svc, &out->warnings);
       if (!status.ok()) {
         out->errors.push_back("app " + app.id + ", service port index " +
@@ -245,32 +411,51 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
                               "; service port skipped");
         continue;
       }
+      // Servers sorted by (host, port, address) as small keys pointing into
+      // the apps, before any ServerView (three strings) is made.
+      keys.clear();
       for (const Backend& b : backends) {
-        if (i < b.ports.size()) {
-          svc.view.servers.push_back({b.host, b.ip, b.ports[i], "", 0});
+        if (i < b.ports->size()) {
+          keys.push_back({b.host, (*b.ports)[i], b.ip});
         }
       }
-      if (svc.view.servers.empty()) {
+      if (keys.empty()) {
         continue;
       }
-      std::sort(svc.view.servers.begin(), svc.view.servers.end(),
-                [](const sdk::ServerView& a, const sdk::ServerView& b) {
-                  return std::tie(a.host, a.port, a.ip) <
-                         std::tie(b.host, b.port, b.ip);
+      std::sort(keys.begin(), keys.end(),
+                [](const ServerKey& a, const ServerKey& b) {
+                  return std::tie(*a.host, a.port, *a.ip) <
+                         std::tie(*b.host, b.port, *b.ip);
                 });
-      std::vector<int> taken;
+      svc.view.servers.reserve(keys.size());
+      for (const ServerKey& key : keys) {
+        svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});
+      }
+      taken.reset();
       for (sdk::ServerView& server : svc.view.servers) {
         server.name = ServerName(server.host, server.ip, server.port);
-        server.id = ServerId(server.name, &taken);
+        server.id = AssignServerId(server.name, &taken);
       }
       out->services.push_back(std::move(svc));
     }
   }
-  std::stable_sort(out->services.begin(), out->services.end(),
-                   [](const Service& a, const Service& b) {
-                     return std::tie(a.view.app_id, a.view.service_port) <
-                            std::tie(b.view.app_id, b.view.service_port);
-                   });
+  // Sorted through an index: a Service is large, and a stable sort would
+  // move each one about log2(n) times; this moves each once.
+  std::vector<size_t> order(out->services.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  const std::vector<Service>& services = out->services;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::tie(services[a].view.app_id, services[a].view.service_port) <
+           std::tie(services[b].view.app_id, services[b].view.service_port);
+  });
+  std::vector<Service> sorted;
+  sorted.reserve(order.size());
+  for (const size_t i : order) {
+    sorted.push_back(std::move(out->services[i]));
+  }
+  out->services = std::move(sorted);
   DropDuplicateBackends(out);
 }
 

@@ -53,9 +53,13 @@ struct ServiceOptions {
 };
 
 struct Service {
+  // view.labels points at `labels`.
   sdk::ServiceView view;
   std::vector<std::string> groups;
-  std::map<std::string, std::string> labels;  // the app's labels
+  // The app's labels: a pointer into the apps BuildServices read, not a copy
+  // per service port, so those apps must outlive the services (in an update
+  // both live until the config is generated).
+  const std::map<std::string, std::string>* labels = nullptr;
   PortLabels port_labels;
 };
 
@@ -71,7 +75,7 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
 
 // Stable server id: SHA-256 of `name` as a number modulo 32767; on 0 or a
 // collision with `taken`, retried with name + " " + hex digest. Adds the id
-// to *taken.
+// to *taken. (BuildServices uses a faster equivalent.)
 int ServerId(const std::string& name, std::vector<int>* taken);
 
 }  // namespace mlb

@@ -1,10 +1,11 @@
 #include "core/template_text.h"
 
 #include <ctemplate/template.h>
-#include <ctemplate/template_dictionary.h>
+#include <ctemplate/template_dictionary_interface.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -143,6 +144,95 @@ const Delimiters* ChooseDelimiters(const std::vector<Segment>& segments) {
   return nullptr;
 }
 
+// A placeholder name to look up in TemplateVars. Comparing the first bytes
+// inline settles most comparisons between the few names of a template
+// (cookieOptions, healthCheckOptions, host, ...) without calling memcmp;
+// the order is std::string's.
+struct PlaceholderKey {
+  std::string_view name;
+
+  static bool Less(std::string_view a, std::string_view b) {
+    if (!a.empty() && !b.empty() && a[0] != b[0]) {
+      return static_cast<unsigned char>(a[0]) <
+             static_cast<unsigned char>(b[0]);
+    }
+    return a < b;
+  }
+  friend bool operator<(const PlaceholderKey& a, const std::string& b) {
+    return Less(a.name, b);
+  }
+  friend bool operator<(const std::string& a, const PlaceholderKey& b) {
+    return Less(a, b.name);
+  }
+};
+
+// The dictionary ctemplate expands a template with: the values of this one
+// Render call, by placeholder position. ctemplate asks for variable "v<i>"
+// (see Compile) and gets a view of the caller's string: nothing is copied,
+// hashed or allocated, where a ctemplate::TemplateDictionary would copy each
+// value into its arena and hash each name, on every call (most of the cost
+// of rendering one server line).
+class PositionalDictionary : public ctemplate::TemplateDictionaryInterface {
+ public:
+  explicit PositionalDictionary(const std::vector<const std::string*>& values)
+      : values_(values) {}
+
+ protected:
+  ctemplate::TemplateString GetValue(
+      const ctemplate::TemplateString& variable) const override {
+    size_t index = 0;
+    for (size_t i = 1; i < variable.size(); ++i) {
+      index = index * 10 + static_cast<size_t>(variable.data()[i] - '0');
+    }
+    if (variable.size() < 2 || variable.data()[0] != 'v' ||
+        index >= values_.size()) {
+      return ctemplate::TemplateString("", 0);
+    }
+    const std::string& value = *values_[index];
+    return ctemplate::TemplateString(value.data(), value.size());
+  }
+
+  // Compile() never produces sections or includes; ctemplate's defaults for
+  // a dictionary that does not mention them.
+  bool IsHiddenSection(const ctemplate::TemplateString&) const override {
+    return true;
+  }
+  bool IsUnhiddenSection(const ctemplate::TemplateString&) const override {
+    return false;
+  }
+  bool IsHiddenTemplate(const ctemplate::TemplateString&) const override {
+    return true;
+  }
+  const char* GetIncludeTemplateName(const ctemplate::TemplateString&,
+                                     int) const override {
+    return nullptr;
+  }
+  Iterator* CreateTemplateIterator(
+      const ctemplate::TemplateString&) const override {
+    return new EmptyIterator();
+  }
+  Iterator* CreateSectionIterator(
+      const ctemplate::TemplateString&) const override {
+    return new EmptyIterator();
+  }
+  void DumpToString(std::string* out, int) const override {
+    for (size_t i = 0; i < values_.size(); ++i) {
+      *out += CtemplateName(i) + ": >" + *values_[i] + "<\n";
+    }
+  }
+
+ private:
+  class EmptyIterator : public Iterator {
+   public:
+    bool HasNext() const override { return false; }
+    const ctemplate::TemplateDictionaryInterface& Next() override {
+      std::abort();  // HasNext() is false
+    }
+  };
+
+  const std::vector<const std::string*>& values_;
+};
+
 }  // namespace
 
 Template::~Template() = default;
@@ -222,23 +312,33 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
   }
   // ctemplate expands a missing variable to "" without complaint, which
   // would silently drop parts of the HAProxy config; check first.
-  ctemplate::TemplateDictionary dictionary("mlb");
-  for (size_t i = 0; i < placeholders_.size(); ++i) {
-    auto it = vars.find(placeholders_[i]);
+  // thread_local: Render is const and may run on several threads; the
+  // vector keeps its capacity from one call to the next.
+  thread_local std::vector<const std::string*> values;
+  values.clear();
+  for (const std::string& placeholder : placeholders_) {
+    auto it = vars.find(PlaceholderKey{placeholder});
     if (it == vars.end()) {
-      return Status::Error(name_,
-                           "unknown placeholder {" + placeholders_[i] + "}");
+      return Status::Error(name_, "unknown placeholder {" + placeholder + "}");
     }
-    const std::string key = CtemplateName(i);
-    dictionary.SetValue(
-        ctemplate::TemplateString(key.data(), key.size()),
-        ctemplate::TemplateString(it->second.data(), it->second.size()));
+    values.push_back(&it->second);
   }
-  std::string result;
-  if (!compiled_->Expand(&result, &dictionary)) {
+  const PositionalDictionary dictionary(values);
+  // Expanded into *out directly, whose buffer the caller may reuse; through
+  // a temporary when *out is one of the values (it is cleared first).
+  if (std::find(values.begin(), values.end(), out) != values.end()) {
+    std::string result;
+    if (!compiled_->Expand(&result, &dictionary)) {
+      return Status::Error(name_, "ctemplate failed to expand the template");
+    }
+    *out = std::move(result);
+    return Status::OK();
+  }
+  out->clear();
+  if (!compiled_->Expand(out, &dictionary)) {
+    out->clear();
     return Status::Error(name_, "ctemplate failed to expand the template");
   }
-  *out = std::move(result);
   return Status::OK();
 }
 

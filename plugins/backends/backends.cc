@@ -2,6 +2,10 @@
 // lines. Server lines take placeholders from every family (cookieOptions from
 // sticky, healthCheckOptions from health_checks); a placeholder no family set
 // renders empty.
+#include <charconv>
+#include <string>
+#include <vector>
+
 #include "backends_templates.h"
 #include "mlb/plugin/sdk.h"
 
@@ -29,49 +33,106 @@ const mlb_template_def kTemplates[] = {
 
 class Backends : public sdk::Family {
  public:
+  Backends() {
+    cookie_options_ = &vars_["cookieOptions"];
+    health_check_options_ = &vars_["healthCheckOptions"];
+    other_options_ = &vars_["otherOptions"];
+    host_ = &vars_["host"];
+    host_ipv4_ = &vars_["host_ipv4"];
+    port_ = &vars_["port"];
+    server_name_ = &vars_["serverName"];
+    server_id_ = &vars_["serverId"];
+    head_backend_ = &head_vars_["backend"];
+    head_vars_["balance"] = "roundrobin";
+    head_mode_ = &head_vars_["mode"];
+  }
+
   bool AddService(const ConfigView&, const ServiceView& svc,
                   Emitter& emit) override {
-    const std::string section = sdk::Backend(svc.backend);
-    std::string text;
-    if (!emit.Render("BACKEND_HEAD",
-                     {{"backend", svc.backend},
-                      {"balance", "roundrobin"},
-                      {"mode", svc.mode}},
-                     &text)) {
+    // Kept for the server lines of this service (AddServer follows).
+    section_ = sdk::Backend(svc.backend);
+    // Like the server lines, the head's few placeholders live in one map
+    // for all services.
+    *head_backend_ = svc.backend;
+    *head_mode_ = svc.mode;
+    if (!emit.Render("BACKEND_HEAD", head_vars_, &text_)) {
       return false;
     }
-    emit.Append(section, sdk::kSectionBackend, sdk::kLineHead, text);
+    emit.Append(section_, sdk::kSectionBackend, sdk::kLineHead, text_);
     if (svc.mode == "http") {
-      if (!emit.Render("BACKEND_HTTP_OPTIONS", {}, &text)) {
+      if (!emit.Render("BACKEND_HTTP_OPTIONS", no_vars_, &text_)) {
         return false;
       }
-      emit.Append(section, sdk::kSectionBackend, sdk::kLineHttpOptions, text);
+      emit.Append(section_, sdk::kSectionBackend, sdk::kLineHttpOptions, text_);
     }
     return true;
   }
 
-  bool AddServer(const ConfigView&, const ServiceView& svc,
+  bool AddServer(const ConfigView&, const ServiceView&,
                  const ServerView& server, const Vars& family_vars,
                  Emitter& emit) override {
-    Vars vars = {{"cookieOptions", ""},
-                 {"healthCheckOptions", ""},
-                 {"otherOptions", ""}};
+    // One map for every server line, updated in place: its nodes and their
+    // string buffers are reused rather than built and freed per server.
+    // The three options default to ""; every family's vars come next; the
+    // server's own fields last, as they always won.
+    cookie_options_->clear();
+    health_check_options_->clear();
+    other_options_->clear();
     for (const auto& [key, value] : family_vars) {
-      vars[key] = value;
+      auto [it, inserted] = vars_.try_emplace(key);
+      it->second = value;
+      if (inserted) {
+        extra_.push_back(it);
+      }
     }
-    vars["host"] = server.host;
-    vars["host_ipv4"] = server.ip;
-    vars["port"] = std::to_string(server.port);
-    vars["serverName"] = server.name;
-    vars["serverId"] = std::to_string(server.id);
-    std::string text;
-    if (!emit.Render("BACKEND_SERVER_OPTIONS", vars, &text)) {
+    *host_ = server.host;
+    *host_ipv4_ = server.ip;
+    SetNumber(server.port, port_);
+    *server_name_ = server.name;
+    SetNumber(server.id, server_id_);
+    const bool ok = emit.Render("BACKEND_SERVER_OPTIONS", vars_, &entry_.line);
+    // Placeholders only this server's families supplied do not carry over.
+    for (const auto& it : extra_) {
+      vars_.erase(it);
+    }
+    extra_.clear();
+    if (!ok) {
       return false;
     }
-    emit.AddServer(sdk::Backend(svc.backend),
-                   {server.name, server.ip, server.port, server.id, text});
+    // entry_ is reused too: the host copies it.
+    entry_.name = server.name;
+    entry_.address = server.ip;
+    entry_.port = server.port;
+    entry_.id = server.id;
+    emit.AddServer(section_, entry_);
     return true;
   }
+
+ private:
+  static void SetNumber(int value, std::string* out) {
+    char digits[16];
+    const std::to_chars_result r =
+        std::to_chars(digits, digits + sizeof(digits), value);
+    out->assign(digits, r.ptr);
+  }
+
+  std::string section_;  // "backend <name>" of the current service
+  Vars head_vars_;       // BACKEND_HEAD's
+  std::string* head_backend_;
+  std::string* head_mode_;
+  const Vars no_vars_;
+  std::string text_;
+  Vars vars_;                          // BACKEND_SERVER_OPTIONS'
+  std::vector<Vars::iterator> extra_;  // entries to drop after the line
+  std::string* cookie_options_;
+  std::string* health_check_options_;
+  std::string* other_options_;
+  std::string* host_;
+  std::string* host_ipv4_;
+  std::string* port_;
+  std::string* server_name_;
+  std::string* server_id_;
+  sdk::ServerEntry entry_;  // the line rendered into entry_.line
 };
 
 }  // namespace

@@ -6,6 +6,11 @@
 // empty template adds nothing; the server templates are inline options
 // (trimmed, prefixed with one space) that become the {healthCheckOptions} of
 // the server line.
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <vector>
+
 #include "health_checks_templates.h"
 #include "mlb/plugin/sdk.h"
 
@@ -48,37 +53,117 @@ bool UsesTcpTemplates(const ServiceView& svc) {
   return svc.mode == "tcp" || protocol == "TCP" || protocol == "MESOS_TCP";
 }
 
-// The placeholder set every health-check template receives. `port` is the
-// value of {healthCheckPort}.
-Vars HealthCheckVars(const HealthCheckView& check, std::optional<int> port) {
-  const std::string port_options =
-      port && *port != 0 ? " port " + std::to_string(*port) : "";
-  Vars vars = {
-      {"healthCheckPortIndex", sdk::PyStr(check.port_index)},
-      {"healthCheckPort", sdk::PyStr(port)},
-      {"healthCheckPortOptions", port_options},
-      {"healthCheckProtocol", check.protocol},
-      {"healthCheckPath", check.path},
-      {"healthCheckTimeoutSeconds", std::to_string(check.timeout_seconds)},
-      {"healthCheckIntervalSeconds", std::to_string(check.interval_seconds)},
-      {"healthCheckGracePeriodSeconds",
-       std::to_string(check.grace_period_seconds)},
-      {"healthCheckMaxConsecutiveFailures",
-       std::to_string(check.max_consecutive_failures)},
-      {"healthCheckFalls", std::to_string(check.max_consecutive_failures + 1)},
-      {"healthCheckIgnoreHttp1xx", sdk::PyStr(check.ignore_http1xx)},
-      {"healthCheck", check.raw_repr},
-  };
-  for (const auto& [key, value] : check.raw_fields) {
-    vars["healthCheck[" + key + "]"] = value;
+// The placeholder set every health-check template receives, in one map
+// updated in place from one service to the next: its nodes and their
+// buffers are reused, where building it afresh meant some twenty strings
+// allocated and freed twice per service.
+class CheckVars {
+ public:
+  CheckVars() {
+    for (size_t i = 0; i < kFixedCount; ++i) {
+      fixed_[i] = &vars_[kFixedNames[i]];
+    }
   }
-  return vars;
-}
+
+  const Vars& vars() const { return vars_; }
+
+  // The values for `check`, with `port` as {healthCheckPort}.
+  void Set(const HealthCheckView& check, std::optional<int> port) {
+    *fixed_[kPortIndex] = sdk::PyStr(check.port_index);
+    *fixed_[kProtocol] = check.protocol;
+    *fixed_[kPath] = check.path;
+    SetNumber(check.timeout_seconds, fixed_[kTimeout]);
+    SetNumber(check.interval_seconds, fixed_[kInterval]);
+    SetNumber(check.grace_period_seconds, fixed_[kGracePeriod]);
+    SetNumber(check.max_consecutive_failures, fixed_[kMaxFailures]);
+    SetNumber(check.max_consecutive_failures + 1, fixed_[kFalls]);
+    *fixed_[kIgnoreHttp1xx] = sdk::PyStr(check.ignore_http1xx);
+    *fixed_[kRepr] = check.raw_repr;
+    // {healthCheck[key]} for exactly the keys of this check: entries of the
+    // previous check that this one lacks go.
+    std::vector<Vars::iterator> raw;
+    raw.reserve(check.raw_fields.size());
+    for (const auto& [key, value] : check.raw_fields) {
+      name_.assign("healthCheck[");
+      name_ += key;
+      name_ += ']';
+      auto [it, inserted] = vars_.try_emplace(name_);
+      it->second = value;
+      raw.push_back(it);
+    }
+    for (const Vars::iterator& it : raw_) {
+      if (std::find(raw.begin(), raw.end(), it) == raw.end()) {
+        vars_.erase(it);
+      }
+    }
+    raw_.swap(raw);
+    SetPort(port);
+  }
+
+  // The two placeholders that depend on the port.
+  void SetPort(std::optional<int> port) {
+    *fixed_[kPort] = sdk::PyStr(port);
+    std::string& options = *fixed_[kPortOptions];
+    options.clear();
+    if (port && *port != 0) {
+      options = " port ";
+      AppendNumber(*port, &options);
+    }
+  }
+
+ private:
+  enum Fixed : size_t {
+    kPortIndex,
+    kPort,
+    kPortOptions,
+    kProtocol,
+    kPath,
+    kTimeout,
+    kInterval,
+    kGracePeriod,
+    kMaxFailures,
+    kFalls,
+    kIgnoreHttp1xx,
+    kRepr,
+    kFixedCount
+  };
+  static constexpr const char* kFixedNames[kFixedCount] = {
+      "healthCheckPortIndex",
+      "healthCheckPort",
+      "healthCheckPortOptions",
+      "healthCheckProtocol",
+      "healthCheckPath",
+      "healthCheckTimeoutSeconds",
+      "healthCheckIntervalSeconds",
+      "healthCheckGracePeriodSeconds",
+      "healthCheckMaxConsecutiveFailures",
+      "healthCheckFalls",
+      "healthCheckIgnoreHttp1xx",
+      "healthCheck",
+  };
+
+  static void AppendNumber(int value, std::string* out) {
+    char digits[16];
+    const std::to_chars_result r =
+        std::to_chars(digits, digits + sizeof(digits), value);
+    out->append(digits, r.ptr);
+  }
+  static void SetNumber(int value, std::string* out) {
+    out->clear();
+    AppendNumber(value, out);
+  }
+
+  Vars vars_;
+  std::string* fixed_[kFixedCount];
+  std::vector<Vars::iterator> raw_;  // the {healthCheck[key]} entries
+  std::string name_;                 // scratch for their names
+};
 
 class HealthChecks : public sdk::Family {
  public:
   bool AddService(const ConfigView&, const ServiceView& svc,
                   Emitter& emit) override {
+    server_options_ready_ = false;
     if (!svc.health_check) {
       return true;
     }
@@ -90,13 +175,15 @@ class HealthChecks : public sdk::Family {
     const char* name = UsesTcpTemplates(svc)
                            ? "BACKEND_TCP_HEALTHCHECK_OPTIONS"
                            : "BACKEND_HTTP_HEALTHCHECK_OPTIONS";
-    std::string text;
-    if (!emit.Render(name, HealthCheckVars(*svc.health_check, port), &text)) {
+    // Kept for the server options of this service, which differ only in
+    // the port.
+    vars_.Set(*svc.health_check, port);
+    if (!emit.Render(name, vars_.vars(), &text_)) {
       return false;
     }
-    if (!text.empty()) {
+    if (!text_.empty()) {
       emit.Append(sdk::Backend(svc.backend), sdk::kSectionBackend,
-                  sdk::kLineHealthCheck, text);
+                  sdk::kLineHealthCheck, text_);
     }
     return true;
   }
@@ -106,14 +193,31 @@ class HealthChecks : public sdk::Family {
     if (!svc.health_check) {
       return true;
     }
-    const char* name = UsesTcpTemplates(svc)
-                           ? "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS"
-                           : "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS";
-    // An inline template: already trimmed and space-prefixed.
-    return emit.Render(
-        name, HealthCheckVars(*svc.health_check, svc.health_check->port),
-        &(*vars)["healthCheckOptions"]);
+    // The options depend on the service only (its check, its mode), not on
+    // the server: rendered for the first server of the service, when they
+    // always were (so a failure still shows at the same point), and reused
+    // for the others. AddService, which the host calls before the servers
+    // of each service, forgets them and sets vars_.
+    if (!server_options_ready_) {
+      const char* name = UsesTcpTemplates(svc)
+                             ? "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS"
+                             : "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS";
+      // An inline template: already trimmed and space-prefixed.
+      vars_.SetPort(svc.health_check->port);
+      if (!emit.Render(name, vars_.vars(), &server_options_)) {
+        return false;
+      }
+      server_options_ready_ = true;
+    }
+    (*vars)["healthCheckOptions"] = server_options_;
+    return true;
   }
+
+ private:
+  CheckVars vars_;  // of the current service
+  std::string text_;
+  bool server_options_ready_ = false;
+  std::string server_options_;
 };
 
 }  // namespace

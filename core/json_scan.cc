@@ -1,0 +1,630 @@
+#include "core/json_scan.h"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <system_error>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+namespace mlb::json {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// The first byte at or after `s` that ends the plain run of a string: a
+// quote, a backslash, a control character or a non-ASCII byte (which needs
+// its UTF-8 checked). Returns `end` when there is none.
+const char* FindSpecial(const char* s, const char* end) {
+#ifdef __SSE2__
+  // Sixteen bytes per step: most of Marathon's JSON is string contents.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  // A signed compare: bytes 0x80-0xFF are negative, so "< 0x20" catches
+  // them together with the control characters.
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - s >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+        _mm_cmplt_epi8(v, space));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) {
+      return s + __builtin_ctz(static_cast<unsigned>(mask));
+    }
+    s += 16;
+  }
+#endif
+  for (; s < end; ++s) {
+    const unsigned char c = static_cast<unsigned char>(*s);
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
+      return s;
+    }
+  }
+  return end;
+}
+
+// Reads four hex digits at `s` (end checked by the caller); -1 if one is not.
+long Hex4(const char* s) {
+  long value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int digit = HexValue(s[i]);
+    if (digit < 0) {
+      return -1;
+    }
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+void AppendUtf8(unsigned long cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A double from JSON's number syntax (already checked), false when it is
+// too large for a double: Poco refused those. from_chars rounds correctly,
+// like the double-conversion code Poco used.
+bool ParseDouble(const char* begin, const char* end, double* value) {
+  const std::from_chars_result r = std::from_chars(begin, end, *value);
+  if (r.ec != std::errc::result_out_of_range) {
+    return true;
+  }
+  // Out of range: the decimal exponent of the first significant digit
+  // tells overflow from underflow (which Poco read as zero).
+  const bool negative = *begin == '-';
+  const char* s = negative ? begin + 1 : begin;
+  const char* mantissa_end = s;
+  while (mantissa_end < end && *mantissa_end != 'e' && *mantissa_end != 'E') {
+    ++mantissa_end;
+  }
+  const char* point = s;
+  while (point < mantissa_end && *point != '.') {
+    ++point;
+  }
+  long lead = 0;
+  for (const char* t = s; t < mantissa_end; ++t) {
+    if (*t != '.' && *t != '0') {
+      lead = t < point ? static_cast<long>(point - t - 1)
+                       : -static_cast<long>(t - point);
+      break;
+    }
+  }
+  long exponent = 0;
+  if (mantissa_end < end) {
+    const char* t = mantissa_end + 1;
+    const bool exponent_negative = *t == '-';
+    for (; t < end; ++t) {
+      if (IsDigit(*t) && exponent < 1000000) {
+        exponent = exponent * 10 + (*t - '0');
+      }
+    }
+    if (exponent_negative) {
+      exponent = -exponent;
+    }
+  }
+  if (lead + exponent > 0) {
+    return false;
+  }
+  *value = negative ? -0.0 : 0.0;
+  return true;
+}
+
+}  // namespace
+
+Reader::Reader(std::string_view text)
+    : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+
+void Reader::Fail(const char* reason) const { FailAt(p_, reason); }
+
+void Reader::FailAt(const char* at, const char* reason) const {
+  std::string text = reason;
+  if (at >= end_) {
+    text = "unexpected end of text (" + text + ")";
+  }
+  throw SyntaxError{std::move(text), static_cast<size_t>(at - begin_)};
+}
+
+Reader::Mark Reader::Here() {
+  SkipSpace();
+  return Mark{offset(), depth_};
+}
+
+void Reader::Seek(const Mark& mark) {
+  p_ = begin_ + mark.offset;
+  depth_ = mark.depth;
+}
+
+Kind Reader::Peek() {
+  SkipSpace();
+  if (p_ == end_) {
+    return Kind::kBad;
+  }
+  switch (*p_) {
+    case '{':
+      return Kind::kObject;
+    case '[':
+      return Kind::kArray;
+    case '"':
+      return Kind::kString;
+    case 't':
+      return Kind::kTrue;
+    case 'f':
+      return Kind::kFalse;
+    case 'n':
+      return Kind::kNull;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+      return Kind::kNumber;
+    default:
+      return Kind::kBad;
+  }
+}
+
+void Reader::Open(uint8_t state) {
+  if (depth_ >= kMaxDepth) {
+    Fail("objects and arrays nested deeper than 128 levels");
+  }
+  ++p_;
+  state_[++depth_] = state;
+}
+
+void Reader::EnterObject() {
+  SkipSpace();
+  if (p_ == end_ || *p_ != '{') {
+    Fail("expected an object");
+  }
+  Open(kFresh | kIsObject);
+}
+
+void Reader::EnterArray() {
+  SkipSpace();
+  if (p_ == end_ || *p_ != '[') {
+    Fail("expected an array");
+  }
+  Open(kFresh);
+}
+
+bool Reader::NextMember(std::string_view* key) {
+  SkipSpace();
+  uint8_t& state = state_[depth_];
+  if (p_ == end_) {
+    Fail("expected a member or '}'");
+  }
+  if (state & kFresh) {
+    state &= static_cast<uint8_t>(~kFresh);
+    if (*p_ == '}') {
+      ++p_;
+      --depth_;
+      return false;
+    }
+  } else {
+    if (*p_ == '}') {
+      ++p_;
+      --depth_;
+      return false;
+    }
+    if (*p_ != ',') {
+      Fail("expected ',' or '}' after an object member");
+    }
+    ++p_;
+    SkipSpace();
+  }
+  if (p_ == end_ || *p_ != '"') {
+    Fail("expected a member name (a string)");
+  }
+  *key = ReadString();
+  SkipSpace();
+  if (p_ == end_ || *p_ != ':') {
+    Fail("expected ':' after a member name");
+  }
+  ++p_;
+  return true;
+}
+
+bool Reader::NextElement() {
+  SkipSpace();
+  uint8_t& state = state_[depth_];
+  if (p_ == end_) {
+    Fail("expected an element or ']'");
+  }
+  if (*p_ == ']') {
+    // After a ',' the caller reads a value, so a ']' here never follows one.
+    ++p_;
+    --depth_;
+    return false;
+  }
+  if (state & kFresh) {
+    state &= static_cast<uint8_t>(~kFresh);
+    return true;
+  }
+  if (*p_ != ',') {
+    Fail("expected ',' or ']' after an array element");
+  }
+  ++p_;
+  return true;
+}
+
+void Reader::CheckUtf8() {
+  // Well-formed UTF-8 (RFC 3629): the second byte's range depends on the
+  // first, which rules out overlong forms, surrogates and code points above
+  // U+10FFFF.
+  const unsigned char* s = reinterpret_cast<const unsigned char*>(p_);
+  const unsigned char* end = reinterpret_cast<const unsigned char*>(end_);
+  const unsigned char c = s[0];
+  int length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) {
+      low = 0xA0;
+    } else if (c == 0xED) {
+      high = 0x9F;
+    }
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) {
+      low = 0x90;
+    } else if (c == 0xF4) {
+      high = 0x8F;
+    }
+  } else {
+    Fail("invalid UTF-8 in string");
+  }
+  if (end - s < length) {
+    Fail("invalid UTF-8 in string");
+  }
+  if (s[1] < low || s[1] > high) {
+    Fail("invalid UTF-8 in string");
+  }
+  for (int i = 2; i < length; ++i) {
+    if (s[i] < 0x80 || s[i] > 0xBF) {
+      Fail("invalid UTF-8 in string");
+    }
+  }
+  p_ += length;
+}
+
+bool Reader::ScanString() {
+  const char* opening = p_;
+  ++p_;
+  bool escaped = false;
+  for (;;) {
+    p_ = FindSpecial(p_, end_);
+    if (p_ == end_) {
+      FailAt(opening, "unterminated string");
+    }
+    const unsigned char c = static_cast<unsigned char>(*p_);
+    if (c == '"') {
+      ++p_;
+      return escaped;
+    }
+    if (c == '\\') {
+      escaped = true;
+      if (end_ - p_ < 2) {
+        FailAt(opening, "unterminated string");
+      }
+      switch (p_[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+          p_ += 2;
+          continue;
+        case 'u':
+          break;
+        default:
+          Fail("invalid escape in string");
+      }
+      if (end_ - p_ < 6) {
+        FailAt(opening, "unterminated string");
+      }
+      const long cp = Hex4(p_ + 2);
+      if (cp < 0) {
+        Fail("invalid \\u escape in string");
+      }
+      if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        Fail("\\u escape of a lone low surrogate");
+      }
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (end_ - p_ < 12 || p_[6] != '\\' || p_[7] != 'u') {
+          Fail("\\u escape of a high surrogate without its low surrogate");
+        }
+        const long low = Hex4(p_ + 8);
+        if (low < 0xDC00 || low > 0xDFFF) {
+          Fail("\\u escape of a high surrogate without its low surrogate");
+        }
+        p_ += 12;
+      } else {
+        p_ += 6;
+      }
+      continue;
+    }
+    if (c < 0x20) {
+      Fail("unescaped control character in string");
+    }
+    CheckUtf8();
+  }
+}
+
+void Reader::DecodeString(const char* from, const char* to) {
+  // Escapes were checked by ScanString.
+  scratch_.clear();
+  while (from < to) {
+    const char* slash = static_cast<const char*>(
+        std::memchr(from, '\\', static_cast<size_t>(to - from)));
+    if (slash == nullptr) {
+      scratch_.append(from, to);
+      return;
+    }
+    scratch_.append(from, slash);
+    const char e = slash[1];
+    from = slash + 2;
+    switch (e) {
+      case 'b':
+        scratch_.push_back('\b');
+        break;
+      case 'f':
+        scratch_.push_back('\f');
+        break;
+      case 'n':
+        scratch_.push_back('\n');
+        break;
+      case 'r':
+        scratch_.push_back('\r');
+        break;
+      case 't':
+        scratch_.push_back('\t');
+        break;
+      case 'u': {
+        unsigned long cp = static_cast<unsigned long>(Hex4(slash + 2));
+        from = slash + 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          const unsigned long low = static_cast<unsigned long>(Hex4(slash + 8));
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          from = slash + 12;
+        }
+        AppendUtf8(cp, &scratch_);
+        break;
+      }
+      default:  // '"', '\\', '/'
+        scratch_.push_back(e);
+        break;
+    }
+  }
+}
+
+std::string_view Reader::ReadString() {
+  SkipSpace();
+  if (p_ == end_ || *p_ != '"') {
+    Fail("expected a string");
+  }
+  const char* start = p_ + 1;
+  last_escaped_ = ScanString();
+  if (!last_escaped_) {
+    return std::string_view(start, static_cast<size_t>(p_ - 1 - start));
+  }
+  DecodeString(start, p_ - 1);
+  return scratch_;
+}
+
+Number Reader::ReadNumber() {
+  SkipSpace();
+  const char* start = p_;
+  const char* s = p_;
+  const bool negative = s < end_ && *s == '-';
+  if (negative) {
+    ++s;
+  }
+  if (s == end_ || !IsDigit(*s)) {
+    FailAt(s, "expected a digit");
+  }
+  uint64_t magnitude = 0;
+  bool overflow = false;
+  if (*s == '0') {
+    ++s;
+  } else {
+    for (; s < end_ && IsDigit(*s); ++s) {
+      const unsigned digit = static_cast<unsigned>(*s - '0');
+      if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+        overflow = true;
+      } else {
+        magnitude = magnitude * 10 + digit;
+      }
+    }
+  }
+  bool is_double = false;
+  if (s < end_ && *s == '.') {
+    ++s;
+    if (s == end_ || !IsDigit(*s)) {
+      FailAt(s, "expected a digit after the decimal point");
+    }
+    while (s < end_ && IsDigit(*s)) {
+      ++s;
+    }
+    is_double = true;
+  }
+  if (s < end_ && (*s == 'e' || *s == 'E')) {
+    ++s;
+    if (s < end_ && (*s == '+' || *s == '-')) {
+      ++s;
+    }
+    if (s == end_ || !IsDigit(*s)) {
+      FailAt(s, "expected a digit in the exponent");
+    }
+    while (s < end_ && IsDigit(*s)) {
+      ++s;
+    }
+    is_double = true;
+  }
+  p_ = s;
+  Number n;
+  if (is_double) {
+    n.type = Number::kDouble;
+    if (!ParseDouble(start, s, &n.d)) {
+      FailAt(start, "number out of the range of doubles");
+    }
+    return n;
+  }
+  constexpr uint64_t kInt64Max =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (overflow || (negative && magnitude > kInt64Max + 1)) {
+    FailAt(start, "integer out of the range of 64-bit integers");
+  }
+  if (negative) {
+    n.i = magnitude == kInt64Max + 1 ? std::numeric_limits<int64_t>::min()
+                                     : -static_cast<int64_t>(magnitude);
+  } else if (magnitude <= kInt64Max) {
+    n.i = static_cast<int64_t>(magnitude);
+  } else {
+    n.type = Number::kUint;
+    n.u = magnitude;
+  }
+  return n;
+}
+
+void Reader::SkipLiteral(const char* word, size_t size) {
+  if (static_cast<size_t>(end_ - p_) < size ||
+      std::memcmp(p_, word, size) != 0) {
+    Fail("invalid literal");
+  }
+  p_ += size;
+}
+
+bool Reader::ReadBool() {
+  SkipSpace();
+  if (p_ < end_ && *p_ == 't') {
+    SkipLiteral("true", 4);
+    return true;
+  }
+  if (p_ < end_ && *p_ == 'f') {
+    SkipLiteral("false", 5);
+    return false;
+  }
+  Fail("expected true or false");
+}
+
+void Reader::ReadNull() {
+  SkipSpace();
+  SkipLiteral("null", 4);
+}
+
+bool Reader::SkipNull() {
+  SkipSpace();
+  if (p_ < end_ && *p_ == 'n') {
+    SkipLiteral("null", 4);
+    return true;
+  }
+  return false;
+}
+
+void Reader::SkipValue() {
+  const int base = depth_;
+  for (;;) {
+    SkipSpace();
+    if (p_ == end_) {
+      Fail("expected a value");
+    }
+    switch (*p_) {
+      case '{':
+        Open(kFresh | kIsObject);
+        break;
+      case '[':
+        Open(kFresh);
+        break;
+      case '"':
+        ScanString();
+        break;
+      case 't':
+        SkipLiteral("true", 4);
+        break;
+      case 'f':
+        SkipLiteral("false", 5);
+        break;
+      case 'n':
+        SkipLiteral("null", 4);
+        break;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
+        ReadNumber();
+        break;
+      default:
+        Fail("expected a value");
+    }
+    // Move to the next value of the innermost open container, closing the
+    // containers that end here; done when back at the starting depth.
+    for (;;) {
+      if (depth_ == base) {
+        return;
+      }
+      std::string_view key;
+      const bool more =
+          (state_[depth_] & kIsObject) != 0 ? NextMember(&key) : NextElement();
+      if (more) {
+        break;
+      }
+    }
+  }
+}
+
+void Reader::ExpectEnd() {
+  SkipSpace();
+  if (p_ != end_) {
+    Fail("unexpected data after the top-level value");
+  }
+}
+
+}  // namespace mlb::json
