@@ -250,12 +250,5 @@ int Run(int argc, char** argv) {
 }  // namespace mlb::tools
 
 int main(int argc, char** argv) {
-  try {
-    return mlb::tools::Run(argc, argv);
-  } catch (const Poco::Exception& e) {
-    std::cerr << mlb::tools::kProgram << ": " << e.displayText() << '\n';
-  } catch (const std::exception& e) {
-    std::cerr << mlb::tools::kProgram << ": " << e.what() << '\n';
-  }
-  return 1;
+  return mlb::tools::RunTool(mlb::tools::kProgram, mlb::tools::Run, argc, argv);
 }

@@ -105,4 +105,18 @@ inline bool WriteFileAtomically(const std::string& path,
   return true;
 }
 
+// The body of a tool's main(): runs `run` and turns an exception that escaped
+// it into one line on stderr and exit status 1.
+inline int RunTool(const char* program, int (*run)(int, char**), int argc,
+                   char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Poco::Exception& e) {
+    std::cerr << program << ": " << e.displayText() << '\n';
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << '\n';
+  }
+  return 1;
+}
+
 }  // namespace mlb::tools
