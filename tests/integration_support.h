@@ -167,6 +167,31 @@ class TempDir {
 // ---------------------------------------------------------------------------
 // Ports.
 
+// A HEAD template for HAProxy on loopback in tests: low maxconn (the
+// open-files limit here is 20000), the stats socket `stats_socket` (with
+// expose-fd listeners, for seamless reloads), short timeouts, old workers
+// hard-stopped after 3 s, no stats listener on :9090. `extra_global` is
+// appended to the global section.
+inline std::string LoopbackHead(const std::string& stats_socket,
+                                const std::string& extra_global = "") {
+  return "global\n"
+         "  maxconn 200\n"
+         "  stats socket " + stats_socket +
+         " mode 600 level admin expose-fd listeners\n"
+         "  stats timeout 10s\n"
+         "  hard-stop-after 3s\n" +
+         extra_global +
+         "defaults\n"
+         "  mode http\n"
+         "  retries 2\n"
+         "  timeout connect 2s\n"
+         "  timeout client 5s\n"
+         "  timeout server 5s\n"
+         "  timeout http-request 5s\n"
+         "  timeout http-keep-alive 1s\n"
+         "  option redispatch\n";
+}
+
 // A TCP port nothing listens on at `ip` right now: bind port 0, read it back,
 // close. Never returns the same port twice in one test process.
 inline int FreePort(const std::string& ip = "127.0.0.1") {

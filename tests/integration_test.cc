@@ -117,26 +117,8 @@ class IntegrationTest : public ::testing::Test {
     echoes_.clear();
   }
 
-  // The HEAD template: low maxconn (open-files limit 20000), the stats socket
-  // in the temp dir, short timeouts, no stats listener on :9090.
-  // `extra_global` is appended to the global section.
   std::string Head(const std::string& extra_global = "") const {
-    return "global\n"
-           "  maxconn 200\n"
-           "  stats socket " + dir_->File("haproxy.sock") +
-           " mode 600 level admin\n"
-           "  stats timeout 10s\n"
-           "  hard-stop-after 3s\n" +
-           extra_global +
-           "defaults\n"
-           "  mode http\n"
-           "  retries 2\n"
-           "  timeout connect 2s\n"
-           "  timeout client 5s\n"
-           "  timeout server 5s\n"
-           "  timeout http-request 5s\n"
-           "  timeout http-keep-alive 1s\n"
-           "  option redispatch\n";
+    return LoopbackHead(dir_->File("haproxy.sock"), extra_global);
   }
 
   void WriteTemplate(const std::string& name, const std::string& text) {

@@ -173,26 +173,8 @@ class LiveTest : public ::testing::Test {
     echoes_.clear();
   }
 
-  // The HEAD: loopback stats socket (with expose-fd listeners, for seamless
-  // reloads), maxconn 200, short timeouts, old workers hard-stopped after
-  // 3 s.
   std::string Head() const {
-    return "global\n"
-           "  maxconn 200\n"
-           "  stats socket " +
-           dir_->File("haproxy.sock") +
-           " mode 600 level admin expose-fd listeners\n"
-           "  stats timeout 10s\n"
-           "  hard-stop-after 3s\n"
-           "defaults\n"
-           "  mode http\n"
-           "  retries 2\n"
-           "  timeout connect 2s\n"
-           "  timeout client 5s\n"
-           "  timeout server 5s\n"
-           "  timeout http-request 5s\n"
-           "  timeout http-keep-alive 1s\n"
-           "  option redispatch\n";
+    return LoopbackHead(dir_->File("haproxy.sock"));
   }
 
   // ---- processes -----------------------------------------------------------
