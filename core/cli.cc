@@ -60,6 +60,9 @@ OptionSet Options() {
       "Also log to this syslog socket (default /dev/log; /dev/null: off)");
   add("plugin-dir", "", "DIR", true,
       "Load template packs (*.so) from DIR instead of the default directory");
+  add("family-pack", "", "FAMILY=PACK", true,
+      "When several loaded template packs provide FAMILY, use the one named "
+      "PACK (see marathon-lb plugins)");
   add("templates-dir", "", "DIR", false,
       "Directory of HAPROXY_<TEMPLATE> override files (default templates)");
   add("poll-interval", "", "SECONDS", false,
@@ -171,6 +174,20 @@ Status Apply(const std::string& name, const std::string& value,
     out->syslog_socket = value;
   } else if (name == "plugin-dir") {
     out->plugin_dirs.push_back(value);
+  } else if (name == "family-pack") {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      return Status::Error("--family-pack " + value,
+                           "expected FAMILY=PACK, e.g. "
+                           "backends=com.example.backends_alt");
+    }
+    const std::string family = value.substr(0, eq);
+    auto [it, added] = out->family_packs.emplace(family, value.substr(eq + 1));
+    if (!added && it->second != value.substr(eq + 1)) {
+      return Status::Error("--family-pack " + value,
+                           "family " + family + " was already given pack " +
+                               it->second);
+    }
   } else if (name == "templates-dir") {
     out->templates_dir = value;
   } else if (name == "poll-interval") {

@@ -11,6 +11,7 @@
 // the next option.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct CliOptions {
   std::string log_level = "DEBUG";
   std::string syslog_socket = "/dev/log";
   std::vector<std::string> plugin_dirs;
+  // --family-pack FAMILY=PACK: the pack to use when several provide FAMILY.
+  std::map<std::string, std::string> family_packs;
   std::string templates_dir = "templates";
   int poll_interval = 0;  // seconds; 0 = one update and exit
   int lru_cache_capacity = 1000;  // DNS and health-result caches

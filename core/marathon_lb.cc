@@ -33,6 +33,9 @@ Status MarathonLb::Create(const CliOptions& options,
   if (dirs.empty()) {
     dirs.push_back(DefaultPluginDir());
   }
+  for (const auto& [family, pack] : options.family_packs) {
+    lb->registry_.ChoosePack(family, pack);
+  }
   std::vector<std::string> refusals;
   Status loaded = lb->registry_.LoadDirectories(dirs, &refusals);
   for (const std::string& refusal : refusals) {
@@ -43,6 +46,11 @@ Status MarathonLb::Create(const CliOptions& options,
   for (const auto& pack : lb->registry_.packs()) {
     Log().debug("loaded template pack " + pack->pack + " " + pack->version +
                 " for family " + pack->family + " from " + pack->path);
+  }
+  for (const auto& pack : lb->registry_.unused()) {
+    Log().information("template pack " + pack->pack + " " + pack->version +
+                      " (" + pack->path + ") not chosen for family " +
+                      pack->family);
   }
   std::vector<std::string> warnings;
   MLB_RETURN_IF_ERROR(
@@ -222,16 +230,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
 }
 
 std::string MarathonLb::DescribePlugins() const {
-  std::ostringstream out;
-  for (const auto& pack : registry_.packs()) {
-    out << pack->family << "\t" << pack->pack << " " << pack->version << "\t"
-        << pack->path << "\n    templates:";
-    for (const std::string& t : pack->templates) {
-      out << " " << t;
-    }
-    out << "\n";
-  }
-  return out.str();
+  return registry_.Describe(options_.plugin_dirs.empty());
 }
 
 std::string MarathonLb::LongHelp() const {
@@ -252,6 +251,13 @@ std::string MarathonLb::LongHelp() const {
     std::string line;
     while (std::getline(text, line)) {
       out << "        | " << line << "\n";
+    }
+  }
+  if (!registry_.catalog().pack_labels().empty()) {
+    out << "\nLabels read by template packs (n = service port index):\n";
+    for (const auto& [suffix, label] : registry_.catalog().pack_labels()) {
+      out << "\n  " << label.name << "  [family " << label.family << ", pack "
+          << label.pack << "]\n      " << label.description << "\n";
     }
   }
   return out.str();

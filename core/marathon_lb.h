@@ -36,7 +36,8 @@ class MarathonLb {
   // One update. Errors leave the live config as it was.
   Status Update(const std::string& why = "update");
 
-  // `marathon-lb plugins`: one line per loaded pack and its templates.
+  // `marathon-lb plugins`: every loaded pack (in use or not chosen) with its
+  // file, directory, templates and labels, then the refused files.
   std::string DescribePlugins() const;
   // --longhelp: flags, labels and every template with its placeholders.
   std::string LongHelp() const;
