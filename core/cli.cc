@@ -47,7 +47,12 @@ OptionSet Options() {
       "Do not bind :80 and :443 (vhost routing); :9091 is always bound");
   add("ssl-certs", "", "LIST", false,
       "Comma-separated certificates for the :443 frontend "
-      "(default /etc/ssl/cert.pem)");
+      "(default: the --default-ssl-cert)");
+  add("default-ssl-cert", "", "PATH", false,
+      "Default certificate: HAPROXY_SSL_CERT is written there "
+      "(HAPROXY_SSL_CERT<i> to cert<i>.pem beside it), a self-signed one is "
+      "generated there if neither it nor --ssl-certs is set (default "
+      "/etc/ssl/cert.pem)");
   add("skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c");
   add("dry", "d", nullptr, false,
@@ -162,6 +167,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->dont_bind_http_https = true;
   } else if (name == "ssl-certs") {
     out->ssl_certs = value;
+  } else if (name == "default-ssl-cert") {
+    out->default_ssl_cert = value;
   } else if (name == "skip-validation") {
     out->skip_validation = true;
   } else if (name == "dry") {

@@ -28,6 +28,9 @@ struct CliOptions {
   bool health_check = false;
   bool dont_bind_http_https = false;
   std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
+  // HAPROXY_SSL_CERT is written here, a self-signed certificate generated
+  // here when neither it nor --ssl-certs is given (docs/tls.md).
+  std::string default_ssl_cert = "/etc/ssl/cert.pem";
   bool skip_validation = false;
   bool dry = false;
   bool longhelp = false;

@@ -75,10 +75,9 @@ Status MarathonLb::Create(const CliOptions& options,
     lb->service_options_.framework_name = name;
   }
   lb->config_view_.bind_http_https = !options.dont_bind_http_https;
-  lb->config_view_.ssl_certs =
-      Split(options.ssl_certs.empty() ? "/etc/ssl/cert.pem"
-                                      : options.ssl_certs,
-            ',');
+  if (options.mode != "plugins" && !options.longhelp) {
+    MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
+  }
   const size_t slash = options.haproxy_config.rfind('/');
   lb->config_view_.haproxy_dir =
       slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
@@ -105,6 +104,49 @@ Status MarathonLb::Create(const CliOptions& options,
   }
   lb->supervisor_ = std::make_unique<HaproxySupervisor>(std::move(sup));
   *out = std::move(lb);
+  return Status::OK();
+}
+
+Status MarathonLb::SetUpCertificates() {
+  if (!options_.skip_validation) {
+    service_options_.check_certificate = [this](const std::string& path) {
+      return certificates_.Check(path);
+    };
+  }
+  if (options_.dont_bind_http_https) {
+    // No :443 frontend: nothing to write, generate or check.
+    config_view_.ssl_certs = Split(options_.ssl_certs.empty()
+                                       ? options_.default_ssl_cert
+                                       : options_.ssl_certs,
+                                   ',');
+    return Status::OK();
+  }
+  FrontendCertificateOptions tls;
+  tls.ssl_certs = options_.ssl_certs;
+  tls.default_path = options_.default_ssl_cert;
+  tls.write = !options_.dry;
+  FrontendCertificates certs;
+  MLB_RETURN_IF_ERROR(PrepareFrontendCertificates(
+      tls, ReadEnvironmentCertificates(), &certs));
+  for (const std::string& note : certs.notes) {
+    Log().information(note);
+  }
+  for (const FrontendCertificate& cert : certs.certs) {
+    config_view_.ssl_certs.push_back(cert.path);
+    if (!cert.pending && !options_.skip_validation) {
+      frontend_checks_.push_back(cert);
+    }
+  }
+  return CheckFrontendCertificates();
+}
+
+// A :443 certificate that became unusable fails the update (HAProxy would
+// refuse the whole config), so the live config stays.
+Status MarathonLb::CheckFrontendCertificates() {
+  for (const FrontendCertificate& cert : frontend_checks_) {
+    MLB_RETURN_IF_ERROR(
+        certificates_.Check(cert.path).WithContext(cert.source));
+  }
   return Status::OK();
 }
 
@@ -163,6 +205,8 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
     Log().error(e);
   }
 
+  MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
+      "config not generated, the live config stays"));
   Generation generation;
   MLB_RETURN_IF_ERROR(
       Generate(services.services, config_view_, registry_, &generation)

@@ -16,6 +16,7 @@
 #include "core/services.h"
 #include "core/status_board.h"
 #include "core/status.h"
+#include "core/tls_certs.h"
 
 namespace mlb {
 
@@ -52,6 +53,9 @@ class MarathonLb {
   explicit MarathonLb(const CliOptions& options);
 
   Status ReloadManagedHaproxy();
+  // docs/tls.md: the :443 certificates written or generated, then checked.
+  Status SetUpCertificates();
+  Status CheckFrontendCertificates();
   Status UpdateOnce(const std::string& why);
   int RunLive();
 
@@ -69,6 +73,8 @@ class MarathonLb {
   std::unique_ptr<HaproxyConfig> live_;
   std::unique_ptr<DnsResolver> resolver_;
   std::unique_ptr<HealthCache> health_cache_;
+  CertificateChecker certificates_;  // label and :443 certificate files
+  std::vector<FrontendCertificate> frontend_checks_;  // checked every update
 };
 
 }  // namespace mlb
