@@ -126,8 +126,20 @@ Status MarathonLb::SetUpCertificates() {
   tls.default_path = options_.default_ssl_cert;
   tls.write = !options_.dry;
   FrontendCertificates certs;
-  MLB_RETURN_IF_ERROR(PrepareFrontendCertificates(
-      tls, ReadEnvironmentCertificates(), &certs));
+  Status prepared =
+      PrepareFrontendCertificates(tls, ReadEnvironmentCertificates(), &certs);
+  if (!prepared.ok() && options_.skip_validation) {
+    // Rendering offline (as an unprivileged user, say): the config names the
+    // certificates all the same, as the Python marathon-lb does.
+    Log().warning(prepared.message() +
+                  " (--skip-validation: the config names it anyway)");
+    config_view_.ssl_certs = Split(options_.ssl_certs.empty()
+                                       ? options_.default_ssl_cert
+                                       : options_.ssl_certs,
+                                   ',');
+    return Status::OK();
+  }
+  MLB_RETURN_IF_ERROR(prepared);
   for (const std::string& note : certs.notes) {
     Log().information(note);
   }
