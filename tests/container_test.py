@@ -209,6 +209,15 @@ class RunScript(unittest.TestCase):
         self.assertEqual(argv[-4:], ['--command', 'systemctl reload haproxy',
                                      '--group', 'x'])
 
+    def test_short_command_flag_replaces_run_haproxy_too(self):
+        for form in (['-c', '/reload.sh'], ['-c/reload.sh'],
+                     ['--command=/reload.sh']):
+            r = self.run_script('sse', *form, '--group', 'x')
+            self.assertEqual(r.returncode, 0, r.stderr)
+            argv = self.recorded()['argv']
+            self.assertNotIn('--run-haproxy', argv, form)
+            self.assertEqual(argv[-len(form) - 2:], form + ['--group', 'x'])
+
     def test_certificates_and_other_variables_pass_through(self):
         pem = ('-----BEGIN CERTIFICATE-----\nMIIBzz\n-----END CERTIFICATE-----'
                '\n-----BEGIN PRIVATE KEY-----\nMIIEvg\n-----END PRIVATE KEY-----\n')
