@@ -4,6 +4,8 @@
 The run script runs for real, with MLB_BINARY pointing at a stub that records
 its argv and environment, and once in front of the built marathon-lb. Meson
 sets MLB_SOURCE_DIR and MLB_BUILT_BINARY (tests/meson.build)."""
+import fnmatch
+import glob
 import json
 import os
 import re
@@ -414,8 +416,23 @@ class Dockerfile(unittest.TestCase):
         self.assertIn('--group', cmd)
 
     def test_every_copied_source_exists(self):
-        for src in re.findall(r'^COPY (?!--from)(\S+) ', self.text, re.M):
-            self.assertTrue(os.path.exists(os.path.join(SOURCE, src)), src)
+        lines = re.findall(r'^COPY (?!--from)(.*) \S+$', self.text, re.M)
+        self.assertGreater(len(lines), 5)
+        for sources in lines:
+            for src in sources.split():
+                self.assertTrue(glob.glob(os.path.join(SOURCE, src)), src)
+
+    def test_build_stage_has_what_tools_meson_build_compiles(self):
+        with open(os.path.join(SOURCE, 'tools', 'meson.build')) as f:
+            compiled = re.findall(r"'([\w.]+\.(?:cc|py))'", f.read())
+        with open(os.path.join(SOURCE, 'plugins', 'meson.build')) as f:
+            compiled += re.findall(r"tools/(\w+\.py)", f.read())
+        self.assertIn('embed_templates.py', compiled)
+        copied = re.search(r'^COPY (tools/meson.build .*) /src/tools/$',
+                           self.text, re.M).group(1).split()
+        for name in compiled:
+            self.assertTrue([p for p in copied if fnmatch.fnmatch(
+                'tools/' + name, p)], name)
 
 
 if __name__ == '__main__':
