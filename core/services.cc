@@ -228,9 +228,10 @@ class UpdateResolver {
 
 // Builds one service port; a kService error drops it.
 Status BuildPort(const App& app, int index, const TemplateCatalog& catalog,
-                 Service* svc, std::vector<std::string>* warnings) {
-  MLB_RETURN_IF_ERROR(
-      ParsePortLabels(app.labels, index, catalog, &svc->port_labels, warnings));
+                 LabelPolicy policy, Service* svc,
+                 std::vector<std::string>* warnings) {
+  MLB_RETURN_IF_ERROR(ParsePortLabels(app.labels, index, catalog,
+                                      &svc->port_labels, warnings, policy));
   const PortLabels& pl = svc->port_labels;
   sdk::ServiceView& v = svc->view;
   v.app_id = app.id;
@@ -404,7 +405,8 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
       svc.groups = groups;
       svc.labels = &app.labels;
       svc.view.labels = &app.labels;
-      Status status = BuildPort(app, index, catalog, &svc, &out->warnings);
+      Status status = BuildPort(app, index, catalog, options.label_policy,
+                                &svc, &out->warnings);
       if (!status.ok()) {
         out->errors.push_back("app " + app.id + ", service port index " +
                               std::to_string(index) + ": " + status.message() +

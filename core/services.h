@@ -50,6 +50,7 @@ struct ServiceOptions {
   std::vector<std::string> groups;  // --group; "*" selects every app
   bool health_check = false;        // --health-check
   std::string framework_name;       // $FRAMEWORK_NAME
+  LabelPolicy label_policy = LabelPolicy::kRestricted;  // --label-policy
 };
 
 struct Service {
