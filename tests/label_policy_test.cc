@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/cli.h"
 #include "core/labels.h"
 #include "core/template_catalog.h"
 #include "tests/testing.h"
@@ -39,6 +40,25 @@ TEST_F(LabelPolicyTest, ParsesTheThreeLevels) {
   EXPECT_EQ(p, LabelPolicy::kAllow);
   EXPECT_EQ(ParseLabelPolicy("Restricted", &p).message(),
             "--label-policy: 'Restricted' is not allow, restricted or deny");
+}
+
+TEST_F(LabelPolicyTest, FlagDefaultsToRestricted) {
+  CliOptions options;
+  ASSERT_TRUE(
+      ParseCommandLine({"--marathon", "http://m:8080", "--group", "g"}, &options)
+          .ok());
+  EXPECT_EQ(options.label_policy, LabelPolicy::kRestricted);
+  ASSERT_TRUE(ParseCommandLine({"--marathon", "http://m:8080", "--group", "g",
+                                "--label-policy", "deny"},
+                               &options)
+                  .ok());
+  EXPECT_EQ(options.label_policy, LabelPolicy::kDeny);
+  EXPECT_EQ(ParseCommandLine({"--marathon", "http://m:8080", "--group", "g",
+                              "--label-policy", "off"},
+                             &options)
+                .message(),
+            "--label-policy: 'off' is not allow, restricted or deny");
+  EXPECT_NE(FlagHelp().find("--label-policy"), std::string::npos);
 }
 
 struct Case {
@@ -110,6 +130,12 @@ INSTANTIATE_TEST_SUITE_P(
         Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  \\x6cua-load /x.lua",
                 "line 1 uses lua-load, which loads or configures Lua code "
                 "(\"\\\\x6cua-load /x.lua\")"),
+        // HAProxy has no line continuation: a trailing backslash does not
+        // join the next line to this one.
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-header X a\\\nlua-load /x.lua",
+                "line 2 uses lua-load, which loads or configures Lua code "
+                "(\"lua-load /x.lua\")"),
         Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  lua-prepend-path /tmp/?",
                 "line 1 uses lua-prepend-path, which loads or configures Lua "
                 "code (\"lua-prepend-path /tmp/?\")"),
