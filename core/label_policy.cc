@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "core/labels.h"
+#include "core/template_text.h"
 
 namespace mlb {
 namespace {
@@ -653,6 +655,45 @@ Status ParseLabelPolicy(std::string_view text, LabelPolicy* out) {
   return Status::Error("--label-policy", "'" + std::string(text) +
                                              "' is not allow, restricted or "
                                              "deny");
+}
+
+Status CheckRenderedLines(
+    const Template& tmpl,
+    const std::map<std::string, std::string, std::less<>>& vars,
+    std::string_view rendered) {
+  if (tmpl.verbatim() || tmpl.placeholders().empty()) {
+    return Status::OK();
+  }
+  // Runs for every server line: memchr rather than a loop over the bytes.
+  auto count = [](std::string_view s, char c) {
+    size_t n = 0;
+    const char* p = s.data();
+    const char* end = p + s.size();
+    while ((p = static_cast<const char*>(std::memchr(p, c, end - p)))) {
+      ++n;
+      ++p;
+    }
+    return n;
+  };
+  const std::string_view source = tmpl.source();
+  if (count(rendered, '\n') == count(source, '\n') &&
+      count(rendered, '\r') == count(source, '\r')) {
+    return Status::OK();
+  }
+  for (const std::string& name : tmpl.placeholders()) {
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      continue;
+    }
+    const size_t at = it->second.find_first_of("\r\n");
+    if (at != std::string::npos) {
+      return Status::ServiceError(
+          "placeholder {" + name + "} has " +
+          (it->second[at] == '\n' ? "a newline" : "a carriage return") +
+          ": '" + Show(it->second) + "'");
+    }
+  }
+  return Status::OK();
 }
 
 Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,

@@ -34,6 +34,7 @@
 namespace mlb {
 
 enum class LabelKind;
+class Template;
 
 enum class LabelPolicy { kAllow, kRestricted, kDeny };
 
@@ -63,5 +64,17 @@ struct TemplateLabelInfo {
 Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
                   std::string_view value, const TemplateLabelInfo* tmpl,
                   const std::map<std::string, std::string>& labels);
+
+// At every level: whether rendering `tmpl` into `rendered` added a line end
+// through a placeholder value. A value with a newline or carriage return
+// (a Marathon health-check path "/\n  lua-load /x" in {healthCheckPath},
+// used by a default template or a label) would smuggle lines into the
+// config, or into a one-line template. OK, or a kService error naming the
+// placeholder, for the caller to prefix with the template's origin:
+//   "placeholder {healthCheckPath} has a newline: '/\n  lua-load /x'"
+Status CheckRenderedLines(
+    const Template& tmpl,
+    const std::map<std::string, std::string, std::less<>>& vars,
+    std::string_view rendered);
 
 }  // namespace mlb

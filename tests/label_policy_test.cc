@@ -573,5 +573,37 @@ TEST_F(LabelPolicyTest, RefusedLabelDropsOnlyItsServicePort) {
   EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
 }
 
+// A placeholder value may not add lines either, at every level: Marathon's
+// health-check path is the app owner's text too.
+TEST_F(LabelPolicyTest, PlaceholderValueWithANewlineDropsItsServicePort) {
+  testing::RenderResult r = testing::Render(*registry_, R"({"apps": [
+      {"id": "/h", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "h.example.com",
+         "HAPROXY_1_VHOST": "h1.example.com",
+         "HAPROXY_1_BACKEND_HTTP_HEALTHCHECK_OPTIONS":
+           "  option httpchk GET {healthCheck[path]}\n"},
+       "healthChecks": [{"protocol": "HTTP", "portIndex": 0,
+                         "path": "/\n  lua-load /x.lua"},
+                        {"protocol": "HTTP", "portIndex": 1,
+                         "path": "/\r  lua-load /y.lua"}],
+       "ports": [10001, 10002],
+       "tasks": [{"host": "1.1.1.1", "ports": [31001, 31002]}]},
+      {"id": "/z", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10004], "tasks": [{"host": "1.1.1.3", "ports": [31004]}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /h, service port index 0: default template "
+                "BACKEND_HTTP_HEALTHCHECK_OPTIONS of pack io.mlb.builtin: "
+                "placeholder {healthCheckPath} has a newline: "
+                "'/\\n  lua-load /x.lua'; service port skipped",
+                "app /h, service port index 1: label "
+                "HAPROXY_1_BACKEND_HTTP_HEALTHCHECK_OPTIONS: placeholder "
+                "{healthCheck[path]} has a carriage return: "
+                "'/\\r  lua-load /y.lua'; service port skipped"}));
+  EXPECT_EQ(r.text.find("lua-load"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
 }  // namespace
 }  // namespace mlb
