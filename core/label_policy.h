@@ -11,6 +11,8 @@
 //                 space character; the ones that become one word of a config
 //                 line (VHOST, SSL_CERT, BIND_ADDR) carry nothing HAProxy
 //                 reads as a word break, comment, quote or condition brace.
+//                 And no placeholder value adds a line to the template it
+//                 fills (CheckRenderedLines; e.g. a health-check path).
 //   restricted    (default) template overrides may not open a section, nor
 //                 use a directive of the refused-directive table (Lua, external
 //                 programs, process settings, files and local sockets of the
