@@ -113,6 +113,11 @@ OptionSet Options() {
       "<haproxy-config>.master.sock)");
   add("max-old-workers", "", "N", false,
       "With --run-haproxy: old workers allowed to drain at once (default 3)");
+  add("label-policy", "", "LEVEL", false,
+      "What app labels may write into the config: restricted (default; "
+      "template overrides may not open sections, run code or touch files), "
+      "deny (no template overrides) or allow (as marathon-lb); see "
+      "docs/label-policy.md");
   add("help", "h", nullptr, false, "Print the flags and exit");
   return set;
 }
@@ -230,6 +235,8 @@ Status Apply(const std::string& name, const std::string& value,
     if (!ParseCount(value, number)) {
       return Status::Error("--" + name, "not a number: '" + value + "'");
     }
+  } else if (name == "label-policy") {
+    MLB_RETURN_IF_ERROR(ParseLabelPolicy(value, &out->label_policy));
   } else if (name == "help") {
     out->help = true;
   }

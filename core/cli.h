@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/label_policy.h"
 #include "core/status.h"
 
 namespace mlb {
@@ -62,6 +63,9 @@ struct CliOptions {
   bool run_haproxy = false;
   std::string haproxy_master_socket;  // default: <config>.master.sock
   int max_old_workers = 3;
+
+  // What app labels may write into the config (label_policy.h).
+  LabelPolicy label_policy = LabelPolicy::kRestricted;
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of

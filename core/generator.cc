@@ -4,6 +4,8 @@
 #include <exception>
 #include <unordered_set>
 
+#include "core/label_policy.h"
+
 namespace mlb {
 namespace {
 
@@ -39,6 +41,18 @@ class TransactionEmitter : public sdk::Emitter {
                    ? Status::ServiceError(s.message())
                    : Status::Error(s.message());
       return false;
+    }
+    // A service's placeholder values may not add lines (label_policy.h).
+    if (service_ != nullptr) {
+      s = CheckRenderedLines(*r.tmpl, vars, *out);
+      if (!s.ok()) {
+        error_ = Status::ServiceError(
+            catalog_.Resolve(name, &service_->port_labels,
+                             service_->view.port_index)
+                .origin +
+            ": " + s.message());
+        return false;
+      }
     }
     return true;
   }

@@ -24,15 +24,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool HasControlCharacter(std::string_view value) {
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // Python's int() as marathon-lb applies it: optional surrounding whitespace,
 // an optional sign, decimal digits.
 bool ParseInt(std::string_view s, long* out) {
@@ -71,9 +62,7 @@ Status ApplyLabel(const LabelSpec& spec, const std::string& label,
     }
     case LabelKind::kText:
     case LabelKind::kHostList:
-      if (HasControlCharacter(value)) {
-        return BadValue(label, value, "contains a newline or control character");
-      }
+      // CheckLabel has refused control characters and word breaks.
       out->*spec.text = spec.kind == LabelKind::kHostList ? Lower(value) : value;
       return Status::OK();
     case LabelKind::kPort: {
@@ -94,6 +83,7 @@ Status ApplyLabel(const LabelSpec& spec, const std::string& label,
     }
     case LabelKind::kGroupList:
     case LabelKind::kTemplate:
+    case LabelKind::kPackValue:
       break;
   }
   return Status::OK();
@@ -195,15 +185,21 @@ std::vector<std::string> ParseAppGroups(
 
 Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
                        const TemplateCatalog& catalog, PortLabels* out,
-                       std::vector<std::string>* warnings) {
+                       std::vector<std::string>* warnings,
+                       LabelPolicy policy) {
   *out = PortLabels();
   for (const LabelSpec& spec : LabelTable()) {
-    if (!spec.per_port || spec.kind == LabelKind::kTemplate) {
+    if (spec.kind == LabelKind::kTemplate) {
       continue;
     }
     const std::string label = LabelName(spec.name, n);
     auto it = labels.find(label);
-    if (it != labels.end()) {
+    if (it == labels.end()) {
+      continue;
+    }
+    MLB_RETURN_IF_ERROR(
+        CheckLabel(policy, label, spec.kind, it->second, nullptr, labels));
+    if (spec.per_port) {
       MLB_RETURN_IF_ERROR(ApplyLabel(spec, label, it->second, out));
     }
   }
@@ -224,7 +220,13 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
     }
     const TemplateCatalog::Entry* entry = catalog.Find(suffix);
     if (entry == nullptr && catalog.FindPackLabel(suffix) != nullptr) {
-      continue;  // a loaded template pack reads it
+      // A loaded template pack reads it. Its value may end up in config
+      // lines, so it gets the character rules every typed label gets (no
+      // line ends, control or Unicode space characters); the rest is the
+      // pack's to check.
+      MLB_RETURN_IF_ERROR(CheckLabel(policy, label, LabelKind::kPackValue,
+                                     value, nullptr, labels));
+      continue;
     }
     if (entry == nullptr) {
       warnings->push_back("label " + label +
@@ -239,6 +241,14 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
     std::shared_ptr<const Template> compiled;
     MLB_RETURN_IF_ERROR(catalog.CompileLabelOverride(suffix, label, value,
                                                      &compiled));
+    TemplateLabelInfo info;
+    info.name = suffix;
+    info.inline_option = entry->inline_option;
+    if (const Template* replaced = catalog.Resolve(suffix, nullptr, n).tmpl) {
+      info.replaced_text = replaced->source();
+    }
+    MLB_RETURN_IF_ERROR(
+        CheckLabel(policy, label, LabelKind::kTemplate, value, &info, labels));
     out->templates[suffix] = std::move(compiled);
   }
   return Status::OK();

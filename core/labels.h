@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/label_policy.h"
 #include "core/status.h"
 
 namespace mlb {
@@ -43,6 +44,7 @@ enum class LabelKind {
   kPort,       // integer 1..65535
   kMode,       // tcp or http, any case, stored lower-case
   kTemplate,   // a template override, checked against the template catalog
+  kPackValue,  // read by a loaded template pack: one line, the pack checks it
 };
 
 struct LabelSpec {
@@ -73,12 +75,15 @@ std::vector<std::string> ParseAppGroups(
 
 // Reads the HAPROXY_{n}_* labels of port index `n` into *out. Fails on the
 // first bad value with a kService Status such as
-//   "label HAPROXY_0_PORT: 'abc' is not a port number (1-65535)".
-// Labels that look like HAPROXY_{n}_* but are neither in the table nor an
-// overridable template add a line to *warnings.
+//   "label HAPROXY_0_PORT: 'abc' is not a port number (1-65535)"
+// or on the first label `policy` refuses (label_policy.h; HAPROXY_GROUP is
+// checked too, as it applies to every port). Labels that look like
+// HAPROXY_{n}_* but are neither in the table nor an overridable template add
+// a line to *warnings.
 Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
                        const TemplateCatalog& catalog, PortLabels* out,
-                       std::vector<std::string>* warnings);
+                       std::vector<std::string>* warnings,
+                       LabelPolicy policy = LabelPolicy::kRestricted);
 
 // Shows a label value on one log line: control characters as \n, \t, \xNN.
 std::string QuoteValue(std::string_view value);

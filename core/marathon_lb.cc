@@ -71,6 +71,7 @@ Status MarathonLb::Create(const CliOptions& options,
   lb->marathon_ = std::make_unique<MarathonClient>(std::move(marathon));
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;
+  lb->service_options_.label_policy = options.label_policy;
   if (const char* name = std::getenv("FRAMEWORK_NAME")) {
     lb->service_options_.framework_name = name;
   }

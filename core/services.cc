@@ -230,8 +230,9 @@ class UpdateResolver {
 Status BuildPort(const App& app, int index, const ServiceOptions& options,
                  const TemplateCatalog& catalog, Service* svc,
                  std::vector<std::string>* warnings) {
-  MLB_RETURN_IF_ERROR(
-      ParsePortLabels(app.labels, index, catalog, &svc->port_labels, warnings));
+  MLB_RETURN_IF_ERROR(ParsePortLabels(app.labels, index, catalog,
+                                      &svc->port_labels, warnings,
+                                      options.label_policy));
   const PortLabels& pl = svc->port_labels;
   if (!pl.ssl_cert.empty() && options.check_certificate) {
     Status cert = options.check_certificate(pl.ssl_cert);

@@ -54,6 +54,7 @@ struct ServiceOptions {
   // Checks the file of a HAPROXY_{n}_SSL_CERT label; an error drops that
   // service port. Empty: not checked.
   std::function<Status(const std::string& path)> check_certificate;
+  LabelPolicy label_policy = LabelPolicy::kRestricted;  // --label-policy
 };
 
 struct Service {

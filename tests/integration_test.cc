@@ -758,5 +758,198 @@ TEST_F(IntegrationTest, HaproxyAcceptsConfigUsingEveryLabel) {
   EXPECT_THAT(check.output, HasSubstr("Configuration file is valid"));
 }
 
+// --label-policy (docs/label-policy.md): apps whose labels try to inject
+// config sit next to two good apps.
+namespace label_policy {
+
+// The state: /good-a and /good-b (with documented overrides) and seven apps
+// each carrying one injection label. `dir` is where an injected command
+// would leave its mark.
+std::string InjectionState(const std::string& dir, int good_a, int good_b,
+                           bool program_only = false) {
+  const TaskSpec a{"127.0.0.2", {good_a}};
+  const TaskSpec b{"127.0.0.3", {good_b}};
+  std::vector<std::string> apps = {
+      AppJson("/good-a", {FreePort()},
+              Labels({{"HAPROXY_0_VHOST", "good-a.example.com"},
+                      {"HAPROXY_0_BACKEND_HEAD",
+                       "backend {backend}\n  balance {balance}\n  mode "
+                       "{mode}\n  timeout server 30m\n  timeout client 30m\n"}}),
+              {a}),
+      AppJson("/good-b", {FreePort()},
+              Labels({{"HAPROXY_0_VHOST", "good-b.example.com"},
+                      {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                       "  acl is_proxy_https hdr(X-Forwarded-Proto) https\n  "
+                       "redirect scheme https unless { ssl_fc } or "
+                       "is_proxy_https\n"}}),
+              {b}),
+      AppJson("/inj-program", {FreePort()},
+              Labels({{"HAPROXY_0_BACKEND_HEAD",
+                       "\nbackend {backend}\n  balance {balance}\n  mode "
+                       "{mode}\nprogram injected_program\n  command "
+                       "/usr/bin/touch " + dir +
+                           "/pwned\n"
+                           // Where the servers go, so that the config is
+                           // valid: what an attacker would write.
+                           "backend rest_{backend}\n  mode {mode}\n"}}),
+              {a}),
+  };
+  if (!program_only) {
+    apps.push_back(AppJson(
+        "/inj-lua", {FreePort()},
+        Labels({{"HAPROXY_0_MODE", "http"},
+                {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                 "  option forwardfor\n  lua-load " + dir + "/injected.lua\n"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-vhost-nl", {FreePort()},
+        Labels({{"HAPROXY_0_VHOST",
+                 "inj-nl.example.com\n  use_backend injected_nl_backend"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-vhost-nbsp", {FreePort()},
+        Labels({{"HAPROXY_0_VHOST", "inj-nbsp.example.com\xc2\xa0"}}), {a}));
+    apps.push_back(AppJson(
+        "/inj-extcheck", {FreePort()},
+        Labels({{"HAPROXY_0_BACKEND_HEAD",
+                 "\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  "
+                 "option external-check\n  external-check command " +
+                     dir + "/injected-check\n"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-global", {FreePort()},
+        Labels({{"HAPROXY_0_FRONTEND_HEAD",
+                 "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  "
+                 "mode {mode}\nglobal\n  setenv INJECTED_GLOBAL 1\n"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-setenv", {FreePort()},
+        Labels({{"HAPROXY_0_MODE", "http"},
+                {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                 "  setenv INJECTED_SETENV 1\n"}}),
+        {a}));
+  }
+  return StateJson(apps);
+}
+
+}  // namespace label_policy
+
+TEST_F(IntegrationTest, LabelPolicyRefusesInjectionsAndGoodAppsKeepRouting) {
+  const int good_a = StartEcho("good-a", "127.0.0.2");
+  const int good_b = StartEcho("good-b", "127.0.0.3");
+  const std::string url = StateFile(
+      label_policy::InjectionState(dir_->path(), good_a, good_b));
+
+  const RunResult run = RunMarathonLb(url);  // --label-policy restricted
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string refused = " refused by --label-policy restricted: ";
+  const std::string skipped = "; service port skipped";
+  for (const std::string& message : {
+           "app /inj-extcheck, service port index 0: label "
+           "HAPROXY_0_BACKEND_HEAD" + refused +
+               "line 5 uses option external-check, which runs a program of "
+               "the LB host (\"option external-check\")" + skipped,
+           "app /inj-global, service port index 0: label "
+           "HAPROXY_0_FRONTEND_HEAD" + refused +
+               "line 5 opens a section (\"global\")" + skipped,
+           "app /inj-lua, service port index 0: label "
+           "HAPROXY_0_BACKEND_HTTP_OPTIONS" + refused +
+               "line 2 uses lua-load, which loads or configures Lua code "
+               "(\"lua-load " + dir_->path() + "/injected.lua\")" + skipped,
+           "app /inj-program, service port index 0: label "
+           "HAPROXY_0_BACKEND_HEAD" + refused +
+               "line 5 opens a section (\"program injected_program\")" +
+               skipped,
+           "app /inj-setenv, service port index 0: label "
+           "HAPROXY_0_BACKEND_HTTP_OPTIONS" + refused +
+               "line 1 uses setenv, which changes HAProxy's environment "
+               "(\"setenv INJECTED_SETENV 1\")" + skipped,
+           "app /inj-vhost-nbsp, service port index 0: label "
+           "HAPROXY_0_VHOST" + refused +
+               "'inj-nbsp.example.com\\u00a0' has U+00A0 (no-break space) at "
+               "character 21" + skipped,
+           "app /inj-vhost-nl, service port index 0: label HAPROXY_0_VHOST" +
+               refused +
+               "'inj-nl.example.com\\n  use_backend injected_nl_backend' has a "
+               "newline (U+000A) at character 19" + skipped}) {
+    EXPECT_TRUE(HasMessage(run.output, message)) << message << "\n"
+                                                 << run.output;
+  }
+
+  // None of the injected text reached the config, which HAProxy accepts.
+  const std::string cfg = Config();
+  for (const char* injected :
+       {"inj-", "injected", "program", "lua-load", "external-check", "setenv", "pwned",
+        "\nglobal\n  setenv"}) {
+    EXPECT_THAT(cfg, Not(HasSubstr(injected))) << cfg;
+  }
+  EXPECT_THAT(cfg, HasSubstr("  timeout server 30m\n  timeout client 30m\n"));
+  EXPECT_THAT(cfg, HasSubstr("  redirect scheme https unless { ssl_fc } or "
+                             "is_proxy_https\n"));
+  const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                     dir_->File("haproxy-c.log"));
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+
+  ASSERT_NO_THROW(StartHaproxy());
+  const HttpResponse a = ViaHttp("good-a.example.com");
+  EXPECT_EQ(a.status, 200) << a.Describe() << "\n" << HaproxyLog();
+  EXPECT_EQ(a.Backend(), "good-a");
+  const HttpResponse b =
+      HttpGet("127.0.0.1", http_port_, "/", "good-b.example.com",
+              {{"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(b.status, 200) << b.Describe();
+  EXPECT_EQ(b.Backend(), "good-b");
+  EXPECT_EQ(ViaHttp("inj-nbsp.example.com").status, 503);
+  EXPECT_FALSE(FileExists(dir_->File("pwned")));
+}
+
+// `--label-policy allow` is marathon-lb's behaviour, at the operator's risk:
+// the same state reaches `haproxy -c` with every injection in it (which
+// fails, so no app gets the update), and a `program` section alone passes
+// the check and makes HAProxy's master run the label's command.
+TEST_F(IntegrationTest, LabelPolicyAllowIsMarathonLbBehaviour) {
+  const int good_a = StartEcho("good-a", "127.0.0.2");
+  const int good_b = StartEcho("good-b", "127.0.0.3");
+  const std::string url = StateFile(
+      label_policy::InjectionState(dir_->path(), good_a, good_b));
+  const RunResult run =
+      RunMarathonLb(url, "true", {"--label-policy", "allow"});
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+  const std::string rejected = ReadFile(cfg_ + ".rejected");
+  EXPECT_THAT(rejected, HasSubstr("\nprogram injected_program\n"));
+  EXPECT_THAT(rejected, HasSubstr("\n  lua-load " + dir_->path() +
+                                  "/injected.lua\n"));
+  EXPECT_THAT(rejected, HasSubstr("\nglobal\n  setenv INJECTED_GLOBAL 1\n"));
+  EXPECT_THAT(rejected, HasSubstr("\n  setenv INJECTED_SETENV 1\n"));
+  EXPECT_THAT(rejected, HasSubstr("\n  external-check command " +
+                                  dir_->path() + "/injected-check\n"));
+  // Typed labels are checked at every level.
+  EXPECT_TRUE(HasMessage(
+      run.output,
+      "app /inj-vhost-nl, service port index 0: label HAPROXY_0_VHOST "
+      "refused by --label-policy allow: 'inj-nl.example.com\\n  use_backend "
+      "injected_nl_backend' has a newline (U+000A) at character 19; service "
+      "port skipped"))
+      << run.output;
+
+  // HAProxy accepts a program section in master-worker mode, which is how
+  // marathon-lb runs it since 1.12 (here: set in the operator's HEAD).
+  WriteTemplate("HEAD", Head("  master-worker\n"));
+  const RunResult program = RunMarathonLb(
+      StateFile(label_policy::InjectionState(dir_->path(), good_a, good_b,
+                                             /*program_only=*/true)),
+      "true", {"--label-policy", "allow"});
+  ASSERT_EQ(program.exit_code, 0) << program.output;
+  EXPECT_THAT(Config(), HasSubstr("\nprogram injected_program\n  command "
+                                  "/usr/bin/touch " + dir_->path() +
+                                  "/pwned\n"));
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_TRUE(WaitUntil([&] { return FileExists(dir_->File("pwned")); },
+                        Millis(5000)))
+      << HaproxyLog();
+  EXPECT_EQ(ViaHttp("good-a.example.com").Backend(), "good-a");
+}
+
 }  // namespace
 }  // namespace mlb::integration

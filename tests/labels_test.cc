@@ -113,15 +113,20 @@ INSTANTIATE_TEST_SUITE_P(
                  "(1-65535)"},
         BadLabel{"HAPROXY_0_MODE", "udp",
                  "label HAPROXY_0_MODE: 'udp' is not a mode (tcp or http)"},
+        // Control characters: refused by the label policy at every level
+        // (label_policy_test.cc has the whole corpus).
         BadLabel{"HAPROXY_0_VHOST", "a.com\n  acl x always_true",
-                 "label HAPROXY_0_VHOST: 'a.com\\n  acl x always_true' "
-                 "contains a newline or control character"},
+                 "label HAPROXY_0_VHOST refused by --label-policy restricted: "
+                 "'a.com\\n  acl x always_true' has a newline (U+000A) at "
+                 "character 6"},
         BadLabel{"HAPROXY_0_BIND_ADDR", "1.2.3.4\r",
-                 "label HAPROXY_0_BIND_ADDR: '1.2.3.4\\r' contains a newline "
-                 "or control character"},
+                 "label HAPROXY_0_BIND_ADDR refused by --label-policy "
+                 "restricted: '1.2.3.4\\r' has a carriage return (U+000D) at "
+                 "character 8"},
         BadLabel{"HAPROXY_0_SSL_CERT", "/a.pem\x01",
-                 "label HAPROXY_0_SSL_CERT: '/a.pem\\x01' contains a newline "
-                 "or control character"},
+                 "label HAPROXY_0_SSL_CERT refused by --label-policy "
+                 "restricted: '/a.pem\\x01' has a control character (U+0001) "
+                 "at character 7"},
         BadLabel{"HAPROXY_0_BACKEND_HEAD", "\nbackend {backend}\n  {colour}\n",
                  "label HAPROXY_0_BACKEND_HEAD: unknown placeholder {colour} "
                  "(BACKEND_HEAD supplies {backend}, {balance}, {mode})"},

@@ -149,6 +149,23 @@ TEST_F(RateLimitPackTest, LabelIsUnknownWithoutThePack) {
   EXPECT_TRUE(testing::Render(*registry_, state).warnings.empty());
 }
 
+// The core gives a pack's label the character rules of every typed label
+// before the pack sees it: a line end cannot reach the config.
+TEST_F(RateLimitPackTest, PackLabelWithALineEndIsRefusedByTheCore) {
+  const testing::RenderResult r = testing::Render(
+      *registry_, State(R"(, "HAPROXY_0_MODE": "http",
+                            "HAPROXY_0_RATE_LIMIT": "5\nlua-load /x")"));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].rfind("app /limited, service port index 0: label "
+                              "HAPROXY_0_RATE_LIMIT refused by --label-policy "
+                              "restricted: ",
+                              0),
+            0u)
+      << r.errors[0];
+  EXPECT_EQ(r.text.find("lua-load"), std::string::npos) << r.text;
+}
+
 // Everything above works without the core knowing the family: no file under
 // core/ (the SDK header included) names it.
 TEST(RateLimitCoreTest, CoreNeverMentionsRateLimit) {

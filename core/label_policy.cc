@@ -1,0 +1,718 @@
+#include "core/label_policy.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/template_text.h"
+
+namespace mlb {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Characters
+
+// Invisible and space characters other than ASCII space and tab, refused in
+// every typed label and, under `restricted`, in template overrides. HAProxy
+// separates words with ASCII space and tab only, so these never separate
+// anything; they only make a value look like something it is not (a vhost
+// that matches no request, a keyword hidden behind a no-break space that
+// fails `haproxy -c` for every app, bidi controls that reorder what a
+// reviewer sees).
+struct CodePointRange {
+  uint32_t first;
+  uint32_t last;
+  std::string_view name;
+};
+constexpr CodePointRange kRefusedCodePoints[] = {
+    {0x00A0, 0x00A0, "no-break space"},
+    {0x00AD, 0x00AD, "soft hyphen"},
+    {0x1680, 0x1680, "ogham space mark"},
+    {0x180E, 0x180E, "mongolian vowel separator"},
+    {0x2000, 0x200A, "Unicode space"},
+    {0x200B, 0x200B, "zero width space"},
+    {0x200C, 0x200D, "zero width joiner"},
+    {0x200E, 0x200F, "bidi mark"},
+    {0x2028, 0x2029, "Unicode line separator"},
+    {0x202A, 0x202E, "bidi control"},
+    {0x202F, 0x202F, "narrow no-break space"},
+    {0x205F, 0x205F, "medium mathematical space"},
+    {0x2060, 0x2060, "word joiner"},
+    {0x2066, 0x2069, "bidi control"},
+    {0x3000, 0x3000, "ideographic space"},
+    {0xFEFF, 0xFEFF, "zero width no-break space"},
+};
+
+// Decodes the UTF-8 sequence at s[*i]; false (and *i unchanged) if invalid.
+bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp) {
+  const unsigned char c = static_cast<unsigned char>(s[*i]);
+  size_t len = 0;
+  uint32_t value = 0;
+  uint32_t min = 0;
+  if (c < 0x80) {
+    *cp = c;
+    ++*i;
+    return true;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2, value = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, value = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, value = c & 0x07, min = 0x10000;
+  } else {
+    return false;
+  }
+  if (*i + len > s.size()) {
+    return false;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    const unsigned char next = static_cast<unsigned char>(s[*i + k]);
+    if ((next & 0xC0) != 0x80) {
+      return false;
+    }
+    value = (value << 6) | (next & 0x3F);
+  }
+  if (value < min || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
+    return false;
+  }
+  *cp = value;
+  *i += len;
+  return true;
+}
+
+std::string CodePointName(uint32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "U+%04X", cp);
+  return buf;
+}
+
+bool IsControl(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+const CodePointRange* RefusedCodePoint(uint32_t cp) {
+  for (const CodePointRange& range : kRefusedCodePoints) {
+    if (cp >= range.first && cp <= range.last) {
+      return &range;
+    }
+  }
+  return nullptr;
+}
+
+// A value for one log line: control and refused characters escaped (\n, \t,
+// \r, \xNN, \uXXXX), backslashes doubled, everything else as it is.
+std::string Show(std::string_view value) {
+  std::string out;
+  size_t i = 0;
+  while (i < value.size()) {
+    const size_t start = i;
+    uint32_t cp = 0;
+    if (!NextCodePoint(value, &i, &cp)) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x",
+                    static_cast<unsigned char>(value[i]));
+      out += buf;
+      ++i;
+      continue;
+    }
+    if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\\') {
+      out += "\\\\";
+    } else if (cp < 0x80 && IsControl(cp)) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", cp);
+      out += buf;
+    } else if (IsControl(cp) || RefusedCodePoint(cp) != nullptr) {
+      char buf[12];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", cp);
+      out += buf;
+    } else {
+      out.append(value.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
+// Why `value` may not be used, naming the first bad character (counted in
+// characters from 1), or "" if every character is acceptable. Tab and
+// newline pass when `lines` (template text).
+std::string BadCharacter(std::string_view value, bool lines) {
+  size_t i = 0;
+  for (size_t n = 1; i < value.size(); ++n) {
+    uint32_t cp = 0;
+    if (!NextCodePoint(value, &i, &cp)) {
+      return "is not UTF-8 at byte " + std::to_string(i + 1);
+    }
+    if (lines && (cp == '\n' || cp == '\t')) {
+      continue;
+    }
+    if (IsControl(cp)) {
+      const std::string what = cp == '\n'   ? "a newline"
+                               : cp == '\r' ? "a carriage return"
+                               : cp == '\t' ? "a tab"
+                                            : "a control character";
+      return "has " + what + " (" + CodePointName(cp) + ") at character " +
+             std::to_string(n);
+    }
+    if (const CodePointRange* range = RefusedCodePoint(cp)) {
+      return "has " + CodePointName(cp) + " (" + std::string(range->name) +
+             ") at character " + std::to_string(n);
+    }
+  }
+  return "";
+}
+
+// Characters HAProxy's config reader gives a meaning to. A typed label that
+// becomes one word of a config line (a vhost in an ACL, a certificate path
+// after `crt`, a bind address) must not contain them: they would add words,
+// cut the line short or change how the rest of the line is read.
+struct StructureCharacter {
+  char c;
+  std::string_view why;
+};
+constexpr StructureCharacter kStructureCharacters[] = {
+    {' ', "a space would add words to the HAProxy line"},
+    {'#', "'#' starts an HAProxy comment"},
+    {'"', "HAProxy reads quotes and backslashes as quoting"},
+    {'\'', "HAProxy reads quotes and backslashes as quoting"},
+    {'\\', "HAProxy reads quotes and backslashes as quoting"},
+    {'{', "braces delimit HAProxy conditions"},
+    {'}', "braces delimit HAProxy conditions"},
+};
+
+std::string BadWordCharacter(std::string_view value) {
+  size_t i = 0;
+  for (size_t n = 1; i < value.size(); ++n) {
+    uint32_t cp = 0;
+    if (!NextCodePoint(value, &i, &cp)) {
+      return "";  // BadCharacter reported it
+    }
+    for (const StructureCharacter& s : kStructureCharacters) {
+      if (cp == static_cast<unsigned char>(s.c)) {
+        const std::string shown =
+            s.c == ' ' ? "a space" : std::string("'") + s.c + "'";
+        return "has " + shown + " at character " + std::to_string(n) + ": " +
+               std::string(s.why);
+      }
+    }
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------
+// Template lines
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Splits one config line into words as HAProxy's reader does: words are
+// separated by spaces and tabs; '#' outside quotes ends the line; "..." and
+// '...' quote; a backslash escapes the next character, and \xHH is a byte.
+// So `"lua-load"` and `\x6cua-load` are both the word lua-load. Sets *dollar
+// when a '$' stands in double quotes (HAProxy expands environment variables
+// there).
+std::vector<std::string> Words(std::string_view line, bool* dollar) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quote == '\'') {
+      if (c == '\'') {
+        quote = 0;
+      } else {
+        word.push_back(c);
+      }
+      continue;
+    }
+    if (c == '\\' && i + 1 < line.size()) {
+      in_word = true;
+      const char next = line[++i];
+      if (next == 'x' && i + 2 < line.size() && HexDigit(line[i + 1]) >= 0 &&
+          HexDigit(line[i + 2]) >= 0) {
+        word.push_back(static_cast<char>(HexDigit(line[i + 1]) * 16 +
+                                         HexDigit(line[i + 2])));
+        i += 2;
+      } else {
+        word.push_back(next);
+      }
+      continue;
+    }
+    if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else {
+        *dollar = *dollar || c == '$';
+        word.push_back(c);
+      }
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t') {
+      if (in_word) {
+        words.push_back(Lower(word));
+        word.clear();
+        in_word = false;
+      }
+    } else if (c == '#') {
+      break;
+    } else {
+      word.push_back(c);
+      in_word = true;
+    }
+  }
+  if (in_word) {
+    words.push_back(Lower(word));
+  }
+  return words;
+}
+
+// HAProxy section keywords (2.0 to 3.2). A section line in a label ends the
+// section the label belongs to and starts one the label controls: `program`
+// makes the master process run a command, `global` takes process settings
+// (lua-load, setenv, ...), `backend`/`listen` can capture other apps' traffic,
+// `userlist`/`peers`/`resolvers`/`ring`/... talk to other hosts or files.
+constexpr std::string_view kSections[] = {
+    "global",    "defaults",   "frontend",       "backend",   "listen",
+    "userlist",  "peers",      "resolvers",      "program",   "cache",
+    "mailers",   "ring",       "http-errors",    "fcgi-app",  "log-forward",
+    "crt-store", "traces",     "dynamic-update", "acme",      "namespace_list",
+};
+
+bool IsSection(const std::string& keyword) {
+  for (std::string_view s : kSections) {
+    if (keyword == s) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// How a refused-directive row matches the words of a line.
+enum class Where {
+  kKeyword,  // the first word
+  kArg,      // argument `arg` (1 = the word after the keyword) of `keyword`
+  kAnyArg,   // any word after the keyword, whatever the keyword
+  kCall,     // a sample fetch or converter call anywhere in an argument
+};
+
+// `text` ending in '*' matches as a prefix.
+struct RefusedDirective {
+  Where where;
+  std::string_view keyword;  // kKeyword, kArg
+  int arg;                   // kArg
+  std::string_view text;
+  std::string_view why;
+};
+
+// The refused directives of `--label-policy restricted`. Per-app labels only
+// ever land inside a frontend or backend, so anything below is either a
+// global-only setting (which would make `haproxy -c` fail for every app) or
+// something a proxy section can do to the LB host itself: run code, read or
+// write its files, reach its local sockets, change the process. Traffic
+// settings (timeouts, options, ACLs, http-request rules, balance, server
+// options, certificates on bind/server lines) stay allowed.
+constexpr RefusedDirective kRefusedDirectives[] = {
+    // Config-file directives (.if/.elif/.else/.endif/.diag/...): an
+    // unterminated .if would swallow the rest of the file, other apps'
+    // sections included.
+    {Where::kKeyword, "", 0, ".*", "acts on the rest of the config file"},
+    // lua-load, lua-load-per-thread, lua-prepend-path, ...: Lua code runs
+    // inside HAProxy with its privileges.
+    {Where::kKeyword, "", 0, "lua-*", "loads or configures Lua code"},
+    // Sample fetches, converters, actions and services named lua.<fn> run
+    // the operator's Lua functions (upstream's include /_mlb_signal/*).
+    {Where::kCall, "", 0, "lua.*", "calls Lua code"},
+    // external-check command/path and `option external-check` run a program
+    // of the LB host for every health check.
+    {Where::kKeyword, "", 0, "external-check", "runs a program of the LB host"},
+    {Where::kArg, "option", 1, "external-check",
+     "runs a program of the LB host"},
+    // Environment of the HAProxy process (and of programs it starts).
+    {Where::kKeyword, "", 0, "setenv", "changes HAProxy's environment"},
+    {Where::kKeyword, "", 0, "presetenv", "changes HAProxy's environment"},
+    {Where::kKeyword, "", 0, "resetenv", "changes HAProxy's environment"},
+    {Where::kKeyword, "", 0, "unsetenv", "changes HAProxy's environment"},
+    // Lift the protections that keep Lua and checks from forking or
+    // changing user.
+    {Where::kKeyword, "", 0, "insecure-fork-wanted",
+     "lets HAProxy start programs"},
+    {Where::kKeyword, "", 0, "insecure-setuid-wanted",
+     "lets HAProxy change its user"},
+    // ssl-engine loads an OpenSSL engine: a shared library, i.e. native code
+    // (the IngressNightmare pattern).
+    {Where::kKeyword, "", 0, "ssl-engine", "loads a shared library"},
+    {Where::kKeyword, "", 0, "ssl-provider*", "loads a shared library"},
+    // Process settings of the global section.
+    {Where::kKeyword, "", 0, "chroot", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "user", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "group", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "uid", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "gid", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "daemon", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "master-worker", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "mworker-max-reloads",
+     "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "nbthread", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "nbproc", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "thread-groups", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "cpu-map", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "pidfile", "changes the HAProxy process"},
+    {Where::kKeyword, "", 0, "tune.*", "changes the HAProxy process"},
+    // stats socket is the admin CLI; a stats page in an app's own section
+    // shows (and with `stats admin` changes) every app's servers.
+    {Where::kKeyword, "", 0, "stats",
+     "exposes HAProxy's statistics or admin interface"},
+    // Files of the LB host: errorfile serves one as a response;
+    // http-request return/deny `file`/`lf-file`/`errorfile` read one into
+    // responses; ACL `-f` and map converters load one as patterns/values
+    // (whose values can then be sent to a client); server-state files.
+    {Where::kKeyword, "", 0, "errorfile", "reads a file of the LB host"},
+    {Where::kAnyArg, "", 0, "errorfile", "reads a file of the LB host"},
+    {Where::kAnyArg, "", 0, "file", "reads a file of the LB host"},
+    {Where::kAnyArg, "", 0, "lf-file", "reads a file of the LB host"},
+    {Where::kAnyArg, "", 0, "-f", "reads a file of the LB host"},
+    {Where::kCall, "", 0, "map(*", "reads a file of the LB host"},
+    {Where::kCall, "", 0, "map_*", "reads a file of the LB host"},
+    {Where::kKeyword, "", 0, "server-state-file",
+     "reads a file of the LB host"},
+    {Where::kKeyword, "", 0, "load-server-state-from-file",
+     "reads a file of the LB host"},
+    // Filters (spoe, opentracing, ...) read their own config files and
+    // connect to agents.
+    {Where::kKeyword, "", 0, "filter", "reads a file of the LB host"},
+    // Built-in services: prometheus-exporter would publish every app's
+    // metrics on this app's port; lua.* ones run Lua.
+    {Where::kAnyArg, "", 0, "use-service",
+     "serves HAProxy's data or Lua code"},
+    // Local sockets and descriptors of the LB host: a server or log target
+    // unix@/run/haproxy.sock reaches HAProxy's own CLI or master socket; a
+    // bind on a path creates (or replaces) a file there.
+    {Where::kAnyArg, "", 0, "unix@*", "reaches a local socket of the LB host"},
+    {Where::kAnyArg, "", 0, "abns@*", "reaches a local socket of the LB host"},
+    {Where::kAnyArg, "", 0, "uxst@*", "reaches a local socket of the LB host"},
+    {Where::kAnyArg, "", 0, "uxdg@*", "reaches a local socket of the LB host"},
+    {Where::kAnyArg, "", 0, "fd@*", "reaches a local socket of the LB host"},
+    {Where::kAnyArg, "", 0, "sockpair@*",
+     "reaches a local socket of the LB host"},
+    {Where::kArg, "server", 2, "/*", "reaches a local socket of the LB host"},
+    {Where::kArg, "bind", 1, "/*", "reaches a local socket of the LB host"},
+    {Where::kArg, "log", 1, "/*", "reaches a local socket of the LB host"},
+};
+
+bool Matches(std::string_view pattern, const std::string& word) {
+  if (!pattern.empty() && pattern.back() == '*') {
+    pattern.remove_suffix(1);
+    return word.compare(0, pattern.size(), pattern) == 0;
+  }
+  return word == pattern;
+}
+
+// True when `word` calls `pattern` (lua.*, map_*) as a fetch or converter:
+// at its start or after one of , [ ( (e.g. %[src,lua.fn] or
+// set-var(txn.x) lua.fn).
+bool Calls(std::string_view pattern, const std::string& word) {
+  for (size_t at = 0; at < word.size(); ++at) {
+    if ((at == 0 || word[at - 1] == ',' || word[at - 1] == '[' ||
+         word[at - 1] == '(') &&
+        Matches(pattern, word.substr(at))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The refused-directive row a line's words hit, and the word that did.
+const RefusedDirective* RefusedIn(const std::vector<std::string>& words,
+                                  std::string* hit) {
+  for (const RefusedDirective& row : kRefusedDirectives) {
+    switch (row.where) {
+      case Where::kKeyword:
+        if (Matches(row.text, words[0])) {
+          *hit = words[0];
+          return &row;
+        }
+        break;
+      case Where::kArg:
+        if (words[0] == row.keyword &&
+            static_cast<size_t>(row.arg) < words.size() &&
+            Matches(row.text, words[row.arg])) {
+          *hit = words[0] + " " + words[row.arg];
+          return &row;
+        }
+        break;
+      case Where::kAnyArg:
+      case Where::kCall:
+        for (size_t i = 1; i < words.size(); ++i) {
+          if (row.where == Where::kAnyArg ? Matches(row.text, words[i])
+                                          : Calls(row.text, words[i])) {
+            *hit = words[i];
+            return &row;
+          }
+        }
+        break;
+    }
+  }
+  return nullptr;
+}
+
+std::string Trim(std::string_view s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) {
+    return "";
+  }
+  return std::string(s.substr(begin, s.find_last_not_of(" \t") - begin + 1));
+}
+
+std::string Normalize(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// One line of template text with its words; lines without words (blank,
+// comments) are left out.
+struct DirectiveLine {
+  int number;        // from 1
+  std::string text;  // trimmed
+  std::vector<std::string> words;
+  bool dollar = false;
+};
+
+std::vector<DirectiveLine> DirectiveLines(std::string_view text) {
+  std::vector<DirectiveLine> out;
+  int number = 0;
+  for (const std::string& line : Split(text, '\n')) {
+    ++number;
+    DirectiveLine d;
+    d.words = Words(line, &d.dollar);
+    if (d.words.empty()) {
+      continue;
+    }
+    d.number = number;
+    d.text = Trim(line);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// Head templates whose section may be left out, and the templates rendered
+// into that section, which must then be emptied as well (else their lines
+// would join the section before it). marathon-lb documents the pair below
+// ("disabling service port binding"). Any other head may not be emptied:
+// an empty BACKEND_HEAD would put the port's servers into another backend.
+struct SectionBody {
+  std::string_view head;
+  std::string_view body;
+};
+constexpr SectionBody kSectionBodies[] = {
+    {"FRONTEND_HEAD", "FRONTEND_BACKEND_GLUE"},
+};
+
+std::string Quoted(std::string_view line) { return "(\"" + Show(line) + "\")"; }
+
+// Why the template override is refused under `restricted`, or "".
+std::string RestrictedTemplateProblem(
+    const std::string& label, std::string_view raw,
+    const TemplateLabelInfo& tmpl,
+    const std::map<std::string, std::string>& labels) {
+  const std::string text = Normalize(raw);
+  if (std::string bad = BadCharacter(text, true); !bad.empty()) {
+    return "the value " + bad;
+  }
+  // Trimmed as the catalog trims one-line templates before splicing them.
+  const size_t first = text.find_first_not_of(" \t\n\f\v");
+  const size_t last = text.find_last_not_of(" \t\n\f\v");
+  if (tmpl.inline_option && first != std::string::npos &&
+      text.substr(first, last - first + 1).find('\n') != std::string::npos) {
+    return tmpl.name + " is one line (spliced into the server line), but the "
+           "value has a newline";
+  }
+  std::vector<std::string> opener;
+  std::string opener_text;
+  const std::vector<DirectiveLine> defaults = DirectiveLines(tmpl.replaced_text);
+  if (!defaults.empty() && IsSection(defaults.front().words[0])) {
+    opener = defaults.front().words;
+    opener_text = defaults.front().text;
+  }
+  const std::vector<DirectiveLine> lines = DirectiveLines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const DirectiveLine& line = lines[i];
+    const std::string at = "line " + std::to_string(line.number);
+    if (IsSection(line.words[0])) {
+      if (i == 0 && line.words == opener) {
+        continue;
+      }
+      return at + " opens a section " + Quoted(line.text);
+    }
+    if (i == 0 && !opener.empty()) {
+      return at + " is outside its section: " + tmpl.name +
+             " must start with \"" + opener_text + "\" " + Quoted(line.text);
+    }
+    std::string hit;
+    if (const RefusedDirective* row = RefusedIn(line.words, &hit)) {
+      return at + " uses " + hit + ", which " + std::string(row->why) + " " +
+             Quoted(line.text);
+    }
+    if (line.dollar) {
+      return at + " reads an environment variable of the LB host " +
+             Quoted(line.text);
+    }
+  }
+  if (lines.empty() && !opener.empty()) {
+    const std::string prefix = label.substr(0, label.size() - tmpl.name.size());
+    for (const SectionBody& s : kSectionBodies) {
+      if (s.head != tmpl.name) {
+        continue;
+      }
+      const std::string body = prefix + std::string(s.body);
+      auto it = labels.find(body);
+      if (it == labels.end() || !DirectiveLines(Normalize(it->second)).empty()) {
+        return "an empty " + tmpl.name + " needs an empty " + body +
+               " too (its lines would join the previous section)";
+      }
+      return "";
+    }
+    return "an empty " + tmpl.name +
+           " would put the rest of its section into the previous section";
+  }
+  return "";
+}
+
+// Why a typed label's value is refused, or "".
+std::string TypedProblem(LabelKind kind, std::string_view value) {
+  if (std::string bad = BadCharacter(value, false); !bad.empty()) {
+    return "'" + Show(value) + "' " + bad;
+  }
+  if (kind != LabelKind::kText && kind != LabelKind::kHostList) {
+    return "";
+  }
+  if (std::string bad = BadWordCharacter(value); !bad.empty()) {
+    return "'" + Show(value) + "' " + bad;
+  }
+  if (kind == LabelKind::kHostList) {
+    for (const std::string& host : Split(value, ',')) {
+      if (!host.empty() && host[0] == '-') {
+        return "vhost '" + Show(host) +
+               "' starts with '-': HAProxy would read an ACL flag";
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string_view LabelPolicyName(LabelPolicy policy) {
+  switch (policy) {
+    case LabelPolicy::kAllow:
+      return "allow";
+    case LabelPolicy::kRestricted:
+      return "restricted";
+    case LabelPolicy::kDeny:
+      return "deny";
+  }
+  return "restricted";
+}
+
+Status ParseLabelPolicy(std::string_view text, LabelPolicy* out) {
+  for (LabelPolicy p :
+       {LabelPolicy::kAllow, LabelPolicy::kRestricted, LabelPolicy::kDeny}) {
+    if (text == LabelPolicyName(p)) {
+      *out = p;
+      return Status::OK();
+    }
+  }
+  return Status::Error("--label-policy", "'" + std::string(text) +
+                                             "' is not allow, restricted or "
+                                             "deny");
+}
+
+Status CheckRenderedLines(
+    const Template& tmpl,
+    const std::map<std::string, std::string, std::less<>>& vars,
+    std::string_view rendered) {
+  if (tmpl.verbatim() || tmpl.placeholders().empty()) {
+    return Status::OK();
+  }
+  // Runs for every server line: memchr rather than a loop over the bytes.
+  auto count = [](std::string_view s, char c) {
+    size_t n = 0;
+    const char* p = s.data();
+    const char* end = p + s.size();
+    while ((p = static_cast<const char*>(std::memchr(p, c, end - p)))) {
+      ++n;
+      ++p;
+    }
+    return n;
+  };
+  const std::string_view source = tmpl.source();
+  if (count(rendered, '\n') == count(source, '\n') &&
+      count(rendered, '\r') == count(source, '\r')) {
+    return Status::OK();
+  }
+  for (const std::string& name : tmpl.placeholders()) {
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      continue;
+    }
+    const size_t at = it->second.find_first_of("\r\n");
+    if (at != std::string::npos) {
+      return Status::ServiceError(
+          "placeholder {" + name + "} has " +
+          (it->second[at] == '\n' ? "a newline" : "a carriage return") +
+          ": '" + Show(it->second) + "'");
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
+                  std::string_view value, const TemplateLabelInfo* tmpl,
+                  const std::map<std::string, std::string>& labels) {
+  std::string problem;
+  if (kind != LabelKind::kTemplate) {
+    problem = TypedProblem(kind, value);
+  } else if (policy == LabelPolicy::kDeny) {
+    problem = "template overrides are not accepted";
+  } else if (policy == LabelPolicy::kRestricted && tmpl != nullptr) {
+    problem = RestrictedTemplateProblem(label, value, *tmpl, labels);
+  }
+  if (problem.empty()) {
+    return Status::OK();
+  }
+  return Status::ServiceError("label " + label + " refused by --label-policy " +
+                              std::string(LabelPolicyName(policy)) + ": " +
+                              problem);
+}
+
+}  // namespace mlb

@@ -1,0 +1,82 @@
+// --label-policy: what an app's labels may put into the HAProxy config.
+//
+// Whoever can edit a Marathon app's labels writes text that HAProxy parses
+// (and that `haproxy -c` parses before anything else). Without limits, a
+// template-override label can open a `program` section or `lua-load` a file,
+// i.e. run code in the load balancer (peers.md §4.5). The policy decides, for
+// each label of a service port, whether the label is accepted:
+//
+//   every level   typed labels (HAPROXY_GROUP, HAPROXY_{n}_VHOST, _PORT, ...)
+//                 carry no control character and no invisible or Unicode
+//                 space character; the ones that become one word of a config
+//                 line (VHOST, SSL_CERT, BIND_ADDR) carry nothing HAProxy
+//                 reads as a word break, comment, quote or condition brace.
+//                 And no placeholder value adds a line to the template it
+//                 fills (CheckRenderedLines; e.g. a health-check path).
+//   restricted    (default) template overrides may not open a section, nor
+//                 use a directive of the refused-directive table (Lua, external
+//                 programs, process settings, files and local sockets of the
+//                 LB host), and must stay inside the section they belong to.
+//   deny          template overrides are refused.
+//   allow         template overrides are accepted as marathon-lb does.
+//
+// A refused label drops its service port only (see services.h). The refusal
+// says which label, which level and which line or character:
+//   label HAPROXY_0_BACKEND_HEAD refused by --label-policy restricted: line 3
+//   opens a section ("program evil")
+// docs/label-policy.md lists the table with the reason for each entry.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace mlb {
+
+enum class LabelKind;
+class Template;
+
+enum class LabelPolicy { kAllow, kRestricted, kDeny };
+
+// "allow", "restricted" or "deny".
+std::string_view LabelPolicyName(LabelPolicy policy);
+
+// Reads a --label-policy value; an unknown one fails with
+//   "--label-policy: 'x' is not allow, restricted or deny".
+Status ParseLabelPolicy(std::string_view text, LabelPolicy* out);
+
+// What the check needs to know about a template-override label.
+struct TemplateLabelInfo {
+  std::string name;  // "BACKEND_HEAD"
+  // The text the label replaces (operator file or pack default): its first
+  // directive line, if it opens a section, is the one section line the
+  // label may write.
+  std::string replaced_text;
+  bool inline_option = false;  // spliced into another line (server options)
+};
+
+// Checks one label of a service port under `policy`. `value` is the label's
+// raw value; `labels` are all labels of the app (a template that empties
+// its section head needs the templates of that section emptied too).
+// `tmpl` is set for template overrides (kind kTemplate) and null otherwise.
+// Returns OK or a kService error:
+//   "label <LABEL> refused by --label-policy <level>: <reason>"
+Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
+                  std::string_view value, const TemplateLabelInfo* tmpl,
+                  const std::map<std::string, std::string>& labels);
+
+// At every level: whether rendering `tmpl` into `rendered` added a line end
+// through a placeholder value. A value with a newline or carriage return
+// (a Marathon health-check path "/\n  lua-load /x" in {healthCheckPath},
+// used by a default template or a label) would smuggle lines into the
+// config, or into a one-line template. OK, or a kService error naming the
+// placeholder, for the caller to prefix with the template's origin:
+//   "placeholder {healthCheckPath} has a newline: '/\n  lua-load /x'"
+Status CheckRenderedLines(
+    const Template& tmpl,
+    const std::map<std::string, std::string, std::less<>>& vars,
+    std::string_view rendered);
+
+}  // namespace mlb

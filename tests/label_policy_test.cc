@@ -1,0 +1,609 @@
+// --label-policy: injection attempts through labels are refused with one exact
+// line naming label, level and the offending line or character; every
+// override marathon-lb documents still passes under the default level; a
+// refused label drops only its own service port.
+#include "core/label_policy.h"
+
+#include <gtest/gtest.h>
+
+#include "core/cli.h"
+#include "core/labels.h"
+#include "core/template_catalog.h"
+#include "tests/testing.h"
+
+namespace mlb {
+namespace {
+
+using Labels = std::map<std::string, std::string>;
+
+class LabelPolicyTest : public testing::WithBuiltinPacks<> {
+ protected:
+  // ParsePortLabels for port 0 under `policy`: "" when accepted, else the
+  // error message.
+  std::string Refusal(const Labels& labels,
+                      LabelPolicy policy = LabelPolicy::kRestricted) {
+    PortLabels out;
+    std::vector<std::string> warnings;
+    Status s = ParsePortLabels(labels, 0, registry_->catalog(), &out,
+                               &warnings, policy);
+    return s.message();
+  }
+};
+
+TEST_F(LabelPolicyTest, ParsesTheThreeLevels) {
+  LabelPolicy p = LabelPolicy::kAllow;
+  ASSERT_TRUE(ParseLabelPolicy("restricted", &p).ok());
+  EXPECT_EQ(p, LabelPolicy::kRestricted);
+  ASSERT_TRUE(ParseLabelPolicy("deny", &p).ok());
+  EXPECT_EQ(p, LabelPolicy::kDeny);
+  ASSERT_TRUE(ParseLabelPolicy("allow", &p).ok());
+  EXPECT_EQ(p, LabelPolicy::kAllow);
+  EXPECT_EQ(ParseLabelPolicy("Restricted", &p).message(),
+            "--label-policy: 'Restricted' is not allow, restricted or deny");
+}
+
+TEST_F(LabelPolicyTest, FlagDefaultsToRestricted) {
+  CliOptions options;
+  ASSERT_TRUE(
+      ParseCommandLine({"--marathon", "http://m:8080", "--group", "g"}, &options)
+          .ok());
+  EXPECT_EQ(options.label_policy, LabelPolicy::kRestricted);
+  ASSERT_TRUE(ParseCommandLine({"--marathon", "http://m:8080", "--group", "g",
+                                "--label-policy", "deny"},
+                               &options)
+                  .ok());
+  EXPECT_EQ(options.label_policy, LabelPolicy::kDeny);
+  EXPECT_EQ(ParseCommandLine({"--marathon", "http://m:8080", "--group", "g",
+                              "--label-policy", "off"},
+                             &options)
+                .message(),
+            "--label-policy: 'off' is not allow, restricted or deny");
+  EXPECT_NE(FlagHelp().find("--label-policy"), std::string::npos);
+}
+
+struct Case {
+  std::string label;
+  std::string value;
+  std::string expected;  // the whole message; "" = accepted
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.label; }
+
+// ---------------------------------------------------------------------------
+// Template overrides under `restricted`.
+
+class RestrictedTemplateTest
+    : public LabelPolicyTest,
+      public ::testing::WithParamInterface<Case> {};
+
+TEST_P(RestrictedTemplateTest, RefusesWithExactReason) {
+  const Case& c = GetParam();
+  EXPECT_EQ(Refusal({{c.label, c.value}}), c.expected) << QuoteValue(c.value);
+}
+
+const char kPrefix[] = " refused by --label-policy restricted: ";
+
+Case Refused(const std::string& label, const std::string& value,
+             const std::string& reason) {
+  return {label, value, "label " + label + kPrefix + reason};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    InjectionCorpus, RestrictedTemplateTest,
+    ::testing::Values(
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "backend {backend}\n  balance {balance}\nprogram evil\n"
+                "  command /bin/sh -c id\n",
+                "line 3 opens a section (\"program evil\")"),
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "\nbackend {backend}\n  mode {mode}\nglobal\n  lua-load /x\n",
+                "line 4 opens a section (\"global\")"),
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n"
+                "global\n  lua-load /tmp/evil.lua\n",
+                "line 4 opens a section (\"global\")"),
+        // A second section line, or the right keyword with another name.
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "\nbackend {backend}\nbackend {backend}\n",
+                "line 3 opens a section (\"backend {backend}\")"),
+        Refused("HAPROXY_0_BACKEND_HEAD", "\nbackend evil_{backend}\n",
+                "line 2 opens a section (\"backend evil_{backend}\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  option forwardfor\n  listen x\n",
+                "line 2 opens a section (\"listen x\")"),
+        // CRLF is read as LF, as marathon-lb does.
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  option forwardfor\r\nPeers p\r\n",
+                "line 2 opens a section (\"Peers p\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  option forwardfor\n  lua-load /tmp/evil.lua\n",
+                "line 2 uses lua-load, which loads or configures Lua code "
+                "(\"lua-load /tmp/evil.lua\")"),
+        // Tabs, case, quoting and escapes do not hide a keyword: HAProxy
+        // reads all of these as lua-load.
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "\t\tLUA-LOAD /x.lua",
+                "line 1 uses lua-load, which loads or configures Lua code "
+                "(\"LUA-LOAD /x.lua\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  \"lua-load\" /x.lua",
+                "line 1 uses lua-load, which loads or configures Lua code "
+                "(\"\"lua-load\" /x.lua\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  \\x6cua-load /x.lua",
+                "line 1 uses lua-load, which loads or configures Lua code "
+                "(\"\\\\x6cua-load /x.lua\")"),
+        // HAProxy has no line continuation: a trailing backslash does not
+        // join the next line to this one.
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-header X a\\\nlua-load /x.lua",
+                "line 2 uses lua-load, which loads or configures Lua code "
+                "(\"lua-load /x.lua\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  lua-prepend-path /tmp/?",
+                "line 1 uses lua-prepend-path, which loads or configures Lua "
+                "code (\"lua-prepend-path /tmp/?\")"),
+        // HAProxy ends a line at a lone CR: refused rather than guessed at.
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  option forwardfor\r  lua-load /x",
+                "the value has a carriage return (U+000D) at character 20"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                std::string("  option forwardfor\0  lua-load /x", 33),
+                "the value has a control character (U+0000) at character 20"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  option forwardfor\n\xc2\xa0lua-load /x",
+                "the value has U+00A0 (no-break space) at character 21"),
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "\nbackend {backend}\n  option external-check\n"
+                "  external-check command /bin/sh\n",
+                "line 3 uses option external-check, which runs a program of "
+                "the LB host (\"option external-check\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  external-check command /bin/true",
+                "line 1 uses external-check, which runs a program of the LB "
+                "host (\"external-check command /bin/true\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  setenv PATH /tmp",
+                "line 1 uses setenv, which changes HAProxy's environment "
+                "(\"setenv PATH /tmp\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  insecure-fork-wanted",
+                "line 1 uses insecure-fork-wanted, which lets HAProxy start "
+                "programs (\"insecure-fork-wanted\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  ssl-engine evil",
+                "line 1 uses ssl-engine, which loads a shared library "
+                "(\"ssl-engine evil\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  user root",
+                "line 1 uses user, which changes the HAProxy process "
+                "(\"user root\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  stats admin if TRUE",
+                "line 1 uses stats, which exposes HAProxy's statistics or "
+                "admin interface (\"stats admin if TRUE\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  .if 0",
+                "line 1 uses .if, which acts on the rest of the config file "
+                "(\".if 0\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  http-request lua.evil",
+                "line 1 uses lua.evil, which calls Lua code "
+                "(\"http-request lua.evil\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request use-service lua.getconfig",
+                "line 1 uses lua.getconfig, which calls Lua code "
+                "(\"http-request use-service lua.getconfig\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-var(txn.x) lua.fetch",
+                "line 1 uses lua.fetch, which calls Lua code "
+                "(\"http-request set-var(txn.x) lua.fetch\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-header X %[src,lua.conv]",
+                "line 1 uses %[src,lua.conv], which calls Lua code "
+                "(\"http-request set-header X %[src,lua.conv]\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  tcp-request content lua.x",
+                "line 1 uses lua.x, which calls Lua code "
+                "(\"tcp-request content lua.x\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request use-service prometheus-exporter",
+                "line 1 uses use-service, which serves HAProxy's data or Lua "
+                "code (\"http-request use-service prometheus-exporter\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  errorfile 503 /etc/shadow",
+                "line 1 uses errorfile, which reads a file of the LB host "
+                "(\"errorfile 503 /etc/shadow\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request return status 200 file /etc/passwd",
+                "line 1 uses file, which reads a file of the LB host "
+                "(\"http-request return status 200 file /etc/passwd\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-header X %[str(root),map(/etc/passwd)]",
+                "line 1 uses %[str(root),map(/etc/passwd)], which reads a file "
+                "of the LB host (\"http-request set-header X "
+                "%[str(root),map(/etc/passwd)]\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  acl bad src -f /etc/hosts",
+                "line 1 uses -f, which reads a file of the LB host "
+                "(\"acl bad src -f /etc/hosts\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  filter spoe config /x",
+                "line 1 uses filter, which reads a file of the LB host "
+                "(\"filter spoe config /x\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server {serverName} unix@/run/haproxy.master.sock\n",
+                "line 1 uses unix@/run/haproxy.master.sock, which reaches a "
+                "local socket of the LB host (\"server {serverName} "
+                "unix@/run/haproxy.master.sock\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server {serverName} /var/run/haproxy/socket\n",
+                "line 1 uses server /var/run/haproxy/socket, which reaches a "
+                "local socket of the LB host (\"server {serverName} "
+                "/var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind /etc/haproxy/haproxy.cfg\n",
+                "line 3 uses bind /etc/haproxy/haproxy.cfg, which reaches a "
+                "local socket of the LB host (\"bind "
+                "/etc/haproxy/haproxy.cfg\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-response set-header X-Leak \"${MARATHON_PASSWORD}\"",
+                "line 1 reads an environment variable of the LB host "
+                "(\"http-response set-header X-Leak "
+                "\"${MARATHON_PASSWORD}\"\")"),
+        // One-line templates are spliced into the server line: a newline
+        // would end it and start a line of the label's choosing.
+        Refused("HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS",
+                "  check inter 2s\n  http-request deny\n",
+                "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS is one line (spliced "
+                "into the server line), but the value has a newline"),
+        // A head that does not open its section writes into the one before
+        // (another app's backend).
+        Refused("HAPROXY_0_BACKEND_HEAD", "  timeout server 30m\n",
+                "line 1 is outside its section: BACKEND_HEAD must start with "
+                "\"backend {backend}\" (\"timeout server 30m\")"),
+        Refused("HAPROXY_0_BACKEND_HEAD", "",
+                "an empty BACKEND_HEAD would put the rest of its section into "
+                "the previous section"),
+        Refused("HAPROXY_0_FRONTEND_HEAD", "\n",
+                "an empty FRONTEND_HEAD needs an empty "
+                "HAPROXY_0_FRONTEND_BACKEND_GLUE too (its lines would join the "
+                "previous section)")));
+
+// Every override example of marathon-lb's documentation (README, Longhelp,
+// the DC/OS "advanced" and "configuration" pages) whose template this
+// project has, plus common production overrides. All must pass.
+INSTANTIATE_TEST_SUITE_P(
+    DocumentedOverrides, RestrictedTemplateTest,
+    ::testing::Values(
+        // README "Overridable Templates": disable http-keep-alive.
+        Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+             "  option forwardfor\n  no option http-keep-alive\n  http-request "
+             "set-header X-Forwarded-Port %[dst_port]\n  http-request "
+             "add-header X-Forwarded-Proto https if { ssl_fc }\n",
+             ""},
+        // DC/OS "Creating a sample per-app template" (odd indentation).
+        Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+             "  option forwardfor\n  no option http-keep-alive\n      "
+             "http-request set-header X-Forwarded-Port %[dst_port]\n  "
+             "http-request add-header X-Forwarded-Proto https if { ssl_fc }\n",
+             ""},
+        // "Adding HTTP headers to the health check".
+        Case{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+             "  option  httpchk GET {healthCheckPath} HTTP/1.1\\r\\nHost:\\ "
+             "www\n  timeout check {healthCheckTimeoutSeconds}s\n",
+             ""},
+        // "Setting timeout for long-lived socket connections".
+        Case{"HAPROXY_0_BACKEND_HEAD",
+             "backend {backend}\n  balance {balance}\n  mode {mode}\n  timeout "
+             "server 30m\n  timeout client 30m\n",
+             ""},
+        // "Terminating SSL requests at an Elastic Load Balancer".
+        Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+             "  acl is_proxy_https hdr(X-Forwarded-Proto) https\n  redirect "
+             "scheme https unless { ssl_fc } or is_proxy_https\n",
+             ""},
+        // "Resolving virtual hosts": every subdomain of a domain.
+        Case{"HAPROXY_0_HTTP_FRONTEND_ACL",
+             "  acl host_{cleanedUpHostname} hdr_end(host) -i {hostname}\n  "
+             "use_backend {backend} if host_{cleanedUpHostname}\n",
+             ""},
+        Case{"HAPROXY_0_HTTPS_FRONTEND_ACL",
+             "  use_backend {backend} if {{ ssl_fc_sni -m end .{hostname} }}\n",
+             ""},
+        // "Enabling HAProxy logging".
+        Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+             "  option httplog\n  option forwardfor\n  http-request set-header "
+             "X-Forwarded-Port %[dst_port]\n  http-request add-header "
+             "X-Forwarded-Proto https if { ssl_fc }\n",
+             ""},
+        // Longhelp "Example:" blocks.
+        Case{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+             "  option  httpchk GET {healthCheckPath}\n  timeout check "
+             "{healthCheckTimeoutSeconds}s\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_TCP_HEALTHCHECK_OPTIONS",
+             "  timeout check {healthCheckTimeoutSeconds}s\n", ""},
+        Case{"HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS",
+             "  check inter {healthCheckIntervalSeconds}s fall "
+             "{healthCheckFalls}\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS",
+             "  check inter {healthCheckIntervalSeconds}s fall "
+             "{healthCheckFalls}\n",
+             ""},
+        // Longhelp (1.x) default of BACKEND_SERVER_OPTIONS, and server
+        // options people add to it: weight, maxconn, TLS to the backend with
+        // a CA and a client certificate, PROXY protocol.
+        Case{"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+             "  server {serverName} "
+             "{host_ipv4}:{port}{cookieOptions}{healthCheckOptions}"
+             "{otherOptions}\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+             "  server {serverName} {host_ipv4}:{port} id "
+             "{serverId}{cookieOptions}{healthCheckOptions}{otherOptions} "
+             "weight 10 maxconn 200\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+             "  server {serverName} {host_ipv4}:{port}{healthCheckOptions} ssl "
+             "verify required ca-file /etc/ssl/certs/ca.pem crt "
+             "/etc/ssl/client.pem send-proxy-v2 inter 5s rise 2\n",
+             ""},
+        // 2015 FRONTEND_HEAD (sslCertOptions) and one with a timeout.
+        Case{"HAPROXY_0_FRONTEND_HEAD",
+             "\nfrontend {backend}\n  bind "
+             "{bindAddr}:{servicePort}{sslCertOptions}\n  mode {mode}\n",
+             ""},
+        Case{"HAPROXY_0_FRONTEND_HEAD",
+             "\nfrontend {backend}\n  bind "
+             "{bindAddr}:{servicePort}{sslCert}{bindOptions} accept-proxy\n  "
+             "mode {mode}\n  timeout client 30m\n  option tcplog\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_HEAD",
+             "\n# long polling\nbackend {backend}\n  balance leastconn\n  mode "
+             "{mode}\n  hash-type consistent\n  option httpchk HEAD /\n  "
+             "http-check expect status 200\n  timeout queue 5s\n  "
+             "retries 2\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+             "  acl network_allowed src 10.0.0.0/8 192.168.0.0/16\n  "
+             "http-request allow if network_allowed\n  http-request deny\n  "
+             "http-request redirect location /app code 301 if { path / }\n  "
+             "http-response set-header Strict-Transport-Security "
+             "\"max-age=15768000\"\n  compression algo gzip\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_STICKY_OPTIONS",
+             "  cookie SRV insert indirect nocache httponly secure\n", ""},
+        Case{"HAPROXY_0_BACKEND_REDIRECT_HTTP_TO_HTTPS",
+             "  redirect scheme https code 308 if !{{ ssl_fc }} "
+             "host_{cleanedUpHostname}\n",
+             ""},
+        Case{"HAPROXY_0_HTTP_FRONTEND_APPID_ACL",
+             "  acl app_{cleanedUpAppId} hdr(x-marathon-app-id) -i {appId}\n  "
+             "use_backend {backend} if app_{cleanedUpAppId}\n",
+             ""},
+        Case{"HAPROXY_0_FRONTEND_BACKEND_GLUE",
+             "  # routed\n  use_backend {backend}\n", ""}));
+
+// "Disabling service port binding": both labels empty.
+TEST_F(LabelPolicyTest, EmptyFrontendWithEmptyGluePasses) {
+  EXPECT_EQ(Refusal({{"HAPROXY_0_FRONTEND_HEAD", ""},
+                     {"HAPROXY_0_FRONTEND_BACKEND_GLUE", ""}}),
+            "");
+  EXPECT_EQ(Refusal({{"HAPROXY_0_FRONTEND_HEAD", ""},
+                     {"HAPROXY_0_FRONTEND_BACKEND_GLUE", "  use_backend x\n"}}),
+            "label HAPROXY_0_FRONTEND_HEAD refused by --label-policy "
+            "restricted: an empty FRONTEND_HEAD needs an empty "
+            "HAPROXY_0_FRONTEND_BACKEND_GLUE too (its lines would join the "
+            "previous section)");
+}
+
+// The default text of every overridable template, given as a label, passes.
+TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelPasses) {
+  int checked = 0;
+  for (const auto& [name, entry] : registry_->catalog().entries()) {
+    if (!entry.overridable) {
+      continue;
+    }
+    ++checked;
+    EXPECT_EQ(Refusal({{"HAPROXY_0_" + name, entry.pack_default->source()}}),
+              "")
+        << name;
+  }
+  EXPECT_EQ(checked, 16);
+}
+
+// ---------------------------------------------------------------------------
+// Typed labels, at every level.
+
+class TypedLabelTest : public LabelPolicyTest,
+                       public ::testing::WithParamInterface<Case> {};
+
+TEST_P(TypedLabelTest, SameRefusalAtEveryLevel) {
+  const Case& c = GetParam();
+  for (LabelPolicy policy :
+       {LabelPolicy::kAllow, LabelPolicy::kRestricted, LabelPolicy::kDeny}) {
+    std::string expected = c.expected;
+    if (!expected.empty()) {
+      expected = "label " + c.label + " refused by --label-policy " +
+                 std::string(LabelPolicyName(policy)) + ": " + expected;
+    }
+    EXPECT_EQ(Refusal({{c.label, c.value}}, policy), expected)
+        << QuoteValue(c.value) << " at " << LabelPolicyName(policy);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    InjectionCorpus, TypedLabelTest,
+    ::testing::Values(
+        Case{"HAPROXY_0_VHOST", "a.com\n  acl x always_true",
+             "'a.com\\n  acl x always_true' has a newline (U+000A) at "
+             "character 6"},
+        Case{"HAPROXY_0_VHOST", "shop.example.com\xc2\xa0",
+             "'shop.example.com\\u00a0' has U+00A0 (no-break space) at "
+             "character 17"},
+        Case{"HAPROXY_0_VHOST", "a.com\xe2\x80\x83",
+             "'a.com\\u2003' has U+2003 (Unicode space) at character 6"},
+        Case{"HAPROXY_0_VHOST", "a\xe2\x80\x8b.com",
+             "'a\\u200b.com' has U+200B (zero width space) at character 2"},
+        Case{"HAPROXY_0_VHOST", "\xef\xbb\xbf" "a.com",
+             "'\\ufeffa.com' has U+FEFF (zero width no-break space) at "
+             "character 1"},
+        Case{"HAPROXY_0_VHOST", "a.com\xe3\x80\x80",
+             "'a.com\\u3000' has U+3000 (ideographic space) at character 6"},
+        Case{"HAPROXY_0_VHOST", "a.com\xe2\x80\xaf",
+             "'a.com\\u202f' has U+202F (narrow no-break space) at character "
+             "6"},
+        Case{"HAPROXY_0_VHOST", "a.com\xc2\x85",
+             "'a.com\\u0085' has a control character (U+0085) at character 6"},
+        Case{"HAPROXY_0_VHOST", "a.com\x7f",
+             "'a.com\\x7f' has a control character (U+007F) at character 6"},
+        Case{"HAPROXY_0_VHOST", "a.com\xff",
+             "'a.com\\xff' is not UTF-8 at byte 6"},
+        Case{"HAPROXY_0_VHOST", "a.com b.com",
+             "'a.com b.com' has a space at character 6: a space would add "
+             "words to the HAProxy line"},
+        Case{"HAPROXY_0_VHOST", "a.com#x",
+             "'a.com#x' has '#' at character 6: '#' starts an HAProxy "
+             "comment"},
+        Case{"HAPROXY_0_VHOST", "a.com,}",
+             "'a.com,}' has '}' at character 7: braces delimit HAProxy "
+             "conditions"},
+        Case{"HAPROXY_0_VHOST", "a.com\\ x",
+             "'a.com\\\\ x' has '\\' at character 6: HAProxy reads quotes "
+             "and backslashes as quoting"},
+        Case{"HAPROXY_0_VHOST", "\"a.com",
+             "'\"a.com' has '\"' at character 1: HAProxy reads quotes and "
+             "backslashes as quoting"},
+        Case{"HAPROXY_0_VHOST", "a.com,-f",
+             "vhost '-f' starts with '-': HAProxy would read an ACL flag"},
+        Case{"HAPROXY_0_BIND_ADDR", "1.2.3.4\r",
+             "'1.2.3.4\\r' has a carriage return (U+000D) at character 8"},
+        Case{"HAPROXY_0_BIND_ADDR", "1.2.3.4\t",
+             "'1.2.3.4\\t' has a tab (U+0009) at character 8"},
+        Case{"HAPROXY_0_SSL_CERT", "/a.pem\x01",
+             "'/a.pem\\x01' has a control character (U+0001) at character 7"},
+        Case{"HAPROXY_0_SSL_CERT", "/a.pem ca-file /etc/shadow",
+             "'/a.pem ca-file /etc/shadow' has a space at character 7: a "
+             "space would add words to the HAProxy line"},
+        Case{"HAPROXY_0_PORT", "80\n",
+             "'80\\n' has a newline (U+000A) at character 3"},
+        Case{"HAPROXY_0_MODE", "http\xc2\xa0",
+             "'http\\u00a0' has U+00A0 (no-break space) at character 5"},
+        Case{"HAPROXY_0_STICKY", "true\n",
+             "'true\\n' has a newline (U+000A) at character 5"},
+        Case{"HAPROXY_GROUP", "external\nx",
+             "'external\\nx' has a newline (U+000A) at character 9"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    RealisticValues, TypedLabelTest,
+    ::testing::Values(
+        Case{"HAPROXY_0_VHOST", "*.example.com", ""},
+        Case{"HAPROXY_0_VHOST", "a.example.com,b.example.com,test", ""},
+        Case{"HAPROXY_0_VHOST", "Shop.Example.com:8080", ""},
+        Case{"HAPROXY_0_VHOST", "xn--bcher-kva.example,b\xc3\xbc" "cher.example",
+             ""},
+        Case{"HAPROXY_0_VHOST", "my_service.internal", ""},
+        Case{"HAPROXY_0_SSL_CERT", "/etc/ssl/certs/nginx.mesosphere.com", ""},
+        Case{"HAPROXY_0_SSL_CERT", "/etc/ssl/private/site-1_2024.pem", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "0.0.0.0", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "::", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "ipv4@10.0.0.1", ""},
+        Case{"HAPROXY_0_PORT", " 8080 ", ""},
+        Case{"HAPROXY_0_MODE", "HTTP", ""},
+        Case{"HAPROXY_0_STICKY", "yes", ""},
+        Case{"HAPROXY_GROUP", "external,internal", ""},
+        Case{"HAPROXY_GROUP", "external, internal", ""}));
+
+// ---------------------------------------------------------------------------
+// Levels.
+
+TEST_F(LabelPolicyTest, DenyRefusesEveryTemplateOverrideButKeepsTypedLabels) {
+  EXPECT_EQ(Refusal({{"HAPROXY_0_BACKEND_HEAD",
+                      "\nbackend {backend}\n  balance {balance}\n"}},
+                    LabelPolicy::kDeny),
+            "label HAPROXY_0_BACKEND_HEAD refused by --label-policy deny: "
+            "template overrides are not accepted");
+  EXPECT_EQ(Refusal({{"HAPROXY_0_FRONTEND_BACKEND_GLUE", ""}},
+                    LabelPolicy::kDeny),
+            "label HAPROXY_0_FRONTEND_BACKEND_GLUE refused by --label-policy "
+            "deny: template overrides are not accepted");
+  EXPECT_EQ(Refusal({{"HAPROXY_0_VHOST", "*.example.com"},
+                     {"HAPROXY_0_STICKY", "true"}},
+                    LabelPolicy::kDeny),
+            "");
+  // Labels of other ports, and non-overridable templates, are not its
+  // business.
+  EXPECT_EQ(Refusal({{"HAPROXY_1_BACKEND_HEAD", ""}, {"HAPROXY_0_HEAD", "x"}},
+                    LabelPolicy::kDeny),
+            "");
+}
+
+// `allow` is marathon-lb: the operator accepts that label authors can run
+// code in the load balancer.
+TEST_F(LabelPolicyTest, AllowAcceptsTemplatesAsMarathonLbDoes) {
+  EXPECT_EQ(Refusal({{"HAPROXY_0_BACKEND_HEAD",
+                      "backend {backend}\n  balance {balance}\nprogram evil\n"
+                      "  command /bin/sh -c id\n"}},
+                    LabelPolicy::kAllow),
+            "");
+  EXPECT_EQ(Refusal({{"HAPROXY_0_BACKEND_HEAD", ""}}, LabelPolicy::kAllow), "");
+}
+
+// ---------------------------------------------------------------------------
+// Through BuildServices: a refused label drops its own service port only.
+
+TEST_F(LabelPolicyTest, RefusedLabelDropsOnlyItsServicePort) {
+  testing::RenderResult r = testing::Render(*registry_, R"({"apps": [
+      {"id": "/x", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_BACKEND_HEAD":
+           "backend {backend}\n  balance {balance}\nprogram evil\n  command id\n",
+         "HAPROXY_1_VHOST": "x.example.com"},
+       "ports": [10001, 10002],
+       "tasks": [{"host": "1.1.1.1", "ports": [31001, 31002]}]},
+      {"id": "/y", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "y.example.com\u00a0"},
+       "ports": [10003], "tasks": [{"host": "1.1.1.2", "ports": [31003]}]},
+      {"id": "/z", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10004], "tasks": [{"host": "1.1.1.3", "ports": [31004]}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /x, service port index 0: label HAPROXY_0_BACKEND_HEAD "
+                "refused by --label-policy restricted: line 3 opens a section "
+                "(\"program evil\"); service port skipped",
+                "app /y, service port index 0: label HAPROXY_0_VHOST refused "
+                "by --label-policy restricted: 'y.example.com\\u00a0' has "
+                "U+00A0 (no-break space) at character 14; service port "
+                "skipped"}));
+  EXPECT_EQ(r.text.find("program"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("backend x_10001"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("y.example.com"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nbackend x_10002\n"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("hdr(host) -i x.example.com\n"), std::string::npos)
+      << r.text;
+  EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
+// A placeholder value may not add lines either, at every level: Marathon's
+// health-check path is the app owner's text too.
+TEST_F(LabelPolicyTest, PlaceholderValueWithANewlineDropsItsServicePort) {
+  testing::RenderResult r = testing::Render(*registry_, R"({"apps": [
+      {"id": "/h", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "h.example.com",
+         "HAPROXY_1_VHOST": "h1.example.com",
+         "HAPROXY_1_BACKEND_HTTP_HEALTHCHECK_OPTIONS":
+           "  option httpchk GET {healthCheck[path]}\n"},
+       "healthChecks": [{"protocol": "HTTP", "portIndex": 0,
+                         "path": "/\n  lua-load /x.lua"},
+                        {"protocol": "HTTP", "portIndex": 1,
+                         "path": "/\r  lua-load /y.lua"}],
+       "ports": [10001, 10002],
+       "tasks": [{"host": "1.1.1.1", "ports": [31001, 31002]}]},
+      {"id": "/z", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10004], "tasks": [{"host": "1.1.1.3", "ports": [31004]}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /h, service port index 0: default template "
+                "BACKEND_HTTP_HEALTHCHECK_OPTIONS of pack io.mlb.builtin: "
+                "placeholder {healthCheckPath} has a newline: "
+                "'/\\n  lua-load /x.lua'; service port skipped",
+                "app /h, service port index 1: label "
+                "HAPROXY_1_BACKEND_HTTP_HEALTHCHECK_OPTIONS: placeholder "
+                "{healthCheck[path]} has a carriage return: "
+                "'/\\r  lua-load /y.lua'; service port skipped"}));
+  EXPECT_EQ(r.text.find("lua-load"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
+}  // namespace
+}  // namespace mlb
