@@ -888,6 +888,7 @@ class TemplateUrlTest : public IntegrationTest {
     setenv("TMPDIR", dir_->path().c_str(), 1);  // inherited by marathon-lb
   }
   void TearDown() override {
+    unsetenv("MESOS_SANDBOX");
     if (saved_tmpdir_) {
       setenv("TMPDIR", saved_tmpdir_->c_str(), 1);
     } else {
@@ -961,7 +962,26 @@ TEST_F(TemplateUrlTest, HostileTarballAtStartupExitsNonZero) {
   EXPECT_FALSE(FileExists(cfg_));
 }
 
-// 14. Running (poll with an interval): SIGHUP fetches the archive again. A
+// 14. $MESOS_SANDBOX/templates wins over --templates-dir, the archive wins
+// over both.
+TEST_F(TemplateUrlTest, SandboxTemplatesLayerBetweenDirAndArchive) {
+  const std::string sandbox = dir_->File("sandbox");
+  std::filesystem::create_directories(sandbox + "/templates");
+  WriteFile(sandbox + "/templates/HAPROXY_BACKEND_HEAD", BackendHead(7010));
+  WriteTemplate("BACKEND_HEAD", BackendHead(7009));
+  setenv("MESOS_SANDBOX", sandbox.c_str(), 1);
+  RunResult run = RunMarathonLb(WebState());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7010);
+
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7011));
+  run = RunMarathonLb(WebState(), "true", {"--template-url", "file://" + tgz});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7011);
+}
+
+// 15. Running (poll with an interval): SIGHUP fetches the archive again. A
 // good one is applied at once; a refused one is logged and the templates in
 // use stay.
 TEST_F(TemplateUrlTest, SighupRefetchesAndKeepsLastGoodOnRefusal) {
