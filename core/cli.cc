@@ -48,7 +48,12 @@ OptionSet Options() {
       "Do not bind :80 and :443 (vhost routing); :9091 is always bound");
   add("ssl-certs", "", "LIST", false,
       "Comma-separated certificates for the :443 frontend "
-      "(default /etc/ssl/cert.pem)");
+      "(default: the --default-ssl-cert)");
+  add("default-ssl-cert", "", "PATH", false,
+      "Default certificate: HAPROXY_SSL_CERT is written there "
+      "(HAPROXY_SSL_CERT<i> to cert<i>.pem beside it), a self-signed one is "
+      "generated there if neither it nor --ssl-certs is set (default "
+      "/etc/ssl/cert.pem)");
   add("skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c");
   add("dry", "d", nullptr, false,
@@ -61,6 +66,9 @@ OptionSet Options() {
       "Also log to this syslog socket (default /dev/log; /dev/null: off)");
   add("plugin-dir", "", "DIR", true,
       "Load template packs (*.so) from DIR instead of the default directory");
+  add("family-pack", "", "FAMILY=PACK", true,
+      "When several loaded template packs provide FAMILY, use the one named "
+      "PACK (see marathon-lb plugins)");
   add("templates-dir", "", "DIR", false,
       "Directory of HAPROXY_<TEMPLATE> override files (default templates)");
   add("template-url", "", "URL", false,
@@ -166,6 +174,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->dont_bind_http_https = true;
   } else if (name == "ssl-certs") {
     out->ssl_certs = value;
+  } else if (name == "default-ssl-cert") {
+    out->default_ssl_cert = value;
   } else if (name == "skip-validation") {
     out->skip_validation = true;
   } else if (name == "dry") {
@@ -178,6 +188,20 @@ Status Apply(const std::string& name, const std::string& value,
     out->syslog_socket = value;
   } else if (name == "plugin-dir") {
     out->plugin_dirs.push_back(value);
+  } else if (name == "family-pack") {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      return Status::Error("--family-pack " + value,
+                           "expected FAMILY=PACK, e.g. "
+                           "backends=com.example.backends_alt");
+    }
+    const std::string family = value.substr(0, eq);
+    auto [it, added] = out->family_packs.emplace(family, value.substr(eq + 1));
+    if (!added && it->second != value.substr(eq + 1)) {
+      return Status::Error("--family-pack " + value,
+                           "family " + family + " was already given pack " +
+                               it->second);
+    }
   } else if (name == "templates-dir") {
     out->templates_dir = value;
   } else if (name == "template-url") {

@@ -11,6 +11,7 @@
 // the next option.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct CliOptions {
   bool health_check = false;
   bool dont_bind_http_https = false;
   std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
+  // HAPROXY_SSL_CERT is written here, a self-signed certificate generated
+  // here when neither it nor --ssl-certs is given (docs/tls.md).
+  std::string default_ssl_cert = "/etc/ssl/cert.pem";
   bool skip_validation = false;
   bool dry = false;
   bool longhelp = false;
@@ -34,6 +38,8 @@ struct CliOptions {
   std::string log_level = "DEBUG";
   std::string syslog_socket = "/dev/log";
   std::vector<std::string> plugin_dirs;
+  // --family-pack FAMILY=PACK: the pack to use when several provide FAMILY.
+  std::map<std::string, std::string> family_packs;
   std::string templates_dir = "templates";
   std::string template_url;     // --template-url: a tarball with templates/
   std::string template_sha256;  // --template-sha256: its pinned digest

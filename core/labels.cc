@@ -223,6 +223,9 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
       continue;
     }
     const TemplateCatalog::Entry* entry = catalog.Find(suffix);
+    if (entry == nullptr && catalog.FindPackLabel(suffix) != nullptr) {
+      continue;  // a loaded template pack reads it
+    }
     if (entry == nullptr) {
       warnings->push_back("label " + label +
                           " is not a marathon-lb label or template; ignored");

@@ -33,6 +33,9 @@ Status MarathonLb::Create(const CliOptions& options,
   if (dirs.empty()) {
     dirs.push_back(DefaultPluginDir());
   }
+  for (const auto& [family, pack] : options.family_packs) {
+    lb->registry_.ChoosePack(family, pack);
+  }
   std::vector<std::string> refusals;
   Status loaded = lb->registry_.LoadDirectories(dirs, &refusals);
   for (const std::string& refusal : refusals) {
@@ -43,6 +46,11 @@ Status MarathonLb::Create(const CliOptions& options,
   for (const auto& pack : lb->registry_.packs()) {
     Log().debug("loaded template pack " + pack->pack + " " + pack->version +
                 " for family " + pack->family + " from " + pack->path);
+  }
+  for (const auto& pack : lb->registry_.unused()) {
+    Log().information("template pack " + pack->pack + " " + pack->version +
+                      " (" + pack->path + ") not chosen for family " +
+                      pack->family);
   }
   MLB_RETURN_IF_ERROR(lb->ReloadTemplates());
   MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment());
@@ -62,10 +70,9 @@ Status MarathonLb::Create(const CliOptions& options,
     lb->service_options_.framework_name = name;
   }
   lb->config_view_.bind_http_https = !options.dont_bind_http_https;
-  lb->config_view_.ssl_certs =
-      Split(options.ssl_certs.empty() ? "/etc/ssl/cert.pem"
-                                      : options.ssl_certs,
-            ',');
+  if (options.mode != "plugins" && !options.longhelp) {
+    MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
+  }
   const size_t slash = options.haproxy_config.rfind('/');
   lb->config_view_.haproxy_dir =
       slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
@@ -118,6 +125,61 @@ Status MarathonLb::ReloadTemplates() {
   }
   MLB_RETURN_IF_ERROR(loaded);
   template_archive_ = std::move(archive);  // removes the previous one
+  return Status::OK();
+}
+
+Status MarathonLb::SetUpCertificates() {
+  if (!options_.skip_validation) {
+    service_options_.check_certificate = [this](const std::string& path) {
+      return certificates_.Check(path);
+    };
+  }
+  if (options_.dont_bind_http_https) {
+    // No :443 frontend: nothing to write, generate or check.
+    config_view_.ssl_certs = Split(options_.ssl_certs.empty()
+                                       ? options_.default_ssl_cert
+                                       : options_.ssl_certs,
+                                   ',');
+    return Status::OK();
+  }
+  FrontendCertificateOptions tls;
+  tls.ssl_certs = options_.ssl_certs;
+  tls.default_path = options_.default_ssl_cert;
+  tls.write = !options_.dry;
+  FrontendCertificates certs;
+  Status prepared =
+      PrepareFrontendCertificates(tls, ReadEnvironmentCertificates(), &certs);
+  if (!prepared.ok() && options_.skip_validation) {
+    // Rendering offline (as an unprivileged user, say): the config names the
+    // certificates all the same, as the Python marathon-lb does.
+    Log().warning(prepared.message() +
+                  " (--skip-validation: the config names it anyway)");
+    config_view_.ssl_certs = Split(options_.ssl_certs.empty()
+                                       ? options_.default_ssl_cert
+                                       : options_.ssl_certs,
+                                   ',');
+    return Status::OK();
+  }
+  MLB_RETURN_IF_ERROR(prepared);
+  for (const std::string& note : certs.notes) {
+    Log().information(note);
+  }
+  for (const FrontendCertificate& cert : certs.certs) {
+    config_view_.ssl_certs.push_back(cert.path);
+    if (!cert.pending && !options_.skip_validation) {
+      frontend_checks_.push_back(cert);
+    }
+  }
+  return CheckFrontendCertificates();
+}
+
+// A :443 certificate that became unusable fails the update (HAProxy would
+// refuse the whole config), so the live config stays.
+Status MarathonLb::CheckFrontendCertificates() {
+  for (const FrontendCertificate& cert : frontend_checks_) {
+    MLB_RETURN_IF_ERROR(
+        certificates_.Check(cert.path).WithContext(cert.source));
+  }
   return Status::OK();
 }
 
@@ -176,6 +238,8 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
     Log().error(e);
   }
 
+  MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
+      "config not generated, the live config stays"));
   Generation generation;
   MLB_RETURN_IF_ERROR(
       Generate(services.services, config_view_, registry_, &generation)
@@ -243,16 +307,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
 }
 
 std::string MarathonLb::DescribePlugins() const {
-  std::ostringstream out;
-  for (const auto& pack : registry_.packs()) {
-    out << pack->family << "\t" << pack->pack << " " << pack->version << "\t"
-        << pack->path << "\n    templates:";
-    for (const std::string& t : pack->templates) {
-      out << " " << t;
-    }
-    out << "\n";
-  }
-  return out.str();
+  return registry_.Describe(options_.plugin_dirs.empty());
 }
 
 std::string MarathonLb::LongHelp() const {
@@ -273,6 +328,13 @@ std::string MarathonLb::LongHelp() const {
     std::string line;
     while (std::getline(text, line)) {
       out << "        | " << line << "\n";
+    }
+  }
+  if (!registry_.catalog().pack_labels().empty()) {
+    out << "\nLabels read by template packs (n = service port index):\n";
+    for (const auto& [suffix, label] : registry_.catalog().pack_labels()) {
+      out << "\n  " << label.name << "  [family " << label.family << ", pack "
+          << label.pack << "]\n      " << label.description << "\n";
     }
   }
   return out.str();

@@ -18,6 +18,7 @@
 #include "core/status_board.h"
 #include "core/status.h"
 #include "core/template_archive.h"
+#include "core/tls_certs.h"
 
 namespace mlb {
 
@@ -38,7 +39,8 @@ class MarathonLb {
   // One update. Errors leave the live config as it was.
   Status Update(const std::string& why = "update");
 
-  // `marathon-lb plugins`: one line per loaded pack and its templates.
+  // `marathon-lb plugins`: every loaded pack (in use or not chosen) with its
+  // file, directory, templates and labels, then the refused files.
   std::string DescribePlugins() const;
   // --longhelp: flags, labels and every template with its placeholders.
   std::string LongHelp() const;
@@ -57,6 +59,9 @@ class MarathonLb {
   // On error the templates in use stay.
   Status ReloadTemplates();
   Status ReloadManagedHaproxy();
+  // docs/tls.md: the :443 certificates written or generated, then checked.
+  Status SetUpCertificates();
+  Status CheckFrontendCertificates();
   Status UpdateOnce(const std::string& why);
   int RunLive();
 
@@ -74,6 +79,8 @@ class MarathonLb {
   std::unique_ptr<HaproxyConfig> live_;
   std::unique_ptr<DnsResolver> resolver_;
   std::unique_ptr<HealthCache> health_cache_;
+  CertificateChecker certificates_;  // label and :443 certificate files
+  std::vector<FrontendCertificate> frontend_checks_;  // checked every update
   ExtractedArchivePtr template_archive_;  // --template-url, while in use
   std::atomic<bool> refetch_templates_{false};  // set on SIGHUP
 };

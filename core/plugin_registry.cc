@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <sstream>
 
 #ifndef MLB_BUILTIN_FAMILIES
 #define MLB_BUILTIN_FAMILIES "frontends,backends,health_checks,sticky,redirect"
@@ -23,9 +24,11 @@
 namespace mlb {
 namespace {
 
-// The v1 descriptor ends after create_family.
-constexpr uint32_t kMinDescriptorSize =
+// ABI 1.0's descriptor ends after create_family, 1.1's after label_count.
+constexpr uint32_t kDescriptorSize1_0 =
     offsetof(mlb_plugin_descriptor, create_family) + sizeof(void*);
+constexpr uint32_t kDescriptorSize1_1 =
+    offsetof(mlb_plugin_descriptor, label_count) + sizeof(uint32_t);
 
 bool IsName(const char* s, bool upper) {
   if (s == nullptr || *s == '\0') {
@@ -67,10 +70,12 @@ Status CheckDescriptor(const mlb_plugin_descriptor& d) {
                          std::to_string(MLB_PLUGIN_ABI_MAJOR) + "." +
                          std::to_string(MLB_PLUGIN_ABI_MINOR));
   }
-  if (d.struct_size < kMinDescriptorSize) {
+  const uint32_t needed = d.abi_minor >= 1 ? kDescriptorSize1_1
+                                           : kDescriptorSize1_0;
+  if (d.struct_size < needed) {
     return Status::Error("descriptor is " + std::to_string(d.struct_size) +
-                         " bytes, expected at least " +
-                         std::to_string(kMinDescriptorSize));
+                         " bytes, ABI 1." + std::to_string(d.abi_minor) +
+                         " needs at least " + std::to_string(needed));
   }
   if (!IsName(d.family, false)) {
     return Status::Error("family name must be [a-z0-9_]+");
@@ -94,7 +99,26 @@ Status CheckDescriptor(const mlb_plugin_descriptor& d) {
   if (d.create_family == nullptr) {
     return Status::Error("no create_family function");
   }
+  if (d.abi_minor >= 1) {
+    if (d.label_count > 0 && d.labels == nullptr) {
+      return Status::Error("declares labels but has no label table");
+    }
+    for (uint32_t i = 0; i < d.label_count; ++i) {
+      if (!IsPrintable(d.labels[i].name)) {
+        return Status::Error("label #" + std::to_string(i) + " has no name");
+      }
+    }
+  }
   return Status::OK();
+}
+
+std::string Join(const std::vector<std::string>& items,
+                 const std::string& separator) {
+  std::string out;
+  for (const std::string& item : items) {
+    out += (out.empty() ? "" : separator) + item;
+  }
+  return out;
 }
 
 bool IsDirectory(const std::string& path) {
@@ -104,8 +128,15 @@ bool IsDirectory(const std::string& path) {
 
 }  // namespace
 
-Status PluginRegistry::LoadFile(const std::string& path) {
-  const auto refuse = [&path](const std::string& reason) {
+void PluginRegistry::ChoosePack(const std::string& family,
+                                const std::string& pack) {
+  choices_[family] = pack;
+}
+
+Status PluginRegistry::LoadFile(const std::string& path,
+                                const std::string& dir) {
+  const auto refuse = [this, &path](const std::string& reason) {
+    refusals_.push_back({path, reason});
     return Status::Error("plugin " + path, reason);
   };
   // 1. Inspect without running anything.
@@ -128,6 +159,10 @@ Status PluginRegistry::LoadFile(const std::string& path) {
   // 2. Load.
   auto pack = std::make_unique<Pack>();
   pack->path = path;
+  pack->dir = !dir.empty() ? dir
+              : path.rfind('/') == std::string::npos
+                  ? "."
+                  : path.substr(0, path.rfind('/'));
   boost::dll::fs::error_code ec;
   pack->library.load(path, ec,
                      boost::dll::load_mode::rtld_now |
@@ -147,11 +182,17 @@ Status PluginRegistry::LoadFile(const std::string& path) {
   pack->pack = d.pack;
   pack->version = d.pack_version;
   pack->description = d.description != nullptr ? d.description : "";
-  if (const Pack* other = FindFamily(pack->family)) {
-    return refuse("family '" + pack->family + "' is already provided by " +
-                  other->path + " (pack " + other->pack + ")");
+  pack->abi = std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor);
+  for (const auto* list : {&packs_, &unused_}) {
+    for (const auto& other : *list) {
+      if (other->family == pack->family && other->pack == pack->pack) {
+        return refuse("family '" + pack->family + "' is already provided by " +
+                      other->path + " (pack " + other->pack + ")");
+      }
+    }
   }
-  // 4. Compile every default template, all or nothing.
+  // 4. Compile every default template and register every label, all or
+  // nothing.
   TemplateCatalog own;
   for (uint32_t i = 0; i < d.template_count; ++i) {
     const mlb_template_def& t = d.templates[i];
@@ -164,10 +205,32 @@ Status PluginRegistry::LoadFile(const std::string& path) {
     }
     pack->templates.push_back(t.name);
   }
+  const uint32_t label_count = d.abi_minor >= 1 ? d.label_count : 0;
+  for (uint32_t i = 0; i < label_count; ++i) {
+    const mlb_label_def& l = d.labels[i];
+    const std::string description =
+        l.description != nullptr ? l.description : "";
+    if (Status s = own.AddPackLabel(pack->family, pack->pack, l.name,
+                                    description);
+        !s.ok()) {
+      return refuse(s.message());
+    }
+    pack->labels.push_back({l.name, description});
+  }
+  // 5. Is it the pack of its family? A pack another one keeps out stays
+  // loaded but unused; CheckChoices() tells whether that is an error.
+  const auto choice = choices_.find(pack->family);
+  const bool chosen =
+      choice == choices_.end() ? FindFamily(pack->family) == nullptr
+                               : choice->second == pack->pack;
+  if (!chosen) {
+    unused_.push_back(std::move(pack));
+    return Status::OK();
+  }
   if (Status s = catalog_.CheckCanMerge(own); !s.ok()) {
     return refuse(s.message());
   }
-  // 5. Trusted: create the family.
+  // Trusted: create the family.
   void* impl = nullptr;
   try {
     impl = d.create_family();
@@ -184,6 +247,56 @@ Status PluginRegistry::LoadFile(const std::string& path) {
                    [](const auto& a, const auto& b) {
                      return a->family < b->family;
                    });
+  return Status::OK();
+}
+
+Status PluginRegistry::CheckChoices() const {
+  // Families served by several packs, none chosen.
+  std::map<std::string, std::vector<const Pack*>> contenders;
+  for (const auto& pack : unused_) {
+    if (choices_.count(pack->family) == 0) {
+      contenders[pack->family].push_back(pack.get());
+    }
+  }
+  for (auto& [family, others] : contenders) {
+    std::vector<const Pack*> all = {FindFamily(family)};
+    all.insert(all.end(), others.begin(), others.end());
+    std::vector<std::string> names;
+    std::vector<std::string> flags;
+    for (const Pack* pack : all) {
+      names.push_back(pack->pack + " " + pack->version + " (" + pack->path +
+                      ")");
+      flags.push_back("--family-pack " + family + "=" + pack->pack);
+    }
+    const std::string last = names.back();
+    names.pop_back();
+    return Status::Error("family '" + family + "' is provided by " +
+                         std::to_string(all.size()) + " packs: " +
+                         Join(names, ", ") + " and " + last +
+                         "; choose one with " + Join(flags, " or "));
+  }
+  for (const auto& [family, chosen] : choices_) {
+    const std::string flag = "--family-pack " + family + "=" + chosen;
+    const Pack* used = FindFamily(family);
+    if (used != nullptr && used->pack == chosen) {
+      continue;
+    }
+    std::vector<std::string> loaded;
+    for (const auto* list : {&packs_, &unused_}) {
+      for (const auto& pack : *list) {
+        if (pack->family == family) {
+          loaded.push_back(pack->pack + " from " + pack->path);
+        }
+      }
+    }
+    if (loaded.empty()) {
+      return Status::Error(flag, "no template pack for family '" + family +
+                                     "' was loaded");
+    }
+    return Status::Error(flag, "no loaded pack for family '" + family +
+                                   "' is named " + chosen + " (loaded: " +
+                                   Join(loaded, ", ") + ")");
+  }
   return Status::OK();
 }
 
@@ -204,19 +317,16 @@ Status PluginRegistry::LoadDirectories(const std::vector<std::string>& dirs,
     closedir(d);
     std::sort(files.begin(), files.end());
     for (const std::string& file : files) {
-      if (Status s = LoadFile(file); !s.ok()) {
+      if (Status s = LoadFile(file, dir); !s.ok()) {
         refusals->push_back(s.message());
       }
     }
   }
   if (packs_.empty()) {
-    std::string where;
-    for (const std::string& dir : dirs) {
-      where += (where.empty() ? "" : ", ") + dir;
-    }
-    return Status::Error("no template packs could be loaded from " + where);
+    return Status::Error("no template packs could be loaded from " +
+                         Join(dirs, ", "));
   }
-  return Status::OK();
+  return CheckChoices();
 }
 
 const PluginRegistry::Pack* PluginRegistry::FindFamily(
@@ -231,10 +341,7 @@ const PluginRegistry::Pack* PluginRegistry::FindFamily(
 
 Status PluginRegistry::RequireFamilies(
     const std::vector<std::string>& families) const {
-  std::string all;
-  for (const std::string& family : families) {
-    all += (all.empty() ? "" : ", ") + family;
-  }
+  const std::string all = Join(families, ", ");
   for (const std::string& family : families) {
     if (FindFamily(family) == nullptr) {
       return Status::Error("no template pack for family '" + family +
@@ -244,6 +351,57 @@ Status PluginRegistry::RequireFamilies(
     }
   }
   return Status::OK();
+}
+
+std::string PluginRegistry::Describe(bool default_dir) const {
+  std::vector<const Pack*> all;
+  for (const auto* list : {&packs_, &unused_}) {
+    for (const auto& pack : *list) {
+      all.push_back(pack.get());
+    }
+  }
+  // By family; the pack in use first.
+  std::stable_sort(all.begin(), all.end(), [](const Pack* a, const Pack* b) {
+    return a->family < b->family;
+  });
+  std::ostringstream out;
+  out << "Template packs (plugin ABI " << MLB_PLUGIN_ABI_MAJOR << "."
+      << MLB_PLUGIN_ABI_MINOR << "):\n";
+  for (const Pack* pack : all) {
+    out << "\nfamily " << pack->family << ": " << pack->pack << " "
+        << pack->version;
+    if (pack->impl != nullptr) {
+      out << ", in use\n";
+    } else if (auto choice = choices_.find(pack->family);
+               choice != choices_.end()) {
+      out << ", not chosen (--family-pack " << pack->family << "="
+          << choice->second << ")\n";
+    } else {
+      out << ", not used: " << FindFamily(pack->family)->pack
+          << " provides the family too (choose with --family-pack)\n";
+    }
+    out << "  file:      " << pack->path << "\n"
+        << "  found in:  "
+        << (default_dir ? "default plugin dir " : "--plugin-dir ")
+        << pack->dir << "\n"
+        << "  ABI:       " << pack->abi << "\n"
+        << "  templates: "
+        << (pack->templates.empty() ? "none" : Join(pack->templates, " "))
+        << "\n";
+    std::vector<std::string> labels;
+    for (const Label& label : pack->labels) {
+      labels.push_back(label.name);
+    }
+    out << "  labels:    " << (labels.empty() ? "none" : Join(labels, " "))
+        << "\n";
+  }
+  if (!refusals_.empty()) {
+    out << "\nRefused files:\n";
+    for (const Refusal& r : refusals_) {
+      out << "  " << r.path << ": " << r.reason << "\n";
+    }
+  }
+  return out.str();
 }
 
 std::vector<std::string> BuiltinFamilies() {

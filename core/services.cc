@@ -227,11 +227,20 @@ class UpdateResolver {
 };
 
 // Builds one service port; a kService error drops it.
-Status BuildPort(const App& app, int index, const TemplateCatalog& catalog,
-                 Service* svc, std::vector<std::string>* warnings) {
+Status BuildPort(const App& app, int index, const ServiceOptions& options,
+                 const TemplateCatalog& catalog, Service* svc,
+                 std::vector<std::string>* warnings) {
   MLB_RETURN_IF_ERROR(
       ParsePortLabels(app.labels, index, catalog, &svc->port_labels, warnings));
   const PortLabels& pl = svc->port_labels;
+  if (!pl.ssl_cert.empty() && options.check_certificate) {
+    Status cert = options.check_certificate(pl.ssl_cert);
+    if (!cert.ok()) {
+      return Status::ServiceError("label " +
+                                  LabelName("HAPROXY_{n}_SSL_CERT", index) +
+                                  ": " + cert.message());
+    }
+  }
   sdk::ServiceView& v = svc->view;
   v.app_id = app.id;
   v.port_index = index;
@@ -404,7 +413,8 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
       svc.groups = groups;
       svc.labels = &app.labels;
       svc.view.labels = &app.labels;
-      Status status = BuildPort(app, index, catalog, &svc, &out->warnings);
+      Status status =
+          BuildPort(app, index, options, catalog, &svc, &out->warnings);
       if (!status.ok()) {
         out->errors.push_back("app " + app.id + ", service port index " +
                               std::to_string(index) + ": " + status.message() +

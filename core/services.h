@@ -9,6 +9,7 @@
 // (appId, servicePort) order. Service ports without any server are left out.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,9 @@ struct ServiceOptions {
   std::vector<std::string> groups;  // --group; "*" selects every app
   bool health_check = false;        // --health-check
   std::string framework_name;       // $FRAMEWORK_NAME
+  // Checks the file of a HAPROXY_{n}_SSL_CERT label; an error drops that
+  // service port. Empty: not checked.
+  std::function<Status(const std::string& path)> check_certificate;
 };
 
 struct Service {

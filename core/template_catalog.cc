@@ -111,11 +111,61 @@ Status TemplateCatalog::AddPackTemplate(
   return Status::OK();
 }
 
+Status TemplateCatalog::AddPackLabel(const std::string& family,
+                                     const std::string& pack,
+                                     const std::string& name,
+                                     const std::string& description) {
+  constexpr std::string_view kPrefix = "HAPROXY_{n}_";
+  const std::string suffix =
+      name.compare(0, kPrefix.size(), kPrefix) == 0 ? name.substr(kPrefix.size())
+                                                    : "";
+  if (suffix.empty() ||
+      suffix.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+          std::string::npos) {
+    return Status::Error("label '" + name +
+                         "' is not named HAPROXY_{n}_[A-Z0-9_]+");
+  }
+  for (const LabelSpec& spec : LabelTable()) {
+    if (spec.name == name) {
+      return Status::Error("label " + name + " is marathon-lb's own");
+    }
+  }
+  if (auto it = pack_labels_.find(suffix); it != pack_labels_.end()) {
+    return Status::Error("label " + name + " is already declared by pack " +
+                         it->second.pack + " (family " + it->second.family +
+                         ")");
+  }
+  if (const Entry* entry = Find(suffix)) {
+    return Status::Error("label " + name + " would override template " +
+                         suffix + " of pack " + entry->pack + " (family " +
+                         entry->family + ")");
+  }
+  pack_labels_.emplace(suffix, PackLabel{name, family, pack, description});
+  return Status::OK();
+}
+
 Status TemplateCatalog::CheckCanMerge(const TemplateCatalog& other) const {
   for (const auto& [name, entry] : other.entries_) {
     if (const Entry* mine = Find(name)) {
       return Status::Error("template " + name + " is already provided by pack " +
                            mine->pack + " (family " + mine->family + ")");
+    }
+    if (const PackLabel* label = FindPackLabel(name)) {
+      return Status::Error("template " + name + " would take over label " +
+                           label->name + " of pack " + label->pack +
+                           " (family " + label->family + ")");
+    }
+  }
+  for (const auto& [suffix, label] : other.pack_labels_) {
+    if (const PackLabel* mine = FindPackLabel(suffix)) {
+      return Status::Error("label " + label.name +
+                           " is already declared by pack " + mine->pack +
+                           " (family " + mine->family + ")");
+    }
+    if (const Entry* entry = Find(suffix)) {
+      return Status::Error("label " + label.name + " would override template " +
+                           suffix + " of pack " + entry->pack + " (family " +
+                           entry->family + ")");
     }
   }
   return Status::OK();
@@ -126,6 +176,10 @@ void TemplateCatalog::Merge(TemplateCatalog&& other) {
     entries_.emplace(name, std::move(entry));
   }
   other.entries_.clear();
+  for (auto& [suffix, label] : other.pack_labels_) {
+    pack_labels_.emplace(suffix, std::move(label));
+  }
+  other.pack_labels_.clear();
 }
 
 Status TemplateCatalog::LoadDirectory(const std::string& dir,
@@ -232,6 +286,12 @@ Status TemplateCatalog::CompileLabelOverride(
   }
   label_cache_.emplace(std::move(key), *out);
   return Status::OK();
+}
+
+const TemplateCatalog::PackLabel* TemplateCatalog::FindPackLabel(
+    std::string_view suffix) const {
+  auto it = pack_labels_.find(suffix);
+  return it == pack_labels_.end() ? nullptr : &it->second;
 }
 
 TemplateCatalog::Resolved TemplateCatalog::Resolve(std::string_view name,

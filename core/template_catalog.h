@@ -45,6 +45,15 @@ class TemplateCatalog {
     std::shared_ptr<const Template> env;  // null without $HAPROXY_<NAME>
   };
 
+  // An app label a pack declared it reads (ABI 1.1), e.g.
+  // HAPROXY_{n}_MAXCONN. The pack parses it; the catalog only knows it.
+  struct PackLabel {
+    std::string name;    // "HAPROXY_{n}_MAXCONN"
+    std::string family;
+    std::string pack;
+    std::string description;
+  };
+
   // Where the text of a resolved template came from, for error messages.
   struct Resolved {
     const Template* tmpl = nullptr;
@@ -60,8 +69,15 @@ class TemplateCatalog {
                          uint32_t flags, const std::string& vocabulary,
                          const std::string& description);
 
-  // Checks that no template of `other` is already here (naming both packs),
-  // then Merge() moves them in.
+  // Registers a label a pack reads. Fails unless `name` is
+  // HAPROXY_{n}_<SUFFIX> (SUFFIX [A-Z0-9_]+), or if it is one of
+  // marathon-lb's own labels or already declared.
+  Status AddPackLabel(const std::string& family, const std::string& pack,
+                      const std::string& name, const std::string& description);
+
+  // Checks that no template or label of `other` is already here (naming both
+  // packs), and that no label suffix of one is a template name of the other
+  // (it would read as a template override), then Merge() moves them in.
   Status CheckCanMerge(const TemplateCatalog& other) const;
   void Merge(TemplateCatalog&& other);
 
@@ -82,6 +98,12 @@ class TemplateCatalog {
   Status LoadEnvironment();
 
   const Entry* Find(std::string_view name) const;
+  // The pack label HAPROXY_{n}_<suffix>, or nullptr.
+  const PackLabel* FindPackLabel(std::string_view suffix) const;
+  // By suffix ("MAXCONN").
+  const std::map<std::string, PackLabel, std::less<>>& pack_labels() const {
+    return pack_labels_;
+  }
   const std::map<std::string, Entry, std::less<>>& entries() const {
     return entries_;
   }
@@ -102,6 +124,7 @@ class TemplateCatalog {
 
  private:
   std::map<std::string, Entry, std::less<>> entries_;
+  std::map<std::string, PackLabel, std::less<>> pack_labels_;
   mutable std::mutex cache_mu_;
   mutable std::map<std::pair<std::string, std::string>,
                    std::shared_ptr<const Template>>

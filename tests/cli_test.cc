@@ -150,6 +150,30 @@ TEST(CliTest, TemplateUrlAndPin) {
   EXPECT_NE(FlagHelp().find("--template-sha256=HEX"), std::string::npos);
 }
 
+TEST(CliTest, FamilyPackChoosesAPackPerFamily) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"plugins", "--family-pack",
+                     "backends=com.example.backends_alt", "--family-pack=x=y",
+                     "--family-pack", "backends=com.example.backends_alt"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.family_packs,
+            (std::map<std::string, std::string>{
+                {"backends", "com.example.backends_alt"}, {"x", "y"}}));
+  for (const char* bad : {"backends", "=pack", "backends="}) {
+    EXPECT_EQ(Parse({"plugins", "--family-pack", bad}, &o).message(),
+              std::string("--family-pack ") + bad +
+                  ": expected FAMILY=PACK, e.g. "
+                  "backends=com.example.backends_alt");
+  }
+  EXPECT_EQ(Parse({"plugins", "--family-pack", "backends=a", "--family-pack",
+                   "backends=b"},
+                  &o)
+                .message(),
+            "--family-pack backends=b: family backends was already given "
+            "pack a");
+}
+
 TEST(CliTest, LogLevelsAreMarathonLbs) {
   EXPECT_TRUE(SetupLogging("info", "/dev/null").ok());
   EXPECT_EQ(Log().getLevel(), Poco::Message::PRIO_INFORMATION);

@@ -1,5 +1,7 @@
 // Template packs that marathon-lb must refuse, one per BAD_* define. Built
 // only for tests; never installed.
+#include <cstddef>
+
 #include "mlb/plugin/sdk.h"
 
 namespace {
@@ -37,6 +39,21 @@ constexpr char kFamily[] = "Bad Family";
 #else
 constexpr char kFamily[] = "test_family";
 #endif
+#if defined(BAD_LABEL_NAME)
+const mlb_label_def kLabels[] = {{"RATE_LIMIT", "no port index"}};
+#elif defined(BAD_CORE_LABEL)
+const mlb_label_def kLabels[] = {{"HAPROXY_{n}_VHOST", "marathon-lb's"}};
+#elif defined(BAD_LABEL_IS_TEMPLATE)
+const mlb_label_def kLabels[] = {{"HAPROXY_{n}_BACKEND_HEAD", "a template"}};
+#else
+const mlb_label_def kLabels[] = {{"HAPROXY_{n}_FINE_LABEL", "a valid label"}};
+#endif
+#if defined(BAD_SHORT_DESCRIPTOR)
+// Says ABI 1.1 but is only as long as a 1.0 descriptor.
+constexpr uint32_t kSize = offsetof(mlb_plugin_descriptor, labels);
+#else
+constexpr uint32_t kSize = sizeof(mlb_plugin_descriptor);
+#endif
 #if defined(BAD_NO_FACTORY)
 void* (*const kCreate)() = nullptr;
 #else
@@ -48,9 +65,10 @@ void* (*const kCreate)() = &CreateEmpty;
 #if !defined(BAD_FOREIGN)
 extern "C" MLB_PLUGIN_EXPORT const mlb_plugin_descriptor mlb_plugin;
 extern "C" const mlb_plugin_descriptor mlb_plugin = {
-    kMajor,  kMinor, sizeof(mlb_plugin_descriptor), kFamily, "test.bad", "0.1",
+    kMajor,  kMinor, kSize, kFamily, "test.bad", "0.1",
     "a pack the loader must refuse", kTemplates,
-    sizeof(kTemplates) / sizeof(kTemplates[0]), kCreate};
+    sizeof(kTemplates) / sizeof(kTemplates[0]), kCreate, kLabels,
+    sizeof(kLabels) / sizeof(kLabels[0])};
 #else
 extern "C" MLB_PLUGIN_EXPORT int some_other_library_function() { return 42; }
 #endif

@@ -20,6 +20,13 @@
 // library types, so a pack must be built with the same compiler and standard
 // library as marathon-lb (g++ / libstdc++ on Debian 12). No exception may leave
 // a Family method: report failures through Emitter::Fail and return false.
+//
+// ABI versions: a major bump breaks packs; a minor bump only appends fields to
+// the descriptor, and the host reads a field only when the pack's struct_size
+// covers it, so a pack built for 1.0 still loads in a 1.1 host.
+//   1.0  the descriptor up to create_family
+//   1.1  + labels / label_count: the app labels the pack reads
+// docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +37,7 @@
 #include <vector>
 
 #define MLB_PLUGIN_ABI_MAJOR 1u
-#define MLB_PLUGIN_ABI_MINOR 0u
+#define MLB_PLUGIN_ABI_MINOR 1u
 
 #define MLB_PLUGIN_EXPORT __attribute__((visibility("default")))
 
@@ -52,13 +59,21 @@ struct mlb_template_def {
   const char* description;   // one line for --longhelp
 };
 
+// An app label a pack reads through ServiceView::labels (ABI 1.1). Declaring
+// it lists it in --longhelp and `marathon-lb plugins`, and marathon-lb no
+// longer warns that the label is unknown.
+struct mlb_label_def {
+  const char* name;         // "HAPROXY_{n}_MAXCONN": per service port n
+  const char* description;  // one line for --longhelp
+};
+
 struct mlb_plugin_descriptor {
   // Never reorder these three: the host reads them before anything else.
   uint32_t abi_major;
   uint32_t abi_minor;
   uint32_t struct_size;
 
-  const char* family;        // e.g. "backends"; one pack per family
+  const char* family;        // e.g. "backends", or a family of the pack's own
   const char* pack;          // reverse-DNS pack name, e.g. "io.mlb.builtin"
   const char* pack_version;  // e.g. "1.0.0"
   const char* description;
@@ -66,6 +81,10 @@ struct mlb_plugin_descriptor {
   uint32_t template_count;
   // Returns a new mlb::sdk::Family (as void*); the host owns it.
   void* (*create_family)(void);
+
+  // ABI 1.1. Read only when struct_size covers them.
+  const struct mlb_label_def* labels;
+  uint32_t label_count;
 };
 
 }  // extern "C"
@@ -270,8 +289,26 @@ inline std::string PyStr(const std::optional<bool>& v) {
 // Declares the pack descriptor. Use once per pack, at namespace scope:
 //   MLB_DECLARE_PLUGIN("backends", "io.mlb.builtin", "1.0.0", "…",
 //                      kTemplates, MyFamily)
+// `templates` is an array of mlb_template_def (its size is taken with sizeof).
 #define MLB_DECLARE_PLUGIN(family, pack, version, description, templates,   \
                            FamilyClass)                                     \
+  MLB_DECLARE_PLUGIN_DESCRIPTOR_(family, pack, version, description,        \
+                                 templates, nullptr, 0, FamilyClass)
+
+// The same, for a pack that reads its own app labels: `labels` is an array of
+// mlb_label_def.
+//   MLB_DECLARE_PLUGIN_WITH_LABELS("limits", "com.example.limits",
+//                                  "1.0.0", "…", kTemplates, kLabels, Limits)
+#define MLB_DECLARE_PLUGIN_WITH_LABELS(family, pack, version, description,  \
+                                       templates, labels, FamilyClass)      \
+  MLB_DECLARE_PLUGIN_DESCRIPTOR_(family, pack, version, description,        \
+                                 templates, labels,                         \
+                                 sizeof(labels) / sizeof((labels)[0]),      \
+                                 FamilyClass)
+
+#define MLB_DECLARE_PLUGIN_DESCRIPTOR_(family, pack, version, description,  \
+                                       templates, labels, label_count,      \
+                                       FamilyClass)                         \
   static void* mlb_create_family_() {                                       \
     return static_cast< ::mlb::sdk::Family*>(new FamilyClass());            \
   }                                                                         \
@@ -286,4 +323,6 @@ inline std::string PyStr(const std::optional<bool>& v) {
       description,                                                          \
       templates,                                                            \
       sizeof(templates) / sizeof((templates)[0]),                           \
-      &mlb_create_family_}
+      &mlb_create_family_,                                                  \
+      labels,                                                               \
+      label_count}
