@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/labels.h"
+#include "core/template_archive.h"
 
 namespace mlb {
 namespace {
@@ -70,6 +71,12 @@ OptionSet Options() {
       "PACK (see marathon-lb plugins)");
   add("templates-dir", "", "DIR", false,
       "Directory of HAPROXY_<TEMPLATE> override files (default templates)");
+  add("template-url", "", "URL", false,
+      "Tarball (http://, https://, file://) whose templates/ directory "
+      "overrides --templates-dir file by file; fetched at start and on "
+      "SIGHUP (docs/templates-from-url.md)");
+  add("template-sha256", "", "HEX", false,
+      "With --template-url: refuse the archive unless its SHA-256 is HEX");
   add("poll-interval", "", "SECONDS", false,
       "In poll mode, update every SECONDS (default $POLL_INTERVAL, else "
       "once and exit)");
@@ -202,6 +209,21 @@ Status Apply(const std::string& name, const std::string& value,
     }
   } else if (name == "templates-dir") {
     out->templates_dir = value;
+  } else if (name == "template-url") {
+    const bool known = value.rfind("http://", 0) == 0 ||
+                       value.rfind("https://", 0) == 0 ||
+                       value.rfind("file://", 0) == 0;
+    if (!known) {
+      return Status::Error("--template-url", "expected an http://, https:// "
+                                             "or file:// URL: '" + value + "'");
+    }
+    out->template_url = value;
+  } else if (name == "template-sha256") {
+    if (!IsSha256Hex(value)) {
+      return Status::Error("--template-sha256",
+                           "expected 64 hex digits: '" + value + "'");
+    }
+    out->template_sha256 = value;
   } else if (name == "poll-interval") {
     if (!ParseCount(value, &out->poll_interval)) {
       return Status::Error("--poll-interval", "not a number of seconds: '" +
@@ -329,6 +351,9 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
                              "(http:// or https://)");
       }
     }
+  }
+  if (!out->template_sha256.empty() && out->template_url.empty()) {
+    return Status::Error("--template-sha256", "needs --template-url");
   }
   if (out->mode != "plugins") {
     if (out->marathon.empty()) {

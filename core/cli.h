@@ -42,6 +42,8 @@ struct CliOptions {
   // --family-pack FAMILY=PACK: the pack to use when several provide FAMILY.
   std::map<std::string, std::string> family_packs;
   std::string templates_dir = "templates";
+  std::string template_url;     // --template-url: a tarball with templates/
+  std::string template_sha256;  // --template-sha256: its pinned digest
   int poll_interval = 0;  // seconds; 0 = one update and exit
   int lru_cache_capacity = 1000;  // DNS and health-result caches
   std::string auth_credentials;      // --auth-credentials user:pass

@@ -52,12 +52,7 @@ Status MarathonLb::Create(const CliOptions& options,
                       " (" + pack->path + ") not chosen for family " +
                       pack->family);
   }
-  std::vector<std::string> warnings;
-  MLB_RETURN_IF_ERROR(
-      lb->registry_.catalog().LoadDirectory(options.templates_dir, &warnings));
-  for (const std::string& w : warnings) {
-    Log().warning(w);
-  }
+  MLB_RETURN_IF_ERROR(lb->ReloadTemplates());
   MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment());
 
   lb->resolver_ = std::make_unique<DnsResolver>(options.lru_cache_capacity);
@@ -105,6 +100,32 @@ Status MarathonLb::Create(const CliOptions& options,
   }
   lb->supervisor_ = std::make_unique<HaproxySupervisor>(std::move(sup));
   *out = std::move(lb);
+  return Status::OK();
+}
+
+Status MarathonLb::ReloadTemplates() {
+  std::vector<std::string> dirs = {options_.templates_dir};
+  if (const char* sandbox = std::getenv("MESOS_SANDBOX");
+      sandbox != nullptr && *sandbox != '\0') {
+    dirs.push_back(std::string(sandbox) + "/templates");  // may not exist
+  }
+  ExtractedArchivePtr archive;
+  if (!options_.template_url.empty()) {
+    TemplateArchiveOptions fetch;
+    fetch.url = options_.template_url;
+    fetch.sha256 = options_.template_sha256;
+    MLB_RETURN_IF_ERROR(FetchTemplateArchive(fetch, &archive));
+    Log().information("template archive " + fetch.url + ": " +
+                      archive->summary + " into " + archive->dir());
+    dirs.push_back(archive->templates_dir());
+  }
+  std::vector<std::string> warnings;
+  Status loaded = registry_.catalog().ReloadDirectories(dirs, &warnings);
+  for (const std::string& w : warnings) {
+    Log().warning(w);
+  }
+  MLB_RETURN_IF_ERROR(loaded);
+  template_archive_ = std::move(archive);  // removes the previous one
   return Status::OK();
 }
 

@@ -4,6 +4,7 @@
 // of later issues only add triggers.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "core/services.h"
 #include "core/status_board.h"
 #include "core/status.h"
+#include "core/template_archive.h"
 #include "core/tls_certs.h"
 
 namespace mlb {
@@ -52,6 +54,10 @@ class MarathonLb {
  private:
   explicit MarathonLb(const CliOptions& options);
 
+  // Loads the template files: --templates-dir, then $MESOS_SANDBOX/templates,
+  // then the --template-url archive (fetched again), a later file winning.
+  // On error the templates in use stay.
+  Status ReloadTemplates();
   Status ReloadManagedHaproxy();
   // docs/tls.md: the :443 certificates written or generated, then checked.
   Status SetUpCertificates();
@@ -75,6 +81,8 @@ class MarathonLb {
   std::unique_ptr<HealthCache> health_cache_;
   CertificateChecker certificates_;  // label and :443 certificate files
   std::vector<FrontendCertificate> frontend_checks_;  // checked every update
+  ExtractedArchivePtr template_archive_;  // --template-url, while in use
+  std::atomic<bool> refetch_templates_{false};  // set on SIGHUP
 };
 
 }  // namespace mlb

@@ -103,6 +103,13 @@ int MarathonLb::RunLive() {
   UpdateScheduler scheduler(
       SchedulerOptions(options_), [&](const UpdateRequest& request) {
         register_callback();
+        if (refetch_templates_.exchange(false)) {
+          // A refused archive leaves the templates in use as they are.
+          Status t = ReloadTemplates();
+          if (!t.ok()) {
+            Log().error(t.message() + "; the templates in use stay");
+          }
+        }
         Status s = Update(request.Describe());
         if (!s.ok()) {
           Log().error(s.message());
@@ -188,6 +195,9 @@ int MarathonLb::RunLive() {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) {
         continue;
+      }
+      if (sig == SIGHUP && !options_.template_url.empty()) {
+        refetch_templates_ = true;
       }
       if (sig == SIGHUP || sig == SIGUSR1) {
         scheduler.RequestResync(sig == SIGHUP ? "SIGHUP" : "SIGUSR1");

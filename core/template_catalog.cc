@@ -218,6 +218,28 @@ Status TemplateCatalog::LoadDirectory(const std::string& dir,
   return Status::OK();
 }
 
+Status TemplateCatalog::ReloadDirectories(const std::vector<std::string>& dirs,
+                                          std::vector<std::string>* warnings) {
+  std::map<std::string, std::pair<std::shared_ptr<const Template>, std::string>>
+      before;
+  for (auto& [name, entry] : entries_) {
+    before[name] = {std::move(entry.file), std::move(entry.file_path)};
+    entry.file = nullptr;
+    entry.file_path.clear();
+  }
+  for (const std::string& dir : dirs) {
+    Status s = LoadDirectory(dir, warnings);
+    if (!s.ok()) {
+      for (auto& [name, entry] : entries_) {
+        entry.file = std::move(before[name].first);
+        entry.file_path = std::move(before[name].second);
+      }
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
 Status TemplateCatalog::LoadEnvironment() {
   for (auto& [name, entry] : entries_) {
     const std::string variable = "HAPROXY_" + name;

@@ -88,6 +88,11 @@ class TemplateCatalog {
   Status LoadDirectory(const std::string& dir,
                        std::vector<std::string>* warnings);
 
+  // Replaces every template file override with the files of `dirs`, read in
+  // order (a later dir's file wins). On error the overrides stay as they were.
+  Status ReloadDirectories(const std::vector<std::string>& dirs,
+                           std::vector<std::string>* warnings);
+
   // Reads non-empty $HAPROXY_<NAME> variables; the two characters "\n" in
   // them stand for a newline. Errors name the variable.
   Status LoadEnvironment();

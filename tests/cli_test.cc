@@ -121,6 +121,35 @@ TEST(CliTest, LiveModes) {
             "--max-backoff: not a number: 'a'");
 }
 
+TEST(CliTest, TemplateUrlAndPin) {
+  CliOptions o;
+  const std::string pin(64, 'a');
+  ASSERT_TRUE(Parse({"-m", "file:a.json", "--group", "*", "--template-url",
+                     "https://example.test/t.tgz", "--template-sha256", pin},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.template_url, "https://example.test/t.tgz");
+  EXPECT_EQ(o.template_sha256, pin);
+  EXPECT_EQ(Parse({"-m", "file:a.json", "--group", "*", "--template-url",
+                   "ftp://example.test/t.tgz"},
+                  &o)
+                .message(),
+            "--template-url: expected an http://, https:// or file:// URL: "
+            "'ftp://example.test/t.tgz'");
+  EXPECT_EQ(Parse({"-m", "file:a.json", "--group", "*", "--template-url",
+                   "file:///t.tgz", "--template-sha256", "abc"},
+                  &o)
+                .message(),
+            "--template-sha256: expected 64 hex digits: 'abc'");
+  EXPECT_EQ(Parse({"-m", "file:a.json", "--group", "*", "--template-sha256",
+                   pin},
+                  &o)
+                .message(),
+            "--template-sha256: needs --template-url");
+  EXPECT_NE(FlagHelp().find("--template-url=URL"), std::string::npos);
+  EXPECT_NE(FlagHelp().find("--template-sha256=HEX"), std::string::npos);
+}
+
 TEST(CliTest, FamilyPackChoosesAPackPerFamily) {
   CliOptions o;
   ASSERT_TRUE(Parse({"plugins", "--family-pack",

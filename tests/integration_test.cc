@@ -7,6 +7,13 @@
 // frontend heads are overridden in a per-test templates dir to bind
 // 127.0.0.1:<free port>, and every app sets HAPROXY_{n}_BIND_ADDR=127.0.0.1.
 #include <Poco/DigestEngine.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/SHA1Engine.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/template_archive.h"
 #include "tests/integration_support.h"
 
 namespace mlb::integration {
@@ -949,6 +957,270 @@ TEST_F(IntegrationTest, LabelPolicyAllowIsMarathonLbBehaviour) {
                         Millis(5000)))
       << HaproxyLog();
   EXPECT_EQ(ViaHttp("good-a.example.com").Backend(), "good-a");
+}
+
+// ---------------------------------------------------------------------------
+// --template-url: templates from a tarball (docs/templates-from-url.md).
+
+// Serves one file (read at each request, so a test can replace it) at
+// /templates.tgz, and a redirect to it at /latest, on 127.0.0.1.
+class TarballServer {
+ public:
+  explicit TarballServer(std::string path)
+      : path_(std::move(path)),
+        socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new Factory(path_), socket_, new Poco::Net::HTTPServerParams);
+    server_->start();
+  }
+  ~TarballServer() { server_->stopAll(true); }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) +
+           path;
+  }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handler(const std::string& path) : path_(path) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& res) override {
+      if (req.getURI() == "/latest") {
+        res.redirect("/templates.tgz");
+        return;
+      }
+      const std::string body = ReadFile(path_);
+      res.setContentLength(static_cast<std::streamsize>(body.size()));
+      res.send() << body;
+    }
+
+   private:
+    const std::string& path_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(const std::string& path) : path_(path) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(path_);
+    }
+
+   private:
+    const std::string& path_;
+  };
+
+  std::string path_;
+  Poco::Net::ServerSocket socket_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+class TemplateUrlTest : public IntegrationTest {
+ protected:
+  // BACKEND_HEAD with a line of its own, "  timeout server <ms>ms".
+  static std::string BackendHead(int ms) {
+    return "\nbackend {backend}\n  balance {balance}\n  mode {mode}\n"
+           "  timeout server " + std::to_string(ms) + "ms\n";
+  }
+
+  // Writes `tgz` (atomically) with tar: templates/HAPROXY_BACKEND_HEAD and,
+  // if `escape` is set, the symbolic link templates/esc -> `escape`.
+  void MakeTarball(const std::string& tgz, int ms,
+                   const std::string& escape = "") {
+    const std::string src = dir_->File("tarball-src");
+    std::filesystem::remove_all(src);
+    std::filesystem::create_directories(src + "/templates");
+    WriteFile(src + "/templates/HAPROXY_BACKEND_HEAD", BackendHead(ms));
+    if (!escape.empty()) {
+      std::filesystem::create_symlink(escape, src + "/templates/esc");
+    }
+    const RunResult tar =
+        RunBounded({"/usr/bin/tar", "-czf", tgz + ".tmp", "-C", src,
+                    "templates"},
+                   dir_->File("tar.log"));
+    ASSERT_EQ(tar.exit_code, 0) << tar.output;
+    ASSERT_EQ(std::rename((tgz + ".tmp").c_str(), tgz.c_str()), 0);
+  }
+
+  std::string WebState() {
+    return StateFile(StateJson({AppJson(
+        "/web", {service_port_},
+        Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+        {{"127.0.0.2", {31001}}})}));
+  }
+
+  void ExpectValidConfigWithTimeout(int ms) {
+    const std::string cfg = Config();
+    const std::string backend = "web_" + std::to_string(service_port_);
+    EXPECT_THAT(cfg, HasSubstr("\nbackend " + backend +
+                               "\n  balance roundrobin\n  mode http\n"
+                               "  timeout server " + std::to_string(ms) +
+                               "ms\n"))
+        << cfg;
+    const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                       dir_->File("haproxy-c.log"));
+    EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << cfg;
+  }
+
+  // The mlb-templates-* dirs marathon-lb made in $TMPDIR (set to dir_ by
+  // SetUp), with their permissions.
+  std::vector<std::pair<std::string, std::filesystem::perms>> ExtractDirs() {
+    std::vector<std::pair<std::string, std::filesystem::perms>> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_->path())) {
+      if (e.path().filename().string().rfind("mlb-templates-", 0) == 0) {
+        out.emplace_back(e.path().string(), e.status().permissions());
+      }
+    }
+    return out;
+  }
+
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    const char* tmp = std::getenv("TMPDIR");
+    saved_tmpdir_ = tmp != nullptr ? std::optional<std::string>(tmp)
+                                   : std::nullopt;
+    setenv("TMPDIR", dir_->path().c_str(), 1);  // inherited by marathon-lb
+  }
+  void TearDown() override {
+    unsetenv("MESOS_SANDBOX");
+    if (saved_tmpdir_) {
+      setenv("TMPDIR", saved_tmpdir_->c_str(), 1);
+    } else {
+      unsetenv("TMPDIR");
+    }
+    IntegrationTest::TearDown();
+  }
+
+  int service_port_ = 10001;
+  std::optional<std::string> saved_tmpdir_;
+};
+
+// 11. file:// with the right pin: the archive's BACKEND_HEAD is in the
+// config; the --templates-dir files (HEAD, frontends) still apply.
+TEST_F(TemplateUrlTest, FileUrlWithPinOverridesBackendHead) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7001));
+  const std::string sha = Sha256Hex(ReadFile(tgz));
+  const RunResult run =
+      RunMarathonLb(WebState(), "true",
+                    {"--template-url", "file://" + tgz, "--template-sha256",
+                     sha});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7001);
+  EXPECT_THAT(Config(), HasSubstr("\n  bind 127.0.0.1:" +
+                                  std::to_string(http_port_) + "\n"));
+  EXPECT_THAT(run.output, HasSubstr(" into " + dir_->path() +
+                                    "/mlb-templates-"));
+  // The private extraction dir is gone after exit.
+  EXPECT_TRUE(ExtractDirs().empty());
+}
+
+// 12. http:// through a redirect.
+TEST_F(TemplateUrlTest, HttpUrlThroughRedirect) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7002));
+  TarballServer server(tgz);
+  const RunResult run = RunMarathonLb(
+      WebState(), "true", {"--template-url", server.Url("/latest")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7002);
+}
+
+// 13. A hostile archive or a wrong pin at start-up: exit 1, the error names
+// the URL and the entry, no config is written.
+TEST_F(TemplateUrlTest, HostileTarballAtStartupExitsNonZero) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7003, "/etc"));
+  RunResult run = RunMarathonLb(WebState(), "true",
+                                {"--template-url", "file://" + tgz});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "template archive file://" + tgz +
+                             ": entry 'templates/esc': symbolic link to the "
+                             "absolute path '/etc'"))
+      << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+  EXPECT_TRUE(ExtractDirs().empty());  // the partial dir was removed
+
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7003));
+  run = RunMarathonLb(WebState(), "true",
+                      {"--template-url", "file://" + tgz, "--template-sha256",
+                       std::string(64, '0')});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "template archive file://" + tgz +
+                             ": sha256 mismatch: expected " +
+                             std::string(64, '0') + ", got " +
+                             Sha256Hex(ReadFile(tgz))))
+      << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+}
+
+// 14. $MESOS_SANDBOX/templates wins over --templates-dir, the archive wins
+// over both.
+TEST_F(TemplateUrlTest, SandboxTemplatesLayerBetweenDirAndArchive) {
+  const std::string sandbox = dir_->File("sandbox");
+  std::filesystem::create_directories(sandbox + "/templates");
+  WriteFile(sandbox + "/templates/HAPROXY_BACKEND_HEAD", BackendHead(7010));
+  WriteTemplate("BACKEND_HEAD", BackendHead(7009));
+  setenv("MESOS_SANDBOX", sandbox.c_str(), 1);
+  RunResult run = RunMarathonLb(WebState());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7010);
+
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7011));
+  run = RunMarathonLb(WebState(), "true", {"--template-url", "file://" + tgz});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7011);
+}
+
+// 15. Running (poll with an interval): SIGHUP fetches the archive again. A
+// good one is applied at once; a refused one is logged and the templates in
+// use stay.
+TEST_F(TemplateUrlTest, SighupRefetchesAndKeepsLastGoodOnRefusal) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7004));
+  TarballServer server(tgz);
+  const std::string url = server.Url("/templates.tgz");
+  ScopedProcess mlb(
+      {mlb_binary_, "poll", "--poll-interval", "300", "--marathon", WebState(),
+       "--haproxy-config", cfg_, "--group", kGroup, "--templates-dir",
+       templates_dir_, "--plugin-dir", plugin_dir_, "--ssl-certs", cert_,
+       "--syslog-socket", "/dev/null", "--command", "true", "--template-url",
+       url},
+      dir_->File("marathon-lb-live.log"));
+  auto has_timeout = [&](int ms) {
+    return Config().find("  timeout server " + std::to_string(ms) + "ms\n") !=
+           std::string::npos;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return has_timeout(7004); }, Millis(10000)))
+      << mlb.Output();
+
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7005));
+  kill(mlb.pid(), SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] { return has_timeout(7005); }, Millis(10000)))
+      << mlb.Output();
+  ExpectValidConfigWithTimeout(7005);
+
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7006, "../../.."));
+  kill(mlb.pid(), SIGHUP);
+  const std::string refused =
+      "template archive " + url +
+      ": entry 'templates/esc': symbolic link to '../../..' leads outside the "
+      "archive; the templates in use stay";
+  ASSERT_TRUE(WaitUntil([&] { return HasMessage(mlb.Output(), refused); },
+                        Millis(10000)))
+      << mlb.Output();
+  EXPECT_TRUE(mlb.Running());
+  ExpectValidConfigWithTimeout(7005);
+  // One private dir (the last good archive's) while running, none after.
+  const auto dirs = ExtractDirs();
+  ASSERT_EQ(dirs.size(), 1u);
+  EXPECT_EQ(dirs[0].second, std::filesystem::perms::owner_all);
+  EXPECT_EQ(ReadFile(dirs[0].first + "/templates/HAPROXY_BACKEND_HEAD"),
+            BackendHead(7005));
+  mlb.Stop();
+  EXPECT_TRUE(ExtractDirs().empty());
 }
 
 }  // namespace
