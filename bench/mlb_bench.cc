@@ -238,18 +238,15 @@ int RunRss(const Flags& flags) {
   ReportMemory("loaded");
   MarathonOptions marathon;
   marathon.urls = {"file:" + flags.Get("state", "")};
-  std::string json;
   std::string source;
-  s = FetchApps(marathon, &json, &source);
+  Pass pass;
+  // As MarathonLb::UpdateOnce(): the file is parsed as it is read, so the
+  // fetch and the parse are one step (reported as both).
+  s = FetchAndParseApps(marathon, &pass.apps, &pass.parse_warnings, &source);
   if (!s.ok()) {
     return Fail(s.message());
   }
   ReportMemory("fetched");
-  Pass pass;
-  s = pipeline->Parse(json, &pass);
-  if (!s.ok()) {
-    return Fail(s.message());
-  }
   ReportMemory("parsed");
   pipeline->Build(&pass);
   ReportMemory("built");
@@ -257,6 +254,8 @@ int RunRss(const Flags& flags) {
   if (!s.ok()) {
     return Fail(s.message());
   }
+  // As UpdateOnce() too: only the generation and its text are written.
+  pass.ReleaseModel();
   ReportMemory("rendered");
   SupervisorOptions options;
   options.config_path = flags.Get("config", "");

@@ -34,6 +34,13 @@ struct Pass {
   ServiceList services;
   Generation generation;
   std::string text;
+
+  // Frees the apps and the services (the generation no longer needs them),
+  // as the controller does before writing.
+  void ReleaseModel() {
+    std::vector<App>().swap(apps);
+    services = ServiceList();
+  }
 };
 
 // Counts that describe a rendered config.

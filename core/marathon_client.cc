@@ -12,6 +12,7 @@
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -20,6 +21,8 @@ namespace mlb {
 namespace {
 
 constexpr int kMaxRedirects = 3;
+// Bytes read at a time when parsing as the document is read.
+constexpr size_t kParseChunk = 256 * 1024;
 
 // One exact-size read: a saved /v2/apps can be tens of MB, and a
 // stringstream would hold it twice.
@@ -97,6 +100,37 @@ Status MarathonClient::FetchApps(std::string* json, std::string* source) {
     return ReadFile(first.substr(5), json);
   }
   return Request("GET", "/v2/apps?embed=apps.tasks", "", json, source);
+}
+
+Status MarathonClient::FetchAndParseApps(std::vector<App>* apps,
+                                         std::vector<std::string>* warnings,
+                                         std::string* source) {
+  const std::string first = CurrentUrl();
+  if (first.rfind("file:", 0) != 0) {
+    std::string json;
+    MLB_RETURN_IF_ERROR(FetchApps(&json, source));
+    return ParseApps(json, apps, warnings).WithContext(*source);
+  }
+  *source = first;
+  const std::string path = first.substr(5);
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Status::Error("file:" + path, "cannot be read");
+  }
+  bool failed = false;
+  Status parsed = ParseApps(
+      [&](char* buffer, size_t size) {
+        const size_t n = std::fread(buffer, 1, size, file);
+        failed = failed || (n < size && std::ferror(file) != 0);
+        return n;
+      },
+      kParseChunk, apps, warnings);
+  std::fclose(file);
+  if (failed) {
+    apps->clear();
+    return Status::Error("file:" + path, "cannot be read");
+  }
+  return parsed.WithContext(*source);
 }
 
 Status MarathonClient::Request(const std::string& method,
@@ -205,6 +239,12 @@ Status MarathonClient::Request(const std::string& method,
 Status FetchApps(const MarathonOptions& options, std::string* json,
                  std::string* source) {
   return MarathonClient(options).FetchApps(json, source);
+}
+
+Status FetchAndParseApps(const MarathonOptions& options, std::vector<App>* apps,
+                         std::vector<std::string>* warnings,
+                         std::string* source) {
+  return MarathonClient(options).FetchAndParseApps(apps, warnings, source);
 }
 
 }  // namespace mlb

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/marathon_apps.h"
 #include "core/status.h"
 
 namespace mlb {
@@ -45,6 +46,13 @@ class MarathonClient {
   // URL that answered.
   Status FetchApps(std::string* json, std::string* source);
 
+  // FetchApps() and ParseApps() in one: a file:PATH is read in chunks as it
+  // is parsed, so the document is never held whole in memory. Errors as
+  // from the two, a parse error with the source as context.
+  Status FetchAndParseApps(std::vector<App>* apps,
+                           std::vector<std::string>* warnings,
+                           std::string* source);
+
   // One request with failover; `path` starts with '/'. Any 2xx is success.
   Status Request(const std::string& method, const std::string& path,
                  const std::string& body, std::string* response,
@@ -63,5 +71,8 @@ class MarathonClient {
 // One-off fetch with a client of its own (tools and benchmarks).
 Status FetchApps(const MarathonOptions& options, std::string* json,
                  std::string* source);
+Status FetchAndParseApps(const MarathonOptions& options, std::vector<App>* apps,
+                         std::vector<std::string>* warnings,
+                         std::string* source);
 
 }  // namespace mlb

@@ -133,14 +133,10 @@ Status MarathonLb::Update(const std::string& why) {
 Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
-  std::string json;
   std::string source;
-  MLB_RETURN_IF_ERROR(marathon_->FetchApps(&json, &source));
-
   std::vector<App> apps;
   std::vector<std::string> warnings;
-  MLB_RETURN_IF_ERROR(ParseApps(json, &apps, &warnings).WithContext(source));
-  std::string().swap(json);  // the apps hold what is needed from here on
+  MLB_RETURN_IF_ERROR(marathon_->FetchAndParseApps(&apps, &warnings, &source));
   for (const std::string& w : warnings) {
     Log().warning(w);
   }
@@ -164,6 +160,12 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   }
   last_dropped_ =
       static_cast<int>(services.errors.size() + generation.errors.size());
+  // The generation needs neither the apps nor the services: freed before
+  // the config text is made and diffed (docs/performance.md).
+  const size_t app_count = apps.size();
+  const size_t service_count = services.services.size();
+  std::vector<App>().swap(apps);
+  services = ServiceList();
 
   ApplyReport report;
   Status applied = supervisor_->Apply(generation.config.Text(), &report);
@@ -195,8 +197,8 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
                       std::chrono::steady_clock::now() - start)
                       .count();
   const std::string summary =
-      std::to_string(apps.size()) + " apps, " +
-      std::to_string(services.services.size() - generation.errors.size()) +
+      std::to_string(app_count) + " apps, " +
+      std::to_string(service_count - generation.errors.size()) +
       " service ports, " + std::to_string(ms) + " ms";
   switch (report.outcome) {
     case ApplyReport::Outcome::kUnchanged:
