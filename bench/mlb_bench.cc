@@ -248,14 +248,15 @@ int RunRss(const Flags& flags) {
   }
   ReportMemory("fetched");
   ReportMemory("parsed");
-  pipeline->Build(&pass);
+  pipeline->BuildReleasingTasks(&pass);
   ReportMemory("built");
-  s = pipeline->Render(&pass);
+  s = pipeline->GenerateOnly(&pass);
   if (!s.ok()) {
     return Fail(s.message());
   }
-  // As UpdateOnce() too: only the generation and its text are written.
+  // As UpdateOnce() too: the model is freed before the text is made.
   pass.ReleaseModel();
+  pass.text = pass.generation.config.Text();
   ReportMemory("rendered");
   SupervisorOptions options;
   options.config_path = flags.Get("config", "");

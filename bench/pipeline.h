@@ -61,8 +61,12 @@ class Pipeline {
   // Uses the pipeline's resolver, whose cache lives as long as the pipeline
   // (as the controller's does) and has the controller's default capacity.
   void Build(Pass* pass);
+  // As the controller does: each app's tasks freed once used.
+  void BuildReleasingTasks(Pass* pass);
   // Generate + Text().
   Status Render(Pass* pass) const;
+  // Generate only (the controller frees the model before Text()).
+  Status GenerateOnly(Pass* pass) const;
   // Parse, Build and Render.
   Status RunAll(const std::string& json, Pass* pass);
 

@@ -142,8 +142,8 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   }
 
   ServiceList services;
-  BuildServices(apps, service_options_, registry_.catalog(), *resolver_,
-                *health_cache_, &services);
+  BuildServicesReleasingTasks(&apps, service_options_, registry_.catalog(),
+                              *resolver_, *health_cache_, &services);
   for (const std::string& w : services.warnings) {
     Log().warning(w);
   }
