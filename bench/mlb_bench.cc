@@ -25,6 +25,8 @@
 //
 // Output: one "<key> <value>" line per result on stdout; times in ms, sizes in
 // bytes, memory in KiB. Errors go to stderr with exit status 1.
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -256,6 +258,7 @@ int RunRss(const Flags& flags) {
   }
   // As UpdateOnce() too: the model is freed before the text is made.
   pass.ReleaseModel();
+  malloc_trim(0);
   pass.text = pass.generation.config.Text();
   ReportMemory("rendered");
   SupervisorOptions options;

@@ -1,5 +1,7 @@
 #include "core/marathon_lb.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -166,6 +168,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   const size_t service_count = services.services.size();
   std::vector<App>().swap(apps);
   services = ServiceList();
+  malloc_trim(0);  // their pages go back before the text is made and diffed
 
   ApplyReport report;
   Status applied = supervisor_->Apply(generation.config.Text(), &report);
