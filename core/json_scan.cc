@@ -151,6 +151,19 @@ Reader::Reader(Source source, size_t chunk)
       source_(std::move(source)),
       chunk_(chunk == 0 ? 1 : chunk) {
   data_ = p_ = end_ = buf_.data();
+  streaming_ = true;
+}
+
+void Reader::SkipSpaceStreaming() {
+  while (p_ == end_ && More()) {
+    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
+      const char c = *p_;
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+        return;
+      }
+      ++p_;
+    }
+  }
 }
 
 void Reader::PreScan() {

@@ -142,20 +142,20 @@ class Reader {
   enum : uint8_t { kFresh = 1, kIsObject = 2 };
 
   void SkipSpace() {
-    for (;;) {
-      // The common case of compact JSON: no whitespace at all.
-      while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
-        const char c = *p_;
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-          return;
-        }
-        ++p_;
-      }
-      if (p_ != end_ || !source_ || !More()) {
+    // The common case of compact JSON: no whitespace at all.
+    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
+      const char c = *p_;
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
         return;
       }
+      ++p_;
+    }
+    if (__builtin_expect(p_ == end_, 0) && streaming_) {
+      SkipSpaceStreaming();
     }
   }
+  // SkipSpace() at the end of the text given so far: asks for more.
+  void SkipSpaceStreaming();
   // Streaming: reads until the text given to the reader grows (false at the
   // end of the document).
   bool More();
@@ -185,6 +185,7 @@ class Reader {
   std::string scratch_;
 
   // Streaming only.
+  bool streaming_ = false;
   Source source_;
   size_t chunk_ = 0;
   std::string buf_;        // document bytes [base_, base_ + buf_.size())
