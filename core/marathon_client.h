@@ -12,6 +12,8 @@
 // Thread-safety: all methods may be called from several threads.
 #pragma once
 
+#include <functional>
+#include <istream>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -57,6 +59,16 @@ class MarathonClient {
   Status Request(const std::string& method, const std::string& path,
                  const std::string& body, std::string* response,
                  std::string* source);
+
+  // Request() with the body of a 2xx answer given to `read_body` (with the
+  // base URL that answered) as it arrives, rather than collected: its
+  // Status is the result. An exception it lets through (a broken
+  // connection) counts as that Marathon failing.
+  using BodyReader =
+      std::function<Status(std::istream& body, const std::string& base)>;
+  Status RequestWith(const std::string& method, const std::string& path,
+                     const std::string& body, const BodyReader& read_body,
+                     std::string* source);
 
   // The Marathon base URL requests go to first.
   std::string CurrentUrl() const;
