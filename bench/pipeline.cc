@@ -45,7 +45,8 @@ Status Pipeline::Render(Pass* pass) const {
 }
 
 Status Pipeline::GenerateOnly(Pass* pass) const {
-  return Generate(pass->services.services, view_, registry_, &pass->generation);
+  return GenerateReleasingServers(&pass->services.services, view_, registry_,
+                                  &pass->generation);
 }
 
 Status Pipeline::RunAll(const std::string& json, Pass* pass) {

@@ -65,7 +65,8 @@ class Pipeline {
   void BuildReleasingTasks(Pass* pass);
   // Generate + Text().
   Status Render(Pass* pass) const;
-  // Generate only (the controller frees the model before Text()).
+  // Generate only, freeing the servers as it goes, as the controller does
+  // (which then frees the rest of the model before Text()).
   Status GenerateOnly(Pass* pass) const;
   // Parse, Build and Render.
   Status RunAll(const std::string& json, Pass* pass);

@@ -155,7 +155,8 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
 
   Generation generation;
   MLB_RETURN_IF_ERROR(
-      Generate(services.services, config_view_, registry_, &generation)
+      GenerateReleasingServers(&services.services, config_view_, registry_,
+                               &generation)
           .WithContext("config not generated, the live config stays"));
   for (const std::string& e : generation.errors) {
     Log().error(e);
