@@ -25,6 +25,8 @@
 //
 // Output: one "<key> <value>" line per result on stdout; times in ms, sizes in
 // bytes, memory in KiB. Errors go to stderr with exit status 1.
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -238,25 +240,26 @@ int RunRss(const Flags& flags) {
   ReportMemory("loaded");
   MarathonOptions marathon;
   marathon.urls = {"file:" + flags.Get("state", "")};
-  std::string json;
   std::string source;
-  s = FetchApps(marathon, &json, &source);
+  Pass pass;
+  // As MarathonLb::UpdateOnce(): the file is parsed as it is read, so the
+  // fetch and the parse are one step (reported as both).
+  s = FetchAndParseApps(marathon, &pass.apps, &pass.parse_warnings, &source);
   if (!s.ok()) {
     return Fail(s.message());
   }
   ReportMemory("fetched");
-  Pass pass;
-  s = pipeline->Parse(json, &pass);
-  if (!s.ok()) {
-    return Fail(s.message());
-  }
   ReportMemory("parsed");
-  pipeline->Build(&pass);
+  pipeline->BuildReleasingTasks(&pass);
   ReportMemory("built");
-  s = pipeline->Render(&pass);
+  s = pipeline->GenerateOnly(&pass);
   if (!s.ok()) {
     return Fail(s.message());
   }
+  // As UpdateOnce() too: the model is freed before the text is made.
+  pass.ReleaseModel();
+  malloc_trim(0);
+  pass.text = pass.generation.config.Text();
   ReportMemory("rendered");
   SupervisorOptions options;
   options.config_path = flags.Get("config", "");

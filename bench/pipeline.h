@@ -34,6 +34,13 @@ struct Pass {
   ServiceList services;
   Generation generation;
   std::string text;
+
+  // Frees the apps and the services (the generation no longer needs them),
+  // as the controller does before writing.
+  void ReleaseModel() {
+    std::vector<App>().swap(apps);
+    services = ServiceList();
+  }
 };
 
 // Counts that describe a rendered config.
@@ -54,8 +61,13 @@ class Pipeline {
   // Uses the pipeline's resolver, whose cache lives as long as the pipeline
   // (as the controller's does) and has the controller's default capacity.
   void Build(Pass* pass);
+  // As the controller does: each app's tasks freed once used.
+  void BuildReleasingTasks(Pass* pass);
   // Generate + Text().
   Status Render(Pass* pass) const;
+  // Generate only, freeing the servers as it goes, as the controller does
+  // (which then frees the rest of the model before Text()).
+  Status GenerateOnly(Pass* pass) const;
   // Parse, Build and Render.
   Status RunAll(const std::string& json, Pass* pass);
 

@@ -239,9 +239,14 @@ Status RenderService(const PluginRegistry& registry,
 
 }  // namespace
 
-Status Generate(const std::vector<Service>& services,
-                const sdk::ConfigView& config, const PluginRegistry& registry,
-                Generation* out) {
+namespace {
+
+// `release`, when set, is `services`: each service's servers are freed once
+// it is rendered (the generation's own allocations reuse that memory).
+Status GenerateImpl(const std::vector<Service>& services,
+                    std::vector<Service>* release,
+                    const sdk::ConfigView& config,
+                    const PluginRegistry& registry, Generation* out) {
   *out = Generation();
   // A frontend and a backend per service, and a few shared sections.
   out->config.Reserve(2 * services.size() + 8);
@@ -254,11 +259,15 @@ Status Generate(const std::vector<Service>& services,
   }));
   emit.Commit(&out->config);
 
-  for (const Service& service : services) {
+  for (size_t i = 0; i < services.size(); ++i) {
+    const Service& service = services[i];
     // BuildServices pointed view.labels at the app's labels.
     const sdk::ServiceView& view = service.view;
     emit.Begin(&service);
     Status s = RenderService(registry, config, view, emit);
+    if (release != nullptr) {
+      std::vector<sdk::ServerView>().swap((*release)[i].view.servers);
+    }
     if (s.ok()) {
       emit.Commit(&out->config);
       continue;
@@ -273,6 +282,21 @@ Status Generate(const std::vector<Service>& services,
   }
   out->config.Finish();
   return Status::OK();
+}
+
+}  // namespace
+
+Status Generate(const std::vector<Service>& services,
+                const sdk::ConfigView& config, const PluginRegistry& registry,
+                Generation* out) {
+  return GenerateImpl(services, nullptr, config, registry, out);
+}
+
+Status GenerateReleasingServers(std::vector<Service>* services,
+                                const sdk::ConfigView& config,
+                                const PluginRegistry& registry,
+                                Generation* out) {
+  return GenerateImpl(*services, services, config, registry, out);
 }
 
 }  // namespace mlb

@@ -30,4 +30,11 @@ Status Generate(const std::vector<Service>& services,
                 const sdk::ConfigView& config, const PluginRegistry& registry,
                 Generation* out);
 
+// The same, freeing each service's servers (view.servers) once the service
+// is rendered: the controller's update, which needs them no further.
+Status GenerateReleasingServers(std::vector<Service>* services,
+                                const sdk::ConfigView& config,
+                                const PluginRegistry& registry,
+                                Generation* out);
+
 }  // namespace mlb

@@ -1,5 +1,6 @@
 #include "core/json_scan.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -141,7 +142,125 @@ bool ParseDouble(const char* begin, const char* end, double* value) {
 }  // namespace
 
 Reader::Reader(std::string_view text)
-    : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+    : data_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+
+Reader::Reader(Source source, size_t chunk)
+    : data_(nullptr),
+      p_(nullptr),
+      end_(nullptr),
+      source_(std::move(source)),
+      chunk_(chunk == 0 ? 1 : chunk) {
+  data_ = p_ = end_ = buf_.data();
+  streaming_ = true;
+}
+
+void Reader::SkipSpaceStreaming() {
+  while (p_ == end_ && More()) {
+    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
+      const char c = *p_;
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+        return;
+      }
+      ++p_;
+    }
+  }
+}
+
+void Reader::PreScan() {
+  const char* const b = buf_.data();
+  const size_t n = buf_.size();
+  size_t i = scanned_;
+  while (i < n) {
+    if (scan_in_string_) {
+      if (scan_escape_) {
+        scan_escape_ = false;
+        ++i;
+        continue;
+      }
+      // The next quote or backslash.
+      const char* q = static_cast<const char*>(memchr(b + i, '"', n - i));
+      const size_t stop = q == nullptr ? n : static_cast<size_t>(q - b);
+      const char* bs = static_cast<const char*>(memchr(b + i, '\\', stop - i));
+      if (bs != nullptr) {
+        i = static_cast<size_t>(bs - b) + 1;
+        scan_escape_ = true;
+        continue;
+      }
+      if (q == nullptr) {
+        i = n;
+        break;
+      }
+      scan_in_string_ = false;
+      i = stop + 1;
+      continue;
+    }
+    switch (b[i]) {
+      case '"':
+        scan_in_string_ = true;
+        break;
+      case '{':
+      case '[':
+        if (++scan_depth_ <= 2) {
+          safe_ = i + 1;
+        }
+        break;
+      case '}':
+      case ']':
+        if (--scan_depth_ <= 2) {
+          safe_ = i + 1;
+        }
+        break;
+      case ',':
+      case ':':
+        if (scan_depth_ <= 2) {
+          safe_ = i + 1;
+        }
+        break;
+      default:
+        break;
+    }
+    ++i;
+  }
+  scanned_ = i;
+}
+
+bool Reader::More() {
+  size_t p = static_cast<size_t>(p_ - data_);    // buffer indexes
+  size_t end = static_cast<size_t>(end_ - data_);
+  bool more = true;
+  while (safe_ <= end) {
+    if (source_done_) {
+      // The end of the document: the reader gets all of it.
+      more = buf_.size() > end;
+      safe_ = buf_.size();
+      break;
+    }
+    // Drop what is behind both the reader and the pin, when that is at
+    // least half of the buffer (so each byte moves about once).
+    const size_t keep = pin_ == kNoPin ? p : std::min(p, pin_ - base_);
+    if (keep > 0 && keep >= buf_.size() / 2) {
+      buf_.erase(0, keep);
+      base_ += keep;
+      scanned_ -= keep;
+      safe_ = safe_ > keep ? safe_ - keep : 0;
+      p -= keep;
+      end -= keep;
+    }
+    const size_t size = buf_.size();
+    buf_.resize(size + chunk_);
+    const size_t got = source_(&buf_[size], chunk_);
+    buf_.resize(size + got);
+    if (got == 0) {
+      source_done_ = true;
+    } else {
+      PreScan();
+    }
+  }
+  data_ = buf_.data();
+  p_ = data_ + p;
+  end_ = data_ + (more ? safe_ : end);
+  return more;
+}
 
 void Reader::Fail(const char* reason) const { FailAt(p_, reason); }
 
@@ -150,7 +269,8 @@ void Reader::FailAt(const char* at, const char* reason) const {
   if (at >= end_) {
     text = "unexpected end of text (" + text + ")";
   }
-  throw SyntaxError{std::move(text), static_cast<size_t>(at - begin_)};
+  throw SyntaxError{std::move(text),
+                    base_ + static_cast<size_t>(at - data_)};
 }
 
 Reader::Mark Reader::Here() {
@@ -159,7 +279,7 @@ Reader::Mark Reader::Here() {
 }
 
 void Reader::Seek(const Mark& mark) {
-  p_ = begin_ + mark.offset;
+  p_ = data_ + (mark.offset - base_);
   depth_ = mark.depth;
 }
 

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -68,9 +69,30 @@ class Reader {
     int depth = 0;
   };
 
-  explicit Reader(std::string_view text);
+  // Fills up to `size` bytes at `buffer`; returns how many, 0 at the end.
+  using Source = std::function<size_t(char* buffer, size_t size)>;
 
-  size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+  explicit Reader(std::string_view text);
+  // Reads the document from `source` in chunks of about `chunk` bytes,
+  // keeping in memory only the part not yet read (see Pin()). The document
+  // is accepted or refused exactly as the same bytes in memory would be,
+  // with the same messages and offsets.
+  //
+  // How: a light pre-scan (strings and nesting only) finds the points
+  // right after a '{', '[', ',', ':', ']' or '}' at nesting depth 2 or less
+  // (between the elements of {"apps": [...]}, say), and the reader is given
+  // text up to the last such point. So a chunk boundary never falls inside a
+  // token or inside an element at depth 3: the reader only runs out of text
+  // where it skips whitespace, and that is where it asks for more.
+  Reader(Source source, size_t chunk);
+
+  // Offsets of the document (not of the buffer).
+  size_t offset() const { return base_ + static_cast<size_t>(p_ - data_); }
+  // Streaming: text from `offset` on stays available to Seek() (e.g. the
+  // start of the element being read) until Unpin(); text before both the
+  // pin and the current position may be dropped when more is read.
+  void Pin(size_t offset) { pin_ = offset; }
+  void Unpin() { pin_ = kNoPin; }
   // The start of the next value (whitespace skipped).
   Mark Here();
   // Returns to a value marked before; it is read again from its start.
@@ -128,7 +150,19 @@ class Reader {
       }
       ++p_;
     }
+    if (__builtin_expect(p_ == end_, 0) && streaming_) {
+      SkipSpaceStreaming();
+    }
   }
+  // SkipSpace() at the end of the text given so far: asks for more.
+  void SkipSpaceStreaming();
+  // Streaming: reads until the text given to the reader grows (false at the
+  // end of the document).
+  bool More();
+  // Pre-scans buf_ from scanned_ on, moving safe_ to the last safe point.
+  void PreScan();
+
+  static constexpr size_t kNoPin = static_cast<size_t>(-1);
   // Consumes '{' or '[' and opens a container one level deeper.
   void Open(uint8_t state);
   // Past the closing quote of the string that starts at p_ (its opening
@@ -141,13 +175,27 @@ class Reader {
   // Checks the multi-byte UTF-8 sequence at p_ and moves past it.
   void CheckUtf8();
 
-  const char* begin_;
+  const char* data_;  // document offset base_
+  size_t base_ = 0;
   const char* p_;
   const char* end_;
   int depth_ = 0;
   bool last_escaped_ = false;
   uint8_t state_[kMaxDepth + 1] = {};
   std::string scratch_;
+
+  // Streaming only.
+  bool streaming_ = false;
+  Source source_;
+  size_t chunk_ = 0;
+  std::string buf_;        // document bytes [base_, base_ + buf_.size())
+  size_t pin_ = kNoPin;    // document offset kept for Seek()
+  size_t scanned_ = 0;     // buf_ index the pre-scan has reached
+  size_t safe_ = 0;        // buf_ index of the last safe point
+  int scan_depth_ = 0;
+  bool scan_in_string_ = false;
+  bool scan_escape_ = false;
+  bool source_done_ = false;
 };
 
 }  // namespace mlb::json

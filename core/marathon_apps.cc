@@ -1095,6 +1095,8 @@ void ReadApps(Reader& r, std::vector<App>* apps,
                           ": not an object; app skipped");
       continue;
     }
+    // A streaming reader keeps the app's text until it has been read.
+    r.Pin(r.offset());
     ScanApp(r, &scan);
     const Mark after = r.Here();
     std::string name;
@@ -1109,13 +1111,16 @@ void ReadApps(Reader& r, std::vector<App>* apps,
       warnings->push_back(name + ": " + e.message + "; app skipped");
     }
     r.Seek(after);
+    r.Unpin();
   }
 }
 
 }  // namespace
 
-Status ParseApps(std::string_view json, std::vector<App>* apps,
-                 std::vector<std::string>* warnings) {
+namespace {
+
+Status ParseAppsWith(Reader& r, std::vector<App>* apps,
+                     std::vector<std::string>* warnings) {
   apps->clear();
   const size_t warnings_before = warnings->size();
   const auto forget = [&] {
@@ -1123,7 +1128,6 @@ Status ParseApps(std::string_view json, std::vector<App>* apps,
     warnings->erase(warnings->begin() + static_cast<long>(warnings_before),
                     warnings->end());
   };
-  Reader r(json);
   bool have_apps = false;
   try {
     const Kind top = r.Peek();
@@ -1162,6 +1166,20 @@ Status ParseApps(std::string_view json, std::vector<App>* apps,
     return Status::Error("Marathon JSON", "no \"apps\" array");
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status ParseApps(std::string_view json, std::vector<App>* apps,
+                 std::vector<std::string>* warnings) {
+  Reader r(json);
+  return ParseAppsWith(r, apps, warnings);
+}
+
+Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
+                 std::vector<std::string>* warnings) {
+  Reader r(source, chunk);
+  return ParseAppsWith(r, apps, warnings);
 }
 
 }  // namespace mlb

@@ -6,6 +6,7 @@
 // one bad app never hides the others.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,6 +52,17 @@ struct App {
 // Parses `json`. Apps that cannot be read are left out and one warning per
 // app is appended to *warnings ("app /x: ports[1] is not an integer").
 Status ParseApps(std::string_view json, std::vector<App>* apps,
+                 std::vector<std::string>* warnings);
+
+// Fills up to `size` bytes at `buffer` with the next part of the document;
+// returns how many, 0 at its end.
+using AppSource = std::function<size_t(char* buffer, size_t size)>;
+
+// The same, reading the document from `source` in chunks of about `chunk`
+// bytes: only the app being read (and one chunk) is held in memory, never the
+// whole document. Same apps, warnings and errors as ParseApps(text) on the
+// same bytes. A source that fails returns 0 and reports its own error.
+Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
                  std::vector<std::string>* warnings);
 
 }  // namespace mlb

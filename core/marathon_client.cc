@@ -8,10 +8,12 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetSSL.h>
+#include <Poco/NullStream.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -20,6 +22,8 @@ namespace mlb {
 namespace {
 
 constexpr int kMaxRedirects = 3;
+// Bytes read at a time when parsing as the document is read.
+constexpr size_t kParseChunk = 256 * 1024;
 
 // One exact-size read: a saved /v2/apps can be tens of MB, and a
 // stringstream would hold it twice.
@@ -99,10 +103,70 @@ Status MarathonClient::FetchApps(std::string* json, std::string* source) {
   return Request("GET", "/v2/apps?embed=apps.tasks", "", json, source);
 }
 
+Status MarathonClient::FetchAndParseApps(std::vector<App>* apps,
+                                         std::vector<std::string>* warnings,
+                                         std::string* source) {
+  const std::string first = CurrentUrl();
+  if (first.rfind("file:", 0) != 0) {
+    // The body is parsed as it arrives.
+    const size_t warnings_before = warnings->size();
+    return RequestWith(
+        "GET", "/v2/apps?embed=apps.tasks", "",
+        [&](std::istream& in, const std::string& base) {
+          // A retry (after a failure mid-body) starts again from scratch.
+          warnings->resize(warnings_before);
+          apps->clear();
+          const Status parsed = ParseApps(
+              [&](char* buffer, size_t size) {
+                in.read(buffer, static_cast<std::streamsize>(size));
+                return static_cast<size_t>(in.gcount());
+              },
+              kParseChunk, apps, warnings);
+          return parsed.WithContext(base);
+        },
+        source);
+  }
+  *source = first;
+  const std::string path = first.substr(5);
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Status::Error("file:" + path, "cannot be read");
+  }
+  bool failed = false;
+  Status parsed = ParseApps(
+      [&](char* buffer, size_t size) {
+        const size_t n = std::fread(buffer, 1, size, file);
+        failed = failed || (n < size && std::ferror(file) != 0);
+        return n;
+      },
+      kParseChunk, apps, warnings);
+  std::fclose(file);
+  if (failed) {
+    apps->clear();
+    return Status::Error("file:" + path, "cannot be read");
+  }
+  return parsed.WithContext(*source);
+}
+
 Status MarathonClient::Request(const std::string& method,
                                const std::string& path,
                                const std::string& body, std::string* response,
                                std::string* source) {
+  return RequestWith(method, path, body,
+                     [&](std::istream& in, const std::string&) {
+                       std::string text;
+                       Poco::StreamCopier::copyToString(in, text);
+                       *response = std::move(text);
+                       return Status::OK();
+                     },
+                     source);
+}
+
+Status MarathonClient::RequestWith(const std::string& method,
+                                   const std::string& path,
+                                   const std::string& body,
+                                   const BodyReader& read_body,
+                                   std::string* source) {
   if (options_.urls.empty()) {
     return Status::Error("no --marathon URL given");
   }
@@ -164,19 +228,23 @@ Status MarathonClient::Request(const std::string& method,
         out << body;
         Poco::Net::HTTPResponse answer;
         std::istream& in = session->receiveResponse(answer);
-        std::string text;
-        Poco::StreamCopier::copyToString(in, text);
         const int status = answer.getStatus();
+        if (status / 100 == 2) {
+          // A failure while reading the body throws, and the next Marathon
+          // is tried; what the reader says of the body is the answer.
+          const Status read = read_body(in, base);
+          *source = base;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            current_ = index;
+          }
+          return read;
+        }
+        Poco::NullOutputStream discard;
+        Poco::StreamCopier::copyStream(in, discard);
         if (status >= 300 && status < 400 && answer.has("Location")) {
           uri.resolve(answer.get("Location"));
           continue;  // same credentials to the leader
-        }
-        if (status / 100 == 2) {
-          *response = std::move(text);
-          *source = base;
-          std::lock_guard<std::mutex> lock(mu_);
-          current_ = index;
-          return Status::OK();
         }
         attempt.status = Status::Error(
             base, method + " " + path + ": HTTP " + std::to_string(status) +
@@ -205,6 +273,12 @@ Status MarathonClient::Request(const std::string& method,
 Status FetchApps(const MarathonOptions& options, std::string* json,
                  std::string* source) {
   return MarathonClient(options).FetchApps(json, source);
+}
+
+Status FetchAndParseApps(const MarathonOptions& options, std::vector<App>* apps,
+                         std::vector<std::string>* warnings,
+                         std::string* source) {
+  return MarathonClient(options).FetchAndParseApps(apps, warnings, source);
 }
 
 }  // namespace mlb

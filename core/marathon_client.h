@@ -12,10 +12,13 @@
 // Thread-safety: all methods may be called from several threads.
 #pragma once
 
+#include <functional>
+#include <istream>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/marathon_apps.h"
 #include "core/status.h"
 
 namespace mlb {
@@ -45,10 +48,27 @@ class MarathonClient {
   // URL that answered.
   Status FetchApps(std::string* json, std::string* source);
 
+  // FetchApps() and ParseApps() in one: a file:PATH is read in chunks as it
+  // is parsed, so the document is never held whole in memory. Errors as
+  // from the two, a parse error with the source as context.
+  Status FetchAndParseApps(std::vector<App>* apps,
+                           std::vector<std::string>* warnings,
+                           std::string* source);
+
   // One request with failover; `path` starts with '/'. Any 2xx is success.
   Status Request(const std::string& method, const std::string& path,
                  const std::string& body, std::string* response,
                  std::string* source);
+
+  // Request() with the body of a 2xx answer given to `read_body` (with the
+  // base URL that answered) as it arrives, rather than collected: its
+  // Status is the result. An exception it lets through (a broken
+  // connection) counts as that Marathon failing.
+  using BodyReader =
+      std::function<Status(std::istream& body, const std::string& base)>;
+  Status RequestWith(const std::string& method, const std::string& path,
+                     const std::string& body, const BodyReader& read_body,
+                     std::string* source);
 
   // The Marathon base URL requests go to first.
   std::string CurrentUrl() const;
@@ -63,5 +83,8 @@ class MarathonClient {
 // One-off fetch with a client of its own (tools and benchmarks).
 Status FetchApps(const MarathonOptions& options, std::string* json,
                  std::string* source);
+Status FetchAndParseApps(const MarathonOptions& options, std::vector<App>* apps,
+                         std::vector<std::string>* warnings,
+                         std::string* source);
 
 }  // namespace mlb

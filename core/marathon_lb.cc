@@ -1,5 +1,7 @@
 #include "core/marathon_lb.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -217,21 +219,17 @@ Status MarathonLb::Update(const std::string& why) {
 Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
-  std::string json;
   std::string source;
-  MLB_RETURN_IF_ERROR(marathon_->FetchApps(&json, &source));
-
   std::vector<App> apps;
   std::vector<std::string> warnings;
-  MLB_RETURN_IF_ERROR(ParseApps(json, &apps, &warnings).WithContext(source));
-  std::string().swap(json);  // the apps hold what is needed from here on
+  MLB_RETURN_IF_ERROR(marathon_->FetchAndParseApps(&apps, &warnings, &source));
   for (const std::string& w : warnings) {
     Log().warning(w);
   }
 
   ServiceList services;
-  BuildServices(apps, service_options_, registry_.catalog(), *resolver_,
-                *health_cache_, &services);
+  BuildServicesReleasingTasks(&apps, service_options_, registry_.catalog(),
+                              *resolver_, *health_cache_, &services);
   for (const std::string& w : services.warnings) {
     Log().warning(w);
   }
@@ -243,13 +241,21 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
       "config not generated, the live config stays"));
   Generation generation;
   MLB_RETURN_IF_ERROR(
-      Generate(services.services, config_view_, registry_, &generation)
+      GenerateReleasingServers(&services.services, config_view_, registry_,
+                               &generation)
           .WithContext("config not generated, the live config stays"));
   for (const std::string& e : generation.errors) {
     Log().error(e);
   }
   last_dropped_ =
       static_cast<int>(services.errors.size() + generation.errors.size());
+  // The generation needs neither the apps nor the services: freed before
+  // the config text is made and diffed (docs/performance.md).
+  const size_t app_count = apps.size();
+  const size_t service_count = services.services.size();
+  std::vector<App>().swap(apps);
+  services = ServiceList();
+  malloc_trim(0);  // their pages go back before the text is made and diffed
 
   ApplyReport report;
   Status applied = supervisor_->Apply(generation.config.Text(), &report);
@@ -281,8 +287,8 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
                       std::chrono::steady_clock::now() - start)
                       .count();
   const std::string summary =
-      std::to_string(apps.size()) + " apps, " +
-      std::to_string(services.services.size() - generation.errors.size()) +
+      std::to_string(app_count) + " apps, " +
+      std::to_string(service_count - generation.errors.size()) +
       " service ports, " + std::to_string(ms) + " ms";
   switch (report.outcome) {
     case ApplyReport::Outcome::kUnchanged:

@@ -182,13 +182,15 @@ class UpdateResolver {
     if (2 * (++size_ + 1) > slots_.size()) {
       Grow();
     }
-    Insert({&host, result});
+    // A copy of the name: the tasks may be freed during the update.
+    hosts_.push_back(host);
+    Insert({&hosts_.back(), result});
     return result;
   }
 
  private:
   struct Slot {
-    const std::string* host = nullptr;  // in the apps, which outlive this
+    const std::string* host = nullptr;  // in hosts_
     const std::string* ip = nullptr;    // null: does not resolve
   };
 
@@ -224,6 +226,7 @@ class UpdateResolver {
   std::vector<Slot> slots_;  // a power of two, at most half full
   size_t size_ = 0;
   std::deque<std::string> addresses_;  // stable addresses for the slots
+  std::deque<std::string> hosts_;      // and names
 };
 
 // Builds one service port; a kService error drops it.
@@ -345,9 +348,37 @@ int ServerId(const std::string& name, std::vector<int>* taken) {
   return id;
 }
 
+namespace {
+void BuildServicesImpl(const std::vector<App>& apps, std::vector<App>* release,
+                       const ServiceOptions& options,
+                       const TemplateCatalog& catalog, HostResolver& resolver,
+                       HealthCache& health_cache, ServiceList* out);
+}  // namespace
+
 void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
                    const TemplateCatalog& catalog, HostResolver& resolver,
                    HealthCache& health_cache, ServiceList* out) {
+  BuildServicesImpl(apps, nullptr, options, catalog, resolver, health_cache,
+                    out);
+}
+
+void BuildServicesReleasingTasks(std::vector<App>* apps,
+                                 const ServiceOptions& options,
+                                 const TemplateCatalog& catalog,
+                                 HostResolver& resolver,
+                                 HealthCache& health_cache, ServiceList* out) {
+  BuildServicesImpl(*apps, apps, options, catalog, resolver, health_cache,
+                    out);
+}
+
+namespace {
+
+// `release`, when set, is `apps`: each app's tasks are freed once its
+// service ports have their servers.
+void BuildServicesImpl(const std::vector<App>& apps, std::vector<App>* release,
+                       const ServiceOptions& options,
+                       const TemplateCatalog& catalog, HostResolver& resolver,
+                       HealthCache& health_cache, ServiceList* out) {
   UpdateResolver update_resolver(resolver);
   IdSet taken;
   // Backends of one app: (agent host, address, task ports), all pointing
@@ -364,7 +395,14 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
     const std::string* ip;
   };
   std::vector<ServerKey> keys;
-  for (const App& app : apps) {
+  for (size_t app_index = 0; app_index < apps.size(); ++app_index) {
+    const App& app = apps[app_index];
+    if (release != nullptr) {
+      // The previous app's servers are made: its tasks are not needed.
+      if (app_index > 0) {
+        std::vector<Task>().swap((*release)[app_index - 1].tasks);
+      }
+    }
     if (!options.framework_name.empty() && app.id.size() > 1 &&
         std::string_view(app.id).substr(1) == options.framework_name) {
       continue;
@@ -450,6 +488,9 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
       out->services.push_back(std::move(svc));
     }
   }
+  if (release != nullptr && !release->empty()) {
+    std::vector<Task>().swap(release->back().tasks);
+  }
   // Sorted through an index: a Service is large, and a stable sort would
   // move each one about log2(n) times; this moves each once.
   std::vector<size_t> order(out->services.size());
@@ -469,5 +510,7 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
   out->services = std::move(sorted);
   DropDuplicateBackends(out);
 }
+
+}  // namespace
 
 }  // namespace mlb

@@ -78,6 +78,15 @@ void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
                    const TemplateCatalog& catalog, HostResolver& resolver,
                    HealthCache& health_cache, ServiceList* out);
 
+// The same, freeing each app's tasks once its servers are made (the apps
+// keep their labels, which the services point to): the controller's update,
+// which needs the tasks no further.
+void BuildServicesReleasingTasks(std::vector<App>* apps,
+                                 const ServiceOptions& options,
+                                 const TemplateCatalog& catalog,
+                                 HostResolver& resolver,
+                                 HealthCache& health_cache, ServiceList* out);
+
 // Stable server id: SHA-256 of `name` as a number modulo 32767; on 0 or a
 // collision with `taken`, retried with name + " " + hex digest. Adds the id
 // to *taken. (BuildServices uses a faster equivalent.)

@@ -1,11 +1,9 @@
 #include "core/template_text.h"
 
 #include <ctemplate/template.h>
-#include <ctemplate/template_dictionary_interface.h>
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -166,73 +164,6 @@ struct PlaceholderKey {
   }
 };
 
-// The dictionary ctemplate expands a template with: the values of this one
-// Render call, by placeholder position. ctemplate asks for variable "v<i>"
-// (see Compile) and gets a view of the caller's string: nothing is copied,
-// hashed or allocated, where a ctemplate::TemplateDictionary would copy each
-// value into its arena and hash each name, on every call (most of the cost
-// of rendering one server line).
-class PositionalDictionary : public ctemplate::TemplateDictionaryInterface {
- public:
-  explicit PositionalDictionary(const std::vector<const std::string*>& values)
-      : values_(values) {}
-
- protected:
-  ctemplate::TemplateString GetValue(
-      const ctemplate::TemplateString& variable) const override {
-    size_t index = 0;
-    for (size_t i = 1; i < variable.size(); ++i) {
-      index = index * 10 + static_cast<size_t>(variable.data()[i] - '0');
-    }
-    if (variable.size() < 2 || variable.data()[0] != 'v' ||
-        index >= values_.size()) {
-      return ctemplate::TemplateString("", 0);
-    }
-    const std::string& value = *values_[index];
-    return ctemplate::TemplateString(value.data(), value.size());
-  }
-
-  // Compile() never produces sections or includes; ctemplate's defaults for
-  // a dictionary that does not mention them.
-  bool IsHiddenSection(const ctemplate::TemplateString&) const override {
-    return true;
-  }
-  bool IsUnhiddenSection(const ctemplate::TemplateString&) const override {
-    return false;
-  }
-  bool IsHiddenTemplate(const ctemplate::TemplateString&) const override {
-    return true;
-  }
-  const char* GetIncludeTemplateName(const ctemplate::TemplateString&,
-                                     int) const override {
-    return nullptr;
-  }
-  Iterator* CreateTemplateIterator(
-      const ctemplate::TemplateString&) const override {
-    return new EmptyIterator();
-  }
-  Iterator* CreateSectionIterator(
-      const ctemplate::TemplateString&) const override {
-    return new EmptyIterator();
-  }
-  void DumpToString(std::string* out, int) const override {
-    for (size_t i = 0; i < values_.size(); ++i) {
-      *out += CtemplateName(i) + ": >" + *values_[i] + "<\n";
-    }
-  }
-
- private:
-  class EmptyIterator : public Iterator {
-   public:
-    bool HasNext() const override { return false; }
-    const ctemplate::TemplateDictionaryInterface& Next() override {
-      std::abort();  // HasNext() is false
-    }
-  };
-
-  const std::vector<const std::string*>& values_;
-};
-
 }  // namespace
 
 Template::~Template() = default;
@@ -273,6 +204,8 @@ Status Template::Compile(std::string_view name, std::string_view text,
   for (const Segment& segment : segments) {
     if (!segment.is_placeholder) {
       translated.append(segment.text);
+      tpl->literal_size_ += segment.text.size();
+      tpl->parts_.push_back(Part{segment.text, -1});
       continue;
     }
     // ctemplate sees each placeholder by its position ("v0", "v1", ...):
@@ -282,6 +215,8 @@ Status Template::Compile(std::string_view name, std::string_view text,
     if (it == tpl->placeholders_.end()) {
       it = tpl->placeholders_.insert(it, segment.text);
     }
+    tpl->parts_.push_back(
+        Part{"", static_cast<int>(it - tpl->placeholders_.begin())});
     translated.append(delimiters->start);
     translated.append(CtemplateName(
         static_cast<size_t>(it - tpl->placeholders_.begin())));
@@ -310,34 +245,44 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
     out->clear();
     return Status::OK();
   }
-  // ctemplate expands a missing variable to "" without complaint, which
-  // would silently drop parts of the HAProxy config; check first.
+  // Every placeholder must have a value: a missing one would silently drop
+  // parts of the HAProxy config.
   // thread_local: Render is const and may run on several threads; the
   // vector keeps its capacity from one call to the next.
   thread_local std::vector<const std::string*> values;
   values.clear();
+  size_t size = literal_size_;
+  bool aliased = false;
   for (const std::string& placeholder : placeholders_) {
     auto it = vars.find(PlaceholderKey{placeholder});
     if (it == vars.end()) {
       return Status::Error(name_, "unknown placeholder {" + placeholder + "}");
     }
     values.push_back(&it->second);
+    aliased = aliased || &it->second == out;
   }
-  const PositionalDictionary dictionary(values);
-  // Expanded into *out directly, whose buffer the caller may reuse; through
-  // a temporary when *out is one of the values (it is cleared first).
-  if (std::find(values.begin(), values.end(), out) != values.end()) {
-    std::string result;
-    if (!compiled_->Expand(&result, &dictionary)) {
-      return Status::Error(name_, "ctemplate failed to expand the template");
+  for (const Part& part : parts_) {
+    if (part.placeholder >= 0) {
+      size += values[static_cast<size_t>(part.placeholder)]->size();
     }
-    *out = std::move(result);
-    return Status::OK();
   }
-  out->clear();
-  if (!compiled_->Expand(out, &dictionary)) {
-    out->clear();
-    return Status::Error(name_, "ctemplate failed to expand the template");
+  // The parts in order, appended straight into *out (whose buffer the caller
+  // may reuse); through a temporary when *out is one of the values. This is
+  // what ctemplate's expansion of the translated template produced (literal
+  // text as is, DO_NOT_STRIP), without its per-call dictionary look-ups.
+  std::string temporary;
+  std::string& result = aliased ? temporary : *out;
+  result.clear();
+  result.reserve(size);
+  for (const Part& part : parts_) {
+    if (part.placeholder >= 0) {
+      result += *values[static_cast<size_t>(part.placeholder)];
+    } else {
+      result += part.literal;
+    }
+  }
+  if (aliased) {
+    *out = std::move(temporary);
   }
   return Status::OK();
 }

@@ -81,7 +81,15 @@ class Template {
   std::string source_;
   bool verbatim_ = false;
   std::vector<std::string> placeholders_;
-  std::unique_ptr<ctemplate::Template> compiled_;  // null: empty or verbatim
+  // Checked by ctemplate at Compile() (null: empty or verbatim); rendering
+  // uses parts_, the same template as literal text and placeholder indexes.
+  std::unique_ptr<ctemplate::Template> compiled_;
+  struct Part {
+    std::string literal;
+    int placeholder = -1;  // index in placeholders_, or -1 for literal text
+  };
+  std::vector<Part> parts_;
+  size_t literal_size_ = 0;
 };
 
 }  // namespace mlb

@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -37,8 +37,14 @@ std::vector<std::string_view> SplitLines(std::string_view text) {
 // shortest edit script (shortest up to the cost cap, see below).
 class EditScript {
  public:
-  EditScript(const std::vector<int>& a, const std::vector<int>& b)
-      : a_(a), b_(b) {}
+  // `a` and `b` are the parts of two files between their common prefix
+  // and suffix; `total` is the size of the whole files (n + m), which sets
+  // the search cap, so that the script is the one the whole files give:
+  // Run() strips a common prefix and suffix first anyway, and the search is
+  // the same on a box whatever its offset.
+  EditScript(std::basic_string_view<int> a, std::basic_string_view<int> b,
+             std::ptrdiff_t total)
+      : a_(a), b_(b), total_(total) {}
 
   // Fills `deleted` (size a.size()) and `inserted` (size b.size()).
   void Run(std::vector<char>* deleted, std::vector<char>* inserted);
@@ -53,8 +59,9 @@ class EditScript {
 
   Split FindMiddle(const Box& box);
 
-  const std::vector<int>& a_;
-  const std::vector<int>& b_;
+  std::basic_string_view<int> a_;
+  std::basic_string_view<int> b_;
+  std::ptrdiff_t total_;
   // Furthest-reaching x per diagonal k = x - y, indexed by k + offset_.
   std::vector<std::ptrdiff_t> forward_;
   std::vector<std::ptrdiff_t> backward_;
@@ -74,7 +81,7 @@ void EditScript::Run(std::vector<char>* deleted, std::vector<char>* inserted) {
   forward_.assign(static_cast<size_t>(n + m + 3), 0);
   backward_.assign(static_cast<size_t>(n + m + 3), 0);
   max_rounds_ = 1;
-  for (std::ptrdiff_t size = n + m; size > 0; size >>= 2) {
+  for (std::ptrdiff_t size = total_; size > 0; size >>= 2) {
     max_rounds_ <<= 1;  // about sqrt(n + m)
   }
   max_rounds_ = std::max<std::ptrdiff_t>(max_rounds_, 1024);
@@ -354,25 +361,41 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
   const std::vector<std::string_view> lines1 = SplitLines(after);
 
   // Number the distinct lines so the search compares ints, and count how
-  // often each occurs in each file.
-  std::unordered_map<std::string_view, int> ids;
+  // often each occurs in each file. The numbering is an open-addressing
+  // table of line numbers (4 bytes a slot) rather than a node-based map of
+  // views: a config of 250,000 lines would need 15 MB of nodes for it.
   std::vector<int> ids0, ids1;
   std::vector<int> count0, count1;
+  std::vector<std::string_view> distinct;  // by id
+  size_t slots = 16;
+  while (slots < 2 * (lines0.size() + lines1.size())) {
+    slots *= 2;
+  }
+  std::vector<int> table(slots, -1);  // id, -1 for a free slot
+  const std::hash<std::string_view> hash;
   auto number = [&](const std::vector<std::string_view>& lines,
                     std::vector<int>* out, std::vector<int>* counts) {
     out->reserve(lines.size());
     for (std::string_view line : lines) {
-      auto [it, added] = ids.emplace(line, static_cast<int>(ids.size()));
-      if (added) {
+      size_t slot = hash(line) & (slots - 1);
+      while (table[slot] >= 0 &&
+             distinct[static_cast<size_t>(table[slot])] != line) {
+        slot = (slot + 1) & (slots - 1);
+      }
+      if (table[slot] < 0) {
+        table[slot] = static_cast<int>(distinct.size());
+        distinct.push_back(line);
         count0.push_back(0);
         count1.push_back(0);
       }
-      out->push_back(it->second);
-      ++(*counts)[it->second];
+      out->push_back(table[slot]);
+      ++(*counts)[table[slot]];
     }
   };
   number(lines0, &ids0, &count0);
   number(lines1, &ids1, &count1);
+  std::vector<int>().swap(table);
+  std::vector<std::string_view>().swap(distinct);
 
   // A line that never occurs in the other file is certainly changed. Leaving
   // such lines out of the search keeps it cheap when most lines are new
@@ -396,13 +419,30 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
   filter(ids0, count1, &changed0, &kept0, &index0);
   filter(ids1, count0, &changed1, &kept1, &index1);
 
+  // The search only over what lies between the common prefix and suffix
+  // (its tables are two words per line of what it searches).
+  size_t prefix = 0;
+  while (prefix < kept0.size() && prefix < kept1.size() &&
+         kept0[prefix] == kept1[prefix]) {
+    ++prefix;
+  }
+  size_t suffix = 0;
+  while (suffix < kept0.size() - prefix && suffix < kept1.size() - prefix &&
+         kept0[kept0.size() - 1 - suffix] == kept1[kept1.size() - 1 - suffix]) {
+    ++suffix;
+  }
   std::vector<char> deleted, inserted;
-  EditScript(kept0, kept1).Run(&deleted, &inserted);
+  EditScript(std::basic_string_view<int>(kept0.data() + prefix,
+                                         kept0.size() - prefix - suffix),
+             std::basic_string_view<int>(kept1.data() + prefix,
+                                         kept1.size() - prefix - suffix),
+             static_cast<std::ptrdiff_t>(kept0.size() + kept1.size()))
+      .Run(&deleted, &inserted);
   for (size_t i = 0; i < deleted.size(); ++i) {
-    changed0[index0[i]] = deleted[i];
+    changed0[index0[prefix + i]] = deleted[i];
   }
   for (size_t i = 0; i < inserted.size(); ++i) {
-    changed1[index1[i]] = inserted[i];
+    changed1[index1[prefix + i]] = inserted[i];
   }
 
   Compact(ids0, &changed0, changed1);

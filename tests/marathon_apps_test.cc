@@ -100,6 +100,26 @@ Both ParseBoth(const std::string& json) {
   b.streaming_status =
       ParseApps(std::string_view(exact.get(), json.size()), &apps, &warnings);
   b.streaming = Describe(b.streaming_status, apps, warnings);
+  // The same bytes fed in chunks must read exactly alike; a difference is
+  // appended, so that the comparison with Poco's reading fails and shows it.
+  for (const size_t chunk : {size_t{1}, size_t{7}, size_t{4096}}) {
+    apps.clear();
+    warnings.clear();
+    size_t at = 0;
+    const Status status = ParseApps(
+        [&](char* buffer, size_t size) {
+          const size_t n = std::min(size, json.size() - at);
+          std::copy(json.data() + at, json.data() + at + n, buffer);
+          at += n;
+          return n;
+        },
+        chunk, &apps, &warnings);
+    const std::string chunked = Describe(status, apps, warnings);
+    if (chunked != b.streaming) {
+      b.streaming += "\n-- in chunks of " + std::to_string(chunk) + ":\n" +
+                     chunked;
+    }
+  }
   apps.clear();
   warnings.clear();
   const Status poco = testing::ParseAppsWithPoco(json, &apps, &warnings);

@@ -224,6 +224,59 @@ TEST(MarathonClientTest, FileUrlReadsASavedResponse) {
             "file:/nonexistent/apps.json: cannot be read");
 }
 
+// FetchAndParseApps parses the body (or the file) as it is read: the same
+// apps, errors and failover as FetchApps followed by ParseApps.
+TEST(MarathonClientTest, FetchAndParseAppsIsFetchThenParse) {
+  FakeMarathon leader("leader");
+  FakeMarathon follower("follower", leader.url());
+  MarathonOptions options;
+  options.urls = {DeadUrl(), follower.url()};
+  MarathonClient client(options);
+  std::vector<App> apps;
+  std::vector<std::string> warnings;
+  std::string source;
+  Status s = client.FetchAndParseApps(&apps, &warnings, &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(apps.empty());
+  EXPECT_EQ(source, follower.url());
+  ASSERT_EQ(leader.seen().size(), 1u);
+  EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+
+  const std::string path = ::testing::TempDir() + "/streamed_apps.json";
+  std::string text = R"({"apps": [{"id": "/web", "ports": [10000],
+      "labels": {"HAPROXY_GROUP": "external"},
+      "tasks": [{"id": "t1", "host": "10.0.0.1", "ports": [31000],
+                 "state": "TASK_RUNNING"}]},
+      {"id": "/bad", "ports": ["x"]}]})";
+  testing::WriteFile(path, text);
+  options.urls = {"file:" + path};
+  s = MarathonClient(options).FetchAndParseApps(&apps, &warnings, &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<App> expected_apps;
+  std::vector<std::string> expected_warnings;
+  ASSERT_TRUE(ParseApps(text, &expected_apps, &expected_warnings).ok());
+  ASSERT_EQ(apps.size(), 1u);
+  EXPECT_EQ(apps[0].id, "/web");
+  ASSERT_EQ(apps[0].tasks.size(), 1u);
+  EXPECT_EQ(apps[0].tasks[0].host, "10.0.0.1");
+  EXPECT_EQ(warnings, expected_warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+
+  text.resize(text.size() - 3);  // cut short
+  testing::WriteFile(path, text);
+  warnings.clear();
+  s = MarathonClient(options).FetchAndParseApps(&apps, &warnings, &source);
+  EXPECT_EQ(s.message(), ParseApps(text, &expected_apps, &expected_warnings)
+                             .WithContext("file:" + path)
+                             .message());
+  EXPECT_TRUE(apps.empty());
+  options.urls = {"file:/nonexistent/apps.json"};
+  EXPECT_EQ(
+      MarathonClient(options).FetchAndParseApps(&apps, &warnings, &source)
+          .message(),
+      "file:/nonexistent/apps.json: cannot be read");
+}
+
 TEST(MarathonClientTest, CredentialFlagsFollowMarathonLbRules) {
   std::string user, password;
   ASSERT_TRUE(ReadCredentials("u:p", "", &user, &password).ok());
