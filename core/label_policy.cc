@@ -328,7 +328,7 @@ struct RefusedDirective {
   Where where;
   std::string_view keyword;  // kKeyword, kArg
   int arg;                   // kArg
-  std::string_view text;
+  std::string_view text;  // kAddress, kFamily: documentation only
   std::string_view why;
 };
 
@@ -461,7 +461,8 @@ constexpr RefusedDirective kRefusedDirectives[] = {
     // a UNIX socket (`server s /run/haproxy.sock`, `bind 1.2.3.4:80,/x`,
     // `check addr /x`, `socks4 /x`), and a family other than the IP ones
     // (kIpFamilies) is refused too, whatever a later HAProxy adds.
-    {Where::kAddress, "", 0, "/*", "reaches a local socket of the LB host"},
+    {Where::kAddress, "", 0, "/... or <family>@/...",
+     "reaches a local socket of the LB host"},
     {Where::kFamily, "", 0, "",
      "is not an IP address (only ipv4@, ipv6@, udp@, tcp@, quic4@, ... are "
      "accepted)"},
@@ -531,6 +532,7 @@ bool Calls(std::string_view pattern, const std::string& word) {
 std::vector<std::string> AddressElements(const std::string& word) {
   std::vector<std::string> out;
   for (std::string element : Split(word, ',')) {
+    element.erase(0, element.find_first_not_of(" \t"));
     while (true) {
       const size_t plus = element.find('+');
       if (plus == std::string::npos || plus == 0 ||
@@ -566,6 +568,13 @@ std::vector<std::pair<std::string, std::string>> AddressArguments(
     }
   }
   return out;
+}
+
+// Whether an address is a path (a UNIX socket), also after a family:
+// "/run/x.sock", "ipv4@/run/x.sock".
+bool IsPath(const std::string& element) {
+  return (!element.empty() && element[0] == '/') ||
+         element.find("@/") != std::string::npos;
 }
 
 // Whether an address names a family (`<family>@...`) that is not IP.
@@ -615,7 +624,7 @@ const RefusedDirective* RefusedIn(const std::vector<std::string>& words,
       case Where::kFamily:
         for (const auto& [what, word] : AddressArguments(words)) {
           for (const std::string& element : AddressElements(word)) {
-            if (row.where == Where::kAddress ? Matches(row.text, element)
+            if (row.where == Where::kAddress ? IsPath(element)
                                              : NotIpFamily(element)) {
               *hit = what + " " + word;
               return &row;

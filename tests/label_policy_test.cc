@@ -361,6 +361,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "backend {backend}\n  dispatch /tmp/x.sock\n",
                 std::string("line 2 uses dispatch /tmp/x.sock") + kSocketWhy +
                     "(\"dispatch /tmp/x.sock\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server s stream+ipv4@/var/run/haproxy/socket\n",
+                std::string("line 1 uses server "
+                            "stream+ipv4@/var/run/haproxy/socket") +
+                    kSocketWhy +
+                    "(\"server s stream+ipv4@/var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind \"127.0.0.1:1, /tmp/b.sock\"\n",
+                std::string("line 3 uses bind 127.0.0.1:1, /tmp/b.sock") +
+                    kSocketWhy + "(\"bind \"127.0.0.1:1, /tmp/b.sock\"\")"),
         // A family HAProxy may add later is not guessed at.
         Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
                 "  server s newfamily@x:80\n",
