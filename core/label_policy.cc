@@ -464,8 +464,8 @@ constexpr RefusedDirective kRefusedDirectives[] = {
     {Where::kAddress, "", 0, "/... or <family>@/...",
      "reaches a local socket of the LB host"},
     {Where::kFamily, "", 0, "",
-     "is not an IP address (only ipv4@, ipv6@, udp@, tcp@, quic4@, ... are "
-     "accepted)"},
+     "is not an IP address (only ip@, ipv4@, ipv6@, udp@, tcp@, quic4@, ... "
+     "are accepted)"},
 };
 
 // Where a line takes a network address (HAProxy 2.6 to 3.2): argument `arg`
@@ -485,6 +485,7 @@ constexpr AddressKeyword kAddressKeywords[] = {
     {"source", 1, true},            // source <addr> [usesrc <addr>]
     {"dispatch", 1, false},         // dispatch <addr>
     {"log", 1, false},              // log <target> ...
+    {"log-stderr", 1, false},       // fcgi-app section
     {"tcp-check", 0, true},         // tcp-check connect addr <addr>
     {"http-check", 0, true},        // http-check connect addr <addr>
     {"peer", 2, true},              // peers section
@@ -499,8 +500,9 @@ constexpr std::string_view kAddressOptions[] = {
 // Address families (the part before '@') that name an IP endpoint, and
 // ring@ (a log target: a ring section of the operator's).
 constexpr std::string_view kIpFamilies[] = {
-    "ipv4", "ipv6", "udp",   "udp4",   "udp6",   "tcp",  "tcp4",
-    "tcp6", "quic4", "quic6", "mptcp", "mptcp4", "mptcp6", "ring",
+    "ip",   "ipv4",  "ipv6",  "udp",   "udp4",   "udp6",   "tcp",
+    "tcp4", "tcp6",  "quic4", "quic6", "mptcp",  "mptcp4", "mptcp6",
+    "ring",
 };
 
 bool Matches(std::string_view pattern, const std::string& word) {

@@ -375,7 +375,7 @@ INSTANTIATE_TEST_SUITE_P(
         Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
                 "  server s newfamily@x:80\n",
                 "line 1 uses server newfamily@x:80, which is not an IP "
-                "address (only ipv4@, ipv6@, udp@, tcp@, quic4@, ... are "
+                "address (only ip@, ipv4@, ipv6@, udp@, tcp@, quic4@, ... are "
                 "accepted) (\"server s newfamily@x:80\")"),
         // H5: each address of a bind list.
         Refused("HAPROXY_0_FRONTEND_HEAD",
@@ -450,7 +450,7 @@ INSTANTIATE_TEST_SUITE_P(
              ""},
         Case{"HAPROXY_0_BACKEND_SERVER_OPTIONS",
              "  server {serverName} {host_ipv4}:{port} check addr 10.0.0.1 "
-             "port 8080 source 10.0.0.2 socks4 10.0.0.3:1080 agent-check "
+             "port 8080 source ip@10.0.0.2 socks4 10.0.0.3:1080 agent-check "
              "agent-addr 10.0.0.4 agent-port 1\n",
              ""},
         Case{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
