@@ -781,6 +781,42 @@ TEST_F(LabelPolicyTest, RefusedLabelDropsOnlyItsServicePort) {
   EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
 }
 
+// The review's bind list in a shared frontend template and env() leak,
+// through BuildServices: each drops its own port; nothing reaches the
+// config; the other app keeps routing.
+TEST_F(LabelPolicyTest, ReviewInputsDropOnlyTheirServicePorts) {
+  testing::RenderResult r = testing::Render(*registry_, R"({"apps": [
+      {"id": "/b", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "b.example.com",
+         "HAPROXY_0_HTTP_FRONTEND_ACL":
+           "  bind 127.0.0.1:10099,/tmp/created.sock\n  use_backend {backend}\n",
+         "HAPROXY_1_BACKEND_HTTP_OPTIONS":
+           "  http-request return status 200 lf-string %[env(MARATHON_PASSWORD)]\n"},
+       "ports": [10001, 10002],
+       "tasks": [{"host": "1.1.1.1", "ports": [31001, 31002]}]},
+      {"id": "/z", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10004], "tasks": [{"host": "1.1.1.3", "ports": [31004]}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /b, service port index 0: label "
+                "HAPROXY_0_HTTP_FRONTEND_ACL refused by --label-policy "
+                "restricted: line 1 uses bind "
+                "127.0.0.1:10099,/tmp/created.sock, which reaches a local "
+                "socket of the LB host (\"bind "
+                "127.0.0.1:10099,/tmp/created.sock\"); service port skipped",
+                "app /b, service port index 1: label "
+                "HAPROXY_1_BACKEND_HTTP_OPTIONS refused by --label-policy "
+                "restricted: line 1 uses %[env(marathon_password)], which "
+                "reads an environment variable of the LB host (\"http-request "
+                "return status 200 lf-string %[env(MARATHON_PASSWORD)]\"); "
+                "service port skipped"}));
+  EXPECT_EQ(r.text.find("created.sock"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("env("), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("backend b_1000"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
 // A placeholder value may not add lines either, at every level: Marathon's
 // health-check path is the app owner's text too.
 TEST_F(LabelPolicyTest, PlaceholderValueWithANewlineDropsItsServicePort) {
