@@ -353,8 +353,8 @@ constexpr RefusedDirective kRefusedDirectives[] = {
     // The env() sample fetch returns an environment variable of HAProxy,
     // i.e. of the LB (MARATHON_PASSWORD, ...): `lf-string %[env(X)]` sends
     // it to a client, `set-var(txn.x) env(X)` or `{ env(X) -m beg a }`
-    // leak it bit by bit. (Not refused: `hostname`, `nbproc`, `pid`,
-    // `uptime`, `date`: facts about the LB, no secret and no file.)
+    // leak it bit by bit. (Not refused: `hostname`, `nbproc`, `proc`,
+    // `thread`, `date`: facts about the LB, no secret and no file.)
     {Where::kCall, "", 0, "env(*",
      "reads an environment variable of the LB host"},
     // external-check command/path and `option external-check` run a program

@@ -441,7 +441,7 @@ INSTANTIATE_TEST_SUITE_P(
     NearMisses, RestrictedTemplateTest,
     ::testing::Values(
         Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
-             "  http-response set-header X-LB %[hostname]-%[nbproc]-%[pid]\n"
+             "  http-response set-header X-LB %[hostname]-%[nbproc]-%[thread]\n"
              "  http-request set-var(txn.env) str(environment)\n"
              "  http-request redirect location /env(x)/ if { path /old }\n"
              "  log global\n  log 127.0.0.1:514 local0\n"
