@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string_view>
+#include <algorithm>
 
 #include "core/process.h"
 #include "core/unified_diff.h"
@@ -49,6 +52,184 @@ std::string ReadFileOrEmpty(const std::string& path) {
   close(fd);
   out.resize(size);
   return out;
+}
+
+constexpr size_t kChunk = 65536;
+
+// pread(2) of exactly `size` bytes at `offset` into `out`; false on an error
+// or a short file.
+bool ReadAt(int fd, off_t offset, size_t size, char* out) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = pread(fd, out + done, size - done,
+                            offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Start of the line `lines` lines before the line starting at `pos`.
+size_t LinesBack(const std::string& text, size_t pos, int lines) {
+  for (; lines > 0 && pos > 0; --lines) {
+    const size_t nl = pos >= 2 ? text.rfind('\n', pos - 2) : std::string::npos;
+    pos = nl == std::string::npos ? 0 : nl + 1;
+  }
+  return pos;
+}
+
+// Start of the line `lines` lines after the line starting at `pos`.
+size_t LinesForward(const std::string& text, size_t pos, int lines) {
+  for (; lines > 0 && pos < text.size(); --lines) {
+    const size_t nl = text.find('\n', pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return pos;
+}
+
+// Compares the live config at `path` with `text` and sets *diff to
+// UnifiedDiff(live, text, labels), in memory proportional to what changed
+// rather than to the file: the file is read once from the start, in chunks
+// compared with `text`, until the first difference (an unchanged config is
+// read just once), then backwards from its end to the last difference, and
+// only the lines in between (with some common lines around them) are loaded
+// and diffed. Sets *unchanged when the file equals `text` (a missing file
+// reads as empty).
+void DiffWithLive(const std::string& path, const std::string& text,
+                  const std::string& before_label,
+                  const std::string& after_label, bool* unchanged,
+                  std::string* diff) {
+  *unchanged = false;
+  diff->clear();
+  auto whole_files = [&]() {
+    const std::string live = ReadFileOrEmpty(path);
+    *unchanged = live == text;
+    *diff = UnifiedDiff(live, text, before_label, after_label);
+  };
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    whole_files();
+    return;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    whole_files();
+    return;
+  }
+  // The common prefix, streaming from the start.
+  std::string buffer(kChunk, '\0');
+  size_t prefix = 0;
+  size_t live_size = 0;  // known once the end was read
+  bool size_known = false;
+  while (true) {
+    const ssize_t n = read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      close(fd);
+      whole_files();
+      return;
+    }
+    if (n == 0) {
+      live_size = prefix;
+      size_known = true;
+      break;
+    }
+    const size_t got = static_cast<size_t>(n);
+    const size_t comparable = std::min(got, text.size() - prefix);
+    const char* live_chunk = buffer.data();
+    const char* new_chunk = text.data() + prefix;
+    if (std::memcmp(live_chunk, new_chunk, comparable) != 0) {
+      prefix += static_cast<size_t>(
+          std::mismatch(live_chunk, live_chunk + comparable, new_chunk).first -
+          live_chunk);
+      break;
+    }
+    prefix += comparable;
+    if (comparable < got) {
+      break;  // the file goes on past the end of `text`
+    }
+  }
+  if (!size_known) {
+    live_size = static_cast<size_t>(st.st_size);
+  }
+  if (size_known && live_size == text.size() && prefix == text.size()) {
+    close(fd);
+    *unchanged = true;
+    return;
+  }
+  if (live_size < prefix) {  // the file changed under us
+    close(fd);
+    whole_files();
+    return;
+  }
+  // The common suffix, reading backwards from the end, not into the prefix.
+  const size_t limit = std::min(live_size, text.size()) - prefix;
+  size_t suffix = 0;
+  while (suffix < limit) {
+    const size_t size = std::min(kChunk, limit - suffix);
+    if (!ReadAt(fd, static_cast<off_t>(live_size - suffix - size), size,
+                buffer.data())) {
+      close(fd);
+      whole_files();
+      return;
+    }
+    const char* new_chunk = text.data() + text.size() - suffix - size;
+    size_t same = 0;  // from the end of the chunk
+    while (same < size &&
+           buffer[size - 1 - same] == new_chunk[size - 1 - same]) {
+      ++same;
+    }
+    suffix += same;
+    if (same < size) {
+      break;
+    }
+  }
+  // Whole common lines only: the head ends after the last newline of the
+  // prefix, the tail starts after the first newline inside the suffix (the
+  // byte before it is then common to both files).
+  const size_t nl_before = prefix == 0 ? std::string::npos
+                                       : text.rfind('\n', prefix - 1);
+  const size_t common_head = nl_before == std::string::npos ? 0 : nl_before + 1;
+  const size_t nl_after = text.find('\n', text.size() - suffix);
+  const size_t common_tail =
+      nl_after == std::string::npos ? text.size() : nl_after + 1;
+  // Live offset = new offset + shift, within the tail.
+  const size_t live_tail = common_tail + live_size - text.size();
+
+  // Diff a window of a few common lines around what changed; should the
+  // diff need more context than that, a wider one, then the whole files.
+  std::string live_window;
+  for (const int margin : {8, 256}) {
+    const size_t begin = LinesBack(text, common_head, margin);
+    const size_t new_end = LinesForward(text, common_tail, margin);
+    const size_t live_end = live_tail + (new_end - common_tail);
+    live_window.assign(live_end - begin, '\0');
+    if (!ReadAt(fd, static_cast<off_t>(begin), live_window.size(),
+                live_window.data())) {
+      break;
+    }
+    const std::string_view all(text);
+    std::optional<std::string> out = UnifiedDiffOfWindows(
+        all.substr(0, begin), live_window,
+        all.substr(begin, new_end - begin), all.substr(new_end), before_label,
+        after_label);
+    if (out.has_value()) {
+      close(fd);
+      *diff = std::move(*out);
+      return;
+    }
+  }
+  close(fd);
+  std::string().swap(live_window);
+  whole_files();
 }
 
 // Writes `text` to a new temp file beside `target`, with `target`'s mode.
@@ -120,12 +301,13 @@ void SyncDirectoryOf(const std::string& path) {
 Status HaproxySupervisor::Apply(const std::string& text, ApplyReport* report) {
   *report = ApplyReport();
   const std::string target = ResolveTarget(options_.config_path);
-  const std::string live = ReadFileOrEmpty(target);
-  if (live == text) {
+  bool unchanged = false;
+  DiffWithLive(target, text, target, target + " (new)", &unchanged,
+               &report->diff);
+  if (unchanged) {
     report->outcome = ApplyReport::Outcome::kUnchanged;
     return Status::OK();
   }
-  report->diff = UnifiedDiff(live, text, target, target + " (new)");
   if (options_.dry_run) {
     report->outcome = ApplyReport::Outcome::kDryRun;
     return Status::OK();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <functional>
@@ -245,8 +246,14 @@ EditScript::Split EditScript::FindMiddle(const Box& box) {
 // readable hunks, e.g. a new backend block shows as one whole block. Every
 // slide swaps a changed line for an equal unchanged one, so the script stays
 // valid and no longer.
+//
+// When the lines are a window of longer files, `open_top` / `open_bottom`
+// say that more lines lie above / below it. A slide that runs into such an
+// edge might have gone on in the whole file: it sets *escaped, and the
+// result is then not to be trusted.
 void Compact(const std::vector<int>& lines, std::vector<char>* changed,
-             const std::vector<char>& other_changed) {
+             const std::vector<char>& other_changed, bool open_top,
+             bool open_bottom, bool* escaped) {
   auto& mine = *changed;
   const auto end = static_cast<std::ptrdiff_t>(lines.size());
   const auto other_end = static_cast<std::ptrdiff_t>(other_changed.size());
@@ -296,6 +303,10 @@ void Compact(const std::vector<int>& lines, std::vector<char>* changed,
           --j;
         } while (other_is_changed(j));
       }
+      if (open_top && start == 0) {
+        *escaped = true;
+        return;
+      }
       // The run's end lines up with a change opposite when a changed line
       // of the other file sits just before j.
       aligned = other_is_changed(j - 1) ? i : end;
@@ -310,6 +321,10 @@ void Compact(const std::vector<int>& lines, std::vector<char>* changed,
           ++j;
           aligned = i;
         }
+      }
+      if (open_bottom && i == end) {
+        *escaped = true;
+        return;
       }
     } while (length != i - start);
     while (aligned < i) {
@@ -349,16 +364,39 @@ void AppendLine(char prefix, std::string_view line, std::string* out) {
   }
 }
 
-}  // namespace
+size_t CountLines(std::string_view text) {
+  const auto newlines =
+      static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  return newlines + (!text.empty() && text.back() != '\n' ? 1 : 0);
+}
 
-std::string UnifiedDiff(std::string_view before, std::string_view after,
-                        std::string_view before_label,
-                        std::string_view after_label) {
+// The diff of common_head + before + common_tail against common_head + after
+// + common_tail, from the lines of `before` and `after` only (the common
+// parts are read once, line by line, and nothing of them is kept). Returns
+// false when the result might differ from the one the whole texts give; with
+// an empty head and tail it never does.
+bool DiffWindows(std::string_view common_head, std::string_view before,
+                 std::string_view after, std::string_view common_tail,
+                 std::string_view before_label, std::string_view after_label,
+                 std::string* result) {
+  result->clear();
   if (before == after) {
-    return "";
+    return true;
+  }
+  const bool open_top = !common_head.empty();
+  const bool open_bottom = !common_tail.empty();
+  // Lines must not straddle the edges of the windows.
+  if ((open_top && common_head.back() != '\n') ||
+      (open_bottom && ((!before.empty() && before.back() != '\n') ||
+                       (!after.empty() && after.back() != '\n')))) {
+    return false;
   }
   const std::vector<std::string_view> lines0 = SplitLines(before);
   const std::vector<std::string_view> lines1 = SplitLines(after);
+  const auto head_lines =
+      static_cast<std::ptrdiff_t>(CountLines(common_head));
+  const auto tail_lines =
+      static_cast<std::ptrdiff_t>(CountLines(common_tail));
 
   // Number the distinct lines so the search compares ints, and count how
   // often each occurs in each file. The numbering is an open-addressing
@@ -394,6 +432,28 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
   };
   number(lines0, &ids0, &count0);
   number(lines1, &ids1, &count1);
+  // A line of the common head or tail occurs in both files: a line of the
+  // windows equal to one of them is in both files too.
+  auto count_common = [&](std::string_view text) {
+    size_t start = 0;
+    while (start < text.size()) {
+      const size_t nl = text.find('\n', start);
+      const size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+      const std::string_view line = text.substr(start, end - start);
+      start = end;
+      size_t slot = hash(line) & (slots - 1);
+      while (table[slot] >= 0 &&
+             distinct[static_cast<size_t>(table[slot])] != line) {
+        slot = (slot + 1) & (slots - 1);
+      }
+      if (table[slot] >= 0) {
+        ++count0[table[slot]];
+        ++count1[table[slot]];
+      }
+    }
+  };
+  count_common(common_head);
+  count_common(common_tail);
   std::vector<int>().swap(table);
   std::vector<std::string_view>().swap(distinct);
 
@@ -426,6 +486,11 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
          kept0[prefix] == kept1[prefix]) {
     ++prefix;
   }
+  // Past the end of one window (but not of both) the whole files would
+  // go on comparing into the tail.
+  if (open_bottom && (prefix == kept0.size()) != (prefix == kept1.size())) {
+    return false;
+  }
   size_t suffix = 0;
   while (suffix < kept0.size() - prefix && suffix < kept1.size() - prefix &&
          kept0[kept0.size() - 1 - suffix] == kept1[kept1.size() - 1 - suffix]) {
@@ -436,7 +501,8 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
                                          kept0.size() - prefix - suffix),
              std::basic_string_view<int>(kept1.data() + prefix,
                                          kept1.size() - prefix - suffix),
-             static_cast<std::ptrdiff_t>(kept0.size() + kept1.size()))
+             static_cast<std::ptrdiff_t>(kept0.size() + kept1.size()) +
+                 2 * (head_lines + tail_lines))
       .Run(&deleted, &inserted);
   for (size_t i = 0; i < deleted.size(); ++i) {
     changed0[index0[prefix + i]] = deleted[i];
@@ -445,8 +511,14 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
     changed1[index1[prefix + i]] = inserted[i];
   }
 
-  Compact(ids0, &changed0, changed1);
-  Compact(ids1, &changed1, changed0);
+  bool escaped = false;
+  Compact(ids0, &changed0, changed1, open_top, open_bottom, &escaped);
+  if (!escaped) {
+    Compact(ids1, &changed1, changed0, open_top, open_bottom, &escaped);
+  }
+  if (escaped) {
+    return false;
+  }
 
   // Collect change groups: maximal runs between lines both files keep.
   const auto n0 = static_cast<std::ptrdiff_t>(lines0.size());
@@ -470,10 +542,18 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
     changes.push_back(change);
   }
   if (changes.empty()) {
-    return "";
+    return true;
+  }
+  // The context of the first and last change must lie within the windows.
+  if (open_top && changes.front().line0 < kContext) {
+    return false;
+  }
+  if (open_bottom &&
+      n0 - (changes.back().line0 + changes.back().deleted) < kContext) {
+    return false;
   }
 
-  std::string out;
+  std::string& out = *result;
   out.append("--- ").append(before_label).append("\n");
   out.append("+++ ").append(after_label).append("\n");
   for (size_t first = 0; first < changes.size();) {
@@ -496,9 +576,9 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
     const std::ptrdiff_t end1 = tail.line1 + tail.inserted + trail;
 
     out.append("@@ -");
-    AppendRange(begin0, end0 - begin0, &out);
+    AppendRange(head_lines + begin0, end0 - begin0, &out);
     out.append(" +");
-    AppendRange(begin1, end1 - begin1, &out);
+    AppendRange(head_lines + begin1, end1 - begin1, &out);
     out.append(" @@\n");
 
     std::ptrdiff_t pos0 = begin0;
@@ -519,6 +599,28 @@ std::string UnifiedDiff(std::string_view before, std::string_view after,
       AppendLine(' ', lines0[pos0], &out);
     }
     first = last + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string UnifiedDiff(std::string_view before, std::string_view after,
+                        std::string_view before_label,
+                        std::string_view after_label) {
+  std::string out;
+  DiffWindows({}, before, after, {}, before_label, after_label, &out);
+  return out;
+}
+
+std::optional<std::string> UnifiedDiffOfWindows(
+    std::string_view head, std::string_view before, std::string_view after,
+    std::string_view tail, std::string_view before_label,
+    std::string_view after_label) {
+  std::string out;
+  if (!DiffWindows(head, before, after, tail, before_label, after_label,
+                   &out)) {
+    return std::nullopt;
   }
   return out;
 }

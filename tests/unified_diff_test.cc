@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -344,6 +345,93 @@ TEST(UnifiedDiffTest, RandomRepetitiveInputsApplyAndAreMinimal) {
   // Informational (in the XML report): how often the tie-breaking agrees
   // with GNU too; GNU also trims identical ends before shifting changes.
   RecordProperty("identical_to_gnu", same_as_gnu);
+}
+
+// The windowed diff either equals the whole one or declines.
+std::string WholeOrDeclined(const std::string& head, const std::string& before,
+                            const std::string& after, const std::string& tail) {
+  const std::optional<std::string> windowed =
+      UnifiedDiffOfWindows(head, before, after, tail, "A", "B");
+  return windowed.has_value() ? *windowed : "declined";
+}
+
+TEST(UnifiedDiffOfWindowsTest, EqualsTheDiffOfTheWholeTexts) {
+  std::string head, tail;
+  for (int i = 0; i < 1000; ++i) {
+    head += "  server s" + std::to_string(i) + " 10.0.0.1:" +
+            std::to_string(i) + "\n";
+    tail += "backend b" + std::to_string(i) + "\n  mode http\n";
+  }
+  const std::string before = "ctx1\nctx2\nctx3\nold\nctx4\nctx5\nctx6\n";
+  const std::string after = "ctx1\nctx2\nctx3\nnew\nnewer\nctx4\nctx5\nctx6\n";
+  const std::string whole =
+      Diff(head + before + tail, head + after + tail);
+  EXPECT_EQ(whole.substr(whole.find("@@")),
+            "@@ -1001,7 +1001,8 @@\n ctx1\n ctx2\n ctx3\n-old\n+new\n+newer\n"
+            " ctx4\n ctx5\n ctx6\n");
+  EXPECT_EQ(WholeOrDeclined(head, before, after, tail), whole);
+  // A line of the window that also occurs in the head only.
+  const std::string moved = "ctx1\nctx2\nctx3\n  server s5 10.0.0.1:5\nold\n"
+                            "ctx4\nctx5\nctx6\n";
+  EXPECT_EQ(WholeOrDeclined(head, before, moved, tail),
+            Diff(head + before + tail, head + moved + tail));
+  EXPECT_EQ(WholeOrDeclined(head, before, before, tail), "");
+  EXPECT_EQ(WholeOrDeclined("", before, after, ""), Diff(before, after));
+}
+
+TEST(UnifiedDiffOfWindowsTest, DeclinesWhenContextLiesBeyondTheWindow) {
+  // The change is the window's first line: its context is in the head.
+  EXPECT_EQ(WholeOrDeclined("h1\nh2\n", "a\nc1\nc2\nc3\n", "b\nc1\nc2\nc3\n",
+                            "t\n"),
+            "declined");
+  // An inserted "x" slides down into the tail, as diff -u shows it.
+  EXPECT_EQ(Diff("h\nh\nh\nx\nx\nx\n", "h\nh\nh\nx\nx\nx\nx\n"),
+            "--- A\n+++ B\n@@ -4,3 +4,4 @@\n x\n x\n x\n+x\n");
+  EXPECT_EQ(WholeOrDeclined("h\nh\nh\n", "x\n", "x\nx\n", "x\nx\n"),
+            "declined");
+  // Lines straddling the edges of the windows.
+  EXPECT_EQ(WholeOrDeclined("h", "a\n", "b\n", ""), "declined");
+  EXPECT_EQ(WholeOrDeclined("", "a", "b", "\n"), "declined");
+}
+
+TEST(UnifiedDiffOfWindowsTest, RandomWindowsEqualTheWholeDiffOrDecline) {
+  std::mt19937 rng(5);
+  const std::vector<std::string> alphabet = {"a\n", "b\n", "c\n", "\n",
+                                             "  mode http\n"};
+  int answered = 0;
+  constexpr int kRounds = 20000;
+  for (int round = 0; round < kRounds; ++round) {
+    auto random_lines = [&](int count) {
+      std::string out;
+      for (int i = 0; i < count; ++i) {
+        out += rng() % 3 == 0 ? alphabet[rng() % alphabet.size()]
+                              : "line " + std::to_string(rng() % 1000) + "\n";
+      }
+      return out;
+    };
+    const std::string head = random_lines(static_cast<int>(rng() % 12));
+    const std::string tail = random_lines(static_cast<int>(rng() % 12));
+    const std::string context_top = random_lines(static_cast<int>(rng() % 6));
+    const std::string context_bottom =
+        random_lines(static_cast<int>(rng() % 6));
+    const std::string before = context_top +
+                               random_lines(static_cast<int>(rng() % 5)) +
+                               context_bottom;
+    const std::string after = context_top +
+                              random_lines(static_cast<int>(rng() % 5)) +
+                              context_bottom;
+    const std::optional<std::string> windowed =
+        UnifiedDiffOfWindows(head, before, after, tail, "A", "B");
+    if (windowed.has_value()) {
+      ++answered;
+      ASSERT_EQ(*windowed, Diff(head + before + tail, head + after + tail))
+          << "round " << round << "\nhead:\n" << head << "before:\n"
+          << before << "after:\n" << after << "tail:\n" << tail;
+    }
+  }
+  // Most windows with 3 or more common lines around the change answer.
+  EXPECT_GT(answered, kRounds / 4);
+  RecordProperty("answered", answered);
 }
 
 // A 100k-line config where a template change touched every backend: the
