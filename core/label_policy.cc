@@ -320,6 +320,9 @@ enum class Where {
   kArg,      // argument `arg` (1 = the word after the keyword) of `keyword`
   kAnyArg,   // any word after the keyword, whatever the keyword
   kCall,     // a sample fetch or converter call anywhere in an argument
+  kSocket,   // an address anywhere in an argument (AddressElements)
+  kAddress,  // an address in an address position (AddressArguments)
+  kFamily,   // the same, naming an address family that is not IP
 };
 
 // `text` ending in '*' matches as a prefix.
@@ -327,7 +330,7 @@ struct RefusedDirective {
   Where where;
   std::string_view keyword;  // kKeyword, kArg
   int arg;                   // kArg
-  std::string_view text;
+  std::string_view text;  // kAddress, kFamily: documentation only
   std::string_view why;
 };
 
@@ -349,6 +352,13 @@ constexpr RefusedDirective kRefusedDirectives[] = {
     // Sample fetches, converters, actions and services named lua.<fn> run
     // the operator's Lua functions (upstream's include /_mlb_signal/*).
     {Where::kCall, "", 0, "lua.*", "calls Lua code"},
+    // The env() sample fetch returns an environment variable of HAProxy,
+    // i.e. of the LB (MARATHON_PASSWORD, ...): `lf-string %[env(X)]` sends
+    // it to a client, `set-var(txn.x) env(X)` or `{ env(X) -m beg a }`
+    // leak it bit by bit. (Not refused: `hostname`, `nbproc`, `proc`,
+    // `thread`, `date`: facts about the LB, no secret and no file.)
+    {Where::kCall, "", 0, "env(*",
+     "reads an environment variable of the LB host"},
     // external-check command/path and `option external-check` run a program
     // of the LB host for every health check.
     {Where::kKeyword, "", 0, "external-check", "runs a program of the LB host"},
@@ -400,6 +410,30 @@ constexpr RefusedDirective kRefusedDirectives[] = {
     {Where::kAnyArg, "", 0, "-f", "reads a file of the LB host"},
     {Where::kCall, "", 0, "map(*", "reads a file of the LB host"},
     {Where::kCall, "", 0, "map_*", "reads a file of the LB host"},
+    // A crt-list is a text file of the LB host whose lines name
+    // certificate files and options (and which HAProxy quotes in its errors:
+    // `crt-list /etc/passwd` puts the first line of the file in the log and
+    // fails `haproxy -c` for every app). Single certificates (`crt`,
+    // `ca-file`, `ca-verify-file`, `crl-file`) stay allowed: they are parsed
+    // as certificates and never reach a client, and the typed label
+    // HAPROXY_{n}_SSL_CERT names any certificate path by design.
+    {Where::kAnyArg, "", 0, "crt-list", "reads a file of the LB host"},
+    // `ca-sign-file` (with generate-certificates) makes HAProxy mint a
+    // certificate for any SNI, signed with a CA key of the LB host.
+    {Where::kAnyArg, "", 0, "ca-sign-file",
+     "signs certificates with a CA key of the LB host"},
+    // set-map(<file>), del-map(<file>), add-acl(<file>), del-acl(<file>)
+    // (http-request, http-response, http-after-response, tcp-request ...)
+    // change, at run time, the map or pattern file loaded by other rules:
+    // the operator's maps and other apps' ACLs.
+    {Where::kAnyArg, "", 0, "set-map*",
+     "changes a map or ACL file loaded by the LB"},
+    {Where::kAnyArg, "", 0, "del-map*",
+     "changes a map or ACL file loaded by the LB"},
+    {Where::kAnyArg, "", 0, "add-acl*",
+     "changes a map or ACL file loaded by the LB"},
+    {Where::kAnyArg, "", 0, "del-acl*",
+     "changes a map or ACL file loaded by the LB"},
     {Where::kKeyword, "", 0, "server-state-file",
      "reads a file of the LB host"},
     {Where::kKeyword, "", 0, "load-server-state-from-file",
@@ -413,17 +447,64 @@ constexpr RefusedDirective kRefusedDirectives[] = {
      "serves HAProxy's data or Lua code"},
     // Local sockets and descriptors of the LB host: a server or log target
     // unix@/run/haproxy.sock reaches HAProxy's own CLI or master socket; a
-    // bind on a path creates (or replaces) a file there.
-    {Where::kAnyArg, "", 0, "unix@*", "reaches a local socket of the LB host"},
-    {Where::kAnyArg, "", 0, "abns@*", "reaches a local socket of the LB host"},
-    {Where::kAnyArg, "", 0, "uxst@*", "reaches a local socket of the LB host"},
-    {Where::kAnyArg, "", 0, "uxdg@*", "reaches a local socket of the LB host"},
-    {Where::kAnyArg, "", 0, "fd@*", "reaches a local socket of the LB host"},
-    {Where::kAnyArg, "", 0, "sockpair@*",
+    // bind on a path creates (or replaces) a file there. Matched in every
+    // argument, in each element of a comma list (`bind a:1,unix@/x`) and
+    // after HAProxy's socket-type prefixes (`stream+unix@`, `dgram+fd@`).
+    {Where::kSocket, "", 0, "unix@*", "reaches a local socket of the LB host"},
+    {Where::kSocket, "", 0, "abns@*", "reaches a local socket of the LB host"},
+    {Where::kSocket, "", 0, "abnsz@*",
      "reaches a local socket of the LB host"},
-    {Where::kArg, "server", 2, "/*", "reaches a local socket of the LB host"},
-    {Where::kArg, "bind", 1, "/*", "reaches a local socket of the LB host"},
-    {Where::kArg, "log", 1, "/*", "reaches a local socket of the LB host"},
+    {Where::kSocket, "", 0, "uxst@*", "reaches a local socket of the LB host"},
+    {Where::kSocket, "", 0, "uxdg@*", "reaches a local socket of the LB host"},
+    {Where::kSocket, "", 0, "fd@*", "reaches a local socket of the LB host"},
+    {Where::kSocket, "", 0, "sockpair@*",
+     "reaches a local socket of the LB host"},
+    // In an address position (kAddressKeywords, kAddressOptions), a path is
+    // a UNIX socket (`server s /run/haproxy.sock`, `bind 1.2.3.4:80,/x`,
+    // `check addr /x`, `socks4 /x`), and a family other than the IP ones
+    // (kIpFamilies) is refused too, whatever a later HAProxy adds.
+    {Where::kAddress, "", 0, "/... or <family>@/...",
+     "reaches a local socket of the LB host"},
+    {Where::kFamily, "", 0, "",
+     "is not an IP address (only ip@, ipv4@, ipv6@, udp@, tcp@, quic4@, ... "
+     "are accepted)"},
+};
+
+// Where a line takes a network address (HAProxy 2.6 to 3.2): argument `arg`
+// of `keyword` (0 = none), and, when `options`, the word after each of
+// kAddressOptions on that line. Section-only keywords (peer, nameserver,
+// mailer, dgram-bind) are listed although their sections are refused.
+struct AddressKeyword {
+  std::string_view keyword;
+  int arg;
+  bool options;
+};
+constexpr AddressKeyword kAddressKeywords[] = {
+    {"bind", 1, false},             // bind <addr>[,<addr>...] [options]
+    {"server", 2, true},            // server <name> <addr> [options]
+    {"server-template", 3, true},   // server-template <p> <n> <addr> [...]
+    {"default-server", 0, true},    // default-server [options]
+    {"source", 1, true},            // source <addr> [usesrc <addr>]
+    {"dispatch", 1, false},         // dispatch <addr>
+    {"log", 1, false},              // log <target> ...
+    {"log-stderr", 1, false},       // fcgi-app section
+    {"tcp-check", 0, true},         // tcp-check connect addr <addr>
+    {"http-check", 0, true},        // http-check connect addr <addr>
+    {"peer", 2, true},              // peers section
+    {"nameserver", 2, false},       // resolvers section
+    {"mailer", 2, false},           // mailers section
+    {"dgram-bind", 1, false},       // log-forward section
+};
+// Server and check options whose value is an address.
+constexpr std::string_view kAddressOptions[] = {
+    "addr", "source", "usesrc", "socks4", "agent-addr",
+};
+// Address families (the part before '@') that name an IP endpoint, and
+// ring@ (a log target: a ring section of the operator's).
+constexpr std::string_view kIpFamilies[] = {
+    "ip",   "ipv4",  "ipv6",  "udp",   "udp4",   "udp6",   "tcp",
+    "tcp4", "tcp6",  "quic4", "quic6", "mptcp",  "mptcp4", "mptcp6",
+    "ring",
 };
 
 bool Matches(std::string_view pattern, const std::string& word) {
@@ -434,18 +515,84 @@ bool Matches(std::string_view pattern, const std::string& word) {
   return word == pattern;
 }
 
-// True when `word` calls `pattern` (lua.*, map_*) as a fetch or converter:
-// at its start or after one of , [ ( (e.g. %[src,lua.fn] or
-// set-var(txn.x) lua.fn).
+// True when `word` calls `pattern` (lua.*, map_*, env() as a fetch or
+// converter: at its start or after one of , [ ( or a quoted space (e.g.
+// %[src,lua.fn], %{+Q}[env(X)], set-var(txn.x) lua.fn, "a %[env(X)]").
 bool Calls(std::string_view pattern, const std::string& word) {
   for (size_t at = 0; at < word.size(); ++at) {
     if ((at == 0 || word[at - 1] == ',' || word[at - 1] == '[' ||
-         word[at - 1] == '(') &&
+         word[at - 1] == '(' || word[at - 1] == ' ' || word[at - 1] == '\t') &&
         Matches(pattern, word.substr(at))) {
       return true;
     }
   }
   return false;
+}
+
+// The addresses of an address word, as HAProxy's address parser reads
+// them: each element of a comma list, without the socket-type prefixes
+// (`stream+`, `dgram+`, `quic+`, any `<name>+`) before its family:
+// "1.2.3.4:80,stream+unix@/x" -> {"1.2.3.4:80", "unix@/x"}.
+std::vector<std::string> AddressElements(const std::string& word) {
+  std::vector<std::string> out;
+  for (std::string element : Split(word, ',')) {
+    element.erase(0, element.find_first_not_of(" \t"));
+    while (true) {
+      const size_t plus = element.find('+');
+      if (plus == std::string::npos || plus == 0 ||
+          element.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") !=
+              plus) {
+        break;
+      }
+      element.erase(0, plus + 1);
+    }
+    out.push_back(element);
+  }
+  return out;
+}
+
+// The words of a line in an address position (kAddressKeywords), each with
+// what names it for the message ("server", "addr").
+std::vector<std::pair<std::string, std::string>> AddressArguments(
+    const std::vector<std::string>& words) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const AddressKeyword& k : kAddressKeywords) {
+    if (words[0] != k.keyword) {
+      continue;
+    }
+    if (k.arg > 0 && static_cast<size_t>(k.arg) < words.size()) {
+      out.emplace_back(words[0], words[k.arg]);
+    }
+    for (size_t i = 1; k.options && i + 1 < words.size(); ++i) {
+      for (std::string_view option : kAddressOptions) {
+        if (words[i] == option) {
+          out.emplace_back(words[i], words[i + 1]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Whether an address is a path (a UNIX socket), also after a family:
+// "/run/x.sock", "ipv4@/run/x.sock".
+bool IsPath(const std::string& element) {
+  return (!element.empty() && element[0] == '/') ||
+         element.find("@/") != std::string::npos;
+}
+
+// Whether an address names a family (`<family>@...`) that is not IP.
+bool NotIpFamily(const std::string& element) {
+  const size_t at = element.find('@');
+  if (at == std::string::npos) {
+    return false;
+  }
+  for (std::string_view family : kIpFamilies) {
+    if (element.compare(0, at, family) == 0 && at == family.size()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The refused-directive row a line's words hit, and the word that did.
@@ -465,6 +612,28 @@ const RefusedDirective* RefusedIn(const std::vector<std::string>& words,
             Matches(row.text, words[row.arg])) {
           *hit = words[0] + " " + words[row.arg];
           return &row;
+        }
+        break;
+      case Where::kSocket:
+        for (size_t i = 1; i < words.size(); ++i) {
+          for (const std::string& element : AddressElements(words[i])) {
+            if (Matches(row.text, element)) {
+              *hit = words[i];
+              return &row;
+            }
+          }
+        }
+        break;
+      case Where::kAddress:
+      case Where::kFamily:
+        for (const auto& [what, word] : AddressArguments(words)) {
+          for (const std::string& element : AddressElements(word)) {
+            if (row.where == Where::kAddress ? IsPath(element)
+                                             : NotIpFamily(element)) {
+              *hit = what + " " + word;
+              return &row;
+            }
+          }
         }
         break;
       case Where::kAnyArg:

@@ -19,6 +19,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +27,7 @@
 #include <set>
 #include <vector>
 
+#include "core/labels.h"
 #include "core/sha256.h"
 
 namespace mlb {
@@ -33,7 +35,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
+// An entry name (or link target) of the archive for one log line: its
+// author chose it, so control characters (newline, ESC, ...) are shown as
+// QuoteValue shows them (\n, \x1b) and so is every byte outside ASCII (a
+// C1 control, or a bidi override that reorders what a reader sees, is
+// \xNN too). QuoteValue doubles backslashes, so a name cannot imitate an
+// escape.
+std::string Quoted(const std::string& s) {
+  std::string out;
+  for (const char c : QuoteValue(s)) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      out.push_back(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", byte);
+      out += buf;
+    }
+  }
+  return out;
+}
 
 // A file descriptor closed on scope exit.
 class Fd {

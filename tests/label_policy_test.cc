@@ -259,6 +259,214 @@ INSTANTIATE_TEST_SUITE_P(
                 "HAPROXY_0_FRONTEND_BACKEND_GLUE too (its lines would join the "
                 "previous section)")));
 
+// The review's inputs for the env() fetch (H3), local sockets in every
+// address position (H4), bind address lists (H5) and files of the LB host
+// read or changed by bind options and map/ACL actions (H7).
+const char kEnvWhy[] = ", which reads an environment variable of the LB host ";
+const char kSocketWhy[] = ", which reaches a local socket of the LB host ";
+
+INSTANTIATE_TEST_SUITE_P(
+    ReviewCorpus, RestrictedTemplateTest,
+    ::testing::Values(
+        // H3: env() as a fetch, wherever a sample expression starts.
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request return status 200 content-type text/plain "
+                "lf-string %[env(PATH)]\n",
+                std::string("line 1 uses %[env(path)]") + kEnvWhy +
+                    "(\"http-request return status 200 content-type "
+                    "text/plain lf-string %[env(PATH)]\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-var(txn.s) env(MARATHON_PASSWORD)\n",
+                std::string("line 1 uses env(marathon_password)") + kEnvWhy +
+                    "(\"http-request set-var(txn.s) env(MARATHON_PASSWORD)\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request deny if { env(MARATHON_PASSWORD) -m beg a }\n",
+                std::string("line 1 uses env(marathon_password)") + kEnvWhy +
+                    "(\"http-request deny if { env(MARATHON_PASSWORD) -m beg "
+                    "a }\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-var-fmt(txn.s) \"id %{+Q}[env(HOME)]\"\n",
+                std::string("line 1 uses id %{+q}[env(home)]") + kEnvWhy +
+                    "(\"http-request set-var-fmt(txn.s) \"id "
+                    "%{+Q}[env(HOME)]\"\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-response set-header X %[src,lower]%[\\x45NV(X)]\n",
+                std::string("line 1 uses %[src,lower]%[env(x)]") + kEnvWhy +
+                    "(\"http-response set-header X "
+                    "%[src,lower]%[\\\\x45NV(X)]\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS",
+                "  check sni env(HOSTNAME)",
+                std::string("line 1 uses env(hostname)") + kEnvWhy +
+                    "(\"check sni env(HOSTNAME)\")"),
+        // H4: local sockets behind socket-type prefixes, and paths in
+        // every address position.
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server adm stream+unix@/var/run/haproxy/socket\n",
+                std::string("line 1 uses stream+unix@/var/run/haproxy/socket") +
+                    kSocketWhy +
+                    "(\"server adm stream+unix@/var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server adm dgram+unix@/var/run/haproxy/socket\n",
+                std::string("line 1 uses dgram+unix@/var/run/haproxy/socket") +
+                    kSocketWhy +
+                    "(\"server adm dgram+unix@/var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server adm stream+abns@haproxy-master\n",
+                std::string("line 1 uses stream+abns@haproxy-master") +
+                    kSocketWhy + "(\"server adm stream+abns@haproxy-master\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  log dgram+unix@/dev/log local0\n",
+                std::string("line 1 uses dgram+unix@/dev/log") + kSocketWhy +
+                    "(\"log dgram+unix@/dev/log local0\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS", "  log /dev/log local0\n",
+                std::string("line 1 uses log /dev/log") + kSocketWhy +
+                    "(\"log /dev/log local0\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server-template adm 1 /var/run/haproxy/socket\n",
+                std::string("line 1 uses server-template "
+                            "/var/run/haproxy/socket") +
+                    kSocketWhy +
+                    "(\"server-template adm 1 /var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+                "  option tcp-check\n  tcp-check connect addr "
+                "stream+unix@/var/run/haproxy/socket\n",
+                std::string("line 2 uses stream+unix@/var/run/haproxy/socket") +
+                    kSocketWhy +
+                    "(\"tcp-check connect addr "
+                    "stream+unix@/var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+                "  http-check connect addr /tmp/x.sock port 80\n",
+                std::string("line 1 uses addr /tmp/x.sock") + kSocketWhy +
+                    "(\"http-check connect addr /tmp/x.sock port 80\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server s 127.0.0.1:80 socks4 /tmp/x.sock\n",
+                std::string("line 1 uses socks4 /tmp/x.sock") + kSocketWhy +
+                    "(\"server s 127.0.0.1:80 socks4 /tmp/x.sock\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server s 127.0.0.1:80 check addr /tmp/x.sock\n",
+                std::string("line 1 uses addr /tmp/x.sock") + kSocketWhy +
+                    "(\"server s 127.0.0.1:80 check addr /tmp/x.sock\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server s 127.0.0.1:80 agent-check agent-addr /tmp/a.sock\n",
+                std::string("line 1 uses agent-addr /tmp/a.sock") + kSocketWhy +
+                    "(\"server s 127.0.0.1:80 agent-check agent-addr "
+                    "/tmp/a.sock\")"),
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "backend {backend}\n  default-server source /tmp/x.sock\n",
+                std::string("line 2 uses source /tmp/x.sock") + kSocketWhy +
+                    "(\"default-server source /tmp/x.sock\")"),
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "backend {backend}\n  source 0.0.0.0 usesrc /tmp/x.sock\n",
+                std::string("line 2 uses usesrc /tmp/x.sock") + kSocketWhy +
+                    "(\"source 0.0.0.0 usesrc /tmp/x.sock\")"),
+        Refused("HAPROXY_0_BACKEND_HEAD",
+                "backend {backend}\n  dispatch /tmp/x.sock\n",
+                std::string("line 2 uses dispatch /tmp/x.sock") + kSocketWhy +
+                    "(\"dispatch /tmp/x.sock\")"),
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server s stream+ipv4@/var/run/haproxy/socket\n",
+                std::string("line 1 uses server "
+                            "stream+ipv4@/var/run/haproxy/socket") +
+                    kSocketWhy +
+                    "(\"server s stream+ipv4@/var/run/haproxy/socket\")"),
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind \"127.0.0.1:1, /tmp/b.sock\"\n",
+                std::string("line 3 uses bind 127.0.0.1:1, /tmp/b.sock") +
+                    kSocketWhy + "(\"bind \"127.0.0.1:1, /tmp/b.sock\"\")"),
+        // A family HAProxy may add later is not guessed at.
+        Refused("HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                "  server s newfamily@x:80\n",
+                "line 1 uses server newfamily@x:80, which is not an IP "
+                "address (only ip@, ipv4@, ipv6@, udp@, tcp@, quic4@, ... are "
+                "accepted) (\"server s newfamily@x:80\")"),
+        // H5: each address of a bind list.
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind "
+                "{bindAddr}:{servicePort},/tmp/created.sock\n",
+                std::string("line 3 uses bind "
+                            "{bindaddr}:{serviceport},/tmp/created.sock") +
+                    kSocketWhy +
+                    "(\"bind {bindAddr}:{servicePort},/tmp/created.sock\")"),
+        Refused("HAPROXY_0_HTTP_FRONTEND_ACL",
+                "  bind 127.0.0.1:1,/tmp/bind2.sock,127.0.0.1\n",
+                std::string("line 1 uses bind "
+                            "127.0.0.1:1,/tmp/bind2.sock,127.0.0.1") +
+                    kSocketWhy +
+                    "(\"bind 127.0.0.1:1,/tmp/bind2.sock,127.0.0.1\")"),
+        Refused("HAPROXY_0_HTTPS_FRONTEND_ACL", "  bind 127.0.0.1:1,fd@3\n",
+                std::string("line 1 uses 127.0.0.1:1,fd@3") + kSocketWhy +
+                    "(\"bind 127.0.0.1:1,fd@3\")"),
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind :10001,sockpair@4\n",
+                std::string("line 3 uses :10001,sockpair@4") + kSocketWhy +
+                    "(\"bind :10001,sockpair@4\")"),
+        // H7: a list file of certificates; a CA key that signs for any
+        // name; map and ACL files changed at run time.
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ssl "
+                "crt-list /etc/passwd\n",
+                "line 3 uses crt-list, which reads a file of the LB host "
+                "(\"bind {bindAddr}:{servicePort} ssl crt-list /etc/passwd\")"),
+        Refused("HAPROXY_0_FRONTEND_HEAD",
+                "\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ssl "
+                "crt {sslCert} generate-certificates ca-sign-file "
+                "/etc/ssl/ca.pem\n",
+                "line 3 uses ca-sign-file, which signs certificates with a CA "
+                "key of the LB host (\"bind {bindAddr}:{servicePort} ssl crt "
+                "{sslCert} generate-certificates ca-sign-file "
+                "/etc/ssl/ca.pem\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-request set-map(/etc/haproxy/x.map) %[src] %[src]\n",
+                "line 1 uses set-map(/etc/haproxy/x.map), which changes a map "
+                "or ACL file loaded by the LB (\"http-request "
+                "set-map(/etc/haproxy/x.map) %[src] %[src]\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-response del-map(/etc/haproxy/x.map) %[src]\n",
+                "line 1 uses del-map(/etc/haproxy/x.map), which changes a map "
+                "or ACL file loaded by the LB (\"http-response "
+                "del-map(/etc/haproxy/x.map) %[src]\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  tcp-request content add-acl(/etc/haproxy/allow.acl) %[src]\n",
+                "line 1 uses add-acl(/etc/haproxy/allow.acl), which changes a "
+                "map or ACL file loaded by the LB (\"tcp-request content "
+                "add-acl(/etc/haproxy/allow.acl) %[src]\")"),
+        Refused("HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                "  http-after-response DEL-ACL(/etc/haproxy/allow.acl) %[src]\n",
+                "line 1 uses del-acl(/etc/haproxy/allow.acl), which changes a "
+                "map or ACL file loaded by the LB (\"http-after-response "
+                "DEL-ACL(/etc/haproxy/allow.acl) %[src]\")")));
+
+// What the rules above leave alone: facts about the LB that are no secret,
+// IP addresses in every address position, bind lists of IP addresses,
+// single certificates, `log global` and network log targets.
+INSTANTIATE_TEST_SUITE_P(
+    NearMisses, RestrictedTemplateTest,
+    ::testing::Values(
+        Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+             "  http-response set-header X-LB %[hostname]-%[nbproc]-%[thread]\n"
+             "  http-request set-var(txn.env) str(environment)\n"
+             "  http-request redirect location /env(x)/ if { path /old }\n"
+             "  log global\n  log 127.0.0.1:514 local0\n"
+             "  log ipv4@10.0.0.1:514 len 1024 local0\n"
+             "  log stdout format raw local0\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+             "  server {serverName} {host_ipv4}:{port} check addr 10.0.0.1 "
+             "port 8080 source ip@10.0.0.2 socks4 10.0.0.3:1080 agent-check "
+             "agent-addr 10.0.0.4 agent-port 1\n",
+             ""},
+        Case{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+             "  option tcp-check\n  tcp-check connect addr 10.0.0.1 port 80\n"
+             "  http-check connect addr ipv4@10.0.0.2 port 80\n",
+             ""},
+        Case{"HAPROXY_0_FRONTEND_HEAD",
+             "\nfrontend {backend}\n  bind "
+             "{bindAddr}:{servicePort},ipv6@[::1]:{servicePort},"
+             "stream+ipv4@127.0.0.2:{servicePort} ssl crt {sslCert} ca-file "
+             "/etc/ssl/ca.pem crl-file /etc/ssl/crl.pem ca-verify-file "
+             "/etc/ssl/ca2.pem verify optional\n  mode {mode}\n",
+             ""}));
+
 // Every override example of marathon-lb's documentation (README, Longhelp,
 // the DC/OS "advanced" and "configuration" pages) whose template this
 // project has, plus common production overrides. All must pass.
@@ -620,6 +828,42 @@ TEST_F(LabelPolicyTest, RefusedLabelDropsOnlyItsServicePort) {
   EXPECT_NE(r.text.find("\nbackend x_10002\n"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("hdr(host) -i x.example.com\n"), std::string::npos)
       << r.text;
+  EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
+// The review's bind list in a shared frontend template and env() leak,
+// through BuildServices: each drops its own port; nothing reaches the
+// config; the other app keeps routing.
+TEST_F(LabelPolicyTest, ReviewInputsDropOnlyTheirServicePorts) {
+  testing::RenderResult r = testing::Render(*registry_, R"({"apps": [
+      {"id": "/b", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "b.example.com",
+         "HAPROXY_0_HTTP_FRONTEND_ACL":
+           "  bind 127.0.0.1:10099,/tmp/created.sock\n  use_backend {backend}\n",
+         "HAPROXY_1_BACKEND_HTTP_OPTIONS":
+           "  http-request return status 200 lf-string %[env(MARATHON_PASSWORD)]\n"},
+       "ports": [10001, 10002],
+       "tasks": [{"host": "1.1.1.1", "ports": [31001, 31002]}]},
+      {"id": "/z", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10004], "tasks": [{"host": "1.1.1.3", "ports": [31004]}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /b, service port index 0: label "
+                "HAPROXY_0_HTTP_FRONTEND_ACL refused by --label-policy "
+                "restricted: line 1 uses bind "
+                "127.0.0.1:10099,/tmp/created.sock, which reaches a local "
+                "socket of the LB host (\"bind "
+                "127.0.0.1:10099,/tmp/created.sock\"); service port skipped",
+                "app /b, service port index 1: label "
+                "HAPROXY_1_BACKEND_HTTP_OPTIONS refused by --label-policy "
+                "restricted: line 1 uses %[env(marathon_password)], which "
+                "reads an environment variable of the LB host (\"http-request "
+                "return status 200 lf-string %[env(MARATHON_PASSWORD)]\"); "
+                "service port skipped"}));
+  EXPECT_EQ(r.text.find("created.sock"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("env("), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("backend b_1000"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
 }
 

@@ -244,6 +244,32 @@ TEST_F(TemplateArchiveTest, RefusesDevicesAndFifos) {
             "template archive test.tgz: entry 'templates/fifo': fifo" + tail);
 }
 
+// The archive's author chooses entry names: a refusal shows them escaped,
+// so a name cannot forge log lines (newline, CR), drive the terminal (ESC,
+// the 8-bit CSI) or reorder what a reader sees (U+202E), and a literal
+// backslash is doubled so it cannot pass for an escape.
+TEST_F(TemplateArchiveTest, RefusalShowsEntryNamesEscaped) {
+  const std::string tail =
+      " (only files, directories and symbolic links are extracted)";
+  EXPECT_EQ(RefusalOf({Dir("templates"),
+                       Special(Item::kFifo,
+                               "templates/x\n2026-01-01 marathon-lb: all "
+                               "good\r\x1b[2J\t\x01")}),
+            "template archive test.tgz: entry 'templates/x\\n2026-01-01 "
+            "marathon-lb: all good\\r\\x1b[2J\\t\\x01': fifo" + tail);
+  EXPECT_EQ(RefusalOf({Dir("templates"),
+                       Special(Item::kFifo, "templates/a\xe2\x80\xae" "b\x9b")}),
+            "template archive test.tgz: entry "
+            "'templates/a\\xe2\\x80\\xaeb\\x9b': fifo" + tail);
+  EXPECT_EQ(RefusalOf({Dir("templates"), Special(Item::kFifo, "templates/a\\nb")}),
+            "template archive test.tgz: entry 'templates/a\\\\nb': fifo" +
+                tail);
+  EXPECT_EQ(RefusalOf({Dir("templates"),
+                       {Item::kHardlink, "templates/h", "", "x\ny\x1b", 0}}),
+            "template archive test.tgz: entry 'templates/h': hard link to "
+            "'x\\ny\\x1b' (hard links are refused)");
+}
+
 TEST_F(TemplateArchiveTest, RefusesSizeBomb) {
   limits_.max_extracted_bytes = 1 << 20;
   Item bomb = File("templates/HAPROXY_HEAD", "");
