@@ -1069,10 +1069,21 @@ bool ParsePortRange(std::string_view text, int* first, int* last) {
 // parse (HAProxy refuses it then).
 bool ParseListener(std::string_view address, Listener* out) {
   std::string_view rest = address;
+  // Socket-type prefixes: "stream+ipv4@...", "dgram+...", "quic+...".
+  for (size_t plus = rest.find('+');
+       plus != std::string_view::npos && plus > 0 &&
+       rest.substr(0, plus).find_first_not_of(
+           "abcdefghijklmnopqrstuvwxyz0123456789") == std::string_view::npos;
+       plus = rest.find('+')) {
+    const std::string_view type = rest.substr(0, plus);
+    out->udp = out->udp || type == "dgram" || type == "quic";
+    rest.remove_prefix(plus + 1);
+  }
   if (const size_t at = rest.find('@'); at != std::string_view::npos) {
     const std::string_view family = rest.substr(0, at + 1);
-    constexpr std::string_view kTcp[] = {"ipv4@", "ipv6@", "tcp@", "tcp4@",
-                                         "tcp6@"};
+    constexpr std::string_view kTcp[] = {"ip@",    "ipv4@",   "ipv6@",
+                                         "tcp@",   "tcp4@",   "tcp6@",
+                                         "mptcp@", "mptcp4@", "mptcp6@"};
     constexpr std::string_view kUdp[] = {"udp@",  "udp4@",  "udp6@",
                                          "quic@", "quic4@", "quic6@"};
     bool known = false;
