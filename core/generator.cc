@@ -61,7 +61,11 @@ class TransactionEmitter : public sdk::Emitter {
         s = CheckPlaceholderWords(*r.tmpl, vars);
       }
       if (!s.ok()) {
-        error_ = Status::ServiceError(r.origin + ": " + s.message());
+        error_ = Status::ServiceError(
+            catalog_.Resolve(name, &service_->port_labels,
+                             service_->view.port_index)
+                .origin +
+            ": " + s.message());
         return false;
       }
     }
@@ -185,7 +189,6 @@ class TransactionEmitter : public sdk::Emitter {
     std::string name;
     const Template* tmpl = nullptr;
     Status::Scope scope = Status::Scope::kGlobal;
-    std::string origin;  // "label HAPROXY_0_X", "default template X of ..."
     // Set for a label override under `restricted`: its rendered text is
     // checked again (CheckRenderedOverride).
     std::shared_ptr<const TemplateLabelInfo> override_info;
@@ -209,7 +212,7 @@ class TransactionEmitter : public sdk::Emitter {
         return r;
       }
     }
-    TemplateCatalog::Resolved r =
+    const TemplateCatalog::Resolved r =
         catalog_.Resolve(name, service_ ? &service_->port_labels : nullptr,
                          service_ ? service_->view.port_index : 0);
     Resolved& added = resolved_.emplace_back();
@@ -217,7 +220,6 @@ class TransactionEmitter : public sdk::Emitter {
     added.name = name;
     added.tmpl = r.tmpl;
     added.scope = r.scope;
-    added.origin = std::move(r.origin);
     if (service_ != nullptr && r.tmpl != nullptr) {
       added.word_placeholders = HasWordPlaceholders(*r.tmpl);
       if (r.scope == Status::Scope::kService &&
@@ -250,7 +252,18 @@ class PortClaims {
  public:
   struct Claim {
     Listener listener;
-    std::string owner;  // "frontend marathon_https_in (bind *:443)"
+    const sdk::ServiceView* service;  // null: the LB's own section
+
+    // "frontend marathon_https_in (bind *:443)", "app /a, service port
+    // index 0 (bind *:10001 in frontend a_10001)".
+    std::string Owner() const {
+      if (service == nullptr) {
+        return listener.section + " (bind " + listener.bind + ")";
+      }
+      return "app " + service->app_id + ", service port index " +
+             std::to_string(service->port_index) + " (bind " + listener.bind +
+             " in " + listener.section + ")";
+    }
   };
 
   // The claim `l` would share a port with, or null.
@@ -264,9 +277,10 @@ class PortClaims {
     return nullptr;
   }
 
-  void Add(const Listener& l, std::string owner) {
+  void Add(Listener l, const sdk::ServiceView* service) {
     max_span_ = std::max(max_span_, l.last_port - l.first_port);
-    claims_.emplace(l.first_port, Claim{l, std::move(owner)});
+    const int port = l.first_port;
+    claims_.emplace(port, Claim{std::move(l), service});
   }
 
  private:
@@ -275,20 +289,19 @@ class PortClaims {
 };
 
 // Claims the ports of one service's `bind` lines, or says whose they are.
-Status ClaimServicePorts(const std::vector<Listener>& listeners,
+// `view` must outlive `claims`.
+Status ClaimServicePorts(std::vector<Listener> listeners,
                          const sdk::ServiceView& view, PortClaims* claims) {
   for (const Listener& l : listeners) {
     if (const PortClaims::Claim* c = claims->Find(l)) {
       const int port = std::max(l.first_port, c->listener.first_port);
       return Status::ServiceError("bind " + l.bind + " in " + l.section +
                                   " would share port " + std::to_string(port) +
-                                  " with " + c->owner);
+                                  " with " + c->Owner());
     }
   }
-  for (const Listener& l : listeners) {
-    claims->Add(l, "app " + view.app_id + ", service port index " +
-                       std::to_string(view.port_index) + " (bind " + l.bind +
-                       " in " + l.section + ")");
+  for (Listener& l : listeners) {
+    claims->Add(std::move(l), &view);
   }
   return Status::OK();
 }
@@ -356,8 +369,8 @@ Status GenerateImpl(const std::vector<Service>& services,
   emit.Commit(&out->config);
   PortClaims ports;
   for (const ConfigSection& section : out->config.sections()) {
-    for (const Listener& l : BindListeners(section.text, section.key)) {
-      ports.Add(l, l.section + " (bind " + l.bind + ")");
+    for (Listener& l : BindListeners(section.text, section.key)) {
+      ports.Add(std::move(l), nullptr);
     }
   }
 

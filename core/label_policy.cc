@@ -998,6 +998,40 @@ std::string RenderedOverrideProblem(const Template& tmpl,
   return "";
 }
 
+void LowerInPlace(std::string* s) {
+  for (char& c : *s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+}
+
+// `word` in lower case is `lower`.
+bool EqualsLower(std::string_view word, std::string_view lower) {
+  if (word.size() != lower.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < word.size(); ++i) {
+    const char c = word[i] >= 'A' && word[i] <= 'Z'
+                       ? static_cast<char>(word[i] - 'A' + 'a')
+                       : word[i];
+    if (c != lower[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// IsSection() without a copy of the word.
+bool IsSectionWord(std::string_view word) {
+  for (std::string_view section : kSections) {
+    if (EqualsLower(word, section)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool IsHostNameCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -1005,6 +1039,9 @@ bool IsHostNameCharacter(char c) {
 
 // An IP literal (v4, v6, v6 in brackets), or "".
 std::string CanonicalAddress(std::string_view text) {
+  if (text.empty() || text == "*") {
+    return "";
+  }
   std::string host(text);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
@@ -1150,6 +1187,19 @@ std::string BindAddressProblem(std::string_view value) {
 }  // namespace
 
 std::string MarathonWordProblem(std::string_view value) {
+  // Runs for every app and health check: most values are plain ASCII words.
+  bool plain = true;
+  for (const char ch : value) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= ' ' || c >= 0x7F || c == '#' || c == '"' || c == '\'' ||
+        c == '\\' || c == '{' || c == '}' || c == '$') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    return "";
+  }
   if (std::string bad = BadCharacter(value, false); !bad.empty()) {
     return bad;
   }
@@ -1173,7 +1223,9 @@ std::string MarathonWordProblem(std::string_view value) {
 
 bool HasWordPlaceholders(const Template& tmpl) {
   for (const std::string& name : tmpl.placeholders()) {
-    if (FindWordPlaceholder(name) != nullptr) {
+    // Every kWordPlaceholders name starts so: most placeholders stop here.
+    if (name.size() >= 15 && name[0] == 'h' && name[6] == 'C' &&
+        FindWordPlaceholder(name) != nullptr) {
       return true;
     }
   }
@@ -1217,26 +1269,91 @@ Status CheckRenderedOverride(const std::string& label, const Template& tmpl,
 std::vector<Listener> BindListeners(std::string_view text,
                                     const std::string& section) {
   std::vector<Listener> out;
+  // The section of the lines so far: `section`, or the words of the last
+  // section line (as views into `text`, lower-cased only when a listener
+  // needs the name: this runs on every service's frontend text).
   std::string current = section;
-  for (const std::string& line : Split(text, '\n')) {
-    bool dollar = false;
-    const std::vector<std::string> words = Words(line, &dollar);
-    if (words.empty()) {
-      continue;
-    }
-    if (IsSection(words[0])) {
-      current = words.size() > 1 ? words[0] + " " + words[1] : words[0];
-      continue;
-    }
-    if (words[0] != "bind" || words.size() < 2) {
-      continue;
-    }
-    for (const std::string& address : Split(words[1], ',')) {
+  std::string_view line_words[2];
+  bool from_line = false;
+  auto add = [&](std::string_view addresses) {
+    for (size_t from = 0; from <= addresses.size();) {
+      size_t comma = addresses.find(',', from);
+      if (comma == std::string_view::npos) {
+        comma = addresses.size();
+      }
       Listener l;
-      if (ParseListener(address, &l)) {
+      if (ParseListener(addresses.substr(from, comma - from), &l)) {
+        if (from_line) {
+          current.assign(line_words[0]);
+          if (!line_words[1].empty()) {
+            current += ' ';
+            current.append(line_words[1]);
+          }
+          LowerInPlace(&current);
+          from_line = false;
+        }
         l.section = current;
         out.push_back(std::move(l));
       }
+      from = comma + 1;
+    }
+  };
+  // A line is split into words only if it has a quote or an escape (which
+  // may hide a keyword); otherwise its first two words are read in place.
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    bool plain = true;
+    for (const char c : line) {
+      if (c == '"' || c == '\'' || c == '\\') {
+        plain = false;
+        break;
+      }
+    }
+    if (!plain) {
+      bool dollar = false;
+      const std::vector<std::string> words = Words(line, &dollar);
+      if (words.empty()) {
+        continue;
+      }
+      if (IsSection(words[0])) {
+        current = words.size() > 1 ? words[0] + " " + words[1] : words[0];
+        from_line = false;
+      } else if (words[0] == "bind" && words.size() > 1) {
+        add(words[1]);
+      }
+      continue;
+    }
+    std::string_view first_two[2];
+    size_t i = 0;
+    for (std::string_view& word : first_two) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+        ++i;
+      }
+      const size_t from = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t' &&
+             line[i] != '#') {
+        ++i;
+      }
+      word = line.substr(from, i - from);
+    }
+    if (first_two[0].empty()) {
+      continue;
+    }
+    if (EqualsLower(first_two[0], "bind")) {
+      if (!first_two[1].empty()) {
+        std::string addresses(first_two[1]);
+        LowerInPlace(&addresses);
+        add(addresses);
+      }
+    } else if (IsSectionWord(first_two[0])) {
+      line_words[0] = first_two[0];
+      line_words[1] = first_two[1];
+      from_line = true;
     }
   }
   return out;

@@ -11,12 +11,17 @@
 //                 space character; the ones that become one word of a config
 //                 line (VHOST, SSL_CERT, BIND_ADDR) carry nothing HAProxy
 //                 reads as a word break, comment, quote or condition brace.
-//                 And no placeholder value adds a line to the template it
-//                 fills (CheckRenderedLines; e.g. a health-check path).
+//                 BIND_ADDR is an IP address, '*' or a host name. No
+//                 placeholder value adds a line to the template it fills
+//                 (CheckRenderedLines); the health-check path and the app id
+//                 are one word (CheckPlaceholderWords, MarathonWordProblem);
+//                 a port the config binds has one owner (BindListeners).
 //   restricted    (default) template overrides may not open a section, nor
 //                 use a directive of the refused-directive table (Lua, external
 //                 programs, process settings, files and local sockets of the
-//                 LB host), and must stay inside the section they belong to.
+//                 LB host), and must stay inside the section they belong to;
+//                 as written (CheckLabel) and as rendered, with the
+//                 placeholders filled (CheckRenderedOverride).
 //   deny          template overrides are refused.
 //   allow         template overrides are accepted as marathon-lb does.
 //
