@@ -72,17 +72,15 @@ class TransactionEmitter : public sdk::Emitter {
     return true;
   }
 
-  // The addresses the `bind` lines of this service's text listen on.
-  std::vector<Listener> PendingListeners() const {
-    std::vector<Listener> out;
+  // The addresses the `bind` lines of this service's text listen on, in
+  // *out (cleared first).
+  void PendingListeners(std::vector<Listener>* out) const {
+    out->clear();
     for (const Pending& p : pending_) {
-      if (p.text.find("bind") == std::string::npos) {
-        continue;
+      if (p.text.find("bind") != std::string::npos) {
+        BindListeners(p.text, p.section, out);
       }
-      std::vector<Listener> more = BindListeners(p.text, p.section);
-      out.insert(out.end(), more.begin(), more.end());
     }
-    return out;
   }
 
   void Append(const std::string& section, int section_rank, int line_rank,
@@ -289,8 +287,8 @@ class PortClaims {
 };
 
 // Claims the ports of one service's `bind` lines, or says whose they are.
-// `view` must outlive `claims`.
-Status ClaimServicePorts(std::vector<Listener> listeners,
+// `view` must outlive `claims`; the listeners are moved into it.
+Status ClaimServicePorts(std::vector<Listener>& listeners,
                          const sdk::ServiceView& view, PortClaims* claims) {
   for (const Listener& l : listeners) {
     if (const PortClaims::Claim* c = claims->Find(l)) {
@@ -368,6 +366,7 @@ Status GenerateImpl(const std::vector<Service>& services,
   }));
   emit.Commit(&out->config);
   PortClaims ports;
+  std::vector<Listener> listeners;  // of one service, reused
   for (const ConfigSection& section : out->config.sections()) {
     for (Listener& l : BindListeners(section.text, section.key)) {
       ports.Add(std::move(l), nullptr);
@@ -384,7 +383,8 @@ Status GenerateImpl(const std::vector<Service>& services,
       std::vector<sdk::ServerView>().swap((*release)[i].view.servers);
     }
     if (s.ok()) {
-      s = ClaimServicePorts(emit.PendingListeners(), view, &ports);
+      emit.PendingListeners(&listeners);
+      s = ClaimServicePorts(listeners, view, &ports);
     }
     if (s.ok()) {
       emit.Commit(&out->config);

@@ -1269,12 +1269,19 @@ Status CheckRenderedOverride(const std::string& label, const Template& tmpl,
 std::vector<Listener> BindListeners(std::string_view text,
                                     const std::string& section) {
   std::vector<Listener> out;
+  BindListeners(text, section, &out);
+  return out;
+}
+
+void BindListeners(std::string_view text, std::string_view section,
+                   std::vector<Listener>* out) {
   // The section of the lines so far: `section`, or the words of the last
-  // section line (as views into `text`, lower-cased only when a listener
+  // section line (views into `text`, made a string only when a listener
   // needs the name: this runs on every service's frontend text).
-  std::string current = section;
-  std::string_view line_words[2];
-  bool from_line = false;
+  std::string current;
+  std::string_view line_words[2] = {section, {}};
+  bool from_line = true;
+  bool lower = false;  // line_words come from a section line
   auto add = [&](std::string_view addresses) {
     for (size_t from = 0; from <= addresses.size();) {
       size_t comma = addresses.find(',', from);
@@ -1289,11 +1296,13 @@ std::vector<Listener> BindListeners(std::string_view text,
             current += ' ';
             current.append(line_words[1]);
           }
-          LowerInPlace(&current);
+          if (lower) {
+            LowerInPlace(&current);
+          }
           from_line = false;
         }
         l.section = current;
-        out.push_back(std::move(l));
+        out->push_back(std::move(l));
       }
       from = comma + 1;
     }
@@ -1354,9 +1363,9 @@ std::vector<Listener> BindListeners(std::string_view text,
       line_words[0] = first_two[0];
       line_words[1] = first_two[1];
       from_line = true;
+      lower = true;
     }
   }
-  return out;
 }
 
 bool SharesPort(const Listener& a, const Listener& b) {

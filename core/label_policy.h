@@ -140,6 +140,9 @@ struct Listener {
 // are not TCP/UDP ports (unix@, abns@, fd@, a path) are left out.
 std::vector<Listener> BindListeners(std::string_view text,
                                     const std::string& section);
+// The same, appended to *out (the generator reuses one vector).
+void BindListeners(std::string_view text, std::string_view section,
+                   std::vector<Listener>* out);
 
 // Whether two listeners would share a port: same protocol, overlapping
 // ports, and one of them on any address or both on the same one.
