@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <unordered_set>
 
 #include "core/label_policy.h"
+#include "core/labels.h"
 
 namespace mlb {
 namespace {
@@ -42,9 +44,22 @@ class TransactionEmitter : public sdk::Emitter {
                    : Status::Error(s.message());
       return false;
     }
-    // A service's placeholder values may not add lines (label_policy.h).
+    // A service's placeholder values may not add lines, nor, under
+    // `restricted`, make a label's lines refused ones; Marathon values used
+    // as words must be one word (label_policy.h).
     if (service_ != nullptr) {
       s = CheckRenderedLines(*r.tmpl, vars, *out);
+      if (s.ok() && r.override_info) {
+        s = CheckRenderedOverride(r.label, *r.tmpl, *r.override_info, vars,
+                                  *out);
+        if (!s.ok()) {
+          error_ = s;  // names the label
+          return false;
+        }
+      }
+      if (s.ok() && r.word_placeholders) {
+        s = CheckPlaceholderWords(*r.tmpl, vars);
+      }
       if (!s.ok()) {
         error_ = Status::ServiceError(
             catalog_.Resolve(name, &service_->port_labels,
@@ -55,6 +70,17 @@ class TransactionEmitter : public sdk::Emitter {
       }
     }
     return true;
+  }
+
+  // The addresses the `bind` lines of this service's text listen on, in
+  // *out (cleared first).
+  void PendingListeners(std::vector<Listener>* out) const {
+    out->clear();
+    for (const Pending& p : pending_) {
+      if (p.text.find("bind") != std::string::npos) {
+        BindListeners(p.text, p.section, out);
+      }
+    }
   }
 
   void Append(const std::string& section, int section_rank, int line_rank,
@@ -157,10 +183,15 @@ class TransactionEmitter : public sdk::Emitter {
   };
   // What TemplateCatalog::Resolve() said for one template name.
   struct Resolved {
-    const char* pointer;  // the name as the family passed it
+    const char* pointer = nullptr;  // the name as the family passed it
     std::string name;
-    const Template* tmpl;
-    Status::Scope scope;
+    const Template* tmpl = nullptr;
+    Status::Scope scope = Status::Scope::kGlobal;
+    // Set for a label override under `restricted`: its rendered text is
+    // checked again (CheckRenderedOverride).
+    std::shared_ptr<const TemplateLabelInfo> override_info;
+    std::string label;  // with override_info: "HAPROXY_0_X"
+    bool word_placeholders = false;  // HasWordPlaceholders(*tmpl)
   };
 
   // Resolve() depends only on the name and the service, and builds a
@@ -182,8 +213,23 @@ class TransactionEmitter : public sdk::Emitter {
     const TemplateCatalog::Resolved r =
         catalog_.Resolve(name, service_ ? &service_->port_labels : nullptr,
                          service_ ? service_->view.port_index : 0);
-    resolved_.push_back({name, name, r.tmpl, r.scope});
-    return resolved_.back();
+    Resolved& added = resolved_.emplace_back();
+    added.pointer = name;
+    added.name = name;
+    added.tmpl = r.tmpl;
+    added.scope = r.scope;
+    if (service_ != nullptr && r.tmpl != nullptr) {
+      added.word_placeholders = HasWordPlaceholders(*r.tmpl);
+      if (r.scope == Status::Scope::kService &&
+          service_->port_labels.policy == LabelPolicy::kRestricted) {
+        added.override_info = std::make_shared<const TemplateLabelInfo>(
+            TemplateOverrideInfo(catalog_, added.name,
+                                 service_->view.port_index));
+        added.label =
+            LabelName("HAPROXY_{n}_" + added.name, service_->view.port_index);
+      }
+    }
+    return added;
   }
 
   const TemplateCatalog& catalog_;
@@ -196,6 +242,67 @@ class TransactionEmitter : public sdk::Emitter {
   std::vector<Resolved> resolved_;
   Status error_;
 };
+
+// The addresses bound so far: a service's `bind` may not share a port with
+// the LB's own frontends (:80, :443, :9091, the HEAD's :9090) nor with an
+// earlier service (SO_REUSEPORT would split the traffic between them).
+class PortClaims {
+ public:
+  struct Claim {
+    Listener listener;
+    const sdk::ServiceView* service;  // null: the LB's own section
+
+    // "frontend marathon_https_in (bind *:443)", "app /a, service port
+    // index 0 (bind *:10001 in frontend a_10001)".
+    std::string Owner() const {
+      if (service == nullptr) {
+        return listener.section + " (bind " + listener.bind + ")";
+      }
+      return "app " + service->app_id + ", service port index " +
+             std::to_string(service->port_index) + " (bind " + listener.bind +
+             " in " + listener.section + ")";
+    }
+  };
+
+  // The claim `l` would share a port with, or null.
+  const Claim* Find(const Listener& l) const {
+    for (auto it = claims_.lower_bound(l.first_port - max_span_);
+         it != claims_.end() && it->first <= l.last_port; ++it) {
+      if (SharesPort(l, it->second.listener)) {
+        return &it->second;
+      }
+    }
+    return nullptr;
+  }
+
+  void Add(Listener l, const sdk::ServiceView* service) {
+    max_span_ = std::max(max_span_, l.last_port - l.first_port);
+    const int port = l.first_port;
+    claims_.emplace(port, Claim{std::move(l), service});
+  }
+
+ private:
+  std::multimap<int, Claim> claims_;  // by first port
+  int max_span_ = 0;
+};
+
+// Claims the ports of one service's `bind` lines, or says whose they are.
+// `view` must outlive `claims`; the listeners are moved into it.
+Status ClaimServicePorts(std::vector<Listener>& listeners,
+                         const sdk::ServiceView& view, PortClaims* claims) {
+  for (const Listener& l : listeners) {
+    if (const PortClaims::Claim* c = claims->Find(l)) {
+      const int port = std::max(l.first_port, c->listener.first_port);
+      return Status::ServiceError("bind " + l.bind + " in " + l.section +
+                                  " would share port " + std::to_string(port) +
+                                  " with " + c->Owner());
+    }
+  }
+  for (Listener& l : listeners) {
+    claims->Add(std::move(l), &view);
+  }
+  return Status::OK();
+}
 
 // Runs `call` on every family, stopping at the first failure.
 template <typename Call>
@@ -258,6 +365,13 @@ Status GenerateImpl(const std::vector<Service>& services,
     return f.BeginConfig(config, emit);
   }));
   emit.Commit(&out->config);
+  PortClaims ports;
+  std::vector<Listener> listeners;  // of one service, reused
+  for (const ConfigSection& section : out->config.sections()) {
+    for (Listener& l : BindListeners(section.text, section.key)) {
+      ports.Add(std::move(l), nullptr);
+    }
+  }
 
   for (size_t i = 0; i < services.size(); ++i) {
     const Service& service = services[i];
@@ -267,6 +381,10 @@ Status GenerateImpl(const std::vector<Service>& services,
     Status s = RenderService(registry, config, view, emit);
     if (release != nullptr) {
       std::vector<sdk::ServerView>().swap((*release)[i].view.servers);
+    }
+    if (s.ok()) {
+      emit.PendingListeners(&listeners);
+      s = ClaimServicePorts(listeners, view, &ports);
     }
     if (s.ok()) {
       emit.Commit(&out->config);

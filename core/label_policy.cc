@@ -1,5 +1,7 @@
 #include "core/label_policy.h"
 
+#include <arpa/inet.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -777,16 +779,22 @@ std::string RestrictedTemplateProblem(
   return "";
 }
 
+std::string BindAddressProblem(std::string_view value);
+
 // Why a typed label's value is refused, or "".
 std::string TypedProblem(LabelKind kind, std::string_view value) {
   if (std::string bad = BadCharacter(value, false); !bad.empty()) {
     return "'" + Show(value) + "' " + bad;
   }
-  if (kind != LabelKind::kText && kind != LabelKind::kHostList) {
+  if (kind != LabelKind::kText && kind != LabelKind::kHostList &&
+      kind != LabelKind::kBindAddress) {
     return "";
   }
   if (std::string bad = BadWordCharacter(value); !bad.empty()) {
     return "'" + Show(value) + "' " + bad;
+  }
+  if (kind == LabelKind::kBindAddress) {
+    return BindAddressProblem(value);
   }
   if (kind == LabelKind::kHostList) {
     for (const std::string& host : Split(value, ',')) {
@@ -882,6 +890,488 @@ Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
   return Status::ServiceError("label " + label + " refused by --label-policy " +
                               std::string(LabelPolicyName(policy)) + ": " +
                               problem);
+}
+
+// ---------------------------------------------------------------------------
+// What placeholder values make of a template (H1, H2), bind addresses and
+// the ports `bind` lines listen on (H6).
+
+namespace {
+
+// Placeholders that carry a Marathon value as one word of a config line.
+struct WordPlaceholder {
+  std::string_view name;
+  std::string_view what;
+};
+constexpr WordPlaceholder kWordPlaceholders[] = {
+    {"healthCheckPath", "the health check path"},
+    {"healthCheck[path]", "the health check path"},
+};
+
+const WordPlaceholder* FindWordPlaceholder(std::string_view name) {
+  for (const WordPlaceholder& w : kWordPlaceholders) {
+    if (w.name == name) {
+      return &w;
+    }
+  }
+  return nullptr;
+}
+
+// ": {healthCheckPath} is 'file'" for the first placeholder of `source_line`
+// whose value has `needle` (compared in lower case), else "".
+std::string Culprit(const Template& tmpl, const TemplateVars& vars,
+                    std::string_view source_line, std::string_view needle) {
+  if (needle.empty()) {
+    return "";
+  }
+  // A value that is the word, else one that has it.
+  for (const bool whole : {true, false}) {
+    for (const std::string& name : tmpl.placeholders()) {
+      auto it = vars.find(name);
+      if (it == vars.end() ||
+          source_line.find("{" + name + "}") == std::string_view::npos) {
+        continue;
+      }
+      const std::string value = Lower(it->second);
+      if (whole ? value == needle : value.find(needle) != std::string::npos) {
+        return ": {" + name + "} is '" + Show(it->second) + "'";
+      }
+    }
+  }
+  return "";
+}
+
+// Why the rendered text of a template override is refused under
+// `restricted`, or "". Lines without a placeholder are as the raw label was,
+// and CheckLabel has read them.
+std::string RenderedOverrideProblem(const Template& tmpl,
+                                    const TemplateLabelInfo& info,
+                                    const TemplateVars& vars,
+                                    std::string_view rendered) {
+  const std::vector<std::string> source = Split(tmpl.source(), '\n');
+  const std::vector<std::string> lines = Split(rendered, '\n');
+  if (source.size() != lines.size()) {
+    // A value added a line: CheckRenderedLines, which runs first, says so.
+    return "the placeholder values change its lines";
+  }
+  std::vector<std::string> opener;
+  const std::vector<DirectiveLine> replaced = DirectiveLines(info.replaced_text);
+  if (!replaced.empty() && IsSection(replaced.front().words[0])) {
+    opener = replaced.front().words;
+  }
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (source[k].find('{') == std::string::npos) {
+      continue;
+    }
+    const std::string at = "line " + std::to_string(k + 1) + " as rendered";
+    const std::string& line = lines[k];
+    if (std::string bad = BadCharacter(line, true); !bad.empty()) {
+      return at + " " + bad + " " + Quoted(Trim(line));
+    }
+    bool dollar = false;
+    const std::vector<std::string> words = Words(line, &dollar);
+    if (words.empty()) {
+      continue;
+    }
+    if (IsSection(words[0])) {
+      bool unused = false;
+      if (!opener.empty() && Words(source[k], &unused) == opener) {
+        continue;  // the override's own section line, as CheckLabel saw it
+      }
+      return at + " opens a section" +
+             Culprit(tmpl, vars, source[k], words[0]) + " " +
+             Quoted(Trim(line));
+    }
+    std::string hit;
+    if (const RefusedDirective* row = RefusedIn(words, &hit)) {
+      const size_t space = hit.rfind(' ');
+      const std::string needle =
+          space == std::string::npos ? hit : hit.substr(space + 1);
+      return at + " uses " + hit + ", which " + std::string(row->why) +
+             Culprit(tmpl, vars, source[k], needle) + " " + Quoted(Trim(line));
+    }
+    if (dollar) {
+      return at + " reads an environment variable of the LB host" +
+             Culprit(tmpl, vars, source[k], "$") + " " + Quoted(Trim(line));
+    }
+  }
+  return "";
+}
+
+void LowerInPlace(std::string* s) {
+  for (char& c : *s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+}
+
+// `word` in lower case is `lower`.
+bool EqualsLower(std::string_view word, std::string_view lower) {
+  if (word.size() != lower.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < word.size(); ++i) {
+    const char c = word[i] >= 'A' && word[i] <= 'Z'
+                       ? static_cast<char>(word[i] - 'A' + 'a')
+                       : word[i];
+    if (c != lower[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// IsSection() without a copy of the word.
+bool IsSectionWord(std::string_view word) {
+  for (std::string_view section : kSections) {
+    if (EqualsLower(word, section)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsHostNameCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+// An IP literal (v4, v6, v6 in brackets), or "".
+std::string CanonicalAddress(std::string_view text) {
+  if (text.empty() || text == "*") {
+    return "";
+  }
+  std::string host(text);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned char buf[16];
+  char out[64];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1 &&
+      inet_ntop(AF_INET, buf, out, sizeof(out)) != nullptr) {
+    return out;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), buf) == 1 &&
+      inet_ntop(AF_INET6, buf, out, sizeof(out)) != nullptr) {
+    return out;
+  }
+  return "";
+}
+
+bool IsHostName(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  for (const std::string& label : Split(name, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' ||
+        label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!IsHostNameCharacter(c)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// "N" or "N-M", 1..65535.
+bool ParsePortRange(std::string_view text, int* first, int* last) {
+  auto number = [](std::string_view s, int* out) {
+    if (s.empty() || s.size() > 5) {
+      return false;
+    }
+    int n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') {
+        return false;
+      }
+      n = n * 10 + (c - '0');
+    }
+    *out = n;
+    return n >= 1 && n <= 65535;
+  };
+  const size_t dash = text.find('-');
+  if (dash == std::string_view::npos) {
+    return number(text, first) && number(text, last);
+  }
+  return number(text.substr(0, dash), first) &&
+         number(text.substr(dash + 1), last) && *first <= *last;
+}
+
+// One address of a bind line ("*:80", "ipv4@10.0.0.1:443", "[::1]:8080",
+// "quic4@:443"); false when it is not a port (a socket, a path) or does not
+// parse (HAProxy refuses it then).
+bool ParseListener(std::string_view address, Listener* out) {
+  std::string_view rest = address;
+  // Socket-type prefixes: "stream+ipv4@...", "dgram+...", "quic+...".
+  for (size_t plus = rest.find('+');
+       plus != std::string_view::npos && plus > 0 &&
+       rest.substr(0, plus).find_first_not_of(
+           "abcdefghijklmnopqrstuvwxyz0123456789") == std::string_view::npos;
+       plus = rest.find('+')) {
+    const std::string_view type = rest.substr(0, plus);
+    out->udp = out->udp || type == "dgram" || type == "quic";
+    rest.remove_prefix(plus + 1);
+  }
+  if (const size_t at = rest.find('@'); at != std::string_view::npos) {
+    const std::string_view family = rest.substr(0, at + 1);
+    constexpr std::string_view kTcp[] = {"ip@",    "ipv4@",   "ipv6@",
+                                         "tcp@",   "tcp4@",   "tcp6@",
+                                         "mptcp@", "mptcp4@", "mptcp6@"};
+    constexpr std::string_view kUdp[] = {"udp@",  "udp4@",  "udp6@",
+                                         "quic@", "quic4@", "quic6@"};
+    bool known = false;
+    for (std::string_view f : kTcp) {
+      known = known || family == f;
+    }
+    for (std::string_view f : kUdp) {
+      if (family == f) {
+        known = true;
+        out->udp = true;
+      }
+    }
+    if (!known) {
+      return false;
+    }
+    rest.remove_prefix(at + 1);
+  }
+  const size_t colon = rest.rfind(':');
+  if (rest.empty() || rest[0] == '/' || colon == std::string_view::npos ||
+      !ParsePortRange(rest.substr(colon + 1), &out->first_port,
+                      &out->last_port)) {
+    return false;
+  }
+  const std::string_view host = rest.substr(0, colon);
+  out->address = CanonicalAddress(host);
+  if (out->address == "0.0.0.0" || out->address == "::") {
+    out->address.clear();  // any address; a host name is taken as any too
+  }
+  out->bind = std::string(address);
+  return true;
+}
+
+std::string BindAddressProblem(std::string_view value) {
+  if (value.empty() || value == "*" || !CanonicalAddress(value).empty()) {
+    return "";
+  }
+  const std::string shown = "'" + Show(value) + "'";
+  const std::string only =
+      "; a bind address is an IP address, '*' or a host name";
+  struct Refused {
+    char c;
+    std::string_view why;
+  };
+  constexpr Refused kRefused[] = {
+      {'/', "a path binds a UNIX socket (a file of the LB host)"},
+      {'@', "'@' selects a socket (unix@, abns@, fd@, ...)"},
+      {',', "',' adds another address to the bind line"},
+      {':', "':' adds a port (the port is the service port's)"},
+  };
+  for (size_t i = 0; i < value.size(); ++i) {
+    for (const Refused& r : kRefused) {
+      if (value[i] == r.c) {
+        return shown + " has '" + std::string(1, r.c) + "' at character " +
+               std::to_string(i + 1) + ": " + std::string(r.why) + only;
+      }
+    }
+  }
+  if (!IsHostName(value)) {
+    return shown + " is not an IP address, '*' or a host name";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string MarathonWordProblem(std::string_view value) {
+  // Runs for every app and health check: most values are plain ASCII words.
+  bool plain = true;
+  for (const char ch : value) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= ' ' || c >= 0x7F || c == '#' || c == '"' || c == '\'' ||
+        c == '\\' || c == '{' || c == '}' || c == '$') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    return "";
+  }
+  if (std::string bad = BadCharacter(value, false); !bad.empty()) {
+    return bad;
+  }
+  // BadWordCharacter's characters, and '$', whichever comes first.
+  const size_t dollar = value.find('$');
+  const std::string_view before = value.substr(0, dollar);
+  if (std::string bad = BadWordCharacter(before); !bad.empty()) {
+    return bad;
+  }
+  if (dollar != std::string_view::npos) {
+    size_t i = 0;
+    size_t n = 1;
+    for (uint32_t cp = 0; i < dollar && NextCodePoint(value, &i, &cp);) {
+      ++n;
+    }
+    return "has '$' at character " + std::to_string(n) +
+           ": HAProxy expands environment variables after '$'";
+  }
+  return "";
+}
+
+bool HasWordPlaceholders(const Template& tmpl) {
+  for (const std::string& name : tmpl.placeholders()) {
+    // Every kWordPlaceholders name starts so: most placeholders stop here.
+    if (name.size() >= 15 && name[0] == 'h' && name[6] == 'C' &&
+        FindWordPlaceholder(name) != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status CheckPlaceholderWords(const Template& tmpl, const TemplateVars& vars) {
+  for (const std::string& name : tmpl.placeholders()) {
+    const WordPlaceholder* word = FindWordPlaceholder(name);
+    auto it = vars.find(name);
+    if (word == nullptr || it == vars.end()) {
+      continue;
+    }
+    const std::string problem = MarathonWordProblem(it->second);
+    if (!problem.empty()) {
+      return Status::ServiceError("placeholder {" + name + "} (" +
+                                  std::string(word->what) + ") '" +
+                                  Show(it->second) + "' " + problem);
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckRenderedOverride(const std::string& label, const Template& tmpl,
+                             const TemplateLabelInfo& info,
+                             const TemplateVars& vars,
+                             std::string_view rendered) {
+  if (tmpl.verbatim() || tmpl.placeholders().empty()) {
+    return Status::OK();  // rendered == the label CheckLabel read
+  }
+  const std::string problem =
+      RenderedOverrideProblem(tmpl, info, vars, rendered);
+  if (problem.empty()) {
+    return Status::OK();
+  }
+  return Status::ServiceError("label " + label +
+                              " refused by --label-policy restricted: " +
+                              problem);
+}
+
+std::vector<Listener> BindListeners(std::string_view text,
+                                    const std::string& section) {
+  std::vector<Listener> out;
+  BindListeners(text, section, &out);
+  return out;
+}
+
+void BindListeners(std::string_view text, std::string_view section,
+                   std::vector<Listener>* out) {
+  // The section of the lines so far: `section`, or the words of the last
+  // section line (views into `text`, made a string only when a listener
+  // needs the name: this runs on every service's frontend text).
+  std::string current;
+  std::string_view line_words[2] = {section, {}};
+  bool from_line = true;
+  bool lower = false;  // line_words come from a section line
+  auto add = [&](std::string_view addresses) {
+    for (size_t from = 0; from <= addresses.size();) {
+      size_t comma = addresses.find(',', from);
+      if (comma == std::string_view::npos) {
+        comma = addresses.size();
+      }
+      Listener l;
+      if (ParseListener(addresses.substr(from, comma - from), &l)) {
+        if (from_line) {
+          current.assign(line_words[0]);
+          if (!line_words[1].empty()) {
+            current += ' ';
+            current.append(line_words[1]);
+          }
+          if (lower) {
+            LowerInPlace(&current);
+          }
+          from_line = false;
+        }
+        l.section = current;
+        out->push_back(std::move(l));
+      }
+      from = comma + 1;
+    }
+  };
+  // A line is split into words only if it has a quote or an escape (which
+  // may hide a keyword); otherwise its first two words are read in place.
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    bool plain = true;
+    for (const char c : line) {
+      if (c == '"' || c == '\'' || c == '\\') {
+        plain = false;
+        break;
+      }
+    }
+    if (!plain) {
+      bool dollar = false;
+      const std::vector<std::string> words = Words(line, &dollar);
+      if (words.empty()) {
+        continue;
+      }
+      if (IsSection(words[0])) {
+        current = words.size() > 1 ? words[0] + " " + words[1] : words[0];
+        from_line = false;
+      } else if (words[0] == "bind" && words.size() > 1) {
+        add(words[1]);
+      }
+      continue;
+    }
+    std::string_view first_two[2];
+    size_t i = 0;
+    for (std::string_view& word : first_two) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+        ++i;
+      }
+      const size_t from = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t' &&
+             line[i] != '#') {
+        ++i;
+      }
+      word = line.substr(from, i - from);
+    }
+    if (first_two[0].empty()) {
+      continue;
+    }
+    if (EqualsLower(first_two[0], "bind")) {
+      if (!first_two[1].empty()) {
+        std::string addresses(first_two[1]);
+        LowerInPlace(&addresses);
+        add(addresses);
+      }
+    } else if (IsSectionWord(first_two[0])) {
+      line_words[0] = first_two[0];
+      line_words[1] = first_two[1];
+      from_line = true;
+      lower = true;
+    }
+  }
+}
+
+bool SharesPort(const Listener& a, const Listener& b) {
+  return a.udp == b.udp && a.first_port <= b.last_port &&
+         b.first_port <= a.last_port &&
+         (a.address.empty() || b.address.empty() || a.address == b.address);
 }
 
 }  // namespace mlb

@@ -62,6 +62,7 @@ Status ApplyLabel(const LabelSpec& spec, const std::string& label,
     }
     case LabelKind::kText:
     case LabelKind::kHostList:
+    case LabelKind::kBindAddress:
       // CheckLabel has refused control characters and word breaks.
       out->*spec.text = spec.kind == LabelKind::kHostList ? Lower(value) : value;
       return Status::OK();
@@ -137,7 +138,7 @@ const std::vector<LabelSpec>& LabelTable() {
       {"HAPROXY_{n}_SSL_CERT", LabelKind::kText, true, &PortLabels::ssl_cert,
        nullptr, nullptr, "2015",
        "Certificate file: the port's own frontend terminates TLS with it."},
-      {"HAPROXY_{n}_BIND_ADDR", LabelKind::kText, true, &PortLabels::bind_addr,
+      {"HAPROXY_{n}_BIND_ADDR", LabelKind::kBindAddress, true, &PortLabels::bind_addr,
        nullptr, nullptr, "2015",
        "Address the port's frontend binds to (default *)."},
       {"HAPROXY_{n}_PORT", LabelKind::kPort, true, nullptr, nullptr,
@@ -188,6 +189,7 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
                        std::vector<std::string>* warnings,
                        LabelPolicy policy) {
   *out = PortLabels();
+  out->policy = policy;
   for (const LabelSpec& spec : LabelTable()) {
     if (spec.kind == LabelKind::kTemplate) {
       continue;
@@ -241,17 +243,25 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
     std::shared_ptr<const Template> compiled;
     MLB_RETURN_IF_ERROR(catalog.CompileLabelOverride(suffix, label, value,
                                                      &compiled));
-    TemplateLabelInfo info;
-    info.name = suffix;
-    info.inline_option = entry->inline_option;
-    if (const Template* replaced = catalog.Resolve(suffix, nullptr, n).tmpl) {
-      info.replaced_text = replaced->source();
-    }
+    const TemplateLabelInfo info = TemplateOverrideInfo(catalog, suffix, n);
     MLB_RETURN_IF_ERROR(
         CheckLabel(policy, label, LabelKind::kTemplate, value, &info, labels));
     out->templates[suffix] = std::move(compiled);
   }
   return Status::OK();
+}
+
+TemplateLabelInfo TemplateOverrideInfo(const TemplateCatalog& catalog,
+                                       const std::string& name, int n) {
+  TemplateLabelInfo info;
+  info.name = name;
+  if (const TemplateCatalog::Entry* entry = catalog.Find(name)) {
+    info.inline_option = entry->inline_option;
+  }
+  if (const Template* replaced = catalog.Resolve(name, nullptr, n).tmpl) {
+    info.replaced_text = replaced->source();
+  }
+  return info;
 }
 
 std::string QuoteValue(std::string_view value) {

@@ -33,6 +33,9 @@ struct PortLabels {
   std::string mode;  // "tcp", "http" or "" (unset)
   // HAPROXY_{n}_<TEMPLATE> overrides, compiled, by template name.
   std::map<std::string, std::shared_ptr<const Template>> templates;
+  // The --label-policy they were accepted under: under `restricted` the
+  // generator reads what they render to again (CheckRenderedOverride).
+  LabelPolicy policy = LabelPolicy::kRestricted;
 };
 
 // How a label's value is read.
@@ -41,6 +44,7 @@ enum class LabelKind {
   kBool,       // true/t/yes/y (any case) is true, anything else false
   kText,       // one line: no newline or other control character
   kHostList,   // kText, lower-cased; a comma separates several hosts
+  kBindAddress,  // kText that is an IP address, '*' or a host name
   kPort,       // integer 1..65535
   kMode,       // tcp or http, any case, stored lower-case
   kTemplate,   // a template override, checked against the template catalog
@@ -84,6 +88,11 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
                        const TemplateCatalog& catalog, PortLabels* out,
                        std::vector<std::string>* warnings,
                        LabelPolicy policy = LabelPolicy::kRestricted);
+
+// What CheckLabel needs to know about template `name` overridden for port
+// index `n`: the text the label replaces and whether it is one line.
+TemplateLabelInfo TemplateOverrideInfo(const TemplateCatalog& catalog,
+                                       const std::string& name, int n);
 
 // Shows a label value on one log line: control characters as \n, \t, \xNN.
 std::string QuoteValue(std::string_view value);

@@ -233,6 +233,11 @@ class UpdateResolver {
 Status BuildPort(const App& app, int index, const ServiceOptions& options,
                  const TemplateCatalog& catalog, Service* svc,
                  std::vector<std::string>* warnings) {
+  // The id is a word of the config (backend names, {appId}); Marathon
+  // allows none of these characters, a file or another source might.
+  if (std::string bad = MarathonWordProblem(app.id); !bad.empty()) {
+    return Status::ServiceError("app id " + QuoteValue(app.id) + " " + bad);
+  }
   MLB_RETURN_IF_ERROR(ParsePortLabels(app.labels, index, catalog,
                                       &svc->port_labels, warnings,
                                       options.label_policy));

@@ -32,10 +32,10 @@ class HaproxyConfigTest : public testing::WithBuiltinPacks<> {
   }
 };
 
-constexpr char kWeb[] = R"({"id": "/web", "ports": [80],
+constexpr char kWeb[] = R"({"id": "/web", "ports": [8080],
     "tasks": [{"host": "10.0.0.1", "ports": [1]},
               {"host": "10.0.0.2", "ports": [2]}]})";
-constexpr char kWebScaled[] = R"({"id": "/web", "ports": [80],
+constexpr char kWebScaled[] = R"({"id": "/web", "ports": [8080],
     "tasks": [{"host": "10.0.0.1", "ports": [1]},
               {"host": "10.0.0.3", "ports": [3]}]})";
 constexpr char kDb[] = R"({"id": "/db", "ports": [5432],
@@ -50,11 +50,11 @@ TEST_F(HaproxyConfigTest, SectionsAreKeyedAndOrderedAndServersAreData) {
   EXPECT_EQ(keys, (std::vector<std::string>{
                       "head", "frontend marathon_http_in",
                       "frontend marathon_http_appid_in",
-                      "frontend marathon_https_in", "frontend web_80",
-                      "backend web_80"}));
-  const ConfigSection* backend = config.Find("backend web_80");
+                      "frontend marathon_https_in", "frontend web_8080",
+                      "backend web_8080"}));
+  const ConfigSection* backend = config.Find("backend web_8080");
   ASSERT_NE(backend, nullptr);
-  EXPECT_EQ(backend->text, "\nbackend web_80\n  balance roundrobin\n  mode tcp\n");
+  EXPECT_EQ(backend->text, "\nbackend web_8080\n  balance roundrobin\n  mode tcp\n");
   ASSERT_EQ(backend->servers.size(), 2u);
   EXPECT_EQ(backend->servers[0].name, "10_0_0_1_1");
   EXPECT_EQ(backend->servers[0].address, "10.0.0.1");
@@ -69,11 +69,11 @@ TEST_F(HaproxyConfigTest, ScalingChangesOnlyServers) {
       Compare(Generation(kWeb), Generation(kWebScaled));
   EXPECT_TRUE(changes.ServersOnly());
   ASSERT_EQ(changes.servers.size(), 1u);
-  EXPECT_EQ(changes.servers[0].backend, "backend web_80");
+  EXPECT_EQ(changes.servers[0].backend, "backend web_8080");
   EXPECT_EQ(changes.servers[0].added, std::vector<std::string>{"10_0_0_3_3"});
   EXPECT_EQ(changes.servers[0].removed, std::vector<std::string>{"10_0_0_2_2"});
   EXPECT_EQ(changes.Summary(),
-            "sections +0 -0 ~0, servers +1 -1 in backend web_80");
+            "sections +0 -0 ~0, servers +1 -1 in backend web_8080");
 }
 
 TEST_F(HaproxyConfigTest, NewAppAddsSections) {

@@ -774,7 +774,7 @@ namespace label_policy {
 // each carrying one injection label. `dir` is where an injected command
 // would leave its mark.
 std::string InjectionState(const std::string& dir, int good_a, int good_b,
-                           bool program_only = false) {
+                           bool program_only = false, int shared_port = 0) {
   const TaskSpec a{"127.0.0.2", {good_a}};
   const TaskSpec b{"127.0.0.3", {good_b}};
   std::vector<std::string> apps = {
@@ -836,6 +836,34 @@ std::string InjectionState(const std::string& dir, int good_a, int good_b,
                 {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
                  "  setenv INJECTED_SETENV 1\n"}}),
         {a}));
+    // The refused word comes from Marathon's health-check path, not from
+    // the label (review H1).
+    apps.push_back(AppJson(
+        "/inj-hc-file", {FreePort()},
+        Labels({{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+                 "  option  httpchk GET /\n  http-request return status 200 "
+                 "content-type text/plain {healthCheckPath} " +
+                     dir + "/lb-secret\n"}}),
+        {a},
+        R"("healthChecks": [{"protocol": "HTTP", "portIndex": 0, )"
+        R"("path": "file"}])"));
+    // The default template with a path HAProxy would expand (review H2).
+    apps.push_back(AppJson(
+        "/inj-hc-env", {FreePort()}, Labels({}), {a},
+        R"("healthChecks": [{"protocol": "HTTP", "portIndex": 0, )"
+        R"("path": "\"/leak?${MARATHON_PASSWORD}\""}])"));
+    // A bind on a path would replace that file with a socket (review H6).
+    apps.push_back(AppJson(
+        "/inj-bind-path", {FreePort()},
+        Labels({{"HAPROXY_0_BIND_ADDR", dir + "/victim"}}), {a}));
+  }
+  if (shared_port != 0) {
+    // A service on the LB's own :80 would share it (SO_REUSEPORT).
+    apps.push_back(AppJson("/inj-port-shared", {FreePort()},
+                           Labels({{"HAPROXY_0_PORT",
+                                    std::to_string(shared_port)},
+                                   {"HAPROXY_0_BIND_ADDR", "127.0.0.1"}}),
+                           {a}));
   }
   return StateJson(apps);
 }
@@ -845,8 +873,10 @@ std::string InjectionState(const std::string& dir, int good_a, int good_b,
 TEST_F(IntegrationTest, LabelPolicyRefusesInjectionsAndGoodAppsKeepRouting) {
   const int good_a = StartEcho("good-a", "127.0.0.2");
   const int good_b = StartEcho("good-b", "127.0.0.3");
-  const std::string url = StateFile(
-      label_policy::InjectionState(dir_->path(), good_a, good_b));
+  WriteFile(dir_->File("victim"), "victim\n");
+  WriteFile(dir_->File("lb-secret"), "lb-secret-content\n");
+  const std::string url = StateFile(label_policy::InjectionState(
+      dir_->path(), good_a, good_b, false, http_port_));
 
   const RunResult run = RunMarathonLb(url);  // --label-policy restricted
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -879,7 +909,29 @@ TEST_F(IntegrationTest, LabelPolicyRefusesInjectionsAndGoodAppsKeepRouting) {
            "app /inj-vhost-nl, service port index 0: label HAPROXY_0_VHOST" +
                refused +
                "'inj-nl.example.com\\n  use_backend injected_nl_backend' has a "
-               "newline (U+000A) at character 19" + skipped}) {
+               "newline (U+000A) at character 19" + skipped,
+           "app /inj-hc-file, service port index 0: label "
+           "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS" + refused +
+               "line 2 as rendered uses file, which reads a file of the LB "
+               "host: {healthCheckPath} is 'file' (\"http-request return "
+               "status 200 content-type text/plain file " + dir_->path() +
+               "/lb-secret\")" + skipped,
+           "app /inj-hc-env, service port index 0: default template "
+           "BACKEND_HTTP_HEALTHCHECK_OPTIONS of pack io.mlb.builtin: "
+           "placeholder {healthCheckPath} (the health check path) "
+           "'\"/leak?${MARATHON_PASSWORD}\"' has '\"' at character 1: "
+           "HAProxy reads quotes and backslashes as quoting" + skipped,
+           "app /inj-bind-path, service port index 0: label "
+           "HAPROXY_0_BIND_ADDR" + refused + "'" + dir_->path() +
+               "/victim' has '/' at character 1: a path binds a UNIX socket "
+               "(a file of the LB host); a bind address is an IP address, "
+               "'*' or a host name" + skipped,
+           "app /inj-port-shared, service port index 0: bind 127.0.0.1:" +
+               std::to_string(http_port_) + " in frontend inj-port-shared_" +
+               std::to_string(http_port_) + " would share port " +
+               std::to_string(http_port_) +
+               " with frontend marathon_http_in (bind 127.0.0.1:" +
+               std::to_string(http_port_) + ")" + skipped}) {
     EXPECT_TRUE(HasMessage(run.output, message)) << message << "\n"
                                                  << run.output;
   }
@@ -887,8 +939,9 @@ TEST_F(IntegrationTest, LabelPolicyRefusesInjectionsAndGoodAppsKeepRouting) {
   // None of the injected text reached the config, which HAProxy accepts.
   const std::string cfg = Config();
   for (const char* injected :
-       {"inj-", "injected", "program", "lua-load", "external-check", "setenv", "pwned",
-        "\nglobal\n  setenv"}) {
+       {"inj-", "injected", "program", "lua-load", "external-check", "setenv",
+        "pwned", "\nglobal\n  setenv", "lb-secret", "MARATHON_PASSWORD",
+        "leak", "victim"}) {
     EXPECT_THAT(cfg, Not(HasSubstr(injected))) << cfg;
   }
   EXPECT_THAT(cfg, HasSubstr("  timeout server 30m\n  timeout client 30m\n"));
@@ -909,6 +962,11 @@ TEST_F(IntegrationTest, LabelPolicyRefusesInjectionsAndGoodAppsKeepRouting) {
   EXPECT_EQ(b.Backend(), "good-b");
   EXPECT_EQ(ViaHttp("inj-nbsp.example.com").status, 503);
   EXPECT_FALSE(FileExists(dir_->File("pwned")));
+  // :80 is marathon_http_in's alone: every request reached good-a above.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(ViaHttp("good-a.example.com").Backend(), "good-a");
+  }
+  EXPECT_EQ(ReadFile(dir_->File("victim")), "victim\n");
 }
 
 // `--label-policy allow` is marathon-lb's behaviour, at the operator's risk:

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "core/cli.h"
 #include "core/labels.h"
 #include "core/template_catalog.h"
@@ -468,9 +470,7 @@ INSTANTIATE_TEST_SUITE_P(
 // Every override example of marathon-lb's documentation (README, Longhelp,
 // the DC/OS "advanced" and "configuration" pages) whose template this
 // project has, plus common production overrides. All must pass.
-INSTANTIATE_TEST_SUITE_P(
-    DocumentedOverrides, RestrictedTemplateTest,
-    ::testing::Values(
+const Case kDocumentedOverrides[] = {
         // README "Overridable Templates": disable http-keep-alive.
         Case{"HAPROXY_0_BACKEND_HTTP_OPTIONS",
              "  option forwardfor\n  no option http-keep-alive\n  http-request "
@@ -579,7 +579,9 @@ INSTANTIATE_TEST_SUITE_P(
              "use_backend {backend} if app_{cleanedUpAppId}\n",
              ""},
         Case{"HAPROXY_0_FRONTEND_BACKEND_GLUE",
-             "  # routed\n  use_backend {backend}\n", ""}));
+             "  # routed\n  use_backend {backend}\n", ""}};
+INSTANTIATE_TEST_SUITE_P(DocumentedOverrides, RestrictedTemplateTest,
+                         ::testing::ValuesIn(kDocumentedOverrides));
 
 // "Disabling service port binding": both labels empty.
 TEST_F(LabelPolicyTest, EmptyFrontendWithEmptyGluePasses) {
@@ -677,6 +679,48 @@ INSTANTIATE_TEST_SUITE_P(
              "'1.2.3.4\\r' has a carriage return (U+000D) at character 8"},
         Case{"HAPROXY_0_BIND_ADDR", "1.2.3.4\t",
              "'1.2.3.4\\t' has a tab (U+0009) at character 8"},
+        // A bind address is an IP address, '*' or a host name: a path or
+        // unix@ binds a socket (creating or replacing a file), a comma adds
+        // addresses, a port takes another one (the review's H6 values).
+        Case{"HAPROXY_0_BIND_ADDR", "/tmp/victim",
+             "'/tmp/victim' has '/' at character 1: a path binds a UNIX "
+             "socket (a file of the LB host); a bind address is an IP "
+             "address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "unix@/tmp/x.sock",
+             "'unix@/tmp/x.sock' has '@' at character 5: '@' selects a "
+             "socket (unix@, abns@, fd@, ...); a bind address is an IP "
+             "address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "abns@x",
+             "'abns@x' has '@' at character 5: '@' selects a socket (unix@, "
+             "abns@, fd@, ...); a bind address is an IP address, '*' or a "
+             "host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "127.0.0.1:1,/tmp/bind2.sock,127.0.0.1",
+             "'127.0.0.1:1,/tmp/bind2.sock,127.0.0.1' has ':' at character "
+             "10: ':' adds a port (the port is the service port's); a bind "
+             "address is an IP address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "127.0.0.1:1,fd@3,127.0.0.1",
+             "'127.0.0.1:1,fd@3,127.0.0.1' has ':' at character 10: ':' adds "
+             "a port (the port is the service port's); a bind address is an "
+             "IP address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "0.0.0.0:443,0.0.0.0",
+             "'0.0.0.0:443,0.0.0.0' has ':' at character 8: ':' adds a port "
+             "(the port is the service port's); a bind address is an IP "
+             "address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "a.com,b.com",
+             "'a.com,b.com' has ',' at character 6: ',' adds another address "
+             "to the bind line; a bind address is an IP address, '*' or a "
+             "host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "ipv4@10.0.0.1",
+             "'ipv4@10.0.0.1' has '@' at character 5: '@' selects a socket "
+             "(unix@, abns@, fd@, ...); a bind address is an IP address, '*' "
+             "or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "-lb.internal",
+             "'-lb.internal' is not an IP address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "a..b",
+             "'a..b' is not an IP address, '*' or a host name"},
+        Case{"HAPROXY_0_BIND_ADDR", "1.2.3.4 ssl",
+             "'1.2.3.4 ssl' has a space at character 8: a space would add "
+             "words to the HAProxy line"},
         Case{"HAPROXY_0_SSL_CERT", "/a.pem\x01",
              "'/a.pem\\x01' has a control character (U+0001) at character 7"},
         Case{"HAPROXY_0_SSL_CERT", "/a.pem ca-file /etc/shadow",
@@ -704,7 +748,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"HAPROXY_0_SSL_CERT", "/etc/ssl/private/site-1_2024.pem", ""},
         Case{"HAPROXY_0_BIND_ADDR", "0.0.0.0", ""},
         Case{"HAPROXY_0_BIND_ADDR", "::", ""},
-        Case{"HAPROXY_0_BIND_ADDR", "ipv4@10.0.0.1", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "*", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "10.0.0.1", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "fe80::1", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "[::1]", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "lb-1.internal", ""},
+        Case{"HAPROXY_0_BIND_ADDR", "my_host.example.com", ""},
         Case{"HAPROXY_0_PORT", " 8080 ", ""},
         Case{"HAPROXY_0_MODE", "HTTP", ""},
         Case{"HAPROXY_0_STICKY", "yes", ""},
@@ -847,6 +897,543 @@ TEST_F(LabelPolicyTest, PlaceholderValueWithANewlineDropsItsServicePort) {
                 "'/\\r  lua-load /y.lua'; service port skipped"}));
   EXPECT_EQ(r.text.find("lua-load"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
+// ---------------------------------------------------------------------------
+// What placeholder values make of a template (review H1, H2).
+
+// `s` as a JSON string literal.
+std::string Json(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\x01':
+        out += "\\u0001";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+// The reviewer's state: /evil with `labels` and, if `path` is set, an HTTP
+// health check with that path; /good next to it.
+std::string EvilAndGood(const Labels& labels,
+                        const std::optional<std::string>& path = {}) {
+  std::string json =
+      R"({"apps": [{"id": "/evil", "labels": {"HAPROXY_GROUP": "external")";
+  for (const auto& [key, value] : labels) {
+    json += ", " + Json(key) + ": " + Json(value);
+  }
+  json += R"(}, "ports": [10001],
+       "tasks": [{"host": "1.1.1.1", "ports": [31000]}])";
+  if (path) {
+    json += R"(, "healthChecks": [{"protocol": "HTTP", "portIndex": 0, )"
+            R"("path": )" +
+            Json(*path) + "}]";
+  }
+  json += R"(},
+      {"id": "/good", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "good.example.com"},
+       "ports": [10002], "tasks": [{"host": "1.1.1.2", "ports": [32000]}]}]})";
+  return json;
+}
+
+struct RenderedCase {
+  std::string name;
+  Labels labels;
+  std::optional<std::string> path;
+  std::string expected;  // the whole error line
+  std::string payload;   // must not be in the config
+};
+
+void PrintTo(const RenderedCase& c, std::ostream* os) { *os << c.name; }
+
+class RenderedOverrideTest
+    : public LabelPolicyTest,
+      public ::testing::WithParamInterface<RenderedCase> {};
+
+TEST_P(RenderedOverrideTest, RefusedWithTheLabelAndWhatItRenderedTo) {
+  const RenderedCase& c = GetParam();
+  testing::RenderResult r =
+      testing::Render(*registry_, EvilAndGood(c.labels, c.path));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors, std::vector<std::string>{c.expected});
+  EXPECT_EQ(r.text.find(c.payload), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("evil_10001"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nbackend good_10002\n"), std::string::npos)
+      << r.text;
+  EXPECT_NE(r.text.find("hdr(host) -i good.example.com\n"), std::string::npos)
+      << r.text;
+}
+
+const char kEvil[] = "app /evil, service port index 0: label HAPROXY_0_";
+const char kRestricted[] = " refused by --label-policy restricted: ";
+const char kSkipped[] = "; service port skipped";
+
+// Every H1 example of the review: the label passes the check of its raw
+// text (the refused word is not in it), the rendered text does not.
+INSTANTIATE_TEST_SUITE_P(
+    ReviewH1, RenderedOverrideTest,
+    ::testing::Values(
+        RenderedCase{
+            "FileReadThroughHealthCheckPath",
+            {{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "  http-request return status 200 content-type text/plain "
+              "{healthCheckPath} /etc/shadow\n"}},
+            "file",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 1 as rendered uses file, which reads a file of the LB "
+                "host: {healthCheckPath} is 'file' (\"http-request return "
+                "status 200 content-type text/plain file /etc/shadow\")" +
+                kSkipped,
+            "/etc/shadow"},
+        RenderedCase{
+            "AdminSocketThroughHealthCheckPath",
+            {{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "  server adm {healthCheckPath}\n"}},
+            "unix@/var/run/haproxy/socket",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 1 as rendered uses unix@/var/run/haproxy/socket, which "
+                "reaches a local socket of the LB host: {healthCheckPath} is "
+                "'unix@/var/run/haproxy/socket' (\"server adm "
+                "unix@/var/run/haproxy/socket\")" +
+                kSkipped,
+            "server adm"},
+        RenderedCase{
+            "EnvironmentThroughHealthCheckPath",
+            {{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "  http-request return status 200 content-type text/plain "
+              "lf-string \"{healthCheckPath}\"\n"}},
+            "${PATH}",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 1 as rendered reads an environment variable of the LB "
+                "host: {healthCheckPath} is '${PATH}' (\"http-request return "
+                "status 200 content-type text/plain lf-string \"${PATH}\"\")" +
+                kSkipped,
+            "${PATH}"},
+        RenderedCase{
+            "FileReadThroughVhost",
+            {{"HAPROXY_0_VHOST", "file"},
+             {"HAPROXY_0_HTTP_FRONTEND_ACL",
+              "  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n"
+              "  http-request return status 200 content-type text/plain "
+              "{hostname} /etc/shadow if host_{cleanedUpHostname}\n"
+              "  use_backend {backend} if host_{cleanedUpHostname}\n"}},
+            std::nullopt,
+            std::string(kEvil) + "HTTP_FRONTEND_ACL" + kRestricted +
+                "line 1 as rendered uses file, which reads a file of the LB "
+                "host: {hostname} is 'file' (\"acl host_file_evil hdr(host) "
+                "-i file\")" +
+                kSkipped,
+            "/etc/shadow"},
+        RenderedCase{
+            "ProgramSectionThroughHealthCheckPath",
+            {{"HAPROXY_0_BACKEND_SERVER_OPTIONS", ""},
+             {"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "  option  httpchk GET /\n{healthCheckPath}\n  command "
+              "/bin/touch /tmp/x\n"}},
+            "program pwn",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 2 as rendered opens a section: {healthCheckPath} is "
+                "'program pwn' (\"program pwn\")" +
+                kSkipped,
+            "program"},
+        // The reviewer's other placeholder cases.
+        RenderedCase{
+            "LuaThroughHealthCheckPath",
+            {{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "  http-request {healthCheckPath}\n"}},
+            "lua.x",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 1 as rendered uses lua.x, which calls Lua code: "
+                "{healthCheckPath} is 'lua.x' (\"http-request lua.x\")" +
+                kSkipped,
+            "lua.x"},
+        RenderedCase{
+            "ConditionalBlockThroughHealthCheckPath",
+            {{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "{healthCheckPath}\n"}},
+            ".if defined(NOPE)",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 1 as rendered uses .if, which acts on the rest of the "
+                "config file: {healthCheckPath} is '.if defined(NOPE)' "
+                "(\".if defined(NOPE)\")" +
+                kSkipped,
+            ".if"},
+        // Any field of the Marathon health check can fill an override.
+        RenderedCase{
+            "EnvironmentThroughAHealthCheckField",
+            {{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+              "  option  httpchk GET /\n  http-response set-header X "
+              "\"{healthCheck[protocol]}{healthCheckPath}\"\n"}},
+            "$",
+            std::string(kEvil) + "BACKEND_HTTP_HEALTHCHECK_OPTIONS" +
+                kRestricted +
+                "line 2 as rendered reads an environment variable of the LB "
+                "host: {healthCheckPath} is '$' (\"http-response set-header "
+                "X \"HTTP$\"\")" +
+                kSkipped,
+            "HTTP$"}));
+
+// Overrides that pass as written still pass as rendered, with realistic
+// values in every placeholder: the section head of a head template is the
+// override's own.
+class RenderedDocumentedOverrideTest : public RestrictedTemplateTest {};
+
+// An http app and a tcp app (each template renders for one of them) with
+// the label `label` = `value` on their port 0.
+std::string HttpAndTcpApp(const std::string& label, const std::string& value) {
+  return
+      R"({"apps": [{"id": "/web", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_VHOST": "www.example.com", "HAPROXY_0_STICKY": "true",
+         "HAPROXY_0_REDIRECT_TO_HTTPS": "true", )" +
+      Json(label) + ": " + Json(value) + R"(},
+       "ports": [10001], "tasks": [{"host": "1.1.1.1", "ports": [31000]}],
+       "healthChecks": [{"protocol": "HTTP", "portIndex": 0,
+                         "path": "/health?full=1"}]},
+      {"id": "/db", "labels": {"HAPROXY_GROUP": "external",
+         "HAPROXY_0_MODE": "tcp", )" +
+      Json(label) + ": " + Json(value) + R"(},
+       "ports": [10002], "tasks": [{"host": "1.1.1.2", "ports": [32000]}],
+       "healthChecks": [{"protocol": "TCP", "portIndex": 0}]}]})";
+}
+
+TEST_P(RenderedDocumentedOverrideTest, AlsoPassesAsRendered) {
+  const Case& c = GetParam();
+  testing::RenderResult r =
+      testing::Render(*registry_, HttpAndTcpApp(c.label, c.value));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors, std::vector<std::string>{}) << QuoteValue(c.value);
+  EXPECT_NE(r.text.find("\nbackend web_10001\n"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nbackend db_10002\n"), std::string::npos) << r.text;
+}
+
+INSTANTIATE_TEST_SUITE_P(DocumentedOverrides, RenderedDocumentedOverrideTest,
+                         ::testing::ValuesIn(kDocumentedOverrides));
+
+TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelAlsoPassesAsRendered) {
+  int checked = 0;
+  for (const auto& [name, entry] : registry_->catalog().entries()) {
+    if (!entry.overridable) {
+      continue;
+    }
+    ++checked;
+    testing::RenderResult r = testing::Render(
+        *registry_, HttpAndTcpApp("HAPROXY_0_" + name,
+                                  entry.pack_default->source()));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.errors, std::vector<std::string>{}) << name;
+    EXPECT_NE(r.text.find("\nbackend web_10001\n"), std::string::npos)
+        << name;
+  }
+  EXPECT_EQ(checked, 16);
+}
+
+// Under `allow` the rendered text is the operator's risk, as the label is.
+TEST_F(LabelPolicyTest, AllowDoesNotReadTheRenderedOverride) {
+  testing::RenderOptions options;
+  options.label_policy = LabelPolicy::kAllow;
+  testing::RenderResult r = testing::Render(
+      *registry_,
+      EvilAndGood({{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+                    "  http-request return status 200 content-type "
+                    "text/plain {healthCheckPath} /etc/shadow\n"}},
+                  "file"),
+      options);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors, std::vector<std::string>{});
+  EXPECT_NE(r.text.find("text/plain file /etc/shadow\n"), std::string::npos)
+      << r.text;
+}
+
+struct PathCase {
+  std::string path;
+  std::string problem;  // "" = accepted
+};
+
+void PrintTo(const PathCase& c, std::ostream* os) {
+  *os << QuoteValue(c.path);
+}
+
+class HealthCheckPathTest : public LabelPolicyTest,
+                            public ::testing::WithParamInterface<PathCase> {};
+
+// The default template puts the path on `option httpchk` as one word: at
+// every level, a path that is not one word drops its service port.
+TEST_P(HealthCheckPathTest, SameAtEveryLevel) {
+  const PathCase& c = GetParam();
+  for (LabelPolicy policy :
+       {LabelPolicy::kAllow, LabelPolicy::kRestricted, LabelPolicy::kDeny}) {
+    testing::RenderOptions options;
+    options.label_policy = policy;
+    testing::RenderResult r =
+        testing::Render(*registry_, EvilAndGood({}, c.path), options);
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_NE(r.text.find("\nbackend good_10002\n"), std::string::npos);
+    if (c.problem.empty()) {
+      EXPECT_EQ(r.errors, std::vector<std::string>{});
+      EXPECT_NE(r.text.find("  option  httpchk GET " + c.path + "\n"),
+                std::string::npos)
+          << r.text;
+      continue;
+    }
+    EXPECT_EQ(r.errors,
+              std::vector<std::string>{
+                  "app /evil, service port index 0: default template "
+                  "BACKEND_HTTP_HEALTHCHECK_OPTIONS of pack io.mlb.builtin: "
+                  "placeholder {healthCheckPath} (the health check path) " +
+                  c.problem + kSkipped})
+        << LabelPolicyName(policy);
+    EXPECT_EQ(r.text.find("evil_10001"), std::string::npos) << r.text;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ReviewH2, HealthCheckPathTest,
+    ::testing::Values(
+        // The review's leak: HAProxy expands ${...} inside double quotes.
+        PathCase{"\"/leak?${MARATHON_PASSWORD}\"",
+                 "'\"/leak?${MARATHON_PASSWORD}\"' has '\"' at character 1: "
+                 "HAProxy reads quotes and backslashes as quoting"},
+        PathCase{"/leak?${MARATHON_PASSWORD}",
+                 "'/leak?${MARATHON_PASSWORD}' has '$' at character 7: "
+                 "HAProxy expands environment variables after '$'"},
+        PathCase{"'/x'",
+                 "''/x'' has ''' at character 1: HAProxy reads quotes and "
+                 "backslashes as quoting"},
+        PathCase{"/a\\x20b",
+                 "'/a\\\\x20b' has '\\' at character 3: HAProxy reads quotes "
+                 "and backslashes as quoting"},
+        PathCase{"/ HTTP/1.1",
+                 "'/ HTTP/1.1' has a space at character 2: a space would add "
+                 "words to the HAProxy line"},
+        PathCase{"/#x",
+                 "'/#x' has '#' at character 2: '#' starts an HAProxy "
+                 "comment"},
+        PathCase{"/\tx", "'/\\tx' has a tab (U+0009) at character 2"},
+        PathCase{"/\x01",
+                 "'/\\x01' has a control character (U+0001) at character 2"},
+        PathCase{"/a\xc2\xa0",
+                 "'/a\\u00a0' has U+00A0 (no-break space) at character 3"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    RealisticPaths, HealthCheckPathTest,
+    ::testing::Values(PathCase{"/", ""}, PathCase{"/health", ""},
+                      PathCase{"/api/v1/status?full=true&x=%20", ""},
+                      PathCase{"/_status/ping;jsessionid=1", ""},
+                      PathCase{"/b\xc3\xbc" "cher", ""}));
+
+// The app id is a word too (backend names, {appId}).
+TEST_F(LabelPolicyTest, AppIdThatIsNotOneWordDropsItsPorts) {
+  testing::RenderResult r = testing::Render(*registry_, R"({"apps": [
+      {"id": "/a b", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10001], "tasks": [{"host": "1.1.1.1", "ports": [31000]}]},
+      {"id": "/z", "labels": {"HAPROXY_GROUP": "external"},
+       "ports": [10004], "tasks": [{"host": "1.1.1.3", "ports": [31004]}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors, std::vector<std::string>{
+                          "app /a b, service port index 0: app id '/a b' has a "
+                          "space at character 3: a space would add words to "
+                          "the HAProxy line; service port skipped"});
+  EXPECT_NE(r.text.find("\nbackend z_10004\n"), std::string::npos) << r.text;
+}
+
+// ---------------------------------------------------------------------------
+// Ports (review H6): a service may not bind a port of the LB's own
+// frontends, nor one an earlier service binds.
+
+std::string TcpApp(const std::string& id, int port, const Labels& labels) {
+  std::string json = "{\"id\": " + Json(id) +
+                     ", \"labels\": {\"HAPROXY_GROUP\": \"external\"";
+  for (const auto& [key, value] : labels) {
+    json += ", " + Json(key) + ": " + Json(value);
+  }
+  return json + "}, \"ports\": [" + std::to_string(port) +
+         "], \"tasks\": [{\"host\": \"1.1.1.1\", \"ports\": [31000]}]}";
+}
+
+std::string State(const std::vector<std::string>& apps) {
+  std::string json = "{\"apps\": [";
+  for (size_t i = 0; i < apps.size(); ++i) {
+    json += (i ? ", " : "") + apps[i];
+  }
+  return json + "]}";
+}
+
+TEST_F(LabelPolicyTest, ServicePortOfTheLbsOwnFrontendsIsDropped) {
+  testing::RenderResult r = testing::Render(
+      *registry_,
+      State({TcpApp("/p443", 10001, {{"HAPROXY_0_PORT", "443"}}),
+             TcpApp("/p80", 10002,
+                    {{"HAPROXY_0_PORT", "80"},
+                     {"HAPROXY_0_BIND_ADDR", "127.0.0.1"}}),
+             TcpApp("/p9090", 9090, {}),
+             TcpApp("/p9091", 10003, {{"HAPROXY_0_PORT", "9091"}}),
+             TcpApp("/good", 10004, {})}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /p443, service port index 0: bind *:443 in frontend "
+                "p443_443 would share port 443 with frontend "
+                "marathon_https_in (bind *:443); service port skipped",
+                "app /p80, service port index 0: bind 127.0.0.1:80 in "
+                "frontend p80_80 would share port 80 with frontend "
+                "marathon_http_in (bind *:80); service port skipped",
+                "app /p9090, service port index 0: bind *:9090 in frontend "
+                "p9090_9090 would share port 9090 with listen stats (bind "
+                "0.0.0.0:9090); service port skipped",
+                "app /p9091, service port index 0: bind *:9091 in frontend "
+                "p9091_9091 would share port 9091 with frontend "
+                "marathon_http_appid_in (bind *:9091); service port "
+                "skipped"}));
+  for (const char* gone : {"p443", "p80", "p9090", "p9091"}) {
+    EXPECT_EQ(r.text.find(gone), std::string::npos) << gone << "\n" << r.text;
+  }
+  EXPECT_NE(r.text.find("\nfrontend good_10004\n  bind *:10004\n"),
+            std::string::npos)
+      << r.text;
+}
+
+// Without the :80/:443 frontends (--dont-bind-http-https) those ports are
+// free for a service; the others are still the LB's.
+TEST_F(LabelPolicyTest, PortsOfFrontendsThatAreNotBoundAreFree) {
+  testing::RenderOptions options;
+  options.bind_http_https = false;
+  testing::RenderResult r = testing::Render(
+      *registry_,
+      State({TcpApp("/p443", 10001, {{"HAPROXY_0_PORT", "443"}}),
+             TcpApp("/p9091", 10003, {{"HAPROXY_0_PORT", "9091"}})}),
+      options);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            std::vector<std::string>{
+                "app /p9091, service port index 0: bind *:9091 in frontend "
+                "p9091_9091 would share port 9091 with frontend "
+                "marathon_http_appid_in (bind *:9091); service port skipped"});
+  EXPECT_NE(r.text.find("\nfrontend p443_443\n  bind *:443\n"),
+            std::string::npos)
+      << r.text;
+}
+
+// Two apps on one port: the first in (appId, servicePort) order keeps it.
+// Other addresses of one port do not collide.
+TEST_F(LabelPolicyTest, SecondAppOnAPortIsDropped) {
+  testing::RenderResult r = testing::Render(
+      *registry_,
+      State({TcpApp("/b", 10001, {}), TcpApp("/a", 10001, {}),
+             TcpApp("/c", 10005, {{"HAPROXY_0_BIND_ADDR", "10.0.0.1"}}),
+             TcpApp("/d", 10005, {{"HAPROXY_0_BIND_ADDR", "10.0.0.2"}}),
+             TcpApp("/e", 10005, {{"HAPROXY_0_BIND_ADDR", "10.0.0.1"}}),
+             TcpApp("/f", 10001, {{"HAPROXY_0_BIND_ADDR", "10.0.0.1"}})}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /b, service port index 0: bind *:10001 in frontend "
+                "b_10001 would share port 10001 with app /a, service port "
+                "index 0 (bind *:10001 in frontend a_10001); service port "
+                "skipped",
+                "app /e, service port index 0: bind 10.0.0.1:10005 in "
+                "frontend e_10005 would share port 10005 with app /c, "
+                "service port index 0 (bind 10.0.0.1:10005 in frontend "
+                "c_10005); service port skipped",
+                "app /f, service port index 0: bind 10.0.0.1:10001 in "
+                "frontend f_10001 would share port 10001 with app /a, "
+                "service port index 0 (bind *:10001 in frontend a_10001); "
+                "service port skipped"}));
+  EXPECT_NE(r.text.find("\nfrontend a_10001\n"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nfrontend c_10005\n"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("\nfrontend d_10005\n"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("b_10001"), std::string::npos) << r.text;
+}
+
+// A template override that binds a port is held to the same rule, wherever
+// it writes its `bind`.
+TEST_F(LabelPolicyTest, OverrideThatBindsASharedPortIsDropped) {
+  testing::RenderResult r = testing::Render(
+      *registry_,
+      State({TcpApp("/head", 10001,
+                    {{"HAPROXY_0_FRONTEND_HEAD",
+                      "\nfrontend {backend}\n  bind "
+                      "{bindAddr}:{servicePort}\n  bind 0.0.0.0:443\n  mode "
+                      "{mode}\n"}}),
+             TcpApp("/acl", 10002,
+                    {{"HAPROXY_0_VHOST", "acl.example.com"},
+                     {"HAPROXY_0_MODE", "http"},
+                     {"HAPROXY_0_HTTP_FRONTEND_ACL",
+                      "  bind 127.0.0.1:9089-9091\n  use_backend "
+                      "{backend}\n"}})}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /acl, service port index 0: bind 127.0.0.1:9089-9091 in "
+                "frontend marathon_http_in would share port 9090 with listen "
+                "stats (bind 0.0.0.0:9090); service port skipped",
+                "app /head, service port index 0: bind 0.0.0.0:443 in "
+                "frontend head_10001 would share port 443 with frontend "
+                "marathon_https_in (bind *:443); service port skipped"}));
+  EXPECT_EQ(r.text.find("9089"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("0.0.0.0:443"), std::string::npos) << r.text;
+}
+
+// The ports a config text binds, as HAProxy reads its bind lines.
+TEST(BindListenersTest, ReadsEveryTcpAndUdpAddressOfEachBindLine) {
+  const std::vector<Listener> listeners = BindListeners(
+      "global\n  stats socket /run/x.sock\nlisten stats\n  bind "
+      "0.0.0.0:9090\nfrontend f\n  bind *:80,ipv4@10.0.0.1:81,"
+      "stream+ip@[::1]:82 ssl crt /x.pem\n  bind :::83\n  bind quic4@:443\n"
+      "  bind unix@/x.sock\n  bind /tmp/y\n  bind fd@3\n  # bind *:84\n"
+      "  bind 127.0.0.1:10000-10010\n  bind-process 1\n",
+      "head");
+  std::vector<std::string> shown;
+  for (const Listener& l : listeners) {
+    shown.push_back(l.section + " | " + l.bind + " | " + l.address + " | " +
+                    std::to_string(l.first_port) + "-" +
+                    std::to_string(l.last_port) + (l.udp ? " udp" : ""));
+  }
+  EXPECT_EQ(shown, (std::vector<std::string>{
+                       "listen stats | 0.0.0.0:9090 |  | 9090-9090",
+                       "frontend f | *:80 |  | 80-80",
+                       "frontend f | ipv4@10.0.0.1:81 | 10.0.0.1 | 81-81",
+                       "frontend f | stream+ip@[::1]:82 | ::1 | 82-82",
+                       "frontend f | :::83 |  | 83-83",
+                       "frontend f | quic4@:443 |  | 443-443 udp",
+                       "frontend f | 127.0.0.1:10000-10010 | 127.0.0.1 | "
+                       "10000-10010"}));
+  auto at = [](const std::string& bind) {
+    std::vector<Listener> l = BindListeners("  bind " + bind + "\n", "s");
+    EXPECT_EQ(l.size(), 1u) << bind;
+    return l.empty() ? Listener() : l[0];
+  };
+  EXPECT_TRUE(SharesPort(at("*:443"), at("10.0.0.1:443")));
+  EXPECT_TRUE(SharesPort(at("lb.internal:443"), at("10.0.0.1:443")));
+  EXPECT_TRUE(SharesPort(at("10.0.0.1:10005"), at("10.0.0.1:10000-10010")));
+  EXPECT_TRUE(SharesPort(at("[::ffff:10.0.0.1]:80"), at("::ffff:10.0.0.1:80")));
+  EXPECT_FALSE(SharesPort(at("10.0.0.1:443"), at("10.0.0.2:443")));
+  EXPECT_FALSE(SharesPort(at("*:443"), at("quic4@:443")));
+  EXPECT_FALSE(SharesPort(at("*:443"), at("*:444")));
 }
 
 }  // namespace

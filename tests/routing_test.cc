@@ -327,7 +327,7 @@ TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
 
 TEST_F(RoutingTest, ServersAreSortedByAgentHostThenPortWithStableIds) {
   const std::string config = Config(Apps(
-      R"({"id": "/s", "labels": {"HAPROXY_GROUP": "external"}, "ports": [80],
+      R"({"id": "/s", "labels": {"HAPROXY_GROUP": "external"}, "ports": [8080],
           "tasks": [{"host": "agent2", "ports": [2000]},
                     {"host": "agent1", "ports": [3000]},
                     {"host": "agent1", "ports": [1000]}]})"));
@@ -354,12 +354,12 @@ TEST_F(RoutingTest, FirstHttpPortOfAnAppOwnsTheAppIdRoute) {
   const std::string config = Config(Apps(
       R"({"id": "/two", "labels": {"HAPROXY_GROUP": "external",
           "HAPROXY_0_MODE": "http", "HAPROXY_1_MODE": "http"},
-          "ports": [81, 80], "tasks": [{"host": "agent1", "ports": [5, 6]}]})"));
+          "ports": [8081, 8080], "tasks": [{"host": "agent1", "ports": [5, 6]}]})"));
   EXPECT_NE(config.find("  acl app__two hdr(x-marathon-app-id) -i /two\n"
-                        "  use_backend two_80 if app__two\n\n"),
+                        "  use_backend two_8080 if app__two\n\n"),
             std::string::npos)
       << config;
-  EXPECT_EQ(config.find("use_backend two_81 if app__two"), std::string::npos);
+  EXPECT_EQ(config.find("use_backend two_8081 if app__two"), std::string::npos);
 }
 
 TEST_F(RoutingTest, DontBindHttpHttpsKeepsOnlyTheAppIdFrontend) {

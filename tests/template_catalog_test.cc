@@ -150,10 +150,10 @@ TEST_F(TemplateCatalogTest, Marathon2015PlaceholderNameSslCertOptionsWorks) {
   const std::string json = R"({"apps": [{"id": "/s", "labels": {
       "HAPROXY_GROUP": "external", "HAPROXY_0_SSL_CERT": "/etc/s.pem",
       "HAPROXY_0_FRONTEND_HEAD": "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCertOptions}\n  mode {mode}\n"},
-      "ports": [443], "tasks": [{"host": "10.0.0.1", "ports": [8443]}]}]})";
+      "ports": [10443], "tasks": [{"host": "10.0.0.1", "ports": [8443]}]}]})";
   testing::RenderResult r = testing::Render(registry_, json);
   ASSERT_TRUE(r.status.ok()) << r.status.message();
-  EXPECT_NE(r.text.find("\nfrontend s_443\n  bind *:443 ssl crt /etc/s.pem\n"),
+  EXPECT_NE(r.text.find("\nfrontend s_10443\n  bind *:10443 ssl crt /etc/s.pem\n"),
             std::string::npos)
       << r.text;
 }

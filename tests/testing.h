@@ -99,6 +99,7 @@ struct RenderOptions {
   bool bind_http_https = true;
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
+  LabelPolicy label_policy = LabelPolicy::kRestricted;
 };
 
 // Marathon JSON -> HAProxy config text, through the whole pipeline.
@@ -114,6 +115,7 @@ inline RenderResult Render(const PluginRegistry& registry,
   ServiceOptions so;
   so.groups = options.groups;
   so.health_check = options.health_check;
+  so.label_policy = options.label_policy;
   FakeResolver resolver(options.hosts);
   HealthCache cache;
   ServiceList services;
