@@ -286,10 +286,60 @@ class PortClaims {
   int max_span_ = 0;
 };
 
+// The service ports Marathon assigned, and to which service. Such a port
+// stays its app's whatever another app's HAPROXY_{n}_PORT label or `bind`
+// lines ask for: otherwise an app whose id sorts first could take another
+// app's port, and the owner would be the one dropped.
+class AssignedPorts {
+ public:
+  explicit AssignedPorts(const std::vector<Service>& services) {
+    for (const Service& s : services) {
+      if (s.port_labels.port == 0) {  // no HAPROXY_{n}_PORT: Marathon's port
+        owners_.emplace(s.view.service_port, &s.view);  // the first keeps it
+      }
+    }
+  }
+
+  // The service other than `self` that was assigned a port of `l`, or null.
+  // A service may always bind the port Marathon assigned to it (`own_port`,
+  // -1 if none); two services given one port by Marathon are then held to
+  // the first-come rule of PortClaims.
+  const sdk::ServiceView* OtherOwner(const Listener& l,
+                                     const sdk::ServiceView& self,
+                                     int own_port, int* port) const {
+    for (auto it = owners_.lower_bound(l.first_port);
+         it != owners_.end() && it->first <= l.last_port; ++it) {
+      if (it->second != &self && it->first != own_port) {
+        *port = it->first;
+        return it->second;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  std::map<int, const sdk::ServiceView*> owners_;
+};
+
 // Claims the ports of one service's `bind` lines, or says whose they are.
 // `view` must outlive `claims`; the listeners are moved into it.
 Status ClaimServicePorts(std::vector<Listener>& listeners,
-                         const sdk::ServiceView& view, PortClaims* claims) {
+                         const Service& service, const AssignedPorts& assigned,
+                         PortClaims* claims) {
+  const sdk::ServiceView& view = service.view;
+  const int own_port =
+      service.port_labels.port == 0 ? view.service_port : -1;
+  for (const Listener& l : listeners) {
+    int port = 0;
+    if (const sdk::ServiceView* owner =
+            assigned.OtherOwner(l, view, own_port, &port)) {
+      return Status::ServiceError(
+          "bind " + l.bind + " in " + l.section + " would take port " +
+          std::to_string(port) + ", which Marathon assigned to app " +
+          owner->app_id + ", service port index " +
+          std::to_string(owner->port_index));
+    }
+  }
   for (const Listener& l : listeners) {
     if (const PortClaims::Claim* c = claims->Find(l)) {
       const int port = std::max(l.first_port, c->listener.first_port);
@@ -366,6 +416,7 @@ Status GenerateImpl(const std::vector<Service>& services,
   }));
   emit.Commit(&out->config);
   PortClaims ports;
+  const AssignedPorts assigned(services);
   std::vector<Listener> listeners;  // of one service, reused
   for (const ConfigSection& section : out->config.sections()) {
     for (Listener& l : BindListeners(section.text, section.key)) {
@@ -384,7 +435,7 @@ Status GenerateImpl(const std::vector<Service>& services,
     }
     if (s.ok()) {
       emit.PendingListeners(&listeners);
-      s = ClaimServicePorts(listeners, view, &ports);
+      s = ClaimServicePorts(listeners, service, assigned, &ports);
     }
     if (s.ok()) {
       emit.Commit(&out->config);

@@ -1369,6 +1369,42 @@ TEST_F(LabelPolicyTest, SecondAppOnAPortIsDropped) {
   EXPECT_EQ(r.text.find("b_10001"), std::string::npos) << r.text;
 }
 
+// A port Marathon assigned to one app stays that app's: another app whose id
+// sorts first cannot take it with HAPROXY_{n}_PORT or an extra `bind` and so
+// evict the owner (the claimer is dropped, not the owner).
+TEST_F(LabelPolicyTest, PortMarathonAssignedToAnotherAppCannotBeTaken) {
+  testing::RenderResult r = testing::Render(
+      *registry_,
+      State({TcpApp("/evil-bind", 10001,
+                    {{"HAPROXY_0_FRONTEND_HEAD",
+                      "\nfrontend {backend}\n  bind "
+                      "{bindAddr}:{servicePort},*:10002\n  mode {mode}\n"}}),
+             TcpApp("/evil-label", 10003, {{"HAPROXY_0_PORT", "10002"}}),
+             TcpApp("/evil-v6", 10004,
+                    {{"HAPROXY_0_PORT", "10002"},
+                     {"HAPROXY_0_BIND_ADDR", "::ffff:127.0.0.1"}}),
+             TcpApp("/good", 10002, {})}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /evil-bind, service port index 0: bind *:10002 in "
+                "frontend evil-bind_10001 would take port 10002, which "
+                "Marathon assigned to app /good, service port index 0; "
+                "service port skipped",
+                "app /evil-label, service port index 0: bind *:10002 in "
+                "frontend evil-label_10002 would take port 10002, which "
+                "Marathon assigned to app /good, service port index 0; "
+                "service port skipped",
+                "app /evil-v6, service port index 0: bind "
+                "::ffff:127.0.0.1:10002 in frontend evil-v6_10002 would take "
+                "port 10002, which Marathon assigned to app /good, service "
+                "port index 0; service port skipped"}));
+  EXPECT_NE(r.text.find("\nfrontend good_10002\n  bind *:10002\n"),
+            std::string::npos)
+      << r.text;
+  EXPECT_EQ(r.text.find("evil"), std::string::npos) << r.text;
+}
+
 // A template override that binds a port is held to the same rule, wherever
 // it writes its `bind`.
 TEST_F(LabelPolicyTest, OverrideThatBindsASharedPortIsDropped) {
