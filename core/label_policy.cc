@@ -9,6 +9,7 @@
 
 #include "core/labels.h"
 #include "core/template_text.h"
+#include "core/text_util.h"
 
 namespace mlb {
 namespace {
@@ -211,23 +212,6 @@ std::string BadWordCharacter(std::string_view value) {
 // ---------------------------------------------------------------------------
 // Template lines
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Splits one config line into words as HAProxy's reader does: words are
 // separated by spaces and tabs; '#' outside quotes ends the line; "..." and
 // '...' quote; a backslash escapes the next character, and \xHH is a byte.
@@ -252,10 +236,10 @@ std::vector<std::string> Words(std::string_view line, bool* dollar) {
     if (c == '\\' && i + 1 < line.size()) {
       in_word = true;
       const char next = line[++i];
-      if (next == 'x' && i + 2 < line.size() && HexDigit(line[i + 1]) >= 0 &&
-          HexDigit(line[i + 2]) >= 0) {
-        word.push_back(static_cast<char>(HexDigit(line[i + 1]) * 16 +
-                                         HexDigit(line[i + 2])));
+      if (next == 'x' && i + 2 < line.size() && HexValue(line[i + 1]) >= 0 &&
+          HexValue(line[i + 2]) >= 0) {
+        word.push_back(static_cast<char>(HexValue(line[i + 1]) * 16 +
+                                         HexValue(line[i + 2])));
         i += 2;
       } else {
         word.push_back(next);

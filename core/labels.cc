@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/template_catalog.h"
+#include "core/text_util.h"
 
 namespace mlb {
 namespace {
@@ -14,14 +15,6 @@ Status BadValue(const std::string& label, std::string_view value,
                 const std::string& why) {
   return Status::ServiceError("label " + label + ": " + QuoteValue(value) +
                               " " + why);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 // Python's int() as marathon-lb applies it: optional surrounding whitespace,

@@ -30,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -415,6 +416,20 @@ inline std::string WaitForPortFile(ScopedProcess& process,
   }
   std::string text = ReadFile(port_file);
   return text.substr(0, text.find('\n'));
+}
+
+// Starts tools/echo_backend answering NAME on ip:<free port>, its files in
+// `dir`, the process kept in *echoes; returns the port it bound.
+inline int StartEchoBackend(const std::string& echo_binary, const TempDir& dir,
+                            const std::string& name, const std::string& ip,
+                            std::vector<std::unique_ptr<ScopedProcess>>* echoes) {
+  const std::string port_file = dir.File("echo-" + name + ".port");
+  echoes->push_back(std::make_unique<ScopedProcess>(
+      std::vector<std::string>{echo_binary, "--name", name, "--listen",
+                               ip + ":0", "--port-file", port_file, "--quiet"},
+      dir.File("echo-" + name + ".log")));
+  const std::string bound = WaitForPortFile(*echoes->back(), port_file);
+  return std::stoi(bound.substr(bound.rfind(':') + 1));
 }
 
 // ---------------------------------------------------------------------------

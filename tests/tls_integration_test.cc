@@ -207,14 +207,7 @@ class TlsTest : public ::testing::Test {
   }
 
   int StartEcho(const std::string& name, const std::string& ip) {
-    const std::string port_file = dir_->File("echo-" + name + ".port");
-    echoes_.push_back(std::make_unique<ScopedProcess>(
-        std::vector<std::string>{echo_binary_, "--name", name, "--listen",
-                                 ip + ":0", "--port-file", port_file,
-                                 "--quiet"},
-        dir_->File("echo-" + name + ".log")));
-    const std::string bound = WaitForPortFile(*echoes_.back(), port_file);
-    return std::stoi(bound.substr(bound.rfind(':') + 1));
+    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
   }
 
   std::string StateFile(const std::string& state) {
