@@ -1082,8 +1082,7 @@ App ReadApp(Reader& r, AppScan& scan) {
   return app;
 }
 
-void ReadApps(Reader& r, std::vector<App>* apps,
-              std::vector<std::string>* warnings) {
+void ReadApps(Reader& r, AppSink* apps, std::vector<std::string>* warnings) {
   AppScan scan;
   r.EnterArray();
   size_t i = 0;
@@ -1106,7 +1105,7 @@ void ReadApps(Reader& r, std::vector<App>* apps,
       } else {
         name = Indexed("apps", index);
       }
-      apps->push_back(ReadApp(r, scan));
+      apps->Add(ReadApp(r, scan));
     } catch (FieldError& e) {
       warnings->push_back(name + ": " + e.message + "; app skipped");
     }
@@ -1119,12 +1118,12 @@ void ReadApps(Reader& r, std::vector<App>* apps,
 
 namespace {
 
-Status ParseAppsWith(Reader& r, std::vector<App>* apps,
+Status ParseAppsWith(Reader& r, AppSink* apps,
                      std::vector<std::string>* warnings) {
-  apps->clear();
+  apps->Clear();
   const size_t warnings_before = warnings->size();
   const auto forget = [&] {
-    apps->clear();
+    apps->Clear();
     warnings->erase(warnings->begin() + static_cast<long>(warnings_before),
                     warnings->end());
   };
@@ -1168,18 +1167,41 @@ Status ParseAppsWith(Reader& r, std::vector<App>* apps,
   return Status::OK();
 }
 
+// ParseApps into a vector.
+class VectorSink : public AppSink {
+ public:
+  explicit VectorSink(std::vector<App>* apps) : apps_(apps) {}
+  void Add(App app) override { apps_->push_back(std::move(app)); }
+  void Clear() override { apps_->clear(); }
+
+ private:
+  std::vector<App>* apps_;
+};
+
 }  // namespace
+
+Status ParseApps(std::string_view json, AppSink* sink,
+                 std::vector<std::string>* warnings) {
+  Reader r(json);
+  return ParseAppsWith(r, sink, warnings);
+}
+
+Status ParseApps(const AppSource& source, size_t chunk, AppSink* sink,
+                 std::vector<std::string>* warnings) {
+  Reader r(source, chunk);
+  return ParseAppsWith(r, sink, warnings);
+}
 
 Status ParseApps(std::string_view json, std::vector<App>* apps,
                  std::vector<std::string>* warnings) {
-  Reader r(json);
-  return ParseAppsWith(r, apps, warnings);
+  VectorSink sink(apps);
+  return ParseApps(json, &sink, warnings);
 }
 
 Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
                  std::vector<std::string>* warnings) {
-  Reader r(source, chunk);
-  return ParseAppsWith(r, apps, warnings);
+  VectorSink sink(apps);
+  return ParseApps(source, chunk, &sink, warnings);
 }
 
 }  // namespace mlb

@@ -49,9 +49,25 @@ struct App {
   std::vector<Task> tasks;
 };
 
+// Receives the apps of a document as ParseApps reads them, one at a time, so
+// that a caller can work on an app while the next one is read.
+class AppSink {
+ public:
+  virtual ~AppSink() = default;
+  // The next app, in document order.
+  virtual void Add(App app) = 0;
+  // Forget every app added so far: a later "apps" member replaces them, or
+  // the document turned out to be malformed (ParseApps then fails).
+  virtual void Clear() = 0;
+};
+
 // Parses `json`. Apps that cannot be read are left out and one warning per
 // app is appended to *warnings ("app /x: ports[1] is not an integer").
 Status ParseApps(std::string_view json, std::vector<App>* apps,
+                 std::vector<std::string>* warnings);
+
+// The same, giving each app to `sink` as soon as it is read.
+Status ParseApps(std::string_view json, AppSink* sink,
                  std::vector<std::string>* warnings);
 
 // Fills up to `size` bytes at `buffer` with the next part of the document;
@@ -63,6 +79,8 @@ using AppSource = std::function<size_t(char* buffer, size_t size)>;
 // whole document. Same apps, warnings and errors as ParseApps(text) on the
 // same bytes. A source that fails returns 0 and reports its own error.
 Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
+                 std::vector<std::string>* warnings);
+Status ParseApps(const AppSource& source, size_t chunk, AppSink* sink,
                  std::vector<std::string>* warnings);
 
 }  // namespace mlb
