@@ -3,28 +3,24 @@
 #include <algorithm>
 #include <exception>
 #include <map>
-#include <unordered_set>
 
-#include "core/label_policy.h"
 #include "core/labels.h"
 
 namespace mlb {
-namespace {
 
-// The Emitter handed to families. Buffers one transaction (the global part,
-// or one service) and writes it into the config only on Commit().
-class TransactionEmitter : public sdk::Emitter {
+// The Emitter handed to families: one service (or BeginConfig) at a time,
+// into a ServiceRender.
+class ServiceRenderer::Emitter : public sdk::Emitter {
  public:
-  TransactionEmitter(const TemplateCatalog& catalog,
-                     std::unordered_set<std::string>* claims)
-      : catalog_(catalog), claims_(claims) {}
+  explicit Emitter(const TemplateCatalog& catalog) : catalog_(catalog) {}
 
-  void Begin(const Service* service) {
+  // `service` null: BeginConfig.
+  void Begin(const Service* service, const ClaimSet* claims,
+             ServiceRender* out) {
     service_ = service;
-    pending_.clear();
-    servers_.clear();
-    server_sections_.clear();
-    new_claims_.clear();
+    claims_ = claims;
+    out_ = out;
+    pieces_.clear();
     resolved_.clear();
     error_ = Status::OK();
   }
@@ -72,36 +68,63 @@ class TransactionEmitter : public sdk::Emitter {
     return true;
   }
 
-  // The addresses the `bind` lines of this service's text listen on, in
-  // *out (cleared first).
-  void PendingListeners(std::vector<Listener>* out) const {
-    out->clear();
-    for (const Pending& p : pending_) {
-      if (p.text.find("bind") != std::string::npos) {
-        BindListeners(p.text, p.section, out);
-      }
-    }
-  }
-
   void Append(const std::string& section, int section_rank, int line_rank,
               const std::string& text) override {
-    pending_.push_back({section, section_rank, line_rank, text});
+    pieces_.push_back({section, section_rank, line_rank, text});
   }
 
   void AddServer(const std::string& section,
                  const sdk::ServerEntry& server) override {
-    // The servers of a service go to one backend: keep its name once.
-    if (server_sections_.empty() || server_sections_.back() != section) {
-      server_sections_.push_back(section);
+    // The servers of a service go to one backend: one list per run.
+    std::vector<ServiceRender::Servers>& runs = out_->servers;
+    if (runs.empty() || runs.back().section != section) {
+      runs.push_back({section, {}});
+      // Usually one line per server of the service: no room to spare.
+      if (service_ != nullptr) {
+        runs.back().entries.reserve(service_->view.servers.size());
+      }
     }
-    servers_.push_back({server_sections_.size() - 1, server});
+    runs.back().entries.push_back(server);
   }
 
+  // The pieces of text appended so far, one per section (in order of first
+  // use after a stable sort by line rank), into the render.
+  void Seal() {
+    std::stable_sort(pieces_.begin(), pieces_.end(),
+                     [](const Piece& a, const Piece& b) {
+                       return a.line_rank < b.line_rank;
+                     });
+    std::vector<ServiceRender::Section>& sections = out_->sections;
+    for (Piece& p : pieces_) {
+      auto it = std::find_if(sections.begin(), sections.end(),
+                             [&](const ServiceRender::Section& s) {
+                               return s.key == p.section;
+                             });
+      if (it == sections.end()) {
+        sections.push_back({std::move(p.section), p.section_rank,
+                            std::move(p.text)});
+      } else {
+        it->text += p.text;
+      }
+    }
+    pieces_.clear();
+  }
+
+  // Answered from the claims committed before this service and this
+  // service's own; the ConfigAssembler checks the answers still hold when
+  // it commits the service.
   bool ClaimOnce(const std::string& key) override {
-    if (!claims_->insert(key).second) {
+    if (claims_ != nullptr && claims_->count(key) > 0) {
+      out_->claims.push_back({key, false});
       return false;
     }
-    new_claims_.push_back(key);
+    for (const ServiceRender::Claim& c : out_->claims) {
+      if (c.key == key) {
+        out_->claims.push_back({key, false});
+        return false;
+      }
+    }
+    out_->claims.push_back({key, true});
     return true;
   }
 
@@ -120,67 +143,7 @@ class TransactionEmitter : public sdk::Emitter {
     return error_;
   }
 
-  void Commit(HaproxyConfig* config) {
-    // Per section, in order of first use; inside a section by line rank.
-    std::stable_sort(pending_.begin(), pending_.end(),
-                     [](const Pending& a, const Pending& b) {
-                       return a.line_rank < b.line_rank;
-                     });
-    std::vector<const Pending*> order;  // first of each section
-    for (const Pending& p : pending_) {
-      if (std::find_if(order.begin(), order.end(), [&](const Pending* o) {
-            return o->section == p.section;
-          }) == order.end()) {
-        order.push_back(&p);
-      }
-    }
-    for (const Pending* first : order) {
-      // One look-up per section rather than per piece of text.
-      std::string& text =
-          config->Section(first->section, first->section_rank).text;
-      for (const Pending& p : pending_) {
-        if (p.section == first->section) {
-          text += p.text;
-        }
-      }
-    }
-    ConfigSection* section = nullptr;
-    size_t section_index = 0;
-    for (size_t i = 0; i < servers_.size(); ++i) {
-      PendingServer& p = servers_[i];
-      if (section == nullptr || p.section != section_index) {
-        section_index = p.section;
-        section = &config->Section(server_sections_[section_index],
-                                   sdk::kSectionBackend);
-        // Room for this run of servers at once.
-        size_t run = 1;
-        while (i + run < servers_.size() &&
-               servers_[i + run].section == p.section) {
-          ++run;
-        }
-        section->servers.reserve(section->servers.size() + run);
-      }
-      section->servers.push_back(std::move(p.entry));
-    }
-  }
-
-  void Rollback() {
-    for (const std::string& key : new_claims_) {
-      claims_->erase(key);
-    }
-  }
-
  private:
-  struct Pending {
-    std::string section;
-    int section_rank;
-    int line_rank;
-    std::string text;
-  };
-  struct PendingServer {
-    size_t section;  // index in server_sections_
-    sdk::ServerEntry entry;
-  };
   // What TemplateCatalog::Resolve() said for one template name.
   struct Resolved {
     const char* pointer = nullptr;  // the name as the family passed it
@@ -232,21 +195,133 @@ class TransactionEmitter : public sdk::Emitter {
     return added;
   }
 
+  struct Piece {
+    std::string section;
+    int section_rank;
+    int line_rank;
+    std::string text;
+  };
+
   const TemplateCatalog& catalog_;
-  std::unordered_set<std::string>* claims_;
   const Service* service_ = nullptr;
-  std::vector<Pending> pending_;
-  std::vector<std::string> server_sections_;
-  std::vector<PendingServer> servers_;
-  std::vector<std::string> new_claims_;
+  const ClaimSet* claims_ = nullptr;
+  ServiceRender* out_ = nullptr;
+  std::vector<Piece> pieces_;  // of the current service, until Seal()
   std::vector<Resolved> resolved_;
   Status error_;
 };
 
+namespace {
+
+// Runs `call` on every family, stopping at the first failure.
+template <typename Call>
+Status ForEachFamily(const PluginRegistry& registry,
+                     const std::vector<sdk::Family*>& families,
+                     ServiceRenderer::Emitter& emit, Call call) {
+  for (size_t i = 0; i < families.size(); ++i) {
+    const PluginRegistry::Pack& pack = *registry.packs()[i];
+    bool ok = false;
+    try {
+      ok = call(*families[i]);
+    } catch (const std::exception& e) {
+      return Status::Error("template family " + pack.family + " (" +
+                           pack.path + ") threw: " + e.what());
+    } catch (...) {
+      return Status::Error("template family " + pack.family + " (" +
+                           pack.path + ") threw");
+    }
+    if (!ok) {
+      return emit.TakeError(pack.family);
+    }
+  }
+  return Status::OK();
+}
+
+// The addresses the `bind` lines of `sections` listen on, in *out.
+void SectionListeners(const std::vector<ServiceRender::Section>& sections,
+                      std::vector<Listener>* out) {
+  out->clear();
+  for (const ServiceRender::Section& s : sections) {
+    if (s.text.find("bind") != std::string::npos) {
+      BindListeners(s.text, s.key, out);
+    }
+  }
+}
+
+// Empties `render`, keeping its vectors' room for the next service.
+void Clear(ServiceRender* render) {
+  render->status = Status::OK();
+  render->sections.clear();
+  render->servers.clear();
+  render->claims.clear();
+  render->listeners.clear();
+}
+
+}  // namespace
+
+ServiceRenderer::ServiceRenderer(const PluginRegistry& registry,
+                                 const sdk::ConfigView& config,
+                                 std::vector<sdk::Family*> families)
+    : registry_(registry),
+      config_(config),
+      families_(std::move(families)),
+      emit_(std::make_unique<Emitter>(registry.catalog())) {}
+
+ServiceRenderer::~ServiceRenderer() = default;
+
+std::vector<sdk::Family*> ServiceRenderer::RegistryFamilies(
+    const PluginRegistry& registry) {
+  std::vector<sdk::Family*> families;
+  for (const auto& pack : registry.packs()) {
+    families.push_back(pack->impl.get());
+  }
+  return families;
+}
+
+void ServiceRenderer::Begin(ServiceRender* out) {
+  Clear(out);
+  emit_->Begin(nullptr, nullptr, out);
+  out->status = ForEachFamily(registry_, families_, *emit_,
+                              [&](sdk::Family& f) {
+                                return f.BeginConfig(config_, *emit_);
+                              });
+  emit_->Seal();
+  SectionListeners(out->sections, &out->listeners);
+}
+
+void ServiceRenderer::Render(const Service& service, const ClaimSet& claims,
+                             ServiceRender* out) {
+  Clear(out);
+  // BuildServices pointed view.labels at the app's labels.
+  const sdk::ServiceView& view = service.view;
+  emit_->Begin(&service, &claims, out);
+  Status s = ForEachFamily(registry_, families_, *emit_, [&](sdk::Family& f) {
+    return f.AddService(config_, view, *emit_);
+  });
+  sdk::Vars vars;
+  for (size_t i = 0; s.ok() && i < view.servers.size(); ++i) {
+    const sdk::ServerView& server = view.servers[i];
+    vars.clear();
+    s = ForEachFamily(registry_, families_, *emit_, [&](sdk::Family& f) {
+      return f.ServerVars(config_, view, server, &vars, *emit_);
+    });
+    if (s.ok()) {
+      s = ForEachFamily(registry_, families_, *emit_, [&](sdk::Family& f) {
+        return f.AddServer(config_, view, server, vars, *emit_);
+      });
+    }
+  }
+  if (s.ok()) {
+    emit_->Seal();
+    SectionListeners(out->sections, &out->listeners);
+  }
+  out->status = std::move(s);
+}
+
 // The addresses bound so far: a service's `bind` may not share a port with
 // the LB's own frontends (:80, :443, :9091, the HEAD's :9090) nor with an
 // earlier service (SO_REUSEPORT would split the traffic between them).
-class PortClaims {
+class ConfigAssembler::Ports {
  public:
   struct Claim {
     Listener listener;
@@ -290,12 +365,12 @@ class PortClaims {
 // stays its app's whatever another app's HAPROXY_{n}_PORT label or `bind`
 // lines ask for: otherwise an app whose id sorts first could take another
 // app's port, and the owner would be the one dropped.
-class AssignedPorts {
+class ConfigAssembler::AssignedPorts {
  public:
-  explicit AssignedPorts(const std::vector<Service>& services) {
-    for (const Service& s : services) {
-      if (s.port_labels.port == 0) {  // no HAPROXY_{n}_PORT: Marathon's port
-        owners_.emplace(s.view.service_port, &s.view);  // the first keeps it
+  explicit AssignedPorts(const std::vector<const Service*>& services) {
+    for (const Service* s : services) {
+      if (s->port_labels.port == 0) {  // no HAPROXY_{n}_PORT: Marathon's port
+        owners_.emplace(s->view.service_port, &s->view);  // the first keeps it
       }
     }
   }
@@ -321,11 +396,14 @@ class AssignedPorts {
   std::map<int, const sdk::ServiceView*> owners_;
 };
 
+namespace {
+
 // Claims the ports of one service's `bind` lines, or says whose they are.
 // `view` must outlive `claims`; the listeners are moved into it.
 Status ClaimServicePorts(std::vector<Listener>& listeners,
-                         const Service& service, const AssignedPorts& assigned,
-                         PortClaims* claims) {
+                         const Service& service,
+                         const ConfigAssembler::AssignedPorts& assigned,
+                         ConfigAssembler::Ports* claims) {
   const sdk::ServiceView& view = service.view;
   const int own_port =
       service.port_labels.port == 0 ? view.service_port : -1;
@@ -341,7 +419,7 @@ Status ClaimServicePorts(std::vector<Listener>& listeners,
     }
   }
   for (const Listener& l : listeners) {
-    if (const PortClaims::Claim* c = claims->Find(l)) {
+    if (const ConfigAssembler::Ports::Claim* c = claims->Find(l)) {
       const int port = std::max(l.first_port, c->listener.first_port);
       return Status::ServiceError("bind " + l.bind + " in " + l.section +
                                   " would share port " + std::to_string(port) +
@@ -354,47 +432,97 @@ Status ClaimServicePorts(std::vector<Listener>& listeners,
   return Status::OK();
 }
 
-// Runs `call` on every family, stopping at the first failure.
-template <typename Call>
-Status ForEachFamily(const PluginRegistry& registry, TransactionEmitter& emit,
-                     Call call) {
-  for (const auto& pack : registry.packs()) {
-    bool ok = false;
-    try {
-      ok = call(*pack->impl);
-    } catch (const std::exception& e) {
-      return Status::Error("template family " + pack->family + " (" +
-                           pack->path + ") threw: " + e.what());
-    } catch (...) {
-      return Status::Error("template family " + pack->family + " (" +
-                           pack->path + ") threw");
-    }
-    if (!ok) {
-      return emit.TakeError(pack->family);
-    }
-  }
-  return Status::OK();
-}
+}  // namespace
 
-Status RenderService(const PluginRegistry& registry,
-                     const sdk::ConfigView& config, const sdk::ServiceView& view,
-                     TransactionEmitter& emit) {
-  MLB_RETURN_IF_ERROR(ForEachFamily(registry, emit, [&](sdk::Family& f) {
-    return f.AddService(config, view, emit);
-  }));
-  for (const sdk::ServerView& server : view.servers) {
-    sdk::Vars vars;
-    MLB_RETURN_IF_ERROR(ForEachFamily(registry, emit, [&](sdk::Family& f) {
-      return f.ServerVars(config, view, server, &vars, emit);
-    }));
-    MLB_RETURN_IF_ERROR(ForEachFamily(registry, emit, [&](sdk::Family& f) {
-      return f.AddServer(config, view, server, vars, emit);
-    }));
+namespace {
+
+// Puts a render's text and servers into the config.
+void Commit(ServiceRender* render, HaproxyConfig* config) {
+  for (ServiceRender::Section& s : render->sections) {
+    std::string& text = config->Section(s.key, s.rank).text;
+    if (text.empty()) {
+      text.swap(s.text);  // the service's own frontend and backend
+    } else {
+      text += s.text;
+    }
   }
-  return Status::OK();
+  for (ServiceRender::Servers& run : render->servers) {
+    std::vector<sdk::ServerEntry>& servers =
+        config->Section(run.section, sdk::kSectionBackend).servers;
+    if (servers.empty()) {
+      servers.swap(run.entries);  // a new backend: the common case
+    } else {
+      servers.reserve(servers.size() + run.entries.size());
+      for (sdk::ServerEntry& entry : run.entries) {
+        servers.push_back(std::move(entry));
+      }
+    }
+  }
 }
 
 }  // namespace
+
+ConfigAssembler::ConfigAssembler(const std::vector<const Service*>& services)
+    : ports_(std::make_unique<Ports>()),
+      assigned_(std::make_unique<AssignedPorts>(services)) {
+  // A frontend and a backend per service, and a few shared sections.
+  generation_.config.Reserve(2 * services.size() + 8);
+}
+
+ConfigAssembler::~ConfigAssembler() = default;
+
+Status ConfigAssembler::Begin(ServiceRender&& render) {
+  MLB_RETURN_IF_ERROR(render.status);
+  Commit(&render, &generation_.config);
+  for (const ConfigSection& section : generation_.config.sections()) {
+    for (Listener& l : BindListeners(section.text, section.key)) {
+      ports_->Add(std::move(l), nullptr);
+    }
+  }
+  return Status::OK();
+}
+
+bool ConfigAssembler::ClaimsHold(const ServiceRender& render) const {
+  for (const ServiceRender::Claim& c : render.claims) {
+    // A key the service claimed twice was granted the first time only.
+    const bool before = std::any_of(
+        render.claims.data(), &c,
+        [&](const ServiceRender::Claim& o) { return o.key == c.key; });
+    if (c.granted != (!before && claims_.count(c.key) == 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
+  const sdk::ServiceView& view = service.view;
+  Status s = render->status;
+  if (s.ok()) {
+    s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
+  }
+  if (s.ok()) {
+    Commit(render, &generation_.config);
+    for (ServiceRender::Claim& c : render->claims) {
+      if (c.granted) {
+        claims_.insert(std::move(c.key));
+      }
+    }
+    return Status::OK();
+  }
+  if (s.scope() != Status::Scope::kService) {
+    return s;
+  }
+  generation_.errors.push_back("app " + view.app_id + ", service port index " +
+                               std::to_string(view.port_index) + ": " +
+                               s.message() + "; service port skipped");
+  return Status::OK();
+}
+
+void ConfigAssembler::Finish(Generation* out) {
+  generation_.config.Finish();
+  *out = std::move(generation_);
+}
 
 namespace {
 
@@ -405,51 +533,26 @@ Status GenerateImpl(const std::vector<Service>& services,
                     const sdk::ConfigView& config,
                     const PluginRegistry& registry, Generation* out) {
   *out = Generation();
-  // A frontend and a backend per service, and a few shared sections.
-  out->config.Reserve(2 * services.size() + 8);
-  std::unordered_set<std::string> claims;
-  TransactionEmitter emit(registry.catalog(), &claims);
-
-  emit.Begin(nullptr);
-  MLB_RETURN_IF_ERROR(ForEachFamily(registry, emit, [&](sdk::Family& f) {
-    return f.BeginConfig(config, emit);
-  }));
-  emit.Commit(&out->config);
-  PortClaims ports;
-  const AssignedPorts assigned(services);
-  std::vector<Listener> listeners;  // of one service, reused
-  for (const ConfigSection& section : out->config.sections()) {
-    for (Listener& l : BindListeners(section.text, section.key)) {
-      ports.Add(std::move(l), nullptr);
-    }
+  ServiceRenderer renderer(registry, config,
+                           ServiceRenderer::RegistryFamilies(registry));
+  std::vector<const Service*> order;
+  order.reserve(services.size());
+  for (const Service& s : services) {
+    order.push_back(&s);
   }
-
+  ConfigAssembler assembler(order);
+  ServiceRender render;  // reused from service to service
+  renderer.Begin(&render);
+  MLB_RETURN_IF_ERROR(assembler.Begin(std::move(render)));
   for (size_t i = 0; i < services.size(); ++i) {
-    const Service& service = services[i];
-    // BuildServices pointed view.labels at the app's labels.
-    const sdk::ServiceView& view = service.view;
-    emit.Begin(&service);
-    Status s = RenderService(registry, config, view, emit);
+    // One thread: the claims are the assembler's own, so they hold.
+    renderer.Render(services[i], assembler.claims(), &render);
     if (release != nullptr) {
       std::vector<sdk::ServerView>().swap((*release)[i].view.servers);
     }
-    if (s.ok()) {
-      emit.PendingListeners(&listeners);
-      s = ClaimServicePorts(listeners, service, assigned, &ports);
-    }
-    if (s.ok()) {
-      emit.Commit(&out->config);
-      continue;
-    }
-    emit.Rollback();
-    if (s.scope() != Status::Scope::kService) {
-      return s;
-    }
-    out->errors.push_back("app " + view.app_id + ", service port index " +
-                          std::to_string(view.port_index) + ": " + s.message() +
-                          "; service port skipped");
+    MLB_RETURN_IF_ERROR(assembler.Add(services[i], &render));
   }
-  out->config.Finish();
+  assembler.Finish(out);
   return Status::OK();
 }
 

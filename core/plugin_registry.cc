@@ -241,12 +241,33 @@ Status PluginRegistry::LoadFile(const std::string& path,
     return refuse("create_family returned null");
   }
   pack->impl.reset(static_cast<sdk::Family*>(impl));
+  pack->create_family = d.create_family;
   catalog_.Merge(std::move(own));
   packs_.push_back(std::move(pack));
   std::stable_sort(packs_.begin(), packs_.end(),
                    [](const auto& a, const auto& b) {
                      return a->family < b->family;
                    });
+  return Status::OK();
+}
+
+Status PluginRegistry::NewFamilies(
+    std::vector<std::unique_ptr<sdk::Family>>* out) const {
+  out->clear();
+  for (const auto& pack : packs_) {
+    void* impl = nullptr;
+    try {
+      impl = pack->create_family();
+    } catch (...) {
+      return Status::Error("plugin " + pack->path +
+                           ": create_family threw an exception");
+    }
+    if (impl == nullptr) {
+      return Status::Error("plugin " + pack->path +
+                           ": create_family returned null");
+    }
+    out->emplace_back(static_cast<sdk::Family*>(impl));
+  }
   return Status::OK();
 }
 

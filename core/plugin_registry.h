@@ -55,6 +55,7 @@ class PluginRegistry {
     // Declared before `impl` so that the Family is destroyed first.
     boost::dll::shared_library library;
     std::unique_ptr<sdk::Family> impl;  // null unless the pack is in use
+    void* (*create_family)() = nullptr;  // the descriptor's
   };
 
   struct Refusal {
@@ -108,6 +109,11 @@ class PluginRegistry {
   const std::vector<std::unique_ptr<Pack>>& unused() const { return unused_; }
   const std::vector<Refusal>& refusals() const { return refusals_; }
   const Pack* FindFamily(const std::string& family) const;
+
+  // Another instance of every family in use, in packs() order, for a
+  // rendering thread of its own (sdk.h: "Threads"). Fails, naming the pack,
+  // if a create_family throws or returns null.
+  Status NewFamilies(std::vector<std::unique_ptr<sdk::Family>>* out) const;
 
   // `marathon-lb plugins`: every pack in use and not chosen, with its file,
   // the directory it was found in, templates and labels; then the refused

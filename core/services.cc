@@ -51,7 +51,12 @@ std::optional<HealthCheck> ChooseHealthCheck(const App& app, int index) {
 
 
 // Whether Marathon considers the task healthy: any alive result counts.
-bool IsHealthy(const Task& task, HealthCache& cache) {
+// `shared`, when set, guards the cache.
+bool IsHealthy(const Task& task, HealthCache& cache, std::mutex* shared) {
+  std::unique_lock<std::mutex> lock;
+  if (shared != nullptr) {
+    lock = std::unique_lock<std::mutex>(*shared);
+  }
   if (!task.health_alive) {
     return cache.Get(task.id).value_or(false);
   }
@@ -158,8 +163,9 @@ int AssignServerId(const std::string& name, IdSet* taken) {
 // more than the rest of the look-up.
 class UpdateResolver {
  public:
-  explicit UpdateResolver(HostResolver& resolver)
-      : resolver_(resolver), slots_(64) {}
+  // `shared`, when set, guards `resolver`.
+  UpdateResolver(HostResolver& resolver, std::mutex* shared)
+      : resolver_(resolver), shared_(shared), slots_(64) {}
 
   // Null when the host does not resolve. Valid until the end of the update.
   const std::string* Resolve(const std::string& host) {
@@ -173,7 +179,13 @@ class UpdateResolver {
         return slot.ip;
       }
     }
-    std::optional<std::string> ip = resolver_.Resolve(host);
+    std::optional<std::string> ip;
+    if (shared_ != nullptr) {
+      std::lock_guard<std::mutex> lock(*shared_);
+      ip = resolver_.Resolve(host);
+    } else {
+      ip = resolver_.Resolve(host);
+    }
     const std::string* result = nullptr;
     if (ip) {
       addresses_.push_back(std::move(*ip));
@@ -223,6 +235,7 @@ class UpdateResolver {
   }
 
   HostResolver& resolver_;
+  std::mutex* shared_;
   std::vector<Slot> slots_;  // a power of two, at most half full
   size_t size_ = 0;
   std::deque<std::string> addresses_;  // stable addresses for the slots
@@ -289,32 +302,6 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
   return Status::OK();
 }
 
-// Two service ports with one backend name (HAPROXY_1_PORT equal to port 0's,
-// or apps /a/b and /a_b on one port) would give HAProxy two sections of one
-// name and it would reject the whole config. The first in sort order keeps
-// the name; the others are dropped.
-void DropDuplicateBackends(ServiceList* list) {
-  std::map<std::string, const Service*> owners;
-  std::vector<Service> kept;
-  kept.reserve(list->services.size());
-  for (Service& svc : list->services) {
-    auto [it, inserted] = owners.emplace(svc.view.backend, nullptr);
-    if (!inserted) {
-      list->errors.push_back(
-          "app " + svc.view.app_id + ", service port index " +
-          std::to_string(svc.view.port_index) + ": backend " +
-          svc.view.backend + " is already used by app " +
-          it->second->view.app_id + ", service port index " +
-          std::to_string(it->second->view.port_index) +
-          "; service port skipped");
-      continue;
-    }
-    kept.push_back(std::move(svc));
-    it->second = &kept.back();
-  }
-  list->services = std::move(kept);
-}
-
 }  // namespace
 
 std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
@@ -353,11 +340,208 @@ int ServerId(const std::string& name, std::vector<int>* taken) {
   return id;
 }
 
+std::string BackendNames::Claim(const sdk::ServiceView& view) {
+  auto [it, inserted] = owners_.emplace(view.backend, &view);
+  if (inserted) {
+    return "";
+  }
+  return "app " + view.app_id + ", service port index " +
+         std::to_string(view.port_index) + ": backend " + view.backend +
+         " is already used by app " + it->second->app_id +
+         ", service port index " + std::to_string(it->second->port_index) +
+         "; service port skipped";
+}
+
+// Scratch of one builder, reused from app to app.
+struct ServiceBuilder::State {
+  State(const ServiceOptions& options, const TemplateCatalog& catalog,
+        HostResolver& resolver, HealthCache& health_cache, std::mutex* shared)
+      : options(Guarded(options, shared)),
+        catalog(catalog),
+        update_resolver(resolver, shared),
+        health_cache(health_cache),
+        shared(shared) {}
+
+  // `options` with its certificate check (which may keep a cache) under
+  // `shared`.
+  static ServiceOptions Guarded(ServiceOptions options, std::mutex* shared) {
+    if (shared != nullptr && options.check_certificate) {
+      options.check_certificate =
+          [check = std::move(options.check_certificate),
+           shared](const std::string& path) {
+            std::lock_guard<std::mutex> lock(*shared);
+            return check(path);
+          };
+    }
+    return options;
+  }
+
+  const ServiceOptions options;
+  const TemplateCatalog& catalog;
+  UpdateResolver update_resolver;
+  HealthCache& health_cache;
+  std::mutex* shared;
+  IdSet taken;
+  // Backends of one app: (agent host, address, task ports), all pointing
+  // into the app or the resolver.
+  struct Backend {
+    const std::string* host;
+    const std::string* ip;
+    const std::vector<int>* ports;
+  };
+  std::vector<Backend> backends;
+  struct ServerKey {
+    const std::string* host;
+    int port;
+    const std::string* ip;
+  };
+  std::vector<ServerKey> keys;
+};
+
+ServiceBuilder::ServiceBuilder(const ServiceOptions& options,
+                               const TemplateCatalog& catalog,
+                               HostResolver& resolver, HealthCache& health_cache,
+                               std::mutex* shared)
+    : state_(std::make_unique<State>(options, catalog, resolver, health_cache,
+                                     shared)) {}
+
+ServiceBuilder::~ServiceBuilder() = default;
+
+void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
+                         std::vector<std::string>* errors,
+                         std::vector<std::string>* warnings) {
+  State& st = *state_;
+  const ServiceOptions& options = st.options;
+  if (!options.framework_name.empty() && app.id.size() > 1 &&
+      std::string_view(app.id).substr(1) == options.framework_name) {
+    return;
+  }
+  const std::vector<std::string> groups = ParseAppGroups(app.labels);
+  if (!SelectedByGroups(options.groups, groups)) {
+    return;
+  }
+  st.backends.clear();
+  // As marathon-lb: any healthChecks entry, even {}, turns the filter on.
+  const bool check_health = options.health_check && !app.health_checks.empty();
+  for (const Task& task : app.tasks) {
+    // Most tasks run: one comparison before the set.
+    if (task.host.empty() || (task.state != "TASK_RUNNING" &&
+                              kDroppedStates.count(task.state) > 0)) {
+      continue;
+    }
+    if (check_health && !IsHealthy(task, st.health_cache, st.shared)) {
+      continue;
+    }
+    if (app.networking == Networking::kContainer) {
+      if (task.ip_addresses.empty()) {
+        warnings->push_back("app " + app.id + ": task " + task.id +
+                            " has no IP address yet; task skipped");
+        continue;
+      }
+      st.backends.push_back(
+          {&task.host, &task.ip_addresses.front(), &app.container_ports});
+    } else {
+      const std::string* ip = st.update_resolver.Resolve(task.host);
+      if (ip == nullptr) {
+        warnings->push_back("app " + app.id + ": task " + task.id +
+                            " dropped: cannot resolve agent host " +
+                            task.host);
+        continue;
+      }
+      // A task without ports (e.g. "ports": []) listens on the app's
+      // declared ports, as marathon-lb assumes.
+      st.backends.push_back(
+          {&task.host, ip,
+           task.ports.empty() ? &app.declared_ports : &task.ports});
+    }
+  }
+  for (size_t i = 0; i < app.service_ports.size(); ++i) {
+    const int index = static_cast<int>(i);
+    Service svc;
+    svc.groups = groups;
+    svc.labels = &app.labels;
+    svc.view.labels = &app.labels;
+    Status status = BuildPort(app, index, options, st.catalog, &svc, warnings);
+    if (!status.ok()) {
+      errors->push_back("app " + app.id + ", service port index " +
+                        std::to_string(index) + ": " + status.message() +
+                        "; service port skipped");
+      continue;
+    }
+    // Servers sorted by (host, port, address) as small keys pointing into
+    // the app, before any ServerView (three strings) is made.
+    st.keys.clear();
+    for (const State::Backend& b : st.backends) {
+      if (i < b.ports->size()) {
+        st.keys.push_back({b.host, (*b.ports)[i], b.ip});
+      }
+    }
+    if (st.keys.empty()) {
+      continue;
+    }
+    std::sort(st.keys.begin(), st.keys.end(),
+              [](const State::ServerKey& a, const State::ServerKey& b) {
+                return std::tie(*a.host, a.port, *a.ip) <
+                       std::tie(*b.host, b.port, *b.ip);
+              });
+    svc.view.servers.reserve(st.keys.size());
+    for (const State::ServerKey& key : st.keys) {
+      svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});
+    }
+    st.taken.reset();
+    for (sdk::ServerView& server : svc.view.servers) {
+      server.name = ServerName(server.host, server.ip, server.port);
+      server.id = AssignServerId(server.name, &st.taken);
+    }
+    services->push_back(std::move(svc));
+  }
+}
+
+void SortServices(ServiceList* list) {
+  // Sorted through an index: a Service is large, and a stable sort would
+  // move each one about log2(n) times; this moves each once.
+  std::vector<size_t> order(list->services.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  const std::vector<Service>& services = list->services;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return ServiceBefore(services[a].view, services[b].view);
+  });
+  std::vector<Service> sorted;
+  sorted.reserve(order.size());
+  BackendNames names;
+  for (const size_t i : order) {
+    // Checked where it is kept: `names` points at it (`sorted` does not
+    // reallocate).
+    sorted.push_back(std::move(list->services[i]));
+    std::string error = names.Claim(sorted.back().view);
+    if (!error.empty()) {
+      list->errors.push_back(std::move(error));
+      sorted.pop_back();
+    }
+  }
+  list->services = std::move(sorted);
+}
+
 namespace {
+
+// `release`, when set, is `apps`: each app's tasks are freed once its
+// service ports have their servers.
 void BuildServicesImpl(const std::vector<App>& apps, std::vector<App>* release,
                        const ServiceOptions& options,
                        const TemplateCatalog& catalog, HostResolver& resolver,
-                       HealthCache& health_cache, ServiceList* out);
+                       HealthCache& health_cache, ServiceList* out) {
+  ServiceBuilder builder(options, catalog, resolver, health_cache);
+  for (size_t i = 0; i < apps.size(); ++i) {
+    builder.Add(apps[i], &out->services, &out->errors, &out->warnings);
+    if (release != nullptr) {
+      std::vector<Task>().swap((*release)[i].tasks);
+    }
+  }
+  SortServices(out);
+}
+
 }  // namespace
 
 void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
@@ -375,147 +559,5 @@ void BuildServicesReleasingTasks(std::vector<App>* apps,
   BuildServicesImpl(*apps, apps, options, catalog, resolver, health_cache,
                     out);
 }
-
-namespace {
-
-// `release`, when set, is `apps`: each app's tasks are freed once its
-// service ports have their servers.
-void BuildServicesImpl(const std::vector<App>& apps, std::vector<App>* release,
-                       const ServiceOptions& options,
-                       const TemplateCatalog& catalog, HostResolver& resolver,
-                       HealthCache& health_cache, ServiceList* out) {
-  UpdateResolver update_resolver(resolver);
-  IdSet taken;
-  // Backends of one app: (agent host, address, task ports), all pointing
-  // into the apps or the resolver.
-  struct Backend {
-    const std::string* host;
-    const std::string* ip;
-    const std::vector<int>* ports;
-  };
-  std::vector<Backend> backends;
-  struct ServerKey {
-    const std::string* host;
-    int port;
-    const std::string* ip;
-  };
-  std::vector<ServerKey> keys;
-  for (size_t app_index = 0; app_index < apps.size(); ++app_index) {
-    const App& app = apps[app_index];
-    if (release != nullptr) {
-      // The previous app's servers are made: its tasks are not needed.
-      if (app_index > 0) {
-        std::vector<Task>().swap((*release)[app_index - 1].tasks);
-      }
-    }
-    if (!options.framework_name.empty() && app.id.size() > 1 &&
-        std::string_view(app.id).substr(1) == options.framework_name) {
-      continue;
-    }
-    const std::vector<std::string> groups = ParseAppGroups(app.labels);
-    if (!SelectedByGroups(options.groups, groups)) {
-      continue;
-    }
-    backends.clear();
-    // As marathon-lb: any healthChecks entry, even {}, turns the filter on.
-    const bool check_health = options.health_check && !app.health_checks.empty();
-    for (const Task& task : app.tasks) {
-      // Most tasks run: one comparison before the set.
-      if (task.host.empty() || (task.state != "TASK_RUNNING" &&
-                                kDroppedStates.count(task.state) > 0)) {
-        continue;
-      }
-      if (check_health && !IsHealthy(task, health_cache)) {
-        continue;
-      }
-      if (app.networking == Networking::kContainer) {
-        if (task.ip_addresses.empty()) {
-          out->warnings.push_back("app " + app.id + ": task " + task.id +
-                                  " has no IP address yet; task skipped");
-          continue;
-        }
-        backends.push_back(
-            {&task.host, &task.ip_addresses.front(), &app.container_ports});
-      } else {
-        const std::string* ip = update_resolver.Resolve(task.host);
-        if (ip == nullptr) {
-          out->warnings.push_back("app " + app.id + ": task " + task.id +
-                                  " dropped: cannot resolve agent host " +
-                                  task.host);
-          continue;
-        }
-        // A task without ports (e.g. "ports": []) listens on the app's
-        // declared ports, as marathon-lb assumes.
-        backends.push_back(
-            {&task.host, ip,
-             task.ports.empty() ? &app.declared_ports : &task.ports});
-      }
-    }
-    for (size_t i = 0; i < app.service_ports.size(); ++i) {
-      const int index = static_cast<int>(i);
-      Service svc;
-      svc.groups = groups;
-      svc.labels = &app.labels;
-      svc.view.labels = &app.labels;
-      Status status =
-          BuildPort(app, index, options, catalog, &svc, &out->warnings);
-      if (!status.ok()) {
-        out->errors.push_back("app " + app.id + ", service port index " +
-                              std::to_string(index) + ": " + status.message() +
-                              "; service port skipped");
-        continue;
-      }
-      // Servers sorted by (host, port, address) as small keys pointing into
-      // the apps, before any ServerView (three strings) is made.
-      keys.clear();
-      for (const Backend& b : backends) {
-        if (i < b.ports->size()) {
-          keys.push_back({b.host, (*b.ports)[i], b.ip});
-        }
-      }
-      if (keys.empty()) {
-        continue;
-      }
-      std::sort(keys.begin(), keys.end(),
-                [](const ServerKey& a, const ServerKey& b) {
-                  return std::tie(*a.host, a.port, *a.ip) <
-                         std::tie(*b.host, b.port, *b.ip);
-                });
-      svc.view.servers.reserve(keys.size());
-      for (const ServerKey& key : keys) {
-        svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});
-      }
-      taken.reset();
-      for (sdk::ServerView& server : svc.view.servers) {
-        server.name = ServerName(server.host, server.ip, server.port);
-        server.id = AssignServerId(server.name, &taken);
-      }
-      out->services.push_back(std::move(svc));
-    }
-  }
-  if (release != nullptr && !release->empty()) {
-    std::vector<Task>().swap(release->back().tasks);
-  }
-  // Sorted through an index: a Service is large, and a stable sort would
-  // move each one about log2(n) times; this moves each once.
-  std::vector<size_t> order(out->services.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
-  }
-  const std::vector<Service>& services = out->services;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return std::tie(services[a].view.app_id, services[a].view.service_port) <
-           std::tie(services[b].view.app_id, services[b].view.service_port);
-  });
-  std::vector<Service> sorted;
-  sorted.reserve(order.size());
-  for (const size_t i : order) {
-    sorted.push_back(std::move(out->services[i]));
-  }
-  out->services = std::move(sorted);
-  DropDuplicateBackends(out);
-}
-
-}  // namespace
 
 }  // namespace mlb

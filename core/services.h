@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,57 @@ struct ServiceList {
   std::vector<std::string> errors;    // one per dropped service port
   std::vector<std::string> warnings;  // dropped tasks, ignored labels
 };
+
+// BuildServices() one app at a time, for a caller that gets the apps one by
+// one (core/update_pipeline.h builds them while the next apps are read).
+// Add() appends the app's service ports, in port index order, with their
+// errors and warnings; SortServices() then does what is left of
+// BuildServices(). A builder resolves each agent host once in its life, so
+// use one per update. Several builders may run on different threads when
+// they are given one `shared` mutex: it guards the resolver and the health
+// cache, which they then share.
+class ServiceBuilder {
+ public:
+  ServiceBuilder(const ServiceOptions& options, const TemplateCatalog& catalog,
+                 HostResolver& resolver, HealthCache& health_cache,
+                 std::mutex* shared = nullptr);
+  ~ServiceBuilder();
+  ServiceBuilder(const ServiceBuilder&) = delete;
+  ServiceBuilder& operator=(const ServiceBuilder&) = delete;
+
+  // The service ports of `app`; their labels point into `app`.
+  void Add(const App& app, std::vector<Service>* services,
+           std::vector<std::string>* errors,
+           std::vector<std::string>* warnings);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The order of the generated config: by (appId, servicePort).
+inline bool ServiceBefore(const sdk::ServiceView& a, const sdk::ServiceView& b) {
+  return a.app_id < b.app_id ||
+         (a.app_id == b.app_id && a.service_port < b.service_port);
+}
+
+// Two service ports with one backend name (HAPROXY_1_PORT equal to port 0's,
+// or apps /a/b and /a_b on one port) would give HAProxy two sections of one
+// name and it would reject the whole config. Given the services in order,
+// the first keeps the name and the others are refused.
+class BackendNames {
+ public:
+  // "" when `view` may use its backend name, else the error line that drops
+  // it. `view` must outlive this object.
+  std::string Claim(const sdk::ServiceView& view);
+
+ private:
+  std::map<std::string, const sdk::ServiceView*, std::less<>> owners_;
+};
+
+// The end of BuildServices() after the Add() of every app: services in
+// (appId, servicePort) order (stable), duplicate backends dropped.
+void SortServices(ServiceList* list);
 
 void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
                    const TemplateCatalog& catalog, HostResolver& resolver,
