@@ -2,21 +2,28 @@
 // (tools/gen_state.py makes them; tools/bench runs everything).
 //
 //   mlb_bench stages --state S [--changed C] [--work-dir D] [--runs N]
-//                    [--haproxy-runs M]
+//                    [--haproxy-runs M] [--threads T]
 //       Median times of ParseApps, BuildServices, Generate + Text() and the
-//       three together; with --changed, of UnifiedDiff(S's config, C's
-//       config) and of HaproxySupervisor::Apply(C's config) over S's config
-//       (skip_validation; it reads the live file, diffs, writes, renames);
-//       with --haproxy-runs, of `haproxy -c -f` on S's config, which is left
-//       in D/haproxy.cfg.
-//   mlb_bench rss --state S --config FILE
-//       One update as the controller runs it (fetch file:S, parse, build,
-//       render, Apply over the live FILE), with the peak RSS and the heap in
-//       use after each step. Run it in a fresh process.
+//       three together, one after the other on one thread; then of the
+//       controller's update (core/update_pipeline.h: apps built and rendered
+//       while the next are read) on 1 and on T threads (default 2), whose
+//       config must equal the stages' byte for byte. With --changed, of
+//       UnifiedDiff(S's config, C's config) and of HaproxySupervisor::Apply(
+//       C's config) over S's config (skip_validation; it reads the live
+//       file, diffs, writes, renames); with --haproxy-runs, of
+//       `haproxy -c -f` on S's config, which is left in D/haproxy.cfg.
+//   mlb_bench rss --state S --config FILE [--threads T]
+//       One update as the controller runs it (the update pipeline reading
+//       file:S in chunks, Text(), Apply over the live FILE), with the peak
+//       RSS and the heap in use after each step. Run it in a fresh process.
 //   mlb_bench incremental --state S --changed C [--work-dir D] [--runs N]
-//                    [--haproxy-runs M]
+//                    [--haproxy-runs M] [--threads T]
 //       With S's config live, the time from C's JSON in memory to C's config
-//       on disk; with --haproxy-runs, also through `haproxy -c`.
+//       on disk (update pipeline + Apply); with --haproxy-runs, also through
+//       `haproxy -c`.
+//   mlb_bench pipelined --state S [--runs N] [--threads T]
+//       Only the update pipeline (T = 0: the stages one after the other),
+//       for profiles.
 //
 // Common flags: --plugin-dir DIR, --ssl-cert PEM (for the :443 frontend),
 // --bind-http-https 0|1 (default 1), --haproxy PATH (default
@@ -186,6 +193,37 @@ int RunStages(const Flags& flags) {
       base = std::move(pass);
     }
   }
+  // The controller's path: the same update with the apps built and rendered
+  // while the next are read, on one thread and on `threads` threads. Its
+  // config must be the one of the stages above, byte for byte.
+  const int threads = flags.GetInt("threads", 2);
+  for (const int t : {1, threads}) {
+    const std::string key =
+        t == 1 ? "pipelined_1_ms" : "pipelined_ms";
+    for (int run = -1; run < runs; ++run) {
+      UpdateResult result;
+      std::string text;
+      Stopwatch watch;
+      s = pipeline->RunPipelined(json, t, &result, &text);
+      const double ms = watch.ElapsedMs();
+      if (!s.ok()) {
+        return Fail(s.message());
+      }
+      if (run >= 0) {
+        samples.Add(key, ms);
+      }
+      if (run == runs - 1) {
+        if (text != base.text) {
+          return Fail("the pipelined update (" + std::to_string(t) +
+                      " threads) made another config than the stages");
+        }
+        if (t == threads) {
+          Report("in_order", result.in_order ? 1 : 0);
+        }
+      }
+    }
+  }
+  Report("threads", threads);
   samples.ReportMedians();
   ReportConfig(base);
 
@@ -229,7 +267,9 @@ void ReportMemory(const std::string& step) {
   Report("heap_" + step + "_kb", static_cast<double>(HeapInUseKb()));
 }
 
-// One update with the steps of MarathonLb::Update().
+// One update with the steps of MarathonLb::Update(): the file read in
+// chunks by the update pipeline (apps built and rendered as they are read),
+// the config text, the write.
 int RunRss(const Flags& flags) {
   ReportMemory("start");
   std::unique_ptr<Pipeline> pipeline;
@@ -238,35 +278,25 @@ int RunRss(const Flags& flags) {
     return Fail(s.message());
   }
   ReportMemory("loaded");
-  MarathonOptions marathon;
-  marathon.urls = {"file:" + flags.Get("state", "")};
-  std::string source;
-  Pass pass;
-  // As MarathonLb::UpdateOnce(): the file is parsed as it is read, so the
-  // fetch and the parse are one step (reported as both).
-  s = FetchAndParseApps(marathon, &pass.apps, &pass.parse_warnings, &source);
+  UpdateResult result;
+  s = pipeline->RunPipelinedFile(flags.Get("state", ""),
+                                 flags.GetInt("threads", 2), &result);
+  if (s.ok()) {
+    s = result.generated;
+  }
   if (!s.ok()) {
     return Fail(s.message());
   }
-  ReportMemory("fetched");
-  ReportMemory("parsed");
-  pipeline->BuildReleasingTasks(&pass);
-  ReportMemory("built");
-  s = pipeline->GenerateOnly(&pass);
-  if (!s.ok()) {
-    return Fail(s.message());
-  }
-  // As UpdateOnce() too: the model is freed before the text is made.
-  pass.ReleaseModel();
-  malloc_trim(0);
-  pass.text = pass.generation.config.Text();
+  malloc_trim(0);  // as UpdateOnce()
+  ReportMemory("updated");
+  const std::string text = result.generation.config.Text();
   ReportMemory("rendered");
   SupervisorOptions options;
   options.config_path = flags.Get("config", "");
   options.skip_validation = true;
   HaproxySupervisor supervisor(options);
   ApplyReport report;
-  s = supervisor.Apply(pass.text, &report);
+  s = supervisor.Apply(text, &report);
   if (!s.ok()) {
     return Fail(s.message());
   }
@@ -274,21 +304,25 @@ int RunRss(const Flags& flags) {
   return 0;
 }
 
-// Times from the changed JSON to its config on disk, `base` being live.
+// Times from the changed JSON to its config on disk, `base` being live, as
+// the controller updates: the update pipeline on `threads` threads, then
+// Apply.
 Status TimeIncrement(Pipeline& pipeline, const std::string& changed_json,
-                     const std::string& base_text,
+                     int threads, const std::string& base_text,
                      HaproxySupervisor& supervisor, const std::string& prefix,
                      SampleSet* samples) {
   if (!WriteFile(supervisor.options().config_path, base_text)) {
     return Status::Error("cannot write " + supervisor.options().config_path);
   }
   Stopwatch total;
-  Pass pass;
+  UpdateResult result;
+  std::string text;
   MLB_RETURN_IF_ERROR(
-      TimedPass(pipeline, changed_json, prefix, &pass, samples));
+      pipeline.RunPipelined(changed_json, threads, &result, &text));
+  samples->Add(prefix + "update_ms", total.ElapsedMs());
   Stopwatch write;
   ApplyReport report;
-  MLB_RETURN_IF_ERROR(supervisor.Apply(pass.text, &report));
+  MLB_RETURN_IF_ERROR(supervisor.Apply(text, &report));
   samples->Add(prefix + "write_ms", write.ElapsedMs());
   samples->Add(prefix + "total_ms", total.ElapsedMs());
   if (report.outcome != ApplyReport::Outcome::kApplied) {
@@ -320,11 +354,12 @@ int RunIncremental(const Flags& flags) {
   options.haproxy_binary = flags.Get("haproxy", "/usr/sbin/haproxy");
   HaproxySupervisor unchecked(options);
   const int runs = flags.GetInt("runs", 5);
+  const int threads = flags.GetInt("threads", 2);
   SampleSet samples;
   for (int run = -1; run < runs; ++run) {
     SampleSet warm_up;
-    s = TimeIncrement(*pipeline, changed_json, base.text, unchecked, "incr_",
-                      run >= 0 ? &samples : &warm_up);
+    s = TimeIncrement(*pipeline, changed_json, threads, base.text, unchecked,
+                      "incr_", run >= 0 ? &samples : &warm_up);
     if (!s.ok()) {
       return Fail(s.message());
     }
@@ -332,10 +367,43 @@ int RunIncremental(const Flags& flags) {
   options.skip_validation = false;
   HaproxySupervisor checked(options);
   for (int run = 0; run < flags.GetInt("haproxy-runs", 0); ++run) {
-    s = TimeIncrement(*pipeline, changed_json, base.text, checked,
+    s = TimeIncrement(*pipeline, changed_json, threads, base.text, checked,
                       "incr_checked_", &samples);
     if (!s.ok()) {
       return Fail(s.message());
+    }
+  }
+  samples.ReportMedians();
+  return 0;
+}
+
+// Only the controller's path, `--runs` times (for profiles); with
+// --threads 0 the stages one after the other instead.
+int RunPipelinedOnly(const Flags& flags) {
+  std::unique_ptr<Pipeline> pipeline;
+  Status s = Pipeline::Create(OptionsFrom(flags), &pipeline);
+  if (!s.ok()) {
+    return Fail(s.message());
+  }
+  std::string json;
+  if (!ReadFile(flags.Get("state", ""), &json)) {
+    return Fail("cannot read --state " + flags.Get("state", ""));
+  }
+  SampleSet samples;
+  for (int run = -1; run < flags.GetInt("runs", 5); ++run) {
+    UpdateResult result;
+    std::string text;
+    Pass pass;  // --threads 0: the stages one after the other
+    Stopwatch watch;
+    const int threads = flags.GetInt("threads", 2);
+    s = threads == 0
+            ? pipeline->RunAll(json, &pass)
+            : pipeline->RunPipelined(json, threads, &result, &text);
+    if (!s.ok()) {
+      return Fail(s.message());
+    }
+    if (run >= 0) {
+      samples.Add("pipelined_ms", watch.ElapsedMs());
     }
   }
   samples.ReportMedians();
@@ -357,6 +425,9 @@ int Main(int argc, char** argv) {
   }
   if (mode == "stages") {
     return RunStages(flags);
+  }
+  if (mode == "pipelined") {
+    return RunPipelinedOnly(flags);
   }
   if (mode == "rss") {
     return flags.Has("config") ? RunRss(flags) : Fail("rss needs --config");

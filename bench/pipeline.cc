@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/marathon_client.h"
+
 namespace mlb::bench {
 
 Status Pipeline::Create(const PipelineOptions& options,
@@ -53,6 +55,35 @@ Status Pipeline::RunAll(const std::string& json, Pass* pass) {
   MLB_RETURN_IF_ERROR(Parse(json, pass));
   Build(pass);
   return Render(pass);
+}
+
+Status Pipeline::RunPipelined(const std::string& json, int threads,
+                              UpdateResult* result, std::string* text) {
+  UpdatePipeline update(registry_, view_, service_options_, resolver_,
+                        health_cache_, threads);
+  MLB_RETURN_IF_ERROR(update.Run(
+      [&](AppSink* sink, std::vector<std::string>* warnings) {
+        return ParseApps(json, sink, warnings);
+      },
+      result));
+  MLB_RETURN_IF_ERROR(result->generated);
+  *text = result->generation.config.Text();
+  return Status::OK();
+}
+
+Status Pipeline::RunPipelinedFile(const std::string& path, int threads,
+                                  UpdateResult* result) {
+  UpdatePipeline update(registry_, view_, service_options_, resolver_,
+                        health_cache_, threads);
+  MarathonOptions marathon;
+  marathon.urls = {"file:" + path};
+  MarathonClient client(marathon);
+  std::string source;
+  return update.Run(
+      [&](AppSink* sink, std::vector<std::string>* warnings) {
+        return client.FetchAndParseApps(sink, warnings, &source);
+      },
+      result);
 }
 
 ConfigStats Describe(const Generation& generation, const std::string& text) {

@@ -14,6 +14,7 @@
 #include "core/plugin_registry.h"
 #include "core/services.h"
 #include "core/status.h"
+#include "core/update_pipeline.h"
 
 namespace mlb::bench {
 
@@ -70,6 +71,14 @@ class Pipeline {
   Status GenerateOnly(Pass* pass) const;
   // Parse, Build and Render.
   Status RunAll(const std::string& json, Pass* pass);
+  // The controller's update (core/update_pipeline.h) on `json` in memory,
+  // with `threads` threads, then Text() into *text.
+  Status RunPipelined(const std::string& json, int threads,
+                      UpdateResult* result, std::string* text);
+  // The same, reading `path` in chunks as MarathonLb::UpdateOnce() reads
+  // --marathon file:PATH (FetchAndParseApps).
+  Status RunPipelinedFile(const std::string& path, int threads,
+                          UpdateResult* result);
 
  private:
   explicit Pipeline(size_t cache_capacity)

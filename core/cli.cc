@@ -82,6 +82,9 @@ OptionSet Options() {
       "once and exit)");
   add("lru-cache-capacity", "", "N", false,
       "Entries kept in the DNS and health-result caches (default 1000)");
+  add("render-threads", "", "N", false,
+      "Threads that build and render the config while Marathon's answer is "
+      "read (default: the cores, at most 4; 1: one thread)");
   add("auth-credentials", "", "USER:PASS", false,
       "Basic auth for Marathon");
   add("marathon-auth-credential-file", "", "PATH", false,
@@ -234,6 +237,13 @@ Status Apply(const std::string& name, const std::string& value,
         out->lru_cache_capacity < 1) {
       return Status::Error("--lru-cache-capacity",
                            "not a positive number: '" + value + "'");
+    }
+  } else if (name == "render-threads") {
+    if (!ParseCount(value, &out->render_threads) || out->render_threads < 1 ||
+        out->render_threads > 64) {
+      return Status::Error("--render-threads",
+                           "not a number of threads from 1 to 64: '" + value +
+                               "'");
     }
   } else if (name == "auth-credentials") {
     out->auth_credentials = value;

@@ -46,6 +46,9 @@ struct CliOptions {
   std::string template_sha256;  // --template-sha256: its pinned digest
   int poll_interval = 0;  // seconds; 0 = one update and exit
   int lru_cache_capacity = 1000;  // DNS and health-result caches
+  // Threads that build and render an update (core/update_pipeline.h); 0:
+  // the machine's cores, at most 4.
+  int render_threads = 0;
   std::string auth_credentials;      // --auth-credentials user:pass
   std::string auth_credential_file;  // --marathon-auth-credential-file
   std::string marathon_ca_cert;      // --marathon-ca-cert

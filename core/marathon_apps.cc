@@ -1167,17 +1167,6 @@ Status ParseAppsWith(Reader& r, AppSink* apps,
   return Status::OK();
 }
 
-// ParseApps into a vector.
-class VectorSink : public AppSink {
- public:
-  explicit VectorSink(std::vector<App>* apps) : apps_(apps) {}
-  void Add(App app) override { apps_->push_back(std::move(app)); }
-  void Clear() override { apps_->clear(); }
-
- private:
-  std::vector<App>* apps_;
-};
-
 }  // namespace
 
 Status ParseApps(std::string_view json, AppSink* sink,
@@ -1194,13 +1183,13 @@ Status ParseApps(const AppSource& source, size_t chunk, AppSink* sink,
 
 Status ParseApps(std::string_view json, std::vector<App>* apps,
                  std::vector<std::string>* warnings) {
-  VectorSink sink(apps);
+  AppVectorSink sink(apps);
   return ParseApps(json, &sink, warnings);
 }
 
 Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
                  std::vector<std::string>* warnings) {
-  VectorSink sink(apps);
+  AppVectorSink sink(apps);
   return ParseApps(source, chunk, &sink, warnings);
 }
 

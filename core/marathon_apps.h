@@ -61,6 +61,17 @@ class AppSink {
   virtual void Clear() = 0;
 };
 
+// Collects the apps in a vector.
+class AppVectorSink : public AppSink {
+ public:
+  explicit AppVectorSink(std::vector<App>* apps) : apps_(apps) {}
+  void Add(App app) override { apps_->push_back(std::move(app)); }
+  void Clear() override { apps_->clear(); }
+
+ private:
+  std::vector<App>* apps_;
+};
+
 // Parses `json`. Apps that cannot be read are left out and one warning per
 // app is appended to *warnings ("app /x: ports[1] is not an integer").
 Status ParseApps(std::string_view json, std::vector<App>* apps,

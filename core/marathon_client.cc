@@ -106,6 +106,13 @@ Status MarathonClient::FetchApps(std::string* json, std::string* source) {
 Status MarathonClient::FetchAndParseApps(std::vector<App>* apps,
                                          std::vector<std::string>* warnings,
                                          std::string* source) {
+  AppVectorSink sink(apps);
+  return FetchAndParseApps(&sink, warnings, source);
+}
+
+Status MarathonClient::FetchAndParseApps(AppSink* apps,
+                                         std::vector<std::string>* warnings,
+                                         std::string* source) {
   const std::string first = CurrentUrl();
   if (first.rfind("file:", 0) != 0) {
     // The body is parsed as it arrives.
@@ -115,7 +122,7 @@ Status MarathonClient::FetchAndParseApps(std::vector<App>* apps,
         [&](std::istream& in, const std::string& base) {
           // A retry (after a failure mid-body) starts again from scratch.
           warnings->resize(warnings_before);
-          apps->clear();
+          apps->Clear();
           const Status parsed = ParseApps(
               [&](char* buffer, size_t size) {
                 in.read(buffer, static_cast<std::streamsize>(size));
@@ -142,7 +149,7 @@ Status MarathonClient::FetchAndParseApps(std::vector<App>* apps,
       kParseChunk, apps, warnings);
   std::fclose(file);
   if (failed) {
-    apps->clear();
+    apps->Clear();
     return Status::Error("file:" + path, "cannot be read");
   }
   return parsed.WithContext(*source);

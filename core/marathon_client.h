@@ -54,6 +54,10 @@ class MarathonClient {
   Status FetchAndParseApps(std::vector<App>* apps,
                            std::vector<std::string>* warnings,
                            std::string* source);
+  // The same, each app given to `sink` as soon as it is read (a retry
+  // clears it first).
+  Status FetchAndParseApps(AppSink* sink, std::vector<std::string>* warnings,
+                           std::string* source);
 
   // One request with failover; `path` starts with '/'. Any 2xx is success.
   Status Request(const std::string& method, const std::string& path,

@@ -11,6 +11,7 @@
 #include "core/logging.h"
 #include "core/marathon_apps.h"
 #include "core/process.h"
+#include "core/update_pipeline.h"
 
 namespace mlb {
 namespace {
@@ -219,43 +220,42 @@ Status MarathonLb::Update(const std::string& why) {
 Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
+  // Apps are built and rendered while Marathon's answer is still read.
+  const int threads = options_.render_threads > 0
+                          ? options_.render_threads
+                          : UpdatePipeline::DefaultThreads();
+  UpdatePipeline pipeline(registry_, config_view_, service_options_,
+                          *resolver_, *health_cache_, threads);
+  UpdateResult result;
   std::string source;
-  std::vector<App> apps;
-  std::vector<std::string> warnings;
-  MLB_RETURN_IF_ERROR(marathon_->FetchAndParseApps(&apps, &warnings, &source));
-  for (const std::string& w : warnings) {
+  MLB_RETURN_IF_ERROR(pipeline.Run(
+      [&](AppSink* sink, std::vector<std::string>* warnings) {
+        return marathon_->FetchAndParseApps(sink, warnings, &source);
+      },
+      &result));
+  for (const std::string& w : result.parse_warnings) {
     Log().warning(w);
   }
-
-  ServiceList services;
-  BuildServicesReleasingTasks(&apps, service_options_, registry_.catalog(),
-                              *resolver_, *health_cache_, &services);
-  for (const std::string& w : services.warnings) {
+  for (const std::string& w : result.warnings) {
     Log().warning(w);
   }
-  for (const std::string& e : services.errors) {
+  for (const std::string& e : result.errors) {
     Log().error(e);
   }
 
   MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
       "config not generated, the live config stays"));
-  Generation generation;
-  MLB_RETURN_IF_ERROR(
-      GenerateReleasingServers(&services.services, config_view_, registry_,
-                               &generation)
-          .WithContext("config not generated, the live config stays"));
+  MLB_RETURN_IF_ERROR(result.generated.WithContext(
+      "config not generated, the live config stays"));
+  Generation& generation = result.generation;
   for (const std::string& e : generation.errors) {
     Log().error(e);
   }
   last_dropped_ =
-      static_cast<int>(services.errors.size() + generation.errors.size());
-  // The generation needs neither the apps nor the services: freed before
-  // the config text is made and diffed (docs/performance.md).
-  const size_t app_count = apps.size();
-  const size_t service_count = services.services.size();
-  std::vector<App>().swap(apps);
-  services = ServiceList();
-  malloc_trim(0);  // their pages go back before the text is made and diffed
+      static_cast<int>(result.errors.size() + generation.errors.size());
+  const size_t app_count = result.apps;
+  const size_t service_count = result.services;
+  malloc_trim(0);  // the model's pages go back before the text is made
 
   ApplyReport report;
   Status applied = supervisor_->Apply(generation.config.Text(), &report);

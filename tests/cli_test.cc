@@ -174,6 +174,25 @@ TEST(CliTest, FamilyPackChoosesAPackPerFamily) {
             "pack a");
 }
 
+TEST(CliTest, RenderThreads) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"-m", "file:a.json", "--group", "*"}, &o).ok());
+  EXPECT_EQ(o.render_threads, 0);  // the cores, at most 4
+  ASSERT_TRUE(
+      Parse({"-m", "file:a.json", "--group", "*", "--render-threads", "1"}, &o)
+          .ok());
+  EXPECT_EQ(o.render_threads, 1);
+  for (const char* bad : {"0", "65", "two"}) {
+    CliOptions b;
+    const Status s = Parse(
+        {"-m", "file:a.json", "--group", "*", "--render-threads", bad}, &b);
+    EXPECT_EQ(s.message(),
+              std::string("--render-threads: not a number of threads from 1 "
+                          "to 64: '") +
+                  bad + "'");
+  }
+}
+
 TEST(CliTest, LogLevelsAreMarathonLbs) {
   EXPECT_TRUE(SetupLogging("info", "/dev/null").ok());
   EXPECT_EQ(Log().getLevel(), Poco::Message::PRIO_INFORMATION);

@@ -16,6 +16,7 @@
 #include "core/marathon_apps.h"
 #include "core/plugin_registry.h"
 #include "core/services.h"
+#include "core/update_pipeline.h"
 
 namespace mlb::testing {
 
@@ -102,10 +103,11 @@ struct RenderOptions {
   LabelPolicy label_policy = LabelPolicy::kRestricted;
 };
 
-// Marathon JSON -> HAProxy config text, through the whole pipeline.
-inline RenderResult Render(const PluginRegistry& registry,
-                           const std::string& json,
-                           const RenderOptions& options = {}) {
+// Marathon JSON -> HAProxy config text, one step after the other:
+// ParseApps, BuildServices, Generate.
+inline RenderResult RenderInOrder(const PluginRegistry& registry,
+                                  const std::string& json,
+                                  const RenderOptions& options = {}) {
   RenderResult r;
   std::vector<App> apps;
   r.status = ParseApps(json, &apps, &r.warnings);
@@ -131,6 +133,66 @@ inline RenderResult Render(const PluginRegistry& registry,
   r.status = Generate(services.services, view, registry, &gen);
   r.errors.insert(r.errors.end(), gen.errors.begin(), gen.errors.end());
   r.text = gen.config.Text();
+  return r;
+}
+
+// The same through the controller's UpdatePipeline on `threads` threads.
+inline RenderResult RenderPipelined(const PluginRegistry& registry,
+                                    const std::string& json, int threads,
+                                    const RenderOptions& options = {},
+                                    UpdateResult* out = nullptr) {
+  ServiceOptions so;
+  so.groups = options.groups;
+  so.health_check = options.health_check;
+  so.label_policy = options.label_policy;
+  FakeResolver resolver(options.hosts);
+  HealthCache cache;
+  sdk::ConfigView view;
+  view.bind_http_https = options.bind_http_https;
+  view.ssl_certs = options.ssl_certs;
+  view.haproxy_dir = "/etc/haproxy";
+  UpdatePipeline pipeline(registry, view, so, resolver, cache, threads);
+  UpdateResult result;
+  RenderResult r;
+  r.status = pipeline.Run(
+      [&](AppSink* sink, std::vector<std::string>* warnings) {
+        return ParseApps(json, sink, warnings);
+      },
+      &result);
+  r.warnings = result.parse_warnings;
+  if (!r.status.ok()) {
+    return r;
+  }
+  r.errors = result.errors;
+  r.warnings.insert(r.warnings.end(), result.warnings.begin(),
+                    result.warnings.end());
+  r.status = result.generated;
+  r.errors.insert(r.errors.end(), result.generation.errors.begin(),
+                  result.generation.errors.end());
+  r.text = result.generation.config.Text();
+  if (out != nullptr) {
+    *out = std::move(result);
+  }
+  return r;
+}
+
+// RenderInOrder(), checking on the way that the controller's pipeline, on
+// one thread and on two, gives the same config, errors and warnings: every
+// render test is an equivalence test of the pipeline too.
+inline RenderResult Render(const PluginRegistry& registry,
+                           const std::string& json,
+                           const RenderOptions& options = {}) {
+  RenderResult r = RenderInOrder(registry, json, options);
+  for (const int threads : {1, 2}) {
+    const RenderResult p = RenderPipelined(registry, json, threads, options);
+    EXPECT_EQ(p.status.ok(), r.status.ok()) << threads << " threads";
+    EXPECT_EQ(p.status.message(), r.status.message()) << threads << " threads";
+    if (r.status.ok()) {
+      EXPECT_EQ(p.text, r.text) << threads << " threads";
+    }
+    EXPECT_EQ(p.errors, r.errors) << threads << " threads";
+    EXPECT_EQ(p.warnings, r.warnings) << threads << " threads";
+  }
   return r;
 }
 

@@ -206,8 +206,9 @@ class Emitter {
   // Adds a server entry to a backend section.
   virtual void AddServer(const std::string& section,
                          const ServerEntry& server) = 0;
-  // True the first time `key` is claimed in this generation. Claims made for
-  // a service that is later dropped are released.
+  // True the first time `key` is claimed in this generation, in (appId,
+  // servicePort) order. Claims made for a service that is later dropped are
+  // released (the host renders again whatever was told otherwise).
   virtual bool ClaimOnce(const std::string& key) = 0;
   // Records an error (the Family then returns false). During AddService,
   // ServerVars and AddServer it drops that service port only; during
@@ -215,10 +216,16 @@ class Emitter {
   virtual void Fail(const std::string& message) = 0;
 };
 
-// A template family. All methods are called from one thread, once per
-// generation in this order: BeginConfig; then for each service AddService,
-// and for each of its servers ServerVars (every family) and AddServer (every
-// family). Return false after Emitter::Fail (or a failed Render).
+// A template family. Each generation calls, on each instance: BeginConfig;
+// then for each service it renders AddService, and for each of its servers
+// ServerVars (every family) and AddServer (every family). Return false after
+// Emitter::Fail (or a failed Render).
+//
+// Threads: the host may create several instances (create_family once per
+// rendering thread) and render different services on each at once; one
+// instance is only ever called from one thread. So instances must share no
+// mutable state, and nothing may carry from one service to the next except
+// through Emitter::ClaimOnce (docs/plugin-sdk.md, "Threads").
 class Family {
  public:
   virtual ~Family() = default;
