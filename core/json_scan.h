@@ -100,7 +100,40 @@ class Reader {
 
   // Skips whitespace and classifies the next value without consuming it.
   // kBad at the end of the text or on a byte no value starts with.
-  Kind Peek();
+  Kind Peek() {
+    SkipSpace();
+    if (p_ == end_) {
+      return Kind::kBad;
+    }
+    switch (*p_) {
+      case '{':
+        return Kind::kObject;
+      case '[':
+        return Kind::kArray;
+      case '"':
+        return Kind::kString;
+      case 't':
+        return Kind::kTrue;
+      case 'f':
+        return Kind::kFalse;
+      case 'n':
+        return Kind::kNull;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
+        return Kind::kNumber;
+      default:
+        return Kind::kBad;
+    }
+  }
 
   // Objects:
   //   reader.EnterObject();
@@ -168,6 +201,23 @@ class Reader {
   // Past the closing quote of the string that starts at p_ (its opening
   // quote), checking it; returns whether it has escapes.
   bool ScanString();
+  // ScanString() from p_ at the first byte of the string that is not plain
+  // text (a quote, backslash, control or non-ASCII byte, or the end).
+  bool ScanStringRest(const char* opening);
+  // NextMember(); with kDecode false the name is checked but not decoded
+  // and *key is left alone (for SkipValue).
+  template <bool kDecode>
+  bool NextName(std::string_view* key);
+  // NextName() in general (whitespace, escapes, errors).
+  template <bool kDecode>
+  bool NextNameSlow(std::string_view* key);
+  // SkipValue() of a number: checked like ReadNumber(), value not kept.
+  void SkipNumber();
+  // Consumes a short integer (up to 18 digits, no fraction or exponent)
+  // followed by more text; false, having consumed nothing, otherwise.
+  bool QuickNumber();
+  // SkipValue() of any value, containers included.
+  void SkipAny();
   // Decodes the escapes of [from, to) (checked) into scratch_.
   void DecodeString(const char* from, const char* to);
   // Consumes `word` (true, false or null) or fails.
