@@ -400,6 +400,18 @@ bool Reader::ScanStringRest(const char* opening) {
   }
 }
 
+inline void Reader::SkipLiteral(const char* word, size_t size) {
+  if (static_cast<size_t>(end_ - p_) < size) {
+    Fail("invalid literal");
+  }
+  for (size_t i = 0; i < size; ++i) {
+    if (p_[i] != word[i]) {
+      Fail("invalid literal");
+    }
+  }
+  p_ += size;
+}
+
 template <bool kDecode>
 inline bool Reader::NextName(std::string_view* key) {
   // Compact JSON: ',' (or nothing before the first member), a plain name
@@ -477,28 +489,6 @@ bool Reader::NextNameSlow(std::string_view* key) {
 
 bool Reader::NextMember(std::string_view* key) { return NextName<true>(key); }
 
-bool Reader::NextElement() {
-  SkipSpace();
-  uint8_t& state = state_[depth_];
-  if (p_ == end_) {
-    Fail("expected an element or ']'");
-  }
-  if (*p_ == ']') {
-    // After a ',' the caller reads a value, so a ']' here never follows one.
-    ++p_;
-    --depth_;
-    return false;
-  }
-  if (state & kFresh) {
-    state &= static_cast<uint8_t>(~kFresh);
-    return true;
-  }
-  if (*p_ != ',') {
-    Fail("expected ',' or ']' after an array element");
-  }
-  ++p_;
-  return true;
-}
 
 void Reader::DecodeString(const char* from, const char* to) {
   // Escapes were checked by ScanString.
@@ -577,6 +567,11 @@ Number Reader::ReadNumber() {
   if (*s == '0') {
     ++s;
   } else {
+    // 19 digits always fit uint64: no overflow check for those.
+    const char* no_overflow = s + std::min<ptrdiff_t>(end_ - s, 19);
+    for (; s < no_overflow && IsDigit(*s); ++s) {
+      magnitude = magnitude * 10 + static_cast<unsigned>(*s - '0');
+    }
     for (; s < end_ && IsDigit(*s); ++s) {
       const unsigned digit = static_cast<unsigned>(*s - '0');
       if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
@@ -636,18 +631,6 @@ Number Reader::ReadNumber() {
   return n;
 }
 
-void Reader::SkipLiteral(const char* word, size_t size) {
-  if (static_cast<size_t>(end_ - p_) < size) {
-    Fail("invalid literal");
-  }
-  for (size_t i = 0; i < size; ++i) {
-    if (p_[i] != word[i]) {
-      Fail("invalid literal");
-    }
-  }
-  p_ += size;
-}
-
 bool Reader::ReadBool() {
   SkipSpace();
   if (p_ < end_ && *p_ == 't') {
@@ -675,7 +658,7 @@ bool Reader::SkipNull() {
   return false;
 }
 
-bool Reader::QuickNumber() {
+inline bool Reader::QuickNumber() {
   // Most skipped numbers are short integers, which cannot be out of range
   // (18 digits always fit int64): only their syntax needs checking here.
   const char* s = p_;
@@ -715,7 +698,23 @@ void Reader::SkipValue() {
         p_ = close + 1;
         return;
       }
-    } else if ((c == '-' || IsDigit(c)) && QuickNumber()) {
+    } else if (c == '-' || IsDigit(c)) {
+      if (QuickNumber()) {
+        return;
+      }
+    } else if ((c == '[' || c == '{') && end_ - p_ >= 2 &&
+               p_[1] == (c == '[' ? ']' : '}') && depth_ < kMaxDepth) {
+      // An empty array or object (the depth limit applies to those too).
+      p_ += 2;
+      return;
+    } else if (c == 'n') {
+      SkipLiteral("null", 4);
+      return;
+    } else if (c == 't') {
+      SkipLiteral("true", 4);
+      return;
+    } else if (c == 'f') {
+      SkipLiteral("false", 5);
       return;
     }
   }

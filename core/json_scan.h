@@ -20,6 +20,7 @@
 // A violation throws SyntaxError with the byte offset where it was found.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,27 @@ struct Number {
   uint64_t u = 0;
   double d = 0;
 };
+
+// The kind of value that starts with each byte (kBad for most), so that
+// Peek() is a table look-up.
+constexpr std::array<Kind, 256> MakeKindTable() {
+  std::array<Kind, 256> kinds{};
+  for (Kind& kind : kinds) {
+    kind = Kind::kBad;
+  }
+  kinds['{'] = Kind::kObject;
+  kinds['['] = Kind::kArray;
+  kinds['"'] = Kind::kString;
+  kinds['t'] = Kind::kTrue;
+  kinds['f'] = Kind::kFalse;
+  kinds['n'] = Kind::kNull;
+  kinds['-'] = Kind::kNumber;
+  for (char digit = '0'; digit <= '9'; ++digit) {
+    kinds[static_cast<unsigned char>(digit)] = Kind::kNumber;
+  }
+  return kinds;
+}
+inline constexpr std::array<Kind, 256> kKindOf = MakeKindTable();
 
 class Reader {
  public:
@@ -105,34 +127,7 @@ class Reader {
     if (p_ == end_) {
       return Kind::kBad;
     }
-    switch (*p_) {
-      case '{':
-        return Kind::kObject;
-      case '[':
-        return Kind::kArray;
-      case '"':
-        return Kind::kString;
-      case 't':
-        return Kind::kTrue;
-      case 'f':
-        return Kind::kFalse;
-      case 'n':
-        return Kind::kNull;
-      case '-':
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7':
-      case '8':
-      case '9':
-        return Kind::kNumber;
-      default:
-        return Kind::kBad;
-    }
+    return kKindOf[static_cast<unsigned char>(*p_)];
   }
 
   // Objects:
@@ -146,7 +141,29 @@ class Reader {
   //   reader.EnterArray();
   //   while (reader.NextElement()) { read or skip exactly one value }
   void EnterArray();
-  bool NextElement();
+  bool NextElement() {
+    SkipSpace();
+    uint8_t& state = state_[depth_];
+    if (p_ == end_) {
+      Fail("expected an element or ']'");
+    }
+    if (*p_ == ']') {
+      // After a ',' the caller reads a value, so a ']' here never follows
+      // one.
+      ++p_;
+      --depth_;
+      return false;
+    }
+    if (state & kFresh) {
+      state &= static_cast<uint8_t>(~kFresh);
+      return true;
+    }
+    if (*p_ != ',') {
+      Fail("expected ',' or ']' after an array element");
+    }
+    ++p_;
+    return true;
+  }
 
   // The decoded string. The view points into the input when the string has
   // no escapes, else into a buffer of the reader that the next string read

@@ -57,7 +57,7 @@ std::string_view PocoKey(std::string_view key) {
 
 // The member name NextMember just read, as Poco kept it (only a name with
 // escapes can hold a NUL).
-std::string_view KeyRead(const Reader& r, std::string_view key) {
+inline std::string_view KeyRead(const Reader& r, std::string_view key) {
   return r.last_string_escaped() ? PocoKey(key) : key;
 }
 
@@ -550,8 +550,11 @@ enum TaskField {
 };
 
 // Reads one task object at the reader. Returns false with *error set when
-// one of its fields is malformed; `where` is "tasks[i].".
-bool ReadTask(Reader& r, size_t index, Task* task, std::string* error) {
+// one of its fields is malformed; `where` is "tasks[i].". `ints` is a buffer
+// for the ports, reused from task to task so that each task's ports take a
+// single allocation.
+bool ReadTask(Reader& r, size_t index, Task* task, std::vector<int>* ints,
+              std::string* error) {
   // A key given twice is read twice and the last one wins, errors included.
   std::string errors[kTaskFieldCount];
   bool failed[kTaskFieldCount] = {};
@@ -561,7 +564,8 @@ bool ReadTask(Reader& r, size_t index, Task* task, std::string* error) {
     failed[field] = false;
     const Kind kind = r.Peek();
     if (kind == Kind::kString) {
-      out->assign(r.ReadString());
+      // Constructed, not assigned: the task's strings start out empty.
+      *out = std::string(r.ReadString());
       return;
     }
     out->clear();
@@ -624,8 +628,9 @@ bool ReadTask(Reader& r, size_t index, Task* task, std::string* error) {
         const Kind kind = r.Peek();
         if (kind == Kind::kArray) {
           failed[kTaskPorts] = !ReadIntArray(
-              r, &task->ports, &errors[kTaskPorts],
+              r, ints, &errors[kTaskPorts],
               [&](size_t i) { return Indexed(where() + "ports", i); });
+          task->ports.assign(ints->begin(), ints->end());
         } else {
           r.SkipValue();
           if (kind != Kind::kNull) {
@@ -758,9 +763,21 @@ struct AppScan {
   Field port_definitions;
   Field ports;
   Field health_checks;
-  std::vector<Task> tasks;
   bool tasks_failed = false;
   std::string tasks_error;
+  // The tasks read, moved to the App at the end; this vector and `ints`
+  // keep their capacity from app to app.
+  std::vector<Task> tasks;
+  std::vector<int> ints;
+
+  // Forgets the last app, keeping the buffers.
+  void Reset() {
+    id = labels = container = networks = ip_address = port_definitions =
+        ports = health_checks = std::nullopt;
+    tasks_failed = false;
+    tasks_error.clear();
+    tasks.clear();
+  }
 };
 
 void ScanTasks(Reader& r, AppScan* scan) {
@@ -790,7 +807,8 @@ void ScanTasks(Reader& r, AppScan* scan) {
       continue;
     }
     scan->tasks.emplace_back();
-    if (!ReadTask(r, i, &scan->tasks.back(), &scan->tasks_error)) {
+    if (!ReadTask(r, i, &scan->tasks.back(), &scan->ints,
+                  &scan->tasks_error)) {
       scan->tasks_failed = true;
     }
     ++i;
@@ -799,7 +817,7 @@ void ScanTasks(Reader& r, AppScan* scan) {
 
 // First pass: walks the app object at the reader once.
 void ScanApp(Reader& r, AppScan* scan) {
-  *scan = AppScan();
+  scan->Reset();
   r.EnterObject();
   std::string_view key;
   while (r.NextMember(&key)) {
@@ -1078,7 +1096,11 @@ App ReadApp(Reader& r, AppScan& scan) {
   if (scan.tasks_failed) {
     throw FieldError{std::move(scan.tasks_error)};
   }
-  app.tasks = std::move(scan.tasks);
+  // Moved into a vector of the right size (one allocation), leaving
+  // scan.tasks its capacity for the next app.
+  app.tasks.reserve(scan.tasks.size());
+  std::move(scan.tasks.begin(), scan.tasks.end(),
+            std::back_inserter(app.tasks));
   return app;
 }
 
