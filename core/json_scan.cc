@@ -678,7 +678,7 @@ inline bool Reader::QuickNumber() {
   return false;
 }
 
-void Reader::SkipNumber() {
+inline void Reader::SkipNumber() {
   // Anything but a short integer (a fraction, an exponent, a long or
   // malformed number, or one at the end of the text) takes the full check.
   if (!QuickNumber()) {

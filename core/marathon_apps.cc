@@ -179,6 +179,8 @@ void AppendPocoJsonString(std::string_view s, std::string* out) {
 // included.
 std::vector<std::pair<std::string, Mark>> Members(Reader& r) {
   std::vector<std::pair<std::string, Mark>> members;
+  // Room for a health check's members without growing.
+  members.reserve(16);
   r.EnterObject();
   std::string_view key;
   while (r.NextMember(&key)) {
@@ -510,6 +512,7 @@ std::optional<int> GetInt(Reader& r, const Field& obj, std::string_view key,
 // The elements of the array at `arr`, nulls included.
 std::vector<Mark> Elements(Reader& r, const Mark& arr) {
   std::vector<Mark> out;
+  out.reserve(8);
   r.Seek(arr);
   r.EnterArray();
   while (r.NextElement()) {
