@@ -489,7 +489,6 @@ bool Reader::NextNameSlow(std::string_view* key) {
 
 bool Reader::NextMember(std::string_view* key) { return NextName<true>(key); }
 
-
 void Reader::DecodeString(const char* from, const char* to) {
   // Escapes were checked by ScanString.
   scratch_.clear();
@@ -771,8 +770,9 @@ void Reader::SkipAny() {
         return;
       }
       std::string_view key;
-      const bool more = (state_[depth_] & kIsObject) != 0 ? NextName<false>(&key)
-                                                          : NextElement();
+      const bool more = (state_[depth_] & kIsObject) != 0
+                            ? NextName<false>(&key)
+                            : NextElement();
       if (more) {
         break;
       }

@@ -775,8 +775,8 @@ struct AppScan {
 
   // Forgets the last app, keeping the buffers.
   void Reset() {
-    id = labels = container = networks = ip_address = port_definitions =
-        ports = health_checks = std::nullopt;
+    id = labels = container = networks = ip_address = port_definitions = ports =
+        health_checks = std::nullopt;
     tasks_failed = false;
     tasks_error.clear();
     tasks.clear();
@@ -810,8 +810,7 @@ void ScanTasks(Reader& r, AppScan* scan) {
       continue;
     }
     scan->tasks.emplace_back();
-    if (!ReadTask(r, i, &scan->tasks.back(), &scan->ints,
-                  &scan->tasks_error)) {
+    if (!ReadTask(r, i, &scan->tasks.back(), &scan->ints, &scan->tasks_error)) {
       scan->tasks_failed = true;
     }
     ++i;
