@@ -303,12 +303,17 @@ void AppendPyRepr(Reader& r, std::string* out) {
   switch (r.Peek()) {
     case Kind::kString: {
       out->push_back('\'');
-      for (const char c : r.ReadString()) {
-        if (c == '\\' || c == '\'') {
+      // Runs between the characters to escape are appended whole.
+      const std::string_view text = r.ReadString();
+      size_t run = 0;
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' || text[i] == '\'') {
+          out->append(text.data() + run, i - run);
           out->push_back('\\');
+          run = i;
         }
-        out->push_back(c);
       }
+      out->append(text.data() + run, text.size() - run);
       out->push_back('\'');
       return;
     }
@@ -943,6 +948,8 @@ std::optional<HealthCheck> ReadHealthCheck(Reader& r, const Mark& hc,
   if (members.empty()) {
     return std::nullopt;
   }
+  // The repr is about as long as the object's JSON: room for it up front.
+  const size_t json_size = r.offset() - hc.offset;
   // The fields read, in the order they are checked; nullopt when absent or
   // null.
   static constexpr std::string_view kNames[] = {"protocol",
@@ -993,6 +1000,7 @@ std::optional<HealthCheck> ReadHealthCheck(Reader& r, const Mark& hc,
   // {healthCheck}: repr() of the object (AppendPyRepr's object case, with
   // the members already at hand); {healthCheck[key]}: str() of each value,
   // which is its repr() but for strings.
+  out.raw_repr.reserve(json_size + 32);
   out.raw_repr.push_back('{');
   for (const auto& [key, value] : members) {
     r.Seek(value);
