@@ -677,6 +677,28 @@ inline bool Reader::QuickNumber() {
   return false;
 }
 
+bool Reader::QuickIntegers() {
+  // [short integer, ...] written compactly, like a task's servicePorts.
+  const char* const opening = p_;
+  ++p_;
+  for (;;) {
+    if (p_ == end_ || !(*p_ == '-' || IsDigit(*p_)) || !QuickNumber()) {
+      break;
+    }
+    // QuickNumber() leaves p_ before more text.
+    if (*p_ == ']') {
+      ++p_;
+      return true;
+    }
+    if (*p_ != ',') {
+      break;
+    }
+    ++p_;
+  }
+  p_ = opening;
+  return false;
+}
+
 inline void Reader::SkipNumber() {
   // Anything but a short integer (a fraction, an exponent, a long or
   // malformed number, or one at the end of the text) takes the full check.
@@ -705,6 +727,8 @@ void Reader::SkipValue() {
                p_[1] == (c == '[' ? ']' : '}') && depth_ < kMaxDepth) {
       // An empty array or object (the depth limit applies to those too).
       p_ += 2;
+      return;
+    } else if (c == '[' && depth_ < kMaxDepth && QuickIntegers()) {
       return;
     } else if (c == 'n') {
       SkipLiteral("null", 4);

@@ -233,6 +233,9 @@ class Reader {
   // Consumes a short integer (up to 18 digits, no fraction or exponent)
   // followed by more text; false, having consumed nothing, otherwise.
   bool QuickNumber();
+  // At a '[': consumes an array of short integers with no whitespace (all
+  // checked) and returns true; else consumes nothing and returns false.
+  bool QuickIntegers();
   // SkipValue() of any value, containers included.
   void SkipAny();
   // Decodes the escapes of [from, to) (checked) into scratch_.

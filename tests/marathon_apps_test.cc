@@ -425,16 +425,38 @@ TEST(MarathonJsonTest, SkippedNumbersAreCheckedAlike) {
   EXPECT_EQ(skipped("2e"),
             "Marathon JSON: expected a digit in the exponent at offset 21 | "
             "Marathon JSON: expected a digit in the exponent at offset 16");
+  // Arrays of them (a task's servicePorts), skipped at once when compact.
+  EXPECT_EQ(skipped("[1,-2,30]"), " | ");
+  EXPECT_EQ(skipped("[1 ,2, 3 ]"), " | ");
+  EXPECT_EQ(skipped("[1,2.5,3e2]"), " | ");
+  EXPECT_EQ(skipped("[1,]"),
+            "Marathon JSON: expected a value at offset 22 | Marathon JSON: "
+            "expected a value at offset 17");
+  EXPECT_EQ(skipped("[01]"),
+            "Marathon JSON: expected ',' or ']' after an array element at "
+            "offset 21 | Marathon JSON: expected ',' or ']' after an array "
+            "element at offset 16");
+  EXPECT_EQ(skipped("[1,-]"),
+            "Marathon JSON: expected a digit at offset 23 | Marathon JSON: "
+            "expected a digit at offset 18");
+  EXPECT_EQ(skipped("[1,18446744073709551616]"),
+            "Marathon JSON: integer out of the range of 64-bit integers at "
+            "offset 22 | Marathon JSON: integer out of the range of 64-bit "
+            "integers at offset 17");
+  EXPECT_EQ(skipped("[1:2]"),
+            "Marathon JSON: expected ',' or ']' after an array element at "
+            "offset 21 | Marathon JSON: expected ',' or ']' after an array "
+            "element at offset 16");
   // A number that ends the text is read in full too.
   EXPECT_EQ(ParseError("{\"apps\":[],\"x\":12"),
             "Marathon JSON: unexpected end of text (expected a member or "
             "'}') at offset 17");
 }
 
-// Empty arrays and objects skipped in one step still count towards the
-// nesting limit.
-TEST(JsonReaderTest, SkippedEmptyContainersKeepTheDepthLimit) {
-  for (const char* empty : {"[]", "{}"}) {
+// Empty arrays and objects, and arrays of short integers, skipped in one
+// step still count towards the nesting limit.
+TEST(JsonReaderTest, ContainersSkippedAtOnceKeepTheDepthLimit) {
+  for (const char* empty : {"[]", "{}", "[1,2]"}) {
     for (const int open : {126, 127, 128}) {
       const std::string text = std::string(static_cast<size_t>(open), '[') +
                                empty +
