@@ -127,6 +127,19 @@ Reader::Reader(Source source, size_t chunk)
   streaming_ = true;
 }
 
+void Reader::SkipSpaceSlow() {
+  while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
+    const char c = *p_;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      return;
+    }
+    ++p_;
+  }
+  if (p_ == end_ && streaming_) {
+    SkipSpaceStreaming();
+  }
+}
+
 void Reader::SkipSpaceStreaming() {
   while (p_ == end_ && More()) {
     while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {

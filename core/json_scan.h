@@ -192,18 +192,15 @@ class Reader {
   enum : uint8_t { kFresh = 1, kIsObject = 2 };
 
   void SkipSpace() {
-    // The common case of compact JSON: no whitespace at all.
-    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
-      const char c = *p_;
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-        return;
-      }
-      ++p_;
+    // The common case of compact JSON: no whitespace at all, one test.
+    if (__builtin_expect(
+            p_ != end_ && static_cast<unsigned char>(*p_) > ' ', 1)) {
+      return;
     }
-    if (__builtin_expect(p_ == end_, 0) && streaming_) {
-      SkipSpaceStreaming();
-    }
+    SkipSpaceSlow();
   }
+  // SkipSpace() at whitespace, a control character or the end of the text.
+  void SkipSpaceSlow();
   // SkipSpace() at the end of the text given so far: asks for more.
   void SkipSpaceStreaming();
   // Streaming: reads until the text given to the reader grows (false at the
