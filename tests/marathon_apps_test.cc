@@ -1073,6 +1073,45 @@ TEST(MarathonAppsCompatTest, GeneratedDocumentsReadAlike) {
   EXPECT_GT(tasks, 2500u);
 }
 
+// Whitespace between all tokens takes the reader's general paths (and, fed
+// in chunks, its requests for more text at whitespace): the same apps as the
+// compact document, and the same outcome in memory and in chunks.
+TEST(MarathonAppsCompatTest, SpacedDocumentsReadAlike) {
+  DocumentMaker maker(31);
+  const char* const spaces[] = {" ", "\n", "\t ", "\r\n  "};
+  int read = 0;
+  for (int i = 0; i < 300; ++i) {
+    const std::string compact = maker.Document();
+    std::string spaced;
+    bool in_string = false;
+    bool escape = false;
+    for (const char c : compact) {
+      spaced.push_back(c);
+      if (in_string) {
+        in_string = escape || c != '"';
+        escape = !escape && c == '\\';
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (std::string_view("{}[]:,").find(c) != std::string::npos) {
+        spaced += spaces[maker.Below(4)];
+      }
+    }
+    const std::string in_memory = ParseInMemory(spaced);
+    const std::string compact_result = ParseInMemory(compact);
+    if (compact_result.rfind("\nok\n", 0) == 0) {
+      EXPECT_EQ(in_memory, compact_result) << spaced;
+      ++read;
+    }
+    for (const size_t chunk : {size_t{1}, size_t{2}, size_t{3}, size_t{16}}) {
+      ASSERT_EQ(ParseChunked(spaced, chunk), in_memory)
+          << spaced << " in chunks of " << chunk;
+    }
+  }
+  EXPECT_GT(read, 100);
+}
+
 // Byte-level damage to generated documents: both parsers must agree on
 // whether each is JSON, and on what it says when it is.
 TEST(MarathonAppsCompatTest, DamagedDocumentsReadAlike) {
