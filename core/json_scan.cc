@@ -19,8 +19,10 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The first byte at or after `s` that ends the plain run of a string: a
 // quote, a backslash, a control character or a non-ASCII byte (which needs
-// its UTF-8 checked). Returns `end` when there is none.
-const char* FindSpecial(const char* s, const char* end) {
+// its UTF-8 checked). Returns `end` when there is none. Inlined: it runs
+// for every string, most of them short.
+__attribute__((always_inline)) inline const char* FindSpecial(const char* s,
+                                                              const char* end) {
 #ifdef __SSE2__
   // Sixteen bytes per step: most of Marathon's JSON is string contents.
   const __m128i quote = _mm_set1_epi8('"');
@@ -123,6 +125,19 @@ Reader::Reader(Source source, size_t chunk)
       chunk_(chunk == 0 ? 1 : chunk) {
   data_ = p_ = end_ = buf_.data();
   streaming_ = true;
+}
+
+void Reader::SkipSpaceSlow() {
+  while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
+    const char c = *p_;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      return;
+    }
+    ++p_;
+  }
+  if (p_ == end_ && streaming_) {
+    SkipSpaceStreaming();
+  }
 }
 
 void Reader::SkipSpaceStreaming() {
@@ -254,41 +269,6 @@ void Reader::Seek(const Mark& mark) {
   depth_ = mark.depth;
 }
 
-Kind Reader::Peek() {
-  SkipSpace();
-  if (p_ == end_) {
-    return Kind::kBad;
-  }
-  switch (*p_) {
-    case '{':
-      return Kind::kObject;
-    case '[':
-      return Kind::kArray;
-    case '"':
-      return Kind::kString;
-    case 't':
-      return Kind::kTrue;
-    case 'f':
-      return Kind::kFalse;
-    case 'n':
-      return Kind::kNull;
-    case '-':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7':
-    case '8':
-    case '9':
-      return Kind::kNumber;
-    default:
-      return Kind::kBad;
-  }
-}
-
 void Reader::Open(uint8_t state) {
   if (depth_ >= kMaxDepth) {
     Fail("objects and arrays nested deeper than 128 levels");
@@ -311,66 +291,6 @@ void Reader::EnterArray() {
     Fail("expected an array");
   }
   Open(kFresh);
-}
-
-bool Reader::NextMember(std::string_view* key) {
-  SkipSpace();
-  uint8_t& state = state_[depth_];
-  if (p_ == end_) {
-    Fail("expected a member or '}'");
-  }
-  if (state & kFresh) {
-    state &= static_cast<uint8_t>(~kFresh);
-    if (*p_ == '}') {
-      ++p_;
-      --depth_;
-      return false;
-    }
-  } else {
-    if (*p_ == '}') {
-      ++p_;
-      --depth_;
-      return false;
-    }
-    if (*p_ != ',') {
-      Fail("expected ',' or '}' after an object member");
-    }
-    ++p_;
-    SkipSpace();
-  }
-  if (p_ == end_ || *p_ != '"') {
-    Fail("expected a member name (a string)");
-  }
-  *key = ReadString();
-  SkipSpace();
-  if (p_ == end_ || *p_ != ':') {
-    Fail("expected ':' after a member name");
-  }
-  ++p_;
-  return true;
-}
-
-bool Reader::NextElement() {
-  SkipSpace();
-  uint8_t& state = state_[depth_];
-  if (p_ == end_) {
-    Fail("expected an element or ']'");
-  }
-  if (*p_ == ']') {
-    // After a ',' the caller reads a value, so a ']' here never follows one.
-    ++p_;
-    --depth_;
-    return false;
-  }
-  if (state & kFresh) {
-    state &= static_cast<uint8_t>(~kFresh);
-    return true;
-  }
-  if (*p_ != ',') {
-    Fail("expected ',' or ']' after an array element");
-  }
-  ++p_;
-  return true;
 }
 
 void Reader::CheckUtf8() {
@@ -416,12 +336,23 @@ void Reader::CheckUtf8() {
   p_ += length;
 }
 
-bool Reader::ScanString() {
+// Inline: it runs for every string and member name, and most of them are
+// plain, which takes a few instructions here.
+inline bool Reader::ScanString() {
+  // Most strings are plain: the first special byte is the closing quote.
+  const char* q = FindSpecial(p_ + 1, end_);
+  if (__builtin_expect(q != end_ && *q == '"', 1)) {
+    p_ = q + 1;
+    return false;
+  }
   const char* opening = p_;
-  ++p_;
+  p_ = q;
+  return ScanStringRest(opening);
+}
+
+bool Reader::ScanStringRest(const char* opening) {
   bool escaped = false;
-  for (;;) {
-    p_ = FindSpecial(p_, end_);
+  for (;; p_ = FindSpecial(p_, end_)) {
     if (p_ == end_) {
       FailAt(opening, "unterminated string");
     }
@@ -481,6 +412,95 @@ bool Reader::ScanString() {
     CheckUtf8();
   }
 }
+
+inline void Reader::SkipLiteral(const char* word, size_t size) {
+  if (static_cast<size_t>(end_ - p_) < size) {
+    Fail("invalid literal");
+  }
+  for (size_t i = 0; i < size; ++i) {
+    if (p_[i] != word[i]) {
+      Fail("invalid literal");
+    }
+  }
+  p_ += size;
+}
+
+template <bool kDecode>
+inline bool Reader::NextName(std::string_view* key) {
+  // Compact JSON: ',' (or nothing before the first member), a plain name
+  // and ':' right after it. Anything else takes the general path below,
+  // from the same place.
+  uint8_t& state = state_[depth_];
+  const char* name = nullptr;
+  if ((state & kFresh) != 0) {
+    if (p_ < end_ && *p_ == '"') {
+      name = p_ + 1;
+    }
+  } else if (end_ - p_ >= 2 && p_[0] == ',' && p_[1] == '"') {
+    name = p_ + 2;
+  }
+  if (name != nullptr) {
+    const char* close = FindSpecial(name, end_);
+    if (end_ - close >= 2 && close[0] == '"' && close[1] == ':') {
+      state &= static_cast<uint8_t>(~kFresh);
+      if (kDecode) {
+        last_escaped_ = false;
+        *key = std::string_view(name, static_cast<size_t>(close - name));
+      }
+      p_ = close + 2;
+      return true;
+    }
+  }
+  return NextNameSlow<kDecode>(key);
+}
+
+template <bool kDecode>
+bool Reader::NextNameSlow(std::string_view* key) {
+  SkipSpace();
+  uint8_t& state = state_[depth_];
+  if (p_ == end_) {
+    Fail("expected a member or '}'");
+  }
+  if (*p_ == '}') {
+    ++p_;
+    --depth_;
+    return false;
+  }
+  if (state & kFresh) {
+    state &= static_cast<uint8_t>(~kFresh);
+  } else {
+    if (*p_ != ',') {
+      Fail("expected ',' or '}' after an object member");
+    }
+    ++p_;
+    SkipSpace();
+  }
+  if (p_ == end_ || *p_ != '"') {
+    Fail("expected a member name (a string)");
+  }
+  const char* start = p_ + 1;
+  const bool escaped = ScanString();
+  if (kDecode) {
+    last_escaped_ = escaped;
+    if (escaped) {
+      DecodeString(start, p_ - 1);
+      *key = scratch_;
+    } else {
+      *key = std::string_view(start, static_cast<size_t>(p_ - 1 - start));
+    }
+  }
+  // Compact JSON: the colon right after the name.
+  if (p_ == end_ || *p_ != ':') {
+    SkipSpace();
+    if (p_ == end_ || *p_ != ':') {
+      Fail("expected ':' after a member name");
+    }
+  }
+  ++p_;
+  return true;
+}
+
+bool Reader::NextMember(std::string_view* key) { return NextName<true>(key); }
 
 void Reader::DecodeString(const char* from, const char* to) {
   // Escapes were checked by ScanString.
@@ -559,6 +579,11 @@ Number Reader::ReadNumber() {
   if (*s == '0') {
     ++s;
   } else {
+    // 19 digits always fit uint64: no overflow check for those.
+    const char* no_overflow = s + std::min<ptrdiff_t>(end_ - s, 19);
+    for (; s < no_overflow && IsDigit(*s); ++s) {
+      magnitude = magnitude * 10 + static_cast<unsigned>(*s - '0');
+    }
     for (; s < end_ && IsDigit(*s); ++s) {
       const unsigned digit = static_cast<unsigned>(*s - '0');
       if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
@@ -618,14 +643,6 @@ Number Reader::ReadNumber() {
   return n;
 }
 
-void Reader::SkipLiteral(const char* word, size_t size) {
-  if (static_cast<size_t>(end_ - p_) < size ||
-      std::memcmp(p_, word, size) != 0) {
-    Fail("invalid literal");
-  }
-  p_ += size;
-}
-
 bool Reader::ReadBool() {
   SkipSpace();
   if (p_ < end_ && *p_ == 't') {
@@ -653,7 +670,94 @@ bool Reader::SkipNull() {
   return false;
 }
 
+inline bool Reader::QuickNumber() {
+  // Most skipped numbers are short integers, which cannot be out of range
+  // (18 digits always fit int64): only their syntax needs checking here.
+  const char* s = p_;
+  if (*s == '-') {
+    ++s;
+  }
+  const char* digits = s;
+  while (s < end_ && IsDigit(*s)) {
+    ++s;
+  }
+  const size_t n = static_cast<size_t>(s - digits);
+  if (n != 0 && n <= 18 && (n == 1 || *digits != '0') && s < end_ &&
+      *s != '.' && *s != 'e' && *s != 'E') {
+    p_ = s;
+    return true;
+  }
+  return false;
+}
+
+bool Reader::QuickIntegers() {
+  // [short integer, ...] written compactly, like a task's servicePorts.
+  const char* const opening = p_;
+  ++p_;
+  for (;;) {
+    if (p_ == end_ || !(*p_ == '-' || IsDigit(*p_)) || !QuickNumber()) {
+      break;
+    }
+    // QuickNumber() leaves p_ before more text.
+    if (*p_ == ']') {
+      ++p_;
+      return true;
+    }
+    if (*p_ != ',') {
+      break;
+    }
+    ++p_;
+  }
+  p_ = opening;
+  return false;
+}
+
+inline void Reader::SkipNumber() {
+  // Anything but a short integer (a fraction, an exponent, a long or
+  // malformed number, or one at the end of the text) takes the full check.
+  if (!QuickNumber()) {
+    ReadNumber();
+  }
+}
+
 void Reader::SkipValue() {
+  // Scalars first: most skipped values are plain strings and short
+  // integers, checked here in a few instructions.
+  SkipSpace();
+  if (p_ != end_) {
+    const char c = *p_;
+    if (c == '"') {
+      const char* close = FindSpecial(p_ + 1, end_);
+      if (close != end_ && *close == '"') {
+        p_ = close + 1;
+        return;
+      }
+    } else if (c == '-' || IsDigit(c)) {
+      if (QuickNumber()) {
+        return;
+      }
+    } else if ((c == '[' || c == '{') && end_ - p_ >= 2 &&
+               p_[1] == (c == '[' ? ']' : '}') && depth_ < kMaxDepth) {
+      // An empty array or object (the depth limit applies to those too).
+      p_ += 2;
+      return;
+    } else if (c == '[' && depth_ < kMaxDepth && QuickIntegers()) {
+      return;
+    } else if (c == 'n') {
+      SkipLiteral("null", 4);
+      return;
+    } else if (c == 't') {
+      SkipLiteral("true", 4);
+      return;
+    } else if (c == 'f') {
+      SkipLiteral("false", 5);
+      return;
+    }
+  }
+  SkipAny();
+}
+
+void Reader::SkipAny() {
   const int base = depth_;
   for (;;) {
     SkipSpace();
@@ -690,20 +794,22 @@ void Reader::SkipValue() {
       case '7':
       case '8':
       case '9':
-        ReadNumber();
+        SkipNumber();
         break;
       default:
         Fail("expected a value");
     }
     // Move to the next value of the innermost open container, closing the
     // containers that end here; done when back at the starting depth.
+    // Member names are checked but not decoded: nobody reads them.
     for (;;) {
       if (depth_ == base) {
         return;
       }
       std::string_view key;
-      const bool more =
-          (state_[depth_] & kIsObject) != 0 ? NextMember(&key) : NextElement();
+      const bool more = (state_[depth_] & kIsObject) != 0
+                            ? NextName<false>(&key)
+                            : NextElement();
       if (more) {
         break;
       }

@@ -20,6 +20,7 @@
 // A violation throws SyntaxError with the byte offset where it was found.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,27 @@ struct Number {
   uint64_t u = 0;
   double d = 0;
 };
+
+// The kind of value that starts with each byte (kBad for most), so that
+// Peek() is a table look-up.
+constexpr std::array<Kind, 256> MakeKindTable() {
+  std::array<Kind, 256> kinds{};
+  for (Kind& kind : kinds) {
+    kind = Kind::kBad;
+  }
+  kinds['{'] = Kind::kObject;
+  kinds['['] = Kind::kArray;
+  kinds['"'] = Kind::kString;
+  kinds['t'] = Kind::kTrue;
+  kinds['f'] = Kind::kFalse;
+  kinds['n'] = Kind::kNull;
+  kinds['-'] = Kind::kNumber;
+  for (char digit = '0'; digit <= '9'; ++digit) {
+    kinds[static_cast<unsigned char>(digit)] = Kind::kNumber;
+  }
+  return kinds;
+}
+inline constexpr std::array<Kind, 256> kKindOf = MakeKindTable();
 
 class Reader {
  public:
@@ -100,7 +122,13 @@ class Reader {
 
   // Skips whitespace and classifies the next value without consuming it.
   // kBad at the end of the text or on a byte no value starts with.
-  Kind Peek();
+  Kind Peek() {
+    SkipSpace();
+    if (p_ == end_) {
+      return Kind::kBad;
+    }
+    return kKindOf[static_cast<unsigned char>(*p_)];
+  }
 
   // Objects:
   //   reader.EnterObject();
@@ -113,7 +141,29 @@ class Reader {
   //   reader.EnterArray();
   //   while (reader.NextElement()) { read or skip exactly one value }
   void EnterArray();
-  bool NextElement();
+  bool NextElement() {
+    SkipSpace();
+    uint8_t& state = state_[depth_];
+    if (p_ == end_) {
+      Fail("expected an element or ']'");
+    }
+    if (*p_ == ']') {
+      // After a ',' the caller reads a value, so a ']' here never follows
+      // one.
+      ++p_;
+      --depth_;
+      return false;
+    }
+    if (state & kFresh) {
+      state &= static_cast<uint8_t>(~kFresh);
+      return true;
+    }
+    if (*p_ != ',') {
+      Fail("expected ',' or ']' after an array element");
+    }
+    ++p_;
+    return true;
+  }
 
   // The decoded string. The view points into the input when the string has
   // no escapes, else into a buffer of the reader that the next string read
@@ -142,18 +192,15 @@ class Reader {
   enum : uint8_t { kFresh = 1, kIsObject = 2 };
 
   void SkipSpace() {
-    // The common case of compact JSON: no whitespace at all.
-    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ') {
-      const char c = *p_;
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-        return;
-      }
-      ++p_;
+    // The common case of compact JSON: no whitespace at all, one test.
+    if (__builtin_expect(
+            p_ != end_ && static_cast<unsigned char>(*p_) > ' ', 1)) {
+      return;
     }
-    if (__builtin_expect(p_ == end_, 0) && streaming_) {
-      SkipSpaceStreaming();
-    }
+    SkipSpaceSlow();
   }
+  // SkipSpace() at whitespace, a control character or the end of the text.
+  void SkipSpaceSlow();
   // SkipSpace() at the end of the text given so far: asks for more.
   void SkipSpaceStreaming();
   // Streaming: reads until the text given to the reader grows (false at the
@@ -168,6 +215,26 @@ class Reader {
   // Past the closing quote of the string that starts at p_ (its opening
   // quote), checking it; returns whether it has escapes.
   bool ScanString();
+  // ScanString() from p_ at the first byte of the string that is not plain
+  // text (a quote, backslash, control or non-ASCII byte, or the end).
+  bool ScanStringRest(const char* opening);
+  // NextMember(); with kDecode false the name is checked but not decoded
+  // and *key is left alone (for SkipValue).
+  template <bool kDecode>
+  bool NextName(std::string_view* key);
+  // NextName() in general (whitespace, escapes, errors).
+  template <bool kDecode>
+  bool NextNameSlow(std::string_view* key);
+  // SkipValue() of a number: checked like ReadNumber(), value not kept.
+  void SkipNumber();
+  // Consumes a short integer (up to 18 digits, no fraction or exponent)
+  // followed by more text; false, having consumed nothing, otherwise.
+  bool QuickNumber();
+  // At a '[': consumes an array of short integers with no whitespace (all
+  // checked) and returns true; else consumes nothing and returns false.
+  bool QuickIntegers();
+  // SkipValue() of any value, containers included.
+  void SkipAny();
   // Decodes the escapes of [from, to) (checked) into scratch_.
   void DecodeString(const char* from, const char* to);
   // Consumes `word` (true, false or null) or fails.

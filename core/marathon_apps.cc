@@ -57,7 +57,7 @@ std::string_view PocoKey(std::string_view key) {
 
 // The member name NextMember just read, as Poco kept it (only a name with
 // escapes can hold a NUL).
-std::string_view KeyRead(const Reader& r, std::string_view key) {
+inline std::string_view KeyRead(const Reader& r, std::string_view key) {
   return r.last_string_escaped() ? PocoKey(key) : key;
 }
 
@@ -179,6 +179,8 @@ void AppendPocoJsonString(std::string_view s, std::string* out) {
 // included.
 std::vector<std::pair<std::string, Mark>> Members(Reader& r) {
   std::vector<std::pair<std::string, Mark>> members;
+  // Room for a health check's members without growing.
+  members.reserve(16);
   r.EnterObject();
   std::string_view key;
   while (r.NextMember(&key)) {
@@ -301,12 +303,17 @@ void AppendPyRepr(Reader& r, std::string* out) {
   switch (r.Peek()) {
     case Kind::kString: {
       out->push_back('\'');
-      for (const char c : r.ReadString()) {
-        if (c == '\\' || c == '\'') {
+      // Runs between the characters to escape are appended whole.
+      const std::string_view text = r.ReadString();
+      size_t run = 0;
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' || text[i] == '\'') {
+          out->append(text.data() + run, i - run);
           out->push_back('\\');
+          run = i;
         }
-        out->push_back(c);
       }
+      out->append(text.data() + run, text.size() - run);
       out->push_back('\'');
       return;
     }
@@ -510,6 +517,7 @@ std::optional<int> GetInt(Reader& r, const Field& obj, std::string_view key,
 // The elements of the array at `arr`, nulls included.
 std::vector<Mark> Elements(Reader& r, const Mark& arr) {
   std::vector<Mark> out;
+  out.reserve(8);
   r.Seek(arr);
   r.EnterArray();
   while (r.NextElement()) {
@@ -550,8 +558,11 @@ enum TaskField {
 };
 
 // Reads one task object at the reader. Returns false with *error set when
-// one of its fields is malformed; `where` is "tasks[i].".
-bool ReadTask(Reader& r, size_t index, Task* task, std::string* error) {
+// one of its fields is malformed; `where` is "tasks[i].". `ints` is a buffer
+// for the ports, reused from task to task so that each task's ports take a
+// single allocation.
+bool ReadTask(Reader& r, size_t index, Task* task, std::vector<int>* ints,
+              std::string* error) {
   // A key given twice is read twice and the last one wins, errors included.
   std::string errors[kTaskFieldCount];
   bool failed[kTaskFieldCount] = {};
@@ -561,7 +572,8 @@ bool ReadTask(Reader& r, size_t index, Task* task, std::string* error) {
     failed[field] = false;
     const Kind kind = r.Peek();
     if (kind == Kind::kString) {
-      out->assign(r.ReadString());
+      // Constructed, not assigned: the task's strings start out empty.
+      *out = std::string(r.ReadString());
       return;
     }
     out->clear();
@@ -624,8 +636,9 @@ bool ReadTask(Reader& r, size_t index, Task* task, std::string* error) {
         const Kind kind = r.Peek();
         if (kind == Kind::kArray) {
           failed[kTaskPorts] = !ReadIntArray(
-              r, &task->ports, &errors[kTaskPorts],
+              r, ints, &errors[kTaskPorts],
               [&](size_t i) { return Indexed(where() + "ports", i); });
+          task->ports.assign(ints->begin(), ints->end());
         } else {
           r.SkipValue();
           if (kind != Kind::kNull) {
@@ -758,9 +771,21 @@ struct AppScan {
   Field port_definitions;
   Field ports;
   Field health_checks;
-  std::vector<Task> tasks;
   bool tasks_failed = false;
   std::string tasks_error;
+  // The tasks read, moved to the App at the end; this vector and `ints`
+  // keep their capacity from app to app.
+  std::vector<Task> tasks;
+  std::vector<int> ints;
+
+  // Forgets the last app, keeping the buffers.
+  void Reset() {
+    id = labels = container = networks = ip_address = port_definitions = ports =
+        health_checks = std::nullopt;
+    tasks_failed = false;
+    tasks_error.clear();
+    tasks.clear();
+  }
 };
 
 void ScanTasks(Reader& r, AppScan* scan) {
@@ -790,7 +815,7 @@ void ScanTasks(Reader& r, AppScan* scan) {
       continue;
     }
     scan->tasks.emplace_back();
-    if (!ReadTask(r, i, &scan->tasks.back(), &scan->tasks_error)) {
+    if (!ReadTask(r, i, &scan->tasks.back(), &scan->ints, &scan->tasks_error)) {
       scan->tasks_failed = true;
     }
     ++i;
@@ -799,7 +824,7 @@ void ScanTasks(Reader& r, AppScan* scan) {
 
 // First pass: walks the app object at the reader once.
 void ScanApp(Reader& r, AppScan* scan) {
-  *scan = AppScan();
+  scan->Reset();
   r.EnterObject();
   std::string_view key;
   while (r.NextMember(&key)) {
@@ -923,6 +948,8 @@ std::optional<HealthCheck> ReadHealthCheck(Reader& r, const Mark& hc,
   if (members.empty()) {
     return std::nullopt;
   }
+  // The repr is about as long as the object's JSON: room for it up front.
+  const size_t json_size = r.offset() - hc.offset;
   // The fields read, in the order they are checked; nullopt when absent or
   // null.
   static constexpr std::string_view kNames[] = {"protocol",
@@ -973,6 +1000,7 @@ std::optional<HealthCheck> ReadHealthCheck(Reader& r, const Mark& hc,
   // {healthCheck}: repr() of the object (AppendPyRepr's object case, with
   // the members already at hand); {healthCheck[key]}: str() of each value,
   // which is its repr() but for strings.
+  out.raw_repr.reserve(json_size + 32);
   out.raw_repr.push_back('{');
   for (const auto& [key, value] : members) {
     r.Seek(value);
@@ -1078,7 +1106,11 @@ App ReadApp(Reader& r, AppScan& scan) {
   if (scan.tasks_failed) {
     throw FieldError{std::move(scan.tasks_error)};
   }
-  app.tasks = std::move(scan.tasks);
+  // Moved into a vector of the right size (one allocation), leaving
+  // scan.tasks its capacity for the next app.
+  app.tasks.reserve(scan.tasks.size());
+  std::move(scan.tasks.begin(), scan.tasks.end(),
+            std::back_inserter(app.tasks));
   return app;
 }
 

@@ -133,6 +133,94 @@ std::string ParseError(const std::string& json) {
   return ParseApps(json, &apps, &warnings).message();
 }
 
+// ParseApps of `json` fed in chunks of `chunk` bytes: the outcome as text.
+std::string ParseChunked(const std::string& json, size_t chunk) {
+  std::vector<App> apps;
+  std::vector<std::string> warnings;
+  size_t at = 0;
+  const Status status = ParseApps(
+      [&](char* buffer, size_t size) {
+        const size_t n = std::min(size, json.size() - at);
+        std::copy(json.data() + at, json.data() + at + n, buffer);
+        at += n;
+        return n;
+      },
+      chunk, &apps, &warnings);
+  return status.message() + "\n" + Describe(status, apps, warnings);
+}
+
+// The same in memory, from a buffer of exactly the document's size.
+std::string ParseInMemory(const std::string& json) {
+  std::vector<App> apps;
+  std::vector<std::string> warnings;
+  const std::unique_ptr<char[]> exact(new char[json.size()]);
+  std::copy(json.begin(), json.end(), exact.get());
+  const Status status =
+      ParseApps(std::string_view(exact.get(), json.size()), &apps, &warnings);
+  return status.message() + "\n" + Describe(status, apps, warnings);
+}
+
+// One piece of string contents that is not plain text, and what the reader
+// makes of it: its decoded bytes, or the error found at its first byte.
+struct Piece {
+  std::string raw;
+  std::string decoded;
+  const char* error = nullptr;
+};
+
+const std::vector<Piece>& Pieces() {
+  static const std::vector<Piece> pieces = {
+      {"\\\"", "\""},
+      {"\\\\", "\\"},
+      {"\\/", "/"},
+      {"\\n", "\n"},
+      {"\\u00e9", "\xc3\xa9"},
+      {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+      {"\\u0000", std::string(1, '\0')},
+      {"\xc3\xa9", "\xc3\xa9"},
+      {"\xe2\x82\xac", "\xe2\x82\xac"},
+      {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+      {"\x7f", "\x7f"},
+      {"\x01", "", "unescaped control character in string"},
+      {"\x1f", "", "unescaped control character in string"},
+      {"\t", "", "unescaped control character in string"},
+      {"\xff", "", "invalid UTF-8 in string"},
+      {"\x80", "", "invalid UTF-8 in string"},
+      {"\xc3(", "", "invalid UTF-8 in string"},
+      {"\xed\xa0\x80", "", "invalid UTF-8 in string"},
+      {"\xf4\x90\x80\x80", "", "invalid UTF-8 in string"},
+      {"\\x", "", "invalid escape in string"},
+      {"\\u12g4", "", "invalid \\u escape in string"},
+      {"\\udc00", "", "\\u escape of a lone low surrogate"},
+      {"\\ud800\\u0041", "",
+       "\\u escape of a high surrogate without its low surrogate"},
+  };
+  return pieces;
+}
+
+// `length` bytes of plain text with `piece` inserted at `at`.
+std::string Contents(size_t length, size_t at, const std::string& piece) {
+  std::string plain;
+  for (size_t i = 0; i < length; ++i) {
+    plain.push_back(static_cast<char>('a' + i % 26));
+  }
+  return plain.substr(0, at) + piece + plain.substr(at);
+}
+
+// Runs `read` on a reader of `text`; "ok" or the error and its offset.
+std::string Outcome(const std::string& text,
+                    const std::function<void(json::Reader&)>& read) {
+  const std::unique_ptr<char[]> exact(new char[text.size()]);
+  std::copy(text.begin(), text.end(), exact.get());
+  json::Reader r(std::string_view(exact.get(), text.size()));
+  try {
+    read(r);
+  } catch (const json::SyntaxError& e) {
+    return e.reason + " at " + std::to_string(e.offset);
+  }
+  return "ok";
+}
+
 // --- json::Reader -----------------------------------------------------------
 
 TEST(JsonReaderTest, ReadsNestedValuesAndSkipsTheRest) {
@@ -202,6 +290,229 @@ TEST(JsonReaderTest, SeekReadsAValueAgain) {
   EXPECT_EQ(key, "b");
   r.SkipValue();
   EXPECT_FALSE(r.NextMember(&key));
+}
+
+// The reader finds the end of a plain string sixteen bytes at a time and
+// hands anything else to the byte-by-byte checks: a special piece at every
+// position of the first 48 bytes, in strings of every length up to 48, must
+// read the same whichever way the string is reached (read, skipped, a member
+// name, a member name or value inside a skipped object).
+TEST(JsonReaderTest, StringsWithASpecialPieceAnywhere) {
+  for (const Piece& piece : Pieces()) {
+    for (size_t length = 0; length <= 48; ++length) {
+      for (size_t at = 0; at <= length; ++at) {
+        const std::string contents = Contents(length, at, piece.raw);
+        const std::string quoted = "\"" + contents + "\"";
+        const std::string decoded = Contents(length, at, piece.decoded);
+        const std::string where = piece.raw + " at " + std::to_string(at) +
+                                  " of " + std::to_string(length);
+        // Where the piece starts, for an error, in each document below.
+        const auto error_at = [&](size_t opening) {
+          return std::string(piece.error) + " at " +
+                 std::to_string(opening + 1 + at);
+        };
+        const std::string ok_or_error_at_1 =
+            piece.error != nullptr ? error_at(1) : "ok";
+        EXPECT_EQ(Outcome("[" + quoted + ",1]",
+                          [&](json::Reader& r) {
+                            r.EnterArray();
+                            ASSERT_TRUE(r.NextElement());
+                            EXPECT_EQ(r.ReadString(), decoded) << where;
+                            ASSERT_TRUE(r.NextElement());
+                            EXPECT_EQ(r.ReadNumber().i, 1) << where;
+                          }),
+                  ok_or_error_at_1)
+            << where;
+        EXPECT_EQ(Outcome("[" + quoted + ",1]",
+                          [&](json::Reader& r) {
+                            r.EnterArray();
+                            ASSERT_TRUE(r.NextElement());
+                            r.SkipValue();
+                            ASSERT_TRUE(r.NextElement());
+                            EXPECT_EQ(r.ReadNumber().i, 1) << where;
+                          }),
+                  ok_or_error_at_1)
+            << where;
+        EXPECT_EQ(Outcome("{" + quoted + ":1}",
+                          [&](json::Reader& r) {
+                            r.EnterObject();
+                            std::string_view key;
+                            ASSERT_TRUE(r.NextMember(&key));
+                            EXPECT_EQ(key, decoded) << where;
+                            EXPECT_EQ(r.ReadNumber().i, 1) << where;
+                            EXPECT_FALSE(r.NextMember(&key));
+                          }),
+                  ok_or_error_at_1)
+            << where;
+        // {"k":1,<name>:<name>}: the name at offset 7, the value after it.
+        const std::string nested = "[{\"k\":1," + quoted + ":" + quoted + "}]";
+        EXPECT_EQ(Outcome(nested,
+                          [&](json::Reader& r) {
+                            r.EnterArray();
+                            ASSERT_TRUE(r.NextElement());
+                            r.SkipValue();
+                            EXPECT_FALSE(r.NextElement());
+                            r.ExpectEnd();
+                          }),
+                  piece.error != nullptr ? error_at(8) : "ok")
+            << where;
+      }
+    }
+  }
+}
+
+// The same pieces in a task's skipped field, the document fed in chunks of
+// many sizes: chunk boundaries fall at every place around the piece, and the
+// outcome (error and offset included) is the one read in memory.
+TEST(MarathonJsonTest, SkippedStringsReadAlikeInChunks) {
+  for (const Piece& piece : Pieces()) {
+    for (const size_t at : {size_t{0}, size_t{5}, size_t{15}, size_t{16},
+                            size_t{17}, size_t{31}, size_t{32}}) {
+      const std::string json =
+          "{\"apps\":[{\"id\":\"/a\",\"tasks\":[{\"id\":\"t\",\"stagedAt\":\"" +
+          Contents(40, at, piece.raw) + "\",\"host\":\"h\",\"ports\":[1]}]}]}";
+      const std::string in_memory = ParseInMemory(json);
+      if (piece.error != nullptr) {
+        EXPECT_NE(in_memory.find(piece.error), std::string::npos) << json;
+      } else {
+        EXPECT_EQ(in_memory.rfind("\nok\n", 0), 0u) << json;
+      }
+      for (size_t chunk = 1; chunk <= 40; ++chunk) {
+        ASSERT_EQ(ParseChunked(json, chunk), in_memory)
+            << json << " in chunks of " << chunk;
+      }
+    }
+  }
+}
+
+// Skipped numbers: short integers are only checked for their syntax, the
+// rest is read in full; the edges of that shortcut keep their messages.
+TEST(MarathonJsonTest, SkippedNumbersAreCheckedAlike) {
+  const auto skipped = [](const std::string& number) {
+    // The number at offset 21, skipped twice: as a top-level member and in
+    // an app.
+    return ParseError("{\"apps\":[],\"x\":[0, " + number + "]}") + " | " +
+           ParseError("{\"apps\":[{\"x\":" + number + "}]}");
+  };
+  EXPECT_EQ(skipped("123456789012345678"), " | ");
+  EXPECT_EQ(skipped("-123456789012345678"), " | ");
+  EXPECT_EQ(skipped("9223372036854775807"), " | ");
+  EXPECT_EQ(skipped("18446744073709551615"), " | ");
+  EXPECT_EQ(skipped("-9223372036854775808"), " | ");
+  EXPECT_EQ(skipped("0.5e-400"), " | ");
+  EXPECT_EQ(skipped("18446744073709551616"),
+            "Marathon JSON: integer out of the range of 64-bit integers at "
+            "offset 19 | Marathon JSON: integer out of the range of 64-bit "
+            "integers at offset 14");
+  EXPECT_EQ(skipped("-9223372036854775809"),
+            "Marathon JSON: integer out of the range of 64-bit integers at "
+            "offset 19 | Marathon JSON: integer out of the range of 64-bit "
+            "integers at offset 14");
+  EXPECT_EQ(skipped("1e400"),
+            "Marathon JSON: number out of the range of doubles at offset 19 | "
+            "Marathon JSON: number out of the range of doubles at offset 14");
+  EXPECT_EQ(skipped("00"),
+            "Marathon JSON: expected ',' or ']' after an array element at "
+            "offset 20 | Marathon JSON: expected ',' or '}' after an object "
+            "member at offset 15");
+  EXPECT_EQ(skipped("-"),
+            "Marathon JSON: expected a digit at offset 20 | Marathon JSON: "
+            "expected a digit at offset 15");
+  EXPECT_EQ(skipped("1."),
+            "Marathon JSON: expected a digit after the decimal point at "
+            "offset 21 | Marathon JSON: expected a digit after the decimal "
+            "point at offset 16");
+  EXPECT_EQ(skipped("2e"),
+            "Marathon JSON: expected a digit in the exponent at offset 21 | "
+            "Marathon JSON: expected a digit in the exponent at offset 16");
+  // Arrays of them (a task's servicePorts), skipped at once when compact.
+  EXPECT_EQ(skipped("[1,-2,30]"), " | ");
+  EXPECT_EQ(skipped("[1 ,2, 3 ]"), " | ");
+  EXPECT_EQ(skipped("[1,2.5,3e2]"), " | ");
+  EXPECT_EQ(skipped("[1,]"),
+            "Marathon JSON: expected a value at offset 22 | Marathon JSON: "
+            "expected a value at offset 17");
+  EXPECT_EQ(skipped("[01]"),
+            "Marathon JSON: expected ',' or ']' after an array element at "
+            "offset 21 | Marathon JSON: expected ',' or ']' after an array "
+            "element at offset 16");
+  EXPECT_EQ(skipped("[1,-]"),
+            "Marathon JSON: expected a digit at offset 23 | Marathon JSON: "
+            "expected a digit at offset 18");
+  EXPECT_EQ(skipped("[1,18446744073709551616]"),
+            "Marathon JSON: integer out of the range of 64-bit integers at "
+            "offset 22 | Marathon JSON: integer out of the range of 64-bit "
+            "integers at offset 17");
+  EXPECT_EQ(skipped("[1:2]"),
+            "Marathon JSON: expected ',' or ']' after an array element at "
+            "offset 21 | Marathon JSON: expected ',' or ']' after an array "
+            "element at offset 16");
+  // A number that ends the text is read in full too.
+  EXPECT_EQ(ParseError("{\"apps\":[],\"x\":12"),
+            "Marathon JSON: unexpected end of text (expected a member or "
+            "'}') at offset 17");
+}
+
+// Empty arrays and objects, and arrays of short integers, skipped in one
+// step still count towards the nesting limit.
+TEST(JsonReaderTest, ContainersSkippedAtOnceKeepTheDepthLimit) {
+  for (const char* empty : {"[]", "{}", "[1,2]"}) {
+    for (const int open : {126, 127, 128}) {
+      const std::string text = std::string(static_cast<size_t>(open), '[') +
+                               empty +
+                               std::string(static_cast<size_t>(open), ']');
+      const std::string outcome = Outcome(text, [&](json::Reader& r) {
+        for (int i = 0; i < open; ++i) {
+          r.EnterArray();
+          ASSERT_TRUE(r.NextElement());
+        }
+        r.SkipValue();
+        for (int i = 0; i < open; ++i) {
+          EXPECT_FALSE(r.NextElement());
+        }
+        r.ExpectEnd();
+      });
+      EXPECT_EQ(outcome, open < 128 ? "ok"
+                                    : "objects and arrays nested deeper than "
+                                      "128 levels at 128")
+          << empty << " " << open;
+    }
+  }
+}
+
+// Member names take a shortcut when the JSON is compact; spaces, escapes and
+// odd places of the ':' take the general path, with the same results.
+TEST(JsonReaderTest, MemberNamesReadAlikeWithAndWithoutSpaces) {
+  for (const char* text : {R"({"a":1,"bb":2,"c\"":3,"":4})",
+                           R"({ "a" : 1 , "bb":2 ,"c\"" :3,"":4 })",
+                           "{\"a\"\n:1,\n\"bb\"\t:2,\"c\\\"\":3,\"\":4}"}) {
+    EXPECT_EQ(Outcome(text,
+                      [&](json::Reader& r) {
+                        r.EnterObject();
+                        std::string_view key;
+                        std::string keys;
+                        while (r.NextMember(&key)) {
+                          keys += std::string(key) + "=" +
+                                  std::to_string(r.ReadNumber().i) + ";";
+                        }
+                        EXPECT_EQ(keys, "a=1;bb=2;c\"=3;=4;") << text;
+                        r.ExpectEnd();
+                      }),
+              "ok")
+        << text;
+  }
+  EXPECT_EQ(ParseError(R"({"apps":[],"a" 1})"),
+            "Marathon JSON: expected ':' after a member name at offset 15");
+  EXPECT_EQ(ParseError(R"({"apps":[],"a")"),
+            "Marathon JSON: unexpected end of text (expected ':' after a "
+            "member name) at offset 14");
+  EXPECT_EQ(ParseError(R"({"apps":[],"a)"),
+            "Marathon JSON: unterminated string at offset 11");
+  EXPECT_EQ(ParseError(R"({"apps":[],,"a":1})"),
+            "Marathon JSON: expected a member name (a string) at offset 11");
+  EXPECT_EQ(ParseError(R"({"apps":[]"a":1})"),
+            "Marathon JSON: expected ',' or '}' after an object member at "
+            "offset 10");
 }
 
 TEST(MarathonJsonTest, MalformedDocumentsAreRefusedWithAnOffset) {
@@ -760,6 +1071,45 @@ TEST(MarathonAppsCompatTest, GeneratedDocumentsReadAlike) {
   EXPECT_GT(apps, 2000u);
   EXPECT_GT(checks, 800u);
   EXPECT_GT(tasks, 2500u);
+}
+
+// Whitespace between all tokens takes the reader's general paths (and, fed
+// in chunks, its requests for more text at whitespace): the same apps as the
+// compact document, and the same outcome in memory and in chunks.
+TEST(MarathonAppsCompatTest, SpacedDocumentsReadAlike) {
+  DocumentMaker maker(31);
+  const char* const spaces[] = {" ", "\n", "\t ", "\r\n  "};
+  int read = 0;
+  for (int i = 0; i < 300; ++i) {
+    const std::string compact = maker.Document();
+    std::string spaced;
+    bool in_string = false;
+    bool escape = false;
+    for (const char c : compact) {
+      spaced.push_back(c);
+      if (in_string) {
+        in_string = escape || c != '"';
+        escape = !escape && c == '\\';
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (std::string_view("{}[]:,").find(c) != std::string::npos) {
+        spaced += spaces[maker.Below(4)];
+      }
+    }
+    const std::string in_memory = ParseInMemory(spaced);
+    const std::string compact_result = ParseInMemory(compact);
+    if (compact_result.rfind("\nok\n", 0) == 0) {
+      EXPECT_EQ(in_memory, compact_result) << spaced;
+      ++read;
+    }
+    for (const size_t chunk : {size_t{1}, size_t{2}, size_t{3}, size_t{16}}) {
+      ASSERT_EQ(ParseChunked(spaced, chunk), in_memory)
+          << spaced << " in chunks of " << chunk;
+    }
+  }
+  EXPECT_GT(read, 100);
 }
 
 // Byte-level damage to generated documents: both parsers must agree on
