@@ -3,7 +3,9 @@
 // sticky, healthCheckOptions from health_checks); a placeholder no family set
 // renders empty.
 #include <charconv>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends_templates.h"
@@ -85,10 +87,10 @@ class Backends : public sdk::Family {
         extra_.push_back(it);
       }
     }
-    *host_ = server.host;
-    *host_ipv4_ = server.ip;
+    Set(server.host, host_);
+    Set(server.ip, host_ipv4_);
     SetNumber(server.port, port_);
-    *server_name_ = server.name;
+    Set(server.name, server_name_);
     SetNumber(server.id, server_id_);
     const bool ok = emit.Render("BACKEND_SERVER_OPTIONS", vars_, &entry_.line);
     // Placeholders only this server's families supplied do not carry over.
@@ -100,8 +102,8 @@ class Backends : public sdk::Family {
       return false;
     }
     // entry_ is reused too: the host copies it.
-    entry_.name = server.name;
-    entry_.address = server.ip;
+    Set(server.name, &entry_.name);
+    Set(server.ip, &entry_.address);
     entry_.port = server.port;
     entry_.id = server.id;
     emit.AddServer(section_, entry_);
@@ -109,11 +111,21 @@ class Backends : public sdk::Family {
   }
 
  private:
+  // *out = value. Consecutive servers' values mostly have the same length
+  // (addresses, names, ports, ids): then the bytes are copied in place,
+  // without a call into the string's assignment.
+  static void Set(std::string_view value, std::string* out) {
+    if (out->size() == value.size()) {
+      std::memcpy(out->data(), value.data(), value.size());
+    } else {
+      out->assign(value.data(), value.size());
+    }
+  }
   static void SetNumber(int value, std::string* out) {
     char digits[16];
     const std::to_chars_result r =
         std::to_chars(digits, digits + sizeof(digits), value);
-    out->assign(digits, r.ptr);
+    Set(std::string_view(digits, static_cast<size_t>(r.ptr - digits)), out);
   }
 
   std::string section_;  // "backend <name>" of the current service
