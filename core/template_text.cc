@@ -169,7 +169,7 @@ struct PlaceholderKey {
 // Whether n bytes at a and b are the same, compared as 8- or 4-byte words
 // (the last word may overlap the one before): placeholder names are short,
 // and a call to memcmp costs more than comparing them.
-bool SameBytes(const char* a, const char* b, size_t n) {
+inline bool SameBytes(const char* a, const char* b, size_t n) {
   if (n >= 8) {
     uint64_t x;
     uint64_t y;
@@ -205,7 +205,7 @@ bool SameBytes(const char* a, const char* b, size_t n) {
 
 // Copies n bytes; the short pieces of a template (a few words, a value)
 // without a call to memcpy.
-void CopyBytes(char* to, const char* from, size_t n) {
+inline void CopyBytes(char* to, const char* from, size_t n) {
   if (n > 16) {
     std::memcpy(to, from, n);
   } else if (n >= 8) {
