@@ -313,6 +313,12 @@ Status Template::Compile(std::string_view name, std::string_view text,
     translated.append(delimiters->end);
   }
 
+  tpl->uses_.assign(tpl->placeholders_.size(), 0);
+  for (const Part& part : tpl->parts_) {
+    if (part.placeholder >= 0) {
+      ++tpl->uses_[static_cast<size_t>(part.placeholder)];
+    }
+  }
   tpl->sorted_.resize(tpl->placeholders_.size());
   for (size_t i = 0; i < tpl->sorted_.size(); ++i) {
     tpl->sorted_[i] = i;
@@ -398,12 +404,9 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
   }
   size_t size = literal_size_;
   bool aliased = false;
-  for (const Part& part : parts_) {
-    if (part.placeholder >= 0) {
-      const std::string* value = values[static_cast<size_t>(part.placeholder)];
-      size += value->size();
-      aliased = aliased || value == out;
-    }
+  for (size_t i = 0; i < placeholders_.size(); ++i) {
+    size += values[i]->size() * uses_[i];
+    aliased = aliased || values[i] == out;
   }
   // The parts in order, copied straight into *out (whose buffer the caller
   // may reuse); through a temporary when *out is one of the values. This is

@@ -95,6 +95,8 @@ class Template {
   // Indexes into placeholders_ in the order of TemplateVars' keys, so that
   // one walk through a small map finds them all.
   std::vector<size_t> sorted_;
+  // How many times each placeholder occurs in the text.
+  std::vector<size_t> uses_;
   // Checked by ctemplate at Compile() (null: empty or verbatim); rendering
   // uses parts_, the same template as literal text and placeholder indexes.
   std::unique_ptr<ctemplate::Template> compiled_;

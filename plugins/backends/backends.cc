@@ -118,7 +118,19 @@ class Backends : public sdk::Family {
     if (out->size() != value.size()) {
       out->resize(value.size());
     }
-    std::memcpy(out->data(), value.data(), value.size());
+    char* to = out->data();
+    const char* from = value.data();
+    const size_t n = value.size();
+    // Short values (ports, ids, addresses) without a call to memcpy.
+    if (n <= 16 && n >= 8) {
+      std::memcpy(to, from, 8);
+      std::memcpy(to + n - 8, from + n - 8, 8);
+    } else if (n < 8 && n >= 4) {
+      std::memcpy(to, from, 4);
+      std::memcpy(to + n - 4, from + n - 4, 4);
+    } else {
+      std::memcpy(to, from, n);
+    }
   }
   static void SetNumber(int value, std::string* out) {
     char digits[16];
