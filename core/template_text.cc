@@ -389,11 +389,17 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
   }
   // Every placeholder must have a value: a missing one would silently drop
   // parts of the HAProxy config.
-  // thread_local: Render is const and may run on several threads; the
-  // vector keeps its capacity from one call to the next.
-  thread_local std::vector<const std::string*> values;
-  values.resize(placeholders_.size());
-  if (!LookUp(vars, values.data())) {
+  // On the stack for the usual few placeholders; else thread_local (Render
+  // is const and may run on several threads), keeping its capacity.
+  constexpr size_t kOnStack = 16;
+  const std::string* on_stack[kOnStack];
+  const std::string** values = on_stack;
+  if (placeholders_.size() > kOnStack) {
+    thread_local std::vector<const std::string*> on_heap;
+    on_heap.resize(placeholders_.size());
+    values = on_heap.data();
+  }
+  if (!LookUp(vars, values)) {
     // The first missing one in order of appearance.
     for (const std::string& placeholder : placeholders_) {
       if (vars.find(PlaceholderKey{placeholder}) == vars.end()) {

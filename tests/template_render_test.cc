@@ -35,6 +35,25 @@ TEST(TemplateRenderTest, TwelvePlaceholdersAndRepeats) {
   EXPECT_EQ(out, expected);
 }
 
+TEST(TemplateRenderTest, MorePlaceholdersThanFitOnTheStack) {
+  // Render keeps up to 16 value pointers on the stack; 40 take the heap, 17
+  // just do, and a render with 3 afterwards uses the stack again.
+  for (const int count : {40, 17, 3}) {
+    std::string text;
+    std::string expected;
+    TemplateVars vars;
+    for (int i = 0; i < count; ++i) {
+      const std::string name = "p" + std::to_string(i);
+      text += "{" + name + "},";
+      expected += std::to_string(i * 7) + ",";
+      vars[name] = std::to_string(i * 7);
+    }
+    std::string out;
+    ASSERT_TRUE(MustCompile(text)->Render(vars, &out).ok());
+    EXPECT_EQ(out, expected);
+  }
+}
+
 TEST(TemplateRenderTest, OutputBufferIsReplacedNotAppended) {
   const auto tpl = MustCompile("server {name}\n");
   std::string out = "left over from before";
