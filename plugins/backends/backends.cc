@@ -33,11 +33,14 @@ const mlb_template_def kTemplates[] = {
      "one server line per task"},
 };
 
+constexpr std::string_view kCookieOptions = "cookieOptions";
+constexpr std::string_view kHealthCheckOptions = "healthCheckOptions";
+
 class Backends : public sdk::Family {
  public:
   Backends() {
-    cookie_options_ = &vars_["cookieOptions"];
-    health_check_options_ = &vars_["healthCheckOptions"];
+    cookie_options_ = &vars_[std::string(kCookieOptions)];
+    health_check_options_ = &vars_[std::string(kHealthCheckOptions)];
     other_options_ = &vars_["otherOptions"];
     host_ = &vars_["host"];
     host_ipv4_ = &vars_["host_ipv4"];
@@ -81,6 +84,17 @@ class Backends : public sdk::Family {
     health_check_options_->clear();
     other_options_->clear();
     for (const auto& [key, value] : family_vars) {
+      // The two options the built-in families set have their entry already:
+      // found by one comparison rather than a search of the map.
+      const std::string_view name = key;
+      if (name == kHealthCheckOptions) {
+        Set(value, health_check_options_);
+        continue;
+      }
+      if (name == kCookieOptions) {
+        Set(value, cookie_options_);
+        continue;
+      }
       auto [it, inserted] = vars_.try_emplace(key);
       it->second = value;
       if (inserted) {
