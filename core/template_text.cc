@@ -400,12 +400,15 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
     values = on_heap.data();
   }
   if (!LookUp(vars, values)) {
-    // The first missing one in order of appearance.
-    for (const std::string& placeholder : placeholders_) {
-      if (vars.find(PlaceholderKey{placeholder}) == vars.end()) {
+    // The first missing one in order of appearance (searched one by one,
+    // which also fills `values` should the walk have missed nothing).
+    for (size_t i = 0; i < placeholders_.size(); ++i) {
+      auto it = vars.find(PlaceholderKey{placeholders_[i]});
+      if (it == vars.end()) {
         return Status::Error(name_,
-                             "unknown placeholder {" + placeholder + "}");
+                             "unknown placeholder {" + placeholders_[i] + "}");
       }
+      values[i] = &it->second;
     }
   }
   size_t size = literal_size_;
