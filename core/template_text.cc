@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -164,6 +166,90 @@ struct PlaceholderKey {
   }
 };
 
+// Whether n bytes at a and b are the same, compared as 8- or 4-byte words
+// (the last word may overlap the one before): placeholder names are short,
+// and a call to memcmp costs more than comparing them.
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    uint64_t x;
+    uint64_t y;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) {
+        return false;
+      }
+    }
+    std::memcpy(&x, a + n - 8, 8);
+    std::memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    uint32_t x;
+    uint32_t y;
+    uint32_t z;
+    uint32_t w;
+    std::memcpy(&x, a, 4);
+    std::memcpy(&y, b, 4);
+    std::memcpy(&z, a + n - 4, 4);
+    std::memcpy(&w, b + n - 4, 4);
+    return x == y && z == w;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Copies n bytes; the short pieces of a template (a few words, a value)
+// without a call to memcpy.
+inline void CopyBytes(char* to, const char* from, size_t n) {
+  if (n > 16) {
+    std::memcpy(to, from, n);
+  } else if (n >= 8) {
+    uint64_t x;
+    uint64_t y;
+    std::memcpy(&x, from, 8);
+    std::memcpy(&y, from + n - 8, 8);
+    std::memcpy(to, &x, 8);
+    std::memcpy(to + n - 8, &y, 8);
+  } else if (n >= 4) {
+    uint32_t x;
+    uint32_t y;
+    std::memcpy(&x, from, 4);
+    std::memcpy(&y, from + n - 4, 4);
+    std::memcpy(to, &x, 4);
+    std::memcpy(to + n - 4, &y, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      to[i] = from[i];
+    }
+  }
+}
+
+// std::string's three-way order of a map key and a placeholder name. Most
+// calls are settled inline: by the first byte, or (the usual case when the
+// key is the name) by the length and the bytes.
+int CompareKey(std::string_view key, std::string_view name) {
+  if (!key.empty() && !name.empty() && key[0] != name[0]) {
+    return static_cast<unsigned char>(key[0]) <
+                   static_cast<unsigned char>(name[0])
+               ? -1
+               : 1;
+  }
+  if (key.size() == name.size() &&
+      SameBytes(key.data(), name.data(), key.size())) {
+    return 0;
+  }
+  return key.compare(name);
+}
+
+size_t Count(std::string_view s, char c) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), c));
+}
+
 }  // namespace
 
 Template::~Template() = default;
@@ -175,6 +261,8 @@ Status Template::Compile(std::string_view name, std::string_view text,
   tpl->name_ = std::string(name);
   tpl->source_ = std::string(text);
   tpl->verbatim_ = verbatim;
+  tpl->source_newlines_ = Count(text, '\n');
+  tpl->source_returns_ = Count(text, '\r');
 
   // Verbatim templates render to their source, so ctemplate has nothing to
   // add; skipping it also means no text can ever be rejected.
@@ -205,7 +293,9 @@ Status Template::Compile(std::string_view name, std::string_view text,
     if (!segment.is_placeholder) {
       translated.append(segment.text);
       tpl->literal_size_ += segment.text.size();
-      tpl->parts_.push_back(Part{segment.text, -1});
+      tpl->parts_.push_back(
+          Part{tpl->literals_.size(), segment.text.size(), -1});
+      tpl->literals_.append(segment.text);
       continue;
     }
     // ctemplate sees each placeholder by its position ("v0", "v1", ...):
@@ -216,12 +306,26 @@ Status Template::Compile(std::string_view name, std::string_view text,
       it = tpl->placeholders_.insert(it, segment.text);
     }
     tpl->parts_.push_back(
-        Part{"", static_cast<int>(it - tpl->placeholders_.begin())});
+        Part{0, 0, static_cast<int>(it - tpl->placeholders_.begin())});
     translated.append(delimiters->start);
     translated.append(CtemplateName(
         static_cast<size_t>(it - tpl->placeholders_.begin())));
     translated.append(delimiters->end);
   }
+
+  tpl->uses_.assign(tpl->placeholders_.size(), 0);
+  for (const Part& part : tpl->parts_) {
+    if (part.placeholder >= 0) {
+      ++tpl->uses_[static_cast<size_t>(part.placeholder)];
+    }
+  }
+  tpl->sorted_.resize(tpl->placeholders_.size());
+  for (size_t i = 0; i < tpl->sorted_.size(); ++i) {
+    tpl->sorted_[i] = i;
+  }
+  const std::vector<std::string>& names = tpl->placeholders_;
+  std::sort(tpl->sorted_.begin(), tpl->sorted_.end(),
+            [&](size_t a, size_t b) { return names[a] < names[b]; });
 
   // DO_NOT_STRIP: every other mode eats the indentation and blank lines that
   // HAProxy configs are made of.
@@ -236,6 +340,44 @@ Status Template::Compile(std::string_view name, std::string_view text,
   return Status::OK();
 }
 
+bool Template::LookUp(const TemplateVars& vars,
+                      const std::string** values) const {
+  // A server line's map holds little more than the template's placeholders:
+  // one ordered walk through both meets every name once, where a find() per
+  // placeholder compares each against several keys. A map much larger than
+  // the template (the health-check set for a one-placeholder label) is
+  // searched instead.
+  if (vars.size() > 2 * sorted_.size() + 2) {
+    for (size_t i = 0; i < placeholders_.size(); ++i) {
+      auto it = vars.find(PlaceholderKey{placeholders_[i]});
+      if (it == vars.end()) {
+        return false;
+      }
+      values[i] = &it->second;
+    }
+    return true;
+  }
+  auto it = vars.begin();
+  for (const size_t i : sorted_) {
+    const std::string& name = placeholders_[i];
+    for (;; ++it) {
+      if (it == vars.end()) {
+        return false;
+      }
+      const int order = CompareKey(it->first, name);
+      if (order == 0) {
+        break;
+      }
+      if (order > 0) {
+        return false;  // passed where the name would be
+      }
+    }
+    values[i] = &it->second;
+    ++it;
+  }
+  return true;
+}
+
 Status Template::Render(const TemplateVars& vars, std::string* out) const {
   if (verbatim_) {
     *out = source_;
@@ -247,38 +389,52 @@ Status Template::Render(const TemplateVars& vars, std::string* out) const {
   }
   // Every placeholder must have a value: a missing one would silently drop
   // parts of the HAProxy config.
-  // thread_local: Render is const and may run on several threads; the
-  // vector keeps its capacity from one call to the next.
-  thread_local std::vector<const std::string*> values;
-  values.clear();
+  // On the stack for the usual few placeholders; else thread_local (Render
+  // is const and may run on several threads), keeping its capacity.
+  constexpr size_t kOnStack = 16;
+  const std::string* on_stack[kOnStack];
+  const std::string** values = on_stack;
+  if (placeholders_.size() > kOnStack) {
+    thread_local std::vector<const std::string*> on_heap;
+    on_heap.resize(placeholders_.size());
+    values = on_heap.data();
+  }
+  if (!LookUp(vars, values)) {
+    // The first missing one in order of appearance (searched one by one,
+    // which also fills `values` should the walk have missed nothing).
+    for (size_t i = 0; i < placeholders_.size(); ++i) {
+      auto it = vars.find(PlaceholderKey{placeholders_[i]});
+      if (it == vars.end()) {
+        return Status::Error(name_,
+                             "unknown placeholder {" + placeholders_[i] + "}");
+      }
+      values[i] = &it->second;
+    }
+  }
   size_t size = literal_size_;
   bool aliased = false;
-  for (const std::string& placeholder : placeholders_) {
-    auto it = vars.find(PlaceholderKey{placeholder});
-    if (it == vars.end()) {
-      return Status::Error(name_, "unknown placeholder {" + placeholder + "}");
-    }
-    values.push_back(&it->second);
-    aliased = aliased || &it->second == out;
+  for (size_t i = 0; i < placeholders_.size(); ++i) {
+    size += values[i]->size() * uses_[i];
+    aliased = aliased || values[i] == out;
   }
-  for (const Part& part : parts_) {
-    if (part.placeholder >= 0) {
-      size += values[static_cast<size_t>(part.placeholder)]->size();
-    }
-  }
-  // The parts in order, appended straight into *out (whose buffer the caller
+  // The parts in order, copied straight into *out (whose buffer the caller
   // may reuse); through a temporary when *out is one of the values. This is
   // what ctemplate's expansion of the translated template produced (literal
   // text as is, DO_NOT_STRIP), without its per-call dictionary look-ups.
   std::string temporary;
   std::string& result = aliased ? temporary : *out;
-  result.clear();
-  result.reserve(size);
+  // One size change, then plain copies: no capacity check per part.
+  result.resize(size);
+  char* to = result.data();
   for (const Part& part : parts_) {
     if (part.placeholder >= 0) {
-      result += *values[static_cast<size_t>(part.placeholder)];
+      const std::string& value =
+          *values[static_cast<size_t>(part.placeholder)];
+      CopyBytes(to, value.data(), value.size());
+      to += value.size();
     } else {
-      result += part.literal;
+      CopyBytes(to, literals_.data() + part.offset, part.size);
+      to += part.size;
     }
   }
   if (aliased) {

@@ -68,6 +68,11 @@ class Template {
   // written to *out then.
   Status Render(const TemplateVars& vars, std::string* out) const;
 
+  // How many '\n' and '\r' the source text has: a rendering whose values
+  // add none has as many (CheckRenderedLines compares the two per line).
+  size_t source_newlines() const { return source_newlines_; }
+  size_t source_returns() const { return source_returns_; }
+
   // Returns the first placeholder of this template that is not in
   // `vocabulary`, or "" when all are known. A vocabulary entry "name[*]"
   // admits every "name[key]".
@@ -77,18 +82,33 @@ class Template {
  private:
   Template() = default;
 
+  // Points values[i] at the value of placeholders_[i] in `vars`; false if
+  // one is missing (Render then finds which, in order of appearance).
+  bool LookUp(const TemplateVars& vars, const std::string** values) const;
+
   std::string name_;
   std::string source_;
   bool verbatim_ = false;
+  size_t source_newlines_ = 0;
+  size_t source_returns_ = 0;
   std::vector<std::string> placeholders_;
+  // Indexes into placeholders_ in the order of TemplateVars' keys, so that
+  // one walk through a small map finds them all.
+  std::vector<size_t> sorted_;
+  // How many times each placeholder occurs in the text.
+  std::vector<size_t> uses_;
   // Checked by ctemplate at Compile() (null: empty or verbatim); rendering
   // uses parts_, the same template as literal text and placeholder indexes.
   std::unique_ptr<ctemplate::Template> compiled_;
+  // Literal text lives in literals_; a part is a slice of it or a
+  // placeholder.
   struct Part {
-    std::string literal;
+    size_t offset = 0;     // literal: where in literals_
+    size_t size = 0;       // literal: how many bytes
     int placeholder = -1;  // index in placeholders_, or -1 for literal text
   };
   std::vector<Part> parts_;
+  std::string literals_;
   size_t literal_size_ = 0;
 };
 

@@ -3,7 +3,9 @@
 // sticky, healthCheckOptions from health_checks); a placeholder no family set
 // renders empty.
 #include <charconv>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends_templates.h"
@@ -31,11 +33,14 @@ const mlb_template_def kTemplates[] = {
      "one server line per task"},
 };
 
+constexpr std::string_view kCookieOptions = "cookieOptions";
+constexpr std::string_view kHealthCheckOptions = "healthCheckOptions";
+
 class Backends : public sdk::Family {
  public:
   Backends() {
-    cookie_options_ = &vars_["cookieOptions"];
-    health_check_options_ = &vars_["healthCheckOptions"];
+    cookie_options_ = &vars_[std::string(kCookieOptions)];
+    health_check_options_ = &vars_[std::string(kHealthCheckOptions)];
     other_options_ = &vars_["otherOptions"];
     host_ = &vars_["host"];
     host_ipv4_ = &vars_["host_ipv4"];
@@ -79,16 +84,27 @@ class Backends : public sdk::Family {
     health_check_options_->clear();
     other_options_->clear();
     for (const auto& [key, value] : family_vars) {
+      // The two options the built-in families set have their entry already:
+      // found by one comparison rather than a search of the map.
+      const std::string_view name = key;
+      if (name == kHealthCheckOptions) {
+        Set(value, health_check_options_);
+        continue;
+      }
+      if (name == kCookieOptions) {
+        Set(value, cookie_options_);
+        continue;
+      }
       auto [it, inserted] = vars_.try_emplace(key);
       it->second = value;
       if (inserted) {
         extra_.push_back(it);
       }
     }
-    *host_ = server.host;
-    *host_ipv4_ = server.ip;
+    Set(server.host, host_);
+    Set(server.ip, host_ipv4_);
     SetNumber(server.port, port_);
-    *server_name_ = server.name;
+    Set(server.name, server_name_);
     SetNumber(server.id, server_id_);
     const bool ok = emit.Render("BACKEND_SERVER_OPTIONS", vars_, &entry_.line);
     // Placeholders only this server's families supplied do not carry over.
@@ -100,8 +116,8 @@ class Backends : public sdk::Family {
       return false;
     }
     // entry_ is reused too: the host copies it.
-    entry_.name = server.name;
-    entry_.address = server.ip;
+    Set(server.name, &entry_.name);
+    Set(server.ip, &entry_.address);
     entry_.port = server.port;
     entry_.id = server.id;
     emit.AddServer(section_, entry_);
@@ -109,11 +125,32 @@ class Backends : public sdk::Family {
   }
 
  private:
+  // *out = value, copied in place: consecutive servers' values mostly have
+  // the same length (addresses, names, ports, ids), and a resize within the
+  // capacity costs less than the string's assignment.
+  static void Set(std::string_view value, std::string* out) {
+    if (out->size() != value.size()) {
+      out->resize(value.size());
+    }
+    char* to = out->data();
+    const char* from = value.data();
+    const size_t n = value.size();
+    // Short values (ports, ids, addresses) without a call to memcpy.
+    if (n <= 16 && n >= 8) {
+      std::memcpy(to, from, 8);
+      std::memcpy(to + n - 8, from + n - 8, 8);
+    } else if (n < 8 && n >= 4) {
+      std::memcpy(to, from, 4);
+      std::memcpy(to + n - 4, from + n - 4, 4);
+    } else {
+      std::memcpy(to, from, n);
+    }
+  }
   static void SetNumber(int value, std::string* out) {
     char digits[16];
     const std::to_chars_result r =
         std::to_chars(digits, digits + sizeof(digits), value);
-    out->assign(digits, r.ptr);
+    Set(std::string_view(digits, static_cast<size_t>(r.ptr - digits)), out);
   }
 
   std::string section_;  // "backend <name>" of the current service

@@ -89,108 +89,162 @@ class Frontends : public sdk::Family {
   }
 
  private:
-  static bool AddServiceFrontend(const ServiceView& svc, Emitter& emit) {
-    const std::string section = sdk::ServiceFrontend(svc.backend);
-    const std::string ssl_cert =
-        svc.ssl_cert.empty() ? "" : " ssl crt " + svc.ssl_cert;
-    std::string text;
-    if (!emit.Render("FRONTEND_HEAD",
-                     {{"bindAddr", svc.bind_addr},
-                      {"backend", svc.backend},
-                      {"servicePort", std::to_string(svc.service_port)},
-                      {"mode", svc.mode},
-                      {"sslCert", ssl_cert},
-                      {"sslCertOptions", ssl_cert},  // marathon-lb 2015 name
-                      {"bindOptions", ""}},
-                     &text)) {
+  // The placeholders of one template, in one map kept from one service to
+  // the next: its nodes and their buffers are reused, where a map built per
+  // call allocated every key and value again.
+  template <size_t N>
+  class FixedVars {
+   public:
+    explicit FixedVars(const char* const (&names)[N]) {
+      for (size_t i = 0; i < N; ++i) {
+        values_[i] = &vars_[names[i]];
+      }
+    }
+    std::string& operator[](size_t i) { return *values_[i]; }
+    const Vars& vars() const { return vars_; }
+
+   private:
+    Vars vars_;
+    std::string* values_[N];
+  };
+
+  static constexpr const char* kFrontendHead[] = {
+      "bindAddr", "backend",        "servicePort", "mode",
+      "sslCert",  "sslCertOptions", "bindOptions"};
+  static constexpr const char* kGlue[] = {"backend"};
+  static constexpr const char* kAcl[] = {"cleanedUpHostname", "hostname",
+                                         "backend"};
+  static constexpr const char* kAclAppId[] = {"cleanedUpHostname", "hostname",
+                                              "backend", "appId"};
+  static constexpr const char* kAclOnly[] = {"cleanedUpHostname", "hostname"};
+  static constexpr const char* kRoutingOnly[] = {"cleanedUpHostname",
+                                                 "backend"};
+  static constexpr const char* kAppIdAcl[] = {"cleanedUpAppId", "hostname",
+                                              "appId", "backend"};
+
+  bool AddServiceFrontend(const ServiceView& svc, Emitter& emit) {
+    section_ = sdk::ServiceFrontend(svc.backend);
+    FixedVars<7>& head = frontend_head_;
+    head[0] = svc.bind_addr;
+    head[1] = svc.backend;
+    head[2] = std::to_string(svc.service_port);
+    head[3] = svc.mode;
+    std::string& ssl_cert = head[4];
+    ssl_cert.clear();
+    if (!svc.ssl_cert.empty()) {
+      ssl_cert = " ssl crt ";
+      ssl_cert += svc.ssl_cert;
+    }
+    head[5] = ssl_cert;  // marathon-lb 2015 name
+    head[6].clear();
+    if (!emit.Render("FRONTEND_HEAD", head.vars(), &text_)) {
       return false;
     }
-    emit.Append(section, sdk::kSectionServiceFrontend, sdk::kLineHead, text);
-    if (!emit.Render("FRONTEND_BACKEND_GLUE", {{"backend", svc.backend}},
-                     &text)) {
+    emit.Append(section_, sdk::kSectionServiceFrontend, sdk::kLineHead, text_);
+    glue_[0] = svc.backend;
+    if (!emit.Render("FRONTEND_BACKEND_GLUE", glue_.vars(), &text_)) {
       return false;
     }
-    emit.Append(section, sdk::kSectionServiceFrontend, sdk::kLineGlue, text);
+    emit.Append(section_, sdk::kSectionServiceFrontend, sdk::kLineGlue, text_);
     return true;
   }
 
   // marathon_http_in and marathon_https_in lines for the service's vhosts.
-  static bool AddVhostRouting(const ConfigView& config, const ServiceView& svc,
-                              Emitter& emit) {
+  bool AddVhostRouting(const ConfigView& config, const ServiceView& svc,
+                       Emitter& emit) {
     if (!config.bind_http_https || svc.vhosts.empty()) {
       return true;
     }
     const std::string acl_name = sdk::VhostAclName(svc);
-    std::string text;
     if (svc.vhosts.size() == 1) {
-      Vars vars = {{"cleanedUpHostname", acl_name},
-                   {"hostname", svc.vhosts.front()},
-                   {"backend", svc.backend}};
       // marathon-lb offers no appId here when the port redirects to https.
-      if (!svc.redirect_to_https) {
-        vars["appId"] = svc.app_id;
+      const Vars* vars;
+      if (svc.redirect_to_https) {
+        acl_[0] = acl_name;
+        acl_[1] = svc.vhosts.front();
+        acl_[2] = svc.backend;
+        vars = &acl_.vars();
+      } else {
+        acl_app_id_[0] = acl_name;
+        acl_app_id_[1] = svc.vhosts.front();
+        acl_app_id_[2] = svc.backend;
+        acl_app_id_[3] = svc.app_id;
+        vars = &acl_app_id_.vars();
       }
-      if (!emit.Render("HTTP_FRONTEND_ACL", vars, &text)) {
+      if (!emit.Render("HTTP_FRONTEND_ACL", *vars, &text_)) {
         return false;
       }
       emit.Append(sdk::kHttpFrontend, sdk::kSectionHttpFrontend, sdk::kLineAcl,
-                  text);
+                  text_);
     } else {
+      acl_only_[0] = acl_name;
       for (const std::string& vhost : svc.vhosts) {
-        if (!emit.Render("HTTP_FRONTEND_ACL_ONLY",
-                         {{"cleanedUpHostname", acl_name}, {"hostname", vhost}},
-                         &text)) {
+        acl_only_[1] = vhost;
+        if (!emit.Render("HTTP_FRONTEND_ACL_ONLY", acl_only_.vars(), &text_)) {
           return false;
         }
         emit.Append(sdk::kHttpFrontend, sdk::kSectionHttpFrontend,
-                    sdk::kLineAcl, text);
+                    sdk::kLineAcl, text_);
       }
       // With a redirect, port 80 only redirects (redirect family).
       if (!svc.redirect_to_https) {
-        if (!emit.Render("HTTP_FRONTEND_ROUTING_ONLY",
-                         {{"cleanedUpHostname", acl_name},
-                          {"backend", svc.backend}},
-                         &text)) {
+        routing_only_[0] = acl_name;
+        routing_only_[1] = svc.backend;
+        if (!emit.Render("HTTP_FRONTEND_ROUTING_ONLY", routing_only_.vars(),
+                         &text_)) {
           return false;
         }
         emit.Append(sdk::kHttpFrontend, sdk::kSectionHttpFrontend,
-                    sdk::kLineGlue, text);
+                    sdk::kLineGlue, text_);
       }
     }
+    // HTTPS_FRONTEND_ACL has HTTP_FRONTEND_ACL's placeholders with appId.
+    acl_app_id_[0] = acl_name;
+    acl_app_id_[2] = svc.backend;
+    acl_app_id_[3] = svc.app_id;
     for (const std::string& vhost : svc.vhosts) {
-      if (!emit.Render("HTTPS_FRONTEND_ACL",
-                       {{"cleanedUpHostname", acl_name},
-                        {"hostname", vhost},
-                        {"appId", svc.app_id},
-                        {"backend", svc.backend}},
-                       &text)) {
+      acl_app_id_[1] = vhost;
+      if (!emit.Render("HTTPS_FRONTEND_ACL", acl_app_id_.vars(), &text_)) {
         return false;
       }
       emit.Append(sdk::kHttpsFrontend, sdk::kSectionHttpsFrontend,
-                  sdk::kLineAcl, text);
+                  sdk::kLineAcl, text_);
     }
     return true;
   }
 
   // The first http-mode service port of each app answers on :9091.
-  static bool AddAppIdRouting(const ServiceView& svc, Emitter& emit) {
-    if (svc.mode != "http" || !emit.ClaimOnce("appid " + svc.app_id)) {
+  bool AddAppIdRouting(const ServiceView& svc, Emitter& emit) {
+    if (svc.mode != "http") {
       return true;
     }
-    std::string text;
-    if (!emit.Render("HTTP_FRONTEND_APPID_ACL",
-                     {{"cleanedUpAppId", sdk::CleanName(svc.app_id)},
-                      {"hostname", svc.vhost_label.empty() ? "None"
-                                                           : svc.vhost_label},
-                      {"appId", svc.app_id},
-                      {"backend", svc.backend}},
-                     &text)) {
+    claim_.assign("appid ");
+    claim_ += svc.app_id;
+    if (!emit.ClaimOnce(claim_)) {
+      return true;
+    }
+    app_id_acl_[0] = sdk::CleanName(svc.app_id);
+    app_id_acl_[1] = svc.vhost_label.empty() ? "None" : svc.vhost_label;
+    app_id_acl_[2] = svc.app_id;
+    app_id_acl_[3] = svc.backend;
+    if (!emit.Render("HTTP_FRONTEND_APPID_ACL", app_id_acl_.vars(), &text_)) {
       return false;
     }
     emit.Append(sdk::kAppIdFrontend, sdk::kSectionAppIdFrontend, sdk::kLineAcl,
-                text);
+                text_);
     return true;
   }
+
+  std::string section_;  // "frontend <backend>" of the current service
+  std::string text_;     // the last rendered template
+  std::string claim_;    // "appid <app id>"
+  FixedVars<7> frontend_head_{kFrontendHead};
+  FixedVars<1> glue_{kGlue};
+  FixedVars<3> acl_{kAcl};
+  FixedVars<4> acl_app_id_{kAclAppId};
+  FixedVars<2> acl_only_{kAclOnly};
+  FixedVars<2> routing_only_{kRoutingOnly};
+  FixedVars<4> app_id_acl_{kAppIdAcl};
 };
 
 }  // namespace

@@ -209,7 +209,9 @@ class HealthChecks : public sdk::Family {
       }
       server_options_ready_ = true;
     }
-    (*vars)["healthCheckOptions"] = server_options_;
+    // The key and value copied straight into the new entry (operator[]
+    // made the key from the literal, then assigned the value).
+    vars->insert_or_assign(options_key_, server_options_);
     return true;
   }
 
@@ -218,6 +220,7 @@ class HealthChecks : public sdk::Family {
   std::string text_;
   bool server_options_ready_ = false;
   std::string server_options_;
+  const std::string options_key_ = "healthCheckOptions";
 };
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA1Engine.h>
 
+#include <string>
+
 #include "mlb/plugin/sdk.h"
 #include "sticky_templates.h"
 
@@ -22,12 +24,6 @@ const mlb_template_def kTemplates[] = {
      MLB_TEMPLATE_OVERRIDABLE | MLB_TEMPLATE_VERBATIM, "",
      "cookie line of sticky backends"},
 };
-
-std::string CookieValue(const std::string& server_name) {
-  Poco::SHA1Engine sha1;
-  sha1.update(server_name);
-  return Poco::DigestEngine::digestToHex(sha1.digest()).substr(0, 10);
-}
 
 class Sticky : public sdk::Family {
  public:
@@ -48,10 +44,31 @@ class Sticky : public sdk::Family {
   bool ServerVars(const ConfigView&, const ServiceView& svc,
                   const ServerView& server, Vars* vars, Emitter&) override {
     if (svc.sticky) {
-      (*vars)["cookieOptions"] = " check cookie " + CookieValue(server.name);
+      SetCookieOptions(server.name);
+      (*vars)["cookieOptions"] = cookie_options_;
     }
     return true;
   }
+
+ private:
+  // cookie_options_ = " check cookie " + the first 10 hex digits (lower
+  // case, as Poco's digestToHex writes them) of SHA-1(server_name). One
+  // engine and one string serve every server.
+  void SetCookieOptions(const std::string& server_name) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr char kPrefix[] = " check cookie ";
+    sha1_.reset();
+    sha1_.update(server_name);
+    const Poco::DigestEngine::Digest& digest = sha1_.digest();
+    cookie_options_.assign(kPrefix, sizeof(kPrefix) - 1);
+    for (size_t i = 0; i < 5; ++i) {
+      cookie_options_.push_back(kHex[digest[i] >> 4]);
+      cookie_options_.push_back(kHex[digest[i] & 0x0F]);
+    }
+  }
+
+  Poco::SHA1Engine sha1_;
+  std::string cookie_options_;
 };
 
 }  // namespace
