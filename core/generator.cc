@@ -1,6 +1,7 @@
 #include "core/generator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <map>
 
@@ -163,9 +164,15 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
   // matching pointer finds the entry with one comparison of the text
   // (which still decides: a pointer may be reused for another name).
   const Resolved& Resolve(const char* name) {
-    for (const Resolved& r : resolved_) {
-      if (r.pointer == name && r.name == name) {
-        return r;
+    // The server line's template, once per server: the last one found.
+    if (last_ < resolved_.size() && resolved_[last_].pointer == name &&
+        SameName(resolved_[last_].name, name)) {
+      return resolved_[last_];
+    }
+    for (size_t i = 0; i < resolved_.size(); ++i) {
+      if (resolved_[i].pointer == name && SameName(resolved_[i].name, name)) {
+        last_ = i;
+        return resolved_[i];
       }
     }
     for (const Resolved& r : resolved_) {
@@ -202,7 +209,13 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
     std::string text;
   };
 
+  // name == text, without strlen(text) first (strncmp stops at text's end).
+  static bool SameName(const std::string& name, const char* text) {
+    return std::strncmp(text, name.c_str(), name.size() + 1) == 0;
+  }
+
   const TemplateCatalog& catalog_;
+  size_t last_ = 0;  // in resolved_: the entry Resolve() found last
   const Service* service_ = nullptr;
   const ClaimSet* claims_ = nullptr;
   ServiceRender* out_ = nullptr;

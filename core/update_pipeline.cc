@@ -49,7 +49,6 @@ class Worker {
 
   void Process(Work* w) {
     builder_.Add(w->app, &w->services, &w->errors, &w->warnings);
-    std::vector<Task>().swap(w->app.tasks);
     // The order the services of one app are committed in.
     std::stable_sort(w->services.begin(), w->services.end(),
                      [](const Service& a, const Service& b) {
@@ -69,7 +68,7 @@ class Worker {
       }
       Slim(&w->services[i]);
     }
-    w->app = App();
+    // w->app is freed by the thread that read it (Board).
   }
 
  private:
@@ -87,6 +86,7 @@ class Board : public AppSink {
 
   // AppSink, on the reading thread.
   void Add(App app) override {
+    FreeDone();
     auto w = std::make_unique<Work>();
     w->app = std::move(app);
     {
@@ -102,6 +102,7 @@ class Board : public AppSink {
     // The workers are behind (or there are none): the reader does this app
     // itself rather than wait.
     reader_->Process(w.get());
+    w->app = App();
     Finish(std::move(w));
   }
 
@@ -125,9 +126,26 @@ class Board : public AppSink {
     return w;
   }
 
+  // A worker's finished app. Its App goes back to the reader, which frees
+  // it with the next app it reads: memory is freed by the thread that
+  // allocated it, so that the two do not contend for one malloc arena (in
+  // glibc that costs a quarter of the update).
   void Finish(std::unique_ptr<Work> w) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!w->app.id.empty() || !w->app.tasks.empty() ||
+        !w->app.labels.empty()) {
+      garbage_.push_back(std::move(w->app));
+    }
     finished_.push_back(std::move(w));
+  }
+
+  // On the reading thread: frees the apps the workers are done with.
+  void FreeDone() {
+    std::vector<App> garbage;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      garbage.swap(garbage_);
+    }
   }
 
   void CloseReading() {
@@ -158,6 +176,7 @@ class Board : public AppSink {
   std::condition_variable ready_;
   std::deque<std::unique_ptr<Work>> queue_;
   std::vector<std::unique_ptr<Work>> finished_;
+  std::vector<App> garbage_;  // read by the reader, done with by a worker
   size_t next_index_ = 0;
   uint64_t epoch_ = 0;
   bool done_ = false;
@@ -268,6 +287,7 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   for (std::thread& t : threads) {
     t.join();
   }
+  board.FreeDone();
   if (!parsed.ok()) {
     out->parse_warnings.clear();
     return parsed;
