@@ -1,6 +1,6 @@
 #include "bench/bench_support.h"
 
-#include <malloc.h>
+#include <jemalloc/jemalloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -53,8 +53,17 @@ long PeakRssKb() { return MaxRssKb(RUSAGE_SELF); }
 long ChildrenPeakRssKb() { return MaxRssKb(RUSAGE_CHILDREN); }
 
 long HeapInUseKb() {
-  const struct mallinfo2 info = mallinfo2();
-  return static_cast<long>((info.uordblks + info.hblkhd) / 1024);
+  // jemalloc's count of the bytes the program holds (its statistics are
+  // refreshed by writing "epoch").
+  uint64_t epoch = 1;
+  size_t size = sizeof(epoch);
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  size_t allocated = 0;
+  size = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) {
+    return -1;
+  }
+  return static_cast<long>(allocated / 1024);
 }
 
 bool ReadFile(const std::string& path, std::string* out) {

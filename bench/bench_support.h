@@ -43,8 +43,9 @@ class SampleSet {
 // of the largest child waited for so far.
 long PeakRssKb();
 long ChildrenPeakRssKb();
-// Bytes malloc has handed out and not yet got back (mallinfo2), in KiB: the
-// live data, whatever the allocator keeps resident after frees.
+// Bytes malloc has handed out and not yet got back (jemalloc's
+// stats.allocated), in KiB: the live data, whatever the allocator keeps
+// resident after frees.
 long HeapInUseKb();
 
 bool ReadFile(const std::string& path, std::string* out);

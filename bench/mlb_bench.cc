@@ -32,8 +32,6 @@
 //
 // Output: one "<key> <value>" line per result on stdout; times in ms, sizes in
 // bytes, memory in KiB. Errors go to stderr with exit status 1.
-#include <malloc.h>
-
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -287,7 +285,6 @@ int RunRss(const Flags& flags) {
   if (!s.ok()) {
     return Fail(s.message());
   }
-  malloc_trim(0);  // as UpdateOnce()
   ReportMemory("updated");
   const std::string text = result.generation.config.Text();
   ReportMemory("rendered");

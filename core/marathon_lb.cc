@@ -1,7 +1,5 @@
 #include "core/marathon_lb.h"
 
-#include <malloc.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -255,7 +253,6 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
       static_cast<int>(result.errors.size() + generation.errors.size());
   const size_t app_count = result.apps;
   const size_t service_count = result.services;
-  malloc_trim(0);  // the model's pages go back before the text is made
 
   ApplyReport report;
   Status applied = supervisor_->Apply(generation.config.Text(), &report);

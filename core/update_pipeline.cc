@@ -128,8 +128,8 @@ class Board : public AppSink {
 
   // A worker's finished app. Its App goes back to the reader, which frees
   // it with the next app it reads: memory is freed by the thread that
-  // allocated it, so that the two do not contend for one malloc arena (in
-  // glibc that costs a quarter of the update).
+  // allocated it, so that the threads do not contend for the allocator's
+  // structures (with glibc's malloc that cost a quarter of the update).
   void Finish(std::unique_ptr<Work> w) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!w->app.id.empty() || !w->app.tasks.empty() ||

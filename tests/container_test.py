@@ -415,6 +415,35 @@ class Dockerfile(unittest.TestCase):
         self.assertIn('--marathon', cmd)
         self.assertIn('--group', cmd)
 
+    def test_runtime_packages_provide_every_library_marathon_lb_needs(self):
+        # Each shared library the built binary names (readelf NEEDED) comes
+        # from a package the runtime stage installs, or from the base image
+        # (libc, libstdc++, libgcc).
+        binary = os.environ.get('MLB_BUILT_BINARY')
+        if not binary or not shutil.which('readelf') or not shutil.which('dpkg'):
+            self.skipTest('needs MLB_BUILT_BINARY (meson test), readelf, dpkg')
+        runtime = self.text.split('# --- runtime')[1]
+        base_image = {'libc6', 'libstdc++6', 'libgcc-s1'}
+        needed = re.findall(r'\(NEEDED\).*\[(.*)\]', subprocess.run(
+            ['readelf', '-d', binary], stdout=subprocess.PIPE, text=True,
+            check=True).stdout)
+        self.assertIn('libctemplate.so.3', needed)
+        for library in needed:
+            if library.startswith('ld-linux'):
+                continue
+            owners = subprocess.run(
+                ['dpkg', '-S', '*/' + library], stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True).stdout
+            packages = {line.split(':')[0] for line in owners.splitlines()
+                        if not line.startswith('lib32')}
+            self.assertTrue(packages, library)
+            self.assertTrue(
+                packages & base_image or any(
+                    re.search(r'\b%s\b' % re.escape(p), runtime)
+                    for p in packages),
+                '%s (package %s) is not installed by the runtime stage'
+                % (library, ', '.join(sorted(packages))))
+
     def test_every_copied_source_exists(self):
         lines = re.findall(r'^COPY (?!--from)(.*) \S+$', self.text, re.M)
         self.assertGreater(len(lines), 5)
