@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -273,7 +274,14 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
       }
     });
   }
-  const Status parsed = read(&board, &out->parse_warnings);
+  Status parsed;
+  std::exception_ptr thrown;  // rethrown once the workers are stopped
+  try {
+    parsed = read(&board, &out->parse_warnings);
+  } catch (...) {
+    thrown = std::current_exception();
+    parsed = Status::Error("reading Marathon's answer threw");
+  }
   if (!parsed.ok()) {
     board.Clear();  // the workers finish what they hold, and nothing more
   }
@@ -288,6 +296,9 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
     t.join();
   }
   board.FreeDone();
+  if (thrown) {
+    std::rethrow_exception(thrown);
+  }
   if (!parsed.ok()) {
     out->parse_warnings.clear();
     return parsed;

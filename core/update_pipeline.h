@@ -70,7 +70,8 @@ class UpdatePipeline {
 
   // Runs one update. Fails as the reader does (nothing is kept then) or
   // when a thread's families cannot be made (NewFamilies); a failure of the
-  // generation is out->generated.
+  // generation is out->generated. An exception from the reader is rethrown
+  // once the worker threads have stopped.
   Status Run(const Reader& read, UpdateResult* out);
 
  private:

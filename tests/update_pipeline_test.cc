@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 
 #include "tests/testing.h"
 
@@ -295,6 +296,33 @@ TEST_F(UpdatePipelineTest, FamilyThatThrowsFailsTheGenerationOnAnyThread) {
       EXPECT_EQ(piped.status.message(), in_order.status.message());
     }
   }
+}
+
+// An exception from the reader (a broken connection the client did not
+// catch) leaves Run() once the workers are stopped, as it left the update
+// before.
+TEST_F(UpdatePipelineTest, ReaderExceptionIsRethrownAfterTheWorkersStop) {
+  std::vector<std::string> apps;
+  for (int a = 0; a < 200; ++a) {
+    apps.push_back(App("/app" + std::to_string(a), {10000 + a}, 3,
+                       R"("HAPROXY_GROUP": "external")"));
+  }
+  const std::string json = Document(apps);
+  testing::FakeResolver resolver;
+  HealthCache cache;
+  ServiceOptions so;
+  so.groups = {"external"};
+  sdk::ConfigView view;
+  UpdatePipeline pipeline(*registry_, view, so, resolver, cache, 2);
+  UpdateResult result;
+  EXPECT_THROW(pipeline.Run(
+                   [&](AppSink* sink, std::vector<std::string>* warnings) {
+                     EXPECT_TRUE(ParseApps(json, sink, warnings).ok());
+                     throw std::runtime_error("connection reset");
+                     return Status::OK();
+                   },
+                   &result),
+               std::runtime_error);
 }
 
 TEST_F(UpdatePipelineTest, DefaultThreadsAreTheCoresUpToFour) {
