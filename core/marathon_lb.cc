@@ -240,6 +240,12 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   for (const std::string& e : result.errors) {
     Log().error(e);
   }
+  if (result.in_order) {
+    Log().information(
+        "update made a second time, in order: a service port dropped at the "
+        "commit had claimed what a later one of its app needed (see the "
+        "errors); this costs about twice the time until the app is fixed");
+  }
 
   MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
       "config not generated, the live config stays"));

@@ -155,6 +155,21 @@ class Board : public AppSink {
     ready_.notify_all();
   }
 
+  // Stops the work after an exception (the first one is kept).
+  void Abort(std::exception_ptr error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_ == nullptr) {
+      error_ = error;
+    }
+    queue_.clear();
+    done_ = true;
+    ready_.notify_all();
+  }
+  std::exception_ptr error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+
   // After every thread stopped: the work of the last epoch, in document
   // order.
   std::vector<std::unique_ptr<Work>> TakeFinished() {
@@ -181,6 +196,7 @@ class Board : public AppSink {
   size_t next_index_ = 0;
   uint64_t epoch_ = 0;
   bool done_ = false;
+  std::exception_ptr error_;  // Abort()'s
 };
 
 // A service and its render, from the workers.
@@ -268,36 +284,43 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   std::vector<std::thread> threads;
   for (auto& worker : workers) {
     threads.emplace_back([&board, w = worker.get()] {
-      while (std::unique_ptr<Work> work = board.Take()) {
-        w->Process(work.get());
-        board.Finish(std::move(work));
+      try {
+        while (std::unique_ptr<Work> work = board.Take()) {
+          w->Process(work.get());
+          board.Finish(std::move(work));
+        }
+      } catch (...) {  // not a family's (those are caught): a bug, or memory
+        board.Abort(std::current_exception());
       }
     });
   }
+  // An exception (from the reader, or from building an app on this thread)
+  // leaves Run() as it left the update before, once the workers are stopped.
   Status parsed;
-  std::exception_ptr thrown;  // rethrown once the workers are stopped
   try {
     parsed = read(&board, &out->parse_warnings);
-  } catch (...) {
-    thrown = std::current_exception();
-    parsed = Status::Error("reading Marathon's answer threw");
-  }
-  if (!parsed.ok()) {
-    board.Clear();  // the workers finish what they hold, and nothing more
-  }
-  board.CloseReading();
-  if (parsed.ok()) {
-    while (std::unique_ptr<Work> work = board.Take()) {
+    if (!parsed.ok()) {
+      board.Clear();  // the workers finish what they hold, and nothing more
+    }
+    board.CloseReading();
+    while (parsed.ok() && board.error() == nullptr) {
+      std::unique_ptr<Work> work = board.Take();
+      if (work == nullptr) {
+        break;
+      }
       main.Process(work.get());
       board.Finish(std::move(work));
     }
+  } catch (...) {
+    board.Abort(std::current_exception());
   }
+  board.CloseReading();
   for (std::thread& t : threads) {
     t.join();
   }
   board.FreeDone();
-  if (thrown) {
-    std::rethrow_exception(thrown);
+  if (board.error() != nullptr) {
+    std::rethrow_exception(board.error());
   }
   if (!parsed.ok()) {
     out->parse_warnings.clear();

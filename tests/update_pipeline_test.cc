@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -323,6 +324,51 @@ TEST_F(UpdatePipelineTest, ReaderExceptionIsRethrownAfterTheWorkersStop) {
                    },
                    &result),
                std::runtime_error);
+}
+
+// A resolver that throws for one agent: an exception that is no family's,
+// raised on whichever thread builds that app.
+class ThrowingResolver : public HostResolver {
+ public:
+  std::optional<std::string> Resolve(const std::string& host) override {
+    if (host == "bad.agent") {
+      throw std::runtime_error("resolver broke");
+    }
+    return host;
+  }
+};
+
+TEST_F(UpdatePipelineTest, ExceptionWhileBuildingIsRethrownNotFatal) {
+  std::vector<std::string> apps;
+  for (int a = 0; a < 300; ++a) {
+    apps.push_back(App("/app" + std::to_string(a), {10000 + a}, 2,
+                       R"("HAPROXY_GROUP": "external")"));
+  }
+  const std::string bad =
+      R"({"id": "/bad", "labels": {"HAPROXY_GROUP": "external"},
+          "ports": [20000], "tasks": [{"id": "bad.1", "host": "bad.agent",
+          "state": "TASK_RUNNING", "ports": [31000]}]})";
+  for (const size_t at : {size_t{0}, size_t{150}, size_t{299}}) {
+    std::vector<std::string> with_bad = apps;
+    with_bad[at] = bad;
+    const std::string json = Document(with_bad);
+    for (const int threads : {1, 2, 4}) {
+      ThrowingResolver resolver;
+      HealthCache cache;
+      ServiceOptions so;
+      so.groups = {"external"};
+      sdk::ConfigView view;
+      UpdatePipeline pipeline(*registry_, view, so, resolver, cache, threads);
+      UpdateResult result;
+      EXPECT_THROW(pipeline.Run(
+                       [&](AppSink* sink, std::vector<std::string>* warnings) {
+                         return ParseApps(json, sink, warnings);
+                       },
+                       &result),
+                   std::runtime_error)
+          << "app " << at << ", " << threads << " threads";
+    }
+  }
 }
 
 TEST_F(UpdatePipelineTest, DefaultThreadsAreTheCoresUpToFour) {
