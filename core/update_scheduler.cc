@@ -144,7 +144,8 @@ void UpdateScheduler::Run() {
       pending_resync_ = true;
       resync_reason_ = "periodic";
     }
-    const UpdateRequest request = TakeBatch();
+    UpdateRequest request = TakeBatch();
+    request.started = now;
     last_start_ = now;
     snapshot_.running = true;
 

@@ -72,6 +72,9 @@ struct UpdateRequest {
   std::vector<TypeCount> event_types;
   bool resync = false;        // a full resync was requested or is periodic
   std::string resync_reason;  // first reason given, "periodic" for the timer
+  // When the scheduler started it (its clock): starts are at least
+  // min_interval apart by this time.
+  Clock::TimePoint started;
 
   // "full resync (periodic)", "3 events (status_update_event x2,
   // api_post_event x1)", "full resync (first start) + 1 event (...)".
