@@ -166,15 +166,23 @@ Status MeasureHaproxyCheck(const std::string& haproxy, const std::string& path,
   return Status::OK();
 }
 
+// The pipeline of the flags and the JSON of --state.
+Status LoadPipelineAndState(const Flags& flags,
+                            std::unique_ptr<Pipeline>* pipeline,
+                            std::string* json) {
+  MLB_RETURN_IF_ERROR(Pipeline::Create(OptionsFrom(flags), pipeline));
+  if (!ReadFile(flags.Get("state", ""), json)) {
+    return Status::Error("cannot read --state " + flags.Get("state", ""));
+  }
+  return Status::OK();
+}
+
 int RunStages(const Flags& flags) {
   std::unique_ptr<Pipeline> pipeline;
-  Status s = Pipeline::Create(OptionsFrom(flags), &pipeline);
+  std::string json;
+  Status s = LoadPipelineAndState(flags, &pipeline, &json);
   if (!s.ok()) {
     return Fail(s.message());
-  }
-  std::string json;
-  if (!ReadFile(flags.Get("state", ""), &json)) {
-    return Fail("cannot read --state " + flags.Get("state", ""));
   }
   Report("json_bytes", static_cast<double>(json.size()));
   const int runs = flags.GetInt("runs", 5);
@@ -378,13 +386,10 @@ int RunIncremental(const Flags& flags) {
 // --threads 0 the stages one after the other instead.
 int RunPipelinedOnly(const Flags& flags) {
   std::unique_ptr<Pipeline> pipeline;
-  Status s = Pipeline::Create(OptionsFrom(flags), &pipeline);
+  std::string json;
+  Status s = LoadPipelineAndState(flags, &pipeline, &json);
   if (!s.ok()) {
     return Fail(s.message());
-  }
-  std::string json;
-  if (!ReadFile(flags.Get("state", ""), &json)) {
-    return Fail("cannot read --state " + flags.Get("state", ""));
   }
   SampleSet samples;
   for (int run = -1; run < flags.GetInt("runs", 5); ++run) {

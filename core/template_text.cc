@@ -203,25 +203,27 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   return true;
 }
 
+// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as two words that
+// may overlap: the first and the last.
+template <typename Word>
+inline void CopyTwoWords(char* to, const char* from, size_t n) {
+  Word head;
+  Word tail;
+  std::memcpy(&head, from, sizeof(Word));
+  std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+  std::memcpy(to, &head, sizeof(Word));
+  std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
+}
+
 // Copies n bytes; the short pieces of a template (a few words, a value)
 // without a call to memcpy.
 inline void CopyBytes(char* to, const char* from, size_t n) {
   if (n > 16) {
     std::memcpy(to, from, n);
   } else if (n >= 8) {
-    uint64_t x;
-    uint64_t y;
-    std::memcpy(&x, from, 8);
-    std::memcpy(&y, from + n - 8, 8);
-    std::memcpy(to, &x, 8);
-    std::memcpy(to + n - 8, &y, 8);
+    CopyTwoWords<uint64_t>(to, from, n);
   } else if (n >= 4) {
-    uint32_t x;
-    uint32_t y;
-    std::memcpy(&x, from, 4);
-    std::memcpy(&y, from + n - 4, 4);
-    std::memcpy(to, &x, 4);
-    std::memcpy(to + n - 4, &y, 4);
+    CopyTwoWords<uint32_t>(to, from, n);
   } else {
     for (size_t i = 0; i < n; ++i) {
       to[i] = from[i];

@@ -25,6 +25,17 @@
 namespace mlb {
 namespace {
 
+// A source that hands out `json` (which must outlive it) in pieces of at
+// most the size asked for.
+AppSource SourceOf(const std::string& json) {
+  return [&json, at = size_t{0}](char* buffer, size_t size) mutable {
+    const size_t n = std::min(size, json.size() - at);
+    std::copy(json.data() + at, json.data() + at + n, buffer);
+    at += n;
+    return n;
+  };
+}
+
 // Everything ParseApps produced, as text, so that a mismatch shows where.
 std::string Describe(const Status& status, const std::vector<App>& apps,
                      const std::vector<std::string>& warnings) {
@@ -105,15 +116,7 @@ Both ParseBoth(const std::string& json) {
   for (const size_t chunk : {size_t{1}, size_t{7}, size_t{4096}}) {
     apps.clear();
     warnings.clear();
-    size_t at = 0;
-    const Status status = ParseApps(
-        [&](char* buffer, size_t size) {
-          const size_t n = std::min(size, json.size() - at);
-          std::copy(json.data() + at, json.data() + at + n, buffer);
-          at += n;
-          return n;
-        },
-        chunk, &apps, &warnings);
+    const Status status = ParseApps(SourceOf(json), chunk, &apps, &warnings);
     const std::string chunked = Describe(status, apps, warnings);
     if (chunked != b.streaming) {
       b.streaming += "\n-- in chunks of " + std::to_string(chunk) + ":\n" +
@@ -137,15 +140,7 @@ std::string ParseError(const std::string& json) {
 std::string ParseChunked(const std::string& json, size_t chunk) {
   std::vector<App> apps;
   std::vector<std::string> warnings;
-  size_t at = 0;
-  const Status status = ParseApps(
-      [&](char* buffer, size_t size) {
-        const size_t n = std::min(size, json.size() - at);
-        std::copy(json.data() + at, json.data() + at + n, buffer);
-        at += n;
-        return n;
-      },
-      chunk, &apps, &warnings);
+  const Status status = ParseApps(SourceOf(json), chunk, &apps, &warnings);
   return status.message() + "\n" + Describe(status, apps, warnings);
 }
 

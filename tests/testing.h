@@ -103,6 +103,22 @@ struct RenderOptions {
   LabelPolicy label_policy = LabelPolicy::kRestricted;
 };
 
+inline ServiceOptions ServiceOptionsOf(const RenderOptions& options) {
+  ServiceOptions so;
+  so.groups = options.groups;
+  so.health_check = options.health_check;
+  so.label_policy = options.label_policy;
+  return so;
+}
+
+inline sdk::ConfigView ConfigViewOf(const RenderOptions& options) {
+  sdk::ConfigView view;
+  view.bind_http_https = options.bind_http_https;
+  view.ssl_certs = options.ssl_certs;
+  view.haproxy_dir = "/etc/haproxy";
+  return view;
+}
+
 // Marathon JSON -> HAProxy config text, one step after the other:
 // ParseApps, BuildServices, Generate.
 inline RenderResult RenderInOrder(const PluginRegistry& registry,
@@ -114,23 +130,16 @@ inline RenderResult RenderInOrder(const PluginRegistry& registry,
   if (!r.status.ok()) {
     return r;
   }
-  ServiceOptions so;
-  so.groups = options.groups;
-  so.health_check = options.health_check;
-  so.label_policy = options.label_policy;
   FakeResolver resolver(options.hosts);
   HealthCache cache;
   ServiceList services;
-  BuildServices(apps, so, registry.catalog(), resolver, cache, &services);
+  BuildServices(apps, ServiceOptionsOf(options), registry.catalog(), resolver,
+                cache, &services);
   r.errors = services.errors;
   r.warnings.insert(r.warnings.end(), services.warnings.begin(),
                     services.warnings.end());
-  sdk::ConfigView view;
-  view.bind_http_https = options.bind_http_https;
-  view.ssl_certs = options.ssl_certs;
-  view.haproxy_dir = "/etc/haproxy";
   Generation gen;
-  r.status = Generate(services.services, view, registry, &gen);
+  r.status = Generate(services.services, ConfigViewOf(options), registry, &gen);
   r.errors.insert(r.errors.end(), gen.errors.begin(), gen.errors.end());
   r.text = gen.config.Text();
   return r;
@@ -141,16 +150,10 @@ inline RenderResult RenderPipelined(const PluginRegistry& registry,
                                     const std::string& json, int threads,
                                     const RenderOptions& options = {},
                                     UpdateResult* out = nullptr) {
-  ServiceOptions so;
-  so.groups = options.groups;
-  so.health_check = options.health_check;
-  so.label_policy = options.label_policy;
+  const ServiceOptions so = ServiceOptionsOf(options);
+  const sdk::ConfigView view = ConfigViewOf(options);
   FakeResolver resolver(options.hosts);
   HealthCache cache;
-  sdk::ConfigView view;
-  view.bind_http_https = options.bind_http_https;
-  view.ssl_certs = options.ssl_certs;
-  view.haproxy_dir = "/etc/haproxy";
   UpdatePipeline pipeline(registry, view, so, resolver, cache, threads);
   UpdateResult result;
   RenderResult r;
@@ -176,6 +179,22 @@ inline RenderResult RenderPipelined(const PluginRegistry& registry,
   return r;
 }
 
+// Expects the pipeline on `threads` threads to give what `in_order`
+// (RenderInOrder of the same state) gave: status, config, errors, warnings.
+inline void ExpectPipelineGives(const RenderResult& in_order,
+                                const PluginRegistry& registry,
+                                const std::string& json, int threads,
+                                const RenderOptions& options = {},
+                                UpdateResult* out = nullptr) {
+  const RenderResult p = RenderPipelined(registry, json, threads, options, out);
+  EXPECT_EQ(p.status.ok(), in_order.status.ok()) << threads << " threads";
+  EXPECT_EQ(p.status.message(), in_order.status.message())
+      << threads << " threads";
+  EXPECT_EQ(p.text, in_order.text) << threads << " threads";
+  EXPECT_EQ(p.errors, in_order.errors) << threads << " threads";
+  EXPECT_EQ(p.warnings, in_order.warnings) << threads << " threads";
+}
+
 // RenderInOrder(), checking on the way that the controller's pipeline, on
 // one thread and on two, gives the same config, errors and warnings: every
 // render test is an equivalence test of the pipeline too.
@@ -184,14 +203,7 @@ inline RenderResult Render(const PluginRegistry& registry,
                            const RenderOptions& options = {}) {
   RenderResult r = RenderInOrder(registry, json, options);
   for (const int threads : {1, 2}) {
-    const RenderResult p = RenderPipelined(registry, json, threads, options);
-    EXPECT_EQ(p.status.ok(), r.status.ok()) << threads << " threads";
-    EXPECT_EQ(p.status.message(), r.status.message()) << threads << " threads";
-    if (r.status.ok()) {
-      EXPECT_EQ(p.text, r.text) << threads << " threads";
-    }
-    EXPECT_EQ(p.errors, r.errors) << threads << " threads";
-    EXPECT_EQ(p.warnings, r.warnings) << threads << " threads";
+    ExpectPipelineGives(r, registry, json, threads, options);
   }
   return r;
 }

@@ -21,14 +21,9 @@ class UpdatePipelineTest : public testing::WithBuiltinPacks<> {
   // The in-order render and the pipeline's on `threads` threads agree.
   void ExpectSame(const std::string& json, int threads,
                   UpdateResult* result = nullptr) {
-    const testing::RenderResult in_order =
-        testing::RenderInOrder(*registry_, json, options_);
-    const testing::RenderResult piped =
-        testing::RenderPipelined(*registry_, json, threads, options_, result);
-    ASSERT_EQ(piped.status.message(), in_order.status.message());
-    EXPECT_EQ(piped.text, in_order.text);
-    EXPECT_EQ(piped.errors, in_order.errors);
-    EXPECT_EQ(piped.warnings, in_order.warnings);
+    testing::ExpectPipelineGives(
+        testing::RenderInOrder(*registry_, json, options_), *registry_, json,
+        threads, options_, result);
   }
 
   testing::RenderOptions options_;
