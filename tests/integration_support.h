@@ -418,6 +418,56 @@ inline std::string WaitForPortFile(ScopedProcess& process,
   return text.substr(0, text.find('\n'));
 }
 
+// The HAProxy the tests run: $MLB_HAPROXY_BINARY, else Debian's.
+inline std::string HaproxyBinary() {
+  const char* path = std::getenv("MLB_HAPROXY_BINARY");
+  return path != nullptr && *path != '\0' ? path : "/usr/sbin/haproxy";
+}
+
+// A shared http frontend (HTTP_FRONTEND_HEAD, HTTP_FRONTEND_APPID_HEAD,
+// HTTPS_FRONTEND_HEAD) bound to 127.0.0.1:<port>, `bind_options` after the
+// address (" ssl {sslCerts}").
+inline std::string LoopbackFrontendHead(const std::string& name, int port,
+                                        const std::string& bind_options = "") {
+  return "\nfrontend " + name + "\n  bind 127.0.0.1:" + std::to_string(port) +
+         bind_options + "\n  mode http\n";
+}
+
+// Starts `haproxy -W -f cfg -p pid_file` (output to `log`) and waits until
+// it accepts on every one of `ports` of 127.0.0.1 and has written its pid;
+// throws with its output and the config if it does not come up in 5 s.
+inline std::unique_ptr<ScopedProcess> StartLoopbackHaproxy(
+    const std::string& cfg, const std::string& pid_file,
+    const std::string& log, const std::vector<int>& ports) {
+  auto haproxy = std::make_unique<ScopedProcess>(
+      std::vector<std::string>{HaproxyBinary(), "-W", "-f", cfg, "-p",
+                               pid_file},
+      log);
+  const bool up = WaitUntil(
+      [&] {
+        if (!haproxy->Running()) {
+          return true;
+        }
+        for (const int port : ports) {
+          if (!Accepts("127.0.0.1", port)) {
+            return false;
+          }
+        }
+        return FileExists(pid_file) && !ReadFile(pid_file).empty();
+      },
+      Millis(5000));
+  if (!up || !haproxy->Running()) {
+    std::string where;
+    for (const int port : ports) {
+      where += " 127.0.0.1:" + std::to_string(port);
+    }
+    throw std::runtime_error("HAProxy did not come up on" + where +
+                             "; its output:\n" + haproxy->Output() +
+                             "\nconfig:\n" + ReadFile(cfg));
+  }
+  return haproxy;
+}
+
 // Starts tools/echo_backend answering NAME on ip:<free port>, its files in
 // `dir`, the process kept in *echoes; returns the port it bound.
 inline int StartEchoBackend(const std::string& echo_binary, const TempDir& dir,

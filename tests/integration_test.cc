@@ -36,11 +36,6 @@ using ::testing::Not;
 
 const char kGroup[] = "external";
 
-std::string HaproxyBinary() {
-  const char* path = std::getenv("MLB_HAPROXY_BINARY");
-  return path != nullptr && *path != '\0' ? path : "/usr/sbin/haproxy";
-}
-
 // marathon-lb's sticky cookie value for a server: the first 10 hex digits of
 // SHA-1(server name), as in marathon-lb 1.15.
 std::string CookieFor(const std::string& server_name) {
@@ -107,15 +102,12 @@ class IntegrationTest : public ::testing::Test {
     https_port_ = FreePort();
     WriteTemplate("HEAD", Head());
     WriteTemplate("HTTP_FRONTEND_HEAD",
-                  "\nfrontend marathon_http_in\n  bind 127.0.0.1:" +
-                      std::to_string(http_port_) + "\n  mode http\n");
+                  LoopbackFrontendHead("marathon_http_in", http_port_));
     WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  "\nfrontend marathon_http_appid_in\n  bind 127.0.0.1:" +
-                      std::to_string(appid_port_) + "\n  mode http\n");
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
     WriteTemplate("HTTPS_FRONTEND_HEAD",
-                  "\nfrontend marathon_https_in\n  bind 127.0.0.1:" +
-                      std::to_string(https_port_) +
-                      " ssl {sslCerts}\n  mode http\n");
+                  LoopbackFrontendHead("marathon_https_in", https_port_,
+                                       " ssl {sslCerts}"));
   }
 
   void TearDown() override {
@@ -179,23 +171,8 @@ class IntegrationTest : public ::testing::Test {
   // Starts HAProxy (master-worker, foreground) on cfg_ and waits until the
   // :9091 frontend (always generated) accepts and the pid file is written.
   void StartHaproxy() {
-    haproxy_ = std::make_unique<ScopedProcess>(
-        std::vector<std::string>{HaproxyBinary(), "-W", "-f", cfg_, "-p",
-                                 pid_file_},
-        dir_->File("haproxy.log"));
-    const bool up = WaitUntil(
-        [&] {
-          return !haproxy_->Running() ||
-                 (Accepts("127.0.0.1", appid_port_) && FileExists(pid_file_) &&
-                  !ReadFile(pid_file_).empty());
-        },
-        Millis(5000));
-    if (!up || !haproxy_->Running()) {
-      throw std::runtime_error("HAProxy did not come up on 127.0.0.1:" +
-                               std::to_string(appid_port_) + "; its output:\n" +
-                               haproxy_->Output() + "\nconfig:\n" +
-                               ReadFile(cfg_));
-    }
+    haproxy_ = StartLoopbackHaproxy(cfg_, pid_file_, dir_->File("haproxy.log"),
+                                    {appid_port_});
   }
 
   // The HAProxy master's pid, from the pid file.

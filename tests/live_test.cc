@@ -154,8 +154,7 @@ class LiveTest : public ::testing::Test {
     admin_port_ = FreePort();
     WriteFile(templates_dir_ + "/HAPROXY_HEAD", Head());
     WriteFile(templates_dir_ + "/HAPROXY_HTTP_FRONTEND_APPID_HEAD",
-              "\nfrontend marathon_http_appid_in\n  bind 127.0.0.1:" +
-                  std::to_string(appid_port_) + "\n  mode http\n");
+              LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
     // Defaults of the live flags, small so that the suite stays fast; a test
     // changes them before StartMarathonLb().
     flags_ = {{"--sse-idle-timeout", "2"},  {"--max-backoff", "2"},

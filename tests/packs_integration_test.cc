@@ -21,11 +21,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string HaproxyBinary() {
-  const char* path = std::getenv("MLB_HAPROXY_BINARY");
-  return path != nullptr && *path != '\0' ? path : "/usr/sbin/haproxy";
-}
-
 std::string DirOf(const std::string& path) {
   return path.substr(0, path.rfind('/'));
 }
@@ -56,8 +51,7 @@ class PacksTest : public ::testing::Test {
     // Loopback HEAD and :9091 frontend; Poll() binds no :80 / :443.
     WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
     WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  "\nfrontend marathon_http_appid_in\n  bind 127.0.0.1:" +
-                      std::to_string(appid_port_) + "\n  mode http\n");
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
   }
 
   void TearDown() override {
@@ -104,23 +98,10 @@ class PacksTest : public ::testing::Test {
   }
 
   void StartHaproxy() {
-    haproxy_ = std::make_unique<ScopedProcess>(
-        std::vector<std::string>{HaproxyBinary(), "-W", "-f", cfg_, "-p",
-                                 pid_file_},
-        dir_->File("haproxy.log"));
-    const bool up = WaitUntil(
-        [&] {
-          return !haproxy_->Running() ||
-                 (Accepts("127.0.0.1", appid_port_) && FileExists(pid_file_) &&
-                  !ReadFile(pid_file_).empty());
-        },
-        Millis(5000));
-    if (!up || !haproxy_->Running()) {
-      throw std::runtime_error("HAProxy did not come up; its output:\n" +
-                               haproxy_->Output() + "\nconfig:\n" +
-                               ReadFile(cfg_));
-    }
+    haproxy_ = StartLoopbackHaproxy(cfg_, pid_file_, dir_->File("haproxy.log"),
+                                    {appid_port_});
   }
+
 
   // Statuses of `count` GETs on 127.0.0.1:port, each on a new connection.
   std::vector<int> Statuses(int port, int count) {

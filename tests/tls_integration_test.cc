@@ -25,11 +25,6 @@ using ::testing::Not;
 
 const char kGroup[] = "external";
 
-std::string HaproxyBinary() {
-  const char* path = std::getenv("MLB_HAPROXY_BINARY");
-  return path != nullptr && *path != '\0' ? path : "/usr/sbin/haproxy";
-}
-
 // What one HTTPS GET saw.
 struct TlsReply {
   std::string error;    // set when there was no TLS session or no response
@@ -181,15 +176,12 @@ class TlsTest : public ::testing::Test {
     https_port_ = FreePort();
     WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
     WriteTemplate("HTTP_FRONTEND_HEAD",
-                  "\nfrontend marathon_http_in\n  bind 127.0.0.1:" +
-                      std::to_string(http_port_) + "\n  mode http\n");
+                  LoopbackFrontendHead("marathon_http_in", http_port_));
     WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  "\nfrontend marathon_http_appid_in\n  bind 127.0.0.1:" +
-                      std::to_string(appid_port_) + "\n  mode http\n");
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
     WriteTemplate("HTTPS_FRONTEND_HEAD",
-                  "\nfrontend marathon_https_in\n  bind 127.0.0.1:" +
-                      std::to_string(https_port_) +
-                      " ssl {sslCerts}\n  mode http\n");
+                  LoopbackFrontendHead("marathon_https_in", https_port_,
+                                       " ssl {sslCerts}"));
   }
 
   void TearDown() override {
@@ -235,24 +227,9 @@ class TlsTest : public ::testing::Test {
   }
 
   void StartHaproxy() {
-    const std::string pid_file = dir_->File("haproxy.pid");
-    haproxy_ = std::make_unique<ScopedProcess>(
-        std::vector<std::string>{HaproxyBinary(), "-W", "-f", cfg_, "-p",
-                                 pid_file},
-        dir_->File("haproxy.log"));
-    const bool up = WaitUntil(
-        [&] {
-          return !haproxy_->Running() ||
-                 (Accepts("127.0.0.1", appid_port_) &&
-                  Accepts("127.0.0.1", https_port_) && FileExists(pid_file) &&
-                  !ReadFile(pid_file).empty());
-        },
-        Millis(5000));
-    if (!up || !haproxy_->Running()) {
-      throw std::runtime_error("HAProxy did not come up; its output:\n" +
-                               haproxy_->Output() + "\nconfig:\n" +
-                               ReadFile(cfg_));
-    }
+    haproxy_ = StartLoopbackHaproxy(cfg_, dir_->File("haproxy.pid"),
+                                    dir_->File("haproxy.log"),
+                                    {appid_port_, https_port_});
   }
 
   // Through the :443 frontend.
