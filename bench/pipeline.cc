@@ -28,12 +28,6 @@ Status Pipeline::Parse(const std::string& json, Pass* pass) const {
   return ParseApps(json, &pass->apps, &pass->parse_warnings);
 }
 
-void Pipeline::BuildReleasingTasks(Pass* pass) {
-  BuildServicesReleasingTasks(&pass->apps, service_options_,
-                              registry_.catalog(), resolver_, health_cache_,
-                              &pass->services);
-}
-
 void Pipeline::Build(Pass* pass) {
   BuildServices(pass->apps, service_options_, registry_.catalog(), resolver_,
                 health_cache_, &pass->services);
@@ -44,11 +38,6 @@ Status Pipeline::Render(Pass* pass) const {
                                &pass->generation));
   pass->text = pass->generation.config.Text();
   return Status::OK();
-}
-
-Status Pipeline::GenerateOnly(Pass* pass) const {
-  return GenerateReleasingServers(&pass->services.services, view_, registry_,
-                                  &pass->generation);
 }
 
 Status Pipeline::RunAll(const std::string& json, Pass* pass) {

@@ -1,6 +1,7 @@
-// The controller's update path, one stage at a time, as MarathonLb::Update()
-// runs it: ParseApps -> BuildServices -> Generate -> HaproxyConfig::Text().
-// The benchmark times each stage separately; writing (HaproxySupervisor) is
+// marathon-lb's update path for the benchmark: one stage at a time
+// (ParseApps -> BuildServices -> Generate -> HaproxyConfig::Text()), each
+// timed on its own, and as the controller runs it (UpdatePipeline, the
+// stages overlapping on several threads). Writing (HaproxySupervisor) is
 // left to the caller.
 #pragma once
 
@@ -35,13 +36,6 @@ struct Pass {
   ServiceList services;
   Generation generation;
   std::string text;
-
-  // Frees the apps and the services (the generation no longer needs them),
-  // as the controller does before writing.
-  void ReleaseModel() {
-    std::vector<App>().swap(apps);
-    services = ServiceList();
-  }
 };
 
 // Counts that describe a rendered config.
@@ -62,13 +56,8 @@ class Pipeline {
   // Uses the pipeline's resolver, whose cache lives as long as the pipeline
   // (as the controller's does) and has the controller's default capacity.
   void Build(Pass* pass);
-  // As the controller does: each app's tasks freed once used.
-  void BuildReleasingTasks(Pass* pass);
   // Generate + Text().
   Status Render(Pass* pass) const;
-  // Generate only, freeing the servers as it goes, as the controller does
-  // (which then frees the rest of the model before Text()).
-  Status GenerateOnly(Pass* pass) const;
   // Parse, Build and Render.
   Status RunAll(const std::string& json, Pass* pass);
   // The controller's update (core/update_pipeline.h) on `json` in memory,
