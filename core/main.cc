@@ -2,9 +2,9 @@
 #include <iostream>
 #include <memory>
 
-#include "core/cli.h"
-#include "core/logging.h"
-#include "core/marathon_lb.h"
+#include "core/app/cli.h"
+#include "core/base/logging.h"
+#include "core/app/marathon_lb.h"
 
 int main(int argc, char** argv) {
   mlb::MarathonLb::BlockSignals();

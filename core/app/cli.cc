@@ -1,0 +1,406 @@
+#include "core/app/cli.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionProcessor.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <utility>
+
+#include "core/model/labels.h"
+#include "core/app/template_archive.h"
+
+namespace mlb {
+namespace {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+// The option table. Every flag's name, argument and help text live here only.
+OptionSet Options() {
+  OptionSet set;
+  auto add = [&set](const char* name, const char* short_name, const char* arg,
+                    bool repeatable, const char* help) {
+    Option option(name, short_name, help);
+    if (arg != nullptr) {
+      option.argument(arg);
+    }
+    option.repeatable(repeatable);
+    set.addOption(option);
+  };
+  add("marathon", "m", "URL", true,
+      "Marathon base URL (http://host:8080) or file:PATH of a saved "
+      "/v2/apps?embed=apps.tasks response; several may follow, tried in order");
+  add("haproxy-config", "", "PATH", false,
+      "HAProxy config to write (default /etc/haproxy/haproxy.cfg)");
+  add("group", "", "GROUP", true,
+      "Expose apps whose HAPROXY_GROUP contains GROUP; * exposes every app. "
+      "At least one is required");
+  add("command", "c", "CMD", false,
+      "Reload command, split like a shell would, run without a shell "
+      "(default: detect upstart, systemd or init.d as marathon-lb does)");
+  add("health-check", "H", nullptr, false,
+      "Only route to tasks Marathon reports healthy (any alive result)");
+  add("dont-bind-http-https", "", nullptr, false,
+      "Do not bind :80 and :443 (vhost routing); :9091 is always bound");
+  add("ssl-certs", "", "LIST", false,
+      "Comma-separated certificates for the :443 frontend "
+      "(default: the --default-ssl-cert)");
+  add("default-ssl-cert", "", "PATH", false,
+      "Default certificate: HAPROXY_SSL_CERT is written there "
+      "(HAPROXY_SSL_CERT<i> to cert<i>.pem beside it), a self-signed one is "
+      "generated there if neither it nor --ssl-certs is set (default "
+      "/etc/ssl/cert.pem)");
+  add("skip-validation", "", nullptr, false,
+      "Do not check the new config with haproxy -c");
+  add("dry", "d", nullptr, false,
+      "Print the diff of a changed config and exit; write nothing");
+  add("longhelp", "", nullptr, false,
+      "Print the flag, label and template reference and exit");
+  add("log-level", "", "LEVEL", false,
+      "CRITICAL, ERROR, WARNING, INFO or DEBUG (default DEBUG)");
+  add("syslog-socket", "", "PATH", false,
+      "Also log to this syslog socket (default /dev/log; /dev/null: off)");
+  add("plugin-dir", "", "DIR", true,
+      "Load template packs (*.so) from DIR instead of the default directory");
+  add("family-pack", "", "FAMILY=PACK", true,
+      "When several loaded template packs provide FAMILY, use the one named "
+      "PACK (see marathon-lb plugins)");
+  add("templates-dir", "", "DIR", false,
+      "Directory of HAPROXY_<TEMPLATE> override files (default templates)");
+  add("template-url", "", "URL", false,
+      "Tarball (http://, https://, file://) whose templates/ directory "
+      "overrides --templates-dir file by file; fetched at start and on "
+      "SIGHUP (docs/templates-from-url.md)");
+  add("template-sha256", "", "HEX", false,
+      "With --template-url: refuse the archive unless its SHA-256 is HEX");
+  add("poll-interval", "", "SECONDS", false,
+      "In poll mode, update every SECONDS (default $POLL_INTERVAL, else "
+      "once and exit)");
+  add("lru-cache-capacity", "", "N", false,
+      "Entries kept in the DNS and health-result caches (default 1000)");
+  add("render-threads", "", "N", false,
+      "Threads that build and render the config while Marathon's answer is "
+      "read (default: the cores, at most 4; 1: one thread)");
+  add("auth-credentials", "", "USER:PASS", false,
+      "Basic auth for Marathon");
+  add("marathon-auth-credential-file", "", "PATH", false,
+      "File whose first line is USER:PASS for Marathon (wins over "
+      "--auth-credentials)");
+  add("marathon-ca-cert", "", "PATH", false,
+      "CA bundle to verify https Marathon URLs (default: the system CAs; "
+      "verification is always on)");
+  add("sse", "s", nullptr, false,
+      "Same as mode sse: follow Marathon's event stream");
+  add("listening", "l", "URL", false,
+      "event mode: address to receive Marathon's event POSTs on (default: "
+      "the callback URL's)");
+  add("callback-url", "u", "URL", false,
+      "event mode: URL Marathon POSTs events to (same as the mode argument)");
+  add("max-backoff", "", "SECONDS", false,
+      "sse: cap of the reconnect backoff (default 300)");
+  add("resync-interval", "", "SECONDS", false,
+      "sse/event: full resync when no event came for this long (default 300)");
+  add("sse-idle-timeout", "", "SECONDS", false,
+      "sse: reconnect when the stream sent no byte for this long (default "
+      "300)");
+  add("debounce-ms", "", "MS", false,
+      "sse/event: after an event, wait this long for more (default 500)");
+  add("min-update-interval-ms", "", "MS", false,
+      "sse/event: at least this long between two updates (default 2000)");
+  add("admin-address", "", "HOST:PORT", false,
+      "Serve /healthz and /status there (default: off)");
+  add("max-staleness", "", "SECONDS", false,
+      "/healthz fails when the last good sync is older (default 900)");
+  add("run-haproxy", "", nullptr, false,
+      "Start and own HAProxy (master-worker) and reload it through its "
+      "master socket, instead of running --command");
+  add("haproxy-master-socket", "", "PATH", false,
+      "With --run-haproxy: the master CLI socket (default: "
+      "<haproxy-config>.master.sock)");
+  add("max-old-workers", "", "N", false,
+      "With --run-haproxy: old workers allowed to drain at once (default 3)");
+  add("label-policy", "", "LEVEL", false,
+      "What app labels may write into the config: restricted (default; "
+      "template overrides may not open sections, run code or touch files), "
+      "deny (no template overrides) or allow (as marathon-lb); see "
+      "docs/label-policy.md");
+  add("help", "h", nullptr, false, "Print the flags and exit");
+  return set;
+}
+
+bool ParseCount(const std::string& text, int* out) {
+  if (text.empty() || text.size() > 6) {
+    return false;
+  }
+  int v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// The plain numeric flags, by name.
+int* NumberFlag(const std::string& name, CliOptions* out) {
+  const std::pair<const char*, int*> kFlags[] = {
+      {"max-backoff", &out->max_backoff},
+      {"resync-interval", &out->resync_interval},
+      {"sse-idle-timeout", &out->sse_idle_timeout},
+      {"debounce-ms", &out->debounce_ms},
+      {"min-update-interval-ms", &out->min_update_interval_ms},
+      {"max-staleness", &out->max_staleness},
+      {"max-old-workers", &out->max_old_workers},
+  };
+  for (const auto& [flag, field] : kFlags) {
+    if (name == flag) {
+      return field;
+    }
+  }
+  return nullptr;
+}
+
+Status Apply(const std::string& name, const std::string& value,
+             CliOptions* out) {
+  if (name == "marathon") {
+    out->marathon.push_back(value);
+  } else if (name == "haproxy-config") {
+    out->haproxy_config = value;
+  } else if (name == "group") {
+    out->groups.push_back(value);
+  } else if (name == "command") {
+    out->command = value;
+  } else if (name == "health-check") {
+    out->health_check = true;
+  } else if (name == "dont-bind-http-https") {
+    out->dont_bind_http_https = true;
+  } else if (name == "ssl-certs") {
+    out->ssl_certs = value;
+  } else if (name == "default-ssl-cert") {
+    out->default_ssl_cert = value;
+  } else if (name == "skip-validation") {
+    out->skip_validation = true;
+  } else if (name == "dry") {
+    out->dry = true;
+  } else if (name == "longhelp") {
+    out->longhelp = true;
+  } else if (name == "log-level") {
+    out->log_level = value;
+  } else if (name == "syslog-socket") {
+    out->syslog_socket = value;
+  } else if (name == "plugin-dir") {
+    out->plugin_dirs.push_back(value);
+  } else if (name == "family-pack") {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      return Status::Error("--family-pack " + value,
+                           "expected FAMILY=PACK, e.g. "
+                           "backends=com.example.backends_alt");
+    }
+    const std::string family = value.substr(0, eq);
+    auto [it, added] = out->family_packs.emplace(family, value.substr(eq + 1));
+    if (!added && it->second != value.substr(eq + 1)) {
+      return Status::Error("--family-pack " + value,
+                           "family " + family + " was already given pack " +
+                               it->second);
+    }
+  } else if (name == "templates-dir") {
+    out->templates_dir = value;
+  } else if (name == "template-url") {
+    const bool known = value.rfind("http://", 0) == 0 ||
+                       value.rfind("https://", 0) == 0 ||
+                       value.rfind("file://", 0) == 0;
+    if (!known) {
+      return Status::Error("--template-url", "expected an http://, https:// "
+                                             "or file:// URL: '" + value + "'");
+    }
+    out->template_url = value;
+  } else if (name == "template-sha256") {
+    if (!IsSha256Hex(value)) {
+      return Status::Error("--template-sha256",
+                           "expected 64 hex digits: '" + value + "'");
+    }
+    out->template_sha256 = value;
+  } else if (name == "poll-interval") {
+    if (!ParseCount(value, &out->poll_interval)) {
+      return Status::Error("--poll-interval", "not a number of seconds: '" +
+                                                  value + "'");
+    }
+  } else if (name == "lru-cache-capacity") {
+    if (!ParseCount(value, &out->lru_cache_capacity) ||
+        out->lru_cache_capacity < 1) {
+      return Status::Error("--lru-cache-capacity",
+                           "not a positive number: '" + value + "'");
+    }
+  } else if (name == "render-threads") {
+    if (!ParseCount(value, &out->render_threads) || out->render_threads < 1 ||
+        out->render_threads > 64) {
+      return Status::Error("--render-threads",
+                           "not a number of threads from 1 to 64: '" + value +
+                               "'");
+    }
+  } else if (name == "auth-credentials") {
+    out->auth_credentials = value;
+  } else if (name == "marathon-auth-credential-file") {
+    out->auth_credential_file = value;
+  } else if (name == "marathon-ca-cert") {
+    out->marathon_ca_cert = value;
+  } else if (name == "sse") {
+    out->mode = "sse";
+  } else if (name == "listening") {
+    out->listening = value;
+  } else if (name == "callback-url") {
+    out->callback_url = value;
+  } else if (name == "admin-address") {
+    out->admin_address = value;
+  } else if (name == "run-haproxy") {
+    out->run_haproxy = true;
+  } else if (name == "haproxy-master-socket") {
+    out->haproxy_master_socket = value;
+  } else if (int* number = NumberFlag(name, out)) {
+    if (!ParseCount(value, number)) {
+      return Status::Error("--" + name, "not a number: '" + value + "'");
+    }
+  } else if (name == "label-policy") {
+    MLB_RETURN_IF_ERROR(ParseLabelPolicy(value, &out->label_policy));
+  } else if (name == "help") {
+    out->help = true;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
+  *out = CliOptions();
+  if (const char* env = std::getenv("POLL_INTERVAL"); env && *env) {
+    if (!ParseCount(env, &out->poll_interval)) {
+      return Status::Error("POLL_INTERVAL", std::string("not a number of "
+                                                        "seconds: '") +
+                                                env + "'");
+    }
+  }
+  const OptionSet set = Options();
+  Poco::Util::OptionProcessor processor(set);
+  processor.setUnixStyle(true);
+  bool mode_seen = false;
+  std::string last_option;
+  for (const std::string& arg : args) {
+    std::string name;
+    std::string value;
+    try {
+      if (processor.process(arg, name, value)) {
+        if (!name.empty()) {
+          last_option = name;
+          MLB_RETURN_IF_ERROR(Apply(name, value, out));
+        }
+        continue;
+      }
+    } catch (const Poco::Exception& e) {
+      return Status::Error(arg, e.displayText());
+    }
+    if (last_option == "marathon") {
+      out->marathon.push_back(arg);
+    } else if (!mode_seen) {
+      out->mode = arg;
+      mode_seen = true;
+    } else if (out->mode == "event" && out->callback_url.empty()) {
+      out->callback_url = arg;
+    } else {
+      return Status::Error(arg, "unexpected argument");
+    }
+  }
+  try {
+    processor.checkRequired();
+  } catch (const Poco::Exception& e) {
+    return Status::Error(e.displayText());
+  }
+  if (out->help || out->longhelp) {
+    return Status::OK();
+  }
+  // marathon-lb 2015: --listening alone selects event mode.
+  if (!mode_seen && out->mode == "poll" &&
+      (!out->listening.empty() || !out->callback_url.empty())) {
+    out->mode = "event";
+  }
+  if (out->mode != "poll" && out->mode != "sse" && out->mode != "event" &&
+      out->mode != "plugins") {
+    return Status::Error("mode " + out->mode,
+                         "unknown (expected poll, sse, event or plugins)");
+  }
+  if (out->mode == "event") {
+    if (out->callback_url.empty()) {
+      out->callback_url = out->listening;
+    }
+    if (out->callback_url.empty()) {
+      return Status::Error("mode event",
+                           "needs a callback URL: marathon-lb event "
+                           "http://HOST:PORT/ (or --listening URL)");
+    }
+    if (out->listening.empty()) {
+      out->listening = out->callback_url;
+    }
+  }
+  if (out->run_haproxy && !out->dry && out->mode == "poll" &&
+      out->poll_interval <= 0) {
+    return Status::Error("--run-haproxy",
+                         "needs a long-running mode: sse, event, or poll "
+                         "with --poll-interval");
+  }
+  if (out->mode == "sse" || out->mode == "event") {
+    for (const std::string& url : out->marathon) {
+      if (url.rfind("file:", 0) == 0) {
+        return Status::Error("--marathon " + url,
+                             "mode " + out->mode + " needs a live Marathon "
+                             "(http:// or https://)");
+      }
+    }
+  }
+  if (!out->template_sha256.empty() && out->template_url.empty()) {
+    return Status::Error("--template-sha256", "needs --template-url");
+  }
+  if (out->mode != "plugins") {
+    if (out->marathon.empty()) {
+      return Status::Error("--marathon", "at least one URL is required");
+    }
+    if (out->groups.empty()) {
+      return Status::Error("--group", "at least one is required");
+    }
+  }
+  return Status::OK();
+}
+
+std::string FlagHelp() {
+  std::ostringstream out;
+  const OptionSet options = Options();  // the formatter keeps a reference
+  Poco::Util::HelpFormatter formatter(options);
+  formatter.setUnixStyle(true);
+  formatter.setWidth(100);
+  formatter.setCommand("marathon-lb");
+  formatter.setUsage("[poll|sse|event CALLBACK_URL|plugins] --marathon URL "
+                     "[URL ...] --group GROUP [options]");
+  formatter.setHeader(
+      "Watches Marathon and renders, validates and reloads an HAProxy config "
+      "that exposes every app on its service port, by virtual host on "
+      ":80/:443 and by X-Marathon-App-Id on :9091.");
+  formatter.format(out);
+  return out.str();
+}
+
+std::string LabelHelp() {
+  std::ostringstream out;
+  out << "App labels (n = service port index, from 0):\n\n";
+  for (const LabelSpec& spec : LabelTable()) {
+    out << "  " << spec.name << "  (since " << spec.since << ")\n      "
+        << spec.description << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace mlb

@@ -1,0 +1,86 @@
+// marathon-lb's command line: the same flag names and meanings as the Python
+// marathon-lb, plus --plugin-dir and --templates-dir.
+//
+//   marathon-lb [MODE] --marathon URL [URL ...] --group G [options]
+//
+// MODE is "poll" (the default; one update, or one every --poll-interval
+// seconds), "sse" (follow Marathon's event stream; also --sse/-s), "event
+// CALLBACK_URL" (Marathon POSTs events to us; also --listening/--callback-url)
+// or "plugins" (list the loaded template packs). Like argparse, --marathon
+// takes one or more URLs: words after it that are not options are URLs until
+// the next option.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/model/label_policy.h"
+#include "core/base/status.h"
+
+namespace mlb {
+
+struct CliOptions {
+  std::string mode = "poll";
+  std::vector<std::string> marathon;
+  std::string haproxy_config = "/etc/haproxy/haproxy.cfg";
+  std::vector<std::string> groups;
+  std::string command;  // --command; empty: detect as marathon-lb does
+  bool health_check = false;
+  bool dont_bind_http_https = false;
+  std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
+  // HAPROXY_SSL_CERT is written here, a self-signed certificate generated
+  // here when neither it nor --ssl-certs is given (docs/tls.md).
+  std::string default_ssl_cert = "/etc/ssl/cert.pem";
+  bool skip_validation = false;
+  bool dry = false;
+  bool longhelp = false;
+  bool help = false;
+  std::string log_level = "DEBUG";
+  std::string syslog_socket = "/dev/log";
+  std::vector<std::string> plugin_dirs;
+  // --family-pack FAMILY=PACK: the pack to use when several provide FAMILY.
+  std::map<std::string, std::string> family_packs;
+  std::string templates_dir = "templates";
+  std::string template_url;     // --template-url: a tarball with templates/
+  std::string template_sha256;  // --template-sha256: its pinned digest
+  int poll_interval = 0;  // seconds; 0 = one update and exit
+  int lru_cache_capacity = 1000;  // DNS and health-result caches
+  // Threads that build and render an update (core/render/update_pipeline.h); 0:
+  // the machine's cores, at most 4.
+  int render_threads = 0;
+  std::string auth_credentials;      // --auth-credentials user:pass
+  std::string auth_credential_file;  // --marathon-auth-credential-file
+  std::string marathon_ca_cert;      // --marathon-ca-cert
+
+  // Live modes (sse, event).
+  std::string callback_url;  // event mode: registered with Marathon
+  std::string listening;     // event mode: where to listen (default: callback)
+  int max_backoff = 300;          // s, SSE reconnect backoff cap
+  int resync_interval = 300;      // s, full resync without events
+  int sse_idle_timeout = 300;     // s without a byte => reconnect
+  int debounce_ms = 500;          // wait for more events after the first
+  int min_update_interval_ms = 2000;  // between two regenerations
+  std::string admin_address;      // /healthz and /status; empty: off
+  int max_staleness = 900;        // s: /healthz fails when older
+
+  // marathon-lb starts and owns HAProxy (master-worker) instead of --command.
+  bool run_haproxy = false;
+  std::string haproxy_master_socket;  // default: <config>.master.sock
+  int max_old_workers = 3;
+
+  // What app labels may write into the config (label_policy.h).
+  LabelPolicy label_policy = LabelPolicy::kRestricted;
+};
+
+// Parses argv (without argv[0]). $POLL_INTERVAL is the default of
+// --poll-interval. Errors name the flag: "--group: at least one is required".
+Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
+
+// The flag reference, generated from the option table.
+std::string FlagHelp();
+
+// The label reference, generated from the label table.
+std::string LabelHelp();
+
+}  // namespace mlb

@@ -1,0 +1,353 @@
+#include "core/app/marathon_lb.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "core/render/generator.h"
+#include "core/base/logging.h"
+#include "core/marathon/apps.h"
+#include "core/base/process.h"
+#include "core/render/update_pipeline.h"
+
+namespace mlb {
+namespace {
+
+void LogLines(const std::string& text, int priority) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    Log().log(Poco::Message("marathon_lb", line,
+                            static_cast<Poco::Message::Priority>(priority)));
+  }
+}
+
+}  // namespace
+
+MarathonLb::MarathonLb(const CliOptions& options) : options_(options) {}
+
+Status MarathonLb::Create(const CliOptions& options,
+                          std::unique_ptr<MarathonLb>* out) {
+  std::unique_ptr<MarathonLb> lb(new MarathonLb(options));
+  std::vector<std::string> dirs = options.plugin_dirs;
+  if (dirs.empty()) {
+    dirs.push_back(DefaultPluginDir());
+  }
+  for (const auto& [family, pack] : options.family_packs) {
+    lb->registry_.ChoosePack(family, pack);
+  }
+  std::vector<std::string> refusals;
+  Status loaded = lb->registry_.LoadDirectories(dirs, &refusals);
+  for (const std::string& refusal : refusals) {
+    Log().error(refusal);
+  }
+  MLB_RETURN_IF_ERROR(loaded);
+  MLB_RETURN_IF_ERROR(lb->registry_.RequireFamilies(BuiltinFamilies()));
+  for (const auto& pack : lb->registry_.packs()) {
+    Log().debug("loaded template pack " + pack->pack + " " + pack->version +
+                " for family " + pack->family + " from " + pack->path);
+  }
+  for (const auto& pack : lb->registry_.unused()) {
+    Log().information("template pack " + pack->pack + " " + pack->version +
+                      " (" + pack->path + ") not chosen for family " +
+                      pack->family);
+  }
+  MLB_RETURN_IF_ERROR(lb->ReloadTemplates());
+  MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment());
+
+  lb->resolver_ = std::make_unique<DnsResolver>(options.lru_cache_capacity);
+  lb->health_cache_ = std::make_unique<HealthCache>(options.lru_cache_capacity);
+  MarathonOptions marathon;
+  marathon.urls = options.marathon;
+  MLB_RETURN_IF_ERROR(ReadCredentials(options.auth_credentials,
+                                      options.auth_credential_file,
+                                      &marathon.user, &marathon.password));
+  marathon.ca_cert = options.marathon_ca_cert;
+  lb->marathon_ = std::make_unique<MarathonClient>(std::move(marathon));
+  lb->service_options_.groups = options.groups;
+  lb->service_options_.health_check = options.health_check;
+  lb->service_options_.label_policy = options.label_policy;
+  if (const char* name = std::getenv("FRAMEWORK_NAME")) {
+    lb->service_options_.framework_name = name;
+  }
+  lb->config_view_.bind_http_https = !options.dont_bind_http_https;
+  if (options.mode != "plugins" && !options.longhelp) {
+    MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
+  }
+  const size_t slash = options.haproxy_config.rfind('/');
+  lb->config_view_.haproxy_dir =
+      slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
+
+  SupervisorOptions sup;
+  sup.config_path = options.haproxy_config;
+  sup.skip_validation = options.skip_validation;
+  sup.dry_run = options.dry;
+  if (options.run_haproxy) {
+    HaproxyProcessOptions hp;
+    hp.config_path = options.haproxy_config;
+    hp.master_socket = options.haproxy_master_socket.empty()
+                           ? options.haproxy_config + ".master.sock"
+                           : options.haproxy_master_socket;
+    hp.pid_file = options.haproxy_config + ".pid";
+    hp.max_old_workers = options.max_old_workers;
+    lb->haproxy_ = std::make_unique<HaproxyProcess>(std::move(hp));
+    MarathonLb* self = lb.get();
+    sup.reload = [self] { return self->ReloadManagedHaproxy(); };
+  } else if (!options.command.empty()) {
+    MLB_RETURN_IF_ERROR(SplitCommandLine(options.command, &sup.reload_command));
+  } else {
+    sup.reload_command = DetectReloadCommand();
+  }
+  lb->supervisor_ = std::make_unique<HaproxySupervisor>(std::move(sup));
+  *out = std::move(lb);
+  return Status::OK();
+}
+
+Status MarathonLb::ReloadTemplates() {
+  std::vector<std::string> dirs = {options_.templates_dir};
+  if (const char* sandbox = std::getenv("MESOS_SANDBOX");
+      sandbox != nullptr && *sandbox != '\0') {
+    dirs.push_back(std::string(sandbox) + "/templates");  // may not exist
+  }
+  ExtractedArchivePtr archive;
+  if (!options_.template_url.empty()) {
+    TemplateArchiveOptions fetch;
+    fetch.url = options_.template_url;
+    fetch.sha256 = options_.template_sha256;
+    MLB_RETURN_IF_ERROR(FetchTemplateArchive(fetch, &archive));
+    Log().information("template archive " + fetch.url + ": " +
+                      archive->summary + " into " + archive->dir());
+    dirs.push_back(archive->templates_dir());
+  }
+  std::vector<std::string> warnings;
+  Status loaded = registry_.catalog().ReloadDirectories(dirs, &warnings);
+  for (const std::string& w : warnings) {
+    Log().warning(w);
+  }
+  MLB_RETURN_IF_ERROR(loaded);
+  template_archive_ = std::move(archive);  // removes the previous one
+  return Status::OK();
+}
+
+Status MarathonLb::SetUpCertificates() {
+  if (!options_.skip_validation) {
+    service_options_.check_certificate = [this](const std::string& path) {
+      return certificates_.Check(path);
+    };
+  }
+  if (options_.dont_bind_http_https) {
+    // No :443 frontend: nothing to write, generate or check.
+    config_view_.ssl_certs = Split(options_.ssl_certs.empty()
+                                       ? options_.default_ssl_cert
+                                       : options_.ssl_certs,
+                                   ',');
+    return Status::OK();
+  }
+  FrontendCertificateOptions tls;
+  tls.ssl_certs = options_.ssl_certs;
+  tls.default_path = options_.default_ssl_cert;
+  tls.write = !options_.dry;
+  FrontendCertificates certs;
+  Status prepared =
+      PrepareFrontendCertificates(tls, ReadEnvironmentCertificates(), &certs);
+  if (!prepared.ok() && options_.skip_validation) {
+    // Rendering offline (as an unprivileged user, say): the config names the
+    // certificates all the same, as the Python marathon-lb does.
+    Log().warning(prepared.message() +
+                  " (--skip-validation: the config names it anyway)");
+    config_view_.ssl_certs = Split(options_.ssl_certs.empty()
+                                       ? options_.default_ssl_cert
+                                       : options_.ssl_certs,
+                                   ',');
+    return Status::OK();
+  }
+  MLB_RETURN_IF_ERROR(prepared);
+  for (const std::string& note : certs.notes) {
+    Log().information(note);
+  }
+  for (const FrontendCertificate& cert : certs.certs) {
+    config_view_.ssl_certs.push_back(cert.path);
+    if (!cert.pending && !options_.skip_validation) {
+      frontend_checks_.push_back(cert);
+    }
+  }
+  return CheckFrontendCertificates();
+}
+
+// A :443 certificate that became unusable fails the update (HAProxy would
+// refuse the whole config), so the live config stays.
+Status MarathonLb::CheckFrontendCertificates() {
+  for (const FrontendCertificate& cert : frontend_checks_) {
+    MLB_RETURN_IF_ERROR(
+        certificates_.Check(cert.path).WithContext(cert.source));
+  }
+  return Status::OK();
+}
+
+Status MarathonLb::ReloadManagedHaproxy() {
+  if (haproxy_->MasterPid() == 0) {
+    Status s = haproxy_->Start();
+    board_.SetHaproxyRunning(s.ok());
+    if (s.ok()) {
+      Log().information("started HAProxy (master pid " +
+                        std::to_string(haproxy_->MasterPid()) + ")");
+    }
+    return s;
+  }
+  HaproxyReloadReport report;
+  Status s = haproxy_->Reload(&report);
+  board_.RecordReload(s.ok(), s.ok() ? "" : s.message());
+  if (s.ok()) {
+    Log().information("reloaded HAProxy in " +
+                      std::to_string(report.duration.count()) +
+                      " ms, new worker " + std::to_string(report.worker_pid) +
+                      ", " + std::to_string(report.old_workers) +
+                      " old worker(s) draining");
+  }
+  return s;
+}
+
+Status MarathonLb::Update(const std::string& why) {
+  Status s = UpdateOnce(why);
+  board_.RecordSync(s.ok(), marathon_->CurrentUrl(), s.message(),
+                    last_dropped_);
+  return s;
+}
+
+Status MarathonLb::UpdateOnce(const std::string& why) {
+  const auto start = std::chrono::steady_clock::now();
+  Log().debug("update: " + why);
+  // Apps are built and rendered while Marathon's answer is still read.
+  const int threads = options_.render_threads > 0
+                          ? options_.render_threads
+                          : UpdatePipeline::DefaultThreads();
+  UpdatePipeline pipeline(registry_, config_view_, service_options_,
+                          *resolver_, *health_cache_, threads);
+  UpdateResult result;
+  std::string source;
+  MLB_RETURN_IF_ERROR(pipeline.Run(
+      [&](AppSink* sink, std::vector<std::string>* warnings) {
+        return marathon_->FetchAndParseApps(sink, warnings, &source);
+      },
+      &result));
+  for (const std::string& w : result.parse_warnings) {
+    Log().warning(w);
+  }
+  for (const std::string& w : result.warnings) {
+    Log().warning(w);
+  }
+  for (const std::string& e : result.errors) {
+    Log().error(e);
+  }
+  if (result.in_order) {
+    Log().information(
+        "update made a second time, in order: a service port dropped at the "
+        "commit had claimed what a later one of its app needed (see the "
+        "errors); this costs about twice the time until the app is fixed");
+  }
+
+  MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
+      "config not generated, the live config stays"));
+  MLB_RETURN_IF_ERROR(result.generated.WithContext(
+      "config not generated, the live config stays"));
+  Generation& generation = result.generation;
+  for (const std::string& e : generation.errors) {
+    Log().error(e);
+  }
+  last_dropped_ =
+      static_cast<int>(result.errors.size() + generation.errors.size());
+  const size_t app_count = result.apps;
+  const size_t service_count = result.services;
+
+  ApplyReport report;
+  Status applied = supervisor_->Apply(generation.config.Text(), &report);
+  if (!report.diff.empty()) {
+    if (options_.dry) {
+      std::cout << report.diff << std::flush;
+    } else {
+      LogLines(report.diff, Poco::Message::PRIO_INFORMATION);
+    }
+  }
+  if (!report.validation_output.empty() && !applied.ok()) {
+    LogLines(report.validation_output, Poco::Message::PRIO_ERROR);
+  }
+  MLB_RETURN_IF_ERROR(applied);
+  // An owned HAProxy starts on the first live config, even an unchanged one.
+  if (haproxy_ != nullptr && haproxy_->MasterPid() == 0 &&
+      report.outcome == ApplyReport::Outcome::kUnchanged) {
+    MLB_RETURN_IF_ERROR(ReloadManagedHaproxy());
+  }
+  if (live_ != nullptr && report.outcome == ApplyReport::Outcome::kApplied) {
+    Log().information("changes: " +
+                      Compare(*live_, generation.config).Summary());
+  }
+  if (report.outcome != ApplyReport::Outcome::kDryRun) {
+    live_ = std::make_unique<HaproxyConfig>(std::move(generation.config));
+  }
+
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  const std::string summary =
+      std::to_string(app_count) + " apps, " +
+      std::to_string(service_count - generation.errors.size()) +
+      " service ports, " + std::to_string(ms) + " ms";
+  switch (report.outcome) {
+    case ApplyReport::Outcome::kUnchanged:
+      Log().information("config unchanged, skipping reload (" + summary + ")");
+      break;
+    case ApplyReport::Outcome::kDryRun:
+      Log().information("dry run: config changed, nothing written (" + summary +
+                        ")");
+      break;
+    case ApplyReport::Outcome::kApplied:
+      Log().information("wrote " + options_.haproxy_config + " (" + summary +
+                        ")");
+      if (!report.reload_error.empty()) {
+        Log().error(report.reload_error);
+      } else if (report.reloaded && !options_.run_haproxy) {
+        Log().information("reload command succeeded");
+      }
+      break;
+    case ApplyReport::Outcome::kRejected:
+      break;
+  }
+  return Status::OK();
+}
+
+std::string MarathonLb::DescribePlugins() const {
+  return registry_.Describe(options_.plugin_dirs.empty());
+}
+
+std::string MarathonLb::LongHelp() const {
+  std::ostringstream out;
+  out << FlagHelp() << "\n" << LabelHelp() << "\nTemplates (file "
+      << options_.templates_dir
+      << "/HAPROXY_<NAME> replaces the default; label HAPROXY_{n}_<NAME> "
+         "replaces it for one port if overridable):\n";
+  for (const auto& [name, entry] : registry_.catalog().entries()) {
+    out << "\n  " << name << "  [family " << entry.family
+        << (entry.overridable ? ", overridable" : ", global only")
+        << (entry.verbatim ? ", verbatim" : "") << "]\n      "
+        << entry.description << "\n      placeholders: "
+        << (entry.vocabulary.empty() ? std::string("none")
+                                     : FormatVocabulary(entry.vocabulary))
+        << "\n      default:\n";
+    std::istringstream text(entry.pack_default->source());
+    std::string line;
+    while (std::getline(text, line)) {
+      out << "        | " << line << "\n";
+    }
+  }
+  if (!registry_.catalog().pack_labels().empty()) {
+    out << "\nLabels read by template packs (n = service port index):\n";
+    for (const auto& [suffix, label] : registry_.catalog().pack_labels()) {
+      out << "\n  " << label.name << "  [family " << label.family << ", pack "
+          << label.pack << "]\n      " << label.description << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace mlb

@@ -1,0 +1,88 @@
+// One marathon-lb process: the template packs, the caches, and the update
+// path that every mode shares (fetch -> parse -> services -> render ->
+// supervisor). poll calls Update() once or on a timer; the event-driven modes
+// of later issues only add triggers.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/app/cli.h"
+#include "core/config/haproxy_config.h"
+#include "core/haproxy/haproxy_process.h"
+#include "core/haproxy/config_writer.h"
+#include "core/marathon/client.h"
+#include "core/render/plugin_registry.h"
+#include "core/model/services.h"
+#include "core/app/status_board.h"
+#include "core/base/status.h"
+#include "core/app/template_archive.h"
+#include "core/haproxy/tls_certs.h"
+
+namespace mlb {
+
+class MarathonLb {
+ public:
+  // Loads the template packs and the templates directory. Fails (and the
+  // process should exit non-zero) if no pack loads or a templates/ file is
+  // bad.
+  static Status Create(const CliOptions& options,
+                       std::unique_ptr<MarathonLb>* out);
+
+  // Runs the mode of the command line until it is done (poll without an
+  // interval: after one update) or SIGTERM/SIGINT arrives; returns the exit
+  // code. SIGHUP and SIGUSR1 request a full resync. The caller must have
+  // blocked those signals (BlockSignals) before any thread started.
+  int Run();
+
+  // One update. Errors leave the live config as it was.
+  Status Update(const std::string& why = "update");
+
+  // `marathon-lb plugins`: every loaded pack (in use or not chosen) with its
+  // file, directory, templates and labels, then the refused files.
+  std::string DescribePlugins() const;
+  // --longhelp: flags, labels and every template with its placeholders.
+  std::string LongHelp() const;
+
+  const PluginRegistry& registry() const { return registry_; }
+
+  // Blocks SIGTERM, SIGINT, SIGHUP, SIGUSR1 and ignores SIGPIPE, so that Run()
+  // receives them with sigwait; call first thing in main().
+  static void BlockSignals();
+
+ private:
+  explicit MarathonLb(const CliOptions& options);
+
+  // Loads the template files: --templates-dir, then $MESOS_SANDBOX/templates,
+  // then the --template-url archive (fetched again), a later file winning.
+  // On error the templates in use stay.
+  Status ReloadTemplates();
+  Status ReloadManagedHaproxy();
+  // docs/tls.md: the :443 certificates written or generated, then checked.
+  Status SetUpCertificates();
+  Status CheckFrontendCertificates();
+  Status UpdateOnce(const std::string& why);
+  int RunLive();
+
+  CliOptions options_;
+  PluginRegistry registry_;
+  std::unique_ptr<MarathonClient> marathon_;
+  ServiceOptions service_options_;
+  sdk::ConfigView config_view_;
+  std::unique_ptr<HaproxySupervisor> supervisor_;
+  std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
+  StatusBoard board_;
+  int last_dropped_ = 0;  // service ports dropped by the last update
+  // The last generation that is live (written, or unchanged), to log what
+  // the next one changes.
+  std::unique_ptr<HaproxyConfig> live_;
+  std::unique_ptr<DnsResolver> resolver_;
+  std::unique_ptr<HealthCache> health_cache_;
+  CertificateChecker certificates_;  // label and :443 certificate files
+  std::vector<FrontendCertificate> frontend_checks_;  // checked every update
+  ExtractedArchivePtr template_archive_;  // --template-url, while in use
+  std::atomic<bool> refetch_templates_{false};  // set on SIGHUP
+};
+
+}  // namespace mlb

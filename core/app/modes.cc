@@ -1,0 +1,241 @@
+// MarathonLb::Run: the run modes. Every mode ends in the same place —
+// MarathonLb::Update — and differs only in what triggers it: a timer (poll),
+// Marathon's event stream (sse) or Marathon's event POSTs (event). An
+// UpdateScheduler folds bursts of triggers into few updates.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "core/app/admin_server.h"
+#include "core/app/event_callback.h"
+#include "core/marathon/event_stream.h"
+#include "core/base/logging.h"
+#include "core/app/marathon_lb.h"
+#include "core/app/update_scheduler.h"
+
+namespace mlb {
+namespace {
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  return set;
+}
+
+UpdateSchedulerOptions SchedulerOptions(const CliOptions& o) {
+  UpdateSchedulerOptions s;
+  if (o.mode == "poll") {
+    // A poll every interval, nothing else.
+    s.debounce = std::chrono::milliseconds(0);
+    s.min_interval = std::chrono::milliseconds(0);
+    s.resync_interval = std::chrono::seconds(o.poll_interval);
+  } else {
+    s.debounce = std::chrono::milliseconds(o.debounce_ms);
+    s.min_interval = std::chrono::milliseconds(o.min_update_interval_ms);
+    s.resync_interval = std::chrono::seconds(o.resync_interval);
+  }
+  return s;
+}
+
+}  // namespace
+
+void MarathonLb::BlockSignals() {
+  // Before any thread exists, signals are reset to their defaults (a shell
+  // starts background jobs with SIGINT ignored) and blocked, so that every
+  // thread inherits the mask and only the signal thread receives them.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+    signal(sig, SIG_DFL);
+  }
+  const sigset_t set = HandledSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int MarathonLb::Run() {
+  if (options_.dry || (options_.mode == "poll" && options_.poll_interval <= 0)) {
+    Status s = Update("one update");
+    if (!s.ok()) {
+      Log().error(s.message());
+    }
+    return s.ok() ? 0 : 1;
+  }
+  return RunLive();
+}
+
+int MarathonLb::RunLive() {
+  std::unique_ptr<AdminServer> admin;
+  if (!options_.admin_address.empty()) {
+    Status s = AdminServer::Start(options_.admin_address, &board_,
+                                  std::chrono::seconds(options_.max_staleness),
+                                  &admin);
+    if (!s.ok()) {
+      Log().critical(s.message());
+      return 1;
+    }
+    Log().information("admin endpoint on port " +
+                      std::to_string(admin->port()) + " (" +
+                      options_.admin_address + "): /healthz, /status");
+  }
+
+  // event mode: (re)register the callback until Marathon has taken it.
+  std::atomic<bool> callback_registered{false};
+  auto register_callback = [&] {
+    if (options_.mode != "event" || callback_registered) {
+      return;
+    }
+    Status s = RegisterCallback(*marathon_, options_.callback_url);
+    if (s.ok()) {
+      callback_registered = true;
+      Log().information("registered event callback " + options_.callback_url);
+    } else {
+      Log().error("cannot register event callback: " + s.message());
+    }
+  };
+
+  UpdateScheduler* scheduler_ptr = nullptr;
+  UpdateScheduler scheduler(
+      SchedulerOptions(options_), [&](const UpdateRequest& request) {
+        register_callback();
+        if (refetch_templates_.exchange(false)) {
+          // A refused archive leaves the templates in use as they are.
+          Status t = ReloadTemplates();
+          if (!t.ok()) {
+            Log().error(t.message() + "; the templates in use stay");
+          }
+        }
+        Status s = Update(request.Describe());
+        if (!s.ok()) {
+          Log().error(s.message());
+          // Keep trying (Marathon down, a bad template file fixed later);
+          // the scheduler's minimum interval spaces the attempts.
+          if (options_.mode != "poll") {
+            scheduler_ptr->RequestResync("retry after a failed update");
+          }
+        }
+        return s;
+      });
+  scheduler_ptr = &scheduler;
+  scheduler.RequestResync("first start");
+
+  std::unique_ptr<EventStream> stream;
+  std::thread stream_thread;
+  if (options_.mode == "sse") {
+    EventStreamOptions eo;
+    eo.urls = options_.marathon;
+    eo.user = marathon_->options().user;
+    eo.password = marathon_->options().password;
+    eo.idle_timeout = std::chrono::seconds(options_.sse_idle_timeout);
+    eo.max_backoff = std::chrono::seconds(options_.max_backoff);
+    eo.initial_backoff = std::min<std::chrono::milliseconds>(
+        eo.initial_backoff, eo.max_backoff);
+    stream = std::make_unique<EventStream>(std::move(eo));
+    EventStreamCallbacks callbacks;
+    callbacks.on_connected = [&](const std::string& url) {
+      board_.SetStreamConnected(true, url);
+      // Events may have been missed while disconnected.
+      scheduler.RequestResync("event stream (re)connected");
+    };
+    callbacks.on_event = [&](const std::string& type) {
+      scheduler.Trigger(type);
+    };
+    callbacks.on_disconnected = [&](const Status&) {
+      // EventStream logs the reason and the reconnect delay.
+      board_.SetStreamConnected(false, "");
+    };
+    stream_thread = std::thread([&stream, callbacks] {
+      Status s = stream->Run(callbacks);
+      if (!s.ok()) {
+        Log().error("event stream stopped: " + s.message());
+      }
+    });
+  }
+
+  std::unique_ptr<EventCallbackServer> callback_server;
+  if (options_.mode == "event") {
+    Status s = EventCallbackServer::Start(
+        options_.listening,
+        [&](const std::string& type) { scheduler.Trigger(type); },
+        &callback_server);
+    if (!s.ok()) {
+      Log().critical(s.message());
+      return 1;
+    }
+    Log().information("receiving Marathon events on " + options_.listening);
+  }
+
+  std::atomic<bool> stopping{false};
+  std::thread supervise_thread;
+  if (haproxy_ != nullptr) {
+    supervise_thread = std::thread([&] {
+      // Supervise() does nothing before the first Start(), and restarts a
+      // HAProxy that died (with a backoff).
+      while (!stopping) {
+        Status s = haproxy_->Supervise();
+        if (!s.ok()) {
+          Log().error(s.message());
+        }
+        if (haproxy_->MasterPid() != 0 || !s.ok()) {
+          board_.SetHaproxyRunning(haproxy_->CheckAlive());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    });
+  }
+
+  std::thread signal_thread([&] {
+    const sigset_t set = HandledSignals();
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) {
+        continue;
+      }
+      if (sig == SIGHUP && !options_.template_url.empty()) {
+        refetch_templates_ = true;
+      }
+      if (sig == SIGHUP || sig == SIGUSR1) {
+        scheduler.RequestResync(sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+        continue;
+      }
+      Log().information(std::string("stopping on ") +
+                        (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+      stopping = true;
+      scheduler.Stop();
+      if (stream) {
+        stream->Stop();
+      }
+      return;
+    }
+  });
+
+  scheduler.Run();
+
+  signal_thread.join();
+  if (stream_thread.joinable()) {
+    stream_thread.join();
+  }
+  if (supervise_thread.joinable()) {
+    supervise_thread.join();
+  }
+  if (callback_registered) {
+    Status s = UnregisterCallback(*marathon_, options_.callback_url);
+    Log().information(s.ok() ? "removed event callback " + options_.callback_url
+                             : "cannot remove event callback: " + s.message());
+  }
+  callback_server.reset();
+  if (haproxy_ != nullptr) {
+    Status s = haproxy_->Stop();
+    if (!s.ok()) {
+      Log().error(s.message());
+    }
+  }
+  return 0;
+}
+
+}  // namespace mlb

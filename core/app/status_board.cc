@@ -1,0 +1,103 @@
+#include "core/app/status_board.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <sstream>
+
+namespace mlb {
+
+void StatusBoard::RecordSync(bool ok, const std::string& marathon_url,
+                             const std::string& error,
+                             int dropped_service_ports) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++syncs_;
+  if (!marathon_url.empty()) {
+    marathon_url_ = marathon_url;
+  }
+  if (ok) {
+    synced_ = true;
+    last_good_sync_ = Clock::now();
+    dropped_service_ports_ = dropped_service_ports;
+  } else {
+    ++failed_syncs_;
+    last_error_ = error;
+  }
+}
+
+void StatusBoard::RecordReload(bool ok, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++reloads_;
+  if (!ok) {
+    ++failed_reloads_;
+    last_error_ = error;
+  }
+}
+
+void StatusBoard::SetStreamConnected(bool connected, const std::string& url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stream_known_ = true;
+  stream_connected_ = connected;
+  if (!url.empty()) {
+    stream_url_ = url;
+  }
+}
+
+void StatusBoard::SetHaproxyRunning(bool running) {
+  std::lock_guard<std::mutex> lock(mu_);
+  haproxy_managed_ = true;
+  haproxy_running_ = running;
+}
+
+bool StatusBoard::Healthy(std::chrono::seconds max_staleness,
+                          std::string* why) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (haproxy_managed_ && !haproxy_running_) {
+    *why = "HAProxy is not running";
+    return false;
+  }
+  if (!synced_) {
+    *why = "no successful sync with Marathon yet";
+    return false;
+  }
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(
+      Clock::now() - last_good_sync_);
+  if (age > max_staleness) {
+    *why = "the view of Marathon is " + std::to_string(age.count()) +
+           " s old (limit " + std::to_string(max_staleness.count()) + " s)";
+    return false;
+  }
+  *why = "ok";
+  return true;
+}
+
+std::string StatusBoard::Json() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::JSON::Object out;
+  out.set("synced", synced_);
+  if (synced_) {
+    out.set("last_sync_age_seconds",
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                Clock::now() - last_good_sync_)
+                    .count() /
+                1000.0);
+  }
+  out.set("marathon", marathon_url_);
+  out.set("syncs", syncs_);
+  out.set("failed_syncs", failed_syncs_);
+  out.set("dropped_service_ports", dropped_service_ports_);
+  out.set("reloads", reloads_);
+  out.set("failed_reloads", failed_reloads_);
+  if (stream_known_) {
+    out.set("stream_connected", stream_connected_);
+    out.set("stream_url", stream_url_);
+  }
+  if (haproxy_managed_) {
+    out.set("haproxy_running", haproxy_running_);
+  }
+  out.set("last_error", last_error_);
+  std::ostringstream text;
+  out.stringify(text);
+  return text.str();
+}
+
+}  // namespace mlb

@@ -1,0 +1,193 @@
+#include "core/app/update_scheduler.h"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+#include "core/base/logging.h"
+
+namespace mlb {
+namespace {
+
+class SteadyClockImpl : public Clock {
+ public:
+  TimePoint Now() override { return std::chrono::steady_clock::now(); }
+
+  void WaitUntil(std::condition_variable& cv,
+                 std::unique_lock<std::mutex>& lock,
+                 TimePoint deadline) override {
+    cv.wait_until(lock, deadline);
+  }
+};
+
+}  // namespace
+
+Clock& SteadyClock() {
+  static SteadyClockImpl clock;
+  return clock;
+}
+
+std::string UpdateRequest::Describe() const {
+  std::string text;
+  if (resync) {
+    text = "full resync (" + resync_reason + ")";
+  }
+  if (event_count > 0) {
+    if (!text.empty()) {
+      text += " + ";
+    }
+    text += std::to_string(event_count) +
+            (event_count == 1 ? " event (" : " events (");
+    size_t listed = 0;
+    for (size_t i = 0; i < event_types.size(); ++i) {
+      text += (i == 0 ? "" : ", ") + event_types[i].type + " x" +
+              std::to_string(event_types[i].count);
+      listed += event_types[i].count;
+    }
+    if (listed < event_count) {
+      text += ", " + std::to_string(event_count - listed) + " of other types";
+    }
+    text += ")";
+  }
+  return text.empty() ? "nothing requested" : text;
+}
+
+UpdateScheduler::UpdateScheduler(UpdateSchedulerOptions options,
+                                 Callback regenerate, Clock& clock)
+    : options_(options),
+      regenerate_(std::move(regenerate)),
+      clock_(clock),
+      idle_since_(clock.Now()) {}
+
+void UpdateScheduler::Trigger(const std::string& event_type) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pending_events_;
+    auto it = std::find_if(pending_types_.begin(), pending_types_.end(),
+                           [&](const UpdateRequest::TypeCount& t) {
+                             return t.type == event_type;
+                           });
+    if (it != pending_types_.end()) {
+      ++it->count;
+    } else if (pending_types_.size() < UpdateRequest::kMaxEventTypes) {
+      pending_types_.push_back({event_type, 1});
+    }
+    if (!batch_started_) {
+      batch_started_ = clock_.Now();
+      wake = true;  // the worker's deadline moved from resync to debounce
+    }
+  }
+  if (wake) {
+    cv_.notify_one();
+  }
+}
+
+void UpdateScheduler::RequestResync(const std::string& why) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pending_resync_) {
+      pending_resync_ = true;
+      resync_reason_ = why;
+    }
+    if (!batch_started_) {
+      batch_started_ = clock_.Now();
+      wake = true;
+    }
+  }
+  if (wake) {
+    cv_.notify_one();
+  }
+}
+
+void UpdateScheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+}
+
+UpdateScheduler::Snapshot UpdateScheduler::GetSnapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Snapshot snapshot = snapshot_;
+  snapshot.pending_events = pending_events_;
+  return snapshot;
+}
+
+UpdateRequest UpdateScheduler::TakeBatch() {
+  UpdateRequest request;
+  request.number = ++started_;
+  request.event_count = std::exchange(pending_events_, 0);
+  request.event_types = std::exchange(pending_types_, {});
+  request.resync = std::exchange(pending_resync_, false);
+  request.resync_reason = std::exchange(resync_reason_, {});
+  batch_started_.reset();
+  return request;
+}
+
+void UpdateScheduler::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    const TimePoint now = clock_.Now();
+    TimePoint due = batch_started_ ? *batch_started_ + options_.debounce
+                                   : idle_since_ + options_.resync_interval;
+    if (last_start_) {
+      due = std::max(due, *last_start_ + options_.min_interval);
+    }
+    if (now < due) {
+      clock_.WaitUntil(cv_, lock, due);
+      continue;
+    }
+    if (!batch_started_) {
+      pending_resync_ = true;
+      resync_reason_ = "periodic";
+    }
+    UpdateRequest request = TakeBatch();
+    request.started = now;
+    last_start_ = now;
+    snapshot_.running = true;
+
+    // Triggers arriving from here on start the next batch: at most one
+    // follow-up regeneration however many arrive.
+    lock.unlock();
+    const Status result = Regenerate(request);
+    lock.lock();
+
+    snapshot_.running = false;
+    ++snapshot_.regenerations;
+    if (!result.ok()) {
+      ++snapshot_.failures;
+      snapshot_.last_error = result.message();
+    }
+    idle_since_ = clock_.Now();
+  }
+}
+
+Status UpdateScheduler::Regenerate(const UpdateRequest& request) {
+  const std::string what = "regeneration #" + std::to_string(request.number) +
+                           ": " + request.Describe();
+  Log().debug(what + ": starting");
+  const TimePoint start = clock_.Now();
+  Status result;
+  try {
+    result = regenerate_(request);
+  } catch (const std::exception& e) {
+    result = Status::Error("uncaught exception", e.what());
+  } catch (...) {
+    result = Status::Error("uncaught exception of unknown type");
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      clock_.Now() - start)
+                      .count();
+  if (result.ok()) {
+    Log().information(what + ": done in " + std::to_string(ms) + " ms");
+  } else {
+    Log().error(what + ": failed after " + std::to_string(ms) +
+                " ms: " + result.message());
+  }
+  return result;
+}
+
+}  // namespace mlb

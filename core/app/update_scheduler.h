@@ -1,0 +1,150 @@
+// Turns Marathon events and resync requests into config regenerations.
+//
+// marathon-lb's SSE mode runs every regeneration on one worker thread fed by
+// boolean flags, so a burst of events collapses into one regeneration (plus one
+// follow-up for events that arrive while it runs), and it resyncs every 5
+// minutes in case events were missed. UpdateScheduler keeps that model and adds
+// a debounce window and a minimum interval between regenerations, which cut
+// reload storms during large deployments (reference §5.3, §6.10).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace mlb {
+
+// Time source and timed wait for UpdateScheduler; a seam for tests.
+class Clock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  virtual ~Clock() = default;
+
+  virtual TimePoint Now() = 0;
+
+  // Waits on `cv` (with `lock` held on entry and on return) until notified or
+  // until Now() >= `deadline`. May return early, spuriously: callers re-check
+  // their condition and the time.
+  virtual void WaitUntil(std::condition_variable& cv,
+                         std::unique_lock<std::mutex>& lock,
+                         TimePoint deadline) = 0;
+};
+
+// std::chrono::steady_clock. Shared, stateless and thread-safe.
+Clock& SteadyClock();
+
+struct UpdateSchedulerOptions {
+  // After the first trigger of a batch, wait this long for more to arrive. The
+  // window does not slide: a steady trickle still regenerates every
+  // `debounce` (or `min_interval`, whichever is longer).
+  std::chrono::milliseconds debounce{500};
+  // Minimum time between the starts of two regenerations.
+  std::chrono::milliseconds min_interval{2000};
+  // A full resync when nothing regenerated for this long (marathon-lb: 300 s),
+  // in case events were missed. Counted from the end of the last
+  // regeneration, or from construction.
+  std::chrono::milliseconds resync_interval{300000};
+};
+
+// Why a regeneration runs.
+struct UpdateRequest {
+  // Distinct event types kept per request; the rest are only counted.
+  static constexpr size_t kMaxEventTypes = 5;
+
+  struct TypeCount {
+    std::string type;
+    size_t count = 0;
+  };
+
+  uint64_t number = 0;     // 1 for the first regeneration of this scheduler
+  size_t event_count = 0;  // Trigger() calls absorbed by this regeneration
+  // Up to kMaxEventTypes distinct types in order of first arrival, with their
+  // counts. Their counts sum to event_count unless more types arrived.
+  std::vector<TypeCount> event_types;
+  bool resync = false;        // a full resync was requested or is periodic
+  std::string resync_reason;  // first reason given, "periodic" for the timer
+  // When the scheduler started it (its clock): starts are at least
+  // min_interval apart by this time.
+  Clock::TimePoint started;
+
+  // "full resync (periodic)", "3 events (status_update_event x2,
+  // api_post_event x1)", "full resync (first start) + 1 event (...)".
+  std::string Describe() const;
+};
+
+// Thread-safety: Trigger(), RequestResync(), Stop() and GetSnapshot() may be
+// called from any thread at any time; they only hand flags over under a mutex
+// and never wait for a running regeneration (marathon-lb's 2016 deadlock had
+// the event reader blocked behind the worker). Run() is called once, on the
+// thread that is to run the callback; the callback never runs concurrently
+// with itself and is never called with the mutex held.
+class UpdateScheduler {
+ public:
+  using Callback = std::function<Status(const UpdateRequest&)>;
+
+  // For the admin endpoint.
+  struct Snapshot {
+    uint64_t regenerations = 0;  // finished, successful or not
+    uint64_t failures = 0;
+    bool running = false;       // a regeneration is in progress
+    size_t pending_events = 0;  // triggers waiting for the next one
+    std::string last_error;     // message of the last failure, if any
+  };
+
+  // `clock` must outlive the scheduler.
+  UpdateScheduler(UpdateSchedulerOptions options, Callback regenerate,
+                  Clock& clock = SteadyClock());
+  UpdateScheduler(const UpdateScheduler&) = delete;
+  UpdateScheduler& operator=(const UpdateScheduler&) = delete;
+
+  // Records one Marathon event of `event_type`.
+  void Trigger(const std::string& event_type);
+  // Asks for a full resync (first start, stream reconnect, SIGHUP...).
+  void RequestResync(const std::string& why);
+
+  // Runs regenerations until Stop(). Returns within a few milliseconds of
+  // Stop() unless a regeneration is running; then it returns when that
+  // regeneration's callback returns. Pending work is dropped on Stop().
+  void Run();
+  // Makes Run() return (and any later Run() return at once).
+  void Stop();
+
+  Snapshot GetSnapshot() const;
+
+ private:
+  using TimePoint = Clock::TimePoint;
+
+  // Moves the pending batch into a request. Requires mu_.
+  UpdateRequest TakeBatch();
+  // Calls the callback (without mu_) and logs the outcome.
+  Status Regenerate(const UpdateRequest& request);
+
+  const UpdateSchedulerOptions options_;
+  const Callback regenerate_;
+  Clock& clock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // All below guarded by mu_.
+  bool stop_ = false;
+  bool pending_resync_ = false;
+  std::string resync_reason_;
+  size_t pending_events_ = 0;
+  std::vector<UpdateRequest::TypeCount> pending_types_;
+  std::optional<TimePoint> batch_started_;  // first pending trigger or resync
+  std::optional<TimePoint> last_start_;     // of the last regeneration
+  TimePoint idle_since_;  // end of the last regeneration, or construction
+  uint64_t started_ = 0;
+  Snapshot snapshot_;
+};
+
+}  // namespace mlb

@@ -1,0 +1,191 @@
+#include "core/base/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace mlb {
+namespace {
+
+// Moves `fd` to a number >= 3 (close-on-exec), so that dup2() onto 0-2 in the
+// child can never be a no-op on the pipe itself.
+int AboveStdio(int fd) {
+  if (fd >= 3) {
+    return fd;
+  }
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  close(fd);
+  return moved;
+}
+
+void ReadAvailable(int fd, std::string* out) {
+  char buf[4096];
+  while (true) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return;  // EOF, or EAGAIN: nothing more for now
+    }
+  }
+}
+
+}  // namespace
+
+Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
+                  int timeout_ms) {
+  *result = CommandResult();
+  if (argv.empty()) {
+    return Status::Error("empty command");
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    return Status::Error("pipe", std::strerror(errno));
+  }
+  fds[0] = AboveStdio(fds[0]);
+  fds[1] = AboveStdio(fds[1]);
+  if (fds[0] < 0 || fds[1] < 0) {
+    return Status::Error("pipe", std::strerror(errno));
+  }
+  std::vector<char*> args;
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Status::Error("fork", std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Child: stdout and stderr into the pipe, stdin from /dev/null, nothing
+    // else inherited.
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    close_range(3, ~0U, 0);
+    execvp(args[0], args.data());
+    const std::string msg =
+        "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+    ssize_t ignored = write(2, msg.data(), msg.size());
+    (void)ignored;
+    _exit(127);
+  }
+  close(fds[1]);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+
+  // Read until the command itself exits. Something it started in the
+  // background may keep the pipe open; we do not wait for that.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  bool timed_out = false;
+  while (true) {
+    pollfd p{fds[0], POLLIN, 0};
+    poll(&p, 1, 50);
+    ReadAvailable(fds[0], &result->output);
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      break;
+    }
+    if (done < 0 && errno != EINTR) {
+      close(fds[0]);
+      return Status::Error("waitpid", std::strerror(errno));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      timed_out = true;
+      break;
+    }
+  }
+  ReadAvailable(fds[0], &result->output);
+  close(fds[0]);
+  if (timed_out) {
+    return Status::Error("command `" + JoinCommandLine(argv) + "`",
+                         "killed after " + std::to_string(timeout_ms / 1000) +
+                             " s without finishing");
+  }
+  result->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
+                                        : 128 + WTERMSIG(status);
+  return Status::OK();
+}
+
+Status SplitCommandLine(const std::string& line, std::vector<std::string>* out) {
+  out->clear();
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) {
+        out->push_back(word);
+        word.clear();
+        in_word = false;
+      }
+    } else if (c == '\'') {
+      const size_t end = line.find('\'', i + 1);
+      if (end == std::string::npos) {
+        return Status::Error("command " + line, "unterminated single quote");
+      }
+      word += line.substr(i + 1, end - i - 1);
+      i = end;
+      in_word = true;
+    } else if (c == '"') {
+      size_t j = i + 1;
+      for (; j < line.size() && line[j] != '"'; ++j) {
+        if (line[j] == '\\' && j + 1 < line.size() &&
+            std::strchr("\"\\$`", line[j + 1]) != nullptr) {
+          ++j;
+        }
+        word.push_back(line[j]);
+      }
+      if (j >= line.size()) {
+        return Status::Error("command " + line, "unterminated double quote");
+      }
+      i = j;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      word.push_back(line[++i]);
+      in_word = true;
+    } else {
+      word.push_back(c);
+      in_word = true;
+    }
+  }
+  if (in_word) {
+    out->push_back(word);
+  }
+  return Status::OK();
+}
+
+std::string JoinCommandLine(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& a : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    if (!a.empty() && a.find_first_of(" \t\n'\"\\$`") == std::string::npos) {
+      out += a;
+    } else {
+      std::string quoted = "'";
+      for (char c : a) {
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      }
+      out += quoted + "'";
+    }
+  }
+  return out;
+}
+
+}  // namespace mlb

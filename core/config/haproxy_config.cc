@@ -1,0 +1,164 @@
+#include "core/config/haproxy_config.h"
+
+#include <algorithm>
+#include <map>
+
+namespace mlb {
+
+const ConfigSection* HaproxyConfig::Find(const std::string& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &sections_[it->second];
+}
+
+ConfigSection& HaproxyConfig::Section(const std::string& key, int rank) {
+  for (const size_t i : recent_) {
+    if (i < sections_.size() && sections_[i].key == key) {
+      return sections_[i];
+    }
+  }
+  // try_emplace: emplace would build (allocate) a node even for a key that
+  // is there.
+  auto [it, inserted] = index_.try_emplace(key, sections_.size());
+  if (inserted) {
+    ConfigSection section;
+    section.key = key;
+    section.rank = rank;
+    sections_.push_back(std::move(section));
+  }
+  recent_[next_recent_] = it->second;
+  next_recent_ = (next_recent_ + 1) % recent_.size();
+  return sections_[it->second];
+}
+
+void HaproxyConfig::Reserve(size_t sections) {
+  sections_.reserve(sections);
+  index_.reserve(sections);
+}
+
+void HaproxyConfig::Finish() {
+  // Sorted through an index, so that each section (its text and its server
+  // entries) moves once rather than about log2(n) times.
+  std::vector<size_t> order(sections_.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return sections_[a].rank < sections_[b].rank;
+  });
+  std::vector<ConfigSection> sorted;
+  sorted.reserve(sections_.size());
+  std::vector<size_t> position(sections_.size());
+  for (const size_t i : order) {
+    position[i] = sorted.size();
+    sorted.push_back(std::move(sections_[i]));
+  }
+  sections_ = std::move(sorted);
+  // The index learns the new positions without hashing every key again.
+  for (auto& entry : index_) {
+    entry.second = position[entry.second];
+  }
+  recent_.fill(0);
+}
+
+std::string HaproxyConfig::Text() const {
+  size_t size = 0;
+  for (const ConfigSection& s : sections_) {
+    size += s.text.size();
+    for (const auto& server : s.servers) {
+      size += server.line.size();
+    }
+  }
+  std::string out;
+  out.reserve(size);
+  for (const ConfigSection& s : sections_) {
+    out += s.text;
+    for (const auto& server : s.servers) {
+      out += server.line;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Server lines keyed by name (the name encodes host, address and port).
+std::map<std::string, const sdk::ServerEntry*> ServersByName(
+    const ConfigSection& section) {
+  std::map<std::string, const sdk::ServerEntry*> out;
+  for (const auto& server : section.servers) {
+    out.emplace(server.name, &server);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ConfigChanges::empty() const {
+  return added_sections.empty() && removed_sections.empty() &&
+         changed_sections.empty() && servers.empty();
+}
+
+bool ConfigChanges::ServersOnly() const {
+  return added_sections.empty() && removed_sections.empty() &&
+         changed_sections.empty() && !servers.empty();
+}
+
+std::string ConfigChanges::Summary() const {
+  size_t added = 0;
+  size_t removed = 0;
+  std::string where;
+  for (const Servers& s : servers) {
+    added += s.added.size();
+    removed += s.removed.size();
+    where += (where.empty() ? " in " : ", ") + s.backend;
+  }
+  return "sections +" + std::to_string(added_sections.size()) + " -" +
+         std::to_string(removed_sections.size()) + " ~" +
+         std::to_string(changed_sections.size()) + ", servers +" +
+         std::to_string(added) + " -" + std::to_string(removed) + where;
+}
+
+ConfigChanges Compare(const HaproxyConfig& before, const HaproxyConfig& after) {
+  ConfigChanges changes;
+  for (const ConfigSection& old_section : before.sections()) {
+    if (after.Find(old_section.key) == nullptr) {
+      changes.removed_sections.push_back(old_section.key);
+    }
+  }
+  for (const ConfigSection& section : after.sections()) {
+    const ConfigSection* old_section = before.Find(section.key);
+    if (old_section == nullptr) {
+      changes.added_sections.push_back(section.key);
+      continue;
+    }
+    if (old_section->text != section.text) {
+      changes.changed_sections.push_back(section.key);
+    }
+    const auto old_servers = ServersByName(*old_section);
+    const auto new_servers = ServersByName(section);
+    ConfigChanges::Servers diff;
+    diff.backend = section.key;
+    for (const auto& [name, entry] : new_servers) {
+      auto it = old_servers.find(name);
+      if (it == old_servers.end()) {
+        diff.added.push_back(name);
+      } else if (it->second->line != entry->line) {
+        // Same server, other options (e.g. a new check interval): a
+        // remove-and-add for the runtime API.
+        diff.removed.push_back(name);
+        diff.added.push_back(name);
+      }
+    }
+    for (const auto& [name, entry] : old_servers) {
+      if (new_servers.count(name) == 0) {
+        diff.removed.push_back(name);
+      }
+    }
+    if (!diff.added.empty() || !diff.removed.empty()) {
+      changes.servers.push_back(std::move(diff));
+    }
+  }
+  return changes;
+}
+
+}  // namespace mlb

@@ -1,0 +1,382 @@
+#include "core/haproxy/config_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <algorithm>
+
+#include "core/base/process.h"
+#include "core/base/unified_diff.h"
+
+namespace mlb {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// One exact-size read: a stringstream would hold the (multi-megabyte) live
+// config twice, plus the growth of its buffer.
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::string out;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return out;
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    out.resize(static_cast<size_t>(st.st_size));
+  }
+  size_t size = 0;
+  while (true) {
+    if (size == out.size()) {
+      // The file grew (or is not a regular file): read on in steps.
+      out.resize(out.size() + 65536);
+    }
+    const ssize_t n = read(fd, out.data() + size, out.size() - size);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    size += static_cast<size_t>(n);
+  }
+  close(fd);
+  out.resize(size);
+  return out;
+}
+
+constexpr size_t kChunk = 65536;
+
+// pread(2) of exactly `size` bytes at `offset` into `out`; false on an error
+// or a short file.
+bool ReadAt(int fd, off_t offset, size_t size, char* out) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = pread(fd, out + done, size - done,
+                            offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Start of the line `lines` lines before the line starting at `pos`.
+size_t LinesBack(const std::string& text, size_t pos, int lines) {
+  for (; lines > 0 && pos > 0; --lines) {
+    const size_t nl = pos >= 2 ? text.rfind('\n', pos - 2) : std::string::npos;
+    pos = nl == std::string::npos ? 0 : nl + 1;
+  }
+  return pos;
+}
+
+// Start of the line `lines` lines after the line starting at `pos`.
+size_t LinesForward(const std::string& text, size_t pos, int lines) {
+  for (; lines > 0 && pos < text.size(); --lines) {
+    const size_t nl = text.find('\n', pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return pos;
+}
+
+// Compares the live config at `path` with `text` and sets *diff to
+// UnifiedDiff(live, text, labels), in memory proportional to what changed
+// rather than to the file: the file is read once from the start, in chunks
+// compared with `text`, until the first difference (an unchanged config is
+// read just once), then backwards from its end to the last difference, and
+// only the lines in between (with some common lines around them) are loaded
+// and diffed. Sets *unchanged when the file equals `text` (a missing file
+// reads as empty).
+void DiffWithLive(const std::string& path, const std::string& text,
+                  const std::string& before_label,
+                  const std::string& after_label, bool* unchanged,
+                  std::string* diff) {
+  *unchanged = false;
+  diff->clear();
+  auto whole_files = [&]() {
+    const std::string live = ReadFileOrEmpty(path);
+    *unchanged = live == text;
+    *diff = UnifiedDiff(live, text, before_label, after_label);
+  };
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    whole_files();
+    return;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    whole_files();
+    return;
+  }
+  // The common prefix, streaming from the start.
+  std::string buffer(kChunk, '\0');
+  size_t prefix = 0;
+  size_t live_size = 0;  // known once the end was read
+  bool size_known = false;
+  while (true) {
+    const ssize_t n = read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      close(fd);
+      whole_files();
+      return;
+    }
+    if (n == 0) {
+      live_size = prefix;
+      size_known = true;
+      break;
+    }
+    const size_t got = static_cast<size_t>(n);
+    const size_t comparable = std::min(got, text.size() - prefix);
+    const char* live_chunk = buffer.data();
+    const char* new_chunk = text.data() + prefix;
+    if (std::memcmp(live_chunk, new_chunk, comparable) != 0) {
+      prefix += static_cast<size_t>(
+          std::mismatch(live_chunk, live_chunk + comparable, new_chunk).first -
+          live_chunk);
+      break;
+    }
+    prefix += comparable;
+    if (comparable < got) {
+      break;  // the file goes on past the end of `text`
+    }
+  }
+  if (!size_known) {
+    live_size = static_cast<size_t>(st.st_size);
+  }
+  if (size_known && live_size == text.size() && prefix == text.size()) {
+    close(fd);
+    *unchanged = true;
+    return;
+  }
+  if (live_size < prefix) {  // the file changed under us
+    close(fd);
+    whole_files();
+    return;
+  }
+  // The common suffix, reading backwards from the end, not into the prefix.
+  const size_t limit = std::min(live_size, text.size()) - prefix;
+  size_t suffix = 0;
+  while (suffix < limit) {
+    const size_t size = std::min(kChunk, limit - suffix);
+    if (!ReadAt(fd, static_cast<off_t>(live_size - suffix - size), size,
+                buffer.data())) {
+      close(fd);
+      whole_files();
+      return;
+    }
+    const char* new_chunk = text.data() + text.size() - suffix - size;
+    size_t same = 0;  // from the end of the chunk
+    while (same < size &&
+           buffer[size - 1 - same] == new_chunk[size - 1 - same]) {
+      ++same;
+    }
+    suffix += same;
+    if (same < size) {
+      break;
+    }
+  }
+  // Whole common lines only: the head ends after the last newline of the
+  // prefix, the tail starts after the first newline inside the suffix (the
+  // byte before it is then common to both files).
+  const size_t nl_before = prefix == 0 ? std::string::npos
+                                       : text.rfind('\n', prefix - 1);
+  const size_t common_head = nl_before == std::string::npos ? 0 : nl_before + 1;
+  const size_t nl_after = text.find('\n', text.size() - suffix);
+  const size_t common_tail =
+      nl_after == std::string::npos ? text.size() : nl_after + 1;
+  // Live offset = new offset + shift, within the tail.
+  const size_t live_tail = common_tail + live_size - text.size();
+
+  // Diff a window of a few common lines around what changed; should the
+  // diff need more context than that, a wider one, then the whole files.
+  std::string live_window;
+  for (const int margin : {8, 256}) {
+    const size_t begin = LinesBack(text, common_head, margin);
+    const size_t new_end = LinesForward(text, common_tail, margin);
+    const size_t live_end = live_tail + (new_end - common_tail);
+    live_window.assign(live_end - begin, '\0');
+    if (!ReadAt(fd, static_cast<off_t>(begin), live_window.size(),
+                live_window.data())) {
+      break;
+    }
+    const std::string_view all(text);
+    std::optional<std::string> out = UnifiedDiffOfWindows(
+        all.substr(0, begin), live_window,
+        all.substr(begin, new_end - begin), all.substr(new_end), before_label,
+        after_label);
+    if (out.has_value()) {
+      close(fd);
+      *diff = std::move(*out);
+      return;
+    }
+  }
+  close(fd);
+  std::string().swap(live_window);
+  whole_files();
+}
+
+// Writes `text` to a new temp file beside `target`, with `target`'s mode.
+Status WriteTempBeside(const std::string& target, const std::string& text,
+                       std::string* temp_path) {
+  const size_t slash = target.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash);
+  const std::string base =
+      slash == std::string::npos ? target : target.substr(slash + 1);
+  std::string pattern = dir + "/." + base + ".new.XXXXXX";
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) {
+    return Status::Error("cannot create a temp file in " + dir,
+                         std::strerror(errno));
+  }
+  struct stat st;
+  const mode_t mode = stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777)
+                                                     : 0644;
+  size_t written = 0;
+  bool ok = fchmod(fd, mode) == 0;
+  while (ok && written < text.size()) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    ok = n > 0;
+    written += ok ? static_cast<size_t>(n) : 0;
+  }
+  ok = ok && fsync(fd) == 0;
+  const int saved_errno = errno;
+  close(fd);
+  if (!ok) {
+    unlink(pattern.c_str());
+    return Status::Error("cannot write " + pattern, std::strerror(saved_errno));
+  }
+  *temp_path = pattern;
+  return Status::OK();
+}
+
+// The file to replace: the config path, or what it links to (an operator
+// may keep haproxy.cfg as a symlink into a volume; the link must survive).
+std::string ResolveTarget(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    return path;
+  }
+  char* real = realpath(path.c_str(), nullptr);
+  if (real == nullptr) {
+    return path;
+  }
+  std::string out = real;
+  free(real);
+  return out;
+}
+
+// fsync(2) on the directory, so the rename itself survives a crash.
+void SyncDirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+}  // namespace
+
+Status HaproxySupervisor::Apply(const std::string& text, ApplyReport* report) {
+  *report = ApplyReport();
+  const std::string target = ResolveTarget(options_.config_path);
+  bool unchanged = false;
+  DiffWithLive(target, text, target, target + " (new)", &unchanged,
+               &report->diff);
+  if (unchanged) {
+    report->outcome = ApplyReport::Outcome::kUnchanged;
+    return Status::OK();
+  }
+  if (options_.dry_run) {
+    report->outcome = ApplyReport::Outcome::kDryRun;
+    return Status::OK();
+  }
+  std::string temp;
+  MLB_RETURN_IF_ERROR(WriteTempBeside(target, text, &temp));
+  if (!options_.skip_validation) {
+    CommandResult check;
+    Status s = RunCommand({options_.haproxy_binary, "-c", "-f", temp}, &check);
+    report->validation_output = check.output;
+    if (!s.ok() || check.exit_code != 0) {
+      report->outcome = ApplyReport::Outcome::kRejected;
+      report->rejected_path = target + ".rejected";
+      if (rename(temp.c_str(), report->rejected_path.c_str()) != 0) {
+        report->rejected_path = temp;
+      }
+      if (!s.ok()) {
+        return s.WithContext("cannot run " + options_.haproxy_binary);
+      }
+      return Status::Error("haproxy -c rejected the new config, kept in " +
+                           report->rejected_path +
+                           "; the live config is unchanged");
+    }
+  }
+  if (rename(temp.c_str(), target.c_str()) != 0) {
+    const int saved_errno = errno;
+    unlink(temp.c_str());
+    return Status::Error("cannot replace " + target, std::strerror(saved_errno));
+  }
+  SyncDirectoryOf(target);
+  report->outcome = ApplyReport::Outcome::kApplied;
+  if (options_.reload) {
+    Status s = options_.reload();
+    report->reloaded = s.ok();
+    report->reload_error = s.ok() ? "" : s.message();
+    return Status::OK();
+  }
+  if (options_.reload_command.empty()) {
+    return Status::OK();
+  }
+  CommandResult reload;
+  Status s = RunCommand(options_.reload_command, &reload);
+  if (!s.ok()) {
+    report->reload_error = s.message();
+  } else if (reload.exit_code != 0) {
+    report->reload_error = "reload command `" +
+                           JoinCommandLine(options_.reload_command) +
+                           "` exited with " + std::to_string(reload.exit_code) +
+                           ": " + reload.output;
+  } else {
+    report->reloaded = true;
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> DetectReloadCommand() {
+  if (Exists("/etc/init/haproxy.conf")) {
+    return {"reload", "haproxy"};
+  }
+  for (const char* dir :
+       {"/usr/lib/systemd/system", "/lib/systemd/system", "/etc/systemd/system"}) {
+    if (Exists(std::string(dir) + "/haproxy.service")) {
+      return {"systemctl", "reload", "haproxy"};
+    }
+  }
+  if (Exists("/etc/init.d/haproxy")) {
+    return {"/etc/init.d/haproxy", "reload"};
+  }
+  return {};
+}
+
+}  // namespace mlb

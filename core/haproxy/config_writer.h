@@ -1,0 +1,65 @@
+// The one-shot part of the HAProxy supervisor: put a new config in place
+// safely, then reload.
+//
+// Apply(text):
+//   unchanged   -> nothing happens;
+//   --dry       -> the diff is reported, nothing is written;
+//   otherwise   -> the text goes to a temp file beside the target (same
+//                  directory, so rename(2) is atomic; the target's mode is
+//                  kept, 0644 for a new file), `haproxy -c -f` checks it
+//                  (unless skip_validation), rename(2) swaps it in and the
+//                  reload command runs.
+// A config HAProxy rejects never replaces the live one: it is kept as
+// "<target>.rejected" for inspection and HAProxy's output is returned.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace mlb {
+
+struct SupervisorOptions {
+  std::string config_path;              // --haproxy-config
+  std::string haproxy_binary = "haproxy";
+  bool skip_validation = false;         // --skip-validation
+  bool dry_run = false;                 // --dry
+  std::vector<std::string> reload_command;  // empty: no reload
+  // When set, called instead of reload_command (marathon-lb owns HAProxy).
+  std::function<Status()> reload;
+};
+
+struct ApplyReport {
+  enum class Outcome { kUnchanged, kDryRun, kApplied, kRejected };
+  Outcome outcome = Outcome::kUnchanged;
+  std::string diff;               // unified diff, live -> new
+  std::string validation_output;  // haproxy -c output
+  std::string rejected_path;      // where a rejected config was kept
+  bool reloaded = false;          // the reload command ran and exited 0
+  std::string reload_error;       // why the reload did not succeed
+};
+
+class HaproxySupervisor {
+ public:
+  explicit HaproxySupervisor(SupervisorOptions options)
+      : options_(std::move(options)) {}
+
+  // Errors: the target cannot be written, or HAProxy rejected the config
+  // ("haproxy -c rejected the new config, kept in <path>; the live config is
+  // unchanged"). A failed reload is reported in ApplyReport, not as an error:
+  // the new config is in place by then.
+  Status Apply(const std::string& text, ApplyReport* report);
+
+  const SupervisorOptions& options() const { return options_; }
+
+ private:
+  SupervisorOptions options_;
+};
+
+// marathon-lb's reload command detection when --command is not given:
+// upstart, then systemd, then SysV init; empty if none is found.
+std::vector<std::string> DetectReloadCommand();
+
+}  // namespace mlb

@@ -1,0 +1,270 @@
+// mlb::HaproxyProcess — marathon-lb starts and owns HAProxy in master-worker
+// mode, reloads it through the master CLI, restarts it when it dies and stops
+// it without leaving processes behind.
+//
+// HAProxy runs as our direct child, in the foreground, in its own process
+// group:
+//   <binary> -W -db -S <master_socket> -f <config> [-p <pid_file>] [extra_args]
+// (-db keeps it in the foreground even if the config's global section says
+// `daemon`, which would otherwise detach the master from us.)
+// stdin is /dev/null; stdout and stderr (the master's and the workers'
+// [NOTICE]/[WARNING]/[ALERT] lines) go to a pipe that a background thread
+// reads into a bounded ring of recent lines, so that errors can quote HAProxy.
+// The child gets an empty signal mask and default dispositions, so signals
+// the owner blocks for sigwait() (SIGTERM, SIGUSR1, ...) still reach HAProxy.
+//
+// This class does not write or validate configs: HaproxySupervisor (or the
+// caller) puts a checked config at `config_path` first, then calls Reload().
+//
+// Reload: "reload" on the master CLI, then `show proc` is polled every 10 ms
+// until the master (same PID, re-executed) answers with a higher reload count
+// and either a new current worker, with the previous one listed as old or
+// gone (success), or "failed: 1" (HAProxy kept the old worker; the error
+// quotes HAProxy's output since the reload began). Measured on 2.6.12: once
+// Reload() returns, new connections are answered by the new config (200 of
+// 200 first requests).
+//
+// Old workers: a worker that still has connections after a reload keeps
+// running ("# old workers" in `show proc`). HAProxy bounds them with
+// `hard-stop-after` (a time) and `mworker-max-reloads` (an age in reloads) when
+// the config sets them. This class adds a third bound, a count: after each
+// successful reload, when more than `max_old_workers` old workers remain, the
+// oldest extra ones get SIGTERM (HAProxy's hard stop: their remaining
+// connections are closed). SIGUSR1 would be useless (old workers are already
+// soft-stopping) and the 2.6 master CLI has no command that stops one worker.
+// The PID is checked to still be a child of our master just before the signal.
+//
+// Thread-safety: every public method may be called from any thread.
+// Start/Reload/Stop/Supervise/CheckAlive are serialised by one mutex, so a
+// Supervise() or Stop() waits for a reload in progress. Concurrent Reload()
+// calls coalesce: a caller waits for the reload in flight, then either shares
+// the result of a reload that began after its own call (that reload read the
+// config as it was when the caller asked) or runs a new one. OldWorkers(),
+// ShowProc(), MasterPid(), RecentOutput(), LastExit() and restarts() never wait
+// for a reload.
+//
+// Supervision is passive by default: the owner's loop calls Supervise(), which
+// reaps a dead master with waitpid(WNOHANG), logs why it died (exit code or
+// signal, and HAProxy's last lines) and starts it again, at least
+// `restart_backoff` (>= 1 s, doubling up to `max_restart_backoff` while it
+// keeps dying within a minute) after the death. With `supervise_interval` > 0,
+// Start() also runs a thread that calls Supervise() at that interval until
+// Stop(). Call Supervise() unconditionally: it is a no-op before Start() and
+// after Stop(), and MasterPid() is 0 while a dead master waits for its
+// restart, so gating on MasterPid() would never restart it.
+//
+// Nothing else in the process may reap HAProxy's PID (no waitpid(-1), no
+// SIGCHLD set to SIG_IGN).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace mlb {
+
+struct HaproxyProcessOptions {
+  std::string haproxy_binary = "haproxy";  // looked up in PATH
+  std::string config_path;                 // -f
+  std::string master_socket;               // -S, a unix socket path
+  std::string pid_file;                    // -p; empty: none
+  std::vector<std::string> extra_args;     // appended to the command line
+
+  // Old workers allowed to keep draining after a reload; the oldest extra ones
+  // are hard-stopped. Negative: no bound.
+  int max_old_workers = 3;
+  std::chrono::milliseconds reload_timeout{30000};
+  // Start(): until `show proc` lists a worker.
+  std::chrono::milliseconds ready_timeout{30000};
+  // Stop(): SIGUSR1 (graceful) and this long for connections to finish, then
+  // SIGTERM, then SIGKILL to the whole process group.
+  std::chrono::milliseconds stop_grace{10000};
+  // First delay after a death before Supervise() restarts (raised to 1 s if
+  // lower); doubles while HAProxy keeps dying within a minute of its start.
+  std::chrono::milliseconds restart_backoff{1000};
+  std::chrono::milliseconds max_restart_backoff{30000};
+  // > 0: Start() runs a thread calling Supervise() this often. 0: the owner
+  // calls Supervise().
+  std::chrono::milliseconds supervise_interval{0};
+  size_t output_lines = 200;  // ring size, lines of HAProxy output kept
+  // Forward HAProxy's output to mlb::Log(): [ALERT] lines as warnings, the
+  // rest as debug.
+  bool log_output = true;
+  // Start(): a master left running by an earlier run of marathon-lb (the PID
+  // in pid_file, still an "haproxy" whose command line has our -S
+  // master_socket, not our current master) gets SIGUSR1 once ours is ready, so it
+  // finishes its connections and exits instead of serving its old config
+  // beside ours (HAProxy binds with SO_REUSEPORT, so both would accept).
+  bool replace_stale_master = true;
+  // PR_SET_PDEATHSIG(SIGTERM) in the child: HAProxy stops if we die. Linux
+  // sends it when the *thread* that forked exits, so only set this when
+  // Start() and Supervise() run on threads that outlive HAProxy (the main
+  // thread, or the built-in supervise thread). Default: HAProxy keeps serving
+  // if marathon-lb crashes.
+  bool stop_with_owner = false;
+};
+
+// One process line of the master CLI's `show proc`.
+struct HaproxyProc {
+  pid_t pid = 0;
+  int reloads = 0;  // master: reloads since start; worker: reloads since fork
+  std::string uptime;
+};
+
+// `show proc`, parsed.
+struct HaproxyProcList {
+  HaproxyProc master;
+  bool last_reload_failed = false;  // "[failed: 1]" on the master line
+  std::vector<HaproxyProc> workers;      // current
+  std::vector<HaproxyProc> old_workers;  // draining, newest first
+};
+
+// Parses the text of `show proc` (HAProxy 2.6). Error if there is no master
+// line.
+Status ParseShowProc(const std::string& text, HaproxyProcList* out);
+
+// One master-CLI command over the unix socket: connect, write the command and
+// "\n", shutdown(SHUT_WR) (the master waits for it), read to EOF. Errors name
+// the socket and say whether connect, write or read failed or timed out.
+Status MasterCliCommand(const std::string& socket_path,
+                        const std::string& command, std::string* reply,
+                        std::chrono::milliseconds timeout);
+
+struct HaproxyReloadReport {
+  std::chrono::milliseconds duration{0};  // from "reload" to the new worker
+  pid_t worker_pid = 0;                   // the new current worker
+  int old_workers = 0;  // still draining after the bound was applied
+  std::vector<pid_t> stopped_old_workers;  // hard-stopped by max_old_workers
+  bool shared = false;  // the result of a reload another caller ran
+};
+
+class HaproxyProcess {
+ public:
+  explicit HaproxyProcess(HaproxyProcessOptions options);
+  // Stop()s HAProxy (graceful, bounded by stop_grace + a few seconds).
+  ~HaproxyProcess();
+
+  HaproxyProcess(const HaproxyProcess&) = delete;
+  HaproxyProcess& operator=(const HaproxyProcess&) = delete;
+
+  // Starts HAProxy and waits (ready_timeout) until `show proc` on the master
+  // socket, answered by our child, lists a worker (see also
+  // replace_stale_master). A master that died is started again at once (no
+  // backoff; the backoff restarts from restart_backoff). Errors: already
+  // running, the binary cannot be run, HAProxy exited first (code or signal
+  // and its last output lines), or it was not ready in time (then it is
+  // killed).
+  Status Start();
+
+  // Makes the master re-read config_path (see the file comment). Never starts
+  // a dead master (that is Supervise()'s or Start()'s job; a fresh start reads
+  // the current config anyway). Errors: not running, the master CLI cannot be
+  // reached, HAProxy rejected the config
+  // (the old worker keeps serving; the message quotes HAProxy), the master
+  // died, or no new worker within reload_timeout.
+  Status Reload(HaproxyReloadReport* report = nullptr);
+
+  // Graceful stop (see stop_grace), escalating to SIGTERM and SIGKILL of the
+  // process group; reaps the master. Also stops the supervise thread and
+  // disables Supervise() until the next Start(). OK if nothing was running.
+  Status Stop();
+
+  // Reaps the master if it has exited (recording and logging why); returns
+  // whether it is running. Never restarts.
+  bool CheckAlive();
+
+  // CheckAlive(), then, if HAProxy should run (Start() succeeded and Stop()
+  // was not called) but does not, starts it again once the backoff allows.
+  // OK when HAProxy is running on return; otherwise an error saying why it
+  // died and when the next attempt is due (or why the restart failed).
+  Status Supervise();
+
+  // Count of old workers from `show proc`; -1 if the master does not answer.
+  int OldWorkers() const;
+  Status ShowProc(HaproxyProcList* out) const;
+  // The current master's PID (set as soon as it is forked, so possibly still
+  // starting); 0 when none.
+  pid_t MasterPid() const { return pid_.load(); }
+  // HAProxy's most recent output lines, oldest first (at most `max_lines`).
+  std::vector<std::string> RecentOutput(size_t max_lines = 20) const;
+  // Why the last master exited ("" if none has), e.g. "haproxy master (pid
+  // 42) was killed by signal 9 (Killed)".
+  std::string LastExit() const;
+  // Restarts done by Supervise() since construction.
+  int restarts() const { return restarts_.load(); }
+  const HaproxyProcessOptions& options() const { return options_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct OutputReader;
+
+  Status StartLocked();
+  Status ReloadLocked(HaproxyReloadReport* report);
+  // Reaps the master if it exited; records last_exit_. Requires op_mu_.
+  bool CheckAliveLocked();
+  // Signals the group, reaps the master, joins the reader. Requires op_mu_.
+  void KillAndReapLocked(int* wait_status);
+  // Escalating stop of a running master. Requires op_mu_.
+  void StopChildLocked();
+  void EnforceOldWorkerBound(const HaproxyProcList& procs,
+                             HaproxyReloadReport* report);
+  bool MasterExited() const;
+  // The PID in pid_file if it is a stale master as described at
+  // replace_stale_master; 0 otherwise.
+  pid_t StaleMaster() const;
+  // `pid` is an haproxy master for our master_socket other than ours.
+  bool IsForeignMaster(pid_t pid) const;
+  std::string CommandLine() const;
+  // Output since line `since`, last `max_lines` of them, one per line.
+  std::string OutputSince(uint64_t since, size_t max_lines = 20) const;
+  uint64_t OutputMark() const;
+  // Waits until the reader has consumed everything HAProxy wrote so far (the
+  // pipe is empty), at most `limit`.
+  void WaitForOutput(std::chrono::milliseconds limit) const;
+  void AppendLine(std::string line);
+  void SuperviseLoop();
+
+  const HaproxyProcessOptions options_;
+
+  // Serialises Start, Reload, Stop, Supervise and CheckAlive.
+  std::mutex op_mu_;
+  // Guarded by op_mu_.
+  std::unique_ptr<OutputReader> reader_;
+  bool should_run_ = false;
+  Clock::time_point started_at_{};
+  Clock::time_point next_restart_{};
+  std::chrono::milliseconds backoff_{0};
+  uint64_t reloads_served_ = 0;  // requests covered by a finished reload
+  Status last_reload_status_;
+  HaproxyReloadReport last_reload_report_;
+
+  std::atomic<uint64_t> reload_requests_{0};  // Reload() calls so far
+  std::atomic<pid_t> pid_{0};
+  std::atomic<int> restarts_{0};
+
+  mutable std::mutex out_mu_;  // guards the fields below
+  std::deque<std::string> lines_;
+  uint64_t next_line_ = 0;  // sequence number of the next line appended
+  std::string last_exit_;
+
+  // The supervise thread: sup_thread_mu_ guards the std::thread object (never
+  // held while waiting for op_mu_), sup_mu_ guards sup_stop_.
+  std::mutex sup_thread_mu_;
+  std::thread supervisor_;
+  std::mutex sup_mu_;
+  std::condition_variable sup_cv_;
+  bool sup_stop_ = false;
+};
+
+}  // namespace mlb

@@ -1,0 +1,151 @@
+// --label-policy: what an app's labels may put into the HAProxy config.
+//
+// Whoever can edit a Marathon app's labels writes text that HAProxy parses
+// (and that `haproxy -c` parses before anything else). Without limits, a
+// template-override label can open a `program` section or `lua-load` a file,
+// i.e. run code in the load balancer (peers.md §4.5). The policy decides, for
+// each label of a service port, whether the label is accepted:
+//
+//   every level   typed labels (HAPROXY_GROUP, HAPROXY_{n}_VHOST, _PORT, ...)
+//                 carry no control character and no invisible or Unicode
+//                 space character; the ones that become one word of a config
+//                 line (VHOST, SSL_CERT, BIND_ADDR) carry nothing HAProxy
+//                 reads as a word break, comment, quote or condition brace.
+//                 BIND_ADDR is an IP address, '*' or a host name. No
+//                 placeholder value adds a line to the template it fills
+//                 (CheckRenderedLines); the health-check path and the app id
+//                 are one word (CheckPlaceholderWords, MarathonWordProblem);
+//                 a port the config binds has one owner (BindListeners).
+//   restricted    (default) template overrides may not open a section, nor
+//                 use a directive of the refused-directive table (Lua, external
+//                 programs, process settings, files and local sockets of the
+//                 LB host), and must stay inside the section they belong to;
+//                 as written (CheckLabel) and as rendered, with the
+//                 placeholders filled (CheckRenderedOverride).
+//   deny          template overrides are refused.
+//   allow         template overrides are accepted as marathon-lb does.
+//
+// A refused label drops its service port only (see services.h). The refusal
+// says which label, which level and which line or character:
+//   label HAPROXY_0_BACKEND_HEAD refused by --label-policy restricted: line 3
+//   opens a section ("program evil")
+// docs/label-policy.md lists the table with the reason for each entry.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace mlb {
+
+enum class LabelKind;
+class Template;
+
+enum class LabelPolicy { kAllow, kRestricted, kDeny };
+
+// "allow", "restricted" or "deny".
+std::string_view LabelPolicyName(LabelPolicy policy);
+
+// Reads a --label-policy value; an unknown one fails with
+//   "--label-policy: 'x' is not allow, restricted or deny".
+Status ParseLabelPolicy(std::string_view text, LabelPolicy* out);
+
+// What the check needs to know about a template-override label.
+struct TemplateLabelInfo {
+  std::string name;  // "BACKEND_HEAD"
+  // The text the label replaces (operator file or pack default): its first
+  // directive line, if it opens a section, is the one section line the
+  // label may write.
+  std::string replaced_text;
+  bool inline_option = false;  // spliced into another line (server options)
+};
+
+// Checks one label of a service port under `policy`. `value` is the label's
+// raw value; `labels` are all labels of the app (a template that empties
+// its section head needs the templates of that section emptied too).
+// `tmpl` is set for template overrides (kind kTemplate) and null otherwise.
+// Returns OK or a kService error:
+//   "label <LABEL> refused by --label-policy <level>: <reason>"
+Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
+                  std::string_view value, const TemplateLabelInfo* tmpl,
+                  const std::map<std::string, std::string>& labels);
+
+// At every level: whether rendering `tmpl` into `rendered` added a line end
+// through a placeholder value. A value with a newline or carriage return
+// (a Marathon health-check path "/\n  lua-load /x" in {healthCheckPath},
+// used by a default template or a label) would smuggle lines into the
+// config, or into a one-line template. OK, or a kService error naming the
+// placeholder, for the caller to prefix with the template's origin:
+//   "placeholder {healthCheckPath} has a newline: '/\n  lua-load /x'"
+Status CheckRenderedLines(
+    const Template& tmpl,
+    const std::map<std::string, std::string, std::less<>>& vars,
+    std::string_view rendered);
+
+// Under `restricted`, after CheckRenderedLines: the text a template override
+// (`label`, e.g. HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS) rendered into,
+// read as HAProxy reads it, passes the rules CheckLabel applied to the raw
+// label. A placeholder value ({healthCheckPath} "file", a vhost "file") can
+// put a refused word where the label has a placeholder; the override's own
+// section line (BACKEND_HEAD's "backend {backend}") is still accepted. Only
+// lines with a placeholder are read again. OK, or a kService error:
+//   "label HAPROXY_0_X refused by --label-policy restricted: line 2 as
+//    rendered uses file, which reads a file of the LB host: {healthCheckPath}
+//    is 'file' ("http-request return ... file /etc/passwd")"
+Status CheckRenderedOverride(
+    const std::string& label, const Template& tmpl,
+    const TemplateLabelInfo& info,
+    const std::map<std::string, std::string, std::less<>>& vars,
+    std::string_view rendered);
+
+// At every level: whether `tmpl` has a placeholder that carries a Marathon
+// value as one word of a config line ({healthCheckPath}, {healthCheck[path]}:
+// the app owner's health-check path). The generator asks once per template
+// and service, and calls CheckPlaceholderWords only then.
+bool HasWordPlaceholders(const Template& tmpl);
+
+// The values of those placeholders may not contain what HAProxy's config
+// reader gives a meaning to (space, '#', quotes, '\', braces, '$', control
+// and Unicode space characters). OK, or a kService error for the caller to
+// prefix with the template's origin:
+//   "placeholder {healthCheckPath} (the health check path)
+//    '"/leak?${X}"' has '"' at character 1: HAProxy reads quotes and
+//    backslashes as quoting"
+Status CheckPlaceholderWords(
+    const Template& tmpl,
+    const std::map<std::string, std::string, std::less<>>& vars);
+
+// Why a Marathon value used as one word of a config line is refused
+// (e.g. "has a space at character 4: a space would add words to the HAProxy
+// line"), or "". The rule of CheckPlaceholderWords, for the callers that
+// check a value outside a template (the app id, once per app).
+std::string MarathonWordProblem(std::string_view value);
+
+// A TCP/UDP address a `bind` line of the config listens on.
+struct Listener {
+  std::string section;  // "frontend marathon_https_in", "listen stats"
+  std::string bind;     // the address word as written: "*:443"
+  std::string address;  // canonical: "" = any address (*, 0.0.0.0, ::, or a
+                        // host name, which may resolve to any of them)
+  int first_port = 0;
+  int last_port = 0;  // a range "10000-10010"; else == first_port
+  bool udp = false;   // quic4@, udp@, ...
+};
+
+// The listeners of the `bind` lines of `text` (several sections, or one:
+// lines before the first section line belong to `section`). Addresses that
+// are not TCP/UDP ports (unix@, abns@, fd@, a path) are left out.
+std::vector<Listener> BindListeners(std::string_view text,
+                                    const std::string& section);
+// The same, appended to *out (the generator reuses one vector).
+void BindListeners(std::string_view text, std::string_view section,
+                   std::vector<Listener>* out);
+
+// Whether two listeners would share a port: same protocol, overlapping
+// ports, and one of them on any address or both on the same one.
+bool SharesPort(const Listener& a, const Listener& b);
+
+}  // namespace mlb

@@ -1,0 +1,563 @@
+#include "core/model/services.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <bitset>
+#include <charconv>
+#include <deque>
+#include <map>
+#include <set>
+#include <string_view>
+#include <tuple>
+
+#include "core/base/sha256.h"
+
+namespace mlb {
+namespace {
+
+// Task states marathon-lb 1.15 leaves out (RUNNING, LOST, UNREACHABLE and
+// unknown states stay).
+const std::set<std::string, std::less<>> kDroppedStates = {
+    "TASK_STAGING", "TASK_STARTING", "TASK_KILLING", "TASK_FINISHED",
+    "TASK_FAILED",  "TASK_KILLED",   "TASK_ERROR",   "TASK_DROPPED",
+    "TASK_GONE",    "TASK_GONE_BY_OPERATOR",         "TASK_UNKNOWN"};
+
+bool SelectedByGroups(const std::vector<std::string>& lb_groups,
+                      const std::vector<std::string>& app_groups) {
+  for (const std::string& g : lb_groups) {
+    if (g == "*" ||
+        std::find(app_groups.begin(), app_groups.end(), g) != app_groups.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// marathon-lb 1.15: the first check that has a port, or whose portIndex is
+// this port's index.
+std::optional<HealthCheck> ChooseHealthCheck(const App& app, int index) {
+  for (const auto& check : app.health_checks) {
+    if (check && ((check->port && *check->port != 0) ||
+                  (check->port_index && *check->port_index == index))) {
+      return check;
+    }
+  }
+  return std::nullopt;
+}
+
+
+// Whether Marathon considers the task healthy: any alive result counts.
+// `shared`, when set, guards the cache.
+bool IsHealthy(const Task& task, HealthCache& cache, std::mutex* shared) {
+  std::unique_lock<std::mutex> lock;
+  if (shared != nullptr) {
+    lock = std::unique_lock<std::mutex>(*shared);
+  }
+  if (!task.health_alive) {
+    return cache.Get(task.id).value_or(false);
+  }
+  const bool alive = std::any_of(task.health_alive->begin(),
+                                 task.health_alive->end(),
+                                 [](bool a) { return a; });
+  cache.Put(task.id, alive);
+  return alive;
+}
+
+// Appends `s` cleaned as sdk::CleanName does (one '_' per code point that
+// is not [a-zA-Z0-9-]), without the temporary strings of CleanName(a + b).
+void AppendCleaned(std::string_view s, std::string* out) {
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-') {
+      out->push_back(ch);
+    } else if ((c & 0xC0) != 0x80) {
+      out->push_back('_');
+    }
+  }
+}
+
+// CleanName(host + "_" + ip + "_" + port), or of ip + "_" + port when the
+// agent host is the address.
+std::string ServerName(const std::string& host, const std::string& ip,
+                       int port) {
+  std::string out;
+  out.reserve(host.size() + ip.size() + 8);
+  if (host != ip) {
+    AppendCleaned(host, &out);
+    out.push_back('_');
+  }
+  AppendCleaned(ip, &out);
+  out.push_back('_');
+  char digits[16];
+  const std::to_chars_result r =
+      std::to_chars(digits, digits + sizeof(digits), port);
+  // A '-' (never in a real port) is kept by CleanName too.
+  out.append(digits, r.ptr);
+  return out;
+}
+
+// The ids given so far in one backend: ids are 1..32766.
+using IdSet = std::bitset<32767>;
+
+// x reduced modulo 32767 = 2^15 - 1, up to adding a multiple of it:
+// since 2^15 = 1 (mod 32767), the 15-bit digits of x add up to the same
+// residue.
+uint64_t Fold(uint64_t x) {
+  while (x > 0xFFFF) {
+    x = (x & 0x7FFF) + (x >> 15);
+  }
+  return x;
+}
+
+// The 256-bit big-endian digest modulo 32767, the number marathon-lb gets
+// by reading its hex digits one by one, 64 bits at a step: 2^64 = 2^4
+// (mod 32767), so r * 2^64 + w = r * 16 + w.
+int DigestModulo(const Sha256Digest& digest) {
+  uint64_t residue = 0;
+  for (size_t i = 0; i < digest.size(); i += 8) {
+    uint64_t word = 0;
+    for (size_t j = 0; j < 8; ++j) {
+      word = (word << 8) | digest[i + j];
+    }
+    residue = Fold(residue * 16 + Fold(word));
+  }
+  residue %= 32767;
+  return static_cast<int>(residue);
+}
+
+// ServerId() for a whole update: SHA-256 without an engine object per
+// name, the digest reduced arithmetically (DigestModulo), its hex text only
+// made for a retry, and a bitset instead of a search of the taken ids
+// (quadratic in the servers of a backend).
+int AssignServerId(const std::string& name, IdSet* taken) {
+  std::string retry;  // name + " " + hex + " " + hex ..., on collisions
+  const std::string* input = &name;
+  while (true) {
+    const Sha256Digest digest = Sha256(*input);
+    const int id = DigestModulo(digest);
+    if (id != 0 && !taken->test(static_cast<size_t>(id))) {
+      taken->set(static_cast<size_t>(id));
+      return id;
+    }
+    static const char kHex[] = "0123456789abcdef";
+    retry = *input + " ";
+    for (const uint8_t byte : digest) {
+      retry.push_back(kHex[byte >> 4]);
+      retry.push_back(kHex[byte & 0xF]);
+    }
+    input = &retry;
+  }
+}
+
+// Resolves each agent host once per update: a host has hundreds of tasks,
+// and the resolver's LRU cache may be smaller than the number of agents (so
+// that, visiting apps one by one, it would miss on most of them).
+//
+// A small open-addressing table rather than std::unordered_map: one look-up
+// per task, and the standard map's prime-modulo bucket index and hash cost
+// more than the rest of the look-up.
+class UpdateResolver {
+ public:
+  // `shared`, when set, guards `resolver`.
+  UpdateResolver(HostResolver& resolver, std::mutex* shared)
+      : resolver_(resolver), shared_(shared), slots_(64) {}
+
+  // Null when the host does not resolve. Valid until the end of the update.
+  const std::string* Resolve(const std::string& host) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(host) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.host == nullptr) {
+        break;
+      }
+      if (*slot.host == host) {
+        return slot.ip;
+      }
+    }
+    std::optional<std::string> ip;
+    if (shared_ != nullptr) {
+      std::lock_guard<std::mutex> lock(*shared_);
+      ip = resolver_.Resolve(host);
+    } else {
+      ip = resolver_.Resolve(host);
+    }
+    const std::string* result = nullptr;
+    if (ip) {
+      addresses_.push_back(std::move(*ip));
+      result = &addresses_.back();
+    }
+    if (2 * (++size_ + 1) > slots_.size()) {
+      Grow();
+    }
+    // A copy of the name: the tasks may be freed during the update.
+    hosts_.push_back(host);
+    Insert({&hosts_.back(), result});
+    return result;
+  }
+
+ private:
+  struct Slot {
+    const std::string* host = nullptr;  // in hosts_
+    const std::string* ip = nullptr;    // null: does not resolve
+  };
+
+  // FNV-1a: host names and addresses are short.
+  static size_t Hash(const std::string& s) {
+    uint64_t h = 14695981039346656037ull;
+    for (const char c : s) {
+      h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+
+  void Insert(const Slot& slot) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = Hash(*slot.host) & mask;
+    while (slots_[i].host != nullptr) {
+      i = (i + 1) & mask;
+    }
+    slots_[i] = slot;
+  }
+
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (slot.host != nullptr) {
+        Insert(slot);
+      }
+    }
+  }
+
+  HostResolver& resolver_;
+  std::mutex* shared_;
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  size_t size_ = 0;
+  std::deque<std::string> addresses_;  // stable addresses for the slots
+  std::deque<std::string> hosts_;      // and names
+};
+
+// Builds one service port; a kService error drops it.
+Status BuildPort(const App& app, int index, const ServiceOptions& options,
+                 const TemplateCatalog& catalog, Service* svc,
+                 std::vector<std::string>* warnings) {
+  // The id is a word of the config (backend names, {appId}); Marathon
+  // allows none of these characters, a file or another source might.
+  if (std::string bad = MarathonWordProblem(app.id); !bad.empty()) {
+    return Status::ServiceError("app id " + QuoteValue(app.id) + " " + bad);
+  }
+  MLB_RETURN_IF_ERROR(ParsePortLabels(app.labels, index, catalog,
+                                      &svc->port_labels, warnings,
+                                      options.label_policy));
+  const PortLabels& pl = svc->port_labels;
+  if (!pl.ssl_cert.empty() && options.check_certificate) {
+    Status cert = options.check_certificate(pl.ssl_cert);
+    if (!cert.ok()) {
+      return Status::ServiceError("label " +
+                                  LabelName("HAPROXY_{n}_SSL_CERT", index) +
+                                  ": " + cert.message());
+    }
+  }
+  sdk::ServiceView& v = svc->view;
+  v.app_id = app.id;
+  v.port_index = index;
+  v.service_port = pl.port != 0 ? pl.port : app.service_ports[index];
+  v.backend = sdk::AppIdPath(app.id) + "_" + std::to_string(v.service_port);
+  v.bind_addr = pl.bind_addr;
+  v.vhost_label = pl.vhost;
+  if (!pl.vhost.empty()) {
+    v.vhosts = Split(pl.vhost, ',');
+  }
+  v.sticky = pl.sticky;
+  v.redirect_to_https = pl.redirect_to_https;
+  v.ssl_cert = pl.ssl_cert;
+  v.health_check = ChooseHealthCheck(app, index);
+  // Mode: http for an HTTP check, then the MODE label, then vhost => http.
+  if (v.health_check && v.health_check->protocol == "HTTP") {
+    v.mode = "http";
+  }
+  if (!pl.mode.empty()) {
+    v.mode = pl.mode;
+  }
+  if (v.mode.empty()) {
+    v.mode = v.vhosts.empty() ? "tcp" : "http";
+  }
+  // marathon-lb 1.15 would route the vhost from the http frontends to a tcp
+  // backend, which HAProxy rejects, taking every app down with it. Keep the
+  // port, without vhost routing.
+  if (v.mode == "tcp" && !v.vhosts.empty()) {
+    warnings->push_back("app " + app.id + ", service port index " +
+                        std::to_string(index) + ": " +
+                        LabelName("HAPROXY_{n}_VHOST", index) +
+                        " ignored: vhost routing needs http mode, and " +
+                        LabelName("HAPROXY_{n}_MODE", index) + " is tcp");
+    v.vhosts.clear();
+    v.vhost_label.clear();
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
+  if (std::optional<std::string> cached = cache_.Get(host)) {
+    return cached;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 ||
+      result == nullptr) {
+    return std::nullopt;
+  }
+  char buf[INET_ADDRSTRLEN];
+  const auto* addr = reinterpret_cast<const sockaddr_in*>(result->ai_addr);
+  const bool ok =
+      inet_ntop(AF_INET, &addr->sin_addr, buf, sizeof(buf)) != nullptr;
+  freeaddrinfo(result);
+  if (!ok) {
+    return std::nullopt;
+  }
+  cache_.Put(host, buf);
+  return std::string(buf);
+}
+
+int ServerId(const std::string& name, std::vector<int>* taken) {
+  IdSet ids;
+  for (const int id : *taken) {
+    if (id > 0 && id < 32767) {
+      ids.set(static_cast<size_t>(id));
+    }
+  }
+  const int id = AssignServerId(name, &ids);
+  taken->push_back(id);
+  return id;
+}
+
+std::string BackendNames::Claim(const sdk::ServiceView& view) {
+  auto [it, inserted] = owners_.emplace(view.backend, &view);
+  if (inserted) {
+    return "";
+  }
+  return "app " + view.app_id + ", service port index " +
+         std::to_string(view.port_index) + ": backend " + view.backend +
+         " is already used by app " + it->second->app_id +
+         ", service port index " + std::to_string(it->second->port_index) +
+         "; service port skipped";
+}
+
+// Scratch of one builder, reused from app to app.
+struct ServiceBuilder::State {
+  State(const ServiceOptions& options, const TemplateCatalog& catalog,
+        HostResolver& resolver, HealthCache& health_cache, std::mutex* shared)
+      : options(Guarded(options, shared)),
+        catalog(catalog),
+        update_resolver(resolver, shared),
+        health_cache(health_cache),
+        shared(shared) {}
+
+  // `options` with its certificate check (which may keep a cache) under
+  // `shared`.
+  static ServiceOptions Guarded(ServiceOptions options, std::mutex* shared) {
+    if (shared != nullptr && options.check_certificate) {
+      options.check_certificate =
+          [check = std::move(options.check_certificate),
+           shared](const std::string& path) {
+            std::lock_guard<std::mutex> lock(*shared);
+            return check(path);
+          };
+    }
+    return options;
+  }
+
+  const ServiceOptions options;
+  const TemplateCatalog& catalog;
+  UpdateResolver update_resolver;
+  HealthCache& health_cache;
+  std::mutex* shared;
+  IdSet taken;
+  // Backends of one app: (agent host, address, task ports), all pointing
+  // into the app or the resolver.
+  struct Backend {
+    const std::string* host;
+    const std::string* ip;
+    const std::vector<int>* ports;
+  };
+  std::vector<Backend> backends;
+  struct ServerKey {
+    const std::string* host;
+    int port;
+    const std::string* ip;
+  };
+  std::vector<ServerKey> keys;
+};
+
+ServiceBuilder::ServiceBuilder(const ServiceOptions& options,
+                               const TemplateCatalog& catalog,
+                               HostResolver& resolver, HealthCache& health_cache,
+                               std::mutex* shared)
+    : state_(std::make_unique<State>(options, catalog, resolver, health_cache,
+                                     shared)) {}
+
+ServiceBuilder::~ServiceBuilder() = default;
+
+void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
+                         std::vector<std::string>* errors,
+                         std::vector<std::string>* warnings) {
+  State& st = *state_;
+  const ServiceOptions& options = st.options;
+  if (!options.framework_name.empty() && app.id.size() > 1 &&
+      std::string_view(app.id).substr(1) == options.framework_name) {
+    return;
+  }
+  const std::vector<std::string> groups = ParseAppGroups(app.labels);
+  if (!SelectedByGroups(options.groups, groups)) {
+    return;
+  }
+  st.backends.clear();
+  // As marathon-lb: any healthChecks entry, even {}, turns the filter on.
+  const bool check_health = options.health_check && !app.health_checks.empty();
+  for (const Task& task : app.tasks) {
+    // Most tasks run: one comparison before the set.
+    if (task.host.empty() || (task.state != "TASK_RUNNING" &&
+                              kDroppedStates.count(task.state) > 0)) {
+      continue;
+    }
+    if (check_health && !IsHealthy(task, st.health_cache, st.shared)) {
+      continue;
+    }
+    if (app.networking == Networking::kContainer) {
+      if (task.ip_addresses.empty()) {
+        warnings->push_back("app " + app.id + ": task " + task.id +
+                            " has no IP address yet; task skipped");
+        continue;
+      }
+      st.backends.push_back(
+          {&task.host, &task.ip_addresses.front(), &app.container_ports});
+    } else {
+      const std::string* ip = st.update_resolver.Resolve(task.host);
+      if (ip == nullptr) {
+        warnings->push_back("app " + app.id + ": task " + task.id +
+                            " dropped: cannot resolve agent host " +
+                            task.host);
+        continue;
+      }
+      // A task without ports (e.g. "ports": []) listens on the app's
+      // declared ports, as marathon-lb assumes.
+      st.backends.push_back(
+          {&task.host, ip,
+           task.ports.empty() ? &app.declared_ports : &task.ports});
+    }
+  }
+  for (size_t i = 0; i < app.service_ports.size(); ++i) {
+    const int index = static_cast<int>(i);
+    Service svc;
+    svc.groups = groups;
+    svc.labels = &app.labels;
+    svc.view.labels = &app.labels;
+    Status status = BuildPort(app, index, options, st.catalog, &svc, warnings);
+    if (!status.ok()) {
+      errors->push_back("app " + app.id + ", service port index " +
+                        std::to_string(index) + ": " + status.message() +
+                        "; service port skipped");
+      continue;
+    }
+    // Servers sorted by (host, port, address) as small keys pointing into
+    // the app, before any ServerView (three strings) is made.
+    st.keys.clear();
+    for (const State::Backend& b : st.backends) {
+      if (i < b.ports->size()) {
+        st.keys.push_back({b.host, (*b.ports)[i], b.ip});
+      }
+    }
+    if (st.keys.empty()) {
+      continue;
+    }
+    std::sort(st.keys.begin(), st.keys.end(),
+              [](const State::ServerKey& a, const State::ServerKey& b) {
+                return std::tie(*a.host, a.port, *a.ip) <
+                       std::tie(*b.host, b.port, *b.ip);
+              });
+    svc.view.servers.reserve(st.keys.size());
+    for (const State::ServerKey& key : st.keys) {
+      svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});
+    }
+    st.taken.reset();
+    for (sdk::ServerView& server : svc.view.servers) {
+      server.name = ServerName(server.host, server.ip, server.port);
+      server.id = AssignServerId(server.name, &st.taken);
+    }
+    services->push_back(std::move(svc));
+  }
+}
+
+void SortServices(ServiceList* list) {
+  // Sorted through an index: a Service is large, and a stable sort would
+  // move each one about log2(n) times; this moves each once.
+  std::vector<size_t> order(list->services.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  const std::vector<Service>& services = list->services;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return ServiceBefore(services[a].view, services[b].view);
+  });
+  std::vector<Service> sorted;
+  sorted.reserve(order.size());
+  BackendNames names;
+  for (const size_t i : order) {
+    // Checked where it is kept: `names` points at it (`sorted` does not
+    // reallocate).
+    sorted.push_back(std::move(list->services[i]));
+    std::string error = names.Claim(sorted.back().view);
+    if (!error.empty()) {
+      list->errors.push_back(std::move(error));
+      sorted.pop_back();
+    }
+  }
+  list->services = std::move(sorted);
+}
+
+namespace {
+
+// `release`, when set, is `apps`: each app's tasks are freed once its
+// service ports have their servers.
+void BuildServicesImpl(const std::vector<App>& apps, std::vector<App>* release,
+                       const ServiceOptions& options,
+                       const TemplateCatalog& catalog, HostResolver& resolver,
+                       HealthCache& health_cache, ServiceList* out) {
+  ServiceBuilder builder(options, catalog, resolver, health_cache);
+  for (size_t i = 0; i < apps.size(); ++i) {
+    builder.Add(apps[i], &out->services, &out->errors, &out->warnings);
+    if (release != nullptr) {
+      std::vector<Task>().swap((*release)[i].tasks);
+    }
+  }
+  SortServices(out);
+}
+
+}  // namespace
+
+void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
+                   const TemplateCatalog& catalog, HostResolver& resolver,
+                   HealthCache& health_cache, ServiceList* out) {
+  BuildServicesImpl(apps, nullptr, options, catalog, resolver, health_cache,
+                    out);
+}
+
+void BuildServicesReleasingTasks(std::vector<App>* apps,
+                                 const ServiceOptions& options,
+                                 const TemplateCatalog& catalog,
+                                 HostResolver& resolver,
+                                 HealthCache& health_cache, ServiceList* out) {
+  BuildServicesImpl(*apps, apps, options, catalog, resolver, health_cache,
+                    out);
+}
+
+}  // namespace mlb

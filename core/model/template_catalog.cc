@@ -1,0 +1,329 @@
+#include "core/model/template_catalog.h"
+
+#include <dirent.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/model/labels.h"
+#include "mlb/plugin/sdk.h"
+
+namespace mlb {
+namespace {
+
+constexpr size_t kMaxCachedLabelTemplates = 10000;
+
+std::vector<std::string> SplitWords(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string word;
+  while (in >> word) {
+    out.push_back(word);
+  }
+  return out;
+}
+
+std::string WithoutCarriageReturns(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string Trim(const std::string& s) {
+  const char* kSpace = " \t\r\n\f\v";
+  const size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string::npos) {
+    return "";
+  }
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
+// Compiles `text` for `entry` and checks its placeholders. `subject` names
+// the text in messages ("template file templates/HAPROXY_X").
+Status CompileFor(const TemplateCatalog::Entry& entry,
+                  const std::string& subject, const std::string& text,
+                  Status::Scope scope, std::shared_ptr<const Template>* out) {
+  std::string source = text;
+  if (entry.inline_option) {
+    source = Trim(text);
+    if (!source.empty()) {
+      source = " " + source;
+    }
+  }
+  std::unique_ptr<Template> compiled;
+  Status status = Template::Compile(subject, source, entry.verbatim, &compiled);
+  if (!status.ok()) {
+    return scope == Status::Scope::kService
+               ? Status::ServiceError(status.message())
+               : status;
+  }
+  const std::string unknown = compiled->FirstUnknownPlaceholder(entry.vocabulary);
+  if (!unknown.empty()) {
+    const std::string message =
+        subject + ": unknown placeholder {" + unknown + "} (" + entry.name +
+        (entry.vocabulary.empty()
+             ? " takes no placeholders)"
+             : " supplies " + FormatVocabulary(entry.vocabulary) + ")");
+    return scope == Status::Scope::kService ? Status::ServiceError(message)
+                                            : Status::Error(message);
+  }
+  *out = std::move(compiled);
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string FormatVocabulary(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) {
+    out += (out.empty() ? "{" : ", {") + name + "}";
+  }
+  return out;
+}
+
+Status TemplateCatalog::AddPackTemplate(
+    const std::string& family, const std::string& pack, const std::string& name,
+    const std::string& text, uint32_t flags, const std::string& vocabulary,
+    const std::string& description) {
+  if (auto it = entries_.find(name); it != entries_.end()) {
+    return Status::Error("template " + name + " is already provided by pack " +
+                         it->second.pack + " (family " + it->second.family +
+                         ")");
+  }
+  Entry entry;
+  entry.name = name;
+  entry.family = family;
+  entry.pack = pack;
+  entry.description = description;
+  entry.overridable = (flags & MLB_TEMPLATE_OVERRIDABLE) != 0;
+  entry.verbatim = (flags & MLB_TEMPLATE_VERBATIM) != 0;
+  entry.inline_option = (flags & MLB_TEMPLATE_INLINE) != 0;
+  entry.vocabulary = SplitWords(vocabulary);
+  MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, text,
+                                 Status::Scope::kGlobal, &entry.pack_default));
+  entries_.emplace(name, std::move(entry));
+  return Status::OK();
+}
+
+Status TemplateCatalog::AddPackLabel(const std::string& family,
+                                     const std::string& pack,
+                                     const std::string& name,
+                                     const std::string& description) {
+  constexpr std::string_view kPrefix = "HAPROXY_{n}_";
+  const std::string suffix =
+      name.compare(0, kPrefix.size(), kPrefix) == 0 ? name.substr(kPrefix.size())
+                                                    : "";
+  if (suffix.empty() ||
+      suffix.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+          std::string::npos) {
+    return Status::Error("label '" + name +
+                         "' is not named HAPROXY_{n}_[A-Z0-9_]+");
+  }
+  for (const LabelSpec& spec : LabelTable()) {
+    if (spec.name == name) {
+      return Status::Error("label " + name + " is marathon-lb's own");
+    }
+  }
+  if (auto it = pack_labels_.find(suffix); it != pack_labels_.end()) {
+    return Status::Error("label " + name + " is already declared by pack " +
+                         it->second.pack + " (family " + it->second.family +
+                         ")");
+  }
+  if (const Entry* entry = Find(suffix)) {
+    return Status::Error("label " + name + " would override template " +
+                         suffix + " of pack " + entry->pack + " (family " +
+                         entry->family + ")");
+  }
+  pack_labels_.emplace(suffix, PackLabel{name, family, pack, description});
+  return Status::OK();
+}
+
+Status TemplateCatalog::CheckCanMerge(const TemplateCatalog& other) const {
+  for (const auto& [name, entry] : other.entries_) {
+    if (const Entry* mine = Find(name)) {
+      return Status::Error("template " + name + " is already provided by pack " +
+                           mine->pack + " (family " + mine->family + ")");
+    }
+    if (const PackLabel* label = FindPackLabel(name)) {
+      return Status::Error("template " + name + " would take over label " +
+                           label->name + " of pack " + label->pack +
+                           " (family " + label->family + ")");
+    }
+  }
+  for (const auto& [suffix, label] : other.pack_labels_) {
+    if (const PackLabel* mine = FindPackLabel(suffix)) {
+      return Status::Error("label " + label.name +
+                           " is already declared by pack " + mine->pack +
+                           " (family " + mine->family + ")");
+    }
+    if (const Entry* entry = Find(suffix)) {
+      return Status::Error("label " + label.name + " would override template " +
+                           suffix + " of pack " + entry->pack + " (family " +
+                           entry->family + ")");
+    }
+  }
+  return Status::OK();
+}
+
+void TemplateCatalog::Merge(TemplateCatalog&& other) {
+  for (auto& [name, entry] : other.entries_) {
+    entries_.emplace(name, std::move(entry));
+  }
+  other.entries_.clear();
+  for (auto& [suffix, label] : other.pack_labels_) {
+    pack_labels_.emplace(suffix, std::move(label));
+  }
+  other.pack_labels_.clear();
+}
+
+Status TemplateCatalog::LoadDirectory(const std::string& dir,
+                                      std::vector<std::string>* warnings) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    return Status::OK();
+  }
+  std::vector<std::string> files;
+  while (dirent* e = readdir(d)) {
+    const std::string file = e->d_name;
+    if (file.rfind("HAPROXY_", 0) == 0) {
+      files.push_back(file);
+    }
+  }
+  closedir(d);
+  for (const std::string& file : files) {
+    const std::string path = dir + "/" + file;
+    auto it = entries_.find(file.substr(8));
+    if (it == entries_.end()) {
+      warnings->push_back("template file " + path +
+                          " does not name a known template; ignored");
+      continue;
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return Status::Error("template file " + path, "cannot be read");
+    }
+    Entry& entry = it->second;
+    MLB_RETURN_IF_ERROR(CompileFor(entry, "template file " + path, text.str(),
+                                   Status::Scope::kGlobal, &entry.file));
+    entry.file_path = path;
+  }
+  return Status::OK();
+}
+
+Status TemplateCatalog::ReloadDirectories(const std::vector<std::string>& dirs,
+                                          std::vector<std::string>* warnings) {
+  std::map<std::string, std::pair<std::shared_ptr<const Template>, std::string>>
+      before;
+  for (auto& [name, entry] : entries_) {
+    before[name] = {std::move(entry.file), std::move(entry.file_path)};
+    entry.file = nullptr;
+    entry.file_path.clear();
+  }
+  for (const std::string& dir : dirs) {
+    Status s = LoadDirectory(dir, warnings);
+    if (!s.ok()) {
+      for (auto& [name, entry] : entries_) {
+        entry.file = std::move(before[name].first);
+        entry.file_path = std::move(before[name].second);
+      }
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
+Status TemplateCatalog::LoadEnvironment() {
+  for (auto& [name, entry] : entries_) {
+    const std::string variable = "HAPROXY_" + name;
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr || *value == '\0') {
+      continue;
+    }
+    std::string text = value;
+    for (size_t at = text.find("\\n"); at != std::string::npos;
+         at = text.find("\\n", at + 1)) {
+      text.replace(at, 2, "\n");
+    }
+    MLB_RETURN_IF_ERROR(CompileFor(entry, "environment variable " + variable,
+                                   text, Status::Scope::kGlobal, &entry.env));
+  }
+  return Status::OK();
+}
+
+const TemplateCatalog::Entry* TemplateCatalog::Find(
+    std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+Status TemplateCatalog::CompileLabelOverride(
+    const std::string& name, const std::string& label, const std::string& text,
+    std::shared_ptr<const Template>* out) const {
+  const Entry* entry = Find(name);
+  if (entry == nullptr) {
+    return Status::ServiceError("label " + label + ": no template " + name);
+  }
+  const std::string normalized = WithoutCarriageReturns(text);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto key = std::make_pair(label, normalized);
+  if (auto it = label_cache_.find(key); it != label_cache_.end()) {
+    *out = it->second;
+    return Status::OK();
+  }
+  MLB_RETURN_IF_ERROR(CompileFor(*entry, "label " + label, normalized,
+                                 Status::Scope::kService, out));
+  // Bounded: apps come and go over days of running.
+  if (label_cache_.size() >= kMaxCachedLabelTemplates) {
+    label_cache_.clear();
+  }
+  label_cache_.emplace(std::move(key), *out);
+  return Status::OK();
+}
+
+const TemplateCatalog::PackLabel* TemplateCatalog::FindPackLabel(
+    std::string_view suffix) const {
+  auto it = pack_labels_.find(suffix);
+  return it == pack_labels_.end() ? nullptr : &it->second;
+}
+
+TemplateCatalog::Resolved TemplateCatalog::Resolve(std::string_view name,
+                                                   const PortLabels* labels,
+                                                   int port_index) const {
+  Resolved r;
+  const Entry* entry = Find(name);
+  if (entry == nullptr) {
+    return r;
+  }
+  if (labels != nullptr && entry->overridable) {
+    if (auto it = labels->templates.find(entry->name);
+        it != labels->templates.end()) {
+      r.tmpl = it->second.get();
+      r.scope = Status::Scope::kService;
+      r.origin = "label " + LabelName("HAPROXY_{n}_" + entry->name, port_index);
+      return r;
+    }
+  }
+  if (entry->env) {
+    r.tmpl = entry->env.get();
+    r.origin = "environment variable HAPROXY_" + entry->name;
+    return r;
+  }
+  if (entry->file) {
+    r.tmpl = entry->file.get();
+    r.origin = "template file " + entry->file_path;
+    return r;
+  }
+  r.tmpl = entry->pack_default.get();
+  r.origin = "default template " + entry->name + " of pack " + entry->pack;
+  return r;
+}
+
+}  // namespace mlb

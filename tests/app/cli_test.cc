@@ -1,0 +1,249 @@
+// marathon-lb's flags: the same names and meanings as the Python tool.
+#include "core/app/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/base/logging.h"
+
+namespace mlb {
+namespace {
+
+Status Parse(std::vector<std::string> args, CliOptions* out) {
+  unsetenv("POLL_INTERVAL");
+  return ParseCommandLine(args, out);
+}
+
+TEST(CliTest, MarathonLbFlagsParse) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"poll", "--marathon", "http://m1:8080", "http://m2:8080",
+                     "--group", "external", "--group", "internal",
+                     "--haproxy-config", "/tmp/h.cfg", "-c", "sv reload haproxy",
+                     "-H", "--dont-bind-http-https", "--ssl-certs", "/a.pem,/b.pem",
+                     "--skip-validation", "--dry", "--log-level", "info",
+                     "--syslog-socket", "/dev/null", "--plugin-dir", "/p1",
+                     "--plugin-dir=/p2", "--templates-dir", "/t",
+                     "--poll-interval", "30", "--lru-cache-capacity", "50"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.mode, "poll");
+  EXPECT_EQ(o.marathon,
+            (std::vector<std::string>{"http://m1:8080", "http://m2:8080"}));
+  EXPECT_EQ(o.groups, (std::vector<std::string>{"external", "internal"}));
+  EXPECT_EQ(o.haproxy_config, "/tmp/h.cfg");
+  EXPECT_EQ(o.command, "sv reload haproxy");
+  EXPECT_TRUE(o.health_check);
+  EXPECT_TRUE(o.dont_bind_http_https);
+  EXPECT_EQ(o.ssl_certs, "/a.pem,/b.pem");
+  EXPECT_TRUE(o.skip_validation);
+  EXPECT_TRUE(o.dry);
+  EXPECT_EQ(o.log_level, "info");
+  EXPECT_EQ(o.syslog_socket, "/dev/null");
+  EXPECT_EQ(o.plugin_dirs, (std::vector<std::string>{"/p1", "/p2"}));
+  EXPECT_EQ(o.templates_dir, "/t");
+  EXPECT_EQ(o.poll_interval, 30);
+  EXPECT_EQ(o.lru_cache_capacity, 50);
+}
+
+TEST(CliTest, DefaultsAreMarathonLbs) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"-m", "file:apps.json", "--group", "*"}, &o).ok());
+  EXPECT_EQ(o.mode, "poll");
+  EXPECT_EQ(o.haproxy_config, "/etc/haproxy/haproxy.cfg");
+  EXPECT_EQ(o.templates_dir, "templates");
+  EXPECT_EQ(o.syslog_socket, "/dev/log");
+  EXPECT_EQ(o.log_level, "DEBUG");
+  EXPECT_EQ(o.poll_interval, 0);
+  EXPECT_FALSE(o.health_check);
+}
+
+TEST(CliTest, PollIntervalComesFromTheEnvironment) {
+  setenv("POLL_INTERVAL", "15", 1);
+  CliOptions o;
+  ASSERT_TRUE(ParseCommandLine({"-m", "file:a", "--group", "g"}, &o).ok());
+  EXPECT_EQ(o.poll_interval, 15);
+  setenv("POLL_INTERVAL", "soon", 1);
+  EXPECT_EQ(ParseCommandLine({"-m", "file:a", "--group", "g"}, &o).message(),
+            "POLL_INTERVAL: not a number of seconds: 'soon'");
+  unsetenv("POLL_INTERVAL");
+}
+
+TEST(CliTest, ErrorsNameTheFlag) {
+  CliOptions o;
+  EXPECT_EQ(Parse({"--marathon", "http://m"}, &o).message(),
+            "--group: at least one is required");
+  EXPECT_EQ(Parse({"--group", "g"}, &o).message(),
+            "--marathon: at least one URL is required");
+  EXPECT_EQ(Parse({"tail", "-m", "x", "--group", "g"}, &o).message(),
+            "mode tail: unknown (expected poll, sse, event or plugins)");
+  EXPECT_EQ(Parse({"event", "-m", "x", "--group", "g"}, &o).message(),
+            "mode event: needs a callback URL: marathon-lb event "
+            "http://HOST:PORT/ (or --listening URL)");
+  EXPECT_EQ(Parse({"-m", "x", "--group", "g", "--poll-interval", "1m"}, &o)
+                .message(),
+            "--poll-interval: not a number of seconds: '1m'");
+  Status unknown = Parse({"--no-such-flag"}, &o);
+  EXPECT_EQ(unknown.message().rfind("--no-such-flag: ", 0), 0u)
+      << unknown.message();
+}
+
+TEST(CliTest, LiveModes) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"--sse", "-m", "http://m", "--group", "g",
+                     "--max-backoff", "30", "--debounce-ms", "100",
+                     "--admin-address", "127.0.0.1:9095", "--run-haproxy"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.mode, "sse");
+  EXPECT_EQ(o.max_backoff, 30);
+  EXPECT_EQ(o.debounce_ms, 100);
+  EXPECT_EQ(o.admin_address, "127.0.0.1:9095");
+  EXPECT_TRUE(o.run_haproxy);
+  ASSERT_TRUE(Parse({"event", "http://127.0.0.1:8080/events", "-m", "http://m",
+                     "--group", "g"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.callback_url, "http://127.0.0.1:8080/events");
+  EXPECT_EQ(o.listening, "http://127.0.0.1:8080/events");
+  // marathon-lb 2015: --listening alone means event mode.
+  ASSERT_TRUE(Parse({"-m", "http://m", "--group", "g", "--listening",
+                     "http://127.0.0.1:9000", "--callback-url",
+                     "http://lb.example:9000"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.mode, "event");
+  EXPECT_EQ(o.callback_url, "http://lb.example:9000");
+  EXPECT_EQ(o.listening, "http://127.0.0.1:9000");
+  EXPECT_EQ(Parse({"sse", "-m", "x", "--group", "g", "--max-backoff", "a"},
+                  &o)
+                .message(),
+            "--max-backoff: not a number: 'a'");
+}
+
+TEST(CliTest, TemplateUrlAndPin) {
+  CliOptions o;
+  const std::string pin(64, 'a');
+  ASSERT_TRUE(Parse({"-m", "file:a.json", "--group", "*", "--template-url",
+                     "https://example.test/t.tgz", "--template-sha256", pin},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.template_url, "https://example.test/t.tgz");
+  EXPECT_EQ(o.template_sha256, pin);
+  EXPECT_EQ(Parse({"-m", "file:a.json", "--group", "*", "--template-url",
+                   "ftp://example.test/t.tgz"},
+                  &o)
+                .message(),
+            "--template-url: expected an http://, https:// or file:// URL: "
+            "'ftp://example.test/t.tgz'");
+  EXPECT_EQ(Parse({"-m", "file:a.json", "--group", "*", "--template-url",
+                   "file:///t.tgz", "--template-sha256", "abc"},
+                  &o)
+                .message(),
+            "--template-sha256: expected 64 hex digits: 'abc'");
+  EXPECT_EQ(Parse({"-m", "file:a.json", "--group", "*", "--template-sha256",
+                   pin},
+                  &o)
+                .message(),
+            "--template-sha256: needs --template-url");
+  EXPECT_NE(FlagHelp().find("--template-url=URL"), std::string::npos);
+  EXPECT_NE(FlagHelp().find("--template-sha256=HEX"), std::string::npos);
+}
+
+TEST(CliTest, FamilyPackChoosesAPackPerFamily) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"plugins", "--family-pack",
+                     "backends=com.example.backends_alt", "--family-pack=x=y",
+                     "--family-pack", "backends=com.example.backends_alt"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.family_packs,
+            (std::map<std::string, std::string>{
+                {"backends", "com.example.backends_alt"}, {"x", "y"}}));
+  for (const char* bad : {"backends", "=pack", "backends="}) {
+    EXPECT_EQ(Parse({"plugins", "--family-pack", bad}, &o).message(),
+              std::string("--family-pack ") + bad +
+                  ": expected FAMILY=PACK, e.g. "
+                  "backends=com.example.backends_alt");
+  }
+  EXPECT_EQ(Parse({"plugins", "--family-pack", "backends=a", "--family-pack",
+                   "backends=b"},
+                  &o)
+                .message(),
+            "--family-pack backends=b: family backends was already given "
+            "pack a");
+}
+
+TEST(CliTest, RenderThreads) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"-m", "file:a.json", "--group", "*"}, &o).ok());
+  EXPECT_EQ(o.render_threads, 0);  // the cores, at most 4
+  ASSERT_TRUE(
+      Parse({"-m", "file:a.json", "--group", "*", "--render-threads", "1"}, &o)
+          .ok());
+  EXPECT_EQ(o.render_threads, 1);
+  for (const char* bad : {"0", "65", "two"}) {
+    CliOptions b;
+    const Status s = Parse(
+        {"-m", "file:a.json", "--group", "*", "--render-threads", bad}, &b);
+    EXPECT_EQ(s.message(),
+              std::string("--render-threads: not a number of threads from 1 "
+                          "to 64: '") +
+                  bad + "'");
+  }
+}
+
+TEST(CliTest, LogLevelsAreMarathonLbs) {
+  EXPECT_TRUE(SetupLogging("info", "/dev/null").ok());
+  EXPECT_EQ(Log().getLevel(), Poco::Message::PRIO_INFORMATION);
+  EXPECT_EQ(SetupLogging("banana", "/dev/null").message(),
+            "Invalid log level: BANANA");
+}
+
+TEST(CliTest, HelpListsEveryFlag) {
+  const std::string help = FlagHelp();
+  for (const char* flag :
+       {"--marathon", "--haproxy-config", "--group", "--command",
+        "--health-check", "--dont-bind-http-https", "--ssl-certs",
+        "--skip-validation", "--dry", "--longhelp", "--log-level",
+        "--syslog-socket", "--plugin-dir", "--templates-dir",
+        "--poll-interval"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(CliTest, LabelPolicyDefaultsToRestricted) {
+  CliOptions options;
+  ASSERT_TRUE(
+      ParseCommandLine({"--marathon", "http://m:8080", "--group", "g"}, &options)
+          .ok());
+  EXPECT_EQ(options.label_policy, LabelPolicy::kRestricted);
+  ASSERT_TRUE(ParseCommandLine({"--marathon", "http://m:8080", "--group", "g",
+                                "--label-policy", "deny"},
+                               &options)
+                  .ok());
+  EXPECT_EQ(options.label_policy, LabelPolicy::kDeny);
+  EXPECT_EQ(ParseCommandLine({"--marathon", "http://m:8080", "--group", "g",
+                              "--label-policy", "off"},
+                             &options)
+                .message(),
+            "--label-policy: 'off' is not allow, restricted or deny");
+  EXPECT_NE(FlagHelp().find("--label-policy"), std::string::npos);
+}
+
+TEST(CliTest, DefaultSslCertMovesTheDefaultCertificate) {
+  CliOptions options;
+  ASSERT_TRUE(
+      ParseCommandLine({"--marathon", "http://m", "--group", "g"}, &options)
+          .ok());
+  EXPECT_EQ(options.default_ssl_cert, "/etc/ssl/cert.pem");
+  ASSERT_TRUE(ParseCommandLine({"--marathon", "http://m", "--group", "g",
+                                "--default-ssl-cert", "/srv/tls/cert.pem"},
+                               &options)
+                  .ok());
+  EXPECT_EQ(options.default_ssl_cert, "/srv/tls/cert.pem");
+  EXPECT_NE(FlagHelp().find("--default-ssl-cert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlb

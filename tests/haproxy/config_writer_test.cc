@@ -1,0 +1,407 @@
+// The one-shot supervisor against the real `haproxy -c`: unchanged configs
+// do nothing, good ones are swapped in atomically and reloaded, bad ones never
+// replace the live config.
+#include "core/haproxy/config_writer.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/base/process.h"
+#include "core/base/unified_diff.h"
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+constexpr char kValid[] =
+    "global\n  maxconn 100\ndefaults\n  mode http\n  timeout connect 1s\n"
+    "  timeout client 1s\n  timeout server 1s\n"
+    "\nfrontend f\n  bind 127.0.0.1:1\n  default_backend b\n"
+    "\nbackend b\n  server s1 127.0.0.1:1\n";
+constexpr char kValid2[] =
+    "global\n  maxconn 100\ndefaults\n  mode http\n  timeout connect 1s\n"
+    "  timeout client 1s\n  timeout server 1s\n"
+    "\nfrontend f\n  bind 127.0.0.1:1\n  default_backend b\n"
+    "\nbackend b\n  server s1 127.0.0.1:2\n";
+constexpr char kInvalid[] =
+    "global\n  maxconn 100\n\nbackend b\n  server s1 127.0.0.1:1 chek\n";
+
+class HaproxySupervisorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/supervisor_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ASSERT_EQ(system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
+    options_.config_path = dir_ + "/haproxy.cfg";
+    options_.reload_command = {"sh", "-c", "echo reloaded >> " + dir_ +
+                                               "/reloads"};
+  }
+  std::vector<std::string> Files() {
+    std::vector<std::string> out;
+    DIR* d = opendir(dir_.c_str());
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.' || std::string(e->d_name).size() > 2) {
+        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") {
+          out.push_back(e->d_name);
+        }
+      }
+    }
+    closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::string dir_;
+  SupervisorOptions options_;
+};
+
+TEST_F(HaproxySupervisorTest, NewConfigIsValidatedWrittenAndReloaded) {
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
+  EXPECT_TRUE(report.reloaded);
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kValid);
+  EXPECT_EQ(testing::ReadFile(dir_ + "/reloads"), "reloaded\n");
+  struct stat st;
+  ASSERT_EQ(stat(options_.config_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(Files(), (std::vector<std::string>{"haproxy.cfg", "reloads"}));
+}
+
+TEST_F(HaproxySupervisorTest, UnchangedConfigDoesNothing) {
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kUnchanged);
+  EXPECT_EQ(report.diff, "");
+  EXPECT_EQ(testing::ReadFile(dir_ + "/reloads"), "reloaded\n");
+}
+
+TEST_F(HaproxySupervisorTest, ChangeIsLoggedAsUnifiedDiffAndModeIsKept) {
+  testing::WriteFile(options_.config_path, kValid);
+  ASSERT_EQ(chmod(options_.config_path.c_str(), 0600), 0);
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid2, &report).ok());
+  EXPECT_EQ(report.diff, "--- " + options_.config_path + "\n+++ " +
+                             options_.config_path + " (new)\n"
+                             "@@ -11,4 +11,4 @@\n"
+                             "   default_backend b\n"
+                             " \n"
+                             " backend b\n"
+                             "-  server s1 127.0.0.1:1\n"
+                             "+  server s1 127.0.0.1:2\n");
+  struct stat st;
+  ASSERT_EQ(stat(options_.config_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST_F(HaproxySupervisorTest, SymlinkedConfigStaysALink) {
+  ASSERT_EQ(mkdir((dir_ + "/volume").c_str(), 0755), 0);
+  testing::WriteFile(dir_ + "/volume/real.cfg", "old\n");
+  ASSERT_EQ(symlink("volume/real.cfg", options_.config_path.c_str()), 0);
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  struct stat st;
+  ASSERT_EQ(lstat(options_.config_path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(testing::ReadFile(dir_ + "/volume/real.cfg"), kValid);
+}
+
+TEST_F(HaproxySupervisorTest, RejectedConfigNeverReplacesTheLiveOne) {
+  testing::WriteFile(options_.config_path, kValid);
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  Status s = sup.Apply(kInvalid, &report);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "haproxy -c rejected the new config, kept in " +
+                             options_.config_path +
+                             ".rejected; the live config is unchanged");
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kRejected);
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kValid);
+  EXPECT_EQ(testing::ReadFile(options_.config_path + ".rejected"), kInvalid);
+  EXPECT_NE(report.validation_output.find("unknown keyword 'chek'"),
+            std::string::npos)
+      << report.validation_output;
+  EXPECT_EQ(Files(),
+            (std::vector<std::string>{"haproxy.cfg", "haproxy.cfg.rejected"}));
+}
+
+TEST_F(HaproxySupervisorTest, DryRunReportsTheDiffAndWritesNothing) {
+  options_.dry_run = true;
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kDryRun);
+  EXPECT_EQ(report.diff.rfind("--- " + options_.config_path + "\n", 0), 0u);
+  EXPECT_TRUE(Files().empty());
+}
+
+TEST_F(HaproxySupervisorTest, SkipValidationWritesWithoutHaproxy) {
+  options_.skip_validation = true;
+  options_.haproxy_binary = "/nonexistent/haproxy";
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kInvalid, &report).ok());
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kInvalid);
+}
+
+TEST_F(HaproxySupervisorTest, FailedReloadIsReportedAfterTheWrite) {
+  options_.reload_command = {"sh", "-c", "echo no haproxy here; exit 3"};
+  HaproxySupervisor sup(options_);
+  ApplyReport report;
+  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
+  EXPECT_FALSE(report.reloaded);
+  EXPECT_EQ(report.reload_error,
+            "reload command `sh -c 'echo no haproxy here; exit 3'` exited "
+            "with 3: no haproxy here\n");
+}
+
+// A config of `backends` blocks: 1200 backends make some 270 KB, several of
+// Apply's 64 KiB read chunks.
+std::string BigConfig(int backends) {
+  std::string out = "global\n  maxconn 100\ndefaults\n  mode http\n";
+  for (int b = 0; b < backends; ++b) {
+    const std::string name = "app" + std::to_string(b);
+    out += "\nbackend " + name + "_80\n  balance roundrobin\n  mode http\n";
+    for (int s = 0; s < 3; ++s) {
+      out += "  server " + name + "_" + std::to_string(s) + " 10.0." +
+             std::to_string(b % 250) + "." + std::to_string(s) + ":" +
+             std::to_string(31000 + b) + " check inter 10s fall 4\n";
+    }
+  }
+  return out;
+}
+
+std::string ReplaceLine(std::string text, const std::string& line,
+                        const std::string& with) {
+  const size_t at = text.find(line);
+  return at == std::string::npos ? "NOT FOUND " + line
+                                  : text.replace(at, line.size(), with);
+}
+
+// Apply --dry over a live config `before` (none when nullptr) must report
+// exactly the diff of the whole texts, and "unchanged" for equal ones.
+class SupervisorDiffTest : public HaproxySupervisorTest {
+ protected:
+  void Check(const std::string* before, const std::string& after) {
+    std::remove(options_.config_path.c_str());
+    if (before != nullptr) {
+      testing::WriteFile(options_.config_path, *before);
+    }
+    options_.dry_run = true;
+    HaproxySupervisor sup(options_);
+    ApplyReport report;
+    ASSERT_TRUE(sup.Apply(after, &report).ok());
+    const std::string live = before == nullptr ? "" : *before;
+    EXPECT_EQ(report.outcome, live == after ? ApplyReport::Outcome::kUnchanged
+                                            : ApplyReport::Outcome::kDryRun);
+    EXPECT_EQ(report.diff, UnifiedDiff(live, after, options_.config_path,
+                                       options_.config_path + " (new)"));
+    if (before != nullptr) {
+      EXPECT_EQ(testing::ReadFile(options_.config_path), *before);
+    }
+  }
+  void Check(const std::string& before, const std::string& after) {
+    Check(&before, after);
+  }
+};
+
+TEST_F(SupervisorDiffTest, IdenticalConfigIsUnchanged) {
+  const std::string config = BigConfig(1200);
+  ASSERT_GT(config.size(), 4u * 65536);
+  Check(config, config);
+  Check("", "");
+  Check(nullptr, "");
+}
+
+TEST_F(SupervisorDiffTest, ChangeAtStartAtEndAndInTheMiddle) {
+  const std::string config = BigConfig(1200);
+  Check(config, ReplaceLine(config, "  maxconn 100\n", "  maxconn 200\n"));
+  Check(config, "# generated\n" + config);
+  Check(config, config.substr(config.find('\n') + 1));
+  Check(config, ReplaceLine(config, "app1199_2 10.0.199.2:32199",
+                            "app1199_2 10.0.199.2:32200"));
+  Check(config, config + "\nbackend extra\n  mode http\n");
+  Check(config, ReplaceLine(config, "app300_1 10.0.50.1:31300",
+                            "app300_1 10.0.50.1:31301"));
+  // A new server line and a new backend block among similar ones.
+  Check(config, ReplaceLine(config, "  server app300_1 ",
+                            "  server app300_new 10.9.9.9:1 check inter 10s "
+                            "fall 4\n  server app300_1 "));
+  Check(config, ReplaceLine(config, "\nbackend app300_80\n",
+                            "\nbackend new_80\n  balance roundrobin\n  mode "
+                            "http\n\nbackend app300_80\n"));
+}
+
+TEST_F(SupervisorDiffTest, DifferencesAtTheEdgesOfReadChunks) {
+  const std::string config = BigConfig(1200);
+  for (size_t at : {65534u, 65535u, 65536u, 65537u, 131072u}) {
+    std::string changed = config;
+    changed[at] = changed[at] == 'x' ? 'y' : 'x';
+    Check(config, changed);
+    Check(changed, config);
+    const size_t from_end = config.size() - at;
+    std::string changed_tail = config;
+    changed_tail[from_end] = changed_tail[from_end] == 'x' ? 'y' : 'x';
+    Check(config, changed_tail);
+  }
+}
+
+TEST_F(SupervisorDiffTest, SeveralDistantChanges) {
+  const std::string config = BigConfig(1200);
+  std::string changed =
+      ReplaceLine(config, "  maxconn 100\n", "  maxconn 200\n");
+  changed = ReplaceLine(changed, "app200_0 10.0.200.0:31200",
+                        "app200_0 10.0.200.0:31999");
+  changed = ReplaceLine(changed, "\nbackend app400_80\n",
+                        "\nbackend app400_81\n");
+  changed += "# end\n";
+  Check(config, changed);
+  Check(changed, config);
+}
+
+TEST_F(SupervisorDiffTest, EmptyOrMissingLiveConfig) {
+  const std::string config = BigConfig(1200);
+  Check("", config);
+  Check(nullptr, config);
+  Check(config, "");
+}
+
+TEST_F(SupervisorDiffTest, NewConfigShorterOrLonger) {
+  const std::string config = BigConfig(1200);
+  const size_t middle = config.find("\nbackend app300_80\n");
+  const size_t next = config.find("\nbackend app301_80\n");
+  const std::string without = config.substr(0, middle) + config.substr(next);
+  Check(config, without);
+  Check(without, config);
+  Check(config, config.substr(0, middle + 1));
+  Check(config.substr(0, middle + 1), config);
+  Check(config, config.substr(next + 1));
+  Check(config.substr(next + 1), config);
+}
+
+TEST_F(SupervisorDiffTest, MissingFinalNewline) {
+  const std::string config = BigConfig(1200);
+  const std::string cut = config.substr(0, config.size() - 1);
+  Check(config, cut);
+  Check(cut, config);
+  Check(cut, cut + " check");
+  Check(cut, ReplaceLine(cut, "app300_1 10.0.50.1:31300",
+                         "app300_1 10.0.50.1:31301"));
+  Check("a", "b");
+  Check("a\n", "a");
+}
+
+TEST_F(SupervisorDiffTest, CrlfLineEnds) {
+  std::string crlf;
+  for (char c : BigConfig(1200)) {
+    crlf += c == '\n' ? "\r\n" : std::string(1, c);
+  }
+  Check(crlf, ReplaceLine(crlf, "app300_1 10.0.50.1:31300",
+                          "app300_1 10.0.50.1:31301"));
+  Check(crlf, BigConfig(1200));
+  Check(crlf, crlf.substr(0, crlf.size() - 1));
+  Check(crlf.substr(0, crlf.size() - 1), crlf);
+}
+
+// Repetitive lines let diff -u slide changes far, across the edges of what
+// Apply loads: the diff must still be the one of the whole files.
+TEST_F(SupervisorDiffTest, RandomEditsOfRepetitiveConfigs) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> alphabet = {
+      "\n", "  mode http\n", "  server s 10.0.0.1:31000 check inter 10s\n",
+      "backend b\n", std::string(60, ' ') + "option forwardfor\n"};
+  for (int round = 0; round < 60; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::string before;
+    const int lines = 1500 + static_cast<int>(rng() % 3000);
+    for (int i = 0; i < lines; ++i) {
+      before += alphabet[rng() % (i % 7 == 0 ? alphabet.size() : 2)];
+    }
+    std::vector<std::string> split;
+    for (size_t start = 0; start < before.size();) {
+      const size_t end = before.find('\n', start) + 1;
+      split.push_back(before.substr(start, end - start));
+      start = end;
+    }
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = rng() % (split.size() + 1);
+      const auto kind = rng() % 3;
+      const std::string line = alphabet[rng() % alphabet.size()];
+      if (kind == 0 || at == split.size()) {
+        split.insert(split.begin() + static_cast<std::ptrdiff_t>(at), line);
+      } else if (kind == 1) {
+        split.erase(split.begin() + static_cast<std::ptrdiff_t>(at));
+      } else {
+        split[at] = line;
+      }
+    }
+    std::string after;
+    for (const std::string& line : split) {
+      after += line;
+    }
+    Check(before, after);
+    if (HasFatalFailure() || HasNonfatalFailure()) {
+      return;
+    }
+  }
+}
+
+TEST(RunCommandTest, CapturesOutputAndExitCode) {
+  CommandResult r;
+  ASSERT_TRUE(RunCommand({"sh", "-c", "echo out; echo err >&2; exit 4"}, &r).ok());
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.output, "out\nerr\n");
+}
+
+// A reload command may leave a daemon behind that keeps our pipe open; the
+// update must not wait for it.
+TEST(RunCommandTest, DoesNotWaitForBackgroundChildren) {
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r;
+  ASSERT_TRUE(RunCommand({"sh", "-c", "sleep 3 & echo started"}, &r).ok());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  EXPECT_EQ(r.output, "started\n");
+  EXPECT_LT(ms, 2000);
+}
+
+TEST(RunCommandTest, CommandThatNeverEndsIsKilledAtTheTimeout) {
+  CommandResult r;
+  Status s = RunCommand({"sleep", "30"}, &r, 300);
+  EXPECT_EQ(s.message(), "command `sleep 30`: killed after 0 s without finishing");
+}
+
+TEST(RunCommandTest, MissingProgramExits127WithAMessage) {
+  CommandResult r;
+  ASSERT_TRUE(RunCommand({"/nonexistent/haproxy", "-c"}, &r).ok());
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_EQ(r.output, "cannot run /nonexistent/haproxy: No such file or directory\n");
+}
+
+TEST(CommandLineSplitTest, SplitsLikeAShellWithoutExpanding) {
+  std::vector<std::string> argv;
+  ASSERT_TRUE(SplitCommandLine(R"(sv reload 'a b' "c \"d\"" e\ f $HOME)", &argv)
+                  .ok());
+  EXPECT_EQ(argv, (std::vector<std::string>{"sv", "reload", "a b", "c \"d\"",
+                                            "e f", "$HOME"}));
+  EXPECT_EQ(SplitCommandLine("echo 'open", &argv).message(),
+            "command echo 'open: unterminated single quote");
+}
+
+}  // namespace
+}  // namespace mlb

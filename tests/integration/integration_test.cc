@@ -1,0 +1,1255 @@
+// End to end: marathon-lb renders a config from Marathon (marathon-sim or a
+// saved file:), a real HAProxy runs it on 127.0.0.1, and requests through it
+// reach echo-backend tasks on 127.0.0.2 / 127.0.0.3. Every test asserts what
+// answered (X-Backend), exact statuses and headers, and exact config lines.
+//
+// Nothing binds outside 127.0.0.0/8: the HEAD and the :80 / :9091 / :443
+// frontend heads are overridden in a per-test templates dir to bind
+// 127.0.0.1:<free port>, and every app sets HAPROXY_{n}_BIND_ADDR=127.0.0.1.
+#include <Poco/DigestEngine.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/SHA1Engine.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "core/app/template_archive.h"
+#include "tests/support/integration_support.h"
+
+namespace mlb::integration {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Each;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const char kGroup[] = "external";
+
+// marathon-lb's sticky cookie value for a server: the first 10 hex digits of
+// SHA-1(server name), as in marathon-lb 1.15.
+std::string CookieFor(const std::string& server_name) {
+  Poco::SHA1Engine sha1;
+  sha1.update(server_name);
+  return Poco::DigestEngine::digestToHex(sha1.digest()).substr(0, 10);
+}
+
+// marathon-lb's server name for a task whose host is an IP: "127_0_0_2_PORT".
+std::string ServerName(const std::string& ip, int port) {
+  std::string name = ip + "_" + std::to_string(port);
+  for (char& c : name) {
+    c = c == '.' ? '_' : c;
+  }
+  return name;
+}
+
+class IntegrationTest : public ::testing::Test {
+ protected:
+  // One self-signed certificate for the whole suite (rsa:2048 is slow-ish).
+  static void SetUpTestSuite() {
+    // A poll interval would make `marathon-lb poll` loop forever; a framework
+    // name would hide an app.
+    unsetenv("POLL_INTERVAL");
+    unsetenv("FRAMEWORK_NAME");
+    try {
+      suite_dir_ = new TempDir();
+      const std::string key = suite_dir_->File("key.pem");
+      const std::string crt = suite_dir_->File("crt.pem");
+      RunResult r = RunBounded(
+          {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+           "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=localhost"},
+          suite_dir_->File("openssl.log"), Millis(20000));
+      if (r.exit_code != 0) {
+        suite_error_ = "openssl req failed:\n" + r.output;
+        return;
+      }
+      cert_ = suite_dir_->File("localhost.pem");
+      WriteFile(cert_, ReadFile(crt) + ReadFile(key));
+    } catch (const std::exception& e) {
+      suite_error_ = e.what();
+    }
+  }
+
+  static void TearDownTestSuite() {
+    delete suite_dir_;
+    suite_dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(suite_error_, "");
+    mlb_binary_ = RequiredEnv("MLB_BINARY");
+    sim_binary_ = RequiredEnv("MLB_SIM_BINARY");
+    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
+    plugin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
+    dir_ = std::make_unique<TempDir>();
+    templates_dir_ = dir_->File("templates");
+    std::filesystem::create_directory(templates_dir_);
+    cfg_ = dir_->File("haproxy.cfg");
+    pid_file_ = dir_->File("haproxy.pid");
+    state_file_ = dir_->File("state.json");
+    http_port_ = FreePort();
+    appid_port_ = FreePort();
+    https_port_ = FreePort();
+    WriteTemplate("HEAD", Head());
+    WriteTemplate("HTTP_FRONTEND_HEAD",
+                  LoopbackFrontendHead("marathon_http_in", http_port_));
+    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
+    WriteTemplate("HTTPS_FRONTEND_HEAD",
+                  LoopbackFrontendHead("marathon_https_in", https_port_,
+                                       " ssl {sslCerts}"));
+  }
+
+  void TearDown() override {
+    // HAProxy first (it talks to the backends), then Marathon, then tasks.
+    haproxy_.reset();
+    sim_.reset();
+    echoes_.clear();
+  }
+
+  std::string Head(const std::string& extra_global = "") const {
+    return LoopbackHead(dir_->File("haproxy.sock"), extra_global);
+  }
+
+  void WriteTemplate(const std::string& name, const std::string& text) {
+    WriteFile(templates_dir_ + "/HAPROXY_" + name, text);
+  }
+
+  // Starts an echo-backend answering NAME on ip:<free port>; returns the port.
+  int StartEcho(const std::string& name, const std::string& ip) {
+    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
+  }
+
+  // Starts marathon-sim on the state file (written first); returns its URL.
+  std::string StartSim(const std::string& state) {
+    AtomicWrite(state_file_, state);
+    const std::string port_file = dir_->File("sim.port");
+    sim_ = std::make_unique<ScopedProcess>(
+        std::vector<std::string>{sim_binary_, "--state", state_file_,
+                                 "--listen", "127.0.0.1:0", "--port-file",
+                                 port_file},
+        dir_->File("sim.log"));
+    return "http://" + WaitForPortFile(*sim_, port_file);
+  }
+
+  // Writes the state for `--marathon file:...`; returns that URL.
+  std::string StateFile(const std::string& state) {
+    AtomicWrite(state_file_, state);
+    return "file:" + state_file_;
+  }
+
+  // One `marathon-lb poll` update into cfg_. `command` is the reload command
+  // (never the detected one: this machine has a haproxy.service).
+  RunResult RunMarathonLb(const std::string& marathon,
+                          const std::string& command = "true",
+                          const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {
+        mlb_binary_,      "poll",
+        "--marathon",     marathon,
+        "--haproxy-config", cfg_,
+        "--group",        kGroup,
+        "--templates-dir", templates_dir_,
+        "--plugin-dir",   plugin_dir_,
+        "--ssl-certs",    cert_,
+        "--syslog-socket", "/dev/null",
+        "--command",      command};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunBounded(
+        argv, dir_->File("marathon-lb-" + std::to_string(++mlb_runs_) + ".log"));
+  }
+
+  // Starts HAProxy (master-worker, foreground) on cfg_ and waits until the
+  // :9091 frontend (always generated) accepts and the pid file is written.
+  void StartHaproxy() {
+    haproxy_ = StartLoopbackHaproxy(cfg_, pid_file_, dir_->File("haproxy.log"),
+                                    {appid_port_});
+  }
+
+  // The HAProxy master's pid, from the pid file.
+  int HaproxyPid() const { return std::stoi(ReadFile(pid_file_)); }
+
+  // GET through the :80 vhost frontend.
+  HttpResponse ViaHttp(const std::string& host, const std::string& path = "/") {
+    return HttpGet("127.0.0.1", http_port_, path, host);
+  }
+
+  // GET through the :9091 app-id frontend.
+  HttpResponse ViaAppId(const std::string& app_id) {
+    return HttpGet("127.0.0.1", appid_port_, "/", "lb.test",
+                   {{"X-Marathon-App-Id", app_id}});
+  }
+
+  // The backends (X-Backend) of up to `count` GETs made within `timeout`,
+  // stopping early once every name in `until` was seen. Failed requests show
+  // up as "HTTP <status>" or "error: ...".
+  template <typename Get>
+  std::vector<std::string> Backends(Get get, int count,
+                                    const std::set<std::string>& until = {},
+                                    Millis timeout = Millis(5000)) {
+    const auto deadline = Clock::now() + timeout;
+    std::vector<std::string> seen;
+    std::set<std::string> missing = until;
+    for (int i = 0; i < count && (until.empty() || !missing.empty()) &&
+                    Clock::now() < deadline;
+         ++i) {
+      const HttpResponse r = get();
+      std::string name = r.Backend();
+      if (r.status != 200 || name.empty()) {
+        name = r.status == 0 ? "error: " + r.error
+                             : "HTTP " + std::to_string(r.status);
+      }
+      missing.erase(name);
+      seen.push_back(name);
+    }
+    return seen;
+  }
+
+  std::string Config() const { return ReadFile(cfg_); }
+  std::string HaproxyLog() const {
+    return haproxy_ ? haproxy_->Output() : std::string("(not started)");
+  }
+
+  static TempDir* suite_dir_;
+  static std::string cert_;
+  static std::string suite_error_;
+
+  std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
+  // Declared before the processes, so it is removed after they are stopped.
+  std::unique_ptr<TempDir> dir_;
+  std::string templates_dir_, cfg_, pid_file_, state_file_;
+  int http_port_ = 0, appid_port_ = 0, https_port_ = 0;
+  int mlb_runs_ = 0;
+  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
+  std::unique_ptr<ScopedProcess> sim_;
+  std::unique_ptr<ScopedProcess> haproxy_;
+};
+
+TempDir* IntegrationTest::suite_dir_ = nullptr;
+std::string IntegrationTest::cert_;
+std::string IntegrationTest::suite_error_;
+
+// Labels every app carries: the group, and a loopback bind for port 0.
+std::map<std::string, std::string> Labels(
+    std::map<std::string, std::string> extra) {
+  extra.emplace("HAPROXY_GROUP", kGroup);
+  extra.emplace("HAPROXY_0_BIND_ADDR", "127.0.0.1");
+  return extra;
+}
+
+// 1. Host header on the :80 frontend; roundrobin over both tasks; an
+// unknown Host has no backend.
+TEST_F(IntegrationTest, VhostRoutesByHostHeaderOnHttpFrontend) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int service_port = FreePort();
+  const std::string url = StartSim(StateJson({AppJson(
+      "/web", {service_port}, Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+      {{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cfg = Config();
+  const std::string backend = "web_" + std::to_string(service_port);
+  EXPECT_THAT(cfg, HasSubstr("\nfrontend marathon_http_in\n  bind 127.0.0.1:" +
+                             std::to_string(http_port_) +
+                             "\n  mode http\n"
+                             "  acl host_web_example_com_web hdr(host) -i "
+                             "web.example.com\n"
+                             "  use_backend " + backend +
+                             " if host_web_example_com_web\n"));
+  for (const auto& [ip, port] : {std::pair<std::string, int>{"127.0.0.2", web1},
+                                 {"127.0.0.3", web2}}) {
+    EXPECT_TRUE(std::regex_search(
+        cfg, std::regex("\n  server " + ServerName(ip, port) + " " +
+                        std::regex_replace(ip, std::regex("\\."), "\\.") + ":" +
+                        std::to_string(port) + " id [0-9]+\n")))
+        << cfg;
+  }
+  ASSERT_NO_THROW(StartHaproxy());
+
+  const std::vector<std::string> seen = Backends(
+      [&] { return ViaHttp("web.example.com"); }, 6, {"web-1", "web-2"});
+  EXPECT_THAT(seen, Contains("web-1")) << HaproxyLog();
+  EXPECT_THAT(seen, Contains("web-2")) << HaproxyLog();
+  EXPECT_THAT(seen, Each(::testing::AnyOf("web-1", "web-2")));
+
+  // What the task saw: the Host, option forwardfor, X-Forwarded-Port.
+  const HttpResponse r = ViaHttp("web.example.com", "/some/path");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(r.body, r.Backend() + "\n");
+  EXPECT_EQ(r.Header("X-Seen-Host"), "web.example.com");
+  EXPECT_EQ(r.Header("X-Seen-Forwarded-For"), "127.0.0.1");
+  EXPECT_EQ(r.Header("X-Seen-Forwarded-Port"), std::to_string(http_port_));
+
+  const HttpResponse unknown = ViaHttp("other.example.com");
+  EXPECT_EQ(unknown.status, 503) << unknown.Describe();
+  EXPECT_FALSE(unknown.HasHeader("X-Backend")) << unknown.Describe();
+}
+
+// 2. X-Marathon-App-Id on the :9091 frontend picks the app.
+TEST_F(IntegrationTest, AppIdHeaderRoutesOnAppIdFrontend) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int api1 = StartEcho("api-1", "127.0.0.3");
+  const int web_port = FreePort();
+  const int api_port = FreePort();
+  const std::string url = StartSim(StateJson(
+      {AppJson("/api", {api_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.3", {api1}}}),
+       AppJson("/web", {web_port},
+               Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+               {{"127.0.0.2", {web1}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cfg = Config();
+  EXPECT_THAT(cfg, HasSubstr("\nfrontend marathon_http_appid_in\n"
+                             "  bind 127.0.0.1:" + std::to_string(appid_port_) +
+                             "\n  mode http\n"
+                             "  acl app__api hdr(x-marathon-app-id) -i /api\n"
+                             "  use_backend api_" + std::to_string(api_port) +
+                             " if app__api\n"
+                             "  acl app__web hdr(x-marathon-app-id) -i /web\n"
+                             "  use_backend web_" + std::to_string(web_port) +
+                             " if app__web\n"));
+  ASSERT_NO_THROW(StartHaproxy());
+
+  for (int i = 0; i < 3; ++i) {
+    const HttpResponse api = ViaAppId("/api");
+    EXPECT_EQ(api.status, 200) << api.Describe();
+    EXPECT_EQ(api.Backend(), "api-1") << api.Describe();
+    EXPECT_EQ(api.body, "api-1\n");
+    const HttpResponse web = ViaAppId("/web");
+    EXPECT_EQ(web.status, 200) << web.Describe();
+    EXPECT_EQ(web.Backend(), "web-1") << web.Describe();
+  }
+  const HttpResponse none = ViaAppId("/nosuchapp");
+  EXPECT_EQ(none.status, 503) << none.Describe();
+  EXPECT_FALSE(none.HasHeader("X-Backend"));
+}
+
+// 3. An app without vhost is a tcp service port: bytes pass through as is.
+TEST_F(IntegrationTest, TcpServicePortPassesThroughToBackend) {
+  const int tcp1 = StartEcho("tcp-1", "127.0.0.2");
+  const int db_port = FreePort();
+  const std::string url = StateFile(StateJson({AppJson(
+      "/db", {db_port}, Labels({}), {{"127.0.0.2", {tcp1}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cfg = Config();
+  const std::string name = "db_" + std::to_string(db_port);
+  EXPECT_THAT(cfg, HasSubstr("\nfrontend " + name + "\n  bind 127.0.0.1:" +
+                             std::to_string(db_port) +
+                             "\n  mode tcp\n  use_backend " + name + "\n"));
+  EXPECT_THAT(cfg, HasSubstr("\nbackend " + name +
+                             "\n  balance roundrobin\n  mode tcp\n  server "));
+  // Only http-mode apps are routed by app id.
+  EXPECT_THAT(cfg, Not(HasSubstr("app__db")));
+  ASSERT_NO_THROW(StartHaproxy());
+
+  const HttpResponse r = HttpGet("127.0.0.1", db_port, "/x", "db.test");
+  ASSERT_EQ(r.status, 200) << r.Describe() << "\n" << HaproxyLog();
+  EXPECT_EQ(r.Backend(), "tcp-1");
+  EXPECT_EQ(r.body, "tcp-1\n");
+  EXPECT_EQ(r.Header("X-Seen-Host"), "db.test");
+  // tcp mode: HAProxy added no X-Forwarded-* headers.
+  EXPECT_FALSE(r.HasHeader("X-Seen-Forwarded-For")) << r.Describe();
+  EXPECT_FALSE(r.HasHeader("X-Seen-Forwarded-Port")) << r.Describe();
+}
+
+// 4. HAPROXY_0_STICKY: the cookie names the server and pins the client.
+TEST_F(IntegrationTest, StickyCookiePinsClientToOneBackend) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int port = FreePort();
+  const std::string url = StateFile(StateJson({AppJson(
+      "/sticky", {port},
+      Labels({{"HAPROXY_0_STICKY", "true"}, {"HAPROXY_0_MODE", "http"}}),
+      {{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}})}));
+  const std::map<std::string, std::string> cookie_of = {
+      {"web-1", CookieFor(ServerName("127.0.0.2", web1))},
+      {"web-2", CookieFor(ServerName("127.0.0.3", web2))}};
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cfg = Config();
+  EXPECT_TRUE(HasLine(cfg, "  cookie mesosphere_server_id insert indirect nocache"))
+      << cfg;
+  const std::string server1 = LineStartingWith(cfg, "  server 127_0_0_2_");
+  EXPECT_THAT(server1, HasSubstr(" check cookie " + cookie_of.at("web-1")));
+  ASSERT_NO_THROW(StartHaproxy());
+
+  // Without a cookie, each answer sets the cookie of the server that answered;
+  // with it, every request goes back to that server.
+  std::set<std::string> pinned;
+  for (int round = 0; round < 2; ++round) {
+    const HttpResponse first = HttpGet("127.0.0.1", port, "/", "sticky.test");
+    ASSERT_EQ(first.status, 200) << first.Describe() << "\n" << HaproxyLog();
+    const std::string backend = first.Backend();
+    ASSERT_TRUE(cookie_of.count(backend)) << first.Describe();
+    const std::string set_cookie = first.Header("Set-Cookie");
+    EXPECT_TRUE(std::regex_match(set_cookie,
+                                 std::regex("mesosphere_server_id=[0-9a-f]{10}; "
+                                            "path=/")))
+        << set_cookie;
+    EXPECT_EQ(set_cookie,
+              "mesosphere_server_id=" + cookie_of.at(backend) + "; path=/");
+    pinned.insert(backend);
+
+    const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+    const std::vector<std::string> seen = Backends(
+        [&] {
+          return HttpGet("127.0.0.1", port, "/", "sticky.test",
+                         {{"Cookie", cookie}});
+        },
+        6);
+    EXPECT_EQ(seen, std::vector<std::string>(6, backend)) << cookie;
+  }
+  // Roundrobin gave the two cookie-less requests different servers, so both
+  // cookies were exercised.
+  EXPECT_EQ(pinned, (std::set<std::string>{"web-1", "web-2"}));
+}
+
+// 5. HAPROXY_0_REDIRECT_TO_HTTPS: plain http on :80 gets a 301 to https.
+TEST_F(IntegrationTest, RedirectToHttpsAnswers301OnHttpFrontend) {
+  const int secure1 = StartEcho("secure-1", "127.0.0.2");
+  const int web1 = StartEcho("web-1", "127.0.0.3");
+  const std::string url = StateFile(StateJson(
+      {AppJson("/secure", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "secure.example.com"},
+                       {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"}}),
+               {{"127.0.0.2", {secure1}}}),
+       AppJson("/web", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+               {{"127.0.0.3", {web1}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasLine(Config(),
+                      "  redirect scheme https code 301 if !{ ssl_fc } "
+                      "host_secure_example_com_secure"))
+      << Config();
+  ASSERT_NO_THROW(StartHaproxy());
+
+  const HttpResponse r = ViaHttp("secure.example.com", "/path");
+  EXPECT_EQ(r.status, 301) << r.Describe() << "\n" << HaproxyLog();
+  EXPECT_EQ(r.Header("Location"), "https://secure.example.com/path");
+  EXPECT_FALSE(r.HasHeader("X-Backend"));
+  // The same frontend still serves the vhost that does not redirect.
+  const HttpResponse web = ViaHttp("web.example.com", "/path");
+  EXPECT_EQ(web.status, 200) << web.Describe();
+  EXPECT_EQ(web.Backend(), "web-1");
+}
+
+// 6. A bad label drops only its own service port; the rest is served.
+TEST_F(IntegrationTest, BadLabelSkipsOnlyItsServicePort) {
+  const int bad1 = StartEcho("bad-1", "127.0.0.2");
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int api1 = StartEcho("api-1", "127.0.0.3");
+  const int bad_port = FreePort();
+  const int api_port = FreePort();
+  const std::string url = StateFile(StateJson(
+      {AppJson("/api", {api_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.3", {api1}}}),
+       AppJson("/bad", {bad_port},
+               Labels({{"HAPROXY_0_PORT", "notaport"},
+                       {"HAPROXY_0_VHOST", "bad.example.com"}}),
+               {{"127.0.0.2", {bad1}}}),
+       AppJson("/web", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+               {{"127.0.0.2", {web1}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "app /bad, service port index 0: label "
+                         "HAPROXY_0_PORT: 'notaport' is not a port number "
+                         "(1-65535); service port skipped"))
+      << run.output;
+  const std::string cfg = Config();
+  EXPECT_THAT(cfg, Not(HasSubstr("bad_")));
+  EXPECT_THAT(cfg, Not(HasSubstr("bad.example.com")));
+  EXPECT_THAT(cfg, Not(HasSubstr(std::to_string(bad1))));
+  ASSERT_NO_THROW(StartHaproxy());
+
+  const HttpResponse web = ViaHttp("web.example.com");
+  EXPECT_EQ(web.status, 200) << web.Describe() << "\n" << HaproxyLog();
+  EXPECT_EQ(web.Backend(), "web-1");
+  const HttpResponse api = ViaAppId("/api");
+  EXPECT_EQ(api.status, 200) << api.Describe();
+  EXPECT_EQ(api.Backend(), "api-1");
+  const HttpResponse api_port_r = HttpGet("127.0.0.1", api_port, "/", "x");
+  EXPECT_EQ(api_port_r.Backend(), "api-1") << api_port_r.Describe();
+  const HttpResponse bad = ViaHttp("bad.example.com");
+  EXPECT_EQ(bad.status, 503) << bad.Describe();
+}
+
+// Shared start of scenarios 7 and 8: /web with web-1 written and served.
+// Returns the state with web-2 added (which would change the config).
+class LiveConfigTest : public IntegrationTest {
+ protected:
+  void StartGoodConfig() {
+    web1_ = StartEcho("web-1", "127.0.0.2");
+    web2_ = StartEcho("web-2", "127.0.0.3");
+    web_port_ = FreePort();
+    url_ = StateFile(State({{"127.0.0.2", {web1_}}}));
+    const RunResult run = RunMarathonLb(url_);
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    ASSERT_NO_THROW(StartHaproxy());
+    ASSERT_EQ(ViaHttp("web.example.com").Backend(), "web-1") << HaproxyLog();
+    live_ = Config();
+    // The next run would add web-2 if it got as far as writing.
+    StateFile(State({{"127.0.0.2", {web1_}}, {"127.0.0.3", {web2_}}}));
+  }
+
+  std::string State(const std::vector<TaskSpec>& tasks) const {
+    return StateJson({AppJson("/web", {web_port_},
+                              Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+                              tasks)});
+  }
+
+  // HAProxy still serves the old config: web-1 only.
+  void ExpectStillServingLiveConfig() {
+    const std::vector<std::string> seen =
+        Backends([&] { return ViaHttp("web.example.com"); }, 4);
+    EXPECT_EQ(seen, std::vector<std::string>(4, "web-1")) << HaproxyLog();
+    EXPECT_TRUE(haproxy_->Running());
+  }
+
+  int web1_ = 0, web2_ = 0, web_port_ = 0;
+  std::string url_, live_;
+};
+
+// 7. A templates/ file with an unknown placeholder: marathon-lb refuses to
+// start, the live config and HAProxy are untouched.
+TEST_F(LiveConfigTest, InvalidTemplateFileKeepsLiveConfig) {
+  ASSERT_NO_FATAL_FAILURE(StartGoodConfig());
+  const std::string glue = templates_dir_ + "/HAPROXY_FRONTEND_BACKEND_GLUE";
+  WriteFile(glue, "  use_backend {nosuch}\n");
+
+  const RunResult run = RunMarathonLb(url_);
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.exit_code, -1) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "template file " + glue +
+                             ": unknown placeholder {nosuch} "
+                             "(FRONTEND_BACKEND_GLUE supplies {backend})"))
+      << run.output;
+  EXPECT_EQ(Config(), live_);
+  EXPECT_FALSE(FileExists(cfg_ + ".rejected"));
+  ExpectStillServingLiveConfig();
+}
+
+// 8. A config haproxy -c rejects is kept aside; the live one stays.
+TEST_F(LiveConfigTest, RejectedConfigKeepsLiveConfig) {
+  ASSERT_NO_FATAL_FAILURE(StartGoodConfig());
+  WriteTemplate("HEAD", Head("  nosuchkeyword on\n"));
+
+  const RunResult run = RunMarathonLb(url_);
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.exit_code, -1) << run.output;
+  const std::string rejected = cfg_ + ".rejected";
+  ASSERT_TRUE(FileExists(rejected)) << run.output;
+  const std::string bad = ReadFile(rejected);
+  EXPECT_TRUE(HasLine(bad, "  nosuchkeyword on")) << bad;
+  EXPECT_TRUE(HasLine(bad, LineStartingWith(bad, "  server 127_0_0_3_")));
+  EXPECT_THAT(bad, HasSubstr(" 127.0.0.3:" + std::to_string(web2_) + " id "));
+  EXPECT_EQ(Config(), live_);
+  // HAProxy's own error line, relayed in marathon-lb's log.
+  bool relayed = false;
+  for (const std::string& m : LogMessages(run.output)) {
+    relayed = relayed ||
+              (m.rfind("[ALERT]", 0) == 0 &&
+               m.find("unknown keyword 'nosuchkeyword' in 'global' section") !=
+                   std::string::npos);
+  }
+  EXPECT_TRUE(relayed) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "haproxy -c rejected the new config, kept in " +
+                             rejected + "; the live config is unchanged"))
+      << run.output;
+  ExpectStillServingLiveConfig();
+}
+
+// 9. Marathon changes (state file renamed over), marathon-lb writes the new
+// config and reloads HAProxy with its --command; the new task answers.
+TEST_F(IntegrationTest, SimulatorChangeReloadsHaproxyWithNewBackend) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int port = FreePort();
+  auto state = [&](const std::vector<TaskSpec>& tasks) {
+    return StateJson({AppJson("/web", {port},
+                              Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+                              tasks)});
+  };
+  const std::string url = StartSim(state({{"127.0.0.2", {web1}}}));
+  const RunResult first = RunMarathonLb(url);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  ASSERT_EQ(HaproxyPid(), haproxy_->pid());
+  EXPECT_EQ(Backends([&] { return ViaHttp("web.example.com"); }, 4),
+            std::vector<std::string>(4, "web-1"))
+      << HaproxyLog();
+
+  AtomicWrite(state_file_,
+              state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  const std::string reload = "kill -USR2 " + std::to_string(HaproxyPid());
+  const RunResult second = RunMarathonLb(url, reload);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string new_server = LineStartingWith(
+      Config(), "  server " + ServerName("127.0.0.3", web2) + " 127.0.0.3:" +
+                    std::to_string(web2) + " id ");
+  ASSERT_NE(new_server, "") << Config();
+  EXPECT_TRUE(HasMessage(second.output, "+" + new_server)) << second.output;
+  for (const std::string& m : LogMessages(second.output)) {
+    EXPECT_THAT(m, Not(::testing::StartsWith("-  server"))) << second.output;
+  }
+  // The --command reached the master: HAProxy logs the reload (the same
+  // master, a new worker).
+  auto reloads = [&] {
+    int n = 0;
+    for (const std::string& l : Lines(HaproxyLog())) {
+      n += l.find(": Reloading HAProxy") != std::string::npos;
+    }
+    return n;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return reloads() == 1; }, Millis(3000)))
+      << HaproxyLog() << "\n" << second.output;
+  EXPECT_EQ(HaproxyPid(), haproxy_->pid());
+
+  // The new worker takes over: one request every 20 ms until web-2 answers
+  // (at most 5 s), then both tasks share the traffic.
+  std::vector<std::string> before_switch;
+  const bool switched = WaitUntil(
+      [&] {
+        before_switch.push_back(ViaHttp("web.example.com").Backend());
+        return before_switch.back() == "web-2";
+      },
+      Millis(5000), Millis(20));
+  ASSERT_TRUE(switched) << ::testing::PrintToString(before_switch) << "\n"
+                        << HaproxyLog();
+  EXPECT_THAT(before_switch, Each(::testing::AnyOf("web-1", "web-2")));
+  const std::vector<std::string> seen = Backends(
+      [&] { return ViaHttp("web.example.com"); }, 6, {"web-1", "web-2"});
+  EXPECT_THAT(seen, Contains("web-1")) << HaproxyLog();
+  EXPECT_THAT(seen, Contains("web-2")) << HaproxyLog();
+  EXPECT_TRUE(haproxy_->Running()) << HaproxyLog();
+
+  // Nothing changed since: no write, and the reload command is not run.
+  const std::string before = Config();
+  const RunResult third = RunMarathonLb(url, reload);
+  EXPECT_EQ(third.exit_code, 0) << third.output;
+  bool unchanged = false;
+  for (const std::string& m : LogMessages(third.output)) {
+    unchanged = unchanged || m.rfind("config unchanged", 0) == 0;
+  }
+  EXPECT_TRUE(unchanged) << third.output;
+  EXPECT_EQ(Config(), before);
+  EXPECT_EQ(reloads(), 1) << HaproxyLog();
+}
+
+// 10. Every 2015 label at once: haproxy -c accepts what marathon-lb writes.
+TEST_F(IntegrationTest, HaproxyAcceptsConfigUsingEveryLabel) {
+  const int shop_port0 = FreePort(), shop_port1 = FreePort();
+  const int shop_frontend = FreePort(), shop_tcp_frontend = FreePort();
+  const int blog_port = FreePort(), db_port = FreePort();
+  const std::string health =
+      "\"healthChecks\": [{\"protocol\": \"HTTP\", \"path\": \"/health\", "
+      "\"portIndex\": 0, \"gracePeriodSeconds\": 10, \"intervalSeconds\": 2, "
+      "\"timeoutSeconds\": 1, \"maxConsecutiveFailures\": 2}]";
+  const std::string url = StateFile(StateJson(
+      {AppJson("/blog", {blog_port},
+               Labels({{"HAPROXY_0_VHOST", "Blog.Example.com"},
+                       {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"}}),
+               {{"127.0.0.2", {31001}}}),
+       AppJson("/db", {db_port}, Labels({{"HAPROXY_0_MODE", "tcp"}}),
+               {{"127.0.0.3", {31002}}}),
+       AppJson("/shop/front", {shop_port0, shop_port1},
+               Labels({{"HAPROXY_0_VHOST", "shop.example.com,www.shop.example.com"},
+                       {"HAPROXY_0_STICKY", "true"},
+                       {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"},
+                       {"HAPROXY_0_SSL_CERT", cert_},
+                       {"HAPROXY_0_PORT", std::to_string(shop_frontend)},
+                       {"HAPROXY_0_MODE", "http"},
+                       {"HAPROXY_1_BIND_ADDR", "127.0.0.1"},
+                       {"HAPROXY_1_PORT", std::to_string(shop_tcp_frontend)},
+                       {"HAPROXY_1_MODE", "tcp"}}),
+               {{"127.0.0.2", {31010, 31011}}, {"127.0.0.3", {31020, 31021}}},
+               health)}));
+
+  const RunResult run = RunMarathonLb(url, "true", {"--skip-validation"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const std::string& m : LogMessages(run.output)) {
+    EXPECT_THAT(m, Not(HasSubstr("skipped"))) << run.output;
+    EXPECT_THAT(m, Not(HasSubstr("ignored"))) << run.output;
+  }
+  const std::string cfg = Config();
+  const std::string shop = "shop_front_" + std::to_string(shop_frontend);
+  const std::string acl = "host_shop_example_com_shop_front";
+  for (const std::string& line : std::vector<std::string>{
+           // VHOST (comma list) and REDIRECT_TO_HTTPS on :80 and :443.
+           "  acl " + acl + " hdr(host) -i shop.example.com",
+           "  acl " + acl + " hdr(host) -i www.shop.example.com",
+           "  redirect scheme https code 301 if !{ ssl_fc } " + acl,
+           "  use_backend " + shop + " if { ssl_fc_sni www.shop.example.com }",
+           "  acl host_blog_example_com_blog hdr(host) -i blog.example.com",
+           "  redirect scheme https code 301 if !{ ssl_fc } "
+           "host_blog_example_com_blog",
+           // PORT, BIND_ADDR, SSL_CERT, MODE.
+           "frontend " + shop,
+           "  bind 127.0.0.1:" + std::to_string(shop_frontend) + " ssl crt " +
+               cert_,
+           "  bind 127.0.0.1:" + std::to_string(shop_tcp_frontend),
+           "  bind 127.0.0.1:" + std::to_string(db_port),
+           "  mode tcp",
+           "  mode http",
+           // STICKY and the HTTP health check.
+           "  cookie mesosphere_server_id insert indirect nocache",
+           "  option  httpchk GET /health",
+           "  timeout check 1s",
+           // The --ssl-certs of the :443 frontend.
+           "  bind 127.0.0.1:" + std::to_string(https_port_) + " ssl crt " +
+               cert_,
+       }) {
+    EXPECT_TRUE(HasLine(cfg, line)) << "missing line: " << line << "\n" << cfg;
+  }
+  const std::string server = LineStartingWith(cfg, "  server 127_0_0_2_31010 ");
+  EXPECT_THAT(server, HasSubstr(" check cookie " +
+                                CookieFor("127_0_0_2_31010")));
+  EXPECT_THAT(server, HasSubstr(" check inter 2s fall 3"));
+  // PORT renames the backend: Marathon's service port is not used for it.
+  EXPECT_THAT(cfg, Not(HasSubstr("shop_front_" + std::to_string(shop_port0))));
+
+  const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                     dir_->File("haproxy-c.log"));
+  EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << cfg;
+  EXPECT_THAT(check.output, HasSubstr("Configuration file is valid"));
+}
+
+// --label-policy (docs/label-policy.md): apps whose labels try to inject
+// config sit next to two good apps.
+namespace label_policy {
+
+// The state: /good-a and /good-b (with documented overrides) and seven apps
+// each carrying one injection label. `dir` is where an injected command
+// would leave its mark.
+std::string InjectionState(const std::string& dir, int good_a, int good_b,
+                           bool program_only = false, int shared_port = 0) {
+  const TaskSpec a{"127.0.0.2", {good_a}};
+  const TaskSpec b{"127.0.0.3", {good_b}};
+  std::vector<std::string> apps = {
+      AppJson("/good-a", {FreePort()},
+              Labels({{"HAPROXY_0_VHOST", "good-a.example.com"},
+                      {"HAPROXY_0_BACKEND_HEAD",
+                       "backend {backend}\n  balance {balance}\n  mode "
+                       "{mode}\n  timeout server 30m\n  timeout client 30m\n"}}),
+              {a}),
+      AppJson("/good-b", {FreePort()},
+              Labels({{"HAPROXY_0_VHOST", "good-b.example.com"},
+                      {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                       "  acl is_proxy_https hdr(X-Forwarded-Proto) https\n  "
+                       "redirect scheme https unless { ssl_fc } or "
+                       "is_proxy_https\n"}}),
+              {b}),
+      AppJson("/inj-program", {FreePort()},
+              Labels({{"HAPROXY_0_BACKEND_HEAD",
+                       "\nbackend {backend}\n  balance {balance}\n  mode "
+                       "{mode}\nprogram injected_program\n  command "
+                       "/usr/bin/touch " + dir +
+                           "/pwned\n"
+                           // Where the servers go, so that the config is
+                           // valid: what an attacker would write.
+                           "backend rest_{backend}\n  mode {mode}\n"}}),
+              {a}),
+  };
+  if (!program_only) {
+    apps.push_back(AppJson(
+        "/inj-lua", {FreePort()},
+        Labels({{"HAPROXY_0_MODE", "http"},
+                {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                 "  option forwardfor\n  lua-load " + dir + "/injected.lua\n"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-vhost-nl", {FreePort()},
+        Labels({{"HAPROXY_0_VHOST",
+                 "inj-nl.example.com\n  use_backend injected_nl_backend"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-vhost-nbsp", {FreePort()},
+        Labels({{"HAPROXY_0_VHOST", "inj-nbsp.example.com\xc2\xa0"}}), {a}));
+    apps.push_back(AppJson(
+        "/inj-extcheck", {FreePort()},
+        Labels({{"HAPROXY_0_BACKEND_HEAD",
+                 "\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  "
+                 "option external-check\n  external-check command " +
+                     dir + "/injected-check\n"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-global", {FreePort()},
+        Labels({{"HAPROXY_0_FRONTEND_HEAD",
+                 "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  "
+                 "mode {mode}\nglobal\n  setenv INJECTED_GLOBAL 1\n"}}),
+        {a}));
+    apps.push_back(AppJson(
+        "/inj-setenv", {FreePort()},
+        Labels({{"HAPROXY_0_MODE", "http"},
+                {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                 "  setenv INJECTED_SETENV 1\n"}}),
+        {a}));
+    // The refused word comes from Marathon's health-check path, not from
+    // the label (review H1).
+    apps.push_back(AppJson(
+        "/inj-hc-file", {FreePort()},
+        Labels({{"HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS",
+                 "  option  httpchk GET /\n  http-request return status 200 "
+                 "content-type text/plain {healthCheckPath} " +
+                     dir + "/lb-secret\n"}}),
+        {a},
+        R"("healthChecks": [{"protocol": "HTTP", "portIndex": 0, )"
+        R"("path": "file"}])"));
+    // The default template with a path HAProxy would expand (review H2).
+    apps.push_back(AppJson(
+        "/inj-hc-env", {FreePort()}, Labels({}), {a},
+        R"("healthChecks": [{"protocol": "HTTP", "portIndex": 0, )"
+        R"("path": "\"/leak?${MARATHON_PASSWORD}\""}])"));
+    // A bind on a path would replace that file with a socket (review H6).
+    apps.push_back(AppJson(
+        "/inj-bind-path", {FreePort()},
+        Labels({{"HAPROXY_0_BIND_ADDR", dir + "/victim"}}), {a}));
+  }
+  if (shared_port != 0) {
+    // A service on the LB's own :80 would share it (SO_REUSEPORT).
+    apps.push_back(AppJson("/inj-port-shared", {FreePort()},
+                           Labels({{"HAPROXY_0_PORT",
+                                    std::to_string(shared_port)},
+                                   {"HAPROXY_0_BIND_ADDR", "127.0.0.1"}}),
+                           {a}));
+  }
+  return StateJson(apps);
+}
+
+}  // namespace label_policy
+
+TEST_F(IntegrationTest, LabelPolicyRefusesInjectionsAndGoodAppsKeepRouting) {
+  const int good_a = StartEcho("good-a", "127.0.0.2");
+  const int good_b = StartEcho("good-b", "127.0.0.3");
+  WriteFile(dir_->File("victim"), "victim\n");
+  WriteFile(dir_->File("lb-secret"), "lb-secret-content\n");
+  const std::string url = StateFile(label_policy::InjectionState(
+      dir_->path(), good_a, good_b, false, http_port_));
+
+  const RunResult run = RunMarathonLb(url);  // --label-policy restricted
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string refused = " refused by --label-policy restricted: ";
+  const std::string skipped = "; service port skipped";
+  for (const std::string& message : {
+           "app /inj-extcheck, service port index 0: label "
+           "HAPROXY_0_BACKEND_HEAD" + refused +
+               "line 5 uses option external-check, which runs a program of "
+               "the LB host (\"option external-check\")" + skipped,
+           "app /inj-global, service port index 0: label "
+           "HAPROXY_0_FRONTEND_HEAD" + refused +
+               "line 5 opens a section (\"global\")" + skipped,
+           "app /inj-lua, service port index 0: label "
+           "HAPROXY_0_BACKEND_HTTP_OPTIONS" + refused +
+               "line 2 uses lua-load, which loads or configures Lua code "
+               "(\"lua-load " + dir_->path() + "/injected.lua\")" + skipped,
+           "app /inj-program, service port index 0: label "
+           "HAPROXY_0_BACKEND_HEAD" + refused +
+               "line 5 opens a section (\"program injected_program\")" +
+               skipped,
+           "app /inj-setenv, service port index 0: label "
+           "HAPROXY_0_BACKEND_HTTP_OPTIONS" + refused +
+               "line 1 uses setenv, which changes HAProxy's environment "
+               "(\"setenv INJECTED_SETENV 1\")" + skipped,
+           "app /inj-vhost-nbsp, service port index 0: label "
+           "HAPROXY_0_VHOST" + refused +
+               "'inj-nbsp.example.com\\u00a0' has U+00A0 (no-break space) at "
+               "character 21" + skipped,
+           "app /inj-vhost-nl, service port index 0: label HAPROXY_0_VHOST" +
+               refused +
+               "'inj-nl.example.com\\n  use_backend injected_nl_backend' has a "
+               "newline (U+000A) at character 19" + skipped,
+           "app /inj-hc-file, service port index 0: label "
+           "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS" + refused +
+               "line 2 as rendered uses file, which reads a file of the LB "
+               "host: {healthCheckPath} is 'file' (\"http-request return "
+               "status 200 content-type text/plain file " + dir_->path() +
+               "/lb-secret\")" + skipped,
+           "app /inj-hc-env, service port index 0: default template "
+           "BACKEND_HTTP_HEALTHCHECK_OPTIONS of pack io.mlb.builtin: "
+           "placeholder {healthCheckPath} (the health check path) "
+           "'\"/leak?${MARATHON_PASSWORD}\"' has '\"' at character 1: "
+           "HAProxy reads quotes and backslashes as quoting" + skipped,
+           "app /inj-bind-path, service port index 0: label "
+           "HAPROXY_0_BIND_ADDR" + refused + "'" + dir_->path() +
+               "/victim' has '/' at character 1: a path binds a UNIX socket "
+               "(a file of the LB host); a bind address is an IP address, "
+               "'*' or a host name" + skipped,
+           "app /inj-port-shared, service port index 0: bind 127.0.0.1:" +
+               std::to_string(http_port_) + " in frontend inj-port-shared_" +
+               std::to_string(http_port_) + " would share port " +
+               std::to_string(http_port_) +
+               " with frontend marathon_http_in (bind 127.0.0.1:" +
+               std::to_string(http_port_) + ")" + skipped}) {
+    EXPECT_TRUE(HasMessage(run.output, message)) << message << "\n"
+                                                 << run.output;
+  }
+
+  // None of the injected text reached the config, which HAProxy accepts.
+  const std::string cfg = Config();
+  for (const char* injected :
+       {"inj-", "injected", "program", "lua-load", "external-check", "setenv",
+        "pwned", "\nglobal\n  setenv", "lb-secret", "MARATHON_PASSWORD",
+        "leak", "victim"}) {
+    EXPECT_THAT(cfg, Not(HasSubstr(injected))) << cfg;
+  }
+  EXPECT_THAT(cfg, HasSubstr("  timeout server 30m\n  timeout client 30m\n"));
+  EXPECT_THAT(cfg, HasSubstr("  redirect scheme https unless { ssl_fc } or "
+                             "is_proxy_https\n"));
+  const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                     dir_->File("haproxy-c.log"));
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+
+  ASSERT_NO_THROW(StartHaproxy());
+  const HttpResponse a = ViaHttp("good-a.example.com");
+  EXPECT_EQ(a.status, 200) << a.Describe() << "\n" << HaproxyLog();
+  EXPECT_EQ(a.Backend(), "good-a");
+  const HttpResponse b =
+      HttpGet("127.0.0.1", http_port_, "/", "good-b.example.com",
+              {{"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(b.status, 200) << b.Describe();
+  EXPECT_EQ(b.Backend(), "good-b");
+  EXPECT_EQ(ViaHttp("inj-nbsp.example.com").status, 503);
+  EXPECT_FALSE(FileExists(dir_->File("pwned")));
+  // :80 is marathon_http_in's alone: every request reached good-a above.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(ViaHttp("good-a.example.com").Backend(), "good-a");
+  }
+  EXPECT_EQ(ReadFile(dir_->File("victim")), "victim\n");
+}
+
+// `--label-policy allow` is marathon-lb's behaviour, at the operator's risk:
+// the same state reaches `haproxy -c` with every injection in it (which
+// fails, so no app gets the update), and a `program` section alone passes
+// the check and makes HAProxy's master run the label's command.
+TEST_F(IntegrationTest, LabelPolicyAllowIsMarathonLbBehaviour) {
+  const int good_a = StartEcho("good-a", "127.0.0.2");
+  const int good_b = StartEcho("good-b", "127.0.0.3");
+  const std::string url = StateFile(
+      label_policy::InjectionState(dir_->path(), good_a, good_b));
+  const RunResult run =
+      RunMarathonLb(url, "true", {"--label-policy", "allow"});
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+  const std::string rejected = ReadFile(cfg_ + ".rejected");
+  EXPECT_THAT(rejected, HasSubstr("\nprogram injected_program\n"));
+  EXPECT_THAT(rejected, HasSubstr("\n  lua-load " + dir_->path() +
+                                  "/injected.lua\n"));
+  EXPECT_THAT(rejected, HasSubstr("\nglobal\n  setenv INJECTED_GLOBAL 1\n"));
+  EXPECT_THAT(rejected, HasSubstr("\n  setenv INJECTED_SETENV 1\n"));
+  EXPECT_THAT(rejected, HasSubstr("\n  external-check command " +
+                                  dir_->path() + "/injected-check\n"));
+  // Typed labels are checked at every level.
+  EXPECT_TRUE(HasMessage(
+      run.output,
+      "app /inj-vhost-nl, service port index 0: label HAPROXY_0_VHOST "
+      "refused by --label-policy allow: 'inj-nl.example.com\\n  use_backend "
+      "injected_nl_backend' has a newline (U+000A) at character 19; service "
+      "port skipped"))
+      << run.output;
+
+  // HAProxy accepts a program section in master-worker mode, which is how
+  // marathon-lb runs it since 1.12 (here: set in the operator's HEAD).
+  WriteTemplate("HEAD", Head("  master-worker\n"));
+  const RunResult program = RunMarathonLb(
+      StateFile(label_policy::InjectionState(dir_->path(), good_a, good_b,
+                                             /*program_only=*/true)),
+      "true", {"--label-policy", "allow"});
+  ASSERT_EQ(program.exit_code, 0) << program.output;
+  EXPECT_THAT(Config(), HasSubstr("\nprogram injected_program\n  command "
+                                  "/usr/bin/touch " + dir_->path() +
+                                  "/pwned\n"));
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_TRUE(WaitUntil([&] { return FileExists(dir_->File("pwned")); },
+                        Millis(5000)))
+      << HaproxyLog();
+  EXPECT_EQ(ViaHttp("good-a.example.com").Backend(), "good-a");
+}
+
+// ---------------------------------------------------------------------------
+// --template-url: templates from a tarball (docs/templates-from-url.md).
+
+// Serves one file (read at each request, so a test can replace it) at
+// /templates.tgz, and a redirect to it at /latest, on 127.0.0.1.
+class TarballServer {
+ public:
+  explicit TarballServer(std::string path)
+      : path_(std::move(path)),
+        socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new Factory(path_), socket_, new Poco::Net::HTTPServerParams);
+    server_->start();
+  }
+  ~TarballServer() { server_->stopAll(true); }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) +
+           path;
+  }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handler(const std::string& path) : path_(path) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& res) override {
+      if (req.getURI() == "/latest") {
+        res.redirect("/templates.tgz");
+        return;
+      }
+      const std::string body = ReadFile(path_);
+      res.setContentLength(static_cast<std::streamsize>(body.size()));
+      res.send() << body;
+    }
+
+   private:
+    const std::string& path_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(const std::string& path) : path_(path) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(path_);
+    }
+
+   private:
+    const std::string& path_;
+  };
+
+  std::string path_;
+  Poco::Net::ServerSocket socket_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+class TemplateUrlTest : public IntegrationTest {
+ protected:
+  // BACKEND_HEAD with a line of its own, "  timeout server <ms>ms".
+  static std::string BackendHead(int ms) {
+    return "\nbackend {backend}\n  balance {balance}\n  mode {mode}\n"
+           "  timeout server " + std::to_string(ms) + "ms\n";
+  }
+
+  // Writes `tgz` (atomically) with tar: templates/HAPROXY_BACKEND_HEAD and,
+  // if `escape` is set, the symbolic link templates/esc -> `escape`.
+  void MakeTarball(const std::string& tgz, int ms,
+                   const std::string& escape = "") {
+    const std::string src = dir_->File("tarball-src");
+    std::filesystem::remove_all(src);
+    std::filesystem::create_directories(src + "/templates");
+    WriteFile(src + "/templates/HAPROXY_BACKEND_HEAD", BackendHead(ms));
+    if (!escape.empty()) {
+      std::filesystem::create_symlink(escape, src + "/templates/esc");
+    }
+    const RunResult tar =
+        RunBounded({"/usr/bin/tar", "-czf", tgz + ".tmp", "-C", src,
+                    "templates"},
+                   dir_->File("tar.log"));
+    ASSERT_EQ(tar.exit_code, 0) << tar.output;
+    ASSERT_EQ(std::rename((tgz + ".tmp").c_str(), tgz.c_str()), 0);
+  }
+
+  std::string WebState() {
+    return StateFile(StateJson({AppJson(
+        "/web", {service_port_},
+        Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+        {{"127.0.0.2", {31001}}})}));
+  }
+
+  void ExpectValidConfigWithTimeout(int ms) {
+    const std::string cfg = Config();
+    const std::string backend = "web_" + std::to_string(service_port_);
+    EXPECT_THAT(cfg, HasSubstr("\nbackend " + backend +
+                               "\n  balance roundrobin\n  mode http\n"
+                               "  timeout server " + std::to_string(ms) +
+                               "ms\n"))
+        << cfg;
+    const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                       dir_->File("haproxy-c.log"));
+    EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << cfg;
+  }
+
+  // The mlb-templates-* dirs marathon-lb made in $TMPDIR (set to dir_ by
+  // SetUp), with their permissions.
+  std::vector<std::pair<std::string, std::filesystem::perms>> ExtractDirs() {
+    std::vector<std::pair<std::string, std::filesystem::perms>> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_->path())) {
+      if (e.path().filename().string().rfind("mlb-templates-", 0) == 0) {
+        out.emplace_back(e.path().string(), e.status().permissions());
+      }
+    }
+    return out;
+  }
+
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    const char* tmp = std::getenv("TMPDIR");
+    saved_tmpdir_ = tmp != nullptr ? std::optional<std::string>(tmp)
+                                   : std::nullopt;
+    setenv("TMPDIR", dir_->path().c_str(), 1);  // inherited by marathon-lb
+  }
+  void TearDown() override {
+    unsetenv("MESOS_SANDBOX");
+    if (saved_tmpdir_) {
+      setenv("TMPDIR", saved_tmpdir_->c_str(), 1);
+    } else {
+      unsetenv("TMPDIR");
+    }
+    IntegrationTest::TearDown();
+  }
+
+  int service_port_ = 10001;
+  std::optional<std::string> saved_tmpdir_;
+};
+
+// 11. file:// with the right pin: the archive's BACKEND_HEAD is in the
+// config; the --templates-dir files (HEAD, frontends) still apply.
+TEST_F(TemplateUrlTest, FileUrlWithPinOverridesBackendHead) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7001));
+  const std::string sha = Sha256Hex(ReadFile(tgz));
+  const RunResult run =
+      RunMarathonLb(WebState(), "true",
+                    {"--template-url", "file://" + tgz, "--template-sha256",
+                     sha});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7001);
+  EXPECT_THAT(Config(), HasSubstr("\n  bind 127.0.0.1:" +
+                                  std::to_string(http_port_) + "\n"));
+  EXPECT_THAT(run.output, HasSubstr(" into " + dir_->path() +
+                                    "/mlb-templates-"));
+  // The private extraction dir is gone after exit.
+  EXPECT_TRUE(ExtractDirs().empty());
+}
+
+// 12. http:// through a redirect.
+TEST_F(TemplateUrlTest, HttpUrlThroughRedirect) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7002));
+  TarballServer server(tgz);
+  const RunResult run = RunMarathonLb(
+      WebState(), "true", {"--template-url", server.Url("/latest")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7002);
+}
+
+// 13. A hostile archive or a wrong pin at start-up: exit 1, the error names
+// the URL and the entry, no config is written.
+TEST_F(TemplateUrlTest, HostileTarballAtStartupExitsNonZero) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7003, "/etc"));
+  RunResult run = RunMarathonLb(WebState(), "true",
+                                {"--template-url", "file://" + tgz});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "template archive file://" + tgz +
+                             ": entry 'templates/esc': symbolic link to the "
+                             "absolute path '/etc'"))
+      << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+  EXPECT_TRUE(ExtractDirs().empty());  // the partial dir was removed
+
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7003));
+  run = RunMarathonLb(WebState(), "true",
+                      {"--template-url", "file://" + tgz, "--template-sha256",
+                       std::string(64, '0')});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "template archive file://" + tgz +
+                             ": sha256 mismatch: expected " +
+                             std::string(64, '0') + ", got " +
+                             Sha256Hex(ReadFile(tgz))))
+      << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+}
+
+// 14. $MESOS_SANDBOX/templates wins over --templates-dir, the archive wins
+// over both.
+TEST_F(TemplateUrlTest, SandboxTemplatesLayerBetweenDirAndArchive) {
+  const std::string sandbox = dir_->File("sandbox");
+  std::filesystem::create_directories(sandbox + "/templates");
+  WriteFile(sandbox + "/templates/HAPROXY_BACKEND_HEAD", BackendHead(7010));
+  WriteTemplate("BACKEND_HEAD", BackendHead(7009));
+  setenv("MESOS_SANDBOX", sandbox.c_str(), 1);
+  RunResult run = RunMarathonLb(WebState());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7010);
+
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7011));
+  run = RunMarathonLb(WebState(), "true", {"--template-url", "file://" + tgz});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ExpectValidConfigWithTimeout(7011);
+}
+
+// 15. Running (poll with an interval): SIGHUP fetches the archive again. A
+// good one is applied at once; a refused one is logged and the templates in
+// use stay.
+TEST_F(TemplateUrlTest, SighupRefetchesAndKeepsLastGoodOnRefusal) {
+  const std::string tgz = dir_->File("templates.tgz");
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7004));
+  TarballServer server(tgz);
+  const std::string url = server.Url("/templates.tgz");
+  ScopedProcess mlb(
+      {mlb_binary_, "poll", "--poll-interval", "300", "--marathon", WebState(),
+       "--haproxy-config", cfg_, "--group", kGroup, "--templates-dir",
+       templates_dir_, "--plugin-dir", plugin_dir_, "--ssl-certs", cert_,
+       "--syslog-socket", "/dev/null", "--command", "true", "--template-url",
+       url},
+      dir_->File("marathon-lb-live.log"));
+  auto has_timeout = [&](int ms) {
+    return Config().find("  timeout server " + std::to_string(ms) + "ms\n") !=
+           std::string::npos;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return has_timeout(7004); }, Millis(10000)))
+      << mlb.Output();
+
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7005));
+  kill(mlb.pid(), SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] { return has_timeout(7005); }, Millis(10000)))
+      << mlb.Output();
+  ExpectValidConfigWithTimeout(7005);
+
+  ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7006, "../../.."));
+  kill(mlb.pid(), SIGHUP);
+  const std::string refused =
+      "template archive " + url +
+      ": entry 'templates/esc': symbolic link to '../../..' leads outside the "
+      "archive; the templates in use stay";
+  ASSERT_TRUE(WaitUntil([&] { return HasMessage(mlb.Output(), refused); },
+                        Millis(10000)))
+      << mlb.Output();
+  EXPECT_TRUE(mlb.Running());
+  ExpectValidConfigWithTimeout(7005);
+  // One private dir (the last good archive's) while running, none after.
+  const auto dirs = ExtractDirs();
+  ASSERT_EQ(dirs.size(), 1u);
+  EXPECT_EQ(dirs[0].second, std::filesystem::perms::owner_all);
+  EXPECT_EQ(ReadFile(dirs[0].first + "/templates/HAPROXY_BACKEND_HEAD"),
+            BackendHead(7005));
+  mlb.Stop();
+  EXPECT_TRUE(ExtractDirs().empty());
+}
+
+}  // namespace
+}  // namespace mlb::integration

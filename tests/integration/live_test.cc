@@ -1,0 +1,968 @@
+// The live loop end to end: marathon-lb in sse or event mode, owning a real
+// HAProxy (--run-haproxy: master-worker, reloaded through its master socket),
+// follows marathon-sim's event bus; requests go through HAProxy to
+// echo-backend tasks on 127.0.0.2 / 127.0.0.3, and every test asserts which
+// backend answered, exact log lines or /status and /_sim/stats fields.
+//
+// Nothing binds outside 127.0.0.0/8: marathon-lb runs with
+// --dont-bind-http-https (no :80/:443), the :9091 app-id frontend and the
+// HEAD are overridden in a per-test templates dir (loopback, maxconn 200:
+// this machine's open-files limit is too low for HAProxy's default), and the
+// app binds its service port on 127.0.0.1 (HAPROXY_0_BIND_ADDR). Every port
+// is picked at run time.
+//
+// Clean-up: marathon-lb is stopped with SIGTERM in TearDown, which must stop
+// its HAProxy; TearDown then checks /proc for any haproxy process naming this
+// test's config (a failure if one is left) and kills what it finds, then
+// stops the simulators and the backends.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/live_support.h"
+
+namespace mlb::integration {
+namespace {
+
+using ::testing::Each;
+
+const char kGroup[] = "external";
+// What marathon-lb subscribes to on /v2/events (EventStreamOptions).
+const char kEventsQuery[] =
+    "/v2/events?plan-format=light&event_type=api_post_event&event_type="
+    "health_status_changed_event&event_type=status_update_event";
+
+long MillisSince(Clock::time_point start) {
+  return static_cast<long>(
+      std::chrono::duration_cast<Millis>(Clock::now() - start).count());
+}
+
+// A marathon-sim and its state file.
+struct Sim {
+  std::unique_ptr<ScopedProcess> process;
+  std::string url;  // http://127.0.0.1:PORT
+  int port = 0;
+  std::string state_file;
+};
+
+// Requests through HAProxy made by a background client, one new connection
+// each, until Stop() or its own bounds (count and time).
+class ClientLoop {
+ public:
+  // `get` makes one request; `pause` between two requests.
+  ClientLoop(std::function<HttpResponse()> get, Millis pause, int max_requests,
+             Millis max_time)
+      : get_(std::move(get)) {
+    thread_ = std::thread([this, pause, max_requests, max_time] {
+      const auto deadline = Clock::now() + max_time;
+      for (int i = 0; i < max_requests && !stop_ && Clock::now() < deadline;
+           ++i) {
+        const HttpResponse r = get_();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          ++requests_;
+          if (r.status == 200 && !r.Backend().empty()) {
+            ++backends_[r.Backend()];
+          } else {
+            ++failures_;
+            if (failure_samples_.size() < 10) {
+              failure_samples_.push_back("request " + std::to_string(i) + ": " +
+                                         r.Describe());
+            }
+          }
+        }
+        if (pause.count() > 0) {
+          std::this_thread::sleep_for(pause);
+        }
+      }
+      finished_ = true;
+    });
+  }
+  ~ClientLoop() { Stop(); }
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  bool finished() const { return finished_; }
+  int requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+  int failures() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failures_;
+  }
+  std::map<std::string, int> backends() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return backends_;
+  }
+  std::string FailureSamples() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out;
+    for (const std::string& s : failure_samples_) {
+      out += s + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::function<HttpResponse()> get_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  mutable std::mutex mu_;
+  int requests_ = 0;
+  int failures_ = 0;
+  std::map<std::string, int> backends_;
+  std::vector<std::string> failure_samples_;
+  std::thread thread_;
+};
+
+class LiveTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    unsetenv("POLL_INTERVAL");
+    unsetenv("FRAMEWORK_NAME");
+    HaproxyGroupGuard::Install();
+  }
+
+  void SetUp() override {
+    mlb_binary_ = RequiredEnv("MLB_BINARY");
+    sim_binary_ = RequiredEnv("MLB_SIM_BINARY");
+    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
+    plugin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
+    dir_ = std::make_unique<TempDir>();
+    templates_dir_ = dir_->File("templates");
+    std::filesystem::create_directory(templates_dir_);
+    cfg_ = dir_->File("haproxy.cfg");
+    appid_port_ = FreePort();
+    service_port_ = FreePort();
+    admin_port_ = FreePort();
+    WriteFile(templates_dir_ + "/HAPROXY_HEAD", Head());
+    WriteFile(templates_dir_ + "/HAPROXY_HTTP_FRONTEND_APPID_HEAD",
+              LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
+    // Defaults of the live flags, small so that the suite stays fast; a test
+    // changes them before StartMarathonLb().
+    flags_ = {{"--sse-idle-timeout", "2"},  {"--max-backoff", "2"},
+              {"--debounce-ms", "100"},     {"--min-update-interval-ms", "200"},
+              {"--resync-interval", "300"}, {"--max-staleness", "900"},
+              {"--max-old-workers", "3"}};
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      DumpLogs();
+    }
+    StopMarathonLb();
+    sims_.clear();
+    echoes_.clear();
+  }
+
+  std::string Head() const {
+    return LoopbackHead(dir_->File("haproxy.sock"));
+  }
+
+  // ---- processes -----------------------------------------------------------
+
+  int StartEcho(const std::string& name, const std::string& ip) {
+    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
+  }
+
+  // A marathon-sim on 127.0.0.1 (keep-alive comments every 300 ms).
+  Sim& StartSim(const std::string& name, const std::string& state) {
+    auto sim = std::make_unique<Sim>();
+    sim->state_file = dir_->File(name + "-state.json");
+    AtomicWrite(sim->state_file, state);
+    const std::string port_file = dir_->File(name + ".port");
+    sim->process = std::make_unique<ScopedProcess>(
+        std::vector<std::string>{sim_binary_, "--state", sim->state_file,
+                                 "--listen", "127.0.0.1:0", "--port-file",
+                                 port_file, "--keepalive-ms", "300"},
+        dir_->File(name + ".log"));
+    sim->url = "http://" + WaitForPortFile(*sim->process, port_file);
+    sim->port = UrlPort(sim->url);
+    sims_.push_back(std::move(sim));
+    return *sims_.back();
+  }
+
+  // marathon-lb MODE_ARGS --marathon URLS... with --run-haproxy, the admin
+  // endpoint and flags_. Waits until HAProxy serves the first config (the
+  // app-id frontend accepts and the pid file names a live haproxy).
+  void StartMarathonLb(const std::vector<std::string>& mode_args,
+                       const std::vector<std::string>& urls) {
+    std::vector<std::string> argv = {mlb_binary_};
+    argv.insert(argv.end(), mode_args.begin(), mode_args.end());
+    argv.push_back("--marathon");
+    argv.insert(argv.end(), urls.begin(), urls.end());
+    for (const std::string& a :
+         {std::string("--haproxy-config"), cfg_, std::string("--group"),
+          std::string(kGroup), std::string("--templates-dir"), templates_dir_,
+          std::string("--plugin-dir"), plugin_dir_,
+          std::string("--dont-bind-http-https"), std::string("--syslog-socket"),
+          std::string("/dev/null"), std::string("--run-haproxy"),
+          std::string("--admin-address"),
+          "127.0.0.1:" + std::to_string(admin_port_)}) {
+      argv.push_back(a);
+    }
+    for (const auto& [flag, value] : flags_) {
+      argv.push_back(flag);
+      argv.push_back(value);
+    }
+    mlb_ = std::make_unique<ScopedProcess>(argv, dir_->File("marathon-lb.log"));
+    const bool up = WaitUntil(
+        [&] {
+          return !mlb_->Running() ||
+                 (Accepts("127.0.0.1", appid_port_) && HaproxyMasterPid() > 0 &&
+                  CountMessages(MlbLog(), "started HAProxy (master pid ") > 0);
+        },
+        Millis(15000), Millis(20));
+    if (!up || !mlb_->Running()) {
+      throw std::runtime_error("marathon-lb did not start HAProxy on " +
+                               std::to_string(appid_port_) + ":\n" +
+                               Tail(MlbLog(), 80));
+    }
+    HaproxyGroupGuard::Add(HaproxyMasterPid());
+  }
+
+  // HAProxy's master PID from marathon-lb's pid file, if that process is
+  // alive; 0 otherwise.
+  pid_t HaproxyMasterPid() const {
+    const std::string text = ReadFile(PidFile());
+    const pid_t pid = static_cast<pid_t>(std::atoi(text.c_str()));
+    return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+  }
+  std::string PidFile() const { return cfg_ + ".pid"; }
+  std::string MasterSocket() const { return cfg_ + ".master.sock"; }
+
+  // SIGTERM to marathon-lb: it must exit 0 and leave no HAProxy process of
+  // this test's config behind. Leftovers fail the test and are SIGKILLed (by
+  // the pid file's process group, then one by one).
+  void StopMarathonLb() {
+    if (!mlb_) {
+      return;
+    }
+    const pid_t master = HaproxyMasterPid();
+    if (mlb_->Running()) {
+      kill(mlb_->pid(), SIGTERM);
+    }
+    // HaproxyProcess::Stop waits up to its 10 s grace for connections.
+    const std::optional<int> code = mlb_->WaitExit(Millis(20000));
+    EXPECT_EQ(code, std::optional<int>(0))
+        << "marathon-lb did not exit 0 on SIGTERM\n"
+        << Tail(MlbLog());
+    const bool gone = WaitUntil(
+        [&] { return HaproxyProcessesFor(cfg_).empty(); }, Millis(3000));
+    if (!gone) {
+      std::string left;
+      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
+        left += " " + std::to_string(pid) + " (parent " +
+                std::to_string(ParentPid(pid)) + ")";
+      }
+      ADD_FAILURE() << "haproxy processes of " << cfg_
+                    << " still running after marathon-lb exited:" << left;
+      if (master > 0) {
+        kill(-master, SIGKILL);
+      }
+      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
+        kill(pid, SIGKILL);
+      }
+      WaitUntil([&] { return HaproxyProcessesFor(cfg_).empty(); },
+                Millis(2000));
+    }
+    if (master > 0) {
+      HaproxyGroupGuard::Remove(master);
+    }
+    mlb_->Stop(SIGKILL, Millis(0));
+    final_mlb_log_ = MlbLog();
+    mlb_.reset();
+  }
+
+  void DumpLogs() const {
+    std::cerr << "---- marathon-lb log (tail) ----\n" << Tail(MlbLog(), 150);
+    for (const auto& sim : sims_) {
+      std::cerr << "---- " << sim->process->log_path() << " (tail) ----\n"
+                << Tail(sim->process->Output(), 40);
+    }
+  }
+
+  std::string MlbLog() const { return mlb_ ? mlb_->Output() : final_mlb_log_; }
+  // How many reloads marathon-lb logged ("reloaded HAProxy in N ms, ...").
+  int LoggedReloads() const {
+    return CountMessages(MlbLog(), "reloaded HAProxy in ");
+  }
+
+  // ---- Marathon state and the simulator's API -------------------------------
+
+  // The app /web on service_port_, http mode, with these tasks.
+  std::string State(const std::vector<TaskSpec>& tasks) const {
+    return StateJson({AppJson("/web", {service_port_},
+                              {{"HAPROXY_GROUP", kGroup},
+                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                               {"HAPROXY_0_MODE", "http"}},
+                              tasks)});
+  }
+
+  static void PostApps(const Sim& sim, const std::string& state) {
+    const HttpResponse r =
+        HttpCall("POST", "127.0.0.1", sim.port, "/_sim/apps", state);
+    ASSERT_EQ(r.status, 200) << r.Describe();
+  }
+
+  static void Fault(const Sim& sim, const std::string& query) {
+    const HttpResponse r =
+        HttpCall("POST", "127.0.0.1", sim.port, "/_sim/fault?" + query);
+    ASSERT_EQ(r.status, 200) << query << ": " << r.Describe();
+  }
+
+  static Poco::JSON::Object::Ptr SimJson(const Sim& sim,
+                                         const std::string& path) {
+    return JsonObject(HttpCall("GET", "127.0.0.1", sim.port, path).body);
+  }
+
+  // /_sim/stats requests["GET /v2/apps"] and the like; -1 if unreadable.
+  static long SimRequests(const Sim& sim, const std::string& key) {
+    Poco::JSON::Object::Ptr stats = SimJson(sim, "/_sim/stats");
+    if (stats.isNull() || !stats->has("requests")) {
+      return -1;
+    }
+    return JsonInt(stats->getObject("requests"), key, 0);
+  }
+
+  // ---- through HAProxy and the admin endpoint -------------------------------
+
+  // GET through the app's service-port frontend (a new connection).
+  HttpResponse ViaService() const {
+    return HttpGet("127.0.0.1", service_port_, "/", "web.test");
+  }
+
+  // Waits until `n` consecutive requests are answered by `names` only and
+  // every name in `names` answered at least once (at most `timeout`).
+  bool WaitForBackends(const std::set<std::string>& names,
+                       Millis timeout = Millis(5000)) {
+    return WaitUntil(
+        [&] {
+          std::set<std::string> seen;
+          for (int i = 0; i < 4; ++i) {
+            const std::string b = ViaService().Backend();
+            if (names.count(b) == 0) {
+              return false;
+            }
+            seen.insert(b);
+          }
+          return seen == names;
+        },
+        timeout, Millis(20));
+  }
+
+  HttpResponse Admin(const std::string& path) const {
+    return HttpGet("127.0.0.1", admin_port_, path, "admin.test");
+  }
+  Poco::JSON::Object::Ptr StatusJson() const {
+    return JsonObject(Admin("/status").body);
+  }
+
+  std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
+  // Declared before the processes: removed after they are stopped.
+  std::unique_ptr<TempDir> dir_;
+  std::string templates_dir_, cfg_;
+  int appid_port_ = 0, service_port_ = 0, admin_port_ = 0;
+  std::map<std::string, std::string> flags_;
+  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
+  std::vector<std::unique_ptr<Sim>> sims_;
+  std::unique_ptr<ScopedProcess> mlb_;
+  std::string final_mlb_log_;
+};
+
+// 1. sse: a task added in Marathon is routed by HAProxy within 2 s of the
+// change (the simulator's POST /_sim/apps publishes status_update_event on
+// the stream; marathon-lb regenerates and reloads its HAProxy).
+TEST_F(LiveTest, SseNewTaskIsRoutedWithinTwoSeconds) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return HasMessage(MlbLog(),
+                          "event stream connected: " + sim.url + kEventsQuery);
+      },
+      Millis(5000)));
+  // The first config started HAProxy; nothing was reloaded yet.
+  const pid_t master = HaproxyMasterPid();
+  EXPECT_TRUE(HasMessage(
+      MlbLog(), "started HAProxy (master pid " + std::to_string(master) + ")"));
+  EXPECT_EQ(LoggedReloads(), 0);
+
+  const auto posted = Clock::now();
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  std::vector<std::string> before;
+  const bool routed = WaitUntil(
+      [&] {
+        before.push_back(ViaService().Backend());
+        return before.back() == "web-2";
+      },
+      Millis(5000), Millis(10));
+  const long latency = MillisSince(posted);
+  std::cout << "[ measure  ] event -> routed latency: " << latency << " ms ("
+            << before.size() << " requests)" << std::endl;
+  ASSERT_TRUE(routed) << ::testing::PrintToString(before);
+  EXPECT_LT(latency, 2000);
+  EXPECT_THAT(before, Each(::testing::AnyOf("web-1", "web-2")));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}));
+
+  // Exactly one reload, by the same master, and a regeneration triggered by
+  // the stream's events. (The new worker may answer before marathon-lb has
+  // seen the old one leave and logged the reload: wait for the log.)
+  // (The app's "instances" changed too, hence also an api_post_event.)
+  const std::string regeneration =
+      "regeneration #[0-9]+: 2 events \\(api_post_event x1, "
+      "status_update_event x1\\): done in [0-9]+ ms";
+  EXPECT_TRUE(WaitUntil(
+      [&] { return MatchingMessages(MlbLog(), regeneration).size() == 1; },
+      Millis(3000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 1) << Tail(MlbLog());
+  EXPECT_EQ(HaproxyMasterPid(), master);
+  const Poco::JSON::Object::Ptr status = StatusJson();
+  ASSERT_FALSE(status.isNull());
+  EXPECT_EQ(JsonText(status, "marathon"), sim.url);
+  EXPECT_EQ(JsonText(status, "stream_connected"), "true");
+  EXPECT_EQ(JsonText(status, "haproxy_running"), "true");
+  EXPECT_EQ(JsonInt(status, "reloads", -1), 1);
+  EXPECT_EQ(JsonInt(status, "failed_reloads", -1), 0);
+  EXPECT_EQ(JsonInt(status, "failed_syncs", -1), 0);
+}
+
+// 2. A stream that goes silent (stall: not even keep-alives) is given up
+// after --sse-idle-timeout, reconnected and resynced; a dropped stream is
+// reconnected too; changes keep arriving after each.
+TEST_F(LiveTest, StalledAndDroppedStreamsReconnectAndResync) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  const std::string events_url = sim.url + kEventsQuery;
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(), "event stream connected: ") == 1 &&
+               SimRequests(sim, "GET /v2/apps") >= 1;
+      },
+      Millis(5000)));
+  EXPECT_EQ(SimRequests(sim, "GET /v2/events"), 1);
+  const long apps_before = SimRequests(sim, "GET /v2/apps");
+
+  // Stall: the open stream sends nothing at all; after 2 s marathon-lb gives
+  // up on it and reconnects at once. The new stream gets no headers while the
+  // stall lasts.
+  const auto stalled = Clock::now();
+  Fault(sim, "stall=1");
+  const std::string idle_message =
+      "GET " + events_url +
+      ": no data for 2000 ms (idle timeout); reconnecting now";
+  ASSERT_TRUE(WaitUntil([&] { return HasMessage(MlbLog(), idle_message); },
+                        Millis(6000)))
+      << idle_message;
+  const long detected = MillisSince(stalled);
+  std::cout << "[ measure  ] stall detected after " << detected << " ms"
+            << std::endl;
+  // Not before the idle timeout (which runs from the last byte, a keep-alive
+  // sent up to 300 ms before the stall, later under load).
+  EXPECT_GE(detected, 1000);
+  ASSERT_TRUE(WaitUntil([&] { return SimRequests(sim, "GET /v2/events") == 2; },
+                        Millis(3000)));
+  EXPECT_EQ(JsonText(StatusJson(), "stream_connected"), "false");
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), apps_before);
+  // HAProxy serves on meanwhile.
+  EXPECT_EQ(ViaService().Backend(), "web-1");
+
+  // End of the stall: the waiting stream gets its headers; marathon-lb
+  // counts it as a (re)connect and resyncs: one more GET /v2/apps.
+  Fault(sim, "clear=1");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(),
+                             "event stream connected: " + events_url) == 2 &&
+               SimRequests(sim, "GET /v2/apps") == apps_before + 1;
+      },
+      Millis(5000)))
+      << "GET /v2/apps: " << SimRequests(sim, "GET /v2/apps");
+  EXPECT_EQ(SimRequests(sim, "GET /v2/events"), 2);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return MatchingMessages(MlbLog(),
+                                "regeneration #[0-9]+: full resync \\(event "
+                                "stream \\(re\\)connected\\): done in "
+                                "[0-9]+ ms")
+                   .size() == 1;  // (the first connect's was folded
+                                  // into "first start")
+      },
+      Millis(2000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(2000)));
+
+  // A change after the stall arrives through the new stream.
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(3000)));
+
+  // Drop: the stream is cut abruptly; marathon-lb reconnects after a
+  // randomised backoff (< 3 s, its first window) and resyncs.
+  const long apps_before_drop = SimRequests(sim, "GET /v2/apps");
+  const auto dropped = Clock::now();
+  Fault(sim, "drop=1");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(),
+                             "event stream connected: " + events_url) == 3 &&
+               SimRequests(sim, "GET /v2/apps") > apps_before_drop;
+      },
+      Millis(6000)))
+      << "GET /v2/apps: " << SimRequests(sim, "GET /v2/apps");
+  std::cout << "[ measure  ] reconnected and resynced " << MillisSince(dropped)
+            << " ms after the drop" << std::endl;
+  EXPECT_EQ(SimRequests(sim, "GET /v2/events"), 3);
+  EXPECT_EQ(MatchingMessages(
+                MlbLog(), "GET " +
+                              std::regex_replace(
+                                  events_url, std::regex("[.?&/:]"), "\\$&") +
+                              ": .*; reconnecting in [0-9]+ ms")
+                .size(),
+            1u)
+      << Tail(MlbLog());
+
+  PostApps(sim, State({{"127.0.0.3", {web2}}}));
+  EXPECT_TRUE(WaitForBackends({"web-2"}, Millis(3000)));
+  EXPECT_EQ(JsonInt(StatusJson(), "failed_reloads", -1), 0);
+}
+
+// 3. Marathon down for 10 s: HAProxy keeps serving the existing backends,
+// /healthz turns 503 once the view is older than --max-staleness and 200
+// again after marathon-lb recovers on its own; a later change is routed.
+TEST_F(LiveTest, MarathonOutageKeepsServingAndRecovers) {
+  flags_["--max-staleness"] = "5";
+  // A resync every 2 s keeps the view fresh (< 5 s) while Marathon is up:
+  // without events, nothing else would refresh it.
+  flags_["--resync-interval"] = "2";
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  {
+    const HttpResponse h = Admin("/healthz");
+    ASSERT_EQ(h.status, 200) << h.Describe();
+    EXPECT_EQ(h.body, "ok\n");
+  }
+
+  // One request every 100 ms through HAProxy for the whole outage and the
+  // recovery (at most 400 requests, 40 s).
+  ClientLoop client([&] { return ViaService(); }, Millis(100), 400,
+                    Millis(40000));
+  const auto down = Clock::now();
+  Fault(sim, "down_ms=10000");
+  const HttpResponse early = Admin("/healthz");
+  EXPECT_EQ(early.status, 200) << early.Describe();
+
+  // /healthz during the outage: 200 while the view is fresh enough, then
+  // 503 with the staleness reason.
+  HttpResponse unhealthy;
+  long unhealthy_at = -1;
+  WaitUntil(
+      [&] {
+        unhealthy = Admin("/healthz");
+        if (unhealthy.status != 200) {
+          unhealthy_at = MillisSince(down);
+          return true;
+        }
+        return false;
+      },
+      Millis(9500), Millis(100));
+  std::cout << "[ measure  ] /healthz " << unhealthy.status << " after "
+            << unhealthy_at << " ms of outage: " << unhealthy.body
+            << std::flush;
+  ASSERT_EQ(unhealthy.status, 503) << unhealthy.Describe();
+  EXPECT_LT(unhealthy_at, 10000);
+  EXPECT_TRUE(std::regex_match(
+      unhealthy.body,
+      std::regex("the view of Marathon is [6-9] s old \\(limit 5 s\\)\n")))
+      << unhealthy.body;
+
+  // The outage ends (the simulator counts down).
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return JsonInt(SimJson(sim, "/_sim/fault"), "downRemainingMs", -1) == 0;
+      },
+      Millis(12000), Millis(100)));
+  const long outage_ms = MillisSince(down);
+  const Poco::JSON::Object::Ptr during = StatusJson();
+  EXPECT_GT(JsonInt(during, "failed_syncs", 0), 0);
+
+  // marathon-lb recovers on its own: the stream reconnects, resyncs, and
+  // /healthz is 200 again.
+  long recovered_at = -1;
+  const bool healthy = WaitUntil(
+      [&] {
+        if (Admin("/healthz").status == 200) {
+          recovered_at = MillisSince(down);
+          return true;
+        }
+        return false;
+      },
+      Millis(8000), Millis(100));
+  EXPECT_TRUE(healthy) << Admin("/healthz").Describe();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  client.Stop();
+  std::cout << "[ measure  ] outage " << outage_ms << " ms; /healthz 200 again "
+            << recovered_at
+            << " ms after its start; client: " << client.requests()
+            << " requests, " << client.failures() << " failed" << std::endl;
+  EXPECT_GE(client.requests(), 100);
+  EXPECT_EQ(client.failures(), 0) << client.FailureSamples();
+  EXPECT_EQ(client.backends(),
+            (std::map<std::string, int>{{"web-1", client.requests()}}));
+
+  // A change after the recovery reaches HAProxy.
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(3000)));
+  EXPECT_EQ(Admin("/healthz").status, 200);
+}
+
+// 4. event mode: marathon-lb registers its callback with Marathon, changes
+// arrive as POSTs to it, and SIGTERM removes the subscription.
+TEST_F(LiveTest, EventModeRegistersCallbackAndRemovesItOnSigterm) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  const std::string callback =
+      "http://127.0.0.1:" + std::to_string(FreePort()) + "/";
+  ASSERT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+
+  auto subscriptions = [&] {
+    std::vector<std::string> out;
+    Poco::JSON::Object::Ptr body = SimJson(sim, "/v2/eventSubscriptions");
+    if (!body.isNull() && body->has("callbackUrls")) {
+      for (const auto& url : *body->getArray("callbackUrls")) {
+        out.push_back(url.toString());
+      }
+    }
+    return out;
+  };
+  ASSERT_TRUE(WaitUntil(
+      [&] { return subscriptions() == std::vector<std::string>{callback}; },
+      Millis(5000)))
+      << ::testing::PrintToString(subscriptions());
+  EXPECT_TRUE(HasMessage(MlbLog(), "registered event callback " + callback));
+  EXPECT_EQ(SimRequests(sim, "GET /v2/events"), 0);
+
+  const auto posted = Clock::now();
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(3000)));
+  std::cout << "[ measure  ] event mode: change routed within "
+            << MillisSince(posted) << " ms" << std::endl;
+  Poco::JSON::Object::Ptr stats = SimJson(sim, "/_sim/stats");
+  EXPECT_GT(JsonInt(stats, "callbackDeliveriesOk", 0), 0);
+  EXPECT_EQ(JsonInt(stats, "callbackDeliveriesFailed", -1), 0);
+  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(3000)));
+
+  // SIGTERM: marathon-lb unsubscribes, stops HAProxy and exits 0.
+  ASSERT_NO_FATAL_FAILURE(StopMarathonLb());
+  EXPECT_EQ(subscriptions(), std::vector<std::string>{});
+  EXPECT_TRUE(HasMessage(final_mlb_log_, "removed event callback " + callback))
+      << Tail(final_mlb_log_);
+  EXPECT_EQ(SimRequests(sim, "DELETE /v2/eventSubscriptions"), 1);
+  EXPECT_FALSE(Accepts("127.0.0.1", service_port_));
+}
+
+// 5. Reloads under load: >= 50 changes, each waited for until marathon-lb
+// has reloaded HAProxy, while a client makes a request every ~2 ms, each on
+// a new connection. No request may fail. Each reload also leaves an old
+// worker busy (a half-sent request), so that --max-old-workers has to cut
+// the old workers down.
+TEST_F(LiveTest, FiftyReloadsUnderLoadLoseNoRequest) {
+  const int kChanges = 52;
+  const int kMaxOldWorkers = 2;
+  flags_["--max-old-workers"] = std::to_string(kMaxOldWorkers);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  const pid_t master = HaproxyMasterPid();
+
+  // Old workers, from `show proc` on the master socket, every 100 ms.
+  std::atomic<bool> stop_watch{false};
+  std::atomic<int> max_old_seen{0}, show_proc_ok{0};
+  std::thread watcher([&] {
+    const auto deadline = Clock::now() + Millis(90000);
+    while (!stop_watch && Clock::now() < deadline) {
+      HaproxyProcList procs;
+      if (ShowProc(MasterSocket(), &procs).ok()) {
+        ++show_proc_ok;
+        const int old = static_cast<int>(procs.old_workers.size());
+        if (old > max_old_seen) {
+          max_old_seen = old;
+        }
+      }
+      std::this_thread::sleep_for(Millis(100));
+    }
+  });
+  // Joins the watcher and closes held sockets however the test ends (an
+  // ASSERT returning early must not leave a joinable thread).
+  std::vector<int> held;
+  struct Cleanup {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    std::vector<int>& fds;
+    void Run() {
+      stop = true;
+      if (thread.joinable()) {
+        thread.join();
+      }
+      for (int fd : fds) {
+        close(fd);
+      }
+      fds.clear();
+    }
+    ~Cleanup() { Run(); }
+  } cleanup{stop_watch, watcher, held};
+
+  // A request every ~2 ms on a new connection (a pause keeps the loopback's
+  // TIME_WAIT sockets well below the ephemeral port range).
+  ClientLoop client([&] { return ViaService(); }, Millis(2), 30000,
+                    Millis(70000));
+  // Half-sent requests: each keeps the worker that accepted it busy for up
+  // to `timeout http-request` (5 s), i.e. past the next reloads.
+  auto hold_connection = [&] {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(service_port_));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (fd >= 0 &&
+        connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      const char partial[] = "GET / HTTP/1.1\r\nHost: held.test\r\n";
+      ssize_t ignored = send(fd, partial, sizeof(partial) - 1, MSG_NOSIGNAL);
+      (void)ignored;
+      held.push_back(fd);
+    } else if (fd >= 0) {
+      close(fd);
+    }
+  };
+
+  const auto start = Clock::now();
+  int reloads = LoggedReloads();
+  int changes = 0;
+  std::vector<long> change_ms;
+  for (; changes < kChanges && MillisSince(start) < 60000; ++changes) {
+    hold_connection();
+    const auto t = Clock::now();
+    const std::vector<TaskSpec> tasks =
+        changes % 2 == 0 ? std::vector<TaskSpec>{{"127.0.0.2", {web1}},
+                                                 {"127.0.0.3", {web2}}}
+                         : std::vector<TaskSpec>{{"127.0.0.2", {web1}}};
+    ASSERT_NO_FATAL_FAILURE(PostApps(sim, State(tasks)));
+    const bool reloaded = WaitUntil([&] { return LoggedReloads() > reloads; },
+                                    Millis(5000), Millis(5));
+    ASSERT_TRUE(reloaded) << "change " << changes << " not reloaded\n"
+                          << Tail(MlbLog());
+    reloads = LoggedReloads();
+    change_ms.push_back(MillisSince(t));
+  }
+  client.Stop();
+  stop_watch = true;
+  watcher.join();
+  const long elapsed = MillisSince(start);
+  // At the end, held requests still open: old workers within the bound.
+  HaproxyProcList final_procs;
+  const mlb::Status final_status = ShowProc(MasterSocket(), &final_procs);
+  cleanup.Run();  // closes the held requests
+  // With the held requests gone, the old workers leave: the master's only
+  // live child is the current worker (/proc), and `show proc` lists no old
+  // one.
+  auto master_children = [&] {
+    int n = 0;
+    for (pid_t pid : HaproxyProcessesFor(cfg_)) {
+      n += ParentPid(pid) == master;
+    }
+    return n;
+  };
+  HaproxyProcList drained;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return master_children() == 1 &&
+               ShowProc(MasterSocket(), &drained).ok() &&
+               drained.old_workers.empty() && drained.workers.size() == 1;
+      },
+      Millis(5000)))
+      << master_children() << " children of the master, "
+      << drained.old_workers.size() << " old workers";
+
+  // Old workers reported by marathon-lb after each reload.
+  int max_old_logged = 0;
+  for (const std::string& m :
+       MatchingMessages(MlbLog(),
+                        "reloaded HAProxy in [0-9]+ ms, new worker [0-9]+, "
+                        "[0-9]+ old worker\\(s\\) draining")) {
+    const size_t comma = m.rfind(", ");
+    max_old_logged = std::max(max_old_logged, std::atoi(m.c_str() + comma + 2));
+  }
+  std::sort(change_ms.begin(), change_ms.end());
+  std::cout << "[ measure  ] " << changes << " changes, " << reloads
+            << " reloads in " << elapsed << " ms (change -> reload median "
+            << change_ms[change_ms.size() / 2] << " ms, max "
+            << change_ms.back() << " ms); client: " << client.requests()
+            << " requests, " << client.failures() << " failed "
+            << ::testing::PrintToString(client.backends())
+            << "; old workers: max " << max_old_seen << " in " << show_proc_ok
+            << " show proc samples, max " << max_old_logged << " logged, "
+            << final_procs.old_workers.size()
+            << " at the end (0 once the held requests are closed)" << std::endl;
+
+  EXPECT_EQ(changes, kChanges);
+  EXPECT_GE(reloads, 50);
+  EXPECT_EQ(client.failures(), 0) << client.FailureSamples();
+  EXPECT_GE(client.requests(), 500);
+  EXPECT_GT(client.backends()["web-2"], 0);
+  ASSERT_TRUE(final_status.ok()) << final_status.message();
+  EXPECT_EQ(final_procs.master.pid, master);
+  EXPECT_FALSE(final_procs.last_reload_failed);
+  EXPECT_LE(static_cast<int>(final_procs.old_workers.size()), kMaxOldWorkers);
+  // Held requests made old workers pile up (a reload every ~0.2 s, each old
+  // worker kept up to hard-stop-after 3 s): the bound was reached, never
+  // passed.
+  EXPECT_EQ(max_old_logged, kMaxOldWorkers);
+  // The bound was exercised: some worker was held past later reloads.
+  EXPECT_GE(max_old_seen.load(), 1);
+  // `show proc` is sampled between a reload and the bound being applied
+  // (marathon-lb sends SIGTERM to the extra ones right after the reload), so
+  // a sample may show one more than the bound, never more.
+  EXPECT_LE(max_old_seen.load(), kMaxOldWorkers + 1);
+  const Poco::JSON::Object::Ptr status = StatusJson();
+  EXPECT_EQ(JsonInt(status, "reloads", -1), reloads);
+  EXPECT_EQ(JsonInt(status, "failed_reloads", -1), 0);
+}
+
+// 6. Failover: the first --marathon is dead, the second answers. The config
+// comes from the second, /status names it, and later resyncs go to it
+// directly.
+//
+// How "not tried first" is shown: the dead Marathon is a marathon-sim with
+// the fault down_ms (every connection closed without a response: a dead
+// Marathon to marathon-lb), bound on the dead port only to count what
+// arrives there; /_sim/stats counts faulted requests too. With
+// --resync-interval 1, marathon-lb resyncs every second. Each sync is one
+// GET /v2/apps: if the dead one were tried first, its count would grow with
+// every sync. Instead, it stays at 1 (the very first sync) while the live
+// one's count equals the number of syncs in /status, i.e. one request per
+// resync, each to the live one.
+// (The sse stream round-robins over the URLs on each connection attempt, by
+// design, so GET /v2/events may reach the dead one; that is not checked.)
+TEST_F(LiveTest, FailoverToSecondMarathonSticksToIt) {
+  flags_["--resync-interval"] = "1";
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& dead = StartSim("dead", State({}));
+  Fault(dead, "down_ms=3600000");
+  Sim& live = StartSim("live", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {dead.url, live.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  EXPECT_EQ(SimRequests(dead, "GET /v2/apps"), 1);
+
+  // /status names the live Marathon (the stream, once connected to it,
+  // reports its URL there too; wait for it and for a sync after it).
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(8000)));
+  const long syncs_at_connect = JsonInt(StatusJson(), "syncs", 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "syncs", 0) > syncs_at_connect; },
+      Millis(4000)));
+  EXPECT_EQ(JsonText(StatusJson(), "marathon"), live.url);
+
+  // Readings between two syncs: syncs, the live sim's count, syncs again,
+  // both equal. (A sync may have fetched but not finished while we read:
+  // then the next reading, 10 ms later, is taken. If each sync made more or
+  // fewer than one GET /v2/apps to the live Marathon, no reading would ever
+  // match.)
+  auto reading = [&](long* syncs, long* live_apps) {
+    return WaitUntil(
+        [&] {
+          const long a = JsonInt(StatusJson(), "syncs", -1);
+          *live_apps = SimRequests(live, "GET /v2/apps");
+          const long b = JsonInt(StatusJson(), "syncs", -2);
+          *syncs = a;
+          return a == b && a == *live_apps;
+        },
+        Millis(3000), Millis(10));
+  };
+  long syncs0 = 0, live0 = 0;
+  ASSERT_TRUE(reading(&syncs0, &live0))
+      << "syncs " << syncs0 << ", live GET /v2/apps " << live0;
+  // At least three more resyncs.
+  ASSERT_TRUE(
+      WaitUntil([&] { return JsonInt(StatusJson(), "syncs", 0) >= syncs0 + 3; },
+                Millis(6000), Millis(50)));
+  long syncs1 = 0, live1 = 0;
+  ASSERT_TRUE(reading(&syncs1, &live1))
+      << "syncs " << syncs1 << ", live GET /v2/apps " << live1;
+  std::cout << "[ measure  ] failover: " << syncs1 - syncs0
+            << " resyncs -> live GET /v2/apps +" << live1 - live0
+            << ", dead GET /v2/apps " << SimRequests(dead, "GET /v2/apps")
+            << " (dead GET /v2/events " << SimRequests(dead, "GET /v2/events")
+            << ")" << std::endl;
+  EXPECT_GE(syncs1, syncs0 + 3);
+  EXPECT_EQ(live1 - live0, syncs1 - syncs0);
+  EXPECT_EQ(live1, syncs1);
+  EXPECT_EQ(SimRequests(dead, "GET /v2/apps"), 1);
+  const Poco::JSON::Object::Ptr status = StatusJson();
+  EXPECT_EQ(JsonText(status, "marathon"), live.url);
+  EXPECT_EQ(JsonInt(status, "failed_syncs", -1), 0);
+  EXPECT_EQ(ViaService().Backend(), "web-1");
+}
+
+// /status "marathon" names the Marathon base URL, also between a stream
+// (re)connect and the resync it triggers (the stream URL has its own field).
+// A longer --debounce-ms makes that window 1.5 s wide.
+TEST_F(LiveTest, StatusNamesMarathonBaseUrlAfterStreamReconnect) {
+  flags_["--debounce-ms"] = "1500";
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  ASSERT_TRUE(
+      WaitUntil([&] { return JsonText(StatusJson(), "marathon") == sim.url; },
+                Millis(5000)));
+  Fault(sim, "drop=1");
+  ASSERT_TRUE(WaitUntil(
+      [&] { return CountMessages(MlbLog(), "event stream connected: ") == 2; },
+      Millis(6000)));
+  EXPECT_EQ(JsonText(StatusJson(), "marathon"), sim.url);
+}
+
+}  // namespace
+}  // namespace mlb::integration

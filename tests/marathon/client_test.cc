@@ -1,0 +1,299 @@
+// Marathon access: failover that sticks to the Marathon that answered,
+// credentials (also across a leader redirect), User-Agent, file: URLs.
+#include "core/marathon/client.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+// A fake Marathon on 127.0.0.1 that records what it was asked.
+class FakeMarathon {
+ public:
+  struct Seen {
+    std::string method;
+    std::string uri;
+    std::string authorization;
+    std::string user_agent;
+  };
+
+  // `redirect_to`: answer everything with a 307 there (a non-leader).
+  // With `tls`, serves https with that server context.
+  explicit FakeMarathon(std::string name, std::string redirect_to = "",
+                        Poco::Net::Context::Ptr tls = nullptr)
+      : name_(std::move(name)), redirect_to_(std::move(redirect_to)) {
+    scheme_ = tls ? "https" : "http";
+    if (tls) {
+      socket_ = Poco::Net::SecureServerSocket(
+          Poco::Net::SocketAddress("127.0.0.1", 0), 64, tls);
+    } else {
+      socket_ = Poco::Net::ServerSocket(
+          Poco::Net::SocketAddress("127.0.0.1", 0));
+    }
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new Factory(this), socket_, new Poco::Net::HTTPServerParams);
+    server_->start();
+  }
+  ~FakeMarathon() { server_->stopAll(true); }
+
+  std::string url() const {
+    return scheme_ + "://127.0.0.1:" + std::to_string(socket_.address().port());
+  }
+  std::vector<Seen> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handler(FakeMarathon* owner) : owner_(owner) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& res) override {
+      {
+        std::lock_guard<std::mutex> lock(owner_->mu_);
+        owner_->seen_.push_back({req.getMethod(), req.getURI(),
+                                 req.get("Authorization", ""),
+                                 req.get("User-Agent", "")});
+      }
+      if (!owner_->redirect_to_.empty()) {
+        res.set("Location", owner_->redirect_to_ + req.getURI());
+        res.setStatus(Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+        res.send();
+        return;
+      }
+      res.setContentType("application/json");
+      res.send() << R"({"apps": [], "from": ")" << owner_->name_ << R"("})";
+    }
+
+   private:
+    FakeMarathon* owner_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(FakeMarathon* owner) : owner_(owner) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(owner_);
+    }
+
+   private:
+    FakeMarathon* owner_;
+  };
+
+  std::string name_;
+  std::string redirect_to_;
+  std::string scheme_;
+  Poco::Net::ServerSocket socket_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::mutex mu_;
+  std::vector<Seen> seen_;
+};
+
+// A URL on which nothing listens.
+std::string DeadUrl() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(s.address().port());
+  s.close();
+  return url;
+}
+
+TEST(MarathonClientTest, FetchesAppsWithMarathonLbHeaders) {
+  FakeMarathon m("m1");
+  MarathonOptions options;
+  options.urls = {m.url() + "/"};
+  MarathonClient client(options);
+  std::string json, source;
+  ASSERT_TRUE(client.FetchApps(&json, &source).ok());
+  EXPECT_EQ(json, R"({"apps": [], "from": "m1"})");
+  EXPECT_EQ(source, m.url() + "/");
+  ASSERT_EQ(m.seen().size(), 1u);
+  EXPECT_EQ(m.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+  EXPECT_EQ(m.seen()[0].user_agent, "marathon-lb");
+  EXPECT_EQ(m.seen()[0].authorization, "");
+}
+
+TEST(MarathonClientTest, DeadFirstMarathonFailsOverAndIsNotTriedFirstAgain) {
+  FakeMarathon second("m2");
+  MarathonOptions options;
+  options.urls = {DeadUrl(), second.url()};
+  options.connect_timeout_ms = 1000;
+  MarathonClient client(options);
+  std::string json, source;
+  ASSERT_TRUE(client.FetchApps(&json, &source).ok());
+  EXPECT_EQ(source, second.url());
+  EXPECT_EQ(client.CurrentUrl(), second.url());
+  ASSERT_TRUE(client.FetchApps(&json, &source).ok());
+  EXPECT_EQ(second.seen().size(), 2u);
+}
+
+TEST(MarathonClientTest, AllMarathonsDownIsOneErrorNamingEach) {
+  MarathonOptions options;
+  const std::string a = DeadUrl();
+  const std::string b = DeadUrl();
+  options.urls = {a, b};
+  options.connect_timeout_ms = 1000;
+  MarathonClient client(options);
+  std::string json, source;
+  Status s = client.FetchApps(&json, &source);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().rfind("Marathon request GET /v2/apps?embed=apps.tasks "
+                              "failed: " + a + ": ",
+                              0),
+            0u)
+      << s.message();
+  EXPECT_NE(s.message().find("; " + b + ": "), std::string::npos);
+}
+
+TEST(MarathonClientTest, CredentialsAreSentAndKeptAcrossALeaderRedirect) {
+  FakeMarathon leader("leader");
+  FakeMarathon follower("follower", leader.url());
+  MarathonOptions options;
+  options.urls = {follower.url()};
+  options.user = "mlb";
+  options.password = "secret";
+  MarathonClient client(options);
+  std::string json, source;
+  ASSERT_TRUE(client.FetchApps(&json, &source).ok());
+  EXPECT_EQ(json, R"({"apps": [], "from": "leader"})");
+  const std::string basic = "Basic bWxiOnNlY3JldA==";  // mlb:secret
+  ASSERT_EQ(follower.seen().size(), 1u);
+  EXPECT_EQ(follower.seen()[0].authorization, basic);
+  ASSERT_EQ(leader.seen().size(), 1u);
+  EXPECT_EQ(leader.seen()[0].authorization, basic);
+  EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+}
+
+// https: the certificate is checked against --marathon-ca-cert; a server
+// the CA does not vouch for is refused.
+TEST(MarathonClientTest, HttpsVerifiesTheCertificate) {
+  const std::string dir = ::testing::TempDir() + "/marathon_tls";
+  ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir +
+                    " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+                    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                    "-keyout " + dir + "/key.pem -out " + dir +
+                    "/cert.pem 2>/dev/null")
+                       .c_str()),
+            0);
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Ptr server_tls = new Poco::Net::Context(
+      Poco::Net::Context::TLS_SERVER_USE, dir + "/key.pem", dir + "/cert.pem",
+      "", Poco::Net::Context::VERIFY_NONE);
+  FakeMarathon m("tls", "", server_tls);
+  MarathonOptions options;
+  options.urls = {m.url()};
+  options.ca_cert = dir + "/cert.pem";
+  std::string json, source;
+  Status s = MarathonClient(options).FetchApps(&json, &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(json, R"({"apps": [], "from": "tls"})");
+
+  options.ca_cert = "";  // the system CAs do not know this certificate
+  s = MarathonClient(options).FetchApps(&json, &source);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("certificate verify failed"), std::string::npos)
+      << s.message();
+}
+
+TEST(MarathonClientTest, FileUrlReadsASavedResponse) {
+  const std::string path = ::testing::TempDir() + "/saved_apps.json";
+  testing::WriteFile(path, R"({"apps": []})");
+  MarathonOptions options;
+  options.urls = {"file:" + path};
+  std::string json, source;
+  ASSERT_TRUE(MarathonClient(options).FetchApps(&json, &source).ok());
+  EXPECT_EQ(json, R"({"apps": []})");
+  options.urls = {"file:/nonexistent/apps.json"};
+  EXPECT_EQ(MarathonClient(options).FetchApps(&json, &source).message(),
+            "file:/nonexistent/apps.json: cannot be read");
+}
+
+// FetchAndParseApps parses the body (or the file) as it is read: the same
+// apps, errors and failover as FetchApps followed by ParseApps.
+TEST(MarathonClientTest, FetchAndParseAppsIsFetchThenParse) {
+  FakeMarathon leader("leader");
+  FakeMarathon follower("follower", leader.url());
+  MarathonOptions options;
+  options.urls = {DeadUrl(), follower.url()};
+  MarathonClient client(options);
+  std::vector<App> apps;
+  std::vector<std::string> warnings;
+  std::string source;
+  Status s = client.FetchAndParseApps(&apps, &warnings, &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(apps.empty());
+  EXPECT_EQ(source, follower.url());
+  ASSERT_EQ(leader.seen().size(), 1u);
+  EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+
+  const std::string path = ::testing::TempDir() + "/streamed_apps.json";
+  std::string text = R"({"apps": [{"id": "/web", "ports": [10000],
+      "labels": {"HAPROXY_GROUP": "external"},
+      "tasks": [{"id": "t1", "host": "10.0.0.1", "ports": [31000],
+                 "state": "TASK_RUNNING"}]},
+      {"id": "/bad", "ports": ["x"]}]})";
+  testing::WriteFile(path, text);
+  options.urls = {"file:" + path};
+  s = MarathonClient(options).FetchAndParseApps(&apps, &warnings, &source);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<App> expected_apps;
+  std::vector<std::string> expected_warnings;
+  ASSERT_TRUE(ParseApps(text, &expected_apps, &expected_warnings).ok());
+  ASSERT_EQ(apps.size(), 1u);
+  EXPECT_EQ(apps[0].id, "/web");
+  ASSERT_EQ(apps[0].tasks.size(), 1u);
+  EXPECT_EQ(apps[0].tasks[0].host, "10.0.0.1");
+  EXPECT_EQ(warnings, expected_warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+
+  text.resize(text.size() - 3);  // cut short
+  testing::WriteFile(path, text);
+  warnings.clear();
+  s = MarathonClient(options).FetchAndParseApps(&apps, &warnings, &source);
+  EXPECT_EQ(s.message(), ParseApps(text, &expected_apps, &expected_warnings)
+                             .WithContext("file:" + path)
+                             .message());
+  EXPECT_TRUE(apps.empty());
+  options.urls = {"file:/nonexistent/apps.json"};
+  EXPECT_EQ(
+      MarathonClient(options).FetchAndParseApps(&apps, &warnings, &source)
+          .message(),
+      "file:/nonexistent/apps.json: cannot be read");
+}
+
+TEST(MarathonClientTest, CredentialFlagsFollowMarathonLbRules) {
+  std::string user, password;
+  ASSERT_TRUE(ReadCredentials("u:p", "", &user, &password).ok());
+  EXPECT_EQ(user, "u");
+  EXPECT_EQ(password, "p");
+  EXPECT_EQ(ReadCredentials("u:p:x", "", &user, &password).message(),
+            "--auth-credentials: expected user:password");
+  const std::string file = ::testing::TempDir() + "/creds";
+  testing::WriteFile(file, "fileuser:filepass\r\nignored\n");
+  ASSERT_TRUE(ReadCredentials("u:p", file, &user, &password).ok());
+  EXPECT_EQ(user, "fileuser");
+  EXPECT_EQ(password, "filepass");
+  testing::WriteFile(file, "nocolon\n");
+  EXPECT_EQ(ReadCredentials("", file, &user, &password).message(),
+            "--marathon-auth-credential-file " + file +
+                ": expected one line user:password");
+}
+
+}  // namespace
+}  // namespace mlb

@@ -1,0 +1,748 @@
+#include "core/marathon/event_stream.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/ThreadPool.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mlb {
+namespace {
+
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Generous bound for anything that normally takes milliseconds.
+constexpr milliseconds kPatience{5000};
+
+const char kQuery[] =
+    "plan-format=light&event_type=api_post_event&event_type=health_status_"
+    "changed_event&event_type=status_update_event";
+
+std::string EventsPath(const std::string& prefix = "") {
+  return prefix + "/v2/events?" + kQuery;
+}
+
+std::string Sse(const std::string& event_type) {
+  return "event: " + event_type + "\ndata: {\"eventType\":\"" + event_type +
+         "\",\"timestamp\":\"2015-09-30T12:44:45.681Z\"}\n\n";
+}
+
+milliseconds Since(Steady::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(Steady::now() - start);
+}
+
+// What the fake Marathon saw of one request.
+struct SeenRequest {
+  std::string target;
+  std::string authorization;
+  std::string accept;
+  std::string cache_control;
+  std::string user_agent;
+  std::string accept_encoding;
+};
+
+// An HTTP server on 127.0.0.1 (port chosen by the kernel) that answers each
+// request with a scripted handler. Handlers that keep a stream open use
+// Pause()/HoldOpen(), which end early when the server shuts down.
+class FakeMarathon {
+ public:
+  // `n` counts the requests this server received, from 0.
+  using Handler = std::function<void(Poco::Net::HTTPServerRequest&,
+                                     Poco::Net::HTTPServerResponse&, int n)>;
+
+  explicit FakeMarathon(Handler handler)
+      : handler_(std::move(handler)), pool_(2, 16) {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port_ = socket.address().port();
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setKeepAlive(false);
+    params->setMaxThreads(16);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), pool_,
+                                                      socket, params);
+    server_->start();
+  }
+
+  ~FakeMarathon() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    server_->stopAll(true);
+    server_.reset();
+    pool_.joinAll();
+  }
+
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_);
+  }
+
+  std::vector<SeenRequest> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+  // Waits `duration`; false (at once) if the server is shutting down.
+  bool Pause(milliseconds duration) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return !cv_.wait_for(lock, duration, [this] { return done_; });
+  }
+  void HoldOpen() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+  }
+
+  // Starts a 200 text/event-stream response and returns its body stream.
+  static std::ostream& StartStream(Poco::Net::HTTPServerResponse& response) {
+    response.setContentType("text/event-stream");
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
+    out.flush();
+    return out;
+  }
+
+  static void Reply(Poco::Net::HTTPServerResponse& response,
+                    Poco::Net::HTTPResponse::HTTPStatus status) {
+    response.setStatusAndReason(status);
+    response.setContentLength(0);
+    response.send();
+  }
+
+ private:
+  class Handle : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handle(FakeMarathon* owner) : owner_(owner) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+      int n = 0;
+      {
+        std::lock_guard<std::mutex> lock(owner_->mu_);
+        n = static_cast<int>(owner_->requests_.size());
+        owner_->requests_.push_back(
+            {request.getURI(), request.get("Authorization", ""),
+             request.get("Accept", ""), request.get("Cache-Control", ""),
+             request.get("User-Agent", ""),
+             request.get("Accept-Encoding", "")});
+      }
+      owner_->handler_(request, response, n);
+    }
+
+   private:
+    FakeMarathon* owner_;
+  };
+
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(FakeMarathon* owner) : owner_(owner) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handle(owner_);
+    }
+
+   private:
+    FakeMarathon* owner_;
+  };
+
+  const Handler handler_;
+  Poco::ThreadPool pool_;
+  Poco::UInt16 port_ = 0;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::vector<SeenRequest> requests_;
+};
+
+// Records the callbacks as "connected <url>", "event <type>" and
+// "disconnected <reason>", with the time each arrived.
+class CallbackLog {
+ public:
+  EventStreamCallbacks Callbacks() {
+    EventStreamCallbacks callbacks;
+    callbacks.on_connected = [this](const std::string& url) {
+      Add("connected " + url);
+    };
+    callbacks.on_event = [this](const std::string& type) {
+      Add("event " + type);
+    };
+    callbacks.on_disconnected = [this](const Status& reason) {
+      Add("disconnected " + reason.message());
+    };
+    return callbacks;
+  }
+
+  // Waits until `n` entries start with `prefix`.
+  bool WaitFor(const std::string& prefix, size_t n,
+               milliseconds timeout = kPatience) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return Count(prefix) >= n; });
+  }
+
+  std::vector<std::string> entries() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return entries_;
+  }
+  std::vector<std::string> Matching(const std::string& prefix) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const std::string& entry : entries_) {
+      if (entry.rfind(prefix, 0) == 0) {
+        out.push_back(entry);
+      }
+    }
+    return out;
+  }
+  // When the `n`th (from 1) entry starting with `prefix` arrived.
+  Steady::time_point TimeOf(const std::string& prefix, size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].rfind(prefix, 0) == 0 && --n == 0) {
+        return times_[i];
+      }
+    }
+    return Steady::time_point();
+  }
+
+ private:
+  void Add(const std::string& entry) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      entries_.push_back(entry);
+      times_.push_back(Steady::now());
+    }
+    cv_.notify_all();
+  }
+  size_t Count(const std::string& prefix) const {
+    return static_cast<size_t>(
+        std::count_if(entries_.begin(), entries_.end(),
+                      [&](const auto& e) { return e.rfind(prefix, 0) == 0; }));
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> entries_;
+  std::vector<Steady::time_point> times_;
+};
+
+EventStreamOptions TestOptions(std::vector<std::string> urls) {
+  EventStreamOptions options;
+  options.urls = std::move(urls);
+  options.connect_timeout = milliseconds(2000);
+  options.initial_backoff = milliseconds(50);
+  options.max_backoff = milliseconds(200);
+  return options;
+}
+
+// Runs an EventStream on its own thread; stops and joins on destruction.
+class RunningStream {
+ public:
+  RunningStream(EventStreamOptions options, EventStreamCallbacks callbacks)
+      : stream_(std::move(options)),
+        callbacks_(std::move(callbacks)),
+        thread_([this] { result_ = stream_.Run(callbacks_); }) {}
+  ~RunningStream() { StopAndJoin(); }
+
+  EventStream* operator->() { return &stream_; }
+
+  // Returns how long Run() took to return after Stop().
+  milliseconds StopAndJoin() {
+    if (!thread_.joinable()) {
+      return milliseconds(0);
+    }
+    const auto start = Steady::now();
+    stream_.Stop();
+    thread_.join();
+    return Since(start);
+  }
+  const Status& result() const { return result_; }
+
+ private:
+  EventStream stream_;
+  const EventStreamCallbacks callbacks_;
+  Status result_;
+  std::thread thread_;
+};
+
+// A port that refuses connections: bound by us, then closed.
+Poco::UInt16 RefusingPort() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const Poco::UInt16 port = socket.address().port();
+  socket.close();
+  return port;
+}
+
+// SseParser and EventTypesInData ---------------------------------------------
+
+std::vector<SseEvent> ParseLines(const std::vector<std::string>& lines) {
+  SseParser parser;
+  std::vector<SseEvent> events;
+  for (const std::string& line : lines) {
+    SseEvent event;
+    if (parser.FeedLine(line, &event)) {
+      events.push_back(event);
+    }
+  }
+  return events;
+}
+
+TEST(SseParserTest, FieldsCommentsAndDispatch) {
+  const std::vector<SseEvent> events = ParseLines({
+      ": keep-alive",
+      "",
+      "event: status_update_event",
+      "id: 7",
+      "data: {\"a\":",
+      "data:1}",
+      "retry: 1000",
+      "unknown: field",
+      "",
+      "event: without_data",
+      "",
+      "data",
+      "",
+      "data: second",
+      "",
+  });
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, "status_update_event");
+  EXPECT_EQ(events[0].data, "{\"a\":\n1}");
+  EXPECT_EQ(events[0].id, "7");
+  EXPECT_EQ(events[1].type, "");  // the event name does not carry over
+  EXPECT_EQ(events[1].data, "");
+  EXPECT_EQ(events[2].data, "second");
+  EXPECT_EQ(events[2].id, "7");  // the last id does
+}
+
+TEST(EventTypesInDataTest, OneOrSeveralDocumentsAndBadOnesSkipped) {
+  std::vector<std::string> problems;
+  EXPECT_THAT(EventTypesInData("{\"eventType\":\"a\"}", &problems),
+              ElementsAre("a"));
+  EXPECT_THAT(EventTypesInData("{\"eventType\":\n \"a\"}", &problems),
+              ElementsAre("a"));
+  EXPECT_THAT(EventTypesInData("{\"eventType\":\"a\"}\r\n{\"eventType\":\"b\"}"
+                               "\r\n",
+                               &problems),
+              ElementsAre("a", "b"));
+  EXPECT_THAT(EventTypesInData(" \r\n", &problems), IsEmpty());
+  EXPECT_THAT(problems, IsEmpty());
+
+  EXPECT_THAT(EventTypesInData("{\"eventType\":\"a\"}\n{not json\n[1]\n"
+                               "{\"eventType\":3}\n{\"eventType\":\"b\"}",
+                               &problems),
+              ElementsAre("a", "b"));
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_THAT(problems[0], ::testing::StartsWith("not JSON ("));
+  EXPECT_THAT(problems[0], ::testing::EndsWith("): '{not json'"));
+  EXPECT_EQ(problems[1], "not a JSON object: '[1]'");
+  EXPECT_EQ(problems[2], "no eventType string: '{\"eventType\":3}'");
+}
+
+// EventStream against a fake Marathon ----------------------------------------
+
+TEST(EventStreamTest, RunRefusesUnusableOptions) {
+  EventStream none(EventStreamOptions{});
+  EXPECT_EQ(none.Run({}).message(), "event stream: no Marathon URL given");
+  EventStream https(TestOptions({"http://a:8080", "https://b:8443"}));
+  EXPECT_EQ(https.Run({}).message(),
+            "https://b:8443: only http:// URLs are supported");
+}
+
+TEST(EventStreamTest, DeliversSubscribedEventsInStreamOrder) {
+  FakeMarathon marathon([](Poco::Net::HTTPServerRequest&,
+                           Poco::Net::HTTPServerResponse& response, int) {
+    std::ostream& out = FakeMarathon::StartStream(response);
+    out << ": keep-alive\n\n"
+        << Sse("event_stream_attached")  // not subscribed
+        // CRLF line ends, an id, extra fields.
+        << "event: status_update_event\r\nid: 1\r\ndata: {\"eventType\":"
+           "\"status_update_event\",\"taskStatus\":\"TASK_RUNNING\"}\r\n\r\n"
+        // One document over two data lines.
+        << "data: {\"eventType\":\ndata:  \"api_post_event\"}\n\n"
+        // Two documents in one data field; bare CR line ends.
+        << "data: {\"eventType\":\"health_status_changed_event\"}\r"
+           "data: {\"eventType\":\"status_update_event\"}\r\r"
+        << "data: {not json\n\n"   // malformed: skipped
+        << "data: [1, 2]\n\n"      // not an object: skipped
+        << Sse("deployment_info")  // not subscribed
+        << Sse("api_post_event") << std::flush;
+    // An event split across two chunks.
+    out << "data: {\"eventType\":\"health_sta" << std::flush;
+    std::this_thread::sleep_for(milliseconds(30));
+    out << "tus_changed_event\"}\n\n" << std::flush;
+  });
+  // (The handler returns, so the stream then ends; the events count first.)
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.initial_backoff = milliseconds(10000);
+  RunningStream stream(options, log.Callbacks());
+
+  ASSERT_TRUE(log.WaitFor("disconnected", 1));
+  const std::string url = marathon.url() + EventsPath();
+  EXPECT_THAT(
+      log.entries(),
+      ElementsAre("connected " + url, "event status_update_event",
+                  "event api_post_event", "event health_status_changed_event",
+                  "event status_update_event", "event api_post_event",
+                  "event health_status_changed_event",
+                  "disconnected GET " + url + ": stream closed by the server"));
+
+  const std::vector<SeenRequest> requests = marathon.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, EventsPath());
+  EXPECT_EQ(requests[0].accept, "text/event-stream");
+  EXPECT_EQ(requests[0].cache_control, "no-cache");
+  EXPECT_EQ(requests[0].user_agent, "marathon-lb");
+  EXPECT_EQ(requests[0].authorization, "");
+  EXPECT_EQ(requests[0].accept_encoding, "");
+
+  const EventStreamStatus status = stream->GetStatus();
+  EXPECT_FALSE(status.connected);
+  EXPECT_EQ(status.url, url);
+  EXPECT_EQ(status.events, 6u);
+  EXPECT_TRUE(status.last_event_time.has_value());
+  EXPECT_EQ(status.connections, 1u);
+  EXPECT_EQ(status.reconnects, 0u);
+  EXPECT_EQ(status.failed_attempts, 0u);
+  EXPECT_EQ(status.last_error, "GET " + url + ": stream closed by the server");
+
+  // Stopping during the (10 s) backoff is prompt.
+  const milliseconds took = stream.StopAndJoin();
+  EXPECT_LT(took, milliseconds(1000));
+  EXPECT_TRUE(stream.result().ok());
+}
+
+TEST(EventStreamTest, EventReachesTheCallbackWithinMillisecondsOnLoopback) {
+  constexpr int kEvents = 20;
+  std::mutex mu;
+  std::vector<Steady::time_point> sent;
+  FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
+                            Poco::Net::HTTPServerResponse& response, int) {
+    std::ostream& out = FakeMarathon::StartStream(response);
+    for (int i = 0; i < kEvents && marathon.Pause(milliseconds(10)); ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        sent.push_back(Steady::now());
+      }
+      out << Sse("status_update_event") << std::flush;
+    }
+    marathon.HoldOpen();
+  });
+  CallbackLog log;
+  RunningStream stream(TestOptions({marathon.url()}), log.Callbacks());
+  ASSERT_TRUE(log.WaitFor("event", kEvents));
+  std::vector<milliseconds::rep> latencies_us;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (int i = 0; i < kEvents; ++i) {
+      latencies_us.push_back(
+          std::chrono::duration_cast<std::chrono::microseconds>(
+              log.TimeOf("event", static_cast<size_t>(i) + 1) -
+              sent[static_cast<size_t>(i)])
+              .count());
+    }
+  }
+  std::sort(latencies_us.begin(), latencies_us.end());
+  std::cout << "[ measured ] event -> on_event latency over loopback: median "
+            << latencies_us[kEvents / 2] << " us, max " << latencies_us.back()
+            << " us\n";
+  EXPECT_LT(latencies_us.back(), 1000000);  // typically well under 1 ms
+  const milliseconds took = stream.StopAndJoin();
+  std::cout << "[ measured ] Stop() while reading: Run() returned in "
+            << took.count() << " ms\n";
+  EXPECT_LT(took, milliseconds(1000));
+  EXPECT_EQ(log.entries().back(),
+            "disconnected GET " + marathon.url() + EventsPath() + ": stopped");
+}
+
+TEST(EventStreamTest, ReconnectsAfterTheServerDropsTheStream) {
+  FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
+                            Poco::Net::HTTPServerResponse& response, int n) {
+    std::ostream& out = FakeMarathon::StartStream(response);
+    if (n == 0) {
+      out << Sse("status_update_event") << std::flush;
+      return;  // the connection closes
+    }
+    out << Sse("api_post_event") << std::flush;
+    marathon.HoldOpen();
+  });
+  CallbackLog log;
+  RunningStream stream(TestOptions({marathon.url()}), log.Callbacks());
+
+  ASSERT_TRUE(log.WaitFor("event", 2));
+  const std::string url = marathon.url() + EventsPath();
+  EXPECT_THAT(
+      log.entries(),
+      ElementsAre("connected " + url, "event status_update_event",
+                  "disconnected GET " + url + ": stream closed by the server",
+                  "connected " + url, "event api_post_event"));
+  const EventStreamStatus status = stream->GetStatus();
+  EXPECT_TRUE(status.connected);
+  EXPECT_TRUE(status.connected_since.has_value());
+  EXPECT_EQ(status.connections, 2u);
+  EXPECT_EQ(status.reconnects, 1u);
+}
+
+TEST(EventStreamTest, IdleTimeoutCountsCommentsAndReconnectsAtOnce) {
+  FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
+                            Poco::Net::HTTPServerResponse& response, int n) {
+    std::ostream& out = FakeMarathon::StartStream(response);
+    if (n == 0) {
+      // 600 ms of keep-alive comments, each within the 300 ms idle timeout,
+      // then silence with the connection open.
+      for (int i = 0; i < 6 && marathon.Pause(milliseconds(100)); ++i) {
+        out << ":\n" << std::flush;
+      }
+    } else {
+      out << Sse("status_update_event") << std::flush;
+    }
+    marathon.HoldOpen();
+  });
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.idle_timeout = milliseconds(300);
+  options.initial_backoff = milliseconds(10000);  // must not apply
+  options.max_backoff = milliseconds(10000);
+  RunningStream stream(options, log.Callbacks());
+
+  ASSERT_TRUE(log.WaitFor("event", 1));
+  const std::string url = marathon.url() + EventsPath();
+  EXPECT_THAT(log.entries(),
+              ElementsAre("connected " + url,
+                          "disconnected GET " + url +
+                              ": no data for 300 ms (idle timeout)",
+                          "connected " + url, "event status_update_event"));
+  const auto lived = log.TimeOf("disconnected", 1) - log.TimeOf("connected", 1);
+  const auto gap = log.TimeOf("connected", 2) - log.TimeOf("disconnected", 1);
+  std::cout << "[ measured ] idle stream lived "
+            << std::chrono::duration_cast<milliseconds>(lived).count()
+            << " ms (600 ms of comments + 300 ms idle), reconnect after "
+            << std::chrono::duration_cast<milliseconds>(gap).count() << " ms\n";
+  EXPECT_GE(lived, milliseconds(800));
+  EXPECT_LT(gap, milliseconds(500));
+}
+
+TEST(EventStreamTest, FollowsRedirectsToAnyHostKeepingCredentials) {
+  const std::string kAuth = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
+  FakeMarathon leader([&](Poco::Net::HTTPServerRequest& request,
+                          Poco::Net::HTTPServerResponse& response, int) {
+    if (request.get("Authorization", "") != kAuth) {
+      FakeMarathon::Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+      return;
+    }
+    FakeMarathon::StartStream(response) << Sse("api_post_event") << std::flush;
+    leader.HoldOpen();
+  });
+  FakeMarathon follower([&](Poco::Net::HTTPServerRequest& request,
+                            Poco::Net::HTTPServerResponse& response, int) {
+    if (request.getURI().rfind("/m1/", 0) == 0) {
+      response.redirect(EventsPath("/m2"));  // relative, 302
+    } else {
+      response.redirect(leader.url() + EventsPath("/leader"),
+                        Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+    }
+  });
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({follower.url() + "/m1/"});
+  options.user = "alice";
+  options.password = "s3cret";
+  RunningStream stream(options, log.Callbacks());
+
+  ASSERT_TRUE(log.WaitFor("event", 1));
+  EXPECT_THAT(log.entries(),
+              ElementsAre("connected " + leader.url() + EventsPath("/leader"),
+                          "event api_post_event"));
+  const std::vector<SeenRequest> hops = follower.requests();
+  ASSERT_EQ(hops.size(), 2u);
+  EXPECT_EQ(hops[0].target, EventsPath("/m1"));
+  EXPECT_EQ(hops[1].target, EventsPath("/m2"));
+  EXPECT_EQ(hops[0].authorization, kAuth);
+  EXPECT_EQ(hops[1].authorization, kAuth);
+  ASSERT_EQ(leader.requests().size(), 1u);
+  EXPECT_EQ(leader.requests()[0].authorization, kAuth);
+}
+
+TEST(EventStreamTest, CredentialsMayComeFromTheUrl) {
+  const std::string kAuth = "Basic YWxpY2U6czNjcmV0";
+  FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
+                            Poco::Net::HTTPServerResponse& response, int) {
+    FakeMarathon::StartStream(response) << Sse("api_post_event") << std::flush;
+    marathon.HoldOpen();
+  });
+  CallbackLog log;
+  const std::string base = "http://alice:s3cret@" + marathon.url().substr(7);
+  RunningStream stream(TestOptions({base}), log.Callbacks());
+  ASSERT_TRUE(log.WaitFor("event", 1));
+  // Sent, but never shown.
+  EXPECT_EQ(marathon.requests()[0].authorization, kAuth);
+  EXPECT_EQ(log.entries()[0], "connected " + marathon.url() + EventsPath());
+}
+
+TEST(EventStreamTest, FailuresNameTheUrlAndTheStatus) {
+  FakeMarathon marathon([&](Poco::Net::HTTPServerRequest& request,
+                            Poco::Net::HTTPServerResponse& response, int) {
+    const std::string target = request.getURI();
+    if (target.rfind("/loop/", 0) == 0) {
+      response.redirect(target,
+                        Poco::Net::HTTPResponse::HTTP_MOVED_PERMANENTLY);
+    } else if (target.rfind("/denied/", 0) == 0) {
+      FakeMarathon::Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+    } else {
+      FakeMarathon::Reply(response,
+                          Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+    }
+  });
+  const auto first_error = [&](const std::string& prefix) {
+    CallbackLog log;
+    EventStreamOptions options = TestOptions({marathon.url() + prefix});
+    options.initial_backoff = milliseconds(10000);
+    RunningStream stream(options, log.Callbacks());
+    const auto deadline = Steady::now() + kPatience;
+    while (stream->GetStatus().failed_attempts == 0 &&
+           Steady::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    const EventStreamStatus status = stream->GetStatus();
+    EXPECT_LT(stream.StopAndJoin(), milliseconds(1000));  // during backoff
+    EXPECT_THAT(log.entries(), IsEmpty());                // never connected
+    EXPECT_EQ(status.failed_attempts, 1u);
+    return status.last_error;
+  };
+  const std::string base = "GET " + marathon.url();
+  EXPECT_EQ(first_error("/loop"),
+            base + EventsPath("/loop") + ": more than 3 redirects");
+  EXPECT_EQ(marathon.requests().size(), 4u);
+  EXPECT_EQ(first_error("/denied"),
+            base + EventsPath("/denied") + ": HTTP 401 Unauthorized");
+  EXPECT_EQ(first_error("/nowhere"),
+            base + EventsPath("/nowhere") +
+                ": HTTP 307 Temporary Redirect without a Location header");
+}
+
+TEST(EventStreamTest, RoundRobinMovesOneUrlPerAttemptPastARefusingOne) {
+  FakeMarathon live([&](Poco::Net::HTTPServerRequest&,
+                        Poco::Net::HTTPServerResponse& response, int n) {
+    std::ostream& out = FakeMarathon::StartStream(response);
+    out << Sse(n == 0 ? "status_update_event" : "api_post_event") << std::flush;
+    if (n > 0) {
+      live.HoldOpen();
+    }
+  });
+  const std::string dead = "http://127.0.0.1:" + std::to_string(RefusingPort());
+  CallbackLog log;
+  RunningStream stream(TestOptions({dead, live.url()}), log.Callbacks());
+
+  ASSERT_TRUE(log.WaitFor("event", 2));
+  const std::string url = live.url() + EventsPath();
+  // dead (refused), live, dead (refused), live.
+  EXPECT_THAT(
+      log.entries(),
+      ElementsAre("connected " + url, "event status_update_event",
+                  "disconnected GET " + url + ": stream closed by the server",
+                  "connected " + url, "event api_post_event"));
+  const EventStreamStatus status = stream->GetStatus();
+  EXPECT_EQ(status.failed_attempts, 2u);
+  EXPECT_EQ(status.connections, 2u);
+  EXPECT_EQ(status.last_error,
+            "GET " + dead + EventsPath() + ": connect: Connection refused");
+}
+
+// A listener whose accept queue is full: the kernel drops further SYNs, so a
+// connect to it hangs like one to a blackholed host.
+class BlackHole {
+ public:
+  BlackHole()
+      : server_(Poco::Net::SocketAddress("127.0.0.1", 0), /*backlog=*/0) {
+    for (int i = 0; i < 4; ++i) {
+      fill_.emplace_back();
+      fill_.back().connectNB(server_.address());
+    }
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(server_.address().port());
+  }
+
+ private:
+  Poco::Net::ServerSocket server_;
+  std::vector<Poco::Net::StreamSocket> fill_;
+};
+
+TEST(EventStreamTest, ConnectTimesOutAndStopInterruptsAPendingConnect) {
+  BlackHole hole;
+  {
+    CallbackLog log;
+    EventStreamOptions options = TestOptions({hole.url()});
+    options.connect_timeout = milliseconds(300);
+    options.initial_backoff = milliseconds(10000);
+    const auto start = Steady::now();
+    RunningStream stream(options, log.Callbacks());
+    while (stream->GetStatus().failed_attempts == 0 &&
+           Since(start) < kPatience) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    EXPECT_GE(Since(start), milliseconds(300));
+    EXPECT_EQ(stream->GetStatus().last_error,
+              "GET " + hole.url() + EventsPath() +
+                  ": connect timed out after 300 ms");
+  }
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({hole.url()});
+  options.connect_timeout = milliseconds(10000);
+  RunningStream stream(options, log.Callbacks());
+  std::this_thread::sleep_for(milliseconds(100));  // connecting by now
+  const milliseconds took = stream.StopAndJoin();
+  std::cout << "[ measured ] Stop() during a pending connect: Run() returned "
+               "in "
+            << took.count() << " ms\n";
+  EXPECT_LT(took, milliseconds(1000));
+  EXPECT_EQ(stream->GetStatus().failed_attempts, 0u);  // stopping is no failure
+}
+
+TEST(EventStreamTest, StopIsPromptWhileWaitingForResponseHeaders) {
+  std::atomic<bool> reached{false};
+  FakeMarathon marathon(
+      [&](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, int) {
+        reached = true;
+        marathon.HoldOpen();  // no status line, ever
+      });
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.connect_timeout = milliseconds(10000);
+  RunningStream stream(options, log.Callbacks());
+  const auto deadline = Steady::now() + kPatience;
+  while (!reached && Steady::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_TRUE(reached);
+  const milliseconds took = stream.StopAndJoin();
+  std::cout << "[ measured ] Stop() while waiting for headers: Run() returned "
+               "in "
+            << took.count() << " ms\n";
+  EXPECT_LT(took, milliseconds(1000));
+  EXPECT_THAT(log.entries(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace mlb

@@ -1,0 +1,119 @@
+// BuildServices' bookkeeping for large updates: agent hosts resolved once
+// per update, server ids given through a bitset (the same ids, collisions
+// included, as ServerId()), and the app's labels shared rather than copied.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/model/services.h"
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+class CountingResolver : public HostResolver {
+ public:
+  std::optional<std::string> Resolve(const std::string& host) override {
+    ++calls[host];
+    if (host.rfind("agent", 0) == 0) {
+      return "10.0.0." + host.substr(5);
+    }
+    return std::nullopt;
+  }
+  std::map<std::string, int> calls;
+};
+
+class BuildServicesTest : public testing::WithBuiltinPacks<> {
+ protected:
+  ServiceList Build(const std::string& json, HostResolver& resolver) {
+    apps_.clear();
+    std::vector<std::string> warnings;
+    const Status s = ParseApps(json, &apps_, &warnings);
+    EXPECT_TRUE(s.ok()) << s.message();
+    ServiceOptions options;
+    options.groups = {"*"};
+    HealthCache cache;
+    ServiceList out;
+    BuildServices(apps_, options, registry_->catalog(), resolver, cache, &out);
+    return out;
+  }
+
+  std::vector<App> apps_;
+};
+
+TEST_F(BuildServicesTest, EachAgentIsResolvedOncePerUpdate) {
+  CountingResolver resolver;
+  const ServiceList list = Build(R"({"apps": [
+      {"id": "/a", "ports": [1, 2], "tasks": [
+        {"id": "a.1", "host": "agent1", "ports": [11, 12]},
+        {"id": "a.2", "host": "agent2", "ports": [13, 14]},
+        {"id": "a.3", "host": "nowhere", "ports": [15, 16]}]},
+      {"id": "/b", "ports": [3], "tasks": [
+        {"id": "b.1", "host": "agent1", "ports": [17]},
+        {"id": "b.2", "host": "nowhere", "ports": [18]}]}]})",
+                                 resolver);
+  EXPECT_EQ(resolver.calls, (std::map<std::string, int>{
+                                {"agent1", 1}, {"agent2", 1}, {"nowhere", 1}}));
+  // The unresolvable agent is still reported for each of its tasks.
+  EXPECT_EQ(
+      list.warnings,
+      (std::vector<std::string>{
+          "app /a: task a.3 dropped: cannot resolve agent host nowhere",
+          "app /b: task b.2 dropped: cannot resolve agent host nowhere"}));
+  ASSERT_EQ(list.services.size(), 3u);
+  EXPECT_EQ(list.services[0].view.servers.size(), 2u);
+  EXPECT_EQ(list.services[2].view.servers.at(0).ip, "10.0.0.1");
+  // A new update asks again.
+  Build(R"({"apps": [{"id": "/a", "ports": [1],
+      "tasks": [{"host": "agent1", "ports": [11]}]}]})",
+        resolver);
+  EXPECT_EQ(resolver.calls["agent1"], 2);
+}
+
+TEST_F(BuildServicesTest, ServerIdsMatchServerIdCollisionsIncluded) {
+  // 600 servers in one backend: some of their ids collide (birthday bound
+  // over 32,767 values), which exercises the retry path.
+  std::string tasks;
+  for (int i = 0; i < 600; ++i) {
+    tasks += std::string(i > 0 ? "," : "") +
+             R"({"host": "agent1", "ports": [)" + std::to_string(20000 + i) +
+             "]}";
+  }
+  testing::FakeResolver resolver(
+      std::map<std::string, std::string>{{"agent1", "10.0.0.1"}});
+  const ServiceList list = Build(
+      R"({"apps": [{"id": "/big", "ports": [80], "tasks": [)" + tasks + "]}]}",
+      resolver);
+  ASSERT_EQ(list.services.size(), 1u);
+  const auto& servers = list.services[0].view.servers;
+  ASSERT_EQ(servers.size(), 600u);
+  std::vector<int> taken;
+  int retried = 0;
+  for (const sdk::ServerView& server : servers) {
+    const int id = ServerId(server.name, &taken);
+    EXPECT_EQ(server.id, id) << server.name;
+    // The id of the name alone, without the retries.
+    std::vector<int> alone;
+    retried += ServerId(server.name, &alone) != id ? 1 : 0;
+  }
+  EXPECT_GT(retried, 0);
+}
+
+TEST_F(BuildServicesTest, ServicesShareTheirAppsLabels) {
+  testing::FakeResolver resolver;
+  const ServiceList list = Build(R"({"apps": [{"id": "/l",
+      "labels": {"team": "x", "HAPROXY_1_PORT": "9000"}, "ports": [1, 2],
+      "tasks": [{"host": "10.0.0.1", "ports": [11, 12]}]}]})",
+                                 resolver);
+  ASSERT_EQ(list.services.size(), 2u);
+  for (const Service& svc : list.services) {
+    EXPECT_EQ(svc.labels, &apps_[0].labels);
+    EXPECT_EQ(svc.view.labels, &apps_[0].labels);
+    EXPECT_EQ(svc.labels->at("team"), "x");
+  }
+}
+
+}  // namespace
+}  // namespace mlb

@@ -1,0 +1,180 @@
+// Template precedence per template and service port:
+//   HAPROXY_{n}_<NAME> label > templates/HAPROXY_<NAME> file > pack default,
+// and what a bad templates/ file does.
+#include "core/model/template_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include "core/model/labels.h"
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+class TemplateCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::LoadBuiltinPacks(&registry_);
+    dir_ = ::testing::TempDir() + "/templates_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ASSERT_EQ(system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
+  }
+  std::string RenderBackendHead(const PortLabels* labels) {
+    TemplateCatalog::Resolved r =
+        registry_.catalog().Resolve("BACKEND_HEAD", labels, 0);
+    EXPECT_NE(r.tmpl, nullptr);
+    std::string out;
+    EXPECT_TRUE(
+        r.tmpl->Render({{"backend", "b"}, {"balance", "roundrobin"},
+                        {"mode", "tcp"}},
+                       &out)
+            .ok());
+    return out;
+  }
+
+  PluginRegistry registry_;
+  std::string dir_;
+  std::vector<std::string> warnings_;
+};
+
+TEST_F(TemplateCatalogTest, PackDefaultWithoutFileOrLabel) {
+  EXPECT_EQ(RenderBackendHead(nullptr),
+            "\nbackend b\n  balance roundrobin\n  mode tcp\n");
+  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 0).origin,
+            "default template BACKEND_HEAD of pack io.mlb.builtin");
+}
+
+TEST_F(TemplateCatalogTest, FileBeatsPackDefaultAndLabelBeatsFile) {
+  testing::WriteFile(dir_ + "/HAPROXY_BACKEND_HEAD",
+                     "\nbackend {backend}\n  mode {mode}\n  # from file\n");
+  ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
+  EXPECT_EQ(RenderBackendHead(nullptr), "\nbackend b\n  mode tcp\n  # from file\n");
+
+  PortLabels labels;
+  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_BACKEND_HEAD",
+                                "\nbackend {backend}\n  # from label\n"}},
+                              0, registry_.catalog(), &labels, &warnings_)
+                  .ok());
+  EXPECT_EQ(RenderBackendHead(&labels), "\nbackend b\n  # from label\n");
+  TemplateCatalog::Resolved r =
+      registry_.catalog().Resolve("BACKEND_HEAD", &labels, 0);
+  EXPECT_EQ(r.origin, "label HAPROXY_0_BACKEND_HEAD");
+  EXPECT_EQ(r.scope, Status::Scope::kService);
+  // Another port of the same app still gets the file.
+  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 1).origin,
+            "template file " + dir_ + "/HAPROXY_BACKEND_HEAD");
+}
+
+TEST_F(TemplateCatalogTest, EnvironmentBeatsFileAndLabelBeatsEnvironment) {
+  testing::WriteFile(dir_ + "/HAPROXY_BACKEND_HEAD",
+                     "\nbackend {backend}\n  # from file\n");
+  ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
+  setenv("HAPROXY_BACKEND_HEAD", "\\nbackend {backend}\\n  # from env\\n", 1);
+  Status s = registry_.catalog().LoadEnvironment();
+  unsetenv("HAPROXY_BACKEND_HEAD");
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(RenderBackendHead(nullptr), "\nbackend b\n  # from env\n");
+  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 0).origin,
+            "environment variable HAPROXY_BACKEND_HEAD");
+  PortLabels labels;
+  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_BACKEND_HEAD",
+                                "\nbackend {backend}\n  # from label\n"}},
+                              0, registry_.catalog(), &labels, &warnings_)
+                  .ok());
+  EXPECT_EQ(RenderBackendHead(&labels), "\nbackend b\n  # from label\n");
+}
+
+TEST_F(TemplateCatalogTest, BadEnvironmentTemplateNamesTheVariable) {
+  setenv("HAPROXY_FRONTEND_BACKEND_GLUE", "  use_backend {be}\\n", 1);
+  Status s = registry_.catalog().LoadEnvironment();
+  unsetenv("HAPROXY_FRONTEND_BACKEND_GLUE");
+  EXPECT_EQ(s.message(),
+            "environment variable HAPROXY_FRONTEND_BACKEND_GLUE: unknown "
+            "placeholder {be} (FRONTEND_BACKEND_GLUE supplies {backend})");
+}
+
+TEST_F(TemplateCatalogTest, GlobalOnlyTemplateIgnoresLabelsButTakesFiles) {
+  testing::WriteFile(dir_ + "/HAPROXY_HEAD", "global\n  maxconn 100\n");
+  ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
+  PortLabels labels;
+  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_HEAD", "global\n  daemon\n"}}, 0,
+                              registry_.catalog(), &labels, &warnings_)
+                  .ok());
+  TemplateCatalog::Resolved r = registry_.catalog().Resolve("HEAD", &labels, 0);
+  std::string out;
+  ASSERT_TRUE(r.tmpl->Render({}, &out).ok());
+  EXPECT_EQ(out, "global\n  maxconn 100\n");
+}
+
+TEST_F(TemplateCatalogTest, FileWithUnknownPlaceholderIsAnErrorNamingTheFile) {
+  testing::WriteFile(dir_ + "/HAPROXY_FRONTEND_BACKEND_GLUE",
+                     "  use_backend {backnd}\n");
+  Status s = registry_.catalog().LoadDirectory(dir_, &warnings_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.scope(), Status::Scope::kGlobal);
+  EXPECT_EQ(s.message(), "template file " + dir_ +
+                             "/HAPROXY_FRONTEND_BACKEND_GLUE: unknown "
+                             "placeholder {backnd} (FRONTEND_BACKEND_GLUE "
+                             "supplies {backend})");
+}
+
+TEST_F(TemplateCatalogTest, FileWithBrokenBracesIsAnErrorNamingTheFile) {
+  testing::WriteFile(dir_ + "/HAPROXY_HTTPS_FRONTEND_ACL",
+                     "  use_backend {backend} if { ssl_fc_sni {hostname} }\n");
+  Status s = registry_.catalog().LoadDirectory(dir_, &warnings_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(),
+            "template file " + dir_ +
+                "/HAPROXY_HTTPS_FRONTEND_ACL: unsupported placeholder "
+                "'{ ssl_fc_sni {hostname} }' at offset 27: only {name} and "
+                "{name[key]} are supported");
+}
+
+TEST_F(TemplateCatalogTest, FileForUnknownTemplateIsWarnedAbout) {
+  testing::WriteFile(dir_ + "/HAPROXY_NO_SUCH_TEMPLATE", "x\n");
+  testing::WriteFile(dir_ + "/README", "not a template\n");
+  ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
+  EXPECT_EQ(warnings_, (std::vector<std::string>{
+                           "template file " + dir_ +
+                           "/HAPROXY_NO_SUCH_TEMPLATE does not name a known "
+                           "template; ignored"}));
+}
+
+TEST_F(TemplateCatalogTest, MissingDirectoryMeansNoOverrides) {
+  EXPECT_TRUE(
+      registry_.catalog().LoadDirectory(dir_ + "/absent", &warnings_).ok());
+  EXPECT_TRUE(warnings_.empty());
+}
+
+TEST_F(TemplateCatalogTest, Marathon2015PlaceholderNameSslCertOptionsWorks) {
+  const std::string json = R"({"apps": [{"id": "/s", "labels": {
+      "HAPROXY_GROUP": "external", "HAPROXY_0_SSL_CERT": "/etc/s.pem",
+      "HAPROXY_0_FRONTEND_HEAD": "\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCertOptions}\n  mode {mode}\n"},
+      "ports": [10443], "tasks": [{"host": "10.0.0.1", "ports": [8443]}]}]})";
+  testing::RenderResult r = testing::Render(registry_, json);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_NE(r.text.find("\nfrontend s_10443\n  bind *:10443 ssl crt /etc/s.pem\n"),
+            std::string::npos)
+      << r.text;
+}
+
+// A templates/ file that only fails at render time (a placeholder the call
+// site does not supply) aborts the generation: the live config stays.
+TEST_F(TemplateCatalogTest, GlobalTemplateFailingAtRenderFailsTheGeneration) {
+  testing::WriteFile(dir_ + "/HAPROXY_HTTP_FRONTEND_ACL",
+                     "  use_backend {backend} if {{ hdr(host) -i {hostname} "
+                     "}} # {appId}\n");
+  ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
+  const std::string json = R"({"apps": [{"id": "/r", "labels": {
+      "HAPROXY_GROUP": "external", "HAPROXY_0_VHOST": "r.example.com",
+      "HAPROXY_0_REDIRECT_TO_HTTPS": "true"},
+      "ports": [80], "tasks": [{"host": "10.0.0.1", "ports": [8080]}]}]})";
+  testing::RenderResult r = testing::Render(registry_, json);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.message(), "template file " + dir_ +
+                                    "/HAPROXY_HTTP_FRONTEND_ACL: unknown "
+                                    "placeholder {appId}");
+}
+
+}  // namespace
+}  // namespace mlb

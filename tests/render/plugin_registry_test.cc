@@ -1,0 +1,454 @@
+// Loading template packs: the five built-in packs from the build tree, and
+// every kind of pack that must be refused, each with its exact reason.
+#include "core/render/plugin_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+std::string Plugin(const std::string& family) {
+  return testing::PluginDir() + "/mlb_" + family + ".so";
+}
+
+std::string BadPlugin(const std::string& name) {
+  const char* dir = std::getenv("MLB_BAD_PLUGIN_DIR");
+  return std::string(dir != nullptr ? dir : ".") + "/" + name + ".so";
+}
+
+std::string EnvPath(const char* variable) {
+  const char* path = std::getenv(variable);
+  return path != nullptr ? path : variable;
+}
+
+// The example packs of plugins/examples/, as built.
+std::string RateLimitPack() { return EnvPath("MLB_RATE_LIMIT_PACK"); }
+std::string BackendsAltPack() { return EnvPath("MLB_BACKENDS_ALT_PACK"); }
+
+std::string DirOf(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
+
+TEST(PluginRegistryTest, LoadsTheFiveBuiltinFamiliesFromTheBuildTree) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  std::vector<std::string> families;
+  for (const auto& pack : registry.packs()) {
+    families.push_back(pack->family);
+    EXPECT_EQ(pack->pack, "io.mlb.builtin");
+    EXPECT_EQ(pack->path, Plugin(pack->family));
+    EXPECT_EQ(pack->dir, testing::PluginDir());
+    EXPECT_EQ(pack->abi, "1.1");
+    EXPECT_TRUE(pack->labels.empty());
+    EXPECT_NE(pack->impl, nullptr);
+  }
+  EXPECT_TRUE(registry.unused().empty());
+  EXPECT_TRUE(registry.refusals().empty());
+  EXPECT_EQ(families, (std::vector<std::string>{"backends", "frontends",
+                                                "health_checks", "redirect",
+                                                "sticky"}));
+}
+
+TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  const std::map<std::string, std::string> owners = {
+      {"HEAD", "frontends"},
+      {"HTTP_FRONTEND_HEAD", "frontends"},
+      {"HTTP_FRONTEND_APPID_HEAD", "frontends"},
+      {"HTTPS_FRONTEND_HEAD", "frontends"},
+      {"FRONTEND_HEAD", "frontends"},
+      {"FRONTEND_BACKEND_GLUE", "frontends"},
+      {"HTTP_FRONTEND_ACL", "frontends"},
+      {"HTTP_FRONTEND_ACL_ONLY", "frontends"},
+      {"HTTP_FRONTEND_ROUTING_ONLY", "frontends"},
+      {"HTTPS_FRONTEND_ACL", "frontends"},
+      {"HTTP_FRONTEND_APPID_ACL", "frontends"},
+      {"BACKEND_HEAD", "backends"},
+      {"BACKEND_HTTP_OPTIONS", "backends"},
+      {"BACKEND_SERVER_OPTIONS", "backends"},
+      {"BACKEND_HTTP_HEALTHCHECK_OPTIONS", "health_checks"},
+      {"BACKEND_TCP_HEALTHCHECK_OPTIONS", "health_checks"},
+      {"BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS", "health_checks"},
+      {"BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS", "health_checks"},
+      {"BACKEND_STICKY_OPTIONS", "sticky"},
+      {"BACKEND_REDIRECT_HTTP_TO_HTTPS", "redirect"},
+  };
+  EXPECT_EQ(registry.catalog().entries().size(), owners.size());
+  for (const auto& [name, family] : owners) {
+    const TemplateCatalog::Entry* entry = registry.catalog().Find(name);
+    ASSERT_NE(entry, nullptr) << name;
+    EXPECT_EQ(entry->family, family) << name;
+  }
+  // marathon-lb's 14 per-port overridable templates of 2015, plus the two
+  // multi-vhost ones of 1.15.
+  int overridable = 0;
+  for (const auto& [name, entry] : registry.catalog().entries()) {
+    overridable += entry.overridable ? 1 : 0;
+  }
+  EXPECT_EQ(overridable, 16);
+  EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
+  EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
+}
+
+struct Refusal {
+  const char* plugin;
+  const char* reason;
+};
+
+class RefusedPluginTest : public ::testing::TestWithParam<Refusal> {};
+
+TEST_P(RefusedPluginTest, IsRefusedNamingFileAndReason) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  const std::string path = BadPlugin(GetParam().plugin);
+  Status s = registry.LoadFile(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "plugin " + path + ": " + GetParam().reason);
+  EXPECT_EQ(registry.packs().size(), 5u);
+  EXPECT_EQ(registry.catalog().Find("FINE_TEMPLATE"), nullptr);
+  EXPECT_EQ(registry.catalog().FindPackLabel("FINE_LABEL"), nullptr);
+  ASSERT_EQ(registry.refusals().size(), 1u);
+  EXPECT_EQ(registry.refusals()[0].path, path);
+  EXPECT_EQ(registry.refusals()[0].reason, GetParam().reason);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadPacks, RefusedPluginTest,
+    ::testing::Values(
+        Refusal{"bad_foreign",
+                "not a marathon-lb template pack (no mlb_plugin symbol)"},
+        Refusal{"bad_abi_major",
+                "built for plugin ABI 2.1, this marathon-lb supports 1.x"},
+        Refusal{"bad_abi_minor",
+                "built for plugin ABI 1.8, newer than this marathon-lb's 1.1"},
+        Refusal{"bad_family_name", "family name must be [a-z0-9_]+"},
+        Refusal{"bad_no_factory", "no create_family function"},
+        Refusal{"bad_unclosed_template",
+                "default template BAD_TEMPLATE: unclosed '{' at offset 14"},
+        Refusal{"bad_unknown_placeholder",
+                "default template BAD_TEMPLATE: unknown placeholder {backnd} "
+                "(BAD_TEMPLATE supplies {backend})"},
+        Refusal{"bad_duplicate_template",
+                "template BACKEND_HEAD is already provided by pack "
+                "io.mlb.builtin (family backends)"},
+        Refusal{"bad_label_name",
+                "label 'RATE_LIMIT' is not named HAPROXY_{n}_[A-Z0-9_]+"},
+        Refusal{"bad_core_label",
+                "label HAPROXY_{n}_VHOST is marathon-lb's own"},
+        Refusal{"bad_label_is_template",
+                "label HAPROXY_{n}_BACKEND_HEAD would override template "
+                "BACKEND_HEAD of pack io.mlb.builtin (family backends)"},
+        Refusal{"bad_short_descriptor",
+                "descriptor is 72 bytes, ABI 1.1 needs at least 84"}),
+    [](const ::testing::TestParamInfo<Refusal>& info) {
+      return std::string(info.param.plugin);
+    });
+
+TEST(PluginRegistryTest, SamePackTwiceForAFamilyIsRefusedNamingBoth) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  const std::string path = Plugin("backends");
+  Status s = registry.LoadFile(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "plugin " + path + ": family 'backends' is already "
+                         "provided by " + path + " (pack io.mlb.builtin)");
+  EXPECT_TRUE(registry.CheckChoices().ok());
+}
+
+// A pack built against the 1.0 header (descriptor without label fields)
+// still loads and works in a 1.1 host.
+TEST(PluginRegistryTest, PackBuiltForAbi10StillLoads) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  const std::string path = BadPlugin("abi_1_0_pack");
+  Status s = registry.LoadFile(path);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const PluginRegistry::Pack* pack = registry.FindFamily("legacy");
+  ASSERT_NE(pack, nullptr);
+  EXPECT_EQ(pack->pack, "test.abi_1_0");
+  EXPECT_EQ(pack->abi, "1.0");
+  EXPECT_TRUE(pack->labels.empty());
+  EXPECT_EQ(registry.catalog().pack_labels().size(), 0u);
+  const testing::RenderResult r = testing::Render(
+      registry, R"({"apps": [{"id": "/web", "labels": {"HAPROXY_GROUP":
+          "external"}, "portDefinitions": [{"port": 10000}], "tasks": [{"id":
+          "web.1", "host": "10.0.0.1", "ports": [31000], "servicePorts":
+          [10000], "state": "TASK_RUNNING"}]}]})");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_NE(r.text.find("\nbackend web_10000\n  balance roundrobin\n  mode "
+                        "tcp\n  # legacy pack: web_10000\n  server "),
+            std::string::npos)
+      << r.text;
+}
+
+TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheCatalog) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  ASSERT_TRUE(registry.LoadFile(RateLimitPack()).ok());
+  const PluginRegistry::Pack* pack = registry.FindFamily("rate_limit");
+  ASSERT_NE(pack, nullptr);
+  EXPECT_EQ(pack->abi, "1.1");
+  ASSERT_EQ(pack->labels.size(), 1u);
+  EXPECT_EQ(pack->labels[0].name, "HAPROXY_{n}_RATE_LIMIT");
+  const TemplateCatalog::PackLabel* label =
+      registry.catalog().FindPackLabel("RATE_LIMIT");
+  ASSERT_NE(label, nullptr);
+  EXPECT_EQ(label->name, "HAPROXY_{n}_RATE_LIMIT");
+  EXPECT_EQ(label->family, "rate_limit");
+  EXPECT_EQ(label->pack, "com.example.rate_limit");
+  EXPECT_EQ(pack->templates, (std::vector<std::string>{
+                                 "BACKEND_RATE_LIMIT",
+                                 "BACKEND_TCP_RATE_LIMIT"}));
+}
+
+// Two packs for one family, no --family-pack: an error naming both files and
+// the flag, whichever order they load in.
+TEST(PluginRegistryTest, TwoPacksForAFamilyNeedAChoice) {
+  const std::string expected =
+      "family 'backends' is provided by 2 packs: io.mlb.builtin 1.0.0 (" +
+      Plugin("backends") + ") and com.example.backends_alt 1.0.0 (" +
+      BackendsAltPack() +
+      "); choose one with --family-pack backends=io.mlb.builtin or "
+      "--family-pack backends=com.example.backends_alt";
+  PluginRegistry registry;
+  std::vector<std::string> refusals;
+  Status s = registry.LoadDirectories(
+      {testing::PluginDir(), DirOf(BackendsAltPack())}, &refusals);
+  EXPECT_EQ(s.message(), expected);
+  EXPECT_TRUE(refusals.empty());
+
+  PluginRegistry by_file;
+  ASSERT_TRUE(by_file.LoadFile(Plugin("backends")).ok());
+  ASSERT_TRUE(by_file.LoadFile(BackendsAltPack()).ok());
+  EXPECT_EQ(by_file.CheckChoices().message(), expected);
+}
+
+TEST(PluginRegistryTest, ChosenPackServesTheFamilyTheOtherIsNotChosen) {
+  for (const bool alt_first : {false, true}) {
+    PluginRegistry registry;
+    registry.ChoosePack("backends", "com.example.backends_alt");
+    std::vector<std::string> dirs = {testing::PluginDir(),
+                                     DirOf(BackendsAltPack())};
+    if (alt_first) {
+      std::swap(dirs[0], dirs[1]);
+    }
+    std::vector<std::string> refusals;
+    Status s = registry.LoadDirectories(dirs, &refusals);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_TRUE(refusals.empty());
+    const PluginRegistry::Pack* used = registry.FindFamily("backends");
+    ASSERT_NE(used, nullptr);
+    EXPECT_EQ(used->pack, "com.example.backends_alt");
+    EXPECT_EQ(registry.catalog().Find("BACKEND_HEAD")->pack,
+              "com.example.backends_alt");
+    ASSERT_EQ(registry.unused().size(), 1u);
+    EXPECT_EQ(registry.unused()[0]->path, Plugin("backends"));
+    EXPECT_EQ(registry.unused()[0]->impl, nullptr);
+    EXPECT_EQ(registry.packs().size(), 5u);
+    EXPECT_TRUE(registry.RequireFamilies(BuiltinFamilies()).ok());
+
+    const testing::RenderResult r = testing::Render(
+        registry, R"({"apps": [{"id": "/web", "labels": {"HAPROXY_GROUP":
+            "external"}, "portDefinitions": [{"port": 10000}], "tasks": [{"id":
+            "web.1", "host": "10.0.0.1", "ports": [31000], "servicePorts":
+            [10000], "state": "TASK_RUNNING"}]}]})");
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_NE(r.text.find("\nbackend web_10000\n  balance leastconn\n  mode "
+                          "tcp\n  server 10_0_0_1_31000 10.0.0.1:31000 id "),
+              std::string::npos)
+        << r.text;
+  }
+}
+
+TEST(PluginRegistryTest, ChoosingTheBuiltinPackKeepsTheAltOneOut) {
+  PluginRegistry registry;
+  registry.ChoosePack("backends", "io.mlb.builtin");
+  std::vector<std::string> refusals;
+  Status s = registry.LoadDirectories(
+      {DirOf(BackendsAltPack()), testing::PluginDir()}, &refusals);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(registry.FindFamily("backends")->path, Plugin("backends"));
+  ASSERT_EQ(registry.unused().size(), 1u);
+  EXPECT_EQ(registry.unused()[0]->pack, "com.example.backends_alt");
+}
+
+TEST(PluginRegistryTest, ChoiceOfAPackThatIsNotLoadedIsAnError) {
+  PluginRegistry typo;
+  typo.ChoosePack("backends", "com.typo");
+  std::vector<std::string> refusals;
+  EXPECT_EQ(typo.LoadDirectories({testing::PluginDir(),
+                                  DirOf(BackendsAltPack())},
+                                 &refusals)
+                .message(),
+            "--family-pack backends=com.typo: no loaded pack for family "
+            "'backends' is named com.typo (loaded: io.mlb.builtin from " +
+                Plugin("backends") + ", com.example.backends_alt from " +
+                BackendsAltPack() + ")");
+
+  PluginRegistry no_family;
+  no_family.ChoosePack("rate_limit", "com.example.rate_limit");
+  EXPECT_EQ(no_family.LoadDirectories({testing::PluginDir()}, &refusals)
+                .message(),
+            "--family-pack rate_limit=com.example.rate_limit: no template "
+            "pack for family 'rate_limit' was loaded");
+
+  // A choice for a family only one pack provides is fine if it names it.
+  PluginRegistry single;
+  single.ChoosePack("rate_limit", "com.example.rate_limit");
+  ASSERT_TRUE(single.LoadDirectories({DirOf(RateLimitPack())}, &refusals)
+                  .ok());
+}
+
+TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
+  const std::string junk_dir = ::testing::TempDir() + "/describe_junk";
+  ASSERT_EQ(system(("rm -rf " + junk_dir + " && mkdir -p " + junk_dir).c_str()),
+            0);
+  testing::WriteFile(junk_dir + "/junk.so", "not an ELF file\n");
+  ASSERT_EQ(system(("cp " + BadPlugin("bad_abi_major") + " " + junk_dir)
+                       .c_str()),
+            0);
+  PluginRegistry registry;
+  registry.ChoosePack("backends", "com.example.backends_alt");
+  std::vector<std::string> refusals;
+  const std::string builtin = testing::PluginDir();
+  const std::string alt = DirOf(BackendsAltPack());
+  const std::string limit = DirOf(RateLimitPack());
+  Status s = registry.LoadDirectories({builtin, alt, limit, junk_dir},
+                                      &refusals);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(refusals.size(), 2u);
+  const std::string junk_reason = refusals[1].substr(
+      ("plugin " + junk_dir + "/junk.so: ").size());
+  EXPECT_EQ(registry.Describe(false),
+            "Template packs (plugin ABI 1.1):\n"
+            "\n"
+            "family backends: com.example.backends_alt 1.0.0, in use\n"
+            "  file:      " + alt + "/backends_alt.so\n"
+            "  found in:  --plugin-dir " + alt + "\n"
+            "  ABI:       1.1\n"
+            "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
+            "BACKEND_SERVER_OPTIONS\n"
+            "  labels:    none\n"
+            "\n"
+            "family backends: io.mlb.builtin 1.0.0, not chosen (--family-pack "
+            "backends=com.example.backends_alt)\n"
+            "  file:      " + builtin + "/mlb_backends.so\n"
+            "  found in:  --plugin-dir " + builtin + "\n"
+            "  ABI:       1.1\n"
+            "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
+            "BACKEND_SERVER_OPTIONS\n"
+            "  labels:    none\n"
+            "\n"
+            "family frontends: io.mlb.builtin 1.0.0, in use\n"
+            "  file:      " + builtin + "/mlb_frontends.so\n"
+            "  found in:  --plugin-dir " + builtin + "\n"
+            "  ABI:       1.1\n"
+            "  templates: HEAD HTTP_FRONTEND_HEAD HTTP_FRONTEND_APPID_HEAD "
+            "HTTPS_FRONTEND_HEAD FRONTEND_HEAD FRONTEND_BACKEND_GLUE "
+            "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "
+            "HTTP_FRONTEND_ROUTING_ONLY HTTPS_FRONTEND_ACL "
+            "HTTP_FRONTEND_APPID_ACL\n"
+            "  labels:    none\n"
+            "\n"
+            "family health_checks: io.mlb.builtin 1.0.0, in use\n"
+            "  file:      " + builtin + "/mlb_health_checks.so\n"
+            "  found in:  --plugin-dir " + builtin + "\n"
+            "  ABI:       1.1\n"
+            "  templates: BACKEND_HTTP_HEALTHCHECK_OPTIONS "
+            "BACKEND_TCP_HEALTHCHECK_OPTIONS "
+            "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "
+            "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS\n"
+            "  labels:    none\n"
+            "\n"
+            "family rate_limit: com.example.rate_limit 1.0.0, in use\n"
+            "  file:      " + limit + "/rate_limit.so\n"
+            "  found in:  --plugin-dir " + limit + "\n"
+            "  ABI:       1.1\n"
+            "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
+            "  labels:    HAPROXY_{n}_RATE_LIMIT\n"
+            "\n"
+            "family redirect: io.mlb.builtin 1.0.0, in use\n"
+            "  file:      " + builtin + "/mlb_redirect.so\n"
+            "  found in:  --plugin-dir " + builtin + "\n"
+            "  ABI:       1.1\n"
+            "  templates: BACKEND_REDIRECT_HTTP_TO_HTTPS\n"
+            "  labels:    none\n"
+            "\n"
+            "family sticky: io.mlb.builtin 1.0.0, in use\n"
+            "  file:      " + builtin + "/mlb_sticky.so\n"
+            "  found in:  --plugin-dir " + builtin + "\n"
+            "  ABI:       1.1\n"
+            "  templates: BACKEND_STICKY_OPTIONS\n"
+            "  labels:    none\n"
+            "\n"
+            "Refused files:\n"
+            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 2.1, "
+            "this marathon-lb supports 1.x\n"
+            "  " + junk_dir + "/junk.so: " + junk_reason + "\n");
+  EXPECT_EQ(junk_reason.rfind("not a readable shared object (", 0), 0u)
+      << junk_reason;
+  // Without --plugin-dir, the directory is the built-in default.
+  EXPECT_NE(registry.Describe(true).find("  found in:  default plugin dir " +
+                                         builtin + "\n"),
+            std::string::npos);
+}
+
+TEST(PluginRegistryTest, FileThatIsNotASharedObjectIsRefused) {
+  const std::string path = ::testing::TempDir() + "/junk.so";
+  testing::WriteFile(path, "this is not an ELF file\n");
+  PluginRegistry registry;
+  Status s = registry.LoadFile(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().rfind("plugin " + path + ": not a readable shared "
+                              "object (", 0),
+            0u)
+      << s.message();
+}
+
+TEST(PluginRegistryTest, DirectoryWithBadPackStillLoadsTheGoodOnes) {
+  const std::string dir = ::testing::TempDir() + "/mixed_plugins";
+  std::remove((dir + "/junk.so").c_str());
+  ASSERT_EQ(system(("mkdir -p " + dir + " && cp " + Plugin("backends") + " " +
+                    BadPlugin("bad_abi_major") + " " + dir)
+                       .c_str()),
+            0);
+  PluginRegistry registry;
+  std::vector<std::string> refusals;
+  Status s = registry.LoadDirectories({dir}, &refusals);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(registry.packs().size(), 1u);
+  EXPECT_EQ(registry.packs()[0]->family, "backends");
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals[0], "plugin " + dir + "/bad_abi_major.so: built for "
+                         "plugin ABI 2.1, this marathon-lb supports 1.x");
+}
+
+TEST(PluginRegistryTest, EveryBuiltinFamilyIsRequired) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(Plugin("frontends")).ok());
+  ASSERT_TRUE(registry.LoadFile(Plugin("backends")).ok());
+  EXPECT_EQ(registry.RequireFamilies(BuiltinFamilies()).message(),
+            "no template pack for family 'health_checks' was loaded (expected "
+            "mlb_health_checks.so); marathon-lb needs one pack per family: "
+            "frontends, backends, health_checks, sticky, redirect");
+  PluginRegistry full;
+  testing::LoadBuiltinPacks(&full);
+  EXPECT_TRUE(full.RequireFamilies(BuiltinFamilies()).ok());
+}
+
+TEST(PluginRegistryTest, NoPackAtAllIsAnError) {
+  const std::string dir = ::testing::TempDir() + "/no_plugins";
+  ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  PluginRegistry registry;
+  std::vector<std::string> refusals;
+  Status s = registry.LoadDirectories({dir}, &refusals);
+  EXPECT_EQ(s.message(), "no template packs could be loaded from " + dir);
+}
+
+}  // namespace
+}  // namespace mlb

@@ -1,0 +1,436 @@
+// The routing marathon-lb 1.15 produces for the 2015 label set, checked line
+// by line on small Marathon states. Expected texts follow the reference
+// (shared/reference/marathon-lb.md §2.2-2.3 and upstream's test cases); the
+// server ids and cookie hashes are the values upstream's tests pin.
+#include <gtest/gtest.h>
+
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+using testing::Render;
+using testing::RenderOptions;
+using testing::WithoutHead;
+
+class RoutingTest : public testing::WithBuiltinPacks<> {
+ protected:
+
+  // Renders `json` with agent1 -> 1.1.1.1 and returns the config minus HEAD.
+  std::string Config(const std::string& json, RenderOptions options = {}) {
+    options.hosts.emplace("agent1", "1.1.1.1");
+    options.hosts.emplace("agent2", "1.1.1.2");
+    testing::RenderResult r = Render(*registry_, json, options);
+    EXPECT_TRUE(r.status.ok()) << r.status.message();
+    errors_ = r.errors;
+    warnings_ = r.warnings;
+    return WithoutHead(r.text);
+  }
+
+  std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
+};
+
+constexpr char kEmptyFrontends[] =
+    "\nfrontend marathon_http_in\n"
+    "  bind *:80\n"
+    "  mode http\n"
+    "\nfrontend marathon_http_appid_in\n"
+    "  bind *:9091\n"
+    "  mode http\n"
+    "\nfrontend marathon_https_in\n"
+    "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
+    "  mode http\n";
+
+constexpr char kHttpOptions[] =
+    "  option forwardfor\n"
+    "  http-request set-header X-Forwarded-Port %[dst_port]\n"
+    "  http-request add-header X-Forwarded-Proto https if { ssl_fc }\n";
+
+// An app with one port, one task on agent1:1024, and extra JSON fields.
+std::string App(const std::string& labels, const std::string& extra = "") {
+  return R"({"id": "/nginx", "labels": {"HAPROXY_GROUP": "external")" +
+         labels + R"(}, "ports": [10000],
+      "tasks": [{"id": "nginx.1", "host": "agent1", "ports": [1024],
+                 "state": "TASK_RUNNING"}])" +
+         extra + "}";
+}
+
+std::string Apps(const std::string& apps) {
+  return R"({"apps": [)" + apps + "]}";
+}
+
+const char kHttpCheck[] = R"(, "healthChecks": [{"protocol": "HTTP",
+    "portIndex": 0, "path": "/", "timeoutSeconds": 10, "intervalSeconds": 2,
+    "maxConsecutiveFailures": 10, "gracePeriodSeconds": 10}])";
+
+TEST_F(RoutingTest, NoAppsGivesTheThreeSharedFrontends) {
+  EXPECT_EQ(Config(Apps("")), kEmptyFrontends);
+}
+
+TEST_F(RoutingTest, SeveralCertificatesAllGoOnThe443Bind) {
+  RenderOptions options;
+  options.ssl_certs = {"/etc/haproxy/mysite1.com", "/etc/haproxy/mysite2.com"};
+  EXPECT_NE(Config(Apps(""), options)
+                .find("  bind *:443 ssl crt /etc/haproxy/mysite1.com crt "
+                      "/etc/haproxy/mysite2.com\n"),
+            std::string::npos);
+}
+
+TEST_F(RoutingTest, HttpHealthCheckMakesAnHttpServiceWithChecks) {
+  EXPECT_EQ(Config(Apps(App("", kHttpCheck))),
+            std::string(
+                "\nfrontend marathon_http_in\n"
+                "  bind *:80\n"
+                "  mode http\n"
+                "\nfrontend marathon_http_appid_in\n"
+                "  bind *:9091\n"
+                "  mode http\n"
+                "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
+                "  use_backend nginx_10000 if app__nginx\n"
+                "\nfrontend marathon_https_in\n"
+                "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
+                "  mode http\n"
+                "\nfrontend nginx_10000\n"
+                "  bind *:10000\n"
+                "  mode http\n"
+                "  use_backend nginx_10000\n"
+                "\nbackend nginx_10000\n"
+                "  balance roundrobin\n"
+                "  mode http\n") +
+                kHttpOptions +
+                "  option  httpchk GET /\n"
+                "  timeout check 10s\n"
+                "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 check "
+                "inter 2s fall 11\n");
+}
+
+TEST_F(RoutingTest, SingleVhostRoutesByHostOn80AndBySniOn443) {
+  const std::string config =
+      Config(Apps(App(R"(, "HAPROXY_0_VHOST": "test.example.com")")));
+  EXPECT_NE(config.find("\nfrontend marathon_http_in\n"
+                        "  bind *:80\n"
+                        "  mode http\n"
+                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "test.example.com\n"
+                        "  use_backend nginx_10000 if "
+                        "host_test_example_com_nginx\n"
+                        "\nfrontend marathon_http_appid_in\n"
+                        "  bind *:9091\n"
+                        "  mode http\n"
+                        "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
+                        "  use_backend nginx_10000 if app__nginx\n"
+                        "\nfrontend marathon_https_in\n"
+                        "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
+                        "  mode http\n"
+                        "  use_backend nginx_10000 if { ssl_fc_sni "
+                        "test.example.com }\n"
+                        "\nfrontend nginx_10000\n"
+                        "  bind *:10000\n"
+                        "  mode http\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, VhostIsLowerCased) {
+  const std::string config =
+      Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));
+  EXPECT_NE(config.find("  acl host_www_example_com_nginx hdr(host) -i "
+                        "www.example.com\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("if { ssl_fc_sni www.example.com }"), std::string::npos);
+}
+
+TEST_F(RoutingTest, CommaSeparatedVhostsShareOneAclName) {
+  const std::string config =
+      Config(Apps(App(R"(, "HAPROXY_0_VHOST": "test.example.com,test")")));
+  EXPECT_NE(config.find("  mode http\n"
+                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "test.example.com\n"
+                        "  acl host_test_example_com_nginx hdr(host) -i test\n"
+                        "  use_backend nginx_10000 if "
+                        "host_test_example_com_nginx\n\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("  use_backend nginx_10000 if { ssl_fc_sni "
+                        "test.example.com }\n"
+                        "  use_backend nginx_10000 if { ssl_fc_sni test }\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, RedirectToHttpsGoesInTheVhostFrontend) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "test.example.com",
+         "HAPROXY_0_REDIRECT_TO_HTTPS": "true")")));
+  EXPECT_NE(config.find("  mode http\n"
+                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "test.example.com\n"
+                        "  use_backend nginx_10000 if "
+                        "host_test_example_com_nginx\n"
+                        "  redirect scheme https code 301 if !{ ssl_fc } "
+                        "host_test_example_com_nginx\n\n"),
+            std::string::npos)
+      << config;
+  // The service's own frontend stays head + glue: no `bind *:80` there (the
+  // 2015 behaviour).
+  EXPECT_NE(config.find("\nfrontend nginx_10000\n"
+                        "  bind *:10000\n"
+                        "  mode http\n"
+                        "  use_backend nginx_10000\n\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, RedirectWithSeveralVhostsHasNoUseBackendOn80) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "test.example.com,test",
+         "HAPROXY_0_REDIRECT_TO_HTTPS": "yes")")));
+  EXPECT_NE(config.find("  mode http\n"
+                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "test.example.com\n"
+                        "  acl host_test_example_com_nginx hdr(host) -i test\n"
+                        "  redirect scheme https code 301 if !{ ssl_fc } "
+                        "host_test_example_com_nginx\n\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, StickyAddsCookieLineAndHashedCookiePerServer) {
+  EXPECT_NE(Config(Apps(App(R"(, "HAPROXY_0_STICKY": "true")")))
+                .find("\nbackend nginx_10000\n"
+                      "  balance roundrobin\n"
+                      "  mode tcp\n"
+                      "  cookie mesosphere_server_id insert indirect nocache\n"
+                      "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 "
+                      "check cookie d6ad48c81f\n"),
+            std::string::npos);
+}
+
+TEST_F(RoutingTest, TcpHealthCheckOnVhostServiceUsesTcpTemplates) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "test.example.com")",
+      R"(, "healthChecks": [{"protocol": "TCP", "portIndex": 0,
+          "timeoutSeconds": 10, "intervalSeconds": 2,
+          "maxConsecutiveFailures": 10}])")));
+  EXPECT_NE(config.find(std::string("\nbackend nginx_10000\n"
+                                    "  balance roundrobin\n"
+                                    "  mode http\n") +
+                        kHttpOptions +
+                        "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 "
+                        "check inter 2s fall 11\n"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(config.find("httpchk"), std::string::npos);
+}
+
+TEST_F(RoutingTest, CommandHealthCheckWithoutPortIndexIsNoCheck) {
+  const std::string config = Config(Apps(App(
+      "", R"(, "healthChecks": [{"protocol": "COMMAND",
+          "command": {"value": "true"}, "intervalSeconds": 2}])")));
+  EXPECT_NE(config.find("\nbackend nginx_10000\n"
+                        "  balance roundrobin\n"
+                        "  mode tcp\n"
+                        "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363\n"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(config.find("app__nginx"), std::string::npos);
+}
+
+TEST_F(RoutingTest, HealthCheckWithPortAddsPortOption) {
+  EXPECT_NE(Config(Apps(App("", R"(, "healthChecks": [{"protocol": "HTTP",
+          "port": 1024, "timeoutSeconds": 10, "intervalSeconds": 2,
+          "maxConsecutiveFailures": 10}])")))
+                .find("  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 "
+                      "check inter 2s fall 11 port 1024\n"),
+            std::string::npos);
+}
+
+TEST_F(RoutingTest, ModeLabelWinsOverVhostAndHealthCheck) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_MODE": "TCP")",
+      kHttpCheck)));
+  EXPECT_NE(config.find("\nfrontend nginx_10000\n  bind *:10000\n  mode tcp\n"),
+            std::string::npos)
+      << config;
+  // tcp service: no app-id route, TCP check templates (empty backend part).
+  EXPECT_EQ(config.find("app__nginx"), std::string::npos);
+  EXPECT_EQ(config.find("httpchk"), std::string::npos);
+}
+
+// marathon-lb 1.15 would send the vhost from the http frontends to a tcp
+// backend, which HAProxy rejects for the whole config. The port stays, in tcp
+// mode, without vhost routing, and the operator is told why.
+TEST_F(RoutingTest, TcpModeWithVhostKeepsThePortWithoutVhostRouting) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "cache.example.com", "HAPROXY_0_MODE": "tcp")")));
+  EXPECT_EQ(config.find("cache.example.com"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nfrontend nginx_10000\n  bind *:10000\n  mode tcp\n"),
+            std::string::npos);
+  EXPECT_EQ(warnings_, (std::vector<std::string>{
+                           "app /nginx, service port index 0: HAPROXY_0_VHOST "
+                           "ignored: vhost routing needs http mode, and "
+                           "HAPROXY_0_MODE is tcp"}));
+}
+
+TEST_F(RoutingTest, PortBindAddrAndCertLabelsShapeTheServiceFrontend) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_PORT": "10500", "HAPROXY_0_BIND_ADDR": "127.0.0.2",
+         "HAPROXY_0_SSL_CERT": "/etc/x.pem")")));
+  EXPECT_NE(config.find("\nfrontend nginx_10500\n"
+                        "  bind 127.0.0.2:10500 ssl crt /etc/x.pem\n"
+                        "  mode tcp\n"
+                        "  use_backend nginx_10500\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("\nbackend nginx_10500\n"), std::string::npos);
+}
+
+TEST_F(RoutingTest, GroupsSelectApps) {
+  const std::string apps = Apps(
+      R"({"id": "/ext", "labels": {"HAPROXY_GROUP": "internal,external"},
+          "ports": [1], "tasks": [{"host": "agent1", "ports": [5]}]},
+         {"id": "/int", "labels": {"HAPROXY_GROUP": "internal"},
+          "ports": [2], "tasks": [{"host": "agent1", "ports": [6]}]},
+         {"id": "/none", "ports": [3],
+          "tasks": [{"host": "agent1", "ports": [7]}]})");
+  std::string config = Config(apps);
+  EXPECT_NE(config.find("backend ext_1\n"), std::string::npos);
+  EXPECT_EQ(config.find("backend int_2\n"), std::string::npos);
+  EXPECT_EQ(config.find("backend none_3\n"), std::string::npos);
+  RenderOptions all;
+  all.groups = {"*"};
+  config = Config(apps, all);
+  EXPECT_NE(config.find("backend ext_1\n"), std::string::npos);
+  EXPECT_NE(config.find("backend int_2\n"), std::string::npos);
+  EXPECT_NE(config.find("backend none_3\n"), std::string::npos);
+}
+
+TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
+  const std::string config = Config(Apps(
+      R"({"id": "/b", "labels": {"HAPROXY_GROUP": "external"},
+          "ports": [20, 10], "tasks": [{"host": "agent1", "ports": [5, 6]}]},
+         {"id": "/a", "labels": {"HAPROXY_GROUP": "external",
+                                 "HAPROXY_0_PORT": "30"},
+          "ports": [1], "tasks": [{"host": "agent1", "ports": [7]}]})"));
+  const size_t a30 = config.find("\nfrontend a_30\n");
+  const size_t b10 = config.find("\nfrontend b_10\n");
+  const size_t b20 = config.find("\nfrontend b_20\n");
+  const size_t backend_a30 = config.find("\nbackend a_30\n");
+  ASSERT_NE(a30, std::string::npos);
+  EXPECT_LT(a30, b10);
+  EXPECT_LT(b10, b20);
+  EXPECT_LT(b20, backend_a30);
+  EXPECT_LT(config.find("\nbackend b_10\n"), config.find("\nbackend b_20\n"));
+}
+
+TEST_F(RoutingTest, ServersAreSortedByAgentHostThenPortWithStableIds) {
+  const std::string config = Config(Apps(
+      R"({"id": "/s", "labels": {"HAPROXY_GROUP": "external"}, "ports": [8080],
+          "tasks": [{"host": "agent2", "ports": [2000]},
+                    {"host": "agent1", "ports": [3000]},
+                    {"host": "agent1", "ports": [1000]}]})"));
+  // Ids are SHA-256(name) mod 32767, so they do not depend on the order
+  // Marathon lists the tasks in.
+  std::vector<int> taken;
+  const int id1000 = ServerId("agent1_1_1_1_1_1000", &taken);
+  const int id3000 = ServerId("agent1_1_1_1_1_3000", &taken);
+  const int id2000 = ServerId("agent2_1_1_1_2_2000", &taken);
+  EXPECT_NE(config.find("  mode tcp\n"
+                        "  server agent1_1_1_1_1_1000 1.1.1.1:1000 id " +
+                        std::to_string(id1000) +
+                        "\n"
+                        "  server agent1_1_1_1_1_3000 1.1.1.1:3000 id " +
+                        std::to_string(id3000) +
+                        "\n"
+                        "  server agent2_1_1_1_2_2000 1.1.1.2:2000 id " +
+                        std::to_string(id2000) + "\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, FirstHttpPortOfAnAppOwnsTheAppIdRoute) {
+  const std::string config = Config(Apps(
+      R"({"id": "/two", "labels": {"HAPROXY_GROUP": "external",
+          "HAPROXY_0_MODE": "http", "HAPROXY_1_MODE": "http"},
+          "ports": [8081, 8080], "tasks": [{"host": "agent1", "ports": [5, 6]}]})"));
+  EXPECT_NE(config.find("  acl app__two hdr(x-marathon-app-id) -i /two\n"
+                        "  use_backend two_8080 if app__two\n\n"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(config.find("use_backend two_8081 if app__two"), std::string::npos);
+}
+
+TEST_F(RoutingTest, DontBindHttpHttpsKeepsOnlyTheAppIdFrontend) {
+  RenderOptions options;
+  options.bind_http_https = false;
+  const std::string config = Config(
+      Apps(App(R"(, "HAPROXY_0_VHOST": "test.example.com")")), options);
+  EXPECT_EQ(config.find("marathon_http_in"), std::string::npos);
+  EXPECT_EQ(config.find("marathon_https_in"), std::string::npos);
+  EXPECT_EQ(config.find("host_test_example_com"), std::string::npos);
+  EXPECT_EQ(config.find("\nfrontend marathon_http_appid_in\n"
+                        "  bind *:9091\n"
+                        "  mode http\n"
+                        "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"),
+            0u)
+      << config;
+}
+
+TEST_F(RoutingTest, HealthCheckObjectIsAvailableAsInPython) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS":
+           "  option httpchk GET {healthCheck[path]}\n  # {healthCheck}\n")",
+      R"(, "healthChecks": [{"protocol": "HTTP", "portIndex": 0,
+          "path": "/status", "intervalSeconds": 2, "ignoreHttp1xx": false}])")));
+  EXPECT_NE(config.find("  option httpchk GET /status\n"
+                        "  # {'protocol': 'HTTP', 'portIndex': 0, 'path': "
+                        "'/status', 'intervalSeconds': 2, 'ignoreHttp1xx': "
+                        "False}\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(RoutingTest, MissingHealthCheckFieldDropsOnlyThatPort) {
+  Config(Apps(App(
+      R"(, "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS":
+           "  # {healthCheck[command]}\n")",
+      R"(, "healthChecks": [{"protocol": "HTTP", "portIndex": 0}])")));
+  EXPECT_EQ(errors_, (std::vector<std::string>{
+                         "app /nginx, service port index 0: label "
+                         "HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS: unknown "
+                         "placeholder {healthCheck[command]}; service port "
+                         "skipped"}));
+}
+
+// Server check options are trimmed and space-prefixed before their
+// placeholders are filled, so an empty leading placeholder leaves two spaces,
+// exactly as marathon-lb writes it.
+TEST_F(RoutingTest, ServerHealthCheckOptionsAreTrimmedBeforeFormatting) {
+  EXPECT_NE(Config(Apps(App(
+                R"(, "HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS":
+                     "  {healthCheckPortOptions} check inter {healthCheckIntervalSeconds}s  \n")",
+                R"(, "healthChecks": [{"protocol": "HTTP", "port": 8080,
+                    "intervalSeconds": 2}])")))
+                .find("  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363  "
+                      "port 8080 check inter 2s\n"),
+            std::string::npos);
+}
+
+TEST_F(RoutingTest, LabelTemplateOverridesOnePortOnly) {
+  const std::string config = Config(Apps(
+      R"({"id": "/o", "labels": {"HAPROXY_GROUP": "external",
+          "HAPROXY_1_BACKEND_HEAD":
+              "\nbackend {backend}\n  balance leastconn\n  mode {mode}\n"},
+          "ports": [1, 2], "tasks": [{"host": "agent1", "ports": [5, 6]}]})"));
+  EXPECT_NE(config.find("\nbackend o_1\n  balance roundrobin\n  mode tcp\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("\nbackend o_2\n  balance leastconn\n  mode tcp\n"),
+            std::string::npos)
+      << config;
+}
+
+}  // namespace
+}  // namespace mlb

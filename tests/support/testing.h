@@ -1,0 +1,218 @@
+// Shared helpers for the unit tests: the built-in packs from the build tree,
+// a resolver that needs no DNS, and a one-call render of a Marathon state.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/render/generator.h"
+#include "core/marathon/apps.h"
+#include "core/render/plugin_registry.h"
+#include "core/model/services.h"
+#include "core/render/update_pipeline.h"
+
+namespace mlb::testing {
+
+// The build tree's plugins/ (set by tests/meson.build).
+inline std::string PluginDir() {
+  const char* dir = std::getenv("MLB_PLUGIN_DIR");
+  return dir != nullptr ? dir : "plugins";
+}
+
+inline std::string SourceDir() {
+  const char* dir = std::getenv("MLB_SOURCE_DIR");
+  return dir != nullptr ? dir : ".";
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// Loads the five built-in packs; fails the test if any is refused.
+inline void LoadBuiltinPacks(PluginRegistry* registry) {
+  std::vector<std::string> refusals;
+  Status s = registry->LoadDirectories({PluginDir()}, &refusals);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(refusals.empty()) << refusals.front();
+}
+
+// Test fixtures that share one registry of the built-in packs per suite.
+// Base is ::testing::Test or ::testing::TestWithParam<T>.
+template <typename Base = ::testing::Test>
+class WithBuiltinPacks : public Base {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new PluginRegistry();
+    LoadBuiltinPacks(registry_);
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  static inline PluginRegistry* registry_ = nullptr;
+};
+
+// Names from a table; dotted-quad names resolve to themselves; others fail.
+class FakeResolver : public HostResolver {
+ public:
+  explicit FakeResolver(std::map<std::string, std::string> hosts = {})
+      : hosts_(std::move(hosts)) {}
+  std::optional<std::string> Resolve(const std::string& host) override {
+    if (auto it = hosts_.find(host); it != hosts_.end()) {
+      return it->second;
+    }
+    if (!host.empty() && host.find_first_not_of("0123456789.") ==
+                             std::string::npos) {
+      return host;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::map<std::string, std::string> hosts_;
+};
+
+struct RenderResult {
+  Status status;
+  std::string text;
+  std::vector<std::string> errors;    // dropped service ports
+  std::vector<std::string> warnings;  // dropped tasks, ignored labels
+};
+
+struct RenderOptions {
+  std::vector<std::string> groups = {"external"};
+  bool health_check = false;
+  bool bind_http_https = true;
+  std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
+  std::map<std::string, std::string> hosts;  // for FakeResolver
+  LabelPolicy label_policy = LabelPolicy::kRestricted;
+};
+
+inline ServiceOptions ServiceOptionsOf(const RenderOptions& options) {
+  ServiceOptions so;
+  so.groups = options.groups;
+  so.health_check = options.health_check;
+  so.label_policy = options.label_policy;
+  return so;
+}
+
+inline sdk::ConfigView ConfigViewOf(const RenderOptions& options) {
+  sdk::ConfigView view;
+  view.bind_http_https = options.bind_http_https;
+  view.ssl_certs = options.ssl_certs;
+  view.haproxy_dir = "/etc/haproxy";
+  return view;
+}
+
+// Marathon JSON -> HAProxy config text, one step after the other:
+// ParseApps, BuildServices, Generate.
+inline RenderResult RenderInOrder(const PluginRegistry& registry,
+                                  const std::string& json,
+                                  const RenderOptions& options = {}) {
+  RenderResult r;
+  std::vector<App> apps;
+  r.status = ParseApps(json, &apps, &r.warnings);
+  if (!r.status.ok()) {
+    return r;
+  }
+  FakeResolver resolver(options.hosts);
+  HealthCache cache;
+  ServiceList services;
+  BuildServices(apps, ServiceOptionsOf(options), registry.catalog(), resolver,
+                cache, &services);
+  r.errors = services.errors;
+  r.warnings.insert(r.warnings.end(), services.warnings.begin(),
+                    services.warnings.end());
+  Generation gen;
+  r.status = Generate(services.services, ConfigViewOf(options), registry, &gen);
+  r.errors.insert(r.errors.end(), gen.errors.begin(), gen.errors.end());
+  r.text = gen.config.Text();
+  return r;
+}
+
+// The same through the controller's UpdatePipeline on `threads` threads.
+inline RenderResult RenderPipelined(const PluginRegistry& registry,
+                                    const std::string& json, int threads,
+                                    const RenderOptions& options = {},
+                                    UpdateResult* out = nullptr) {
+  const ServiceOptions so = ServiceOptionsOf(options);
+  const sdk::ConfigView view = ConfigViewOf(options);
+  FakeResolver resolver(options.hosts);
+  HealthCache cache;
+  UpdatePipeline pipeline(registry, view, so, resolver, cache, threads);
+  UpdateResult result;
+  RenderResult r;
+  r.status = pipeline.Run(
+      [&](AppSink* sink, std::vector<std::string>* warnings) {
+        return ParseApps(json, sink, warnings);
+      },
+      &result);
+  r.warnings = result.parse_warnings;
+  if (!r.status.ok()) {
+    return r;
+  }
+  r.errors = result.errors;
+  r.warnings.insert(r.warnings.end(), result.warnings.begin(),
+                    result.warnings.end());
+  r.status = result.generated;
+  r.errors.insert(r.errors.end(), result.generation.errors.begin(),
+                  result.generation.errors.end());
+  r.text = result.generation.config.Text();
+  if (out != nullptr) {
+    *out = std::move(result);
+  }
+  return r;
+}
+
+// Expects the pipeline on `threads` threads to give what `in_order`
+// (RenderInOrder of the same state) gave: status, config, errors, warnings.
+inline void ExpectPipelineGives(const RenderResult& in_order,
+                                const PluginRegistry& registry,
+                                const std::string& json, int threads,
+                                const RenderOptions& options = {},
+                                UpdateResult* out = nullptr) {
+  const RenderResult p = RenderPipelined(registry, json, threads, options, out);
+  EXPECT_EQ(p.status.ok(), in_order.status.ok()) << threads << " threads";
+  EXPECT_EQ(p.status.message(), in_order.status.message())
+      << threads << " threads";
+  EXPECT_EQ(p.text, in_order.text) << threads << " threads";
+  EXPECT_EQ(p.errors, in_order.errors) << threads << " threads";
+  EXPECT_EQ(p.warnings, in_order.warnings) << threads << " threads";
+}
+
+// RenderInOrder(), checking on the way that the controller's pipeline, on
+// one thread and on two, gives the same config, errors and warnings: every
+// render test is an equivalence test of the pipeline too.
+inline RenderResult Render(const PluginRegistry& registry,
+                           const std::string& json,
+                           const RenderOptions& options = {}) {
+  RenderResult r = RenderInOrder(registry, json, options);
+  for (const int threads : {1, 2}) {
+    ExpectPipelineGives(r, registry, json, threads, options);
+  }
+  return r;
+}
+
+// The config without the HEAD template (everything before the first blank
+// line), which most tests do not care about.
+inline std::string WithoutHead(const std::string& text) {
+  const size_t at = text.find("\n\n");
+  return at == std::string::npos ? "" : text.substr(at + 1);
+}
+
+}  // namespace mlb::testing
