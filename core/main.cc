@@ -5,6 +5,7 @@
 #include "core/app/cli.h"
 #include "core/base/logging.h"
 #include "core/app/marathon_lb.h"
+#include "core/app/reference.h"
 
 int main(int argc, char** argv) {
   mlb::MarathonLb::BlockSignals();
@@ -33,6 +34,10 @@ int main(int argc, char** argv) {
   }
   if (options.longhelp) {
     std::cout << lb->LongHelp();
+    return 0;
+  }
+  if (options.mode == "reference") {
+    std::cout << mlb::ReferenceMarkdown(lb->registry());
     return 0;
   }
   if (options.mode == "plugins") {

@@ -10,7 +10,6 @@
 #include <sstream>
 #include <utility>
 
-#include "core/model/labels.h"
 #include "core/app/template_archive.h"
 
 namespace mlb {
@@ -19,116 +18,118 @@ namespace {
 using Poco::Util::Option;
 using Poco::Util::OptionSet;
 
-// The option table. Every flag's name, argument and help text live here only.
-OptionSet Options() {
-  OptionSet set;
-  auto add = [&set](const char* name, const char* short_name, const char* arg,
-                    bool repeatable, const char* help) {
-    Option option(name, short_name, help);
-    if (arg != nullptr) {
-      option.argument(arg);
-    }
-    option.repeatable(repeatable);
-    set.addOption(option);
-  };
-  add("marathon", "m", "URL", true,
+// The flag table. Every flag's name, argument and help text live here only.
+constexpr FlagSpec kFlags[] = {
+    {"marathon", "m", "URL", true,
       "Marathon base URL (http://host:8080) or file:PATH of a saved "
-      "/v2/apps?embed=apps.tasks response; several may follow, tried in order");
-  add("haproxy-config", "", "PATH", false,
-      "HAProxy config to write (default /etc/haproxy/haproxy.cfg)");
-  add("group", "", "GROUP", true,
+      "/v2/apps?embed=apps.tasks response; several may follow, tried in order"},
+    {"haproxy-config", "", "PATH", false,
+      "HAProxy config to write (default /etc/haproxy/haproxy.cfg)"},
+    {"group", "", "GROUP", true,
       "Expose apps whose HAPROXY_GROUP contains GROUP; * exposes every app. "
-      "At least one is required");
-  add("command", "c", "CMD", false,
+      "At least one is required"},
+    {"command", "c", "CMD", false,
       "Reload command, split like a shell would, run without a shell "
-      "(default: detect upstart, systemd or init.d as marathon-lb does)");
-  add("health-check", "H", nullptr, false,
-      "Only route to tasks Marathon reports healthy (any alive result)");
-  add("dont-bind-http-https", "", nullptr, false,
-      "Do not bind :80 and :443 (vhost routing); :9091 is always bound");
-  add("ssl-certs", "", "LIST", false,
+      "(default: detect upstart, systemd or init.d as marathon-lb does)"},
+    {"health-check", "H", nullptr, false,
+      "Only route to tasks Marathon reports healthy (any alive result)"},
+    {"dont-bind-http-https", "", nullptr, false,
+      "Do not bind :80 and :443 (vhost routing); :9091 is always bound"},
+    {"ssl-certs", "", "LIST", false,
       "Comma-separated certificates for the :443 frontend "
-      "(default: the --default-ssl-cert)");
-  add("default-ssl-cert", "", "PATH", false,
+      "(default: the --default-ssl-cert)"},
+    {"default-ssl-cert", "", "PATH", false,
       "Default certificate: HAPROXY_SSL_CERT is written there "
       "(HAPROXY_SSL_CERT<i> to cert<i>.pem beside it), a self-signed one is "
       "generated there if neither it nor --ssl-certs is set (default "
-      "/etc/ssl/cert.pem)");
-  add("skip-validation", "", nullptr, false,
-      "Do not check the new config with haproxy -c");
-  add("dry", "d", nullptr, false,
-      "Print the diff of a changed config and exit; write nothing");
-  add("longhelp", "", nullptr, false,
-      "Print the flag, label and template reference and exit");
-  add("log-level", "", "LEVEL", false,
-      "CRITICAL, ERROR, WARNING, INFO or DEBUG (default DEBUG)");
-  add("syslog-socket", "", "PATH", false,
-      "Also log to this syslog socket (default /dev/log; /dev/null: off)");
-  add("plugin-dir", "", "DIR", true,
-      "Load template packs (*.so) from DIR instead of the default directory");
-  add("family-pack", "", "FAMILY=PACK", true,
+      "/etc/ssl/cert.pem)"},
+    {"skip-validation", "", nullptr, false,
+      "Do not check the new config with haproxy -c"},
+    {"dry", "d", nullptr, false,
+      "Print the diff of a changed config and exit; write nothing"},
+    {"longhelp", "", nullptr, false,
+      "Print the flag, label and template reference and exit"},
+    {"log-level", "", "LEVEL", false,
+      "CRITICAL, ERROR, WARNING, INFO or DEBUG (default DEBUG)"},
+    {"syslog-socket", "", "PATH", false,
+      "Also log to this syslog socket (default /dev/log; /dev/null: off)"},
+    {"plugin-dir", "", "DIR", true,
+      "Load template packs (*.so) from DIR instead of the default directory"},
+    {"family-pack", "", "FAMILY=PACK", true,
       "When several loaded template packs provide FAMILY, use the one named "
-      "PACK (see marathon-lb plugins)");
-  add("templates-dir", "", "DIR", false,
-      "Directory of HAPROXY_<TEMPLATE> override files (default templates)");
-  add("template-url", "", "URL", false,
+      "PACK (see marathon-lb plugins)"},
+    {"templates-dir", "", "DIR", false,
+      "Directory of HAPROXY_<TEMPLATE> override files (default templates)"},
+    {"template-url", "", "URL", false,
       "Tarball (http://, https://, file://) whose templates/ directory "
       "overrides --templates-dir file by file; fetched at start and on "
-      "SIGHUP (docs/templates-from-url.md)");
-  add("template-sha256", "", "HEX", false,
-      "With --template-url: refuse the archive unless its SHA-256 is HEX");
-  add("poll-interval", "", "SECONDS", false,
+      "SIGHUP (docs/templates-from-url.md)"},
+    {"template-sha256", "", "HEX", false,
+      "With --template-url: refuse the archive unless its SHA-256 is HEX"},
+    {"poll-interval", "", "SECONDS", false,
       "In poll mode, update every SECONDS (default $POLL_INTERVAL, else "
-      "once and exit)");
-  add("lru-cache-capacity", "", "N", false,
-      "Entries kept in the DNS and health-result caches (default 1000)");
-  add("render-threads", "", "N", false,
+      "once and exit)"},
+    {"lru-cache-capacity", "", "N", false,
+      "Entries kept in the DNS and health-result caches (default 1000)"},
+    {"render-threads", "", "N", false,
       "Threads that build and render the config while Marathon's answer is "
-      "read (default: the cores, at most 4; 1: one thread)");
-  add("auth-credentials", "", "USER:PASS", false,
-      "Basic auth for Marathon");
-  add("marathon-auth-credential-file", "", "PATH", false,
+      "read (default: the cores, at most 4; 1: one thread)"},
+    {"auth-credentials", "", "USER:PASS", false,
+      "Basic auth for Marathon"},
+    {"marathon-auth-credential-file", "", "PATH", false,
       "File whose first line is USER:PASS for Marathon (wins over "
-      "--auth-credentials)");
-  add("marathon-ca-cert", "", "PATH", false,
+      "--auth-credentials)"},
+    {"marathon-ca-cert", "", "PATH", false,
       "CA bundle to verify https Marathon URLs (default: the system CAs; "
-      "verification is always on)");
-  add("sse", "s", nullptr, false,
-      "Same as mode sse: follow Marathon's event stream");
-  add("listening", "l", "URL", false,
+      "verification is always on)"},
+    {"sse", "s", nullptr, false,
+      "Same as mode sse: follow Marathon's event stream"},
+    {"listening", "l", "URL", false,
       "event mode: address to receive Marathon's event POSTs on (default: "
-      "the callback URL's)");
-  add("callback-url", "u", "URL", false,
-      "event mode: URL Marathon POSTs events to (same as the mode argument)");
-  add("max-backoff", "", "SECONDS", false,
-      "sse: cap of the reconnect backoff (default 300)");
-  add("resync-interval", "", "SECONDS", false,
-      "sse/event: full resync when no event came for this long (default 300)");
-  add("sse-idle-timeout", "", "SECONDS", false,
+      "the callback URL's)"},
+    {"callback-url", "u", "URL", false,
+      "event mode: URL Marathon POSTs events to (same as the mode argument)"},
+    {"max-backoff", "", "SECONDS", false,
+      "sse: cap of the reconnect backoff (default 300)"},
+    {"resync-interval", "", "SECONDS", false,
+      "sse/event: full resync when no event came for this long (default 300)"},
+    {"sse-idle-timeout", "", "SECONDS", false,
       "sse: reconnect when the stream sent no byte for this long (default "
-      "300)");
-  add("debounce-ms", "", "MS", false,
-      "sse/event: after an event, wait this long for more (default 500)");
-  add("min-update-interval-ms", "", "MS", false,
-      "sse/event: at least this long between two updates (default 2000)");
-  add("admin-address", "", "HOST:PORT", false,
-      "Serve /healthz and /status there (default: off)");
-  add("max-staleness", "", "SECONDS", false,
-      "/healthz fails when the last good sync is older (default 900)");
-  add("run-haproxy", "", nullptr, false,
+      "300)"},
+    {"debounce-ms", "", "MS", false,
+      "sse/event: after an event, wait this long for more (default 500)"},
+    {"min-update-interval-ms", "", "MS", false,
+      "sse/event: at least this long between two updates (default 2000)"},
+    {"admin-address", "", "HOST:PORT", false,
+      "Serve /healthz and /status there (default: off)"},
+    {"max-staleness", "", "SECONDS", false,
+      "/healthz fails when the last good sync is older (default 900)"},
+    {"run-haproxy", "", nullptr, false,
       "Start and own HAProxy (master-worker) and reload it through its "
-      "master socket, instead of running --command");
-  add("haproxy-master-socket", "", "PATH", false,
+      "master socket, instead of running --command"},
+    {"haproxy-master-socket", "", "PATH", false,
       "With --run-haproxy: the master CLI socket (default: "
-      "<haproxy-config>.master.sock)");
-  add("max-old-workers", "", "N", false,
-      "With --run-haproxy: old workers allowed to drain at once (default 3)");
-  add("label-policy", "", "LEVEL", false,
+      "<haproxy-config>.master.sock)"},
+    {"max-old-workers", "", "N", false,
+      "With --run-haproxy: old workers allowed to drain at once (default 3)"},
+    {"label-policy", "", "LEVEL", false,
       "What app labels may write into the config: restricted (default; "
       "template overrides may not open sections, run code or touch files), "
       "deny (no template overrides) or allow (as marathon-lb); see "
-      "docs/label-policy.md");
-  add("help", "h", nullptr, false, "Print the flags and exit");
+      "docs/label-policy.md"},
+    {"help", "h", nullptr, false, "Print the flags and exit"},
+};
+
+OptionSet Options() {
+  OptionSet set;
+  for (const FlagSpec& flag : kFlags) {
+    Option option(flag.name, flag.short_name, flag.help);
+    if (flag.argument != nullptr) {
+      option.argument(flag.argument);
+    }
+    option.repeatable(flag.repeatable);
+    set.addOption(option);
+  }
   return set;
 }
 
@@ -329,10 +330,12 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
       (!out->listening.empty() || !out->callback_url.empty())) {
     out->mode = "event";
   }
+  const bool listing = out->mode == "plugins" || out->mode == "reference";
   if (out->mode != "poll" && out->mode != "sse" && out->mode != "event" &&
-      out->mode != "plugins") {
-    return Status::Error("mode " + out->mode,
-                         "unknown (expected poll, sse, event or plugins)");
+      !listing) {
+    return Status::Error(
+        "mode " + out->mode,
+        "unknown (expected poll, sse, event, plugins or reference)");
   }
   if (out->mode == "event") {
     if (out->callback_url.empty()) {
@@ -365,7 +368,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   if (!out->template_sha256.empty() && out->template_url.empty()) {
     return Status::Error("--template-sha256", "needs --template-url");
   }
-  if (out->mode != "plugins") {
+  if (!listing) {
     if (out->marathon.empty()) {
       return Status::Error("--marathon", "at least one URL is required");
     }
@@ -383,8 +386,8 @@ std::string FlagHelp() {
   formatter.setUnixStyle(true);
   formatter.setWidth(100);
   formatter.setCommand("marathon-lb");
-  formatter.setUsage("[poll|sse|event CALLBACK_URL|plugins] --marathon URL "
-                     "[URL ...] --group GROUP [options]");
+  formatter.setUsage("[poll|sse|event CALLBACK_URL|plugins|reference] "
+                     "--marathon URL [URL ...] --group GROUP [options]");
   formatter.setHeader(
       "Watches Marathon and renders, validates and reloads an HAProxy config "
       "that exposes every app on its service port, by virtual host on "
@@ -393,14 +396,8 @@ std::string FlagHelp() {
   return out.str();
 }
 
-std::string LabelHelp() {
-  std::ostringstream out;
-  out << "App labels (n = service port index, from 0):\n\n";
-  for (const LabelSpec& spec : LabelTable()) {
-    out << "  " << spec.name << "  (since " << spec.since << ")\n      "
-        << spec.description << "\n";
-  }
-  return out.str();
+std::vector<FlagSpec> FlagTable() {
+  return std::vector<FlagSpec>(std::begin(kFlags), std::end(kFlags));
 }
 
 }  // namespace mlb

@@ -77,10 +77,19 @@ struct CliOptions {
 // --poll-interval. Errors name the flag: "--group: at least one is required".
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
 
-// The flag reference, generated from the option table.
-std::string FlagHelp();
+// One flag of the command line.
+struct FlagSpec {
+  const char* name;        // "marathon": --marathon
+  const char* short_name;  // "m": -m; "" for none
+  const char* argument;    // "URL"; null for a switch
+  bool repeatable;
+  const char* help;
+};
 
-// The label reference, generated from the label table.
-std::string LabelHelp();
+// Every flag, in --help order.
+std::vector<FlagSpec> FlagTable();
+
+// The flag reference (--help), generated from the flag table.
+std::string FlagHelp();
 
 }  // namespace mlb

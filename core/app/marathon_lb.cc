@@ -5,8 +5,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "core/render/generator.h"
+#include "core/app/reference.h"
 #include "core/base/logging.h"
+#include "core/base/text.h"
 #include "core/marathon/apps.h"
 #include "core/base/process.h"
 #include "core/render/update_pipeline.h"
@@ -72,7 +73,8 @@ Status MarathonLb::Create(const CliOptions& options,
     lb->service_options_.framework_name = name;
   }
   lb->config_view_.bind_http_https = !options.dont_bind_http_https;
-  if (options.mode != "plugins" && !options.longhelp) {
+  if (options.mode != "plugins" && options.mode != "reference" &&
+      !options.longhelp) {
     MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
   }
   const size_t slash = options.haproxy_config.rfind('/');
@@ -240,13 +242,6 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   for (const std::string& e : result.errors) {
     Log().error(e);
   }
-  if (result.in_order) {
-    Log().information(
-        "update made a second time, in order: a service port dropped at the "
-        "commit had claimed what a later one of its app needed (see the "
-        "errors); this costs about twice the time until the app is fixed");
-  }
-
   MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
       "config not generated, the live config stays"));
   MLB_RETURN_IF_ERROR(result.generated.WithContext(
@@ -321,33 +316,7 @@ std::string MarathonLb::DescribePlugins() const {
 }
 
 std::string MarathonLb::LongHelp() const {
-  std::ostringstream out;
-  out << FlagHelp() << "\n" << LabelHelp() << "\nTemplates (file "
-      << options_.templates_dir
-      << "/HAPROXY_<NAME> replaces the default; label HAPROXY_{n}_<NAME> "
-         "replaces it for one port if overridable):\n";
-  for (const auto& [name, entry] : registry_.catalog().entries()) {
-    out << "\n  " << name << "  [family " << entry.family
-        << (entry.overridable ? ", overridable" : ", global only")
-        << (entry.verbatim ? ", verbatim" : "") << "]\n      "
-        << entry.description << "\n      placeholders: "
-        << (entry.vocabulary.empty() ? std::string("none")
-                                     : FormatVocabulary(entry.vocabulary))
-        << "\n      default:\n";
-    std::istringstream text(entry.pack_default->source());
-    std::string line;
-    while (std::getline(text, line)) {
-      out << "        | " << line << "\n";
-    }
-  }
-  if (!registry_.catalog().pack_labels().empty()) {
-    out << "\nLabels read by template packs (n = service port index):\n";
-    for (const auto& [suffix, label] : registry_.catalog().pack_labels()) {
-      out << "\n  " << label.name << "  [family " << label.family << ", pack "
-          << label.pack << "]\n      " << label.description << "\n";
-    }
-  }
-  return out.str();
+  return mlb::LongHelp(registry_, options_.templates_dir);
 }
 
 }  // namespace mlb

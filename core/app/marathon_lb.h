@@ -69,7 +69,7 @@ class MarathonLb {
   PluginRegistry registry_;
   std::unique_ptr<MarathonClient> marathon_;
   ServiceOptions service_options_;
-  sdk::ConfigView config_view_;
+  sdk::Config config_view_;
   std::unique_ptr<HaproxySupervisor> supervisor_;
   std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
   StatusBoard board_;

@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4) of short strings, for server ids.
 //
-// BuildServices hashes every server name of every update (100,000 per update
+// ServiceBuilder hashes every server name of every update (100,000 per update
 // for large clusters); Poco's SHA2Engine took about half of that step, mostly
 // in its generic engine (a heap context, virtual calls, copies) and its
 // portable compression. This one hashes a string in one call, without

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlb {
 
@@ -50,6 +51,20 @@ inline std::string Lower(std::string_view s) {
     }
   }
   return out;
+}
+
+// `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
+inline std::vector<std::string> Split(std::string_view s, char separator) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t at = s.find(separator, start);
+    out.emplace_back(s.substr(start, at - start));
+    if (at == std::string_view::npos) {
+      return out;
+    }
+    start = at + 1;
+  }
 }
 
 }  // namespace mlb

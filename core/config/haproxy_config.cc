@@ -82,9 +82,9 @@ std::string HaproxyConfig::Text() const {
 namespace {
 
 // Server lines keyed by name (the name encodes host, address and port).
-std::map<std::string, const sdk::ServerEntry*> ServersByName(
+std::map<std::string, const ServerEntry*> ServersByName(
     const ConfigSection& section) {
-  std::map<std::string, const sdk::ServerEntry*> out;
+  std::map<std::string, const ServerEntry*> out;
   for (const auto& server : section.servers) {
     out.emplace(server.name, &server);
   }

@@ -8,15 +8,22 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mlb/plugin/sdk.h"
-
 namespace mlb {
+
+// One `server` entry of a backend, kept as data as well as text.
+struct ServerEntry {
+  std::string name;
+  std::string address;
+  int port = 0;
+  int id = 0;
+  std::string line;  // the rendered line(s), ending in '\n'
+};
 
 struct ConfigSection {
   std::string key;   // "head", "frontend marathon_http_in", "backend web_80"
-  int rank = 0;      // sdk::SectionRank
+  int rank = 0;      // the section's kind: sections are written in its order
   std::string text;  // everything but the server lines
-  std::vector<sdk::ServerEntry> servers;  // backends only, in order
+  std::vector<ServerEntry> servers;  // backends only, in order
 };
 
 class HaproxyConfig {

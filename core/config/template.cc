@@ -144,110 +144,6 @@ const Delimiters* ChooseDelimiters(const std::vector<Segment>& segments) {
   return nullptr;
 }
 
-// A placeholder name to look up in TemplateVars. Comparing the first bytes
-// inline settles most comparisons between the few names of a template
-// (cookieOptions, healthCheckOptions, host, ...) without calling memcmp;
-// the order is std::string's.
-struct PlaceholderKey {
-  std::string_view name;
-
-  static bool Less(std::string_view a, std::string_view b) {
-    if (!a.empty() && !b.empty() && a[0] != b[0]) {
-      return static_cast<unsigned char>(a[0]) <
-             static_cast<unsigned char>(b[0]);
-    }
-    return a < b;
-  }
-  friend bool operator<(const PlaceholderKey& a, const std::string& b) {
-    return Less(a.name, b);
-  }
-  friend bool operator<(const std::string& a, const PlaceholderKey& b) {
-    return Less(a, b.name);
-  }
-};
-
-// Whether n bytes at a and b are the same, compared as 8- or 4-byte words
-// (the last word may overlap the one before): placeholder names are short,
-// and a call to memcmp costs more than comparing them.
-inline bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n >= 8) {
-    uint64_t x;
-    uint64_t y;
-    for (size_t i = 0; i + 8 < n; i += 8) {
-      std::memcpy(&x, a + i, 8);
-      std::memcpy(&y, b + i, 8);
-      if (x != y) {
-        return false;
-      }
-    }
-    std::memcpy(&x, a + n - 8, 8);
-    std::memcpy(&y, b + n - 8, 8);
-    return x == y;
-  }
-  if (n >= 4) {
-    uint32_t x;
-    uint32_t y;
-    uint32_t z;
-    uint32_t w;
-    std::memcpy(&x, a, 4);
-    std::memcpy(&y, b, 4);
-    std::memcpy(&z, a + n - 4, 4);
-    std::memcpy(&w, b + n - 4, 4);
-    return x == y && z == w;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (a[i] != b[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as two words that
-// may overlap: the first and the last.
-template <typename Word>
-inline void CopyTwoWords(char* to, const char* from, size_t n) {
-  Word head;
-  Word tail;
-  std::memcpy(&head, from, sizeof(Word));
-  std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
-  std::memcpy(to, &head, sizeof(Word));
-  std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
-}
-
-// Copies n bytes; the short pieces of a template (a few words, a value)
-// without a call to memcpy.
-inline void CopyBytes(char* to, const char* from, size_t n) {
-  if (n > 16) {
-    std::memcpy(to, from, n);
-  } else if (n >= 8) {
-    CopyTwoWords<uint64_t>(to, from, n);
-  } else if (n >= 4) {
-    CopyTwoWords<uint32_t>(to, from, n);
-  } else {
-    for (size_t i = 0; i < n; ++i) {
-      to[i] = from[i];
-    }
-  }
-}
-
-// std::string's three-way order of a map key and a placeholder name. Most
-// calls are settled inline: by the first byte, or (the usual case when the
-// key is the name) by the length and the bytes.
-int CompareKey(std::string_view key, std::string_view name) {
-  if (!key.empty() && !name.empty() && key[0] != name[0]) {
-    return static_cast<unsigned char>(key[0]) <
-                   static_cast<unsigned char>(name[0])
-               ? -1
-               : 1;
-  }
-  if (key.size() == name.size() &&
-      SameBytes(key.data(), name.data(), key.size())) {
-    return 0;
-  }
-  return key.compare(name);
-}
-
 size_t Count(std::string_view s, char c) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), c));
 }
@@ -321,13 +217,9 @@ Status Template::Compile(std::string_view name, std::string_view text,
       ++tpl->uses_[static_cast<size_t>(part.placeholder)];
     }
   }
-  tpl->sorted_.resize(tpl->placeholders_.size());
-  for (size_t i = 0; i < tpl->sorted_.size(); ++i) {
-    tpl->sorted_[i] = i;
+  for (const std::string& placeholder : tpl->placeholders_) {
+    tpl->hashes_.push_back(sdk::Vars::Hash(placeholder));
   }
-  const std::vector<std::string>& names = tpl->placeholders_;
-  std::sort(tpl->sorted_.begin(), tpl->sorted_.end(),
-            [&](size_t a, size_t b) { return names[a] < names[b]; });
 
   // DO_NOT_STRIP: every other mode eats the indentation and blank lines that
   // HAProxy configs are made of.
@@ -342,107 +234,58 @@ Status Template::Compile(std::string_view name, std::string_view text,
   return Status::OK();
 }
 
-bool Template::LookUp(const TemplateVars& vars,
-                      const std::string** values) const {
-  // A server line's map holds little more than the template's placeholders:
-  // one ordered walk through both meets every name once, where a find() per
-  // placeholder compares each against several keys. A map much larger than
-  // the template (the health-check set for a one-placeholder label) is
-  // searched instead.
-  if (vars.size() > 2 * sorted_.size() + 2) {
-    for (size_t i = 0; i < placeholders_.size(); ++i) {
-      auto it = vars.find(PlaceholderKey{placeholders_[i]});
-      if (it == vars.end()) {
-        return false;
-      }
-      values[i] = &it->second;
-    }
-    return true;
-  }
-  auto it = vars.begin();
-  for (const size_t i : sorted_) {
-    const std::string& name = placeholders_[i];
-    for (;; ++it) {
-      if (it == vars.end()) {
-        return false;
-      }
-      const int order = CompareKey(it->first, name);
-      if (order == 0) {
-        break;
-      }
-      if (order > 0) {
-        return false;  // passed where the name would be
-      }
-    }
-    values[i] = &it->second;
-    ++it;
-  }
-  return true;
-}
-
-Status Template::Render(const TemplateVars& vars, std::string* out) const {
+Status Template::Render(const sdk::Vars& vars, std::string* out) const {
   if (verbatim_) {
-    *out = source_;
+    out->append(source_);
     return Status::OK();
   }
   if (compiled_ == nullptr) {
-    out->clear();
     return Status::OK();
   }
   // Every placeholder must have a value: a missing one would silently drop
-  // parts of the HAProxy config.
-  // On the stack for the usual few placeholders; else thread_local (Render
-  // is const and may run on several threads), keeping its capacity.
+  // parts of the HAProxy config. The first missing one in order of
+  // appearance is named.
   constexpr size_t kOnStack = 16;
-  const std::string* on_stack[kOnStack];
-  const std::string** values = on_stack;
+  std::string_view on_stack[kOnStack];
+  std::vector<std::string_view> on_heap;
+  std::string_view* values = on_stack;
   if (placeholders_.size() > kOnStack) {
-    thread_local std::vector<const std::string*> on_heap;
     on_heap.resize(placeholders_.size());
     values = on_heap.data();
   }
-  if (!LookUp(vars, values)) {
-    // The first missing one in order of appearance (searched one by one,
-    // which also fills `values` should the walk have missed nothing).
-    for (size_t i = 0; i < placeholders_.size(); ++i) {
-      auto it = vars.find(PlaceholderKey{placeholders_[i]});
-      if (it == vars.end()) {
-        return Status::Error(name_,
-                             "unknown placeholder {" + placeholders_[i] + "}");
-      }
-      values[i] = &it->second;
-    }
-  }
   size_t size = literal_size_;
-  bool aliased = false;
   for (size_t i = 0; i < placeholders_.size(); ++i) {
-    size += values[i]->size() * uses_[i];
-    aliased = aliased || values[i] == out;
+    const int at = vars.Find(placeholders_[i], hashes_[i]);
+    if (at < 0) {
+      return Status::Error(name_,
+                           "unknown placeholder {" + placeholders_[i] + "}");
+    }
+    values[i] = vars.value(static_cast<size_t>(at));
+    size += values[i].size() * uses_[i];
   }
-  // The parts in order, copied straight into *out (whose buffer the caller
-  // may reuse); through a temporary when *out is one of the values. This is
-  // what ctemplate's expansion of the translated template produced (literal
-  // text as is, DO_NOT_STRIP), without its per-call dictionary look-ups.
-  std::string temporary;
-  std::string& result = aliased ? temporary : *out;
-  // One size change, then plain copies: no capacity check per part.
-  result.resize(size);
-  char* to = result.data();
+  // The parts in order: what ctemplate's expansion of the translated
+  // template gives (literal text as is, DO_NOT_STRIP).
+  out->reserve(out->size() + size);
   for (const Part& part : parts_) {
     if (part.placeholder >= 0) {
-      const std::string& value =
-          *values[static_cast<size_t>(part.placeholder)];
-      CopyBytes(to, value.data(), value.size());
-      to += value.size();
+      out->append(values[static_cast<size_t>(part.placeholder)]);
     } else {
-      CopyBytes(to, literals_.data() + part.offset, part.size);
-      to += part.size;
+      out->append(literals_, part.offset, part.size);
     }
   }
-  if (aliased) {
-    *out = std::move(temporary);
-  }
   return Status::OK();
+}
+
+void Template::SetWords(
+    const std::vector<std::pair<std::string, std::string>>& words) {
+  words_.clear();
+  for (size_t i = 0; i < placeholders_.size(); ++i) {
+    for (const auto& [name, what] : words) {
+      if (placeholders_[i] == name) {
+        words_.push_back({i, what});
+      }
+    }
+  }
 }
 
 std::string Template::FirstUnknownPlaceholder(

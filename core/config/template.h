@@ -19,16 +19,13 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "mlb/plugin/sdk.h"
 
 namespace ctemplate {
 class Template;
 }
 
 namespace mlb {
-
-// Placeholder name -> rendered value. Values are inserted as they are: never
-// re-parsed, never escaped.
-using TemplateVars = std::map<std::string, std::string, std::less<>>;
 
 class Template {
  public:
@@ -61,12 +58,25 @@ class Template {
   // True when the template renders to the empty string whatever the values.
   bool empty() const { return source_.empty(); }
 
-  // Renders with `vars`. Every placeholder must have a value in `vars`
-  // (extra entries are ignored). A missing one fails with
+  // Renders with `vars` (values inserted as they are: never re-parsed, never
+  // escaped), appending to *out. Every placeholder must have a value in
+  // `vars` (extra entries are ignored). A missing one fails with
   //   "<name>: unknown placeholder {X}"
   // naming the first missing placeholder in order of appearance; nothing is
-  // written to *out then.
-  Status Render(const TemplateVars& vars, std::string* out) const;
+  // appended then.
+  Status Render(const sdk::Vars& vars, std::string* out) const;
+
+  // A placeholder whose value, from Marathon, must stay one word of a
+  // config line (CheckPlaceholderWords): its index in placeholders() and
+  // what it is ("the health check path").
+  struct Word {
+    size_t placeholder;
+    std::string what;
+  };
+  // Marks the placeholders of `words` (name, what) this template uses.
+  // Call before the template is shared.
+  void SetWords(const std::vector<std::pair<std::string, std::string>>& words);
+  const std::vector<Word>& words() const { return words_; }
 
   // How many '\n' and '\r' the source text has: a rendering whose values
   // add none has as many (CheckRenderedLines compares the two per line).
@@ -82,19 +92,14 @@ class Template {
  private:
   Template() = default;
 
-  // Points values[i] at the value of placeholders_[i] in `vars`; false if
-  // one is missing (Render then finds which, in order of appearance).
-  bool LookUp(const TemplateVars& vars, const std::string** values) const;
-
   std::string name_;
   std::string source_;
   bool verbatim_ = false;
   size_t source_newlines_ = 0;
   size_t source_returns_ = 0;
   std::vector<std::string> placeholders_;
-  // Indexes into placeholders_ in the order of TemplateVars' keys, so that
-  // one walk through a small map finds them all.
-  std::vector<size_t> sorted_;
+  std::vector<uint32_t> hashes_;  // sdk::Vars::Hash of each placeholder
+  std::vector<Word> words_;
   // How many times each placeholder occurs in the text.
   std::vector<size_t> uses_;
   // Checked by ctemplate at Compile() (null: empty or verbatim); rendering

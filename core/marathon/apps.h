@@ -18,7 +18,7 @@
 
 namespace mlb {
 
-using HealthCheck = sdk::HealthCheckView;
+using HealthCheck = sdk::HealthCheck;
 
 // How an app's tasks are reached (Marathon's networking modes).
 enum class Networking {

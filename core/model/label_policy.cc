@@ -680,19 +680,6 @@ std::vector<DirectiveLine> DirectiveLines(std::string_view text) {
   return out;
 }
 
-// Head templates whose section may be left out, and the templates rendered
-// into that section, which must then be emptied as well (else their lines
-// would join the section before it). marathon-lb documents the pair below
-// ("disabling service port binding"). Any other head may not be emptied:
-// an empty BACKEND_HEAD would put the port's servers into another backend.
-struct SectionBody {
-  std::string_view head;
-  std::string_view body;
-};
-constexpr SectionBody kSectionBodies[] = {
-    {"FRONTEND_HEAD", "FRONTEND_BACKEND_GLUE"},
-};
-
 std::string Quoted(std::string_view line) { return "(\"" + Show(line) + "\")"; }
 
 // Why the template override is refused under `restricted`, or "".
@@ -743,22 +730,25 @@ std::string RestrictedTemplateProblem(
              Quoted(line.text);
     }
   }
+  // A section head may be emptied only when its pack says which templates
+  // render into that section and the app's labels empty them too (else
+  // their lines would join the section before it); any other head may not
+  // be: an empty backend head would put the port's servers into another
+  // backend.
   if (lines.empty() && !opener.empty()) {
+    if (tmpl.empty_with.empty()) {
+      return "an empty " + tmpl.name +
+             " would put the rest of its section into the previous section";
+    }
     const std::string prefix = label.substr(0, label.size() - tmpl.name.size());
-    for (const SectionBody& s : kSectionBodies) {
-      if (s.head != tmpl.name) {
-        continue;
-      }
-      const std::string body = prefix + std::string(s.body);
+    for (const std::string& name : tmpl.empty_with) {
+      const std::string body = prefix + name;
       auto it = labels.find(body);
       if (it == labels.end() || !DirectiveLines(Normalize(it->second)).empty()) {
         return "an empty " + tmpl.name + " needs an empty " + body +
                " too (its lines would join the previous section)";
       }
-      return "";
     }
-    return "an empty " + tmpl.name +
-           " would put the rest of its section into the previous section";
   }
   return "";
 }
@@ -770,8 +760,8 @@ std::string TypedProblem(LabelKind kind, std::string_view value) {
   if (std::string bad = BadCharacter(value, false); !bad.empty()) {
     return "'" + Show(value) + "' " + bad;
   }
-  if (kind != LabelKind::kText && kind != LabelKind::kHostList &&
-      kind != LabelKind::kBindAddress) {
+  if (kind != LabelKind::kWord && kind != LabelKind::kCertificate &&
+      kind != LabelKind::kHostList && kind != LabelKind::kBindAddress) {
     return "";
   }
   if (std::string bad = BadWordCharacter(value); !bad.empty()) {
@@ -820,7 +810,7 @@ Status ParseLabelPolicy(std::string_view text, LabelPolicy* out) {
 
 Status CheckRenderedLines(
     const Template& tmpl,
-    const std::map<std::string, std::string, std::less<>>& vars,
+    const sdk::Vars& vars,
     std::string_view rendered) {
   if (tmpl.verbatim() || tmpl.placeholders().empty()) {
     return Status::OK();
@@ -843,16 +833,13 @@ Status CheckRenderedLines(
     return Status::OK();
   }
   for (const std::string& name : tmpl.placeholders()) {
-    auto it = vars.find(name);
-    if (it == vars.end()) {
-      continue;
-    }
-    const size_t at = it->second.find_first_of("\r\n");
-    if (at != std::string::npos) {
+    const std::string_view value = vars.Get(name);
+    const size_t at = value.find_first_of("\r\n");
+    if (at != std::string_view::npos) {
       return Status::ServiceError(
           "placeholder {" + name + "} has " +
-          (it->second[at] == '\n' ? "a newline" : "a carriage return") +
-          ": '" + Show(it->second) + "'");
+          (value[at] == '\n' ? "a newline" : "a carriage return") + ": '" +
+          Show(value) + "'");
     }
   }
   return Status::OK();
@@ -883,28 +870,9 @@ Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
 
 namespace {
 
-// Placeholders that carry a Marathon value as one word of a config line.
-struct WordPlaceholder {
-  std::string_view name;
-  std::string_view what;
-};
-constexpr WordPlaceholder kWordPlaceholders[] = {
-    {"healthCheckPath", "the health check path"},
-    {"healthCheck[path]", "the health check path"},
-};
-
-const WordPlaceholder* FindWordPlaceholder(std::string_view name) {
-  for (const WordPlaceholder& w : kWordPlaceholders) {
-    if (w.name == name) {
-      return &w;
-    }
-  }
-  return nullptr;
-}
-
 // ": {healthCheckPath} is 'file'" for the first placeholder of `source_line`
 // whose value has `needle` (compared in lower case), else "".
-std::string Culprit(const Template& tmpl, const TemplateVars& vars,
+std::string Culprit(const Template& tmpl, const sdk::Vars& vars,
                     std::string_view source_line, std::string_view needle) {
   if (needle.empty()) {
     return "";
@@ -912,14 +880,13 @@ std::string Culprit(const Template& tmpl, const TemplateVars& vars,
   // A value that is the word, else one that has it.
   for (const bool whole : {true, false}) {
     for (const std::string& name : tmpl.placeholders()) {
-      auto it = vars.find(name);
-      if (it == vars.end() ||
+      if (!vars.Has(name) ||
           source_line.find("{" + name + "}") == std::string_view::npos) {
         continue;
       }
-      const std::string value = Lower(it->second);
+      const std::string value = Lower(vars.Get(name));
       if (whole ? value == needle : value.find(needle) != std::string::npos) {
-        return ": {" + name + "} is '" + Show(it->second) + "'";
+        return ": {" + name + "} is '" + Show(vars.Get(name)) + "'";
       }
     }
   }
@@ -931,7 +898,7 @@ std::string Culprit(const Template& tmpl, const TemplateVars& vars,
 // and CheckLabel has read them.
 std::string RenderedOverrideProblem(const Template& tmpl,
                                     const TemplateLabelInfo& info,
-                                    const TemplateVars& vars,
+                                    const sdk::Vars& vars,
                                     std::string_view rendered) {
   const std::vector<std::string> source = Split(tmpl.source(), '\n');
   const std::vector<std::string> lines = Split(rendered, '\n');
@@ -1206,29 +1173,14 @@ std::string MarathonWordProblem(std::string_view value) {
   return "";
 }
 
-bool HasWordPlaceholders(const Template& tmpl) {
-  for (const std::string& name : tmpl.placeholders()) {
-    // Every kWordPlaceholders name starts so: most placeholders stop here.
-    if (name.size() >= 15 && name[0] == 'h' && name[6] == 'C' &&
-        FindWordPlaceholder(name) != nullptr) {
-      return true;
-    }
-  }
-  return false;
-}
-
-Status CheckPlaceholderWords(const Template& tmpl, const TemplateVars& vars) {
-  for (const std::string& name : tmpl.placeholders()) {
-    const WordPlaceholder* word = FindWordPlaceholder(name);
-    auto it = vars.find(name);
-    if (word == nullptr || it == vars.end()) {
-      continue;
-    }
-    const std::string problem = MarathonWordProblem(it->second);
+Status CheckPlaceholderWords(const Template& tmpl, const sdk::Vars& vars) {
+  for (const Template::Word& word : tmpl.words()) {
+    const std::string& name = tmpl.placeholders()[word.placeholder];
+    const std::string_view value = vars.Get(name);
+    const std::string problem = MarathonWordProblem(value);
     if (!problem.empty()) {
-      return Status::ServiceError("placeholder {" + name + "} (" +
-                                  std::string(word->what) + ") '" +
-                                  Show(it->second) + "' " + problem);
+      return Status::ServiceError("placeholder {" + name + "} (" + word.what +
+                                  ") '" + Show(value) + "' " + problem);
     }
   }
   return Status::OK();
@@ -1236,7 +1188,7 @@ Status CheckPlaceholderWords(const Template& tmpl, const TemplateVars& vars) {
 
 Status CheckRenderedOverride(const std::string& label, const Template& tmpl,
                              const TemplateLabelInfo& info,
-                             const TemplateVars& vars,
+                             const sdk::Vars& vars,
                              std::string_view rendered) {
   if (tmpl.verbatim() || tmpl.placeholders().empty()) {
     return Status::OK();  // rendered == the label CheckLabel read

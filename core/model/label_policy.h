@@ -32,16 +32,18 @@
 // docs/label-policy.md lists the table with the reason for each entry.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/base/status.h"
+#include "mlb/plugin/sdk.h"
 
 namespace mlb {
 
-enum class LabelKind;
+enum class LabelKind : uint32_t;
 class Template;
 
 enum class LabelPolicy { kAllow, kRestricted, kDeny };
@@ -61,6 +63,9 @@ struct TemplateLabelInfo {
   // label may write.
   std::string replaced_text;
   bool inline_option = false;  // spliced into another line (server options)
+  // The templates a label must empty along with this one, if it empties it
+  // (the pack's declaration); none: it may not be emptied.
+  std::vector<std::string> empty_with;
 };
 
 // Checks one label of a service port under `policy`. `value` is the label's
@@ -82,7 +87,7 @@ Status CheckLabel(LabelPolicy policy, const std::string& label, LabelKind kind,
 //   "placeholder {healthCheckPath} has a newline: '/\n  lua-load /x'"
 Status CheckRenderedLines(
     const Template& tmpl,
-    const std::map<std::string, std::string, std::less<>>& vars,
+    const sdk::Vars& vars,
     std::string_view rendered);
 
 // Under `restricted`, after CheckRenderedLines: the text a template override
@@ -98,17 +103,13 @@ Status CheckRenderedLines(
 Status CheckRenderedOverride(
     const std::string& label, const Template& tmpl,
     const TemplateLabelInfo& info,
-    const std::map<std::string, std::string, std::less<>>& vars,
+    const sdk::Vars& vars,
     std::string_view rendered);
 
-// At every level: whether `tmpl` has a placeholder that carries a Marathon
-// value as one word of a config line ({healthCheckPath}, {healthCheck[path]}:
-// the app owner's health-check path). The generator asks once per template
-// and service, and calls CheckPlaceholderWords only then.
-bool HasWordPlaceholders(const Template& tmpl);
-
-// The values of those placeholders may not contain what HAProxy's config
-// reader gives a meaning to (space, '#', quotes, '\', braces, '$', control
+// At every level: the placeholders of `tmpl` that carry a Marathon value as
+// one word of a config line (Template::words(), declared by the pack: the
+// health-check path) may not contain what HAProxy's config reader gives a
+// meaning to (space, '#', quotes, '\', braces, '$', control
 // and Unicode space characters). OK, or a kService error for the caller to
 // prefix with the template's origin:
 //   "placeholder {healthCheckPath} (the health check path)
@@ -116,7 +117,7 @@ bool HasWordPlaceholders(const Template& tmpl);
 //    backslashes as quoting"
 Status CheckPlaceholderWords(
     const Template& tmpl,
-    const std::map<std::string, std::string, std::less<>>& vars);
+    const sdk::Vars& vars);
 
 // Why a Marathon value used as one word of a config line is refused
 // (e.g. "has a space at character 4: a space would add words to the HAProxy

@@ -3,8 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
-#include "core/model/template_catalog.h"
 #include "core/base/text.h"
+#include "core/model/template_catalog.h"
 
 namespace mlb {
 namespace {
@@ -18,8 +18,8 @@ Status BadValue(const std::string& label, std::string_view value,
 }
 
 // Python's int() as marathon-lb applies it: optional surrounding whitespace,
-// an optional sign, decimal digits.
-bool ParseInt(std::string_view s, long* out) {
+// an optional sign, decimal digits (at most 18).
+bool ParseInt(std::string_view s, long long* out) {
   const char* kSpace = " \t\r\n\f\v";
   const size_t begin = s.find_first_not_of(kSpace);
   if (begin == std::string_view::npos) {
@@ -31,10 +31,10 @@ bool ParseInt(std::string_view s, long* out) {
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
-  if (s.empty() || s.size() > 9) {
+  if (s.empty() || s.size() > 18) {
     return false;
   }
-  long value = 0;
+  long long value = 0;
   for (char c : s) {
     if (c < '0' || c > '9') {
       return false;
@@ -45,26 +45,56 @@ bool ParseInt(std::string_view s, long* out) {
   return true;
 }
 
-Status ApplyLabel(const LabelSpec& spec, const std::string& label,
-                  const std::string& value, PortLabels* out) {
+// Reads one label of a pack into *out.
+Status ReadPackLabel(const LabelSpec& spec, const std::string& label,
+                     const std::string& value, sdk::LabelValue* out) {
+  out->name = spec.name;
+  out->kind = static_cast<uint32_t>(spec.kind);
+  out->text = spec.kind == LabelKind::kHostList ? Lower(value) : value;
   switch (spec.kind) {
     case LabelKind::kBool: {
       const std::string v = Lower(value);
-      out->*spec.flag = v == "true" || v == "t" || v == "yes" || v == "y";
-      return Status::OK();
+      out->flag = v == "true" || v == "t" || v == "yes" || v == "y";
+      break;
     }
-    case LabelKind::kText:
-    case LabelKind::kHostList:
-    case LabelKind::kBindAddress:
-      // CheckLabel has refused control characters and word breaks.
-      out->*spec.text = spec.kind == LabelKind::kHostList ? Lower(value) : value;
-      return Status::OK();
+    case LabelKind::kInteger: {
+      long long number = 0;
+      if (!ParseInt(value, &number)) {
+        return BadValue(label, value, "is not an integer");
+      }
+      out->number = number;
+      break;
+    }
     case LabelKind::kPort: {
-      long port = 0;
+      long long port = 0;
       if (!ParseInt(value, &port) || port < 1 || port > 65535) {
         return BadValue(label, value, "is not a port number (1-65535)");
       }
-      out->*spec.number = static_cast<int>(port);
+      out->number = port;
+      break;
+    }
+    default:
+      break;
+  }
+  return Status::OK();
+}
+
+// Reads one of the core's per-port labels into *out.
+Status ReadCoreLabel(const LabelSpec& spec, const std::string& label,
+                     const std::string& value, PortLabels* out) {
+  switch (spec.kind) {
+    case LabelKind::kHostList:  // HAPROXY_{n}_VHOST
+      out->vhost = Lower(value);
+      return Status::OK();
+    case LabelKind::kBindAddress:
+      out->bind_addr = value;
+      return Status::OK();
+    case LabelKind::kPort: {  // HAPROXY_{n}_PORT
+      long long port = 0;
+      if (!ParseInt(value, &port) || port < 1 || port > 65535) {
+        return BadValue(label, value, "is not a port number (1-65535)");
+      }
+      out->port = static_cast<int>(port);
       return Status::OK();
     }
     case LabelKind::kMode: {
@@ -72,15 +102,12 @@ Status ApplyLabel(const LabelSpec& spec, const std::string& label,
       if (mode != "tcp" && mode != "http") {
         return BadValue(label, value, "is not a mode (tcp or http)");
       }
-      out->*spec.text = mode;
+      out->mode = mode;
       return Status::OK();
     }
-    case LabelKind::kGroupList:
-    case LabelKind::kTemplate:
-    case LabelKind::kPackValue:
-      break;
+    default:
+      return Status::OK();
   }
-  return Status::OK();
 }
 
 // "HAPROXY_3_VHOST" -> {3, "VHOST"}; false for other names.
@@ -109,43 +136,103 @@ bool SplitPortLabel(const std::string& label, int* n, std::string* suffix) {
   return true;
 }
 
+bool IsLabelSuffix(std::string_view s) {
+  return !s.empty() &&
+         s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+             std::string_view::npos;
+}
+
 }  // namespace
 
-const std::vector<LabelSpec>& LabelTable() {
-  static const std::vector<LabelSpec> kTable = {
-      {"HAPROXY_GROUP", LabelKind::kGroupList, false, nullptr, nullptr, nullptr,
-       "2015",
+std::string_view LabelKindName(LabelKind kind) {
+  switch (kind) {
+    case LabelKind::kBool:
+      return "bool";
+    case LabelKind::kInteger:
+      return "integer";
+    case LabelKind::kPort:
+      return "port";
+    case LabelKind::kWord:
+      return "word";
+    case LabelKind::kHostList:
+      return "host list";
+    case LabelKind::kCertificate:
+      return "certificate";
+    case LabelKind::kText:
+      return "text";
+    case LabelKind::kGroupList:
+      return "group list";
+    case LabelKind::kBindAddress:
+      return "bind address";
+    case LabelKind::kMode:
+      return "mode";
+    case LabelKind::kTemplate:
+      return "template";
+  }
+  return "?";
+}
+
+LabelTable::LabelTable() {
+  labels_ = {
+      {"HAPROXY_GROUP", LabelKind::kGroupList, "", "",
        "Comma-separated load-balancer groups of every port of the app; a "
        "marathon-lb started with --group G exposes the app if G is one of "
        "them (or if G is *)."},
-      {"HAPROXY_{n}_VHOST", LabelKind::kHostList, true, &PortLabels::vhost,
-       nullptr, nullptr, "2015",
+      {"HAPROXY_{n}_VHOST", LabelKind::kHostList, "", "",
        "Virtual host(s) of port n, comma-separated: routed by Host header on "
        ":80 and by SNI on :443; makes the port http unless MODE says tcp."},
-      {"HAPROXY_{n}_STICKY", LabelKind::kBool, true, nullptr,
-       &PortLabels::sticky, nullptr, "2015",
-       "Session affinity through the mesosphere_server_id cookie."},
-      {"HAPROXY_{n}_REDIRECT_TO_HTTPS", LabelKind::kBool, true, nullptr,
-       &PortLabels::redirect_to_https, nullptr, "2015",
-       "Answer plain-http requests for the vhost on :80 with a 301 to https."},
-      {"HAPROXY_{n}_SSL_CERT", LabelKind::kText, true, &PortLabels::ssl_cert,
-       nullptr, nullptr, "2015",
-       "Certificate file: the port's own frontend terminates TLS with it."},
-      {"HAPROXY_{n}_BIND_ADDR", LabelKind::kBindAddress, true, &PortLabels::bind_addr,
-       nullptr, nullptr, "2015",
+      {"HAPROXY_{n}_BIND_ADDR", LabelKind::kBindAddress, "", "",
        "Address the port's frontend binds to (default *)."},
-      {"HAPROXY_{n}_PORT", LabelKind::kPort, true, nullptr, nullptr,
-       &PortLabels::port, "2015",
+      {"HAPROXY_{n}_PORT", LabelKind::kPort, "", "",
        "Frontend port instead of Marathon's service port; also renames the "
        "backend."},
-      {"HAPROXY_{n}_MODE", LabelKind::kMode, true, &PortLabels::mode, nullptr,
-       nullptr, "2015", "tcp or http: the HAProxy mode of the port."},
-      {kTemplateLabel, LabelKind::kTemplate, true, nullptr, nullptr, nullptr,
-       "2015",
+      {"HAPROXY_{n}_MODE", LabelKind::kMode, "", "",
+       "tcp or http: the HAProxy mode of the port."},
+      {std::string(kTemplateLabel), LabelKind::kTemplate, "", "",
        "Replaces template <TEMPLATE> for port n only (see the template "
        "list: only templates marked overridable)."},
   };
-  return kTable;
+}
+
+Status LabelTable::Add(LabelSpec spec) {
+  constexpr std::string_view kPerPort = "HAPROXY_{n}_";
+  constexpr std::string_view kPerApp = "HAPROXY_";
+  const std::string& name = spec.name;
+  const bool named =
+      (name.compare(0, kPerPort.size(), kPerPort) == 0 &&
+       IsLabelSuffix(std::string_view(name).substr(kPerPort.size()))) ||
+      (name.compare(0, kPerApp.size(), kPerApp) == 0 &&
+       IsLabelSuffix(std::string_view(name).substr(kPerApp.size())));
+  if (!named) {
+    return Status::Error("label '" + name +
+                         "' is not named HAPROXY_{n}_[A-Z0-9_]+ or "
+                         "HAPROXY_[A-Z0-9_]+");
+  }
+  if (static_cast<uint32_t>(spec.kind) < MLB_LABEL_BOOL ||
+      static_cast<uint32_t>(spec.kind) > MLB_LABEL_TEXT) {
+    return Status::Error("label " + name +
+                         " has no kind a pack may declare (kind " +
+                         std::to_string(static_cast<uint32_t>(spec.kind)) +
+                         ")");
+  }
+  if (const LabelSpec* other = Find(name)) {
+    if (other->family.empty()) {
+      return Status::Error("label " + name + " is marathon-lb's own");
+    }
+    return Status::Error("label " + name + " is already declared by pack " +
+                         other->pack + " (family " + other->family + ")");
+  }
+  labels_.push_back(std::move(spec));
+  return Status::OK();
+}
+
+const LabelSpec* LabelTable::Find(std::string_view name) const {
+  for (const LabelSpec& spec : labels_) {
+    if (spec.name == name) {
+      return &spec;
+    }
+  }
+  return nullptr;
 }
 
 std::string LabelName(std::string_view pattern, int n) {
@@ -157,19 +244,6 @@ std::string LabelName(std::string_view pattern, int n) {
   return out;
 }
 
-std::vector<std::string> Split(std::string_view s, char separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(separator, start);
-    out.emplace_back(s.substr(start, at - start));
-    if (at == std::string_view::npos) {
-      return out;
-    }
-    start = at + 1;
-  }
-}
-
 std::vector<std::string> ParseAppGroups(
     const std::map<std::string, std::string>& labels) {
   auto it = labels.find("HAPROXY_GROUP");
@@ -178,12 +252,12 @@ std::vector<std::string> ParseAppGroups(
 }
 
 Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
-                       const TemplateCatalog& catalog, PortLabels* out,
-                       std::vector<std::string>* warnings,
+                       const LabelTable& table, const TemplateCatalog& catalog,
+                       PortLabels* out, std::vector<std::string>* warnings,
                        LabelPolicy policy) {
   *out = PortLabels();
   out->policy = policy;
-  for (const LabelSpec& spec : LabelTable()) {
+  for (const LabelSpec& spec : table.labels()) {
     if (spec.kind == LabelKind::kTemplate) {
       continue;
     }
@@ -194,35 +268,23 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
     }
     MLB_RETURN_IF_ERROR(
         CheckLabel(policy, label, spec.kind, it->second, nullptr, labels));
-    if (spec.per_port) {
-      MLB_RETURN_IF_ERROR(ApplyLabel(spec, label, it->second, out));
+    if (!spec.family.empty()) {
+      sdk::LabelValue value;
+      MLB_RETURN_IF_ERROR(ReadPackLabel(spec, label, it->second, &value));
+      out->values.push_back(std::move(value));
+    } else if (spec.per_port()) {
+      MLB_RETURN_IF_ERROR(ReadCoreLabel(spec, label, it->second, out));
     }
   }
   // Everything else shaped HAPROXY_{n}_*: a template override or a mistake.
   for (const auto& [label, value] : labels) {
     int index = 0;
     std::string suffix;
-    if (!SplitPortLabel(label, &index, &suffix) || index != n) {
-      continue;
-    }
-    bool known = false;
-    for (const LabelSpec& spec : LabelTable()) {
-      known = known || (spec.per_port && spec.kind != LabelKind::kTemplate &&
-                        LabelName(spec.name, n) == label);
-    }
-    if (known) {
+    if (!SplitPortLabel(label, &index, &suffix) || index != n ||
+        table.Find("HAPROXY_{n}_" + suffix) != nullptr) {
       continue;
     }
     const TemplateCatalog::Entry* entry = catalog.Find(suffix);
-    if (entry == nullptr && catalog.FindPackLabel(suffix) != nullptr) {
-      // A loaded template pack reads it. Its value may end up in config
-      // lines, so it gets the character rules every typed label gets (no
-      // line ends, control or Unicode space characters); the rest is the
-      // pack's to check.
-      MLB_RETURN_IF_ERROR(CheckLabel(policy, label, LabelKind::kPackValue,
-                                     value, nullptr, labels));
-      continue;
-    }
     if (entry == nullptr) {
       warnings->push_back("label " + label +
                           " is not a marathon-lb label or template; ignored");
@@ -236,7 +298,7 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
     std::shared_ptr<const Template> compiled;
     MLB_RETURN_IF_ERROR(catalog.CompileLabelOverride(suffix, label, value,
                                                      &compiled));
-    const TemplateLabelInfo info = TemplateOverrideInfo(catalog, suffix, n);
+    const TemplateLabelInfo info = TemplateOverrideInfo(catalog, suffix);
     MLB_RETURN_IF_ERROR(
         CheckLabel(policy, label, LabelKind::kTemplate, value, &info, labels));
     out->templates[suffix] = std::move(compiled);
@@ -245,14 +307,15 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
 }
 
 TemplateLabelInfo TemplateOverrideInfo(const TemplateCatalog& catalog,
-                                       const std::string& name, int n) {
+                                       const std::string& name) {
   TemplateLabelInfo info;
   info.name = name;
   if (const TemplateCatalog::Entry* entry = catalog.Find(name)) {
     info.inline_option = entry->inline_option;
-  }
-  if (const Template* replaced = catalog.Resolve(name, nullptr, n).tmpl) {
-    info.replaced_text = replaced->source();
+    info.empty_with = entry->empty_with;
+    if (const Template* replaced = catalog.Resolve(*entry, nullptr).tmpl) {
+      info.replaced_text = replaced->source();
+    }
   }
   return info;
 }

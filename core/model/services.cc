@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "core/base/sha256.h"
+#include "core/base/text.h"
 
 namespace mlb {
 namespace {
@@ -244,26 +245,28 @@ class UpdateResolver {
 
 // Builds one service port; a kService error drops it.
 Status BuildPort(const App& app, int index, const ServiceOptions& options,
-                 const TemplateCatalog& catalog, Service* svc,
-                 std::vector<std::string>* warnings) {
+                 const LabelTable& labels, const TemplateCatalog& catalog,
+                 Service* svc, std::vector<std::string>* warnings) {
   // The id is a word of the config (backend names, {appId}); Marathon
   // allows none of these characters, a file or another source might.
   if (std::string bad = MarathonWordProblem(app.id); !bad.empty()) {
     return Status::ServiceError("app id " + QuoteValue(app.id) + " " + bad);
   }
-  MLB_RETURN_IF_ERROR(ParsePortLabels(app.labels, index, catalog,
+  MLB_RETURN_IF_ERROR(ParsePortLabels(app.labels, index, labels, catalog,
                                       &svc->port_labels, warnings,
                                       options.label_policy));
-  const PortLabels& pl = svc->port_labels;
-  if (!pl.ssl_cert.empty() && options.check_certificate) {
-    Status cert = options.check_certificate(pl.ssl_cert);
+  PortLabels& pl = svc->port_labels;
+  for (const sdk::LabelValue& value : pl.values) {
+    if (value.kind != MLB_LABEL_CERTIFICATE || !options.check_certificate) {
+      continue;
+    }
+    Status cert = options.check_certificate(value.text);
     if (!cert.ok()) {
-      return Status::ServiceError("label " +
-                                  LabelName("HAPROXY_{n}_SSL_CERT", index) +
+      return Status::ServiceError("label " + LabelName(value.name, index) +
                                   ": " + cert.message());
     }
   }
-  sdk::ServiceView& v = svc->view;
+  sdk::Service& v = svc->view;
   v.app_id = app.id;
   v.port_index = index;
   v.service_port = pl.port != 0 ? pl.port : app.service_ports[index];
@@ -273,9 +276,7 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
   if (!pl.vhost.empty()) {
     v.vhosts = Split(pl.vhost, ',');
   }
-  v.sticky = pl.sticky;
-  v.redirect_to_https = pl.redirect_to_https;
-  v.ssl_cert = pl.ssl_cert;
+  v.labels = std::move(pl.values);
   v.health_check = ChooseHealthCheck(app, index);
   // Mode: http for an HTTP check, then the MODE label, then vhost => http.
   if (v.health_check && v.health_check->protocol == "HTTP") {
@@ -340,7 +341,7 @@ int ServerId(const std::string& name, std::vector<int>* taken) {
   return id;
 }
 
-std::string BackendNames::Claim(const sdk::ServiceView& view) {
+std::string BackendNames::Claim(const sdk::Service& view) {
   auto [it, inserted] = owners_.emplace(view.backend, &view);
   if (inserted) {
     return "";
@@ -354,9 +355,11 @@ std::string BackendNames::Claim(const sdk::ServiceView& view) {
 
 // Scratch of one builder, reused from app to app.
 struct ServiceBuilder::State {
-  State(const ServiceOptions& options, const TemplateCatalog& catalog,
-        HostResolver& resolver, HealthCache& health_cache, std::mutex* shared)
+  State(const ServiceOptions& options, const LabelTable& labels,
+        const TemplateCatalog& catalog, HostResolver& resolver,
+        HealthCache& health_cache, std::mutex* shared)
       : options(Guarded(options, shared)),
+        labels(labels),
         catalog(catalog),
         update_resolver(resolver, shared),
         health_cache(health_cache),
@@ -377,6 +380,7 @@ struct ServiceBuilder::State {
   }
 
   const ServiceOptions options;
+  const LabelTable& labels;
   const TemplateCatalog& catalog;
   UpdateResolver update_resolver;
   HealthCache& health_cache;
@@ -399,11 +403,12 @@ struct ServiceBuilder::State {
 };
 
 ServiceBuilder::ServiceBuilder(const ServiceOptions& options,
+                               const LabelTable& labels,
                                const TemplateCatalog& catalog,
                                HostResolver& resolver, HealthCache& health_cache,
                                std::mutex* shared)
-    : state_(std::make_unique<State>(options, catalog, resolver, health_cache,
-                                     shared)) {}
+    : state_(std::make_unique<State>(options, labels, catalog, resolver,
+                                     health_cache, shared)) {}
 
 ServiceBuilder::~ServiceBuilder() = default;
 
@@ -455,13 +460,12 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
            task.ports.empty() ? &app.declared_ports : &task.ports});
     }
   }
+  const size_t first = services->size();
   for (size_t i = 0; i < app.service_ports.size(); ++i) {
     const int index = static_cast<int>(i);
     Service svc;
-    svc.groups = groups;
-    svc.labels = &app.labels;
-    svc.view.labels = &app.labels;
-    Status status = BuildPort(app, index, options, st.catalog, &svc, warnings);
+    Status status =
+        BuildPort(app, index, options, st.labels, st.catalog, &svc, warnings);
     if (!status.ok()) {
       errors->push_back("app " + app.id + ", service port index " +
                         std::to_string(index) + ": " + status.message() +
@@ -489,75 +493,46 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
       svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});
     }
     st.taken.reset();
-    for (sdk::ServerView& server : svc.view.servers) {
+    for (sdk::Server& server : svc.view.servers) {
       server.name = ServerName(server.host, server.ip, server.port);
       server.id = AssignServerId(server.name, &st.taken);
     }
     services->push_back(std::move(svc));
   }
+  // In the order of the config; the first http port answers for the app.
+  std::stable_sort(services->begin() + static_cast<std::ptrdiff_t>(first),
+                   services->end(), [](const Service& a, const Service& b) {
+                     return a.view.service_port < b.view.service_port;
+                   });
+  for (size_t i = first; i < services->size(); ++i) {
+    if ((*services)[i].view.mode == "http") {
+      (*services)[i].view.first_http_port = true;
+      break;
+    }
+  }
 }
 
-void SortServices(ServiceList* list) {
-  // Sorted through an index: a Service is large, and a stable sort would
-  // move each one about log2(n) times; this moves each once.
-  std::vector<size_t> order(list->services.size());
+std::vector<size_t> ConfigOrder(const std::vector<const Service*>& services,
+                                std::vector<std::string>* errors) {
+  std::vector<size_t> order(services.size());
   for (size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
   }
-  const std::vector<Service>& services = list->services;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return ServiceBefore(services[a].view, services[b].view);
+    return ServiceBefore(services[a]->view, services[b]->view);
   });
-  std::vector<Service> sorted;
-  sorted.reserve(order.size());
   BackendNames names;
+  std::vector<size_t> kept;
+  kept.reserve(order.size());
   for (const size_t i : order) {
-    // Checked where it is kept: `names` points at it (`sorted` does not
-    // reallocate).
-    sorted.push_back(std::move(list->services[i]));
-    std::string error = names.Claim(sorted.back().view);
-    if (!error.empty()) {
-      list->errors.push_back(std::move(error));
-      sorted.pop_back();
+    std::string error = names.Claim(services[i]->view);
+    if (error.empty()) {
+      kept.push_back(i);
+    } else {
+      errors->push_back(std::move(error));
     }
   }
-  list->services = std::move(sorted);
-}
-
-namespace {
-
-// `release`, when set, is `apps`: each app's tasks are freed once its
-// service ports have their servers.
-void BuildServicesImpl(const std::vector<App>& apps, std::vector<App>* release,
-                       const ServiceOptions& options,
-                       const TemplateCatalog& catalog, HostResolver& resolver,
-                       HealthCache& health_cache, ServiceList* out) {
-  ServiceBuilder builder(options, catalog, resolver, health_cache);
-  for (size_t i = 0; i < apps.size(); ++i) {
-    builder.Add(apps[i], &out->services, &out->errors, &out->warnings);
-    if (release != nullptr) {
-      std::vector<Task>().swap((*release)[i].tasks);
-    }
-  }
-  SortServices(out);
-}
-
-}  // namespace
-
-void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
-                   const TemplateCatalog& catalog, HostResolver& resolver,
-                   HealthCache& health_cache, ServiceList* out) {
-  BuildServicesImpl(apps, nullptr, options, catalog, resolver, health_cache,
-                    out);
-}
-
-void BuildServicesReleasingTasks(std::vector<App>* apps,
-                                 const ServiceOptions& options,
-                                 const TemplateCatalog& catalog,
-                                 HostResolver& resolver,
-                                 HealthCache& health_cache, ServiceList* out) {
-  BuildServicesImpl(*apps, apps, options, catalog, resolver, health_cache,
-                    out);
+  return kept;
 }
 
 }  // namespace mlb

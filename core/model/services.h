@@ -1,12 +1,13 @@
 // From Marathon apps to the service ports marathon-lb exposes.
 //
-// BuildServices() applies marathon-lb 1.15's rules for the 2015 feature set:
+// ServiceBuilder applies marathon-lb 1.15's rules, one app at a time:
 // FRAMEWORK_NAME skip; group selection; per-port labels (a bad label drops
 // only its own service port, with one error line naming app, label and value);
 // the health check of each port; the mode; task filtering (agentless tasks,
 // dead states, --health-check); backend address resolution (an unresolvable
-// agent drops that task with a warning); stable server names and ids; and the
-// (appId, servicePort) order. Service ports without any server are left out.
+// agent drops that task with a warning); stable server names and ids.
+// Service ports without any server are left out. ConfigOrder() then puts
+// every app's services in the order of the config.
 #pragma once
 
 #include <functional>
@@ -58,41 +59,30 @@ struct ServiceOptions {
   LabelPolicy label_policy = LabelPolicy::kRestricted;  // --label-policy
 };
 
+// One service port: what the template packs see (`view`), and what the
+// core keeps of its labels (template overrides, the policy).
 struct Service {
-  // view.labels points at `labels`.
-  sdk::ServiceView view;
-  std::vector<std::string> groups;
-  // The app's labels: a pointer into the apps BuildServices read, not a copy
-  // per service port, so those apps must outlive the services (in an update
-  // both live until the config is generated).
-  const std::map<std::string, std::string>* labels = nullptr;
-  PortLabels port_labels;
+  sdk::Service view;
+  PortLabels port_labels;  // its `values` are moved into view.labels
 };
 
-struct ServiceList {
-  std::vector<Service> services;      // sorted by (appId, servicePort)
-  std::vector<std::string> errors;    // one per dropped service port
-  std::vector<std::string> warnings;  // dropped tasks, ignored labels
-};
-
-// BuildServices() one app at a time, for a caller that gets the apps one by
-// one (core/render/update_pipeline.h builds them while the next apps are read).
-// Add() appends the app's service ports, in port index order, with their
-// errors and warnings; SortServices() then does what is left of
-// BuildServices(). A builder resolves each agent host once in its life, so
-// use one per update. Several builders may run on different threads when
-// they are given one `shared` mutex: it guards the resolver and the health
-// cache, which they then share.
+// Builds the service ports of one app after another (core/render/
+// update_pipeline.h builds them while the next apps are read). A builder
+// resolves each agent host once in its life, so use one per update. Several
+// builders may run on different threads when they are given one `shared`
+// mutex: it guards the resolver and the health cache, which they then
+// share.
 class ServiceBuilder {
  public:
-  ServiceBuilder(const ServiceOptions& options, const TemplateCatalog& catalog,
-                 HostResolver& resolver, HealthCache& health_cache,
-                 std::mutex* shared = nullptr);
+  ServiceBuilder(const ServiceOptions& options, const LabelTable& labels,
+                 const TemplateCatalog& catalog, HostResolver& resolver,
+                 HealthCache& health_cache, std::mutex* shared = nullptr);
   ~ServiceBuilder();
   ServiceBuilder(const ServiceBuilder&) = delete;
   ServiceBuilder& operator=(const ServiceBuilder&) = delete;
 
-  // The service ports of `app`; their labels point into `app`.
+  // Appends the service ports of `app` to *services, in service port order
+  // (the order of the config), with their errors and warnings.
   void Add(const App& app, std::vector<Service>* services,
            std::vector<std::string>* errors,
            std::vector<std::string>* warnings);
@@ -103,7 +93,7 @@ class ServiceBuilder {
 };
 
 // The order of the generated config: by (appId, servicePort).
-inline bool ServiceBefore(const sdk::ServiceView& a, const sdk::ServiceView& b) {
+inline bool ServiceBefore(const sdk::Service& a, const sdk::Service& b) {
   return a.app_id < b.app_id ||
          (a.app_id == b.app_id && a.service_port < b.service_port);
 }
@@ -116,32 +106,21 @@ class BackendNames {
  public:
   // "" when `view` may use its backend name, else the error line that drops
   // it. `view` must outlive this object.
-  std::string Claim(const sdk::ServiceView& view);
+  std::string Claim(const sdk::Service& view);
 
  private:
-  std::map<std::string, const sdk::ServiceView*, std::less<>> owners_;
+  std::map<std::string, const sdk::Service*, std::less<>> owners_;
 };
 
-// The end of BuildServices() after the Add() of every app: services in
-// (appId, servicePort) order (stable), duplicate backends dropped.
-void SortServices(ServiceList* list);
-
-void BuildServices(const std::vector<App>& apps, const ServiceOptions& options,
-                   const TemplateCatalog& catalog, HostResolver& resolver,
-                   HealthCache& health_cache, ServiceList* out);
-
-// The same, freeing each app's tasks once its servers are made (the apps
-// keep their labels, which the services point to): the controller's update,
-// which needs the tasks no further.
-void BuildServicesReleasingTasks(std::vector<App>* apps,
-                                 const ServiceOptions& options,
-                                 const TemplateCatalog& catalog,
-                                 HostResolver& resolver,
-                                 HealthCache& health_cache, ServiceList* out);
+// The order of the config: the indexes of `services` by (appId,
+// servicePort) (stable), leaving out each service whose backend name an
+// earlier one has (BackendNames; the error goes to *errors).
+std::vector<size_t> ConfigOrder(const std::vector<const Service*>& services,
+                                std::vector<std::string>* errors);
 
 // Stable server id: SHA-256 of `name` as a number modulo 32767; on 0 or a
 // collision with `taken`, retried with name + " " + hex digest. Adds the id
-// to *taken. (BuildServices uses a faster equivalent.)
+// to *taken. (ServiceBuilder uses a faster equivalent.)
 int ServerId(const std::string& name, std::vector<int>* taken);
 
 }  // namespace mlb

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/base/text.h"
 #include "core/model/labels.h"
-#include "mlb/plugin/sdk.h"
 
 namespace mlb {
 namespace {
@@ -73,6 +73,7 @@ Status CompileFor(const TemplateCatalog::Entry& entry,
     return scope == Status::Scope::kService ? Status::ServiceError(message)
                                             : Status::Error(message);
   }
+  compiled->SetWords(entry.words);
   *out = std::move(compiled);
   return Status::OK();
 }
@@ -87,10 +88,10 @@ std::string FormatVocabulary(const std::vector<std::string>& names) {
   return out;
 }
 
-Status TemplateCatalog::AddPackTemplate(
-    const std::string& family, const std::string& pack, const std::string& name,
-    const std::string& text, uint32_t flags, const std::string& vocabulary,
-    const std::string& description) {
+Status TemplateCatalog::AddPackTemplate(const std::string& family,
+                                        const std::string& pack,
+                                        const mlb_template_def& def) {
+  const std::string name = def.name;
   if (auto it = entries_.find(name); it != entries_.end()) {
     return Status::Error("template " + name + " is already provided by pack " +
                          it->second.pack + " (family " + it->second.family +
@@ -100,47 +101,28 @@ Status TemplateCatalog::AddPackTemplate(
   entry.name = name;
   entry.family = family;
   entry.pack = pack;
-  entry.description = description;
-  entry.overridable = (flags & MLB_TEMPLATE_OVERRIDABLE) != 0;
-  entry.verbatim = (flags & MLB_TEMPLATE_VERBATIM) != 0;
-  entry.inline_option = (flags & MLB_TEMPLATE_INLINE) != 0;
-  entry.vocabulary = SplitWords(vocabulary);
-  MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, text,
-                                 Status::Scope::kGlobal, &entry.pack_default));
-  entries_.emplace(name, std::move(entry));
-  return Status::OK();
-}
-
-Status TemplateCatalog::AddPackLabel(const std::string& family,
-                                     const std::string& pack,
-                                     const std::string& name,
-                                     const std::string& description) {
-  constexpr std::string_view kPrefix = "HAPROXY_{n}_";
-  const std::string suffix =
-      name.compare(0, kPrefix.size(), kPrefix) == 0 ? name.substr(kPrefix.size())
-                                                    : "";
-  if (suffix.empty() ||
-      suffix.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-          std::string::npos) {
-    return Status::Error("label '" + name +
-                         "' is not named HAPROXY_{n}_[A-Z0-9_]+");
-  }
-  for (const LabelSpec& spec : LabelTable()) {
-    if (spec.name == name) {
-      return Status::Error("label " + name + " is marathon-lb's own");
+  entry.description = def.description != nullptr ? def.description : "";
+  entry.overridable = (def.flags & MLB_TEMPLATE_OVERRIDABLE) != 0;
+  entry.verbatim = (def.flags & MLB_TEMPLATE_VERBATIM) != 0;
+  entry.inline_option = (def.flags & MLB_TEMPLATE_INLINE) != 0;
+  entry.section = def.section;
+  entry.order = def.order;
+  entry.vocabulary = SplitWords(def.placeholders != nullptr ? def.placeholders
+                                                            : "");
+  for (const std::string& line :
+       Split(def.words != nullptr ? def.words : "", '\n')) {
+    const size_t eq = line.find('=');
+    if (!line.empty()) {
+      entry.words.emplace_back(line.substr(0, eq),
+                               eq == std::string::npos ? line
+                                                       : line.substr(eq + 1));
     }
   }
-  if (auto it = pack_labels_.find(suffix); it != pack_labels_.end()) {
-    return Status::Error("label " + name + " is already declared by pack " +
-                         it->second.pack + " (family " + it->second.family +
-                         ")");
-  }
-  if (const Entry* entry = Find(suffix)) {
-    return Status::Error("label " + name + " would override template " +
-                         suffix + " of pack " + entry->pack + " (family " +
-                         entry->family + ")");
-  }
-  pack_labels_.emplace(suffix, PackLabel{name, family, pack, description});
+  entry.empty_with =
+      SplitWords(def.empty_with != nullptr ? def.empty_with : "");
+  MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, def.text,
+                                 Status::Scope::kGlobal, &entry.pack_default));
+  entries_.emplace(name, std::move(entry));
   return Status::OK();
 }
 
@@ -149,23 +131,6 @@ Status TemplateCatalog::CheckCanMerge(const TemplateCatalog& other) const {
     if (const Entry* mine = Find(name)) {
       return Status::Error("template " + name + " is already provided by pack " +
                            mine->pack + " (family " + mine->family + ")");
-    }
-    if (const PackLabel* label = FindPackLabel(name)) {
-      return Status::Error("template " + name + " would take over label " +
-                           label->name + " of pack " + label->pack +
-                           " (family " + label->family + ")");
-    }
-  }
-  for (const auto& [suffix, label] : other.pack_labels_) {
-    if (const PackLabel* mine = FindPackLabel(suffix)) {
-      return Status::Error("label " + label.name +
-                           " is already declared by pack " + mine->pack +
-                           " (family " + mine->family + ")");
-    }
-    if (const Entry* entry = Find(suffix)) {
-      return Status::Error("label " + label.name + " would override template " +
-                           suffix + " of pack " + entry->pack + " (family " +
-                           entry->family + ")");
     }
   }
   return Status::OK();
@@ -176,10 +141,6 @@ void TemplateCatalog::Merge(TemplateCatalog&& other) {
     entries_.emplace(name, std::move(entry));
   }
   other.entries_.clear();
-  for (auto& [suffix, label] : other.pack_labels_) {
-    pack_labels_.emplace(suffix, std::move(label));
-  }
-  other.pack_labels_.clear();
 }
 
 Status TemplateCatalog::LoadDirectory(const std::string& dir,
@@ -288,42 +249,42 @@ Status TemplateCatalog::CompileLabelOverride(
   return Status::OK();
 }
 
-const TemplateCatalog::PackLabel* TemplateCatalog::FindPackLabel(
-    std::string_view suffix) const {
-  auto it = pack_labels_.find(suffix);
-  return it == pack_labels_.end() ? nullptr : &it->second;
-}
-
-TemplateCatalog::Resolved TemplateCatalog::Resolve(std::string_view name,
-                                                   const PortLabels* labels,
-                                                   int port_index) const {
+TemplateCatalog::Resolved TemplateCatalog::Resolve(
+    const Entry& entry, const PortLabels* labels) const {
   Resolved r;
-  const Entry* entry = Find(name);
-  if (entry == nullptr) {
-    return r;
-  }
-  if (labels != nullptr && entry->overridable) {
-    if (auto it = labels->templates.find(entry->name);
+  if (labels != nullptr && entry.overridable && !labels->templates.empty()) {
+    if (auto it = labels->templates.find(entry.name);
         it != labels->templates.end()) {
       r.tmpl = it->second.get();
-      r.scope = Status::Scope::kService;
-      r.origin = "label " + LabelName("HAPROXY_{n}_" + entry->name, port_index);
+      r.source = Resolved::Source::kLabel;
       return r;
     }
   }
-  if (entry->env) {
-    r.tmpl = entry->env.get();
-    r.origin = "environment variable HAPROXY_" + entry->name;
-    return r;
+  if (entry.env) {
+    r.tmpl = entry.env.get();
+    r.source = Resolved::Source::kEnvironment;
+  } else if (entry.file) {
+    r.tmpl = entry.file.get();
+    r.source = Resolved::Source::kFile;
+  } else {
+    r.tmpl = entry.pack_default.get();
   }
-  if (entry->file) {
-    r.tmpl = entry->file.get();
-    r.origin = "template file " + entry->file_path;
-    return r;
-  }
-  r.tmpl = entry->pack_default.get();
-  r.origin = "default template " + entry->name + " of pack " + entry->pack;
   return r;
+}
+
+std::string TemplateCatalog::Origin(const Entry& entry,
+                                    const Resolved& resolved, int port_index) {
+  switch (resolved.source) {
+    case Resolved::Source::kLabel:
+      return "label " + LabelName("HAPROXY_{n}_" + entry.name, port_index);
+    case Resolved::Source::kEnvironment:
+      return "environment variable HAPROXY_" + entry.name;
+    case Resolved::Source::kFile:
+      return "template file " + entry.file_path;
+    case Resolved::Source::kDefault:
+      break;
+  }
+  return "default template " + entry.name + " of pack " + entry.pack;
 }
 
 }  // namespace mlb

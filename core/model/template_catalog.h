@@ -1,15 +1,18 @@
 // Every template marathon-lb knows, by name, and the one resolver that picks
 // the text a template renders with.
 //
-// The catalog is filled from the loaded template packs (each pack declares its
-// templates with their default text, flags and placeholder vocabulary) and
-// then from the operator's templates directory (files named HAPROXY_<NAME>,
-// as in marathon-lb). Precedence per template and service port:
-//   HAPROXY_{n}_<NAME> label  >  templates/HAPROXY_<NAME> file  >  pack default
+// The catalog is filled from the loaded template packs (each pack declares
+// its templates: default text, flags, placeholders, section) and then from
+// the operator's templates directory (files named HAPROXY_<NAME>, as in
+// marathon-lb) and $HAPROXY_<NAME> variables. Precedence per template and
+// service port:
+//   HAPROXY_{n}_<NAME> label > $HAPROXY_<NAME> > templates/HAPROXY_<NAME>
+//   file > pack default
 // Only templates flagged overridable take labels.
 //
-// Thread-safety: fill it once at start-up; afterwards Find/Resolve are const
-// and CompileLabelOverride locks its cache.
+// Thread-safety: fill it once at start-up (template files are reloaded only
+// between updates); afterwards Find/Resolve are const and
+// CompileLabelOverride locks its cache.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,7 @@
 
 #include "core/base/status.h"
 #include "core/config/template.h"
+#include "mlb/plugin/sdk.h"
 
 namespace mlb {
 
@@ -38,46 +42,34 @@ class TemplateCatalog {
     bool overridable = false;
     bool verbatim = false;
     bool inline_option = false;  // MLB_TEMPLATE_INLINE
+    uint32_t section = MLB_SECTION_NONE;
+    int order = 0;
     std::vector<std::string> vocabulary;  // placeholders the pack supplies
+    // Placeholders whose value must stay one config word, and what each is.
+    std::vector<std::pair<std::string, std::string>> words;
+    std::vector<std::string> empty_with;  // see mlb_template_def
     std::shared_ptr<const Template> pack_default;
     std::shared_ptr<const Template> file;  // null without a templates/ file
     std::string file_path;
     std::shared_ptr<const Template> env;  // null without $HAPROXY_<NAME>
   };
 
-  // An app label a pack declared it reads (ABI 1.1), e.g.
-  // HAPROXY_{n}_MAXCONN. The pack parses it; the catalog only knows it.
-  struct PackLabel {
-    std::string name;    // "HAPROXY_{n}_MAXCONN"
-    std::string family;
-    std::string pack;
-    std::string description;
-  };
-
-  // Where the text of a resolved template came from, for error messages.
+  // The text a template renders with for one service port, and where it
+  // came from.
   struct Resolved {
+    enum class Source { kLabel, kEnvironment, kFile, kDefault };
     const Template* tmpl = nullptr;
-    Status::Scope scope = Status::Scope::kGlobal;  // kService for labels
-    std::string origin;  // "label HAPROXY_0_X", "template file F", "pack P"
+    Source source = Source::kDefault;
   };
 
   // Registers a pack's template. Fails if the name is taken (naming both
   // packs), if the default does not compile, or if it uses a placeholder
   // outside its own vocabulary.
   Status AddPackTemplate(const std::string& family, const std::string& pack,
-                         const std::string& name, const std::string& text,
-                         uint32_t flags, const std::string& vocabulary,
-                         const std::string& description);
+                         const mlb_template_def& def);
 
-  // Registers a label a pack reads. Fails unless `name` is
-  // HAPROXY_{n}_<SUFFIX> (SUFFIX [A-Z0-9_]+), or if it is one of
-  // marathon-lb's own labels or already declared.
-  Status AddPackLabel(const std::string& family, const std::string& pack,
-                      const std::string& name, const std::string& description);
-
-  // Checks that no template or label of `other` is already here (naming both
-  // packs), and that no label suffix of one is a template name of the other
-  // (it would read as a template override), then Merge() moves them in.
+  // Checks that no template of `other` is already here (naming both packs),
+  // then Merge() moves them in.
   Status CheckCanMerge(const TemplateCatalog& other) const;
   void Merge(TemplateCatalog&& other);
 
@@ -98,12 +90,6 @@ class TemplateCatalog {
   Status LoadEnvironment();
 
   const Entry* Find(std::string_view name) const;
-  // The pack label HAPROXY_{n}_<suffix>, or nullptr.
-  const PackLabel* FindPackLabel(std::string_view suffix) const;
-  // By suffix ("MAXCONN").
-  const std::map<std::string, PackLabel, std::less<>>& pack_labels() const {
-    return pack_labels_;
-  }
   const std::map<std::string, Entry, std::less<>>& entries() const {
     return entries_;
   }
@@ -117,14 +103,18 @@ class TemplateCatalog {
                               const std::string& text,
                               std::shared_ptr<const Template>* out) const;
 
-  // The text template `name` renders with for a service port with `labels`
-  // (nullptr outside a service). Unknown names give tmpl == nullptr.
-  Resolved Resolve(std::string_view name, const PortLabels* labels,
-                   int port_index) const;
+  // The text `entry` renders with for a service port with `labels` (null
+  // outside a service).
+  Resolved Resolve(const Entry& entry, const PortLabels* labels) const;
+
+  // Where a resolved text came from, for messages: "label HAPROXY_0_X",
+  // "environment variable HAPROXY_X", "template file F", "default template X
+  // of pack P".
+  static std::string Origin(const Entry& entry, const Resolved& resolved,
+                            int port_index);
 
  private:
   std::map<std::string, Entry, std::less<>> entries_;
-  std::map<std::string, PackLabel, std::less<>> pack_labels_;
   mutable std::mutex cache_mu_;
   mutable std::map<std::pair<std::string, std::string>,
                    std::shared_ptr<const Template>>

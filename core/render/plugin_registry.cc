@@ -24,11 +24,9 @@
 namespace mlb {
 namespace {
 
-// ABI 1.0's descriptor ends after create_family, 1.1's after label_count.
-constexpr uint32_t kDescriptorSize1_0 =
+// ABI 2.0's descriptor ends after create_family.
+constexpr uint32_t kDescriptorSize2_0 =
     offsetof(mlb_plugin_descriptor, create_family) + sizeof(void*);
-constexpr uint32_t kDescriptorSize1_1 =
-    offsetof(mlb_plugin_descriptor, label_count) + sizeof(uint32_t);
 
 bool IsName(const char* s, bool upper) {
   if (s == nullptr || *s == '\0') {
@@ -56,26 +54,31 @@ bool IsPrintable(const char* s) {
   return true;
 }
 
+std::string AbiText(uint32_t major, uint32_t minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+// Only the first three fields are read before the version is known to be
+// ours.
 Status CheckDescriptor(const mlb_plugin_descriptor& d) {
   if (d.abi_major != MLB_PLUGIN_ABI_MAJOR) {
-    return Status::Error("built for plugin ABI " + std::to_string(d.abi_major) +
-                         "." + std::to_string(d.abi_minor) +
-                         ", this marathon-lb supports " +
-                         std::to_string(MLB_PLUGIN_ABI_MAJOR) + ".x");
+    return Status::Error("built for plugin ABI " +
+                         AbiText(d.abi_major, d.abi_minor) +
+                         "; this marathon-lb needs plugin ABI " +
+                         std::to_string(MLB_PLUGIN_ABI_MAJOR) +
+                         ".x: rebuild the pack with its mlb/plugin/sdk.h");
   }
   if (d.abi_minor > MLB_PLUGIN_ABI_MINOR) {
-    return Status::Error("built for plugin ABI " + std::to_string(d.abi_major) +
-                         "." + std::to_string(d.abi_minor) +
+    return Status::Error("built for plugin ABI " +
+                         AbiText(d.abi_major, d.abi_minor) +
                          ", newer than this marathon-lb's " +
-                         std::to_string(MLB_PLUGIN_ABI_MAJOR) + "." +
-                         std::to_string(MLB_PLUGIN_ABI_MINOR));
+                         AbiText(MLB_PLUGIN_ABI_MAJOR, MLB_PLUGIN_ABI_MINOR));
   }
-  const uint32_t needed = d.abi_minor >= 1 ? kDescriptorSize1_1
-                                           : kDescriptorSize1_0;
-  if (d.struct_size < needed) {
+  if (d.struct_size < kDescriptorSize2_0) {
     return Status::Error("descriptor is " + std::to_string(d.struct_size) +
-                         " bytes, ABI 1." + std::to_string(d.abi_minor) +
-                         " needs at least " + std::to_string(needed));
+                         " bytes, ABI " + AbiText(d.abi_major, d.abi_minor) +
+                         " needs at least " +
+                         std::to_string(kDescriptorSize2_0));
   }
   if (!IsName(d.family, false)) {
     return Status::Error("family name must be [a-z0-9_]+");
@@ -95,19 +98,54 @@ Status CheckDescriptor(const mlb_plugin_descriptor& d) {
     if (t.text == nullptr) {
       return Status::Error(std::string("template ") + t.name + " has no text");
     }
+    if (t.section > MLB_SECTION_BACKEND) {
+      return Status::Error(std::string("template ") + t.name +
+                           " has an unknown section (" +
+                           std::to_string(t.section) + ")");
+    }
+    if ((t.flags & MLB_TEMPLATE_INLINE) != 0 && t.section != MLB_SECTION_NONE) {
+      return Status::Error(std::string("template ") + t.name +
+                           " is inline, so it has no section");
+    }
+  }
+  if (d.label_count > 0 && d.labels == nullptr) {
+    return Status::Error("declares labels but has no label table");
+  }
+  for (uint32_t i = 0; i < d.label_count; ++i) {
+    if (!IsPrintable(d.labels[i].name)) {
+      return Status::Error("label #" + std::to_string(i) + " has no name");
+    }
   }
   if (d.create_family == nullptr) {
     return Status::Error("no create_family function");
   }
-  if (d.abi_minor >= 1) {
-    if (d.label_count > 0 && d.labels == nullptr) {
-      return Status::Error("declares labels but has no label table");
+  return Status::OK();
+}
+
+// Whether a pack's label HAPROXY_{n}_<SUFFIX> and a template <SUFFIX> meet
+// (the label would read as an override of the template), naming both.
+Status CheckLabelsAndTemplates(const LabelTable& labels,
+                               const TemplateCatalog& catalog,
+                               const std::string& new_pack) {
+  constexpr std::string_view kPerPort = "HAPROXY_{n}_";
+  for (const LabelSpec& label : labels.labels()) {
+    if (label.family.empty() ||
+        label.name.compare(0, kPerPort.size(), kPerPort) != 0) {
+      continue;
     }
-    for (uint32_t i = 0; i < d.label_count; ++i) {
-      if (!IsPrintable(d.labels[i].name)) {
-        return Status::Error("label #" + std::to_string(i) + " has no name");
-      }
+    const TemplateCatalog::Entry* entry =
+        catalog.Find(std::string_view(label.name).substr(kPerPort.size()));
+    if (entry == nullptr) {
+      continue;
     }
+    if (label.pack == new_pack) {
+      return Status::Error("label " + label.name + " would override template " +
+                           entry->name + " of pack " + entry->pack +
+                           " (family " + entry->family + ")");
+    }
+    return Status::Error("template " + entry->name + " would take over label " +
+                         label.name + " of pack " + label.pack + " (family " +
+                         label.family + ")");
   }
   return Status::OK();
 }
@@ -191,31 +229,27 @@ Status PluginRegistry::LoadFile(const std::string& path,
       }
     }
   }
-  // 4. Compile every default template and register every label, all or
+  // 4. Compile every default template and check every label, all or
   // nothing.
   TemplateCatalog own;
   for (uint32_t i = 0; i < d.template_count; ++i) {
-    const mlb_template_def& t = d.templates[i];
-    Status s = own.AddPackTemplate(
-        pack->family, pack->pack, t.name, t.text, t.flags,
-        t.placeholders != nullptr ? t.placeholders : "",
-        t.description != nullptr ? t.description : "");
-    if (!s.ok()) {
-      return refuse(s.message());
-    }
-    pack->templates.push_back(t.name);
-  }
-  const uint32_t label_count = d.abi_minor >= 1 ? d.label_count : 0;
-  for (uint32_t i = 0; i < label_count; ++i) {
-    const mlb_label_def& l = d.labels[i];
-    const std::string description =
-        l.description != nullptr ? l.description : "";
-    if (Status s = own.AddPackLabel(pack->family, pack->pack, l.name,
-                                    description);
+    if (Status s = own.AddPackTemplate(pack->family, pack->pack,
+                                       d.templates[i]);
         !s.ok()) {
       return refuse(s.message());
     }
-    pack->labels.push_back({l.name, description});
+    pack->templates.push_back(d.templates[i].name);
+  }
+  LabelTable own_labels;
+  for (uint32_t i = 0; i < d.label_count; ++i) {
+    const mlb_label_def& l = d.labels[i];
+    LabelSpec spec{l.name, static_cast<LabelKind>(l.kind), pack->family,
+                   pack->pack,
+                   l.description != nullptr ? l.description : ""};
+    if (Status s = own_labels.Add(spec); !s.ok()) {
+      return refuse(s.message());
+    }
+    pack->labels.push_back(std::move(spec));
   }
   // 5. Is it the pack of its family? A pack another one keeps out stays
   // loaded but unused; CheckChoices() tells whether that is an error.
@@ -230,6 +264,18 @@ Status PluginRegistry::LoadFile(const std::string& path,
   if (Status s = catalog_.CheckCanMerge(own); !s.ok()) {
     return refuse(s.message());
   }
+  LabelTable labels = labels_;
+  for (const LabelSpec& spec : pack->labels) {
+    if (Status s = labels.Add(spec); !s.ok()) {
+      return refuse(s.message());
+    }
+  }
+  for (const TemplateCatalog* templates : {&catalog_, &own}) {
+    if (Status s = CheckLabelsAndTemplates(labels, *templates, pack->pack);
+        !s.ok()) {
+      return refuse(s.message());
+    }
+  }
   // Trusted: create the family.
   void* impl = nullptr;
   try {
@@ -243,6 +289,10 @@ Status PluginRegistry::LoadFile(const std::string& path,
   pack->impl.reset(static_cast<sdk::Family*>(impl));
   pack->create_family = d.create_family;
   catalog_.Merge(std::move(own));
+  labels_ = std::move(labels);
+  for (const std::string& name : pack->templates) {
+    pack->entries.push_back(catalog_.Find(name));
+  }
   packs_.push_back(std::move(pack));
   std::stable_sort(packs_.begin(), packs_.end(),
                    [](const auto& a, const auto& b) {
@@ -410,7 +460,7 @@ std::string PluginRegistry::Describe(bool default_dir) const {
         << (pack->templates.empty() ? "none" : Join(pack->templates, " "))
         << "\n";
     std::vector<std::string> labels;
-    for (const Label& label : pack->labels) {
+    for (const LabelSpec& label : pack->labels) {
       labels.push_back(label.name);
     }
     out << "  labels:    " << (labels.empty() ? "none" : Join(labels, " "))

@@ -7,11 +7,12 @@
 //      without an `mlb_plugin` symbol is not a marathon-lb pack;
 //   2. dlopen it (RTLD_NOW | RTLD_LOCAL), so missing dependencies show now;
 //   3. check the descriptor: ABI major equal and minor not newer than ours,
-//      struct size, family and pack names, every template name and text, and
-//      (ABI 1.1) every label the pack declares;
-//   4. compile every default template;
-//   5. pick the pack for its family (below), merge its templates and labels
-//      into the catalog, and only then call create_family.
+//      struct size, family and pack names, every template's name, text and
+//      section, every label's name;
+//   4. compile every default template, check every label's name and kind;
+//   5. pick the pack for its family (below), merge its templates into the
+//      catalog and its labels into the label table (no label may read as
+//      an override of a template), and only then call create_family.
 // A refused pack is left out; the others still load.
 //
 // One pack serves a family. When several loaded packs provide one, the
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/model/labels.h"
 #include "core/model/template_catalog.h"
 #include "mlb/plugin/sdk.h"
 
@@ -37,11 +39,6 @@ namespace mlb {
 
 class PluginRegistry {
  public:
-  struct Label {
-    std::string name;  // "HAPROXY_{n}_MAXCONN"
-    std::string description;
-  };
-
   struct Pack {
     std::string path;
     std::string dir;  // the directory it was found in
@@ -49,9 +46,12 @@ class PluginRegistry {
     std::string pack;
     std::string version;
     std::string description;
-    std::string abi;  // "1.1": what the pack was built for
-    std::vector<std::string> templates;
-    std::vector<Label> labels;  // ABI 1.1 and later
+    std::string abi;  // "2.0": what the pack was built for
+    std::vector<std::string> templates;  // in the descriptor's order
+    // The catalog's entries of `templates`: a template's id is its index.
+    // Set when the pack is in use.
+    std::vector<const TemplateCatalog::Entry*> entries;
+    std::vector<LabelSpec> labels;
     // Declared before `impl` so that the Family is destroyed first.
     boost::dll::shared_library library;
     std::unique_ptr<sdk::Family> impl;  // null unless the pack is in use
@@ -123,13 +123,12 @@ class PluginRegistry {
 
   TemplateCatalog& catalog() { return catalog_; }
   const TemplateCatalog& catalog() const { return catalog_; }
+  // The core's labels and those of the packs in use.
+  const LabelTable& labels() const { return labels_; }
 
  private:
-  // Step 5 for a pack whose family is its own (or that was chosen).
-  Status Activate(std::unique_ptr<Pack> pack, TemplateCatalog own,
-                  const mlb_plugin_descriptor& d);
-
   TemplateCatalog catalog_;
+  LabelTable labels_;
   std::map<std::string, std::string> choices_;  // family -> pack
   std::vector<std::unique_ptr<Pack>> packs_;
   std::vector<std::unique_ptr<Pack>> unused_;

@@ -16,8 +16,8 @@ struct Work {
   size_t index = 0;   // in the document
   uint64_t epoch = 0;  // AppSink::Clear() count when it was read
   App app;            // freed once its services are rendered
-  // In (servicePort, port index) order, once rendered only with what the
-  // commit reads (Slim).
+  // In service port order, once rendered only with what the commit reads
+  // (Slim).
   std::vector<Service> services;
   std::vector<ServiceRender> renders;
   std::vector<std::string> errors;
@@ -40,33 +40,20 @@ void Slim(Service* service) {
 // What one thread builds and renders with.
 class Worker {
  public:
-  Worker(const PluginRegistry& registry, const sdk::ConfigView& config,
+  Worker(const PluginRegistry& registry, const sdk::Config& config,
          std::vector<sdk::Family*> families, const ServiceOptions& options,
          HostResolver& resolver, HealthCache& health_cache, std::mutex* shared)
-      : builder_(options, registry.catalog(), resolver, health_cache, shared),
+      : builder_(options, registry.labels(), registry.catalog(), resolver,
+                 health_cache, shared),
         renderer_(registry, config, std::move(families)) {}
 
   ServiceRenderer& renderer() { return renderer_; }
 
   void Process(Work* w) {
     builder_.Add(w->app, &w->services, &w->errors, &w->warnings);
-    // The order the services of one app are committed in.
-    std::stable_sort(w->services.begin(), w->services.end(),
-                     [](const Service& a, const Service& b) {
-                       return a.view.service_port < b.view.service_port;
-                     });
     w->renders.resize(w->services.size());
     for (size_t i = 0; i < w->services.size(); ++i) {
-      ServiceRender& r = w->renders[i];
-      renderer_.Render(w->services[i], claims_, &r);
-      // As if it will be committed; the commit checks.
-      if (r.status.ok()) {
-        for (const ServiceRender::Claim& c : r.claims) {
-          if (c.granted) {
-            claims_.insert(c.key);
-          }
-        }
-      }
+      renderer_.Render(w->services[i], &w->renders[i]);
       Slim(&w->services[i]);
     }
     // w->app is freed by the thread that read it (Board).
@@ -75,7 +62,6 @@ class Worker {
  private:
   ServiceBuilder builder_;
   ServiceRenderer renderer_;
-  ClaimSet claims_;  // what this worker expects to be claimed
 };
 
 // The queue between the reader and the workers, and the finished work.
@@ -201,22 +187,16 @@ struct Item {
   ServiceRender* render;
 };
 
-// Commits the renders of `kept` (in order; `services` the same) after the
-// BeginConfig render `global`. Stops with *claims_changed set at the first
-// render whose ClaimOnce answers no longer hold.
-Status Assemble(const std::vector<const Service*>& services,
-                const std::vector<Item>& kept, ServiceRender* global,
-                Generation* out, bool* claims_changed) {
-  *claims_changed = false;
+// Commits the renders of `items` in `order` (`services` the same) after the
+// Begin render `global`.
+Status Commit(const std::vector<const Service*>& services,
+              const std::vector<size_t>& order, const std::vector<Item>& items,
+              ServiceRender* global, Generation* out) {
   ConfigAssembler assembler(services);
   MLB_RETURN_IF_ERROR(assembler.Begin(std::move(*global)));
-  for (const Item& item : kept) {
-    if (!assembler.ClaimsHold(*item.render)) {
-      *claims_changed = true;
-      return Status::OK();
-    }
-    MLB_RETURN_IF_ERROR(assembler.Add(*item.service, item.render));
-    *item.render = ServiceRender();  // freed as it is committed
+  for (const size_t i : order) {
+    MLB_RETURN_IF_ERROR(assembler.Add(*items[i].service, items[i].render));
+    *items[i].render = ServiceRender();  // freed as it is committed
   }
   assembler.Finish(out);
   return Status::OK();
@@ -229,7 +209,7 @@ constexpr size_t kQueueCapacity = 64;
 }  // namespace
 
 UpdatePipeline::UpdatePipeline(const PluginRegistry& registry,
-                               const sdk::ConfigView& config,
+                               const sdk::Config& config,
                                const ServiceOptions& options,
                                HostResolver& resolver, HealthCache& health_cache,
                                int threads)
@@ -251,13 +231,13 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   std::mutex* guard = threads_ > 1 ? &shared : nullptr;
 
   // The calling thread's worker uses the registry's families; its
-  // BeginConfig is the one that goes into the config.
+  // Begin render is the one that goes into the config.
   Worker main(registry_, config_, ServiceRenderer::RegistryFamilies(registry_),
               options_, resolver_, health_cache_, guard);
   ServiceRender global;
   main.renderer().Begin(&global);
 
-  // Each thread has families of its own, and calls BeginConfig on them as
+  // Each thread has families of its own, and calls Begin on them as
   // the host always does (their text is the main one's).
   std::vector<std::vector<std::unique_ptr<sdk::Family>>> owned(
       static_cast<size_t>(threads_ - 1));
@@ -323,8 +303,8 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
     return parsed;
   }
 
-  // On this thread from here: the services in order, as BuildServices
-  // leaves them, then committed one by one.
+  // On this thread from here: the services in the order of the config,
+  // committed one by one.
   std::vector<std::unique_ptr<Work>> done = board.TakeFinished();
   out->apps = done.size();
   std::vector<Item> items;
@@ -339,55 +319,19 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
       items.push_back({&w->services[i], &w->renders[i]});
     }
   }
-  std::stable_sort(items.begin(), items.end(),
-                   [](const Item& a, const Item& b) {
-                     return ServiceBefore(a.service->view, b.service->view);
-                   });
-  BackendNames names;
-  std::vector<Item> kept;
-  std::vector<const Service*> services;
-  kept.reserve(items.size());
-  services.reserve(items.size());
+  std::vector<const Service*> all;
+  all.reserve(items.size());
   for (const Item& item : items) {
-    std::string error = names.Claim(item.service->view);
-    if (!error.empty()) {
-      out->errors.push_back(std::move(error));
-      continue;
-    }
-    kept.push_back(item);
-    services.push_back(item.service);
+    all.push_back(item.service);
   }
-  out->services = kept.size();
-
-  bool claims_changed = false;
-  out->generated =
-      Assemble(services, kept, &global, &out->generation, &claims_changed);
-  if (!claims_changed) {
-    return Status::OK();
+  const std::vector<size_t> order = ConfigOrder(all, &out->errors);
+  std::vector<const Service*> services;
+  services.reserve(order.size());
+  for (const size_t i : order) {
+    services.push_back(all[i]);
   }
-  // A render was given a ClaimOnce answer that the services committed
-  // before it no longer give (a service of its app was dropped, say), and
-  // what was rendered from it is gone: the update again, one step after
-  // the other, as BuildServices + Generate.
-  done.clear();
-  return RunInOrder(read, out);
-}
-
-Status UpdatePipeline::RunInOrder(const Reader& read, UpdateResult* out) {
-  *out = UpdateResult();
-  out->in_order = true;
-  std::vector<App> apps;
-  AppVectorSink sink(&apps);
-  MLB_RETURN_IF_ERROR(read(&sink, &out->parse_warnings));
-  ServiceList list;
-  BuildServicesReleasingTasks(&apps, options_, registry_.catalog(), resolver_,
-                              health_cache_, &list);
-  out->apps = apps.size();
-  out->errors = std::move(list.errors);
-  out->warnings = std::move(list.warnings);
-  out->services = list.services.size();
-  out->generated = GenerateReleasingServers(&list.services, config_, registry_,
-                                            &out->generation);
+  out->services = services.size();
+  out->generated = Commit(services, order, items, &global, &out->generation);
   return Status::OK();
 }
 

@@ -9,17 +9,11 @@
 // puts the services in (appId, servicePort) order, drops duplicate backends
 // and commits the renders in that order (ConfigAssembler), on its own.
 //
-// The result is the one BuildServices() + Generate() give on the same apps,
-// byte for byte, with the same errors and warnings in the same order
-// (tests/render/update_pipeline_test.cc). Two things can only be known in order,
-// and are settled at the commit: which service owns a port (one owner per
-// port, first come) and what Emitter::ClaimOnce answers. A worker answers
-// ClaimOnce as if every service it rendered before will be committed. When
-// a render's answers no longer hold at its commit (a service of the same
-// app with an http port was dropped for its port or backend name, or two
-// apps claimed one key), the whole update is made again in order, reading
-// the document again (UpdateResult::in_order): correct, at about twice the
-// cost, and only for such a cluster.
+// One thread (threads = 1) runs the same steps on the calling thread; the
+// config, errors and warnings are the same on any number of threads, byte
+// for byte and in the same order (tests/render/update_pipeline_test.cc).
+// Which service owns a port is only known in order, and is settled at the
+// commit.
 //
 // Memory: once an app is rendered, its tasks, labels and servers are freed
 // and its services cut down to what the commit reads; the renders are held
@@ -30,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "core/render/generator.h"
+#include "core/render/assembler.h"
 #include "core/marathon/apps.h"
 #include "core/render/plugin_registry.h"
 #include "core/model/services.h"
@@ -41,23 +35,20 @@ namespace mlb {
 struct UpdateResult {
   size_t apps = 0;                          // apps read
   std::vector<std::string> parse_warnings;  // ParseApps'
-  std::vector<std::string> errors;          // ServiceList::errors
-  std::vector<std::string> warnings;        // ServiceList::warnings
+  std::vector<std::string> errors;    // service ports dropped before render
+  std::vector<std::string> warnings;  // dropped tasks, ignored labels
   size_t services = 0;                      // service ports built (kept)
   // Not ok when the generation failed as a whole (a template outside any
   // app, a family that throws): `generation` is then empty.
   Status generated;
   Generation generation;
-  // The update was made again in order (see above): a render's ClaimOnce
-  // answers no longer held.
-  bool in_order = false;
 };
 
 class UpdatePipeline {
  public:
   // `threads`: threads that build and render, the caller's included; 1
-  // runs everything on the calling thread (as BuildServices + Generate).
-  UpdatePipeline(const PluginRegistry& registry, const sdk::ConfigView& config,
+  // runs everything on the calling thread.
+  UpdatePipeline(const PluginRegistry& registry, const sdk::Config& config,
                  const ServiceOptions& options, HostResolver& resolver,
                  HealthCache& health_cache, int threads);
 
@@ -75,11 +66,8 @@ class UpdatePipeline {
   Status Run(const Reader& read, UpdateResult* out);
 
  private:
-  // BuildServices + Generate, reading the document again.
-  Status RunInOrder(const Reader& read, UpdateResult* out);
-
   const PluginRegistry& registry_;
-  const sdk::ConfigView& config_;
+  const sdk::Config& config_;
   const ServiceOptions& options_;
   HostResolver& resolver_;
   HealthCache& health_cache_;

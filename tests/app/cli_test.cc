@@ -76,7 +76,8 @@ TEST(CliTest, ErrorsNameTheFlag) {
   EXPECT_EQ(Parse({"--group", "g"}, &o).message(),
             "--marathon: at least one URL is required");
   EXPECT_EQ(Parse({"tail", "-m", "x", "--group", "g"}, &o).message(),
-            "mode tail: unknown (expected poll, sse, event or plugins)");
+            "mode tail: unknown (expected poll, sse, event, plugins or "
+            "reference)");
   EXPECT_EQ(Parse({"event", "-m", "x", "--group", "g"}, &o).message(),
             "mode event: needs a callback URL: marathon-lb event "
             "http://HOST:PORT/ (or --listening URL)");

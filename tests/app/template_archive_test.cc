@@ -384,13 +384,14 @@ TEST_F(TemplateArchiveTest, GoodArchiveExtractsPrivatelyAndItsTemplatesLoad) {
   s = registry.catalog().ReloadDirectories({out->templates_dir()}, &warnings);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_THAT(warnings, IsEmpty());
-  const auto resolved = registry.catalog().Resolve("BACKEND_HEAD", nullptr, 0);
+  const TemplateCatalog::Entry& head = *registry.catalog().Find("BACKEND_HEAD");
+  const auto resolved = registry.catalog().Resolve(head, nullptr);
   ASSERT_NE(resolved.tmpl, nullptr);
   EXPECT_EQ(resolved.tmpl->source(), kBackendHead);
-  EXPECT_EQ(resolved.origin,
+  EXPECT_EQ(TemplateCatalog::Origin(head, resolved, 0),
             "template file " + out->templates_dir() + "/HAPROXY_BACKEND_HEAD");
   EXPECT_EQ(
-      registry.catalog().Resolve("FRONTEND_HEAD", nullptr, 0).tmpl->source(),
+      registry.catalog().Resolve(*registry.catalog().Find("FRONTEND_HEAD"), nullptr).tmpl->source(),
       "\nfrontend {backend}\n");
 
   const std::string dir = out->dir();
@@ -413,14 +414,14 @@ TEST_F(TemplateArchiveTest, ReloadDirectoriesIsAllOrNothing) {
   std::vector<std::string> warnings;
   ASSERT_TRUE(catalog.ReloadDirectories({good}, &warnings).ok());
   const std::string original_head =
-      catalog.Resolve("HEAD", nullptr, 0).tmpl->source();
+      catalog.Resolve(*catalog.Find("HEAD"), nullptr).tmpl->source();
 
   Status s = catalog.ReloadDirectories({good, bad}, &warnings);
   EXPECT_EQ(s.message(), "template file " + bad +
                              "/HAPROXY_BACKEND_HEAD: unknown placeholder "
                              "{nosuch} (BACKEND_HEAD supplies {backend}, "
                              "{balance}, {mode})");
-  EXPECT_EQ(catalog.Resolve("BACKEND_HEAD", nullptr, 0).tmpl->source(),
+  EXPECT_EQ(catalog.Resolve(*catalog.Find("BACKEND_HEAD"), nullptr).tmpl->source(),
             kBackendHead);
 
   // Later dirs win per file.
@@ -428,14 +429,16 @@ TEST_F(TemplateArchiveTest, ReloadDirectoriesIsAllOrNothing) {
   fs::create_directory(later);
   testing::WriteFile(later + "/HAPROXY_HEAD", "global\n");
   ASSERT_TRUE(catalog.ReloadDirectories({good, later}, &warnings).ok());
-  EXPECT_EQ(catalog.Resolve("HEAD", nullptr, 0).tmpl->source(), "global\n");
-  EXPECT_EQ(catalog.Resolve("BACKEND_HEAD", nullptr, 0).tmpl->source(),
+  EXPECT_EQ(catalog.Resolve(*catalog.Find("HEAD"), nullptr).tmpl->source(), "global\n");
+  EXPECT_EQ(catalog.Resolve(*catalog.Find("BACKEND_HEAD"), nullptr).tmpl->source(),
             kBackendHead);
 
   ASSERT_TRUE(catalog.ReloadDirectories({later}, &warnings).ok());
-  EXPECT_NE(catalog.Resolve("BACKEND_HEAD", nullptr, 0).tmpl->source(),
+  EXPECT_NE(catalog.Resolve(*catalog.Find("BACKEND_HEAD"), nullptr).tmpl->source(),
             kBackendHead);
-  EXPECT_EQ(catalog.Resolve("BACKEND_HEAD", nullptr, 0).origin,
+  EXPECT_EQ(TemplateCatalog::Origin(
+                *catalog.Find("BACKEND_HEAD"),
+                catalog.Resolve(*catalog.Find("BACKEND_HEAD"), nullptr), 0),
             "default template BACKEND_HEAD of pack io.mlb.builtin");
   (void)original_head;
 }

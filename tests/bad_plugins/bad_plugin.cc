@@ -19,13 +19,20 @@ const mlb_template_def kTemplates[] = {
 #elif defined(BAD_DUPLICATE_TEMPLATE)
 const mlb_template_def kTemplates[] = {
     {"BACKEND_HEAD", "\nbackend {backend}\n", 0, "backend", "taken name"}};
+#elif defined(BAD_SECTION)
+const mlb_template_def kTemplates[] = {
+    {"BAD_TEMPLATE", "  # x\n", 0, "", "no such section", 42, 0, "", ""}};
+#elif defined(BAD_INLINE_SECTION)
+const mlb_template_def kTemplates[] = {{"BAD_TEMPLATE", " check\n",
+                                        MLB_TEMPLATE_INLINE, "", "inline",
+                                        MLB_SECTION_BACKEND, 0, "", ""}};
 #else
 const mlb_template_def kTemplates[] = {
     {"FINE_TEMPLATE", "  # fine\n", 0, "", "a valid template"}};
 #endif
 
 #if defined(BAD_ABI_MAJOR)
-constexpr uint32_t kMajor = 2;
+constexpr uint32_t kMajor = MLB_PLUGIN_ABI_MAJOR + 1;
 #else
 constexpr uint32_t kMajor = MLB_PLUGIN_ABI_MAJOR;
 #endif
@@ -40,17 +47,22 @@ constexpr char kFamily[] = "Bad Family";
 constexpr char kFamily[] = "test_family";
 #endif
 #if defined(BAD_LABEL_NAME)
-const mlb_label_def kLabels[] = {{"RATE_LIMIT", "no port index"}};
+const mlb_label_def kLabels[] = {{"RATE_LIMIT", MLB_LABEL_TEXT, "no prefix"}};
 #elif defined(BAD_CORE_LABEL)
-const mlb_label_def kLabels[] = {{"HAPROXY_{n}_VHOST", "marathon-lb's"}};
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_VHOST", MLB_LABEL_HOST_LIST, "marathon-lb's"}};
 #elif defined(BAD_LABEL_IS_TEMPLATE)
-const mlb_label_def kLabels[] = {{"HAPROXY_{n}_BACKEND_HEAD", "a template"}};
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_BACKEND_HEAD", MLB_LABEL_TEXT, "a template"}};
+#elif defined(BAD_LABEL_KIND)
+const mlb_label_def kLabels[] = {{"HAPROXY_{n}_FINE_LABEL", 99, "no kind"}};
 #else
-const mlb_label_def kLabels[] = {{"HAPROXY_{n}_FINE_LABEL", "a valid label"}};
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_FINE_LABEL", MLB_LABEL_WORD, "a valid label"}};
 #endif
 #if defined(BAD_SHORT_DESCRIPTOR)
-// Says ABI 1.1 but is only as long as a 1.0 descriptor.
-constexpr uint32_t kSize = offsetof(mlb_plugin_descriptor, labels);
+// Says ABI 2.0 but ends before create_family.
+constexpr uint32_t kSize = offsetof(mlb_plugin_descriptor, create_family);
 #else
 constexpr uint32_t kSize = sizeof(mlb_plugin_descriptor);
 #endif
@@ -67,8 +79,8 @@ extern "C" MLB_PLUGIN_EXPORT const mlb_plugin_descriptor mlb_plugin;
 extern "C" const mlb_plugin_descriptor mlb_plugin = {
     kMajor,  kMinor, kSize, kFamily, "test.bad", "0.1",
     "a pack the loader must refuse", kTemplates,
-    sizeof(kTemplates) / sizeof(kTemplates[0]), kCreate, kLabels,
-    sizeof(kLabels) / sizeof(kLabels[0])};
+    sizeof(kTemplates) / sizeof(kTemplates[0]), kLabels,
+    sizeof(kLabels) / sizeof(kLabels[0]), kCreate};
 #else
 extern "C" MLB_PLUGIN_EXPORT int some_other_library_function() { return 42; }
 #endif

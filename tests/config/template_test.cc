@@ -19,7 +19,7 @@ std::unique_ptr<Template> MustCompile(const std::string& text,
 }
 
 // Compiles and renders, returning the output or "ERROR: <message>".
-std::string RenderText(const std::string& text, const TemplateVars& vars,
+std::string RenderText(const std::string& text, const sdk::Vars& vars,
                        bool verbatim = false) {
   std::unique_ptr<Template> tpl;
   Status status = Template::Compile("T", text, verbatim, &tpl);
@@ -102,11 +102,11 @@ TEST(TemplateTest, MissingVarIsAnError) {
   EXPECT_EQ(out, "untouched");
 }
 
-TEST(TemplateTest, RenderReplacesOutput) {
+TEST(TemplateTest, RenderAppendsToOutput) {
   auto tpl = MustCompile("{a}");
-  std::string out = "old";
+  std::string out = "old ";
   ASSERT_TRUE(tpl->Render({{"a", "new"}}, &out).ok());
-  EXPECT_EQ(out, "new");
+  EXPECT_EQ(out, "old new");
 }
 
 TEST(TemplateTest, LiteralDelimitersFallBackToNextPair) {
@@ -250,6 +250,7 @@ TEST(TemplateTest, VerbatimKeepsBracesAsWritten) {
   std::string out;
   ASSERT_TRUE(tpl->Render({}, &out).ok());
   EXPECT_EQ(out, text);
+  out.clear();
   ASSERT_TRUE(tpl->Render({{"a", "ignored"}}, &out).ok());
   EXPECT_EQ(out, text);
 }
@@ -267,7 +268,7 @@ TEST(TemplateTest, EmptyTemplates) {
     EXPECT_TRUE(tpl->placeholders().empty());
     std::string out = "old";
     ASSERT_TRUE(tpl->Render({{"a", "1"}}, &out).ok());
-    EXPECT_EQ(out, "");
+    EXPECT_EQ(out, "old");
   }
 }
 
@@ -286,7 +287,7 @@ TEST(TemplateTest, ConcurrentRendersAreIdentical) {
   auto tpl = MustCompile(
       "\nbackend {backend}\n  balance {balance}\n  mode {mode}\n"
       "  acl host hdr(host) -i {{ {host} }}\n");
-  const TemplateVars vars = {{"backend", "web_80"},
+  const sdk::Vars vars = {{"backend", "web_80"},
                              {"balance", "leastconn"},
                              {"mode", "http"},
                              {"host", "web.example"}};

@@ -442,8 +442,8 @@ TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {
   };
   testing::FakeResolver resolver;
   HealthCache cache;
-  ServiceList list;
-  BuildServices(apps, options, registry_->catalog(), resolver, cache, &list);
+  const testing::BuiltServices list =
+      testing::BuildServices(*registry_, apps, options, resolver, cache);
 
   EXPECT_THAT(list.errors,
               ElementsAre("app /a, service port index 0: label "
@@ -453,7 +453,8 @@ TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {
                           "port skipped"));
   std::vector<std::string> kept;
   for (const Service& svc : list.services) {
-    kept.push_back(svc.view.backend + " " + svc.view.ssl_cert);
+    kept.push_back(svc.view.backend + " " +
+                   std::string(svc.view.Text("HAPROXY_{n}_SSL_CERT")));
   }
   EXPECT_THAT(kept, ElementsAre("a_10002 " + good, "b_10003 " + good));
 }

@@ -150,9 +150,8 @@ TEST_F(PacksTest, RateLimitPackAnswers429PastTheLimit) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(HasMessage(run.output,
                          "app /broken, service port index 0: label "
-                         "HAPROXY_0_RATE_LIMIT: 'lots' is not a positive "
-                         "integer (requests per 10 s per client IP); service "
-                         "port skipped"))
+                         "HAPROXY_0_RATE_LIMIT: 'lots' is not an integer; "
+                         "service port skipped"))
       << run.output;
   const std::string cfg = ReadFile(cfg_);
   const std::string limited = "limited_" + std::to_string(limited_port);
@@ -204,7 +203,7 @@ TEST_F(PacksTest, ChosenBackendsPackRendersAndRoutes) {
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_TRUE(HasMessage(
       run.output,
-      "family 'backends' is provided by 2 packs: io.mlb.builtin 1.0.0 (" +
+      "family 'backends' is provided by 2 packs: io.mlb.builtin 2.0.0 (" +
           builtin_dir_ + "/mlb_backends.so) and com.example.backends_alt "
           "1.0.0 (" + backends_alt_dir_ + "/backends_alt.so); choose one "
           "with --family-pack backends=io.mlb.builtin or --family-pack "
@@ -270,64 +269,68 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
   const std::string refusal = LineStartingWith(listing, refusal_prefix);
   ASSERT_NE(refusal, "") << listing;
   const auto builtin = [&](const std::string& family,
-                           const std::string& templates) {
-    return "\nfamily " + family + ": io.mlb.builtin 1.0.0, in use\n"
+                           const std::string& templates,
+                           const std::string& labels) {
+    return "\nfamily " + family + ": io.mlb.builtin 2.0.0, in use\n"
            "  file:      " + builtin_dir_ + "/mlb_" + family + ".so\n"
            "  found in:  --plugin-dir " + builtin_dir_ + "\n"
-           "  ABI:       1.1\n"
+           "  ABI:       2.0\n"
            "  templates: " + templates + "\n"
-           "  labels:    none\n";
+           "  labels:    " + labels + "\n";
   };
   EXPECT_EQ(
       listing,
-      "Template packs (plugin ABI 1.1):\n" +
+      "Template packs (plugin ABI 2.0):\n" +
           builtin("backends",
-                  "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS") +
+                  "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS",
+                  "none") +
           "\nfamily backends: com.example.backends_alt 1.0.0, not chosen "
           "(--family-pack backends=io.mlb.builtin)\n"
           "  file:      " + backends_alt_dir_ + "/backends_alt.so\n"
           "  found in:  --plugin-dir " + backends_alt_dir_ + "\n"
-          "  ABI:       1.1\n"
+          "  ABI:       2.0\n"
           "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
           "BACKEND_SERVER_OPTIONS\n"
           "  labels:    none\n" +
           builtin("frontends",
-                  "HEAD HTTP_FRONTEND_HEAD HTTP_FRONTEND_APPID_HEAD "
-                  "HTTPS_FRONTEND_HEAD FRONTEND_HEAD FRONTEND_BACKEND_GLUE "
-                  "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "
-                  "HTTP_FRONTEND_ROUTING_ONLY HTTPS_FRONTEND_ACL "
-                  "HTTP_FRONTEND_APPID_ACL") +
+                  "FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
+                  "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_HEAD HTTP_FRONTEND_ACL "
+                  "HTTP_FRONTEND_ACL_ONLY HTTP_FRONTEND_APPID_ACL "
+                  "HTTP_FRONTEND_APPID_HEAD HTTP_FRONTEND_HEAD "
+                  "HTTP_FRONTEND_ROUTING_ONLY",
+                  "HAPROXY_{n}_SSL_CERT") +
           builtin("health_checks",
                   "BACKEND_HTTP_HEALTHCHECK_OPTIONS "
-                  "BACKEND_TCP_HEALTHCHECK_OPTIONS "
                   "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "
-                  "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS") +
+                  "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS "
+                  "BACKEND_TCP_HEALTHCHECK_OPTIONS",
+                  "none") +
           "\nfamily rate_limit: com.example.rate_limit 1.0.0, in use\n"
           "  file:      " + rate_limit_dir_ + "/rate_limit.so\n"
           "  found in:  --plugin-dir " + rate_limit_dir_ + "\n"
-          "  ABI:       1.1\n"
+          "  ABI:       2.0\n"
           "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
           "  labels:    HAPROXY_{n}_RATE_LIMIT\n" +
-          builtin("redirect", "BACKEND_REDIRECT_HTTP_TO_HTTPS") +
-          builtin("sticky", "BACKEND_STICKY_OPTIONS") +
+          builtin("redirect", "BACKEND_REDIRECT_HTTP_TO_HTTPS",
+                  "HAPROXY_{n}_REDIRECT_TO_HTTPS") +
+          builtin("sticky", "BACKEND_STICKY_OPTIONS", "HAPROXY_{n}_STICKY") +
           "\nRefused files:\n" + refusal + "\n");
   EXPECT_EQ(refusal.back(), ')') << refusal;
 }
 
-// --longhelp lists the labels packs read, with the pack that reads them.
+// --longhelp lists the labels packs read, with their kind and the pack that
+// reads them.
 TEST_F(PacksTest, LonghelpListsPackLabels) {
   const RunResult run = RunMarathonLb(
       {"--longhelp", "--plugin-dir", builtin_dir_, "--plugin-dir",
        rate_limit_dir_});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output,
-              HasSubstr("\nLabels read by template packs (n = service port "
-                        "index):\n\n"
-                        "  HAPROXY_{n}_RATE_LIMIT  [family rate_limit, pack "
-                        "com.example.rate_limit]\n"
+              HasSubstr("\n  HAPROXY_{n}_RATE_LIMIT  [integer, family "
+                        "rate_limit, pack com.example.rate_limit]\n"
                         "      Requests per 10 s per client IP that port n's "
                         "backend accepts; more are answered 429 (tcp mode: "
-                        "connections, refused). A positive integer.\n"));
+                        "connections, refused). At least 1.\n"));
   EXPECT_THAT(run.output,
               HasSubstr("\n  BACKEND_RATE_LIMIT  [family rate_limit, "
                         "overridable]\n"));

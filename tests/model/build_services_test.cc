@@ -27,7 +27,7 @@ class CountingResolver : public HostResolver {
 
 class BuildServicesTest : public testing::WithBuiltinPacks<> {
  protected:
-  ServiceList Build(const std::string& json, HostResolver& resolver) {
+  testing::BuiltServices Build(const std::string& json, HostResolver& resolver) {
     apps_.clear();
     std::vector<std::string> warnings;
     const Status s = ParseApps(json, &apps_, &warnings);
@@ -35,9 +35,7 @@ class BuildServicesTest : public testing::WithBuiltinPacks<> {
     ServiceOptions options;
     options.groups = {"*"};
     HealthCache cache;
-    ServiceList out;
-    BuildServices(apps_, options, registry_->catalog(), resolver, cache, &out);
-    return out;
+    return testing::BuildServices(*registry_, apps_, options, resolver, cache);
   }
 
   std::vector<App> apps_;
@@ -45,7 +43,7 @@ class BuildServicesTest : public testing::WithBuiltinPacks<> {
 
 TEST_F(BuildServicesTest, EachAgentIsResolvedOncePerUpdate) {
   CountingResolver resolver;
-  const ServiceList list = Build(R"({"apps": [
+  const testing::BuiltServices list = Build(R"({"apps": [
       {"id": "/a", "ports": [1, 2], "tasks": [
         {"id": "a.1", "host": "agent1", "ports": [11, 12]},
         {"id": "a.2", "host": "agent2", "ports": [13, 14]},
@@ -83,7 +81,7 @@ TEST_F(BuildServicesTest, ServerIdsMatchServerIdCollisionsIncluded) {
   }
   testing::FakeResolver resolver(
       std::map<std::string, std::string>{{"agent1", "10.0.0.1"}});
-  const ServiceList list = Build(
+  const testing::BuiltServices list = Build(
       R"({"apps": [{"id": "/big", "ports": [80], "tasks": [)" + tasks + "]}]}",
       resolver);
   ASSERT_EQ(list.services.size(), 1u);
@@ -91,7 +89,7 @@ TEST_F(BuildServicesTest, ServerIdsMatchServerIdCollisionsIncluded) {
   ASSERT_EQ(servers.size(), 600u);
   std::vector<int> taken;
   int retried = 0;
-  for (const sdk::ServerView& server : servers) {
+  for (const sdk::Server& server : servers) {
     const int id = ServerId(server.name, &taken);
     EXPECT_EQ(server.id, id) << server.name;
     // The id of the name alone, without the retries.
@@ -101,18 +99,32 @@ TEST_F(BuildServicesTest, ServerIdsMatchServerIdCollisionsIncluded) {
   EXPECT_GT(retried, 0);
 }
 
-TEST_F(BuildServicesTest, ServicesShareTheirAppsLabels) {
+// The labels the packs declared reach them typed, per port; the core's own
+// and undeclared ones do not.
+TEST_F(BuildServicesTest, DeclaredLabelsReachThePacksTypedPerPort) {
   testing::FakeResolver resolver;
-  const ServiceList list = Build(R"({"apps": [{"id": "/l",
-      "labels": {"team": "x", "HAPROXY_1_PORT": "9000"}, "ports": [1, 2],
-      "tasks": [{"host": "10.0.0.1", "ports": [11, 12]}]}]})",
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/l",
+      "labels": {"team": "x", "HAPROXY_1_PORT": "9000",
+                 "HAPROXY_0_STICKY": "Yes", "HAPROXY_1_STICKY": "no",
+                 "HAPROXY_1_SSL_CERT": "/etc/ssl/l.pem",
+                 "HAPROXY_1_VHOST": "L.example.com"},
+      "ports": [1, 2], "tasks": [{"host": "10.0.0.1", "ports": [11, 12]}]}]})",
                                  resolver);
   ASSERT_EQ(list.services.size(), 2u);
-  for (const Service& svc : list.services) {
-    EXPECT_EQ(svc.labels, &apps_[0].labels);
-    EXPECT_EQ(svc.view.labels, &apps_[0].labels);
-    EXPECT_EQ(svc.labels->at("team"), "x");
-  }
+  const sdk::Service& first = list.services[0].view;   // port 0: 1
+  const sdk::Service& second = list.services[1].view;  // port 1: 9000
+  ASSERT_EQ(first.port_index, 0);
+  EXPECT_TRUE(first.Flag("HAPROXY_{n}_STICKY"));
+  EXPECT_EQ(first.labels.size(), 1u);
+  ASSERT_EQ(second.port_index, 1);
+  EXPECT_FALSE(second.Flag("HAPROXY_{n}_STICKY"));
+  ASSERT_NE(second.Label("HAPROXY_{n}_STICKY"), nullptr);
+  EXPECT_EQ(second.Label("HAPROXY_{n}_STICKY")->text, "no");
+  EXPECT_EQ(second.Text("HAPROXY_{n}_SSL_CERT"), "/etc/ssl/l.pem");
+  EXPECT_EQ(second.Label("HAPROXY_{n}_SSL_CERT")->kind, MLB_LABEL_CERTIFICATE);
+  EXPECT_EQ(second.Label("HAPROXY_{n}_VHOST"), nullptr);
+  EXPECT_EQ(second.vhost_label, "l.example.com");
+  EXPECT_EQ(second.service_port, 9000);
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ class LabelPolicyTest : public testing::WithBuiltinPacks<> {
                       LabelPolicy policy = LabelPolicy::kRestricted) {
     PortLabels out;
     std::vector<std::string> warnings;
-    Status s = ParsePortLabels(labels, 0, registry_->catalog(), &out,
+    Status s = ParsePortLabels(labels, 0, registry_->labels(),
+                               registry_->catalog(), &out,
                                &warnings, policy);
     return s.message();
   }

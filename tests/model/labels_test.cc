@@ -1,6 +1,6 @@
-// The label table: every 2015 label parsed into its typed field, and a bad
-// value dropping only its own service port with one line naming app, label and
-// value.
+// The label table: the core's labels and the packs' declared ones, every
+// 2015 label read by its kind, and a bad value dropping only its own service
+// port with one line naming app, label and value.
 #include "core/model/labels.h"
 
 #include <gtest/gtest.h>
@@ -15,23 +15,41 @@ class LabelsTest : public testing::WithBuiltinPacks<> {
   Status Parse(const std::map<std::string, std::string>& labels, int n,
                PortLabels* out) {
     warnings_.clear();
-    return ParsePortLabels(labels, n, registry_->catalog(), out, &warnings_);
+    return ParsePortLabels(labels, n, registry_->labels(), registry_->catalog(),
+                           out, &warnings_);
+  }
+  // The value of pack label `name` ("HAPROXY_{n}_STICKY"), or null.
+  static const sdk::LabelValue* Value(const PortLabels& pl,
+                                      const std::string& name) {
+    for (const sdk::LabelValue& v : pl.values) {
+      if (v.name == name) {
+        return &v;
+      }
+    }
+    return nullptr;
   }
   std::vector<std::string> warnings_;
 };
 
+// The core declares the labels that define a service port; the built-in
+// packs the others, each with its kind.
 TEST_F(LabelsTest, TableDeclaresEvery2015Label) {
-  std::vector<std::string> names;
-  for (const LabelSpec& spec : LabelTable()) {
-    names.emplace_back(spec.name);
+  std::vector<std::string> rows;
+  for (const LabelSpec& spec : registry_->labels().labels()) {
+    rows.push_back(spec.name + " " + std::string(LabelKindName(spec.kind)) +
+                   " " + (spec.family.empty() ? "core" : spec.family));
     EXPECT_FALSE(spec.description.empty()) << spec.name;
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{
-                "HAPROXY_GROUP", "HAPROXY_{n}_VHOST", "HAPROXY_{n}_STICKY",
-                "HAPROXY_{n}_REDIRECT_TO_HTTPS", "HAPROXY_{n}_SSL_CERT",
-                "HAPROXY_{n}_BIND_ADDR", "HAPROXY_{n}_PORT", "HAPROXY_{n}_MODE",
-                "HAPROXY_{n}_<TEMPLATE>"}));
+  EXPECT_EQ(rows, (std::vector<std::string>{
+                      "HAPROXY_GROUP group list core",
+                      "HAPROXY_{n}_VHOST host list core",
+                      "HAPROXY_{n}_BIND_ADDR bind address core",
+                      "HAPROXY_{n}_PORT port core",
+                      "HAPROXY_{n}_MODE mode core",
+                      "HAPROXY_{n}_<TEMPLATE> template core",
+                      "HAPROXY_{n}_SSL_CERT certificate frontends",
+                      "HAPROXY_{n}_REDIRECT_TO_HTTPS bool redirect",
+                      "HAPROXY_{n}_STICKY bool sticky"}));
 }
 
 TEST_F(LabelsTest, ParsesEveryTypedLabelOfItsOwnPortOnly) {
@@ -47,9 +65,10 @@ TEST_F(LabelsTest, ParsesEveryTypedLabelOfItsOwnPortOnly) {
                     1, &pl)
                   .ok());
   EXPECT_EQ(pl.vhost, "a.example.com,b.example.com");
-  EXPECT_TRUE(pl.sticky);
-  EXPECT_TRUE(pl.redirect_to_https);
-  EXPECT_EQ(pl.ssl_cert, "/etc/ssl/a.pem");
+  ASSERT_EQ(pl.values.size(), 3u);
+  EXPECT_TRUE(Value(pl, "HAPROXY_{n}_STICKY")->flag);
+  EXPECT_TRUE(Value(pl, "HAPROXY_{n}_REDIRECT_TO_HTTPS")->flag);
+  EXPECT_EQ(Value(pl, "HAPROXY_{n}_SSL_CERT")->text, "/etc/ssl/a.pem");
   EXPECT_EQ(pl.bind_addr, "127.0.0.9");
   EXPECT_EQ(pl.port, 8080);
   EXPECT_EQ(pl.mode, "http");
@@ -60,8 +79,7 @@ TEST_F(LabelsTest, DefaultsWithoutLabels) {
   PortLabels pl;
   ASSERT_TRUE(Parse({}, 0, &pl).ok());
   EXPECT_EQ(pl.vhost, "");
-  EXPECT_FALSE(pl.sticky);
-  EXPECT_FALSE(pl.redirect_to_https);
+  EXPECT_TRUE(pl.values.empty());
   EXPECT_EQ(pl.bind_addr, "*");
   EXPECT_EQ(pl.port, 0);
   EXPECT_EQ(pl.mode, "");
@@ -72,12 +90,12 @@ TEST_F(LabelsTest, BooleansAcceptOnlyPythonMarathonLbTrueWords) {
   for (const char* yes : {"true", "T", "yes", "Y", "tRuE"}) {
     PortLabels pl;
     ASSERT_TRUE(Parse({{"HAPROXY_0_STICKY", yes}}, 0, &pl).ok());
-    EXPECT_TRUE(pl.sticky) << yes;
+    EXPECT_TRUE(Value(pl, "HAPROXY_{n}_STICKY")->flag) << yes;
   }
   for (const char* no : {"false", "1", "on", "", "yess"}) {
     PortLabels pl;
     ASSERT_TRUE(Parse({{"HAPROXY_0_STICKY", no}}, 0, &pl).ok());
-    EXPECT_FALSE(pl.sticky) << no;
+    EXPECT_FALSE(Value(pl, "HAPROXY_{n}_STICKY")->flag) << no;
   }
 }
 

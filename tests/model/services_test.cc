@@ -13,7 +13,7 @@ namespace {
 
 class ServicesTest : public testing::WithBuiltinPacks<> {
  protected:
-  ServiceList Build(const std::string& json, ServiceOptions options = {}) {
+  testing::BuiltServices Build(const std::string& json, ServiceOptions options = {}) {
     std::vector<App> apps;
     std::vector<std::string> warnings;
     Status s = ParseApps(json, &apps, &warnings);
@@ -21,12 +21,13 @@ class ServicesTest : public testing::WithBuiltinPacks<> {
     if (options.groups.empty()) {
       options.groups = {"*"};
     }
-    ServiceList out;
-    BuildServices(apps, options, registry_->catalog(), resolver_, cache_, &out);
+    testing::BuiltServices out = testing::BuildServices(*registry_, apps,
+                                                        options, resolver_,
+                                                        cache_);
     out.warnings.insert(out.warnings.begin(), warnings.begin(), warnings.end());
     return out;
   }
-  std::vector<std::string> ServerNames(const ServiceList& list, size_t i = 0) {
+  std::vector<std::string> ServerNames(const testing::BuiltServices& list, size_t i = 0) {
     std::vector<std::string> names;
     for (const auto& s : list.services.at(i).view.servers) {
       names.push_back(s.name);
@@ -117,7 +118,7 @@ TEST(LruCacheTest, EvictsTheLeastRecentlyUsed) {
 }
 
 TEST_F(ServicesTest, DeadTaskStatesAndAgentlessTasksAreDropped) {
-  const ServiceList list = Build(R"({"apps": [{"id": "/s", "ports": [80],
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/s", "ports": [80],
       "tasks": [
         {"id": "1", "host": "10.0.0.1", "ports": [1], "state": "TASK_RUNNING"},
         {"id": "2", "host": "10.0.0.1", "ports": [2], "state": "TASK_STAGING"},
@@ -134,7 +135,7 @@ TEST_F(ServicesTest, DeadTaskStatesAndAgentlessTasksAreDropped) {
 }
 
 TEST_F(ServicesTest, UnresolvableAgentDropsThatTaskWithAWarning) {
-  const ServiceList list = Build(R"({"apps": [{"id": "/s", "ports": [80],
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/s", "ports": [80],
       "tasks": [{"id": "s.1", "host": "agent1", "ports": [1]},
                 {"id": "s.2", "host": "nowhere.invalid", "ports": [2]}]}]})");
   EXPECT_EQ(ServerNames(list),
@@ -188,7 +189,7 @@ TEST_F(ServicesTest, AppWithoutHealthChecksIgnoresTheHealthCheckFlag) {
 TEST_F(ServicesTest, FrameworkNameSkipsMarathonLbItself) {
   ServiceOptions options;
   options.framework_name = "marathon-lb";
-  const ServiceList list = Build(R"({"apps": [
+  const testing::BuiltServices list = Build(R"({"apps": [
       {"id": "/marathon-lb", "ports": [80],
        "tasks": [{"host": "10.0.0.1", "ports": [1]}]},
       {"id": "/team/marathon-lb", "ports": [81],
@@ -199,13 +200,13 @@ TEST_F(ServicesTest, FrameworkNameSkipsMarathonLbItself) {
 }
 
 TEST_F(ServicesTest, PortWithoutTasksIsLeftOut) {
-  const ServiceList list = Build(R"({"apps": [{"id": "/idle", "ports": [80],
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/idle", "ports": [80],
       "tasks": []}]})");
   EXPECT_TRUE(list.services.empty());
 }
 
 TEST_F(ServicesTest, TasksWithFewerPortsOnlyServeTheirPorts) {
-  const ServiceList list = Build(R"({"apps": [{"id": "/p", "ports": [80, 81],
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/p", "ports": [80, 81],
       "tasks": [{"host": "10.0.0.1", "ports": [1, 2]},
                 {"host": "10.0.0.2", "ports": [3]}]}]})");
   ASSERT_EQ(list.services.size(), 2u);
@@ -215,7 +216,7 @@ TEST_F(ServicesTest, TasksWithFewerPortsOnlyServeTheirPorts) {
 }
 
 TEST_F(ServicesTest, PortDefinitionsWinOverLegacyPorts) {
-  const ServiceList list = Build(R"({"apps": [{"id": "/d", "ports": [1],
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/d", "ports": [1],
       "portDefinitions": [{"port": 9000}],
       "tasks": [{"host": "10.0.0.1", "ports": [5]}]}]})");
   ASSERT_EQ(list.services.size(), 1u);
@@ -233,7 +234,7 @@ TEST_F(ServicesTest, EmptyHealthCheckStillTurnsOnTheHealthFilter) {
 }
 
 TEST_F(ServicesTest, TaskWithoutPortsUsesTheDeclaredPorts) {
-  const ServiceList list = Build(R"({"apps": [{"id": "/np",
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/np",
       "portDefinitions": [{"port": 10400}, {"name": "no-port"}, {"port": 10401}],
       "tasks": [{"id": "np.1", "host": "10.0.0.2", "ports": []}]}]})");
   ASSERT_EQ(list.services.size(), 2u);
@@ -244,7 +245,7 @@ TEST_F(ServicesTest, TaskWithoutPortsUsesTheDeclaredPorts) {
 }
 
 TEST_F(ServicesTest, SecondServicePortWithTheSameBackendNameIsDropped) {
-  const ServiceList list = Build(R"({"apps": [
+  const testing::BuiltServices list = Build(R"({"apps": [
       {"id": "/x", "labels": {"HAPROXY_1_PORT": "11000"}, "ports": [11000, 11001],
        "tasks": [{"host": "10.0.0.1", "ports": [1, 2]}]},
       {"id": "/a/b", "ports": [12000], "tasks": [{"host": "10.0.0.1", "ports": [3]}]},

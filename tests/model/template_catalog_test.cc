@@ -19,9 +19,23 @@ class TemplateCatalogTest : public ::testing::Test {
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     ASSERT_EQ(system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
   }
+  // The text template `name` resolves to for port `n` with `labels`.
+  TemplateCatalog::Resolved Resolve(const std::string& name,
+                                    const PortLabels* labels) {
+    return registry_.catalog().Resolve(*registry_.catalog().Find(name), labels);
+  }
+  std::string Origin(const std::string& name, const PortLabels* labels,
+                     int n) {
+    return TemplateCatalog::Origin(*registry_.catalog().Find(name),
+                                   Resolve(name, labels), n);
+  }
+  Status Parse(const std::map<std::string, std::string>& labels,
+               PortLabels* out) {
+    return ParsePortLabels(labels, 0, registry_.labels(), registry_.catalog(),
+                           out, &warnings_);
+  }
   std::string RenderBackendHead(const PortLabels* labels) {
-    TemplateCatalog::Resolved r =
-        registry_.catalog().Resolve("BACKEND_HEAD", labels, 0);
+    TemplateCatalog::Resolved r = Resolve("BACKEND_HEAD", labels);
     EXPECT_NE(r.tmpl, nullptr);
     std::string out;
     EXPECT_TRUE(
@@ -40,7 +54,7 @@ class TemplateCatalogTest : public ::testing::Test {
 TEST_F(TemplateCatalogTest, PackDefaultWithoutFileOrLabel) {
   EXPECT_EQ(RenderBackendHead(nullptr),
             "\nbackend b\n  balance roundrobin\n  mode tcp\n");
-  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 0).origin,
+  EXPECT_EQ(Origin("BACKEND_HEAD", nullptr, 0),
             "default template BACKEND_HEAD of pack io.mlb.builtin");
 }
 
@@ -51,17 +65,16 @@ TEST_F(TemplateCatalogTest, FileBeatsPackDefaultAndLabelBeatsFile) {
   EXPECT_EQ(RenderBackendHead(nullptr), "\nbackend b\n  mode tcp\n  # from file\n");
 
   PortLabels labels;
-  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_BACKEND_HEAD",
-                                "\nbackend {backend}\n  # from label\n"}},
-                              0, registry_.catalog(), &labels, &warnings_)
+  ASSERT_TRUE(Parse({{"HAPROXY_0_BACKEND_HEAD",
+                      "\nbackend {backend}\n  # from label\n"}},
+                    &labels)
                   .ok());
   EXPECT_EQ(RenderBackendHead(&labels), "\nbackend b\n  # from label\n");
-  TemplateCatalog::Resolved r =
-      registry_.catalog().Resolve("BACKEND_HEAD", &labels, 0);
-  EXPECT_EQ(r.origin, "label HAPROXY_0_BACKEND_HEAD");
-  EXPECT_EQ(r.scope, Status::Scope::kService);
+  EXPECT_EQ(Resolve("BACKEND_HEAD", &labels).source,
+            TemplateCatalog::Resolved::Source::kLabel);
+  EXPECT_EQ(Origin("BACKEND_HEAD", &labels, 0), "label HAPROXY_0_BACKEND_HEAD");
   // Another port of the same app still gets the file.
-  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 1).origin,
+  EXPECT_EQ(Origin("BACKEND_HEAD", nullptr, 1),
             "template file " + dir_ + "/HAPROXY_BACKEND_HEAD");
 }
 
@@ -74,12 +87,12 @@ TEST_F(TemplateCatalogTest, EnvironmentBeatsFileAndLabelBeatsEnvironment) {
   unsetenv("HAPROXY_BACKEND_HEAD");
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(RenderBackendHead(nullptr), "\nbackend b\n  # from env\n");
-  EXPECT_EQ(registry_.catalog().Resolve("BACKEND_HEAD", nullptr, 0).origin,
+  EXPECT_EQ(Origin("BACKEND_HEAD", nullptr, 0),
             "environment variable HAPROXY_BACKEND_HEAD");
   PortLabels labels;
-  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_BACKEND_HEAD",
-                                "\nbackend {backend}\n  # from label\n"}},
-                              0, registry_.catalog(), &labels, &warnings_)
+  ASSERT_TRUE(Parse({{"HAPROXY_0_BACKEND_HEAD",
+                      "\nbackend {backend}\n  # from label\n"}},
+                    &labels)
                   .ok());
   EXPECT_EQ(RenderBackendHead(&labels), "\nbackend b\n  # from label\n");
 }
@@ -97,10 +110,8 @@ TEST_F(TemplateCatalogTest, GlobalOnlyTemplateIgnoresLabelsButTakesFiles) {
   testing::WriteFile(dir_ + "/HAPROXY_HEAD", "global\n  maxconn 100\n");
   ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
   PortLabels labels;
-  ASSERT_TRUE(ParsePortLabels({{"HAPROXY_0_HEAD", "global\n  daemon\n"}}, 0,
-                              registry_.catalog(), &labels, &warnings_)
-                  .ok());
-  TemplateCatalog::Resolved r = registry_.catalog().Resolve("HEAD", &labels, 0);
+  ASSERT_TRUE(Parse({{"HAPROXY_0_HEAD", "global\n  daemon\n"}}, &labels).ok());
+  TemplateCatalog::Resolved r = Resolve("HEAD", &labels);
   std::string out;
   ASSERT_TRUE(r.tmpl->Render({}, &out).ok());
   EXPECT_EQ(out, "global\n  maxconn 100\n");

@@ -42,8 +42,7 @@ TEST(PluginRegistryTest, LoadsTheFiveBuiltinFamiliesFromTheBuildTree) {
     EXPECT_EQ(pack->pack, "io.mlb.builtin");
     EXPECT_EQ(pack->path, Plugin(pack->family));
     EXPECT_EQ(pack->dir, testing::PluginDir());
-    EXPECT_EQ(pack->abi, "1.1");
-    EXPECT_TRUE(pack->labels.empty());
+    EXPECT_EQ(pack->abi, "2.0");
     EXPECT_NE(pack->impl, nullptr);
   }
   EXPECT_TRUE(registry.unused().empty());
@@ -111,7 +110,7 @@ TEST_P(RefusedPluginTest, IsRefusedNamingFileAndReason) {
   EXPECT_EQ(s.message(), "plugin " + path + ": " + GetParam().reason);
   EXPECT_EQ(registry.packs().size(), 5u);
   EXPECT_EQ(registry.catalog().Find("FINE_TEMPLATE"), nullptr);
-  EXPECT_EQ(registry.catalog().FindPackLabel("FINE_LABEL"), nullptr);
+  EXPECT_EQ(registry.labels().Find("HAPROXY_{n}_FINE_LABEL"), nullptr);
   ASSERT_EQ(registry.refusals().size(), 1u);
   EXPECT_EQ(registry.refusals()[0].path, path);
   EXPECT_EQ(registry.refusals()[0].reason, GetParam().reason);
@@ -123,9 +122,13 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"bad_foreign",
                 "not a marathon-lb template pack (no mlb_plugin symbol)"},
         Refusal{"bad_abi_major",
-                "built for plugin ABI 2.1, this marathon-lb supports 1.x"},
+                "built for plugin ABI 3.0; this marathon-lb needs plugin ABI "
+                "2.x: rebuild the pack with its mlb/plugin/sdk.h"},
+        Refusal{"abi_1_1_pack",
+                "built for plugin ABI 1.1; this marathon-lb needs plugin ABI "
+                "2.x: rebuild the pack with its mlb/plugin/sdk.h"},
         Refusal{"bad_abi_minor",
-                "built for plugin ABI 1.8, newer than this marathon-lb's 1.1"},
+                "built for plugin ABI 2.7, newer than this marathon-lb's 2.0"},
         Refusal{"bad_family_name", "family name must be [a-z0-9_]+"},
         Refusal{"bad_no_factory", "no create_family function"},
         Refusal{"bad_unclosed_template",
@@ -137,14 +140,22 @@ INSTANTIATE_TEST_SUITE_P(
                 "template BACKEND_HEAD is already provided by pack "
                 "io.mlb.builtin (family backends)"},
         Refusal{"bad_label_name",
-                "label 'RATE_LIMIT' is not named HAPROXY_{n}_[A-Z0-9_]+"},
+                "label 'RATE_LIMIT' is not named HAPROXY_{n}_[A-Z0-9_]+ or "
+                "HAPROXY_[A-Z0-9_]+"},
+        Refusal{"bad_label_kind",
+                "label HAPROXY_{n}_FINE_LABEL has no kind a pack may declare "
+                "(kind 99)"},
+        Refusal{"bad_section",
+                "template BAD_TEMPLATE has an unknown section (42)"},
+        Refusal{"bad_inline_section",
+                "template BAD_TEMPLATE is inline, so it has no section"},
         Refusal{"bad_core_label",
                 "label HAPROXY_{n}_VHOST is marathon-lb's own"},
         Refusal{"bad_label_is_template",
                 "label HAPROXY_{n}_BACKEND_HEAD would override template "
                 "BACKEND_HEAD of pack io.mlb.builtin (family backends)"},
         Refusal{"bad_short_descriptor",
-                "descriptor is 72 bytes, ABI 1.1 needs at least 84"}),
+                "descriptor is 80 bytes, ABI 2.0 needs at least 88"}),
     [](const ::testing::TestParamInfo<Refusal>& info) {
       return std::string(info.param.plugin);
     });
@@ -160,45 +171,18 @@ TEST(PluginRegistryTest, SamePackTwiceForAFamilyIsRefusedNamingBoth) {
   EXPECT_TRUE(registry.CheckChoices().ok());
 }
 
-// A pack built against the 1.0 header (descriptor without label fields)
-// still loads and works in a 1.1 host.
-TEST(PluginRegistryTest, PackBuiltForAbi10StillLoads) {
-  PluginRegistry registry;
-  testing::LoadBuiltinPacks(&registry);
-  const std::string path = BadPlugin("abi_1_0_pack");
-  Status s = registry.LoadFile(path);
-  ASSERT_TRUE(s.ok()) << s.message();
-  const PluginRegistry::Pack* pack = registry.FindFamily("legacy");
-  ASSERT_NE(pack, nullptr);
-  EXPECT_EQ(pack->pack, "test.abi_1_0");
-  EXPECT_EQ(pack->abi, "1.0");
-  EXPECT_TRUE(pack->labels.empty());
-  EXPECT_EQ(registry.catalog().pack_labels().size(), 0u);
-  const testing::RenderResult r = testing::Render(
-      registry, R"({"apps": [{"id": "/web", "labels": {"HAPROXY_GROUP":
-          "external"}, "portDefinitions": [{"port": 10000}], "tasks": [{"id":
-          "web.1", "host": "10.0.0.1", "ports": [31000], "servicePorts":
-          [10000], "state": "TASK_RUNNING"}]}]})");
-  ASSERT_TRUE(r.status.ok()) << r.status.message();
-  EXPECT_NE(r.text.find("\nbackend web_10000\n  balance roundrobin\n  mode "
-                        "tcp\n  # legacy pack: web_10000\n  server "),
-            std::string::npos)
-      << r.text;
-}
-
-TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheCatalog) {
+TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheLabelTable) {
   PluginRegistry registry;
   testing::LoadBuiltinPacks(&registry);
   ASSERT_TRUE(registry.LoadFile(RateLimitPack()).ok());
   const PluginRegistry::Pack* pack = registry.FindFamily("rate_limit");
   ASSERT_NE(pack, nullptr);
-  EXPECT_EQ(pack->abi, "1.1");
+  EXPECT_EQ(pack->abi, "2.0");
   ASSERT_EQ(pack->labels.size(), 1u);
   EXPECT_EQ(pack->labels[0].name, "HAPROXY_{n}_RATE_LIMIT");
-  const TemplateCatalog::PackLabel* label =
-      registry.catalog().FindPackLabel("RATE_LIMIT");
+  const LabelSpec* label = registry.labels().Find("HAPROXY_{n}_RATE_LIMIT");
   ASSERT_NE(label, nullptr);
-  EXPECT_EQ(label->name, "HAPROXY_{n}_RATE_LIMIT");
+  EXPECT_EQ(label->kind, LabelKind::kInteger);
   EXPECT_EQ(label->family, "rate_limit");
   EXPECT_EQ(label->pack, "com.example.rate_limit");
   EXPECT_EQ(pack->templates, (std::vector<std::string>{
@@ -210,7 +194,7 @@ TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheCatalog) {
 // the flag, whichever order they load in.
 TEST(PluginRegistryTest, TwoPacksForAFamilyNeedAChoice) {
   const std::string expected =
-      "family 'backends' is provided by 2 packs: io.mlb.builtin 1.0.0 (" +
+      "family 'backends' is provided by 2 packs: io.mlb.builtin 2.0.0 (" +
       Plugin("backends") + ") and com.example.backends_alt 1.0.0 (" +
       BackendsAltPack() +
       "); choose one with --family-pack backends=io.mlb.builtin or "
@@ -325,70 +309,71 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
   const std::string junk_reason = refusals[1].substr(
       ("plugin " + junk_dir + "/junk.so: ").size());
   EXPECT_EQ(registry.Describe(false),
-            "Template packs (plugin ABI 1.1):\n"
+            "Template packs (plugin ABI 2.0):\n"
             "\n"
             "family backends: com.example.backends_alt 1.0.0, in use\n"
             "  file:      " + alt + "/backends_alt.so\n"
             "  found in:  --plugin-dir " + alt + "\n"
-            "  ABI:       1.1\n"
+            "  ABI:       2.0\n"
             "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS\n"
             "  labels:    none\n"
             "\n"
-            "family backends: io.mlb.builtin 1.0.0, not chosen (--family-pack "
+            "family backends: io.mlb.builtin 2.0.0, not chosen (--family-pack "
             "backends=com.example.backends_alt)\n"
             "  file:      " + builtin + "/mlb_backends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       1.1\n"
+            "  ABI:       2.0\n"
             "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS\n"
             "  labels:    none\n"
             "\n"
-            "family frontends: io.mlb.builtin 1.0.0, in use\n"
+            "family frontends: io.mlb.builtin 2.0.0, in use\n"
             "  file:      " + builtin + "/mlb_frontends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       1.1\n"
-            "  templates: HEAD HTTP_FRONTEND_HEAD HTTP_FRONTEND_APPID_HEAD "
-            "HTTPS_FRONTEND_HEAD FRONTEND_HEAD FRONTEND_BACKEND_GLUE "
-            "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "
-            "HTTP_FRONTEND_ROUTING_ONLY HTTPS_FRONTEND_ACL "
-            "HTTP_FRONTEND_APPID_ACL\n"
-            "  labels:    none\n"
+            "  ABI:       2.0\n"
+            "  templates: FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
+            "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_HEAD HTTP_FRONTEND_ACL "
+            "HTTP_FRONTEND_ACL_ONLY HTTP_FRONTEND_APPID_ACL "
+            "HTTP_FRONTEND_APPID_HEAD HTTP_FRONTEND_HEAD "
+            "HTTP_FRONTEND_ROUTING_ONLY\n"
+            "  labels:    HAPROXY_{n}_SSL_CERT\n"
             "\n"
-            "family health_checks: io.mlb.builtin 1.0.0, in use\n"
+            "family health_checks: io.mlb.builtin 2.0.0, in use\n"
             "  file:      " + builtin + "/mlb_health_checks.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       1.1\n"
+            "  ABI:       2.0\n"
             "  templates: BACKEND_HTTP_HEALTHCHECK_OPTIONS "
-            "BACKEND_TCP_HEALTHCHECK_OPTIONS "
             "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "
-            "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS\n"
+            "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS "
+            "BACKEND_TCP_HEALTHCHECK_OPTIONS\n"
             "  labels:    none\n"
             "\n"
             "family rate_limit: com.example.rate_limit 1.0.0, in use\n"
             "  file:      " + limit + "/rate_limit.so\n"
             "  found in:  --plugin-dir " + limit + "\n"
-            "  ABI:       1.1\n"
+            "  ABI:       2.0\n"
             "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
             "  labels:    HAPROXY_{n}_RATE_LIMIT\n"
             "\n"
-            "family redirect: io.mlb.builtin 1.0.0, in use\n"
+            "family redirect: io.mlb.builtin 2.0.0, in use\n"
             "  file:      " + builtin + "/mlb_redirect.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       1.1\n"
+            "  ABI:       2.0\n"
             "  templates: BACKEND_REDIRECT_HTTP_TO_HTTPS\n"
-            "  labels:    none\n"
+            "  labels:    HAPROXY_{n}_REDIRECT_TO_HTTPS\n"
             "\n"
-            "family sticky: io.mlb.builtin 1.0.0, in use\n"
+            "family sticky: io.mlb.builtin 2.0.0, in use\n"
             "  file:      " + builtin + "/mlb_sticky.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       1.1\n"
+            "  ABI:       2.0\n"
             "  templates: BACKEND_STICKY_OPTIONS\n"
-            "  labels:    none\n"
+            "  labels:    HAPROXY_{n}_STICKY\n"
             "\n"
             "Refused files:\n"
-            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 2.1, "
-            "this marathon-lb supports 1.x\n"
+            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 3.0; "
+            "this marathon-lb needs plugin ABI 2.x: rebuild the pack with its "
+            "mlb/plugin/sdk.h\n"
             "  " + junk_dir + "/junk.so: " + junk_reason + "\n");
   EXPECT_EQ(junk_reason.rfind("not a readable shared object (", 0), 0u)
       << junk_reason;
@@ -425,7 +410,8 @@ TEST(PluginRegistryTest, DirectoryWithBadPackStillLoadsTheGoodOnes) {
   EXPECT_EQ(registry.packs()[0]->family, "backends");
   ASSERT_EQ(refusals.size(), 1u);
   EXPECT_EQ(refusals[0], "plugin " + dir + "/bad_abi_major.so: built for "
-                         "plugin ABI 2.1, this marathon-lb supports 1.x");
+                         "plugin ABI 3.0; this marathon-lb needs plugin ABI "
+                         "2.x: rebuild the pack with its mlb/plugin/sdk.h");
 }
 
 TEST(PluginRegistryTest, EveryBuiltinFamilyIsRequired) {

@@ -114,11 +114,18 @@ TEST_F(RateLimitPackTest, LabelOverridesTheTemplate) {
       << r.text;
 }
 
-class BadRateLimitTest : public RateLimitPackTest,
-                         public ::testing::WithParamInterface<const char*> {};
+struct BadRateLimit {
+  const char* value;
+  const char* why;  // what the error says of the value
+};
 
+class BadRateLimitTest : public RateLimitPackTest,
+                         public ::testing::WithParamInterface<BadRateLimit> {};
+
+// marathon-lb reads the label as an integer (the label's declared kind)
+// before the pack sees it; the pack refuses one below 1.
 TEST_P(BadRateLimitTest, DropsTheServicePortNamingAppLabelAndValue) {
-  const std::string value = GetParam();
+  const std::string value = GetParam().value;
   const testing::RenderResult r = testing::Render(
       *registry_,
       State(R"(, "HAPROXY_0_MODE": "http", "HAPROXY_0_RATE_LIMIT": ")" +
@@ -126,16 +133,35 @@ TEST_P(BadRateLimitTest, DropsTheServicePortNamingAppLabelAndValue) {
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0],
-            "app /limited, service port index 0: label HAPROXY_0_RATE_LIMIT: '" +
-                value +
-                "' is not a positive integer (requests per 10 s per client "
-                "IP); service port skipped");
+            "app /limited, service port index 0: label HAPROXY_0_RATE_LIMIT: " +
+                std::string(GetParam().why) + "; service port skipped");
   EXPECT_EQ(r.text.find("limited"), std::string::npos) << r.text;
 }
 
-INSTANTIATE_TEST_SUITE_P(Values, BadRateLimitTest,
-                         ::testing::Values("abc", "0", "-3", "5.5", "", " 5",
-                                           "05", "1000000000"));
+INSTANTIATE_TEST_SUITE_P(
+    Values, BadRateLimitTest,
+    ::testing::Values(
+        BadRateLimit{"abc", "'abc' is not an integer"},
+        BadRateLimit{"5.5", "'5.5' is not an integer"},
+        BadRateLimit{"", "'' is not an integer"},
+        BadRateLimit{"1e3", "'1e3' is not an integer"},
+        BadRateLimit{"0", "0 is below 1 (requests per 10 s per client IP)"},
+        BadRateLimit{"-3", "-3 is below 1 (requests per 10 s per client IP)"}));
+
+// Python's int() as marathon-lb reads integers: spaces and leading zeros
+// are fine.
+TEST_F(RateLimitPackTest, LabelIsReadAsPythonReadsAnInteger) {
+  for (const char* value : {" 5", "05", "+5"}) {
+    const testing::RenderResult r = testing::Render(
+        *registry_, State(R"(, "HAPROXY_0_MODE": "http",
+                              "HAPROXY_0_RATE_LIMIT": ")" +
+                          std::string(value) + "\""));
+    EXPECT_TRUE(r.errors.empty()) << value;
+    EXPECT_NE(r.text.find("if { sc_http_req_rate(0) gt 5 }"),
+              std::string::npos)
+        << value;
+  }
+}
 
 TEST_F(RateLimitPackTest, LabelIsUnknownWithoutThePack) {
   const std::string state =

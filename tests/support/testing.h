@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "core/render/generator.h"
 #include "core/marathon/apps.h"
 #include "core/render/plugin_registry.h"
 #include "core/model/services.h"
@@ -111,47 +110,51 @@ inline ServiceOptions ServiceOptionsOf(const RenderOptions& options) {
   return so;
 }
 
-inline sdk::ConfigView ConfigViewOf(const RenderOptions& options) {
-  sdk::ConfigView view;
+inline sdk::Config ConfigOf(const RenderOptions& options) {
+  sdk::Config view;
   view.bind_http_https = options.bind_http_https;
   view.ssl_certs = options.ssl_certs;
   view.haproxy_dir = "/etc/haproxy";
   return view;
 }
 
-// Marathon JSON -> HAProxy config text, one step after the other:
-// ParseApps, BuildServices, Generate.
-inline RenderResult RenderInOrder(const PluginRegistry& registry,
-                                  const std::string& json,
-                                  const RenderOptions& options = {}) {
-  RenderResult r;
-  std::vector<App> apps;
-  r.status = ParseApps(json, &apps, &r.warnings);
-  if (!r.status.ok()) {
-    return r;
+// The service ports of `apps`, in the order of the config, as an update
+// builds them (ServiceBuilder, ConfigOrder), without rendering them.
+struct BuiltServices {
+  std::vector<Service> services;
+  std::vector<std::string> errors;    // dropped service ports
+  std::vector<std::string> warnings;  // dropped tasks, ignored labels
+};
+inline BuiltServices BuildServices(const PluginRegistry& registry,
+                                   const std::vector<App>& apps,
+                                   const ServiceOptions& options,
+                                   HostResolver& resolver,
+                                   HealthCache& cache) {
+  BuiltServices out;
+  std::vector<Service> all;
+  ServiceBuilder builder(options, registry.labels(), registry.catalog(),
+                         resolver, cache);
+  for (const App& app : apps) {
+    builder.Add(app, &all, &out.errors, &out.warnings);
   }
-  FakeResolver resolver(options.hosts);
-  HealthCache cache;
-  ServiceList services;
-  BuildServices(apps, ServiceOptionsOf(options), registry.catalog(), resolver,
-                cache, &services);
-  r.errors = services.errors;
-  r.warnings.insert(r.warnings.end(), services.warnings.begin(),
-                    services.warnings.end());
-  Generation gen;
-  r.status = Generate(services.services, ConfigViewOf(options), registry, &gen);
-  r.errors.insert(r.errors.end(), gen.errors.begin(), gen.errors.end());
-  r.text = gen.config.Text();
-  return r;
+  std::vector<const Service*> pointers;
+  for (const Service& s : all) {
+    pointers.push_back(&s);
+  }
+  for (const size_t i : ConfigOrder(pointers, &out.errors)) {
+    out.services.push_back(std::move(all[i]));
+  }
+  return out;
 }
 
-// The same through the controller's UpdatePipeline on `threads` threads.
-inline RenderResult RenderPipelined(const PluginRegistry& registry,
+// Marathon JSON -> HAProxy config text, as the controller's update makes it
+// (UpdatePipeline on `threads` threads).
+inline RenderResult RenderWithThreads(const PluginRegistry& registry,
                                     const std::string& json, int threads,
                                     const RenderOptions& options = {},
                                     UpdateResult* out = nullptr) {
   const ServiceOptions so = ServiceOptionsOf(options);
-  const sdk::ConfigView view = ConfigViewOf(options);
+  const sdk::Config view = ConfigOf(options);
   FakeResolver resolver(options.hosts);
   HealthCache cache;
   UpdatePipeline pipeline(registry, view, so, resolver, cache, threads);
@@ -179,32 +182,19 @@ inline RenderResult RenderPipelined(const PluginRegistry& registry,
   return r;
 }
 
-// Expects the pipeline on `threads` threads to give what `in_order`
-// (RenderInOrder of the same state) gave: status, config, errors, warnings.
-inline void ExpectPipelineGives(const RenderResult& in_order,
-                                const PluginRegistry& registry,
-                                const std::string& json, int threads,
-                                const RenderOptions& options = {},
-                                UpdateResult* out = nullptr) {
-  const RenderResult p = RenderPipelined(registry, json, threads, options, out);
-  EXPECT_EQ(p.status.ok(), in_order.status.ok()) << threads << " threads";
-  EXPECT_EQ(p.status.message(), in_order.status.message())
-      << threads << " threads";
-  EXPECT_EQ(p.text, in_order.text) << threads << " threads";
-  EXPECT_EQ(p.errors, in_order.errors) << threads << " threads";
-  EXPECT_EQ(p.warnings, in_order.warnings) << threads << " threads";
-}
-
-// RenderInOrder(), checking on the way that the controller's pipeline, on
-// one thread and on two, gives the same config, errors and warnings: every
-// render test is an equivalence test of the pipeline too.
+// RenderWithThreads() on one thread, checking on the way that two threads
+// give the same config, errors and warnings: every render test is an
+// equivalence test of the pipeline too.
 inline RenderResult Render(const PluginRegistry& registry,
                            const std::string& json,
                            const RenderOptions& options = {}) {
-  RenderResult r = RenderInOrder(registry, json, options);
-  for (const int threads : {1, 2}) {
-    ExpectPipelineGives(r, registry, json, threads, options);
-  }
+  RenderResult r = RenderWithThreads(registry, json, 1, options);
+  const RenderResult two = RenderWithThreads(registry, json, 2, options);
+  EXPECT_EQ(two.status.ok(), r.status.ok()) << "2 threads";
+  EXPECT_EQ(two.status.message(), r.status.message()) << "2 threads";
+  EXPECT_EQ(two.text, r.text) << "2 threads";
+  EXPECT_EQ(two.errors, r.errors) << "2 threads";
+  EXPECT_EQ(two.warnings, r.warnings) << "2 threads";
   return r;
 }
 

@@ -4,15 +4,15 @@
 // rendered them, so a test can see that each thread has its own.
 #include <atomic>
 #include <stdexcept>
-#include <string>
 
 #include "mlb/plugin/sdk.h"
 
 namespace {
 
+enum : mlb::sdk::TemplateId { THROWING_COMMENT };
 const mlb_template_def kTemplates[] = {
     {"THROWING_COMMENT", "  # instance {instance}\n", 0, "instance",
-     "which instance rendered the service"}};
+     "which instance rendered the service", MLB_SECTION_BACKEND, 90, "", ""}};
 
 std::atomic<int> instances{0};
 
@@ -20,20 +20,12 @@ class Throwing : public mlb::sdk::Family {
  public:
   Throwing() : instance_(++instances) {}
 
-  bool AddService(const mlb::sdk::ConfigView&,
-                  const mlb::sdk::ServiceView& svc,
+  bool AddService(const mlb::sdk::Service& svc,
                   mlb::sdk::Emitter& emit) override {
     if (svc.app_id == "/boom") {
       throw std::runtime_error("boom");
     }
-    std::string text;
-    if (!emit.Render("THROWING_COMMENT",
-                     {{"instance", std::to_string(instance_)}}, &text)) {
-      return false;
-    }
-    emit.Append(mlb::sdk::Backend(svc.backend), mlb::sdk::kSectionBackend,
-                mlb::sdk::kLineGlue, text);
-    return true;
+    return emit.Add(THROWING_COMMENT, {{"instance", instance_}});
   }
 
  private:
@@ -43,4 +35,4 @@ class Throwing : public mlb::sdk::Family {
 }  // namespace
 
 MLB_DECLARE_PLUGIN("throwing", "test.throwing", "1.0.0",
-                   "throws on app /boom", kTemplates, Throwing);
+                   "throws on app /boom", kTemplates, MLB_NO_LABELS, Throwing);

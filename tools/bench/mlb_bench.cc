@@ -3,12 +3,11 @@
 //
 //   mlb_bench stages --state S [--changed C] [--work-dir D] [--runs N]
 //                    [--haproxy-runs M] [--threads T]
-//       Median times of ParseApps, BuildServices, Generate + Text() and the
-//       three together, one after the other on one thread; then of the
-//       controller's update (core/render/update_pipeline.h: apps built and rendered
-//       while the next are read) on 1 and on T threads (default 2), whose
-//       config must equal the stages' byte for byte. With --changed, of
-//       UnifiedDiff(S's config, C's config) and of HaproxySupervisor::Apply(
+//       Median times of ParseApps alone, and of the controller's update
+//       (core/render/update_pipeline.h: apps built and rendered while the
+//       next are read) + Text() on 1 and on T threads (default 2), whose
+//       configs must be equal byte for byte. With --changed, of
+//       UnifiedDiff(S's config, C's config) and of ConfigWriter::Apply(
 //       C's config) over S's config (skip_validation; it reads the live
 //       file, diffs, writes, renames); with --haproxy-runs, of
 //       `haproxy -c -f` on S's config, which is left in D/haproxy.cfg.
@@ -22,8 +21,7 @@
 //       on disk (update pipeline + Apply); with --haproxy-runs, also through
 //       `haproxy -c`.
 //   mlb_bench pipelined --state S [--runs N] [--threads T]
-//       Only the update pipeline (T = 0: the stages one after the other),
-//       for profiles.
+//       Only the update pipeline, for profiles.
 //
 // Common flags: --plugin-dir DIR, --ssl-cert PEM (for the :443 frontend),
 // --bind-http-https 0|1 (default 1), --haproxy PATH (default
@@ -71,36 +69,19 @@ std::string ConfigPath(const Flags& flags) {
   return flags.Get("work-dir", "/tmp") + "/haproxy.cfg";
 }
 
-// Parse, build and render `json` into *pass, adding each stage's time to
-// *samples as <prefix>parse_ms, ... and <prefix>full_ms (parse to text).
-Status TimedPass(Pipeline& pipeline, const std::string& json,
-                 const std::string& prefix, Pass* pass, SampleSet* samples) {
-  Stopwatch total;
-  Stopwatch stage;
-  MLB_RETURN_IF_ERROR(pipeline.Parse(json, pass));
-  samples->Add(prefix + "parse_ms", stage.ElapsedMs());
-  stage.Restart();
-  pipeline.Build(pass);
-  samples->Add(prefix + "build_ms", stage.ElapsedMs());
-  stage.Restart();
-  MLB_RETURN_IF_ERROR(pipeline.Render(pass));
-  samples->Add(prefix + "render_ms", stage.ElapsedMs());
-  samples->Add(prefix + "full_ms", total.ElapsedMs());
-  return Status::OK();
-}
-
-void ReportConfig(const Pass& pass) {
-  const ConfigStats stats = Describe(pass.generation, pass.text);
-  Report("apps", static_cast<double>(pass.apps.size()));
-  Report("service_ports", static_cast<double>(pass.services.services.size()));
+void ReportConfig(const UpdateResult& result, const std::string& text) {
+  const ConfigStats stats = Describe(result.generation, text);
+  Report("apps", static_cast<double>(result.apps));
+  Report("service_ports", static_cast<double>(
+                              result.services - result.generation.errors.size()));
   Report("config_bytes", static_cast<double>(stats.bytes));
   Report("config_lines", static_cast<double>(stats.lines));
   Report("backends", static_cast<double>(stats.backends));
   Report("servers", static_cast<double>(stats.servers));
-  Report("warnings", static_cast<double>(pass.parse_warnings.size() +
-                                         pass.services.warnings.size()));
-  Report("errors", static_cast<double>(pass.services.errors.size() +
-                                       pass.generation.errors.size()));
+  Report("warnings", static_cast<double>(result.parse_warnings.size() +
+                                         result.warnings.size()));
+  Report("errors", static_cast<double>(result.errors.size() +
+                                       result.generation.errors.size()));
 }
 
 // Median time of UnifiedDiff(before, after).
@@ -187,25 +168,24 @@ int RunStages(const Flags& flags) {
   Report("json_bytes", static_cast<double>(json.size()));
   const int runs = flags.GetInt("runs", 5);
   SampleSet samples;
-  Pass base;
   for (int run = -1; run < runs; ++run) {
-    Pass pass;
-    SampleSet warm_up;
-    s = TimedPass(*pipeline, json, "", &pass, run >= 0 ? &samples : &warm_up);
+    std::vector<App> apps;
+    Stopwatch watch;
+    s = pipeline->Parse(json, &apps);
     if (!s.ok()) {
       return Fail(s.message());
     }
-    if (run == runs - 1) {
-      base = std::move(pass);
+    if (run >= 0) {
+      samples.Add("parse_ms", watch.ElapsedMs());
     }
   }
-  // The controller's path: the same update with the apps built and rendered
-  // while the next are read, on one thread and on `threads` threads. Its
-  // config must be the one of the stages above, byte for byte.
+  // The controller's update on one thread and on `threads` threads: one
+  // config.
   const int threads = flags.GetInt("threads", 2);
+  std::string base;
+  UpdateResult base_result;
   for (const int t : {1, threads}) {
-    const std::string key =
-        t == 1 ? "pipelined_1_ms" : "pipelined_ms";
+    const std::string key = t == 1 ? "pipelined_1_ms" : "pipelined_ms";
     for (int run = -1; run < runs; ++run) {
       UpdateResult result;
       std::string text;
@@ -219,19 +199,19 @@ int RunStages(const Flags& flags) {
         samples.Add(key, ms);
       }
       if (run == runs - 1) {
-        if (text != base.text) {
-          return Fail("the pipelined update (" + std::to_string(t) +
-                      " threads) made another config than the stages");
-        }
-        if (t == threads) {
-          Report("in_order", result.in_order ? 1 : 0);
+        if (t == 1) {
+          base = std::move(text);
+          base_result = std::move(result);
+        } else if (text != base) {
+          return Fail("the update on " + std::to_string(t) +
+                      " threads made another config than on one");
         }
       }
     }
   }
   Report("threads", threads);
   samples.ReportMedians();
-  ReportConfig(base);
+  ReportConfig(base_result, base);
 
   const std::string path = ConfigPath(flags);
   if (flags.Has("changed")) {
@@ -239,18 +219,19 @@ int RunStages(const Flags& flags) {
     if (!ReadFile(flags.Get("changed", ""), &changed_json)) {
       return Fail("cannot read --changed " + flags.Get("changed", ""));
     }
-    Pass changed;
-    s = pipeline->RunAll(changed_json, &changed);
+    UpdateResult changed;
+    std::string changed_text;
+    s = pipeline->RunPipelined(changed_json, 1, &changed, &changed_text);
     if (!s.ok()) {
       return Fail(s.message());
     }
-    MeasureDiff(base.text, changed.text, runs);
-    s = MeasureWrite(path, base.text, changed.text, runs);
+    MeasureDiff(base, changed_text, runs);
+    s = MeasureWrite(path, base, changed_text, runs);
     if (!s.ok()) {
       return Fail(s.message());
     }
   }
-  if (!WriteFile(path, base.text)) {
+  if (!WriteFile(path, base)) {
     return Fail("cannot write " + path);
   }
   const int haproxy_runs = flags.GetInt("haproxy-runs", 0);
@@ -348,8 +329,9 @@ int RunIncremental(const Flags& flags) {
       !ReadFile(flags.Get("changed", ""), &changed_json)) {
     return Fail("cannot read --state or --changed");
   }
-  Pass base;
-  s = pipeline->RunAll(base_json, &base);
+  UpdateResult base_result;
+  std::string base;
+  s = pipeline->RunPipelined(base_json, 1, &base_result, &base);
   if (!s.ok()) {
     return Fail(s.message());
   }
@@ -363,7 +345,7 @@ int RunIncremental(const Flags& flags) {
   SampleSet samples;
   for (int run = -1; run < runs; ++run) {
     SampleSet warm_up;
-    s = TimeIncrement(*pipeline, changed_json, threads, base.text, unchecked,
+    s = TimeIncrement(*pipeline, changed_json, threads, base, unchecked,
                       "incr_", run >= 0 ? &samples : &warm_up);
     if (!s.ok()) {
       return Fail(s.message());
@@ -372,7 +354,7 @@ int RunIncremental(const Flags& flags) {
   options.skip_validation = false;
   HaproxySupervisor checked(options);
   for (int run = 0; run < flags.GetInt("haproxy-runs", 0); ++run) {
-    s = TimeIncrement(*pipeline, changed_json, threads, base.text, checked,
+    s = TimeIncrement(*pipeline, changed_json, threads, base, checked,
                       "incr_checked_", &samples);
     if (!s.ok()) {
       return Fail(s.message());
@@ -382,8 +364,7 @@ int RunIncremental(const Flags& flags) {
   return 0;
 }
 
-// Only the controller's path, `--runs` times (for profiles); with
-// --threads 0 the stages one after the other instead.
+// Only the controller's path, `--runs` times (for profiles).
 int RunPipelinedOnly(const Flags& flags) {
   std::unique_ptr<Pipeline> pipeline;
   std::string json;
@@ -395,12 +376,9 @@ int RunPipelinedOnly(const Flags& flags) {
   for (int run = -1; run < flags.GetInt("runs", 5); ++run) {
     UpdateResult result;
     std::string text;
-    Pass pass;  // --threads 0: the stages one after the other
     Stopwatch watch;
-    const int threads = flags.GetInt("threads", 2);
-    s = threads == 0
-            ? pipeline->RunAll(json, &pass)
-            : pipeline->RunPipelined(json, threads, &result, &text);
+    s = pipeline->RunPipelined(json, flags.GetInt("threads", 2), &result,
+                               &text);
     if (!s.ok()) {
       return Fail(s.message());
     }

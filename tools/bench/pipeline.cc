@@ -24,26 +24,9 @@ Status Pipeline::Create(const PipelineOptions& options,
   return Status::OK();
 }
 
-Status Pipeline::Parse(const std::string& json, Pass* pass) const {
-  return ParseApps(json, &pass->apps, &pass->parse_warnings);
-}
-
-void Pipeline::Build(Pass* pass) {
-  BuildServices(pass->apps, service_options_, registry_.catalog(), resolver_,
-                health_cache_, &pass->services);
-}
-
-Status Pipeline::Render(Pass* pass) const {
-  MLB_RETURN_IF_ERROR(Generate(pass->services.services, view_, registry_,
-                               &pass->generation));
-  pass->text = pass->generation.config.Text();
-  return Status::OK();
-}
-
-Status Pipeline::RunAll(const std::string& json, Pass* pass) {
-  MLB_RETURN_IF_ERROR(Parse(json, pass));
-  Build(pass);
-  return Render(pass);
+Status Pipeline::Parse(const std::string& json, std::vector<App>* apps) const {
+  std::vector<std::string> warnings;
+  return ParseApps(json, apps, &warnings);
 }
 
 Status Pipeline::RunPipelined(const std::string& json, int threads,

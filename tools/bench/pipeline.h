@@ -1,8 +1,8 @@
-// marathon-lb's update path for the benchmark: one stage at a time
-// (ParseApps -> BuildServices -> Generate -> HaproxyConfig::Text()), each
-// timed on its own, and as the controller runs it (UpdatePipeline, the
-// stages overlapping on several threads). Writing (HaproxySupervisor) is
-// left to the caller.
+// marathon-lb's update path for the benchmark, as the controller runs it:
+// the update pipeline (core/render/update_pipeline.h) on one or several
+// threads, then HaproxyConfig::Text(); and the parse alone (ParseApps), to
+// tell reading Marathon's JSON from the rest. Writing the config is left to
+// the caller.
 #pragma once
 
 #include <memory>
@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "core/app/cli.h"
-#include "core/render/generator.h"
 #include "core/marathon/apps.h"
 #include "core/render/plugin_registry.h"
 #include "core/model/services.h"
@@ -29,15 +28,6 @@ struct PipelineOptions {
   size_t cache_capacity = static_cast<size_t>(CliOptions().lru_cache_capacity);
 };
 
-// Everything one update produces, kept until the caller drops it.
-struct Pass {
-  std::vector<App> apps;
-  std::vector<std::string> parse_warnings;
-  ServiceList services;
-  Generation generation;
-  std::string text;
-};
-
 // Counts that describe a rendered config.
 struct ConfigStats {
   size_t bytes = 0;
@@ -52,14 +42,8 @@ class Pipeline {
   static Status Create(const PipelineOptions& options,
                        std::unique_ptr<Pipeline>* out);
 
-  Status Parse(const std::string& json, Pass* pass) const;
-  // Uses the pipeline's resolver, whose cache lives as long as the pipeline
-  // (as the controller's does) and has the controller's default capacity.
-  void Build(Pass* pass);
-  // Generate + Text().
-  Status Render(Pass* pass) const;
-  // Parse, Build and Render.
-  Status RunAll(const std::string& json, Pass* pass);
+  // ParseApps of `json` alone; the apps are kept in *apps.
+  Status Parse(const std::string& json, std::vector<App>* apps) const;
   // The controller's update (core/render/update_pipeline.h) on `json` in memory,
   // with `threads` threads, then Text() into *text.
   Status RunPipelined(const std::string& json, int threads,
@@ -77,9 +61,10 @@ class Pipeline {
   ServiceOptions service_options_;
   DnsResolver resolver_;
   HealthCache health_cache_;
-  sdk::ConfigView view_;
+  sdk::Config view_;
 };
 
 ConfigStats Describe(const Generation& generation, const std::string& text);
+
 
 }  // namespace mlb::bench

@@ -6,13 +6,18 @@
 // so operators' templates/ files and HAPROXY_{n}_<TEMPLATE> labels keep
 // working; only the defaults differ. With both packs loaded, pick this one
 // with --family-pack backends=com.example.backends_alt.
-#include <string>
-
 #include "mlb/plugin/sdk.h"
 
 namespace {
 
 namespace sdk = mlb::sdk;
+
+// The templates, by id: their index in kTemplates.
+enum : sdk::TemplateId {
+  BACKEND_HEAD,
+  BACKEND_HTTP_OPTIONS,
+  BACKEND_SERVER_OPTIONS
+};
 
 const mlb_template_def kTemplates[] = {
     {"BACKEND_HEAD",
@@ -20,72 +25,48 @@ const mlb_template_def kTemplates[] = {
      "  balance leastconn\n"
      "  mode {mode}\n",
      MLB_TEMPLATE_OVERRIDABLE, "backend balance mode",
-     "head of the backend of one service port ({balance} is leastconn)"},
+     "head of the backend of one service port ({balance} is leastconn)",
+     MLB_SECTION_BACKEND, 0, "", ""},
     {"BACKEND_HTTP_OPTIONS",
      "  option forwardfor\n"
      "  http-request set-header X-Forwarded-Port %[dst_port]\n"
      "  http-request add-header X-Forwarded-Proto https if { ssl_fc }\n",
      MLB_TEMPLATE_OVERRIDABLE | MLB_TEMPLATE_VERBATIM, "",
-     "options of http-mode backends"},
+     "options of http-mode backends", MLB_SECTION_BACKEND, 30, "", ""},
     {"BACKEND_SERVER_OPTIONS",
      "  server {serverName} {host_ipv4}:{port} id {serverId}{cookieOptions}"
      "{healthCheckOptions}{otherOptions}\n",
      MLB_TEMPLATE_OVERRIDABLE,
      "host host_ipv4 port serverName serverId cookieOptions "
      "healthCheckOptions otherOptions",
-     "one server line per task"},
+     "one server line per task", MLB_SECTION_BACKEND, 0, "", ""},
 };
 
 class BackendsAlt : public sdk::Family {
  public:
-  bool AddService(const sdk::ConfigView&, const sdk::ServiceView& svc,
-                  sdk::Emitter& emit) override {
-    const std::string section = sdk::Backend(svc.backend);
-    std::string text;
-    if (!emit.Render("BACKEND_HEAD",
-                     {{"backend", svc.backend},
-                      {"balance", "leastconn"},
-                      {"mode", svc.mode}},
-                     &text)) {
+  bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
+    if (!emit.Add(BACKEND_HEAD, {{"backend", svc.backend},
+                                 {"balance", "leastconn"},
+                                 {"mode", svc.mode}})) {
       return false;
     }
-    emit.Append(section, sdk::kSectionBackend, sdk::kLineHead, text);
-    if (svc.mode == "http") {
-      if (!emit.Render("BACKEND_HTTP_OPTIONS", {}, &text)) {
-        return false;
-      }
-      emit.Append(section, sdk::kSectionBackend, sdk::kLineHttpOptions, text);
-    }
-    return true;
+    return svc.mode != "http" || emit.Add(BACKEND_HTTP_OPTIONS, {});
   }
 
-  // The server line takes every family's placeholders (cookieOptions from
-  // sticky, healthCheckOptions from health_checks); the server's own fields
-  // win.
-  bool AddServer(const sdk::ConfigView&, const sdk::ServiceView& svc,
-                 const sdk::ServerView& server, const sdk::Vars& family_vars,
-                 sdk::Emitter& emit) override {
-    sdk::Vars vars = {{"cookieOptions", ""},
-                      {"healthCheckOptions", ""},
-                      {"otherOptions", ""}};
-    for (const auto& [key, value] : family_vars) {
-      vars[key] = value;
-    }
-    vars["host"] = server.host;
-    vars["host_ipv4"] = server.ip;
-    vars["port"] = std::to_string(server.port);
-    vars["serverName"] = server.name;
-    vars["serverId"] = std::to_string(server.id);
-    sdk::ServerEntry entry;
-    if (!emit.Render("BACKEND_SERVER_OPTIONS", vars, &entry.line)) {
-      return false;
-    }
-    entry.name = server.name;
-    entry.address = server.ip;
-    entry.port = server.port;
-    entry.id = server.id;
-    emit.AddServer(sdk::Backend(svc.backend), entry);
-    return true;
+  // The server line takes the options the other families set (cookieOptions
+  // from sticky, healthCheckOptions from health_checks).
+  bool AddServer(const sdk::Service&, const sdk::Server& server,
+                 const sdk::Vars& options, sdk::Emitter& emit) override {
+    return emit.AddServer(
+        server, BACKEND_SERVER_OPTIONS,
+        {{"host", server.host},
+         {"host_ipv4", server.ip},
+         {"port", server.port},
+         {"serverName", server.name},
+         {"serverId", server.id},
+         {"cookieOptions", options.Get("cookieOptions")},
+         {"healthCheckOptions", options.Get("healthCheckOptions")},
+         {"otherOptions", options.Get("otherOptions")}});
   }
 };
 
@@ -93,4 +74,4 @@ class BackendsAlt : public sdk::Family {
 
 MLB_DECLARE_PLUGIN("backends", "com.example.backends_alt", "1.0.0",
                    "example: backends balanced by least connections",
-                   kTemplates, BackendsAlt);
+                   kTemplates, MLB_NO_LABELS, BackendsAlt);

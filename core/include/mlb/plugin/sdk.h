@@ -1,43 +1,53 @@
-// marathon-lb template-pack SDK: the only header a template-family plugin
-// includes.
+// marathon-lb template-pack SDK: the only header a template pack includes.
 //
 // A template pack is a shared object that marathon-lb loads at run time from
-// a --plugin-dir. It exports one symbol, `mlb_plugin`, a plain C descriptor
-// (MLB_DECLARE_PLUGIN below). The host reads and checks the descriptor — ABI
-// version, struct size, family and pack names, every default template — before
-// it calls any code in the pack. Only then does it call `create_family` to get
-// the pack's Family object, which it keeps (and the library) for the life of
-// the process.
+// a --plugin-dir. It provides one template family (frontends, backends, ...,
+// or one of its own) and declares everything it reads and writes:
+//   - its templates: name, default text, flags, placeholders, and the section
+//     of the config their text goes to (mlb_template_def);
+//   - the app labels it reads, each with a kind (mlb_label_def). marathon-lb
+//     checks every declared label by its kind and the --label-policy before
+//     the pack sees it, drops the service port with an error naming the app
+//     and the label when the value is bad, and hands the pack typed values
+//     (Service::Flag, Service::Text, Service::Number).
+// It exports one symbol, `mlb_plugin`, a plain C descriptor
+// (MLB_DECLARE_PLUGIN). The host checks the descriptor and compiles every
+// default template before it calls any code of the pack; then it calls
+// `create_family` for a Family object, which it keeps (and the library) for
+// the life of the process.
 //
-// A Family owns a template family: its default templates, when they apply,
-// and which placeholders they receive. The host owns the skeleton: the order
-// of sections and of services. A Family never writes text directly; it asks
-// the Emitter to render a template by name (the Emitter applies the operator's
-// precedence: HAPROXY_{n}_<NAME> label > templates/HAPROXY_<NAME> file > the
-// pack's default) and to append the result to a named section.
+// A Family decides when its templates apply and fills their placeholders; it
+// never writes config text itself. It asks the Emitter to render a template
+// (by its index in the pack's template table) into the template's section;
+// the Emitter applies the operator's precedence (HAPROXY_{n}_<NAME> label >
+// $HAPROXY_<NAME> > templates/HAPROXY_<NAME> file > the pack's default) and
+// the label policy.
 //
-// Compatibility: the descriptor is C. The Family interface uses C++ standard
-// library types, so a pack must be built with the same compiler and standard
-// library as marathon-lb (g++ / libstdc++ on Debian 12). No exception may leave
-// a Family method: report failures through Emitter::Fail and return false.
+// Compatibility: the descriptor is C; the Family interface uses C++ standard
+// library types, so a pack is built with the same compiler and standard
+// library as marathon-lb (g++ / libstdc++ on Debian 12). No exception may
+// leave a Family method: report failures with Emitter::Fail.
 //
-// ABI versions: a major bump breaks packs; a minor bump only appends fields to
-// the descriptor, and the host reads a field only when the pack's struct_size
-// covers it, so a pack built for 1.0 still loads in a 1.1 host.
-//   1.0  the descriptor up to create_family
-//   1.1  + labels / label_count: the app labels the pack reads
+// ABI versions: a major bump breaks packs and the host refuses a pack built
+// for another major version, naming both; a minor bump only appends fields
+// to the descriptor (read only when the pack's struct_size covers them) or
+// virtual methods at the end of Emitter.
+//   2.0  typed labels, templates with their section, placeholder sets (Vars)
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
-#include <functional>
+#include <cstring>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#define MLB_PLUGIN_ABI_MAJOR 1u
-#define MLB_PLUGIN_ABI_MINOR 1u
+#define MLB_PLUGIN_ABI_MAJOR 2u
+#define MLB_PLUGIN_ABI_MINOR 0u
 
 #define MLB_PLUGIN_EXPORT __attribute__((visibility("default")))
 
@@ -46,24 +56,62 @@ extern "C" {
 // mlb_template_def.flags
 #define MLB_TEMPLATE_OVERRIDABLE 1u  // HAPROXY_{n}_<NAME> labels may replace it
 #define MLB_TEMPLATE_VERBATIM 2u     // inserted as is: no {placeholders}
-// Part of another line (marathon-lb's server health-check options): the text
-// is trimmed and, when not empty, prefixed with one space, before its
-// placeholders are filled.
+// Part of another line (the server health-check options): rendered with
+// Emitter::Render into a placeholder value, never into a section; its text
+// is trimmed and, when not empty, prefixed with one space.
 #define MLB_TEMPLATE_INLINE 4u
+
+// mlb_template_def.section: the config section Emitter::Add appends the
+// template's text to. Sections are written in this order; the sections of
+// services in (app id, service port) order.
+#define MLB_SECTION_NONE 0u            // inline templates
+#define MLB_SECTION_HEAD 1u            // global, defaults, listen stats
+#define MLB_SECTION_USERLIST 2u        // the service's userlist
+#define MLB_SECTION_HTTP_FRONTEND 3u   // frontend marathon_http_in (:80)
+#define MLB_SECTION_APPID_FRONTEND 4u  // frontend marathon_http_appid_in (:9091)
+#define MLB_SECTION_HTTPS_FRONTEND 5u  // frontend marathon_https_in (:443)
+#define MLB_SECTION_FRONTEND 6u        // the service's own frontend
+#define MLB_SECTION_BACKEND 7u         // the service's backend
 
 struct mlb_template_def {
   const char* name;          // "BACKEND_HEAD": file HAPROXY_BACKEND_HEAD
   const char* text;          // default text, marathon-lb syntax
   uint32_t flags;            // MLB_TEMPLATE_*
-  const char* placeholders;  // space-separated names the pack supplies
+  const char* placeholders;  // space-separated names the pack supplies;
+                             // "name[*]" admits every {name[key]}
   const char* description;   // one line for --longhelp
+  uint32_t section;          // MLB_SECTION_*
+  // Where one service's text goes among its other text in that section:
+  // lower first, equal in the order the family added it.
+  int32_t order;
+  // Placeholders whose value (from Marathon) must stay one word of a config
+  // line, each "name=what it is", separated by '\n': a value with a space,
+  // quote, brace, '#' or '$' drops the service port, naming `what`.
+  const char* words;
+  // Space-separated templates an app label must empty together with this
+  // one when it empties this one (a section head whose lines would
+  // otherwise join the previous section).
+  const char* empty_with;
 };
 
-// An app label a pack reads through ServiceView::labels (ABI 1.1). Declaring
-// it lists it in --longhelp and `marathon-lb plugins`, and marathon-lb no
-// longer warns that the label is unknown.
+// mlb_label_def.kind: how marathon-lb reads and checks a label's value. Every
+// kind refuses control characters and invisible or Unicode space characters.
+#define MLB_LABEL_BOOL 1u     // true/t/yes/y (any case) is true, else false
+#define MLB_LABEL_INTEGER 2u  // Python's int(): spaces, a sign, digits
+#define MLB_LABEL_PORT 3u     // an integer 1..65535
+#define MLB_LABEL_WORD 4u     // one word of a config line: no space, quote,
+                              // backslash, brace or '#'
+#define MLB_LABEL_HOST_LIST 5u  // words separated by ',', lower-cased; none
+                                // starts with '-'
+#define MLB_LABEL_CERTIFICATE 6u  // a word naming a certificate file of the
+                                  // LB host; the file is checked
+#define MLB_LABEL_TEXT 7u         // one line of text
+
 struct mlb_label_def {
-  const char* name;         // "HAPROXY_{n}_MAXCONN": per service port n
+  // "HAPROXY_{n}_MAXCONN": per service port n; without "{n}" the label
+  // is the app's ("HAPROXY_X").
+  const char* name;
+  uint32_t kind;            // MLB_LABEL_*
   const char* description;  // one line for --longhelp
 };
 
@@ -75,16 +123,14 @@ struct mlb_plugin_descriptor {
 
   const char* family;        // e.g. "backends", or a family of the pack's own
   const char* pack;          // reverse-DNS pack name, e.g. "io.mlb.builtin"
-  const char* pack_version;  // e.g. "1.0.0"
+  const char* pack_version;  // e.g. "2.0.0"
   const char* description;
   const struct mlb_template_def* templates;
   uint32_t template_count;
-  // Returns a new mlb::sdk::Family (as void*); the host owns it.
-  void* (*create_family)(void);
-
-  // ABI 1.1. Read only when struct_size covers them.
   const struct mlb_label_def* labels;
   uint32_t label_count;
+  // Returns a new mlb::sdk::Family (as void*); the host owns it.
+  void* (*create_family)(void);
 };
 
 }  // extern "C"
@@ -92,47 +138,184 @@ struct mlb_plugin_descriptor {
 namespace mlb {
 namespace sdk {
 
-using Vars = std::map<std::string, std::string, std::less<>>;
+// A template of the pack: its index in the pack's mlb_template_def table.
+using TemplateId = uint32_t;
 
-// Section ranks: the skeleton order of the generated config. Sections are
-// written by rank, then in the order they were first created (which follows
-// the (appId, servicePort) order of services).
-enum SectionRank : int {
-  kSectionHead = 0,          // global, defaults, listen stats
-  kSectionUserlist = 10,
-  kSectionHttpFrontend = 20,   // marathon_http_in (:80)
-  kSectionAppIdFrontend = 30,  // marathon_http_appid_in (:9091)
-  kSectionHttpsFrontend = 40,  // marathon_https_in (:443)
-  kSectionServiceFrontend = 50,
-  kSectionBackend = 60,
+// The values of a template's placeholders: a small flat set of (name,
+// value) pairs. Names and values are copied in; the usual handful lives
+// inside the object, so filling one costs no heap allocation.
+//   sdk::Vars vars = {{"backend", svc.backend}, {"port", server.port}};
+class Vars {
+ public:
+  // A value given as text or as a number (written in decimal).
+  class Value {
+   public:
+    Value(std::string_view text) : text_(text) {}
+    Value(const std::string& text) : text_(text) {}
+    Value(const char* text) : text_(text) {}
+    Value(int number) { Format(number); }
+    Value(long number) { Format(number); }
+    Value(long long number) { Format(number); }
+    Value(const Value& other) { *this = other; }
+    Value& operator=(const Value& other) {
+      if (other.text_.data() == other.digits_) {
+        std::memcpy(digits_, other.digits_, sizeof(digits_));
+        text_ = std::string_view(digits_, other.text_.size());
+      } else {
+        text_ = other.text_;
+      }
+      return *this;
+    }
+    std::string_view text() const { return text_; }
+
+   private:
+    template <typename T>
+    void Format(T number) {
+      const std::to_chars_result r =
+          std::to_chars(digits_, digits_ + sizeof(digits_), number);
+      text_ = std::string_view(digits_, static_cast<size_t>(r.ptr - digits_));
+    }
+    char digits_[24];
+    std::string_view text_;
+  };
+
+  Vars() = default;
+  Vars(std::initializer_list<std::pair<std::string_view, Value>> values) {
+    for (const auto& [name, value] : values) {
+      Set(name, value);
+    }
+  }
+  Vars(const Vars& other) { *this = other; }
+  Vars& operator=(const Vars& other) {
+    if (this != &other) {
+      Clear();
+      for (size_t i = 0; i < other.size(); ++i) {
+        Set(other.name(i), other.value(i));
+      }
+    }
+    return *this;
+  }
+
+  // Sets `name` to `value`, replacing an earlier value.
+  void Set(std::string_view name, const Value& value) {
+    const std::string_view text = value.text();
+    const uint32_t hash = Hash(name);
+    for (size_t i = 0; i < count_; ++i) {
+      Entry& e = entries()[i];
+      if (e.hash == hash && this->name(i) == name) {
+        e.value_offset = Append(text);
+        e.value_size = static_cast<uint32_t>(text.size());
+        return;
+      }
+    }
+    Entry e;
+    e.hash = hash;
+    e.name_offset = Append(name);
+    e.name_size = static_cast<uint32_t>(name.size());
+    e.value_offset = Append(text);
+    e.value_size = static_cast<uint32_t>(text.size());
+    if (count_ < kInlineEntries) {
+      inline_entries_[count_] = e;
+    } else {
+      if (count_ == kInlineEntries) {
+        heap_entries_.assign(inline_entries_, inline_entries_ + count_);
+      }
+      heap_entries_.push_back(e);
+    }
+    ++count_;
+  }
+
+  // The value of `name`, or "" when it is not set.
+  std::string_view Get(std::string_view name) const {
+    const int i = Find(name, Hash(name));
+    return i < 0 ? std::string_view() : value(static_cast<size_t>(i));
+  }
+  bool Has(std::string_view name) const { return Find(name, Hash(name)) >= 0; }
+
+  // The index of `name` (whose Hash() is `hash`), or -1.
+  int Find(std::string_view name, uint32_t hash) const {
+    for (size_t i = 0; i < count_; ++i) {
+      if (entries()[i].hash == hash && this->name(i) == name) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  size_t size() const { return count_; }
+  std::string_view name(size_t i) const {
+    const Entry& e = entries()[i];
+    return std::string_view(text() + e.name_offset, e.name_size);
+  }
+  std::string_view value(size_t i) const {
+    const Entry& e = entries()[i];
+    return std::string_view(text() + e.value_offset, e.value_size);
+  }
+
+  void Clear() {
+    count_ = 0;
+    text_size_ = 0;
+    heap_entries_.clear();
+    heap_text_.clear();
+  }
+
+  // The hash Find() compares first (FNV-1a).
+  static uint32_t Hash(std::string_view name) {
+    uint32_t h = 2166136261u;
+    for (const char c : name) {
+      h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    }
+    return h;
+  }
+
+ private:
+  static constexpr size_t kInlineEntries = 16;
+  static constexpr size_t kInlineText = 512;
+  struct Entry {
+    uint32_t hash;
+    uint32_t name_offset;
+    uint32_t name_size;
+    uint32_t value_offset;
+    uint32_t value_size;
+  };
+
+  const Entry* entries() const {
+    return count_ <= kInlineEntries ? inline_entries_ : heap_entries_.data();
+  }
+  Entry* entries() {
+    return count_ <= kInlineEntries ? inline_entries_ : heap_entries_.data();
+  }
+  const char* text() const {
+    return text_size_ <= kInlineText ? inline_text_ : heap_text_.data();
+  }
+
+  // Appends `s` to the text; returns where it starts.
+  uint32_t Append(std::string_view s) {
+    const size_t at = text_size_;
+    if (at + s.size() <= kInlineText) {
+      if (!s.empty()) {
+        std::memcpy(inline_text_ + at, s.data(), s.size());
+      }
+    } else {
+      if (at <= kInlineText) {
+        heap_text_.assign(inline_text_, at);
+      }
+      heap_text_.append(s.data(), s.size());
+    }
+    text_size_ = at + s.size();
+    return static_cast<uint32_t>(at);
+  }
+
+  size_t count_ = 0;
+  size_t text_size_ = 0;
+  Entry inline_entries_[kInlineEntries];
+  char inline_text_[kInlineText];
+  std::vector<Entry> heap_entries_;  // all entries, past kInlineEntries
+  std::string heap_text_;            // all text, past kInlineText
 };
-
-// Line ranks inside a section, for one service's (or the global) contribution.
-// Lower ranks come first; equal ranks keep the order of the Append calls.
-enum LineRank : int {
-  kLineHead = 0,
-  kLineAcl = 10,
-  kLineRedirect = 20,
-  kLineHttpOptions = 30,
-  kLineSticky = 40,
-  kLineHealthCheck = 50,
-  kLineGlue = 90,
-};
-
-// Logical section keys used by the built-in packs.
-inline const char kHeadSection[] = "head";
-inline const char kHttpFrontend[] = "frontend marathon_http_in";
-inline const char kAppIdFrontend[] = "frontend marathon_http_appid_in";
-inline const char kHttpsFrontend[] = "frontend marathon_https_in";
-inline std::string ServiceFrontend(const std::string& backend) {
-  return "frontend " + backend;
-}
-inline std::string Backend(const std::string& backend) {
-  return "backend " + backend;
-}
 
 // A Marathon health check, as chosen for one service port.
-struct HealthCheckView {
+struct HealthCheck {
   std::string protocol;  // HTTP, HTTPS, TCP, COMMAND, MESOS_HTTP, ...
   std::optional<int> port_index;
   std::optional<int> port;
@@ -148,8 +331,8 @@ struct HealthCheckView {
   std::map<std::string, std::string> raw_fields;
 };
 
-// One task of a service: one future `server` line.
-struct ServerView {
+// One task of a service: one `server` line.
+struct Server {
   std::string host;  // Mesos agent host as Marathon reports it
   std::string ip;    // address HAProxy connects to
   int port = 0;
@@ -157,103 +340,136 @@ struct ServerView {
   int id = 0;        // stable server id, 1..32766
 };
 
-// One service port of one app that passed group and label checks.
-struct ServiceView {
+// A declared label present on the app, as marathon-lb read it.
+struct LabelValue {
+  std::string name;       // as declared: "HAPROXY_{n}_STICKY"
+  uint32_t kind = 0;      // MLB_LABEL_*
+  std::string text;       // the value (HOST_LIST: lower-cased)
+  bool flag = false;      // BOOL
+  long long number = 0;   // INTEGER, PORT
+};
+
+// One service port of one app that passed the group and label checks.
+struct Service {
   std::string app_id;    // "/web/front"
-  std::string backend;   // "web_front_10001"
+  std::string backend;   // "web_front_10001": the name of its sections
   int port_index = 0;    // n in HAPROXY_{n}_*
   int service_port = 0;  // after HAPROXY_{n}_PORT
   std::string mode;      // "http" or "tcp"
-  std::string bind_addr = "*";
+  std::string bind_addr = "*";      // HAPROXY_{n}_BIND_ADDR
   std::string vhost_label;          // HAPROXY_{n}_VHOST, lower-cased; "" if unset
   std::vector<std::string> vhosts;  // vhost_label split on ','
-  bool sticky = false;
-  bool redirect_to_https = false;
-  std::string ssl_cert;
-  std::optional<HealthCheckView> health_check;
-  std::vector<ServerView> servers;  // sorted by (host, port)
-  const std::map<std::string, std::string>* labels = nullptr;  // all labels
+  // The first http-mode service port of its app (in service port order).
+  bool first_http_port = false;
+  std::optional<HealthCheck> health_check;
+  std::vector<Server> servers;      // sorted by (host, port)
+  // The declared labels (of every loaded pack) present on the app, read for
+  // this port.
+  std::vector<LabelValue> labels;
+
+  // Label `name` ("HAPROXY_{n}_STICKY", as declared), or null when the app
+  // does not set it.
+  const LabelValue* Label(std::string_view name) const {
+    for (const LabelValue& label : labels) {
+      if (label.name == name) {
+        return &label;
+      }
+    }
+    return nullptr;
+  }
+  // A BOOL label; false when not set.
+  bool Flag(std::string_view name) const {
+    const LabelValue* label = Label(name);
+    return label != nullptr && label->flag;
+  }
+  // A label's text; "" when not set.
+  std::string_view Text(std::string_view name) const {
+    const LabelValue* label = Label(name);
+    return label == nullptr ? std::string_view() : label->text;
+  }
+  // An INTEGER or PORT label; `otherwise` when not set.
+  long long Number(std::string_view name, long long otherwise) const {
+    const LabelValue* label = Label(name);
+    return label == nullptr ? otherwise : label->number;
+  }
 };
 
 // Generation-wide settings from the command line.
-struct ConfigView {
+struct Config {
   bool bind_http_https = true;
   std::vector<std::string> ssl_certs;  // --ssl-certs, defaults applied
   std::string haproxy_dir;             // directory of --haproxy-config
 };
 
-// One `server` entry of a backend, kept as data as well as text.
-struct ServerEntry {
-  std::string name;
-  std::string address;
-  int port = 0;
-  int id = 0;
-  std::string line;  // the rendered line(s), ending in '\n'
-};
-
-// Host services offered to a Family during one generation.
+// Host services offered to a Family during one generation. Each Family
+// instance has an Emitter of its own, which knows the pack's templates.
 class Emitter {
  public:
   virtual ~Emitter() = default;
-  // Renders template `name` with `vars` for the current service (or
-  // globally during BeginConfig). On failure records the error and returns
-  // false; the Family should then return false.
-  virtual bool Render(const char* name, const Vars& vars, std::string* out) = 0;
-  // Appends text to a section, creating the section (with `section_rank`) on
-  // first use.
-  virtual void Append(const std::string& section, int section_rank,
-                      int line_rank, const std::string& text) = 0;
-  // Adds a server entry to a backend section.
-  virtual void AddServer(const std::string& section,
-                         const ServerEntry& server) = 0;
-  // True the first time `key` is claimed in this generation, in (appId,
-  // servicePort) order. Claims made for a service that is later dropped are
-  // released (the host renders again whatever was told otherwise).
-  virtual bool ClaimOnce(const std::string& key) = 0;
-  // Records an error (the Family then returns false). During AddService,
-  // ServerVars and AddServer it drops that service port only; during
-  // BeginConfig it fails the whole generation.
-  virtual void Fail(const std::string& message) = 0;
+
+  virtual const Config& config() const = 0;
+
+  // Renders template `id` with `vars` and appends the text to the
+  // template's section: during Family::Begin the global one, during
+  // AddService the current service's. False on failure (the error is
+  // recorded; return false then).
+  virtual bool Add(TemplateId id, const Vars& vars) = 0;
+
+  // Renders template `id` with `vars`, appending the text to *out (an inline
+  // template's text, used as a placeholder value of another template).
+  virtual bool Render(TemplateId id, const Vars& vars, std::string* out) = 0;
+
+  // Renders template `id` with `vars` as the `server` line of `server`, into
+  // the current service's backend.
+  virtual bool AddServer(const Server& server, TemplateId id,
+                         const Vars& vars) = 0;
+
+  // Records why the family fails and returns false. During AddService,
+  // ServerOptions and AddServer it drops the current service port only;
+  // during Begin it fails the whole generation (the live config stays).
+  virtual bool Fail(const std::string& message) = 0;
 };
 
-// A template family. Each generation calls, on each instance: BeginConfig;
-// then for each service it renders AddService, and for each of its servers
-// ServerVars (every family) and AddServer (every family). Return false after
-// Emitter::Fail (or a failed Render).
+// A template family. Each generation calls, on each instance: Begin; then
+// for each service it renders, AddService, and for each of its servers
+// ServerOptions (on every family) and then AddServer (on every family, with
+// what every family's ServerOptions set). Families are called in the order
+// of their names. A method returns false after a failed Emitter call or
+// Emitter::Fail.
 //
 // Threads: the host may create several instances (create_family once per
 // rendering thread) and render different services on each at once; one
-// instance is only ever called from one thread. So instances must share no
-// mutable state, and nothing may carry from one service to the next except
-// through Emitter::ClaimOnce (docs/plugin-sdk.md, "Threads").
+// instance is only ever called from one thread. So instances share no
+// mutable state, and nothing carries from one service to the next
+// (docs/plugin-sdk.md, "Threads").
 class Family {
  public:
   virtual ~Family() = default;
-  virtual bool BeginConfig(const ConfigView&, Emitter&) { return true; }
-  virtual bool AddService(const ConfigView&, const ServiceView&, Emitter&) {
+  virtual bool Begin(Emitter&) { return true; }
+  virtual bool AddService(const Service&, Emitter&) { return true; }
+  // Sets placeholder values for the server line of `server` in *options
+  // (cookieOptions, healthCheckOptions, ...).
+  virtual bool ServerOptions(const Service&, const Server&, Vars& /*options*/,
+                             Emitter&) {
     return true;
   }
-  // Contributes placeholder values for the server line of `server`.
-  virtual bool ServerVars(const ConfigView&, const ServiceView&,
-                          const ServerView&, Vars*, Emitter&) {
-    return true;
-  }
-  // Emits the server line, given every family's ServerVars.
-  virtual bool AddServer(const ConfigView&, const ServiceView&,
-                         const ServerView&, const Vars&, Emitter&) {
+  // Adds the server line of `server`, given every family's options.
+  virtual bool AddServer(const Service&, const Server&,
+                         const Vars& /*options*/, Emitter&) {
     return true;
   }
 };
 
 // marathon-lb's name cleaning, re.sub("[^a-zA-Z0-9-]", "_", s): one '_' per
 // Unicode code point (UTF-8 continuation bytes do not add underscores).
-inline std::string CleanName(const std::string& s) {
+inline std::string CleanName(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
         (c >= '0' && c <= '9') || c == '-') {
-      out.push_back(static_cast<char>(c));
+      out.push_back(ch);
     } else if ((c & 0xC0) != 0x80) {
       out.push_back('_');
     }
@@ -263,9 +479,9 @@ inline std::string CleanName(const std::string& s) {
 
 // App id without its leading '/', remaining '/' as '_': "/web/front" ->
 // "web_front".
-inline std::string AppIdPath(const std::string& app_id) {
-  std::string out = !app_id.empty() && app_id[0] == '/' ? app_id.substr(1)
-                                                         : app_id;
+inline std::string AppIdPath(std::string_view app_id) {
+  std::string out(!app_id.empty() && app_id[0] == '/' ? app_id.substr(1)
+                                                       : app_id);
   for (char& c : out) {
     if (c == '/') {
       c = '_';
@@ -277,7 +493,7 @@ inline std::string AppIdPath(const std::string& app_id) {
 // {cleanedUpHostname}: the name of a service's vhost ACL, shared by all its
 // vhosts: cleaned first vhost + '_' + app id path ("www_example_com_web_front"),
 // so that two apps sharing a vhost get distinct ACLs (marathon-lb 1.15).
-inline std::string VhostAclName(const ServiceView& svc) {
+inline std::string VhostAclName(const Service& svc) {
   return CleanName(svc.vhosts.empty() ? "" : svc.vhosts.front()) + "_" +
          AppIdPath(svc.app_id);
 }
@@ -294,28 +510,13 @@ inline std::string PyStr(const std::optional<bool>& v) {
 }  // namespace mlb
 
 // Declares the pack descriptor. Use once per pack, at namespace scope:
-//   MLB_DECLARE_PLUGIN("backends", "io.mlb.builtin", "1.0.0", "…",
-//                      kTemplates, MyFamily)
-// `templates` is an array of mlb_template_def (its size is taken with sizeof).
+//   MLB_DECLARE_PLUGIN("sticky", "io.mlb.builtin", "2.0.0", "…",
+//                      kTemplates, kLabels, Sticky)
+// `templates` is an array of mlb_template_def, `labels` of mlb_label_def
+// (their sizes are taken with sizeof); a pack without labels passes
+// MLB_NO_LABELS.
 #define MLB_DECLARE_PLUGIN(family, pack, version, description, templates,   \
-                           FamilyClass)                                     \
-  MLB_DECLARE_PLUGIN_DESCRIPTOR_(family, pack, version, description,        \
-                                 templates, nullptr, 0, FamilyClass)
-
-// The same, for a pack that reads its own app labels: `labels` is an array of
-// mlb_label_def.
-//   MLB_DECLARE_PLUGIN_WITH_LABELS("limits", "com.example.limits",
-//                                  "1.0.0", "…", kTemplates, kLabels, Limits)
-#define MLB_DECLARE_PLUGIN_WITH_LABELS(family, pack, version, description,  \
-                                       templates, labels, FamilyClass)      \
-  MLB_DECLARE_PLUGIN_DESCRIPTOR_(family, pack, version, description,        \
-                                 templates, labels,                         \
-                                 sizeof(labels) / sizeof((labels)[0]),      \
-                                 FamilyClass)
-
-#define MLB_DECLARE_PLUGIN_DESCRIPTOR_(family, pack, version, description,  \
-                                       templates, labels, label_count,      \
-                                       FamilyClass)                         \
+                           labels, FamilyClass)                             \
   static void* mlb_create_family_() {                                       \
     return static_cast< ::mlb::sdk::Family*>(new FamilyClass());            \
   }                                                                         \
@@ -330,6 +531,20 @@ inline std::string PyStr(const std::optional<bool>& v) {
       description,                                                          \
       templates,                                                            \
       sizeof(templates) / sizeof((templates)[0]),                           \
-      &mlb_create_family_,                                                  \
-      labels,                                                               \
-      label_count}
+      (labels).data,                                                        \
+      (labels).count,                                                       \
+      &mlb_create_family_}
+
+// The labels argument of MLB_DECLARE_PLUGIN: MLB_LABELS(kLabels) for an
+// array of mlb_label_def, MLB_NO_LABELS for none.
+namespace mlb {
+namespace sdk {
+struct LabelTable {
+  const mlb_label_def* data;
+  uint32_t count;
+};
+}  // namespace sdk
+}  // namespace mlb
+#define MLB_LABELS(array) \
+  (::mlb::sdk::LabelTable{array, sizeof(array) / sizeof((array)[0])})
+#define MLB_NO_LABELS (::mlb::sdk::LabelTable{nullptr, 0})

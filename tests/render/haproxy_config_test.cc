@@ -1,5 +1,6 @@
-// The rendered config as data: two generations compared section by section
-// and server by server.
+// The rendered config as data (core/config/haproxy_config.h): sections in
+// order, servers as entries, two generations compared section by section and
+// server by server.
 #include "core/config/haproxy_config.h"
 
 #include <gtest/gtest.h>
@@ -13,22 +14,13 @@ class HaproxyConfigTest : public testing::WithBuiltinPacks<> {
  protected:
   // Renders `apps` (JSON array body) and returns the config as data.
   HaproxyConfig Generation(const std::string& apps) {
-    std::vector<App> parsed;
-    std::vector<std::string> warnings;
-    EXPECT_TRUE(ParseApps(R"({"apps": [)" + apps + "]}", &parsed, &warnings)
-                    .ok());
-    ServiceOptions options;
+    testing::RenderOptions options;
     options.groups = {"*"};
-    testing::FakeResolver resolver;
-    HealthCache cache;
-    ServiceList services;
-    BuildServices(parsed, options, registry_->catalog(), resolver, cache,
-                  &services);
-    sdk::ConfigView view;
-    view.ssl_certs = {"/etc/ssl/cert.pem"};
-    mlb::Generation gen;
-    EXPECT_TRUE(Generate(services.services, view, *registry_, &gen).ok());
-    return std::move(gen.config);
+    UpdateResult result;
+    const testing::RenderResult r = testing::RenderWithThreads(
+        *registry_, R"({"apps": [)" + apps + "]}", 1, options, &result);
+    EXPECT_TRUE(r.status.ok()) << r.status.message();
+    return std::move(result.generation.config);
   }
 };
 

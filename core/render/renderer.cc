@@ -1,0 +1,351 @@
+#include "core/render/renderer.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "core/model/label_policy.h"
+#include "core/model/labels.h"
+
+namespace mlb {
+namespace {
+
+// The sections of the config, by MLB_SECTION_* kind: the key of the
+// section a template's text goes to, and its rank (the order of sections).
+// A service's own sections are keyed by its backend name.
+struct SectionKind {
+  const char* key;  // the whole key, or the prefix of the service's name
+  bool per_service;
+};
+constexpr SectionKind kSectionKinds[] = {
+    {"", false},                                // MLB_SECTION_NONE
+    {"head", false},                            // MLB_SECTION_HEAD
+    {"userlist ", true},                        // MLB_SECTION_USERLIST
+    {"frontend marathon_http_in", false},       // MLB_SECTION_HTTP_FRONTEND
+    {"frontend marathon_http_appid_in", false},  // MLB_SECTION_APPID_FRONTEND
+    {"frontend marathon_https_in", false},      // MLB_SECTION_HTTPS_FRONTEND
+    {"frontend ", true},                        // MLB_SECTION_FRONTEND
+    {"backend ", true},                         // MLB_SECTION_BACKEND
+};
+constexpr uint32_t kSectionKindCount =
+    sizeof(kSectionKinds) / sizeof(kSectionKinds[0]);
+
+}  // namespace
+
+// What the emitters of one renderer share: the service being rendered and
+// its text so far.
+struct ServiceRenderer::State {
+  State(const TemplateCatalog& catalog, const sdk::Config& config)
+      : catalog(catalog), config(config) {
+    for (uint32_t kind = 0; kind < kSectionKindCount; ++kind) {
+      keys[kind] = kSectionKinds[kind].key;
+    }
+  }
+
+  // One section's text of the current service at one order.
+  struct Piece {
+    uint32_t kind;
+    int order;
+    std::string text;
+  };
+
+  // Starts a service (null: Begin).
+  void Start(const Service* s, ServiceRender* render) {
+    service = s;
+    out = render;
+    error = Status::OK();
+    used = 0;
+    for (uint32_t kind = 0; kind < kSectionKindCount; ++kind) {
+      if (kSectionKinds[kind].per_service && s != nullptr) {
+        keys[kind] = kSectionKinds[kind].key + s->view.backend;
+      }
+    }
+  }
+
+  // The text of section `kind` at `order`, to append to.
+  std::string& PieceFor(uint32_t kind, int order) {
+    for (size_t i = 0; i < used; ++i) {
+      if (pieces[i].kind == kind && pieces[i].order == order) {
+        return pieces[i].text;
+      }
+    }
+    if (used == pieces.size()) {
+      pieces.emplace_back();
+    }
+    Piece& piece = pieces[used++];
+    piece.kind = kind;
+    piece.order = order;
+    piece.text.clear();
+    return piece.text;
+  }
+
+  // The pieces into out->sections: in order (equal orders as added), one
+  // section per key in order of first use; empty pieces add nothing.
+  void Seal() {
+    order_index.resize(used);
+    for (size_t i = 0; i < used; ++i) {
+      order_index[i] = i;
+    }
+    std::stable_sort(order_index.begin(), order_index.end(),
+                     [&](size_t a, size_t b) {
+                       return pieces[a].order < pieces[b].order;
+                     });
+    std::vector<ServiceRender::Section>& sections = out->sections;
+    for (const size_t i : order_index) {
+      const Piece& piece = pieces[i];
+      if (piece.text.empty()) {
+        continue;
+      }
+      const std::string& key = keys[piece.kind];
+      auto it = std::find_if(
+          sections.begin(), sections.end(),
+          [&](const ServiceRender::Section& s) { return s.key == key; });
+      if (it == sections.end()) {
+        sections.push_back({key, static_cast<int>(piece.kind), piece.text});
+      } else {
+        it->text += piece.text;
+      }
+    }
+    out->listeners.clear();
+    for (const ServiceRender::Section& s : sections) {
+      if (s.text.find("bind") != std::string::npos) {
+        BindListeners(s.text, s.key, &out->listeners);
+      }
+    }
+  }
+
+  const TemplateCatalog& catalog;
+  const sdk::Config& config;
+  const Service* service = nullptr;  // null during Begin
+  ServiceRender* out = nullptr;
+  Status error;                       // why the last family failed
+  std::string keys[kSectionKindCount];  // section keys of the service
+  std::vector<Piece> pieces;          // [0, used): the current service's
+  size_t used = 0;
+  std::vector<size_t> order_index;
+  sdk::Vars options;                  // of the current server
+};
+
+// The sdk::Emitter of one family: its template ids are its pack's.
+class ServiceRenderer::Emitter : public sdk::Emitter {
+ public:
+  Emitter(const PluginRegistry::Pack& pack, State& state)
+      : pack_(pack), state_(state) {}
+
+  const sdk::Config& config() const override { return state_.config; }
+
+  bool Add(sdk::TemplateId id, const sdk::Vars& vars) override {
+    const TemplateCatalog::Entry* entry = Entry(id);
+    if (entry == nullptr) {
+      return false;
+    }
+    const uint32_t kind = entry->section;
+    if (kind == MLB_SECTION_NONE || kind >= kSectionKindCount) {
+      return Fail(Status::Error("template " + entry->name +
+                                " has no section: render it with "
+                                "Emitter::Render"));
+    }
+    if (kSectionKinds[kind].per_service && state_.service == nullptr) {
+      return Fail(Status::Error("template " + entry->name +
+                                " goes to a service's section: add it "
+                                "from AddService, not Begin"));
+    }
+    return RenderChecked(*entry, vars, &state_.PieceFor(kind, entry->order));
+  }
+
+  bool Render(sdk::TemplateId id, const sdk::Vars& vars,
+              std::string* out) override {
+    const TemplateCatalog::Entry* entry = Entry(id);
+    return entry != nullptr && RenderChecked(*entry, vars, out);
+  }
+
+  bool AddServer(const sdk::Server& server, sdk::TemplateId id,
+                 const sdk::Vars& vars) override {
+    const TemplateCatalog::Entry* entry = Entry(id);
+    if (entry == nullptr) {
+      return false;
+    }
+    if (state_.service == nullptr || entry->section != MLB_SECTION_BACKEND) {
+      return Fail(Status::Error("template " + entry->name +
+                                " renders server lines: it goes to a "
+                                "backend, from AddServer"));
+    }
+    // The servers of a service go to one backend: one list per run.
+    std::vector<ServiceRender::Servers>& runs = state_.out->servers;
+    const std::string& section = state_.keys[MLB_SECTION_BACKEND];
+    if (runs.empty() || runs.back().section != section) {
+      runs.push_back({section, {}});
+      runs.back().entries.reserve(state_.service->view.servers.size());
+    }
+    ServerEntry& added = runs.back().entries.emplace_back();
+    if (!RenderChecked(*entry, vars, &added.line)) {
+      runs.back().entries.pop_back();
+      return false;
+    }
+    added.name = server.name;
+    added.address = server.ip;
+    added.port = server.port;
+    added.id = server.id;
+    return true;
+  }
+
+  bool Fail(const std::string& message) override {
+    return Fail(state_.service != nullptr ? Status::ServiceError(message)
+                                          : Status::Error(message));
+  }
+
+  // The error of a family that returned false.
+  Status TakeError() {
+    if (state_.error.ok()) {
+      return Status::Error("template family " + pack_.family +
+                           " failed without saying why");
+    }
+    return std::move(state_.error);
+  }
+
+ private:
+  bool Fail(Status error) {
+    state_.error = std::move(error);
+    return false;
+  }
+
+  // The pack's template `id`, or null (and the error recorded).
+  const TemplateCatalog::Entry* Entry(sdk::TemplateId id) {
+    if (id < pack_.entries.size()) {
+      return pack_.entries[id];
+    }
+    Fail(Status::Error("template family " + pack_.family + " (pack " +
+                       pack_.pack + ") has no template " +
+                       std::to_string(id)));
+    return nullptr;
+  }
+
+  // Renders `entry` for the current service (or Begin), appending to *out,
+  // with the checks of label_policy.h on what a service's values and labels
+  // made of it. On failure nothing is appended.
+  bool RenderChecked(const TemplateCatalog::Entry& entry,
+                     const sdk::Vars& vars, std::string* out) {
+    const Service* service = state_.service;
+    const TemplateCatalog::Resolved r = state_.catalog.Resolve(
+        entry, service != nullptr ? &service->port_labels : nullptr);
+    const bool from_label =
+        r.source == TemplateCatalog::Resolved::Source::kLabel;
+    const size_t start = out->size();
+    Status s = r.tmpl->Render(vars, out);
+    if (!s.ok()) {
+      return Fail(from_label ? Status::ServiceError(s.message()) : s);
+    }
+    if (service == nullptr) {
+      return true;
+    }
+    // A service's placeholder values may not add lines, nor, under
+    // `restricted`, make a label's lines refused ones; Marathon values used
+    // as words must be one word.
+    const std::string_view rendered =
+        std::string_view(*out).substr(start);
+    const int index = service->view.port_index;
+    s = CheckRenderedLines(*r.tmpl, vars, rendered);
+    if (s.ok() && from_label &&
+        service->port_labels.policy == LabelPolicy::kRestricted) {
+      s = CheckRenderedOverride(
+          LabelName("HAPROXY_{n}_" + entry.name, index), *r.tmpl,
+          TemplateOverrideInfo(state_.catalog, entry.name), vars, rendered);
+      if (!s.ok()) {
+        out->resize(start);
+        return Fail(std::move(s));  // names the label
+      }
+    }
+    if (s.ok() && !r.tmpl->words().empty()) {
+      s = CheckPlaceholderWords(*r.tmpl, vars);
+    }
+    if (!s.ok()) {
+      out->resize(start);
+      return Fail(Status::ServiceError(
+          TemplateCatalog::Origin(entry, r, index) + ": " + s.message()));
+    }
+    return true;
+  }
+
+  const PluginRegistry::Pack& pack_;
+  State& state_;
+};
+
+ServiceRenderer::ServiceRenderer(const PluginRegistry& registry,
+                                 const sdk::Config& config,
+                                 std::vector<sdk::Family*> families)
+    : registry_(registry),
+      families_(std::move(families)),
+      state_(std::make_unique<State>(registry.catalog(), config)) {
+  for (const auto& pack : registry.packs()) {
+    emitters_.push_back(std::make_unique<Emitter>(*pack, *state_));
+  }
+}
+
+ServiceRenderer::~ServiceRenderer() = default;
+
+std::vector<sdk::Family*> ServiceRenderer::RegistryFamilies(
+    const PluginRegistry& registry) {
+  std::vector<sdk::Family*> families;
+  for (const auto& pack : registry.packs()) {
+    families.push_back(pack->impl.get());
+  }
+  return families;
+}
+
+template <typename Call>
+Status ServiceRenderer::ForEachFamily(Call call) {
+  for (size_t i = 0; i < families_.size(); ++i) {
+    const PluginRegistry::Pack& pack = *registry_.packs()[i];
+    bool ok = false;
+    try {
+      ok = call(*families_[i], *emitters_[i]);
+    } catch (const std::exception& e) {
+      return Status::Error("template family " + pack.family + " (" +
+                           pack.path + ") threw: " + e.what());
+    } catch (...) {
+      return Status::Error("template family " + pack.family + " (" +
+                           pack.path + ") threw");
+    }
+    if (!ok) {
+      return emitters_[i]->TakeError();
+    }
+  }
+  return Status::OK();
+}
+
+void ServiceRenderer::Begin(ServiceRender* out) {
+  *out = ServiceRender();
+  state_->Start(nullptr, out);
+  out->status = ForEachFamily(
+      [](sdk::Family& f, Emitter& emit) { return f.Begin(emit); });
+  if (out->status.ok()) {
+    state_->Seal();
+  }
+}
+
+void ServiceRenderer::Render(const Service& service, ServiceRender* out) {
+  *out = ServiceRender();
+  state_->Start(&service, out);
+  const sdk::Service& view = service.view;
+  Status s = ForEachFamily([&](sdk::Family& f, Emitter& emit) {
+    return f.AddService(view, emit);
+  });
+  sdk::Vars& options = state_->options;
+  for (size_t i = 0; s.ok() && i < view.servers.size(); ++i) {
+    const sdk::Server& server = view.servers[i];
+    options.Clear();
+    s = ForEachFamily([&](sdk::Family& f, Emitter& emit) {
+      return f.ServerOptions(view, server, options, emit);
+    });
+    if (s.ok()) {
+      s = ForEachFamily([&](sdk::Family& f, Emitter& emit) {
+        return f.AddServer(view, server, options, emit);
+      });
+    }
+  }
+  if (s.ok()) {
+    state_->Seal();
+  }
+  out->status = std::move(s);
+}
+
+}  // namespace mlb

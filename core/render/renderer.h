@@ -1,0 +1,86 @@
+// Renders one service (or the global part of the config) by calling every
+// template family in use, through the registry, into a ServiceRender: one
+// piece of text per section, one list of servers per backend, the shape
+// the config takes it in.
+//
+// The core owns the skeleton: the global part first (Family::Begin), then
+// each service, each of its servers. A family adds a template's text; the
+// template's declaration says which section it goes to and where among the
+// service's other lines there (sdk.h, mlb_template_def).
+//
+// Each service is one transaction: if any family fails on it because of
+// something in the app (a label template with an unknown placeholder, a
+// placeholder value that adds a line), the render's status is a kService
+// error and the caller drops the service. A failure that is not the app's
+// (a templates/ file, a pack's default, a family that throws) is kGlobal:
+// the caller keeps the live config.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/config/haproxy_config.h"
+#include "core/model/label_policy.h"
+#include "core/model/services.h"
+#include "core/render/plugin_registry.h"
+
+namespace mlb {
+
+// What every family made of one service (or of Begin).
+struct ServiceRender {
+  struct Section {
+    std::string key;   // "backend web_80"
+    int rank = 0;      // its MLB_SECTION_* kind: the order of sections
+    std::string text;  // the service's lines, in template order
+  };
+  struct Servers {
+    std::string section;
+    std::vector<ServerEntry> entries;
+  };
+
+  Status status;  // not ok: the service is dropped (or, kGlobal, everything)
+  std::vector<Section> sections;    // in order of first use
+  std::vector<Servers> servers;
+  std::vector<Listener> listeners;  // of the `bind` lines in `sections`
+};
+
+// Renders services with one instance of every family in use. Not
+// thread-safe: one renderer per thread, each with its own families (the
+// registry's, or PluginRegistry::NewFamilies()).
+class ServiceRenderer {
+ public:
+  // `families` in registry.packs() order; the renderer does not own them.
+  ServiceRenderer(const PluginRegistry& registry, const sdk::Config& config,
+                  std::vector<sdk::Family*> families);
+  ~ServiceRenderer();
+  ServiceRenderer(const ServiceRenderer&) = delete;
+  ServiceRenderer& operator=(const ServiceRenderer&) = delete;
+
+  // The registry's own families.
+  static std::vector<sdk::Family*> RegistryFamilies(
+      const PluginRegistry& registry);
+
+  // Calls Begin on the families (every renderer must, once per generation,
+  // before Render).
+  void Begin(ServiceRender* out);
+
+  // Renders `service`.
+  void Render(const Service& service, ServiceRender* out);
+
+  class Emitter;  // the sdk::Emitter of one family (renderer.cc)
+  struct State;   // what the emitters share (renderer.cc)
+
+ private:
+  // Calls `call` on every family in turn, stopping at the first failure.
+  template <typename Call>
+  Status ForEachFamily(Call call);
+
+  const PluginRegistry& registry_;
+  std::vector<sdk::Family*> families_;
+  std::unique_ptr<State> state_;
+  std::vector<std::unique_ptr<Emitter>> emitters_;  // one per family
+};
+
+}  // namespace mlb

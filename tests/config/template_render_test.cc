@@ -1,0 +1,168 @@
+// Template::Render with sdk::Vars, the placeholder set of the SDK: many
+// placeholders, names that share prefixes, values past the set's inline
+// storage, the first missing placeholder in order of appearance.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "core/config/template.h"
+
+namespace mlb {
+namespace {
+
+std::unique_ptr<Template> MustCompile(const std::string& text) {
+  std::unique_ptr<Template> tpl;
+  const Status status = Template::Compile("T", text, false, &tpl);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return tpl;
+}
+
+TEST(TemplateRenderTest, TwelvePlaceholdersAndRepeats) {
+  std::string text;
+  std::string expected;
+  sdk::Vars vars;
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "p" + std::to_string(i);
+    text += "{" + name + "}-";
+    expected += "value" + std::to_string(i) + "-";
+    vars.Set(name, "value" + std::to_string(i));
+  }
+  text += "{p11}{p0}";
+  expected += "value11value0";
+  std::string out;
+  ASSERT_TRUE(MustCompile(text)->Render(vars, &out).ok());
+  EXPECT_EQ(out, expected);
+}
+
+// Render keeps up to 16 values on the stack; sdk::Vars keeps 16 entries and
+// 512 bytes of text inside itself: 40 placeholders with long values take the
+// heap on both sides, 17 just do, 3 do not.
+TEST(TemplateRenderTest, MorePlaceholdersAndTextThanFitInside) {
+  for (const int count : {40, 17, 3}) {
+    std::string text;
+    std::string expected;
+    sdk::Vars vars;
+    for (int i = 0; i < count; ++i) {
+      const std::string name = "placeholder_number_" + std::to_string(i);
+      const std::string value = std::string(20, 'v') + std::to_string(i * 7);
+      text += "{" + name + "},";
+      expected += value + ",";
+      vars.Set(name, value);
+    }
+    EXPECT_EQ(vars.size(), static_cast<size_t>(count));
+    std::string out;
+    ASSERT_TRUE(MustCompile(text)->Render(vars, &out).ok());
+    EXPECT_EQ(out, expected);
+  }
+}
+
+TEST(TemplateRenderTest, UnknownPlaceholderAppendsNothing) {
+  const auto tpl = MustCompile("{a}{b}");
+  std::string out = "kept";
+  const Status s = tpl->Render({{"a", "x"}}, &out);
+  EXPECT_EQ(s.message(), "T: unknown placeholder {b}");
+  EXPECT_EQ(out, "kept");
+}
+
+TEST(TemplateRenderTest, NamesThatShareAPrefixOrDifferInCase) {
+  const auto tpl =
+      MustCompile("{host}{host_ipv4}{hostA}{Host}{serverId}{serverName}");
+  std::string out;
+  ASSERT_TRUE(tpl->Render({{"serverName", "6"},
+                           {"host_ipv4", "2"},
+                           {"Host", "4"},
+                           {"host", "1"},
+                           {"serverId", "5"},
+                           {"hostA", "3"}},
+                          &out)
+                  .ok());
+  EXPECT_EQ(out, "123456");
+}
+
+// A missing placeholder is named in order of appearance in the template.
+TEST(TemplateRenderTest, FirstMissingInOrderOfAppearance) {
+  const auto tpl = MustCompile("{zeta} {alpha} {mu}");
+  std::string out = "kept";
+  Status s = tpl->Render({{"alpha", "a"}}, &out);
+  EXPECT_EQ(s.message(), "T: unknown placeholder {zeta}");
+  s = tpl->Render({{"alpha", "a"}, {"zeta", "z"}}, &out);
+  EXPECT_EQ(s.message(), "T: unknown placeholder {mu}");
+  s = tpl->Render({{"zeta", "z"}, {"mu", "m"}}, &out);
+  EXPECT_EQ(s.message(), "T: unknown placeholder {alpha}");
+  EXPECT_EQ(out, "kept");
+}
+
+TEST(TemplateRenderTest, LongValuesAndLiterals) {
+  const std::string long_literal(40, 'L');
+  const auto tpl = MustCompile(long_literal + "{a}{b}{c}{d}-{a}");
+  const std::string long_value(600, 'v');
+  std::string out;
+  ASSERT_TRUE(tpl->Render({{"a", long_value},
+                           {"b", "12345678"},
+                           {"c", "123"},
+                           {"d", "12345"}},
+                          &out)
+                  .ok());
+  EXPECT_EQ(out, long_literal + long_value + "12345678" + "123" + "12345" +
+                     "-" + long_value);
+}
+
+TEST(TemplateRenderTest, SourceLineEndsAreCounted) {
+  EXPECT_EQ(MustCompile("a\n{b}\r\n{{c}}\n")->source_newlines(), 3u);
+  EXPECT_EQ(MustCompile("a\n{b}\r\n{{c}}\n")->source_returns(), 1u);
+  std::unique_ptr<Template> verbatim;
+  ASSERT_TRUE(Template::Compile("V", "x\r\n{y\n", true, &verbatim).ok());
+  EXPECT_EQ(verbatim->source_newlines(), 2u);
+  EXPECT_EQ(verbatim->source_returns(), 1u);
+  EXPECT_EQ(MustCompile("")->source_newlines(), 0u);
+}
+
+TEST(VarsTest, SetReplacesGetDefaultsToEmpty) {
+  sdk::Vars vars = {{"a", "1"}, {"b", 22}};
+  vars.Set("a", "one");
+  EXPECT_EQ(vars.size(), 2u);
+  EXPECT_EQ(vars.Get("a"), "one");
+  EXPECT_EQ(vars.Get("b"), "22");
+  EXPECT_EQ(vars.Get("c"), "");
+  EXPECT_TRUE(vars.Has("b"));
+  EXPECT_FALSE(vars.Has("c"));
+  vars.Set("c", "");
+  EXPECT_TRUE(vars.Has("c"));
+  vars.Clear();
+  EXPECT_EQ(vars.size(), 0u);
+  EXPECT_FALSE(vars.Has("a"));
+}
+
+TEST(VarsTest, NumbersAreWrittenInDecimal) {
+  const sdk::Vars vars = {{"int", -7},
+                          {"long", 4000000000L},
+                          {"long long", -9223372036854775807LL}};
+  EXPECT_EQ(vars.Get("int"), "-7");
+  EXPECT_EQ(vars.Get("long"), "4000000000");
+  EXPECT_EQ(vars.Get("long long"), "-9223372036854775807");
+}
+
+// Entries past the inside storage, values replaced after the spill, a copy
+// and the original both keep every value.
+TEST(VarsTest, SpillsToTheHeapAndCopies) {
+  sdk::Vars vars;
+  for (int i = 0; i < 30; ++i) {
+    vars.Set("name" + std::to_string(i), std::string(50, 'a' + i % 26));
+  }
+  vars.Set("name3", "replaced");
+  sdk::Vars copy = vars;
+  vars.Set("name29", "changed after the copy");
+  for (const sdk::Vars* v : {&vars, &copy}) {
+    ASSERT_EQ(v->size(), 30u);
+    EXPECT_EQ(v->Get("name0"), std::string(50, 'a'));
+    EXPECT_EQ(v->Get("name3"), "replaced");
+    EXPECT_EQ(v->Get("name28"), std::string(50, 'a' + 28 % 26));
+    EXPECT_EQ(v->name(17), "name17");
+  }
+  EXPECT_EQ(vars.Get("name29"), "changed after the copy");
+  EXPECT_EQ(copy.Get("name29"), std::string(50, 'a' + 29 % 26));
+}
+
+}  // namespace
+}  // namespace mlb
