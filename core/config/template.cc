@@ -218,7 +218,7 @@ Status Template::Compile(std::string_view name, std::string_view text,
     }
   }
   for (const std::string& placeholder : tpl->placeholders_) {
-    tpl->hashes_.push_back(sdk::Vars::Hash(placeholder));
+    tpl->keys_.push_back(sdk::Vars::Key(placeholder));
   }
 
   // DO_NOT_STRIP: every other mode eats the indentation and blank lines that
@@ -255,7 +255,7 @@ Status Template::Render(const sdk::Vars& vars, std::string* out) const {
   }
   size_t size = literal_size_;
   for (size_t i = 0; i < placeholders_.size(); ++i) {
-    const int at = vars.Find(placeholders_[i], hashes_[i]);
+    const int at = vars.Find(placeholders_[i], keys_[i]);
     if (at < 0) {
       return Status::Error(name_,
                            "unknown placeholder {" + placeholders_[i] + "}");
@@ -264,14 +264,18 @@ Status Template::Render(const sdk::Vars& vars, std::string* out) const {
     size += values[i].size() * uses_[i];
   }
   // The parts in order: what ctemplate's expansion of the translated
-  // template gives (literal text as is, DO_NOT_STRIP).
-  out->reserve(out->size() + size);
+  // template gives (literal text as is, DO_NOT_STRIP). One size change, then
+  // plain copies.
+  const size_t start = out->size();
+  out->resize(start + size);
+  char* to = out->data() + start;
   for (const Part& part : parts_) {
-    if (part.placeholder >= 0) {
-      out->append(values[static_cast<size_t>(part.placeholder)]);
-    } else {
-      out->append(literals_, part.offset, part.size);
-    }
+    const std::string_view piece =
+        part.placeholder >= 0
+            ? values[static_cast<size_t>(part.placeholder)]
+            : std::string_view(literals_).substr(part.offset, part.size);
+    std::memcpy(to, piece.data(), piece.size());
+    to += piece.size();
   }
   return Status::OK();
 }

@@ -98,7 +98,7 @@ class Template {
   size_t source_newlines_ = 0;
   size_t source_returns_ = 0;
   std::vector<std::string> placeholders_;
-  std::vector<uint32_t> hashes_;  // sdk::Vars::Hash of each placeholder
+  std::vector<uint32_t> keys_;  // sdk::Vars::Key of each placeholder
   std::vector<Word> words_;
   // How many times each placeholder occurs in the text.
   std::vector<size_t> uses_;

