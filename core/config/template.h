@@ -4,9 +4,8 @@
 // Python's str.format: "{name}" is a placeholder, "{{" and "}}" are literal
 // braces. Compile() translates that text into a ctemplate template (switching
 // ctemplate's delimiters to a pair that appears nowhere in the literal text)
-// and records the placeholder names. "Verbatim" templates (HEAD,
-// BACKEND_HTTP_OPTIONS, ...) are never formatted by marathon-lb, so their
-// braces stay as written.
+// and records the placeholder names. "Verbatim" templates (those marathon-lb
+// never formatted, such as its global HEAD) keep their braces as written.
 //
 // Thread-safety: a compiled Template is immutable; Render() may be called from
 // several threads at once.
@@ -33,8 +32,8 @@ class Template {
   Template(const Template&) = delete;
   Template& operator=(const Template&) = delete;
 
-  // Compiles `text`. `name` is only used in error messages (a template name
-  // such as "BACKEND_HEAD", or "label HAPROXY_0_BACKEND_HEAD").
+  // Compiles `text`. `name` is only used in error messages (a template name,
+  // or "label HAPROXY_0_<NAME>").
   //
   // Errors (exact message shapes, `<name>` as given):
   //   "<name>: single '}' at offset N"               lone closing brace

@@ -1,4 +1,4 @@
-// The certificates of the :443 frontend and of HAPROXY_{n}_SSL_CERT, as
+// The certificates of the :443 frontend and of certificate labels, as
 // marathon-lb's Docker `run` script prepared them, done in C++:
 //
 //   * HAPROXY_SSL_CERT (PEM text, backslash escapes interpreted as by bash's

@@ -53,8 +53,8 @@ struct ServiceOptions {
   std::vector<std::string> groups;  // --group; "*" selects every app
   bool health_check = false;        // --health-check
   std::string framework_name;       // $FRAMEWORK_NAME
-  // Checks the file of a HAPROXY_{n}_SSL_CERT label; an error drops that
-  // service port. Empty: not checked.
+  // Checks the file a certificate label (MLB_LABEL_CERTIFICATE) names; an
+  // error drops that service port. Empty: not checked.
   std::function<Status(const std::string& path)> check_certificate;
   LabelPolicy label_policy = LabelPolicy::kRestricted;  // --label-policy
 };

@@ -97,8 +97,8 @@ class TemplateCatalog {
   // Compiles the text of label `label` overriding template `name` (CRLF is
   // read as LF, as marathon-lb does) and checks it against the template's
   // vocabulary. Results are cached by (label, text). Errors are kService:
-  //   "label HAPROXY_0_BACKEND_HEAD: unknown placeholder {colour} (BACKEND_HEAD
-  //    supplies {backend}, {balance}, {mode})"
+  //   "label HAPROXY_0_<NAME>: unknown placeholder {colour} (<NAME> supplies
+  //    {backend}, {mode})"
   Status CompileLabelOverride(const std::string& name, const std::string& label,
                               const std::string& text,
                               std::shared_ptr<const Template>* out) const;

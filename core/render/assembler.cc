@@ -6,8 +6,8 @@
 namespace mlb {
 
 // The addresses bound so far: a service's `bind` may not share a port with
-// the LB's own frontends (:80, :443, :9091, the HEAD's :9090) nor with an
-// earlier service (SO_REUSEPORT would split the traffic between them).
+// the LB's own frontends (:80, :443, :9091, the stats listener's :9090) nor
+// with an earlier service (SO_REUSEPORT would split the traffic between them).
 class ConfigAssembler::Ports {
  public:
   struct Claim {

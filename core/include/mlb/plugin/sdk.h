@@ -74,7 +74,7 @@ extern "C" {
 #define MLB_SECTION_BACKEND 7u         // the service's backend
 
 struct mlb_template_def {
-  const char* name;          // "BACKEND_HEAD": file HAPROXY_BACKEND_HEAD
+  const char* name;          // "MY_TEMPLATE": file HAPROXY_MY_TEMPLATE
   const char* text;          // default text, marathon-lb syntax
   uint32_t flags;            // MLB_TEMPLATE_*
   const char* placeholders;  // space-separated names the pack supplies;
@@ -327,7 +327,7 @@ struct Server {
 
 // A declared label present on the app, as marathon-lb read it.
 struct LabelValue {
-  std::string name;       // as declared: "HAPROXY_{n}_STICKY"
+  std::string name;       // as declared: "HAPROXY_{n}_MAXCONN"
   uint32_t kind = 0;      // MLB_LABEL_*
   std::string text;       // the value (HOST_LIST: lower-cased)
   bool flag = false;      // BOOL
@@ -352,7 +352,7 @@ struct Service {
   // this port.
   std::vector<LabelValue> labels;
 
-  // Label `name` ("HAPROXY_{n}_STICKY", as declared), or null when the app
+  // Label `name` ("HAPROXY_{n}_MAXCONN", as declared), or null when the app
   // does not set it.
   const LabelValue* Label(std::string_view name) const {
     for (const LabelValue& label : labels) {
@@ -495,8 +495,8 @@ inline std::string PyStr(const std::optional<bool>& v) {
 }  // namespace mlb
 
 // Declares the pack descriptor. Use once per pack, at namespace scope:
-//   MLB_DECLARE_PLUGIN("sticky", "io.mlb.builtin", "2.0.0", "…",
-//                      kTemplates, kLabels, Sticky)
+//   MLB_DECLARE_PLUGIN("limits", "com.example.limits", "1.0.0", "…",
+//                      kTemplates, MLB_LABELS(kLabels), Limits)
 // `templates` is an array of mlb_template_def, `labels` of mlb_label_def
 // (their sizes are taken with sizeof); a pack without labels passes
 // MLB_NO_LABELS.
