@@ -1,10 +1,12 @@
-// Small byte-level text helpers shared by the JSON reader, the label policy
-// and the certificate environment reader. ASCII only: no locale.
+// Small byte-level text helpers shared by the JSON reader, the HAProxy config
+// reader, the labels and the certificate environment reader. ASCII only: no
+// locale.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlb {
 
@@ -51,5 +53,36 @@ inline std::string Lower(std::string_view s) {
   }
   return out;
 }
+
+// Lower-cases the ASCII letters of *s.
+inline void LowerInPlace(std::string* s) {
+  for (char& c : *s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+}
+
+// `word` in lower case is `lower`.
+inline bool EqualsLower(std::string_view word, std::string_view lower) {
+  if (word.size() != lower.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < word.size(); ++i) {
+    const char c = word[i] >= 'A' && word[i] <= 'Z'
+                       ? static_cast<char>(word[i] - 'A' + 'a')
+                       : word[i];
+    if (c != lower[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
+std::vector<std::string> Split(std::string_view s, char separator);
+
+// `s` without the spaces and tabs at its ends.
+std::string Trim(std::string_view s);
 
 }  // namespace mlb

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/config/listeners.h"
 
 namespace mlb {
 
@@ -123,29 +124,5 @@ Status CheckPlaceholderWords(
 // line"), or "". The rule of CheckPlaceholderWords, for the callers that
 // check a value outside a template (the app id, once per app).
 std::string MarathonWordProblem(std::string_view value);
-
-// A TCP/UDP address a `bind` line of the config listens on.
-struct Listener {
-  std::string section;  // "frontend marathon_https_in", "listen stats"
-  std::string bind;     // the address word as written: "*:443"
-  std::string address;  // canonical: "" = any address (*, 0.0.0.0, ::, or a
-                        // host name, which may resolve to any of them)
-  int first_port = 0;
-  int last_port = 0;  // a range "10000-10010"; else == first_port
-  bool udp = false;   // quic4@, udp@, ...
-};
-
-// The listeners of the `bind` lines of `text` (several sections, or one:
-// lines before the first section line belong to `section`). Addresses that
-// are not TCP/UDP ports (unix@, abns@, fd@, a path) are left out.
-std::vector<Listener> BindListeners(std::string_view text,
-                                    const std::string& section);
-// The same, appended to *out (the generator reuses one vector).
-void BindListeners(std::string_view text, std::string_view section,
-                   std::vector<Listener>* out);
-
-// Whether two listeners would share a port: same protocol, overlapping
-// ports, and one of them on any address or both on the same one.
-bool SharesPort(const Listener& a, const Listener& b);
 
 }  // namespace mlb

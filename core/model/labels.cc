@@ -157,19 +157,6 @@ std::string LabelName(std::string_view pattern, int n) {
   return out;
 }
 
-std::vector<std::string> Split(std::string_view s, char separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(separator, start);
-    out.emplace_back(s.substr(start, at - start));
-    if (at == std::string_view::npos) {
-      return out;
-    }
-    start = at + 1;
-  }
-}
-
 std::vector<std::string> ParseAppGroups(
     const std::map<std::string, std::string>& labels) {
   auto it = labels.find("HAPROXY_GROUP");

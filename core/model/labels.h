@@ -16,6 +16,7 @@
 
 #include "core/model/label_policy.h"
 #include "core/base/status.h"
+#include "core/base/text.h"
 
 namespace mlb {
 
@@ -69,9 +70,6 @@ const std::vector<LabelSpec>& LabelTable();
 // The label name for port index `n`: LabelName("HAPROXY_{n}_VHOST", 2) is
 // "HAPROXY_2_VHOST".
 std::string LabelName(std::string_view pattern, int n);
-
-// `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
-std::vector<std::string> Split(std::string_view s, char separator);
 
 // HAPROXY_GROUP split on ',' (no trimming); empty if the label is absent.
 std::vector<std::string> ParseAppGroups(
