@@ -13,7 +13,7 @@
 // The child gets an empty signal mask and default dispositions, so signals
 // the owner blocks for sigwait() (SIGTERM, SIGUSR1, ...) still reach HAProxy.
 //
-// This class does not write or validate configs: HaproxySupervisor (or the
+// This class does not write or validate configs: ConfigWriter (or the
 // caller) puts a checked config at `config_path` first, then calls Reload().
 //
 // Reload: "reload" on the master CLI, then `show proc` is polled every 10 ms

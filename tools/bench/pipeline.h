@@ -1,7 +1,7 @@
 // marathon-lb's update path for the benchmark: one stage at a time
 // (ParseApps -> BuildServices -> Generate -> HaproxyConfig::Text()), each
 // timed on its own, and as the controller runs it (UpdatePipeline, the
-// stages overlapping on several threads). Writing (HaproxySupervisor) is
+// stages overlapping on several threads). Writing (ConfigWriter) is
 // left to the caller.
 #pragma once
 
