@@ -81,10 +81,10 @@ Status MarathonLb::Create(const CliOptions& options,
   lb->config_view_.haproxy_dir =
       slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
 
-  SupervisorOptions sup;
-  sup.config_path = options.haproxy_config;
-  sup.skip_validation = options.skip_validation;
-  sup.dry_run = options.dry;
+  ConfigWriterOptions writer;
+  writer.config_path = options.haproxy_config;
+  writer.skip_validation = options.skip_validation;
+  writer.dry_run = options.dry;
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
     hp.config_path = options.haproxy_config;
@@ -95,13 +95,14 @@ Status MarathonLb::Create(const CliOptions& options,
     hp.max_old_workers = options.max_old_workers;
     lb->haproxy_ = std::make_unique<HaproxyProcess>(std::move(hp));
     MarathonLb* self = lb.get();
-    sup.reload = [self] { return self->ReloadManagedHaproxy(); };
+    writer.reload = [self] { return self->ReloadManagedHaproxy(); };
   } else if (!options.command.empty()) {
-    MLB_RETURN_IF_ERROR(SplitCommandLine(options.command, &sup.reload_command));
+    MLB_RETURN_IF_ERROR(
+        SplitCommandLine(options.command, &writer.reload_command));
   } else {
-    sup.reload_command = DetectReloadCommand();
+    writer.reload_command = DetectReloadCommand();
   }
-  lb->supervisor_ = std::make_unique<HaproxySupervisor>(std::move(sup));
+  lb->config_writer_ = std::make_unique<ConfigWriter>(std::move(writer));
   *out = std::move(lb);
   return Status::OK();
 }
@@ -256,7 +257,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   const size_t service_count = result.services;
 
   ApplyReport report;
-  Status applied = supervisor_->Apply(generation.config.Text(), &report);
+  Status applied = config_writer_->Apply(generation.config.Text(), &report);
   if (!report.diff.empty()) {
     if (options_.dry) {
       std::cout << report.diff << std::flush;

@@ -1,7 +1,7 @@
 // One marathon-lb process: the template packs, the caches, and the update
 // path that every mode shares (fetch -> parse -> services -> render ->
-// supervisor). poll calls Update() once or on a timer; the event-driven modes
-// of later issues only add triggers.
+// config writer). poll calls Update() once or on a timer; the event-driven
+// modes of later issues only add triggers.
 #pragma once
 
 #include <atomic>
@@ -70,7 +70,7 @@ class MarathonLb {
   std::unique_ptr<MarathonClient> marathon_;
   ServiceOptions service_options_;
   sdk::Config config_view_;
-  std::unique_ptr<HaproxySupervisor> supervisor_;
+  std::unique_ptr<ConfigWriter> config_writer_;
   std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
   StatusBoard board_;
   int last_dropped_ = 0;  // service ports dropped by the last update

@@ -1,5 +1,6 @@
-// Small byte-level text helpers shared by the JSON reader, the label policy
-// and the certificate environment reader. ASCII only: no locale.
+// Small byte-level text helpers shared by the JSON reader, the HAProxy config
+// reader, the labels and the certificate environment reader. ASCII only: no
+// locale.
 #pragma once
 
 #include <cstdint>
@@ -53,18 +54,35 @@ inline std::string Lower(std::string_view s) {
   return out;
 }
 
-// `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
-inline std::vector<std::string> Split(std::string_view s, char separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(separator, start);
-    out.emplace_back(s.substr(start, at - start));
-    if (at == std::string_view::npos) {
-      return out;
+// Lower-cases the ASCII letters of *s.
+inline void LowerInPlace(std::string* s) {
+  for (char& c : *s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
     }
-    start = at + 1;
   }
 }
+
+// `word` in lower case is `lower`.
+inline bool EqualsLower(std::string_view word, std::string_view lower) {
+  if (word.size() != lower.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < word.size(); ++i) {
+    const char c = word[i] >= 'A' && word[i] <= 'Z'
+                       ? static_cast<char>(word[i] - 'A' + 'a')
+                       : word[i];
+    if (c != lower[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
+std::vector<std::string> Split(std::string_view s, char separator);
+
+// `s` without the spaces and tabs at its ends.
+std::string Trim(std::string_view s);
 
 }  // namespace mlb

@@ -5,7 +5,7 @@
 // braces. Compile() translates that text into a ctemplate template (switching
 // ctemplate's delimiters to a pair that appears nowhere in the literal text)
 // and records the placeholder names. "Verbatim" templates (those marathon-lb
-// never formatted, such as its global HEAD) keep their braces as written.
+// never formatted, such as the global head) keep their braces as written.
 //
 // Thread-safety: a compiled Template is immutable; Render() may be called from
 // several threads at once.

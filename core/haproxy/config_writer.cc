@@ -298,7 +298,7 @@ void SyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
-Status HaproxySupervisor::Apply(const std::string& text, ApplyReport* report) {
+Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   *report = ApplyReport();
   const std::string target = ResolveTarget(options_.config_path);
   bool unchanged = false;

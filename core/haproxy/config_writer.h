@@ -1,5 +1,5 @@
-// The one-shot part of the HAProxy supervisor: put a new config in place
-// safely, then reload.
+// ConfigWriter puts a new HAProxy config in place safely, then reloads
+// (HaproxyProcess, haproxy_process.h, supervises an HAProxy marathon-lb owns).
 //
 // Apply(text):
 //   unchanged   -> nothing happens;
@@ -21,7 +21,7 @@
 
 namespace mlb {
 
-struct SupervisorOptions {
+struct ConfigWriterOptions {
   std::string config_path;              // --haproxy-config
   std::string haproxy_binary = "haproxy";
   bool skip_validation = false;         // --skip-validation
@@ -41,9 +41,9 @@ struct ApplyReport {
   std::string reload_error;       // why the reload did not succeed
 };
 
-class HaproxySupervisor {
+class ConfigWriter {
  public:
-  explicit HaproxySupervisor(SupervisorOptions options)
+  explicit ConfigWriter(ConfigWriterOptions options)
       : options_(std::move(options)) {}
 
   // Errors: the target cannot be written, or HAProxy rejected the config
@@ -52,10 +52,10 @@ class HaproxySupervisor {
   // the new config is in place by then.
   Status Apply(const std::string& text, ApplyReport* report);
 
-  const SupervisorOptions& options() const { return options_; }
+  const ConfigWriterOptions& options() const { return options_; }
 
  private:
-  SupervisorOptions options_;
+  ConfigWriterOptions options_;
 };
 
 // marathon-lb's reload command detection when --command is not given:

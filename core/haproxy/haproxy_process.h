@@ -13,7 +13,7 @@
 // The child gets an empty signal mask and default dispositions, so signals
 // the owner blocks for sigwait() (SIGTERM, SIGUSR1, ...) still reach HAProxy.
 //
-// This class does not write or validate configs: HaproxySupervisor (or the
+// This class does not write or validate configs: ConfigWriter (or the
 // caller) puts a checked config at `config_path` first, then calls Reload().
 //
 // Reload: "reload" on the master CLI, then `show proc` is polled every 10 ms
@@ -63,7 +63,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +70,8 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/haproxy/line_ring.h"
+#include "core/haproxy/master_cli.h"
 
 namespace mlb {
 
@@ -114,32 +115,6 @@ struct HaproxyProcessOptions {
   // if marathon-lb crashes.
   bool stop_with_owner = false;
 };
-
-// One process line of the master CLI's `show proc`.
-struct HaproxyProc {
-  pid_t pid = 0;
-  int reloads = 0;  // master: reloads since start; worker: reloads since fork
-  std::string uptime;
-};
-
-// `show proc`, parsed.
-struct HaproxyProcList {
-  HaproxyProc master;
-  bool last_reload_failed = false;  // "[failed: 1]" on the master line
-  std::vector<HaproxyProc> workers;      // current
-  std::vector<HaproxyProc> old_workers;  // draining, newest first
-};
-
-// Parses the text of `show proc` (HAProxy 2.6). Error if there is no master
-// line.
-Status ParseShowProc(const std::string& text, HaproxyProcList* out);
-
-// One master-CLI command over the unix socket: connect, write the command and
-// "\n", shutdown(SHUT_WR) (the master waits for it), read to EOF. Errors name
-// the socket and say whether connect, write or read failed or timed out.
-Status MasterCliCommand(const std::string& socket_path,
-                        const std::string& command, std::string* reply,
-                        std::chrono::milliseconds timeout);
 
 struct HaproxyReloadReport {
   std::chrono::milliseconds duration{0};  // from "reload" to the new worker
@@ -253,9 +228,8 @@ class HaproxyProcess {
   std::atomic<pid_t> pid_{0};
   std::atomic<int> restarts_{0};
 
-  mutable std::mutex out_mu_;  // guards the fields below
-  std::deque<std::string> lines_;
-  uint64_t next_line_ = 0;  // sequence number of the next line appended
+  LineRing output_;  // HAProxy's recent output lines
+  mutable std::mutex out_mu_;  // guards last_exit_
   std::string last_exit_;
 
   // The supervise thread: sup_thread_mu_ guards the std::thread object (never

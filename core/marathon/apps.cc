@@ -1,14 +1,15 @@
 #include "core/marathon/apps.h"
 
 #include <algorithm>
-#include <charconv>
 #include <climits>
 #include <cmath>
 #include <iterator>
 #include <set>
 #include <utility>
 
+#include "core/marathon/json_fields.h"
 #include "core/marathon/json_reader.h"
+#include "core/marathon/json_text.h"
 
 // How this reads Marathon's answer, and why.
 //
@@ -37,331 +38,31 @@ using json::Kind;
 using json::Number;
 using json::Reader;
 using Mark = json::Reader::Mark;
-
-// A malformed field inside one app: the app is skipped with this message.
-struct FieldError {
-  std::string message;
-};
-
-// The messages of the Poco exceptions the old parser let through (their
-// displayText()).
-constexpr char kEmptyValue[] = "Invalid access: Can not convert empty value.";
-constexpr char kTooLarge[] = "Out of range: Value too large.";
-constexpr char kTooSmall[] = "Out of range: Value too small.";
-
-// Poco's parser stored keys as C strings: an escaped NUL ends the key.
-std::string_view PocoKey(std::string_view key) {
-  const size_t nul = key.find('\0');
-  return nul == std::string_view::npos ? key : key.substr(0, nul);
-}
-
-// The member name NextMember just read, as Poco kept it (only a name with
-// escapes can hold a NUL).
-inline std::string_view KeyRead(const Reader& r, std::string_view key) {
-  return r.last_string_escaped() ? PocoKey(key) : key;
-}
+using json::AppendPyRepr;
+using json::ArrayOf;
+using json::Elements;
+using json::Field;
+using json::FieldError;
+using json::GetArray;
+using json::GetObject;
+using json::GetString;
+using json::HasMembers;
+using json::Indexed;
+using json::KeyRead;
+using json::KindAt;
+using json::kTooLarge;
+using json::kTooSmall;
+using json::Member;
+using json::Members;
+using json::ObjectAt;
+using json::ObjectOf;
+using json::PocoDouble;
+using json::PocoText;
+using json::StringOf;
 
 // ---------------------------------------------------------------------------
-// Values as Poco printed them (Poco::Dynamic::Var::toString()).
-
-// Poco's NumberFormatter::format(double): the shortest digits that read back
-// as the same double, in positional notation for decimal exponents -15..14
-// and as d.ddde+XX otherwise; -0 prints as 0.
-std::string PocoDouble(double value) {
-  if (std::isnan(value)) {
-    return "nan";
-  }
-  if (std::isinf(value)) {
-    return value < 0 ? "-inf" : "inf";
-  }
-  if (value == 0) {
-    return "0";
-  }
-  char buffer[64];
-  const std::to_chars_result r = std::to_chars(
-      buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
-  const std::string_view text(buffer, static_cast<size_t>(r.ptr - buffer));
-  // text: [-]D[.DDD]e(+|-)XX
-  const bool negative = text[0] == '-';
-  const size_t e = text.find('e');
-  std::string digits;
-  for (size_t i = negative ? 1 : 0; i < e; ++i) {
-    if (text[i] != '.') {
-      digits.push_back(text[i]);
-    }
-  }
-  int exponent = 0;
-  std::from_chars(text.data() + e + (text[e + 1] == '+' ? 2 : 1),
-                  text.data() + text.size(), exponent);
-  std::string out = negative ? "-" : "";
-  const int length = static_cast<int>(digits.size());
-  const int point = exponent + 1;  // digits before the decimal point
-  if (exponent >= -15 && exponent < 15) {
-    if (point <= 0) {
-      out += "0.";
-      out.append(static_cast<size_t>(-point), '0');
-      out += digits;
-    } else if (point >= length) {
-      out += digits;
-      out.append(static_cast<size_t>(point - length), '0');
-    } else {
-      out.append(digits, 0, static_cast<size_t>(point));
-      out.push_back('.');
-      out.append(digits, static_cast<size_t>(point), std::string::npos);
-    }
-    return out;
-  }
-  out.push_back(digits[0]);
-  if (length > 1) {
-    out.push_back('.');
-    out.append(digits, 1, std::string::npos);
-  }
-  out += exponent < 0 ? "e-" : "e+";
-  out += std::to_string(exponent < 0 ? -exponent : exponent);
-  return out;
-}
-
-std::string NumberText(const Number& n) {
-  switch (n.type) {
-    case Number::kInt:
-      return std::to_string(n.i);
-    case Number::kUint:
-      return std::to_string(n.u);
-    case Number::kDouble:
-      break;
-  }
-  return PocoDouble(n.d);
-}
-
-// Poco::toJSON(s, JSON_WRAP_STRINGS): quotes, backslash and control
-// characters escaped, everything else as is.
-void AppendPocoJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\b':
-        *out += "\\b";
-        break;
-      case '\f':
-        *out += "\\f";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '"':
-        *out += "\\\"";
-        break;
-      default:
-        if (c >= 0 && c < 0x20) {
-          static const char kHex[] = "0123456789ABCDEF";
-          *out += "\\u00";
-          out->push_back(kHex[(c >> 4) & 0xF]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-// The members of the object at the reader, in the order Poco kept them: a
-// key given twice keeps its first position and its last value. Nulls are
-// included.
-std::vector<std::pair<std::string, Mark>> Members(Reader& r) {
-  std::vector<std::pair<std::string, Mark>> members;
-  // Room for a health check's members without growing.
-  members.reserve(16);
-  r.EnterObject();
-  std::string_view key;
-  while (r.NextMember(&key)) {
-    const std::string_view name = KeyRead(r, key);
-    auto it = std::find_if(members.begin(), members.end(),
-                           [&](const auto& m) { return m.first == name; });
-    if (it == members.end()) {
-      members.emplace_back(std::string(name), r.Here());
-    } else {
-      it->second = r.Here();
-    }
-    r.SkipValue();
-  }
-  return members;
-}
-
-// Object and array values as Var::toString() printed them: Poco's
-// stringify with an indent of 2.
-void AppendPocoPretty(Reader& r, int indent, int step, std::string* out) {
-  const auto spaces = [&](int n) {
-    out->append(static_cast<size_t>(std::max(n, 0)), ' ');
-  };
-  switch (r.Peek()) {
-    case Kind::kObject: {
-      const auto members = Members(r);
-      const Mark end = r.Here();
-      out->push_back('{');
-      if (indent > 0) {
-        out->push_back('\n');
-      }
-      for (size_t i = 0; i < members.size(); ++i) {
-        spaces(indent);
-        AppendPocoJsonString(members[i].first, out);
-        *out += indent > 0 ? ": " : ":";
-        r.Seek(members[i].second);
-        AppendPocoPretty(r, indent + step, step, out);
-        if (i + 1 < members.size()) {
-          out->push_back(',');
-        }
-        if (step > 0) {
-          out->push_back('\n');
-        }
-      }
-      spaces(indent >= step ? indent - step : indent);
-      out->push_back('}');
-      r.Seek(end);
-      return;
-    }
-    case Kind::kArray: {
-      out->push_back('[');
-      if (indent > 0) {
-        out->push_back('\n');
-      }
-      r.EnterArray();
-      bool first = true;
-      while (r.NextElement()) {
-        if (!first) {
-          out->push_back(',');
-          if (step > 0) {
-            out->push_back('\n');
-          }
-        }
-        first = false;
-        spaces(indent);
-        AppendPocoPretty(r, indent + step, step, out);
-      }
-      if (step > 0) {
-        out->push_back('\n');
-      }
-      spaces(indent >= step ? indent - step : indent);
-      out->push_back(']');
-      return;
-    }
-    case Kind::kString:
-      AppendPocoJsonString(r.ReadString(), out);
-      return;
-    case Kind::kNumber:
-      *out += NumberText(r.ReadNumber());
-      return;
-    case Kind::kTrue:
-    case Kind::kFalse:
-      *out += r.ReadBool() ? "true" : "false";
-      return;
-    case Kind::kNull:
-    case Kind::kBad:
-      r.SkipValue();
-      *out += "null";
-      return;
-  }
-}
-
-// Var::toString() of the value at the reader, which it consumes. A null
-// has no text: Poco threw.
-std::string PocoText(Reader& r) {
-  switch (r.Peek()) {
-    case Kind::kString:
-      return std::string(r.ReadString());
-    case Kind::kNumber:
-      return NumberText(r.ReadNumber());
-    case Kind::kTrue:
-    case Kind::kFalse:
-      return r.ReadBool() ? "true" : "false";
-    case Kind::kObject:
-    case Kind::kArray: {
-      std::string out;
-      AppendPocoPretty(r, 2, 2, &out);
-      return out;
-    }
-    case Kind::kNull:
-    case Kind::kBad:
-      break;
-  }
-  r.SkipValue();
-  throw FieldError{kEmptyValue};
-}
-
-// Python's repr() of the value at the reader, as marathon-lb (with nulls
-// removed from objects) would print it; consumes the value.
-void AppendPyRepr(Reader& r, std::string* out) {
-  switch (r.Peek()) {
-    case Kind::kString: {
-      out->push_back('\'');
-      // Runs between the characters to escape are appended whole.
-      const std::string_view text = r.ReadString();
-      size_t run = 0;
-      for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' || text[i] == '\'') {
-          out->append(text.data() + run, i - run);
-          out->push_back('\\');
-          run = i;
-        }
-      }
-      out->append(text.data() + run, text.size() - run);
-      out->push_back('\'');
-      return;
-    }
-    case Kind::kTrue:
-    case Kind::kFalse:
-      *out += r.ReadBool() ? "True" : "False";
-      return;
-    case Kind::kObject: {
-      const auto members = Members(r);
-      const Mark end = r.Here();
-      out->push_back('{');
-      bool first = true;
-      for (const auto& [key, value] : members) {
-        r.Seek(value);
-        if (r.Peek() == Kind::kNull) {
-          continue;
-        }
-        *out += first ? "'" : ", '";
-        first = false;
-        *out += key;
-        *out += "': ";
-        AppendPyRepr(r, out);
-      }
-      out->push_back('}');
-      r.Seek(end);
-      return;
-    }
-    case Kind::kArray: {
-      out->push_back('[');
-      r.EnterArray();
-      bool first = true;
-      while (r.NextElement()) {
-        if (!first) {
-          *out += ", ";
-        }
-        first = false;
-        AppendPyRepr(r, out);
-      }
-      out->push_back(']');
-      return;
-    }
-    default:
-      *out += PocoText(r);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Typed reads with the old parser's checks and messages.
+// Integers, with the old parser's checks and messages (json_fields.h reads
+// the other types).
 
 // The value at the reader as an int; consumes it. `what` names the field for
 // the message and is only called on failure.
@@ -422,69 +123,6 @@ bool ReadIntArray(Reader& r, std::vector<int>* out, std::string* error,
   return ok;
 }
 
-std::string Indexed(const std::string& what, size_t i) {
-  return what + "[" + std::to_string(i) + "]";
-}
-
-// Marks of the fields of an object read again later; nullopt for absent
-// and null fields.
-using Field = std::optional<Mark>;
-
-Kind KindAt(Reader& r, const Mark& m) {
-  r.Seek(m);
-  return r.Peek();
-}
-
-// The last value of `key` in the object at `obj`, nullopt when absent or
-// null (Poco's obj->has(key) && !obj->get(key).isEmpty()).
-Field Member(Reader& r, const Field& obj, std::string_view key) {
-  if (!obj) {
-    return std::nullopt;
-  }
-  r.Seek(*obj);
-  r.EnterObject();
-  Field found;
-  std::string_view name;
-  while (r.NextMember(&name)) {
-    if (KeyRead(r, name) == key) {
-      found = r.Here();
-      if (r.SkipNull()) {
-        found.reset();
-        continue;
-      }
-    }
-    r.SkipValue();
-  }
-  return found;
-}
-
-Field ObjectOf(Reader& r, const Field& value, std::string_view key,
-               const std::string& where) {
-  if (value && KindAt(r, *value) != Kind::kObject) {
-    throw FieldError{where + std::string(key) + " is not an object"};
-  }
-  return value;
-}
-
-Field ArrayOf(Reader& r, const Field& value, std::string_view key,
-              const std::string& where) {
-  if (value && KindAt(r, *value) != Kind::kArray) {
-    throw FieldError{where + std::string(key) + " is not an array"};
-  }
-  return value;
-}
-
-std::string StringOf(Reader& r, const Field& value, std::string_view key,
-                     const std::string& where) {
-  if (!value) {
-    return "";
-  }
-  if (KindAt(r, *value) != Kind::kString) {
-    throw FieldError{where + std::string(key) + " is not a string"};
-  }
-  return std::string(r.ReadString());
-}
-
 std::optional<int> IntOf(Reader& r, const Field& value, std::string_view key,
                          const std::string& where) {
   if (!value) {
@@ -494,52 +132,9 @@ std::optional<int> IntOf(Reader& r, const Field& value, std::string_view key,
   return ReadInt(r, [&] { return where + std::string(key); });
 }
 
-Field GetObject(Reader& r, const Field& obj, std::string_view key,
-                const std::string& where) {
-  return ObjectOf(r, Member(r, obj, key), key, where);
-}
-
-Field GetArray(Reader& r, const Field& obj, std::string_view key,
-               const std::string& where) {
-  return ArrayOf(r, Member(r, obj, key), key, where);
-}
-
-std::string GetString(Reader& r, const Field& obj, std::string_view key,
-                      const std::string& where) {
-  return StringOf(r, Member(r, obj, key), key, where);
-}
-
 std::optional<int> GetInt(Reader& r, const Field& obj, std::string_view key,
                           const std::string& where) {
   return IntOf(r, Member(r, obj, key), key, where);
-}
-
-// The elements of the array at `arr`, nulls included.
-std::vector<Mark> Elements(Reader& r, const Mark& arr) {
-  std::vector<Mark> out;
-  out.reserve(8);
-  r.Seek(arr);
-  r.EnterArray();
-  while (r.NextElement()) {
-    out.push_back(r.Here());
-    r.SkipValue();
-  }
-  return out;
-}
-
-Mark ObjectAt(Reader& r, const std::vector<Mark>& elements, size_t i,
-              const std::string& what) {
-  if (KindAt(r, elements[i]) != Kind::kObject) {
-    throw FieldError{Indexed(what, i) + " is not an object"};
-  }
-  return elements[i];
-}
-
-bool HasMembers(Reader& r, const Mark& obj) {
-  r.Seek(obj);
-  r.EnterObject();
-  std::string_view key;
-  return r.NextMember(&key);
 }
 
 // ---------------------------------------------------------------------------
@@ -1226,3 +821,4 @@ Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
 }
 
 }  // namespace mlb
+

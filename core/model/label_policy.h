@@ -9,7 +9,8 @@
 //   every level   typed labels (HAPROXY_GROUP, HAPROXY_{n}_VHOST, _PORT, ...)
 //                 carry no control character and no invisible or Unicode
 //                 space character; the ones that become one word of a config
-//                 line (VHOST, SSL_CERT, BIND_ADDR) carry nothing HAProxy
+//                 line (VHOST, BIND_ADDR, words, host lists, certificate
+//                 paths) carry nothing HAProxy
 //                 reads as a word break, comment, quote or condition brace.
 //                 BIND_ADDR is an IP address, '*' or a host name. No
 //                 placeholder value adds a line to the template it fills
@@ -27,7 +28,7 @@
 //
 // A refused label drops its service port only (see services.h). The refusal
 // says which label, which level and which line or character:
-//   label HAPROXY_0_BACKEND_HEAD refused by --label-policy restricted: line 3
+//   label HAPROXY_0_<NAME> refused by --label-policy restricted: line 3
 //   opens a section ("program evil")
 // docs/label-policy.md lists the table with the reason for each entry.
 #pragma once
@@ -39,6 +40,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/config/listeners.h"
 #include "mlb/plugin/sdk.h"
 
 namespace mlb {
@@ -57,7 +59,7 @@ Status ParseLabelPolicy(std::string_view text, LabelPolicy* out);
 
 // What the check needs to know about a template-override label.
 struct TemplateLabelInfo {
-  std::string name;  // "BACKEND_HEAD"
+  std::string name;  // the template's
   // The text the label replaces (operator file or pack default): its first
   // directive line, if it opens a section, is the one section line the
   // label may write.
@@ -91,11 +93,11 @@ Status CheckRenderedLines(
     std::string_view rendered);
 
 // Under `restricted`, after CheckRenderedLines: the text a template override
-// (`label`, e.g. HAPROXY_0_BACKEND_HTTP_HEALTHCHECK_OPTIONS) rendered into,
+// (`label`, e.g. HAPROXY_0_<NAME>) rendered into,
 // read as HAProxy reads it, passes the rules CheckLabel applied to the raw
 // label. A placeholder value ({healthCheckPath} "file", a vhost "file") can
 // put a refused word where the label has a placeholder; the override's own
-// section line (BACKEND_HEAD's "backend {backend}") is still accepted. Only
+// section line (a backend head's "backend {backend}") is still accepted. Only
 // lines with a placeholder are read again. OK, or a kService error:
 //   "label HAPROXY_0_X refused by --label-policy restricted: line 2 as
 //    rendered uses file, which reads a file of the LB host: {healthCheckPath}
@@ -124,29 +126,5 @@ Status CheckPlaceholderWords(
 // line"), or "". The rule of CheckPlaceholderWords, for the callers that
 // check a value outside a template (the app id, once per app).
 std::string MarathonWordProblem(std::string_view value);
-
-// A TCP/UDP address a `bind` line of the config listens on.
-struct Listener {
-  std::string section;  // "frontend marathon_https_in", "listen stats"
-  std::string bind;     // the address word as written: "*:443"
-  std::string address;  // canonical: "" = any address (*, 0.0.0.0, ::, or a
-                        // host name, which may resolve to any of them)
-  int first_port = 0;
-  int last_port = 0;  // a range "10000-10010"; else == first_port
-  bool udp = false;   // quic4@, udp@, ...
-};
-
-// The listeners of the `bind` lines of `text` (several sections, or one:
-// lines before the first section line belong to `section`). Addresses that
-// are not TCP/UDP ports (unix@, abns@, fd@, a path) are left out.
-std::vector<Listener> BindListeners(std::string_view text,
-                                    const std::string& section);
-// The same, appended to *out (the generator reuses one vector).
-void BindListeners(std::string_view text, std::string_view section,
-                   std::vector<Listener>* out);
-
-// Whether two listeners would share a port: same protocol, overlapping
-// ports, and one of them on any address or both on the same one.
-bool SharesPort(const Listener& a, const Listener& b);
 
 }  // namespace mlb

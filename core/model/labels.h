@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/base/text.h"
 #include "core/model/label_policy.h"
 #include "mlb/plugin/sdk.h"
 

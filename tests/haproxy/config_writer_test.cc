@@ -1,4 +1,4 @@
-// The one-shot supervisor against the real `haproxy -c`: unchanged configs
+// The config writer against the real `haproxy -c`: unchanged configs
 // do nothing, good ones are swapped in atomically and reloaded, bad ones never
 // replace the live config.
 #include "core/haproxy/config_writer.h"
@@ -34,7 +34,7 @@ constexpr char kValid2[] =
 constexpr char kInvalid[] =
     "global\n  maxconn 100\n\nbackend b\n  server s1 127.0.0.1:1 chek\n";
 
-class HaproxySupervisorTest : public ::testing::Test {
+class ConfigWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/supervisor_" +
@@ -59,13 +59,13 @@ class HaproxySupervisorTest : public ::testing::Test {
     return out;
   }
   std::string dir_;
-  SupervisorOptions options_;
+  ConfigWriterOptions options_;
 };
 
-TEST_F(HaproxySupervisorTest, NewConfigIsValidatedWrittenAndReloaded) {
-  HaproxySupervisor sup(options_);
+TEST_F(ConfigWriterTest, NewConfigIsValidatedWrittenAndReloaded) {
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
   EXPECT_TRUE(report.reloaded);
   EXPECT_EQ(testing::ReadFile(options_.config_path), kValid);
@@ -76,22 +76,22 @@ TEST_F(HaproxySupervisorTest, NewConfigIsValidatedWrittenAndReloaded) {
   EXPECT_EQ(Files(), (std::vector<std::string>{"haproxy.cfg", "reloads"}));
 }
 
-TEST_F(HaproxySupervisorTest, UnchangedConfigDoesNothing) {
-  HaproxySupervisor sup(options_);
+TEST_F(ConfigWriterTest, UnchangedConfigDoesNothing) {
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
-  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   EXPECT_EQ(report.outcome, ApplyReport::Outcome::kUnchanged);
   EXPECT_EQ(report.diff, "");
   EXPECT_EQ(testing::ReadFile(dir_ + "/reloads"), "reloaded\n");
 }
 
-TEST_F(HaproxySupervisorTest, ChangeIsLoggedAsUnifiedDiffAndModeIsKept) {
+TEST_F(ConfigWriterTest, ChangeIsLoggedAsUnifiedDiffAndModeIsKept) {
   testing::WriteFile(options_.config_path, kValid);
   ASSERT_EQ(chmod(options_.config_path.c_str(), 0600), 0);
-  HaproxySupervisor sup(options_);
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kValid2, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid2, &report).ok());
   EXPECT_EQ(report.diff, "--- " + options_.config_path + "\n+++ " +
                              options_.config_path + " (new)\n"
                              "@@ -11,4 +11,4 @@\n"
@@ -105,24 +105,24 @@ TEST_F(HaproxySupervisorTest, ChangeIsLoggedAsUnifiedDiffAndModeIsKept) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
-TEST_F(HaproxySupervisorTest, SymlinkedConfigStaysALink) {
+TEST_F(ConfigWriterTest, SymlinkedConfigStaysALink) {
   ASSERT_EQ(mkdir((dir_ + "/volume").c_str(), 0755), 0);
   testing::WriteFile(dir_ + "/volume/real.cfg", "old\n");
   ASSERT_EQ(symlink("volume/real.cfg", options_.config_path.c_str()), 0);
-  HaproxySupervisor sup(options_);
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   struct stat st;
   ASSERT_EQ(lstat(options_.config_path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISLNK(st.st_mode));
   EXPECT_EQ(testing::ReadFile(dir_ + "/volume/real.cfg"), kValid);
 }
 
-TEST_F(HaproxySupervisorTest, RejectedConfigNeverReplacesTheLiveOne) {
+TEST_F(ConfigWriterTest, RejectedConfigNeverReplacesTheLiveOne) {
   testing::WriteFile(options_.config_path, kValid);
-  HaproxySupervisor sup(options_);
+  ConfigWriter writer(options_);
   ApplyReport report;
-  Status s = sup.Apply(kInvalid, &report);
+  Status s = writer.Apply(kInvalid, &report);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "haproxy -c rejected the new config, kept in " +
                              options_.config_path +
@@ -137,30 +137,30 @@ TEST_F(HaproxySupervisorTest, RejectedConfigNeverReplacesTheLiveOne) {
             (std::vector<std::string>{"haproxy.cfg", "haproxy.cfg.rejected"}));
 }
 
-TEST_F(HaproxySupervisorTest, DryRunReportsTheDiffAndWritesNothing) {
+TEST_F(ConfigWriterTest, DryRunReportsTheDiffAndWritesNothing) {
   options_.dry_run = true;
-  HaproxySupervisor sup(options_);
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   EXPECT_EQ(report.outcome, ApplyReport::Outcome::kDryRun);
   EXPECT_EQ(report.diff.rfind("--- " + options_.config_path + "\n", 0), 0u);
   EXPECT_TRUE(Files().empty());
 }
 
-TEST_F(HaproxySupervisorTest, SkipValidationWritesWithoutHaproxy) {
+TEST_F(ConfigWriterTest, SkipValidationWritesWithoutHaproxy) {
   options_.skip_validation = true;
   options_.haproxy_binary = "/nonexistent/haproxy";
-  HaproxySupervisor sup(options_);
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kInvalid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kInvalid, &report).ok());
   EXPECT_EQ(testing::ReadFile(options_.config_path), kInvalid);
 }
 
-TEST_F(HaproxySupervisorTest, FailedReloadIsReportedAfterTheWrite) {
+TEST_F(ConfigWriterTest, FailedReloadIsReportedAfterTheWrite) {
   options_.reload_command = {"sh", "-c", "echo no haproxy here; exit 3"};
-  HaproxySupervisor sup(options_);
+  ConfigWriter writer(options_);
   ApplyReport report;
-  ASSERT_TRUE(sup.Apply(kValid, &report).ok());
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
   EXPECT_FALSE(report.reloaded);
   EXPECT_EQ(report.reload_error,
@@ -193,7 +193,7 @@ std::string ReplaceLine(std::string text, const std::string& line,
 
 // Apply --dry over a live config `before` (none when nullptr) must report
 // exactly the diff of the whole texts, and "unchanged" for equal ones.
-class SupervisorDiffTest : public HaproxySupervisorTest {
+class ConfigWriterDiffTest : public ConfigWriterTest {
  protected:
   void Check(const std::string* before, const std::string& after) {
     std::remove(options_.config_path.c_str());
@@ -201,9 +201,9 @@ class SupervisorDiffTest : public HaproxySupervisorTest {
       testing::WriteFile(options_.config_path, *before);
     }
     options_.dry_run = true;
-    HaproxySupervisor sup(options_);
+    ConfigWriter writer(options_);
     ApplyReport report;
-    ASSERT_TRUE(sup.Apply(after, &report).ok());
+    ASSERT_TRUE(writer.Apply(after, &report).ok());
     const std::string live = before == nullptr ? "" : *before;
     EXPECT_EQ(report.outcome, live == after ? ApplyReport::Outcome::kUnchanged
                                             : ApplyReport::Outcome::kDryRun);
@@ -218,7 +218,7 @@ class SupervisorDiffTest : public HaproxySupervisorTest {
   }
 };
 
-TEST_F(SupervisorDiffTest, IdenticalConfigIsUnchanged) {
+TEST_F(ConfigWriterDiffTest, IdenticalConfigIsUnchanged) {
   const std::string config = BigConfig(1200);
   ASSERT_GT(config.size(), 4u * 65536);
   Check(config, config);
@@ -226,7 +226,7 @@ TEST_F(SupervisorDiffTest, IdenticalConfigIsUnchanged) {
   Check(nullptr, "");
 }
 
-TEST_F(SupervisorDiffTest, ChangeAtStartAtEndAndInTheMiddle) {
+TEST_F(ConfigWriterDiffTest, ChangeAtStartAtEndAndInTheMiddle) {
   const std::string config = BigConfig(1200);
   Check(config, ReplaceLine(config, "  maxconn 100\n", "  maxconn 200\n"));
   Check(config, "# generated\n" + config);
@@ -245,7 +245,7 @@ TEST_F(SupervisorDiffTest, ChangeAtStartAtEndAndInTheMiddle) {
                             "http\n\nbackend app300_80\n"));
 }
 
-TEST_F(SupervisorDiffTest, DifferencesAtTheEdgesOfReadChunks) {
+TEST_F(ConfigWriterDiffTest, DifferencesAtTheEdgesOfReadChunks) {
   const std::string config = BigConfig(1200);
   for (size_t at : {65534u, 65535u, 65536u, 65537u, 131072u}) {
     std::string changed = config;
@@ -259,7 +259,7 @@ TEST_F(SupervisorDiffTest, DifferencesAtTheEdgesOfReadChunks) {
   }
 }
 
-TEST_F(SupervisorDiffTest, SeveralDistantChanges) {
+TEST_F(ConfigWriterDiffTest, SeveralDistantChanges) {
   const std::string config = BigConfig(1200);
   std::string changed =
       ReplaceLine(config, "  maxconn 100\n", "  maxconn 200\n");
@@ -272,14 +272,14 @@ TEST_F(SupervisorDiffTest, SeveralDistantChanges) {
   Check(changed, config);
 }
 
-TEST_F(SupervisorDiffTest, EmptyOrMissingLiveConfig) {
+TEST_F(ConfigWriterDiffTest, EmptyOrMissingLiveConfig) {
   const std::string config = BigConfig(1200);
   Check("", config);
   Check(nullptr, config);
   Check(config, "");
 }
 
-TEST_F(SupervisorDiffTest, NewConfigShorterOrLonger) {
+TEST_F(ConfigWriterDiffTest, NewConfigShorterOrLonger) {
   const std::string config = BigConfig(1200);
   const size_t middle = config.find("\nbackend app300_80\n");
   const size_t next = config.find("\nbackend app301_80\n");
@@ -292,7 +292,7 @@ TEST_F(SupervisorDiffTest, NewConfigShorterOrLonger) {
   Check(config.substr(next + 1), config);
 }
 
-TEST_F(SupervisorDiffTest, MissingFinalNewline) {
+TEST_F(ConfigWriterDiffTest, MissingFinalNewline) {
   const std::string config = BigConfig(1200);
   const std::string cut = config.substr(0, config.size() - 1);
   Check(config, cut);
@@ -304,7 +304,7 @@ TEST_F(SupervisorDiffTest, MissingFinalNewline) {
   Check("a\n", "a");
 }
 
-TEST_F(SupervisorDiffTest, CrlfLineEnds) {
+TEST_F(ConfigWriterDiffTest, CrlfLineEnds) {
   std::string crlf;
   for (char c : BigConfig(1200)) {
     crlf += c == '\n' ? "\r\n" : std::string(1, c);
@@ -318,7 +318,7 @@ TEST_F(SupervisorDiffTest, CrlfLineEnds) {
 
 // Repetitive lines let diff -u slide changes far, across the edges of what
 // Apply loads: the diff must still be the one of the whole files.
-TEST_F(SupervisorDiffTest, RandomEditsOfRepetitiveConfigs) {
+TEST_F(ConfigWriterDiffTest, RandomEditsOfRepetitiveConfigs) {
   std::mt19937 rng(11);
   const std::vector<std::string> alphabet = {
       "\n", "  mode http\n", "  server s 10.0.0.1:31000 check inter 10s\n",

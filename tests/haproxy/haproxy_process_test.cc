@@ -333,48 +333,6 @@ class HaproxyProcessTest : public ::testing::Test {
   std::vector<int> fds_;  // closed in TearDown
 };
 
-TEST(ParseShowProcTest, MasterWorkersAndOldWorkers) {
-  const std::string text =
-      "#<PID>          <type>          <reloads>       <uptime>        "
-      "<version>      \n"
-      "6809            master          9 [failed: 1]   0d00h00m22s     "
-      "2.6.12-1+deb12u4\n"
-      "# workers\n"
-      "7616            worker          0               0d00h00m00s     "
-      "2.6.12-1+deb12u4\n"
-      "# old workers\n"
-      "7570            worker          1               0d00h00m01s     "
-      "2.6.12-1+deb12u4\n"
-      "7491            worker          2               0d00h00m02s     "
-      "2.6.12-1+deb12u4\n"
-      "# programs\n\n";
-  HaproxyProcList procs;
-  Status s = ParseShowProc(text, &procs);
-  ASSERT_TRUE(s.ok()) << s.message();
-  EXPECT_EQ(procs.master.pid, 6809);
-  EXPECT_EQ(procs.master.reloads, 9);
-  EXPECT_EQ(procs.master.uptime, "0d00h00m22s");
-  EXPECT_TRUE(procs.last_reload_failed);
-  ASSERT_EQ(procs.workers.size(), 1u);
-  EXPECT_EQ(procs.workers[0].pid, 7616);
-  ASSERT_EQ(procs.old_workers.size(), 2u);
-  EXPECT_EQ(procs.old_workers[1].pid, 7491);
-  EXPECT_EQ(procs.old_workers[1].reloads, 2);
-
-  EXPECT_FALSE(ParseShowProc("Unknown command.\n", &procs).ok());
-}
-
-TEST(MasterCliCommandTest, NamesTheSocketWhenNothingListens) {
-  std::string reply;
-  Status s = MasterCliCommand("/nonexistent/master.sock", "show proc", &reply,
-                              milliseconds(500));
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("master socket /nonexistent/master.sock: cannot "
-                             "connect: No such file or directory"),
-            std::string::npos)
-      << s.message();
-}
-
 TEST_F(HaproxyProcessTest, StartServesAndStopLeavesNoProcess) {
   WriteConfig(Config("one"));
   HaproxyProcess& hp = Make();

@@ -94,7 +94,10 @@ class FamiliesTest(unittest.TestCase):
         self.assertGreaterEqual(len(builtin_labels()), 3)
 
     def test_core_names_no_template_or_label_of_a_builtin_pack(self):
-        patterns = [(name, re.compile(r'\b%s\b' % re.escape(name)))
+        # A template by name, as a label override (HAPROXY_0_NAME) or as an
+        # operator's file or variable (HAPROXY_NAME).
+        patterns = [(name, re.compile(
+            r'(\b|HAPROXY_(\{n\}_|[0-9]+_)?)%s\b' % re.escape(name)))
                     for name in builtin_templates()]
         for label in builtin_labels():
             suffix = label[len('HAPROXY_{n}_'):]

@@ -103,10 +103,10 @@ void MeasureDiff(const std::string& before, const std::string& after,
 // Median time of Apply(after) with `before` live at `path`.
 Status MeasureWrite(const std::string& path, const std::string& before,
                     const std::string& after, int runs) {
-  SupervisorOptions options;
+  ConfigWriterOptions options;
   options.config_path = path;
   options.skip_validation = true;
-  HaproxySupervisor supervisor(options);
+  ConfigWriter writer(options);
   SampleSet samples;
   for (int run = -1; run < runs; ++run) {
     if (!WriteFile(path, before)) {
@@ -114,7 +114,7 @@ Status MeasureWrite(const std::string& path, const std::string& before,
     }
     ApplyReport report;
     Stopwatch watch;
-    MLB_RETURN_IF_ERROR(supervisor.Apply(after, &report));
+    MLB_RETURN_IF_ERROR(writer.Apply(after, &report));
     const double ms = watch.ElapsedMs();
     if (report.outcome != ApplyReport::Outcome::kApplied) {
       return Status::Error("Apply did not write " + path);
@@ -277,12 +277,12 @@ int RunRss(const Flags& flags) {
   ReportMemory("updated");
   const std::string text = result.generation.config.Text();
   ReportMemory("rendered");
-  SupervisorOptions options;
+  ConfigWriterOptions options;
   options.config_path = flags.Get("config", "");
   options.skip_validation = true;
-  HaproxySupervisor supervisor(options);
+  ConfigWriter writer(options);
   ApplyReport report;
-  s = supervisor.Apply(text, &report);
+  s = writer.Apply(text, &report);
   if (!s.ok()) {
     return Fail(s.message());
   }
@@ -295,10 +295,10 @@ int RunRss(const Flags& flags) {
 // Apply.
 Status TimeIncrement(Pipeline& pipeline, const std::string& changed_json,
                      int threads, const std::string& base_text,
-                     HaproxySupervisor& supervisor, const std::string& prefix,
+                     ConfigWriter& writer, const std::string& prefix,
                      SampleSet* samples) {
-  if (!WriteFile(supervisor.options().config_path, base_text)) {
-    return Status::Error("cannot write " + supervisor.options().config_path);
+  if (!WriteFile(writer.options().config_path, base_text)) {
+    return Status::Error("cannot write " + writer.options().config_path);
   }
   Stopwatch total;
   UpdateResult result;
@@ -308,7 +308,7 @@ Status TimeIncrement(Pipeline& pipeline, const std::string& changed_json,
   samples->Add(prefix + "update_ms", total.ElapsedMs());
   Stopwatch write;
   ApplyReport report;
-  MLB_RETURN_IF_ERROR(supervisor.Apply(text, &report));
+  MLB_RETURN_IF_ERROR(writer.Apply(text, &report));
   samples->Add(prefix + "write_ms", write.ElapsedMs());
   samples->Add(prefix + "total_ms", total.ElapsedMs());
   if (report.outcome != ApplyReport::Outcome::kApplied) {
@@ -335,11 +335,11 @@ int RunIncremental(const Flags& flags) {
   if (!s.ok()) {
     return Fail(s.message());
   }
-  SupervisorOptions options;
+  ConfigWriterOptions options;
   options.config_path = ConfigPath(flags);
   options.skip_validation = true;
   options.haproxy_binary = flags.Get("haproxy", "/usr/sbin/haproxy");
-  HaproxySupervisor unchecked(options);
+  ConfigWriter unchecked(options);
   const int runs = flags.GetInt("runs", 5);
   const int threads = flags.GetInt("threads", 2);
   SampleSet samples;
@@ -352,7 +352,7 @@ int RunIncremental(const Flags& flags) {
     }
   }
   options.skip_validation = false;
-  HaproxySupervisor checked(options);
+  ConfigWriter checked(options);
   for (int run = 0; run < flags.GetInt("haproxy-runs", 0); ++run) {
     s = TimeIncrement(*pipeline, changed_json, threads, base, checked,
                       "incr_checked_", &samples);

@@ -1,0 +1,91 @@
+// core/config/listeners: the ports the bind lines of a config text listen
+// on, and which of them would share a port.
+#include "core/config/listeners.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace mlb {
+namespace {
+
+// The ports a config text binds, as HAProxy reads its bind lines.
+TEST(BindListenersTest, ReadsEveryTcpAndUdpAddressOfEachBindLine) {
+  const std::vector<Listener> listeners = BindListeners(
+      "global\n  stats socket /run/x.sock\nlisten stats\n  bind "
+      "0.0.0.0:9090\nfrontend f\n  bind *:80,ipv4@10.0.0.1:81,"
+      "stream+ip@[::1]:82 ssl crt /x.pem\n  bind :::83\n  bind quic4@:443\n"
+      "  bind unix@/x.sock\n  bind /tmp/y\n  bind fd@3\n  # bind *:84\n"
+      "  bind 127.0.0.1:10000-10010\n  bind-process 1\n",
+      "head");
+  std::vector<std::string> shown;
+  for (const Listener& l : listeners) {
+    shown.push_back(l.section + " | " + l.bind + " | " + l.address + " | " +
+                    std::to_string(l.first_port) + "-" +
+                    std::to_string(l.last_port) + (l.udp ? " udp" : ""));
+  }
+  EXPECT_EQ(shown, (std::vector<std::string>{
+                       "listen stats | 0.0.0.0:9090 |  | 9090-9090",
+                       "frontend f | *:80 |  | 80-80",
+                       "frontend f | ipv4@10.0.0.1:81 | 10.0.0.1 | 81-81",
+                       "frontend f | stream+ip@[::1]:82 | ::1 | 82-82",
+                       "frontend f | :::83 |  | 83-83",
+                       "frontend f | quic4@:443 |  | 443-443 udp",
+                       "frontend f | 127.0.0.1:10000-10010 | 127.0.0.1 | "
+                       "10000-10010"}));
+  auto at = [](const std::string& bind) {
+    std::vector<Listener> l = BindListeners("  bind " + bind + "\n", "s");
+    EXPECT_EQ(l.size(), 1u) << bind;
+    return l.empty() ? Listener() : l[0];
+  };
+  EXPECT_TRUE(SharesPort(at("*:443"), at("10.0.0.1:443")));
+  EXPECT_TRUE(SharesPort(at("lb.internal:443"), at("10.0.0.1:443")));
+  EXPECT_TRUE(SharesPort(at("10.0.0.1:10005"), at("10.0.0.1:10000-10010")));
+  EXPECT_TRUE(SharesPort(at("[::ffff:10.0.0.1]:80"), at("::ffff:10.0.0.1:80")));
+  EXPECT_FALSE(SharesPort(at("10.0.0.1:443"), at("10.0.0.2:443")));
+  EXPECT_FALSE(SharesPort(at("*:443"), at("quic4@:443")));
+  EXPECT_FALSE(SharesPort(at("*:443"), at("*:444")));
+}
+
+TEST(ParseListenerTest, ReadsPortsAndLeavesSocketsOut) {
+  Listener l;
+  ASSERT_TRUE(ParseListener("dgram+ipv6@[::1]:53", &l));
+  EXPECT_EQ(l.bind, "dgram+ipv6@[::1]:53");
+  EXPECT_EQ(l.address, "::1");
+  EXPECT_EQ(l.first_port, 53);
+  EXPECT_TRUE(l.udp);
+  for (const char* address :
+       {"unix@/x.sock", "/tmp/y", "fd@3", "abns@x", "*:0", "*:65536",
+        "*:90-80", "*:http", "10.0.0.1", "", "foo@1.2.3.4:80"}) {
+    Listener out;
+    EXPECT_FALSE(ParseListener(address, &out)) << address;
+  }
+}
+
+TEST(CanonicalAddressTest, GivesIpLiteralsInOneForm) {
+  EXPECT_EQ(CanonicalAddress("10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(CanonicalAddress("[::1]"), "::1");
+  EXPECT_EQ(CanonicalAddress("0:0:0:0:0:0:0:1"), "::1");
+  EXPECT_EQ(CanonicalAddress("::FFFF:10.0.0.1"), "::ffff:10.0.0.1");
+  EXPECT_EQ(CanonicalAddress("*"), "");
+  EXPECT_EQ(CanonicalAddress(""), "");
+  EXPECT_EQ(CanonicalAddress("lb.internal"), "");
+  EXPECT_EQ(CanonicalAddress("10.0.0.256"), "");
+}
+
+TEST(IsHostNameTest, DnsLabelsOnly) {
+  EXPECT_TRUE(IsHostName("lb.internal"));
+  EXPECT_TRUE(IsHostName("a-b_c.example.com"));
+  EXPECT_TRUE(IsHostName(std::string(63, 'a') + ".com"));
+  EXPECT_FALSE(IsHostName(std::string(64, 'a') + ".com"));
+  EXPECT_FALSE(IsHostName(""));
+  EXPECT_FALSE(IsHostName("a..b"));
+  EXPECT_FALSE(IsHostName("-a.b"));
+  EXPECT_FALSE(IsHostName("a-.b"));
+  EXPECT_FALSE(IsHostName("a b"));
+  EXPECT_FALSE(IsHostName("a.b."));
+}
+
+}  // namespace
+}  // namespace mlb

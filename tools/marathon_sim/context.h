@@ -1,0 +1,47 @@
+// The options of marathon-sim and the services its endpoints share for the
+// life of the server.
+#pragma once
+
+#include <string>
+
+#include "tools/marathon_sim/callbacks.h"
+#include "tools/marathon_sim/event_bus.h"
+#include "tools/marathon_sim/faults.h"
+#include "tools/marathon_sim/state.h"
+#include "tools/marathon_sim/state_tracker.h"
+#include "tools/marathon_sim/stats.h"
+
+namespace mlb::tools::sim {
+
+struct Options {
+  std::string state_file;
+  std::string listen = "127.0.0.1:0";
+  std::string port_file;
+  int keepalive_ms = 1000;
+  int watch_ms = 200;
+  std::string auth;  // "user:pass", or empty for no authentication.
+};
+
+// Everything the endpoints share for the life of the server.
+struct SimContext {
+  explicit SimContext(const Options& options)
+      : keepalive_ms(options.keepalive_ms),
+        auth(options.auth),
+        state(options.state_file),
+        callbacks(stats),
+        bus(stats, faults, callbacks),
+        tracker(state, bus, stats) {
+    faults.SetWakeup([this] { bus.WakeAll(); });
+  }
+
+  const int keepalive_ms;
+  const std::string auth;
+  const StateStore state;
+  Stats stats;
+  Faults faults;
+  Callbacks callbacks;
+  EventBus bus;
+  StateTracker tracker;
+};
+
+}  // namespace mlb::tools::sim
