@@ -19,7 +19,6 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +26,9 @@
 #include <set>
 #include <vector>
 
-#include "core/model/labels.h"
 #include "core/base/sha256.h"
+#include "core/base/text.h"
+#include "core/model/labels.h"
 
 namespace mlb {
 namespace {
@@ -44,13 +44,11 @@ namespace fs = std::filesystem;
 std::string Quoted(const std::string& s) {
   std::string out;
   for (const char c : QuoteValue(s)) {
-    const unsigned char byte = static_cast<unsigned char>(c);
+    const uint8_t byte = static_cast<uint8_t>(c);
     if (byte < 0x80) {
       out.push_back(c);
     } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", byte);
-      out += buf;
+      out += "\\x" + Hex(&byte, 1);
     }
   }
   return out;
@@ -546,13 +544,8 @@ ExtractedArchive::~ExtractedArchive() {
 }
 
 std::string Sha256Hex(const std::string& bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : Sha256(bytes)) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  const Sha256Digest digest = Sha256(bytes);
+  return Hex(digest.data(), digest.size());
 }
 
 bool IsSha256Hex(const std::string& text) {
