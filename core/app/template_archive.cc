@@ -26,6 +26,7 @@
 #include <set>
 #include <vector>
 
+#include "core/base/files.h"
 #include "core/base/sha256.h"
 #include "core/base/text.h"
 #include "core/model/labels.h"
@@ -81,29 +82,12 @@ class Fd {
 
 Status ReadLocalFile(const std::string& path, uint64_t cap,
                      std::string* bytes) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return Status::Error("cannot be read: " + std::string(std::strerror(errno)));
+  int error = 0;
+  const Status read = ReadWholeFile(path, bytes, cap, &error);
+  if (!read.ok() && error != EFBIG) {
+    return Status::Error("cannot be read", read.message());
   }
-  bytes->clear();
-  char buf[65536];
-  while (true) {
-    const ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return Status::Error("cannot be read: " +
-                           std::string(std::strerror(errno)));
-    }
-    if (n == 0) {
-      return Status::OK();
-    }
-    if (bytes->size() + static_cast<uint64_t>(n) > cap) {
-      return Status::Error("larger than " + std::to_string(cap) + " bytes");
-    }
-    bytes->append(buf, static_cast<size_t>(n));
-  }
+  return read;
 }
 
 Status HttpGet(const std::string& url, const std::string& ca_cert,

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <algorithm>
 
+#include "core/base/files.h"
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
 
@@ -22,35 +23,12 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-// One exact-size read: a stringstream would hold the (multi-megabyte) live
-// config twice, plus the growth of its buffer.
+// The live config, empty when there is none (or it cannot be read).
 std::string ReadFileOrEmpty(const std::string& path) {
   std::string out;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return out;
+  if (!ReadWholeFile(path, &out).ok()) {
+    return std::string();
   }
-  struct stat st;
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
-    out.resize(static_cast<size_t>(st.st_size));
-  }
-  size_t size = 0;
-  while (true) {
-    if (size == out.size()) {
-      // The file grew (or is not a regular file): read on in steps.
-      out.resize(out.size() + 65536);
-    }
-    const ssize_t n = read(fd, out.data() + size, out.size() - size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    size += static_cast<size_t>(n);
-  }
-  close(fd);
-  out.resize(size);
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/base/files.h"
 #include "core/base/text.h"
 
 namespace mlb {
@@ -50,34 +51,6 @@ std::string DirectoryOf(const std::string& path) {
     return ".";
   }
   return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// Reads a whole file; false with errno set when it cannot be read.
-bool ReadWholeFile(const std::string& path, std::string* out) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  out->clear();
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int saved = errno;
-      close(fd);
-      errno = saved;
-      return false;
-    }
-    if (n == 0) {
-      break;
-    }
-    out->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return true;
 }
 
 BioPtr MemoryBio(const std::string& text) {
@@ -116,13 +89,16 @@ Status CheckPem(const std::string& path, const std::string& pem,
     // HAProxy's ssl-load-extra-files (default: all) looks for <crt>.key.
     const std::string key_path = path + ".key";
     std::string key_pem;
-    if (!ReadWholeFile(key_path, &key_pem)) {
-      if (errno == ENOENT) {
+    int error = 0;
+    const Status read =
+        ReadWholeFile(key_path, &key_pem, kNoSizeLimit, &error);
+    if (!read.ok()) {
+      if (error == ENOENT) {
         return Status::Error(context,
                              "no private key in the file or in " + key_path);
       }
-      return Status::Error(
-          context, "cannot read " + key_path + ": " + std::strerror(errno));
+      return Status::Error(context,
+                           "cannot read " + key_path + ": " + read.message());
     }
     key = ReadPrivateKey(key_pem);
     if (key == nullptr) {
@@ -404,9 +380,10 @@ Status CheckCertificateFile(const std::string& path) {
     return Status::OK();
   }
   std::string pem;
-  if (!ReadWholeFile(path, &pem)) {
+  const Status read = ReadWholeFile(path, &pem);
+  if (!read.ok()) {
     return Status::Error("certificate " + path,
-                         std::string("cannot read: ") + std::strerror(errno));
+                         "cannot read: " + read.message());
   }
   return CheckPem(path, pem, &key_from_file);
 }
@@ -433,10 +410,11 @@ Status CertificateChecker::Check(const std::string& path) {
     return it->second.status;
   }
   std::string pem;
-  if (!ReadWholeFile(path, &pem)) {
-    const std::string why = std::strerror(errno);
+  const Status read = ReadWholeFile(path, &pem);
+  if (!read.ok()) {
     checked_.erase(path);
-    return Status::Error("certificate " + path, "cannot read: " + why);
+    return Status::Error("certificate " + path,
+                         "cannot read: " + read.message());
   }
   bool key_from_file = false;
   Status status = CheckPem(path, pem, &key_from_file);

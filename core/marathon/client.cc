@@ -16,7 +16,8 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
+
+#include "core/base/files.h"
 
 namespace mlb {
 namespace {
@@ -24,22 +25,6 @@ namespace {
 constexpr int kMaxRedirects = 3;
 // Bytes read at a time when parsing as the document is read.
 constexpr size_t kParseChunk = 256 * 1024;
-
-// One exact-size read: a saved /v2/apps can be tens of MB, and a
-// stringstream would hold it twice.
-Status ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) {
-    return Status::Error("file:" + path, "cannot be read");
-  }
-  const std::streamoff size = in.tellg();
-  in.seekg(0);
-  out->assign(static_cast<size_t>(size), '\0');
-  if (size > 0 && !in.read(out->data(), size)) {
-    return Status::Error("file:" + path, "cannot be read");
-  }
-  return Status::OK();
-}
 
 bool SplitUserPassword(const std::string& text, std::string* user,
                        std::string* password) {
@@ -98,7 +83,10 @@ Status MarathonClient::FetchApps(std::string* json, std::string* source) {
   const std::string first = CurrentUrl();
   if (first.rfind("file:", 0) == 0) {
     *source = first;
-    return ReadFile(first.substr(5), json);
+    if (!ReadWholeFile(first.substr(5), json).ok()) {
+      return Status::Error(first, "cannot be read");
+    }
+    return Status::OK();
   }
   return Request("GET", "/v2/apps?embed=apps.tasks", "", json, source);
 }
