@@ -5,12 +5,50 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace mlb {
 namespace {
 
 constexpr size_t kReadStep = 65536;
+
+// The directory part of `path`: "." for a bare name, "/" for "/name".
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseNameOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Status WriteError(const std::string& target, int error_number) {
+  return Status::Error("cannot write " + target, std::strerror(error_number));
+}
+
+// Writes all of `data` to `fd`; false with errno set on a failure.
+bool WriteAll(int fd, std::string_view data) {
+  size_t written = 0;
+  while (written < data.size()) {
+    const ssize_t n = write(fd, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      if (n == 0) {
+        errno = EIO;
+      }
+      return false;
+    }
+    written += static_cast<size_t>(n);
+  }
+  return true;
+}
 
 // read(2), again after EINTR.
 ssize_t ReadSome(int fd, char* buffer, size_t size) {
@@ -82,6 +120,71 @@ Status ReadWholeFile(const std::string& path, std::string* out,
   }
   close(fd);
   return Status::OK();
+}
+
+std::string FollowSymlink(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    return path;
+  }
+  char* real = realpath(path.c_str(), nullptr);
+  if (real == nullptr) {
+    return path;
+  }
+  std::string out = real;
+  free(real);
+  return out;
+}
+
+Status WriteTempFileBeside(const std::string& target, std::string_view data,
+                           std::optional<mode_t> mode,
+                           std::string* temp_path) {
+  std::string temp =
+      DirectoryOf(target) + "/." + BaseNameOf(target) + ".new.XXXXXX";
+  const int fd = mkstemp(temp.data());  // mode 0600 until the fchmod
+  if (fd < 0) {
+    return WriteError(target, errno);
+  }
+  if (!mode.has_value()) {
+    struct stat st;
+    mode = stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
+  }
+  bool ok = fchmod(fd, *mode) == 0 && WriteAll(fd, data) && fsync(fd) == 0;
+  int error = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    error = errno;
+  }
+  if (!ok) {
+    unlink(temp.c_str());
+    return WriteError(target, error);
+  }
+  *temp_path = std::move(temp);
+  return Status::OK();
+}
+
+Status RenameOver(const std::string& temp_path, const std::string& target) {
+  if (rename(temp_path.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    unlink(temp_path.c_str());
+    return WriteError(target, error);
+  }
+  const int dir_fd =
+      open(DirectoryOf(target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
+  return Status::OK();
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view data,
+                           const AtomicWriteOptions& options) {
+  const std::string target =
+      options.follow_symlink ? FollowSymlink(path) : path;
+  std::string temp;
+  MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, data, options.mode, &temp));
+  return RenameOver(temp, target);
 }
 
 }  // namespace mlb

@@ -215,41 +215,9 @@ std::string ExpandEchoEscapes(std::string_view text) {
 }
 
 Status WritePrivateFile(const std::string& path, const std::string& text) {
-  const std::string dir = DirectoryOf(path);
-  const size_t slash = path.rfind('/');
-  const std::string base =
-      slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string temp = dir + "/." + base + ".new.XXXXXX";
-  const int fd = mkstemp(temp.data());  // mode 0600
-  if (fd < 0) {
-    return Status::Error("cannot write " + path, std::strerror(errno));
-  }
-  bool ok = fchmod(fd, 0600) == 0;
-  size_t written = 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    written += ok ? static_cast<size_t>(n) : 0;
-  }
-  ok = ok && fsync(fd) == 0;
-  int saved = errno;
-  ok = close(fd) == 0 && ok;
-  ok = ok && rename(temp.c_str(), path.c_str()) == 0;
-  if (!ok) {
-    saved = errno != 0 ? errno : saved;
-    unlink(temp.c_str());
-    return Status::Error("cannot write " + path, std::strerror(saved));
-  }
-  // The rename itself survives a crash once the directory is synced.
-  const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);
-    close(dir_fd);
-  }
-  return Status::OK();
+  AtomicWriteOptions options;
+  options.mode = 0600;
+  return WriteFileAtomically(path, text, options);
 }
 
 Status GenerateSelfSignedCertificate(const std::string& path,
