@@ -137,8 +137,7 @@ std::string FollowSymlink(const std::string& path) {
 }
 
 Status WriteTempFileBeside(const std::string& target, std::string_view data,
-                           std::optional<mode_t> mode,
-                           std::string* temp_path) {
+                           std::optional<mode_t> mode, std::string* temp_path) {
   std::string temp =
       DirectoryOf(target) + "/." + BaseNameOf(target) + ".new.XXXXXX";
   const int fd = mkstemp(temp.data());  // mode 0600 until the fchmod

@@ -132,8 +132,8 @@ TEST(SpawnTest, ChildHasNoBlockedAndNoIgnoredSignals) {
 TEST(SpawnTest, RunCommandChildHasNoBlockedSignalsEither) {
   ControllerSignals controller;
   CommandResult result;
-  ASSERT_TRUE(RunCommand({"grep", "^SigBlk:", "/proc/self/status"}, &result)
-                  .ok());
+  ASSERT_TRUE(
+      RunCommand({"grep", "^SigBlk:", "/proc/self/status"}, &result).ok());
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.output, "SigBlk:\t0000000000000000\n");
 }
@@ -143,11 +143,11 @@ TEST(SpawnTest, StdinIsDevNullAndNoOtherDescriptorIsInherited) {
   ASSERT_GE(leaked, 3);
   const std::string fd = std::to_string(leaked);
   SpawnedProcess child;
-  const Status s = Spawn(
-      {"sh", "-c",
-       "readlink /proc/$$/fd/0; test -e /proc/$$/fd/" + fd +
-           " && echo fd " + fd + " open || echo fd " + fd + " closed"},
-      SpawnOptions(), &child);
+  const Status s =
+      Spawn({"sh", "-c",
+             "readlink /proc/$$/fd/0; test -e /proc/$$/fd/" + fd +
+                 " && echo fd " + fd + " open || echo fd " + fd + " closed"},
+            SpawnOptions(), &child);
   close(leaked);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(ReadToEnd(child.output_fd), "/dev/null\nfd " + fd + " closed\n");
