@@ -58,6 +58,11 @@ class FakeMarathon {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
   }
+  // Answers everything with `status` and an empty body from now on.
+  void FailWith(Poco::Net::HTTPResponse::HTTPStatus status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_with_ = status;
+  }
 
  private:
   class Handler : public Poco::Net::HTTPRequestHandler {
@@ -65,11 +70,19 @@ class FakeMarathon {
     explicit Handler(FakeMarathon* owner) : owner_(owner) {}
     void handleRequest(Poco::Net::HTTPServerRequest& req,
                        Poco::Net::HTTPServerResponse& res) override {
+      Poco::Net::HTTPResponse::HTTPStatus fail_with;
       {
         std::lock_guard<std::mutex> lock(owner_->mu_);
         owner_->seen_.push_back({req.getMethod(), req.getURI(),
                                  req.get("Authorization", ""),
                                  req.get("User-Agent", "")});
+        fail_with = owner_->fail_with_;
+      }
+      if (fail_with != Poco::Net::HTTPResponse::HTTP_OK) {
+        res.setStatusAndReason(fail_with);
+        res.setContentLength(0);
+        res.send();
+        return;
       }
       if (!owner_->redirect_to_.empty()) {
         res.set("Location", owner_->redirect_to_ + req.getURI());
@@ -103,6 +116,8 @@ class FakeMarathon {
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   std::mutex mu_;
   std::vector<Seen> seen_;
+  Poco::Net::HTTPResponse::HTTPStatus fail_with_ =
+      Poco::Net::HTTPResponse::HTTP_OK;
 };
 
 // A URL on which nothing listens.
@@ -178,6 +193,27 @@ TEST(MarathonClientTest, CredentialsAreSentAndKeptAcrossALeaderRedirect) {
   ASSERT_EQ(leader.seen().size(), 1u);
   EXPECT_EQ(leader.seen()[0].authorization, basic);
   EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+}
+
+// A 5xx answer is worth trying the next Marathon for; a 4xx is not.
+TEST(MarathonClientTest, ServerErrorFailsOverClientErrorDoesNot) {
+  FakeMarathon first("m1");
+  FakeMarathon second("m2");
+  first.FailWith(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+  MarathonOptions options;
+  options.urls = {first.url(), second.url()};
+  MarathonClient client(options);
+  std::string json, source;
+  ASSERT_TRUE(client.FetchApps(&json, &source).ok());
+  EXPECT_EQ(source, second.url());
+
+  second.FailWith(Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+  Status s = client.FetchApps(&json, &source);
+  EXPECT_EQ(s.message(),
+            "Marathon request GET /v2/apps?embed=apps.tasks failed: " +
+                second.url() +
+                ": GET /v2/apps?embed=apps.tasks: HTTP 401 Unauthorized");
+  EXPECT_EQ(first.seen().size(), 1u);  // not tried after the 401
 }
 
 // https: the certificate is checked against --marathon-ca-cert; a server
