@@ -69,15 +69,16 @@ class Deadline {
 
   bool set() const { return total_.count() > 0; }
   bool passed() const { return set() && Clock::now() >= end_; }
-  // `wait` cut to the time left; at least 1 ms (a socket timeout of 0 would
-  // mean none).
+  // `wait` (0: no limit, as for a socket) cut to the time left, at least
+  // 1 ms.
   milliseconds Cap(milliseconds wait) const {
     if (!set()) {
       return wait;
     }
-    const auto left =
-        std::chrono::duration_cast<milliseconds>(end_ - Clock::now());
-    return std::max(milliseconds(1), std::min(wait, left));
+    const milliseconds left = std::max(
+        milliseconds(1),
+        std::chrono::duration_cast<milliseconds>(end_ - Clock::now()));
+    return wait.count() == 0 ? left : std::min(wait, left);
   }
   std::string Message() const {
     return "no complete answer within " + Ms(total_);
@@ -456,9 +457,8 @@ Status HttpClient::Send(const HttpRequest& request,
                              std::to_string(options_.max_body_bytes) +
                              " bytes");
       }
-      const milliseconds wait = options_.body_read_timeout.count() > 0
-                                    ? options_.body_read_timeout
-                                    : options_.read_timeout;
+      const milliseconds wait =
+          options_.body_read_timeout.value_or(options_.read_timeout);
       connection.socket().setReceiveTimeout(Span(deadline.Cap(wait)));
       buffer.emplace(in_body.rdbuf(), &connection.socket(), cancel, wait,
                      deadline, options_.max_body_bytes,

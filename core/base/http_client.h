@@ -19,6 +19,7 @@
 #include <functional>
 #include <istream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,14 +77,14 @@ struct HttpClientOptions {
   // A redirect from https:// to http:// is an error instead of followed.
   bool refuse_https_to_http = false;
 
-  // The TCP connect.
+  // The TCP connect; more than 0.
   std::chrono::milliseconds connect_timeout{10000};
   // Each wait for the peer until the response headers are in (the TLS
-  // handshake, sending, the headers).
+  // handshake, sending, the headers); 0: no limit.
   std::chrono::milliseconds read_timeout{60000};
   // Each wait for body bytes after the headers (the idle timeout of a
-  // stream); 0: read_timeout.
-  std::chrono::milliseconds body_read_timeout{0};
+  // stream); unset: read_timeout; 0: no limit.
+  std::optional<std::chrono::milliseconds> body_read_timeout;
   // The whole exchange, redirects and body included; 0: no limit. Every wait
   // above is cut to the time left.
   std::chrono::milliseconds total_timeout{0};

@@ -502,6 +502,16 @@ TEST(HttpClientTest, BodyReadTimeoutIsTheIdleTimeoutOfAStream) {
   EXPECT_LT(Since(start), milliseconds(3000));
 }
 
+TEST(HttpClientTest, BodyReadTimeoutOfZeroIsNoLimit) {
+  LocalServer server;
+  server.On("/stream", Trickle(&server, {"a", "b"}, milliseconds(400)));
+  HttpClientOptions options;
+  options.read_timeout = milliseconds(200);  // the headers come at once
+  options.body_read_timeout = milliseconds(0);
+  HttpClient client(options);
+  EXPECT_EQ(FetchText(client, server.Url("/stream")), "200 ab");
+}
+
 TEST(HttpClientTest, TotalTimeoutCoversTheWholeBody) {
   LocalServer server;
   server.On("/slow", Trickle(&server, {"a", "b", "c", "d", "e", "f", "g", "h"},
