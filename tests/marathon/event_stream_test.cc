@@ -1,11 +1,14 @@
 #include "core/marathon/event_stream.h"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
@@ -17,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -73,9 +77,19 @@ class FakeMarathon {
   using Handler = std::function<void(Poco::Net::HTTPServerRequest&,
                                      Poco::Net::HTTPServerResponse&, int n)>;
 
-  explicit FakeMarathon(Handler handler)
-      : handler_(std::move(handler)), pool_(2, 16) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  // With `tls`, serves https with that server context.
+  explicit FakeMarathon(Handler handler, Poco::Net::Context::Ptr tls = nullptr)
+      : handler_(std::move(handler)),
+        scheme_(tls ? "https" : "http"),
+        pool_(2, 16) {
+    Poco::Net::ServerSocket socket;
+    if (tls) {
+      socket = Poco::Net::SecureServerSocket(
+          Poco::Net::SocketAddress("127.0.0.1", 0), 64, tls);
+    } else {
+      socket =
+          Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    }
     port_ = socket.address().port();
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setKeepAlive(false);
@@ -97,7 +111,7 @@ class FakeMarathon {
   }
 
   std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(port_);
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_);
   }
 
   std::vector<SeenRequest> requests() {
@@ -167,6 +181,7 @@ class FakeMarathon {
   };
 
   const Handler handler_;
+  const std::string scheme_;
   Poco::ThreadPool pool_;
   Poco::UInt16 port_ = 0;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
@@ -365,9 +380,9 @@ TEST(EventTypesInDataTest, OneOrSeveralDocumentsAndBadOnesSkipped) {
 TEST(EventStreamTest, RunRefusesUnusableOptions) {
   EventStream none(EventStreamOptions{});
   EXPECT_EQ(none.Run({}).message(), "event stream: no Marathon URL given");
-  EventStream https(TestOptions({"http://a:8080", "https://b:8443"}));
-  EXPECT_EQ(https.Run({}).message(),
-            "https://b:8443: only http:// URLs are supported");
+  EventStream ftp(TestOptions({"https://a:8443", "ftp://b:21"}));
+  EXPECT_EQ(ftp.Run({}).message(),
+            "ftp://b:21: only http:// and https:// URLs are supported");
 }
 
 TEST(EventStreamTest, DeliversSubscribedEventsInStreamOrder) {
@@ -667,6 +682,69 @@ TEST(EventStreamTest, RoundRobinMovesOneUrlPerAttemptPastARefusingOne) {
   EXPECT_EQ(status.connections, 2u);
   EXPECT_EQ(status.last_error,
             "GET " + dead + EventsPath() + ": connect: Connection refused");
+}
+
+// https: the stream's certificate is checked against ca_cert (a test
+// certificate for 127.0.0.1); one the CAs do not vouch for is a failed
+// attempt.
+TEST(EventStreamTest, HttpsStreamWithAVerifiedCertificate) {
+  const std::string dir = ::testing::TempDir() + "/event_stream_tls";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir +
+                   " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+                   "-subj /CN=127.0.0.1 -addext "
+                   "subjectAltName=IP:127.0.0.1 -keyout " +
+                   dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null")
+                      .c_str()),
+      0);
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Ptr server_tls = new Poco::Net::Context(
+      Poco::Net::Context::TLS_SERVER_USE, dir + "/key.pem", dir + "/cert.pem",
+      "", Poco::Net::Context::VERIFY_NONE);
+  const std::string kAuth = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
+  FakeMarathon marathon(
+      [&](Poco::Net::HTTPServerRequest&,
+          Poco::Net::HTTPServerResponse& response, int) {
+        FakeMarathon::StartStream(response)
+            << Sse("api_post_event") << std::flush;
+        marathon.HoldOpen();
+      },
+      server_tls);
+  const std::string url = marathon.url() + EventsPath();
+  ASSERT_EQ(url.rfind("https://", 0), 0u);
+  {
+    CallbackLog log;
+    EventStreamOptions options = TestOptions({marathon.url()});
+    options.ca_cert = dir + "/cert.pem";
+    options.user = "alice";
+    options.password = "s3cret";
+    RunningStream stream(options, log.Callbacks());
+    ASSERT_TRUE(log.WaitFor("event", 1));
+    EXPECT_THAT(log.entries(),
+                ElementsAre("connected " + url, "event api_post_event"));
+    ASSERT_EQ(marathon.requests().size(), 1u);
+    EXPECT_EQ(marathon.requests()[0].authorization, kAuth);
+    EXPECT_EQ(marathon.requests()[0].accept, "text/event-stream");
+    // Stop() is prompt over TLS too.
+    EXPECT_LT(stream.StopAndJoin(), milliseconds(1000));
+  }
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.initial_backoff = milliseconds(10000);  // the system CAs only
+  RunningStream stream(options, log.Callbacks());
+  const auto deadline = Steady::now() + kPatience;
+  while (stream->GetStatus().failed_attempts == 0 && Steady::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  const EventStreamStatus status = stream->GetStatus();
+  EXPECT_EQ(status.failed_attempts, 1u);
+  EXPECT_EQ(status.last_error.rfind("GET " + url + ": ", 0), 0u)
+      << status.last_error;
+  EXPECT_NE(status.last_error.find("certificate verify failed"),
+            std::string::npos)
+      << status.last_error;
+  EXPECT_THAT(log.entries(), IsEmpty());
+  EXPECT_EQ(marathon.requests().size(), 1u);  // no request without trust
 }
 
 // A listener whose accept queue is full: the kernel drops further SYNs, so a
