@@ -163,30 +163,31 @@ std::vector<std::string> EventTypesInData(const std::string& data,
 // EventStream ----------------------------------------------------------------
 
 EventStream::EventStream(EventStreamOptions options)
-    : options_(std::move(options)), http_([this] {
-        HttpClientOptions http;
-        http.user = options_.user;
-        http.password = options_.password;
-        // Sent to every host we are redirected to (marathon-lb 830a66c).
-        http.credentials_to_other_hosts = true;
-        http.credentials_to_plain_http = true;
-        http.max_redirects = options_.max_redirects;
-        http.connect_timeout = options_.connect_timeout;
-        http.read_timeout = options_.connect_timeout;  // for the headers
-        // From the headers on: any byte, keep-alive comments included,
-        // restarts it.
-        http.body_read_timeout = options_.idle_timeout;
-        http.ca_file = options_.ca_cert;
-        http.on_redirect = [this](const std::string& from,
-                                  const std::string& status_line,
-                                  const std::string& to) {
-          Log().information("GET " + from + ": " + status_line + " to " + to);
-          std::lock_guard<std::mutex> lock(mu_);
-          status_.url = to;
-        };
-        http.cancel = &cancel_;
-        return http;
-      }()) {}
+    : options_(std::move(options)), http_(HttpOptions()) {}
+
+HttpClientOptions EventStream::HttpOptions() {
+  HttpClientOptions http;
+  http.user = options_.user;
+  http.password = options_.password;
+  // Sent to every host we are redirected to (marathon-lb 830a66c).
+  http.credentials_to_other_hosts = true;
+  http.credentials_to_plain_http = true;
+  http.max_redirects = options_.max_redirects;
+  http.connect_timeout = options_.connect_timeout;
+  http.read_timeout = options_.connect_timeout;  // for the headers
+  // From the headers on: any byte, keep-alive comments included, restarts it.
+  http.body_read_timeout = options_.idle_timeout;
+  http.ca_file = options_.ca_cert;
+  http.on_redirect = [this](const std::string& from,
+                            const std::string& status_line,
+                            const std::string& to) {
+    Log().information("GET " + from + ": " + status_line + " to " + to);
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.url = to;
+  };
+  http.cancel = &cancel_;
+  return http;
+}
 
 EventStream::~EventStream() = default;
 

@@ -130,6 +130,8 @@ class EventStream {
   EventStreamStatus GetStatus() const;
 
  private:
+  // The client's options, from options_ (and cancel_, status_).
+  HttpClientOptions HttpOptions();
   // One attempt on one base URL: the GET (redirects followed), on_connected,
   // read, on_disconnected. Sets *idle when the stream ended by the idle
   // timeout.
