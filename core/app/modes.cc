@@ -131,6 +131,7 @@ int MarathonLb::RunLive() {
     eo.urls = options_.marathon;
     eo.user = marathon_->options().user;
     eo.password = marathon_->options().password;
+    eo.ca_cert = marathon_->options().ca_cert;  // --marathon-ca-cert
     eo.idle_timeout = std::chrono::seconds(options_.sse_idle_timeout);
     eo.max_backoff = std::chrono::seconds(options_.max_backoff);
     eo.initial_backoff = std::min<std::chrono::milliseconds>(

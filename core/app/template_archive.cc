@@ -1,13 +1,6 @@
 #include "core/app/template_archive.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Timespan.h>
 #include <Poco/URI.h>
 #include <archive.h>
 #include <archive_entry.h>
@@ -19,7 +12,6 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +19,11 @@
 #include <set>
 #include <vector>
 
-#include "core/model/labels.h"
+#include "core/base/files.h"
+#include "core/base/http_client.h"
 #include "core/base/sha256.h"
+#include "core/base/text.h"
+#include "core/model/labels.h"
 
 namespace mlb {
 namespace {
@@ -44,13 +39,11 @@ namespace fs = std::filesystem;
 std::string Quoted(const std::string& s) {
   std::string out;
   for (const char c : QuoteValue(s)) {
-    const unsigned char byte = static_cast<unsigned char>(c);
+    const uint8_t byte = static_cast<uint8_t>(c);
     if (byte < 0x80) {
       out.push_back(c);
     } else {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", byte);
-      out += buf;
+      out += "\\x" + Hex(&byte, 1);
     }
   }
   return out;
@@ -83,120 +76,34 @@ class Fd {
 
 Status ReadLocalFile(const std::string& path, uint64_t cap,
                      std::string* bytes) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return Status::Error("cannot be read: " + std::string(std::strerror(errno)));
+  int error = 0;
+  const Status read = ReadWholeFile(path, bytes, cap, &error);
+  if (!read.ok() && error != EFBIG) {
+    return Status::Error("cannot be read", read.message());
   }
-  bytes->clear();
-  char buf[65536];
-  while (true) {
-    const ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return Status::Error("cannot be read: " +
-                           std::string(std::strerror(errno)));
-    }
-    if (n == 0) {
-      return Status::OK();
-    }
-    if (bytes->size() + static_cast<uint64_t>(n) > cap) {
-      return Status::Error("larger than " + std::to_string(cap) + " bytes");
-    }
-    bytes->append(buf, static_cast<size_t>(n));
-  }
+  return read;
 }
 
+// Redirects stay on http(s) and never go from https to plain http; the
+// timeout covers the whole download, redirects included.
 Status HttpGet(const std::string& url, const std::string& ca_cert,
                const TemplateArchiveLimits& limits, std::string* bytes) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
-  auto remaining = [&] {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
-        deadline - Clock::now());
-    return Poco::Timespan(std::max<int64_t>(left.count(), 1000));
-  };
-  const std::string timed_out =
-      "not downloaded within " + std::to_string(limits.timeout_ms) + " ms";
-  Poco::URI uri(url);
-  for (int hop = 0; hop <= limits.max_redirects; ++hop) {
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https") {
-      Poco::Net::initializeSSL();
-      Poco::Net::Context::Ptr context = new Poco::Net::Context(
-          Poco::Net::Context::TLS_CLIENT_USE, "", "", ca_cert,
-          Poco::Net::Context::VERIFY_STRICT, 9,
-          /*loadDefaultCAs=*/ca_cert.empty());
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(
-          uri.getHost(), uri.getPort(), context);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(),
-                                                               uri.getPort());
-    }
-    session->setTimeout(remaining(), remaining(), remaining());
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET,
-                                   uri.getPathEtc(),
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.set("User-Agent", "marathon-lb");
-    session->sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session->receiveResponse(response);
-    const int status = response.getStatus();
-    if (status >= 300 && status < 400 && response.has("Location")) {
-      const std::string from = uri.getScheme();
-      uri.resolve(response.get("Location"));
-      if (from == "https" && uri.getScheme() != "https") {
-        return Status::Error("redirect from https to " + uri.toString() +
-                             " refused");
-      }
-      if (uri.getScheme() != "http" && uri.getScheme() != "https") {
-        return Status::Error("redirect to " + uri.toString() +
-                             " refused (only http and https)");
-      }
-      continue;
-    }
-    if (status != 200) {
-      return Status::Error("HTTP " + std::to_string(status) + " " +
-                           response.getReason());
-    }
-    if (response.hasContentLength() &&
-        static_cast<uint64_t>(response.getContentLength64()) >
-            limits.max_download_bytes) {
-      return Status::Error("larger than " +
-                           std::to_string(limits.max_download_bytes) +
-                           " bytes");
-    }
-    bytes->clear();
-    char buf[4096];
-    while (in) {
-      // The deadline is checked between small reads; each read waits at
-      // most the time left.
-      if (Clock::now() >= deadline) {
-        return Status::Error(timed_out);
-      }
-      session->socket().setReceiveTimeout(remaining());
-      in.read(buf, sizeof(buf));
-      const std::streamsize n = in.gcount();
-      if (bytes->size() + static_cast<uint64_t>(n) >
-          limits.max_download_bytes) {
-        return Status::Error("larger than " +
-                             std::to_string(limits.max_download_bytes) +
-                             " bytes");
-      }
-      bytes->append(buf, static_cast<size_t>(n));
-    }
-    if (response.hasContentLength() &&
-        static_cast<uint64_t>(response.getContentLength64()) != bytes->size()) {
-      return Status::Error("connection closed after " +
-                           std::to_string(bytes->size()) + " of " +
-                           std::to_string(response.getContentLength64()) +
-                           " bytes");
-    }
-    return Status::OK();
+  HttpClientOptions options;
+  options.max_redirects = limits.max_redirects;
+  options.refuse_https_to_http = true;
+  options.connect_timeout = std::chrono::milliseconds(limits.timeout_ms);
+  options.read_timeout = options.connect_timeout;
+  options.total_timeout = options.connect_timeout;
+  options.max_body_bytes = limits.max_download_bytes;
+  options.ca_file = ca_cert;
+  HttpRequest request;
+  request.url = url;
+  HttpResponse response;
+  MLB_RETURN_IF_ERROR(HttpClient(options).Fetch(request, bytes, &response));
+  if (response.status != 200) {
+    return Status::Error(response.StatusLine());
   }
-  return Status::Error("more than " + std::to_string(limits.max_redirects) +
-                       " redirects");
+  return Status::OK();
 }
 
 // ---------------------------------------------------------------------------
@@ -546,13 +453,8 @@ ExtractedArchive::~ExtractedArchive() {
 }
 
 std::string Sha256Hex(const std::string& bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : Sha256(bytes)) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  const Sha256Digest digest = Sha256(bytes);
+  return Hex(digest.data(), digest.size());
 }
 
 bool IsSha256Hex(const std::string& text) {

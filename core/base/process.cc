@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,12 +17,66 @@ namespace {
 // Moves `fd` to a number >= 3 (close-on-exec), so that dup2() onto 0-2 in the
 // child can never be a no-op on the pipe itself.
 int AboveStdio(int fd) {
-  if (fd >= 3) {
+  if (fd < 0 || fd >= 3) {
     return fd;
   }
   const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   close(fd);
   return moved;
+}
+
+void CloseIfOpen(int fd) {
+  if (fd >= 0) {
+    close(fd);
+  }
+}
+
+// The child's side of Spawn(), between fork() and exec: async-signal-safe
+// calls only, on what the parent prepared.
+[[noreturn]] void ExecChild(const std::vector<char*>& args,
+                            const std::string& exec_error, int output_fd,
+                            const SpawnOptions& options, pid_t parent) {
+  if (options.new_process_group) {
+    setpgid(0, 0);
+  }
+  if (options.terminate_with_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) {
+      _exit(1);
+    }
+  }
+  // Ignored signals and the signal mask survive exec: default actions first,
+  // then nothing blocked, so that nothing pending meets a copied handler.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) {
+      sigaction(sig, &default_action, nullptr);
+    }
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  const int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+  }
+  if (output_fd >= 0) {
+    dup2(output_fd, 1);
+    dup2(output_fd, 2);
+  }
+  close_range(3, ~0U, 0);
+  execvp(args[0], args.data());
+  const char* reason = strerrordesc_np(errno);
+  ssize_t ignored = write(2, exec_error.data(), exec_error.size());
+  if (reason != nullptr) {
+    ignored = write(2, reason, std::strlen(reason));
+  }
+  ignored = write(2, "\n", 1);
+  (void)ignored;
+  _exit(127);
 }
 
 void ReadAvailable(int fd, std::string* out) {
@@ -40,49 +95,62 @@ void ReadAvailable(int fd, std::string* out) {
 
 }  // namespace
 
-Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
-                  int timeout_ms) {
-  *result = CommandResult();
+Status Spawn(const std::vector<std::string>& argv, const SpawnOptions& options,
+             SpawnedProcess* out) {
+  *out = SpawnedProcess();
   if (argv.empty()) {
     return Status::Error("empty command");
   }
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    return Status::Error("pipe", std::strerror(errno));
-  }
-  fds[0] = AboveStdio(fds[0]);
-  fds[1] = AboveStdio(fds[1]);
-  if (fds[0] < 0 || fds[1] < 0) {
-    return Status::Error("pipe", std::strerror(errno));
-  }
+  // Everything the child needs is prepared before fork(): after it, only
+  // async-signal-safe calls.
   std::vector<char*> args;
   for (const std::string& a : argv) {
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
+  const std::string exec_error = "cannot run " + argv[0] + ": ";
+  const pid_t parent = getpid();
+
+  int fds[2] = {-1, -1};
+  if (options.capture_output) {
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      return Status::Error("pipe", std::strerror(errno));
+    }
+    fds[0] = AboveStdio(fds[0]);
+    fds[1] = AboveStdio(fds[1]);
+    if (fds[0] < 0 || fds[1] < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+      const int error = errno;
+      CloseIfOpen(fds[0]);
+      CloseIfOpen(fds[1]);
+      return Status::Error("pipe", std::strerror(error));
+    }
+  }
   const pid_t pid = fork();
   if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return Status::Error("fork", std::strerror(errno));
+    const int error = errno;
+    CloseIfOpen(fds[0]);
+    CloseIfOpen(fds[1]);
+    return Status::Error("fork", std::strerror(error));
   }
   if (pid == 0) {
-    // Child: stdout and stderr into the pipe, stdin from /dev/null, nothing
-    // else inherited.
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    close_range(3, ~0U, 0);
-    execvp(args[0], args.data());
-    const std::string msg =
-        "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
-    ssize_t ignored = write(2, msg.data(), msg.size());
-    (void)ignored;
-    _exit(127);
+    ExecChild(args, exec_error, fds[1], options, parent);
   }
-  close(fds[1]);
-  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  if (options.new_process_group) {
+    setpgid(pid, pid);
+  }
+  CloseIfOpen(fds[1]);
+  out->pid = pid;
+  out->output_fd = fds[0];
+  return Status::OK();
+}
+
+Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
+                  int timeout_ms) {
+  *result = CommandResult();
+  SpawnedProcess child;
+  MLB_RETURN_IF_ERROR(Spawn(argv, SpawnOptions(), &child));
+  const pid_t pid = child.pid;
+  const int fd = child.output_fd;
 
   // Read until the command itself exits. Something it started in the
   // background may keep the pipe open; we do not wait for that.
@@ -91,15 +159,15 @@ Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
   int status = 0;
   bool timed_out = false;
   while (true) {
-    pollfd p{fds[0], POLLIN, 0};
+    pollfd p{fd, POLLIN, 0};
     poll(&p, 1, 50);
-    ReadAvailable(fds[0], &result->output);
+    ReadAvailable(fd, &result->output);
     const pid_t done = waitpid(pid, &status, WNOHANG);
     if (done == pid) {
       break;
     }
     if (done < 0 && errno != EINTR) {
-      close(fds[0]);
+      close(fd);
       return Status::Error("waitpid", std::strerror(errno));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -109,8 +177,8 @@ Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
       break;
     }
   }
-  ReadAvailable(fds[0], &result->output);
-  close(fds[0]);
+  ReadAvailable(fd, &result->output);
+  close(fd);
   if (timed_out) {
     return Status::Error("command `" + JoinCommandLine(argv) + "`",
                          "killed after " + std::to_string(timeout_ms / 1000) +

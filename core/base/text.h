@@ -1,8 +1,9 @@
 // Small byte-level text helpers shared by the JSON reader, the HAProxy config
-// reader, the labels and the certificate environment reader. ASCII only: no
-// locale.
+// reader, the labels, the certificate environment reader and whatever prints
+// digests. ASCII only: no locale.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,24 @@ inline int HexValue(char c) {
     return c - 'A' + 10;
   }
   return -1;
+}
+
+// Lower-case hex of `size` bytes at `data`, two digits a byte:
+// {0x01, 0xab} -> "01ab".
+inline std::string Hex(const uint8_t* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * size);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xF]);
+  }
+  return out;
+}
+
+// The same for the bytes of a string.
+inline std::string Hex(std::string_view bytes) {
+  return Hex(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
 }
 
 // Appends code point `cp` (at most 0x10FFFF) as UTF-8.

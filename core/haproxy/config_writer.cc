@@ -11,6 +11,7 @@
 #include <string_view>
 #include <algorithm>
 
+#include "core/base/files.h"
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
 
@@ -22,35 +23,12 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-// One exact-size read: a stringstream would hold the (multi-megabyte) live
-// config twice, plus the growth of its buffer.
+// The live config, empty when there is none (or it cannot be read).
 std::string ReadFileOrEmpty(const std::string& path) {
   std::string out;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return out;
+  if (!ReadWholeFile(path, &out).ok()) {
+    return std::string();
   }
-  struct stat st;
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
-    out.resize(static_cast<size_t>(st.st_size));
-  }
-  size_t size = 0;
-  while (true) {
-    if (size == out.size()) {
-      // The file grew (or is not a regular file): read on in steps.
-      out.resize(out.size() + 65536);
-    }
-    const ssize_t n = read(fd, out.data() + size, out.size() - size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    size += static_cast<size_t>(n);
-  }
-  close(fd);
-  out.resize(size);
   return out;
 }
 
@@ -232,75 +210,13 @@ void DiffWithLive(const std::string& path, const std::string& text,
   whole_files();
 }
 
-// Writes `text` to a new temp file beside `target`, with `target`'s mode.
-Status WriteTempBeside(const std::string& target, const std::string& text,
-                       std::string* temp_path) {
-  const size_t slash = target.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash);
-  const std::string base =
-      slash == std::string::npos ? target : target.substr(slash + 1);
-  std::string pattern = dir + "/." + base + ".new.XXXXXX";
-  const int fd = mkstemp(pattern.data());
-  if (fd < 0) {
-    return Status::Error("cannot create a temp file in " + dir,
-                         std::strerror(errno));
-  }
-  struct stat st;
-  const mode_t mode = stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777)
-                                                     : 0644;
-  size_t written = 0;
-  bool ok = fchmod(fd, mode) == 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    written += ok ? static_cast<size_t>(n) : 0;
-  }
-  ok = ok && fsync(fd) == 0;
-  const int saved_errno = errno;
-  close(fd);
-  if (!ok) {
-    unlink(pattern.c_str());
-    return Status::Error("cannot write " + pattern, std::strerror(saved_errno));
-  }
-  *temp_path = pattern;
-  return Status::OK();
-}
-
-// The file to replace: the config path, or what it links to (an operator
-// may keep haproxy.cfg as a symlink into a volume; the link must survive).
-std::string ResolveTarget(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
-    return path;
-  }
-  char* real = realpath(path.c_str(), nullptr);
-  if (real == nullptr) {
-    return path;
-  }
-  std::string out = real;
-  free(real);
-  return out;
-}
-
-// fsync(2) on the directory, so the rename itself survives a crash.
-void SyncDirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
 }  // namespace
 
 Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   *report = ApplyReport();
-  const std::string target = ResolveTarget(options_.config_path);
+  // An operator may keep haproxy.cfg as a symlink into a volume: the file
+  // it links to is replaced, and the link stays.
+  const std::string target = FollowSymlink(options_.config_path);
   bool unchanged = false;
   DiffWithLive(target, text, target, target + " (new)", &unchanged,
                &report->diff);
@@ -313,7 +229,8 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
     return Status::OK();
   }
   std::string temp;
-  MLB_RETURN_IF_ERROR(WriteTempBeside(target, text, &temp));
+  // The target's mode is kept; 0644 for a new file.
+  MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, text, std::nullopt, &temp));
   if (!options_.skip_validation) {
     CommandResult check;
     Status s = RunCommand({options_.haproxy_binary, "-c", "-f", temp}, &check);
@@ -332,12 +249,7 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
                            "; the live config is unchanged");
     }
   }
-  if (rename(temp.c_str(), target.c_str()) != 0) {
-    const int saved_errno = errno;
-    unlink(temp.c_str());
-    return Status::Error("cannot replace " + target, std::strerror(saved_errno));
-  }
-  SyncDirectoryOf(target);
+  MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;
   if (options_.reload) {
     Status s = options_.reload();

@@ -40,17 +40,6 @@ long long Ms(Clock::duration d) {
       std::chrono::duration_cast<milliseconds>(d).count());
 }
 
-// Moves `fd` to a number >= 3 (close-on-exec), so that dup2() onto 0-2 in the
-// child can never be a no-op on the pipe itself.
-int AboveStdio(int fd) {
-  if (fd < 0 || fd >= 3) {
-    return fd;
-  }
-  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  close(fd);
-  return moved;
-}
-
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) {
     return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -415,8 +404,6 @@ Status HaproxyProcess::StartLocked() {
                                    std::to_string(kMaxPath) + " bytes");
   }
 
-  // Everything the child needs is prepared before fork(): after it, only
-  // async-signal-safe calls.
   std::vector<std::string> argv = {options_.haproxy_binary, "-W", "-db", "-S",
                                    options_.master_socket, "-f",
                                    options_.config_path};
@@ -426,74 +413,21 @@ Status HaproxyProcess::StartLocked() {
   }
   argv.insert(argv.end(), options_.extra_args.begin(),
               options_.extra_args.end());
-  std::vector<char*> args;
-  for (std::string& a : argv) {
-    args.push_back(a.data());
-  }
-  args.push_back(nullptr);
-  const std::string exec_error = "cannot run " + options_.haproxy_binary + ": ";
 
   auto reader = std::make_unique<OutputReader>();
-  int out[2] = {-1, -1};
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(reader->wake, O_CLOEXEC) != 0) {
-    const int err = errno;
-    CloseFd(&out[0]);
-    CloseFd(&out[1]);
-    return Status::Error(what, std::string("pipe: ") + std::strerror(err));
-  }
-  out[0] = AboveStdio(out[0]);
-  out[1] = AboveStdio(out[1]);
-  reader->fd = out[0];
-  if (out[0] < 0 || out[1] < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) != 0) {
-    CloseFd(&out[1]);
+  if (pipe2(reader->wake, O_CLOEXEC) != 0) {
     return Status::Error(what, std::string("pipe: ") + std::strerror(errno));
   }
   const uint64_t mark = OutputMark();
   const pid_t stale = StaleMaster();  // before ours rewrites pid_file
-  const pid_t parent = getpid();
-  const bool pdeathsig = options_.stop_with_owner;
-
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int err = errno;
-    CloseFd(&out[1]);
-    return Status::Error(what, std::string("fork: ") + std::strerror(err));
-  }
-  if (pid == 0) {
-    // Child. Own process group, so that leftovers can be killed as a group.
-    setpgid(0, 0);
-    if (pdeathsig) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) {
-        _exit(1);
-      }
-    }
-    // Signal masks and ignored signals survive exec: give HAProxy defaults.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig != SIGKILL && sig != SIGSTOP) {
-        signal(sig, SIG_DFL);
-      }
-    }
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) {
-      dup2(devnull, 0);
-    }
-    dup2(out[1], 1);
-    dup2(out[1], 2);
-    close_range(3, ~0U, 0);
-    execvp(args[0], args.data());
-    const char* err = std::strerror(errno);
-    ssize_t ignored = write(2, exec_error.data(), exec_error.size());
-    ignored = write(2, err, std::strlen(err));
-    ignored = write(2, "\n", 1);
-    (void)ignored;
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also from here, so no kill(-pid) can miss the group
-  CloseFd(&out[1]);
+  SpawnOptions spawn;
+  // Own process group, so that leftovers can be killed as a group.
+  spawn.new_process_group = true;
+  spawn.terminate_with_parent = options_.stop_with_owner;
+  SpawnedProcess child;
+  MLB_RETURN_IF_ERROR(Spawn(argv, spawn, &child).WithContext(what));
+  reader->fd = child.output_fd;
+  const pid_t pid = child.pid;
   pid_ = pid;
   started_at_ = Clock::now();
   OutputReader* raw = reader.get();

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/base/files.h"
 #include "core/base/text.h"
 
 namespace mlb {
@@ -50,34 +51,6 @@ std::string DirectoryOf(const std::string& path) {
     return ".";
   }
   return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// Reads a whole file; false with errno set when it cannot be read.
-bool ReadWholeFile(const std::string& path, std::string* out) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  out->clear();
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int saved = errno;
-      close(fd);
-      errno = saved;
-      return false;
-    }
-    if (n == 0) {
-      break;
-    }
-    out->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return true;
 }
 
 BioPtr MemoryBio(const std::string& text) {
@@ -116,13 +89,16 @@ Status CheckPem(const std::string& path, const std::string& pem,
     // HAProxy's ssl-load-extra-files (default: all) looks for <crt>.key.
     const std::string key_path = path + ".key";
     std::string key_pem;
-    if (!ReadWholeFile(key_path, &key_pem)) {
-      if (errno == ENOENT) {
+    int error = 0;
+    const Status read =
+        ReadWholeFile(key_path, &key_pem, kNoSizeLimit, &error);
+    if (!read.ok()) {
+      if (error == ENOENT) {
         return Status::Error(context,
                              "no private key in the file or in " + key_path);
       }
-      return Status::Error(
-          context, "cannot read " + key_path + ": " + std::strerror(errno));
+      return Status::Error(context,
+                           "cannot read " + key_path + ": " + read.message());
     }
     key = ReadPrivateKey(key_pem);
     if (key == nullptr) {
@@ -239,41 +215,9 @@ std::string ExpandEchoEscapes(std::string_view text) {
 }
 
 Status WritePrivateFile(const std::string& path, const std::string& text) {
-  const std::string dir = DirectoryOf(path);
-  const size_t slash = path.rfind('/');
-  const std::string base =
-      slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string temp = dir + "/." + base + ".new.XXXXXX";
-  const int fd = mkstemp(temp.data());  // mode 0600
-  if (fd < 0) {
-    return Status::Error("cannot write " + path, std::strerror(errno));
-  }
-  bool ok = fchmod(fd, 0600) == 0;
-  size_t written = 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    written += ok ? static_cast<size_t>(n) : 0;
-  }
-  ok = ok && fsync(fd) == 0;
-  int saved = errno;
-  ok = close(fd) == 0 && ok;
-  ok = ok && rename(temp.c_str(), path.c_str()) == 0;
-  if (!ok) {
-    saved = errno != 0 ? errno : saved;
-    unlink(temp.c_str());
-    return Status::Error("cannot write " + path, std::strerror(saved));
-  }
-  // The rename itself survives a crash once the directory is synced.
-  const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);
-    close(dir_fd);
-  }
-  return Status::OK();
+  AtomicWriteOptions options;
+  options.mode = 0600;
+  return WriteFileAtomically(path, text, options);
 }
 
 Status GenerateSelfSignedCertificate(const std::string& path,
@@ -404,9 +348,10 @@ Status CheckCertificateFile(const std::string& path) {
     return Status::OK();
   }
   std::string pem;
-  if (!ReadWholeFile(path, &pem)) {
+  const Status read = ReadWholeFile(path, &pem);
+  if (!read.ok()) {
     return Status::Error("certificate " + path,
-                         std::string("cannot read: ") + std::strerror(errno));
+                         "cannot read: " + read.message());
   }
   return CheckPem(path, pem, &key_from_file);
 }
@@ -433,10 +378,11 @@ Status CertificateChecker::Check(const std::string& path) {
     return it->second.status;
   }
   std::string pem;
-  if (!ReadWholeFile(path, &pem)) {
-    const std::string why = std::strerror(errno);
+  const Status read = ReadWholeFile(path, &pem);
+  if (!read.ok()) {
     checked_.erase(path);
-    return Status::Error("certificate " + path, "cannot read: " + why);
+    return Status::Error("certificate " + path,
+                         "cannot read: " + read.message());
   }
   bool key_from_file = false;
   Status status = CheckPem(path, pem, &key_from_file);

@@ -1,22 +1,14 @@
 #include "core/marathon/client.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPBasicCredentials.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/NullStream.h>
 #include <Poco/StreamCopier.h>
-#include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <memory>
-#include <sstream>
+
+#include "core/base/files.h"
 
 namespace mlb {
 namespace {
@@ -24,22 +16,6 @@ namespace {
 constexpr int kMaxRedirects = 3;
 // Bytes read at a time when parsing as the document is read.
 constexpr size_t kParseChunk = 256 * 1024;
-
-// One exact-size read: a saved /v2/apps can be tens of MB, and a
-// stringstream would hold it twice.
-Status ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) {
-    return Status::Error("file:" + path, "cannot be read");
-  }
-  const std::streamoff size = in.tellg();
-  in.seekg(0);
-  out->assign(static_cast<size_t>(size), '\0');
-  if (size > 0 && !in.read(out->data(), size)) {
-    return Status::Error("file:" + path, "cannot be read");
-  }
-  return Status::OK();
-}
 
 bool SplitUserPassword(const std::string& text, std::string* user,
                        std::string* password) {
@@ -50,6 +26,21 @@ bool SplitUserPassword(const std::string& text, std::string* user,
   *user = text.substr(0, colon);
   *password = text.substr(colon + 1);
   return true;
+}
+
+// A non-leader Marathon (>= 1.7) redirects to the leader, another host,
+// which wants the same credentials.
+HttpClientOptions HttpOptionsFor(const MarathonOptions& options) {
+  HttpClientOptions http;
+  http.user = options.user;
+  http.password = options.password;
+  http.credentials_to_other_hosts = true;
+  http.credentials_to_plain_http = true;
+  http.max_redirects = kMaxRedirects;
+  http.connect_timeout = std::chrono::milliseconds(options.connect_timeout_ms);
+  http.read_timeout = std::chrono::milliseconds(options.read_timeout_ms);
+  http.ca_file = options.ca_cert;
+  return http;
 }
 
 // A failure after which the next Marathon is worth a try.
@@ -87,7 +78,7 @@ Status ReadCredentials(const std::string& inline_credentials,
 }
 
 MarathonClient::MarathonClient(MarathonOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)), http_(HttpOptionsFor(options_)) {}
 
 std::string MarathonClient::CurrentUrl() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -98,7 +89,10 @@ Status MarathonClient::FetchApps(std::string* json, std::string* source) {
   const std::string first = CurrentUrl();
   if (first.rfind("file:", 0) == 0) {
     *source = first;
-    return ReadFile(first.substr(5), json);
+    if (!ReadWholeFile(first.substr(5), json).ok()) {
+      return Status::Error(first, "cannot be read");
+    }
+    return Status::OK();
   }
   return Request("GET", "/v2/apps?embed=apps.tasks", "", json, source);
 }
@@ -186,87 +180,53 @@ Status MarathonClient::RequestWith(const std::string& method,
   for (size_t n = 0; n < options_.urls.size(); ++n) {
     const size_t index = (start + n) % options_.urls.size();
     const std::string& base = options_.urls[index];
+    HttpRequest request;
+    request.method = method;
+    request.headers = {{"Accept", "application/json"}};
+    request.body = body;
+    request.content_type = body.empty() ? "" : "application/json";
     Attempt attempt;
     try {
       Poco::URI uri(base);
+      if (uri.getScheme() != "http" && uri.getScheme() != "https") {
+        return Status::Error(base, "only http://, https:// and file:PATH "
+                                   "Marathon URLs are supported");
+      }
       std::string prefix = uri.getPath();
       while (!prefix.empty() && prefix.back() == '/') {
         prefix.pop_back();
       }
       uri.setPathEtc(prefix + path);
-      for (int hop = 0; hop <= kMaxRedirects; ++hop) {
-        std::unique_ptr<Poco::Net::HTTPClientSession> session;
-        if (uri.getScheme() == "https") {
-          Poco::Net::initializeSSL();
-          Poco::Net::Context::Ptr context = new Poco::Net::Context(
-              Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.ca_cert,
-              Poco::Net::Context::VERIFY_STRICT, 9,
-              /*loadDefaultCAs=*/options_.ca_cert.empty());
-          session = std::make_unique<Poco::Net::HTTPSClientSession>(
-              uri.getHost(), uri.getPort(), context);
-        } else if (uri.getScheme() == "http") {
-          session = std::make_unique<Poco::Net::HTTPClientSession>(
-              uri.getHost(), uri.getPort());
-        } else {
-          return Status::Error(base, "only http://, https:// and file:PATH "
-                                     "Marathon URLs are supported");
-        }
-        session->setTimeout(
-            Poco::Timespan(options_.connect_timeout_ms * 1000L),
-            Poco::Timespan(options_.read_timeout_ms * 1000L),
-            Poco::Timespan(options_.read_timeout_ms * 1000L));
-        Poco::Net::HTTPRequest request(method, uri.getPathEtc(),
-                                       Poco::Net::HTTPMessage::HTTP_1_1);
-        request.set("Accept", "application/json");
-        request.set("User-Agent", "marathon-lb");
-        std::string user = options_.user;
-        std::string password = options_.password;
-        if (user.empty() && !uri.getUserInfo().empty()) {
-          SplitUserPassword(uri.getUserInfo(), &user, &password);
-        }
-        if (!user.empty()) {
-          Poco::Net::HTTPBasicCredentials(user, password).authenticate(request);
-        }
-        if (!body.empty()) {
-          request.setContentType("application/json");
-          request.setContentLength(static_cast<std::streamsize>(body.size()));
-        }
-        std::ostream& out = session->sendRequest(request);
-        out << body;
-        Poco::Net::HTTPResponse answer;
-        std::istream& in = session->receiveResponse(answer);
-        const int status = answer.getStatus();
-        if (status / 100 == 2) {
-          // A failure while reading the body throws, and the next Marathon
-          // is tried; what the reader says of the body is the answer.
-          const Status read = read_body(in, base);
-          *source = base;
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            current_ = index;
-          }
-          return read;
-        }
-        Poco::NullOutputStream discard;
-        Poco::StreamCopier::copyStream(in, discard);
-        if (status >= 300 && status < 400 && answer.has("Location")) {
-          uri.resolve(answer.get("Location"));
-          continue;  // same credentials to the leader
-        }
-        attempt.status = Status::Error(
-            base, method + " " + path + ": HTTP " + std::to_string(status) +
-                      " " + answer.getReason());
-        attempt.try_next = status >= 500;
-        break;
-      }
-      if (attempt.status.ok()) {
-        attempt.status = Status::Error(base, "more than " +
-                                                 std::to_string(kMaxRedirects) +
-                                                 " redirects");
-      }
+      request.url = uri.toString();
     } catch (const Poco::Exception& e) {
       attempt.status = Status::Error(base, e.displayText());
       attempt.try_next = true;
+    }
+    if (attempt.status.ok()) {
+      HttpResponse response;
+      const Status sent = http_.Send(
+          request,
+          [&](const HttpResponse&, std::istream& in) {
+            return read_body(in, base);
+          },
+          &response);
+      if (response.ok() && !response.transport_failed) {
+        // The body was read: what the reader says of it is the answer.
+        *source = base;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          current_ = index;
+        }
+        return sent;
+      }
+      if (!sent.ok()) {
+        attempt.status = Status::Error(base, sent.message());
+        attempt.try_next = response.transport_failed;
+      } else {
+        attempt.status = Status::Error(
+            base, method + " " + path + ": " + response.StatusLine());
+        attempt.try_next = response.status >= 500;
+      }
     }
     failures += (failures.empty() ? "" : "; ") + attempt.status.message();
     if (!attempt.try_next) {

@@ -18,8 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "core/marathon/apps.h"
+#include "core/base/http_client.h"
 #include "core/base/status.h"
+#include "core/marathon/apps.h"
 
 namespace mlb {
 
@@ -80,6 +81,7 @@ class MarathonClient {
 
  private:
   MarathonOptions options_;
+  HttpClient http_;
   mutable std::mutex mu_;
   size_t current_ = 0;  // guarded by mu_
 };

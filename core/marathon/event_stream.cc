@@ -4,23 +4,12 @@
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPBasicCredentials.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Timespan.h>
 #include <Poco/URI.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <exception>
 #include <istream>
 #include <random>
-#include <system_error>
 #include <typeinfo>
 #include <utility>
 
@@ -32,8 +21,6 @@ namespace {
 using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock;
 
-// How often a pending connect looks at the stop flag.
-constexpr milliseconds kConnectPollSlice{50};
 // An event this large is not Marathon's: drop the connection (and resync).
 constexpr size_t kMaxEventBytes = 16 << 20;
 
@@ -74,7 +61,8 @@ bool EventTypeOf(const std::string& document, std::string* type,
   }
 }
 
-// <base>/v2/events?plan-format=light&event_type=..., without user info.
+// <base>/v2/events?plan-format=light&event_type=..., with the base's user
+// info (credentials, when the options give none).
 Poco::URI EventsUri(const std::string& base,
                     const std::vector<std::string>& event_types) {
   Poco::URI uri(base);
@@ -88,12 +76,7 @@ Poco::URI EventsUri(const std::string& base,
     query += "&event_type=" + type;
   }
   uri.setRawQuery(query);
-  uri.setUserInfo("");
   return uri;
-}
-
-bool IsRedirect(int code) {
-  return code == 301 || code == 302 || code == 307 || code == 308;
 }
 
 }  // namespace
@@ -177,108 +160,45 @@ std::vector<std::string> EventTypesInData(const std::string& data,
   return types;
 }
 
-// EventStream::Connection ----------------------------------------------------
-
-// One HTTP exchange: a socket connected by hand (so that a pending connect can
-// be abandoned on Stop()), the Poco session over it and its response.
-class EventStream::Connection {
- public:
-  Connection(EventStream* owner, std::string url)
-      : url(std::move(url)), owner_(owner) {}
-  // Unregisters before the members (and so the socket) are destroyed.
-  ~Connection() { owner_->UnregisterSocket(); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  // Connects to `uri`'s host and port within `timeout` and creates the
-  // session. The error carries no URL; the caller adds it.
-  Status Connect(const Poco::URI& uri, milliseconds timeout) {
-    const Poco::Net::SocketAddress address(uri.getHost(), uri.getPort());
-    socket = Poco::Net::StreamSocket(address.family());
-    owner_->RegisterSocket(socket.impl()->sockfd());
-    socket.connectNB(address);
-    const auto deadline = SteadyTime::now() + timeout;
-    const Poco::Timespan slice(
-        std::chrono::microseconds(kConnectPollSlice).count());
-    while (!socket.poll(slice, Poco::Net::Socket::SELECT_WRITE |
-                                   Poco::Net::Socket::SELECT_ERROR)) {
-      if (owner_->Stopping()) {
-        return Status::Error("stopped");
-      }
-      if (SteadyTime::now() >= deadline) {
-        return Status::Error("connect timed out after " + Ms(timeout));
-      }
-    }
-    if (owner_->Stopping()) {
-      return Status::Error("stopped");
-    }
-    const int error = socket.impl()->socketError();
-    if (error != 0) {
-      return Status::Error(
-          "connect", std::error_code(error, std::system_category()).message());
-    }
-    socket.setBlocking(true);
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true);
-    const Poco::Timespan limit(std::chrono::microseconds(timeout).count());
-    socket.setSendTimeout(limit);
-    socket.setReceiveTimeout(limit);  // for the response headers
-    // Poco's comment says the socket must not be connected yet; its code
-    // (1.11) only reconnects sockets that are not, which is what we rely on.
-    session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
-    return Status::OK();
-  }
-
-  const std::string url;  // without credentials
-  Poco::Net::StreamSocket socket;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session;
-  Poco::Net::HTTPResponse response;
-  std::istream* body = nullptr;  // owned by `session`
-
- private:
-  EventStream* const owner_;
-};
-
 // EventStream ----------------------------------------------------------------
 
 EventStream::EventStream(EventStreamOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)), http_(HttpOptions()) {}
 
-EventStream::~EventStream() { UnregisterSocket(); }
-
-void EventStream::RegisterSocket(int fd) {
-  const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) {
-    Log().warning("event stream: dup() failed; Stop() will wait for a timeout");
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (interrupt_fd_ >= 0) {
-    ::close(interrupt_fd_);
-  }
-  interrupt_fd_ = copy;
-  if (copy >= 0 && stop_.load()) {
-    ::shutdown(copy, SHUT_RDWR);
-  }
+HttpClientOptions EventStream::HttpOptions() {
+  HttpClientOptions http;
+  http.user = options_.user;
+  http.password = options_.password;
+  // Sent to every host we are redirected to (marathon-lb 830a66c).
+  http.credentials_to_other_hosts = true;
+  http.credentials_to_plain_http = true;
+  http.max_redirects = options_.max_redirects;
+  http.connect_timeout = options_.connect_timeout;
+  http.read_timeout = options_.connect_timeout;  // for the headers
+  // From the headers on: any byte, keep-alive comments included, restarts it.
+  http.body_read_timeout = options_.idle_timeout;
+  http.ca_file = options_.ca_cert;
+  http.on_redirect = [this](const std::string& from,
+                            const std::string& status_line,
+                            const std::string& to) {
+    Log().information("GET " + from + ": " + status_line + " to " + to);
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.url = to;
+  };
+  http.cancel = &cancel_;
+  return http;
 }
 
-void EventStream::UnregisterSocket() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (interrupt_fd_ >= 0) {
-    ::close(interrupt_fd_);
-    interrupt_fd_ = -1;
-  }
-}
+EventStream::~EventStream() = default;
 
 void EventStream::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true);
-    // Wakes a blocked connect, recv or header read in the Run() thread; the
-    // socket then reports EOF or an error.
-    if (interrupt_fd_ >= 0) {
-      ::shutdown(interrupt_fd_, SHUT_RDWR);
-    }
   }
+  // Wakes a blocked connect, handshake, header or body read in the Run()
+  // thread; the exchange then ends as "stopped".
+  cancel_.Cancel();
   cv_.notify_all();
 }
 
@@ -304,8 +224,10 @@ Status EventStream::Run(const EventStreamCallbacks& callbacks) {
   }
   for (const std::string& url : options_.urls) {
     try {
-      if (Poco::URI(url).getScheme() != "http") {
-        return Status::Error(url, "only http:// URLs are supported");
+      const std::string scheme = Poco::URI(url).getScheme();
+      if (scheme != "http" && scheme != "https") {
+        return Status::Error(url,
+                             "only http:// and https:// URLs are supported");
       }
     } catch (const Poco::Exception& e) {
       return Status::Error(url, "not a URL: " + e.displayText());
@@ -345,136 +267,71 @@ Status EventStream::Run(const EventStreamCallbacks& callbacks) {
 Status EventStream::RunSession(const std::string& base,
                                const EventStreamCallbacks& callbacks,
                                bool* idle) {
-  std::unique_ptr<Connection> connection;
-  Status opened = Open(base, &connection);
-  if (!opened.ok()) {
+  HttpRequest request;
+  request.url = EventsUri(base, options_.event_types).toString();
+  // No Accept-Encoding: Poco would not inflate the stream.
+  request.headers = {{"Accept", "text/event-stream"},
+                     {"Cache-Control", "no-cache"}};
+  {
+    Poco::URI shown(request.url);
+    shown.setUserInfo("");
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.url = shown.toString();
+  }
+  bool connected = false;
+  HttpResponse response;
+  const Status ended = http_.Send(
+      request,
+      [&](const HttpResponse& answer, std::istream& body) {
+        connected = true;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          status_.connected = true;
+          status_.url = answer.url;
+          status_.connected_since = std::chrono::system_clock::now();
+          if (++status_.connections > 1) {
+            ++status_.reconnects;
+          }
+        }
+        Log().information("event stream connected: " + answer.url);
+        if (callbacks.on_connected) {
+          callbacks.on_connected(answer.url);
+        }
+        return ReadEvents(body, answer.url, callbacks, idle);
+      },
+      &response);
+  if (!connected) {
+    const Status failed =
+        Status::Error("GET " + response.url,
+                      ended.ok() ? response.StatusLine() : ended.message());
     if (Stopping()) {
-      return opened;  // not a failure of the URL
+      return failed;  // not a failure of the URL
     }
     std::lock_guard<std::mutex> lock(mu_);
     ++status_.failed_attempts;
-    status_.last_error = opened.message();
-    return opened;
+    status_.last_error = failed.message();
+    return failed;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    status_.connected = true;
-    status_.url = connection->url;
-    status_.connected_since = std::chrono::system_clock::now();
-    if (++status_.connections > 1) {
-      ++status_.reconnects;
-    }
-  }
-  Log().information("event stream connected: " + connection->url);
-  if (callbacks.on_connected) {
-    callbacks.on_connected(connection->url);
-  }
-  Status reason = ReadEvents(*connection, callbacks, idle);
-  connection.reset();  // closed before anyone hears about it
+  // The connection is closed by now, before anyone hears about it.
   {
     std::lock_guard<std::mutex> lock(mu_);
     status_.connected = false;
     status_.connected_since.reset();
-    status_.last_error = reason.message();
+    status_.last_error = ended.message();
   }
   if (callbacks.on_disconnected) {
-    callbacks.on_disconnected(reason);
+    callbacks.on_disconnected(ended);
   }
-  return reason;
+  return ended;
 }
 
-Status EventStream::Open(const std::string& base,
-                         std::unique_ptr<Connection>* out) {
-  std::string url = base;
-  try {
-    std::string user = options_.user;
-    std::string password = options_.password;
-    if (user.empty()) {
-      const std::string info = Poco::URI(base).getUserInfo();
-      const size_t colon = info.find(':');
-      user = info.substr(0, colon);
-      password = colon == std::string::npos ? "" : info.substr(colon + 1);
-    }
-    Poco::URI uri = EventsUri(base, options_.event_types);
-    for (int redirects = 0;; ++redirects) {
-      url = uri.toString();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        status_.url = url;
-      }
-      if (uri.getScheme() != "http") {
-        return Status::Error("GET " + url, "only http:// URLs are supported");
-      }
-      auto connection = std::make_unique<Connection>(this, url);
-      MLB_RETURN_IF_ERROR(connection->Connect(uri, options_.connect_timeout)
-                              .WithContext("GET " + url));
-
-      std::string target = uri.getPathAndQuery();
-      if (target.empty() || target[0] != '/') {
-        target.insert(0, "/");
-      }
-      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target,
-                                     Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setHost(uri.getHost(), uri.getPort());
-      request.set("Accept", "text/event-stream");
-      request.set("Cache-Control", "no-cache");
-      request.set("User-Agent", "marathon-lb");
-      // No Accept-Encoding: Poco would not inflate the stream.
-      if (!user.empty()) {
-        // Sent to every host we are redirected to (marathon-lb 830a66c).
-        Poco::Net::HTTPBasicCredentials(user, password).authenticate(request);
-      }
-      connection->session->sendRequest(request);
-      std::istream& body =
-          connection->session->receiveResponse(connection->response);
-
-      const int code = connection->response.getStatus();
-      const std::string status_line = "HTTP " + std::to_string(code) + " " +
-                                      connection->response.getReason();
-      if (IsRedirect(code)) {
-        const std::string location = connection->response.get("Location", "");
-        if (location.empty()) {
-          return Status::Error("GET " + url,
-                               status_line + " without a Location header");
-        }
-        if (redirects >= options_.max_redirects) {
-          return Status::Error("GET " + url,
-                               "more than " +
-                                   std::to_string(options_.max_redirects) +
-                                   " redirects");
-        }
-        uri.resolve(location);
-        uri.setUserInfo("");
-        Log().information("GET " + url + ": " + status_line + " to " +
-                          uri.toString());
-        continue;
-      }
-      if (code != Poco::Net::HTTPResponse::HTTP_OK) {
-        return Status::Error("GET " + url, status_line);
-      }
-      // From now on the receive timeout is the idle timeout: any byte,
-      // keep-alive comments included, restarts it.
-      connection->socket.setReceiveTimeout(Poco::Timespan(
-          std::chrono::microseconds(options_.idle_timeout).count()));
-      connection->body = &body;
-      *out = std::move(connection);
-      return Status::OK();
-    }
-  } catch (const Poco::Exception& e) {
-    return Status::Error("GET " + url,
-                         Stopping() ? "stopped" : e.displayText());
-  } catch (const std::exception& e) {
-    return Status::Error("GET " + url, Stopping() ? "stopped" : e.what());
-  }
-}
-
-Status EventStream::ReadEvents(Connection& connection,
+Status EventStream::ReadEvents(std::istream& body, const std::string& url,
                                const EventStreamCallbacks& callbacks,
                                bool* idle) {
-  const std::string context = "GET " + connection.url;
+  const std::string context = "GET " + url;
   // Straight from the stream buffer: its exceptions (Poco::TimeoutException
   // for the idle timeout) reach us instead of being turned into badbit.
-  std::streambuf* in = connection.body->rdbuf();
+  std::streambuf* in = body.rdbuf();
   SseParser parser;
   SseEvent event;
   std::string line;
@@ -498,7 +355,7 @@ Status EventStream::ReadEvents(Connection& connection,
           event_bytes = 0;
         }
         if (parser.FeedLine(line, &event)) {
-          Dispatch(connection.url, event, callbacks);
+          Dispatch(url, event, callbacks);
         }
         line.clear();
         continue;

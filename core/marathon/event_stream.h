@@ -14,24 +14,27 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <memory>
+#include <istream>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/base/http_client.h"
 #include "core/base/status.h"
 
 namespace mlb {
 
 struct EventStreamOptions {
-  // Marathon base URLs, http://[user:password@]host[:port][/prefix]. One step
-  // of round-robin per connection attempt.
+  // Marathon base URLs, http(s)://[user:password@]host[:port][/prefix]. One
+  // step of round-robin per connection attempt.
   std::vector<std::string> urls;
   // Basic auth for every request, kept across redirects to any host. When
   // `user` is empty, the user info of the URL in use (if any) is sent.
   std::string user;
   std::string password;
+  // PEM bundle of the CAs for https; empty: the system CAs.
+  std::string ca_cert;
   // For TCP connect, and again for the response headers.
   std::chrono::milliseconds connect_timeout{10000};
   // No byte at all (keep-alive comments count) for this long: the stream is
@@ -43,7 +46,7 @@ struct EventStreamOptions {
   std::chrono::milliseconds initial_backoff{3000};
   std::chrono::milliseconds max_backoff{300000};
   std::chrono::milliseconds backoff_reset_after{600000};
-  int max_redirects = 3;  // 301, 302, 307 and 308, followed by hand
+  int max_redirects = 3;  // 301, 302, 303, 307 and 308
   // Sent as event_type query parameters (server-side filtering) and used to
   // filter on this side too. Empty: everything is subscribed and delivered.
   std::vector<std::string> event_types = {
@@ -53,7 +56,7 @@ struct EventStreamOptions {
 // All are called on the thread running EventStream::Run(), one at a time, and
 // must not throw. Any may be empty.
 struct EventStreamCallbacks {
-  // The stream is open (200 received); `url` is the final URL after
+  // The stream is open (a 2xx received); `url` is the final URL after
   // redirects, without credentials.
   std::function<void(const std::string& url)> on_connected;
   // One subscribed event. Called in stream order.
@@ -72,7 +75,7 @@ struct EventStreamStatus {
   uint64_t events = 0;           // delivered to on_event
   uint64_t connections = 0;      // successful connects
   uint64_t reconnects = 0;       // connections after the first
-  uint64_t failed_attempts = 0;  // connects that never reached a 200
+  uint64_t failed_attempts = 0;  // connects that never reached a 2xx
   std::string last_error;        // last failed attempt or disconnect reason
 };
 
@@ -120,42 +123,38 @@ class EventStream {
 
   // Connects, reads and reconnects until Stop(). Returns an error at once,
   // without connecting, if the options are unusable (no URL, a URL that is
-  // not http://); otherwise OK after Stop().
+  // not http:// or https://); otherwise OK after Stop().
   Status Run(const EventStreamCallbacks& callbacks);
   void Stop();
 
   EventStreamStatus GetStatus() const;
 
  private:
-  class Connection;
-
-  // One attempt on one base URL: open, on_connected, read, on_disconnected.
-  // Sets *idle when the stream ended by the idle timeout.
+  // The client's options, from options_ (and cancel_, status_).
+  HttpClientOptions HttpOptions();
+  // One attempt on one base URL: the GET (redirects followed), on_connected,
+  // read, on_disconnected. Sets *idle when the stream ended by the idle
+  // timeout.
   Status RunSession(const std::string& base,
                     const EventStreamCallbacks& callbacks, bool* idle);
-  // Connects and follows redirects until a 200 response.
-  Status Open(const std::string& base, std::unique_ptr<Connection>* out);
-  Status ReadEvents(Connection& connection,
+  Status ReadEvents(std::istream& body, const std::string& url,
                     const EventStreamCallbacks& callbacks, bool* idle);
   void Dispatch(const std::string& url, const SseEvent& event,
                 const EventStreamCallbacks& callbacks);
   bool Subscribed(const std::string& event_type) const;
 
-  // Lets Stop() shut down the socket of the connection in progress: keeps a
-  // dup() of its descriptor, so that shutdown(2) from another thread can never
-  // hit a descriptor that Poco closed and the kernel reused.
-  void RegisterSocket(int fd);
-  void UnregisterSocket();
   // Waits up to `duration`; false if Stop() was called.
   bool SleepUnlessStopped(std::chrono::milliseconds duration);
   bool Stopping() const { return stop_.load(); }
 
   const EventStreamOptions options_;
+  // Stop() cancels the exchange in progress through it.
+  HttpCancel cancel_;
+  const HttpClient http_;
 
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  int interrupt_fd_ = -1;     // guarded by mu_
   EventStreamStatus status_;  // guarded by mu_
 };
 

@@ -9,9 +9,9 @@
 //   every level   typed labels (HAPROXY_GROUP, HAPROXY_{n}_VHOST, _PORT, ...)
 //                 carry no control character and no invisible or Unicode
 //                 space character; the ones that become one word of a config
-//                 line (VHOST, BIND_ADDR, words, host lists, certificate
-//                 paths) carry nothing HAProxy
-//                 reads as a word break, comment, quote or condition brace.
+//                 line (VHOST, BIND_ADDR, and the word, host list and
+//                 certificate kinds) carry nothing HAProxy reads as a word
+//                 break, comment, quote or condition brace.
 //                 BIND_ADDR is an IP address, '*' or a host name. No
 //                 placeholder value adds a line to the template it fills
 //                 (CheckRenderedLines); the health-check path and the app id

@@ -145,12 +145,7 @@ int AssignServerId(const std::string& name, IdSet* taken) {
       taken->set(static_cast<size_t>(id));
       return id;
     }
-    static const char kHex[] = "0123456789abcdef";
-    retry = *input + " ";
-    for (const uint8_t byte : digest) {
-      retry.push_back(kHex[byte >> 4]);
-      retry.push_back(kHex[byte & 0xF]);
-    }
+    retry = *input + " " + Hex(digest.data(), digest.size());
     input = &retry;
   }
 }

@@ -559,7 +559,8 @@ TEST(TemplateArchiveUrlTest, RefusesUnsupportedSchemeAndDeadPort) {
             "and file:// URLs are supported");
   s = DownloadArchive("http://127.0.0.1:1/t.tgz", "", {}, &bytes);
   EXPECT_EQ(s.message(),
-            "template archive http://127.0.0.1:1/t.tgz: Connection refused");
+            "template archive http://127.0.0.1:1/t.tgz: connect: Connection "
+            "refused");
 }
 
 }  // namespace

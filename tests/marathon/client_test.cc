@@ -2,116 +2,82 @@
 // credentials (also across a leader redirect), User-Agent, file: URLs.
 #include "core/marathon/client.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <memory>
+#include <cstdlib>
 #include <mutex>
+#include <string>
+#include <vector>
 
+#include "tests/support/http_test_server.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
 namespace {
 
+using testing::SeenRequest;
+
 // A fake Marathon on 127.0.0.1 that records what it was asked.
 class FakeMarathon {
  public:
-  struct Seen {
-    std::string method;
-    std::string uri;
-    std::string authorization;
-    std::string user_agent;
-  };
-
   // `redirect_to`: answer everything with a 307 there (a non-leader).
   // With `tls`, serves https with that server context.
   explicit FakeMarathon(std::string name, std::string redirect_to = "",
                         Poco::Net::Context::Ptr tls = nullptr)
-      : name_(std::move(name)), redirect_to_(std::move(redirect_to)) {
-    scheme_ = tls ? "https" : "http";
-    if (tls) {
-      socket_ = Poco::Net::SecureServerSocket(
-          Poco::Net::SocketAddress("127.0.0.1", 0), 64, tls);
-    } else {
-      socket_ = Poco::Net::ServerSocket(
-          Poco::Net::SocketAddress("127.0.0.1", 0));
-    }
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(this), socket_, new Poco::Net::HTTPServerParams);
-    server_->start();
-  }
-  ~FakeMarathon() { server_->stopAll(true); }
+      : name_(std::move(name)),
+        redirect_to_(std::move(redirect_to)),
+        server_([this](Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& res,
+                       int) { Answer(req, res); },
+                tls) {}
 
-  std::string url() const {
-    return scheme_ + "://127.0.0.1:" + std::to_string(socket_.address().port());
-  }
-  std::vector<Seen> seen() {
+  std::string url() const { return server_.url(); }
+  std::vector<SeenRequest> seen() { return server_.requests(); }
+  // Answers everything with `status` and an empty body from now on.
+  void FailWith(Poco::Net::HTTPResponse::HTTPStatus status) {
     std::lock_guard<std::mutex> lock(mu_);
-    return seen_;
+    fail_with_ = status;
   }
 
  private:
-  class Handler : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handler(FakeMarathon* owner) : owner_(owner) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req,
-                       Poco::Net::HTTPServerResponse& res) override {
-      {
-        std::lock_guard<std::mutex> lock(owner_->mu_);
-        owner_->seen_.push_back({req.getMethod(), req.getURI(),
-                                 req.get("Authorization", ""),
-                                 req.get("User-Agent", "")});
-      }
-      if (!owner_->redirect_to_.empty()) {
-        res.set("Location", owner_->redirect_to_ + req.getURI());
-        res.setStatus(Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
-        res.send();
-        return;
-      }
-      res.setContentType("application/json");
-      res.send() << R"({"apps": [], "from": ")" << owner_->name_ << R"("})";
+  void Answer(Poco::Net::HTTPServerRequest& req,
+              Poco::Net::HTTPServerResponse& res) {
+    Poco::Net::HTTPResponse::HTTPStatus fail_with;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fail_with = fail_with_;
     }
-
-   private:
-    FakeMarathon* owner_;
-  };
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(FakeMarathon* owner) : owner_(owner) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(owner_);
+    if (fail_with != Poco::Net::HTTPResponse::HTTP_OK) {
+      res.setStatusAndReason(fail_with);
+      res.setContentLength(0);
+      res.send();
+      return;
     }
+    if (!redirect_to_.empty()) {
+      res.set("Location", redirect_to_ + req.getURI());
+      res.setStatus(Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+      res.send();
+      return;
+    }
+    res.setContentType("application/json");
+    res.send() << R"({"apps": [], "from": ")" << name_ << R"("})";
+  }
 
-   private:
-    FakeMarathon* owner_;
-  };
-
-  std::string name_;
-  std::string redirect_to_;
-  std::string scheme_;
-  Poco::Net::ServerSocket socket_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  const std::string name_;
+  const std::string redirect_to_;
   std::mutex mu_;
-  std::vector<Seen> seen_;
+  Poco::Net::HTTPResponse::HTTPStatus fail_with_ =
+      Poco::Net::HTTPResponse::HTTP_OK;  // guarded by mu_
+  testing::TestHttpServer server_;       // last: stops first
 };
 
 // A URL on which nothing listens.
 std::string DeadUrl() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  const std::string url =
-      "http://127.0.0.1:" + std::to_string(s.address().port());
-  s.close();
-  return url;
+  return "http://127.0.0.1:" + std::to_string(testing::RefusingPort());
 }
 
 TEST(MarathonClientTest, FetchesAppsWithMarathonLbHeaders) {
@@ -124,9 +90,9 @@ TEST(MarathonClientTest, FetchesAppsWithMarathonLbHeaders) {
   EXPECT_EQ(json, R"({"apps": [], "from": "m1"})");
   EXPECT_EQ(source, m.url() + "/");
   ASSERT_EQ(m.seen().size(), 1u);
-  EXPECT_EQ(m.seen()[0].uri, "/v2/apps?embed=apps.tasks");
-  EXPECT_EQ(m.seen()[0].user_agent, "marathon-lb");
-  EXPECT_EQ(m.seen()[0].authorization, "");
+  EXPECT_EQ(m.seen()[0].target, "/v2/apps?embed=apps.tasks");
+  EXPECT_EQ(m.seen()[0].Header("User-Agent"), "marathon-lb");
+  EXPECT_EQ(m.seen()[0].Header("Authorization"), "");
 }
 
 TEST(MarathonClientTest, DeadFirstMarathonFailsOverAndIsNotTriedFirstAgain) {
@@ -174,27 +140,40 @@ TEST(MarathonClientTest, CredentialsAreSentAndKeptAcrossALeaderRedirect) {
   EXPECT_EQ(json, R"({"apps": [], "from": "leader"})");
   const std::string basic = "Basic bWxiOnNlY3JldA==";  // mlb:secret
   ASSERT_EQ(follower.seen().size(), 1u);
-  EXPECT_EQ(follower.seen()[0].authorization, basic);
+  EXPECT_EQ(follower.seen()[0].Header("Authorization"), basic);
   ASSERT_EQ(leader.seen().size(), 1u);
-  EXPECT_EQ(leader.seen()[0].authorization, basic);
-  EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+  EXPECT_EQ(leader.seen()[0].Header("Authorization"), basic);
+  EXPECT_EQ(leader.seen()[0].target, "/v2/apps?embed=apps.tasks");
+}
+
+// A 5xx answer is worth trying the next Marathon for; a 4xx is not.
+TEST(MarathonClientTest, ServerErrorFailsOverClientErrorDoesNot) {
+  FakeMarathon first("m1");
+  FakeMarathon second("m2");
+  first.FailWith(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+  MarathonOptions options;
+  options.urls = {first.url(), second.url()};
+  MarathonClient client(options);
+  std::string json, source;
+  ASSERT_TRUE(client.FetchApps(&json, &source).ok());
+  EXPECT_EQ(source, second.url());
+
+  second.FailWith(Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+  Status s = client.FetchApps(&json, &source);
+  EXPECT_EQ(s.message(),
+            "Marathon request GET /v2/apps?embed=apps.tasks failed: " +
+                second.url() +
+                ": GET /v2/apps?embed=apps.tasks: HTTP 401 Unauthorized");
+  EXPECT_EQ(first.seen().size(), 1u);  // not tried after the 401
 }
 
 // https: the certificate is checked against --marathon-ca-cert; a server
 // the CA does not vouch for is refused.
 TEST(MarathonClientTest, HttpsVerifiesTheCertificate) {
   const std::string dir = ::testing::TempDir() + "/marathon_tls";
-  ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir +
-                    " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-                    "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-                    "-keyout " + dir + "/key.pem -out " + dir +
-                    "/cert.pem 2>/dev/null")
-                       .c_str()),
-            0);
-  Poco::Net::initializeSSL();
-  Poco::Net::Context::Ptr server_tls = new Poco::Net::Context(
-      Poco::Net::Context::TLS_SERVER_USE, dir + "/key.pem", dir + "/cert.pem",
-      "", Poco::Net::Context::VERIFY_NONE);
+  ASSERT_TRUE(std::system(("rm -rf " + dir).c_str()) == 0 &&
+              testing::MakeTestCertificate(dir, "IP:127.0.0.1"));
+  const Poco::Net::Context::Ptr server_tls = testing::TestServerContext(dir);
   FakeMarathon m("tls", "", server_tls);
   MarathonOptions options;
   options.urls = {m.url()};
@@ -240,7 +219,7 @@ TEST(MarathonClientTest, FetchAndParseAppsIsFetchThenParse) {
   EXPECT_TRUE(apps.empty());
   EXPECT_EQ(source, follower.url());
   ASSERT_EQ(leader.seen().size(), 1u);
-  EXPECT_EQ(leader.seen()[0].uri, "/v2/apps?embed=apps.tasks");
+  EXPECT_EQ(leader.seen()[0].target, "/v2/apps?embed=apps.tasks");
 
   const std::string path = ::testing::TempDir() + "/streamed_apps.json";
   std::string text = R"({"apps": [{"id": "/web", "ports": [10000],

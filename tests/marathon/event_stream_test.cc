@@ -1,15 +1,12 @@
 #include "core/marathon/event_stream.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/ThreadPool.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,14 +14,16 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
-#include <memory>
 #include <mutex>
 #include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/support/http_test_server.h"
 
 namespace mlb {
 namespace {
@@ -54,127 +53,27 @@ milliseconds Since(Steady::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Steady::now() - start);
 }
 
-// What the fake Marathon saw of one request.
-struct SeenRequest {
-  std::string target;
-  std::string authorization;
-  std::string accept;
-  std::string cache_control;
-  std::string user_agent;
-  std::string accept_encoding;
-};
+// A fake Marathon: each request answered by a scripted handler.
+using FakeMarathon = testing::TestHttpServer;
+using testing::BlackHole;
+using testing::RefusingPort;
+using testing::SeenRequest;
 
-// An HTTP server on 127.0.0.1 (port chosen by the kernel) that answers each
-// request with a scripted handler. Handlers that keep a stream open use
-// Pause()/HoldOpen(), which end early when the server shuts down.
-class FakeMarathon {
- public:
-  // `n` counts the requests this server received, from 0.
-  using Handler = std::function<void(Poco::Net::HTTPServerRequest&,
-                                     Poco::Net::HTTPServerResponse&, int n)>;
+// Starts a 200 text/event-stream response and returns its body stream.
+std::ostream& StartStream(Poco::Net::HTTPServerResponse& response) {
+  response.setContentType("text/event-stream");
+  response.setChunkedTransferEncoding(true);
+  std::ostream& out = response.send();
+  out.flush();
+  return out;
+}
 
-  explicit FakeMarathon(Handler handler)
-      : handler_(std::move(handler)), pool_(2, 16) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-    port_ = socket.address().port();
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setKeepAlive(false);
-    params->setMaxThreads(16);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), pool_,
-                                                      socket, params);
-    server_->start();
-  }
-
-  ~FakeMarathon() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    server_->stopAll(true);
-    server_.reset();
-    pool_.joinAll();
-  }
-
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(port_);
-  }
-
-  std::vector<SeenRequest> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
-  // Waits `duration`; false (at once) if the server is shutting down.
-  bool Pause(milliseconds duration) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return !cv_.wait_for(lock, duration, [this] { return done_; });
-  }
-  void HoldOpen() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return done_; });
-  }
-
-  // Starts a 200 text/event-stream response and returns its body stream.
-  static std::ostream& StartStream(Poco::Net::HTTPServerResponse& response) {
-    response.setContentType("text/event-stream");
-    response.setChunkedTransferEncoding(true);
-    std::ostream& out = response.send();
-    out.flush();
-    return out;
-  }
-
-  static void Reply(Poco::Net::HTTPServerResponse& response,
-                    Poco::Net::HTTPResponse::HTTPStatus status) {
-    response.setStatusAndReason(status);
-    response.setContentLength(0);
-    response.send();
-  }
-
- private:
-  class Handle : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handle(FakeMarathon* owner) : owner_(owner) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
-      int n = 0;
-      {
-        std::lock_guard<std::mutex> lock(owner_->mu_);
-        n = static_cast<int>(owner_->requests_.size());
-        owner_->requests_.push_back(
-            {request.getURI(), request.get("Authorization", ""),
-             request.get("Accept", ""), request.get("Cache-Control", ""),
-             request.get("User-Agent", ""),
-             request.get("Accept-Encoding", "")});
-      }
-      owner_->handler_(request, response, n);
-    }
-
-   private:
-    FakeMarathon* owner_;
-  };
-
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(FakeMarathon* owner) : owner_(owner) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handle(owner_);
-    }
-
-   private:
-    FakeMarathon* owner_;
-  };
-
-  const Handler handler_;
-  Poco::ThreadPool pool_;
-  Poco::UInt16 port_ = 0;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::vector<SeenRequest> requests_;
-};
+void Reply(Poco::Net::HTTPServerResponse& response,
+           Poco::Net::HTTPResponse::HTTPStatus status) {
+  response.setStatusAndReason(status);
+  response.setContentLength(0);
+  response.send();
+}
 
 // Records the callbacks as "connected <url>", "event <type>" and
 // "disconnected <reason>", with the time each arrived.
@@ -286,14 +185,6 @@ class RunningStream {
   std::thread thread_;
 };
 
-// A port that refuses connections: bound by us, then closed.
-Poco::UInt16 RefusingPort() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  const Poco::UInt16 port = socket.address().port();
-  socket.close();
-  return port;
-}
-
 // SseParser and EventTypesInData ---------------------------------------------
 
 std::vector<SseEvent> ParseLines(const std::vector<std::string>& lines) {
@@ -365,15 +256,15 @@ TEST(EventTypesInDataTest, OneOrSeveralDocumentsAndBadOnesSkipped) {
 TEST(EventStreamTest, RunRefusesUnusableOptions) {
   EventStream none(EventStreamOptions{});
   EXPECT_EQ(none.Run({}).message(), "event stream: no Marathon URL given");
-  EventStream https(TestOptions({"http://a:8080", "https://b:8443"}));
-  EXPECT_EQ(https.Run({}).message(),
-            "https://b:8443: only http:// URLs are supported");
+  EventStream ftp(TestOptions({"https://a:8443", "ftp://b:21"}));
+  EXPECT_EQ(ftp.Run({}).message(),
+            "ftp://b:21: only http:// and https:// URLs are supported");
 }
 
 TEST(EventStreamTest, DeliversSubscribedEventsInStreamOrder) {
   FakeMarathon marathon([](Poco::Net::HTTPServerRequest&,
                            Poco::Net::HTTPServerResponse& response, int) {
-    std::ostream& out = FakeMarathon::StartStream(response);
+    std::ostream& out = StartStream(response);
     out << ": keep-alive\n\n"
         << Sse("event_stream_attached")  // not subscribed
         // CRLF line ends, an id, extra fields.
@@ -412,11 +303,11 @@ TEST(EventStreamTest, DeliversSubscribedEventsInStreamOrder) {
   const std::vector<SeenRequest> requests = marathon.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].target, EventsPath());
-  EXPECT_EQ(requests[0].accept, "text/event-stream");
-  EXPECT_EQ(requests[0].cache_control, "no-cache");
-  EXPECT_EQ(requests[0].user_agent, "marathon-lb");
-  EXPECT_EQ(requests[0].authorization, "");
-  EXPECT_EQ(requests[0].accept_encoding, "");
+  EXPECT_EQ(requests[0].Header("Accept"), "text/event-stream");
+  EXPECT_EQ(requests[0].Header("Cache-Control"), "no-cache");
+  EXPECT_EQ(requests[0].Header("User-Agent"), "marathon-lb");
+  EXPECT_EQ(requests[0].Header("Authorization"), "");
+  EXPECT_EQ(requests[0].Header("Accept-Encoding"), "");
 
   const EventStreamStatus status = stream->GetStatus();
   EXPECT_FALSE(status.connected);
@@ -440,7 +331,7 @@ TEST(EventStreamTest, EventReachesTheCallbackWithinMillisecondsOnLoopback) {
   std::vector<Steady::time_point> sent;
   FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
                             Poco::Net::HTTPServerResponse& response, int) {
-    std::ostream& out = FakeMarathon::StartStream(response);
+    std::ostream& out = StartStream(response);
     for (int i = 0; i < kEvents && marathon.Pause(milliseconds(10)); ++i) {
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -480,7 +371,7 @@ TEST(EventStreamTest, EventReachesTheCallbackWithinMillisecondsOnLoopback) {
 TEST(EventStreamTest, ReconnectsAfterTheServerDropsTheStream) {
   FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
                             Poco::Net::HTTPServerResponse& response, int n) {
-    std::ostream& out = FakeMarathon::StartStream(response);
+    std::ostream& out = StartStream(response);
     if (n == 0) {
       out << Sse("status_update_event") << std::flush;
       return;  // the connection closes
@@ -508,7 +399,7 @@ TEST(EventStreamTest, ReconnectsAfterTheServerDropsTheStream) {
 TEST(EventStreamTest, IdleTimeoutCountsCommentsAndReconnectsAtOnce) {
   FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
                             Poco::Net::HTTPServerResponse& response, int n) {
-    std::ostream& out = FakeMarathon::StartStream(response);
+    std::ostream& out = StartStream(response);
     if (n == 0) {
       // 600 ms of keep-alive comments, each within the 300 ms idle timeout,
       // then silence with the connection open.
@@ -549,10 +440,10 @@ TEST(EventStreamTest, FollowsRedirectsToAnyHostKeepingCredentials) {
   FakeMarathon leader([&](Poco::Net::HTTPServerRequest& request,
                           Poco::Net::HTTPServerResponse& response, int) {
     if (request.get("Authorization", "") != kAuth) {
-      FakeMarathon::Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+      Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
       return;
     }
-    FakeMarathon::StartStream(response) << Sse("api_post_event") << std::flush;
+    StartStream(response) << Sse("api_post_event") << std::flush;
     leader.HoldOpen();
   });
   FakeMarathon follower([&](Poco::Net::HTTPServerRequest& request,
@@ -578,17 +469,17 @@ TEST(EventStreamTest, FollowsRedirectsToAnyHostKeepingCredentials) {
   ASSERT_EQ(hops.size(), 2u);
   EXPECT_EQ(hops[0].target, EventsPath("/m1"));
   EXPECT_EQ(hops[1].target, EventsPath("/m2"));
-  EXPECT_EQ(hops[0].authorization, kAuth);
-  EXPECT_EQ(hops[1].authorization, kAuth);
+  EXPECT_EQ(hops[0].Header("Authorization"), kAuth);
+  EXPECT_EQ(hops[1].Header("Authorization"), kAuth);
   ASSERT_EQ(leader.requests().size(), 1u);
-  EXPECT_EQ(leader.requests()[0].authorization, kAuth);
+  EXPECT_EQ(leader.requests()[0].Header("Authorization"), kAuth);
 }
 
 TEST(EventStreamTest, CredentialsMayComeFromTheUrl) {
   const std::string kAuth = "Basic YWxpY2U6czNjcmV0";
   FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
                             Poco::Net::HTTPServerResponse& response, int) {
-    FakeMarathon::StartStream(response) << Sse("api_post_event") << std::flush;
+    StartStream(response) << Sse("api_post_event") << std::flush;
     marathon.HoldOpen();
   });
   CallbackLog log;
@@ -596,7 +487,7 @@ TEST(EventStreamTest, CredentialsMayComeFromTheUrl) {
   RunningStream stream(TestOptions({base}), log.Callbacks());
   ASSERT_TRUE(log.WaitFor("event", 1));
   // Sent, but never shown.
-  EXPECT_EQ(marathon.requests()[0].authorization, kAuth);
+  EXPECT_EQ(marathon.requests()[0].Header("Authorization"), kAuth);
   EXPECT_EQ(log.entries()[0], "connected " + marathon.url() + EventsPath());
 }
 
@@ -608,10 +499,9 @@ TEST(EventStreamTest, FailuresNameTheUrlAndTheStatus) {
       response.redirect(target,
                         Poco::Net::HTTPResponse::HTTP_MOVED_PERMANENTLY);
     } else if (target.rfind("/denied/", 0) == 0) {
-      FakeMarathon::Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+      Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
     } else {
-      FakeMarathon::Reply(response,
-                          Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+      Reply(response, Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
     }
   });
   const auto first_error = [&](const std::string& prefix) {
@@ -644,7 +534,7 @@ TEST(EventStreamTest, FailuresNameTheUrlAndTheStatus) {
 TEST(EventStreamTest, RoundRobinMovesOneUrlPerAttemptPastARefusingOne) {
   FakeMarathon live([&](Poco::Net::HTTPServerRequest&,
                         Poco::Net::HTTPServerResponse& response, int n) {
-    std::ostream& out = FakeMarathon::StartStream(response);
+    std::ostream& out = StartStream(response);
     out << Sse(n == 0 ? "status_update_event" : "api_post_event") << std::flush;
     if (n > 0) {
       live.HoldOpen();
@@ -669,25 +559,58 @@ TEST(EventStreamTest, RoundRobinMovesOneUrlPerAttemptPastARefusingOne) {
             "GET " + dead + EventsPath() + ": connect: Connection refused");
 }
 
-// A listener whose accept queue is full: the kernel drops further SYNs, so a
-// connect to it hangs like one to a blackholed host.
-class BlackHole {
- public:
-  BlackHole()
-      : server_(Poco::Net::SocketAddress("127.0.0.1", 0), /*backlog=*/0) {
-    for (int i = 0; i < 4; ++i) {
-      fill_.emplace_back();
-      fill_.back().connectNB(server_.address());
-    }
+// https: the stream's certificate is checked against ca_cert (a test
+// certificate for 127.0.0.1); one the CAs do not vouch for is a failed
+// attempt.
+TEST(EventStreamTest, HttpsStreamWithAVerifiedCertificate) {
+  const std::string dir = ::testing::TempDir() + "/event_stream_tls";
+  ASSERT_TRUE(std::system(("rm -rf " + dir).c_str()) == 0 &&
+              testing::MakeTestCertificate(dir, "IP:127.0.0.1"));
+  const Poco::Net::Context::Ptr server_tls = testing::TestServerContext(dir);
+  const std::string kAuth = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
+  FakeMarathon marathon(
+      [&](Poco::Net::HTTPServerRequest&,
+          Poco::Net::HTTPServerResponse& response, int) {
+        StartStream(response) << Sse("api_post_event") << std::flush;
+        marathon.HoldOpen();
+      },
+      server_tls);
+  const std::string url = marathon.url() + EventsPath();
+  ASSERT_EQ(url.rfind("https://", 0), 0u);
+  {
+    CallbackLog log;
+    EventStreamOptions options = TestOptions({marathon.url()});
+    options.ca_cert = dir + "/cert.pem";
+    options.user = "alice";
+    options.password = "s3cret";
+    RunningStream stream(options, log.Callbacks());
+    ASSERT_TRUE(log.WaitFor("event", 1));
+    EXPECT_THAT(log.entries(),
+                ElementsAre("connected " + url, "event api_post_event"));
+    ASSERT_EQ(marathon.requests().size(), 1u);
+    EXPECT_EQ(marathon.requests()[0].Header("Authorization"), kAuth);
+    EXPECT_EQ(marathon.requests()[0].Header("Accept"), "text/event-stream");
+    // Stop() is prompt over TLS too.
+    EXPECT_LT(stream.StopAndJoin(), milliseconds(1000));
   }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(server_.address().port());
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.initial_backoff = milliseconds(10000);  // the system CAs only
+  RunningStream stream(options, log.Callbacks());
+  const auto deadline = Steady::now() + kPatience;
+  while (stream->GetStatus().failed_attempts == 0 && Steady::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
   }
-
- private:
-  Poco::Net::ServerSocket server_;
-  std::vector<Poco::Net::StreamSocket> fill_;
-};
+  const EventStreamStatus status = stream->GetStatus();
+  EXPECT_EQ(status.failed_attempts, 1u);
+  EXPECT_EQ(status.last_error.rfind("GET " + url + ": ", 0), 0u)
+      << status.last_error;
+  EXPECT_NE(status.last_error.find("certificate verify failed"),
+            std::string::npos)
+      << status.last_error;
+  EXPECT_THAT(log.entries(), IsEmpty());
+  EXPECT_EQ(marathon.requests().size(), 1u);  // no request without trust
+}
 
 TEST(EventStreamTest, ConnectTimesOutAndStopInterruptsAPendingConnect) {
   BlackHole hole;

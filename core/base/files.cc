@@ -1,0 +1,189 @@
+#include "core/base/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace mlb {
+namespace {
+
+constexpr size_t kReadStep = 65536;
+
+// The directory part of `path`: "." for a bare name, "/" for "/name".
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseNameOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Status WriteError(const std::string& target, int error_number) {
+  return Status::Error("cannot write " + target, std::strerror(error_number));
+}
+
+// Writes all of `data` to `fd`; false with errno set on a failure.
+bool WriteAll(int fd, std::string_view data) {
+  size_t written = 0;
+  while (written < data.size()) {
+    const ssize_t n = write(fd, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      if (n == 0) {
+        errno = EIO;
+      }
+      return false;
+    }
+    written += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// read(2), again after EINTR.
+ssize_t ReadSome(int fd, char* buffer, size_t size) {
+  while (true) {
+    const ssize_t n = read(fd, buffer, size);
+    if (n >= 0 || errno != EINTR) {
+      return n;
+    }
+  }
+}
+
+}  // namespace
+
+Status ReadWholeFile(const std::string& path, std::string* out,
+                     uint64_t max_bytes, int* error_number) {
+  out->clear();
+  int ignored_error = 0;
+  int& error = error_number != nullptr ? *error_number : ignored_error;
+  error = 0;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = errno;
+    return Status::Error(std::strerror(error));
+  }
+  const auto fail = [&](int error_value) {
+    close(fd);
+    out->clear();
+    error = error_value;
+    if (error_value == EFBIG) {
+      return Status::Error("larger than " + std::to_string(max_bytes) +
+                           " bytes");
+    }
+    return Status::Error(std::strerror(error_value));
+  };
+  // The size fstat(2) gives, read in place...
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+      return fail(EFBIG);
+    }
+    out->resize(static_cast<size_t>(st.st_size));
+  }
+  size_t size = 0;
+  while (size < out->size()) {
+    const ssize_t n = ReadSome(fd, out->data() + size, out->size() - size);
+    if (n < 0) {
+      return fail(errno);
+    }
+    if (n == 0) {
+      break;  // the file shrank
+    }
+    size += static_cast<size_t>(n);
+  }
+  out->resize(size);
+  // ...then whatever follows: the file grew, or it is not a regular file.
+  char buffer[kReadStep];
+  while (true) {
+    const ssize_t n = ReadSome(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      return fail(errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    if (static_cast<uint64_t>(n) > max_bytes - out->size()) {
+      return fail(EFBIG);
+    }
+    out->append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return Status::OK();
+}
+
+std::string FollowSymlink(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    return path;
+  }
+  char* real = realpath(path.c_str(), nullptr);
+  if (real == nullptr) {
+    return path;
+  }
+  std::string out = real;
+  free(real);
+  return out;
+}
+
+Status WriteTempFileBeside(const std::string& target, std::string_view data,
+                           std::optional<mode_t> mode, std::string* temp_path) {
+  std::string temp =
+      DirectoryOf(target) + "/." + BaseNameOf(target) + ".new.XXXXXX";
+  const int fd = mkstemp(temp.data());  // mode 0600 until the fchmod
+  if (fd < 0) {
+    return WriteError(target, errno);
+  }
+  if (!mode.has_value()) {
+    struct stat st;
+    mode = stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
+  }
+  bool ok = fchmod(fd, *mode) == 0 && WriteAll(fd, data) && fsync(fd) == 0;
+  int error = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    error = errno;
+  }
+  if (!ok) {
+    unlink(temp.c_str());
+    return WriteError(target, error);
+  }
+  *temp_path = std::move(temp);
+  return Status::OK();
+}
+
+Status RenameOver(const std::string& temp_path, const std::string& target) {
+  if (rename(temp_path.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    unlink(temp_path.c_str());
+    return WriteError(target, error);
+  }
+  const int dir_fd =
+      open(DirectoryOf(target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
+  return Status::OK();
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view data,
+                           const AtomicWriteOptions& options) {
+  const std::string target =
+      options.follow_symlink ? FollowSymlink(path) : path;
+  std::string temp;
+  MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, data, options.mode, &temp));
+  return RenameOver(temp, target);
+}
+
+}  // namespace mlb

@@ -1,0 +1,64 @@
+// Whole-file reads and atomic file replacement.
+//
+// A replacement is written to a temp file beside the target (same directory,
+// so rename(2) is atomic), fsynced, renamed over the target, and the
+// directory is fsynced so that the rename survives a crash. Readers see the
+// old file or the new one, never a part of either.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/base/status.h"
+
+namespace mlb {
+
+inline constexpr uint64_t kNoSizeLimit = std::numeric_limits<uint64_t>::max();
+
+// Reads the file at `path` whole into *out (one exact-size read when its size
+// is known). Errors: the reason alone ("No such file or directory"), or
+// "larger than N bytes" past `max_bytes`; *error_number (if not null) is set
+// to the errno of the failed call, EFBIG past `max_bytes`. *out is empty
+// after an error.
+Status ReadWholeFile(const std::string& path, std::string* out,
+                     uint64_t max_bytes = kNoSizeLimit,
+                     int* error_number = nullptr);
+
+// The file to replace for `path`: what it links to when it is a symbolic link
+// (so that the link survives the replacement), `path` itself otherwise or
+// when the link does not resolve.
+std::string FollowSymlink(const std::string& path);
+
+// The first half of a replacement: `data` in a new temp file beside `target`
+// (".<name>.new.XXXXXX" in the same directory), fsynced, with permission bits
+// `mode`, or when unset those of `target` (0644 when it does not exist).
+// *temp_path names it. On error nothing is left behind.
+// Error: "cannot write <target>: <reason>".
+Status WriteTempFileBeside(const std::string& target, std::string_view data,
+                           std::optional<mode_t> mode, std::string* temp_path);
+
+// The second half: renames `temp_path` over `target` and fsyncs the
+// directory. On error `temp_path` is removed and `target` is as it was.
+// Error: "cannot write <target>: <reason>".
+Status RenameOver(const std::string& temp_path, const std::string& target);
+
+struct AtomicWriteOptions {
+  // Permission bits of the new file; unset: those of the file it replaces,
+  // 0644 for a new file.
+  std::optional<mode_t> mode;
+  // When `path` is a symbolic link, replace the file it links to (the link
+  // stays) instead of the link itself.
+  bool follow_symlink = false;
+};
+
+// Both halves: replaces the file at `path` with `data`.
+// Error: "cannot write <path>: <reason>" (the file replaced is named).
+Status WriteFileAtomically(const std::string& path, std::string_view data,
+                           const AtomicWriteOptions& options = {});
+
+}  // namespace mlb

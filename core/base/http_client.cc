@@ -1,0 +1,492 @@
+#include "core/base/http_client.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPBasicCredentials.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+#include <Poco/URI.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <streambuf>
+#include <system_error>
+
+#include "core/base/logging.h"
+#include "core/base/text.h"
+
+namespace mlb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// How often a pending connect looks at its HttpCancel.
+constexpr milliseconds kCancelPollSlice{50};
+
+std::string Ms(milliseconds duration) {
+  return std::to_string(duration.count()) + " ms";
+}
+
+Poco::Timespan Span(milliseconds duration) {
+  return Poco::Timespan(std::chrono::microseconds(duration).count());
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 ||
+         status == 308;
+}
+
+// The request target: path and query, never empty.
+std::string TargetOf(const Poco::URI& uri) {
+  std::string target = uri.getPathAndQuery();
+  if (target.empty() || target[0] != '/') {
+    target.insert(0, "/");
+  }
+  return target;
+}
+
+bool SameHostAndPort(const Poco::URI& a, const Poco::URI& b) {
+  return Lower(a.getHost()) == Lower(b.getHost()) && a.getPort() == b.getPort();
+}
+
+// The end of the whole exchange, when there is a total timeout.
+class Deadline {
+ public:
+  explicit Deadline(milliseconds total)
+      : total_(total), end_(Clock::now() + total) {}
+
+  bool set() const { return total_.count() > 0; }
+  bool passed() const { return set() && Clock::now() >= end_; }
+  // `wait` (0: no limit, as for a socket) cut to the time left, at least
+  // 1 ms.
+  milliseconds Cap(milliseconds wait) const {
+    if (!set()) {
+      return wait;
+    }
+    const milliseconds left = std::max(
+        milliseconds(1),
+        std::chrono::duration_cast<milliseconds>(end_ - Clock::now()));
+    return wait.count() == 0 ? left : std::min(wait, left);
+  }
+  std::string Message() const {
+    return "no complete answer within " + Ms(total_);
+  }
+
+ private:
+  milliseconds total_;
+  Clock::time_point end_;
+};
+
+// One connection: a socket connected by hand (so that an HttpCancel can
+// abort a pending connect), TLS over it for https, and a Poco session on it.
+class Connection {
+ public:
+  explicit Connection(HttpCancel* cancel) : cancel_(cancel) {}
+  // Unwatches before the members (and so the socket) are destroyed.
+  ~Connection() {
+    if (cancel_ != nullptr) {
+      cancel_->Unwatch();
+    }
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Connects to `uri`'s host and port and, with `tls`, does the handshake.
+  // Waits for the peer (the handshake, then sending and receiving) at most
+  // `wait` at a time from then on.
+  Status Open(const Poco::URI& uri, milliseconds connect_timeout,
+              milliseconds wait, const Poco::Net::Context::Ptr& tls) {
+    const Poco::Net::SocketAddress address(uri.getHost(), uri.getPort());
+    socket_ = Poco::Net::StreamSocket(address.family());
+    if (cancel_ != nullptr) {
+      cancel_->Watch(socket_.impl()->sockfd());
+    }
+    socket_.connectNB(address);
+    const auto end = Clock::now() + connect_timeout;
+    const milliseconds slice = cancel_ != nullptr
+                                   ? std::min(kCancelPollSlice, connect_timeout)
+                                   : connect_timeout;
+    while (!socket_.poll(Span(slice), Poco::Net::Socket::SELECT_WRITE |
+                                          Poco::Net::Socket::SELECT_ERROR)) {
+      if (Cancelled()) {
+        return Status::Error("stopped");
+      }
+      if (Clock::now() >= end) {
+        return Status::Error("connect timed out after " + Ms(connect_timeout));
+      }
+    }
+    if (Cancelled()) {
+      return Status::Error("stopped");
+    }
+    const int error = socket_.impl()->socketError();
+    if (error != 0) {
+      return Status::Error(
+          "connect", std::error_code(error, std::system_category()).message());
+    }
+    socket_.setBlocking(true);
+    socket_.setNoDelay(true);
+    socket_.setKeepAlive(true);
+    socket_.setSendTimeout(Span(wait));
+    socket_.setReceiveTimeout(Span(wait));
+    // The sessions are made on connected sockets: Poco then uses them as
+    // they are. A plain HTTPClientSession over the secure socket, since
+    // HTTPSClientSession would want to connect it itself.
+    if (!tls.isNull()) {
+      secure_ =
+          Poco::Net::SecureStreamSocket::attach(socket_, uri.getHost(), tls);
+      session_ = std::make_unique<Poco::Net::HTTPClientSession>(*secure_);
+    } else {
+      session_ = std::make_unique<Poco::Net::HTTPClientSession>(socket_);
+    }
+    return Status::OK();
+  }
+
+  Poco::Net::HTTPClientSession& session() { return *session_; }
+  // The socket under TLS too (the same descriptor), for its timeouts.
+  Poco::Net::StreamSocket& socket() { return socket_; }
+
+ private:
+  bool Cancelled() const { return cancel_ != nullptr && cancel_->cancelled(); }
+
+  HttpCancel* const cancel_;
+  Poco::Net::StreamSocket socket_;
+  // (Not default-constructed: that would make Poco's default TLS context.)
+  std::optional<Poco::Net::SecureStreamSocket> secure_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+// The body as a reader sees it: what has arrived is passed on at once (a
+// read never waits for more than one byte), counted against the size limit
+// and the Content-Length, and every wait is cut to the deadline; the end of
+// the body after a cancel is "stopped", not EOF. Its own failures are kept
+// (failure()) and thrown as Poco::IOException.
+class BodyBuffer : public std::streambuf {
+ public:
+  BodyBuffer(std::streambuf* source, Poco::Net::StreamSocket* socket,
+             const HttpCancel* cancel, milliseconds wait,
+             const Deadline& deadline, uint64_t max_bytes,
+             int64_t content_length)
+      : source_(source),
+        socket_(socket),
+        cancel_(cancel),
+        wait_(wait),
+        deadline_(deadline),
+        max_bytes_(max_bytes),
+        content_length_(content_length) {}
+
+  // Empty: none.
+  const std::string& failure() const { return failure_; }
+  bool failure_is_transport() const { return failure_is_transport_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) {
+      return traits_type::to_int_type(*gptr());
+    }
+    if (deadline_.set()) {
+      if (deadline_.passed()) {
+        Fail(deadline_.Message(), true);
+      }
+      socket_->setReceiveTimeout(Span(deadline_.Cap(wait_)));
+    }
+    std::streamsize n = 0;
+    try {
+      if (traits_type::eq_int_type(source_->sgetc(), traits_type::eof())) {
+        if (cancel_ != nullptr && cancel_->cancelled()) {
+          Fail("stopped", true);  // the end the cancel's shutdown made
+        }
+        if (content_length_ >= 0 &&
+            count_ < static_cast<uint64_t>(content_length_)) {
+          Fail("connection closed after " + std::to_string(count_) + " of " +
+                   std::to_string(content_length_) + " bytes",
+               true);
+        }
+        return traits_type::eof();
+      }
+      const std::streamsize available =
+          std::max<std::streamsize>(source_->in_avail(), 1);
+      n = source_->sgetn(buffer_,
+                         std::min<std::streamsize>(available, sizeof(buffer_)));
+    } catch (const Poco::TimeoutException&) {
+      if (deadline_.passed()) {
+        Fail(deadline_.Message(), true);
+      }
+      throw;
+    }
+    count_ += static_cast<uint64_t>(n);
+    if (max_bytes_ > 0 && count_ > max_bytes_) {
+      Fail("larger than " + std::to_string(max_bytes_) + " bytes", false);
+    }
+    setg(buffer_, buffer_, buffer_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  [[noreturn]] void Fail(const std::string& message, bool transport) {
+    failure_ = message;
+    failure_is_transport_ = transport;
+    throw Poco::IOException(message);
+  }
+
+  std::streambuf* const source_;
+  Poco::Net::StreamSocket* const socket_;
+  const HttpCancel* const cancel_;
+  const milliseconds wait_;
+  const Deadline& deadline_;
+  const uint64_t max_bytes_;
+  const int64_t content_length_;  // -1: unknown
+  uint64_t count_ = 0;
+  std::string failure_;
+  bool failure_is_transport_ = false;
+  char buffer_[8192];
+};
+
+}  // namespace
+
+// HttpCancel ------------------------------------------------------------------
+
+HttpCancel::~HttpCancel() { Unwatch(); }
+
+void HttpCancel::Cancel() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelled_.store(true);
+  if (fd_ >= 0) {
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+}
+
+void HttpCancel::Watch(int fd) {
+  const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    Log().warning(
+        "HTTP client: dup() failed; a cancel will wait for a timeout");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+  fd_ = copy;
+  if (fd_ >= 0 && cancelled_.load()) {
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+}
+
+void HttpCancel::Unwatch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+// HttpClient ------------------------------------------------------------------
+
+std::string HttpResponse::StatusLine() const {
+  return "HTTP " + std::to_string(status) + " " + reason;
+}
+
+HttpClient::HttpClient(HttpClientOptions options)
+    : options_(std::move(options)) {}
+
+HttpClient::~HttpClient() = default;
+
+Status HttpClient::TlsContext(Poco::Net::Context::Ptr* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (context_.isNull()) {
+    try {
+      Poco::Net::initializeSSL();
+      context_ = new Poco::Net::Context(
+          Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.ca_file,
+          Poco::Net::Context::VERIFY_STRICT, 9,
+          /*loadDefaultCAs=*/options_.ca_file.empty());
+    } catch (const Poco::Exception& e) {
+      return Status::Error(e.displayText());
+    }
+  }
+  *out = context_;
+  return Status::OK();
+}
+
+Status HttpClient::Send(const HttpRequest& request,
+                        const HttpBodyReader& read_body,
+                        HttpResponse* response) const {
+  *response = HttpResponse();
+  HttpCancel* const cancel = options_.cancel;
+  const Deadline deadline(options_.total_timeout);
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(request.url);
+  } catch (const Poco::Exception& e) {
+    return Status::Error("not a URL: " + e.displayText());
+  }
+  std::string user = options_.user;
+  std::string password = options_.password;
+  if (user.empty() && !uri.getUserInfo().empty()) {
+    const std::string info = uri.getUserInfo();
+    const size_t colon = info.find(':');
+    user = info.substr(0, colon);
+    password = colon == std::string::npos ? "" : info.substr(colon + 1);
+  }
+  uri.setUserInfo("");
+  bool send_credentials = !user.empty();
+  std::string method = request.method;
+  std::string body = request.body;
+  std::string content_type = request.content_type;
+
+  for (int redirects = 0;; ++redirects) {
+    response->url = uri.toString();
+    response->status = 0;
+    response->reason.clear();
+    if (cancel != nullptr && cancel->cancelled()) {
+      response->transport_failed = true;
+      return Status::Error("stopped");
+    }
+    if (uri.getScheme() != "http" && uri.getScheme() != "https") {
+      return Status::Error("only http:// and https:// URLs are supported");
+    }
+    Poco::Net::Context::Ptr tls;
+    if (uri.getScheme() == "https") {
+      MLB_RETURN_IF_ERROR(TlsContext(&tls));
+    }
+    Connection connection(cancel);
+    std::optional<BodyBuffer> buffer;
+    // Why the exchange failed, when it did not end by an answer.
+    const auto transport_failure = [&](const std::string& detail) {
+      response->transport_failed = true;
+      if (cancel != nullptr && cancel->cancelled()) {
+        return Status::Error("stopped");
+      }
+      if (buffer.has_value() && !buffer->failure().empty()) {
+        response->transport_failed = buffer->failure_is_transport();
+        return Status::Error(buffer->failure());
+      }
+      if (deadline.passed()) {
+        return Status::Error(deadline.Message());
+      }
+      return Status::Error(detail);
+    };
+    try {
+      const Status opened =
+          connection.Open(uri, deadline.Cap(options_.connect_timeout),
+                          deadline.Cap(options_.read_timeout), tls);
+      if (!opened.ok()) {
+        return transport_failure(opened.message());
+      }
+      Poco::Net::HTTPRequest out(method, TargetOf(uri),
+                                 Poco::Net::HTTPMessage::HTTP_1_1);
+      out.setHost(uri.getHost(), uri.getPort());
+      out.set("User-Agent", options_.user_agent);
+      for (const auto& [name, value] : request.headers) {
+        out.set(name, value);
+      }
+      if (send_credentials) {
+        Poco::Net::HTTPBasicCredentials(user, password).authenticate(out);
+      }
+      if (!body.empty()) {
+        if (!content_type.empty()) {
+          out.setContentType(content_type);
+        }
+        out.setContentLength(static_cast<std::streamsize>(body.size()));
+      }
+      connection.session().sendRequest(out) << body;
+      Poco::Net::HTTPResponse in;
+      std::istream& in_body = connection.session().receiveResponse(in);
+      response->status = static_cast<int>(in.getStatus());
+      response->reason = in.getReason();
+
+      if (IsRedirect(response->status)) {
+        const std::string location = in.get("Location", "");
+        if (location.empty()) {
+          return Status::Error(response->StatusLine() +
+                               " without a Location header");
+        }
+        if (redirects >= options_.max_redirects) {
+          return Status::Error("more than " +
+                               std::to_string(options_.max_redirects) +
+                               " redirects");
+        }
+        Poco::URI next = uri;
+        next.resolve(location);
+        next.setUserInfo("");
+        const std::string to = next.toString();
+        if (next.getScheme() != "http" && next.getScheme() != "https") {
+          return Status::Error("redirect to " + to +
+                               " refused (only http and https)");
+        }
+        if (uri.getScheme() == "https" && next.getScheme() == "http") {
+          if (options_.refuse_https_to_http) {
+            return Status::Error("redirect from https to " + to + " refused");
+          }
+          send_credentials =
+              send_credentials && options_.credentials_to_plain_http;
+        }
+        if (!SameHostAndPort(uri, next)) {
+          send_credentials =
+              send_credentials && options_.credentials_to_other_hosts;
+        }
+        if (options_.on_redirect) {
+          options_.on_redirect(response->url, response->StatusLine(), to);
+        }
+        if (response->status == 303) {
+          method = Poco::Net::HTTPRequest::HTTP_GET;
+          body.clear();
+          content_type.clear();
+        }
+        uri = next;
+        continue;
+      }
+      if (!response->ok()) {
+        return Status::OK();  // the caller reads the status
+      }
+      if (options_.max_body_bytes > 0 && in.hasContentLength() &&
+          static_cast<uint64_t>(in.getContentLength64()) >
+              options_.max_body_bytes) {
+        return Status::Error("larger than " +
+                             std::to_string(options_.max_body_bytes) +
+                             " bytes");
+      }
+      const milliseconds wait =
+          options_.body_read_timeout.value_or(options_.read_timeout);
+      connection.socket().setReceiveTimeout(Span(deadline.Cap(wait)));
+      buffer.emplace(in_body.rdbuf(), &connection.socket(), cancel, wait,
+                     deadline, options_.max_body_bytes,
+                     in.hasContentLength() ? in.getContentLength64() : -1);
+      std::istream stream(&*buffer);
+      stream.exceptions(std::ios::badbit);
+      return read_body(*response, stream);
+    } catch (const Poco::Exception& e) {
+      return transport_failure(e.displayText());
+    } catch (const std::exception& e) {
+      return transport_failure(e.what());
+    }
+  }
+}
+
+Status HttpClient::Fetch(const HttpRequest& request, std::string* body,
+                         HttpResponse* response) const {
+  body->clear();
+  return Send(
+      request,
+      [body](const HttpResponse&, std::istream& in) {
+        char chunk[16384];
+        while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) {
+          body->append(chunk, static_cast<size_t>(in.gcount()));
+        }
+        return Status::OK();
+      },
+      response);
+}
+
+}  // namespace mlb

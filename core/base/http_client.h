@@ -1,0 +1,175 @@
+// The one HTTP client: HTTP/1.1 on Poco, for Marathon's REST API, its event
+// stream and template archive downloads.
+//
+// Each Send() is one exchange on a connection of its own (Connection: close):
+// http:// or https:// (the certificate verified against `ca_file` or the
+// system CAs, and its name checked against the host), redirects followed by
+// hand as the options say, the body of a 2xx answer streamed to a reader.
+// The TCP connect is done by hand too, so that an HttpCancel can abort it.
+//
+// Thread-safety: Send() and Fetch() may be called from several threads at
+// once, each with its own HttpCancel (if any).
+#pragma once
+
+#include <Poco/AutoPtr.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace Poco::Net {
+class Context;
+}  // namespace Poco::Net
+
+namespace mlb {
+
+// Lets another thread abort the exchange in progress (connecting, the TLS
+// handshake, waiting for the headers, reading the body): the socket is shut
+// down, so a blocked call returns at once, and Send() returns "stopped".
+// Once cancelled it stays cancelled. One exchange at a time may use it.
+class HttpCancel {
+ public:
+  HttpCancel() = default;
+  ~HttpCancel();
+  HttpCancel(const HttpCancel&) = delete;
+  HttpCancel& operator=(const HttpCancel&) = delete;
+
+  // From any thread.
+  void Cancel();
+  bool cancelled() const { return cancelled_.load(); }
+
+  // For HttpClient: the socket of the exchange in progress. A dup() of the
+  // descriptor is kept, so that a shutdown(2) from another thread can never
+  // hit a descriptor that was closed and reused meanwhile.
+  void Watch(int fd);
+  void Unwatch();
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  int fd_ = -1;  // guarded by mu_
+};
+
+struct HttpClientOptions {
+  // Basic auth. When `user` is empty, the user info of the request URL
+  // (http://user:password@host/), if any, is used.
+  std::string user;
+  std::string password;
+  // Whether the credentials go along when a redirect leads to another host
+  // or port, and when it leads from https:// to http://. Once dropped they
+  // stay dropped.
+  bool credentials_to_other_hosts = false;
+  bool credentials_to_plain_http = false;
+
+  // Redirects (301, 302, 303, 307 and 308 with a Location; a 303 turns the
+  // request into a GET without a body) followed at most: one more is an
+  // error, "more than N redirects".
+  int max_redirects = 3;
+  // A redirect from https:// to http:// is an error instead of followed.
+  bool refuse_https_to_http = false;
+
+  // The TCP connect; more than 0.
+  std::chrono::milliseconds connect_timeout{10000};
+  // Each wait for the peer until the response headers are in (the TLS
+  // handshake, sending, the headers); 0: no limit.
+  std::chrono::milliseconds read_timeout{60000};
+  // Each wait for body bytes after the headers (the idle timeout of a
+  // stream); unset: read_timeout; 0: no limit.
+  std::optional<std::chrono::milliseconds> body_read_timeout;
+  // The whole exchange, redirects and body included; 0: no limit. Every wait
+  // above is cut to the time left.
+  std::chrono::milliseconds total_timeout{0};
+  // A larger body (by Content-Length, or as counted) is an error,
+  // "larger than N bytes"; 0: no limit.
+  uint64_t max_body_bytes = 0;
+
+  // PEM bundle of the CAs for https; empty: the system CAs.
+  std::string ca_file;
+  std::string user_agent = "marathon-lb";
+
+  // Called before a redirect is followed, with the URL that answered, its
+  // status line ("HTTP 307 Temporary Redirect") and the URL it leads to
+  // (URLs without user info).
+  std::function<void(const std::string& from, const std::string& status_line,
+                     const std::string& to)>
+      on_redirect;
+  // Not owned; may be null.
+  HttpCancel* cancel = nullptr;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;  // http(s)://[user:password@]host[:port][/path][?query]
+  // Sent besides Host, User-Agent, Authorization and Connection.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;          // sent with a Content-Length when not empty
+  std::string content_type;  // of `body`; empty: no Content-Type
+};
+
+struct HttpResponse {
+  // The URL of the last request sent or attempted, without user info.
+  std::string url;
+  int status = 0;  // 0: no answer
+  std::string reason;
+  // The exchange ended by a network failure (DNS, connect, TLS, a timeout, a
+  // broken or truncated connection, an exception out of the body reader)
+  // rather than by an answer: another server may do better.
+  bool transport_failed = false;
+
+  bool ok() const { return status / 100 == 2; }
+  // "HTTP 404 Not Found".
+  std::string StatusLine() const;
+};
+
+// Reads the body of a 2xx answer as it arrives. The stream throws (badbit is
+// in its exception mask) on a network failure, a timeout or when the body
+// breaks the options' limits; a reader may also read its streambuf directly.
+// Its Status is Send()'s result.
+using HttpBodyReader =
+    std::function<Status(const HttpResponse& response, std::istream& body)>;
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpClientOptions options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends `request` and follows redirects. On the final answer *response
+  // holds its status, and for a 2xx answer `read_body` has been called; a
+  // non-2xx answer is not an error here (its body is not read). Errors carry
+  // no URL (response->url names the one that failed): "connect: Connection
+  // refused", "connect timed out after N ms", "HTTP 307 Temporary Redirect
+  // without a Location header", "more than N redirects", "redirect to URL
+  // refused (only http and https)", "redirect from https to URL refused",
+  // "larger than N bytes", "connection closed after N of M bytes", "no
+  // complete answer within N ms", "stopped", a Poco exception's text, or
+  // what `read_body` returned.
+  Status Send(const HttpRequest& request, const HttpBodyReader& read_body,
+              HttpResponse* response) const;
+
+  // Send() with the body of a 2xx answer collected into *body.
+  Status Fetch(const HttpRequest& request, std::string* body,
+               HttpResponse* response) const;
+
+  const HttpClientOptions& options() const { return options_; }
+
+ private:
+  // The TLS client context, made on first use.
+  Status TlsContext(Poco::AutoPtr<Poco::Net::Context>* out) const;
+
+  const HttpClientOptions options_;
+  mutable std::mutex mu_;
+  mutable Poco::AutoPtr<Poco::Net::Context> context_;  // guarded by mu_
+};
+
+}  // namespace mlb

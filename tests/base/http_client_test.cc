@@ -1,0 +1,640 @@
+// core/base/http_client against local Poco servers on 127.0.0.1 (http and
+// https with a test certificate): headers, redirect chains and their limit,
+// credentials kept or dropped per option, timeouts, the size limit, a
+// truncated body, cancellation.
+#include "core/base/http_client.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/http_test_server.h"
+
+namespace mlb {
+namespace {
+
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+
+using testing::BlackHole;
+using testing::SeenRequest;
+using testing::TestHttpServer;
+
+milliseconds Since(Steady::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(Steady::now() - start);
+}
+
+// A TestHttpServer that answers by path (the query aside) with scripted
+// handlers; unknown paths get a 404.
+class LocalServer {
+ public:
+  using Handler = std::function<void(Poco::Net::HTTPServerRequest&,
+                                     Poco::Net::HTTPServerResponse&)>;
+
+  explicit LocalServer(Poco::Net::Context::Ptr tls = nullptr)
+      : server_([this](Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& res,
+                       int) { Route(req, res); },
+                tls) {}
+
+  void On(const std::string& path, Handler handler) {
+    std::lock_guard<std::mutex> lock(mu_);
+    handlers_[path] = std::move(handler);
+  }
+  // Answers `path` with a redirect to `location`.
+  void Redirect(const std::string& path, const std::string& location,
+                int status = 302) {
+    On(path, [location, status](Poco::Net::HTTPServerRequest&,
+                                Poco::Net::HTTPServerResponse& res) {
+      res.setStatusAndReason(
+          static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+      if (!location.empty()) {
+        res.set("Location", location);
+      }
+      res.setContentLength(0);
+      res.send();
+    });
+  }
+  // Answers `path` with 200 and `body`.
+  void Body(const std::string& path, const std::string& body) {
+    On(path, [body](Poco::Net::HTTPServerRequest&,
+                    Poco::Net::HTTPServerResponse& res) {
+      res.setContentType("text/plain");
+      res.setContentLength(static_cast<std::streamsize>(body.size()));
+      res.send() << body;
+    });
+  }
+
+  std::string Url(const std::string& path = "") const {
+    return server_.url(path);
+  }
+  std::vector<SeenRequest> seen() { return server_.requests(); }
+  // The Authorization header of each request, in order.
+  std::vector<std::string> Authorizations() {
+    std::vector<std::string> out;
+    for (const SeenRequest& request : server_.requests()) {
+      out.push_back(request.Header("Authorization"));
+    }
+    return out;
+  }
+  bool Pause(milliseconds duration) { return server_.Pause(duration); }
+
+ private:
+  void Route(Poco::Net::HTTPServerRequest& req,
+             Poco::Net::HTTPServerResponse& res) {
+    Handler handler;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = handlers_.find(req.getURI().substr(0, req.getURI().find('?')));
+      if (it != handlers_.end()) {
+        handler = it->second;
+      }
+    }
+    if (handler) {
+      handler(req, res);
+      return;
+    }
+    res.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+    res.send() << "not here\n";
+  }
+
+  std::mutex mu_;
+  std::map<std::string, Handler> handlers_;  // guarded by mu_
+  TestHttpServer server_;                    // last: stops first
+};
+
+HttpRequest Get(const std::string& url) {
+  HttpRequest request;
+  request.url = url;
+  return request;
+}
+
+// "status body" of a Fetch(), or "error: <message>".
+std::string FetchText(const HttpClient& client, const std::string& url,
+                      HttpResponse* response = nullptr) {
+  HttpResponse ignored;
+  HttpResponse* out = response != nullptr ? response : &ignored;
+  std::string body;
+  const Status s = client.Fetch(Get(url), &body, out);
+  if (!s.ok()) {
+    return "error: " + s.message();
+  }
+  return std::to_string(out->status) + " " + body;
+}
+
+const char kAliceAuth[] = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
+
+TEST(HttpClientTest, GetSendsUserAgentHostAndTheRequestHeaders) {
+  LocalServer server;
+  server.Body("/hello", "hello\n");
+  HttpClient client({});
+  HttpRequest request = Get(server.Url("/hello?x=1"));
+  request.headers = {{"Accept", "application/json"}};
+  std::string body;
+  HttpResponse response;
+  ASSERT_TRUE(client.Fetch(request, &body, &response).ok());
+  EXPECT_EQ(body, "hello\n");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.StatusLine(), "HTTP 200 OK");
+  EXPECT_EQ(response.url, server.Url("/hello?x=1"));
+  EXPECT_FALSE(response.transport_failed);
+  ASSERT_EQ(server.seen().size(), 1u);
+  const SeenRequest seen = server.seen()[0];
+  EXPECT_EQ(seen.method, "GET");
+  EXPECT_EQ(seen.target, "/hello?x=1");
+  EXPECT_EQ(seen.Header("Host"), server.Url().substr(7));
+  EXPECT_EQ(seen.Header("User-Agent"), "marathon-lb");
+  EXPECT_EQ(seen.Header("Accept"), "application/json");
+  EXPECT_EQ(seen.Header("Authorization"), "");
+}
+
+TEST(HttpClientTest, PostSendsTheBodyWithItsType) {
+  LocalServer server;
+  server.Body("/post", "done");
+  HttpClient client({});
+  HttpRequest request = Get(server.Url("/post"));
+  request.method = "POST";
+  request.body = R"({"a": 1})";
+  request.content_type = "application/json";
+  std::string body;
+  HttpResponse response;
+  ASSERT_TRUE(client.Fetch(request, &body, &response).ok());
+  ASSERT_EQ(server.seen().size(), 1u);
+  EXPECT_EQ(server.seen()[0].method, "POST");
+  EXPECT_EQ(server.seen()[0].Header("Content-Type"), "application/json");
+  EXPECT_EQ(server.seen()[0].body, R"({"a": 1})");
+}
+
+TEST(HttpClientTest, AnswerThatIsNotA2xxIsNoErrorAndItsBodyIsNotRead) {
+  LocalServer server;
+  HttpClient client({});
+  HttpResponse response;
+  bool read = false;
+  const Status s = client.Send(
+      Get(server.Url("/missing")),
+      [&](const HttpResponse&, std::istream&) {
+        read = true;
+        return Status::OK();
+      },
+      &response);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_FALSE(read);
+  EXPECT_EQ(response.StatusLine(), "HTTP 404 Not Found");
+  EXPECT_FALSE(response.ok());
+}
+
+TEST(HttpClientTest, FollowsARedirectChainAcrossHosts) {
+  LocalServer first;
+  LocalServer second;
+  first.Redirect("/a", "/b");  // relative
+  first.Redirect("/b", second.Url("/c"), 307);
+  second.Body("/c", "at c");
+  std::vector<std::string> hops;
+  HttpClientOptions options;
+  options.on_redirect = [&](const std::string& from, const std::string& status,
+                            const std::string& to) {
+    hops.push_back(from + " " + status + " " + to);
+  };
+  HttpClient client(options);
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, first.Url("/a"), &response), "200 at c");
+  EXPECT_EQ(response.url, second.Url("/c"));
+  EXPECT_EQ(hops, (std::vector<std::string>{
+                      first.Url("/a") + " HTTP 302 Found " + first.Url("/b"),
+                      first.Url("/b") + " HTTP 307 Temporary Redirect " +
+                          second.Url("/c")}));
+}
+
+TEST(HttpClientTest, RedirectLimitAndBadRedirects) {
+  LocalServer server;
+  server.Redirect("/loop", "/loop", 301);
+  server.Redirect("/nowhere", "", 307);
+  server.Redirect("/ftp", "ftp://127.0.0.1/file");
+  HttpClientOptions options;
+  options.max_redirects = 2;
+  HttpClient client(options);
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, server.Url("/loop"), &response),
+            "error: more than 2 redirects");
+  EXPECT_EQ(server.seen().size(), 3u);  // the first request and 2 redirects
+  EXPECT_FALSE(response.transport_failed);
+  EXPECT_EQ(response.status, 301);
+  EXPECT_EQ(FetchText(client, server.Url("/nowhere")),
+            "error: HTTP 307 Temporary Redirect without a Location header");
+  EXPECT_EQ(FetchText(client, server.Url("/ftp")),
+            "error: redirect to ftp://127.0.0.1/file refused (only http and "
+            "https)");
+  EXPECT_EQ(FetchText(client, "ftp://127.0.0.1/file"),
+            "error: only http:// and https:// URLs are supported");
+}
+
+TEST(HttpClientTest, SeeOtherTurnsAPostIntoAGet) {
+  LocalServer server;
+  server.Redirect("/form", "/result", 303);
+  server.Body("/result", "ok");
+  HttpClient client({});
+  HttpRequest request = Get(server.Url("/form"));
+  request.method = "POST";
+  request.body = "x=1";
+  request.content_type = "application/x-www-form-urlencoded";
+  std::string body;
+  HttpResponse response;
+  ASSERT_TRUE(client.Fetch(request, &body, &response).ok());
+  EXPECT_EQ(body, "ok");
+  ASSERT_EQ(server.seen().size(), 2u);
+  EXPECT_EQ(server.seen()[1].method, "GET");
+  EXPECT_EQ(server.seen()[1].body, "");
+}
+
+TEST(HttpClientTest, CredentialsFollowToAnotherHostOnlyWhenAsked) {
+  LocalServer first;
+  LocalServer second;
+  first.Redirect("/same", "/there");
+  first.Body("/there", "here");
+  first.Redirect("/other", second.Url("/there"), 307);
+  second.Body("/there", "there");
+  HttpClientOptions options;
+  options.user = "alice";
+  options.password = "s3cret";
+  {
+    HttpClient client(options);
+    EXPECT_EQ(FetchText(client, first.Url("/same")), "200 here");
+    EXPECT_EQ(FetchText(client, first.Url("/other")), "200 there");
+    // The same host keeps them, another one does not get them.
+    EXPECT_EQ(first.Authorizations(),
+              (std::vector<std::string>{kAliceAuth, kAliceAuth, kAliceAuth}));
+    EXPECT_EQ(second.Authorizations(), std::vector<std::string>{""});
+  }
+  options.credentials_to_other_hosts = true;
+  HttpClient client(options);
+  EXPECT_EQ(FetchText(client, first.Url("/other")), "200 there");
+  EXPECT_EQ(second.Authorizations(),
+            (std::vector<std::string>{"", kAliceAuth}));
+}
+
+TEST(HttpClientTest, CredentialsMayComeFromTheUrlAndAreNeverShown) {
+  LocalServer server;
+  server.Redirect("/a", "/b");
+  server.Body("/b", "b");
+  HttpClient client({});
+  HttpResponse response;
+  EXPECT_EQ(
+      FetchText(client, "http://alice:s3cret@" + server.Url("/a").substr(7),
+                &response),
+      "200 b");
+  EXPECT_EQ(response.url, server.Url("/b"));
+  EXPECT_EQ(server.Authorizations(),
+            (std::vector<std::string>{kAliceAuth, kAliceAuth}));
+}
+
+TEST(HttpClientTest, ConnectionRefusedIsATransportFailureNamingTheUrl) {
+  HttpClient client({});
+  HttpResponse response;
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(testing::RefusingPort()) + "/x";
+  EXPECT_EQ(FetchText(client, url, &response),
+            "error: connect: Connection refused");
+  EXPECT_TRUE(response.transport_failed);
+  EXPECT_EQ(response.url, url);
+  EXPECT_EQ(response.status, 0);
+}
+
+// Fetches `url` and expects `error`, a transport failure, after `at_least`
+// and well before the server would have answered.
+void ExpectTimeout(const HttpClient& client, const std::string& url,
+                   const std::string& error, milliseconds at_least) {
+  const auto start = Steady::now();
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, url, &response), "error: " + error);
+  EXPECT_TRUE(response.transport_failed);
+  EXPECT_GE(Since(start), at_least);
+  EXPECT_LT(Since(start), milliseconds(3000));
+}
+
+TEST(HttpClientTest, ConnectTimeout) {
+  BlackHole hole;
+  HttpClientOptions options;
+  options.connect_timeout = milliseconds(300);
+  ExpectTimeout(HttpClient(options), hole.url() + "/",
+                "connect timed out after 300 ms", milliseconds(300));
+}
+
+TEST(HttpClientTest, ReadTimeoutWhileWaitingForTheHeaders) {
+  LocalServer server;
+  server.On("/silent",
+            [&](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&) {
+              server.Pause(milliseconds(5000));
+            });
+  HttpClientOptions options;
+  options.read_timeout = milliseconds(300);
+  ExpectTimeout(HttpClient(options), server.Url("/silent"), "Timeout",
+                milliseconds(300));
+}
+
+// Streams `parts` with a pause between them, chunked.
+LocalServer::Handler Trickle(LocalServer* server,
+                             std::vector<std::string> parts,
+                             milliseconds pause) {
+  return [server, parts, pause](Poco::Net::HTTPServerRequest&,
+                                Poco::Net::HTTPServerResponse& res) {
+    res.setChunkedTransferEncoding(true);
+    std::ostream& out = res.send();
+    for (const std::string& part : parts) {
+      out << part << std::flush;
+      if (!server->Pause(pause)) {
+        return;
+      }
+    }
+  };
+}
+
+TEST(HttpClientTest, BodyReadTimeoutIsTheIdleTimeoutOfAStream) {
+  LocalServer server;
+  server.On("/stream", Trickle(&server, {"a", "b", "c"}, milliseconds(100)));
+  server.On("/stall", Trickle(&server, {"a"}, milliseconds(5000)));
+  HttpClientOptions options;
+  options.read_timeout = milliseconds(2000);
+  options.body_read_timeout = milliseconds(300);
+  HttpClient client(options);
+  // Pauses shorter than the idle timeout are fine.
+  EXPECT_EQ(FetchText(client, server.Url("/stream")), "200 abc");
+
+  std::string got;
+  bool timed_out = false;
+  const auto start = Steady::now();
+  HttpResponse response;
+  const Status s = client.Send(
+      Get(server.Url("/stall")),
+      [&](const HttpResponse&, std::istream& in) {
+        try {
+          for (int c = in.get(); c != EOF; c = in.get()) {
+            got.push_back(static_cast<char>(c));
+          }
+        } catch (const Poco::TimeoutException&) {
+          timed_out = true;
+        }
+        return Status::Error("idle");
+      },
+      &response);
+  EXPECT_EQ(s.message(), "idle");
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(got, "a");
+  EXPECT_GE(Since(start), milliseconds(300));
+  EXPECT_LT(Since(start), milliseconds(3000));
+}
+
+TEST(HttpClientTest, BodyReadTimeoutOfZeroIsNoLimit) {
+  LocalServer server;
+  server.On("/stream", Trickle(&server, {"a", "b"}, milliseconds(400)));
+  HttpClientOptions options;
+  options.read_timeout = milliseconds(200);  // the headers come at once
+  options.body_read_timeout = milliseconds(0);
+  HttpClient client(options);
+  EXPECT_EQ(FetchText(client, server.Url("/stream")), "200 ab");
+}
+
+TEST(HttpClientTest, TotalTimeoutCoversTheWholeBody) {
+  LocalServer server;
+  server.On("/slow", Trickle(&server, {"a", "b", "c", "d", "e", "f", "g", "h"},
+                             milliseconds(100)));
+  HttpClientOptions options;
+  options.total_timeout = milliseconds(350);
+  ExpectTimeout(HttpClient(options), server.Url("/slow"),
+                "no complete answer within 350 ms", milliseconds(350));
+}
+
+TEST(HttpClientTest, SizeLimitByContentLengthAndAsCounted) {
+  LocalServer server;
+  server.Body("/fits", std::string(100, 'x'));
+  server.Body("/big", std::string(101, 'x'));
+  server.On("/chunked",
+            Trickle(&server, {std::string(60, 'x'), std::string(60, 'y')},
+                    milliseconds(1)));
+  HttpClientOptions options;
+  options.max_body_bytes = 100;
+  HttpClient client(options);
+  EXPECT_EQ(FetchText(client, server.Url("/fits")),
+            "200 " + std::string(100, 'x'));
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, server.Url("/big"), &response),
+            "error: larger than 100 bytes");
+  EXPECT_FALSE(response.transport_failed);
+  EXPECT_EQ(FetchText(client, server.Url("/chunked"), &response),
+            "error: larger than 100 bytes");
+  EXPECT_FALSE(response.transport_failed);
+}
+
+// Answers one connection (waited for 10 s at most) with a Content-Length of
+// 100 and 10 bytes, then closes.
+class ShortAnswerServer {
+ public:
+  ShortAnswerServer()
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)), thread_([this] {
+          if (!socket_.poll(Poco::Timespan(10, 0),
+                            Poco::Net::Socket::SELECT_READ)) {
+            return;
+          }
+          Poco::Net::StreamSocket peer = socket_.acceptConnection();
+          char request[4096];
+          peer.receiveBytes(request, sizeof(request));
+          const std::string answer =
+              "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: "
+              "close\r\n\r\n0123456789";
+          peer.sendBytes(answer.data(), static_cast<int>(answer.size()));
+          peer.close();
+        }) {}
+  ~ShortAnswerServer() { thread_.join(); }
+  std::string Url() const {
+    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/";
+  }
+
+ private:
+  Poco::Net::ServerSocket socket_;
+  std::thread thread_;
+};
+
+TEST(HttpClientTest, BodyCutShortOfItsContentLengthIsAnError) {
+  ShortAnswerServer server;
+  HttpClient client({});
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, server.Url(), &response),
+            "error: connection closed after 10 of 100 bytes");
+  EXPECT_TRUE(response.transport_failed);
+}
+
+TEST(HttpClientTest, ReaderErrorIsTheResultAndItsExceptionATransportFailure) {
+  LocalServer server;
+  server.Body("/x", "x");
+  HttpClient client({});
+  HttpResponse response;
+  Status s = client.Send(
+      Get(server.Url("/x")),
+      [](const HttpResponse&, std::istream&) {
+        return Status::Error("bad body");
+      },
+      &response);
+  EXPECT_EQ(s.message(), "bad body");
+  EXPECT_FALSE(response.transport_failed);
+  s = client.Send(
+      Get(server.Url("/x")),
+      [](const HttpResponse&, std::istream&) -> Status {
+        throw Poco::IOException("broken");
+      },
+      &response);
+  EXPECT_EQ(s.message(), "I/O error: broken");
+  EXPECT_TRUE(response.transport_failed);
+}
+
+TEST(HttpClientTest, CancelStopsAPendingConnectHeadersAndABody) {
+  BlackHole hole;
+  LocalServer server;
+  server.On("/silent",
+            [&](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&) {
+              server.Pause(milliseconds(10000));
+            });
+  server.On("/stall", Trickle(&server, {"a"}, milliseconds(10000)));
+  for (const std::string& url :
+       {hole.url() + "/", server.Url("/silent"), server.Url("/stall")}) {
+    SCOPED_TRACE(url);
+    HttpCancel cancel;
+    HttpClientOptions options;
+    options.connect_timeout = milliseconds(10000);
+    options.cancel = &cancel;
+    HttpClient client(options);
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(milliseconds(200));
+      cancel.Cancel();
+    });
+    const auto start = Steady::now();
+    HttpResponse response;
+    EXPECT_EQ(FetchText(client, url, &response), "error: stopped");
+    canceller.join();
+    EXPECT_LT(Since(start), milliseconds(2000));
+    // Cancelled stays cancelled.
+    EXPECT_EQ(FetchText(client, server.Url("/missing")), "error: stopped");
+  }
+}
+
+// https: a self-signed test certificate for 127.0.0.1, and one for another
+// name.
+class HttpsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = ::testing::TempDir() + "/http_client_tls";
+    made_ = std::system(("rm -rf " + dir_).c_str()) == 0 &&
+            testing::MakeTestCertificate(dir_, "IP:127.0.0.1") &&
+            testing::MakeTestCertificate(dir_, "DNS:elsewhere.test", "other-");
+  }
+  void SetUp() override { ASSERT_TRUE(made_) << "openssl req failed"; }
+
+  static Poco::Net::Context::Ptr ServerContext(const std::string& prefix) {
+    return testing::TestServerContext(dir_, prefix);
+  }
+
+  static inline std::string dir_;
+  static inline bool made_ = false;
+};
+
+TEST_F(HttpsTest, CertificateMustComeFromTheCaFileAndNameTheHost) {
+  LocalServer server(ServerContext(""));
+  LocalServer elsewhere(ServerContext("other-"));
+  server.Body("/hello", "over tls");
+  HttpClientOptions options;
+  options.ca_file = dir_ + "/cert.pem";
+  EXPECT_EQ(FetchText(HttpClient(options), server.Url("/hello")),
+            "200 over tls");
+
+  // The system CAs do not know the test certificate.
+  HttpResponse response;
+  const std::string unknown =
+      FetchText(HttpClient({}), server.Url("/hello"), &response);
+  EXPECT_NE(unknown.find("certificate verify failed"), std::string::npos)
+      << unknown;
+  EXPECT_TRUE(response.transport_failed);
+
+  // One the CA file vouches for, but for another name.
+  options.ca_file = dir_ + "/other-cert.pem";
+  EXPECT_EQ(FetchText(HttpClient(options), elsewhere.Url("/hello"), &response),
+            "error: Certificate validation error: Unacceptable certificate "
+            "from 127.0.0.1: application verification failure");
+  EXPECT_TRUE(response.transport_failed);
+  EXPECT_TRUE(elsewhere.seen().empty());  // no request was sent
+}
+
+TEST_F(HttpsTest, RedirectToPlainHttpRefusedOrWithoutCredentialsAsAsked) {
+  LocalServer secure(ServerContext(""));
+  LocalServer plain;
+  secure.Redirect("/down", plain.Url("/here"));
+  plain.Body("/here", "plain");
+  HttpClientOptions options;
+  options.ca_file = dir_ + "/cert.pem";
+  options.user = "alice";
+  options.password = "s3cret";
+  options.credentials_to_other_hosts = true;
+  {
+    HttpClientOptions refusing = options;
+    refusing.refuse_https_to_http = true;
+    HttpClient client(refusing);
+    EXPECT_EQ(
+        FetchText(client, secure.Url("/down")),
+        "error: redirect from https to " + plain.Url("/here") + " refused");
+    EXPECT_TRUE(plain.seen().empty());
+  }
+  {
+    HttpClient client(options);
+    EXPECT_EQ(FetchText(client, secure.Url("/down")), "200 plain");
+    EXPECT_EQ(plain.Authorizations(), std::vector<std::string>{""});
+  }
+  options.credentials_to_plain_http = true;
+  HttpClient client(options);
+  EXPECT_EQ(FetchText(client, secure.Url("/down")), "200 plain");
+  EXPECT_EQ(plain.Authorizations(), (std::vector<std::string>{"", kAliceAuth}));
+  EXPECT_EQ(secure.Authorizations(),
+            (std::vector<std::string>{kAliceAuth, kAliceAuth, kAliceAuth}));
+}
+
+TEST_F(HttpsTest, StreamOverTlsTimesOutWhenIdle) {
+  LocalServer server(ServerContext(""));
+  server.On("/stall", Trickle(&server, {"a"}, milliseconds(5000)));
+  HttpClientOptions options;
+  options.ca_file = dir_ + "/cert.pem";
+  options.body_read_timeout = milliseconds(300);
+  HttpClient client(options);
+  const auto start = Steady::now();
+  bool timed_out = false;
+  HttpResponse response;
+  const Status s = client.Send(
+      Get(server.Url("/stall")),
+      [&](const HttpResponse&, std::istream& in) {
+        try {
+          while (in.get() != EOF) {
+          }
+        } catch (const Poco::TimeoutException&) {
+          timed_out = true;
+        }
+        return Status::OK();
+      },
+      &response);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(timed_out);
+  EXPECT_GE(Since(start), milliseconds(300));
+  EXPECT_LT(Since(start), milliseconds(3000));
+}
+
+}  // namespace
+}  // namespace mlb
