@@ -53,11 +53,12 @@ class GoldenTest
   }
 };
 
-TEST_P(GoldenTest, RendersExactlyTheGoldenConfig) {
-  const GoldenCase& c = GetParam();
+// The case's state rendered with `registry`.
+testing::RenderResult RenderCase(const PluginRegistry& registry,
+                                 const GoldenCase& c) {
   const std::string json = testing::ReadFile(
       testing::SourceDir() + "/tests/fixtures/" + FixtureFor(c.name) + ".json");
-  ASSERT_FALSE(json.empty());
+  EXPECT_FALSE(json.empty());
   testing::RenderOptions options;
   options.groups = Split(c.groups);
   options.health_check = c.health_check;
@@ -65,12 +66,42 @@ TEST_P(GoldenTest, RendersExactlyTheGoldenConfig) {
   options.hosts = {{"agent1", "10.0.0.1"},
                    {"agent2", "10.0.0.2"},
                    {"agent3", "10.0.0.3"}};
-  testing::RenderResult r = testing::Render(*registry_, json, options);
+  return testing::Render(registry, json, options);
+}
+
+TEST_P(GoldenTest, RendersExactlyTheGoldenConfig) {
+  testing::RenderResult r = RenderCase(*registry_, GetParam());
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
   if (std::getenv("MLB_UPDATE_GOLDEN") != nullptr) {
     testing::WriteFile(GoldenPath(), r.text);
   }
+  EXPECT_EQ(r.text, testing::ReadFile(GoldenPath()));
+}
+
+// Families are replaceable: the sticky family implemented again by another
+// pack (tests/test_packs/sticky_again, its own label declaration, template
+// and cookie hash), chosen as --family-pack does, renders the same configs.
+TEST_P(GoldenTest, StickyFromAnotherPackRendersTheSameConfig) {
+  const char* again = std::getenv("MLB_STICKY_AGAIN_PACK");
+  ASSERT_NE(again, nullptr);
+  const std::string path = again;
+  PluginRegistry registry;
+  registry.ChoosePack("sticky", "test.sticky_again");
+  std::vector<std::string> refusals;
+  ASSERT_TRUE(registry
+                  .LoadDirectories({testing::PluginDir(),
+                                    path.substr(0, path.rfind('/'))},
+                                   &refusals)
+                  .ok());
+  ASSERT_TRUE(refusals.empty()) << refusals.front();
+  ASSERT_EQ(registry.FindFamily("sticky")->pack, "test.sticky_again");
+  ASSERT_EQ(registry.labels().Find("HAPROXY_{n}_STICKY")->pack,
+            "test.sticky_again");
+  ASSERT_EQ(registry.catalog().Find("BACKEND_STICKY_OPTIONS")->pack,
+            "test.sticky_again");
+  testing::RenderResult r = RenderCase(registry, GetParam());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.text, testing::ReadFile(GoldenPath()));
 }
 
