@@ -5,7 +5,7 @@
 // follow-up for events that arrive while it runs), and it resyncs every 5
 // minutes in case events were missed. UpdateScheduler keeps that model and adds
 // a debounce window and a minimum interval between regenerations, which cut
-// reload storms during large deployments (reference §5.3, §6.10).
+// reload storms during large deployments.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // Marathon's /v2/apps?embed=apps.tasks response as typed data.
 //
-// ParseApps() reads the fields marathon-lb reads (reference §4.3) and nothing
+// ParseApps() reads the fields marathon-lb reads and nothing
 // else. A document that is not JSON, or has no "apps" array, is an error; an
 // app whose own fields are malformed is skipped with a warning naming it, so
 // one bad app never hides the others.

@@ -4,7 +4,7 @@
 // the SSE framing, reads each event's JSON "eventType" and hands the subscribed
 // types to a callback. It never ends on its own: every end of the stream (EOF,
 // error, idle timeout) is a disconnect followed by a reconnect to the next URL,
-// after a randomised, growing backoff (reference §1.6, §5.5). The owner is
+// after a randomised, growing backoff. The owner is
 // expected to request a full resync on every (re)connect, because events sent
 // while it was disconnected are lost.
 #pragma once

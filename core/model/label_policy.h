@@ -3,7 +3,7 @@
 // Whoever can edit a Marathon app's labels writes text that HAProxy parses
 // (and that `haproxy -c` parses before anything else). Without limits, a
 // template-override label can open a `program` section or `lua-load` a file,
-// i.e. run code in the load balancer (peers.md §4.5). The policy decides, for
+// i.e. run code in the load balancer. The policy decides, for
 // each label of a service port, whether the label is accepted:
 //
 //   every level   typed labels (HAPROXY_GROUP, HAPROXY_{n}_VHOST, _PORT, ...)

@@ -114,8 +114,7 @@ class Board : public AppSink {
 
   // A finished app. Its App goes back to the reader, which frees it with
   // the next app it reads: memory is freed by the thread that allocated it,
-  // so that the threads do not contend for the allocator's structures (with
-  // glibc's malloc that cost a quarter of the update).
+  // so that the threads do not contend for the allocator's structures.
   void Finish(std::unique_ptr<Work> w) {
     std::lock_guard<std::mutex> lock(mu_);
     garbage_.push_back(std::move(w->app));

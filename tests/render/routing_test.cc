@@ -1,7 +1,7 @@
 // The routing marathon-lb 1.15 produces for the 2015 label set, checked line
-// by line on small Marathon states. Expected texts follow the reference
-// (shared/reference/marathon-lb.md §2.2-2.3 and upstream's test cases); the
-// server ids and cookie hashes are the values upstream's tests pin.
+// by line on small Marathon states. Expected texts follow marathon-lb 1.15's
+// generation and its own test cases; the server ids and cookie hashes are
+// the values marathon-lb's tests pin.
 #include <gtest/gtest.h>
 
 #include "tests/support/testing.h"
