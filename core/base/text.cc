@@ -23,4 +23,15 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(begin, s.find_last_not_of(" \t") - begin + 1));
 }
 
+std::string CrLfToLf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace mlb

@@ -104,4 +104,7 @@ std::vector<std::string> Split(std::string_view s, char separator);
 // `s` without the spaces and tabs at its ends.
 std::string Trim(std::string_view s);
 
+// `text` with every CR LF read as LF, as marathon-lb reads label templates.
+std::string CrLfToLf(std::string_view text);
+
 }  // namespace mlb

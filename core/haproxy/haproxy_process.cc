@@ -225,7 +225,7 @@ HaproxyProcess::~HaproxyProcess() {
   }
 }
 
-std::string HaproxyProcess::CommandLine() const {
+std::vector<std::string> HaproxyProcess::Argv() const {
   std::vector<std::string> argv = {options_.haproxy_binary, "-W", "-db", "-S",
                                    options_.master_socket, "-f",
                                    options_.config_path};
@@ -235,7 +235,11 @@ std::string HaproxyProcess::CommandLine() const {
   }
   argv.insert(argv.end(), options_.extra_args.begin(),
               options_.extra_args.end());
-  return JoinCommandLine(argv);
+  return argv;
+}
+
+std::string HaproxyProcess::CommandLine() const {
+  return JoinCommandLine(Argv());
 }
 
 pid_t HaproxyProcess::StaleMaster() const {
@@ -404,15 +408,7 @@ Status HaproxyProcess::StartLocked() {
                                    std::to_string(kMaxPath) + " bytes");
   }
 
-  std::vector<std::string> argv = {options_.haproxy_binary, "-W", "-db", "-S",
-                                   options_.master_socket, "-f",
-                                   options_.config_path};
-  if (!options_.pid_file.empty()) {
-    argv.push_back("-p");
-    argv.push_back(options_.pid_file);
-  }
-  argv.insert(argv.end(), options_.extra_args.begin(),
-              options_.extra_args.end());
+  const std::vector<std::string> argv = Argv();
 
   auto reader = std::make_unique<OutputReader>();
   if (pipe2(reader->wake, O_CLOEXEC) != 0) {

@@ -201,6 +201,8 @@ class HaproxyProcess {
   // `pid` is an haproxy master for our master_socket other than ours.
   bool IsForeignMaster(pid_t pid) const;
   std::string CommandLine() const;
+  // The command that starts HAProxy (CommandLine() is it, joined).
+  std::vector<std::string> Argv() const;
   // Output since line `since`, last `max_lines` of them, one per line.
   std::string OutputSince(uint64_t since, size_t max_lines = 20) const;
   uint64_t OutputMark() const;

@@ -15,17 +15,6 @@
 namespace mlb {
 namespace {
 
-std::string Normalize(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 std::string Quoted(std::string_view line) { return "(\"" + Show(line) + "\")"; }
 
 // Why the template override is refused under `restricted`, or "".
@@ -33,7 +22,7 @@ std::string RestrictedTemplateProblem(
     const std::string& label, std::string_view raw,
     const TemplateLabelInfo& tmpl,
     const std::map<std::string, std::string>& labels) {
-  const std::string text = Normalize(raw);
+  const std::string text = CrLfToLf(raw);
   if (std::string bad = BadCharacter(text, true); !bad.empty()) {
     return "the value " + bad;
   }
@@ -90,7 +79,7 @@ std::string RestrictedTemplateProblem(
     for (const std::string& name : tmpl.empty_with) {
       const std::string body = prefix + name;
       auto it = labels.find(body);
-      if (it == labels.end() || !DirectiveLines(Normalize(it->second)).empty()) {
+      if (it == labels.end() || !DirectiveLines(CrLfToLf(it->second)).empty()) {
         return "an empty " + tmpl.name + " needs an empty " + body +
                " too (its lines would join the previous section)";
       }

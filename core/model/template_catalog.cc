@@ -24,16 +24,6 @@ std::vector<std::string> SplitWords(const std::string& s) {
   return out;
 }
 
-std::string WithoutCarriageReturns(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
 
 std::string Trim(const std::string& s) {
   const char* kSpace = " \t\r\n\f\v";
@@ -232,7 +222,7 @@ Status TemplateCatalog::CompileLabelOverride(
   if (entry == nullptr) {
     return Status::ServiceError("label " + label + ": no template " + name);
   }
-  const std::string normalized = WithoutCarriageReturns(text);
+  const std::string normalized = CrLfToLf(text);
   std::lock_guard<std::mutex> lock(cache_mu_);
   auto key = std::make_pair(label, normalized);
   if (auto it = label_cache_.find(key); it != label_cache_.end()) {
