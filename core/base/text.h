@@ -43,6 +43,17 @@ inline void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+// `s` with ASCII letters lower-cased.
+inline std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
 // Lower-cases the ASCII letters of *s.
 inline void LowerInPlace(std::string* s) {
   for (char& c : *s) {
@@ -68,38 +79,10 @@ inline bool EqualsLower(std::string_view word, std::string_view lower) {
   return true;
 }
 
-// `s` without the spaces and tabs at its ends.
-inline std::string Trim(std::string_view s) {
-  const size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) {
-    return "";
-  }
-  return std::string(s.substr(begin, s.find_last_not_of(" \t") - begin + 1));
-}
-
-// `s` with ASCII letters lower-cased.
-inline std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 // `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
-inline std::vector<std::string> Split(std::string_view s, char separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(separator, start);
-    out.emplace_back(s.substr(start, at - start));
-    if (at == std::string_view::npos) {
-      return out;
-    }
-    start = at + 1;
-  }
-}
+std::vector<std::string> Split(std::string_view s, char separator);
+
+// `s` without the spaces and tabs at its ends.
+std::string Trim(std::string_view s);
 
 }  // namespace mlb
