@@ -5,7 +5,8 @@
 
 namespace mlb {
 
-LineRing::LineRing(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
+LineRing::LineRing(size_t capacity)
+    : capacity_(std::max<size_t>(capacity, 1)) {}
 
 void LineRing::Append(std::string line) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -41,8 +42,8 @@ std::string LineRing::Since(uint64_t since, size_t max_lines) const {
 std::vector<std::string> LineRing::Recent(size_t max_lines) const {
   std::lock_guard<std::mutex> lock(mu_);
   const size_t n = std::min(max_lines, lines_.size());
-  return std::vector<std::string>(
-      lines_.end() - static_cast<std::ptrdiff_t>(n), lines_.end());
+  return std::vector<std::string>(lines_.end() - static_cast<std::ptrdiff_t>(n),
+                                  lines_.end());
 }
 
 }  // namespace mlb

@@ -1,37 +1,24 @@
 // The admin endpoint (/healthz, /status) and the event-mode callback server.
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <mutex>
+#include <string>
 
 #include "core/app/admin_server.h"
 #include "core/app/event_callback.h"
 #include "core/app/status_board.h"
+#include "tests/support/http_call.h"
 
 namespace mlb {
 namespace {
 
-struct Answer {
-  int status = 0;
-  std::string body;
-};
-
-Answer Call(int port, const std::string& method, const std::string& path,
-            const std::string& body = "") {
-  Poco::Net::HTTPClientSession session("127.0.0.1",
-                                       static_cast<Poco::UInt16>(port));
-  session.setTimeout(Poco::Timespan(5, 0));
-  Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-  request.setContentLength(static_cast<std::streamsize>(body.size()));
-  session.sendRequest(request) << body;
-  Poco::Net::HTTPResponse response;
-  Answer a;
-  Poco::StreamCopier::copyToString(session.receiveResponse(response), a.body);
-  a.status = response.getStatus();
-  return a;
+// One request to the server on `port`, 5 s timeouts.
+testing::HttpResponse Call(int port, const std::string& method,
+                           const std::string& path,
+                           const std::string& body = "") {
+  return testing::HttpCall(method, "127.0.0.1", port, path, body, {},
+                           std::chrono::milliseconds(5000));
 }
 
 TEST(AdminServerTest, HealthzFollowsTheStatusBoard) {
@@ -40,7 +27,7 @@ TEST(AdminServerTest, HealthzFollowsTheStatusBoard) {
   ASSERT_TRUE(AdminServer::Start("127.0.0.1:0", &board,
                                  std::chrono::seconds(60), &admin)
                   .ok());
-  Answer a = Call(admin->port(), "GET", "/healthz");
+  testing::HttpResponse a = Call(admin->port(), "GET", "/healthz");
   EXPECT_EQ(a.status, 503);
   EXPECT_EQ(a.body, "no successful sync with Marathon yet\n");
 
@@ -91,7 +78,7 @@ TEST(EventCallbackTest, PostedEventsThatRegenerateAreDelivered) {
                   },
                   &server)
                   .ok());
-  Answer a = Call(server->port(), "POST", "/callback",
+  testing::HttpResponse a = Call(server->port(), "POST", "/callback",
                   R"({"eventType": "status_update_event", "taskId": "t"})");
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(a.body, "Got it\n");

@@ -15,8 +15,7 @@ namespace {
 TEST(SplitTest, KeepsEveryPieceUntrimmed) {
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));
-  EXPECT_EQ(Split(" a ,b,", ','),
-            (std::vector<std::string>{" a ", "b", ""}));
+  EXPECT_EQ(Split(" a ,b,", ','), (std::vector<std::string>{" a ", "b", ""}));
   EXPECT_EQ(Split("l1\nl2", '\n'), (std::vector<std::string>{"l1", "l2"}));
 }
 

@@ -30,9 +30,9 @@ TEST(NextCodePointTest, DecodesOneToFourBytes) {
 TEST(NextCodePointTest, RefusesInvalidSequencesAndLeavesTheIndex) {
   for (const std::string& s :
        {std::string("\x80"), std::string("\xC3"), std::string("\xC3("),
-        std::string("\xC0\xAF"),              // overlong '/'
-        std::string("\xED\xA0\x80"),          // surrogate
-        std::string("\xF4\x90\x80\x80"),      // above U+10FFFF
+        std::string("\xC0\xAF"),          // overlong '/'
+        std::string("\xED\xA0\x80"),      // surrogate
+        std::string("\xF4\x90\x80\x80"),  // above U+10FFFF
         std::string("\xFF")}) {
     size_t i = 0;
     uint32_t cp = 0;
@@ -45,7 +45,7 @@ TEST(ShowTest, EscapesControlAndInvisibleCharacters) {
   EXPECT_EQ(Show("plain /path"), "plain /path");
   EXPECT_EQ(Show("a\nb\rc\td\\e"), "a\\nb\\rc\\td\\\\e");
   EXPECT_EQ(Show(std::string("x\x01y\x7f", 4)), "x\\x01y\\x7f");
-  EXPECT_EQ(Show("no\xC2\xA0" "break"), "no\\u00a0break");
+  EXPECT_EQ(Show(std::string("no\xC2\xA0") + "break"), "no\\u00a0break");
   EXPECT_EQ(Show("\xC2\x85"), "\\u0085");
   EXPECT_EQ(Show("caf\xC3\xA9"), "caf\xC3\xA9");
   EXPECT_EQ(Show("bad\xFF"), "bad\\xff");

@@ -56,8 +56,8 @@ TEST(ParseListenerTest, ReadsPortsAndLeavesSocketsOut) {
   EXPECT_EQ(l.first_port, 53);
   EXPECT_TRUE(l.udp);
   for (const char* address :
-       {"unix@/x.sock", "/tmp/y", "fd@3", "abns@x", "*:0", "*:65536",
-        "*:90-80", "*:http", "10.0.0.1", "", "foo@1.2.3.4:80"}) {
+       {"unix@/x.sock", "/tmp/y", "fd@3", "abns@x", "*:0", "*:65536", "*:90-80",
+        "*:http", "10.0.0.1", "", "foo@1.2.3.4:80"}) {
     Listener out;
     EXPECT_FALSE(ParseListener(address, &out)) << address;
   }

@@ -16,6 +16,7 @@
 
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -37,9 +38,7 @@ constexpr char kInvalid[] =
 class ConfigWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/supervisor_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    ASSERT_EQ(system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str()), 0);
+    dir_ = temp_.path();
     options_.config_path = dir_ + "/haproxy.cfg";
     options_.reload_command = {"sh", "-c", "echo reloaded >> " + dir_ +
                                                "/reloads"};
@@ -58,6 +57,7 @@ class ConfigWriterTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  testing::TempDir temp_{"config_writer_"};
   std::string dir_;
   ConfigWriterOptions options_;
 };

@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace mlb {
 namespace {
 
@@ -251,9 +253,8 @@ long long Median(std::vector<long long> v) {
 class HaproxyProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mlb_hp_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr) << std::strerror(errno);
-    dir_ = pattern;
+    temp_ = std::make_unique<testing::TempDir>("mlb_hp_");
+    dir_ = temp_->path();
     port_ = FreePort();
     ASSERT_GT(port_, 0);
     options_.haproxy_binary = HaproxyBinary();
@@ -325,6 +326,7 @@ class HaproxyProcessTest : public ::testing::Test {
     }
   }
 
+  std::unique_ptr<testing::TempDir> temp_;
   std::string dir_;
   int port_ = 0;
   HaproxyProcessOptions options_;

@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
+
+#include "tests/support/temp_dir.h"
 
 namespace mlb {
 namespace {
@@ -61,9 +62,8 @@ TEST(MasterCliCommandTest, NamesTheSocketWhenNothingListens) {
 }
 
 TEST(MasterCliCommandTest, SendsTheCommandAndReadsToEof) {
-  std::string dir = ::testing::TempDir() + "/master_cli_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/master.sock";
+  const testing::TempDir dir("master_cli_");
+  const std::string path = dir.File("master.sock");
   const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(listener, 0);
   sockaddr_un addr{};
@@ -91,8 +91,6 @@ TEST(MasterCliCommandTest, SendsTheCommandAndReadsToEof) {
   Status s = MasterCliCommand(path, "show proc", &reply, milliseconds(5000));
   master.join();
   close(listener);
-  unlink(path.c_str());
-  rmdir(dir.c_str());
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(received, "show proc\n");
   EXPECT_EQ(reply, "1 master 0 0d00h00m01s 2.6\n");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/model/services.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -26,28 +27,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::ReadFile;
+using testing::TempDir;
 using testing::WriteFile;
-
-// A fresh directory, removed with its contents.
-class ScopedTempDir {
- public:
-  ScopedTempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmp != nullptr && *tmp ? tmp : "/tmp") + "/mlb-tls.XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
-  }
-  ~ScopedTempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 int FileMode(const std::string& path) {
   struct stat st;
@@ -120,7 +101,7 @@ std::string Escaped(const std::string& pem) {
 class TlsCertsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    suite_dir_ = new ScopedTempDir();
+    suite_dir_ = new TempDir();
     for (const char* name : {"a.test", "b.test"}) {
       const std::string path = suite_dir_->File(std::string(name) + ".pem");
       const Status s = GenerateSelfSignedCertificate(path, name, 2);
@@ -133,9 +114,9 @@ class TlsCertsTest : public ::testing::Test {
     suite_dir_ = nullptr;
   }
 
-  static inline ScopedTempDir* suite_dir_ = nullptr;
+  static inline TempDir* suite_dir_ = nullptr;
   static inline std::vector<std::string> pems_;  // a.test, b.test
-  ScopedTempDir dir_;
+  TempDir dir_;
 };
 
 TEST(ExpandEchoEscapesTest, DoesWhatBashEchoEDoes) {
@@ -411,7 +392,7 @@ TEST_F(TlsCertsTest, CheckerNoticesAFileThatChangesOrGoes) {
 // port only.
 class SslCertLabelTest : public testing::WithBuiltinPacks<> {
  protected:
-  ScopedTempDir dir_;
+  TempDir dir_;
 };
 
 TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {

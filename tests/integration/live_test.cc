@@ -318,19 +318,23 @@ class LiveTest : public ::testing::Test {
 
   static void PostApps(const Sim& sim, const std::string& state) {
     const HttpResponse r =
-        HttpCall("POST", "127.0.0.1", sim.port, "/_sim/apps", state);
+        HttpCall("POST", "127.0.0.1", sim.port, "/_sim/apps", state, {},
+                 Millis(5000));
     ASSERT_EQ(r.status, 200) << r.Describe();
   }
 
   static void Fault(const Sim& sim, const std::string& query) {
     const HttpResponse r =
-        HttpCall("POST", "127.0.0.1", sim.port, "/_sim/fault?" + query);
+        HttpCall("POST", "127.0.0.1", sim.port, "/_sim/fault?" + query,
+                 "", {}, Millis(5000));
     ASSERT_EQ(r.status, 200) << query << ": " << r.Describe();
   }
 
   static Poco::JSON::Object::Ptr SimJson(const Sim& sim,
                                          const std::string& path) {
-    return JsonObject(HttpCall("GET", "127.0.0.1", sim.port, path).body);
+    return JsonObject(
+        HttpCall("GET", "127.0.0.1", sim.port, path, "", {}, Millis(5000))
+            .body);
   }
 
   // /_sim/stats requests["GET /v2/apps"] and the like; -1 if unreadable.

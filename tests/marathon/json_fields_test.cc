@@ -62,9 +62,9 @@ TEST(JsonFieldsTest, MembersInPocosOrderWithKeysAsCStrings) {
   std::vector<std::string> names;
   for (const auto& [name, mark] : Members(r)) {
     r.Seek(mark);
-    names.push_back(name + "=" +
-                    (r.Peek() == Kind::kNull ? "null"
-                                             : std::to_string(r.ReadNumber().i)));
+    names.push_back(
+        name + "=" +
+        (r.Peek() == Kind::kNull ? "null" : std::to_string(r.ReadNumber().i)));
   }
   EXPECT_EQ(names, (std::vector<std::string>{"b=3", "a=2", "c=null"}));
   EXPECT_EQ(PocoKey(std::string("a\0x", 3)), "a");

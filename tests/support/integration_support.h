@@ -1,23 +1,17 @@
 // Helpers for the end-to-end suite (integration_test.cc): child processes
-// that never outlive a test, free loopback ports, per-test temp dirs, HTTP
-// requests on 127.0.0.0/8 and Marathon state JSON.
+// that never outlive a test, free loopback ports, per-test temp dirs
+// (temp_dir.h), HTTP GETs on 127.0.0.0/8 (http_call.h) and Marathon state
+// JSON.
 //
 // Setup helpers throw std::runtime_error (with the child's log) when
 // something cannot be started; gtest reports that as a failure of the test,
 // and the destructors still stop every process.
 #pragma once
 
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/Timespan.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -28,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,13 +33,19 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/http_call.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/testing.h"
 
 namespace mlb::integration {
 
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
+using mlb::testing::HttpCall;
+using mlb::testing::HttpHeaders;
+using mlb::testing::HttpResponse;
 using mlb::testing::ReadFile;
+using mlb::testing::TempDir;
 using mlb::testing::WriteFile;
 
 // ---------------------------------------------------------------------------
@@ -129,41 +128,6 @@ inline bool HasMessage(const std::string& output, const std::string& message) {
   }
   return false;
 }
-
-// ---------------------------------------------------------------------------
-// Temp dir.
-
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
-// MLB_KEEP_TEMP=1 keeps it for post-mortems.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-        "/mlb-it-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp " + pattern + ": " +
-                               std::strerror(errno));
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    const char* keep = std::getenv("MLB_KEEP_TEMP");
-    if (keep == nullptr || std::string(keep) != "1") {
-      std::error_code ignored;
-      std::filesystem::remove_all(path_, ignored);
-    }
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // ---------------------------------------------------------------------------
 // Ports.
@@ -485,76 +449,14 @@ inline int StartEchoBackend(const std::string& echo_binary, const TempDir& dir,
 // ---------------------------------------------------------------------------
 // HTTP.
 
-struct HttpResponse {
-  int status = 0;     // 0: no HTTP response; `error` says why
-  std::string error;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  // All values of header `name` (case-insensitive), in order.
-  std::vector<std::string> HeaderValues(const std::string& name) const {
-    std::vector<std::string> out;
-    for (const auto& [key, value] : headers) {
-      if (strcasecmp(key.c_str(), name.c_str()) == 0) {
-        out.push_back(value);
-      }
-    }
-    return out;
-  }
-  bool HasHeader(const std::string& name) const {
-    return !HeaderValues(name).empty();
-  }
-  // The first value of header `name`, or "".
-  std::string Header(const std::string& name) const {
-    const std::vector<std::string> values = HeaderValues(name);
-    return values.empty() ? "" : values.front();
-  }
-  // echo-backend's name (X-Backend), or "".
-  std::string Backend() const { return Header("X-Backend"); }
-  std::string Describe() const {
-    if (status == 0) {
-      return "no response: " + error;
-    }
-    std::string out = "HTTP " + std::to_string(status);
-    for (const auto& [key, value] : headers) {
-      out += "\n  " + key + ": " + value;
-    }
-    return out + "\n  body: " + body;
-  }
-};
-
 // One GET on a new connection (closed afterwards), 2 s timeouts. `host` is
 // the Host header.
-inline HttpResponse HttpGet(
-    const std::string& ip, int port, const std::string& path,
-    const std::string& host,
-    const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-  HttpResponse out;
-  try {
-    Poco::Net::HTTPClientSession session(ip, static_cast<Poco::UInt16>(port));
-    const Poco::Timespan timeout(2, 0);
-    session.setTimeout(timeout, timeout, timeout);
-    session.setKeepAlive(false);
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setHost(host);
-    request.setKeepAlive(false);
-    for (const auto& [name, value] : headers) {
-      request.add(name, value);
-    }
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& body = session.receiveResponse(response);
-    Poco::StreamCopier::copyToString(body, out.body);
-    out.status = static_cast<int>(response.getStatus());
-    for (const auto& [name, value] : response) {
-      out.headers.emplace_back(name, value);
-    }
-  } catch (const Poco::Exception& e) {
-    out.status = 0;
-    out.error = e.displayText();
-  }
-  return out;
+inline HttpResponse HttpGet(const std::string& ip, int port,
+                            const std::string& path, const std::string& host,
+                            const HttpHeaders& headers = {}) {
+  HttpHeaders all = {{"Host", host}};
+  all.insert(all.end(), headers.begin(), headers.end());
+  return HttpCall("GET", ip, port, path, "", all, Millis(2000));
 }
 
 // ---------------------------------------------------------------------------

@@ -24,42 +24,6 @@ namespace mlb::integration {
 // ---------------------------------------------------------------------------
 // HTTP.
 
-// One request with `method` and `body` (sent as application/json when not
-// empty) on a new connection; `timeout` for connect, send and receive.
-inline HttpResponse HttpCall(const std::string& method, const std::string& ip,
-                             int port, const std::string& path,
-                             const std::string& body = "",
-                             Millis timeout = Millis(5000)) {
-  HttpResponse out;
-  try {
-    Poco::Net::HTTPClientSession session(ip, static_cast<Poco::UInt16>(port));
-    const Poco::Timespan span(static_cast<long>(timeout.count() / 1000),
-                              static_cast<long>(timeout.count() % 1000) * 1000);
-    session.setTimeout(span, span, span);
-    session.setKeepAlive(false);
-    Poco::Net::HTTPRequest request(method, path,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setHost(ip, static_cast<Poco::UInt16>(port));
-    request.setKeepAlive(false);
-    if (!body.empty() || method == "POST") {
-      request.setContentType("application/json");
-      request.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
-    Poco::StreamCopier::copyToString(in, out.body);
-    out.status = static_cast<int>(response.getStatus());
-    for (const auto& [name, value] : response) {
-      out.headers.emplace_back(name, value);
-    }
-  } catch (const Poco::Exception& e) {
-    out.status = 0;
-    out.error = e.displayText();
-  }
-  return out;
-}
-
 // "http://127.0.0.1:8080" -> 8080 (0 if there is no port).
 inline int UrlPort(const std::string& url) {
   std::smatch m;

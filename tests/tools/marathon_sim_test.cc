@@ -26,7 +26,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -39,7 +38,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -52,6 +50,9 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/http_call.h"
+#include "tests/support/temp_dir.h"
+
 namespace mlb::tools {
 namespace {
 
@@ -59,6 +60,7 @@ using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
+using testing::TempDir;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // ---------------------------------------------------------------------------
@@ -109,32 +111,6 @@ Object::Ptr ParseObject(const std::string& text) {
   return nullptr;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-        "/marathon-sim-test-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp " + pattern + ": " +
-                               std::strerror(errno));
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 // ---------------------------------------------------------------------------
 // State JSON.
 
@@ -174,18 +150,8 @@ std::string StateJson(const std::vector<std::string>& apps) {
 // ---------------------------------------------------------------------------
 // HTTP client.
 
-struct Response {
-  int status = 0;  // 0: no HTTP response, see `error`.
-  std::string error;
-  std::string body;
-  Headers headers;
-
-  std::string Header(const std::string& name) const {
-    for (const auto& [key, value] : headers) {
-      if (strcasecmp(key.c_str(), name.c_str()) == 0) return value;
-    }
-    return "";
-  }
+// The response, with its body read as a JSON object.
+struct Response : testing::HttpResponse {
   Object::Ptr Json() const { return ParseObject(body); }
 };
 
@@ -197,32 +163,9 @@ Poco::Net::SocketAddress Address(const std::string& host_port) {
 Response Request(const std::string& host_port, const std::string& method,
                  const std::string& uri, const std::string& body = "",
                  const Headers& headers = {}) {
-  Response out;
-  try {
-    Poco::Net::HTTPClientSession session(Address(host_port));
-    const Poco::Timespan timeout(2, 0);
-    session.setTimeout(timeout, timeout, timeout);
-    session.setKeepAlive(false);
-    Poco::Net::HTTPRequest request(method, uri,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setKeepAlive(false);
-    for (const auto& [name, value] : headers) request.add(name, value);
-    if (method == "POST" || method == "PUT" || !body.empty()) {
-      request.setContentType("application/json");
-      request.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
-    Poco::StreamCopier::copyToString(in, out.body);
-    out.status = static_cast<int>(response.getStatus());
-    for (const auto& [name, value] : response)
-      out.headers.emplace_back(name, value);
-  } catch (const Poco::Exception& e) {
-    out.status = 0;
-    out.error = e.displayText();
-  }
-  return out;
+  const Poco::Net::SocketAddress address = Address(host_port);
+  return {testing::HttpCall(method, address.host().toString(), address.port(),
+                            uri, body, headers, Millis(2000))};
 }
 
 // ---------------------------------------------------------------------------
