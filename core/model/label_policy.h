@@ -40,7 +40,6 @@
 #include <vector>
 
 #include "core/base/status.h"
-#include "core/config/listeners.h"
 #include "mlb/plugin/sdk.h"
 
 namespace mlb {

@@ -22,7 +22,7 @@
 
 #include "core/base/status.h"
 #include "core/config/haproxy_config.h"
-#include "core/model/label_policy.h"
+#include "core/config/listeners.h"
 #include "core/model/services.h"
 #include "core/render/plugin_registry.h"
 
