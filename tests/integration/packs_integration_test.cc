@@ -246,6 +246,62 @@ TEST_F(PacksTest, ChosenBackendsPackRendersAndRoutes) {
   EXPECT_EQ(by_id.Backend(), "web-1") << by_id.Describe();
 }
 
+// The sticky family implemented again by a third-party pack
+// (tests/test_packs/sticky_again) and chosen with --family-pack: the config
+// is the built-in pack's, byte for byte, and HAProxy keeps a client that
+// sends the cookie on the server the cookie names.
+TEST_F(PacksTest, StickyFromAnotherPackRendersTheSameConfigAndSticks) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web_port = FreePort();
+  const std::string state = StateJson({AppJson(
+      "/web", {web_port},
+      Labels({{"HAPROXY_0_MODE", "http"}, {"HAPROXY_0_STICKY", "true"}}),
+      {{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}})});
+  RunResult run = Poll(state, {"--plugin-dir", builtin_dir_});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string builtin = ReadFile(cfg_);
+  std::filesystem::remove(cfg_);
+  run = Poll(state, {"--plugin-dir", builtin_dir_, "--plugin-dir",
+                     DirOf(RequiredEnv("MLB_STICKY_AGAIN_PACK")),
+                     "--family-pack", "sticky=test.sticky_again"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string again = ReadFile(cfg_);
+  EXPECT_EQ(again, builtin);
+  EXPECT_THAT(again, HasSubstr("  cookie mesosphere_server_id insert indirect "
+                               "nocache\n"));
+
+  ASSERT_NO_THROW(StartHaproxy());
+  // The cookie HAProxy sets names one server; with it, every request goes
+  // there.
+  const HttpResponse first = HttpGet("127.0.0.1", web_port, "/", "web.test");
+  ASSERT_EQ(first.status, 200) << first.Describe() << "\n" << HaproxyLog();
+  const std::vector<std::string> cookies = first.HeaderValues("Set-Cookie");
+  ASSERT_EQ(cookies.size(), 1u) << first.Describe();
+  const std::string cookie = cookies[0].substr(0, cookies[0].find(';'));
+  EXPECT_EQ(cookie.rfind("mesosphere_server_id=", 0), 0u) << cookie;
+  for (int i = 0; i < 6; ++i) {
+    const HttpResponse r = HttpGet("127.0.0.1", web_port, "/", "web.test",
+                                   {{"Cookie", cookie}});
+    EXPECT_EQ(r.Backend(), first.Backend()) << r.Describe();
+  }
+}
+
+// `marathon-lb reference` prints docs/reference.md as it is checked in.
+TEST_F(PacksTest, ReferenceModePrintsTheCheckedInReference) {
+  const RunResult run = RunMarathonLb({"reference", "--plugin-dir",
+                                       builtin_dir_});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::string printed;
+  for (const std::string& line : Lines(run.output)) {
+    if (line.find(" marathon_lb: ") == std::string::npos) {
+      printed += line + "\n";
+    }
+  }
+  EXPECT_EQ(printed, ReadFile(RequiredEnv("MLB_SOURCE_DIR") +
+                              "/docs/reference.md"));
+}
+
 // `marathon-lb plugins`: every pack, where it was found, what it provides and
 // reads, which one is not chosen, and the refused files.
 TEST_F(PacksTest, PluginsModeListsEveryPack) {
