@@ -131,10 +131,10 @@ int DigestModulo(const Sha256Digest& digest) {
   return static_cast<int>(residue);
 }
 
-// ServerId() for a whole update: SHA-256 without an engine object per
-// name, the digest reduced arithmetically (DigestModulo), its hex text only
-// made for a retry, and a bitset instead of a search of the taken ids
-// (quadratic in the servers of a backend).
+// marathon-lb's stable server id: SHA-256 of `name` as a number modulo
+// 32767; on 0 or an id `taken` by an earlier server of the backend, the same
+// of name + " " + hex digest, again. The digest is reduced arithmetically
+// (DigestModulo), its hex text made only for a retry; `taken` is a bitset.
 int AssignServerId(const std::string& name, IdSet* taken) {
   std::string retry;  // name + " " + hex + " " + hex ..., on collisions
   const std::string* input = &name;
@@ -322,18 +322,6 @@ std::optional<std::string> DnsResolver::Resolve(const std::string& host) {
   }
   cache_.Put(host, buf);
   return std::string(buf);
-}
-
-int ServerId(const std::string& name, std::vector<int>* taken) {
-  IdSet ids;
-  for (const int id : *taken) {
-    if (id > 0 && id < 32767) {
-      ids.set(static_cast<size_t>(id));
-    }
-  }
-  const int id = AssignServerId(name, &ids);
-  taken->push_back(id);
-  return id;
 }
 
 std::string BackendNames::Claim(const sdk::Service& view) {

@@ -118,9 +118,4 @@ class BackendNames {
 std::vector<size_t> ConfigOrder(const std::vector<const Service*>& services,
                                 std::vector<std::string>* errors);
 
-// Stable server id: SHA-256 of `name` as a number modulo 32767; on 0 or a
-// collision with `taken`, retried with name + " " + hex digest. Adds the id
-// to *taken. (ServiceBuilder uses a faster equivalent.)
-int ServerId(const std::string& name, std::vector<int>* taken);
-
 }  // namespace mlb

@@ -1,9 +1,12 @@
-// BuildServices' bookkeeping for large updates: agent hosts resolved once
+// ServiceBuilder's bookkeeping for large updates: agent hosts resolved once
 // per update, server ids given through a bitset (the same ids, collisions
-// included, as ServerId()), and the app's labels shared rather than copied.
+// included, as marathon-lb gives them), and the labels read for the packs.
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,7 +73,39 @@ TEST_F(BuildServicesTest, EachAgentIsResolvedOncePerUpdate) {
   EXPECT_EQ(resolver.calls["agent1"], 2);
 }
 
-TEST_F(BuildServicesTest, ServerIdsMatchServerIdCollisionsIncluded) {
+// marathon-lb's server id, written here as marathon-lb computes it (the
+// hex digest read as a big number, modulo 32767, digit by digit; on 0 or a
+// taken id, the same of name + " " + the hex digest), with Poco's SHA-256:
+// an oracle independent of the builder's arithmetic.
+int MarathonLbServerId(const std::string& name, std::set<int>* taken) {
+  std::string input = name;
+  while (true) {
+    Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
+    sha256.update(input);
+    const std::string hex = Poco::DigestEngine::digestToHex(sha256.digest());
+    int id = 0;
+    for (const char c : hex) {
+      id = (id * 16 + (c <= '9' ? c - '0' : c - 'a' + 10)) % 32767;
+    }
+    if (id != 0 && taken->insert(id).second) {
+      return id;
+    }
+    input += " " + hex;
+  }
+}
+
+TEST(ServerIdOracleTest, GivesTheIdsMarathonLbsTestsPin) {
+  std::set<int> taken;
+  EXPECT_EQ(MarathonLbServerId("0", &taken), 17068);
+  EXPECT_EQ(MarathonLbServerId("1", &taken), 25733);
+  EXPECT_EQ(MarathonLbServerId("a", &taken), 25929);
+  EXPECT_EQ(MarathonLbServerId("10_0_6_25_23336", &taken), 14676);
+  const int again = MarathonLbServerId("0", &taken);  // taken: retried
+  EXPECT_NE(again, 17068);
+  EXPECT_EQ(taken.size(), 5u);
+}
+
+TEST_F(BuildServicesTest, ServerIdsAreMarathonLbsCollisionsIncluded) {
   // 600 servers in one backend: some of their ids collide (birthday bound
   // over 32,767 values), which exercises the retry path.
   std::string tasks;
@@ -87,14 +122,14 @@ TEST_F(BuildServicesTest, ServerIdsMatchServerIdCollisionsIncluded) {
   ASSERT_EQ(list.services.size(), 1u);
   const auto& servers = list.services[0].view.servers;
   ASSERT_EQ(servers.size(), 600u);
-  std::vector<int> taken;
+  std::set<int> taken;
   int retried = 0;
   for (const sdk::Server& server : servers) {
-    const int id = ServerId(server.name, &taken);
+    const int id = MarathonLbServerId(server.name, &taken);
     EXPECT_EQ(server.id, id) << server.name;
     // The id of the name alone, without the retries.
-    std::vector<int> alone;
-    retried += ServerId(server.name, &alone) != id ? 1 : 0;
+    std::set<int> alone;
+    retried += MarathonLbServerId(server.name, &alone) != id ? 1 : 0;
   }
   EXPECT_GT(retried, 0);
 }

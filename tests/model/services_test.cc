@@ -85,22 +85,17 @@ TEST(MarathonAppsTest, NullsAreTreatedAsMissing) {
   EXPECT_FALSE(apps[0].tasks[0].health_alive.has_value());
 }
 
-TEST(ServerIdTest, MatchesMarathonLbKnownIds) {
-  std::vector<int> taken;
-  EXPECT_EQ(ServerId("0", &taken), 17068);
-  EXPECT_EQ(ServerId("1", &taken), 25733);
-  EXPECT_EQ(ServerId("a", &taken), 25929);
-  EXPECT_EQ(ServerId("10_0_6_25_23336", &taken), 14676);
-  EXPECT_EQ(taken, (std::vector<int>{17068, 25733, 25929, 14676}));
-}
-
-TEST(ServerIdTest, CollisionsGetANewDistinctId) {
-  std::vector<int> taken = {17068};
-  const int id = ServerId("0", &taken);
-  EXPECT_NE(id, 17068);
-  EXPECT_GT(id, 0);
-  EXPECT_LT(id, 32767);
-  EXPECT_EQ(taken.size(), 2u);
+// The ids marathon-lb's own tests pin, for server names the builder makes.
+TEST_F(ServicesTest, ServerNamesAndIdsAreMarathonLbs) {
+  const testing::BuiltServices list = Build(R"({"apps": [{"id": "/s",
+      "ports": [80], "tasks": [{"host": "10.0.6.25", "ports": [23336]},
+                               {"host": "agent1", "ports": [31000]}]}]})");
+  ASSERT_EQ(list.services.size(), 1u);
+  const auto& servers = list.services[0].view.servers;
+  ASSERT_EQ(servers.size(), 2u);
+  EXPECT_EQ(servers[0].name, "10_0_6_25_23336");
+  EXPECT_EQ(servers[0].id, 14676);
+  EXPECT_EQ(servers[1].name, "agent1_10_0_0_1_31000");
 }
 
 TEST(LruCacheTest, EvictsTheLeastRecentlyUsed) {
