@@ -331,21 +331,12 @@ TEST_F(RoutingTest, ServersAreSortedByAgentHostThenPortWithStableIds) {
           "tasks": [{"host": "agent2", "ports": [2000]},
                     {"host": "agent1", "ports": [3000]},
                     {"host": "agent1", "ports": [1000]}]})"));
-  // Ids are SHA-256(name) mod 32767, so they do not depend on the order
-  // Marathon lists the tasks in.
-  std::vector<int> taken;
-  const int id1000 = ServerId("agent1_1_1_1_1_1000", &taken);
-  const int id3000 = ServerId("agent1_1_1_1_1_3000", &taken);
-  const int id2000 = ServerId("agent2_1_1_1_2_2000", &taken);
+  // Ids are SHA-256(name) mod 32767 (the values marathon-lb gives these
+  // names), so they do not depend on the order Marathon lists the tasks in.
   EXPECT_NE(config.find("  mode tcp\n"
-                        "  server agent1_1_1_1_1_1000 1.1.1.1:1000 id " +
-                        std::to_string(id1000) +
-                        "\n"
-                        "  server agent1_1_1_1_1_3000 1.1.1.1:3000 id " +
-                        std::to_string(id3000) +
-                        "\n"
-                        "  server agent2_1_1_1_2_2000 1.1.1.2:2000 id " +
-                        std::to_string(id2000) + "\n"),
+                        "  server agent1_1_1_1_1_1000 1.1.1.1:1000 id 10547\n"
+                        "  server agent1_1_1_1_1_3000 1.1.1.1:3000 id 27124\n"
+                        "  server agent2_1_1_1_2_2000 1.1.1.2:2000 id 4818\n"),
             std::string::npos)
       << config;
 }
