@@ -49,6 +49,7 @@ bool ParseInt(std::string_view s, long long* out) {
 Status ReadPackLabel(const LabelSpec& spec, const std::string& label,
                      const std::string& value, sdk::LabelValue* out) {
   out->name = spec.name;
+  out->label = label;
   out->kind = static_cast<uint32_t>(spec.kind);
   out->text = spec.kind == LabelKind::kHostList ? Lower(value) : value;
   switch (spec.kind) {

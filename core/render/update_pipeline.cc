@@ -235,6 +235,10 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
               options_, resolver_, health_cache_, guard);
   ServiceRender global;
   main.renderer().Begin(&global);
+  if (!global.status.ok()) {  // no config can be made: nothing to read
+    out->generated = std::move(global.status);
+    return Status::OK();
+  }
 
   // Each thread has families of its own, and calls Begin on them as
   // the host always does (their text is the main one's).
@@ -252,7 +256,10 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
                                                resolver_, health_cache_, guard));
     ServiceRender ignored;
     workers.back()->renderer().Begin(&ignored);
-    MLB_RETURN_IF_ERROR(ignored.status);
+    if (!ignored.status.ok()) {
+      out->generated = std::move(ignored.status);
+      return Status::OK();
+    }
   }
 
   Board board(workers.empty() ? 0 : kQueueCapacity, &main);

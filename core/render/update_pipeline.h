@@ -39,7 +39,8 @@ struct UpdateResult {
   std::vector<std::string> warnings;  // dropped tasks, ignored labels
   size_t services = 0;                      // service ports built (kept)
   // Not ok when the generation failed as a whole (a template outside any
-  // app, a family that throws): `generation` is then empty.
+  // app, a family that fails in Begin or throws): `generation` is then
+  // empty, and when Begin failed the document was not read.
   Status generated;
   Generation generation;
 };

@@ -209,17 +209,27 @@ std::vector<ProcInfo> AllProcesses() {
   return out;
 }
 
-// Live (not zombie) processes in process group `pgrp`, plus any haproxy that
-// is our own child (zombie or not).
-std::vector<ProcInfo> Leftovers(const std::set<pid_t>& groups) {
+// Live (not zombie) processes of the process groups `groups`, plus any
+// haproxy that is our own child (zombie or not). A process SIGKILLed a
+// moment ago may still be tearing down (state R or D on a loaded machine):
+// what is left after `patience` is left.
+std::vector<ProcInfo> Leftovers(const std::set<pid_t>& groups,
+                                milliseconds patience = milliseconds(2000)) {
   std::vector<ProcInfo> out;
-  for (const ProcInfo& p : AllProcesses()) {
-    const bool in_group = groups.count(p.pgrp) != 0 && p.state != 'Z';
-    const bool our_child = p.ppid == getpid() && p.comm == "haproxy";
-    if (in_group || our_child) {
-      out.push_back(p);
+  const Clock::time_point start = Clock::now();
+  do {
+    out.clear();
+    for (const ProcInfo& p : AllProcesses()) {
+      const bool in_group = groups.count(p.pgrp) != 0 && p.state != 'Z';
+      const bool our_child = p.ppid == getpid() && p.comm == "haproxy";
+      if (in_group || our_child) {
+        out.push_back(p);
+      }
     }
-  }
+    if (!out.empty()) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  } while (!out.empty() && Clock::now() - start < patience);
   return out;
 }
 
@@ -280,10 +290,10 @@ class HaproxyProcessTest : public ::testing::Test {
     }
     // Safety net for failed tests: kill by PID whatever is left, and reap our
     // own children.
-    for (const ProcInfo& p : Leftovers(groups_)) {
+    for (const ProcInfo& p : Leftovers(groups_, milliseconds(0))) {
       kill(p.pid, SIGKILL);
     }
-    for (const ProcInfo& p : Leftovers(groups_)) {
+    for (const ProcInfo& p : Leftovers(groups_, milliseconds(0))) {
       if (p.ppid == getpid()) {
         waitpid(p.pid, nullptr, 0);
       }

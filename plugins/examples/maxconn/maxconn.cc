@@ -46,8 +46,7 @@ class Maxconn : public sdk::Family {
       return true;  // the app does not set it: nothing to add
     }
     if (maxconn->number < 1) {
-      return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
-                       "_MAXCONN: '" + maxconn->text +
+      return emit.Fail("label " + maxconn->label + ": '" + maxconn->text +
                        "' is below 1 (connections per server)");
     }
     return emit.Add(BACKEND_MAXCONN, {{"backend", svc.backend},

@@ -62,8 +62,8 @@ class RateLimit : public sdk::Family {
       return true;
     }
     if (limit->number < 1) {
-      return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
-                       "_RATE_LIMIT: " + std::to_string(limit->number) +
+      return emit.Fail("label " + limit->label + ": " +
+                       std::to_string(limit->number) +
                        " is below 1 (requests per 10 s per client IP)");
     }
     return emit.Add(

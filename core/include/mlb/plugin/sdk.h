@@ -86,7 +86,8 @@ struct mlb_template_def {
   int32_t order;
   // Placeholders whose value (from Marathon) must stay one word of a config
   // line, each "name=what it is", separated by '\n': a value with a space,
-  // quote, brace, '#' or '$' drops the service port, naming `what`.
+  // a quote, a backslash, a brace, '#', '$', a control or an invisible
+  // character drops the service port, naming `what`.
   const char* words;
   // Space-separated templates an app label must empty together with this
   // one when it empties this one (a section head whose lines would
@@ -156,6 +157,10 @@ class Vars {
     Value(int number) { Format(number); }
     Value(long number) { Format(number); }
     Value(long long number) { Format(number); }
+    Value(unsigned number) { Format(number); }
+    Value(unsigned long number) { Format(number); }
+    Value(unsigned long long number) { Format(number); }
+    Value(bool) = delete;  // say "True"/"False", "true", "1": which?
     Value(const Value& other) { *this = other; }
     Value& operator=(const Value& other) {
       if (other.text_.data() == other.digits_) {
@@ -328,6 +333,7 @@ struct Server {
 // A declared label present on the app, as marathon-lb read it.
 struct LabelValue {
   std::string name;       // as declared: "HAPROXY_{n}_MAXCONN"
+  std::string label;      // as the app wrote it: "HAPROXY_1_MAXCONN"
   uint32_t kind = 0;      // MLB_LABEL_*
   std::string text;       // the value (HOST_LIST: lower-cased)
   bool flag = false;      // BOOL
