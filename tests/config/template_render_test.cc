@@ -3,6 +3,7 @@
 // storage, the first missing placeholder in order of appearance.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -168,6 +169,72 @@ TEST(VarsTest, SpillsToTheHeapAndCopies) {
   EXPECT_EQ(same_key.Get("abdx"), "2");
   EXPECT_EQ(same_key.Get("aycx"), "");
   EXPECT_EQ(same_key.Get("axx"), "3");
+}
+
+// The storage edges: 16 entries and 512 bytes inside, exactly, one past;
+// a value that crosses the edge; empty names and values; names that share
+// a prefix, a length and first and last characters; numbers at their
+// edges; NUL bytes; Clear() after a spill and reuse.
+TEST(VarsTest, StorageEdgesShapes) {
+  for (const size_t entries : {15u, 16u, 17u, 33u}) {
+    for (const size_t value_size : {0u, 1u, 15u, 16u, 31u, 32u, 33u}) {
+      sdk::Vars vars;
+      for (size_t i = 0; i < entries; ++i) {
+        vars.Set("n" + std::to_string(i),
+                 std::string(value_size, static_cast<char>('a' + i % 26)));
+      }
+      for (size_t i = 0; i < entries; ++i) {
+        ASSERT_EQ(vars.Get("n" + std::to_string(i)),
+                  std::string(value_size, static_cast<char>('a' + i % 26)))
+            << entries << " entries of " << value_size;
+      }
+      ASSERT_EQ(vars.size(), entries);
+    }
+  }
+  // Text of exactly 512 bytes, then 513, then a value that crosses.
+  for (const size_t first : {509u, 510u, 511u, 512u}) {
+    sdk::Vars vars;
+    vars.Set("a", std::string(first - 1, 'x'));  // "a" + value = first bytes
+    vars.Set("b", "yy");
+    vars.Set("c", std::string(600, 'z'));
+    EXPECT_EQ(vars.Get("a"), std::string(first - 1, 'x')) << first;
+    EXPECT_EQ(vars.Get("b"), "yy") << first;
+    EXPECT_EQ(vars.Get("c"), std::string(600, 'z')) << first;
+    vars.Clear();
+    vars.Set("d", "short again");
+    EXPECT_EQ(vars.Get("d"), "short again");
+    EXPECT_FALSE(vars.Has("c"));
+  }
+  // Names: empty, prefixes of each other, same length and ends.
+  const std::vector<std::string> names = {"",    "a",    "ab",   "abc",
+                                          "abca", "aba",  "aca",  "a_a",
+                                          "a[a", "a]a",  "bb",   "b"};
+  sdk::Vars vars;
+  for (size_t i = 0; i < names.size(); ++i) {
+    vars.Set(names[i], "v" + std::to_string(i));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(vars.Get(names[i]), "v" + std::to_string(i)) << names[i];
+    EXPECT_TRUE(vars.Has(names[i])) << names[i];
+  }
+  for (const char* absent : {"aa", "abb", "acca", "ba", "abcab", "c"}) {
+    EXPECT_FALSE(vars.Has(absent)) << absent;
+  }
+  // Numbers at their edges, values with NUL bytes.
+  const sdk::Vars numbers = {
+      {"int_min", std::numeric_limits<int>::min()},
+      {"int_max", std::numeric_limits<int>::max()},
+      {"ll_min", std::numeric_limits<long long>::min()},
+      {"ll_max", std::numeric_limits<long long>::max()},
+      {"nul", std::string_view("a\0b", 3)}};
+  EXPECT_EQ(numbers.Get("int_min"), "-2147483648");
+  EXPECT_EQ(numbers.Get("int_max"), "2147483647");
+  EXPECT_EQ(numbers.Get("ll_min"), "-9223372036854775808");
+  EXPECT_EQ(numbers.Get("ll_max"), "9223372036854775807");
+  EXPECT_EQ(numbers.Get("nul"), std::string_view("a\0b", 3));
+  // A copy of the set after the numbers' Values were copied around.
+  const sdk::Vars copy = numbers;
+  EXPECT_EQ(copy.Get("ll_min"), "-9223372036854775808");
 }
 
 }  // namespace

@@ -10,7 +10,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -405,6 +410,65 @@ TEST_F(TlsCertsTest, CheckerNoticesAFileThatChangesOrGoes) {
   ASSERT_EQ(unlink(path.c_str()), 0);
   EXPECT_EQ(checker.Check(path).message(),
             "certificate " + path + ": cannot read: No such file or directory");
+}
+
+// What CertificateChecker::Check(path) does within `seconds` and 1 GiB of
+// memory, in a child process: "refused", "accepted", "blocked" (still
+// running after `seconds`) or "killed by signal N" (out of memory ends in
+// std::bad_alloc, i.e. SIGABRT). `setup` runs in the child first.
+std::string CheckInChild(const std::string& path, unsigned seconds = 5,
+                         void (*setup)() = nullptr) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    rlimit limit{1u << 30, 1u << 30};
+    setrlimit(RLIMIT_AS, &limit);
+    alarm(seconds);
+    if (setup != nullptr) {
+      setup();
+    }
+    CertificateChecker checker;
+    _exit(checker.Check(path).ok() ? 1 : 0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status) == 0 ? "refused" : "accepted";
+  }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+    return "blocked";
+  }
+  return "killed by signal " + std::to_string(WTERMSIG(status));
+}
+
+// Certificate paths a tenant may write in HAPROXY_{n}_SSL_CERT that name no
+// certificate: refused at once, with the path in the message; a directory
+// of certificates is accepted (HAProxy loads every file in it).
+TEST_F(TlsCertsTest, OddCertificatePathsAreRefusedAtOnce) {
+  const std::string socket_path = dir_.File("s.sock");
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s",
+                socket_path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  for (const std::string& path :
+       {std::string("-"), std::string("@"), std::string("@store/site"),
+        std::string(""), std::string("no-such.pem"), std::string("/dev/null"),
+        std::string("/proc/self/environ"), std::string("/etc/passwd"),
+        socket_path, dir_.File("missing/"), std::string("/nonexistent/x")}) {
+    EXPECT_EQ(CheckInChild(path), "refused") << "'" << path << "'";
+    CertificateChecker checker;
+    const Status s = checker.Check(path);
+    EXPECT_NE(s.message().find("certificate " + path + ": "),
+              std::string::npos)
+        << s.message();
+  }
+  close(fd);
+  // A directory of certificates is accepted (HAProxy loads every file).
+  const std::string certs = dir_.File("certs");
+  ASSERT_EQ(mkdir(certs.c_str(), 0700), 0);
+  WriteFile(certs + "/a.pem", pems_[0]);
+  EXPECT_EQ(CheckInChild(certs), "accepted");
 }
 
 // HAPROXY_{n}_SSL_CERT naming a file that is not there drops that service

@@ -155,7 +155,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "label HAPROXY_{n}_BACKEND_HEAD would override template "
                 "BACKEND_HEAD of pack io.mlb.builtin (family backends)"},
         Refusal{"bad_short_descriptor",
-                "descriptor is 80 bytes, ABI 2.0 needs at least 88"}),
+                "descriptor is 80 bytes, ABI 2.0 needs at least 88"},
+        Refusal{"bad_template_is_label",
+                "template STICKY would take over label HAPROXY_{n}_STICKY of "
+                "pack io.mlb.builtin (family sticky)"},
+        Refusal{"bad_taken_label",
+                "label HAPROXY_{n}_STICKY is already declared by pack "
+                "io.mlb.builtin (family sticky)"}),
     [](const ::testing::TestParamInfo<Refusal>& info) {
       return std::string(info.param.plugin);
     });
@@ -169,6 +175,60 @@ TEST(PluginRegistryTest, SamePackTwiceForAFamilyIsRefusedNamingBoth) {
   EXPECT_EQ(s.message(), "plugin " + path + ": family 'backends' is already "
                          "provided by " + path + " (pack io.mlb.builtin)");
   EXPECT_TRUE(registry.CheckChoices().ok());
+}
+
+// A pack label and a template of the same suffix meet whichever loads
+// first: the second pack is refused, naming the first.
+TEST(PluginRegistryTest, LabelAndTemplateMeetInEitherLoadOrder) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(BadPlugin("bad_label_is_template")).ok());
+  std::vector<std::string> refusals;
+  registry.LoadDirectories({testing::PluginDir()}, &refusals);
+  EXPECT_EQ(refusals,
+            (std::vector<std::string>{
+                "plugin " + Plugin("backends") +
+                ": template BACKEND_HEAD would take over label "
+                "HAPROXY_{n}_BACKEND_HEAD of pack test.bad (family "
+                "test_family)"}));
+  EXPECT_EQ(registry.FindFamily("backends"), nullptr);
+  EXPECT_EQ(registry.catalog().Find("BACKEND_HEAD"), nullptr);
+  EXPECT_NE(registry.labels().Find("HAPROXY_{n}_BACKEND_HEAD"), nullptr);
+}
+
+std::string ReviewPack(const std::string& name) {
+  return BadPlugin(name);
+}
+
+// A pack that is loaded but not chosen declares nothing: its labels are not
+// read (an app that sets one gets the warning of an unknown label), and
+// they take no name from the chosen pack, in either load order.
+TEST(PluginRegistryTest, LabelsOfAPackNotChosenAreNotDeclared) {
+  for (const bool alt_first : {false, true}) {
+    for (const char* chosen : {"test.review", "test.review_alt"}) {
+      PluginRegistry registry;
+      registry.ChoosePack("review", chosen);
+      std::vector<std::string> files = {ReviewPack("review_pack"),
+                                        ReviewPack("review_alt_pack")};
+      if (alt_first) {
+        std::swap(files[0], files[1]);
+      }
+      for (const std::string& file : files) {
+        const Status s = registry.LoadFile(file);
+        ASSERT_TRUE(s.ok()) << s.message();
+      }
+      ASSERT_TRUE(registry.CheckChoices().ok());
+      const bool alt = std::string(chosen) == "test.review_alt";
+      EXPECT_EQ(registry.labels().Find("HAPROXY_{n}_REVIEW_ALT_ONLY") !=
+                    nullptr,
+                alt)
+          << chosen;
+      const LabelSpec* shared = registry.labels().Find("HAPROXY_{n}_REVIEW_DO");
+      ASSERT_NE(shared, nullptr);
+      EXPECT_EQ(shared->pack, chosen);
+      ASSERT_EQ(registry.unused().size(), 1u);
+      EXPECT_EQ(registry.unused()[0]->impl, nullptr);
+    }
+  }
 }
 
 TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheLabelTable) {

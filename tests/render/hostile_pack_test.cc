@@ -1,0 +1,371 @@
+// The renderer (core/render/renderer.cc, the sdk::Emitter) against a
+// careless pack and a hostile tenant, through the whole update pipeline:
+// the review pack (tests/test_packs/review_pack.cc), loaded next to the
+// built-in packs, is scripted by the label HAPROXY_{n}_REVIEW_DO and the
+// environment variable MLB_REVIEW_BEGIN.
+//
+// What must hold, whatever a pack or a label does:
+//   - every section of the config starts with its own section line (a line
+//     that lands before it joins the section before it: another app's);
+//   - a misuse of the Emitter fails with a message naming the pack's
+//     mistake, and never writes text somewhere else;
+//   - a failure the Emitter recorded is not lost.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/config/haproxy_words.h"
+#include "tests/support/testing.h"
+
+namespace mlb {
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string ReviewPackPath() {
+  const char* path = std::getenv("MLB_REVIEW_PACK");
+  return path != nullptr ? path : "tests/review_pack.so";
+}
+
+// JSON string literal of `s`.
+std::string Json(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// One app in group external with `ports` service ports, one task on
+// 10.0.0.<host> with ports 31000 + i, and `labels`.
+std::string App(const std::string& id, const Labels& labels,
+                std::vector<int> ports = {10001}, int host = 1,
+                const std::string& extra = "") {
+  std::string l = R"("HAPROXY_GROUP": "external")";
+  for (const auto& [k, v] : labels) {
+    l += ", " + Json(k) + ": " + Json(v);
+  }
+  std::string service_ports;
+  std::string task_ports;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    service_ports += (i ? ", " : "") + std::to_string(ports[i]);
+    task_ports += (i ? ", " : "") + std::to_string(31000 + host * 10 + i);
+  }
+  return "{\"id\": " + Json(id) + ", \"labels\": {" + l + "}, \"ports\": [" +
+         service_ports + "], \"tasks\": [{\"id\": " + Json(id + ".1") +
+         ", \"host\": \"10.0.0." + std::to_string(host) +
+         "\", \"ports\": [" + task_ports + "]}]" + extra + "}";
+}
+
+std::string Apps(const std::vector<std::string>& apps) {
+  std::string out = R"({"apps": [)";
+  for (size_t i = 0; i < apps.size(); ++i) {
+    out += (i ? ", " : "") + apps[i];
+  }
+  return out + "]}";
+}
+
+// Why a section of `config` does not start with its own section line, or
+// "" when every one does: its first directive line must be its key
+// ("backend a_10001", "frontend marathon_http_in", ...). The head section
+// has none of its own.
+std::string SectionProblem(const HaproxyConfig& config) {
+  for (const ConfigSection& section : config.sections()) {
+    if (section.key == "head") {
+      continue;
+    }
+    const std::vector<DirectiveLine> lines = DirectiveLines(section.text);
+    bool unused = false;
+    const std::vector<std::string> key = Words(section.key, &unused);
+    if (lines.empty()) {
+      if (!section.servers.empty()) {
+        return "section '" + section.key + "' has servers but no section line";
+      }
+      continue;
+    }
+    if (lines.front().words != key) {
+      return "section '" + section.key + "' starts with '" +
+             lines.front().text + "': that line joins the section before it";
+    }
+  }
+  return "";
+}
+
+struct Rendered {
+  Status status;
+  std::string text;
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+  std::string section_problem;
+};
+
+class HostilePackTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new PluginRegistry();
+    testing::LoadBuiltinPacks(registry_);
+    const Status s = registry_->LoadFile(ReviewPackPath());
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  void TearDown() override { unsetenv("MLB_REVIEW_BEGIN"); }
+
+  // Renders on one thread, and on two to check they agree.
+  static Rendered Render(const std::string& json,
+                         testing::RenderOptions options = {}) {
+    Rendered out;
+    UpdateResult result;
+    const testing::RenderResult r =
+        testing::RenderWithThreads(*registry_, json, 1, options, &result);
+    const testing::RenderResult two =
+        testing::RenderWithThreads(*registry_, json, 2, options);
+    EXPECT_EQ(r.status.message(), two.status.message());
+    EXPECT_EQ(r.text, two.text);
+    EXPECT_EQ(r.errors, two.errors);
+    out.status = r.status;
+    out.text = r.text;
+    out.errors = r.errors;
+    out.warnings = r.warnings;
+    if (r.status.ok()) {
+      out.section_problem = SectionProblem(result.generation.config);
+    }
+    return out;
+  }
+
+  static inline PluginRegistry* registry_ = nullptr;
+};
+
+constexpr LabelPolicy kLevels[] = {LabelPolicy::kAllow,
+                                   LabelPolicy::kRestricted,
+                                   LabelPolicy::kDeny};
+
+// ---------------------------------------------------------------------------
+// The invariant holds for the built-in packs and what a tenant may do with
+// them: heads emptied only in the declared pairs, on the same port.
+
+TEST_F(HostilePackTest, BuiltinPacksKeepEverySectionUnderItsOwnLine) {
+  const std::vector<Labels> cases = {
+      {},
+      {{"HAPROXY_0_VHOST", "a.example.com"}},
+      {{"HAPROXY_0_VHOST", "a.example.com,b.example.com"},
+       {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"},
+       {"HAPROXY_0_STICKY", "true"}},
+      {{"HAPROXY_0_FRONTEND_HEAD", ""},
+       {"HAPROXY_0_FRONTEND_BACKEND_GLUE", ""}},
+      {{"HAPROXY_0_FRONTEND_HEAD", "\n"},
+       {"HAPROXY_0_FRONTEND_BACKEND_GLUE", "  # nothing\n"}},
+      {{"HAPROXY_0_FRONTEND_HEAD", ""},
+       {"HAPROXY_1_FRONTEND_BACKEND_GLUE", ""}},
+      {{"HAPROXY_1_FRONTEND_HEAD", ""},
+       {"HAPROXY_0_FRONTEND_BACKEND_GLUE", ""}},
+      {{"HAPROXY_0_FRONTEND_HEAD", ""}},
+      {{"HAPROXY_0_BACKEND_HEAD", ""}},
+      {{"HAPROXY_0_BACKEND_HEAD", "  # only a comment\n"}},
+      {{"HAPROXY_0_BACKEND_HEAD", "  balance leastconn\nbackend {backend}\n"}},
+      {{"HAPROXY_0_FRONTEND_HEAD", "  bind *:1\nfrontend {backend}\n"}},
+      {{"HAPROXY_0_BACKEND_HTTP_OPTIONS", "backend other\n"}},
+  };
+  for (const LabelPolicy policy : kLevels) {
+    if (policy == LabelPolicy::kAllow) {
+      continue;  // allow writes what the labels say, at the operator's risk
+    }
+    for (const Labels& labels : cases) {
+      testing::RenderOptions options;
+      options.label_policy = policy;
+      // /a sorts first: a line of /b that lands outside its own sections
+      // joins /a's.
+      const Rendered r =
+          Render(Apps({App("/a", {}), App("/b", labels, {10002, 10003}, 2)}),
+                 options);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      EXPECT_EQ(r.section_problem, "")
+          << LabelPolicyName(policy) << " " << labels.size() << "\n"
+          << r.text;
+    }
+  }
+}
+
+// An emptied head pair is per port: HAPROXY_0_FRONTEND_HEAD needs
+// HAPROXY_0_FRONTEND_BACKEND_GLUE, not another port's.
+TEST_F(HostilePackTest, EmptyWithPairsAreCheckedOnTheirOwnPort) {
+  const Rendered r = Render(Apps({App(
+      "/b",
+      {{"HAPROXY_0_FRONTEND_HEAD", ""},
+       {"HAPROXY_0_FRONTEND_BACKEND_GLUE", ""},
+       {"HAPROXY_1_FRONTEND_HEAD", "\n  \n"},
+       {"HAPROXY_2_FRONTEND_BACKEND_GLUE", ""}},
+      {10002, 10003, 10004}, 2)}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.errors, (std::vector<std::string>{
+                          "app /b, service port index 1: label "
+                          "HAPROXY_1_FRONTEND_HEAD refused by --label-policy "
+                          "restricted: an empty FRONTEND_HEAD needs an empty "
+                          "HAPROXY_1_FRONTEND_BACKEND_GLUE too (its lines "
+                          "would join the previous section); service port "
+                          "skipped"}))
+      << r.text;
+  EXPECT_EQ(r.text.find("frontend b_10002"), std::string::npos);
+  EXPECT_EQ(r.text.find("frontend b_10003"), std::string::npos);
+  EXPECT_NE(r.text.find("frontend b_10004"), std::string::npos);
+  EXPECT_NE(r.text.find("backend b_10002"), std::string::npos);
+  EXPECT_EQ(r.section_problem, "");
+}
+
+// ---------------------------------------------------------------------------
+// The Emitter refuses what a pack may not do, naming the mistake; a pack's
+// mistake is kGlobal (the live config stays), never text somewhere else.
+
+struct Misuse {
+  const char* action;  // HAPROXY_0_REVIEW_DO
+  const char* message;  // of the failed generation
+};
+
+class EmitterMisuseTest : public HostilePackTest,
+                          public ::testing::WithParamInterface<Misuse> {};
+
+TEST_P(EmitterMisuseTest, FailsTheGenerationNamingTheMistake) {
+  const Rendered r = Render(
+      Apps({App("/a", {}), App("/b", {{"HAPROXY_0_REVIEW_DO",
+                                        GetParam().action}}, {10002}, 2)}));
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.message(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, EmitterMisuseTest,
+    ::testing::Values(
+        Misuse{"inline",
+               "template REVIEW_INLINE has no section: render it with "
+               "Emitter::Render"},
+        Misuse{"bad-id",
+               "template family review (pack test.review) has no template "
+               "1010"},
+        Misuse{"server-frontend",
+               "template REVIEW_FE_LINE renders server lines: it goes to a "
+               "backend, from AddServer"},
+        Misuse{"server-inline",
+               "template REVIEW_INLINE renders server lines: it goes to a "
+               "backend, from AddServer"},
+        Misuse{"false", "template family review failed without saying why"},
+        Misuse{"fe-line false",
+               "template family review failed without saying why"}),
+    [](const ::testing::TestParamInfo<Misuse>& info) {
+      std::string name;
+      for (const char c : std::string(info.param.action)) {
+        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      }
+      return name;
+    });
+
+struct BeginMisuse {
+  const char* actions;  // MLB_REVIEW_BEGIN
+  const char* message;
+};
+
+class BeginMisuseTest : public HostilePackTest,
+                        public ::testing::WithParamInterface<BeginMisuse> {};
+
+TEST_P(BeginMisuseTest, FailsTheGenerationNamingTheMistake) {
+  setenv("MLB_REVIEW_BEGIN", GetParam().actions, 1);
+  const Rendered r = Render(Apps({App("/a", {})}));
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.message(), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, BeginMisuseTest,
+    ::testing::Values(
+        BeginMisuse{"per-service",
+                    "template REVIEW_FE_LINE goes to a service's section: add "
+                    "it from AddService, not Begin"},
+        BeginMisuse{"server",
+                    "template REVIEW_LAST renders server lines: it goes to a "
+                    "backend, from AddServer"},
+        BeginMisuse{"global false",
+                    "template family review failed without saying why"}),
+    [](const ::testing::TestParamInfo<BeginMisuse>& info) {
+      std::string name;
+      for (const char c : std::string(info.param.actions)) {
+        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      }
+      return name;
+    });
+
+TEST_F(HostilePackTest, FamilyThatThrowsFailsTheGenerationNamingThePack) {
+  const Rendered r = Render(Apps(
+      {App("/a", {}),
+       App("/b", {{"HAPROXY_0_REVIEW_DO", "fe-line throw"}}, {10002}, 2)}));
+  EXPECT_EQ(r.status.message(), "template family review (" + ReviewPackPath() +
+                                    ") threw: review AddService threw");
+  setenv("MLB_REVIEW_BEGIN", "throw", 1);
+  EXPECT_EQ(Render(Apps({App("/a", {})})).status.message(),
+            "template family review (" + ReviewPackPath() +
+                ") threw: review Begin threw");
+}
+
+TEST_F(HostilePackTest, BeginMayAddToTheHeadAndSharedSections) {
+  setenv("MLB_REVIEW_BEGIN", "global", 1);
+  const Rendered r = Render(Apps({App("/a", {})}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_NE(r.text.find("  # review global\n"), std::string::npos);
+  EXPECT_EQ(r.section_problem, "");
+}
+
+// Orders at the extremes sort as numbers (no overflow), equal orders keep
+// the order of the calls.
+TEST_F(HostilePackTest, ExtremeOrdersSortAsNumbers) {
+  const Rendered r = Render(Apps({App(
+      "/a", {{"HAPROXY_0_REVIEW_DO", "last"},
+             {"HAPROXY_0_REVIEW_FIRST", "  # review first {backend}\n"}})}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  const size_t first = r.text.find("  # review first a_10001\n");
+  const size_t head = r.text.find("\nbackend a_10001\n");
+  const size_t last = r.text.find("  # review last a_10001\n");
+  const size_t server = r.text.find("  server ");
+  ASSERT_NE(first, std::string::npos) << r.text;
+  ASSERT_NE(last, std::string::npos) << r.text;
+  EXPECT_LT(first, head);  // INT32_MIN: before the head (see below)
+  EXPECT_LT(head, last);
+  EXPECT_LT(last, server);  // server lines come last
+}
+
+// An inline template renders into a placeholder value; a label that puts a
+// line end into it is refused under restricted (the label) and at the
+// other levels when the value reaches the line it is spliced into.
+TEST_F(HostilePackTest, InlineTemplateLineEndsNeverReachTheConfig) {
+  for (const char* value : {" x\n  lua-load /x.lua\n", "x\ry", "x\r\n y",
+                            "\nx\n\ny"}) {
+    for (const LabelPolicy policy : kLevels) {
+      testing::RenderOptions options;
+      options.label_policy = policy;
+      const Rendered r = Render(
+          Apps({App("/a", {{"HAPROXY_0_REVIEW_DO", "render-inline"},
+                           {"HAPROXY_0_REVIEW_INLINE", value}})}),
+          options);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      ASSERT_EQ(r.errors.size(), 1u)
+          << QuoteValue(value) << " " << LabelPolicyName(policy) << "\n"
+          << r.text;
+      EXPECT_EQ(r.text.find("lua-load"), std::string::npos);
+      EXPECT_EQ(r.text.find("review frontend line"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mlb
