@@ -237,5 +237,26 @@ TEST(VarsTest, StorageEdgesShapes) {
   EXPECT_EQ(copy.Get("ll_min"), "-9223372036854775808");
 }
 
+// Find() compared the names' Key (length in 16 bits, first and last
+// character) and then name.size() bytes: two names whose lengths differ by
+// 65536 and that share their ends and a prefix are taken for each other
+// (and the shorter one is read past its end). {healthCheck[<key>]} takes
+// any key, and a health check's raw field names are the app's.
+TEST(VarsTest, NamesOfLengthsThatDifferBy65536AreTwoNames) {
+  const std::string short_name = "healthCheck[path]";
+  const std::string long_name =
+      "healthCheck[path]" + std::string(65536 - 1, 'x') + "]";
+  ASSERT_EQ(long_name.size(), short_name.size() + 65536);
+  ASSERT_EQ(sdk::Vars::Key(long_name), sdk::Vars::Key(short_name));
+  sdk::Vars vars;
+  vars.Set(short_name, "/health");
+  vars.Set(long_name, "spoofed");
+  EXPECT_EQ(vars.Get(short_name), "/health");
+  EXPECT_EQ(vars.Get(long_name), "spoofed");
+  sdk::Vars only_long;
+  only_long.Set(long_name, "spoofed");
+  EXPECT_FALSE(only_long.Has(short_name));
+}
+
 }  // namespace
 }  // namespace mlb

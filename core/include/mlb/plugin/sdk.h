@@ -218,7 +218,7 @@ class Vars {
     const Entry* e = entries();
     const char* text = this->text();
     for (size_t i = count_; i-- > 0;) {
-      if (e[i].key == key &&
+      if (e[i].key == key && e[i].name_size == name.size() &&
           std::memcmp(text + e[i].name_offset, name.data(), name.size()) == 0) {
         return static_cast<int>(i);
       }
