@@ -257,5 +257,52 @@ TEST_F(LabelsTest, LabelTemplateFailingAtRenderDropsOnlyItsPort) {
             std::string::npos);
 }
 
+// Names a pack may and may not declare (LabelTable::Add): per port
+// HAPROXY_{n}_<SUFFIX>, per app HAPROXY_<SUFFIX>, the suffix [A-Z0-9_]+; the
+// core's own names and the kinds a pack may not declare are refused.
+TEST(LabelTableTest, DeclaredNamesAndKinds) {
+  const std::string shape =
+      "is not named HAPROXY_{n}_[A-Z0-9_]+ or HAPROXY_[A-Z0-9_]+";
+  for (const char* name :
+       {"", "HAPROXY_", "HAPROXY_{n}_", "HAPROXY_{n}", "HAPROXY_{n}X",
+        "HAPROXY_{n}_{n}", "HAPROXY_{n}_X{n}", "HAPROXY_{n}_x",
+        "HAPROXY_{N}_X", "HAPROXY_{n}_X ", " HAPROXY_{n}_X",
+        "HAPROXY_{n}_\xc3\x89", "haproxy_{n}_X", "HAPROXY_X_{n}",
+        "HAPROXY_{n}_<TEMPLATE>", "HAPROXY_{n}_A-B", "HAPROXY_{n}_A.B",
+        "HAPROXY_{n}_X\n", "MARATHON_X", "HAPROXY-X"}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({name, LabelKind::kText, "f", "p", ""}).message(),
+              "label '" + std::string(name) + "' " + shape)
+        << name;
+  }
+  for (const char* name : {"HAPROXY_{n}_X", "HAPROXY_{n}__", "HAPROXY_{n}_0",
+                           "HAPROXY_{n}_GROUP", "HAPROXY_X", "HAPROXY_0"}) {
+    LabelTable table;
+    EXPECT_TRUE(table.Add({name, LabelKind::kText, "f", "p", ""}).ok())
+        << name;
+  }
+  for (const char* name : {"HAPROXY_GROUP", "HAPROXY_{n}_VHOST",
+                           "HAPROXY_{n}_PORT", "HAPROXY_{n}_MODE",
+                           "HAPROXY_{n}_BIND_ADDR"}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({name, LabelKind::kText, "f", "p", ""}).message(),
+              "label " + std::string(name) + " is marathon-lb's own");
+  }
+  for (const uint32_t kind : {0u, 8u, 99u, 100u, 101u, 102u, 103u,
+                              0xFFFFFFFFu}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({"HAPROXY_{n}_X", static_cast<LabelKind>(kind), "f",
+                         "p", ""})
+                  .message(),
+              "label HAPROXY_{n}_X has no kind a pack may declare (kind " +
+                  std::to_string(kind) + ")");
+  }
+  LabelTable table;
+  ASSERT_TRUE(table.Add({"HAPROXY_{n}_X", LabelKind::kWord, "f", "p", ""}).ok());
+  EXPECT_EQ(table.Add({"HAPROXY_{n}_X", LabelKind::kBool, "g", "q", ""})
+                .message(),
+            "label HAPROXY_{n}_X is already declared by pack p (family f)");
+}
+
 }  // namespace
 }  // namespace mlb

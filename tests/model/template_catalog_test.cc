@@ -187,5 +187,39 @@ TEST_F(TemplateCatalogTest, GlobalTemplateFailingAtRenderFailsTheGeneration) {
                                     "placeholder {appId}");
 }
 
+// The descriptor's words ("name=what\n..."), as AddPackTemplate reads
+// them: each names a placeholder of the template; a line without '=' is
+// its own description; blank lines and names the text does not use add
+// nothing.
+TEST(TemplateCatalogWordsTest, WordsAreReadFromTheDescriptor) {
+  struct Shape {
+    const char* words;
+    std::vector<std::string> expected;  // "placeholder: what", text order
+  };
+  for (const Shape& shape : {
+           Shape{"b=the b", {"b: the b"}},
+           Shape{"b", {"b: b"}},
+           Shape{"\n\nb=x\n", {"b: x"}},
+           Shape{"c=the c\na=the a", {"a: the a", "c: the c"}},
+           Shape{"a=one=two", {"a: one=two"}},
+           Shape{"=nameless\nz=unused", {}},
+           Shape{"", {}}}) {
+    TemplateCatalog catalog;
+    const mlb_template_def def = {"T", "{a} {b} {c}\n", 0, "a b c", "t",
+                                  MLB_SECTION_BACKEND, 7, shape.words, ""};
+    ASSERT_TRUE(catalog.AddPackTemplate("f", "p", def).ok());
+    const TemplateCatalog::Entry* entry = catalog.Find("T");
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(entry->section, MLB_SECTION_BACKEND);
+    EXPECT_EQ(entry->order, 7);
+    std::vector<std::string> words;
+    for (const Template::Word& w : entry->pack_default->words()) {
+      words.push_back(entry->pack_default->placeholders()[w.placeholder] +
+                      ": " + w.what);
+    }
+    EXPECT_EQ(words, shape.expected) << shape.words;
+  }
+}
+
 }  // namespace
 }  // namespace mlb
