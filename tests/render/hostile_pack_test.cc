@@ -367,5 +367,99 @@ TEST_F(HostilePackTest, InlineTemplateLineEndsNeverReachTheConfig) {
   }
 }
 
+// A Marathon value with a line end never adds a line, whichever template
+// places it (default, or a label at any level) and whichever field brings
+// it: the health check's path and its other string fields, the task's host
+// (container networking, where the host is not resolved).
+TEST_F(HostilePackTest, MarathonLineEndsNeverAddALine) {
+  const std::vector<std::string> check_templates = {
+      "BACKEND_HTTP_HEALTHCHECK_OPTIONS", "BACKEND_TCP_HEALTHCHECK_OPTIONS",
+      "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS",
+      "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS"};
+  int checked = 0;
+  for (const char* end : {"\n", "\r", "\r\n"}) {
+    const std::string evil = std::string("/ok") + end + "  lua-load /x.lua";
+    struct Field {
+      const char* placeholder;
+      std::string check;  // the healthChecks entry
+    };
+    for (const Field& field : {
+             Field{"healthCheckPath", "{\"protocol\": \"HTTP\", "
+                                      "\"portIndex\": 0, \"path\": " +
+                                          Json(evil) + "}"},
+             Field{"healthCheck[path]", "{\"protocol\": \"HTTP\", "
+                                        "\"portIndex\": 0, \"path\": " +
+                                            Json(evil) + "}"},
+             Field{"healthCheck[protocol]",
+                   "{\"protocol\": " + Json(evil) + ", \"portIndex\": 0}"},
+             Field{"healthCheck[ipProtocol]",
+                   "{\"protocol\": \"TCP\", \"portIndex\": 0, "
+                   "\"ipProtocol\": " + Json(evil) + "}"}}) {
+      for (const LabelPolicy policy : kLevels) {
+        for (const bool label : {false, true}) {
+          if (!label && std::string(field.placeholder) != "healthCheckPath") {
+            continue;  // the defaults use {healthCheckPath} only
+          }
+          if (label && policy == LabelPolicy::kDeny) {
+            continue;
+          }
+          Labels labels;
+          if (label) {
+            for (const std::string& t : check_templates) {
+              const bool inline_option = t.find("_SERVER_") != std::string::npos;
+              labels.push_back(
+                  {"HAPROXY_0_" + t,
+                   inline_option
+                       ? std::string(" check inter 1s #{") +
+                             field.placeholder + "}"
+                       : std::string("  # {") + field.placeholder + "}\n"});
+            }
+          }
+          testing::RenderOptions options;
+          options.label_policy = policy;
+          const Rendered r = Render(
+              Apps({App("/a", {}),
+                    App("/h", labels, {10002}, 2,
+                        ", \"healthChecks\": [" + field.check + "]")}),
+              options);
+          ASSERT_TRUE(r.status.ok()) << r.status.message();
+          EXPECT_EQ(r.text.find("lua-load"), std::string::npos)
+              << field.placeholder << " " << QuoteValue(end) << " "
+              << LabelPolicyName(policy) << (label ? " label" : " default");
+          EXPECT_EQ(r.errors.size(), 1u)
+              << field.placeholder << " " << QuoteValue(end) << " "
+              << LabelPolicyName(policy) << (label ? " label" : " default");
+          EXPECT_EQ(r.section_problem, "");
+          ++checked;
+        }
+      }
+    }
+  }
+  // The task host, through a label of the server line (container
+  // networking: the host is not resolved).
+  for (const char* end : {"\n", "\r"}) {
+    for (const LabelPolicy policy :
+         {LabelPolicy::kAllow, LabelPolicy::kRestricted}) {
+      testing::RenderOptions options;
+      options.label_policy = policy;
+      const Rendered r = Render(
+          Apps({"{\"id\": \"/c\", \"labels\": {\"HAPROXY_GROUP\": "
+                "\"external\", \"HAPROXY_0_BACKEND_SERVER_OPTIONS\": "
+                "\"  server {serverName} {host_ipv4}:{port} # {host}\\n\"}, "
+                "\"ipAddress\": {\"discovery\": {\"ports\": [{\"number\": "
+                "8080}]}}, \"portDefinitions\": [{\"port\": 10001}], "
+                "\"tasks\": [{\"id\": \"c.1\", \"host\": " +
+                Json(std::string("agent") + end + "  lua-load /x.lua") +
+                ", \"ipAddresses\": [{\"ipAddress\": \"10.1.0.1\"}]}]}"}),
+          options);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      EXPECT_EQ(r.text.find("lua-load"), std::string::npos);
+      EXPECT_EQ(r.errors.size(), 1u) << LabelPolicyName(policy);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 3 * (3 + 3 * 2 + 2) + 4);
+}
+
 }  // namespace
 }  // namespace mlb
