@@ -412,27 +412,91 @@ TEST_F(TlsCertsTest, CheckerNoticesAFileThatChangesOrGoes) {
             "certificate " + path + ": cannot read: No such file or directory");
 }
 
-// What CertificateChecker::Check(path) does within `seconds` and 1 GiB of
-// memory, in a child process: "refused", "accepted", "blocked" (still
-// running after `seconds`) or "killed by signal N" (out of memory ends in
-// std::bad_alloc, i.e. SIGABRT). `setup` runs in the child first.
-std::string CheckInChild(const std::string& path, unsigned seconds = 5,
+// HAPROXY_{n}_SSL_CERT naming a file that is not there drops that service
+// port only.
+class SslCertLabelTest : public testing::WithBuiltinPacks<> {
+ protected:
+  ScopedTempDir dir_;
+};
+
+TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {
+  const std::string good = dir_.File("good.pem");
+  ASSERT_TRUE(GenerateSelfSignedCertificate(good, "good.test", 2).ok());
+  const std::string missing = dir_.File("missing.pem");
+  const std::string json = R"({"apps": [
+      {"id": "/a", "ports": [10001, 10002], "labels": {
+         "HAPROXY_GROUP": "external",
+         "HAPROXY_0_SSL_CERT": ")" +
+                           missing + R"(",
+         "HAPROXY_1_SSL_CERT": ")" +
+                           good + R"("},
+       "tasks": [{"id": "a.1", "host": "10.0.0.1", "ports": [31001, 31002]}]},
+      {"id": "/b", "ports": [10003], "labels": {
+         "HAPROXY_GROUP": "external",
+         "HAPROXY_0_SSL_CERT": ")" +
+                           good + R"("},
+       "tasks": [{"id": "b.1", "host": "10.0.0.2", "ports": [31003]}]}]})";
+  CertificateChecker checker;
+  const testing::BuiltServices list = testing::BuildServicesOf(
+      *registry_, json,
+      [&](const std::string& path) { return checker.Check(path); });
+
+  EXPECT_THAT(list.errors,
+              ElementsAre("app /a, service port index 0: label "
+                          "HAPROXY_0_SSL_CERT: certificate " +
+                          missing +
+                          ": cannot read: No such file or directory; service "
+                          "port skipped"));
+  std::vector<std::string> kept;
+  for (const Service& svc : list.services) {
+    kept.push_back(svc.view.backend + " " +
+                   std::string(svc.view.Text("HAPROXY_{n}_SSL_CERT")));
+  }
+  EXPECT_THAT(kept, ElementsAre("a_10002 " + good, "b_10003 " + good));
+}
+
+// What CertificateChecker::Check(path) does within `seconds` and 256 MiB
+// more memory, in a child process: "refused", "accepted", "blocked" (still
+// running after `seconds`), "ran out of memory" (std::bad_alloc) or
+// "killed by signal N". `setup` runs in the child first.
+std::string CheckInChild(const std::string& path, unsigned seconds = 2,
                          void (*setup)() = nullptr) {
   const pid_t pid = fork();
   if (pid == 0) {
-    rlimit limit{1u << 30, 1u << 30};
+    unsigned long long pages = 0;
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%llu", &pages) != 1) {
+        pages = 0;
+      }
+      std::fclose(statm);
+    }
+    const rlim_t bytes = static_cast<rlim_t>(
+        pages * static_cast<unsigned long long>(sysconf(_SC_PAGESIZE)) +
+        (256ull << 20));
+    rlimit limit{bytes, bytes};
     setrlimit(RLIMIT_AS, &limit);
     alarm(seconds);
     if (setup != nullptr) {
       setup();
     }
-    CertificateChecker checker;
-    _exit(checker.Check(path).ok() ? 1 : 0);
+    try {
+      CertificateChecker checker;
+      _exit(checker.Check(path).ok() ? 1 : 0);
+    } catch (...) {
+      _exit(2);  // std::bad_alloc: the memory limit
+    }
   }
   int status = 0;
   waitpid(pid, &status, 0);
   if (WIFEXITED(status)) {
-    return WEXITSTATUS(status) == 0 ? "refused" : "accepted";
+    switch (WEXITSTATUS(status)) {
+      case 0:
+        return "refused";
+      case 1:
+        return "accepted";
+      default:
+        return "ran out of memory";
+    }
   }
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
     return "blocked";
@@ -469,58 +533,6 @@ TEST_F(TlsCertsTest, OddCertificatePathsAreRefusedAtOnce) {
   ASSERT_EQ(mkdir(certs.c_str(), 0700), 0);
   WriteFile(certs + "/a.pem", pems_[0]);
   EXPECT_EQ(CheckInChild(certs), "accepted");
-}
-
-// HAPROXY_{n}_SSL_CERT naming a file that is not there drops that service
-// port only.
-class SslCertLabelTest : public testing::WithBuiltinPacks<> {
- protected:
-  ScopedTempDir dir_;
-};
-
-TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {
-  const std::string good = dir_.File("good.pem");
-  ASSERT_TRUE(GenerateSelfSignedCertificate(good, "good.test", 2).ok());
-  const std::string missing = dir_.File("missing.pem");
-  const std::string json = R"({"apps": [
-      {"id": "/a", "ports": [10001, 10002], "labels": {
-         "HAPROXY_GROUP": "external",
-         "HAPROXY_0_SSL_CERT": ")" +
-                           missing + R"(",
-         "HAPROXY_1_SSL_CERT": ")" +
-                           good + R"("},
-       "tasks": [{"id": "a.1", "host": "10.0.0.1", "ports": [31001, 31002]}]},
-      {"id": "/b", "ports": [10003], "labels": {
-         "HAPROXY_GROUP": "external",
-         "HAPROXY_0_SSL_CERT": ")" +
-                           good + R"("},
-       "tasks": [{"id": "b.1", "host": "10.0.0.2", "ports": [31003]}]}]})";
-  std::vector<App> apps;
-  std::vector<std::string> warnings;
-  ASSERT_TRUE(ParseApps(json, &apps, &warnings).ok());
-  ServiceOptions options;
-  options.groups = {"external"};
-  CertificateChecker checker;
-  options.check_certificate = [&](const std::string& path) {
-    return checker.Check(path);
-  };
-  testing::FakeResolver resolver;
-  HealthCache cache;
-  const testing::BuiltServices list =
-      testing::BuildServices(*registry_, apps, options, resolver, cache);
-
-  EXPECT_THAT(list.errors,
-              ElementsAre("app /a, service port index 0: label "
-                          "HAPROXY_0_SSL_CERT: certificate " +
-                          missing +
-                          ": cannot read: No such file or directory; service "
-                          "port skipped"));
-  std::vector<std::string> kept;
-  for (const Service& svc : list.services) {
-    kept.push_back(svc.view.backend + " " +
-                   std::string(svc.view.Text("HAPROXY_{n}_SSL_CERT")));
-  }
-  EXPECT_THAT(kept, ElementsAre("a_10002 " + good, "b_10003 " + good));
 }
 
 }  // namespace

@@ -21,12 +21,7 @@ class LabelsTest : public testing::WithBuiltinPacks<> {
   // The value of pack label `name` ("HAPROXY_{n}_STICKY"), or null.
   static const sdk::LabelValue* Value(const PortLabels& pl,
                                       const std::string& name) {
-    for (const sdk::LabelValue& v : pl.values) {
-      if (v.name == name) {
-        return &v;
-      }
-    }
-    return nullptr;
+    return testing::PackLabelValue(pl, name);
   }
   std::vector<std::string> warnings_;
 };

@@ -8,7 +8,6 @@
 // review_pack.cc), loaded next to the built-in packs.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -22,24 +21,8 @@ namespace {
 
 using Labels = std::map<std::string, std::string>;
 
-std::string ReviewPackPath() {
-  const char* path = std::getenv("MLB_REVIEW_PACK");
-  return path != nullptr ? path : "tests/review_pack.so";
-}
-
-class PackLabelsTest : public ::testing::Test {
+class PackLabelsTest : public testing::WithReviewPack<> {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    testing::LoadBuiltinPacks(registry_);
-    const Status s = registry_->LoadFile(ReviewPackPath());
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
-
   // ParsePortLabels for port `n`: the error message, "" when accepted.
   static std::string Refusal(const Labels& labels,
                              LabelPolicy policy = LabelPolicy::kRestricted,
@@ -54,15 +37,8 @@ class PackLabelsTest : public ::testing::Test {
   // The value the pack would see for `name` ("HAPROXY_{n}_REVIEW_WORD").
   static const sdk::LabelValue* Value(const PortLabels& pl,
                                       const std::string& name) {
-    for (const sdk::LabelValue& v : pl.values) {
-      if (v.name == name) {
-        return &v;
-      }
-    }
-    return nullptr;
+    return testing::PackLabelValue(pl, name);
   }
-
-  static inline PluginRegistry* registry_ = nullptr;
 };
 
 constexpr LabelPolicy kLevels[] = {LabelPolicy::kAllow,
@@ -365,6 +341,7 @@ TEST_F(PackLabelsTest, OddLabelNamesAreNeitherPackLabelsNorOverrides) {
     }
   }
 }
+
 
 }  // namespace
 }  // namespace mlb

@@ -12,11 +12,15 @@
 //   - a failure the Emitter recorded is not lost.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "core/base/text.h"
 #include "core/config/haproxy_words.h"
 #include "tests/support/testing.h"
 
@@ -25,28 +29,7 @@ namespace {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-std::string ReviewPackPath() {
-  const char* path = std::getenv("MLB_REVIEW_PACK");
-  return path != nullptr ? path : "tests/review_pack.so";
-}
-
-// JSON string literal of `s`.
-std::string Json(const std::string& s) {
-  std::string out = "\"";
-  for (const unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string Json(const std::string& s) { return testing::JsonString(s); }
 
 // One app in group external with `ports` service ports, one task on
 // 10.0.0.<host> with ports 31000 + i, and `labels`.
@@ -111,18 +94,8 @@ struct Rendered {
   std::string section_problem;
 };
 
-class HostilePackTest : public ::testing::Test {
+class HostilePackTest : public testing::WithReviewPack<> {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    testing::LoadBuiltinPacks(registry_);
-    const Status s = registry_->LoadFile(ReviewPackPath());
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
   void TearDown() override { unsetenv("MLB_REVIEW_BEGIN"); }
 
   // Renders on one thread, and on two to check they agree.
@@ -146,8 +119,6 @@ class HostilePackTest : public ::testing::Test {
     }
     return out;
   }
-
-  static inline PluginRegistry* registry_ = nullptr;
 };
 
 constexpr LabelPolicy kLevels[] = {LabelPolicy::kAllow,
@@ -230,6 +201,15 @@ TEST_F(HostilePackTest, EmptyWithPairsAreCheckedOnTheirOwnPort) {
 // The Emitter refuses what a pack may not do, naming the mistake; a pack's
 // mistake is kGlobal (the live config stays), never text somewhere else.
 
+// A gtest parameter name for `actions`: "fe-line false" -> "fe_line_false".
+std::string ParamName(const std::string& actions) {
+  std::string name;
+  for (const char c : actions) {
+    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  return name;
+}
+
 struct Misuse {
   const char* action;  // HAPROXY_0_REVIEW_DO
   const char* message;  // of the failed generation
@@ -265,11 +245,7 @@ INSTANTIATE_TEST_SUITE_P(
         Misuse{"fe-line false",
                "template family review failed without saying why"}),
     [](const ::testing::TestParamInfo<Misuse>& info) {
-      std::string name;
-      for (const char c : std::string(info.param.action)) {
-        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-      }
-      return name;
+      return ParamName(info.param.action);
     });
 
 struct BeginMisuse {
@@ -299,22 +275,19 @@ INSTANTIATE_TEST_SUITE_P(
         BeginMisuse{"global false",
                     "template family review failed without saying why"}),
     [](const ::testing::TestParamInfo<BeginMisuse>& info) {
-      std::string name;
-      for (const char c : std::string(info.param.actions)) {
-        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-      }
-      return name;
+      return ParamName(info.param.actions);
     });
 
 TEST_F(HostilePackTest, FamilyThatThrowsFailsTheGenerationNamingThePack) {
   const Rendered r = Render(Apps(
       {App("/a", {}),
        App("/b", {{"HAPROXY_0_REVIEW_DO", "fe-line throw"}}, {10002}, 2)}));
-  EXPECT_EQ(r.status.message(), "template family review (" + ReviewPackPath() +
+  EXPECT_EQ(r.status.message(), "template family review (" +
+                                    testing::ReviewPackPath() +
                                     ") threw: review AddService threw");
   setenv("MLB_REVIEW_BEGIN", "throw", 1);
   EXPECT_EQ(Render(Apps({App("/a", {})})).status.message(),
-            "template family review (" + ReviewPackPath() +
+            "template family review (" + testing::ReviewPackPath() +
                 ") threw: review Begin threw");
 }
 
