@@ -535,5 +535,67 @@ TEST_F(TlsCertsTest, OddCertificatePathsAreRefusedAtOnce) {
   EXPECT_EQ(CheckInChild(certs), "accepted");
 }
 
+// ---------------------------------------------------------------------------
+// Review defects: these fail until the certificate check is fixed.
+
+// HAPROXY_{n}_SSL_CERT is checked on the update's thread (under the
+// builders' shared mutex): a path that never ends or never opens stops
+// every update. /dev/zero and /dev/urandom are read without a limit until
+// memory runs out (std::bad_alloc here, under a memory limit); a
+// FIFO blocks in open(2) until a writer comes; /dev/stdin blocks in read(2)
+// while marathon-lb's stdin is an open pipe or a terminal. Each should be
+// refused at once (not a regular file nor a directory).
+void StdinIsAnOpenPipe() {
+  int fds[2];
+  if (pipe(fds) == 0) {
+    dup2(fds[0], 0);  // the write end stays open: read(2) never ends
+  }
+}
+
+TEST_F(TlsCertsTest, SpecialFilesAreRefusedWithoutBlocking) {
+  const std::string fifo = dir_.File("cert.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(CheckInChild(fifo), "refused") << fifo;
+  EXPECT_EQ(CheckInChild("/dev/zero"), "refused");
+  EXPECT_EQ(CheckInChild("/dev/urandom"), "refused");
+  EXPECT_EQ(CheckInChild("/dev/stdin", 2, &StdinIsAnOpenPipe), "refused");
+  EXPECT_EQ(CheckInChild("/proc/self/fd/0", 2, &StdinIsAnOpenPipe),
+            "refused");
+}
+
+// A directory is accepted as soon as it can be opened, but HAProxy loads
+// every file in it and refuses the whole config when one is not a
+// certificate, or when there is none (HAProxy 2.6: "unable to load
+// certificate from file '/etc/adduser.conf'", "no SSL certificate
+// specified"): HAPROXY_0_SSL_CERT=/etc on one app fails every update.
+TEST_F(TlsCertsTest, DirectoryIsAcceptedOnlyWithCertificatesInIt) {
+  const std::string empty = dir_.File("empty");
+  ASSERT_EQ(mkdir(empty.c_str(), 0700), 0);
+  const std::string mixed = dir_.File("mixed");
+  ASSERT_EQ(mkdir(mixed.c_str(), 0700), 0);
+  WriteFile(mixed + "/a.pem", pems_[0]);
+  WriteFile(mixed + "/notes.txt", "not a certificate\n");
+  for (const std::string& dir : {std::string("/etc"), std::string("/"),
+                                 std::string("/proc"), empty, mixed}) {
+    EXPECT_EQ(CheckInChild(dir), "refused") << dir;
+  }
+}
+
+// An empty HAPROXY_{n}_SSL_CERT names no file: the frontends pack reads it
+// as no certificate (no "ssl crt"), but the core checks the path "" and
+// drops the port ("certificate : cannot read: No such file or directory").
+TEST_F(SslCertLabelTest, EmptyCertificateLabelIsNoCertificate) {
+  const std::string json = R"({"apps": [
+      {"id": "/a", "ports": [10001], "labels": {
+         "HAPROXY_GROUP": "external", "HAPROXY_0_SSL_CERT": ""},
+       "tasks": [{"id": "a.1", "host": "10.0.0.1", "ports": [31001]}]}]})";
+  CertificateChecker checker;
+  const testing::BuiltServices list = testing::BuildServicesOf(
+      *registry_, json,
+      [&](const std::string& path) { return checker.Check(path); });
+  EXPECT_TRUE(list.errors.empty()) << list.errors.front();
+  EXPECT_EQ(list.services.size(), 1u);
+}
+
 }  // namespace
 }  // namespace mlb

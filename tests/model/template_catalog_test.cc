@@ -221,5 +221,19 @@ TEST(TemplateCatalogWordsTest, WordsAreReadFromTheDescriptor) {
   }
 }
 
+// Review defect (fails until fixed): the vocabulary admits every
+// {healthCheck[key]} with "healthCheck[*]", but a word "healthCheck[*]"
+// marks none of them: a pack cannot say "every raw health-check field is
+// one word", and nothing tells it so.
+TEST(TemplateCatalogWordsTest, AWordWithAStarCoversEveryKey) {
+  TemplateCatalog catalog;
+  const mlb_template_def def = {
+      "T", "  http-check send hdr X {healthCheck[portName]}\n", 0,
+      "healthCheck[*]", "t", MLB_SECTION_BACKEND, 0,
+      "healthCheck[*]=a health check field", ""};
+  ASSERT_TRUE(catalog.AddPackTemplate("f", "p", def).ok());
+  EXPECT_EQ(catalog.Find("T")->pack_default->words().size(), 1u);
+}
+
 }  // namespace
 }  // namespace mlb

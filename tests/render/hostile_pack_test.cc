@@ -434,5 +434,225 @@ TEST_F(HostilePackTest, MarathonLineEndsNeverAddALine) {
   EXPECT_EQ(checked, 3 * (3 + 3 * 2 + 2) + 4);
 }
 
+// ---------------------------------------------------------------------------
+// Review defects: these fail until the renderer enforces them.
+
+// A line that lands before its section's own line joins the section before
+// it in the config: another app's backend or frontend, or the head's
+// `listen stats`. Each shape is a pack declaration that the loader accepts
+// and a tenant's labels (restricted) or a careless pack. /a sorts first:
+// its sections are the ones the lines would join.
+struct Orphan {
+  const char* name;
+  Labels labels;           // of /b
+  bool bind_http_https;
+};
+
+class OrphanLineTest : public HostilePackTest,
+                       public ::testing::WithParamInterface<Orphan> {};
+
+TEST_P(OrphanLineTest, NoLineJoinsTheSectionBeforeIt) {
+  testing::RenderOptions options;
+  options.bind_http_https = GetParam().bind_http_https;
+  const Rendered r = Render(
+      Apps({App("/a", {{"HAPROXY_0_REVIEW_DO", "ul"}}),
+            App("/b", GetParam().labels, {10002}, 2)}),
+      options);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.section_problem, "") << r.text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ReviewDefects, OrphanLineTest,
+    ::testing::Values(
+        // REVIEW_FIRST (order INT32_MIN, overridable, empty by default): the
+        // label's server line goes before "backend b_10002", i.e. into
+        // /a's backend, after a's servers. restricted accepts it.
+        Orphan{"server_before_the_backend_head",
+               {{"HAPROXY_0_REVIEW_FIRST", "  server evil 127.0.0.1:9\n"}},
+               true},
+        Orphan{"option_before_the_backend_head",
+               {{"HAPROXY_0_REVIEW_FIRST", "  balance first\n"}},
+               true},
+        // The documented "disable binding" pair empties the frontend the
+        // frontends pack writes; another pack's line in that section stays.
+        Orphan{"frontend_emptied_with_another_packs_line",
+               {{"HAPROXY_0_FRONTEND_HEAD", ""},
+                {"HAPROXY_0_FRONTEND_BACKEND_GLUE", ""},
+                {"HAPROXY_0_REVIEW_DO", "fe-line"}},
+               true},
+        // REVIEW_UL_HEAD's pack declares empty_with REVIEW_UL_BODY but also
+        // writes REVIEW_UL_FIXED there.
+        Orphan{"head_emptied_with_an_undeclared_body_line",
+               {{"HAPROXY_0_REVIEW_DO", "ul ul-fixed"},
+                {"HAPROXY_0_REVIEW_UL_HEAD", ""},
+                {"HAPROXY_0_REVIEW_UL_BODY", ""}},
+               true},
+        // A pack that adds to marathon_http_in whatever bind_http_https
+        // says: with --dont-bind-http-https that section has no head.
+        Orphan{"shared_frontend_without_its_head",
+               {{"HAPROXY_0_REVIEW_DO", "http-line"}},
+               false},
+        // A pack that does not pass on a failed Add (the head's label needs
+        // a placeholder the pack does not set): the body is added alone.
+        Orphan{"failed_head_ignored_by_the_pack",
+               {{"HAPROXY_0_REVIEW_DO", "ul-ignoring-failure"},
+                {"HAPROXY_0_REVIEW_UL_HEAD",
+                 "\nuserlist {backend}\n  # {bogus}\n"}},
+               true}),
+    [](const ::testing::TestParamInfo<Orphan>& info) {
+      return std::string(info.param.name);
+    });
+
+// An error the Emitter recorded (a failed Add, or Fail) drops the service
+// port even when the family returns true.
+TEST_F(HostilePackTest, AFailureTheEmitterRecordedIsNotLost) {
+  struct Shape {
+    Labels labels;
+    const char* error;
+  };
+  for (const Shape& shape :
+       {Shape{{{"HAPROXY_0_REVIEW_DO", "fail-but-true"}},
+              "app /b, service port index 0: review failed but returned "
+              "true; service port skipped"},
+        Shape{{{"HAPROXY_0_REVIEW_DO", "ul-ignoring-failure"},
+               {"HAPROXY_0_REVIEW_UL_HEAD",
+                "\nuserlist {backend}\n  # {bogus}\n"}},
+              "app /b, service port index 0: label HAPROXY_0_REVIEW_UL_HEAD: "
+              "unknown placeholder {bogus}; service port skipped"}}) {
+    const Rendered r =
+        Render(Apps({App("/a", {}), App("/b", shape.labels, {10002}, 2)}));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.errors, (std::vector<std::string>{shape.error}));
+    EXPECT_EQ(r.text.find("b_10002"), std::string::npos) << r.text;
+  }
+}
+
+// Fail("") drops the port with a line that says nothing: the host should
+// name the family (as it does for a false without Fail).
+TEST_F(HostilePackTest, FailWithoutAMessageStillSaysWhy) {
+  const Rendered r = Render(Apps(
+      {App("/a", {}), App("/b", {{"HAPROXY_0_REVIEW_DO", "fail-empty"}},
+                          {10002}, 2)}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0], "app /b, service port index 0: ; service port skipped");
+  EXPECT_NE(r.errors[0].find("review"), std::string::npos) << r.errors[0];
+}
+
+// A WORD label (no space, quote, backslash, brace or '#') is one word of a
+// config line, and a pack may well write it inside double quotes, where
+// HAProxy expands environment variables: the LB's secrets would go to the
+// app (set-header X-Review "$MARATHON_PASSWORD"; "${...}" is refused for
+// its braces, "$NAME" is not). The Marathon values used as words refuse '$'
+// for this reason (MarathonWordProblem); the word kinds of labels do not.
+TEST_F(HostilePackTest, WordLabelInsideQuotesExpandsNoEnvironmentVariable) {
+  for (const char* value : {"${MARATHON_PASSWORD}", "$MARATHON_PASSWORD",
+                            "x${HOME}y", "$"}) {
+    for (const LabelPolicy policy : kLevels) {
+      testing::RenderOptions options;
+      options.label_policy = policy;
+      const Rendered r = Render(
+          Apps({App("/b", {{"HAPROXY_0_REVIEW_DO", "quoted"},
+                           {"HAPROXY_0_REVIEW_WORD", value}})}),
+          options);
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      EXPECT_EQ(r.text.find("X-Review \"" + std::string(value)),
+                std::string::npos)
+          << value << " at " << LabelPolicyName(policy);
+      EXPECT_EQ(r.errors.size(), 1u) << value;
+    }
+  }
+}
+
+// A hostile Marathon (or whatever writes its task state): values the
+// config uses as numbers and addresses are used as they come. One bad
+// number makes `haproxy -c` refuse the whole config (HAProxy 2.6: "invalid
+// port '70000'", "port offset not permitted here in '*:-5'", "invalid port
+// '0'", "'server a/s' : invalid port '99999'"), so no app gets an update; an
+// address with a space or '#' rewrites the server line ("unix@/var/run/
+// haproxy/socket #" sends the app's traffic to HAProxy's admin socket). Each
+// should drop only its task or service port, with a line saying why.
+TEST_F(HostilePackTest, MarathonNumbersAndAddressesOutOfTheirRange) {
+  // Service ports.
+  for (const char* port : {"0", "-5", "65536", "70000", "2147483647"}) {
+    const Rendered r = Render(Apps(
+        {App("/a", {}),
+         "{\"id\": \"/p\", \"labels\": {\"HAPROXY_GROUP\": \"external\"}, "
+         "\"portDefinitions\": [{\"port\": " + std::string(port) +
+             "}, {\"port\": 10009}], \"tasks\": [{\"id\": \"p.1\", "
+             "\"host\": \"10.0.0.3\", \"ports\": [31001, 31002]}]}"}));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.text.find("bind *:" + std::string(port) + "\n"),
+              std::string::npos)
+        << "service port " << port;
+    EXPECT_NE(r.text.find("bind *:10009\n"), std::string::npos) << port;
+    EXPECT_EQ(r.errors.size(), 1u) << "service port " << port;
+  }
+  // Task ports.
+  for (const char* port : {"0", "-1", "65536", "99999"}) {
+    const Rendered r = Render(Apps(
+        {"{\"id\": \"/p\", \"labels\": {\"HAPROXY_GROUP\": \"external\"}, "
+         "\"ports\": [10009], \"tasks\": [{\"id\": \"p.1\", \"host\": "
+         "\"10.0.0.3\", \"ports\": [" + std::string(port) +
+             "]}, {\"id\": \"p.2\", \"host\": \"10.0.0.4\", \"ports\": "
+             "[31002]}]}"}));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.text.find("10.0.0.3:" + std::string(port)), std::string::npos)
+        << "task port " << port;
+    EXPECT_NE(r.text.find("10.0.0.4:31002"), std::string::npos) << port;
+  }
+  // Container addresses (ipAddresses[].ipAddress).
+  for (const char* address :
+       {"unix@/var/run/haproxy/socket #", "1.2.3.4 backup", "127.0.0.1:9090 #",
+        "/run/x.sock", "abns@x", "fd@3", "1.2.3.4{", "", "not-an-address",
+        "1.2.3.4\n  lua-load /x.lua"}) {
+    const Rendered r = Render(Apps(
+        {"{\"id\": \"/c\", \"labels\": {\"HAPROXY_GROUP\": \"external\"}, "
+         "\"ipAddress\": {\"discovery\": {\"ports\": [{\"number\": 8080}]}}, "
+         "\"portDefinitions\": [{\"port\": 10001}], \"tasks\": ["
+         "{\"id\": \"c.1\", \"host\": \"10.0.0.1\", \"ipAddresses\": "
+         "[{\"ipAddress\": " + Json(address) + "}]}, "
+         "{\"id\": \"c.2\", \"host\": \"10.0.0.2\", \"ipAddresses\": "
+         "[{\"ipAddress\": \"10.1.0.2\"}]}]}"}));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.text.find(" " + std::string(address) + ":8080"),
+              std::string::npos)
+        << QuoteValue(address) << "\n" << r.text;
+    EXPECT_NE(r.text.find(" 10.1.0.2:8080 "), std::string::npos)
+        << QuoteValue(address) << ": the good task stays";
+  }
+}
+
+// ACL names are cleaned names ('.', '/' and '_' all become '_'), and HAProxy
+// ORs the patterns of ACL lines that share a name: app /com/shop with the
+// vhost pay.example writes "acl host_pay_example_com_shop ... pay.example"
+// before /shop's "acl host_pay_example_com_shop ... pay.example.com", and
+// its "use_backend com_shop_10002 if host_pay_example_com_shop" now matches
+// pay.example.com first: /com/shop takes /shop's :80 traffic. On :9091,
+// /a.b sorts before /a/b and takes its X-Marathon-App-Id. (The same in
+// marathon-lb 1.15; a separate issue, noted by the review.)
+TEST_F(HostilePackTest, AclNamesOfTwoAppsNeverMeet) {
+  const Rendered r = Render(Apps(
+      {App("/shop", {{"HAPROXY_0_VHOST", "pay.example.com"}}, {10001}, 1),
+       App("/com/shop", {{"HAPROXY_0_VHOST", "pay.example"}}, {10002}, 2),
+       App("/a/b", {{"HAPROXY_0_MODE", "http"}}, {10003}, 3),
+       App("/a.b", {{"HAPROXY_0_MODE", "http"}}, {10004}, 4)}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  std::map<std::string, std::set<std::string>> backends_by_acl;
+  for (const std::string& line : Split(r.text, '\n')) {
+    bool unused = false;
+    const std::vector<std::string> words = Words(line, &unused);
+    if (words.size() == 4 && words[0] == "use_backend" && words[2] == "if") {
+      backends_by_acl[words[3]].insert(words[1]);
+    }
+  }
+  for (const auto& [acl, backends] : backends_by_acl) {
+    EXPECT_EQ(backends.size(), 1u) << "ACL " << acl << " routes to "
+                                   << *backends.begin() << " and "
+                                   << *backends.rbegin();
+  }
+}
+
 }  // namespace
 }  // namespace mlb

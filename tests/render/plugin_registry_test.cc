@@ -497,5 +497,59 @@ TEST(PluginRegistryTest, NoPackAtAllIsAnError) {
   EXPECT_EQ(s.message(), "no template packs could be loaded from " + dir);
 }
 
+// ---------------------------------------------------------------------------
+// Review defects: descriptors the loader accepts today and should refuse.
+// The exact reason is the lead's to choose; each must name the template or
+// label at fault.
+
+struct ShouldRefuse {
+  const char* plugin;
+  const char* names;  // what the reason must mention
+};
+
+class ShouldRefuseTest : public ::testing::TestWithParam<ShouldRefuse> {};
+
+TEST_P(ShouldRefuseTest, IsRefusedNamingTheCulprit) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  const Status s = registry.LoadFile(BadPlugin(GetParam().plugin));
+  EXPECT_FALSE(s.ok()) << GetParam().plugin << " was accepted";
+  EXPECT_NE(s.message().find(GetParam().names), std::string::npos)
+      << s.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ReviewDefects, ShouldRefuseTest,
+    ::testing::Values(
+        // An app-level label named like port 0's override of BACKEND_HEAD:
+        // the app's HAPROXY_0_BACKEND_HEAD is then read both as a TEXT label
+        // (a multi-line override is refused for its newline) and as the
+        // override. The per-port form is refused (bad_label_is_template).
+        ShouldRefuse{"bad_app_label_is_template", "HAPROXY_0_BACKEND_HEAD"},
+        // An app-level label named like port 1's HAPROXY_{n}_VHOST: read
+        // with the pack's kind as well as the core's.
+        ShouldRefuse{"bad_app_label_is_core", "HAPROXY_1_VHOST"},
+        // A template named like a core label's suffix: HAPROXY_0_PORT is
+        // always the port, so the template can never be overridden.
+        ShouldRefuse{"bad_template_is_core_label", "PORT"},
+        // Neither inline nor in a section: Emitter::Add always fails on it
+        // (kGlobal: the whole generation), and rendered into another
+        // template, its line end is refused there.
+        ShouldRefuse{"bad_sectionless", "BAD_TEMPLATE"},
+        // `words` naming a placeholder the template does not have (a typo):
+        // the one-word check of the health-check path silently goes away.
+        ShouldRefuse{"bad_word_unknown", "healthCheckPth"},
+        // empty_with naming no template: an app empties the head with a
+        // label of that name, which nothing reads (a warning), and the
+        // rest of the section joins the previous one.
+        ShouldRefuse{"bad_empty_with_unknown", "NO_SUCH_TEMPLATE"},
+        // empty_with naming a template no label may override: the app's
+        // HAPROXY_0_BAD_BODY="" satisfies the check and is ignored (a
+        // warning); BAD_BODY still renders, without its head.
+        ShouldRefuse{"bad_empty_with_fixed", "BAD_BODY"}),
+    [](const ::testing::TestParamInfo<ShouldRefuse>& info) {
+      return std::string(info.param.plugin);
+    });
+
 }  // namespace
 }  // namespace mlb
