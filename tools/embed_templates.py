@@ -15,10 +15,10 @@ a header of '# ' lines, a line '---', then the default text, byte for byte:
 
 The first header line is the description; the others are, each optional:
   flags:        overridable, verbatim, inline (MLB_TEMPLATE_*)
-  section:      none (rendered into a placeholder value with Render),
-                head, userlist, http_frontend, appid_frontend, https_frontend,
-                frontend or backend (MLB_SECTION_*), then the order of the
-                text among one service's lines there (default 0)
+  section:      none (inline templates, and only they), head, userlist,
+                http_frontend, appid_frontend, https_frontend, frontend or
+                backend (MLB_SECTION_*), then the order of the text among one
+                service's lines there (default 0)
   placeholders: the names the pack's code supplies
   word:         'NAME = what it is': a placeholder whose value must stay one
                 config word (repeatable)
@@ -113,8 +113,8 @@ def parse(path):
             t['empty_with'] = ' '.join(value.split())
         else:
             raise TemplateError('%s:%d: unknown key %s' % (path, number, key))
-    if 'inline' in t['flags'] and t['section'] != 'none':
-        raise TemplateError('%s: an inline template has section none' % path)
+    if ('inline' in t['flags']) != (t['section'] == 'none'):
+        raise TemplateError('%s: inline templates, and only they, have section none' % path)
     return t
 
 

@@ -18,6 +18,8 @@ struct CodePointRange {
 constexpr CodePointRange kRefusedCodePoints[] = {
     {0x00A0, 0x00A0, "no-break space"},
     {0x00AD, 0x00AD, "soft hyphen"},
+    {0x061C, 0x061C, "bidi mark"},
+    {0x115F, 0x1160, "Hangul filler"},
     {0x1680, 0x1680, "ogham space mark"},
     {0x180E, 0x180E, "mongolian vowel separator"},
     {0x2000, 0x200A, "Unicode space"},
@@ -29,9 +31,15 @@ constexpr CodePointRange kRefusedCodePoints[] = {
     {0x202F, 0x202F, "narrow no-break space"},
     {0x205F, 0x205F, "medium mathematical space"},
     {0x2060, 0x2060, "word joiner"},
+    {0x2061, 0x2064, "invisible operator"},
     {0x2066, 0x2069, "bidi control"},
+    {0x206A, 0x206F, "deprecated format character"},
     {0x3000, 0x3000, "ideographic space"},
+    {0x3164, 0x3164, "Hangul filler"},
     {0xFEFF, 0xFEFF, "zero width no-break space"},
+    {0xFFA0, 0xFFA0, "Hangul filler"},
+    {0xE0001, 0xE0001, "language tag"},
+    {0xE0020, 0xE007F, "tag character"},
 };
 
 std::string CodePointName(uint32_t cp) {

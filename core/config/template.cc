@@ -284,9 +284,16 @@ void Template::SetWords(
     const std::vector<std::pair<std::string, std::string>>& words) {
   words_.clear();
   for (size_t i = 0; i < placeholders_.size(); ++i) {
+    const std::string& placeholder = placeholders_[i];
+    const size_t bracket = placeholder.find('[');
     for (const auto& [name, what] : words) {
-      if (placeholders_[i] == name) {
+      // "name[*]" marks every {name[key]}.
+      const bool every_key =
+          bracket != std::string::npos &&
+          name == placeholder.substr(0, bracket) + "[*]";
+      if (placeholder == name || every_key) {
         words_.push_back({i, what});
+        break;
       }
     }
   }

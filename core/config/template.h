@@ -72,8 +72,8 @@ class Template {
     size_t placeholder;
     std::string what;
   };
-  // Marks the placeholders of `words` (name, what) this template uses.
-  // Call before the template is shared.
+  // Marks the placeholders of `words` (name, what) this template uses; a
+  // name "x[*]" marks every {x[key]}. Call before the template is shared.
   void SetWords(const std::vector<std::pair<std::string, std::string>>& words);
   const std::vector<Word>& words() const { return words_; }
 

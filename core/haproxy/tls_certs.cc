@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "core/base/files.h"
 #include "core/base/text.h"
@@ -69,6 +71,42 @@ KeyPtr ReadPrivateKey(const std::string& pem) {
   return key;
 }
 
+// A certificate or key file is a few kilobytes; a bundle with a chain a few
+// tens. What is larger is not one (and /dev/zero would never end).
+constexpr uint64_t kMaxCertificateBytes = 1 << 20;
+
+// Reads `path` if it is a regular file of at most kMaxCertificateBytes. A
+// FIFO, a device, a socket is refused without being opened (opening a FIFO
+// waits for a writer, reading a terminal or a pipe for input). *error gets
+// the errno of a file that cannot be read.
+Status ReadRegularFile(const std::string& path, std::string* out,
+                       int* error = nullptr) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (error != nullptr) {
+      *error = errno;
+    }
+    return Status::Error(std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::Error("not a regular file");
+  }
+  return ReadWholeFile(path, out, kMaxCertificateBytes, error);
+}
+
+// Whether HAProxy reads `name`, in a `crt` directory, as a certificate:
+// not its companions (.key, .ocsp, .issuer, .sctl), which it reads with the
+// certificate of the same name.
+bool IsCertificateName(const std::string& name) {
+  for (const char* companion : {".key", ".ocsp", ".issuer", ".sctl"}) {
+    const size_t n = std::strlen(companion);
+    if (name.size() >= n && name.compare(name.size() - n, n, companion) == 0) {
+      return false;
+    }
+  }
+  return name != "." && name != "..";
+}
+
 // `path` is a regular file (already read into `pem`). Sets *key_from_file
 // when the key came from `path`.key.
 Status CheckPem(const std::string& path, const std::string& pem,
@@ -90,8 +128,7 @@ Status CheckPem(const std::string& path, const std::string& pem,
     const std::string key_path = path + ".key";
     std::string key_pem;
     int error = 0;
-    const Status read =
-        ReadWholeFile(key_path, &key_pem, kNoSizeLimit, &error);
+    const Status read = ReadRegularFile(key_path, &key_pem, &error);
     if (!read.ok()) {
       if (error == ENOENT) {
         return Status::Error(context,
@@ -335,38 +372,52 @@ Status PrepareFrontendCertificates(const FrontendCertificateOptions& options,
 }
 
 Status CheckCertificateFile(const std::string& path) {
-  bool key_from_file = false;
+  const std::string context = "certificate " + path;
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    // HAProxy loads every certificate in a `crt` directory.
+    // HAProxy loads every certificate of a `crt` directory, and refuses the
+    // config if one is not, or if there is none.
     DIR* dir = opendir(path.c_str());
     if (dir == nullptr) {
-      return Status::Error("certificate " + path,
+      return Status::Error(context,
                            std::string("cannot read: ") + std::strerror(errno));
     }
+    // It skips what is not a regular file.
+    std::vector<std::string> files;
+    while (const dirent* e = readdir(dir)) {
+      struct stat entry;
+      const std::string file =
+          path + (path.back() == '/' ? "" : "/") + e->d_name;
+      if (IsCertificateName(e->d_name) && stat(file.c_str(), &entry) == 0 &&
+          S_ISREG(entry.st_mode)) {
+        files.push_back(file);
+      }
+    }
     closedir(dir);
+    if (files.empty()) {
+      return Status::Error(context, "a directory without certificates");
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& file : files) {
+      MLB_RETURN_IF_ERROR(CheckCertificateFile(file));
+    }
     return Status::OK();
   }
   std::string pem;
-  const Status read = ReadWholeFile(path, &pem);
+  const Status read = ReadRegularFile(path, &pem);
   if (!read.ok()) {
-    return Status::Error("certificate " + path,
-                         "cannot read: " + read.message());
+    return Status::Error(context, "cannot read: " + read.message());
   }
+  bool key_from_file = false;
   return CheckPem(path, pem, &key_from_file);
 }
 
 Status CertificateChecker::Check(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) {
-      close(fd);
-    }
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     checked_.erase(path);
     return CheckCertificateFile(path);
   }
-  close(fd);
   auto same_time = [](const timespec& a, const timespec& b) {
     return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
   };
@@ -378,7 +429,7 @@ Status CertificateChecker::Check(const std::string& path) {
     return it->second.status;
   }
   std::string pem;
-  const Status read = ReadWholeFile(path, &pem);
+  const Status read = ReadRegularFile(path, &pem);
   if (!read.ok()) {
     checked_.erase(path);
     return Status::Error("certificate " + path,

@@ -87,9 +87,12 @@ Status GenerateSelfSignedCertificate(const std::string& path,
                                      const std::string& common_name,
                                      int days = 3650);
 
-// Whether HAProxy can load `path` as a `crt`: a readable directory, or a
-// readable PEM file holding a certificate and its private key (the key may
-// be in `path`.key instead, which HAProxy also reads). Errors read
+// Whether HAProxy can load `path` as a `crt`: a regular PEM file (at most
+// 1 MiB) holding a certificate and its private key (the key may be in
+// `path`.key instead, which HAProxy also reads), or a directory whose
+// regular files (but the .key, .ocsp, .issuer and .sctl ones) all are, and
+// are at least one. A FIFO or a device is refused without being opened.
+// Errors read
 //   "certificate /x.pem: cannot read: No such file or directory".
 Status CheckCertificateFile(const std::string& path);
 

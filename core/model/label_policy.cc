@@ -99,7 +99,9 @@ std::string TypedProblem(LabelKind kind, std::string_view value) {
       kind != LabelKind::kHostList && kind != LabelKind::kBindAddress) {
     return "";
   }
-  if (std::string bad = BadWordCharacter(value); !bad.empty()) {
+  // One word of a config line, which a template may put inside double
+  // quotes: no word break, and no '$' (HAProxy expands what follows it).
+  if (std::string bad = MarathonWordProblem(value); !bad.empty()) {
     return "'" + Show(value) + "' " + bad;
   }
   if (kind == LabelKind::kBindAddress) {
@@ -108,7 +110,7 @@ std::string TypedProblem(LabelKind kind, std::string_view value) {
   if (kind == LabelKind::kHostList) {
     for (const std::string& host : Split(value, ',')) {
       if (!host.empty() && host[0] == '-') {
-        return "vhost '" + Show(host) +
+        return "host '" + Show(host) +
                "' starts with '-': HAProxy would read an ACL flag";
       }
     }

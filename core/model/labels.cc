@@ -209,6 +209,14 @@ Status LabelTable::Add(LabelSpec spec) {
                          "' is not named HAPROXY_{n}_[A-Z0-9_]+ or "
                          "HAPROXY_[A-Z0-9_]+");
   }
+  // An app's label may not read as a service port's: HAPROXY_0_X.
+  if (name.compare(0, kPerApp.size(), kPerApp) == 0 &&
+      name.size() > kPerApp.size() &&
+      std::isdigit(static_cast<unsigned char>(name[kPerApp.size()]))) {
+    return Status::Error("label '" + name +
+                         "' is named like a label of one service port "
+                         "(HAPROXY_{n}_...)");
+  }
   if (static_cast<uint32_t>(spec.kind) < MLB_LABEL_BOOL ||
       static_cast<uint32_t>(spec.kind) > MLB_LABEL_TEXT) {
     return Status::Error("label " + name +

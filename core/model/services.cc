@@ -16,9 +16,20 @@
 
 #include "core/base/sha256.h"
 #include "core/base/text.h"
+#include "core/config/listeners.h"
 
 namespace mlb {
 namespace {
+
+// The first port of `ports` outside 1..65535, or null.
+const int* OutOfRange(const std::vector<int>& ports) {
+  for (const int& port : ports) {
+    if (port < 1 || port > 65535) {
+      return &port;
+    }
+  }
+  return nullptr;
+}
 
 // Task states marathon-lb 1.15 leaves out (RUNNING, LOST, UNREACHABLE and
 // unknown states stay).
@@ -252,7 +263,9 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
                                       options.label_policy));
   PortLabels& pl = svc->port_labels;
   for (const sdk::LabelValue& value : pl.values) {
-    if (value.kind != MLB_LABEL_CERTIFICATE || !options.check_certificate) {
+    // An empty value names no file: no certificate.
+    if (value.kind != MLB_LABEL_CERTIFICATE || value.text.empty() ||
+        !options.check_certificate) {
       continue;
     }
     Status cert = options.check_certificate(value.text);
@@ -265,6 +278,11 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
   v.app_id = app.id;
   v.port_index = index;
   v.service_port = pl.port != 0 ? pl.port : app.service_ports[index];
+  if (v.service_port < 1 || v.service_port > 65535) {
+    return Status::ServiceError("service port " +
+                                std::to_string(v.service_port) +
+                                " is outside 1..65535");
+  }
   v.backend = sdk::AppIdPath(app.id) + "_" + std::to_string(v.service_port);
   v.bind_addr = pl.bind_addr;
   v.vhost_label = pl.vhost;
@@ -426,6 +444,14 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
                             " has no IP address yet; task skipped");
         continue;
       }
+      // The address goes into a server line as it is: an IP literal only.
+      if (CanonicalAddress(task.ip_addresses.front()).empty()) {
+        warnings->push_back("app " + app.id + ": task " + task.id +
+                            " dropped: ipAddress " +
+                            QuoteValue(task.ip_addresses.front()) +
+                            " is not an IP address");
+        continue;
+      }
       st.backends.push_back(
           {&task.host, &task.ip_addresses.front(), &app.container_ports});
     } else {
@@ -434,6 +460,12 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
         warnings->push_back("app " + app.id + ": task " + task.id +
                             " dropped: cannot resolve agent host " +
                             task.host);
+        continue;
+      }
+      if (const int* bad = OutOfRange(task.ports)) {
+        warnings->push_back("app " + app.id + ": task " + task.id +
+                            " dropped: port " + std::to_string(*bad) +
+                            " is outside 1..65535");
         continue;
       }
       // A task without ports (e.g. "ports": []) listens on the app's
@@ -458,10 +490,22 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
     // Servers sorted by (host, port, address) as small keys pointing into
     // the app, before any ServerView (three strings) is made.
     st.keys.clear();
+    size_t out_of_range = 0;
     for (const State::Backend& b : st.backends) {
       if (i < b.ports->size()) {
-        st.keys.push_back({b.host, (*b.ports)[i], b.ip});
+        const int port = (*b.ports)[i];
+        if (port < 1 || port > 65535) {
+          ++out_of_range;  // the app's own ports (container, declared)
+          continue;
+        }
+        st.keys.push_back({b.host, port, b.ip});
       }
+    }
+    if (out_of_range > 0) {
+      warnings->push_back("app " + app.id + ", service port index " +
+                          std::to_string(index) + ": " +
+                          std::to_string(out_of_range) +
+                          " task(s) dropped: their port is outside 1..65535");
     }
     if (st.keys.empty()) {
       continue;

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -110,6 +112,18 @@ Status TemplateCatalog::AddPackTemplate(const std::string& family,
   }
   entry.empty_with =
       SplitWords(def.empty_with != nullptr ? def.empty_with : "");
+  for (const auto& [word, what] : entry.words) {
+    // "x[key]" and "x[*]" name placeholders of a vocabulary with "x[*]".
+    const std::string any_key = word.substr(0, word.find('[')) + "[*]";
+    const auto has = [&](const std::string& name) {
+      return std::find(entry.vocabulary.begin(), entry.vocabulary.end(),
+                       name) != entry.vocabulary.end();
+    };
+    if (!has(word) && !(word.find('[') != std::string::npos && has(any_key))) {
+      return Status::Error("template " + name + " declares the word " + word +
+                           ", which is none of its placeholders");
+    }
+  }
   MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, def.text,
                                  Status::Scope::kGlobal, &entry.pack_default));
   entries_.emplace(name, std::move(entry));

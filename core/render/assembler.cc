@@ -168,6 +168,17 @@ Status ConfigAssembler::Begin(ServiceRender&& render) {
 Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   const sdk::Service& view = service.view;
   Status s = render->status;
+  // A shared section (the :80 frontend, say) exists when the global part
+  // opened it; lines for one that is not there would join the section
+  // before them.
+  for (const ServiceRender::Section& section : render->sections) {
+    if (s.ok() && !IsServiceSection(section.rank) &&
+        generation_.config.Find(section.key) == nullptr) {
+      s = Status::ServiceError("lines for " + section.key +
+                               ", which this config does not have: they "
+                               "would join the section before them");
+    }
+  }
   if (s.ok()) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }

@@ -107,6 +107,11 @@ Status CheckDescriptor(const mlb_plugin_descriptor& d) {
       return Status::Error(std::string("template ") + t.name +
                            " is inline, so it has no section");
     }
+    if ((t.flags & MLB_TEMPLATE_INLINE) == 0 && t.section == MLB_SECTION_NONE) {
+      return Status::Error(std::string("template ") + t.name +
+                           " has no section: only an inline template is "
+                           "rendered into a placeholder value");
+    }
   }
   if (d.label_count > 0 && d.labels == nullptr) {
     return Status::Error("declares labels but has no label table");
@@ -129,7 +134,7 @@ Status CheckLabelsAndTemplates(const LabelTable& labels,
                                const std::string& new_pack) {
   constexpr std::string_view kPerPort = "HAPROXY_{n}_";
   for (const LabelSpec& label : labels.labels()) {
-    if (label.family.empty() ||
+    if (label.kind == LabelKind::kTemplate ||
         label.name.compare(0, kPerPort.size(), kPerPort) != 0) {
       continue;
     }
@@ -143,9 +148,11 @@ Status CheckLabelsAndTemplates(const LabelTable& labels,
                            entry->name + " of pack " + entry->pack +
                            " (family " + entry->family + ")");
     }
-    return Status::Error("template " + entry->name + " would take over label " +
-                         label.name + " of pack " + label.pack + " (family " +
-                         label.family + ")");
+    return Status::Error(
+        "template " + entry->name + " would take over label " + label.name +
+        (label.family.empty() ? std::string(" of marathon-lb")
+                              : " of pack " + label.pack + " (family " +
+                                    label.family + ")"));
   }
   return Status::OK();
 }
@@ -239,6 +246,20 @@ Status PluginRegistry::LoadFile(const std::string& path,
       return refuse(s.message());
     }
     pack->templates.push_back(d.templates[i].name);
+  }
+  // A section head is emptied with the pack's own overridable templates.
+  for (const auto& [name, entry] : own.entries()) {
+    for (const std::string& body : entry.empty_with) {
+      const TemplateCatalog::Entry* other = own.Find(body);
+      if (other == nullptr) {
+        return refuse("template " + name + " is emptied with " + body +
+                      ", which is not a template of this pack");
+      }
+      if (!other->overridable) {
+        return refuse("template " + name + " is emptied with " + body +
+                      ", which no label may override");
+      }
+    }
   }
   LabelTable own_labels;
   for (uint32_t i = 0; i < d.label_count; ++i) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "core/base/text.h"
+#include "core/config/haproxy_words.h"
 #include "core/model/label_policy.h"
 #include "core/model/labels.h"
 
@@ -10,8 +12,9 @@ namespace mlb {
 namespace {
 
 // The sections of the config, by MLB_SECTION_* kind: the key of the
-// section a template's text goes to, and its rank (the order of sections).
-// A service's own sections are keyed by its backend name.
+// section a template's text goes to (its kind is its rank: the order of
+// sections). A service's own sections are keyed by its backend name, and
+// their text must open them with their key: "backend web_80".
 struct SectionKind {
   const char* key;  // the whole key, or the prefix of the service's name
   bool per_service;
@@ -19,7 +22,7 @@ struct SectionKind {
 constexpr SectionKind kSectionKinds[] = {
     {"", false},                                // MLB_SECTION_NONE
     {"head", false},                            // MLB_SECTION_HEAD
-    {"userlist ", true},                        // MLB_SECTION_USERLIST
+    {"userlist user_", true},                   // MLB_SECTION_USERLIST
     {"frontend marathon_http_in", false},       // MLB_SECTION_HTTP_FRONTEND
     {"frontend marathon_http_appid_in", false},  // MLB_SECTION_APPID_FRONTEND
     {"frontend marathon_https_in", false},      // MLB_SECTION_HTTPS_FRONTEND
@@ -30,6 +33,11 @@ constexpr uint32_t kSectionKindCount =
     sizeof(kSectionKinds) / sizeof(kSectionKinds[0]);
 
 }  // namespace
+
+bool IsServiceSection(int rank) {
+  return rank >= 0 && static_cast<uint32_t>(rank) < kSectionKindCount &&
+         kSectionKinds[rank].per_service;
+}
 
 // What the emitters of one renderer share: the service being rendered and
 // its text so far.
@@ -79,8 +87,11 @@ struct ServiceRenderer::State {
   }
 
   // The pieces into out->sections: in order (equal orders as added), one
-  // section per key in order of first use; empty pieces add nothing.
-  void Seal() {
+  // section per key in order of first use; empty pieces add nothing. Fails
+  // when a section of the service does not start with its own line (its
+  // first lines would join the section before it in the config), or has
+  // servers but no text.
+  Status Seal() {
     order_index.resize(used);
     for (size_t i = 0; i < used; ++i) {
       order_index[i] = i;
@@ -105,12 +116,55 @@ struct ServiceRenderer::State {
         it->text += piece.text;
       }
     }
+    if (service != nullptr) {
+      for (const ServiceRender::Section& s : sections) {
+        if (IsServiceSection(s.rank)) {
+          MLB_RETURN_IF_ERROR(CheckOpens(s));
+        }
+      }
+      for (const ServiceRender::Servers& run : out->servers) {
+        const bool has_text = std::any_of(
+            sections.begin(), sections.end(),
+            [&](const ServiceRender::Section& s) { return s.key == run.section; });
+        if (!has_text) {
+          return Status::ServiceError(run.section +
+                                      " has servers but no section line");
+        }
+      }
+    }
     out->listeners.clear();
     for (const ServiceRender::Section& s : sections) {
       if (s.text.find("bind") != std::string::npos) {
         BindListeners(s.text, s.key, &out->listeners);
       }
     }
+    return Status::OK();
+  }
+
+  // Whether the first directive line of `s` is its own section line.
+  static Status CheckOpens(const ServiceRender::Section& s) {
+    bool dollar = false;
+    const std::vector<std::string> key = Words(s.key, &dollar);
+    for (size_t start = 0; start < s.text.size();) {
+      size_t end = s.text.find('\n', start);
+      if (end == std::string::npos) {
+        end = s.text.size();
+      }
+      const std::string_view line =
+          std::string_view(s.text).substr(start, end - start);
+      start = end + 1;
+      const std::vector<std::string> words = Words(line, &dollar);
+      if (words.empty()) {
+        continue;
+      }
+      if (words == key) {
+        return Status::OK();
+      }
+      return Status::ServiceError(
+          s.key + " starts with \"" + Trim(line) +
+          "\": that line would join the section before it");
+    }
+    return Status::OK();
   }
 
   const TemplateCatalog& catalog;
@@ -189,8 +243,12 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
   }
 
   bool Fail(const std::string& message) override {
-    return Fail(state_.service != nullptr ? Status::ServiceError(message)
-                                          : Status::Error(message));
+    const std::string why =
+        message.empty() ? "template family " + pack_.family +
+                              " failed without saying why"
+                        : message;
+    return Fail(state_.service != nullptr ? Status::ServiceError(why)
+                                          : Status::Error(why));
   }
 
   // The error of a family that returned false.
@@ -305,7 +363,8 @@ Status ServiceRenderer::ForEachFamily(Call call) {
       return Status::Error("template family " + pack.family + " (" +
                            pack.path + ") threw");
     }
-    if (!ok) {
+    // A failure the Emitter recorded stands even if the family went on.
+    if (!ok || !state_->error.ok()) {
       return emitters_[i]->TakeError();
     }
   }
@@ -318,7 +377,7 @@ void ServiceRenderer::Begin(ServiceRender* out) {
   out->status = ForEachFamily(
       [](sdk::Family& f, Emitter& emit) { return f.Begin(emit); });
   if (out->status.ok()) {
-    state_->Seal();
+    out->status = state_->Seal();
   }
 }
 
@@ -343,7 +402,7 @@ void ServiceRenderer::Render(const Service& service, ServiceRender* out) {
     }
   }
   if (s.ok()) {
-    state_->Seal();
+    s = state_->Seal();
   }
   out->status = std::move(s);
 }

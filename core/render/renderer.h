@@ -46,6 +46,11 @@ struct ServiceRender {
   std::vector<Listener> listeners;  // of the `bind` lines in `sections`
 };
 
+// Whether sections of kind `rank` (MLB_SECTION_*) are a service's own
+// (its frontend, backend, userlist) rather than shared by all (the head, the
+// :80, :9091 and :443 frontends).
+bool IsServiceSection(int rank);
+
 // Renders services with one instance of every family in use. Not
 // thread-safe: one renderer per thread, each with its own families (the
 // registry's, or PluginRegistry::NewFamilies()).

@@ -10,15 +10,20 @@ class Empty : public mlb::sdk::Family {};
 
 [[maybe_unused]] void* CreateEmpty() { return new Empty(); }
 
+// Templates have a section (MLB_SECTION_BACKEND) unless the case is about
+// sections, so that each pack is refused for its own reason only.
 #if defined(BAD_UNCLOSED_TEMPLATE)
 const mlb_template_def kTemplates[] = {
-    {"BAD_TEMPLATE", "  use_backend {backend\n", 0, "backend", "broken"}};
+    {"BAD_TEMPLATE", "  use_backend {backend\n", 0, "backend", "broken",
+     MLB_SECTION_BACKEND, 0, "", ""}};
 #elif defined(BAD_UNKNOWN_PLACEHOLDER)
 const mlb_template_def kTemplates[] = {
-    {"BAD_TEMPLATE", "  use_backend {backnd}\n", 0, "backend", "typo"}};
+    {"BAD_TEMPLATE", "  use_backend {backnd}\n", 0, "backend", "typo",
+     MLB_SECTION_BACKEND, 0, "", ""}};
 #elif defined(BAD_DUPLICATE_TEMPLATE)
 const mlb_template_def kTemplates[] = {
-    {"BACKEND_HEAD", "\nbackend {backend}\n", 0, "backend", "taken name"}};
+    {"BACKEND_HEAD", "\nbackend {backend}\n", 0, "backend", "taken name",
+     MLB_SECTION_BACKEND, 0, "", ""}};
 #elif defined(BAD_SECTION)
 const mlb_template_def kTemplates[] = {
     {"BAD_TEMPLATE", "  # x\n", 0, "", "no such section", 42, 0, "", ""}};
@@ -26,9 +31,48 @@ const mlb_template_def kTemplates[] = {
 const mlb_template_def kTemplates[] = {{"BAD_TEMPLATE", " check\n",
                                         MLB_TEMPLATE_INLINE, "", "inline",
                                         MLB_SECTION_BACKEND, 0, "", ""}};
+#elif defined(BAD_TEMPLATE_IS_LABEL)
+// Loaded after the sticky pack, whose label HAPROXY_{n}_STICKY would read
+// as an override of this template.
+const mlb_template_def kTemplates[] = {
+    {"STICKY", "  # sticky\n", MLB_TEMPLATE_OVERRIDABLE, "", "a label's name",
+     MLB_SECTION_BACKEND, 95, "", ""}};
+#elif defined(BAD_TEMPLATE_IS_CORE_LABEL)
+// HAPROXY_{n}_PORT is the core's port label: an override of this template
+// could never be written.
+const mlb_template_def kTemplates[] = {
+    {"PORT", "  # port\n", MLB_TEMPLATE_OVERRIDABLE, "", "a core label's name",
+     MLB_SECTION_BACKEND, 95, "", ""}};
+#elif defined(BAD_SECTIONLESS)
+// Neither inline nor in a section: Emitter::Add always refuses it, and
+// rendered into another template's placeholder its line ends are refused.
+const mlb_template_def kTemplates[] = {
+    {"BAD_TEMPLATE", "  # x\n", 0, "", "no section", MLB_SECTION_NONE, 0, "",
+     ""}};
+#elif defined(BAD_WORD_UNKNOWN)
+// A typo in `words`: the health-check path would go unchecked.
+const mlb_template_def kTemplates[] = {
+    {"BAD_TEMPLATE", "  option httpchk GET {healthCheckPath}\n", 0,
+     "healthCheckPath", "word typo", MLB_SECTION_BACKEND, 50,
+     "healthCheckPth=the health check path", ""}};
+#elif defined(BAD_EMPTY_WITH_UNKNOWN)
+// empty_with names no template: an app could empty the head with a label
+// of that name, which nothing reads.
+const mlb_template_def kTemplates[] = {
+    {"BAD_HEAD", "\nbackend bad_{backend}\n", MLB_TEMPLATE_OVERRIDABLE,
+     "backend", "head", MLB_SECTION_BACKEND, 0, "", "NO_SUCH_TEMPLATE"}};
+#elif defined(BAD_EMPTY_WITH_FIXED)
+// empty_with names a template no label can override: the head could be
+// emptied while the body still renders (and joins the previous section).
+const mlb_template_def kTemplates[] = {
+    {"BAD_HEAD", "\nuserlist {backend}\n", MLB_TEMPLATE_OVERRIDABLE,
+     "backend", "head", MLB_SECTION_USERLIST, 0, "", "BAD_BODY"},
+    {"BAD_BODY", "  group x\n", 0, "", "body", MLB_SECTION_USERLIST, 10, "",
+     ""}};
 #else
 const mlb_template_def kTemplates[] = {
-    {"FINE_TEMPLATE", "  # fine\n", 0, "", "a valid template"}};
+    {"FINE_TEMPLATE", "  # fine\n", 0, "", "a valid template",
+     MLB_SECTION_BACKEND, 95, "", ""}};
 #endif
 
 #if defined(BAD_ABI_MAJOR)
@@ -54,6 +98,17 @@ const mlb_label_def kLabels[] = {
 #elif defined(BAD_LABEL_IS_TEMPLATE)
 const mlb_label_def kLabels[] = {
     {"HAPROXY_{n}_BACKEND_HEAD", MLB_LABEL_TEXT, "a template"}};
+#elif defined(BAD_TAKEN_LABEL)
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_STICKY", MLB_LABEL_BOOL, "the sticky pack's"}};
+#elif defined(BAD_APP_LABEL_IS_TEMPLATE)
+// An app-level label whose name is port 0's override of BACKEND_HEAD.
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_0_BACKEND_HEAD", MLB_LABEL_TEXT, "a template override"}};
+#elif defined(BAD_APP_LABEL_IS_CORE)
+// An app-level label whose name is port 1's HAPROXY_{n}_VHOST.
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_1_VHOST", MLB_LABEL_TEXT, "a core label of port 1"}};
 #elif defined(BAD_LABEL_KIND)
 const mlb_label_def kLabels[] = {{"HAPROXY_{n}_FINE_LABEL", 99, "no kind"}};
 #else

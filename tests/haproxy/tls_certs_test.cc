@@ -10,7 +10,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -366,7 +371,17 @@ TEST_F(TlsCertsTest, CheckNamesTheFileAndWhatIsWrong) {
   const std::string key_first = dir_.File("key-first.pem");
   WriteFile(key_first, KeyPart(pems_[0]) + CertificatePart(pems_[0]));
   EXPECT_TRUE(CheckCertificateFile(key_first).ok());
-  EXPECT_TRUE(CheckCertificateFile(dir_.File("")).ok());
+  const std::string certs = dir_.File("certs");
+  ASSERT_EQ(mkdir(certs.c_str(), 0700), 0);
+  WriteFile(certs + "/a.pem", pems_[0]);
+  WriteFile(certs + "/b.pem", CertificatePart(pems_[1]));
+  WriteFile(certs + "/b.pem.key", KeyPart(pems_[1]));  // b.pem's
+  EXPECT_TRUE(CheckCertificateFile(certs).ok());
+  // HAProxy would load the files above that are no certificates: the
+  // directory is refused, naming the first.
+  EXPECT_EQ(CheckCertificateFile(dir_.File("")).message(),
+            "certificate " + dir_.File("key-only.pem") +
+                ": no PEM certificate in the file");
 }
 
 TEST_F(TlsCertsTest, CheckerNoticesAFileThatChangesOrGoes) {
@@ -412,19 +427,10 @@ TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {
          "HAPROXY_0_SSL_CERT": ")" +
                            good + R"("},
        "tasks": [{"id": "b.1", "host": "10.0.0.2", "ports": [31003]}]}]})";
-  std::vector<App> apps;
-  std::vector<std::string> warnings;
-  ASSERT_TRUE(ParseApps(json, &apps, &warnings).ok());
-  ServiceOptions options;
-  options.groups = {"external"};
   CertificateChecker checker;
-  options.check_certificate = [&](const std::string& path) {
-    return checker.Check(path);
-  };
-  testing::FakeResolver resolver;
-  HealthCache cache;
-  const testing::BuiltServices list =
-      testing::BuildServices(*registry_, apps, options, resolver, cache);
+  const testing::BuiltServices list = testing::BuildServicesOf(
+      *registry_, json,
+      [&](const std::string& path) { return checker.Check(path); });
 
   EXPECT_THAT(list.errors,
               ElementsAre("app /a, service port index 0: label "
@@ -438,6 +444,148 @@ TEST_F(SslCertLabelTest, MissingLabelCertificateDropsOnlyItsPort) {
                    std::string(svc.view.Text("HAPROXY_{n}_SSL_CERT")));
   }
   EXPECT_THAT(kept, ElementsAre("a_10002 " + good, "b_10003 " + good));
+}
+
+// What CertificateChecker::Check(path) does within `seconds` and 256 MiB
+// more memory, in a child process: "refused", "accepted", "blocked" (still
+// running after `seconds`), "ran out of memory" (std::bad_alloc) or
+// "killed by signal N". `setup` runs in the child first.
+std::string CheckInChild(const std::string& path, unsigned seconds = 2,
+                         void (*setup)() = nullptr) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    unsigned long long pages = 0;
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%llu", &pages) != 1) {
+        pages = 0;
+      }
+      std::fclose(statm);
+    }
+    const rlim_t bytes = static_cast<rlim_t>(
+        pages * static_cast<unsigned long long>(sysconf(_SC_PAGESIZE)) +
+        (256ull << 20));
+    rlimit limit{bytes, bytes};
+    setrlimit(RLIMIT_AS, &limit);
+    alarm(seconds);
+    if (setup != nullptr) {
+      setup();
+    }
+    try {
+      CertificateChecker checker;
+      _exit(checker.Check(path).ok() ? 1 : 0);
+    } catch (...) {
+      _exit(2);  // std::bad_alloc: the memory limit
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) {
+    switch (WEXITSTATUS(status)) {
+      case 0:
+        return "refused";
+      case 1:
+        return "accepted";
+      default:
+        return "ran out of memory";
+    }
+  }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+    return "blocked";
+  }
+  return "killed by signal " + std::to_string(WTERMSIG(status));
+}
+
+// Certificate paths a tenant may write in HAPROXY_{n}_SSL_CERT that name no
+// certificate: refused at once, with the path in the message; a directory
+// of certificates is accepted (HAProxy loads every file in it).
+TEST_F(TlsCertsTest, OddCertificatePathsAreRefusedAtOnce) {
+  const std::string socket_path = dir_.File("s.sock");
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s",
+                socket_path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  for (const std::string& path :
+       {std::string("-"), std::string("@"), std::string("@store/site"),
+        std::string(""), std::string("no-such.pem"), std::string("/dev/null"),
+        std::string("/proc/self/environ"), std::string("/etc/passwd"),
+        socket_path, dir_.File("missing/"), std::string("/nonexistent/x")}) {
+    EXPECT_EQ(CheckInChild(path), "refused") << "'" << path << "'";
+    CertificateChecker checker;
+    const Status s = checker.Check(path);
+    EXPECT_NE(s.message().find("certificate " + path + ": "),
+              std::string::npos)
+        << s.message();
+  }
+  close(fd);
+  // A directory of certificates is accepted (HAProxy loads every file).
+  const std::string certs = dir_.File("certs");
+  ASSERT_EQ(mkdir(certs.c_str(), 0700), 0);
+  WriteFile(certs + "/a.pem", pems_[0]);
+  EXPECT_EQ(CheckInChild(certs), "accepted");
+}
+
+// ---------------------------------------------------------------------------
+// Review defects: these fail until the certificate check is fixed.
+
+// HAPROXY_{n}_SSL_CERT is checked on the update's thread (under the
+// builders' shared mutex): a path that never ends or never opens stops
+// every update. /dev/zero and /dev/urandom are read without a limit until
+// memory runs out (std::bad_alloc here, under a memory limit); a
+// FIFO blocks in open(2) until a writer comes; /dev/stdin blocks in read(2)
+// while marathon-lb's stdin is an open pipe or a terminal. Each should be
+// refused at once (not a regular file nor a directory).
+void StdinIsAnOpenPipe() {
+  int fds[2];
+  if (pipe(fds) == 0) {
+    dup2(fds[0], 0);  // the write end stays open: read(2) never ends
+  }
+}
+
+TEST_F(TlsCertsTest, SpecialFilesAreRefusedWithoutBlocking) {
+  const std::string fifo = dir_.File("cert.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(CheckInChild(fifo), "refused") << fifo;
+  EXPECT_EQ(CheckInChild("/dev/zero"), "refused");
+  EXPECT_EQ(CheckInChild("/dev/urandom"), "refused");
+  EXPECT_EQ(CheckInChild("/dev/stdin", 2, &StdinIsAnOpenPipe), "refused");
+  EXPECT_EQ(CheckInChild("/proc/self/fd/0", 2, &StdinIsAnOpenPipe),
+            "refused");
+}
+
+// A directory is accepted as soon as it can be opened, but HAProxy loads
+// every file in it and refuses the whole config when one is not a
+// certificate, or when there is none (HAProxy 2.6: "unable to load
+// certificate from file '/etc/adduser.conf'", "no SSL certificate
+// specified"): HAPROXY_0_SSL_CERT=/etc on one app fails every update.
+TEST_F(TlsCertsTest, DirectoryIsAcceptedOnlyWithCertificatesInIt) {
+  const std::string empty = dir_.File("empty");
+  ASSERT_EQ(mkdir(empty.c_str(), 0700), 0);
+  const std::string mixed = dir_.File("mixed");
+  ASSERT_EQ(mkdir(mixed.c_str(), 0700), 0);
+  WriteFile(mixed + "/a.pem", pems_[0]);
+  WriteFile(mixed + "/notes.txt", "not a certificate\n");
+  for (const std::string& dir : {std::string("/etc"), std::string("/"),
+                                 std::string("/proc"), empty, mixed}) {
+    EXPECT_EQ(CheckInChild(dir), "refused") << dir;
+  }
+}
+
+// An empty HAPROXY_{n}_SSL_CERT names no file: the frontends pack reads it
+// as no certificate (no "ssl crt"), but the core checks the path "" and
+// drops the port ("certificate : cannot read: No such file or directory").
+TEST_F(SslCertLabelTest, EmptyCertificateLabelIsNoCertificate) {
+  const std::string json = R"({"apps": [
+      {"id": "/a", "ports": [10001], "labels": {
+         "HAPROXY_GROUP": "external", "HAPROXY_0_SSL_CERT": ""},
+       "tasks": [{"id": "a.1", "host": "10.0.0.1", "ports": [31001]}]}]})";
+  CertificateChecker checker;
+  const testing::BuiltServices list = testing::BuildServicesOf(
+      *registry_, json,
+      [&](const std::string& path) { return checker.Check(path); });
+  EXPECT_TRUE(list.errors.empty()) << list.errors.front();
+  EXPECT_EQ(list.services.size(), 1u);
 }
 
 }  // namespace

@@ -655,7 +655,7 @@ INSTANTIATE_TEST_SUITE_P(
              "'\"a.com' has '\"' at character 1: HAProxy reads quotes and "
              "backslashes as quoting"},
         Case{"HAPROXY_0_VHOST", "a.com,-f",
-             "vhost '-f' starts with '-': HAProxy would read an ACL flag"},
+             "host '-f' starts with '-': HAProxy would read an ACL flag"},
         Case{"HAPROXY_0_BIND_ADDR", "1.2.3.4\r",
              "'1.2.3.4\\r' has a carriage return (U+000D) at character 8"},
         Case{"HAPROXY_0_BIND_ADDR", "1.2.3.4\t",

@@ -21,12 +21,7 @@ class LabelsTest : public testing::WithBuiltinPacks<> {
   // The value of pack label `name` ("HAPROXY_{n}_STICKY"), or null.
   static const sdk::LabelValue* Value(const PortLabels& pl,
                                       const std::string& name) {
-    for (const sdk::LabelValue& v : pl.values) {
-      if (v.name == name) {
-        return &v;
-      }
-    }
-    return nullptr;
+    return testing::PackLabelValue(pl, name);
   }
   std::vector<std::string> warnings_;
 };
@@ -255,6 +250,61 @@ TEST_F(LabelsTest, LabelTemplateFailingAtRenderDropsOnlyItsPort) {
   EXPECT_EQ(r.text.find("r.example.com"), std::string::npos);
   EXPECT_NE(r.text.find("use_backend s_10001 if host_s_example_com_s"),
             std::string::npos);
+}
+
+// Names a pack may and may not declare (LabelTable::Add): per port
+// HAPROXY_{n}_<SUFFIX>, per app HAPROXY_<SUFFIX>, the suffix [A-Z0-9_]+; the
+// core's own names and the kinds a pack may not declare are refused.
+TEST(LabelTableTest, DeclaredNamesAndKinds) {
+  const std::string shape =
+      "is not named HAPROXY_{n}_[A-Z0-9_]+ or HAPROXY_[A-Z0-9_]+";
+  for (const char* name :
+       {"", "HAPROXY_", "HAPROXY_{n}_", "HAPROXY_{n}", "HAPROXY_{n}X",
+        "HAPROXY_{n}_{n}", "HAPROXY_{n}_X{n}", "HAPROXY_{n}_x",
+        "HAPROXY_{N}_X", "HAPROXY_{n}_X ", " HAPROXY_{n}_X",
+        "HAPROXY_{n}_\xc3\x89", "haproxy_{n}_X", "HAPROXY_X_{n}",
+        "HAPROXY_{n}_<TEMPLATE>", "HAPROXY_{n}_A-B", "HAPROXY_{n}_A.B",
+        "HAPROXY_{n}_X\n", "MARATHON_X", "HAPROXY-X"}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({name, LabelKind::kText, "f", "p", ""}).message(),
+              "label '" + std::string(name) + "' " + shape)
+        << name;
+  }
+  for (const char* name : {"HAPROXY_{n}_X", "HAPROXY_{n}__", "HAPROXY_{n}_0",
+                           "HAPROXY_{n}_GROUP", "HAPROXY_X", "HAPROXY_X0"}) {
+    LabelTable table;
+    EXPECT_TRUE(table.Add({name, LabelKind::kText, "f", "p", ""}).ok())
+        << name;
+  }
+  // An app's label starting with a digit reads as a service port's.
+  for (const char* name : {"HAPROXY_0", "HAPROXY_0_X", "HAPROXY_12_VHOST"}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({name, LabelKind::kText, "f", "p", ""}).message(),
+              "label '" + std::string(name) +
+                  "' is named like a label of one service port "
+                  "(HAPROXY_{n}_...)");
+  }
+  for (const char* name : {"HAPROXY_GROUP", "HAPROXY_{n}_VHOST",
+                           "HAPROXY_{n}_PORT", "HAPROXY_{n}_MODE",
+                           "HAPROXY_{n}_BIND_ADDR"}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({name, LabelKind::kText, "f", "p", ""}).message(),
+              "label " + std::string(name) + " is marathon-lb's own");
+  }
+  for (const uint32_t kind : {0u, 8u, 99u, 100u, 101u, 102u, 103u,
+                              0xFFFFFFFFu}) {
+    LabelTable table;
+    EXPECT_EQ(table.Add({"HAPROXY_{n}_X", static_cast<LabelKind>(kind), "f",
+                         "p", ""})
+                  .message(),
+              "label HAPROXY_{n}_X has no kind a pack may declare (kind " +
+                  std::to_string(kind) + ")");
+  }
+  LabelTable table;
+  ASSERT_TRUE(table.Add({"HAPROXY_{n}_X", LabelKind::kWord, "f", "p", ""}).ok());
+  EXPECT_EQ(table.Add({"HAPROXY_{n}_X", LabelKind::kBool, "g", "q", ""})
+                .message(),
+            "label HAPROXY_{n}_X is already declared by pack p (family f)");
 }
 
 }  // namespace

@@ -187,5 +187,63 @@ TEST_F(TemplateCatalogTest, GlobalTemplateFailingAtRenderFailsTheGeneration) {
                                     "placeholder {appId}");
 }
 
+// The descriptor's words ("name=what\n..."), as AddPackTemplate reads
+// them: each names a placeholder of the template; a line without '=' is
+// its own description; blank lines add nothing. A word naming none of the
+// placeholders is refused.
+TEST(TemplateCatalogWordsTest, WordsAreReadFromTheDescriptor) {
+  struct Shape {
+    const char* words;
+    std::vector<std::string> expected;  // "placeholder: what", text order
+  };
+  for (const Shape& shape : {
+           Shape{"b=the b", {"b: the b"}},
+           Shape{"b", {"b: b"}},
+           Shape{"\n\nb=x\n", {"b: x"}},
+           Shape{"c=the c\na=the a", {"a: the a", "c: the c"}},
+           Shape{"a=one=two", {"a: one=two"}},
+           Shape{"", {}}}) {
+    TemplateCatalog catalog;
+    const mlb_template_def def = {"T", "{a} {b} {c}\n", 0, "a b c", "t",
+                                  MLB_SECTION_BACKEND, 7, shape.words, ""};
+    ASSERT_TRUE(catalog.AddPackTemplate("f", "p", def).ok());
+    const TemplateCatalog::Entry* entry = catalog.Find("T");
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(entry->section, MLB_SECTION_BACKEND);
+    EXPECT_EQ(entry->order, 7);
+    std::vector<std::string> words;
+    for (const Template::Word& w : entry->pack_default->words()) {
+      words.push_back(entry->pack_default->placeholders()[w.placeholder] +
+                      ": " + w.what);
+    }
+    EXPECT_EQ(words, shape.expected) << shape.words;
+  }
+  for (const char* words : {"=nameless", "z=unused", "b=x\nz"}) {
+    TemplateCatalog catalog;
+    const mlb_template_def def = {"T", "{a} {b} {c}\n", 0, "a b c", "t",
+                                  MLB_SECTION_BACKEND, 7, words, ""};
+    const std::string word =
+        std::string(words).find('z') != std::string::npos ? "z" : "";
+    EXPECT_EQ(catalog.AddPackTemplate("f", "p", def).message(),
+              "template T declares the word " + word +
+                  ", which is none of its placeholders")
+        << words;
+  }
+}
+
+// Review defect (fails until fixed): the vocabulary admits every
+// {healthCheck[key]} with "healthCheck[*]", but a word "healthCheck[*]"
+// marks none of them: a pack cannot say "every raw health-check field is
+// one word", and nothing tells it so.
+TEST(TemplateCatalogWordsTest, AWordWithAStarCoversEveryKey) {
+  TemplateCatalog catalog;
+  const mlb_template_def def = {
+      "T", "  http-check send hdr X {healthCheck[portName]}\n", 0,
+      "healthCheck[*]", "t", MLB_SECTION_BACKEND, 0,
+      "healthCheck[*]=a health check field", ""};
+  ASSERT_TRUE(catalog.AddPackTemplate("f", "p", def).ok());
+  EXPECT_EQ(catalog.Find("T")->pack_default->words().size(), 1u);
+}
+
 }  // namespace
 }  // namespace mlb

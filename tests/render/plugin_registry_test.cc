@@ -155,7 +155,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "label HAPROXY_{n}_BACKEND_HEAD would override template "
                 "BACKEND_HEAD of pack io.mlb.builtin (family backends)"},
         Refusal{"bad_short_descriptor",
-                "descriptor is 80 bytes, ABI 2.0 needs at least 88"}),
+                "descriptor is 80 bytes, ABI 2.0 needs at least 88"},
+        Refusal{"bad_template_is_label",
+                "template STICKY would take over label HAPROXY_{n}_STICKY of "
+                "pack io.mlb.builtin (family sticky)"},
+        Refusal{"bad_taken_label",
+                "label HAPROXY_{n}_STICKY is already declared by pack "
+                "io.mlb.builtin (family sticky)"}),
     [](const ::testing::TestParamInfo<Refusal>& info) {
       return std::string(info.param.plugin);
     });
@@ -169,6 +175,61 @@ TEST(PluginRegistryTest, SamePackTwiceForAFamilyIsRefusedNamingBoth) {
   EXPECT_EQ(s.message(), "plugin " + path + ": family 'backends' is already "
                          "provided by " + path + " (pack io.mlb.builtin)");
   EXPECT_TRUE(registry.CheckChoices().ok());
+}
+
+// A pack label and a template of the same suffix meet whichever loads
+// first: the second pack is refused, naming the first.
+TEST(PluginRegistryTest, LabelAndTemplateMeetInEitherLoadOrder) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(BadPlugin("bad_label_is_template")).ok());
+  std::vector<std::string> refusals;
+  const Status s = registry.LoadDirectories({testing::PluginDir()}, &refusals);
+  EXPECT_TRUE(s.ok()) << s.message();  // the other packs load
+  EXPECT_EQ(refusals,
+            (std::vector<std::string>{
+                "plugin " + Plugin("backends") +
+                ": template BACKEND_HEAD would take over label "
+                "HAPROXY_{n}_BACKEND_HEAD of pack test.bad (family "
+                "test_family)"}));
+  EXPECT_EQ(registry.FindFamily("backends"), nullptr);
+  EXPECT_EQ(registry.catalog().Find("BACKEND_HEAD"), nullptr);
+  EXPECT_NE(registry.labels().Find("HAPROXY_{n}_BACKEND_HEAD"), nullptr);
+}
+
+std::string ReviewPack(const std::string& name) {
+  return BadPlugin(name);
+}
+
+// A pack that is loaded but not chosen declares nothing: its labels are not
+// read (an app that sets one gets the warning of an unknown label), and
+// they take no name from the chosen pack, in either load order.
+TEST(PluginRegistryTest, LabelsOfAPackNotChosenAreNotDeclared) {
+  for (const bool alt_first : {false, true}) {
+    for (const char* chosen : {"test.review", "test.review_alt"}) {
+      PluginRegistry registry;
+      registry.ChoosePack("review", chosen);
+      std::vector<std::string> files = {ReviewPack("review_pack"),
+                                        ReviewPack("review_alt_pack")};
+      if (alt_first) {
+        std::swap(files[0], files[1]);
+      }
+      for (const std::string& file : files) {
+        const Status s = registry.LoadFile(file);
+        ASSERT_TRUE(s.ok()) << s.message();
+      }
+      ASSERT_TRUE(registry.CheckChoices().ok());
+      const bool alt = std::string(chosen) == "test.review_alt";
+      EXPECT_EQ(registry.labels().Find("HAPROXY_{n}_REVIEW_ALT_ONLY") !=
+                    nullptr,
+                alt)
+          << chosen;
+      const LabelSpec* shared = registry.labels().Find("HAPROXY_{n}_REVIEW_DO");
+      ASSERT_NE(shared, nullptr);
+      EXPECT_EQ(shared->pack, chosen);
+      ASSERT_EQ(registry.unused().size(), 1u);
+      EXPECT_EQ(registry.unused()[0]->impl, nullptr);
+    }
+  }
 }
 
 TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheLabelTable) {
@@ -435,6 +496,60 @@ TEST(PluginRegistryTest, NoPackAtAllIsAnError) {
   Status s = registry.LoadDirectories({dir}, &refusals);
   EXPECT_EQ(s.message(), "no template packs could be loaded from " + dir);
 }
+
+// ---------------------------------------------------------------------------
+// Review defects: descriptors the loader accepts today and should refuse.
+// The exact reason is the lead's to choose; each must name the template or
+// label at fault.
+
+struct ShouldRefuse {
+  const char* plugin;
+  const char* names;  // what the reason must mention
+};
+
+class ShouldRefuseTest : public ::testing::TestWithParam<ShouldRefuse> {};
+
+TEST_P(ShouldRefuseTest, IsRefusedNamingTheCulprit) {
+  PluginRegistry registry;
+  testing::LoadBuiltinPacks(&registry);
+  const Status s = registry.LoadFile(BadPlugin(GetParam().plugin));
+  EXPECT_FALSE(s.ok()) << GetParam().plugin << " was accepted";
+  EXPECT_NE(s.message().find(GetParam().names), std::string::npos)
+      << s.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ReviewDefects, ShouldRefuseTest,
+    ::testing::Values(
+        // An app-level label named like port 0's override of BACKEND_HEAD:
+        // the app's HAPROXY_0_BACKEND_HEAD is then read both as a TEXT label
+        // (a multi-line override is refused for its newline) and as the
+        // override. The per-port form is refused (bad_label_is_template).
+        ShouldRefuse{"bad_app_label_is_template", "HAPROXY_0_BACKEND_HEAD"},
+        // An app-level label named like port 1's HAPROXY_{n}_VHOST: read
+        // with the pack's kind as well as the core's.
+        ShouldRefuse{"bad_app_label_is_core", "HAPROXY_1_VHOST"},
+        // A template named like a core label's suffix: HAPROXY_0_PORT is
+        // always the port, so the template can never be overridden.
+        ShouldRefuse{"bad_template_is_core_label", "PORT"},
+        // Neither inline nor in a section: Emitter::Add always fails on it
+        // (kGlobal: the whole generation), and rendered into another
+        // template, its line end is refused there.
+        ShouldRefuse{"bad_sectionless", "BAD_TEMPLATE"},
+        // `words` naming a placeholder the template does not have (a typo):
+        // the one-word check of the health-check path silently goes away.
+        ShouldRefuse{"bad_word_unknown", "healthCheckPth"},
+        // empty_with naming no template: an app empties the head with a
+        // label of that name, which nothing reads (a warning), and the
+        // rest of the section joins the previous one.
+        ShouldRefuse{"bad_empty_with_unknown", "NO_SUCH_TEMPLATE"},
+        // empty_with naming a template no label may override: the app's
+        // HAPROXY_0_BAD_BODY="" satisfies the check and is ignored (a
+        // warning); BAD_BODY still renders, without its head.
+        ShouldRefuse{"bad_empty_with_fixed", "BAD_BODY"}),
+    [](const ::testing::TestParamInfo<ShouldRefuse>& info) {
+      return std::string(info.param.plugin);
+    });
 
 }  // namespace
 }  // namespace mlb

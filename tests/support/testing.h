@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -65,6 +67,60 @@ class WithBuiltinPacks : public Base {
   }
   static inline PluginRegistry* registry_ = nullptr;
 };
+
+// The review pack (tests/test_packs/review_pack.cc), as built.
+inline std::string ReviewPackPath() {
+  const char* path = std::getenv("MLB_REVIEW_PACK");
+  return path != nullptr ? path : "tests/review_pack.so";
+}
+
+// Test fixtures that share one registry of the built-in packs and the
+// review pack per suite.
+template <typename Base = ::testing::Test>
+class WithReviewPack : public Base {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new PluginRegistry();
+    LoadBuiltinPacks(registry_);
+    const Status s = registry_->LoadFile(ReviewPackPath());
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  static inline PluginRegistry* registry_ = nullptr;
+};
+
+// The value a pack sees for its label `name` ("HAPROXY_{n}_STICKY"), or
+// null when the app does not set it.
+inline const sdk::LabelValue* PackLabelValue(const PortLabels& labels,
+                                             const std::string& name) {
+  for (const sdk::LabelValue& v : labels.values) {
+    if (v.name == name) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+// A JSON string literal of `s`.
+inline std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
 
 // Names from a table; dotted-quad names resolve to themselves; others fail.
 class FakeResolver : public HostResolver {
@@ -145,6 +201,23 @@ inline BuiltServices BuildServices(const PluginRegistry& registry,
     out.services.push_back(std::move(all[i]));
   }
   return out;
+}
+
+// BuildServices() of the Marathon state `json` for group "external", with
+// a resolver that needs no DNS, a fresh health cache and
+// `check_certificate` (none: certificate labels are not checked).
+inline BuiltServices BuildServicesOf(
+    const PluginRegistry& registry, const std::string& json,
+    std::function<Status(const std::string&)> check_certificate = nullptr) {
+  std::vector<App> apps;
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(ParseApps(json, &apps, &warnings).ok());
+  ServiceOptions options;
+  options.groups = {"external"};
+  options.check_certificate = std::move(check_certificate);
+  FakeResolver resolver;
+  HealthCache cache;
+  return BuildServices(registry, apps, options, resolver, cache);
 }
 
 // Marathon JSON -> HAProxy config text, as the controller's update makes it

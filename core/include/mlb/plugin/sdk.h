@@ -191,9 +191,16 @@ class Vars {
     }
   }
 
-  // Sets `name` to `value`; a later Set of the same name wins.
+  // Sets `name` to `value`; a later Set of the same name wins. The name and
+  // the value may be views of this set's own text.
   void Set(std::string_view name, const Value& value) {
-    const std::string_view text = value.text();
+    std::string_view text = value.text();
+    if (Owns(name) || Owns(text)) {  // Append may move the text they view
+      const std::string copy = std::string(name) + std::string(text);
+      Set(std::string_view(copy).substr(0, name.size()),
+          std::string_view(copy).substr(name.size()));
+      return;
+    }
     Entry e;
     e.key = Key(name);
     e.name_offset = Append(name);
@@ -223,7 +230,7 @@ class Vars {
     const Entry* e = entries();
     const char* text = this->text();
     for (size_t i = count_; i-- > 0;) {
-      if (e[i].key == key &&
+      if (e[i].key == key && e[i].name_size == name.size() &&
           std::memcmp(text + e[i].name_offset, name.data(), name.size()) == 0) {
         return static_cast<int>(i);
       }
@@ -277,6 +284,12 @@ class Vars {
   }
   const char* text() const {
     return text_size_ <= kInlineText ? inline_text_ : heap_text_.data();
+  }
+
+  // Whether `s` is a view of this set's text.
+  bool Owns(std::string_view s) const {
+    const char* begin = text();
+    return !s.empty() && s.data() >= begin && s.data() < begin + text_size_;
   }
 
   // Appends `s` to the text; returns where it starts.
