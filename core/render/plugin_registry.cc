@@ -13,6 +13,8 @@
 #include <exception>
 #include <sstream>
 
+#include "core/base/utf8.h"
+
 #ifndef MLB_BUILTIN_FAMILIES
 #define MLB_BUILTIN_FAMILIES "frontends,backends,health_checks,sticky,redirect"
 #endif
@@ -472,7 +474,10 @@ std::string PluginRegistry::Describe(bool default_dir) const {
       out << ", not used: " << FindFamily(pack->family)->pack
           << " provides the family too (choose with --family-pack)\n";
     }
-    out << "  file:      " << pack->path << "\n"
+    out << "  about:     "
+        << (pack->description.empty() ? "-" : Show(pack->description))
+        << "\n"
+        << "  file:      " << pack->path << "\n"
         << "  found in:  "
         << (default_dir ? "default plugin dir " : "--plugin-dir ")
         << pack->dir << "\n"

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -324,10 +325,21 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
       "  " + junk_dir + "/notes.so: not a readable shared object (";
   const std::string refusal = LineStartingWith(listing, refusal_prefix);
   ASSERT_NE(refusal, "") << listing;
+  // The descriptions the built-in packs declare.
+  const std::map<std::string, std::string> kAbout = {
+      {"backends", "marathon-lb backends: head, http options, server lines"},
+      {"frontends",
+       "marathon-lb frontends: :80 vhosts, :443 SNI, :9091 app id, one "
+       "frontend per service port"},
+      {"health_checks",
+       "marathon-lb health checks: httpchk and server check options"},
+      {"redirect", "marathon-lb HTTP to HTTPS redirects"},
+      {"sticky", "marathon-lb sticky sessions: cookie insertion"}};
   const auto builtin = [&](const std::string& family,
                            const std::string& templates,
                            const std::string& labels) {
     return "\nfamily " + family + ": io.mlb.builtin 2.0.0, in use\n"
+           "  about:     " + kAbout.at(family) + "\n"
            "  file:      " + builtin_dir_ + "/mlb_" + family + ".so\n"
            "  found in:  --plugin-dir " + builtin_dir_ + "\n"
            "  ABI:       2.0\n"
@@ -342,6 +354,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
                   "none") +
           "\nfamily backends: com.example.backends_alt 1.0.0, not chosen "
           "(--family-pack backends=io.mlb.builtin)\n"
+          "  about:     example: backends balanced by least connections\n"
           "  file:      " + backends_alt_dir_ + "/backends_alt.so\n"
           "  found in:  --plugin-dir " + backends_alt_dir_ + "\n"
           "  ABI:       2.0\n"
@@ -362,6 +375,8 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
                   "BACKEND_TCP_HEALTHCHECK_OPTIONS",
                   "none") +
           "\nfamily rate_limit: com.example.rate_limit 1.0.0, in use\n"
+          "  about:     example: per-client-IP request rate limit from "
+          "HAPROXY_{n}_RATE_LIMIT\n"
           "  file:      " + rate_limit_dir_ + "/rate_limit.so\n"
           "  found in:  --plugin-dir " + rate_limit_dir_ + "\n"
           "  ABI:       2.0\n"

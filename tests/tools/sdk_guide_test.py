@@ -61,6 +61,8 @@ def guide_command(program):
 def pack_listing(pack_dir):
     """What `marathon-lb plugins` says of the maxconn pack in `pack_dir`."""
     return ('family maxconn: com.example.maxconn 1.0.0, in use\n'
+            '  about:     example: per-server connection limit from '
+            'HAPROXY_{n}_MAXCONN\n'
             '  file:      %s/maxconn.so\n'
             '  found in:  --plugin-dir %s\n'
             '  ABI:       2.0\n'
