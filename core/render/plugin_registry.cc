@@ -517,11 +517,15 @@ std::string DefaultPluginDir() {
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) {
+    // <build>/core/marathon-lb, <build>/tools/bench/mlb_bench, ...: the
+    // nearest ancestor that is a build tree.
     std::string dir(exe, static_cast<size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));     // <build>/core
-    dir = dir.substr(0, dir.rfind('/'));     // <build>
-    if (IsDirectory(dir + "/meson-private") && IsDirectory(dir + "/plugins")) {
-      return dir + "/plugins";
+    for (int up = 0; up < 3 && dir.rfind('/') != std::string::npos; ++up) {
+      dir = dir.substr(0, dir.rfind('/'));
+      if (IsDirectory(dir + "/meson-private") &&
+          IsDirectory(dir + "/plugins")) {
+        return dir + "/plugins";
+      }
     }
   }
   return MLB_PLUGIN_INSTALL_DIR;
