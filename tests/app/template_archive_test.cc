@@ -4,13 +4,8 @@
 // templates load; downloads from a Poco HTTP server on 127.0.0.1.
 #include "core/app/template_archive.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <gmock/gmock.h>
@@ -26,6 +21,7 @@
 #include <vector>
 
 #include "core/render/plugin_registry.h"
+#include "tests/support/http_test_server.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -446,83 +442,50 @@ TEST_F(TemplateArchiveTest, ReloadDirectoriesIsAllOrNothing) {
 // ---------------------------------------------------------------------------
 // HTTP.
 
-// Serves fixed answers by path on 127.0.0.1.
-class ArchiveServer {
- public:
-  struct Answer {
-    int status = 200;
-    std::string body;
-    std::string location;
-  };
-  explicit ArchiveServer(std::map<std::string, Answer> answers)
-      : answers_(std::move(answers)),
-        socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(this), socket_, new Poco::Net::HTTPServerParams);
-    server_->start();
-  }
-  ~ArchiveServer() { server_->stopAll(true); }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) +
-           path;
-  }
-
- private:
-  class Handler : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handler(const ArchiveServer* owner) : owner_(owner) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req,
-                       Poco::Net::HTTPServerResponse& res) override {
-      auto it = owner_->answers_.find(req.getURI());
-      if (it == owner_->answers_.end()) {
-        res.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
-        res.send() << "no such archive\n";
-        return;
-      }
-      const Answer& a = it->second;
-      res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(a.status));
-      if (!a.location.empty()) {
-        res.set("Location", a.location);
-      }
-      res.setContentLength(static_cast<std::streamsize>(a.body.size()));
-      res.send() << a.body;
-    }
-
-   private:
-    const ArchiveServer* owner_;
-  };
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(const ArchiveServer* owner) : owner_(owner) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(owner_);
-    }
-
-   private:
-    const ArchiveServer* owner_;
-  };
-
-  std::map<std::string, Answer> answers_;
-  Poco::Net::ServerSocket socket_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+// What the archive server answers for one path.
+struct ArchiveAnswer {
+  int status = 200;
+  std::string body;
+  std::string location;
 };
+
+// A TestHttpServer handler serving fixed answers by path; 404 for the others.
+mlb::testing::TestHttpServer::Handler ArchiveServer(
+    std::map<std::string, ArchiveAnswer> answers) {
+  return [answers = std::move(answers)](Poco::Net::HTTPServerRequest& req,
+                                        Poco::Net::HTTPServerResponse& res,
+                                        int) {
+    auto it = answers.find(req.getURI());
+    if (it == answers.end()) {
+      res.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+      res.send() << "no such archive\n";
+      return;
+    }
+    const ArchiveAnswer& a = it->second;
+    res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(a.status));
+    if (!a.location.empty()) {
+      res.set("Location", a.location);
+    }
+    res.setContentLength(static_cast<std::streamsize>(a.body.size()));
+    res.send() << a.body;
+  };
+}
 
 TEST_F(TemplateArchiveTest, DownloadsOverHttpFollowingRedirects) {
   const std::string tgz =
       Tarball({File("templates/HAPROXY_BACKEND_HEAD", kBackendHead)});
-  ArchiveServer server({
+  mlb::testing::TestHttpServer server(ArchiveServer({
       {"/t.tgz", {200, tgz, ""}},
       {"/moved", {302, "", "/t.tgz"}},
       {"/loop", {302, "", "/loop"}},
       {"/big", {200, std::string(5000, 'x'), ""}},
       {"/bad.tgz", {200, Tarball({File("../x", "x")}), ""}},
-  });
+  }));
   TemplateArchiveOptions options;
   options.parent_dir = extract_;
   options.limits.max_download_bytes = 4096;
   for (const std::string path : {"/t.tgz", "/moved"}) {
-    options.url = server.Url(path);
+    options.url = server.url(path);
     ExtractedArchivePtr out;
     Status s = FetchTemplateArchive(options, &out);
     ASSERT_TRUE(s.ok()) << s.message();
@@ -542,7 +505,7 @@ TEST_F(TemplateArchiveTest, DownloadsOverHttpFollowingRedirects) {
       {"/bad.tgz", "entry '../x': '..' in the name"},
   };
   for (const auto& [path, detail] : refusals) {
-    options.url = server.Url(path);
+    options.url = server.url(path);
     ExtractedArchivePtr out;
     Status s = FetchTemplateArchive(options, &out);
     EXPECT_EQ(s.message(), "template archive " + options.url + ": " + detail);

@@ -7,13 +7,9 @@
 // frontend heads are overridden in a per-test templates dir to bind
 // 127.0.0.1:<free port>, and every app sets HAPROXY_{n}_BIND_ADDR=127.0.0.1.
 #include <Poco/DigestEngine.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
 #include <Poco/SHA1Engine.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,6 +20,8 @@
 #include <vector>
 
 #include "core/app/template_archive.h"
+#include "tests/support/end_to_end_test.h"
+#include "tests/support/http_test_server.h"
 #include "tests/support/integration_support.h"
 
 namespace mlb::integration {
@@ -53,14 +51,10 @@ std::string ServerName(const std::string& ip, int port) {
   return name;
 }
 
-class IntegrationTest : public ::testing::Test {
+class IntegrationTest : public EndToEndTest {
  protected:
   // One self-signed certificate for the whole suite (rsa:2048 is slow-ish).
   static void SetUpTestSuite() {
-    // A poll interval would make `marathon-lb poll` loop forever; a framework
-    // name would hide an app.
-    unsetenv("POLL_INTERVAL");
-    unsetenv("FRAMEWORK_NAME");
     try {
       suite_dir_ = new TempDir();
       const std::string key = suite_dir_->File("key.pem");
@@ -87,27 +81,13 @@ class IntegrationTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_EQ(suite_error_, "");
-    mlb_binary_ = RequiredEnv("MLB_BINARY");
-    sim_binary_ = RequiredEnv("MLB_SIM_BINARY");
-    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
-    plugin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
-    dir_ = std::make_unique<TempDir>();
-    templates_dir_ = dir_->File("templates");
-    std::filesystem::create_directory(templates_dir_);
-    cfg_ = dir_->File("haproxy.cfg");
+    EndToEndTest::SetUp();
     pid_file_ = dir_->File("haproxy.pid");
     state_file_ = dir_->File("state.json");
     http_port_ = FreePort();
     appid_port_ = FreePort();
     https_port_ = FreePort();
-    WriteTemplate("HEAD", Head());
-    WriteTemplate("HTTP_FRONTEND_HEAD",
-                  LoopbackFrontendHead("marathon_http_in", http_port_));
-    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
-    WriteTemplate("HTTPS_FRONTEND_HEAD",
-                  LoopbackFrontendHead("marathon_https_in", https_port_,
-                                       " ssl {sslCerts}"));
+    WriteLoopbackFrontends(http_port_, appid_port_, https_port_);
   }
 
   void TearDown() override {
@@ -119,15 +99,6 @@ class IntegrationTest : public ::testing::Test {
 
   std::string Head(const std::string& extra_global = "") const {
     return LoopbackHead(dir_->File("haproxy.sock"), extra_global);
-  }
-
-  void WriteTemplate(const std::string& name, const std::string& text) {
-    WriteFile(templates_dir_ + "/HAPROXY_" + name, text);
-  }
-
-  // Starts an echo-backend answering NAME on ip:<free port>; returns the port.
-  int StartEcho(const std::string& name, const std::string& ip) {
-    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
   }
 
   // Starts marathon-sim on the state file (written first); returns its URL.
@@ -223,13 +194,9 @@ class IntegrationTest : public ::testing::Test {
   static std::string cert_;
   static std::string suite_error_;
 
-  std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
-  // Declared before the processes, so it is removed after they are stopped.
-  std::unique_ptr<TempDir> dir_;
-  std::string templates_dir_, cfg_, pid_file_, state_file_;
+  std::string pid_file_, state_file_;
   int http_port_ = 0, appid_port_ = 0, https_port_ = 0;
   int mlb_runs_ = 0;
-  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
   std::unique_ptr<ScopedProcess> sim_;
   std::unique_ptr<ScopedProcess> haproxy_;
 };
@@ -990,57 +957,21 @@ TEST_F(IntegrationTest, LabelPolicyAllowIsMarathonLbBehaviour) {
 // ---------------------------------------------------------------------------
 // --template-url: templates from a tarball (docs/templates-from-url.md).
 
-// Serves one file (read at each request, so a test can replace it) at
-// /templates.tgz, and a redirect to it at /latest, on 127.0.0.1.
-class TarballServer {
- public:
-  explicit TarballServer(std::string path)
-      : path_(std::move(path)),
-        socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new Factory(path_), socket_, new Poco::Net::HTTPServerParams);
-    server_->start();
-  }
-  ~TarballServer() { server_->stopAll(true); }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) +
-           path;
-  }
-
- private:
-  class Handler : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handler(const std::string& path) : path_(path) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req,
-                       Poco::Net::HTTPServerResponse& res) override {
-      if (req.getURI() == "/latest") {
-        res.redirect("/templates.tgz");
-        return;
-      }
-      const std::string body = ReadFile(path_);
-      res.setContentLength(static_cast<std::streamsize>(body.size()));
-      res.send() << body;
+// A TestHttpServer handler serving the file at `path` (read at each request,
+// so a test can replace it) at /templates.tgz, and a redirect to it at
+// /latest.
+mlb::testing::TestHttpServer::Handler TarballServer(const std::string& path) {
+  return [path](Poco::Net::HTTPServerRequest& req,
+                Poco::Net::HTTPServerResponse& res, int) {
+    if (req.getURI() == "/latest") {
+      res.redirect("/templates.tgz");
+      return;
     }
-
-   private:
-    const std::string& path_;
+    const std::string body = ReadFile(path);
+    res.setContentLength(static_cast<std::streamsize>(body.size()));
+    res.send() << body;
   };
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(const std::string& path) : path_(path) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(path_);
-    }
-
-   private:
-    const std::string& path_;
-  };
-
-  std::string path_;
-  Poco::Net::ServerSocket socket_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
-};
+}
 
 class TemplateUrlTest : public IntegrationTest {
  protected:
@@ -1146,9 +1077,9 @@ TEST_F(TemplateUrlTest, FileUrlWithPinOverridesBackendHead) {
 TEST_F(TemplateUrlTest, HttpUrlThroughRedirect) {
   const std::string tgz = dir_->File("templates.tgz");
   ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7002));
-  TarballServer server(tgz);
+  mlb::testing::TestHttpServer server(TarballServer(tgz));
   const RunResult run = RunMarathonLb(
-      WebState(), "true", {"--template-url", server.Url("/latest")});
+      WebState(), "true", {"--template-url", server.url("/latest")});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ExpectValidConfigWithTimeout(7002);
 }
@@ -1208,8 +1139,8 @@ TEST_F(TemplateUrlTest, SandboxTemplatesLayerBetweenDirAndArchive) {
 TEST_F(TemplateUrlTest, SighupRefetchesAndKeepsLastGoodOnRefusal) {
   const std::string tgz = dir_->File("templates.tgz");
   ASSERT_NO_FATAL_FAILURE(MakeTarball(tgz, 7004));
-  TarballServer server(tgz);
-  const std::string url = server.Url("/templates.tgz");
+  mlb::testing::TestHttpServer server(TarballServer(tgz));
+  const std::string url = server.url("/templates.tgz");
   ScopedProcess mlb(
       {mlb_binary_, "poll", "--poll-interval", "300", "--marathon", WebState(),
        "--haproxy-config", cfg_, "--group", kGroup, "--templates-dir",

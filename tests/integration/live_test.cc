@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/end_to_end_test.h"
 #include "tests/support/live_support.h"
 
 namespace mlb::integration {
@@ -132,29 +133,20 @@ class ClientLoop {
   std::thread thread_;
 };
 
-class LiveTest : public ::testing::Test {
+class LiveTest : public EndToEndTest {
  protected:
   static void SetUpTestSuite() {
-    unsetenv("POLL_INTERVAL");
-    unsetenv("FRAMEWORK_NAME");
     HaproxyGroupGuard::Install();
   }
 
   void SetUp() override {
-    mlb_binary_ = RequiredEnv("MLB_BINARY");
-    sim_binary_ = RequiredEnv("MLB_SIM_BINARY");
-    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
-    plugin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
-    dir_ = std::make_unique<TempDir>();
-    templates_dir_ = dir_->File("templates");
-    std::filesystem::create_directory(templates_dir_);
-    cfg_ = dir_->File("haproxy.cfg");
+    EndToEndTest::SetUp();
     appid_port_ = FreePort();
     service_port_ = FreePort();
     admin_port_ = FreePort();
-    WriteFile(templates_dir_ + "/HAPROXY_HEAD", Head());
-    WriteFile(templates_dir_ + "/HAPROXY_HTTP_FRONTEND_APPID_HEAD",
-              LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
+    WriteTemplate("HEAD", Head());
+    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
     // Defaults of the live flags, small so that the suite stays fast; a test
     // changes them before StartMarathonLb().
     flags_ = {{"--sse-idle-timeout", "2"},  {"--max-backoff", "2"},
@@ -177,10 +169,6 @@ class LiveTest : public ::testing::Test {
   }
 
   // ---- processes -----------------------------------------------------------
-
-  int StartEcho(const std::string& name, const std::string& ip) {
-    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
-  }
 
   // A marathon-sim on 127.0.0.1 (keep-alive comments every 300 ms).
   Sim& StartSim(const std::string& name, const std::string& state) {
@@ -379,13 +367,8 @@ class LiveTest : public ::testing::Test {
     return JsonObject(Admin("/status").body);
   }
 
-  std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
-  // Declared before the processes: removed after they are stopped.
-  std::unique_ptr<TempDir> dir_;
-  std::string templates_dir_, cfg_;
   int appid_port_ = 0, service_port_ = 0, admin_port_ = 0;
   std::map<std::string, std::string> flags_;
-  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
   std::vector<std::unique_ptr<Sim>> sims_;
   std::unique_ptr<ScopedProcess> mlb_;
   std::string final_mlb_log_;

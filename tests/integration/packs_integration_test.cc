@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/end_to_end_test.h"
 #include "tests/support/integration_support.h"
 
 namespace mlb::integration {
@@ -33,20 +34,13 @@ std::map<std::string, std::string> Labels(
   return extra;
 }
 
-class PacksTest : public ::testing::Test {
+class PacksTest : public EndToEndTest {
  protected:
   void SetUp() override {
-    unsetenv("POLL_INTERVAL");
-    unsetenv("FRAMEWORK_NAME");
-    mlb_binary_ = RequiredEnv("MLB_BINARY");
-    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
-    builtin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
+    EndToEndTest::SetUp();
+    builtin_dir_ = plugin_dir_;
     rate_limit_dir_ = DirOf(RequiredEnv("MLB_RATE_LIMIT_PACK"));
     backends_alt_dir_ = DirOf(RequiredEnv("MLB_BACKENDS_ALT_PACK"));
-    dir_ = std::make_unique<TempDir>();
-    templates_dir_ = dir_->File("templates");
-    std::filesystem::create_directory(templates_dir_);
-    cfg_ = dir_->File("haproxy.cfg");
     pid_file_ = dir_->File("haproxy.pid");
     appid_port_ = FreePort();
     // Loopback HEAD and :9091 frontend; Poll() binds no :80 / :443.
@@ -58,14 +52,6 @@ class PacksTest : public ::testing::Test {
   void TearDown() override {
     haproxy_.reset();
     echoes_.clear();
-  }
-
-  void WriteTemplate(const std::string& name, const std::string& text) {
-    WriteFile(templates_dir_ + "/HAPROXY_" + name, text);
-  }
-
-  int StartEcho(const std::string& name, const std::string& ip) {
-    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
   }
 
   // marathon-lb with `args` after the common ones.
@@ -117,13 +103,10 @@ class PacksTest : public ::testing::Test {
     return haproxy_ ? haproxy_->Output() : std::string("(not started)");
   }
 
-  std::string mlb_binary_, echo_binary_;
   std::string builtin_dir_, rate_limit_dir_, backends_alt_dir_;
-  std::unique_ptr<TempDir> dir_;
-  std::string templates_dir_, cfg_, pid_file_;
+  std::string pid_file_;
   int appid_port_ = 0;
   int runs_ = 0;
-  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
   std::unique_ptr<ScopedProcess> haproxy_;
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/haproxy/tls_certs.h"
+#include "tests/support/end_to_end_test.h"
 #include "tests/support/integration_support.h"
 
 namespace mlb::integration {
@@ -130,12 +131,10 @@ std::map<std::string, std::string> Labels(
   return extra;
 }
 
-class TlsTest : public ::testing::Test {
+class TlsTest : public EndToEndTest {
  protected:
   // One certificate per name for the suite (2048-bit keys are slow-ish).
   static void SetUpTestSuite() {
-    unsetenv("POLL_INTERVAL");
-    unsetenv("FRAMEWORK_NAME");
     try {
       suite_dir_ = new TempDir();
       for (const char* name : {"default.test", "a.test", "b.test"}) {
@@ -162,26 +161,12 @@ class TlsTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_EQ(suite_error_, "");
-    mlb_binary_ = RequiredEnv("MLB_BINARY");
-    sim_binary_ = RequiredEnv("MLB_SIM_BINARY");
-    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
-    plugin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
-    dir_ = std::make_unique<TempDir>();
-    templates_dir_ = dir_->File("templates");
-    std::filesystem::create_directory(templates_dir_);
-    cfg_ = dir_->File("haproxy.cfg");
+    EndToEndTest::SetUp();
     state_file_ = dir_->File("state.json");
     http_port_ = FreePort();
     appid_port_ = FreePort();
     https_port_ = FreePort();
-    WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
-    WriteTemplate("HTTP_FRONTEND_HEAD",
-                  LoopbackFrontendHead("marathon_http_in", http_port_));
-    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
-    WriteTemplate("HTTPS_FRONTEND_HEAD",
-                  LoopbackFrontendHead("marathon_https_in", https_port_,
-                                       " ssl {sslCerts}"));
+    WriteLoopbackFrontends(http_port_, appid_port_, https_port_);
   }
 
   void TearDown() override {
@@ -192,14 +177,6 @@ class TlsTest : public ::testing::Test {
     lb_.reset();
     haproxy_.reset();
     echoes_.clear();
-  }
-
-  void WriteTemplate(const std::string& name, const std::string& text) {
-    WriteFile(templates_dir_ + "/HAPROXY_" + name, text);
-  }
-
-  int StartEcho(const std::string& name, const std::string& ip) {
-    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
   }
 
   std::string StateFile(const std::string& state) {
@@ -259,13 +236,10 @@ class TlsTest : public ::testing::Test {
   static TempDir* suite_dir_;
   static std::string suite_error_;
 
-  std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
-  std::unique_ptr<TempDir> dir_;
-  std::string templates_dir_, cfg_, state_file_;
+  std::string state_file_;
   int http_port_ = 0, appid_port_ = 0, https_port_ = 0;
   int a_port_ = 0, b_port_ = 0;
   int mlb_runs_ = 0;
-  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
   std::unique_ptr<ScopedProcess> haproxy_;
   std::unique_ptr<ScopedProcess> lb_;  // a long-running marathon-lb
 };

@@ -883,35 +883,7 @@ TEST_F(LabelPolicyTest, PlaceholderValueWithANewlineDropsItsServicePort) {
 // ---------------------------------------------------------------------------
 // What placeholder values make of a template (review H1, H2).
 
-// `s` as a JSON string literal.
-std::string Json(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\x01':
-        out += "\\u0001";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
+using testing::JsonString;
 
 // The reviewer's state: /evil with `labels` and, if `path` is set, an HTTP
 // health check with that path; /good next to it.
@@ -920,14 +892,14 @@ std::string EvilAndGood(const Labels& labels,
   std::string json =
       R"({"apps": [{"id": "/evil", "labels": {"HAPROXY_GROUP": "external")";
   for (const auto& [key, value] : labels) {
-    json += ", " + Json(key) + ": " + Json(value);
+    json += ", " + JsonString(key) + ": " + JsonString(value);
   }
   json += R"(}, "ports": [10001],
        "tasks": [{"host": "1.1.1.1", "ports": [31000]}])";
   if (path) {
     json += R"(, "healthChecks": [{"protocol": "HTTP", "portIndex": 0, )"
             R"("path": )" +
-            Json(*path) + "}]";
+            JsonString(*path) + "}]";
   }
   json += R"(},
       {"id": "/good", "labels": {"HAPROXY_GROUP": "external",
@@ -1091,13 +1063,13 @@ std::string HttpAndTcpApp(const std::string& label, const std::string& value) {
       R"({"apps": [{"id": "/web", "labels": {"HAPROXY_GROUP": "external",
          "HAPROXY_0_VHOST": "www.example.com", "HAPROXY_0_STICKY": "true",
          "HAPROXY_0_REDIRECT_TO_HTTPS": "true", )" +
-      Json(label) + ": " + Json(value) + R"(},
+      JsonString(label) + ": " + JsonString(value) + R"(},
        "ports": [10001], "tasks": [{"host": "1.1.1.1", "ports": [31000]}],
        "healthChecks": [{"protocol": "HTTP", "portIndex": 0,
                          "path": "/health?full=1"}]},
       {"id": "/db", "labels": {"HAPROXY_GROUP": "external",
          "HAPROXY_0_MODE": "tcp", )" +
-      Json(label) + ": " + Json(value) + R"(},
+      JsonString(label) + ": " + JsonString(value) + R"(},
        "ports": [10002], "tasks": [{"host": "1.1.1.2", "ports": [32000]}],
        "healthChecks": [{"protocol": "TCP", "portIndex": 0}]}]})";
 }
@@ -1247,10 +1219,10 @@ TEST_F(LabelPolicyTest, AppIdThatIsNotOneWordDropsItsPorts) {
 // frontends, nor one an earlier service binds.
 
 std::string TcpApp(const std::string& id, int port, const Labels& labels) {
-  std::string json = "{\"id\": " + Json(id) +
+  std::string json = "{\"id\": " + JsonString(id) +
                      ", \"labels\": {\"HAPROXY_GROUP\": \"external\"";
   for (const auto& [key, value] : labels) {
-    json += ", " + Json(key) + ": " + Json(value);
+    json += ", " + JsonString(key) + ": " + JsonString(value);
   }
   return json + "}, \"ports\": [" + std::to_string(port) +
          "], \"tasks\": [{\"host\": \"1.1.1.1\", \"ports\": [31000]}]}";

@@ -44,6 +44,7 @@ using Millis = std::chrono::milliseconds;
 using mlb::testing::HttpCall;
 using mlb::testing::HttpHeaders;
 using mlb::testing::HttpResponse;
+using mlb::testing::JsonString;
 using mlb::testing::ReadFile;
 using mlb::testing::TempDir;
 using mlb::testing::WriteFile;
@@ -461,23 +462,6 @@ inline HttpResponse HttpGet(const std::string& ip, int port,
 
 // ---------------------------------------------------------------------------
 // Marathon state JSON (the shape of GET /v2/apps?embed=apps.tasks).
-
-inline std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 // One task: the agent host and its host port for each service port.
 struct TaskSpec {

@@ -1,0 +1,65 @@
+// The common ground of the end-to-end fixtures (integration, tls, packs,
+// live): the binaries `meson test` names, a scratch directory per test with an
+// empty templates/ and the path of haproxy.cfg, and echo backends that stop
+// with the test.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/integration_support.h"
+
+namespace mlb::integration {
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // A poll interval would make `marathon-lb poll` loop forever; a framework
+    // name would hide an app.
+    unsetenv("POLL_INTERVAL");
+    unsetenv("FRAMEWORK_NAME");
+    mlb_binary_ = RequiredEnv("MLB_BINARY");
+    sim_binary_ = RequiredEnv("MLB_SIM_BINARY");
+    echo_binary_ = RequiredEnv("MLB_ECHO_BINARY");
+    plugin_dir_ = RequiredEnv("MLB_PLUGIN_DIR");
+    dir_ = std::make_unique<TempDir>();
+    templates_dir_ = dir_->File("templates");
+    std::filesystem::create_directory(templates_dir_);
+    cfg_ = dir_->File("haproxy.cfg");
+  }
+
+  // templates/HAPROXY_<name>, read by marathon-lb --templates-dir.
+  void WriteTemplate(const std::string& name, const std::string& text) {
+    WriteFile(templates_dir_ + "/HAPROXY_" + name, text);
+  }
+
+  // HEAD (stats socket in the test dir) and the :80, :9091 and :443
+  // frontends on 127.0.0.1 at the given ports.
+  void WriteLoopbackFrontends(int http_port, int appid_port, int https_port) {
+    WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
+    WriteTemplate("HTTP_FRONTEND_HEAD",
+                  LoopbackFrontendHead("marathon_http_in", http_port));
+    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port));
+    WriteTemplate("HTTPS_FRONTEND_HEAD",
+                  LoopbackFrontendHead("marathon_https_in", https_port,
+                                       " ssl {sslCerts}"));
+  }
+
+  // Starts an echo backend answering NAME on ip:<free port>; returns the port.
+  int StartEcho(const std::string& name, const std::string& ip) {
+    return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
+  }
+
+  std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
+  std::unique_ptr<TempDir> dir_;
+  std::string templates_dir_, cfg_;
+  std::vector<std::unique_ptr<ScopedProcess>> echoes_;
+};
+
+}  // namespace mlb::integration
