@@ -22,7 +22,8 @@ using Poco::Util::OptionSet;
 constexpr FlagSpec kFlags[] = {
     {"marathon", "m", "URL", true,
       "Marathon base URL (http://host:8080) or file:PATH of a saved "
-      "/v2/apps?embed=apps.tasks response; several may follow, tried in order"},
+      "/v2/apps?embed=apps.tasks response; several may follow, tried in "
+      "order (default http://master.mesos:8080)"},
     {"haproxy-config", "", "PATH", false,
       "HAProxy config to write (default /etc/haproxy/haproxy.cfg)"},
     {"group", "", "GROUP", true,
@@ -31,6 +32,9 @@ constexpr FlagSpec kFlags[] = {
     {"command", "c", "CMD", false,
       "Reload command, split like a shell would, run without a shell "
       "(default: detect upstart, systemd or init.d as marathon-lb does)"},
+    {"strict-mode", "", nullptr, false,
+      "Expose only the service ports whose HAPROXY_{n}_ENABLED is true "
+      "(without it, every port whose ENABLED is not false)"},
     {"health-check", "H", nullptr, false,
       "Only route to tasks Marathon reports healthy (any alive result)"},
     {"dont-bind-http-https", "", nullptr, false,
@@ -43,6 +47,12 @@ constexpr FlagSpec kFlags[] = {
       "(HAPROXY_SSL_CERT<i> to cert<i>.pem beside it), a self-signed one is "
       "generated there if neither it nor --ssl-certs is set (default "
       "/etc/ssl/cert.pem)"},
+    {"max-reload-retries", "", "N", false,
+      "Run a failed reload (--command, or with --run-haproxy the reload "
+      "through the master socket) again at most N more times (default 10; "
+      "0: never; -1: until it succeeds)"},
+    {"reload-interval", "", "SECONDS", false,
+      "Seconds between two tries of a failed reload (default 10)"},
     {"skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c"},
     {"dry", "d", nullptr, false,
@@ -158,6 +168,7 @@ int* NumberFlag(const std::string& name, CliOptions* out) {
       {"min-update-interval-ms", &out->min_update_interval_ms},
       {"max-staleness", &out->max_staleness},
       {"max-old-workers", &out->max_old_workers},
+      {"reload-interval", &out->reload_interval},
   };
   for (const auto& [flag, field] : kFlags) {
     if (name == flag) {
@@ -179,6 +190,15 @@ Status Apply(const std::string& name, const std::string& value,
     out->command = value;
   } else if (name == "health-check") {
     out->health_check = true;
+  } else if (name == "strict-mode") {
+    out->strict_mode = true;
+  } else if (name == "max-reload-retries") {
+    if (value == "-1") {
+      out->max_reload_retries = -1;
+    } else if (!ParseCount(value, &out->max_reload_retries)) {
+      return Status::Error("--max-reload-retries",
+                           "not a number (or -1): '" + value + "'");
+    }
   } else if (name == "dont-bind-http-https") {
     out->dont_bind_http_https = true;
   } else if (name == "ssl-certs") {
@@ -368,10 +388,10 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   if (!out->template_sha256.empty() && out->template_url.empty()) {
     return Status::Error("--template-sha256", "needs --template-url");
   }
+  if (out->marathon.empty()) {
+    out->marathon.push_back("http://master.mesos:8080");  // as marathon-lb
+  }
   if (!listing) {
-    if (out->marathon.empty()) {
-      return Status::Error("--marathon", "at least one URL is required");
-    }
     if (out->groups.empty()) {
       return Status::Error("--group", "at least one is required");
     }

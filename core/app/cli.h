@@ -27,6 +27,9 @@ struct CliOptions {
   std::vector<std::string> groups;
   std::string command;  // --command; empty: detect as marathon-lb does
   bool health_check = false;
+  bool strict_mode = false;  // --strict-mode: ports need ENABLED true
+  int max_reload_retries = 10;  // -1: until the reload succeeds
+  int reload_interval = 10;     // s between two tries of a failed reload
   bool dont_bind_http_https = false;
   std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
   // HAPROXY_SSL_CERT is written here, a self-signed certificate generated

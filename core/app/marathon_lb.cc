@@ -68,6 +68,7 @@ Status MarathonLb::Create(const CliOptions& options,
   lb->marathon_ = std::make_unique<MarathonClient>(std::move(marathon));
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;
+  lb->service_options_.strict_mode = options.strict_mode;
   lb->service_options_.label_policy = options.label_policy;
   if (const char* name = std::getenv("FRAMEWORK_NAME")) {
     lb->service_options_.framework_name = name;
@@ -85,6 +86,8 @@ Status MarathonLb::Create(const CliOptions& options,
   writer.config_path = options.haproxy_config;
   writer.skip_validation = options.skip_validation;
   writer.dry_run = options.dry;
+  writer.max_reload_retries = options.max_reload_retries;
+  writer.reload_interval = std::chrono::seconds(options.reload_interval);
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
     hp.config_path = options.haproxy_config;

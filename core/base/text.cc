@@ -1,5 +1,7 @@
 #include "core/base/text.h"
 
+#include <algorithm>
+
 namespace mlb {
 
 std::vector<std::string> Split(std::string_view s, char separator) {
@@ -13,6 +15,29 @@ std::vector<std::string> Split(std::string_view s, char separator) {
     }
     start = at + 1;
   }
+}
+
+std::vector<std::string> Words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while ((start = s.find_first_not_of(' ', start)) != std::string_view::npos) {
+    const size_t end = std::min(s.find(' ', start), s.size());
+    out.emplace_back(s.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts,
+                 std::string_view separator) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) {
+      out += separator;
+    }
+    out += parts[i];
+  }
+  return out;
 }
 
 std::string Trim(std::string_view s) {

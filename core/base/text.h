@@ -101,6 +101,13 @@ inline bool EqualsLower(std::string_view word, std::string_view lower) {
 // `s` split on `separator`, nothing trimmed: "a,,b" -> {"a", "", "b"}.
 std::vector<std::string> Split(std::string_view s, char separator);
 
+// The words of `s`, separated by one or more spaces: " a  b" -> {"a", "b"}.
+std::vector<std::string> Words(std::string_view s);
+
+// `parts` with `separator` between them.
+std::string Join(const std::vector<std::string>& parts,
+                 std::string_view separator);
+
 // `s` without the spaces and tabs at its ends.
 std::string Trim(std::string_view s);
 

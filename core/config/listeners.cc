@@ -60,6 +60,26 @@ std::string CanonicalAddress(std::string_view text) {
   return "";
 }
 
+std::string CanonicalNetwork(std::string_view text) {
+  if (text.empty() || text.front() == '[') {
+    return "";
+  }
+  const size_t slash = text.find('/');
+  const std::string address = CanonicalAddress(text.substr(0, slash));
+  if (address.empty() || slash == std::string_view::npos) {
+    return address;
+  }
+  const std::string_view prefix = text.substr(slash + 1);
+  const int max_prefix = address.find(':') == std::string::npos ? 32 : 128;
+  int bits = 0;
+  if (prefix.empty() || prefix.size() > 3 ||
+      prefix.find_first_not_of("0123456789") != std::string_view::npos ||
+      (bits = std::stoi(std::string(prefix))) > max_prefix) {
+    return "";
+  }
+  return address + "/" + std::to_string(bits);
+}
+
 bool IsHostName(std::string_view name) {
   if (name.empty() || name.size() > 253) {
     return false;

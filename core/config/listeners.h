@@ -41,6 +41,10 @@ bool ParseListener(std::string_view address, Listener* out);
 // An IP literal (v4, v6, v6 in brackets) in its canonical form, or "".
 std::string CanonicalAddress(std::string_view text);
 
+// An IP address or network ("10.0.0.0/8", "fd00::/16"; no brackets) in
+// its canonical form, or "" when `text` is neither.
+std::string CanonicalNetwork(std::string_view text);
+
 // Whether `name` is a host name: dot-separated labels of letters, digits,
 // '-' and '_', none empty, longer than 63 or starting or ending with '-';
 // 253 characters at most.

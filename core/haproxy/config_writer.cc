@@ -10,8 +10,10 @@
 #include <optional>
 #include <string_view>
 #include <algorithm>
+#include <thread>
 
 #include "core/base/files.h"
+#include "core/base/logging.h"
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
 
@@ -251,28 +253,48 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   }
   MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;
-  if (options_.reload) {
-    Status s = options_.reload();
-    report->reloaded = s.ok();
-    report->reload_error = s.ok() ? "" : s.message();
+  if (!options_.reload && options_.reload_command.empty()) {
     return Status::OK();
   }
-  if (options_.reload_command.empty()) {
-    return Status::OK();
+  for (;;) {
+    ++report->reload_attempts;
+    report->reload_error = ReloadOnce();
+    const int retries = report->reload_attempts - 1;
+    if (report->reload_error.empty() ||
+        (options_.max_reload_retries >= 0 &&
+         retries >= options_.max_reload_retries)) {
+      break;
+    }
+    Log().warning("reload failed (attempt " +
+                  std::to_string(report->reload_attempts) + "), trying again in " +
+                  std::to_string(options_.reload_interval.count()) +
+                  " ms: " + report->reload_error);
+    std::this_thread::sleep_for(options_.reload_interval);
   }
-  CommandResult reload;
-  Status s = RunCommand(options_.reload_command, &reload);
-  if (!s.ok()) {
-    report->reload_error = s.message();
-  } else if (reload.exit_code != 0) {
-    report->reload_error = "reload command `" +
-                           JoinCommandLine(options_.reload_command) +
-                           "` exited with " + std::to_string(reload.exit_code) +
-                           ": " + reload.output;
-  } else {
-    report->reloaded = true;
+  report->reloaded = report->reload_error.empty();
+  if (!report->reloaded && report->reload_attempts > 1) {
+    report->reload_error +=
+        " (" + std::to_string(report->reload_attempts) + " attempts)";
   }
   return Status::OK();
+}
+
+std::string ConfigWriter::ReloadOnce() const {
+  if (options_.reload) {
+    const Status s = options_.reload();
+    return s.ok() ? "" : s.message();
+  }
+  CommandResult reload;
+  const Status s = RunCommand(options_.reload_command, &reload);
+  if (!s.ok()) {
+    return s.message();
+  }
+  if (reload.exit_code != 0) {
+    return "reload command `" + JoinCommandLine(options_.reload_command) +
+           "` exited with " + std::to_string(reload.exit_code) + ": " +
+           reload.output;
+  }
+  return "";
 }
 
 std::vector<std::string> DetectReloadCommand() {

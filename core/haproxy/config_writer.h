@@ -13,6 +13,7 @@
 // "<target>.rejected" for inspection and HAProxy's output is returned.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ struct ConfigWriterOptions {
   std::vector<std::string> reload_command;  // empty: no reload
   // When set, called instead of reload_command (marathon-lb owns HAProxy).
   std::function<Status()> reload;
+  // A failed reload is tried again after reload_interval, at most
+  // max_reload_retries more times; -1: until it succeeds
+  // (--max-reload-retries, --reload-interval).
+  int max_reload_retries = 10;
+  std::chrono::milliseconds reload_interval{10000};
 };
 
 struct ApplyReport {
@@ -38,7 +44,8 @@ struct ApplyReport {
   std::string validation_output;  // haproxy -c output
   std::string rejected_path;      // where a rejected config was kept
   bool reloaded = false;          // the reload command ran and exited 0
-  std::string reload_error;       // why the reload did not succeed
+  int reload_attempts = 0;        // runs of the reload, retries included
+  std::string reload_error;       // why the last reload did not succeed
 };
 
 class ConfigWriter {
@@ -55,6 +62,9 @@ class ConfigWriter {
   const ConfigWriterOptions& options() const { return options_; }
 
  private:
+  // One run of the reload; "" when it succeeded, else why not.
+  std::string ReloadOnce() const;
+
   ConfigWriterOptions options_;
 };
 

@@ -95,6 +95,14 @@ std::string TypedProblem(LabelKind kind, std::string_view value) {
   if (std::string bad = BadCharacter(value, false); !bad.empty()) {
     return "'" + Show(value) + "' " + bad;
   }
+  if (kind == LabelKind::kWords) {
+    for (const std::string& word : Words(value)) {
+      if (std::string bad = MarathonWordProblem(word); !bad.empty()) {
+        return "word '" + Show(word) + "' " + bad;
+      }
+    }
+    return "";
+  }
   if (kind != LabelKind::kWord && kind != LabelKind::kCertificate &&
       kind != LabelKind::kHostList && kind != LabelKind::kBindAddress) {
     return "";

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/base/text.h"
+#include "core/config/listeners.h"
 #include "core/model/template_catalog.h"
 
 namespace mlb {
@@ -45,6 +46,12 @@ bool ParseInt(std::string_view s, long long* out) {
   return true;
 }
 
+// marathon-lb's booleans: true, t, yes or y in any case; anything else false.
+bool IsTrue(std::string_view value) {
+  const std::string v = Lower(value);
+  return v == "true" || v == "t" || v == "yes" || v == "y";
+}
+
 // Reads one label of a pack into *out.
 Status ReadPackLabel(const LabelSpec& spec, const std::string& label,
                      const std::string& value, sdk::LabelValue* out) {
@@ -53,11 +60,9 @@ Status ReadPackLabel(const LabelSpec& spec, const std::string& label,
   out->kind = static_cast<uint32_t>(spec.kind);
   out->text = spec.kind == LabelKind::kHostList ? Lower(value) : value;
   switch (spec.kind) {
-    case LabelKind::kBool: {
-      const std::string v = Lower(value);
-      out->flag = v == "true" || v == "t" || v == "yes" || v == "y";
+    case LabelKind::kBool:
+      out->flag = IsTrue(value);
       break;
-    }
     case LabelKind::kInteger: {
       long long number = 0;
       if (!ParseInt(value, &number)) {
@@ -72,6 +77,27 @@ Status ReadPackLabel(const LabelSpec& spec, const std::string& label,
         return BadValue(label, value, "is not a port number (1-65535)");
       }
       out->number = port;
+      break;
+    }
+    case LabelKind::kWords:
+      out->text = Join(Words(value), " ");
+      break;
+    case LabelKind::kNetworkList: {
+      std::vector<std::string> networks;
+      for (const std::string& word : Words(value)) {
+        std::string network = CanonicalNetwork(word);
+        if (network.empty()) {
+          return BadValue(label, value,
+                          "has '" + word +
+                              "', which is not an IP address or network "
+                              "(address/prefix)");
+        }
+        networks.push_back(std::move(network));
+      }
+      if (networks.empty()) {
+        return BadValue(label, value, "names no address or network");
+      }
+      out->text = Join(networks, " ");
       break;
     }
     default:
@@ -161,6 +187,10 @@ std::string_view LabelKindName(LabelKind kind) {
       return "certificate";
     case LabelKind::kText:
       return "text";
+    case LabelKind::kWords:
+      return "words";
+    case LabelKind::kNetworkList:
+      return "network list";
     case LabelKind::kGroupList:
       return "group list";
     case LabelKind::kBindAddress:
@@ -179,6 +209,12 @@ LabelTable::LabelTable() {
        "Comma-separated load-balancer groups of every port of the app; a "
        "marathon-lb started with --group G exposes the app if G is one of "
        "them (or if G is *)."},
+      {"HAPROXY_{n}_GROUP", LabelKind::kGroupList, "", "",
+       "Comma-separated load-balancer groups of port n, in place of "
+       "HAPROXY_GROUP for this port (set but empty: the one group \"\")."},
+      {"HAPROXY_{n}_ENABLED", LabelKind::kBool, "", "",
+       "false: port n is not exposed. Under --strict-mode only ports with "
+       "ENABLED true (true, t, yes, y in any case) are exposed."},
       {"HAPROXY_{n}_VHOST", LabelKind::kHostList, "", "",
        "Virtual host(s) of port n, comma-separated: routed by Host header on "
        ":80 and by SNI on :443; makes the port http unless MODE says tcp."},
@@ -218,7 +254,7 @@ Status LabelTable::Add(LabelSpec spec) {
                          "(HAPROXY_{n}_...)");
   }
   if (static_cast<uint32_t>(spec.kind) < MLB_LABEL_BOOL ||
-      static_cast<uint32_t>(spec.kind) > MLB_LABEL_TEXT) {
+      static_cast<uint32_t>(spec.kind) > MLB_LABEL_NETWORK_LIST) {
     return Status::Error("label " + name +
                          " has no kind a pack may declare (kind " +
                          std::to_string(static_cast<uint32_t>(spec.kind)) +
@@ -258,6 +294,21 @@ std::vector<std::string> ParseAppGroups(
   auto it = labels.find("HAPROXY_GROUP");
   return it == labels.end() ? std::vector<std::string>()
                             : Split(it->second, ',');
+}
+
+const std::string* PortGroupLabel(
+    const std::map<std::string, std::string>& labels, int n) {
+  auto it = labels.find(LabelName("HAPROXY_{n}_GROUP", n));
+  return it == labels.end() ? nullptr : &it->second;
+}
+
+bool PortEnabled(const std::map<std::string, std::string>& labels, int n,
+                 bool strict_mode) {
+  auto it = labels.find(LabelName("HAPROXY_{n}_ENABLED", n));
+  if (it == labels.end()) {
+    return !strict_mode;
+  }
+  return IsTrue(it->second);
 }
 
 Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,

@@ -27,7 +27,7 @@ namespace mlb {
 class Template;
 class TemplateCatalog;
 
-// How a label's value is read. The first seven are the kinds a pack may
+// How a label's value is read. The first nine are the kinds a pack may
 // declare (sdk.h, MLB_LABEL_*); the others are the core's own.
 enum class LabelKind : uint32_t {
   kBool = MLB_LABEL_BOOL,
@@ -37,6 +37,8 @@ enum class LabelKind : uint32_t {
   kHostList = MLB_LABEL_HOST_LIST,
   kCertificate = MLB_LABEL_CERTIFICATE,
   kText = MLB_LABEL_TEXT,
+  kWords = MLB_LABEL_WORDS,
+  kNetworkList = MLB_LABEL_NETWORK_LIST,
   kGroupList = 100,  // comma-separated, no trimming (HAPROXY_GROUP)
   kBindAddress,      // an IP address, '*' or a host name
   kMode,             // tcp or http, any case, stored lower-case
@@ -103,6 +105,16 @@ std::string LabelName(std::string_view pattern, int n);
 // HAPROXY_GROUP split on ',' (no trimming); empty if the label is absent.
 std::vector<std::string> ParseAppGroups(
     const std::map<std::string, std::string>& labels);
+
+// HAPROXY_{n}_GROUP of port `n` (it replaces HAPROXY_GROUP for that port),
+// or null when the app does not set it.
+const std::string* PortGroupLabel(
+    const std::map<std::string, std::string>& labels, int n);
+
+// Whether port `n` is exposed by HAPROXY_{n}_ENABLED (a boolean): when the
+// label is absent, unless --strict-mode.
+bool PortEnabled(const std::map<std::string, std::string>& labels, int n,
+                 bool strict_mode);
 
 // Reads the labels of port index `n` declared in `table` into *out. Fails on
 // the first bad value with a kService Status such as

@@ -401,6 +401,7 @@ struct ServiceBuilder::State {
     const std::string* ip;
   };
   std::vector<ServerKey> keys;
+  std::vector<bool> exposed;  // by service port index: group and ENABLED
 };
 
 ServiceBuilder::ServiceBuilder(const ServiceOptions& options,
@@ -422,8 +423,23 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
       std::string_view(app.id).substr(1) == options.framework_name) {
     return;
   }
-  const std::vector<std::string> groups = ParseAppGroups(app.labels);
-  if (!SelectedByGroups(options.groups, groups)) {
+  // marathon-lb 1.15's order: the port's groups (HAPROXY_{n}_GROUP, else
+  // the app's), then HAPROXY_{n}_ENABLED; the labels of a port another load
+  // balancer serves are not read.
+  const std::vector<std::string> app_groups = ParseAppGroups(app.labels);
+  st.exposed.assign(app.service_ports.size(), false);
+  bool any = false;
+  for (size_t i = 0; i < app.service_ports.size(); ++i) {
+    const int index = static_cast<int>(i);
+    const std::string* port_groups = PortGroupLabel(app.labels, index);
+    st.exposed[i] =
+        SelectedByGroups(options.groups, port_groups == nullptr
+                                             ? app_groups
+                                             : Split(*port_groups, ',')) &&
+        PortEnabled(app.labels, index, options.strict_mode);
+    any = any || st.exposed[i];
+  }
+  if (!any) {
     return;
   }
   st.backends.clear();
@@ -477,6 +493,9 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
   }
   const size_t first = services->size();
   for (size_t i = 0; i < app.service_ports.size(); ++i) {
+    if (!st.exposed[i]) {
+      continue;
+    }
     const int index = static_cast<int>(i);
     Service svc;
     Status status =

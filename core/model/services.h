@@ -52,6 +52,7 @@ using HealthCache = LruCache<std::string, bool>;
 struct ServiceOptions {
   std::vector<std::string> groups;  // --group; "*" selects every app
   bool health_check = false;        // --health-check
+  bool strict_mode = false;         // --strict-mode: HAPROXY_{n}_ENABLED
   std::string framework_name;       // $FRAMEWORK_NAME
   // Checks the file a certificate label (MLB_LABEL_CERTIFICATE) names; an
   // error drops that service port. Empty: not checked.

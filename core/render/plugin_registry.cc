@@ -159,15 +159,6 @@ Status CheckLabelsAndTemplates(const LabelTable& labels,
   return Status::OK();
 }
 
-std::string Join(const std::vector<std::string>& items,
-                 const std::string& separator) {
-  std::string out;
-  for (const std::string& item : items) {
-    out += (out.empty() ? "" : separator) + item;
-  }
-  return out;
-}
-
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);

@@ -1,7 +1,10 @@
-// Template family "backends": the backend of each service port, its http
-// options and one server line per task. The server line takes the options
-// the other families set for it (cookieOptions from sticky,
-// healthCheckOptions from health_checks); one no family set is empty.
+// Template family "backends": the backend of each service port (its balance
+// algorithm, http options and source allow-list) and one server line per
+// task. The server line takes the options the other families set for it
+// (cookieOptions from sticky, healthCheckOptions from health_checks); one no
+// family set is empty.
+#include <string>
+
 #include "backends_templates.h"
 #include "mlb/plugin/sdk.h"
 
@@ -9,18 +12,49 @@ namespace {
 
 namespace sdk = mlb::sdk;
 
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_BALANCE", MLB_LABEL_WORDS,
+     "HAProxy balance algorithm of the backend (default roundrobin)."},
+    {"HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL", MLB_LABEL_NETWORK_LIST,
+     "Source addresses or networks (address/prefix) allowed into the "
+     "backend, separated by spaces; other sources are denied (http) or "
+     "rejected (tcp)."},
+};
+
+// HAProxy 2.6's balance algorithms: another name would make haproxy -c
+// reject the whole config, so the service port is dropped instead.
+bool IsBalanceAlgorithm(std::string_view balance) {
+  const std::string_view name = balance.substr(0, balance.find_first_of(" ("));
+  for (const char* known : {"roundrobin", "static-rr", "leastconn", "first",
+                            "source", "uri", "url_param", "hdr", "random",
+                            "rdp-cookie", "hash"}) {
+    if (name == known) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class Backends : public sdk::Family {
  public:
   bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
+    std::string balance(svc.Text("HAPROXY_{n}_BALANCE"));
+    if (balance.empty()) {
+      balance = "roundrobin";
+    } else if (!IsBalanceAlgorithm(balance)) {
+      return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
+                       "_BALANCE: '" + balance +
+                       "' is not an HAProxy balance algorithm");
+    }
     if (!emit.Add(BACKEND_HEAD, {{"backend", svc.backend},
-                                 {"balance", "roundrobin"},
+                                 {"balance", balance},
                                  {"mode", svc.mode}})) {
       return false;
     }
-    if (svc.mode == "http") {
-      return emit.Add(BACKEND_HTTP_OPTIONS, {});
+    if (svc.mode == "http" && !emit.Add(BACKEND_HTTP_OPTIONS, {})) {
+      return false;
     }
-    return true;
+    return AddAllowedNetworks(svc, emit);
   }
 
   bool AddServer(const sdk::Service&, const sdk::Server& server,
@@ -36,10 +70,31 @@ class Backends : public sdk::Family {
          {"healthCheckOptions", options.Get("healthCheckOptions")},
          {"otherOptions", options.Get("otherOptions")}});
   }
+
+ private:
+  // One ACL line per allowed network, then the rule that denies the rest.
+  static bool AddAllowedNetworks(const sdk::Service& svc, sdk::Emitter& emit) {
+    const sdk::LabelValue* allowed =
+        svc.Label("HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL");
+    if (allowed == nullptr) {
+      return true;
+    }
+    const bool http = svc.mode == "http";
+    for (std::string_view network : sdk::Words(allowed->text)) {
+      if (!emit.Add(http ? HTTP_BACKEND_NETWORK_ALLOWED_ACL
+                         : TCP_BACKEND_NETWORK_ALLOWED_ACL,
+                    {{"network_allowed", network}})) {
+        return false;
+      }
+    }
+    return emit.Add(
+        http ? HTTP_BACKEND_ACL_ALLOW_DENY : TCP_BACKEND_ACL_ALLOW_DENY, {});
+  }
 };
 
 }  // namespace
 
 MLB_DECLARE_PLUGIN("backends", "io.mlb.builtin", "2.0.0",
-                   "marathon-lb backends: head, http options, server lines",
-                   kTemplates, MLB_NO_LABELS, Backends);
+                   "marathon-lb backends: head, balance, http options, "
+                   "allowed source networks, server lines",
+                   kTemplates, MLB_LABELS(kLabels), Backends);

@@ -73,8 +73,6 @@ TEST(CliTest, ErrorsNameTheFlag) {
   CliOptions o;
   EXPECT_EQ(Parse({"--marathon", "http://m"}, &o).message(),
             "--group: at least one is required");
-  EXPECT_EQ(Parse({"--group", "g"}, &o).message(),
-            "--marathon: at least one URL is required");
   EXPECT_EQ(Parse({"tail", "-m", "x", "--group", "g"}, &o).message(),
             "mode tail: unknown (expected poll, sse, event, plugins or "
             "reference)");
@@ -87,6 +85,29 @@ TEST(CliTest, ErrorsNameTheFlag) {
   Status unknown = Parse({"--no-such-flag"}, &o);
   EXPECT_EQ(unknown.message().rfind("--no-such-flag: ", 0), 0u)
       << unknown.message();
+}
+
+// marathon-lb 1.15's defaults and the flags the DC/OS package passes.
+TEST(CliTest, MarathonLb115Flags) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"--group", "g"}, &o).ok());
+  EXPECT_EQ(o.marathon, std::vector<std::string>{"http://master.mesos:8080"});
+  EXPECT_FALSE(o.strict_mode);
+  EXPECT_EQ(o.max_reload_retries, 10);
+  EXPECT_EQ(o.reload_interval, 10);
+  ASSERT_TRUE(Parse({"--group", "g", "-m", "http://m", "--strict-mode",
+                     "--max-reload-retries", "-1", "--reload-interval", "3"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.marathon, std::vector<std::string>{"http://m"});
+  EXPECT_TRUE(o.strict_mode);
+  EXPECT_EQ(o.max_reload_retries, -1);
+  EXPECT_EQ(o.reload_interval, 3);
+  EXPECT_EQ(Parse({"--group", "g", "--max-reload-retries", "-2"}, &o)
+                .message(),
+            "--max-reload-retries: not a number (or -1): '-2'");
+  EXPECT_EQ(Parse({"--group", "g", "--reload-interval", "soon"}, &o).message(),
+            "--reload-interval: not a number: 'soon'");
 }
 
 TEST(CliTest, LiveModes) {

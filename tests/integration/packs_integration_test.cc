@@ -310,7 +310,9 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
   ASSERT_NE(refusal, "") << listing;
   // The descriptions the built-in packs declare.
   const std::map<std::string, std::string> kAbout = {
-      {"backends", "marathon-lb backends: head, http options, server lines"},
+      {"backends",
+       "marathon-lb backends: head, balance, http options, allowed source "
+       "networks, server lines"},
       {"frontends",
        "marathon-lb frontends: :80 vhosts, :443 SNI, :9091 app id, one "
        "frontend per service port"},
@@ -325,22 +327,26 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
            "  about:     " + kAbout.at(family) + "\n"
            "  file:      " + builtin_dir_ + "/mlb_" + family + ".so\n"
            "  found in:  --plugin-dir " + builtin_dir_ + "\n"
-           "  ABI:       2.0\n"
+           "  ABI:       2.1\n"
            "  templates: " + templates + "\n"
            "  labels:    " + labels + "\n";
   };
   EXPECT_EQ(
       listing,
-      "Template packs (plugin ABI 2.0):\n" +
+      "Template packs (plugin ABI 2.1):\n" +
           builtin("backends",
-                  "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS",
-                  "none") +
+                  "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS "
+                  "HTTP_BACKEND_ACL_ALLOW_DENY "
+                  "HTTP_BACKEND_NETWORK_ALLOWED_ACL "
+                  "TCP_BACKEND_ACL_ALLOW_DENY TCP_BACKEND_NETWORK_ALLOWED_ACL",
+                  "HAPROXY_{n}_BALANCE "
+                  "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL") +
           "\nfamily backends: com.example.backends_alt 1.0.0, not chosen "
           "(--family-pack backends=io.mlb.builtin)\n"
           "  about:     example: backends balanced by least connections\n"
           "  file:      " + backends_alt_dir_ + "/backends_alt.so\n"
           "  found in:  --plugin-dir " + backends_alt_dir_ + "\n"
-          "  ABI:       2.0\n"
+          "  ABI:       2.1\n"
           "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
           "BACKEND_SERVER_OPTIONS\n"
           "  labels:    none\n" +
@@ -362,7 +368,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "HAPROXY_{n}_RATE_LIMIT\n"
           "  file:      " + rate_limit_dir_ + "/rate_limit.so\n"
           "  found in:  --plugin-dir " + rate_limit_dir_ + "\n"
-          "  ABI:       2.0\n"
+          "  ABI:       2.1\n"
           "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
           "  labels:    HAPROXY_{n}_RATE_LIMIT\n" +
           builtin("redirect", "BACKEND_REDIRECT_HTTP_TO_HTTPS",

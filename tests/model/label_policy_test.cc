@@ -589,7 +589,7 @@ TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelPasses) {
               "")
         << name;
   }
-  EXPECT_EQ(checked, 16);
+  EXPECT_EQ(checked, 18);
 }
 
 // ---------------------------------------------------------------------------
@@ -1102,7 +1102,7 @@ TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelAlsoPassesAsRendered) {
     EXPECT_NE(r.text.find("\nbackend web_10001\n"), std::string::npos)
         << name;
   }
-  EXPECT_EQ(checked, 16);
+  EXPECT_EQ(checked, 18);
 }
 
 // Under `allow` the rendered text is the operator's risk, as the label is.

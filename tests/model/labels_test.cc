@@ -28,7 +28,7 @@ class LabelsTest : public testing::WithBuiltinPacks<> {
 
 // The core declares the labels that define a service port; the built-in
 // packs the others, each with its kind.
-TEST_F(LabelsTest, TableDeclaresEvery2015Label) {
+TEST_F(LabelsTest, TableDeclaresEveryLabel) {
   std::vector<std::string> rows;
   for (const LabelSpec& spec : registry_->labels().labels()) {
     rows.push_back(spec.name + " " + std::string(LabelKindName(spec.kind)) +
@@ -37,11 +37,16 @@ TEST_F(LabelsTest, TableDeclaresEvery2015Label) {
   }
   EXPECT_EQ(rows, (std::vector<std::string>{
                       "HAPROXY_GROUP group list core",
+                      "HAPROXY_{n}_GROUP group list core",
+                      "HAPROXY_{n}_ENABLED bool core",
                       "HAPROXY_{n}_VHOST host list core",
                       "HAPROXY_{n}_BIND_ADDR bind address core",
                       "HAPROXY_{n}_PORT port core",
                       "HAPROXY_{n}_MODE mode core",
                       "HAPROXY_{n}_<TEMPLATE> template core",
+                      "HAPROXY_{n}_BALANCE words backends",
+                      "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL network list "
+                      "backends",
                       "HAPROXY_{n}_SSL_CERT certificate frontends",
                       "HAPROXY_{n}_REDIRECT_TO_HTTPS bool redirect",
                       "HAPROXY_{n}_STICKY bool sticky"}));
@@ -271,7 +276,7 @@ TEST(LabelTableTest, DeclaredNamesAndKinds) {
         << name;
   }
   for (const char* name : {"HAPROXY_{n}_X", "HAPROXY_{n}__", "HAPROXY_{n}_0",
-                           "HAPROXY_{n}_GROUP", "HAPROXY_X", "HAPROXY_X0"}) {
+                           "HAPROXY_{n}_GROUPS", "HAPROXY_X", "HAPROXY_X0"}) {
     LabelTable table;
     EXPECT_TRUE(table.Add({name, LabelKind::kText, "f", "p", ""}).ok())
         << name;
@@ -284,14 +289,15 @@ TEST(LabelTableTest, DeclaredNamesAndKinds) {
                   "' is named like a label of one service port "
                   "(HAPROXY_{n}_...)");
   }
-  for (const char* name : {"HAPROXY_GROUP", "HAPROXY_{n}_VHOST",
+  for (const char* name : {"HAPROXY_GROUP", "HAPROXY_{n}_GROUP",
+                           "HAPROXY_{n}_ENABLED", "HAPROXY_{n}_VHOST",
                            "HAPROXY_{n}_PORT", "HAPROXY_{n}_MODE",
                            "HAPROXY_{n}_BIND_ADDR"}) {
     LabelTable table;
     EXPECT_EQ(table.Add({name, LabelKind::kText, "f", "p", ""}).message(),
               "label " + std::string(name) + " is marathon-lb's own");
   }
-  for (const uint32_t kind : {0u, 8u, 99u, 100u, 101u, 102u, 103u,
+  for (const uint32_t kind : {0u, 10u, 99u, 100u, 101u, 102u, 103u,
                               0xFFFFFFFFu}) {
     LabelTable table;
     EXPECT_EQ(table.Add({"HAPROXY_{n}_X", static_cast<LabelKind>(kind), "f",

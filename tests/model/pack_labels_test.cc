@@ -60,6 +60,8 @@ constexpr KindCase kKinds[] = {
     {"HAPROXY_0_REVIEW_HOSTS", "a.example.com,b.example.com", true},
     {"HAPROXY_0_REVIEW_CERT", "/etc/ssl/a.pem", true},
     {"HAPROXY_0_REVIEW_TEXT", "one line of text", false},
+    {"HAPROXY_0_REVIEW_WORDS", "url_param userid", false},
+    {"HAPROXY_0_REVIEW_NETWORKS", "10.0.0.0/8 127.0.0.1", false},
     {"HAPROXY_REVIEW_APP_WORD", "tenant-a", true},
 };
 
@@ -154,7 +156,7 @@ TEST_F(PackLabelsTest, EveryKindRefusesControlInvisibleAndNonUtf8Characters) {
       }
     }
   }
-  EXPECT_GT(checked, 8 * 3 * 3 * 80);
+  EXPECT_GT(checked, 10 * 3 * 3 * 80);
 }
 
 // HAProxy's word breaks in a label that becomes one word: refused for the
@@ -190,6 +192,60 @@ TEST_F(PackLabelsTest, WordRefusalNamesTheCharacterAndWhy) {
   EXPECT_EQ(Refusal({{"HAPROXY_REVIEW_APP_WORD", "x}"}}, LabelPolicy::kAllow),
             "label HAPROXY_REVIEW_APP_WORD refused by --label-policy allow: "
             "'x}' has '}' at character 2: braces delimit HAProxy conditions");
+}
+
+// WORDS: spaces separate the words (any number of them; the pack gets one
+// between two words); every other word break is refused, wherever it is.
+TEST_F(PackLabelsTest, WordsSeparatedBySpacesEachAWord) {
+  PortLabels pl;
+  EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_WORDS", "  url_param   userid  "}},
+                    LabelPolicy::kRestricted, 0, &pl),
+            "");
+  ASSERT_NE(Value(pl, "HAPROXY_{n}_REVIEW_WORDS"), nullptr);
+  EXPECT_EQ(Value(pl, "HAPROXY_{n}_REVIEW_WORDS")->text, "url_param userid");
+  for (const char* brk : {"#", "\"", "'", "\\", "{", "}", "$"}) {
+    for (const std::string& value : Placed("url_param userid", brk)) {
+      EXPECT_NE(Refusal({{"HAPROXY_0_REVIEW_WORDS", value}}).find(
+                    "label HAPROXY_0_REVIEW_WORDS refused by --label-policy "
+                    "restricted: word '"),
+                std::string::npos)
+          << QuoteValue(value);
+    }
+  }
+  EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_WORDS", "hdr(x) a{b"}}),
+            "label HAPROXY_0_REVIEW_WORDS refused by --label-policy "
+            "restricted: word 'a{b' has '{' at character 2: braces delimit "
+            "HAProxy conditions");
+}
+
+// NETWORK_LIST: IPv4 and IPv6 addresses and networks, handed over canonical;
+// anything else (a host name, a prefix too long, brackets, nothing at all)
+// drops the port.
+TEST_F(PackLabelsTest, NetworkListTakesAddressesAndNetworksOnly) {
+  PortLabels pl;
+  EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_NETWORKS",
+                      " 10.0.0.0/8  127.0.0.1 FD00:0::/16 ::1 0.0.0.0/0 "}},
+                    LabelPolicy::kRestricted, 0, &pl),
+            "");
+  ASSERT_NE(Value(pl, "HAPROXY_{n}_REVIEW_NETWORKS"), nullptr);
+  EXPECT_EQ(Value(pl, "HAPROXY_{n}_REVIEW_NETWORKS")->text,
+            "10.0.0.0/8 127.0.0.1 fd00::/16 ::1 0.0.0.0/0");
+  for (const char* bad :
+       {"10.0.0.300", "10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/-1",
+        "10.0.0.0/08a", "[::1]", "example.com", "10.0.0.0/8/8", "/8",
+        "10.1", "acl", "!10.0.0.1", "10.0.0.1,10.0.0.2"}) {
+    EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_NETWORKS",
+                        std::string("127.0.0.1 ") + bad}}),
+              "label HAPROXY_0_REVIEW_NETWORKS: '127.0.0.1 " +
+                  std::string(bad) + "' has '" + bad +
+                  "', which is not an IP address or network (address/prefix)")
+        << bad;
+  }
+  for (const char* none : {"", " ", "   "}) {
+    EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_NETWORKS", none}}),
+              "label HAPROXY_0_REVIEW_NETWORKS: '" + std::string(none) +
+                  "' names no address or network");
+  }
 }
 
 // A host list: no host may start with '-', wherever it is in the list;

@@ -42,7 +42,7 @@ TEST(PluginRegistryTest, LoadsTheFiveBuiltinFamiliesFromTheBuildTree) {
     EXPECT_EQ(pack->pack, "io.mlb.builtin");
     EXPECT_EQ(pack->path, Plugin(pack->family));
     EXPECT_EQ(pack->dir, testing::PluginDir());
-    EXPECT_EQ(pack->abi, "2.0");
+    EXPECT_EQ(pack->abi, "2.1");
     EXPECT_NE(pack->impl, nullptr);
   }
   EXPECT_TRUE(registry.unused().empty());
@@ -70,6 +70,10 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"BACKEND_HEAD", "backends"},
       {"BACKEND_HTTP_OPTIONS", "backends"},
       {"BACKEND_SERVER_OPTIONS", "backends"},
+      {"HTTP_BACKEND_NETWORK_ALLOWED_ACL", "backends"},
+      {"HTTP_BACKEND_ACL_ALLOW_DENY", "backends"},
+      {"TCP_BACKEND_NETWORK_ALLOWED_ACL", "backends"},
+      {"TCP_BACKEND_ACL_ALLOW_DENY", "backends"},
       {"BACKEND_HTTP_HEALTHCHECK_OPTIONS", "health_checks"},
       {"BACKEND_TCP_HEALTHCHECK_OPTIONS", "health_checks"},
       {"BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS", "health_checks"},
@@ -84,12 +88,12 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
     EXPECT_EQ(entry->family, family) << name;
   }
   // marathon-lb's 14 per-port overridable templates of 2015, plus the two
-  // multi-vhost ones of 1.15.
+  // multi-vhost ones and the two network allow-list ones of 1.15.
   int overridable = 0;
   for (const auto& [name, entry] : registry.catalog().entries()) {
     overridable += entry.overridable ? 1 : 0;
   }
-  EXPECT_EQ(overridable, 16);
+  EXPECT_EQ(overridable, 18);
   EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
   EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
 }
@@ -122,13 +126,13 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"bad_foreign",
                 "not a marathon-lb template pack (no mlb_plugin symbol)"},
         Refusal{"bad_abi_major",
-                "built for plugin ABI 3.0; this marathon-lb needs plugin ABI "
+                "built for plugin ABI 3.1; this marathon-lb needs plugin ABI "
                 "2.x: rebuild the pack with its mlb/plugin/sdk.h"},
         Refusal{"abi_1_1_pack",
                 "built for plugin ABI 1.1; this marathon-lb needs plugin ABI "
                 "2.x: rebuild the pack with its mlb/plugin/sdk.h"},
         Refusal{"bad_abi_minor",
-                "built for plugin ABI 2.7, newer than this marathon-lb's 2.0"},
+                "built for plugin ABI 2.8, newer than this marathon-lb's 2.1"},
         Refusal{"bad_family_name", "family name must be [a-z0-9_]+"},
         Refusal{"bad_no_factory", "no create_family function"},
         Refusal{"bad_unclosed_template",
@@ -155,7 +159,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "label HAPROXY_{n}_BACKEND_HEAD would override template "
                 "BACKEND_HEAD of pack io.mlb.builtin (family backends)"},
         Refusal{"bad_short_descriptor",
-                "descriptor is 80 bytes, ABI 2.0 needs at least 88"},
+                "descriptor is 80 bytes, ABI 2.1 needs at least 88"},
         Refusal{"bad_template_is_label",
                 "template STICKY would take over label HAPROXY_{n}_STICKY of "
                 "pack io.mlb.builtin (family sticky)"},
@@ -238,7 +242,7 @@ TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheLabelTable) {
   ASSERT_TRUE(registry.LoadFile(RateLimitPack()).ok());
   const PluginRegistry::Pack* pack = registry.FindFamily("rate_limit");
   ASSERT_NE(pack, nullptr);
-  EXPECT_EQ(pack->abi, "2.0");
+  EXPECT_EQ(pack->abi, "2.1");
   ASSERT_EQ(pack->labels.size(), 1u);
   EXPECT_EQ(pack->labels[0].name, "HAPROXY_{n}_RATE_LIMIT");
   const LabelSpec* label = registry.labels().Find("HAPROXY_{n}_RATE_LIMIT");
@@ -370,34 +374,37 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
   const std::string junk_reason = refusals[1].substr(
       ("plugin " + junk_dir + "/junk.so: ").size());
   EXPECT_EQ(registry.Describe(false),
-            "Template packs (plugin ABI 2.0):\n"
+            "Template packs (plugin ABI 2.1):\n"
             "\n"
             "family backends: com.example.backends_alt 1.0.0, in use\n"
             "  about:     example: backends balanced by least connections\n"
             "  file:      " + alt + "/backends_alt.so\n"
             "  found in:  --plugin-dir " + alt + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS\n"
             "  labels:    none\n"
             "\n"
             "family backends: io.mlb.builtin 2.0.0, not chosen (--family-pack "
             "backends=com.example.backends_alt)\n"
-            "  about:     marathon-lb backends: head, http "
-            "options, server lines\n"
+            "  about:     marathon-lb backends: head, balance, http "
+            "options, allowed source networks, server lines\n"
             "  file:      " + builtin + "/mlb_backends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
-            "BACKEND_SERVER_OPTIONS\n"
-            "  labels:    none\n"
+            "BACKEND_SERVER_OPTIONS HTTP_BACKEND_ACL_ALLOW_DENY "
+            "HTTP_BACKEND_NETWORK_ALLOWED_ACL TCP_BACKEND_ACL_ALLOW_DENY "
+            "TCP_BACKEND_NETWORK_ALLOWED_ACL\n"
+            "  labels:    HAPROXY_{n}_BALANCE "
+            "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL\n"
             "\n"
             "family frontends: io.mlb.builtin 2.0.0, in use\n"
             "  about:     marathon-lb frontends: :80 vhosts, :443 SNI, :9091 "
             "app id, one frontend per service port\n"
             "  file:      " + builtin + "/mlb_frontends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
             "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_HEAD HTTP_FRONTEND_ACL "
             "HTTP_FRONTEND_ACL_ONLY HTTP_FRONTEND_APPID_ACL "
@@ -410,7 +417,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "server check options\n"
             "  file:      " + builtin + "/mlb_health_checks.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: BACKEND_HTTP_HEALTHCHECK_OPTIONS "
             "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "
             "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS "
@@ -422,7 +429,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "from HAPROXY_{n}_RATE_LIMIT\n"
             "  file:      " + limit + "/rate_limit.so\n"
             "  found in:  --plugin-dir " + limit + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
             "  labels:    HAPROXY_{n}_RATE_LIMIT\n"
             "\n"
@@ -430,7 +437,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  about:     marathon-lb HTTP to HTTPS redirects\n"
             "  file:      " + builtin + "/mlb_redirect.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: BACKEND_REDIRECT_HTTP_TO_HTTPS\n"
             "  labels:    HAPROXY_{n}_REDIRECT_TO_HTTPS\n"
             "\n"
@@ -438,12 +445,12 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  about:     marathon-lb sticky sessions: cookie insertion\n"
             "  file:      " + builtin + "/mlb_sticky.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.0\n"
+            "  ABI:       2.1\n"
             "  templates: BACKEND_STICKY_OPTIONS\n"
             "  labels:    HAPROXY_{n}_STICKY\n"
             "\n"
             "Refused files:\n"
-            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 3.0; "
+            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 3.1; "
             "this marathon-lb needs plugin ABI 2.x: rebuild the pack with its "
             "mlb/plugin/sdk.h\n"
             "  " + junk_dir + "/junk.so: " + junk_reason + "\n");
@@ -482,7 +489,7 @@ TEST(PluginRegistryTest, DirectoryWithBadPackStillLoadsTheGoodOnes) {
   EXPECT_EQ(registry.packs()[0]->family, "backends");
   ASSERT_EQ(refusals.size(), 1u);
   EXPECT_EQ(refusals[0], "plugin " + dir + "/bad_abi_major.so: built for "
-                         "plugin ABI 3.0; this marathon-lb needs plugin ABI "
+                         "plugin ABI 3.1; this marathon-lb needs plugin ABI "
                          "2.x: rebuild the pack with its mlb/plugin/sdk.h");
 }
 

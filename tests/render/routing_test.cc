@@ -307,6 +307,128 @@ TEST_F(RoutingTest, GroupsSelectApps) {
   EXPECT_NE(config.find("backend none_3\n"), std::string::npos);
 }
 
+// HAPROXY_{n}_GROUP replaces HAPROXY_GROUP for its port only (set but empty,
+// it is the one group ""); a port of another group is not read at all, so
+// its bad labels are no error here.
+TEST_F(RoutingTest, PortGroupReplacesTheAppGroupForItsPort) {
+  const std::string apps = Apps(
+      R"({"id": "/mixed", "labels": {"HAPROXY_GROUP": "external",
+            "HAPROXY_1_GROUP": "internal", "HAPROXY_1_PORT": "bad",
+            "HAPROXY_2_GROUP": ""},
+          "ports": [1, 2, 3], "tasks": [{"host": "agent1", "ports": [5, 6, 7]}]},
+         {"id": "/inner", "labels": {"HAPROXY_GROUP": "internal",
+            "HAPROXY_0_GROUP": "internal,external"},
+          "ports": [4, 5], "tasks": [{"host": "agent1", "ports": [8, 9]}]})");
+  std::string config = Config(apps);
+  EXPECT_EQ(errors_, std::vector<std::string>{});
+  EXPECT_NE(config.find("\nbackend mixed_1\n"), std::string::npos);
+  EXPECT_EQ(config.find("mixed_2"), std::string::npos) << config;
+  EXPECT_EQ(config.find("mixed_3"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nbackend inner_4\n"), std::string::npos);
+  EXPECT_EQ(config.find("inner_5"), std::string::npos) << config;
+  RenderOptions internal;
+  internal.groups = {"internal"};
+  config = Config(apps, internal);
+  EXPECT_EQ(errors_, std::vector<std::string>{
+                         "app /mixed, service port index 1: label "
+                         "HAPROXY_1_PORT: 'bad' is not a port number "
+                         "(1-65535); service port skipped"});
+  EXPECT_EQ(config.find("mixed_1"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nbackend inner_4\n"), std::string::npos);
+  EXPECT_NE(config.find("\nbackend inner_5\n"), std::string::npos);
+  RenderOptions empty_group;
+  empty_group.groups = {""};
+  config = Config(apps, empty_group);
+  EXPECT_NE(config.find("\nbackend mixed_3\n"), std::string::npos);
+  EXPECT_EQ(config.find("mixed_1"), std::string::npos) << config;
+}
+
+// HAPROXY_{n}_ENABLED: false (anything but true/t/yes/y) hides its port;
+// under --strict-mode only ports with ENABLED true are exposed.
+TEST_F(RoutingTest, EnabledAndStrictMode) {
+  const std::string apps = Apps(
+      R"({"id": "/e", "labels": {"HAPROXY_GROUP": "external",
+            "HAPROXY_0_ENABLED": "false", "HAPROXY_1_ENABLED": "Yes",
+            "HAPROXY_3_ENABLED": "off"},
+          "ports": [1, 2, 3, 4],
+          "tasks": [{"host": "agent1", "ports": [5, 6, 7, 8]}]})");
+  std::string config = Config(apps);
+  EXPECT_EQ(config.find("e_1"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nbackend e_2\n"), std::string::npos);
+  EXPECT_NE(config.find("\nbackend e_3\n"), std::string::npos);
+  EXPECT_EQ(config.find("e_4"), std::string::npos) << config;
+  RenderOptions strict;
+  strict.strict_mode = true;
+  config = Config(apps, strict);
+  EXPECT_EQ(config.find("e_1"), std::string::npos) << config;
+  EXPECT_NE(config.find("\nbackend e_2\n"), std::string::npos);
+  EXPECT_EQ(config.find("e_3"), std::string::npos) << config;
+  EXPECT_EQ(config.find("e_4"), std::string::npos) << config;
+}
+
+// HAPROXY_{n}_BALANCE: the backend's algorithm, with its arguments; a name
+// HAProxy does not know drops the port (haproxy -c would refuse them all).
+TEST_F(RoutingTest, BalanceLabel) {
+  std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_BALANCE": "url_param  userid check_post")")));
+  EXPECT_NE(config.find("\nbackend nginx_10000\n"
+                        "  balance url_param userid check_post\n"
+                        "  mode tcp\n"),
+            std::string::npos)
+      << config;
+  config = Config(Apps(App(R"x(, "HAPROXY_0_BALANCE": "hdr(host)")x")));
+  EXPECT_NE(config.find("  balance hdr(host)\n"), std::string::npos);
+  config = Config(Apps(App(R"(, "HAPROXY_0_BALANCE": "fastest")")));
+  EXPECT_EQ(config.find("nginx_10000"), std::string::npos) << config;
+  EXPECT_EQ(errors_, std::vector<std::string>{
+                         "app /nginx, service port index 0: label "
+                         "HAPROXY_0_BALANCE: 'fastest' is not an HAProxy "
+                         "balance algorithm; service port skipped"});
+}
+
+// HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL: one ACL per network, then the
+// rule that refuses the rest, after the http options and before the sticky
+// cookie (http); tcp-request rules in tcp mode.
+TEST_F(RoutingTest, NetworkAllowedAclInHttpAndTcpBackends) {
+  std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_STICKY": "t",
+           "HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL": "10.0.0.0/8  192.168.1.1")")));
+  EXPECT_NE(config.find(std::string("\nbackend nginx_10000\n"
+                                    "  balance roundrobin\n"
+                                    "  mode http\n") +
+                        kHttpOptions +
+                        "  acl network_allowed src 10.0.0.0/8\n"
+                        "  acl network_allowed src 192.168.1.1\n"
+                        "  http-request allow if network_allowed\n"
+                        "  http-request deny\n"
+                        "  cookie mesosphere_server_id insert indirect "
+                        "nocache\n"),
+            std::string::npos)
+      << config;
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL": "fd00::/16")")));
+  EXPECT_NE(config.find("\nbackend nginx_10000\n"
+                        "  balance roundrobin\n"
+                        "  mode tcp\n"
+                        "  acl network_allowed src fd00::/16\n"
+                        "  tcp-request content accept if network_allowed\n"
+                        "  tcp-request content reject\n"
+                        "  server "),
+            std::string::npos)
+      << config;
+  // A value that is not a network list drops the port: the label narrows
+  // who may connect, so it is never ignored.
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL": "10.0.0.0/8 office")")));
+  EXPECT_EQ(config.find("nginx_10000"), std::string::npos) << config;
+  EXPECT_EQ(errors_,
+            std::vector<std::string>{
+                "app /nginx, service port index 0: label "
+                "HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 office' "
+                "has 'office', which is not an IP address or network "
+                "(address/prefix); service port skipped"});
+}
+
 TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
   const std::string config = Config(Apps(
       R"({"id": "/b", "labels": {"HAPROXY_GROUP": "external"},

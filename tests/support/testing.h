@@ -152,6 +152,7 @@ struct RenderResult {
 struct RenderOptions {
   std::vector<std::string> groups = {"external"};
   bool health_check = false;
+  bool strict_mode = false;
   bool bind_http_https = true;
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
@@ -162,6 +163,7 @@ inline ServiceOptions ServiceOptionsOf(const RenderOptions& options) {
   ServiceOptions so;
   so.groups = options.groups;
   so.health_check = options.health_check;
+  so.strict_mode = options.strict_mode;
   so.label_policy = options.label_policy;
   return so;
 }

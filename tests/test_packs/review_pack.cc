@@ -74,6 +74,8 @@ const mlb_label_def kLabels[] = {
     {"HAPROXY_{n}_REVIEW_HOSTS", MLB_LABEL_HOST_LIST, "host list"},
     {"HAPROXY_{n}_REVIEW_CERT", MLB_LABEL_CERTIFICATE, "certificate"},
     {"HAPROXY_{n}_REVIEW_TEXT", MLB_LABEL_TEXT, "text"},
+    {"HAPROXY_{n}_REVIEW_WORDS", MLB_LABEL_WORDS, "words"},
+    {"HAPROXY_{n}_REVIEW_NETWORKS", MLB_LABEL_NETWORK_LIST, "network list"},
     {"HAPROXY_REVIEW_APP_WORD", MLB_LABEL_WORD, "an app-level word"},
     {"HAPROXY_{n}_REVIEW_DO", MLB_LABEL_TEXT, "what the family does"},
 #if defined(REVIEW_ALT)

@@ -33,6 +33,7 @@
 // to the descriptor (read only when the pack's struct_size covers them) or
 // virtual methods at the end of Emitter.
 //   2.0  typed labels, templates with their section, placeholder sets (Vars)
+//   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
@@ -47,7 +48,7 @@
 #include <vector>
 
 #define MLB_PLUGIN_ABI_MAJOR 2u
-#define MLB_PLUGIN_ABI_MINOR 0u
+#define MLB_PLUGIN_ABI_MINOR 1u
 
 #define MLB_PLUGIN_EXPORT __attribute__((visibility("default")))
 
@@ -107,6 +108,12 @@ struct mlb_template_def {
 #define MLB_LABEL_CERTIFICATE 6u  // a word naming a certificate file of the
                                   // LB host; the file is checked
 #define MLB_LABEL_TEXT 7u         // one line of text
+#define MLB_LABEL_WORDS 8u  // WORDs separated by spaces; handed over with
+                            // single spaces between them (ABI 2.1)
+#define MLB_LABEL_NETWORK_LIST 9u  // IP addresses or networks (address/
+                                   // prefix) separated by spaces, at least
+                                   // one; handed over canonical, with single
+                                   // spaces between them (ABI 2.1)
 
 struct mlb_label_def {
   // "HAPROXY_{n}_MAXCONN": per service port n; without "{n}" the label
@@ -352,6 +359,20 @@ struct LabelValue {
   bool flag = false;      // BOOL
   long long number = 0;   // INTEGER, PORT
 };
+
+// The words of a WORDS or NETWORK_LIST label's text, which the host hands
+// over with single spaces between them: "10.0.0.0/8 127.0.0.1" ->
+// {"10.0.0.0/8", "127.0.0.1"}. The views point into `text`.
+inline std::vector<std::string_view> Words(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    out.push_back(text.substr(0, space));
+    text = space == std::string_view::npos ? std::string_view()
+                                           : text.substr(space + 1);
+  }
+  return out;
+}
 
 // One service port of one app that passed the group and label checks.
 struct Service {

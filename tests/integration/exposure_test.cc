@@ -1,0 +1,234 @@
+// The labels that narrow what marathon-lb exposes, as marathon-lb 1.15
+// reads them, end to end: `marathon-lb poll` renders a Marathon state, a
+// real HAProxy on 127.0.0.1 serves it, requests show which ports are bound
+// and who may connect. Each test fails if its label is ignored:
+//   HAPROXY_{n}_GROUP       a port of another group is not bound
+//   HAPROXY_{n}_ENABLED     a disabled port is not bound; --strict-mode
+//                           binds only ports enabled by the label
+//   HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL
+//                           a source outside the list gets 403 (http) or a
+//                           closed connection (tcp)
+// and HAPROXY_{n}_BALANCE, which changes which task answers.
+//
+// Nothing binds outside 127.0.0.0/8; every test makes at most 40 requests.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/support/end_to_end_test.h"
+#include "tests/support/integration_support.h"
+
+namespace mlb::integration {
+namespace {
+
+using ::testing::Each;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class ExposureTest : public EndToEndTest {
+ protected:
+  void SetUp() override {
+    EndToEndTest::SetUp();
+    pid_file_ = dir_->File("haproxy.pid");
+    appid_port_ = FreePort();
+    WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
+    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
+  }
+
+  void TearDown() override {
+    haproxy_.reset();
+    echoes_.clear();
+  }
+
+  // One `marathon-lb poll` update of `state` into cfg_ (group external, no
+  // :80/:443), with `extra` flags.
+  RunResult Poll(const std::string& state,
+                 const std::vector<std::string>& extra = {}) {
+    const std::string state_file = dir_->File("state.json");
+    AtomicWrite(state_file, state);
+    std::vector<std::string> argv = {
+        mlb_binary_,        "poll",
+        "--marathon",       "file:" + state_file,
+        "--haproxy-config", cfg_,
+        "--group",          "external",
+        "--templates-dir",  templates_dir_,
+        "--plugin-dir",     plugin_dir_,
+        "--dont-bind-http-https",
+        "--syslog-socket",  "/dev/null",
+        "--command",        "true"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunBounded(argv,
+                      dir_->File("marathon-lb-" + std::to_string(++runs_) +
+                                 ".log"));
+  }
+
+  void StartHaproxy() {
+    haproxy_ = StartLoopbackHaproxy(cfg_, pid_file_, dir_->File("haproxy.log"),
+                                    {appid_port_});
+  }
+
+  // Which echo backend answers a GET on 127.0.0.1:port: its name, or
+  // "HTTP <status>" / "refused" / "error: ...".
+  static std::string Answer(int port) {
+    const HttpResponse r = HttpGet("127.0.0.1", port, "/", "exposure.test");
+    if (r.status == 200 && !r.Backend().empty()) {
+      return r.Backend();
+    }
+    if (r.status != 0) {
+      return "HTTP " + std::to_string(r.status);
+    }
+    return Accepts("127.0.0.1", port) ? "error: " + r.error : "refused";
+  }
+
+  std::string HaproxyLog() const {
+    return haproxy_ ? haproxy_->Output() : std::string("(not started)");
+  }
+
+  std::string pid_file_;
+  int appid_port_ = 0;
+  int runs_ = 0;
+  std::unique_ptr<ScopedProcess> haproxy_;
+};
+
+std::map<std::string, std::string> External(
+    std::map<std::string, std::string> labels) {
+  labels.emplace("HAPROXY_GROUP", "external");
+  for (int n = 0; n < 4; ++n) {
+    labels.emplace("HAPROXY_" + std::to_string(n) + "_BIND_ADDR", "127.0.0.1");
+  }
+  return labels;
+}
+
+// marathon-lb 1.15: a port's own group list replaces the app's; ENABLED
+// false hides a port; under --strict-mode only ENABLED true shows one.
+TEST_F(ExposureTest, PortGroupsAndEnabledDecideWhichPortsAreBound) {
+  const std::vector<int> ports = {FreePort(), FreePort(), FreePort(),
+                                  FreePort()};
+  const int inner_port = FreePort();
+  // One task listening on four ports, each answering with its own name.
+  std::vector<int> task_ports;
+  for (int i = 0; i < 4; ++i) {
+    task_ports.push_back(StartEcho("shop-" + std::to_string(i), "127.0.0.2"));
+  }
+  const int inner = StartEcho("inner-0", "127.0.0.3");
+  const std::string state = StateJson(
+      {AppJson("/shop", ports,
+               External({{"HAPROXY_1_GROUP", "internal"},
+                         {"HAPROXY_2_ENABLED", "false"},
+                         {"HAPROXY_3_ENABLED", "true"}}),
+               {{"127.0.0.2", task_ports}}),
+       AppJson("/inner", {inner_port},
+               {{"HAPROXY_GROUP", "internal"},
+                {"HAPROXY_0_GROUP", "internal,external"},
+                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"}},
+               {{"127.0.0.3", {inner}}})});
+
+  RunResult run = Poll(state);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  // Ports 0 and 3 reach their own listener of the task.
+  EXPECT_EQ(Answer(ports[0]), "shop-0") << HaproxyLog();
+  EXPECT_EQ(Answer(ports[1]), "refused");  // group internal
+  EXPECT_EQ(Answer(ports[2]), "refused");  // ENABLED false
+  EXPECT_EQ(Answer(ports[3]), "shop-3");
+  EXPECT_EQ(Answer(inner_port), "inner-0");  // its port's group
+  const std::string cfg = ReadFile(cfg_);
+  EXPECT_THAT(cfg, Not(HasSubstr("shop_" + std::to_string(ports[1]))));
+  EXPECT_THAT(cfg, Not(HasSubstr("shop_" + std::to_string(ports[2]))));
+
+  // --strict-mode: only port 3 says ENABLED true.
+  run = Poll(state, {"--strict-mode"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  haproxy_.reset();
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Answer(ports[0]), "refused");
+  EXPECT_EQ(Answer(ports[3]), "shop-3") << HaproxyLog();
+  EXPECT_EQ(Answer(inner_port), "refused");
+}
+
+// HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL: the test's requests come from
+// 127.0.0.1. An http port that allows it answers; one that does not says
+// 403; a tcp port that does not closes the connection. A value that is not
+// a network list drops its port with an error, and the others still route.
+TEST_F(ExposureTest, NetworkAllowedAclLetsOnlyListedSourcesIn) {
+  struct Case {
+    std::string app;
+    std::string mode;
+    std::string allowed;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"/open-http", "http", "127.0.0.1", "open-http"},
+      {"/closed-http", "http", "10.0.0.0/8 192.168.0.0/16", "HTTP 403"},
+      {"/open-tcp", "tcp", "10.1.2.3 127.0.0.0/8", "open-tcp"},
+      {"/closed-tcp", "tcp", "10.0.0.0/8", "closed"},
+      {"/bad", "http", "127.0.0.1 office", "refused"},
+  };
+  std::vector<std::string> apps;
+  std::vector<int> ports;
+  int ip = 2;
+  for (const Case& c : cases) {
+    const int task = StartEcho(c.app.substr(1), "127.0.0." + std::to_string(ip));
+    ports.push_back(FreePort());
+    apps.push_back(AppJson(
+        c.app, {ports.back()},
+        External({{"HAPROXY_0_MODE", c.mode},
+                  {"HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL", c.allowed}}),
+        {{"127.0.0." + std::to_string(ip), {task}}}));
+    ++ip;
+  }
+  const RunResult run = Poll(StateJson(apps));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasMessage(
+      run.output,
+      "app /bad, service port index 0: label "
+      "HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '127.0.0.1 office' has "
+      "'office', which is not an IP address or network (address/prefix); "
+      "service port skipped"))
+      << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string answer = Answer(ports[i]);
+    if (cases[i].mode == "tcp" && answer.rfind("error: ", 0) == 0) {
+      answer = "closed";  // accepted, then rejected without a byte
+    }
+    EXPECT_EQ(answer, cases[i].expect) << cases[i].app << "\n" << HaproxyLog();
+  }
+}
+
+// HAPROXY_{n}_BALANCE=first sends every request to the first server; the
+// default (roundrobin) spreads them.
+TEST_F(ExposureTest, BalanceLabelChoosesTheAlgorithm) {
+  const int a = StartEcho("task-a", "127.0.0.2");
+  const int b = StartEcho("task-b", "127.0.0.3");
+  const int first_port = FreePort();
+  const int spread_port = FreePort();
+  const RunResult run = Poll(StateJson(
+      {AppJson("/first", {first_port},
+               External({{"HAPROXY_0_BALANCE", "first"},
+                         {"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {a}}, {"127.0.0.3", {b}}}),
+       AppJson("/spread", {spread_port}, External({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {a}}, {"127.0.0.3", {b}}})}));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(ReadFile(cfg_),
+              HasSubstr("\nbackend first_" + std::to_string(first_port) +
+                        "\n  balance first\n"));
+  ASSERT_NO_THROW(StartHaproxy());
+  std::vector<std::string> first, spread;
+  for (int i = 0; i < 6; ++i) {
+    first.push_back(Answer(first_port));
+    spread.push_back(Answer(spread_port));
+  }
+  EXPECT_THAT(first, Each(first[0])) << HaproxyLog();
+  EXPECT_THAT(first[0], ::testing::AnyOf("task-a", "task-b"));
+  EXPECT_THAT(spread, ::testing::Contains("task-a"));
+  EXPECT_THAT(spread, ::testing::Contains("task-b"));
+}
+
+}  // namespace
+}  // namespace mlb::integration
