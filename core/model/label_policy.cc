@@ -55,8 +55,12 @@ std::string RestrictedTemplateProblem(
       return at + " is outside its section: " + tmpl.name +
              " must start with \"" + opener_text + "\" " + Quoted(line.text);
     }
+    std::vector<std::string> words = line.words;
+    if (tmpl.userlist && (words[0] == "user" || words[0] == "group")) {
+      words[0].clear();  // a user of the list: only its arguments are read
+    }
     std::string hit;
-    if (const RefusedDirective* row = RefusedIn(line.words, &hit)) {
+    if (const RefusedDirective* row = RefusedIn(words, &hit)) {
       return at + " uses " + hit + ", which " + std::string(row->why) + " " +
              Quoted(line.text);
     }

@@ -64,6 +64,9 @@ struct TemplateLabelInfo {
   // label may write.
   std::string replaced_text;
   bool inline_option = false;  // spliced into another line (server options)
+  // It writes into a userlist section, where `user` and `group` lines name
+  // the list's users, not the HAProxy process's.
+  bool userlist = false;
   // The templates a label must empty along with this one, if it empties it
   // (the pack's declaration); none: it may not be emptied.
   std::vector<std::string> empty_with;

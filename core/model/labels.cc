@@ -372,6 +372,7 @@ TemplateLabelInfo TemplateOverrideInfo(const TemplateCatalog& catalog,
   info.name = name;
   if (const TemplateCatalog::Entry* entry = catalog.Find(name)) {
     info.inline_option = entry->inline_option;
+    info.userlist = entry->section == MLB_SECTION_USERLIST;
     info.empty_with = entry->empty_with;
     if (const Template* replaced = catalog.Resolve(*entry, nullptr).tmpl) {
       info.replaced_text = replaced->source();

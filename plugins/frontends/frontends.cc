@@ -5,7 +5,8 @@
 // case-insensitively and their ACL names carry the app id; a comma in
 // HAPROXY_{n}_VHOST gives several vhosts sharing one ACL; a port with
 // HAPROXY_{n}_REDIRECT_TO_HTTPS (the redirect family's label) is not routed
-// on :80, where the redirect family's 301 follows its ACL.
+// on :80, where the redirect family's 301 follows its ACL; the vhost routing
+// of a port with HAPROXY_{n}_AUTH is the auth family's.
 #include <string>
 
 #include "frontends_templates.h"
@@ -41,7 +42,10 @@ class Frontends : public sdk::Family {
   }
 
   bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
-    return AddServiceFrontend(svc, emit) && AddVhostRouting(svc, emit) &&
+    const bool vhosts = emit.config().bind_http_https && !svc.vhosts.empty();
+    return AddServiceFrontend(svc, emit) &&
+           (!vhosts || (AddHttpVhostRouting(svc, emit) &&
+                        AddHttpsVhostRouting(svc, emit))) &&
            AddAppIdRouting(svc, emit);
   }
 
@@ -60,38 +64,48 @@ class Frontends : public sdk::Family {
            emit.Add(FRONTEND_BACKEND_GLUE, {{"backend", svc.backend}});
   }
 
-  // marathon_http_in and marathon_https_in lines for the service's vhosts.
-  static bool AddVhostRouting(const sdk::Service& svc, sdk::Emitter& emit) {
-    if (!emit.config().bind_http_https || svc.vhosts.empty()) {
-      return true;
-    }
+  // marathon_http_in: the vhost ACLs and the routing to the backend. The
+  // redirect family's 301 takes the routing's place; behind auth the auth
+  // family writes it.
+  static bool AddHttpVhostRouting(const sdk::Service& svc,
+                                  sdk::Emitter& emit) {
     const std::string acl = sdk::VhostAclName(svc);
     const bool redirect = svc.Flag("HAPROXY_{n}_REDIRECT_TO_HTTPS");
+    const bool auth = svc.Label("HAPROXY_{n}_AUTH") != nullptr;
     if (svc.vhosts.size() == 1) {
+      if (auth && !redirect) {
+        return true;  // HTTP_FRONTEND_ACL_WITH_AUTH
+      }
       sdk::Vars vars = {{"cleanedUpHostname", acl},
                         {"hostname", svc.vhosts.front()},
                         {"backend", svc.backend}};
       if (!redirect) {  // marathon-lb offers no {appId} with a redirect
         vars.Set("appId", svc.app_id);
       }
-      if (!emit.Add(HTTP_FRONTEND_ACL, vars)) {
-        return false;
-      }
-    } else {
-      for (const std::string& vhost : svc.vhosts) {
-        if (!emit.Add(HTTP_FRONTEND_ACL_ONLY,
-                      {{"cleanedUpHostname", acl}, {"hostname", vhost}})) {
-          return false;
-        }
-      }
-      if (!redirect &&
-          !emit.Add(HTTP_FRONTEND_ROUTING_ONLY,
-                    {{"cleanedUpHostname", acl}, {"backend", svc.backend}})) {
+      return emit.Add(HTTP_FRONTEND_ACL, vars);
+    }
+    for (const std::string& vhost : svc.vhosts) {
+      if (!emit.Add(HTTP_FRONTEND_ACL_ONLY,
+                    {{"cleanedUpHostname", acl}, {"hostname", vhost}})) {
         return false;
       }
     }
+    if (redirect || auth) {
+      return true;  // the 301, or HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH
+    }
+    return emit.Add(HTTP_FRONTEND_ROUTING_ONLY,
+                    {{"cleanedUpHostname", acl}, {"backend", svc.backend}});
+  }
+
+  // marathon_https_in: routing by SNI, one line per vhost.
+  static bool AddHttpsVhostRouting(const sdk::Service& svc,
+                                   sdk::Emitter& emit) {
+    if (svc.Label("HAPROXY_{n}_AUTH") != nullptr) {
+      return true;  // HTTPS_FRONTEND_ACL_WITH_AUTH
+    }
     for (const std::string& vhost : svc.vhosts) {
-      if (!emit.Add(HTTPS_FRONTEND_ACL, {{"cleanedUpHostname", acl},
+      if (!emit.Add(HTTPS_FRONTEND_ACL, {{"cleanedUpHostname",
+                                          sdk::VhostAclName(svc)},
                                          {"hostname", vhost},
                                          {"appId", svc.app_id},
                                          {"backend", svc.backend}})) {

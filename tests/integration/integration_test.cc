@@ -418,6 +418,61 @@ TEST_F(IntegrationTest, RedirectToHttpsAnswers301OnHttpFrontend) {
   EXPECT_EQ(web.Backend(), "web-1");
 }
 
+// 5b. HAPROXY_0_AUTH (marathon-lb 1.15): the vhost answers 401 with the
+// realm until the client sends the user and password whose hash the label
+// holds; another vhost in the same frontend is not behind auth; a value auth
+// cannot honour drops its port (an ignored AUTH would expose the vhost).
+TEST_F(IntegrationTest, AuthLabelPutsTheVhostBehindBasicAuth) {
+  const int private1 = StartEcho("private-1", "127.0.0.2");
+  const int web1 = StartEcho("web-1", "127.0.0.3");
+  const int broken1 = StartEcho("broken-1", "127.0.0.4");
+  // SHA-256 crypt of "secret", as `openssl passwd -5 -salt abcdefgh secret`.
+  const std::string hash = "$5$abcdefgh$gruCpC7VkOTspMQTTSAR8mtlO9Upms.fwqE5y16JVM.";
+  const std::string url = StateFile(StateJson(
+      {AppJson("/private", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "private.example.com"},
+                       {"HAPROXY_0_AUTH", "Private Zone:alice:" + hash}}),
+               {{"127.0.0.2", {private1}}}),
+       AppJson("/web", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "web.example.com"}}),
+               {{"127.0.0.3", {web1}}}),
+       AppJson("/broken", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "broken.example.com"},
+                       {"HAPROXY_0_AUTH", "Zone:alice"}}),
+               {{"127.0.0.4", {broken1}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasMessage(run.output,
+                         "app /broken, service port index 0: label "
+                         "HAPROXY_0_AUTH: expected realm:user:password-hash; "
+                         "service port skipped"))
+      << run.output;
+  EXPECT_TRUE(HasLine(Config(), "  user alice password " + hash)) << Config();
+  ASSERT_NO_THROW(StartHaproxy());
+
+  const HttpResponse challenge = ViaHttp("private.example.com");
+  EXPECT_EQ(challenge.status, 401) << challenge.Describe() << HaproxyLog();
+  EXPECT_EQ(challenge.Header("WWW-Authenticate"),
+            "Basic realm=\"Private Zone\"");
+  EXPECT_FALSE(challenge.HasHeader("X-Backend"));
+  const auto with_auth = [&](const std::string& credentials) {
+    return HttpGet("127.0.0.1", http_port_, "/", "private.example.com",
+                   {{"Authorization", "Basic " + credentials}});
+  };
+  const HttpResponse wrong = with_auth("YWxpY2U6d3Jvbmc=");  // alice:wrong
+  EXPECT_EQ(wrong.status, 401) << wrong.Describe();
+  const HttpResponse right = with_auth("YWxpY2U6c2VjcmV0");  // alice:secret
+  EXPECT_EQ(right.status, 200) << right.Describe();
+  EXPECT_EQ(right.Backend(), "private-1");
+  const HttpResponse web = ViaHttp("web.example.com");
+  EXPECT_EQ(web.status, 200) << web.Describe();
+  EXPECT_EQ(web.Backend(), "web-1");
+  // Its port dropped, the broken app's vhost is not routed at all.
+  const HttpResponse broken = ViaHttp("broken.example.com");
+  EXPECT_EQ(broken.status, 503) << broken.Describe();
+}
+
 // 6. A bad label drops only its own service port; the rest is served.
 TEST_F(IntegrationTest, BadLabelSkipsOnlyItsServicePort) {
   const int bad1 = StartEcho("bad-1", "127.0.0.2");

@@ -310,6 +310,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
   ASSERT_NE(refusal, "") << listing;
   // The descriptions the built-in packs declare.
   const std::map<std::string, std::string> kAbout = {
+      {"auth", "marathon-lb HTTP basic auth on the vhosts of a port"},
       {"backends",
        "marathon-lb backends: head, balance, http options, allowed source "
        "networks, server lines"},
@@ -334,6 +335,10 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
   EXPECT_EQ(
       listing,
       "Template packs (plugin ABI 2.1):\n" +
+          builtin("auth",
+                  "HTTPS_FRONTEND_ACL_WITH_AUTH HTTP_FRONTEND_ACL_WITH_AUTH "
+                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH USERLIST_HEAD",
+                  "HAPROXY_{n}_AUTH") +
           builtin("backends",
                   "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS "
                   "HTTP_BACKEND_ACL_ALLOW_DENY "

@@ -32,6 +32,28 @@ class LabelPolicyTest : public testing::WithBuiltinPacks<> {
   }
 };
 
+// In a userlist, `user` and `group` name the list's users: accepted, while
+// their arguments are read like any other line's; anywhere else `user` is
+// the HAProxy process's and refused.
+TEST_F(LabelPolicyTest, UserAndGroupOnlyInsideAUserlist) {
+  EXPECT_EQ(Refusal({{"HAPROXY_0_USERLIST_HEAD",
+                      "\nuserlist user_{backend}\n  group admins\n"
+                      "  user {user} password {passwd} groups admins\n"}}),
+            "");
+  EXPECT_EQ(Refusal({{"HAPROXY_0_USERLIST_HEAD",
+                      "\nuserlist user_{backend}\n"
+                      "  user a insecure-password %[env(MARATHON_PASSWORD)]\n"}}),
+            "label HAPROXY_0_USERLIST_HEAD refused by --label-policy "
+            "restricted: line 3 uses %[env(marathon_password)], which reads "
+            "an environment variable of the LB host (\"user a "
+            "insecure-password %[env(MARATHON_PASSWORD)]\")");
+  EXPECT_EQ(Refusal({{"HAPROXY_0_BACKEND_HEAD",
+                      "\nbackend {backend}\n  user root\n"}}),
+            "label HAPROXY_0_BACKEND_HEAD refused by --label-policy "
+            "restricted: line 3 uses user, which changes the HAProxy process "
+            "(\"user root\")");
+}
+
 TEST_F(LabelPolicyTest, ParsesTheThreeLevels) {
   LabelPolicy p = LabelPolicy::kAllow;
   ASSERT_TRUE(ParseLabelPolicy("restricted", &p).ok());
@@ -589,7 +611,7 @@ TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelPasses) {
               "")
         << name;
   }
-  EXPECT_EQ(checked, 18);
+  EXPECT_EQ(checked, 22);
 }
 
 // ---------------------------------------------------------------------------
@@ -1102,7 +1124,7 @@ TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelAlsoPassesAsRendered) {
     EXPECT_NE(r.text.find("\nbackend web_10001\n"), std::string::npos)
         << name;
   }
-  EXPECT_EQ(checked, 18);
+  EXPECT_EQ(checked, 22);
 }
 
 // Under `allow` the rendered text is the operator's risk, as the label is.

@@ -1,4 +1,4 @@
-// Loading template packs: the five built-in packs from the build tree, and
+// Loading template packs: the six built-in packs from the build tree, and
 // every kind of pack that must be refused, each with its exact reason.
 #include "core/render/plugin_registry.h"
 
@@ -33,7 +33,7 @@ std::string DirOf(const std::string& path) {
   return path.substr(0, path.rfind('/'));
 }
 
-TEST(PluginRegistryTest, LoadsTheFiveBuiltinFamiliesFromTheBuildTree) {
+TEST(PluginRegistryTest, LoadsTheSixBuiltinFamiliesFromTheBuildTree) {
   PluginRegistry registry;
   testing::LoadBuiltinPacks(&registry);
   std::vector<std::string> families;
@@ -47,9 +47,9 @@ TEST(PluginRegistryTest, LoadsTheFiveBuiltinFamiliesFromTheBuildTree) {
   }
   EXPECT_TRUE(registry.unused().empty());
   EXPECT_TRUE(registry.refusals().empty());
-  EXPECT_EQ(families, (std::vector<std::string>{"backends", "frontends",
-                                                "health_checks", "redirect",
-                                                "sticky"}));
+  EXPECT_EQ(families, (std::vector<std::string>{"auth", "backends",
+                                                "frontends", "health_checks",
+                                                "redirect", "sticky"}));
 }
 
 TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
@@ -80,6 +80,10 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS", "health_checks"},
       {"BACKEND_STICKY_OPTIONS", "sticky"},
       {"BACKEND_REDIRECT_HTTP_TO_HTTPS", "redirect"},
+      {"USERLIST_HEAD", "auth"},
+      {"HTTP_FRONTEND_ACL_WITH_AUTH", "auth"},
+      {"HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH", "auth"},
+      {"HTTPS_FRONTEND_ACL_WITH_AUTH", "auth"},
   };
   EXPECT_EQ(registry.catalog().entries().size(), owners.size());
   for (const auto& [name, family] : owners) {
@@ -88,12 +92,13 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
     EXPECT_EQ(entry->family, family) << name;
   }
   // marathon-lb's 14 per-port overridable templates of 2015, plus the two
-  // multi-vhost ones and the two network allow-list ones of 1.15.
+  // multi-vhost ones, the two network allow-list ones and the four auth ones
+  // of 1.15.
   int overridable = 0;
   for (const auto& [name, entry] : registry.catalog().entries()) {
     overridable += entry.overridable ? 1 : 0;
   }
-  EXPECT_EQ(overridable, 18);
+  EXPECT_EQ(overridable, 22);
   EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
   EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
 }
@@ -112,7 +117,7 @@ TEST_P(RefusedPluginTest, IsRefusedNamingFileAndReason) {
   Status s = registry.LoadFile(path);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "plugin " + path + ": " + GetParam().reason);
-  EXPECT_EQ(registry.packs().size(), 5u);
+  EXPECT_EQ(registry.packs().size(), 6u);
   EXPECT_EQ(registry.catalog().Find("FINE_TEMPLATE"), nullptr);
   EXPECT_EQ(registry.labels().Find("HAPROXY_{n}_FINE_LABEL"), nullptr);
   ASSERT_EQ(registry.refusals().size(), 1u);
@@ -298,7 +303,7 @@ TEST(PluginRegistryTest, ChosenPackServesTheFamilyTheOtherIsNotChosen) {
     ASSERT_EQ(registry.unused().size(), 1u);
     EXPECT_EQ(registry.unused()[0]->path, Plugin("backends"));
     EXPECT_EQ(registry.unused()[0]->impl, nullptr);
-    EXPECT_EQ(registry.packs().size(), 5u);
+    EXPECT_EQ(registry.packs().size(), 6u);
     EXPECT_TRUE(registry.RequireFamilies(BuiltinFamilies()).ok());
 
     const testing::RenderResult r = testing::Render(
@@ -375,6 +380,17 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
       ("plugin " + junk_dir + "/junk.so: ").size());
   EXPECT_EQ(registry.Describe(false),
             "Template packs (plugin ABI 2.1):\n"
+            "\n"
+            "family auth: io.mlb.builtin 2.0.0, in use\n"
+            "  about:     marathon-lb HTTP basic auth on the vhosts of a "
+            "port\n"
+            "  file:      " + builtin + "/mlb_auth.so\n"
+            "  found in:  --plugin-dir " + builtin + "\n"
+            "  ABI:       2.1\n"
+            "  templates: HTTPS_FRONTEND_ACL_WITH_AUTH "
+            "HTTP_FRONTEND_ACL_WITH_AUTH HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH "
+            "USERLIST_HEAD\n"
+            "  labels:    HAPROXY_{n}_AUTH\n"
             "\n"
             "family backends: com.example.backends_alt 1.0.0, in use\n"
             "  about:     example: backends balanced by least connections\n"
@@ -500,7 +516,7 @@ TEST(PluginRegistryTest, EveryBuiltinFamilyIsRequired) {
   EXPECT_EQ(registry.RequireFamilies(BuiltinFamilies()).message(),
             "no template pack for family 'health_checks' was loaded (expected "
             "mlb_health_checks.so); marathon-lb needs one pack per family: "
-            "frontends, backends, health_checks, sticky, redirect");
+            "frontends, backends, health_checks, sticky, redirect, auth");
   PluginRegistry full;
   testing::LoadBuiltinPacks(&full);
   EXPECT_TRUE(full.RequireFamilies(BuiltinFamilies()).ok());

@@ -429,6 +429,118 @@ TEST_F(RoutingTest, NetworkAllowedAclInHttpAndTcpBackends) {
                 "(address/prefix); service port skipped"});
 }
 
+// HAPROXY_{n}_AUTH as marathon-lb 1.15 renders it: a userlist after HEAD,
+// the vhost routed behind the 401 challenge on :80 and :443; the service
+// port and :9091 are not behind auth (as in 1.15).
+TEST_F(RoutingTest, AuthPutsTheVhostBehindBasicAuth) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_MODE": "http",
+           "HAPROXY_0_AUTH": "Secret Zone:alice:$5$salt$hash")")));
+  EXPECT_EQ(errors_, std::vector<std::string>{});
+  EXPECT_EQ(config.substr(0, config.find("\nfrontend marathon_http_appid_in")),
+            "\nuserlist user_nginx_10000\n"
+            "  user alice password $5$salt$hash\n"
+            "\nfrontend marathon_http_in\n"
+            "  bind *:80\n"
+            "  mode http\n"
+            "  acl host_a_example_com_nginx hdr(host) -i a.example.com\n"
+            "  acl auth_a_example_com_nginx http_auth(user_nginx_10000)\n"
+            "  http-request auth realm \"Secret Zone\" if "
+            "host_a_example_com_nginx !auth_a_example_com_nginx\n"
+            "  use_backend nginx_10000 if host_a_example_com_nginx\n");
+  EXPECT_NE(config.find("\nfrontend marathon_https_in\n"
+                        "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
+                        "  mode http\n"
+                        "  acl auth_a_example_com_nginx "
+                        "http_auth(user_nginx_10000)\n"
+                        "  http-request auth realm \"Secret Zone\" if { "
+                        "ssl_fc_sni a.example.com } !auth_a_example_com_nginx\n"
+                        "  use_backend nginx_10000 if { ssl_fc_sni "
+                        "a.example.com }\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("  use_backend nginx_10000 if app__nginx\n"),
+            std::string::npos);
+}
+
+// Several vhosts: their ACLs, then one auth rule and the routing on :80;
+// one auth block per vhost on :443. With a redirect, :80 only redirects.
+TEST_F(RoutingTest, AuthWithSeveralVhostsAndWithRedirect) {
+  std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example.com,b.example.com",
+           "HAPROXY_0_AUTH": "r:u:p")")));
+  EXPECT_NE(config.find("  acl host_a_example_com_nginx hdr(host) -i "
+                        "a.example.com\n"
+                        "  acl host_a_example_com_nginx hdr(host) -i "
+                        "b.example.com\n"
+                        "  acl auth_a_example_com_nginx "
+                        "http_auth(user_nginx_10000)\n"
+                        "  http-request auth realm \"r\" if "
+                        "host_a_example_com_nginx !auth_a_example_com_nginx\n"
+                        "  use_backend nginx_10000 if "
+                        "host_a_example_com_nginx\n"),
+            std::string::npos)
+      << config;
+  for (const char* vhost : {"a.example.com", "b.example.com"}) {
+    EXPECT_NE(config.find(std::string("  http-request auth realm \"r\" if { "
+                                      "ssl_fc_sni ") +
+                          vhost + " } !auth_a_example_com_nginx\n"
+                                  "  use_backend nginx_10000 if { ssl_fc_sni " +
+                          vhost + " }\n"),
+              std::string::npos)
+        << config;
+  }
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_AUTH": "r:u:p",
+           "HAPROXY_0_REDIRECT_TO_HTTPS": "true")")));
+  EXPECT_NE(config.find("  acl host_a_example_com_nginx hdr(host) -i "
+                        "a.example.com\n"
+                        "  use_backend nginx_10000 if "
+                        "host_a_example_com_nginx\n"
+                        "  redirect scheme https code 301 if !{ ssl_fc } "
+                        "host_a_example_com_nginx\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("  http-request auth realm \"r\" if { ssl_fc_sni "
+                        "a.example.com } !auth_a_example_com_nginx\n"),
+            std::string::npos)
+      << config;
+}
+
+// A value auth cannot honour drops the port: the label narrows who may
+// reach the vhost, so it is never ignored (marathon-lb 1.15 stopped every
+// update on a malformed one).
+TEST_F(RoutingTest, AuthThatCannotBeHonouredDropsThePort) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"realm:user", "expected realm:user:password-hash"},
+      {"a:b:c:d", "expected realm:user:password-hash"},
+      {"r::hash", "the user is empty"},
+      {"r:u:", "the password hash is empty"},
+      {"my \\\"realm:u:p",
+       "the realm has '\"', which HAProxy would read as part of the config "
+       "line"},
+      {"$HOME:u:p",
+       "the realm has '$', which HAProxy would read as part of the config "
+       "line"},
+      {"r:u v:p",
+       "the user has ' ', which HAProxy would read as part of the config "
+       "line"},
+      {"r:u:p#x",
+       "the password hash has '#', which HAProxy would read as part of the "
+       "config line"},
+  };
+  for (const auto& [value, why] : cases) {
+    const std::string config = Config(Apps(App(
+        R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_AUTH": ")" +
+        value + "\"")));
+    EXPECT_EQ(config.find("nginx_10000"), std::string::npos) << value;
+    EXPECT_EQ(errors_, std::vector<std::string>{
+                           "app /nginx, service port index 0: label "
+                           "HAPROXY_0_AUTH: " + why + "; service port skipped"})
+        << value;
+  }
+}
+
 TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
   const std::string config = Config(Apps(
       R"({"id": "/b", "labels": {"HAPROXY_GROUP": "external"},

@@ -1,0 +1,113 @@
+// Template family "auth": HAPROXY_{n}_AUTH=realm:user:password-hash puts the
+// port's vhosts behind HTTP basic auth, as marathon-lb 1.15 does: a userlist
+// user_<backend> with the one user, and in marathon_http_in and
+// marathon_https_in the auth ACL, the 401 challenge and the routing. The
+// frontends family leaves those vhost lines to this family when the label is
+// set (and, on :80, when the redirect family does not answer with a 301).
+// As in 1.15 the port's own frontend and the :9091 app-id route are not
+// behind auth.
+#include <string>
+#include <vector>
+
+#include "auth_templates.h"
+#include "mlb/plugin/sdk.h"
+
+namespace {
+
+namespace sdk = mlb::sdk;
+
+const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_AUTH", MLB_LABEL_TEXT,
+     "realm:user:password-hash: the vhosts of port n ask for HTTP basic auth "
+     "(the hash as HAProxy's `user ... password` takes it, e.g. from mkpasswd "
+     "-m sha-512)."},
+};
+
+// Why one part of the label cannot go into the config, or "".
+std::string PartProblem(const std::string& part, const char* refused) {
+  if (part.empty()) {
+    return "is empty";
+  }
+  const size_t bad = part.find_first_of(refused);
+  if (bad != std::string::npos) {
+    return std::string("has '") + part[bad] + "', which HAProxy would read "
+           "as part of the config line";
+  }
+  return "";
+}
+
+class Auth : public sdk::Family {
+ public:
+  bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
+    const sdk::LabelValue* label = svc.Label("HAPROXY_{n}_AUTH");
+    if (label == nullptr) {
+      return true;
+    }
+    // realm:user:hash, each part checked: the realm goes inside double
+    // quotes (where HAProxy expands $VARIABLES), user and hash are words.
+    std::vector<std::string> parts(1);
+    for (const char c : label->text) {
+      if (c == ':') {
+        parts.emplace_back();
+      } else {
+        parts.back() += c;
+      }
+    }
+    if (parts.size() != 3) {
+      return emit.Fail("label " + label->label +
+                       ": expected realm:user:password-hash");
+    }
+    const char* names[] = {"realm", "user", "password hash"};
+    const char* refused[] = {"\"\\$", " \"'\\#{}$", " \"'\\#{}"};
+    for (int i = 0; i < 3; ++i) {
+      const std::string problem = PartProblem(parts[i], refused[i]);
+      if (!problem.empty()) {
+        return emit.Fail("label " + label->label + ": the " + names[i] + " " +
+                         problem);
+      }
+    }
+    const std::string& realm = parts[0];
+    if (!emit.Add(USERLIST_HEAD, {{"backend", svc.backend},
+                                  {"user", parts[1]},
+                                  {"passwd", parts[2]}})) {
+      return false;
+    }
+    if (!emit.config().bind_http_https || svc.vhosts.empty()) {
+      return true;
+    }
+    const std::string acl = sdk::VhostAclName(svc);
+    if (!svc.Flag("HAPROXY_{n}_REDIRECT_TO_HTTPS")) {  // else :80 redirects
+      const bool added =
+          svc.vhosts.size() == 1
+              ? emit.Add(HTTP_FRONTEND_ACL_WITH_AUTH,
+                         {{"cleanedUpHostname", acl},
+                          {"hostname", svc.vhosts.front()},
+                          {"appId", svc.app_id},
+                          {"realm", realm},
+                          {"backend", svc.backend}})
+              : emit.Add(HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH,
+                         {{"cleanedUpHostname", acl},
+                          {"realm", realm},
+                          {"backend", svc.backend}});
+      if (!added) {
+        return false;
+      }
+    }
+    for (const std::string& vhost : svc.vhosts) {
+      if (!emit.Add(HTTPS_FRONTEND_ACL_WITH_AUTH, {{"cleanedUpHostname", acl},
+                                                   {"hostname", vhost},
+                                                   {"appId", svc.app_id},
+                                                   {"realm", realm},
+                                                   {"backend", svc.backend}})) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+MLB_DECLARE_PLUGIN("auth", "io.mlb.builtin", "2.0.0",
+                   "marathon-lb HTTP basic auth on the vhosts of a port",
+                   kTemplates, MLB_LABELS(kLabels), Auth);
