@@ -48,11 +48,12 @@ constexpr FlagSpec kFlags[] = {
       "generated there if neither it nor --ssl-certs is set (default "
       "/etc/ssl/cert.pem)"},
     {"max-reload-retries", "", "N", false,
-      "Run a failed reload (--command, or with --run-haproxy the reload "
-      "through the master socket) again at most N more times (default 10; "
-      "0: never; -1: until it succeeds)"},
+      "Try a failed reload (--command, or with --run-haproxy the reload "
+      "through the master socket) again at most N times, each time in a "
+      "new update (default 10; 0: never; -1: until it succeeds)"},
     {"reload-interval", "", "SECONDS", false,
-      "Seconds between two tries of a failed reload (default 10)"},
+      "Seconds between two tries of a failed reload, at least 1 (default "
+      "10)"},
     {"skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c"},
     {"dry", "d", nullptr, false,
@@ -168,7 +169,6 @@ int* NumberFlag(const std::string& name, CliOptions* out) {
       {"min-update-interval-ms", &out->min_update_interval_ms},
       {"max-staleness", &out->max_staleness},
       {"max-old-workers", &out->max_old_workers},
-      {"reload-interval", &out->reload_interval},
   };
   for (const auto& [flag, field] : kFlags) {
     if (name == flag) {
@@ -192,6 +192,11 @@ Status Apply(const std::string& name, const std::string& value,
     out->health_check = true;
   } else if (name == "strict-mode") {
     out->strict_mode = true;
+  } else if (name == "reload-interval") {
+    if (!ParseCount(value, &out->reload_interval) || out->reload_interval < 1) {
+      return Status::Error("--reload-interval",
+                           "not a number of seconds from 1: '" + value + "'");
+    }
   } else if (name == "max-reload-retries") {
     if (value == "-1") {
       out->max_reload_retries = -1;

@@ -87,7 +87,6 @@ Status MarathonLb::Create(const CliOptions& options,
   writer.skip_validation = options.skip_validation;
   writer.dry_run = options.dry;
   writer.max_reload_retries = options.max_reload_retries;
-  writer.reload_interval = std::chrono::seconds(options.reload_interval);
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
     hp.config_path = options.haproxy_config;
@@ -261,6 +260,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
 
   ApplyReport report;
   Status applied = config_writer_->Apply(generation.config.Text(), &report);
+  retry_reload_ = report.retry_reload;
   if (!report.diff.empty()) {
     if (options_.dry) {
       std::cout << report.diff << std::flush;
@@ -294,7 +294,14 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
       " service ports, " + std::to_string(ms) + " ms";
   switch (report.outcome) {
     case ApplyReport::Outcome::kUnchanged:
-      Log().information("config unchanged, skipping reload (" + summary + ")");
+      if (report.reload_attempts == 0) {
+        Log().information("config unchanged, skipping reload (" + summary +
+                          ")");
+      } else if (report.reloaded) {
+        Log().information("config unchanged, reload attempt " +
+                          std::to_string(report.reload_attempts) +
+                          " succeeded (" + summary + ")");
+      }
       break;
     case ApplyReport::Outcome::kDryRun:
       Log().information("dry run: config changed, nothing written (" + summary +
@@ -303,14 +310,19 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
     case ApplyReport::Outcome::kApplied:
       Log().information("wrote " + options_.haproxy_config + " (" + summary +
                         ")");
-      if (!report.reload_error.empty()) {
-        Log().error(report.reload_error);
-      } else if (report.reloaded && !options_.run_haproxy) {
+      if (report.reloaded && !options_.run_haproxy) {
         Log().information("reload command succeeded");
       }
       break;
     case ApplyReport::Outcome::kRejected:
       break;
+  }
+  if (!report.reload_error.empty()) {
+    Log().error(report.reload_error +
+                (report.retry_reload
+                     ? "; trying again in " +
+                           std::to_string(options_.reload_interval) + " s"
+                     : ""));
   }
   return Status::OK();
 }

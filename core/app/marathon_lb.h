@@ -74,6 +74,9 @@ class MarathonLb {
   std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
   StatusBoard board_;
   int last_dropped_ = 0;  // service ports dropped by the last update
+  // The last update's reload failed and is to be tried again in
+  // --reload-interval seconds (by another update).
+  bool retry_reload_ = false;
   // The last generation that is live (written, or unchanged), to log what
   // the next one changes.
   std::unique_ptr<HaproxyConfig> live_;

@@ -61,6 +61,16 @@ void MarathonLb::BlockSignals() {
 int MarathonLb::Run() {
   if (options_.dry || (options_.mode == "poll" && options_.poll_interval <= 0)) {
     Status s = Update("one update");
+    // A failed reload is tried again, every --reload-interval seconds,
+    // unless a signal says stop.
+    const sigset_t signals = HandledSignals();
+    while (s.ok() && retry_reload_) {
+      const timespec wait = {options_.reload_interval, 0};
+      if (sigtimedwait(&signals, nullptr, &wait) > 0) {
+        break;
+      }
+      s = Update("reload retry");
+    }
     if (!s.ok()) {
       Log().error(s.message());
     }
@@ -111,6 +121,11 @@ int MarathonLb::RunLive() {
           }
         }
         Status s = Update(request.Describe());
+        if (retry_reload_) {
+          scheduler_ptr->RequestResyncAfter(
+              std::chrono::seconds(options_.reload_interval),
+              "retry of the failed reload");
+        }
         if (!s.ok()) {
           Log().error(s.message());
           // Keep trying (Marathon down, a bad template file fixed later);

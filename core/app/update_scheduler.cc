@@ -101,6 +101,19 @@ void UpdateScheduler::RequestResync(const std::string& why) {
   }
 }
 
+void UpdateScheduler::RequestResyncAfter(std::chrono::milliseconds delay,
+                                         const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const TimePoint at = clock_.Now() + delay;
+    if (!retry_at_ || at < *retry_at_) {
+      retry_at_ = at;
+      retry_reason_ = why;
+    }
+  }
+  cv_.notify_one();
+}
+
 void UpdateScheduler::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -124,6 +137,7 @@ UpdateRequest UpdateScheduler::TakeBatch() {
   request.resync = std::exchange(pending_resync_, false);
   request.resync_reason = std::exchange(resync_reason_, {});
   batch_started_.reset();
+  retry_at_.reset();
   return request;
 }
 
@@ -133,6 +147,9 @@ void UpdateScheduler::Run() {
     const TimePoint now = clock_.Now();
     TimePoint due = batch_started_ ? *batch_started_ + options_.debounce
                                    : idle_since_ + options_.resync_interval;
+    if (!batch_started_ && retry_at_) {
+      due = std::min(due, *retry_at_);
+    }
     if (last_start_) {
       due = std::max(due, *last_start_ + options_.min_interval);
     }
@@ -142,7 +159,8 @@ void UpdateScheduler::Run() {
     }
     if (!batch_started_) {
       pending_resync_ = true;
-      resync_reason_ = "periodic";
+      resync_reason_ = retry_at_ && *retry_at_ <= now ? retry_reason_
+                                                      : "periodic";
     }
     UpdateRequest request = TakeBatch();
     request.started = now;

@@ -110,6 +110,10 @@ class UpdateScheduler {
   void Trigger(const std::string& event_type);
   // Asks for a full resync (first start, stream reconnect, SIGHUP...).
   void RequestResync(const std::string& why);
+  // Asks for a full resync `delay` from now, unless a regeneration starts
+  // before (a failed reload tried again: any regeneration tries it).
+  void RequestResyncAfter(std::chrono::milliseconds delay,
+                          const std::string& why);
 
   // Runs regenerations until Stop(). Returns within a few milliseconds of
   // Stop() unless a regeneration is running; then it returns when that
@@ -141,6 +145,8 @@ class UpdateScheduler {
   size_t pending_events_ = 0;
   std::vector<UpdateRequest::TypeCount> pending_types_;
   std::optional<TimePoint> batch_started_;  // first pending trigger or resync
+  std::optional<TimePoint> retry_at_;       // RequestResyncAfter's
+  std::string retry_reason_;
   std::optional<TimePoint> last_start_;     // of the last regeneration
   TimePoint idle_since_;  // end of the last regeneration, or construction
   uint64_t started_ = 0;

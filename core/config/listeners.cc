@@ -65,16 +65,27 @@ std::string CanonicalNetwork(std::string_view text) {
     return "";
   }
   const size_t slash = text.find('/');
-  const std::string address = CanonicalAddress(text.substr(0, slash));
+  std::string address = CanonicalAddress(text.substr(0, slash));
+  // An IPv4-mapped IPv6 address (::ffff:10.0.0.0) is the IPv4 address it
+  // maps, and its prefix counts 96 bits more: ::ffff:10.0.0.0/8 would be
+  // ::/8, every IPv4 source.
+  const bool mapped = address.rfind("::ffff:", 0) == 0 &&
+                      address.find('.') != std::string::npos;
+  if (mapped) {
+    address = address.substr(7);
+  }
   if (address.empty() || slash == std::string_view::npos) {
     return address;
   }
   const std::string_view prefix = text.substr(slash + 1);
-  const int max_prefix = address.find(':') == std::string::npos ? 32 : 128;
   int bits = 0;
   if (prefix.empty() || prefix.size() > 3 ||
-      prefix.find_first_not_of("0123456789") != std::string_view::npos ||
-      (bits = std::stoi(std::string(prefix))) > max_prefix) {
+      prefix.find_first_not_of("0123456789") != std::string_view::npos) {
+    return "";
+  }
+  bits = std::stoi(std::string(prefix)) - (mapped ? 96 : 0);
+  const int max_prefix = address.find(':') == std::string::npos ? 32 : 128;
+  if (bits < 0 || bits > max_prefix) {
     return "";
   }
   return address + "/" + std::to_string(bits);

@@ -10,10 +10,8 @@
 #include <optional>
 #include <string_view>
 #include <algorithm>
-#include <thread>
 
 #include "core/base/files.h"
-#include "core/base/logging.h"
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
 
@@ -224,6 +222,9 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
                &report->diff);
   if (unchanged) {
     report->outcome = ApplyReport::Outcome::kUnchanged;
+    if (failed_reloads_ > 0 && !options_.dry_run) {
+      Reload(report);  // the retry of a failed reload
+    }
     return Status::OK();
   }
   if (options_.dry_run) {
@@ -253,30 +254,32 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   }
   MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;
-  if (!options_.reload && options_.reload_command.empty()) {
-    return Status::OK();
-  }
-  for (;;) {
-    ++report->reload_attempts;
-    report->reload_error = ReloadOnce();
-    const int retries = report->reload_attempts - 1;
-    if (report->reload_error.empty() ||
-        (options_.max_reload_retries >= 0 &&
-         retries >= options_.max_reload_retries)) {
-      break;
-    }
-    Log().warning("reload failed (attempt " +
-                  std::to_string(report->reload_attempts) + "), trying again in " +
-                  std::to_string(options_.reload_interval.count()) +
-                  " ms: " + report->reload_error);
-    std::this_thread::sleep_for(options_.reload_interval);
-  }
-  report->reloaded = report->reload_error.empty();
-  if (!report->reloaded && report->reload_attempts > 1) {
-    report->reload_error +=
-        " (" + std::to_string(report->reload_attempts) + " attempts)";
+  failed_reloads_ = 0;  // a new config: its own reload
+  if (options_.reload || !options_.reload_command.empty()) {
+    Reload(report);
   }
   return Status::OK();
+}
+
+void ConfigWriter::Reload(ApplyReport* report) {
+  report->reload_attempts = failed_reloads_ + 1;
+  report->reload_error = ReloadOnce();
+  report->reloaded = report->reload_error.empty();
+  if (report->reloaded) {
+    failed_reloads_ = 0;
+    return;
+  }
+  ++failed_reloads_;
+  const int retries = failed_reloads_ - 1;
+  report->retry_reload = options_.max_reload_retries < 0 ||
+                         retries < options_.max_reload_retries;
+  if (failed_reloads_ > 1) {
+    report->reload_error +=
+        " (" + std::to_string(failed_reloads_) + " attempts)";
+  }
+  if (!report->retry_reload) {
+    failed_reloads_ = 0;  // given up: the next config reloads afresh
+  }
 }
 
 std::string ConfigWriter::ReloadOnce() const {

@@ -13,7 +13,6 @@
 // "<target>.rejected" for inspection and HAProxy's output is returned.
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,11 +29,11 @@ struct ConfigWriterOptions {
   std::vector<std::string> reload_command;  // empty: no reload
   // When set, called instead of reload_command (marathon-lb owns HAProxy).
   std::function<Status()> reload;
-  // A failed reload is tried again after reload_interval, at most
-  // max_reload_retries more times; -1: until it succeeds
-  // (--max-reload-retries, --reload-interval).
+  // A failed reload is tried again by the next Apply, even of an unchanged
+  // config, at most max_reload_retries times; -1: until it succeeds
+  // (--max-reload-retries). Apply never waits: the caller spaces the
+  // retries (ApplyReport::retry_reload).
   int max_reload_retries = 10;
-  std::chrono::milliseconds reload_interval{10000};
 };
 
 struct ApplyReport {
@@ -44,8 +43,12 @@ struct ApplyReport {
   std::string validation_output;  // haproxy -c output
   std::string rejected_path;      // where a rejected config was kept
   bool reloaded = false;          // the reload command ran and exited 0
-  int reload_attempts = 0;        // runs of the reload, retries included
-  std::string reload_error;       // why the last reload did not succeed
+  // Runs of the reload of this config so far, this one included (2: the
+  // first retry).
+  int reload_attempts = 0;
+  std::string reload_error;       // why the reload did not succeed
+  // The reload failed and may be tried again: call Apply again later.
+  bool retry_reload = false;
 };
 
 class ConfigWriter {
@@ -62,8 +65,12 @@ class ConfigWriter {
   const ConfigWriterOptions& options() const { return options_; }
 
  private:
+  // Runs the reload once and fills the report's reload fields.
+  void Reload(ApplyReport* report);
   // One run of the reload; "" when it succeeded, else why not.
   std::string ReloadOnce() const;
+
+  int failed_reloads_ = 0;  // of the config in place; 0: none pending
 
   ConfigWriterOptions options_;
 };

@@ -280,6 +280,15 @@ const LabelSpec* LabelTable::Find(std::string_view name) const {
   return nullptr;
 }
 
+const LabelSpec* LabelTable::FindNotChosen(std::string_view name) const {
+  for (const LabelSpec& spec : not_chosen_) {
+    if (spec.name == name) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
 std::string LabelName(std::string_view pattern, int n) {
   std::string out(pattern);
   const size_t at = out.find("{n}");
@@ -346,6 +355,13 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
     }
     const TemplateCatalog::Entry* entry = catalog.Find(suffix);
     if (entry == nullptr) {
+      if (const LabelSpec* other =
+              table.FindNotChosen("HAPROXY_{n}_" + suffix)) {
+        return Status::ServiceError(
+            "label " + label + " is read by pack " + other->pack +
+            " (family " + other->family + "), which is loaded but not the "
+            "pack of its family: the pack in use would ignore it");
+      }
       warnings->push_back("label " + label +
                           " is not a marathon-lb label or template; ignored");
       continue;

@@ -78,8 +78,15 @@ class LabelTable {
   const std::vector<LabelSpec>& labels() const { return labels_; }
   const LabelSpec* Find(std::string_view name) const;
 
+  // The labels of packs loaded but not chosen for their family: an app
+  // that sets one loses that service port (the pack in use does not read
+  // it, and it may be one that narrows exposure).
+  void AddNotChosen(const LabelSpec& spec) { not_chosen_.push_back(spec); }
+  const LabelSpec* FindNotChosen(std::string_view name) const;
+
  private:
   std::vector<LabelSpec> labels_;
+  std::vector<LabelSpec> not_chosen_;
 };
 
 // Typed values of one service port's labels.

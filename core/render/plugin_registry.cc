@@ -272,6 +272,9 @@ Status PluginRegistry::LoadFile(const std::string& path,
       choice == choices_.end() ? FindFamily(pack->family) == nullptr
                                : choice->second == pack->pack;
   if (!chosen) {
+    for (const LabelSpec& spec : pack->labels) {
+      labels_.AddNotChosen(spec);
+    }
     unused_.push_back(std::move(pack));
     return Status::OK();
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends_templates.h"
+#include "balance.h"
 #include "mlb/plugin/sdk.h"
 
 namespace {
@@ -21,30 +22,16 @@ const mlb_label_def kLabels[] = {
      "rejected (tcp)."},
 };
 
-// HAProxy 2.6's balance algorithms: another name would make haproxy -c
-// reject the whole config, so the service port is dropped instead.
-bool IsBalanceAlgorithm(std::string_view balance) {
-  const std::string_view name = balance.substr(0, balance.find_first_of(" ("));
-  for (const char* known : {"roundrobin", "static-rr", "leastconn", "first",
-                            "source", "uri", "url_param", "hdr", "random",
-                            "rdp-cookie", "hash"}) {
-    if (name == known) {
-      return true;
-    }
-  }
-  return false;
-}
-
 class Backends : public sdk::Family {
  public:
   bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
     std::string balance(svc.Text("HAPROXY_{n}_BALANCE"));
     if (balance.empty()) {
       balance = "roundrobin";
-    } else if (!IsBalanceAlgorithm(balance)) {
+    } else if (!backends::IsBalance(sdk::Words(balance))) {
       return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
-                       "_BALANCE: '" + balance +
-                       "' is not an HAProxy balance algorithm");
+                       "_BALANCE: '" + balance + "' is not one of " +
+                       backends::kBalanceHelp);
     }
     if (!emit.Add(BACKEND_HEAD, {{"backend", svc.backend},
                                  {"balance", balance},

@@ -107,7 +107,24 @@ TEST(CliTest, MarathonLb115Flags) {
                 .message(),
             "--max-reload-retries: not a number (or -1): '-2'");
   EXPECT_EQ(Parse({"--group", "g", "--reload-interval", "soon"}, &o).message(),
-            "--reload-interval: not a number: 'soon'");
+            "--reload-interval: not a number of seconds from 1: 'soon'");
+  EXPECT_EQ(Parse({"--group", "g", "--reload-interval", "0"}, &o).message(),
+            "--reload-interval: not a number of seconds from 1: '0'");
+}
+
+// Review (fea31cf): --reload-interval 0 is accepted, and ConfigWriter then
+// retries a failed reload with no pause at all: with --max-reload-retries -1
+// and a reload an app makes fail (a bind the new worker cannot make), the
+// controller fork-execs the reload command (or with --run-haproxy, has the
+// HAProxy master re-execute) in a tight loop, forever. marathon-lb 1.15
+// polled every 0.1 s between tries. The flag needs a floor.
+TEST(CliTest, ReloadIntervalZeroIsRefused) {
+  CliOptions o;
+  const Status s =
+      Parse({"--group", "g", "--max-reload-retries", "-1",
+             "--reload-interval", "0"},
+            &o);
+  EXPECT_FALSE(s.ok()) << "accepted: reload_interval = " << o.reload_interval;
 }
 
 TEST(CliTest, LiveModes) {

@@ -158,7 +158,6 @@ TEST_F(ConfigWriterTest, SkipValidationWritesWithoutHaproxy) {
 
 TEST_F(ConfigWriterTest, FailedReloadIsReportedAfterTheWrite) {
   options_.reload_command = {"sh", "-c", "echo no haproxy here; exit 3"};
-  options_.max_reload_retries = 0;
   ConfigWriter writer(options_);
   ApplyReport report;
   ASSERT_TRUE(writer.Apply(kValid, &report).ok());
@@ -169,64 +168,77 @@ TEST_F(ConfigWriterTest, FailedReloadIsReportedAfterTheWrite) {
             "with 3: no haproxy here\n");
 }
 
-// --max-reload-retries: a reload that fails twice, then succeeds.
-TEST_F(ConfigWriterTest, FailedReloadIsRetried) {
+// --max-reload-retries: a failed reload is tried again by the next Apply,
+// even of the same config, until it succeeds or the retries are used up;
+// Apply itself never waits.
+TEST_F(ConfigWriterTest, FailedReloadIsRetriedByTheNextApply) {
   const std::string count = dir_ + "/runs";
   options_.reload_command = {
       "sh", "-c",
       "n=$(cat " + count + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " +
           count + "; echo run $n; [ $n -ge 3 ]"};
-  options_.reload_interval = std::chrono::milliseconds(0);
-  const auto apply = [&](const char* text) {
-    std::remove(count.c_str());
-    ConfigWriter writer(options_);
-    ApplyReport report;
-    EXPECT_TRUE(writer.Apply(text, &report).ok());
-    return report;
-  };
   options_.max_reload_retries = 5;
-  ApplyReport report = apply(kValid);
-  EXPECT_TRUE(report.reloaded);
-  EXPECT_EQ(report.reload_attempts, 3);
-  EXPECT_EQ(report.reload_error, "");
-
-  options_.max_reload_retries = 1;
-  report = apply(kValid2);
-  EXPECT_FALSE(report.reloaded);
-  EXPECT_EQ(report.reload_attempts, 2);
-  EXPECT_EQ(report.reload_error.substr(report.reload_error.find("exited")),
-            "exited with 1: run 2\n (2 attempts)");
-
-  options_.max_reload_retries = -1;  // until it succeeds
-  report = apply(kValid);
-  EXPECT_TRUE(report.reloaded);
-  EXPECT_EQ(report.reload_attempts, 3);
-}
-
-// With --run-haproxy the reload is a function (through the master socket);
-// a failed one is retried the same way.
-TEST_F(ConfigWriterTest, FailedManagedReloadIsRetried) {
-  int calls = 0;
-  options_.reload = [&calls] {
-    return ++calls < 2 ? Status::Error("master socket: no answer")
-                       : Status::OK();
-  };
-  options_.reload_interval = std::chrono::milliseconds(0);
-  options_.max_reload_retries = 3;
   ConfigWriter writer(options_);
   ApplyReport report;
   ASSERT_TRUE(writer.Apply(kValid, &report).ok());
-  EXPECT_TRUE(report.reloaded);
-  EXPECT_EQ(report.reload_attempts, 2);
-  EXPECT_EQ(calls, 2);
-
-  calls = -10;  // fails every time
-  options_.max_reload_retries = 2;
-  ConfigWriter failing(options_);
-  ASSERT_TRUE(failing.Apply(kValid2, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
   EXPECT_FALSE(report.reloaded);
+  EXPECT_EQ(report.reload_attempts, 1);
+  EXPECT_TRUE(report.retry_reload);
+  EXPECT_EQ(report.reload_error.substr(report.reload_error.find("exited")),
+            "exited with 1: run 1\n");
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kUnchanged);
+  EXPECT_EQ(report.reload_attempts, 2);
+  EXPECT_TRUE(report.retry_reload);
+  EXPECT_EQ(report.reload_error.substr(report.reload_error.find("exited")),
+            "exited with 1: run 2\n (2 attempts)");
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   EXPECT_EQ(report.reload_attempts, 3);
+  EXPECT_TRUE(report.reloaded);
+  EXPECT_FALSE(report.retry_reload);
+  EXPECT_EQ(report.reload_error, "");
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());  // nothing pending
+  EXPECT_EQ(report.reload_attempts, 0);
+  EXPECT_EQ(testing::ReadFile(count), "3\n");
+
+  // One retry allowed: two runs, then the writer gives up until the next
+  // config.
+  std::remove(count.c_str());
+  options_.max_reload_retries = 1;
+  ConfigWriter once(options_);
+  ASSERT_TRUE(once.Apply(kValid2, &report).ok());
+  EXPECT_TRUE(report.retry_reload);
+  ASSERT_TRUE(once.Apply(kValid2, &report).ok());
+  EXPECT_EQ(report.reload_attempts, 2);
+  EXPECT_FALSE(report.retry_reload);
+  EXPECT_EQ(report.reload_error.substr(report.reload_error.find("exited")),
+            "exited with 1: run 2\n (2 attempts)");
+  ASSERT_TRUE(once.Apply(kValid2, &report).ok());
+  EXPECT_EQ(report.reload_attempts, 0);
+  EXPECT_EQ(testing::ReadFile(count), "2\n");
+}
+
+// With --run-haproxy the reload is a function (through the master socket);
+// its failures are retried the same way; -1 retries without end.
+TEST_F(ConfigWriterTest, FailedManagedReloadIsRetried) {
+  int calls = 0;
+  options_.reload = [&calls] {
+    return ++calls < 4 ? Status::Error("master socket: no answer")
+                       : Status::OK();
+  };
+  options_.max_reload_retries = -1;
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(writer.Apply(kValid, &report).ok());
+    EXPECT_TRUE(report.retry_reload);
+    EXPECT_EQ(report.reload_attempts, i);
+  }
   EXPECT_EQ(report.reload_error, "master socket: no answer (3 attempts)");
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
+  EXPECT_TRUE(report.reloaded);
+  EXPECT_EQ(calls, 4);
 }
 
 // A config of `backends` blocks: 1200 backends make some 270 KB, several of

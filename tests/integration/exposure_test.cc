@@ -14,6 +14,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,7 +47,8 @@ class ExposureTest : public EndToEndTest {
   }
 
   // One `marathon-lb poll` update of `state` into cfg_ (group external, no
-  // :80/:443), with `extra` flags.
+  // :80/:443), with `extra` flags (the reload command `true` unless they
+  // name one).
   RunResult Poll(const std::string& state,
                  const std::vector<std::string>& extra = {}) {
     const std::string state_file = dir_->File("state.json");
@@ -58,8 +61,10 @@ class ExposureTest : public EndToEndTest {
         "--templates-dir",  templates_dir_,
         "--plugin-dir",     plugin_dir_,
         "--dont-bind-http-https",
-        "--syslog-socket",  "/dev/null",
-        "--command",        "true"};
+        "--syslog-socket",  "/dev/null"};
+    if (std::find(extra.begin(), extra.end(), "--command") == extra.end()) {
+      argv.insert(argv.end(), {"--command", "true"});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunBounded(argv,
                       dir_->File("marathon-lb-" + std::to_string(++runs_) +
@@ -228,6 +233,105 @@ TEST_F(ExposureTest, BalanceLabelChoosesTheAlgorithm) {
   EXPECT_THAT(first[0], ::testing::AnyOf("task-a", "task-b"));
   EXPECT_THAT(spread, ::testing::Contains("task-a"));
   EXPECT_THAT(spread, ::testing::Contains("task-b"));
+}
+
+// Review (fea31cf): --max-reload-retries / --reload-interval retry a failed
+// reload inside the update, sleeping between tries, so nothing newer is
+// rendered until the retries run out (10 x 10 s by default; never with -1).
+// An app can make every reload fail while `haproxy -c` passes, e.g. a
+// HAPROXY_0_BIND_ADDR that is not an address of the LB host, or a
+// HAPROXY_0_PORT another process of the host holds (the new worker cannot
+// bind; the master keeps the old one). Here the reload command stands in
+// for that: it fails while the config has /evil's backend. The operator then
+// removes /evil from Marathon: the next poll (1 s) should write a config
+// without it and reload, but the update is still sleeping between retries
+// of the old config. SIGTERM is not heard either while it sleeps.
+TEST_F(ExposureTest, FailingReloadRetriesDoNotHoldBackTheNextState) {
+  const int good_port = FreePort();
+  const int evil_port = FreePort();
+  const int task = StartEcho("good", "127.0.0.2");
+  const std::string state_file = dir_->File("state.json");
+  const std::string runs = dir_->File("reload-runs");
+  const std::string script = dir_->File("reload.sh");
+  WriteFile(script, "echo run >> " + runs + "\n! grep -q 'backend evil_' " +
+                        cfg_ + "\n");
+  const auto state = [&](bool with_evil) {
+    std::vector<std::string> apps = {
+        AppJson("/good", {good_port}, External({}), {{"127.0.0.2", {task}}})};
+    if (with_evil) {
+      apps.push_back(AppJson("/evil", {evil_port}, External({}),
+                             {{"127.0.0.2", {task}}}));
+    }
+    return StateJson(apps);
+  };
+  AtomicWrite(state_file, state(true));
+  ScopedProcess mlb(
+      {mlb_binary_, "poll", "--poll-interval", "1", "--marathon",
+       "file:" + state_file, "--haproxy-config", cfg_, "--group", "external",
+       "--templates-dir", templates_dir_, "--plugin-dir", plugin_dir_,
+       "--dont-bind-http-https", "--syslog-socket", "/dev/null", "--command",
+       "/bin/sh " + script, "--reload-interval", "2"},
+      dir_->File("marathon-lb-loop.log"));
+  ASSERT_TRUE(WaitUntil([&] { return FileExists(runs); }, Millis(10000)))
+      << mlb.Output();
+  ASSERT_THAT(ReadFile(cfg_), HasSubstr("backend evil_"));
+
+  AtomicWrite(state_file, state(false));  // the operator removes /evil
+  const bool applied = WaitUntil(
+      [&] {
+        return ReadFile(cfg_).find("backend evil_") == std::string::npos;
+      },
+      Millis(8000), Millis(100));
+  EXPECT_TRUE(applied)
+      << "8 s after /evil left Marathon, the config still has it; reload "
+         "runs: "
+      << Lines(ReadFile(runs)).size() << "\n"
+      << mlb.Output();
+
+  kill(mlb.pid(), SIGTERM);
+  EXPECT_TRUE(mlb.WaitExit(Millis(4000)).has_value())
+      << "SIGTERM not obeyed within 4 s\n"
+      << mlb.Output();
+}
+
+// One `marathon-lb poll` whose reload fails twice: it tries again every
+// --reload-interval seconds, each time through a whole update, and stops
+// once the reload succeeds; with --max-reload-retries 1 it gives up after
+// the one retry.
+TEST_F(ExposureTest, OneShotPollRetriesAFailedReload) {
+  const int task = StartEcho("task", "127.0.0.2");
+  const std::string state = StateJson(
+      {AppJson("/web", {FreePort()}, External({}), {{"127.0.0.2", {task}}})});
+  const std::string runs = dir_->File("runs");
+  const std::string reload =
+      "/bin/sh -c 'echo x >> " + runs + "; [ $(wc -l < " + runs + ") -ge 3 ]'";
+  RunResult run = Poll(state, {"--command", reload, "--reload-interval", "1"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(Lines(ReadFile(runs)).size(), 3u);
+  const std::vector<std::string> messages = LogMessages(run.output);
+  EXPECT_EQ(std::count_if(messages.begin(), messages.end(),
+                          [](const std::string& m) {
+                            return m.find("exited with 1: ") !=
+                                       std::string::npos &&
+                                   m.find("; trying again in 1 s") !=
+                                       std::string::npos;
+                          }),
+            2)
+      << run.output;
+  EXPECT_TRUE(std::any_of(messages.begin(), messages.end(),
+                          [](const std::string& m) {
+                            return m.rfind("config unchanged, reload attempt "
+                                           "3 succeeded (",
+                                           0) == 0;
+                          }))
+      << run.output;
+
+  std::remove(runs.c_str());
+  std::remove(cfg_.c_str());
+  run = Poll(state, {"--command", reload, "--reload-interval", "1",
+                     "--max-reload-retries", "1"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(Lines(ReadFile(runs)).size(), 2u) << run.output;
 }
 
 }  // namespace

@@ -230,10 +230,19 @@ TEST_F(PackLabelsTest, NetworkListTakesAddressesAndNetworksOnly) {
   ASSERT_NE(Value(pl, "HAPROXY_{n}_REVIEW_NETWORKS"), nullptr);
   EXPECT_EQ(Value(pl, "HAPROXY_{n}_REVIEW_NETWORKS")->text,
             "10.0.0.0/8 127.0.0.1 fd00::/16 ::1 0.0.0.0/0");
+  // An IPv4-mapped IPv6 address is the IPv4 one; its prefix counts 96 more
+  // bits (::ffff:10.0.0.0/8 would be ::/8: every IPv4 source).
+  EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_NETWORKS",
+                      "::ffff:10.0.0.0/104 ::FFFF:127.0.0.1"}},
+                    LabelPolicy::kRestricted, 0, &pl),
+            "");
+  EXPECT_EQ(Value(pl, "HAPROXY_{n}_REVIEW_NETWORKS")->text,
+            "10.0.0.0/8 127.0.0.1");
   for (const char* bad :
        {"10.0.0.300", "10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/-1",
         "10.0.0.0/08a", "[::1]", "example.com", "10.0.0.0/8/8", "/8",
-        "10.1", "acl", "!10.0.0.1", "10.0.0.1,10.0.0.2"}) {
+        "10.1", "acl", "!10.0.0.1", "10.0.0.1,10.0.0.2", "::ffff:10.0.0.0/8",
+        "::ffff:10.0.0.0/129"}) {
     EXPECT_EQ(Refusal({{"HAPROXY_0_REVIEW_NETWORKS",
                         std::string("127.0.0.1 ") + bad}}),
               "label HAPROXY_0_REVIEW_NETWORKS: '127.0.0.1 " +

@@ -92,13 +92,13 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
     EXPECT_EQ(entry->family, family) << name;
   }
   // marathon-lb's 14 per-port overridable templates of 2015, plus the two
-  // multi-vhost ones, the two network allow-list ones and the four auth ones
+  // multi-vhost ones and the four auth ones
   // of 1.15.
   int overridable = 0;
   for (const auto& [name, entry] : registry.catalog().entries()) {
     overridable += entry.overridable ? 1 : 0;
   }
-  EXPECT_EQ(overridable, 22);
+  EXPECT_EQ(overridable, 20);
   EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
   EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
 }

@@ -366,8 +366,9 @@ TEST_F(RoutingTest, EnabledAndStrictMode) {
   EXPECT_EQ(config.find("e_4"), std::string::npos) << config;
 }
 
-// HAPROXY_{n}_BALANCE: the backend's algorithm, with its arguments; a name
-// HAProxy does not know drops the port (haproxy -c would refuse them all).
+// HAPROXY_{n}_BALANCE: the backend's algorithm, with its arguments; a value
+// HAProxy would refuse drops the port (haproxy -c would refuse them all;
+// tests/render/exposure_review_test.cc checks them against haproxy -c).
 TEST_F(RoutingTest, BalanceLabel) {
   std::string config = Config(Apps(App(
       R"(, "HAPROXY_0_BALANCE": "url_param  userid check_post")")));
@@ -382,8 +383,12 @@ TEST_F(RoutingTest, BalanceLabel) {
   EXPECT_EQ(config.find("nginx_10000"), std::string::npos) << config;
   EXPECT_EQ(errors_, std::vector<std::string>{
                          "app /nginx, service port index 0: label "
-                         "HAPROXY_0_BALANCE: 'fastest' is not an HAProxy "
-                         "balance algorithm; service port skipped"});
+                         "HAPROXY_0_BALANCE: 'fastest' is not one of "
+                         "roundrobin, static-rr, leastconn, first, source, "
+                         "random[(<n>)], uri [whole] [path-only] [len <n>] "
+                         "[depth <n>], url_param <name> [check_post], "
+                         "hdr(<name>) [use_domain_only], "
+                         "rdp-cookie[(<name>)]; service port skipped"});
 }
 
 // HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL: one ACL per network, then the
