@@ -119,9 +119,18 @@ Status ClaimServicePorts(std::vector<Listener>& listeners,
   return Status::OK();
 }
 
-// Puts a render's text and servers into the config.
-void Commit(ServiceRender* render, HaproxyConfig* config) {
+// Puts a render's text and servers into the config; a service's lines in
+// the :80 and :443 frontends into *vhost_blocks instead (null: the Begin
+// render).
+void Commit(ServiceRender* render, HaproxyConfig* config,
+            std::vector<ConfigAssembler::VhostBlock>* vhost_blocks) {
   for (ServiceRender::Section& s : render->sections) {
+    if (vhost_blocks != nullptr && (s.rank == MLB_SECTION_HTTP_FRONTEND ||
+                                    s.rank == MLB_SECTION_HTTPS_FRONTEND)) {
+      vhost_blocks->push_back(
+          {render->route_weight, s.key, s.rank, std::move(s.text)});
+      continue;
+    }
     std::string& text = config->Section(s.key, s.rank).text;
     if (text.empty()) {
       text.swap(s.text);  // the service's own frontend and backend
@@ -156,7 +165,7 @@ ConfigAssembler::~ConfigAssembler() = default;
 
 Status ConfigAssembler::Begin(ServiceRender&& render) {
   MLB_RETURN_IF_ERROR(render.status);
-  Commit(&render, &generation_.config);
+  Commit(&render, &generation_.config, nullptr);
   for (const ConfigSection& section : generation_.config.sections()) {
     for (Listener& l : BindListeners(section.text, section.key)) {
       ports_->Add(std::move(l), nullptr);
@@ -183,7 +192,7 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }
   if (s.ok()) {
-    Commit(render, &generation_.config);
+    Commit(render, &generation_.config, &vhost_blocks_);
     return Status::OK();
   }
   if (s.scope() != Status::Scope::kService) {
@@ -196,6 +205,16 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
 }
 
 void ConfigAssembler::Finish(Generation* out) {
+  // marathon-lb's vhost rule order: by weight, highest first; equal weights
+  // in (app id, service port) order.
+  std::stable_sort(vhost_blocks_.begin(), vhost_blocks_.end(),
+                   [](const VhostBlock& a, const VhostBlock& b) {
+                     return a.weight > b.weight;
+                   });
+  for (VhostBlock& block : vhost_blocks_) {
+    generation_.config.Section(block.key, block.rank).text += block.text;
+  }
+  vhost_blocks_.clear();
   generation_.config.Finish();
   *out = std::move(generation_);
 }

@@ -48,8 +48,18 @@ class ConfigAssembler {
   class Ports;          // ports taken so far (assembler.cc)
   class AssignedPorts;  // ports Marathon assigned (assembler.cc)
 
+  // A service's lines in the :80 or :443 frontend, placed at Finish by
+  // their route weight.
+  struct VhostBlock {
+    long long weight;
+    std::string key;  // the section
+    int rank;
+    std::string text;
+  };
+
  private:
   std::unique_ptr<Ports> ports_;
+  std::vector<VhostBlock> vhost_blocks_;  // in commit order
   std::unique_ptr<AssignedPorts> assigned_;
   Generation generation_;
 };

@@ -251,6 +251,12 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
                                           : Status::Error(why));
   }
 
+  void SetRouteWeight(long long weight) override {
+    if (state_.service != nullptr) {
+      state_.out->route_weight = weight;
+    }
+  }
+
   // The error of a family that returned false.
   Status TakeError() {
     if (state_.error.ok()) {

@@ -44,6 +44,9 @@ struct ServiceRender {
   std::vector<Section> sections;    // in order of first use
   std::vector<Servers> servers;
   std::vector<Listener> listeners;  // of the `bind` lines in `sections`
+  // Emitter::SetRouteWeight: the order of its lines in the :80 and :443
+  // frontends, higher first.
+  long long route_weight = 0;
 };
 
 // Whether sections of kind `rank` (MLB_SECTION_*) are a service's own

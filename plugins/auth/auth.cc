@@ -75,30 +75,35 @@ class Auth : public sdk::Family {
     if (!emit.config().bind_http_https || svc.vhosts.empty()) {
       return true;
     }
-    const std::string acl = sdk::VhostAclName(svc);
-    if (!svc.Flag("HAPROXY_{n}_REDIRECT_TO_HTTPS")) {  // else :80 redirects
-      const bool added =
-          svc.vhosts.size() == 1
-              ? emit.Add(HTTP_FRONTEND_ACL_WITH_AUTH,
-                         {{"cleanedUpHostname", acl},
-                          {"hostname", svc.vhosts.front()},
-                          {"appId", svc.app_id},
-                          {"realm", realm},
-                          {"backend", svc.backend}})
-              : emit.Add(HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH,
-                         {{"cleanedUpHostname", acl},
-                          {"realm", realm},
-                          {"backend", svc.backend}});
-      if (!added) {
+    // The templates take the same values; each uses those it needs.
+    const std::string path(svc.Text("HAPROXY_{n}_PATH"));
+    sdk::Vars vars = {{"cleanedUpHostname", sdk::VhostAclName(svc)},
+                      {"hostname", svc.vhosts.front()},
+                      {"path", path},
+                      {"appId", svc.app_id},
+                      {"realm", realm},
+                      {"backend", svc.backend}};
+    const bool single = svc.vhosts.size() == 1;
+    const bool redirect = svc.Flag("HAPROXY_{n}_REDIRECT_TO_HTTPS");
+    if (!single && !path.empty() &&
+        !emit.Add(HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH, vars)) {
+      return false;
+    }
+    if (!redirect) {  // else :80 answers with the redirect family's 301
+      sdk::TemplateId routing =
+          single ? (path.empty() ? HTTP_FRONTEND_ACL_WITH_AUTH
+                                 : HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH)
+                 : (path.empty() ? HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH
+                                 : HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH);
+      if (!emit.Add(routing, vars)) {
         return false;
       }
     }
     for (const std::string& vhost : svc.vhosts) {
-      if (!emit.Add(HTTPS_FRONTEND_ACL_WITH_AUTH, {{"cleanedUpHostname", acl},
-                                                   {"hostname", vhost},
-                                                   {"appId", svc.app_id},
-                                                   {"realm", realm},
-                                                   {"backend", svc.backend}})) {
+      vars.Set("hostname", vhost);
+      if (!emit.Add(path.empty() ? HTTPS_FRONTEND_ACL_WITH_AUTH
+                                 : HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH,
+                    vars)) {
         return false;
       }
     }

@@ -6,11 +6,14 @@
 // HAPROXY_{n}_VHOST gives several vhosts sharing one ACL; a port with
 // HAPROXY_{n}_REDIRECT_TO_HTTPS (the redirect family's label) is not routed
 // on :80, where the redirect family's 301 follows its ACL; the vhost routing
-// of a port with HAPROXY_{n}_AUTH is the auth family's.
+// of a port with HAPROXY_{n}_AUTH is the auth family's. HAPROXY_{n}_PATH
+// narrows a vhost's routing to path prefixes; the vhost rules of all ports
+// are ordered by HAPROXY_{n}_BACKEND_WEIGHT.
 #include <string>
 
 #include "frontends_templates.h"
 #include "mlb/plugin/sdk.h"
+#include "vhost_routing.h"
 
 namespace {
 
@@ -19,6 +22,12 @@ namespace sdk = mlb::sdk;
 const mlb_label_def kLabels[] = {
     {"HAPROXY_{n}_SSL_CERT", MLB_LABEL_CERTIFICATE,
      "Certificate file: the port's own frontend terminates TLS with it."},
+    {"HAPROXY_{n}_PATH", MLB_LABEL_WORDS,
+     "With a vhost: only requests whose path begins so go to port n "
+     "(HAProxy path_beg: several prefixes, flags such as -i)."},
+    {"HAPROXY_{n}_BACKEND_WEIGHT", MLB_LABEL_INTEGER,
+     "Order of the port's vhost rules on :80 and :443, highest first "
+     "(default 0; 1 with a PATH)."},
 };
 
 class Frontends : public sdk::Family {
@@ -43,9 +52,16 @@ class Frontends : public sdk::Family {
 
   bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
     const bool vhosts = emit.config().bind_http_https && !svc.vhosts.empty();
+    // marathon-lb 1.15 orders the vhost rules by weight; a path makes 0
+    // count as 1, so that paths come before the vhost's catch-all.
+    long long weight = svc.Number("HAPROXY_{n}_BACKEND_WEIGHT", 0);
+    if (weight == 0 && !svc.Text("HAPROXY_{n}_PATH").empty()) {
+      weight = 1;
+    }
+    emit.SetRouteWeight(weight);
     return AddServiceFrontend(svc, emit) &&
-           (!vhosts || (AddHttpVhostRouting(svc, emit) &&
-                        AddHttpsVhostRouting(svc, emit))) &&
+           (!vhosts || (frontends::AddHttpVhostRouting(svc, emit) &&
+                        frontends::AddHttpsVhostRouting(svc, emit))) &&
            AddAppIdRouting(svc, emit);
   }
 
@@ -62,57 +78,6 @@ class Frontends : public sdk::Family {
                                     {"sslCertOptions", ssl_cert},  // 2015 name
                                     {"bindOptions", ""}}) &&
            emit.Add(FRONTEND_BACKEND_GLUE, {{"backend", svc.backend}});
-  }
-
-  // marathon_http_in: the vhost ACLs and the routing to the backend. The
-  // redirect family's 301 takes the routing's place; behind auth the auth
-  // family writes it.
-  static bool AddHttpVhostRouting(const sdk::Service& svc,
-                                  sdk::Emitter& emit) {
-    const std::string acl = sdk::VhostAclName(svc);
-    const bool redirect = svc.Flag("HAPROXY_{n}_REDIRECT_TO_HTTPS");
-    const bool auth = svc.Label("HAPROXY_{n}_AUTH") != nullptr;
-    if (svc.vhosts.size() == 1) {
-      if (auth && !redirect) {
-        return true;  // HTTP_FRONTEND_ACL_WITH_AUTH
-      }
-      sdk::Vars vars = {{"cleanedUpHostname", acl},
-                        {"hostname", svc.vhosts.front()},
-                        {"backend", svc.backend}};
-      if (!redirect) {  // marathon-lb offers no {appId} with a redirect
-        vars.Set("appId", svc.app_id);
-      }
-      return emit.Add(HTTP_FRONTEND_ACL, vars);
-    }
-    for (const std::string& vhost : svc.vhosts) {
-      if (!emit.Add(HTTP_FRONTEND_ACL_ONLY,
-                    {{"cleanedUpHostname", acl}, {"hostname", vhost}})) {
-        return false;
-      }
-    }
-    if (redirect || auth) {
-      return true;  // the 301, or HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH
-    }
-    return emit.Add(HTTP_FRONTEND_ROUTING_ONLY,
-                    {{"cleanedUpHostname", acl}, {"backend", svc.backend}});
-  }
-
-  // marathon_https_in: routing by SNI, one line per vhost.
-  static bool AddHttpsVhostRouting(const sdk::Service& svc,
-                                   sdk::Emitter& emit) {
-    if (svc.Label("HAPROXY_{n}_AUTH") != nullptr) {
-      return true;  // HTTPS_FRONTEND_ACL_WITH_AUTH
-    }
-    for (const std::string& vhost : svc.vhosts) {
-      if (!emit.Add(HTTPS_FRONTEND_ACL, {{"cleanedUpHostname",
-                                          sdk::VhostAclName(svc)},
-                                         {"hostname", vhost},
-                                         {"appId", svc.app_id},
-                                         {"backend", svc.backend}})) {
-        return false;
-      }
-    }
-    return true;
   }
 
   // The first http-mode service port of each app answers on :9091.

@@ -21,9 +21,13 @@ class Redirect : public sdk::Family {
         !emit.config().bind_http_https || svc.vhosts.empty()) {
       return true;
     }
-    return emit.Add(BACKEND_REDIRECT_HTTP_TO_HTTPS,
+    // With the frontends family's HAPROXY_{n}_PATH, only the vhost's path.
+    const bool path = !svc.Text("HAPROXY_{n}_PATH").empty();
+    return emit.Add(path ? BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH
+                         : BACKEND_REDIRECT_HTTP_TO_HTTPS,
                     {{"bindAddr", svc.bind_addr},
-                     {"cleanedUpHostname", sdk::VhostAclName(svc)}});
+                     {"cleanedUpHostname", sdk::VhostAclName(svc)},
+                     {"backend", svc.backend}});
   }
 };
 

@@ -473,6 +473,37 @@ TEST_F(IntegrationTest, AuthLabelPutsTheVhostBehindBasicAuth) {
   EXPECT_EQ(broken.status, 503) << broken.Describe();
 }
 
+// 5c. HAPROXY_0_PATH (marathon-lb 1.15): two apps share a vhost. /a-web
+// (no path) sorts first by app id, but the path's rule goes first, so
+// /api/... reaches /b-api and everything else /a-web, over :80 and with
+// the same ordering in the generated :443 frontend.
+TEST_F(IntegrationTest, PathRoutesPartOfASharedVhost) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int api1 = StartEcho("api-1", "127.0.0.3");
+  const std::string url = StateFile(StateJson(
+      {AppJson("/a-web", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "shop.example.com"}}),
+               {{"127.0.0.2", {web1}}}),
+       AppJson("/b-api", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "shop.example.com"},
+                       {"HAPROXY_0_PATH", "/api"}}),
+               {{"127.0.0.3", {api1}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  for (const auto& [path, backend] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"/api", "api-1"},
+           {"/api/orders?id=1", "api-1"},
+           {"/", "web-1"},
+           {"/shop/api", "web-1"},
+           {"/API", "web-1"}}) {
+    const HttpResponse r = ViaHttp("shop.example.com", path);
+    EXPECT_EQ(r.status, 200) << path << r.Describe() << HaproxyLog();
+    EXPECT_EQ(r.Backend(), backend) << path;
+  }
+}
+
 // 6. A bad label drops only its own service port; the rest is served.
 TEST_F(IntegrationTest, BadLabelSkipsOnlyItsServicePort) {
   const int bad1 = StartEcho("bad-1", "127.0.0.2");

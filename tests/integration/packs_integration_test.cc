@@ -336,8 +336,13 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
       listing,
       "Template packs (plugin ABI 2.1):\n" +
           builtin("auth",
-                  "HTTPS_FRONTEND_ACL_WITH_AUTH HTTP_FRONTEND_ACL_WITH_AUTH "
-                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH USERLIST_HEAD",
+                  "HTTPS_FRONTEND_ACL_WITH_AUTH "
+                  "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
+                  "HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH "
+                  "HTTP_FRONTEND_ACL_WITH_AUTH "
+                  "HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH "
+                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH "
+                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH USERLIST_HEAD",
                   "HAPROXY_{n}_AUTH") +
           builtin("backends",
                   "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS "
@@ -357,11 +362,16 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "  labels:    none\n" +
           builtin("frontends",
                   "FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
-                  "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_HEAD HTTP_FRONTEND_ACL "
-                  "HTTP_FRONTEND_ACL_ONLY HTTP_FRONTEND_APPID_ACL "
+                  "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_ACL_ONLY_WITH_PATH "
+                  "HTTPS_FRONTEND_ACL_WITH_PATH HTTPS_FRONTEND_HEAD "
+                  "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "
+                  "HTTP_FRONTEND_ACL_ONLY_WITH_PATH "
+                  "HTTP_FRONTEND_ACL_WITH_PATH HTTP_FRONTEND_APPID_ACL "
                   "HTTP_FRONTEND_APPID_HEAD HTTP_FRONTEND_HEAD "
-                  "HTTP_FRONTEND_ROUTING_ONLY",
-                  "HAPROXY_{n}_SSL_CERT") +
+                  "HTTP_FRONTEND_ROUTING_ONLY "
+                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH",
+                  "HAPROXY_{n}_SSL_CERT HAPROXY_{n}_PATH "
+                  "HAPROXY_{n}_BACKEND_WEIGHT") +
           builtin("health_checks",
                   "BACKEND_HTTP_HEALTHCHECK_OPTIONS "
                   "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "
@@ -376,7 +386,9 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "  ABI:       2.1\n"
           "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
           "  labels:    HAPROXY_{n}_RATE_LIMIT\n" +
-          builtin("redirect", "BACKEND_REDIRECT_HTTP_TO_HTTPS",
+          builtin("redirect",
+                  "BACKEND_REDIRECT_HTTP_TO_HTTPS "
+                  "BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH",
                   "HAPROXY_{n}_REDIRECT_TO_HTTPS") +
           builtin("sticky", "BACKEND_STICKY_OPTIONS", "HAPROXY_{n}_STICKY") +
           "\nRefused files:\n" + refusal + "\n");

@@ -49,6 +49,8 @@ TEST_F(LabelsTest, TableDeclaresEveryLabel) {
                       "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL network list "
                       "backends",
                       "HAPROXY_{n}_SSL_CERT certificate frontends",
+                      "HAPROXY_{n}_PATH words frontends",
+                      "HAPROXY_{n}_BACKEND_WEIGHT integer frontends",
                       "HAPROXY_{n}_REDIRECT_TO_HTTPS bool redirect",
                       "HAPROXY_{n}_STICKY bool sticky"}));
 }

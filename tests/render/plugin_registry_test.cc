@@ -67,6 +67,16 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"HTTP_FRONTEND_ROUTING_ONLY", "frontends"},
       {"HTTPS_FRONTEND_ACL", "frontends"},
       {"HTTP_FRONTEND_APPID_ACL", "frontends"},
+      {"HTTP_FRONTEND_ACL_WITH_PATH", "frontends"},
+      {"HTTP_FRONTEND_ACL_ONLY_WITH_PATH", "frontends"},
+      {"HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH", "frontends"},
+      {"HTTPS_FRONTEND_ACL_ONLY_WITH_PATH", "frontends"},
+      {"HTTPS_FRONTEND_ACL_WITH_PATH", "frontends"},
+      {"BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH", "redirect"},
+      {"HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH", "auth"},
+      {"HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH", "auth"},
+      {"HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH", "auth"},
+      {"HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH", "auth"},
       {"BACKEND_HEAD", "backends"},
       {"BACKEND_HTTP_OPTIONS", "backends"},
       {"BACKEND_SERVER_OPTIONS", "backends"},
@@ -92,13 +102,12 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
     EXPECT_EQ(entry->family, family) << name;
   }
   // marathon-lb's 14 per-port overridable templates of 2015, plus the two
-  // multi-vhost ones and the four auth ones
-  // of 1.15.
+  // multi-vhost ones, the four auth ones and the ten path ones of 1.15.
   int overridable = 0;
   for (const auto& [name, entry] : registry.catalog().entries()) {
     overridable += entry.overridable ? 1 : 0;
   }
-  EXPECT_EQ(overridable, 20);
+  EXPECT_EQ(overridable, 30);
   EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
   EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
 }
@@ -388,8 +397,11 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  found in:  --plugin-dir " + builtin + "\n"
             "  ABI:       2.1\n"
             "  templates: HTTPS_FRONTEND_ACL_WITH_AUTH "
-            "HTTP_FRONTEND_ACL_WITH_AUTH HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH "
-            "USERLIST_HEAD\n"
+            "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
+            "HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH "
+            "HTTP_FRONTEND_ACL_WITH_AUTH HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH "
+            "HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH "
+            "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH USERLIST_HEAD\n"
             "  labels:    HAPROXY_{n}_AUTH\n"
             "\n"
             "family backends: com.example.backends_alt 1.0.0, in use\n"
@@ -422,11 +434,15 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  found in:  --plugin-dir " + builtin + "\n"
             "  ABI:       2.1\n"
             "  templates: FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
-            "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_HEAD HTTP_FRONTEND_ACL "
-            "HTTP_FRONTEND_ACL_ONLY HTTP_FRONTEND_APPID_ACL "
-            "HTTP_FRONTEND_APPID_HEAD HTTP_FRONTEND_HEAD "
-            "HTTP_FRONTEND_ROUTING_ONLY\n"
-            "  labels:    HAPROXY_{n}_SSL_CERT\n"
+            "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_ACL_ONLY_WITH_PATH "
+            "HTTPS_FRONTEND_ACL_WITH_PATH HTTPS_FRONTEND_HEAD "
+            "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "
+            "HTTP_FRONTEND_ACL_ONLY_WITH_PATH HTTP_FRONTEND_ACL_WITH_PATH "
+            "HTTP_FRONTEND_APPID_ACL HTTP_FRONTEND_APPID_HEAD "
+            "HTTP_FRONTEND_HEAD HTTP_FRONTEND_ROUTING_ONLY "
+            "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH\n"
+            "  labels:    HAPROXY_{n}_SSL_CERT HAPROXY_{n}_PATH "
+            "HAPROXY_{n}_BACKEND_WEIGHT\n"
             "\n"
             "family health_checks: io.mlb.builtin 2.0.0, in use\n"
             "  about:     marathon-lb health checks: httpchk and "
@@ -454,7 +470,8 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  file:      " + builtin + "/mlb_redirect.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
             "  ABI:       2.1\n"
-            "  templates: BACKEND_REDIRECT_HTTP_TO_HTTPS\n"
+            "  templates: BACKEND_REDIRECT_HTTP_TO_HTTPS "
+            "BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH\n"
             "  labels:    HAPROXY_{n}_REDIRECT_TO_HTTPS\n"
             "\n"
             "family sticky: io.mlb.builtin 2.0.0, in use\n"

@@ -546,6 +546,146 @@ TEST_F(RoutingTest, AuthThatCannotBeHonouredDropsThePort) {
   }
 }
 
+// HAPROXY_{n}_PATH (marathon-lb 1.15): apps sharing a vhost by path. The
+// path makes the port's weight 1, so its rules come before the catch-all of
+// /aaa-web (weight 0), which sorts first by app id, on :80 and on :443.
+TEST_F(RoutingTest, PathSharesAVhostAndComesBeforeTheCatchAll) {
+  const std::string config = Config(Apps(
+      R"({"id": "/aaa-web", "labels": {"HAPROXY_GROUP": "external",
+            "HAPROXY_0_VHOST": "example.com"},
+          "ports": [10000], "tasks": [{"host": "agent1", "ports": [1024]}]},
+         {"id": "/zzz-api", "labels": {"HAPROXY_GROUP": "external",
+            "HAPROXY_0_VHOST": "example.com", "HAPROXY_0_PATH": "-i /api"},
+          "ports": [10001], "tasks": [{"host": "agent1", "ports": [1025]}]})"));
+  EXPECT_EQ(errors_, std::vector<std::string>{});
+  EXPECT_NE(config.find("\nfrontend marathon_http_in\n"
+                        "  bind *:80\n"
+                        "  mode http\n"
+                        "  acl host_example_com_zzz-api hdr(host) -i "
+                        "example.com\n"
+                        "  acl path_zzz-api_10001 path_beg -i /api\n"
+                        "  use_backend zzz-api_10001 if "
+                        "host_example_com_zzz-api path_zzz-api_10001\n"
+                        "  acl host_example_com_aaa-web hdr(host) -i "
+                        "example.com\n"
+                        "  use_backend aaa-web_10000 if "
+                        "host_example_com_aaa-web\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("  mode http\n"
+                        "  acl path_zzz-api_10001 path_beg -i /api\n"
+                        "  use_backend zzz-api_10001 if { ssl_fc_sni "
+                        "example.com } path_zzz-api_10001\n"
+                        "  use_backend aaa-web_10000 if { ssl_fc_sni "
+                        "example.com }\n"),
+            std::string::npos)
+      << config;
+}
+
+// HAPROXY_{n}_BACKEND_WEIGHT orders the vhost rules, highest first; equal
+// weights keep the app id order.
+TEST_F(RoutingTest, BackendWeightOrdersTheVhostRules) {
+  std::string apps;
+  const std::vector<std::pair<std::string, std::string>> weights = {
+      {"a", "5"}, {"b", "0"}, {"c", "10"}, {"d", "-1"}, {"e", "5"}};
+  for (size_t i = 0; i < weights.size(); ++i) {
+    apps += std::string(i ? "," : "") + R"({"id": "/)" + weights[i].first +
+            R"(", "labels": {"HAPROXY_GROUP": "external",
+              "HAPROXY_0_VHOST": ")" + weights[i].first + R"(.example",
+              "HAPROXY_0_BACKEND_WEIGHT": ")" + weights[i].second + R"("},
+            "ports": [)" + std::to_string(10000 + i) + R"(],
+            "tasks": [{"host": "agent1", "ports": [1024]}]})";
+  }
+  const std::string config = Config(Apps(apps));
+  std::vector<size_t> http, https;
+  for (const char* app : {"c", "a", "e", "b", "d"}) {
+    http.push_back(config.find(std::string("  acl host_") + app + "_example_" +
+                               app + " hdr(host)"));
+    https.push_back(config.find(std::string("if { ssl_fc_sni ") + app +
+                                ".example }"));
+  }
+  for (size_t i = 0; i < http.size(); ++i) {
+    ASSERT_NE(http[i], std::string::npos) << i << config;
+    ASSERT_NE(https[i], std::string::npos) << i << config;
+    if (i > 0) {
+      EXPECT_LT(http[i - 1], http[i]) << i;
+      EXPECT_LT(https[i - 1], https[i]) << i;
+    }
+  }
+}
+
+// PATH with a redirect (the 301 only for the path), with auth, and with
+// several vhosts, as marathon-lb 1.15 renders them.
+TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
+  std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example", "HAPROXY_0_PATH": "/p",
+           "HAPROXY_0_REDIRECT_TO_HTTPS": "true", "HAPROXY_0_AUTH": "r:u:h")")));
+  EXPECT_NE(config.find("  acl host_a_example_nginx hdr(host) -i a.example\n"
+                        "  acl path_nginx_10000 path_beg /p\n"
+                        "  redirect scheme https code 301 if !{ ssl_fc } "
+                        "host_a_example_nginx path_nginx_10000\n"
+                        "\nfrontend marathon_http_appid_in\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
+                        "  acl auth_a_example_nginx "
+                        "http_auth(user_nginx_10000)\n"
+                        "  http-request auth realm \"r\" if { ssl_fc_sni "
+                        "a.example } path_nginx_10000 !auth_a_example_nginx\n"
+                        "  use_backend nginx_10000 if { ssl_fc_sni a.example "
+                        "} path_nginx_10000\n"),
+            std::string::npos)
+      << config;
+
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example", "HAPROXY_0_PATH": "/p",
+           "HAPROXY_0_AUTH": "r:u:h")")));
+  EXPECT_NE(config.find("  acl host_a_example_nginx hdr(host) -i a.example\n"
+                        "  acl auth_a_example_nginx "
+                        "http_auth(user_nginx_10000)\n"
+                        "  acl path_nginx_10000 path_beg /p\n"
+                        "  http-request auth realm \"r\" if "
+                        "host_a_example_nginx path_nginx_10000 "
+                        "!auth_a_example_nginx\n"
+                        "  use_backend nginx_10000 if host_a_example_nginx "
+                        "path_nginx_10000\n"),
+            std::string::npos)
+      << config;
+
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example,b.example", "HAPROXY_0_PATH": "/p")")));
+  EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
+                        "  acl host_a_example_nginx hdr(host) -i a.example\n"
+                        "  acl host_a_example_nginx hdr(host) -i b.example\n"
+                        "  use_backend nginx_10000 if host_a_example_nginx "
+                        "path_nginx_10000\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
+                        "  use_backend nginx_10000 if { ssl_fc_sni a.example "
+                        "} path_nginx_10000\n"
+                        "  use_backend nginx_10000 if { ssl_fc_sni b.example "
+                        "} path_nginx_10000\n"),
+            std::string::npos)
+      << config;
+
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example,b.example", "HAPROXY_0_PATH": "/p",
+           "HAPROXY_0_AUTH": "r:u:h")")));
+  EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
+                        "  acl auth_a_example_nginx "
+                        "http_auth(user_nginx_10000)\n"
+                        "  acl host_a_example_nginx hdr(host) -i a.example\n"
+                        "  acl host_a_example_nginx hdr(host) -i b.example\n"
+                        "  http-request auth realm \"r\" if "
+                        "host_a_example_nginx path_nginx_10000 "
+                        "!auth_a_example_nginx\n"
+                        "  use_backend nginx_10000 if host_a_example_nginx "
+                        "path_nginx_10000\n"),
+            std::string::npos)
+      << config;
+}
+
 TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
   const std::string config = Config(Apps(
       R"({"id": "/b", "labels": {"HAPROXY_GROUP": "external"},

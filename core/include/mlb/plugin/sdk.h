@@ -33,7 +33,8 @@
 // to the descriptor (read only when the pack's struct_size covers them) or
 // virtual methods at the end of Emitter.
 //   2.0  typed labels, templates with their section, placeholder sets (Vars)
-//   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST
+//   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST,
+//        Emitter::SetRouteWeight
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
@@ -453,6 +454,12 @@ class Emitter {
   // ServerOptions and AddServer it drops the current service port only;
   // during Begin it fails the whole generation (the live config stays).
   virtual bool Fail(const std::string& message) = 0;
+
+  // (ABI 2.1) Where the current service's lines go among every service's
+  // lines in the shared :80 and :443 frontends (marathon-lb's vhost rule
+  // order): higher first; equal weights keep the (app id, service port)
+  // order. 0 unless a family sets it during AddService; the last one wins.
+  virtual void SetRouteWeight(long long weight) = 0;
 };
 
 // A template family. Each generation calls, on each instance: Begin; then

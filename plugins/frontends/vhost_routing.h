@@ -1,0 +1,101 @@
+// The frontends family's vhost routing: the lines of a service port with
+// HAPROXY_{n}_VHOST in marathon_http_in (:80) and marathon_https_in (:443),
+// as marathon-lb 1.15 writes them for each combination of a path
+// (HAPROXY_{n}_PATH), a redirect (the redirect family's label) and basic
+// auth (the auth family's, which then writes the routing itself).
+#pragma once
+
+#include <string>
+
+#include "frontends_templates.h"
+#include "mlb/plugin/sdk.h"
+
+namespace frontends {
+
+namespace sdk = mlb::sdk;
+
+// marathon_http_in: the vhost (and path) ACLs and the routing to the
+// backend. The redirect family's 301 takes the routing's place; behind
+// auth the auth family writes the routing and its ACLs.
+inline bool AddHttpVhostRouting(const sdk::Service& svc,
+                                sdk::Emitter& emit) {
+  const std::string acl = sdk::VhostAclName(svc);
+  const std::string path(svc.Text("HAPROXY_{n}_PATH"));
+  const bool redirect = svc.Flag("HAPROXY_{n}_REDIRECT_TO_HTTPS");
+  const bool auth = svc.Label("HAPROXY_{n}_AUTH") != nullptr;
+  const sdk::Vars path_acl = {{"cleanedUpHostname", acl},
+                              {"hostname", svc.vhosts.front()},
+                              {"path", path},
+                              {"backend", svc.backend}};
+  if (svc.vhosts.size() == 1) {
+    if (!path.empty() && redirect) {
+      return emit.Add(HTTP_FRONTEND_ACL_ONLY,
+                      {{"cleanedUpHostname", acl},
+                       {"hostname", svc.vhosts.front()}}) &&
+             emit.Add(HTTP_FRONTEND_ACL_ONLY_WITH_PATH, path_acl);
+    }
+    if (auth && !redirect) {
+      return true;  // HTTP_FRONTEND_ACL_WITH_AUTH[_AND_PATH]
+    }
+    sdk::Vars vars = {{"cleanedUpHostname", acl},
+                      {"hostname", svc.vhosts.front()},
+                      {"backend", svc.backend}};
+    if (!path.empty()) {
+      vars.Set("path", path);
+      vars.Set("appId", svc.app_id);
+      return emit.Add(HTTP_FRONTEND_ACL_WITH_PATH, vars);
+    }
+    if (!redirect) {  // marathon-lb offers no {appId} with a redirect
+      vars.Set("appId", svc.app_id);
+    }
+    return emit.Add(HTTP_FRONTEND_ACL, vars);
+  }
+  if (!path.empty() && !auth &&
+      !emit.Add(HTTP_FRONTEND_ACL_ONLY_WITH_PATH, path_acl)) {
+    return false;
+  }
+  for (const std::string& vhost : svc.vhosts) {
+    if (!emit.Add(HTTP_FRONTEND_ACL_ONLY,
+                  {{"cleanedUpHostname", acl}, {"hostname", vhost}})) {
+      return false;
+    }
+  }
+  if (redirect || auth) {
+    return true;  // the 301, or HTTP_FRONTEND_ROUTING_ONLY_WITH_*AUTH
+  }
+  return emit.Add(path.empty() ? HTTP_FRONTEND_ROUTING_ONLY
+                               : HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH,
+                  {{"cleanedUpHostname", acl}, {"backend", svc.backend}});
+}
+
+// marathon_https_in: the path ACL, then routing by SNI, one line per
+// vhost (behind auth, the auth family's).
+inline bool AddHttpsVhostRouting(const sdk::Service& svc,
+                                 sdk::Emitter& emit) {
+  const std::string acl = sdk::VhostAclName(svc);
+  const std::string path(svc.Text("HAPROXY_{n}_PATH"));
+  if (!path.empty() &&
+      !emit.Add(HTTPS_FRONTEND_ACL_ONLY_WITH_PATH,
+                {{"cleanedUpHostname", acl},
+                 {"hostname", svc.vhosts.front()},
+                 {"path", path},
+                 {"backend", svc.backend}})) {
+    return false;
+  }
+  if (svc.Label("HAPROXY_{n}_AUTH") != nullptr) {
+    return true;  // HTTPS_FRONTEND_ACL_WITH_AUTH[_AND_PATH]
+  }
+  for (const std::string& vhost : svc.vhosts) {
+    if (!emit.Add(path.empty() ? HTTPS_FRONTEND_ACL
+                               : HTTPS_FRONTEND_ACL_WITH_PATH,
+                  {{"cleanedUpHostname", acl},
+                   {"hostname", vhost},
+                   {"appId", svc.app_id},
+                   {"backend", svc.backend}})) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace frontends
