@@ -55,7 +55,11 @@ Status MarathonLb::Create(const CliOptions& options,
                       pack->family);
   }
   MLB_RETURN_IF_ERROR(lb->ReloadTemplates());
-  MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment());
+  std::vector<std::string> env_warnings;
+  MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment(&env_warnings));
+  for (const std::string& w : env_warnings) {
+    Log().warning(w);
+  }
 
   lb->resolver_ = std::make_unique<DnsResolver>(options.lru_cache_capacity);
   lb->health_cache_ = std::make_unique<HealthCache>(options.lru_cache_capacity);

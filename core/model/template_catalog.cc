@@ -1,11 +1,13 @@
 #include "core/model/template_catalog.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
-
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/base/text.h"
@@ -205,7 +207,28 @@ Status TemplateCatalog::ReloadDirectories(const std::vector<std::string>& dirs,
   return Status::OK();
 }
 
-Status TemplateCatalog::LoadEnvironment() {
+Status TemplateCatalog::LoadEnvironment(std::vector<std::string>* warnings) {
+  // The variables of marathon-lb's container (tools/container/run) that
+  // share the prefix.
+  static const std::set<std::string, std::less<>> kNotTemplates = {
+      "HAPROXY_SSL_CERT",      "HAPROXY_GLOBAL_DEFAULT_OPTIONS",
+      "HAPROXY_SYSLOGD",       "HAPROXY_SYSCTL_PARAMS",
+      "HAPROXY_SYSCTL_NONSTRICT"};
+  for (char** env = environ; *env != nullptr; ++env) {
+    const std::string_view entry(*env);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    if (name.rfind("HAPROXY_", 0) != 0 || kNotTemplates.count(name) > 0 ||
+        entries_.count(name.substr(8)) > 0) {
+      continue;
+    }
+    const std::string_view rest = name.substr(std::strlen("HAPROXY_SSL_CERT"));
+    if (name.rfind("HAPROXY_SSL_CERT", 0) == 0 && !rest.empty() &&
+        rest.find_first_not_of("0123456789") == std::string_view::npos) {
+      continue;  // HAPROXY_SSL_CERT0 ... HAPROXY_SSL_CERT100
+    }
+    warnings->push_back("environment variable " + std::string(name) +
+                        " names no template; ignored");
+  }
   for (auto& [name, entry] : entries_) {
     const std::string variable = "HAPROXY_" + name;
     const char* value = std::getenv(variable.c_str());

@@ -86,8 +86,11 @@ class TemplateCatalog {
                            std::vector<std::string>* warnings);
 
   // Reads non-empty $HAPROXY_<NAME> variables; the two characters "\n" in
-  // them stand for a newline. Errors name the variable.
-  Status LoadEnvironment();
+  // them stand for a newline. Errors name the variable. A variable
+  // HAPROXY_<X> that names no template (and is none of the container's own,
+  // e.g. HAPROXY_SSL_CERT) gets a warning in *warnings: a misspelt template
+  // name would otherwise go unnoticed.
+  Status LoadEnvironment(std::vector<std::string>* warnings);
 
   const Entry* Find(std::string_view name) const;
   const std::map<std::string, Entry, std::less<>>& entries() const {

@@ -14,6 +14,9 @@ namespace {
 namespace sdk = mlb::sdk;
 
 const mlb_label_def kLabels[] = {
+    {"HAPROXY_{n}_USE_HSTS", MLB_LABEL_BOOL,
+     "http mode: responses carry Strict-Transport-Security "
+     "(BACKEND_HSTS_OPTIONS)."},
     {"HAPROXY_{n}_BALANCE", MLB_LABEL_WORDS,
      "HAProxy balance algorithm of the backend (default roundrobin)."},
     {"HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL", MLB_LABEL_NETWORK_LIST,
@@ -38,8 +41,14 @@ class Backends : public sdk::Family {
                                  {"mode", svc.mode}})) {
       return false;
     }
-    if (svc.mode == "http" && !emit.Add(BACKEND_HTTP_OPTIONS, {})) {
-      return false;
+    if (svc.mode == "http") {
+      if (svc.Flag("HAPROXY_{n}_USE_HSTS") &&
+          !emit.Add(BACKEND_HSTS_OPTIONS, {})) {
+        return false;
+      }
+      if (!emit.Add(BACKEND_HTTP_OPTIONS, {})) {
+        return false;
+      }
     }
     return AddAllowedNetworks(svc, emit);
   }

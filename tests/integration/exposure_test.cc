@@ -294,6 +294,29 @@ TEST_F(ExposureTest, FailingReloadRetriesDoNotHoldBackTheNextState) {
       << mlb.Output();
 }
 
+// HAPROXY_{n}_USE_HSTS: the task's answer reaches the client with the HSTS
+// header; an app without the label gets none.
+TEST_F(ExposureTest, UseHstsHeaderReachesTheClient) {
+  const int task = StartEcho("task", "127.0.0.2");
+  const int hsts_port = FreePort();
+  const int plain_port = FreePort();
+  const RunResult run = Poll(StateJson(
+      {AppJson("/hsts", {hsts_port},
+               External({{"HAPROXY_0_MODE", "http"},
+                         {"HAPROXY_0_USE_HSTS", "yes"}}),
+               {{"127.0.0.2", {task}}}),
+       AppJson("/plain", {plain_port}, External({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {task}}})}));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  const HttpResponse hsts = HttpGet("127.0.0.1", hsts_port, "/", "h.test");
+  EXPECT_EQ(hsts.status, 200) << hsts.Describe() << HaproxyLog();
+  EXPECT_EQ(hsts.Header("Strict-Transport-Security"), "max-age=15768000");
+  const HttpResponse plain = HttpGet("127.0.0.1", plain_port, "/", "p.test");
+  EXPECT_EQ(plain.status, 200) << plain.Describe();
+  EXPECT_FALSE(plain.HasHeader("Strict-Transport-Security"));
+}
+
 // One `marathon-lb poll` whose reload fails twice: it tries again every
 // --reload-interval seconds, each time through a whole update, and stops
 // once the reload succeeds; with --max-reload-retries 1 it gives up after

@@ -345,11 +345,11 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
                   "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH USERLIST_HEAD",
                   "HAPROXY_{n}_AUTH") +
           builtin("backends",
-                  "BACKEND_HEAD BACKEND_HTTP_OPTIONS BACKEND_SERVER_OPTIONS "
-                  "HTTP_BACKEND_ACL_ALLOW_DENY "
+                  "BACKEND_HEAD BACKEND_HSTS_OPTIONS BACKEND_HTTP_OPTIONS "
+                  "BACKEND_SERVER_OPTIONS HTTP_BACKEND_ACL_ALLOW_DENY "
                   "HTTP_BACKEND_NETWORK_ALLOWED_ACL "
                   "TCP_BACKEND_ACL_ALLOW_DENY TCP_BACKEND_NETWORK_ALLOWED_ACL",
-                  "HAPROXY_{n}_BALANCE "
+                  "HAPROXY_{n}_USE_HSTS HAPROXY_{n}_BALANCE "
                   "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL") +
           "\nfamily backends: com.example.backends_alt 1.0.0, not chosen "
           "(--family-pack backends=io.mlb.builtin)\n"

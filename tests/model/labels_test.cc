@@ -45,6 +45,7 @@ TEST_F(LabelsTest, TableDeclaresEveryLabel) {
                       "HAPROXY_{n}_MODE mode core",
                       "HAPROXY_{n}_<TEMPLATE> template core",
                       "HAPROXY_{n}_AUTH text auth",
+                      "HAPROXY_{n}_USE_HSTS bool backends",
                       "HAPROXY_{n}_BALANCE words backends",
                       "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL network list "
                       "backends",

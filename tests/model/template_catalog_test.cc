@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/model/labels.h"
 #include "tests/support/testing.h"
 
@@ -83,7 +85,7 @@ TEST_F(TemplateCatalogTest, EnvironmentBeatsFileAndLabelBeatsEnvironment) {
                      "\nbackend {backend}\n  # from file\n");
   ASSERT_TRUE(registry_.catalog().LoadDirectory(dir_, &warnings_).ok());
   setenv("HAPROXY_BACKEND_HEAD", "\\nbackend {backend}\\n  # from env\\n", 1);
-  Status s = registry_.catalog().LoadEnvironment();
+  Status s = registry_.catalog().LoadEnvironment(&warnings_);
   unsetenv("HAPROXY_BACKEND_HEAD");
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(RenderBackendHead(nullptr), "\nbackend b\n  # from env\n");
@@ -99,11 +101,34 @@ TEST_F(TemplateCatalogTest, EnvironmentBeatsFileAndLabelBeatsEnvironment) {
 
 TEST_F(TemplateCatalogTest, BadEnvironmentTemplateNamesTheVariable) {
   setenv("HAPROXY_FRONTEND_BACKEND_GLUE", "  use_backend {be}\\n", 1);
-  Status s = registry_.catalog().LoadEnvironment();
+  Status s = registry_.catalog().LoadEnvironment(&warnings_);
   unsetenv("HAPROXY_FRONTEND_BACKEND_GLUE");
   EXPECT_EQ(s.message(),
             "environment variable HAPROXY_FRONTEND_BACKEND_GLUE: unknown "
             "placeholder {be} (FRONTEND_BACKEND_GLUE supplies {backend})");
+}
+
+// marathon-lb 1.15 ignored a HAPROXY_<X> naming no template silently; a
+// misspelt name gets a warning here. The container's own variables do not.
+TEST_F(TemplateCatalogTest, EnvironmentVariableNamingNoTemplateIsWarnedAbout) {
+  setenv("HAPROXY_BACKEND_HAED", "\\nbackend {backend}\\n", 1);
+  setenv("HAPROXY_SSL_CERT7", "pem", 1);
+  setenv("HAPROXY_SYSCTL_PARAMS", "net.ipv4.x=1", 1);
+  setenv("HAPROXY_SSL_CERTX", "pem", 1);
+  std::vector<std::string> warnings;
+  Status s = registry_.catalog().LoadEnvironment(&warnings);
+  for (const char* v : {"HAPROXY_BACKEND_HAED", "HAPROXY_SSL_CERT7",
+                        "HAPROXY_SYSCTL_PARAMS", "HAPROXY_SSL_CERTX"}) {
+    unsetenv(v);
+  }
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::sort(warnings.begin(), warnings.end());
+  EXPECT_EQ(warnings,
+            (std::vector<std::string>{
+                "environment variable HAPROXY_BACKEND_HAED names no template; "
+                "ignored",
+                "environment variable HAPROXY_SSL_CERTX names no template; "
+                "ignored"}));
 }
 
 TEST_F(TemplateCatalogTest, GlobalOnlyTemplateIgnoresLabelsButTakesFiles) {

@@ -80,6 +80,7 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"BACKEND_HEAD", "backends"},
       {"BACKEND_HTTP_OPTIONS", "backends"},
       {"BACKEND_SERVER_OPTIONS", "backends"},
+      {"BACKEND_HSTS_OPTIONS", "backends"},
       {"HTTP_BACKEND_NETWORK_ALLOWED_ACL", "backends"},
       {"HTTP_BACKEND_ACL_ALLOW_DENY", "backends"},
       {"TCP_BACKEND_NETWORK_ALLOWED_ACL", "backends"},
@@ -102,12 +103,13 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
     EXPECT_EQ(entry->family, family) << name;
   }
   // marathon-lb's 14 per-port overridable templates of 2015, plus the two
-  // multi-vhost ones, the four auth ones and the ten path ones of 1.15.
+  // multi-vhost ones, the four auth ones, the ten path ones and HSTS of
+  // 1.15.
   int overridable = 0;
   for (const auto& [name, entry] : registry.catalog().entries()) {
     overridable += entry.overridable ? 1 : 0;
   }
-  EXPECT_EQ(overridable, 30);
+  EXPECT_EQ(overridable, 31);
   EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
   EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
 }
@@ -420,11 +422,12 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  file:      " + builtin + "/mlb_backends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
             "  ABI:       2.1\n"
-            "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
+            "  templates: BACKEND_HEAD BACKEND_HSTS_OPTIONS "
+            "BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS HTTP_BACKEND_ACL_ALLOW_DENY "
             "HTTP_BACKEND_NETWORK_ALLOWED_ACL TCP_BACKEND_ACL_ALLOW_DENY "
             "TCP_BACKEND_NETWORK_ALLOWED_ACL\n"
-            "  labels:    HAPROXY_{n}_BALANCE "
+            "  labels:    HAPROXY_{n}_USE_HSTS HAPROXY_{n}_BALANCE "
             "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL\n"
             "\n"
             "family frontends: io.mlb.builtin 2.0.0, in use\n"

@@ -686,6 +686,25 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
       << config;
 }
 
+// HAPROXY_{n}_USE_HSTS: the HSTS header first among the http options
+// (HAProxy 2.6's http-response set-header for 1.15's rspadd); nothing in
+// tcp mode.
+TEST_F(RoutingTest, UseHstsAddsTheHeaderInHttpMode) {
+  std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_MODE": "http", "HAPROXY_0_USE_HSTS": "true")")));
+  EXPECT_NE(config.find(std::string("\nbackend nginx_10000\n"
+                                    "  balance roundrobin\n"
+                                    "  mode http\n"
+                                    "  http-response set-header "
+                                    "Strict-Transport-Security "
+                                    "max-age=15768000\n") +
+                        kHttpOptions),
+            std::string::npos)
+      << config;
+  config = Config(Apps(App(R"(, "HAPROXY_0_USE_HSTS": "true")")));
+  EXPECT_EQ(config.find("Strict-Transport-Security"), std::string::npos);
+}
+
 TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
   const std::string config = Config(Apps(
       R"({"id": "/b", "labels": {"HAPROXY_GROUP": "external"},
