@@ -80,6 +80,12 @@ constexpr FlagSpec kFlags[] = {
     {"poll-interval", "", "SECONDS", false,
       "In poll mode, update every SECONDS (default $POLL_INTERVAL, else "
       "once and exit)"},
+    {"min-serv-port-ip-per-task", "", "PORT", false,
+      "IP-per-task apps Marathon reports without service ports get them "
+      "from this range, by a hash of app id and port (default 10050; with "
+      "--max-serv-port-ip-per-task, 0 and 0: none)"},
+    {"max-serv-port-ip-per-task", "", "PORT", false,
+      "The end of that range (default 10100)"},
     {"lru-cache-capacity", "", "N", false,
       "Entries kept in the DNS and health-result caches (default 1000)"},
     {"render-threads", "", "N", false,
@@ -196,6 +202,14 @@ Status Apply(const std::string& name, const std::string& value,
     if (!ParseCount(value, &out->reload_interval) || out->reload_interval < 1) {
       return Status::Error("--reload-interval",
                            "not a number of seconds from 1: '" + value + "'");
+    }
+  } else if (name == "min-serv-port-ip-per-task" ||
+             name == "max-serv-port-ip-per-task") {
+    int* port = name[1] == 'i' ? &out->min_serv_port_ip_per_task
+                               : &out->max_serv_port_ip_per_task;
+    if (!ParseCount(value, port) || *port > 65535) {
+      return Status::Error("--" + name,
+                           "not a port number (or 0): '" + value + "'");
     }
   } else if (name == "max-reload-retries") {
     if (value == "-1") {
@@ -395,6 +409,15 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   }
   if (out->marathon.empty()) {
     out->marathon.push_back("http://master.mesos:8080");  // as marathon-lb
+  }
+  const int min_port = out->min_serv_port_ip_per_task;
+  const int max_port = out->max_serv_port_ip_per_task;
+  if ((min_port == 0) != (max_port == 0) || min_port > max_port) {
+    return Status::Error("--min-serv-port-ip-per-task " +
+                             std::to_string(min_port) +
+                             " --max-serv-port-ip-per-task " +
+                             std::to_string(max_port),
+                         "expected both 0, or a range from min to max");
   }
   if (!listing) {
     if (out->groups.empty()) {

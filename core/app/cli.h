@@ -30,6 +30,9 @@ struct CliOptions {
   bool strict_mode = false;  // --strict-mode: ports need ENABLED true
   int max_reload_retries = 10;  // -1: until the reload succeeds
   int reload_interval = 10;     // s between two tries of a failed reload
+  // Service ports of IP-per-task apps without any; 0 and 0: none.
+  int min_serv_port_ip_per_task = 10050;
+  int max_serv_port_ip_per_task = 10100;
   bool dont_bind_http_https = false;
   std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
   // HAPROXY_SSL_CERT is written here, a self-signed certificate generated

@@ -73,6 +73,8 @@ Status MarathonLb::Create(const CliOptions& options,
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;
   lb->service_options_.strict_mode = options.strict_mode;
+  lb->service_options_.auto_port_min = options.min_serv_port_ip_per_task;
+  lb->service_options_.auto_port_max = options.max_serv_port_ip_per_task;
   lb->service_options_.label_policy = options.label_policy;
   if (const char* name = std::getenv("FRAMEWORK_NAME")) {
     lb->service_options_.framework_name = name;

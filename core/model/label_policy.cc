@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "core/base/text.h"
@@ -16,6 +17,47 @@ namespace mlb {
 namespace {
 
 std::string Quoted(std::string_view line) { return "(\"" + Show(line) + "\")"; }
+
+// A line of a userlist template, as the refused-directive table reads it:
+// `user` and `group` name the list's own users and groups, so only their
+// arguments are read. Sets *problem when the line names a group the
+// template does not define (`groups`; `groups` of a template: `defined`) or
+// any users (`users`): a name the list lacks makes haproxy -c refuse every
+// app's config.
+std::vector<std::string> UserlistWords(std::vector<std::string> words,
+                                       const std::set<std::string>& defined,
+                                       std::string* problem) {
+  if (words[0] != "user" && words[0] != "group") {
+    return words;
+  }
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (words[i] == "users") {
+      *problem = "names users of a group (list the group on the user line)";
+    } else if (words[i] == "groups" && i + 1 < words.size()) {
+      for (const std::string& group : Split(words[i + 1], ',')) {
+        if (defined.count(group) == 0) {
+          *problem = "names group '" + group +
+                     "', which the userlist does not define (haproxy -c "
+                     "would refuse the whole config)";
+        }
+      }
+    }
+  }
+  words[0].clear();
+  return words;
+}
+
+// The groups `group` lines of a userlist template define.
+std::set<std::string> UserlistGroups(
+    const std::vector<std::vector<std::string>>& lines) {
+  std::set<std::string> out;
+  for (const std::vector<std::string>& words : lines) {
+    if (words.size() >= 2 && words[0] == "group") {
+      out.insert(words[1]);
+    }
+  }
+  return out;
+}
 
 // Why the template override is refused under `restricted`, or "".
 std::string RestrictedTemplateProblem(
@@ -42,6 +84,11 @@ std::string RestrictedTemplateProblem(
     opener_text = defaults.front().text;
   }
   const std::vector<DirectiveLine> lines = DirectiveLines(text);
+  std::vector<std::vector<std::string>> all_words;
+  for (const DirectiveLine& line : lines) {
+    all_words.push_back(line.words);
+  }
+  const std::set<std::string> groups = UserlistGroups(all_words);
   for (size_t i = 0; i < lines.size(); ++i) {
     const DirectiveLine& line = lines[i];
     const std::string at = "line " + std::to_string(line.number);
@@ -55,9 +102,12 @@ std::string RestrictedTemplateProblem(
       return at + " is outside its section: " + tmpl.name +
              " must start with \"" + opener_text + "\" " + Quoted(line.text);
     }
-    std::vector<std::string> words = line.words;
-    if (tmpl.userlist && (words[0] == "user" || words[0] == "group")) {
-      words[0].clear();  // a user of the list: only its arguments are read
+    std::string userlist_problem;
+    const std::vector<std::string> words =
+        tmpl.userlist ? UserlistWords(line.words, groups, &userlist_problem)
+                      : line.words;
+    if (!userlist_problem.empty()) {
+      return at + " " + userlist_problem + " " + Quoted(line.text);
     }
     std::string hit;
     if (const RefusedDirective* row = RefusedIn(words, &hit)) {
@@ -259,6 +309,15 @@ std::string RenderedOverrideProblem(const Template& tmpl,
   if (!replaced.empty() && IsSection(replaced.front().words[0])) {
     opener = replaced.front().words;
   }
+  std::set<std::string> groups;
+  if (info.userlist) {
+    std::vector<std::vector<std::string>> all_words;
+    for (const std::string& line : lines) {
+      bool unused = false;
+      all_words.push_back(Words(line, &unused));
+    }
+    groups = UserlistGroups(all_words);
+  }
   for (size_t k = 0; k < lines.size(); ++k) {
     if (source[k].find('{') == std::string::npos) {
       continue;
@@ -269,9 +328,16 @@ std::string RenderedOverrideProblem(const Template& tmpl,
       return at + " " + bad + " " + Quoted(Trim(line));
     }
     bool dollar = false;
-    const std::vector<std::string> words = Words(line, &dollar);
+    std::vector<std::string> words = Words(line, &dollar);
     if (words.empty()) {
       continue;
+    }
+    if (info.userlist) {
+      std::string userlist_problem;
+      words = UserlistWords(std::move(words), groups, &userlist_problem);
+      if (!userlist_problem.empty()) {
+        return at + " " + userlist_problem + " " + Quoted(Trim(line));
+      }
     }
     if (IsSection(words[0])) {
       bool unused = false;

@@ -1,5 +1,7 @@
 #include "core/model/services.h"
 
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA1Engine.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -556,6 +558,50 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
       break;
     }
   }
+}
+
+bool AutoServicePorts::Wants(const App& app) const {
+  return min_ > 0 && max_ >= min_ && app.networking == Networking::kContainer &&
+         app.service_ports.empty() && !app.tasks.empty() &&
+         !app.container_ports.empty();
+}
+
+void AutoServicePorts::Assign(App* app) {
+  for (const int container_port : app->container_ports) {
+    app->service_ports.push_back(Pick(app->id, container_port));
+  }
+}
+
+int AutoServicePorts::Pick(const std::string& app_id, int container_port) {
+  const auto key = std::make_pair(app_id, container_port);
+  if (auto it = by_app_.find(key); it != by_app_.end()) {
+    return it->second;
+  }
+  const int range = max_ - min_ + 1;
+  if (taken_.size() >= static_cast<size_t>(range)) {
+    return 0;
+  }
+  int port = 0;
+  for (int i = 0; i < 50 && port == 0; ++i) {
+    Poco::SHA1Engine sha1;
+    sha1.update(app_id + "-" + std::to_string(container_port) + "-" +
+                std::to_string(i));
+    const std::string hex = Poco::DigestEngine::digestToHex(sha1.digest());
+    const int trial = min_ + static_cast<int>(
+                                 std::stoul(hex.substr(0, 8), nullptr, 16) %
+                                 static_cast<unsigned long>(range));
+    if (taken_.count(trial) == 0) {
+      port = trial;
+    }
+  }
+  for (int trial = min_; port == 0 && trial <= max_; ++trial) {
+    if (taken_.count(trial) == 0) {
+      port = trial;
+    }
+  }
+  taken_.insert(port);
+  by_app_[key] = port;
+  return port;
 }
 
 std::vector<size_t> ConfigOrder(const std::vector<const Service*>& services,

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,36 @@ struct ServiceOptions {
   // error drops that service port. Empty: not checked.
   std::function<Status(const std::string& path)> check_certificate;
   LabelPolicy label_policy = LabelPolicy::kRestricted;  // --label-policy
+  // --min/--max-serv-port-ip-per-task: the range of AutoServicePorts; 0 and
+  // 0: none assigned.
+  int auto_port_min = 10050;
+  int auto_port_max = 10100;
+};
+
+// marathon-lb 1.15's service ports for IP-per-task apps Marathon reports
+// without any (Marathon issue 3636): one per container port, from
+// [min, max]: the first free of 50 candidates chosen by a hash of the app id
+// and the container port, else the lowest free port; 0 once the range is
+// used up. One assigner per update, given the apps in app id order (1.15
+// went by Marathon's order, so that its ports could change with it).
+class AutoServicePorts {
+ public:
+  AutoServicePorts(int min, int max) : min_(min), max_(max) {}
+
+  // Whether `app` takes its service ports from here: container networking,
+  // no service port from Marathon, a task, container ports, and a range.
+  bool Wants(const App& app) const;
+
+  // Sets app->service_ports, one per container port.
+  void Assign(App* app);
+
+ private:
+  int Pick(const std::string& app_id, int container_port);
+
+  int min_;
+  int max_;
+  std::map<std::pair<std::string, int>, int> by_app_;  // (app, port) -> port
+  std::set<int> taken_;
 };
 
 // One service port: what the template packs see (`view`), and what the

@@ -69,7 +69,8 @@ class Board : public AppSink {
  public:
   // `reader`: the reading thread's worker. `capacity` 0: no worker
   // threads, the reader does every app as it is read.
-  Board(size_t capacity, Worker* reader) : capacity_(capacity), reader_(reader) {}
+  Board(size_t capacity, Worker* reader, const AutoServicePorts& auto_ports)
+      : capacity_(capacity), reader_(reader), auto_ports_(auto_ports) {}
 
   // AppSink, on the reading thread.
   void Add(App app) override {
@@ -80,6 +81,10 @@ class Board : public AppSink {
       std::lock_guard<std::mutex> lock(mu_);
       w->index = next_index_++;
       w->epoch = epoch_;
+      if (auto_ports_.Wants(w->app)) {
+        held_.push_back(std::move(w));  // its ports come after the reading
+        return;
+      }
       if (queue_.size() < capacity_) {
         queue_.push_back(std::move(w));
         ready_.notify_one();
@@ -97,6 +102,19 @@ class Board : public AppSink {
     ++epoch_;
     next_index_ = 0;
     queue_.clear();
+    held_.clear();
+  }
+
+  // After the reading: the apps that want auto-assigned service ports, in
+  // app id order.
+  std::vector<std::unique_ptr<Work>> TakeHeld() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::unique_ptr<Work>> out = std::move(held_);
+    held_.clear();
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a->app.id < b->app.id;
+    });
+    return out;
   }
 
   // The next app to work on; null once the reading is over and the queue
@@ -173,6 +191,8 @@ class Board : public AppSink {
   std::condition_variable ready_;
   std::deque<std::unique_ptr<Work>> queue_;
   std::vector<std::unique_ptr<Work>> finished_;
+  std::vector<std::unique_ptr<Work>> held_;  // for AutoServicePorts
+  const AutoServicePorts& auto_ports_;
   std::vector<App> garbage_;  // read by the reader, done with by a worker
   size_t next_index_ = 0;
   uint64_t epoch_ = 0;
@@ -262,7 +282,8 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
     }
   }
 
-  Board board(workers.empty() ? 0 : kQueueCapacity, &main);
+  AutoServicePorts auto_ports(options_.auto_port_min, options_.auto_port_max);
+  Board board(workers.empty() ? 0 : kQueueCapacity, &main, auto_ports);
   std::vector<std::thread> threads;
   for (auto& worker : workers) {
     threads.emplace_back([&board, w = worker.get()] {
@@ -303,6 +324,16 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   board.FreeDone();
   if (board.error() != nullptr) {
     std::rethrow_exception(board.error());
+  }
+  // IP-per-task apps without service ports: ports by app id order, so that
+  // they do not depend on the threads or on Marathon's order.
+  if (parsed.ok()) {
+    for (std::unique_ptr<Work>& work : board.TakeHeld()) {
+      auto_ports.Assign(&work->app);
+      main.Process(work.get());
+      board.Finish(std::move(work));
+    }
+    board.FreeDone();
   }
   if (!parsed.ok()) {
     out->parse_warnings.clear();

@@ -52,10 +52,18 @@ class Frontends : public sdk::Family {
 
   bool AddService(const sdk::Service& svc, sdk::Emitter& emit) override {
     const bool vhosts = emit.config().bind_http_https && !svc.vhosts.empty();
+    const std::string_view path = svc.Text("HAPROXY_{n}_PATH");
+    if (vhosts && !path.empty()) {
+      const std::string problem = frontends::PathProblem(path);
+      if (!problem.empty()) {
+        return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
+                         "_PATH: '" + std::string(path) + "' " + problem);
+      }
+    }
     // marathon-lb 1.15 orders the vhost rules by weight; a path makes 0
     // count as 1, so that paths come before the vhost's catch-all.
     long long weight = svc.Number("HAPROXY_{n}_BACKEND_WEIGHT", 0);
-    if (weight == 0 && !svc.Text("HAPROXY_{n}_PATH").empty()) {
+    if (weight == 0 && !path.empty()) {
       weight = 1;
     }
     emit.SetRouteWeight(weight);

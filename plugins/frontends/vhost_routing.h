@@ -6,6 +6,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "frontends_templates.h"
 #include "mlb/plugin/sdk.h"
@@ -13,6 +15,27 @@
 namespace frontends {
 
 namespace sdk = mlb::sdk;
+
+// Why HAPROXY_{n}_PATH cannot follow path_beg, or "". It takes path
+// prefixes (each starting with '/') and the flags -i and --, at most 60
+// words: another flag could make haproxy -c refuse every app's config (-m,
+// -u) or read a file of the LB host (-f), and HAProxy reads 64 words a line.
+inline std::string PathProblem(std::string_view path) {
+  const std::vector<std::string_view> words = sdk::Words(path);
+  if (words.size() > 60) {
+    return "has more than 60 words";
+  }
+  bool prefix = false;
+  for (std::string_view word : words) {
+    if (!word.empty() && word[0] == '/') {
+      prefix = true;
+    } else if (word != "-i" && word != "--") {
+      return "has '" + std::string(word) +
+             "', which is neither a path prefix (/...) nor -i";
+    }
+  }
+  return prefix ? "" : "names no path prefix (/...)";
+}
 
 // marathon_http_in: the vhost (and path) ACLs and the routing to the
 // backend. The redirect family's 301 takes the routing's place; behind

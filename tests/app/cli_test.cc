@@ -127,6 +127,28 @@ TEST(CliTest, ReloadIntervalZeroIsRefused) {
   EXPECT_FALSE(s.ok()) << "accepted: reload_interval = " << o.reload_interval;
 }
 
+TEST(CliTest, AutoServicePortRange) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"--group", "g"}, &o).ok());
+  EXPECT_EQ(o.min_serv_port_ip_per_task, 10050);
+  EXPECT_EQ(o.max_serv_port_ip_per_task, 10100);
+  ASSERT_TRUE(Parse({"--group", "g", "--min-serv-port-ip-per-task", "0",
+                     "--max-serv-port-ip-per-task", "0"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(Parse({"--group", "g", "--min-serv-port-ip-per-task", "0"}, &o)
+                .message(),
+            "--min-serv-port-ip-per-task 0 --max-serv-port-ip-per-task 10100: "
+            "expected both 0, or a range from min to max");
+  EXPECT_EQ(Parse({"--group", "g", "--min-serv-port-ip-per-task", "20000"}, &o)
+                .message(),
+            "--min-serv-port-ip-per-task 20000 --max-serv-port-ip-per-task "
+            "10100: expected both 0, or a range from min to max");
+  EXPECT_EQ(Parse({"--group", "g", "--max-serv-port-ip-per-task", "70000"}, &o)
+                .message(),
+            "--max-serv-port-ip-per-task: not a port number (or 0): '70000'");
+}
+
 TEST(CliTest, LiveModes) {
   CliOptions o;
   ASSERT_TRUE(Parse({"--sse", "-m", "http://m", "--group", "g",

@@ -317,6 +317,32 @@ TEST_F(ExposureTest, UseHstsHeaderReachesTheClient) {
   EXPECT_FALSE(plain.HasHeader("Strict-Transport-Security"));
 }
 
+// An IP-per-task app Marathon reports without service ports gets one from
+// --min/--max-serv-port-ip-per-task (here a range of one free port) and is
+// routed there to its task's own address.
+TEST_F(ExposureTest, IpPerTaskAppWithoutServicePortsIsRouted) {
+  const int task_port = StartEcho("ippt", "127.0.0.2");
+  const int service_port = FreePort();
+  const std::string app =
+      R"({"id": "/ippt", "labels": {"HAPROXY_GROUP": "external",
+            "HAPROXY_0_BIND_ADDR": "127.0.0.1"},
+          "ipAddress": {"discovery": {"ports": [{"number": )" +
+      std::to_string(task_port) + R"(}]}},
+          "tasks": [{"id": "ippt.1", "host": "agent-1", "state": "TASK_RUNNING",
+                     "ipAddresses": [{"ipAddress": "127.0.0.2"}]}]})";
+  const std::string port = std::to_string(service_port);
+  RunResult run = Poll(StateJson({app}), {"--min-serv-port-ip-per-task", port,
+                                          "--max-serv-port-ip-per-task", port});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Answer(service_port), "ippt") << HaproxyLog();
+  // 0 and 0: marathon-lb assigns none, and the app is not routed.
+  run = Poll(StateJson({app}), {"--min-serv-port-ip-per-task", "0",
+                                "--max-serv-port-ip-per-task", "0"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(ReadFile(cfg_), Not(HasSubstr("ippt_")));
+}
+
 // One `marathon-lb poll` whose reload fails twice: it tries again every
 // --reload-interval seconds, each time through a whole update, and stops
 // once the reload succeeds; with --max-reload-retries 1 it gives up after

@@ -449,17 +449,17 @@ TEST_F(RoutingTest, AuthPutsTheVhostBehindBasicAuth) {
             "  bind *:80\n"
             "  mode http\n"
             "  acl host_a_example_com_nginx hdr(host) -i a.example.com\n"
-            "  acl auth_a_example_com_nginx http_auth(user_nginx_10000)\n"
+            "  acl auth_nginx_10000 http_auth(user_nginx_10000)\n"
             "  http-request auth realm \"Secret Zone\" if "
-            "host_a_example_com_nginx !auth_a_example_com_nginx\n"
+            "host_a_example_com_nginx !auth_nginx_10000\n"
             "  use_backend nginx_10000 if host_a_example_com_nginx\n");
   EXPECT_NE(config.find("\nfrontend marathon_https_in\n"
                         "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
                         "  mode http\n"
-                        "  acl auth_a_example_com_nginx "
+                        "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  http-request auth realm \"Secret Zone\" if { "
-                        "ssl_fc_sni a.example.com } !auth_a_example_com_nginx\n"
+                        "ssl_fc_sni a.example.com } !auth_nginx_10000\n"
                         "  use_backend nginx_10000 if { ssl_fc_sni "
                         "a.example.com }\n"),
             std::string::npos)
@@ -478,10 +478,10 @@ TEST_F(RoutingTest, AuthWithSeveralVhostsAndWithRedirect) {
                         "a.example.com\n"
                         "  acl host_a_example_com_nginx hdr(host) -i "
                         "b.example.com\n"
-                        "  acl auth_a_example_com_nginx "
+                        "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  http-request auth realm \"r\" if "
-                        "host_a_example_com_nginx !auth_a_example_com_nginx\n"
+                        "host_a_example_com_nginx !auth_nginx_10000\n"
                         "  use_backend nginx_10000 if "
                         "host_a_example_com_nginx\n"),
             std::string::npos)
@@ -489,7 +489,7 @@ TEST_F(RoutingTest, AuthWithSeveralVhostsAndWithRedirect) {
   for (const char* vhost : {"a.example.com", "b.example.com"}) {
     EXPECT_NE(config.find(std::string("  http-request auth realm \"r\" if { "
                                       "ssl_fc_sni ") +
-                          vhost + " } !auth_a_example_com_nginx\n"
+                          vhost + " } !auth_nginx_10000\n"
                                   "  use_backend nginx_10000 if { ssl_fc_sni " +
                           vhost + " }\n"),
               std::string::npos)
@@ -507,7 +507,7 @@ TEST_F(RoutingTest, AuthWithSeveralVhostsAndWithRedirect) {
             std::string::npos)
       << config;
   EXPECT_NE(config.find("  http-request auth realm \"r\" if { ssl_fc_sni "
-                        "a.example.com } !auth_a_example_com_nginx\n"),
+                        "a.example.com } !auth_nginx_10000\n"),
             std::string::npos)
       << config;
 }
@@ -628,10 +628,10 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
             std::string::npos)
       << config;
   EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
-                        "  acl auth_a_example_nginx "
+                        "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  http-request auth realm \"r\" if { ssl_fc_sni "
-                        "a.example } path_nginx_10000 !auth_a_example_nginx\n"
+                        "a.example } path_nginx_10000 !auth_nginx_10000\n"
                         "  use_backend nginx_10000 if { ssl_fc_sni a.example "
                         "} path_nginx_10000\n"),
             std::string::npos)
@@ -641,12 +641,12 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
       R"(, "HAPROXY_0_VHOST": "a.example", "HAPROXY_0_PATH": "/p",
            "HAPROXY_0_AUTH": "r:u:h")")));
   EXPECT_NE(config.find("  acl host_a_example_nginx hdr(host) -i a.example\n"
-                        "  acl auth_a_example_nginx "
+                        "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  acl path_nginx_10000 path_beg /p\n"
                         "  http-request auth realm \"r\" if "
                         "host_a_example_nginx path_nginx_10000 "
-                        "!auth_a_example_nginx\n"
+                        "!auth_nginx_10000\n"
                         "  use_backend nginx_10000 if host_a_example_nginx "
                         "path_nginx_10000\n"),
             std::string::npos)
@@ -673,13 +673,13 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
       R"(, "HAPROXY_0_VHOST": "a.example,b.example", "HAPROXY_0_PATH": "/p",
            "HAPROXY_0_AUTH": "r:u:h")")));
   EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
-                        "  acl auth_a_example_nginx "
+                        "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  acl host_a_example_nginx hdr(host) -i a.example\n"
                         "  acl host_a_example_nginx hdr(host) -i b.example\n"
                         "  http-request auth realm \"r\" if "
                         "host_a_example_nginx path_nginx_10000 "
-                        "!auth_a_example_nginx\n"
+                        "!auth_nginx_10000\n"
                         "  use_backend nginx_10000 if host_a_example_nginx "
                         "path_nginx_10000\n"),
             std::string::npos)
@@ -703,6 +703,53 @@ TEST_F(RoutingTest, UseHstsAddsTheHeaderInHttpMode) {
       << config;
   config = Config(Apps(App(R"(, "HAPROXY_0_USE_HSTS": "true")")));
   EXPECT_EQ(config.find("Strict-Transport-Security"), std::string::npos);
+}
+
+// IP-per-task apps Marathon reports without service ports (Marathon issue
+// 3636) get them from 10050..10100 as marathon-lb 1.15 assigns them: the
+// first free of SHA-1("<app id>-<container port>-<i>") mod the range size
+// (values computed with Python's hashlib), apps taken in app id order
+// whatever Marathon's order; a range used up leaves the port out.
+TEST_F(RoutingTest, IpPerTaskAppsWithoutServicePortsGetAutoAssignedOnes) {
+  const auto app = [](const std::string& id, const std::string& ports) {
+    return R"({"id": ")" + id + R"(", "labels": {"HAPROXY_GROUP": "external"},
+        "ipAddress": {"discovery": {"ports": [)" + ports + R"(]}},
+        "tasks": [{"host": "agent1", "state": "TASK_RUNNING",
+                   "ipAddresses": [{"ipAddress": "10.0.0.5"}]}]})";
+  };
+  const std::string apps = Apps(
+      app("/b-ippt", R"({"number": 8080})") + "," +
+      app("/a-ippt", R"({"number": 80}, {"number": 81})"));
+  std::string config = Config(apps);
+  EXPECT_EQ(errors_, std::vector<std::string>{});
+  for (const char* section :
+       {"\nfrontend a-ippt_10074\n  bind *:10074\n",
+        "\nfrontend a-ippt_10085\n  bind *:10085\n",
+        "\nfrontend b-ippt_10100\n  bind *:10100\n",
+        "\nbackend a-ippt_10085\n  balance roundrobin\n  mode tcp\n"
+        "  server agent1_10_0_0_5_80 10.0.0.5:80 id ",
+        "\nbackend a-ippt_10074\n  balance roundrobin\n  mode tcp\n"
+        "  server agent1_10_0_0_5_81 10.0.0.5:81 id "}) {
+    EXPECT_NE(config.find(section), std::string::npos) << section << config;
+  }
+  // One port for two apps: /a-ippt (first by id) gets it.
+  RenderOptions one;
+  one.auto_port_min = 10000;
+  one.auto_port_max = 10000;
+  config = Config(Apps(app("/y", R"({"number": 80})") + "," +
+                       app("/x", R"({"number": 80})")),
+                  one);
+  EXPECT_NE(config.find("\nbackend x_10000\n"), std::string::npos) << config;
+  EXPECT_EQ(config.find("backend y_"), std::string::npos) << config;
+  EXPECT_EQ(errors_, std::vector<std::string>{
+                         "app /y, service port index 0: service port 0 is "
+                         "outside 1..65535; service port skipped"});
+  // 0 and 0: no service ports, no services (marathon-lb's "disabled").
+  RenderOptions none;
+  none.auto_port_min = 0;
+  none.auto_port_max = 0;
+  config = Config(apps, none);
+  EXPECT_EQ(config.find("ippt"), std::string::npos) << config;
 }
 
 TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {

@@ -153,6 +153,8 @@ struct RenderOptions {
   std::vector<std::string> groups = {"external"};
   bool health_check = false;
   bool strict_mode = false;
+  int auto_port_min = 10050;  // --min/--max-serv-port-ip-per-task
+  int auto_port_max = 10100;
   bool bind_http_https = true;
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
@@ -164,6 +166,8 @@ inline ServiceOptions ServiceOptionsOf(const RenderOptions& options) {
   so.groups = options.groups;
   so.health_check = options.health_check;
   so.strict_mode = options.strict_mode;
+  so.auto_port_min = options.auto_port_min;
+  so.auto_port_max = options.auto_port_max;
   so.label_policy = options.label_policy;
   return so;
 }
