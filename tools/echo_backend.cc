@@ -6,7 +6,8 @@
 //   X-Seen-Host            <- Host
 //   X-Seen-Forwarded-For   <- X-Forwarded-For
 //   X-Seen-Forwarded-Port  <- X-Forwarded-Port
-// (each only when the request carried that header).
+// (each only when the request carried that header), and X-Seen-Path, the
+// request target (path and query).
 //
 // Usage:
 //   echo-backend --name NAME --listen HOST:PORT [--listen HOST:PORT ...]
@@ -75,6 +76,7 @@ class EchoHandler : public Poco::Net::HTTPRequestHandler {
     Echo(request, "Host", "X-Seen-Host", response);
     Echo(request, "X-Forwarded-For", "X-Seen-Forwarded-For", response);
     Echo(request, "X-Forwarded-Port", "X-Seen-Forwarded-Port", response);
+    response.set("X-Seen-Path", request.getURI());
     if (!quiet_) {
       LogLine(std::string(kProgram) + " " + name_ + ": " +
               request.clientAddress().toString() + " " + request.getMethod() +

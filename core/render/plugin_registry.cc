@@ -129,8 +129,11 @@ Status CheckDescriptor(const mlb_plugin_descriptor& d) {
   return Status::OK();
 }
 
-// Whether a pack's label HAPROXY_{n}_<SUFFIX> and a template <SUFFIX> meet
-// (the label would read as an override of the template), naming both.
+// Whether a pack's label HAPROXY_{n}_<SUFFIX> and an overridable template
+// <SUFFIX> meet (the label would read as an override of the template),
+// naming both. A template no label may override leaves the name to the
+// label (marathon-lb 1.15 has such a pair: a label and a template of one
+// name, the template not overridable).
 Status CheckLabelsAndTemplates(const LabelTable& labels,
                                const TemplateCatalog& catalog,
                                const std::string& new_pack) {
@@ -142,7 +145,7 @@ Status CheckLabelsAndTemplates(const LabelTable& labels,
     }
     const TemplateCatalog::Entry* entry =
         catalog.Find(std::string_view(label.name).substr(kPerPort.size()));
-    if (entry == nullptr) {
+    if (entry == nullptr || !entry->overridable) {
       continue;
     }
     if (label.pack == new_pack) {

@@ -17,6 +17,15 @@ const mlb_label_def kLabels[] = {
     {"HAPROXY_{n}_USE_HSTS", MLB_LABEL_BOOL,
      "http mode: responses carry Strict-Transport-Security "
      "(BACKEND_HSTS_OPTIONS)."},
+    {"HAPROXY_{n}_HTTP_BACKEND_PROXYPASS_PATH", MLB_LABEL_WORD,
+     "http mode: requests reach the task without this path prefix, with "
+     "the vhost as Host (HTTP_BACKEND_PROXYPASS_GLUE)."},
+    {"HAPROXY_{n}_HTTP_BACKEND_REVPROXY_PATH", MLB_LABEL_WORD,
+     "http mode: a Location header pointing at the vhost becomes this path "
+     "(HTTP_BACKEND_REVPROXY_GLUE)."},
+    {"HAPROXY_{n}_HTTP_BACKEND_REDIR", MLB_LABEL_WORD,
+     "http mode: / of the vhost answers 301 to this location "
+     "(HTTP_BACKEND_REDIR)."},
     {"HAPROXY_{n}_BALANCE", MLB_LABEL_WORDS,
      "HAProxy balance algorithm of the backend (default roundrobin)."},
     {"HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL", MLB_LABEL_NETWORK_LIST,
@@ -46,7 +55,7 @@ class Backends : public sdk::Family {
           !emit.Add(BACKEND_HSTS_OPTIONS, {})) {
         return false;
       }
-      if (!emit.Add(BACKEND_HTTP_OPTIONS, {})) {
+      if (!emit.Add(BACKEND_HTTP_OPTIONS, {}) || !AddHttpGlue(svc, emit)) {
         return false;
       }
     }
@@ -68,6 +77,27 @@ class Backends : public sdk::Family {
   }
 
  private:
+  // The rewrites of the backend's http labels, in marathon-lb 1.15's order.
+  static bool AddHttpGlue(const sdk::Service& svc, sdk::Emitter& emit) {
+    const std::string hostname =
+        svc.vhost_label.empty() ? "None" : svc.vhost_label;  // as 1.15
+    const std::string_view proxypath =
+        svc.Text("HAPROXY_{n}_HTTP_BACKEND_PROXYPASS_PATH");
+    const std::string_view rootpath =
+        svc.Text("HAPROXY_{n}_HTTP_BACKEND_REVPROXY_PATH");
+    const std::string_view redirpath =
+        svc.Text("HAPROXY_{n}_HTTP_BACKEND_REDIR");
+    return (proxypath.empty() ||
+            emit.Add(HTTP_BACKEND_PROXYPASS_GLUE,
+                     {{"hostname", hostname}, {"proxypath", proxypath}})) &&
+           (rootpath.empty() ||
+            emit.Add(HTTP_BACKEND_REVPROXY_GLUE,
+                     {{"hostname", hostname}, {"rootpath", rootpath}})) &&
+           (redirpath.empty() ||
+            emit.Add(HTTP_BACKEND_REDIR,
+                     {{"hostname", hostname}, {"redirpath", redirpath}}));
+  }
+
   // One ACL line per allowed network, then the rule that denies the rest.
   static bool AddAllowedNetworks(const sdk::Service& svc, sdk::Emitter& emit) {
     const sdk::LabelValue* allowed =

@@ -504,6 +504,31 @@ TEST_F(IntegrationTest, PathRoutesPartOfASharedVhost) {
   }
 }
 
+// 5d. HTTP_BACKEND_PROXYPASS_PATH: the task sees the path without the
+// prefix and the vhost as Host; HTTP_BACKEND_REDIR: / of the vhost answers
+// 301 to the target, other paths go to the task.
+TEST_F(IntegrationTest, ProxypassAndRootRedirectThroughHaproxy) {
+  const int api1 = StartEcho("api-1", "127.0.0.2");
+  const std::string url = StateFile(StateJson({AppJson(
+      "/api", {FreePort()},
+      Labels({{"HAPROXY_0_VHOST", "api.example.com"},
+              {"HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH", "/v1"},
+              {"HAPROXY_0_HTTP_BACKEND_REDIR", "/docs"}}),
+      {{"127.0.0.2", {api1}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  const HttpResponse r =
+      HttpGet("127.0.0.1", http_port_, "/v1/orders?id=7", "API.example.com");
+  EXPECT_EQ(r.status, 200) << r.Describe() << HaproxyLog();
+  EXPECT_EQ(r.Backend(), "api-1");
+  EXPECT_EQ(r.Header("X-Seen-Path"), "/orders?id=7");
+  EXPECT_EQ(r.Header("X-Seen-Host"), "api.example.com");
+  const HttpResponse root = ViaHttp("api.example.com", "/");
+  EXPECT_EQ(root.status, 301) << root.Describe();
+  EXPECT_EQ(root.Header("Location"), "/docs");
+}
+
 // 6. A bad label drops only its own service port; the rest is served.
 TEST_F(IntegrationTest, BadLabelSkipsOnlyItsServicePort) {
   const int bad1 = StartEcho("bad-1", "127.0.0.2");

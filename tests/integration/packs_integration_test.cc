@@ -348,8 +348,13 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
                   "BACKEND_HEAD BACKEND_HSTS_OPTIONS BACKEND_HTTP_OPTIONS "
                   "BACKEND_SERVER_OPTIONS HTTP_BACKEND_ACL_ALLOW_DENY "
                   "HTTP_BACKEND_NETWORK_ALLOWED_ACL "
+                  "HTTP_BACKEND_PROXYPASS_GLUE HTTP_BACKEND_REDIR "
+                  "HTTP_BACKEND_REVPROXY_GLUE "
                   "TCP_BACKEND_ACL_ALLOW_DENY TCP_BACKEND_NETWORK_ALLOWED_ACL",
-                  "HAPROXY_{n}_USE_HSTS HAPROXY_{n}_BALANCE "
+                  "HAPROXY_{n}_USE_HSTS "
+                  "HAPROXY_{n}_HTTP_BACKEND_PROXYPASS_PATH "
+                  "HAPROXY_{n}_HTTP_BACKEND_REVPROXY_PATH "
+                  "HAPROXY_{n}_HTTP_BACKEND_REDIR HAPROXY_{n}_BALANCE "
                   "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL") +
           "\nfamily backends: com.example.backends_alt 1.0.0, not chosen "
           "(--family-pack backends=io.mlb.builtin)\n"

@@ -611,7 +611,7 @@ TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelPasses) {
               "")
         << name;
   }
-  EXPECT_EQ(checked, 31);
+  EXPECT_EQ(checked, 33);
 }
 
 // ---------------------------------------------------------------------------
@@ -1124,7 +1124,7 @@ TEST_F(LabelPolicyTest, EveryDefaultTemplateAsALabelAlsoPassesAsRendered) {
     EXPECT_NE(r.text.find("\nbackend web_10001\n"), std::string::npos)
         << name;
   }
-  EXPECT_EQ(checked, 31);
+  EXPECT_EQ(checked, 33);
 }
 
 // Under `allow` the rendered text is the operator's risk, as the label is.

@@ -46,6 +46,9 @@ TEST_F(LabelsTest, TableDeclaresEveryLabel) {
                       "HAPROXY_{n}_<TEMPLATE> template core",
                       "HAPROXY_{n}_AUTH text auth",
                       "HAPROXY_{n}_USE_HSTS bool backends",
+                      "HAPROXY_{n}_HTTP_BACKEND_PROXYPASS_PATH word backends",
+                      "HAPROXY_{n}_HTTP_BACKEND_REVPROXY_PATH word backends",
+                      "HAPROXY_{n}_HTTP_BACKEND_REDIR word backends",
                       "HAPROXY_{n}_BALANCE words backends",
                       "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL network list "
                       "backends",

@@ -81,6 +81,9 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"BACKEND_HTTP_OPTIONS", "backends"},
       {"BACKEND_SERVER_OPTIONS", "backends"},
       {"BACKEND_HSTS_OPTIONS", "backends"},
+      {"HTTP_BACKEND_PROXYPASS_GLUE", "backends"},
+      {"HTTP_BACKEND_REVPROXY_GLUE", "backends"},
+      {"HTTP_BACKEND_REDIR", "backends"},
       {"HTTP_BACKEND_NETWORK_ALLOWED_ACL", "backends"},
       {"HTTP_BACKEND_ACL_ALLOW_DENY", "backends"},
       {"TCP_BACKEND_NETWORK_ALLOWED_ACL", "backends"},
@@ -103,13 +106,13 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
     EXPECT_EQ(entry->family, family) << name;
   }
   // marathon-lb's 14 per-port overridable templates of 2015, plus the two
-  // multi-vhost ones, the four auth ones, the ten path ones and HSTS of
-  // 1.15.
+  // multi-vhost ones, the four auth ones, the ten path ones, HSTS and the
+  // two http glues of 1.15.
   int overridable = 0;
   for (const auto& [name, entry] : registry.catalog().entries()) {
     overridable += entry.overridable ? 1 : 0;
   }
-  EXPECT_EQ(overridable, 31);
+  EXPECT_EQ(overridable, 33);
   EXPECT_TRUE(registry.catalog().Find("HEAD")->verbatim);
   EXPECT_FALSE(registry.catalog().Find("HEAD")->overridable);
 }
@@ -425,9 +428,13 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  templates: BACKEND_HEAD BACKEND_HSTS_OPTIONS "
             "BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS HTTP_BACKEND_ACL_ALLOW_DENY "
-            "HTTP_BACKEND_NETWORK_ALLOWED_ACL TCP_BACKEND_ACL_ALLOW_DENY "
-            "TCP_BACKEND_NETWORK_ALLOWED_ACL\n"
-            "  labels:    HAPROXY_{n}_USE_HSTS HAPROXY_{n}_BALANCE "
+            "HTTP_BACKEND_NETWORK_ALLOWED_ACL HTTP_BACKEND_PROXYPASS_GLUE "
+            "HTTP_BACKEND_REDIR HTTP_BACKEND_REVPROXY_GLUE "
+            "TCP_BACKEND_ACL_ALLOW_DENY TCP_BACKEND_NETWORK_ALLOWED_ACL\n"
+            "  labels:    HAPROXY_{n}_USE_HSTS "
+            "HAPROXY_{n}_HTTP_BACKEND_PROXYPASS_PATH "
+            "HAPROXY_{n}_HTTP_BACKEND_REVPROXY_PATH "
+            "HAPROXY_{n}_HTTP_BACKEND_REDIR HAPROXY_{n}_BALANCE "
             "HAPROXY_{n}_BACKEND_NETWORK_ALLOWED_ACL\n"
             "\n"
             "family frontends: io.mlb.builtin 2.0.0, in use\n"

@@ -752,6 +752,39 @@ TEST_F(RoutingTest, IpPerTaskAppsWithoutServicePortsGetAutoAssignedOnes) {
   EXPECT_EQ(config.find("ippt"), std::string::npos) << config;
 }
 
+// The http rewrites of 1.15, in its order after the http options, written
+// with HAProxy 2.6's http-request/http-response rules where 1.15 used
+// reqirep and rspirep; {hostname} is the whole VHOST label (None without).
+TEST_F(RoutingTest, ProxypassRevproxyAndRootRedirect) {
+  std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_VHOST": "a.example",
+           "HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH": "/api",
+           "HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH": "/app",
+           "HAPROXY_0_HTTP_BACKEND_REDIR": "/home")")));
+  EXPECT_NE(config.find(std::string(kHttpOptions) +
+                        "  http-request set-header Host a.example\n"
+                        "  http-request replace-path ^/api/?(.*) /\\1\n"
+                        "  acl hdr_location res.hdr(Location) -m found\n"
+                        "  http-response replace-header Location "
+                        "^(https?://a.example(:[0-9]+)?)?(/.*) /app if "
+                        "hdr_location\n"
+                        "  acl is_root path -i /\n"
+                        "  acl is_domain hdr(host) -i a.example\n"
+                        "  redirect code 301 location /home if is_domain "
+                        "is_root\n"
+                        "  server "),
+            std::string::npos)
+      << config;
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_MODE": "http",
+           "HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH": "/api")")));
+  EXPECT_NE(config.find("  http-request set-header Host None\n"),
+            std::string::npos);
+  config = Config(Apps(App(
+      R"(, "HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH": "/api")")));  // tcp
+  EXPECT_EQ(config.find("replace-path"), std::string::npos);
+}
+
 TEST_F(RoutingTest, ServicesAreSortedByAppIdThenServicePort) {
   const std::string config = Config(Apps(
       R"({"id": "/b", "labels": {"HAPROXY_GROUP": "external"},
