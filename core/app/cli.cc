@@ -57,7 +57,10 @@ constexpr FlagSpec kFlags[] = {
     {"skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c"},
     {"dry", "d", nullptr, false,
-      "Print the diff of a changed config and exit; write nothing"},
+      "Print the whole new config, if it changed, and exit; write nothing "
+      "(as marathon-lb)"},
+    {"dry-diff", "", nullptr, false,
+      "--dry, printing the diff of the change instead of the whole config"},
     {"longhelp", "", nullptr, false,
       "Print the flag, label and template reference and exit"},
     {"log-level", "", "LEVEL", false,
@@ -228,6 +231,9 @@ Status Apply(const std::string& name, const std::string& value,
     out->skip_validation = true;
   } else if (name == "dry") {
     out->dry = true;
+  } else if (name == "dry-diff") {
+    out->dry = true;
+    out->dry_diff = true;
   } else if (name == "longhelp") {
     out->longhelp = true;
   } else if (name == "log-level") {

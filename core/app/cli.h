@@ -40,6 +40,7 @@ struct CliOptions {
   std::string default_ssl_cert = "/etc/ssl/cert.pem";
   bool skip_validation = false;
   bool dry = false;
+  bool dry_diff = false;  // --dry-diff: with dry, print the diff instead
   bool longhelp = false;
   bool help = false;
   std::string log_level = "DEBUG";

@@ -265,14 +265,14 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   const size_t service_count = result.services;
 
   ApplyReport report;
-  Status applied = config_writer_->Apply(generation.config.Text(), &report);
+  const std::string text = generation.config.Text();
+  Status applied = config_writer_->Apply(text, &report);
   retry_reload_ = report.retry_reload;
-  if (!report.diff.empty()) {
-    if (options_.dry) {
-      std::cout << report.diff << std::flush;
-    } else {
-      LogLines(report.diff, Poco::Message::PRIO_INFORMATION);
-    }
+  if (report.outcome == ApplyReport::Outcome::kDryRun) {
+    // marathon-lb's --dry prints the new config; --dry-diff the change.
+    std::cout << (options_.dry_diff ? report.diff : text) << std::flush;
+  } else if (!report.diff.empty()) {
+    LogLines(report.diff, Poco::Message::PRIO_INFORMATION);
   }
   if (!report.validation_output.empty() && !applied.ok()) {
     LogLines(report.validation_output, Poco::Message::PRIO_ERROR);

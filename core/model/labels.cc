@@ -326,11 +326,20 @@ Status ParsePortLabels(const std::map<std::string, std::string>& labels, int n,
                        LabelPolicy policy) {
   *out = PortLabels();
   out->policy = policy;
+  // Every declared label's name for port n, in one buffer: "HAPROXY_{n}_"
+  // is the only place a name may hold "{n}" (LabelTable::Add).
+  constexpr std::string_view kPerPort = "HAPROXY_{n}_";
+  const std::string prefix = "HAPROXY_" + std::to_string(n) + "_";
+  std::string label;
   for (const LabelSpec& spec : table.labels()) {
     if (spec.kind == LabelKind::kTemplate) {
       continue;
     }
-    const std::string label = LabelName(spec.name, n);
+    if (spec.per_port()) {
+      label.assign(prefix).append(spec.name, kPerPort.size());
+    } else {
+      label.assign(spec.name);
+    }
     auto it = labels.find(label);
     if (it == labels.end()) {
       continue;

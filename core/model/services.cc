@@ -429,15 +429,28 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
   // the app's), then HAPROXY_{n}_ENABLED; the labels of a port another load
   // balancer serves are not read.
   const std::vector<std::string> app_groups = ParseAppGroups(app.labels);
-  st.exposed.assign(app.service_ports.size(), false);
-  bool any = false;
-  for (size_t i = 0; i < app.service_ports.size(); ++i) {
+  // Most apps set neither label: one answer for all their ports.
+  bool per_port = false;
+  for (const auto& [label, value] : app.labels) {
+    const std::string_view name(label);
+    const auto ends = [&](std::string_view end) {
+      return name.size() > end.size() &&
+             name.substr(name.size() - end.size()) == end;
+    };
+    per_port = per_port || (name != "HAPROXY_GROUP" &&
+                            (ends("_GROUP") || ends("_ENABLED")));
+  }
+  const bool app_selected = SelectedByGroups(options.groups, app_groups);
+  st.exposed.assign(app.service_ports.size(),
+                    app_selected && !options.strict_mode);
+  bool any = !per_port && app_selected && !options.strict_mode;
+  for (size_t i = 0; per_port && i < app.service_ports.size(); ++i) {
     const int index = static_cast<int>(i);
     const std::string* port_groups = PortGroupLabel(app.labels, index);
     st.exposed[i] =
-        SelectedByGroups(options.groups, port_groups == nullptr
-                                             ? app_groups
-                                             : Split(*port_groups, ',')) &&
+        (port_groups == nullptr
+             ? app_selected
+             : SelectedByGroups(options.groups, Split(*port_groups, ','))) &&
         PortEnabled(app.labels, index, options.strict_mode);
     any = any || st.exposed[i];
   }

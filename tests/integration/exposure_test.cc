@@ -343,6 +343,30 @@ TEST_F(ExposureTest, IpPerTaskAppWithoutServicePortsIsRouted) {
   EXPECT_THAT(ReadFile(cfg_), Not(HasSubstr("ippt_")));
 }
 
+// --dry prints the whole config an update would write, as marathon-lb
+// 1.15 does, and writes nothing; --dry-diff prints the diff; with the config
+// already in place neither prints any.
+TEST_F(ExposureTest, DryPrintsTheWholeConfigAndDryDiffTheChange) {
+  const int task = StartEcho("task", "127.0.0.2");
+  const int port = FreePort();
+  const std::string state = StateJson(
+      {AppJson("/web", {port}, External({}), {{"127.0.0.2", {task}}})});
+  const std::string backend = "backend web_" + std::to_string(port);
+  RunResult run = Poll(state, {"--dry"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasLine(run.output, backend)) << run.output;
+  EXPECT_TRUE(HasLine(run.output, "frontend marathon_http_appid_in"));
+  EXPECT_FALSE(HasLine(run.output, "+" + backend)) << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+  run = Poll(state, {"--dry-diff"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasLine(run.output, "+" + backend)) << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+  ASSERT_EQ(Poll(state).exit_code, 0);  // the config in place
+  run = Poll(state, {"--dry"});
+  EXPECT_FALSE(HasLine(run.output, backend)) << run.output;
+}
+
 // One `marathon-lb poll` whose reload fails twice: it tries again every
 // --reload-interval seconds, each time through a whole update, and stops
 // once the reload succeeds; with --max-reload-retries 1 it gives up after

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/base/process.h"
+#include "tests/support/hostile_render.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -27,43 +28,7 @@ using testing::JsonString;
 using testing::Render;
 using testing::RenderOptions;
 
-class RoutingReviewTest : public testing::WithBuiltinPacks<> {
- protected:
-  testing::RenderResult RenderApps(const std::string& json,
-                                   RenderOptions options = {}) {
-    options.hosts.emplace("agent1", "1.1.1.1");
-    testing::RenderResult r = Render(*registry_, json, options);
-    EXPECT_TRUE(r.status.ok()) << r.status.message();
-    return r;
-  }
-
-  // `haproxy -c` on `text`, every "crt <path>" pointed at a generated
-  // certificate: "" when HAProxy accepts it, else HAProxy's output.
-  static std::string HaproxyRefusal(std::string text) {
-    const std::string dir = ::testing::TempDir() + "/routing_review";
-    const std::string pem = dir + "/test.pem";
-    if (system(("mkdir -p " + dir + " && [ -s " + pem +
-                " ] || openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-                "-subj /CN=test -keyout " + dir + "/k.pem -out " + dir +
-                "/c.pem 2>/dev/null && cat " + dir + "/c.pem " + dir +
-                "/k.pem > " + pem)
-                   .c_str()) != 0) {
-      return "cannot make a test certificate";
-    }
-    for (size_t at = text.find("crt "); at != std::string::npos;
-         at = text.find("crt ", at + 4 + pem.size())) {
-      const size_t end = text.find_first_of(" \n", at + 4);
-      text.replace(at + 4, end - at - 4, pem);
-    }
-    const std::string cfg = dir + "/check.cfg";
-    testing::WriteFile(cfg, text);
-    CommandResult result;
-    if (!RunCommand({"haproxy", "-c", "-f", cfg}, &result).ok()) {
-      return "cannot run haproxy";
-    }
-    return result.exit_code == 0 ? "" : result.output;
-  }
-};
+class RoutingReviewTest : public testing::HostileRenderTest {};
 
 // A bystander app /good on good.example.com, and /evil on evil.example.com
 // with `evil_labels` (JSON members) on its port(s) `evil_ports`.
@@ -83,16 +48,7 @@ std::string TwoApps(const std::string& evil_labels,
                 "state": "TASK_RUNNING"}]}]})";
 }
 
-bool MentionsEvilPortAndLabel(const std::vector<std::string>& errors,
-                              const std::string& label) {
-  for (const std::string& e : errors) {
-    if (e.find("app /evil, service port index 0") != std::string::npos &&
-        e.find(label) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
+using testing::MentionsEvilPortAndLabel;
 
 // HAPROXY_{n}_PATH is of kind WORDS: only the character rules apply, and
 // every word goes after `path_beg` as it is. Words HAProxy reads as ACL

@@ -351,10 +351,12 @@ class RunScriptWithMarathonLb(unittest.TestCase):
                              'marathon15_networking.json')
         r = subprocess.run(
             ['sh', RUN, 'poll', '--marathon', 'file:' + state, '--group',
-             'external', '--skip-validation', '--dry', '--log-level', 'INFO'],
+             'external', '--skip-validation', '--dry-diff', '--log-level',
+             'INFO'],
             env=env, cwd=self.dir, capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        # --dry prints the diff against the (missing) config: every line new.
+        # --dry-diff prints the diff against the (missing) config: every line
+        # new.
         added = [line[1:] for line in r.stdout.splitlines()
                  if line.startswith('+') and not line.startswith('+++')]
         self.assertIn('frontend marathon_http_appid_in', added)
@@ -363,7 +365,7 @@ class RunScriptWithMarathonLb(unittest.TestCase):
         self.assertIn('backend ip-per-task_10102', added)
         # FRAMEWORK_NAME=bridged: /bridged is marathon-lb itself, skipped.
         self.assertFalse([line for line in added if 'bridged' in line], added)
-        # the flags run added were accepted: one update, then exit (--dry)
+        # the flags run added were accepted: one update, then exit (dry)
         self.assertIn('--poll-interval 5 --syslog-socket /dev/null', r.stderr)
         self.assertIn('dry run: config changed, nothing written', r.stderr)
         # a dry run writes nothing
