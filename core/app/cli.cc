@@ -54,6 +54,10 @@ constexpr FlagSpec kFlags[] = {
     {"reload-interval", "", "SECONDS", false,
       "Seconds between two tries of a failed reload, at least 1 (default "
       "10)"},
+    {"archive-versions", "", "N", false,
+      "Keep the last N configs written in $TMPDIR (else /tmp) as "
+      "hap_cfg.1 (newest) to hap_cfg.N, and rejected ones as "
+      "haproxy_temp_config_fail.1..N (default 5; 0: none)"},
     {"skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c"},
     {"dry", "d", nullptr, false,
@@ -178,6 +182,7 @@ int* NumberFlag(const std::string& name, CliOptions* out) {
       {"min-update-interval-ms", &out->min_update_interval_ms},
       {"max-staleness", &out->max_staleness},
       {"max-old-workers", &out->max_old_workers},
+      {"archive-versions", &out->archive_versions},
   };
   for (const auto& [flag, field] : kFlags) {
     if (name == flag) {

@@ -41,6 +41,7 @@ struct CliOptions {
   bool skip_validation = false;
   bool dry = false;
   bool dry_diff = false;  // --dry-diff: with dry, print the diff instead
+  int archive_versions = 5;  // configs kept in $TMPDIR (hap_cfg.1..N)
   bool longhelp = false;
   bool help = false;
   std::string log_level = "DEBUG";

@@ -93,6 +93,9 @@ Status MarathonLb::Create(const CliOptions& options,
   writer.skip_validation = options.skip_validation;
   writer.dry_run = options.dry;
   writer.max_reload_retries = options.max_reload_retries;
+  const char* tmpdir = std::getenv("TMPDIR");
+  writer.archive_dir = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  writer.archive_versions = options.archive_versions;
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
     hp.config_path = options.haproxy_config;

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "core/base/files.h"
+#include "core/base/logging.h"
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
 
@@ -240,6 +241,7 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
     report->validation_output = check.output;
     if (!s.ok() || check.exit_code != 0) {
       report->outcome = ApplyReport::Outcome::kRejected;
+      Archive("haproxy_temp_config_fail", text);
       report->rejected_path = target + ".rejected";
       if (rename(temp.c_str(), report->rejected_path.c_str()) != 0) {
         report->rejected_path = temp;
@@ -254,11 +256,29 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   }
   MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;
+  Archive("hap_cfg", text);
   failed_reloads_ = 0;  // a new config: its own reload
   if (options_.reload || !options_.reload_command.empty()) {
     Reload(report);
   }
   return Status::OK();
+}
+
+void ConfigWriter::Archive(const std::string& name,
+                           std::string_view text) const {
+  if (options_.archive_dir.empty() || options_.archive_versions <= 0) {
+    return;
+  }
+  const std::string base = options_.archive_dir + "/" + name + ".";
+  for (int i = options_.archive_versions - 1; i >= 1; --i) {
+    // A missing older copy is no error.
+    rename((base + std::to_string(i)).c_str(),
+           (base + std::to_string(i + 1)).c_str());
+  }
+  const Status s = WriteFileAtomically(base + "1", text);
+  if (!s.ok()) {
+    Log().warning("--archive-versions: " + s.message());
+  }
 }
 
 void ConfigWriter::Reload(ApplyReport* report) {

@@ -34,6 +34,12 @@ struct ConfigWriterOptions {
   // (--max-reload-retries). Apply never waits: the caller spaces the
   // retries (ApplyReport::retry_reload).
   int max_reload_retries = 10;
+  // --archive-versions: every config put in place is also copied to
+  // <archive_dir>/hap_cfg.1 (the older copies moving up to .N), every
+  // rejected one to haproxy_temp_config_fail.1, as marathon-lb 1.15 keeps
+  // them in its temp dir. Empty archive_dir or 0: none.
+  std::string archive_dir;
+  int archive_versions = 0;
 };
 
 struct ApplyReport {
@@ -65,6 +71,8 @@ class ConfigWriter {
   const ConfigWriterOptions& options() const { return options_; }
 
  private:
+  // Keeps `text` as <archive_dir>/<name>.1, moving the older copies up.
+  void Archive(const std::string& name, std::string_view text) const;
   // Runs the reload once and fills the report's reload fields.
   void Reload(ApplyReport* report);
   // One run of the reload; "" when it succeeded, else why not.

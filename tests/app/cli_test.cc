@@ -130,6 +130,10 @@ TEST(CliTest, ReloadIntervalZeroIsRefused) {
 TEST(CliTest, AutoServicePortRange) {
   CliOptions o;
   ASSERT_TRUE(Parse({"--group", "g"}, &o).ok());
+  EXPECT_EQ(o.archive_versions, 5);  // marathon-lb's default
+  ASSERT_TRUE(Parse({"--group", "g", "--archive-versions", "0"}, &o).ok());
+  EXPECT_EQ(o.archive_versions, 0);
+  ASSERT_TRUE(Parse({"--group", "g"}, &o).ok());
   EXPECT_EQ(o.min_serv_port_ip_per_task, 10050);
   EXPECT_EQ(o.max_serv_port_ip_per_task, 10100);
   ASSERT_TRUE(Parse({"--group", "g", "--min-serv-port-ip-per-task", "0",

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -239,6 +240,31 @@ TEST_F(ConfigWriterTest, FailedManagedReloadIsRetried) {
   ASSERT_TRUE(writer.Apply(kValid, &report).ok());
   EXPECT_TRUE(report.reloaded);
   EXPECT_EQ(calls, 4);
+}
+
+// --archive-versions: each config put in place is kept as hap_cfg.1, the
+// older ones moving up to .N; a rejected one as haproxy_temp_config_fail.1.
+TEST_F(ConfigWriterTest, ArchiveKeepsTheLastConfigs) {
+  const std::string archive = dir_ + "/archive";
+  ASSERT_EQ(mkdir(archive.c_str(), 0755), 0);
+  options_.archive_dir = archive;
+  options_.archive_versions = 2;
+  options_.skip_validation = true;
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  for (const char* text : {"# one\n", "# two\n", "# three\n", "# three\n"}) {
+    ASSERT_TRUE(writer.Apply(text, &report).ok());
+  }
+  EXPECT_EQ(testing::ReadFile(archive + "/hap_cfg.1"), "# three\n");
+  EXPECT_EQ(testing::ReadFile(archive + "/hap_cfg.2"), "# two\n");
+  EXPECT_FALSE(std::filesystem::exists(archive + "/hap_cfg.3"));
+
+  options_.skip_validation = false;
+  ConfigWriter checking(options_);
+  EXPECT_FALSE(checking.Apply(kInvalid, &report).ok());
+  EXPECT_EQ(testing::ReadFile(archive + "/haproxy_temp_config_fail.1"),
+            kInvalid);
+  EXPECT_EQ(testing::ReadFile(archive + "/hap_cfg.1"), "# three\n");
 }
 
 // A config of `backends` blocks: 1200 backends make some 270 KB, several of
