@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -365,6 +367,31 @@ TEST_F(ExposureTest, DryPrintsTheWholeConfigAndDryDiffTheChange) {
   ASSERT_EQ(Poll(state).exit_code, 0);  // the config in place
   run = Poll(state, {"--dry"});
   EXPECT_FALSE(HasLine(run.output, backend)) << run.output;
+}
+
+// --archive-versions (default 5, as marathon-lb): the config written is
+// kept as $TMPDIR/hap_cfg.1, the one before as hap_cfg.2.
+TEST_F(ExposureTest, ArchiveVersionsKeepTheConfigsInTmpdir) {
+  const int task = StartEcho("task", "127.0.0.2");
+  const std::string archive = dir_->File("tmp");
+  std::filesystem::create_directory(archive);
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("TMPDIR", archive.c_str(), 1);
+  const RunResult first = Poll(StateJson(
+      {AppJson("/one", {FreePort()}, External({}), {{"127.0.0.2", {task}}})}));
+  const RunResult second = Poll(StateJson(
+      {AppJson("/two", {FreePort()}, External({}), {{"127.0.0.2", {task}}})}));
+  if (old != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(ReadFile(archive + "/hap_cfg.1"), ReadFile(cfg_));
+  EXPECT_THAT(ReadFile(archive + "/hap_cfg.2"), HasSubstr("backend one_"));
+  EXPECT_FALSE(FileExists(archive + "/hap_cfg.3"));
 }
 
 // One `marathon-lb poll` whose reload fails twice: it tries again every
