@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
     std::cout << mlb::FlagHelp();
     return 0;
   }
-  if (mlb::Status s = mlb::SetupLogging(options.log_level, options.syslog_socket);
+  if (mlb::Status s = mlb::SetupLogging(options.log_level, options.syslog_socket,
+                                         options.log_format);
       !s.ok()) {
     std::cerr << "marathon-lb: " << s.message() << "\n";
     return 2;

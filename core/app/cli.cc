@@ -69,6 +69,10 @@ constexpr FlagSpec kFlags[] = {
       "Print the flag, label and template reference and exit"},
     {"log-level", "", "LEVEL", false,
       "CRITICAL, ERROR, WARNING, INFO or DEBUG (default DEBUG)"},
+    {"log-format", "", "FORMAT", false,
+      "Python logging format of the log lines: %(asctime)s, %(name)s, "
+      "%(levelname)s, %(levelno)s, %(message)s, %(process)s, %(thread)s, "
+      "%(msecs)s (default '%(asctime)-15s %(name)s: %(message)s')"},
     {"syslog-socket", "", "PATH", false,
       "Also log to this syslog socket (default /dev/log; /dev/null: off)"},
     {"plugin-dir", "", "DIR", true,
@@ -243,6 +247,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->longhelp = true;
   } else if (name == "log-level") {
     out->log_level = value;
+  } else if (name == "log-format") {
+    out->log_format = value;
   } else if (name == "syslog-socket") {
     out->syslog_socket = value;
   } else if (name == "plugin-dir") {

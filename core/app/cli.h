@@ -15,8 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "core/model/label_policy.h"
+#include "core/base/logging.h"
 #include "core/base/status.h"
+#include "core/model/label_policy.h"
 
 namespace mlb {
 
@@ -46,6 +47,7 @@ struct CliOptions {
   bool help = false;
   std::string log_level = "DEBUG";
   std::string syslog_socket = "/dev/log";
+  std::string log_format = kDefaultLogFormat;  // --log-format, Python's
   std::vector<std::string> plugin_dirs;
   // --family-pack FAMILY=PACK: the pack to use when several provide FAMILY.
   std::map<std::string, std::string> family_packs;

@@ -5,15 +5,21 @@
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Message.h>
-#include <Poco/PatternFormatter.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Formatter.h>
+#include <Poco/LocalDateTime.h>
 #include <Poco/SplitterChannel.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <vector>
 
 namespace mlb {
 namespace {
@@ -51,11 +57,138 @@ class UnixSyslogChannel : public Poco::Channel {
   int fd_ = -1;
 };
 
+// A line as Python's logging.Formatter(format) writes it, for --log-format.
+class PythonFormatter : public Poco::Formatter {
+ public:
+  struct Piece {
+    std::string text;   // literal text, or the field's name
+    bool field = false;
+    int width = 0;      // minimum width; negative: left-aligned
+  };
+
+  // Parses `format`; "" or why it cannot be used.
+  static std::string Parse(const std::string& format,
+                           std::vector<Piece>* out) {
+    static const char* kFields[] = {"asctime",  "msecs",   "name",
+                                    "levelname", "levelno", "message",
+                                    "process",  "thread"};
+    std::string literal;
+    for (size_t i = 0; i < format.size(); ++i) {
+      if (format[i] != '%') {
+        literal += format[i];
+        continue;
+      }
+      if (i + 1 < format.size() && format[i + 1] == '%') {
+        literal += '%';
+        ++i;
+        continue;
+      }
+      const size_t close = format.find(')', i);
+      if (i + 1 >= format.size() || format[i + 1] != '(' ||
+          close == std::string::npos) {
+        return "'%' at character " + std::to_string(i + 1) +
+               " starts no %(field)s";
+      }
+      Piece piece;
+      piece.field = true;
+      piece.text = format.substr(i + 2, close - i - 2);
+      size_t j = close + 1;
+      const size_t spec = j;
+      while (j < format.size() && (format[j] == '-' || std::isdigit(
+                                       static_cast<unsigned char>(format[j])))) {
+        ++j;
+      }
+      if (j >= format.size() || (format[j] != 's' && format[j] != 'd')) {
+        return "%(" + piece.text + ") has no 's' or 'd' after it";
+      }
+      if (j > spec) {
+        const std::string width = format.substr(spec, j - spec);
+        if (width == "-" || width.size() > 4) {
+          return "%(" + piece.text + ") has a bad width '" + width + "'";
+        }
+        piece.width = std::stoi(width);
+      }
+      if (std::find(std::begin(kFields), std::end(kFields), piece.text) ==
+          std::end(kFields)) {
+        return "unknown field %(" + piece.text + ")";
+      }
+      if (!literal.empty()) {
+        out->push_back({std::move(literal), false, 0});
+        literal.clear();
+      }
+      out->push_back(std::move(piece));
+      i = j;
+    }
+    if (!literal.empty()) {
+      out->push_back({std::move(literal), false, 0});
+    }
+    return "";
+  }
+
+  explicit PythonFormatter(std::vector<Piece> pieces)
+      : pieces_(std::move(pieces)) {}
+
+  void format(const Poco::Message& msg, std::string& text) override {
+    for (const Piece& piece : pieces_) {
+      if (!piece.field) {
+        text += piece.text;
+        continue;
+      }
+      std::string value = Field(piece.text, msg);
+      const size_t width = static_cast<size_t>(std::abs(piece.width));
+      if (value.size() < width) {
+        const std::string pad(width - value.size(), ' ');
+        value = piece.width < 0 ? value + pad : pad + value;
+      }
+      text += value;
+    }
+  }
+
+ private:
+  static std::string Field(const std::string& name, const Poco::Message& msg) {
+    if (name == "message") {
+      return msg.getText();
+    }
+    if (name == "name") {
+      return msg.getSource();
+    }
+    if (name == "levelname" || name == "levelno") {
+      // Python's level names and numbers for Poco's priorities (fatal,
+      // critical, error, warning, notice, information, debug, trace).
+      static const char* kNames[] = {"",        "CRITICAL", "CRITICAL",
+                                     "ERROR",   "WARNING",  "INFO",
+                                     "INFO",    "DEBUG",    "DEBUG"};
+      static const int kNumbers[] = {0, 50, 50, 40, 30, 20, 20, 10, 10};
+      const int p = std::clamp(static_cast<int>(msg.getPriority()), 0, 8);
+      return name == "levelname" ? kNames[p] : std::to_string(kNumbers[p]);
+    }
+    if (name == "process") {
+      return std::to_string(getpid());
+    }
+    if (name == "thread") {
+      return std::to_string(msg.getTid());
+    }
+    const Poco::LocalDateTime now(msg.getTime());
+    if (name == "msecs") {
+      return std::to_string(now.millisecond());
+    }
+    return Poco::DateTimeFormatter::format(now, "%Y-%m-%d %H:%M:%S,%i");
+  }
+
+  std::vector<Piece> pieces_;
+};
+
 }  // namespace
 
 Poco::Logger& Log() { return Poco::Logger::get("marathon_lb"); }
 
-Status SetupLogging(const std::string& level, const std::string& syslog_socket) {
+Status SetupLogging(const std::string& level, const std::string& syslog_socket,
+                    const std::string& format) {
+  std::vector<PythonFormatter::Piece> pieces;
+  if (std::string bad = PythonFormatter::Parse(format, &pieces);
+      !bad.empty()) {
+    return Status::Error("--log-format", "'" + format + "': " + bad);
+  }
   std::string upper;
   for (char c : level) {
     upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
@@ -77,12 +210,11 @@ Status SetupLogging(const std::string& level, const std::string& syslog_socket) 
     return Status::Error("Invalid log level: " + upper);
   }
   Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
-  Poco::AutoPtr<Poco::PatternFormatter> format(
-      new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S,%i %s: %t"));
-  format->setProperty("times", "local");
+  Poco::AutoPtr<Poco::Formatter> formatter(
+      new PythonFormatter(std::move(pieces)));
   Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
   Poco::AutoPtr<Poco::FormattingChannel> formatted(
-      new Poco::FormattingChannel(format, console));
+      new Poco::FormattingChannel(formatter, console));
   splitter->addChannel(formatted);
   struct stat st;
   if (syslog_socket != "/dev/null" && stat(syslog_socket.c_str(), &st) == 0 &&

@@ -12,8 +12,15 @@ namespace mlb {
 // The logger every part of marathon-lb writes to.
 Poco::Logger& Log();
 
-// Console (stderr) always; syslog datagrams to `syslog_socket` too unless it is
-// /dev/null or absent. Unknown level: "Invalid log level: BANANA".
-Status SetupLogging(const std::string& level, const std::string& syslog_socket);
+// marathon-lb 1.15's --log-format default.
+inline constexpr char kDefaultLogFormat[] = "%(asctime)-15s %(name)s: %(message)s";
+
+// Console (stderr) always, each line as `format` says (Python logging's
+// %(field)s syntax: asctime, msecs, name, levelname, levelno, message,
+// process, thread, with an optional width such as %(asctime)-15s; %% is a
+// '%'); syslog datagrams to `syslog_socket` too unless it is /dev/null or
+// absent. Errors: "Invalid log level: BANANA", "--log-format: ...".
+Status SetupLogging(const std::string& level, const std::string& syslog_socket,
+                    const std::string& format = kDefaultLogFormat);
 
 }  // namespace mlb

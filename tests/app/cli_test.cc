@@ -260,6 +260,15 @@ TEST(CliTest, RenderThreads) {
 
 TEST(CliTest, LogLevelsAreMarathonLbs) {
   EXPECT_TRUE(SetupLogging("info", "/dev/null").ok());
+  EXPECT_EQ(SetupLogging("info", "/dev/null", "%(asctime)s %(nmae)s").message(),
+            "--log-format: '%(asctime)s %(nmae)s': unknown field %(nmae)");
+  EXPECT_EQ(SetupLogging("info", "/dev/null", "50% %(message)s").message(),
+            "--log-format: '50% %(message)s': '%' at character 3 starts no "
+            "%(field)s");
+  EXPECT_EQ(SetupLogging("info", "/dev/null", "%(message)").message(),
+            "--log-format: '%(message)': %(message) has no 's' or 'd' after "
+            "it");
+  EXPECT_TRUE(SetupLogging("info", "/dev/null", kDefaultLogFormat).ok());
   EXPECT_EQ(Log().getLevel(), Poco::Message::PRIO_INFORMATION);
   EXPECT_EQ(SetupLogging("banana", "/dev/null").message(),
             "Invalid log level: BANANA");

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -392,6 +393,34 @@ TEST_F(ExposureTest, ArchiveVersionsKeepTheConfigsInTmpdir) {
   EXPECT_EQ(ReadFile(archive + "/hap_cfg.1"), ReadFile(cfg_));
   EXPECT_THAT(ReadFile(archive + "/hap_cfg.2"), HasSubstr("backend one_"));
   EXPECT_FALSE(FileExists(archive + "/hap_cfg.3"));
+}
+
+// --log-format takes Python logging's format, as marathon-lb 1.15.
+TEST_F(ExposureTest, LogFormatShapesTheLogLines) {
+  const int task = StartEcho("task", "127.0.0.2");
+  const std::string state = StateJson(
+      {AppJson("/web", {FreePort()}, External({}), {{"127.0.0.2", {task}}})});
+  RunResult run = Poll(state, {"--log-format",
+                               "[%(levelname)-8s] %(name)s %(levelno)d: "
+                               "%(message)s %%"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string wrote =
+      LineStartingWith(run.output, "[INFO    ] marathon_lb 20: wrote ");
+  ASSERT_NE(wrote, "") << run.output;
+  EXPECT_EQ(wrote.back(), '%');
+  // The default is 1.15's: time, name, message.
+  run = Poll(state);
+  EXPECT_TRUE(std::regex_search(
+      run.output, std::regex("(^|\n)[0-9]{4}-[0-9]{2}-[0-9]{2} "
+                             "[0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3} "
+                             "marathon_lb: config unchanged")))
+      << run.output;
+  run = Poll(state, {"--log-format", "%(when)s"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--log-format: '%(when)s': unknown field "
+                            "%(when)"),
+            std::string::npos)
+      << run.output;
 }
 
 // One `marathon-lb poll` whose reload fails twice: it tries again every
