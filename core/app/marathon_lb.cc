@@ -336,6 +336,22 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   return Status::OK();
 }
 
+Status MarathonLb::ReloadInPlace() {
+  ApplyReport report;
+  Status s = config_writer_->ReloadInPlace(&report);
+  if (!s.ok()) {
+    LogLines(report.validation_output, Poco::Message::PRIO_ERROR);
+    return s;
+  }
+  retry_reload_ = report.retry_reload;
+  if (!report.reloaded) {
+    return Status::Error(report.reload_error);
+  }
+  Log().information("reloaded " + options_.haproxy_config +
+                    " in place (SIGUSR1; Marathon not asked)");
+  return Status::OK();
+}
+
 std::string MarathonLb::DescribePlugins() const {
   return registry_.Describe(options_.plugin_dirs.empty());
 }

@@ -39,6 +39,9 @@ class MarathonLb {
   // One update. Errors leave the live config as it was.
   Status Update(const std::string& why = "update");
 
+  // SIGUSR1: the config in place validated and reloaded, Marathon not asked.
+  Status ReloadInPlace();
+
   // `marathon-lb plugins`: every loaded pack (in use or not chosen) with its
   // file, directory, templates and labels, then the refused files.
   std::string DescribePlugins() const;

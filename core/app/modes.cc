@@ -120,7 +120,10 @@ int MarathonLb::RunLive() {
             Log().error(t.message() + "; the templates in use stay");
           }
         }
-        Status s = Update(request.Describe());
+        Status s = request.reload_in_place && !request.resync &&
+                           request.event_count == 0
+                       ? ReloadInPlace()
+                       : Update(request.Describe());
         if (retry_reload_) {
           scheduler_ptr->RequestResyncAfter(
               std::chrono::seconds(options_.reload_interval),
@@ -215,8 +218,12 @@ int MarathonLb::RunLive() {
       if (sig == SIGHUP && !options_.template_url.empty()) {
         refetch_templates_ = true;
       }
-      if (sig == SIGHUP || sig == SIGUSR1) {
-        scheduler.RequestResync(sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
+      if (sig == SIGHUP) {
+        scheduler.RequestResync("SIGHUP");
+        continue;
+      }
+      if (sig == SIGUSR1) {
+        scheduler.RequestReloadInPlace();
         continue;
       }
       Log().information(std::string("stopping on ") +

@@ -49,6 +49,9 @@ std::string UpdateRequest::Describe() const {
     }
     text += ")";
   }
+  if (reload_in_place && text.empty()) {
+    text = "reload of the config in place";
+  }
   return text.empty() ? "nothing requested" : text;
 }
 
@@ -114,6 +117,21 @@ void UpdateScheduler::RequestResyncAfter(std::chrono::milliseconds delay,
   cv_.notify_one();
 }
 
+void UpdateScheduler::RequestReloadInPlace() {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_reload_ = true;
+    if (!batch_started_) {
+      batch_started_ = clock_.Now();
+      wake = true;
+    }
+  }
+  if (wake) {
+    cv_.notify_one();
+  }
+}
+
 void UpdateScheduler::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -136,6 +154,7 @@ UpdateRequest UpdateScheduler::TakeBatch() {
   request.event_types = std::exchange(pending_types_, {});
   request.resync = std::exchange(pending_resync_, false);
   request.resync_reason = std::exchange(resync_reason_, {});
+  request.reload_in_place = std::exchange(pending_reload_, false);
   batch_started_.reset();
   retry_at_.reset();
   return request;

@@ -71,6 +71,9 @@ struct UpdateRequest {
   // counts. Their counts sum to event_count unless more types arrived.
   std::vector<TypeCount> event_types;
   bool resync = false;        // a full resync was requested or is periodic
+  // SIGUSR1: reload the config in place (no Marathon request), as
+  // marathon-lb 1.15; with a resync or events the update does instead.
+  bool reload_in_place = false;
   std::string resync_reason;  // first reason given, "periodic" for the timer
   // When the scheduler started it (its clock): starts are at least
   // min_interval apart by this time.
@@ -110,6 +113,8 @@ class UpdateScheduler {
   void Trigger(const std::string& event_type);
   // Asks for a full resync (first start, stream reconnect, SIGHUP...).
   void RequestResync(const std::string& why);
+  // Asks for a reload of the config in place (SIGUSR1).
+  void RequestReloadInPlace();
   // Asks for a full resync `delay` from now, unless a regeneration starts
   // before (a failed reload tried again: any regeneration tries it).
   void RequestResyncAfter(std::chrono::milliseconds delay,
@@ -141,6 +146,7 @@ class UpdateScheduler {
   // All below guarded by mu_.
   bool stop_ = false;
   bool pending_resync_ = false;
+  bool pending_reload_ = false;
   std::string resync_reason_;
   size_t pending_events_ = 0;
   std::vector<UpdateRequest::TypeCount> pending_types_;

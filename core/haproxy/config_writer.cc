@@ -264,6 +264,24 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   return Status::OK();
 }
 
+Status ConfigWriter::ReloadInPlace(ApplyReport* report) {
+  *report = ApplyReport();
+  if (!options_.reload && options_.reload_command.empty()) {
+    return Status::Error("no reload command (--command) to reload with");
+  }
+  const std::string target = FollowSymlink(options_.config_path);
+  if (!options_.skip_validation) {
+    CommandResult check;
+    Status s = RunCommand({options_.haproxy_binary, "-c", "-f", target}, &check);
+    report->validation_output = check.output;
+    if (!s.ok() || check.exit_code != 0) {
+      return Status::Error("haproxy -c rejected " + target + "; not reloaded");
+    }
+  }
+  Reload(report);
+  return Status::OK();
+}
+
 void ConfigWriter::Archive(const std::string& name,
                            std::string_view text) const {
   if (options_.archive_dir.empty() || options_.archive_versions <= 0) {

@@ -68,6 +68,11 @@ class ConfigWriter {
   // the new config is in place by then.
   Status Apply(const std::string& text, ApplyReport* report);
 
+  // Validates the config in place (unless skip_validation) and reloads it,
+  // as marathon-lb 1.15 does on SIGUSR1. Errors: nothing to reload with,
+  // or "haproxy -c rejected <path>; not reloaded" (the output in *report).
+  Status ReloadInPlace(ApplyReport* report);
+
   const ConfigWriterOptions& options() const { return options_; }
 
  private:

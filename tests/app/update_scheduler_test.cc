@@ -297,6 +297,21 @@ TEST(UpdateSchedulerTest, TriggersDuringARegenerationYieldExactlyOneFollowUp) {
   EXPECT_EQ(scheduler->GetSnapshot().regenerations, 2u);
 }
 
+// SIGUSR1 asks for a reload in place: a request of its own, which says so.
+TEST(UpdateSchedulerTest, ReloadInPlaceIsARequestOfItsOwn) {
+  FakeRegeneration regeneration;
+  Running scheduler(FastOptions(), regeneration.AsCallback());
+  scheduler->RequestReloadInPlace();
+  ASSERT_TRUE(regeneration.WaitForStarts(1));
+  scheduler.StopAndJoin();
+  const std::vector<UpdateRequest> requests = regeneration.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(requests[0].reload_in_place);
+  EXPECT_FALSE(requests[0].resync);
+  EXPECT_EQ(requests[0].event_count, 0u);
+  EXPECT_EQ(requests[0].Describe(), "reload of the config in place");
+}
+
 TEST(UpdateSchedulerTest, StartsAreAtLeastMinIntervalApart) {
   FakeRegeneration regeneration;
   UpdateSchedulerOptions options = FastOptions();

@@ -77,6 +77,26 @@ TEST_F(ConfigWriterTest, NewConfigIsValidatedWrittenAndReloaded) {
   EXPECT_EQ(Files(), (std::vector<std::string>{"haproxy.cfg", "reloads"}));
 }
 
+// SIGUSR1 (marathon-lb 1.15): the config in place is checked and reloaded;
+// one HAProxy refuses is not reloaded.
+TEST_F(ConfigWriterTest, ReloadInPlaceChecksThenReloads) {
+  testing::WriteFile(options_.config_path, kValid);
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  ASSERT_TRUE(writer.ReloadInPlace(&report).ok());
+  EXPECT_TRUE(report.reloaded);
+  EXPECT_EQ(testing::ReadFile(dir_ + "/reloads"), "reloaded\n");
+  testing::WriteFile(options_.config_path, kInvalid);
+  EXPECT_EQ(writer.ReloadInPlace(&report).message(),
+            "haproxy -c rejected " + options_.config_path + "; not reloaded");
+  EXPECT_NE(report.validation_output, "");
+  EXPECT_EQ(testing::ReadFile(dir_ + "/reloads"), "reloaded\n");
+  options_.reload_command.clear();
+  ConfigWriter without(options_);
+  EXPECT_EQ(without.ReloadInPlace(&report).message(),
+            "no reload command (--command) to reload with");
+}
+
 TEST_F(ConfigWriterTest, UnchangedConfigDoesNothing) {
   ConfigWriter writer(options_);
   ApplyReport report;

@@ -435,6 +435,32 @@ TEST_F(LiveTest, SseNewTaskIsRoutedWithinTwoSeconds) {
   EXPECT_EQ(JsonInt(status, "failed_syncs", -1), 0);
 }
 
+// 1b. SIGUSR1 (marathon-lb 1.15): the config in place is checked and
+// HAProxy reloaded by the same master, without asking Marathon; the app
+// keeps answering.
+TEST_F(LiveTest, Sigusr1ReloadsTheConfigInPlace) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  const pid_t master = HaproxyMasterPid();
+  ASSERT_TRUE(WaitUntil([&] { return SimRequests(sim, "GET /v2/apps") > 0; },
+                        Millis(5000)));
+  const long apps_requests = SimRequests(sim, "GET /v2/apps");
+  ASSERT_EQ(LoggedReloads(), 0);
+  kill(mlb_->pid(), SIGUSR1);
+  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(HasMessage(MlbLog(), "reloaded " + cfg_ +
+                                       " in place (SIGUSR1; Marathon not "
+                                       "asked)"))
+      << Tail(MlbLog());
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), apps_requests);
+  EXPECT_EQ(HaproxyMasterPid(), master);
+  EXPECT_EQ(JsonInt(StatusJson(), "reloads", -1), 1);
+  EXPECT_TRUE(WaitForBackends({"web-1"}));
+}
+
 // 2. A stream that goes silent (stall: not even keep-alives) is given up
 // after --sse-idle-timeout, reconnected and resynced; a dropped stream is
 // reconnected too; changes keep arriving after each.
