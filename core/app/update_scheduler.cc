@@ -87,16 +87,26 @@ void UpdateScheduler::Trigger(const std::string& event_type) {
 }
 
 void UpdateScheduler::RequestResync(const std::string& why) {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+  Request([&] {
     if (!pending_resync_) {
       pending_resync_ = true;
       resync_reason_ = why;
     }
+  });
+}
+
+void UpdateScheduler::RequestReloadInPlace() {
+  Request([&] { pending_reload_ = true; });
+}
+
+void UpdateScheduler::Request(const std::function<void()>& note) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    note();
     if (!batch_started_) {
       batch_started_ = clock_.Now();
-      wake = true;
+      wake = true;  // the worker's deadline moved from resync to debounce
     }
   }
   if (wake) {
@@ -115,21 +125,6 @@ void UpdateScheduler::RequestResyncAfter(std::chrono::milliseconds delay,
     }
   }
   cv_.notify_one();
-}
-
-void UpdateScheduler::RequestReloadInPlace() {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    pending_reload_ = true;
-    if (!batch_started_) {
-      batch_started_ = clock_.Now();
-      wake = true;
-    }
-  }
-  if (wake) {
-    cv_.notify_one();
-  }
 }
 
 void UpdateScheduler::Stop() {

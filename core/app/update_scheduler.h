@@ -132,6 +132,9 @@ class UpdateScheduler {
  private:
   using TimePoint = Clock::TimePoint;
 
+  // Under mu_, runs `note` (it records what is asked) and starts a batch if
+  // none is pending, waking the worker.
+  void Request(const std::function<void()>& note);
   // Moves the pending batch into a request. Requires mu_.
   UpdateRequest TakeBatch();
   // Calls the callback (without mu_) and logs the outcome.

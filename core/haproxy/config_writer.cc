@@ -235,20 +235,17 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   std::string temp;
   // The target's mode is kept; 0644 for a new file.
   MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, text, std::nullopt, &temp));
+  bool accepted = true;
   if (!options_.skip_validation) {
-    CommandResult check;
-    Status s = RunCommand({options_.haproxy_binary, "-c", "-f", temp}, &check);
-    report->validation_output = check.output;
-    if (!s.ok() || check.exit_code != 0) {
+    Status s = Check(temp, report, &accepted);
+    if (!s.ok() || !accepted) {
       report->outcome = ApplyReport::Outcome::kRejected;
       Archive("haproxy_temp_config_fail", text);
       report->rejected_path = target + ".rejected";
       if (rename(temp.c_str(), report->rejected_path.c_str()) != 0) {
         report->rejected_path = temp;
       }
-      if (!s.ok()) {
-        return s.WithContext("cannot run " + options_.haproxy_binary);
-      }
+      MLB_RETURN_IF_ERROR(s);
       return Status::Error("haproxy -c rejected the new config, kept in " +
                            report->rejected_path +
                            "; the live config is unchanged");
@@ -270,16 +267,24 @@ Status ConfigWriter::ReloadInPlace(ApplyReport* report) {
     return Status::Error("no reload command (--command) to reload with");
   }
   const std::string target = FollowSymlink(options_.config_path);
+  bool accepted = true;
   if (!options_.skip_validation) {
-    CommandResult check;
-    Status s = RunCommand({options_.haproxy_binary, "-c", "-f", target}, &check);
-    report->validation_output = check.output;
-    if (!s.ok() || check.exit_code != 0) {
+    MLB_RETURN_IF_ERROR(Check(target, report, &accepted));
+    if (!accepted) {
       return Status::Error("haproxy -c rejected " + target + "; not reloaded");
     }
   }
   Reload(report);
   return Status::OK();
+}
+
+Status ConfigWriter::Check(const std::string& path, ApplyReport* report,
+                           bool* accepted) const {
+  CommandResult check;
+  Status s = RunCommand({options_.haproxy_binary, "-c", "-f", path}, &check);
+  report->validation_output = check.output;
+  *accepted = s.ok() && check.exit_code == 0;
+  return s.WithContext("cannot run " + options_.haproxy_binary);
 }
 
 void ConfigWriter::Archive(const std::string& name,

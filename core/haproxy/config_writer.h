@@ -76,6 +76,10 @@ class ConfigWriter {
   const ConfigWriterOptions& options() const { return options_; }
 
  private:
+  // `haproxy -c -f path`, its output into report->validation_output and
+  // whether HAProxy accepted it into *accepted. Error: HAProxy cannot run.
+  Status Check(const std::string& path, ApplyReport* report,
+               bool* accepted) const;
   // Keeps `text` as <archive_dir>/<name>.1, moving the older copies up.
   void Archive(const std::string& name, std::string_view text) const;
   // Runs the reload once and fills the report's reload fields.

@@ -118,6 +118,10 @@ TEST_F(ExposureReviewTest, NetworkAllowedOverrideCannotFreezeTheConfig) {
       EXPECT_EQ(HaproxyRefusal(r.text), "")
           << template_name << " = '" << override_value << "'";
       EXPECT_NE(r.text.find("\nbackend good_10000\n"), std::string::npos);
+      // The allow-list still holds: the override is not taken.
+      EXPECT_NE(r.text.find("  acl network_allowed src 10.0.0.0/8\n"),
+                std::string::npos)
+          << template_name << "\n" << r.text;
     }
   }
 }
