@@ -37,6 +37,10 @@ constexpr FlagSpec kFlags[] = {
       "(without it, every port whose ENABLED is not false)"},
     {"health-check", "H", nullptr, false,
       "Only route to tasks Marathon reports healthy (any alive result)"},
+    {"haproxy-map", "", nullptr, false,
+      "Route vhosts and app ids through HAProxy maps, domain2backend.map "
+      "and app2backend.map beside the config, instead of one ACL per vhost "
+      "and app (ports with a path or auth keep their ACLs), as marathon-lb"},
     {"dont-bind-http-https", "", nullptr, false,
       "Do not bind :80 and :443 (vhost routing); :9091 is always bound"},
     {"ssl-certs", "", "LIST", false,
@@ -210,6 +214,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->health_check = true;
   } else if (name == "strict-mode") {
     out->strict_mode = true;
+  } else if (name == "haproxy-map") {
+    out->haproxy_map = true;
   } else if (name == "reload-interval") {
     if (!ParseCount(value, &out->reload_interval) || out->reload_interval < 1) {
       return Status::Error("--reload-interval",

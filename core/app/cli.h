@@ -34,6 +34,7 @@ struct CliOptions {
   // Service ports of IP-per-task apps without any; 0 and 0: none.
   int min_serv_port_ip_per_task = 10050;
   int max_serv_port_ip_per_task = 10100;
+  bool haproxy_map = false;  // --haproxy-map: vhost and app id maps
   bool dont_bind_http_https = false;
   std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
   // HAPROXY_SSL_CERT is written here, a self-signed certificate generated

@@ -80,6 +80,7 @@ Status MarathonLb::Create(const CliOptions& options,
     lb->service_options_.framework_name = name;
   }
   lb->config_view_.bind_http_https = !options.dont_bind_http_https;
+  lb->config_view_.haproxy_map = options.haproxy_map;
   if (options.mode != "plugins" && options.mode != "reference" &&
       !options.longhelp) {
     MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
@@ -269,7 +270,11 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
 
   ApplyReport report;
   const std::string text = generation.config.Text();
-  Status applied = config_writer_->Apply(text, &report);
+  std::vector<SideFile> maps;
+  for (const MapFile& map : generation.config.maps()) {
+    maps.push_back({map.name, map.Text()});
+  }
+  Status applied = config_writer_->Apply(text, maps, &report);
   retry_reload_ = report.retry_reload;
   if (report.outcome == ApplyReport::Outcome::kDryRun) {
     // marathon-lb's --dry prints the new config; --dry-diff the change.

@@ -10,6 +10,41 @@ const ConfigSection* HaproxyConfig::Find(const std::string& key) const {
   return it == index_.end() ? nullptr : &sections_[it->second];
 }
 
+std::string MapFile::Text() const {
+  std::string out;
+  for (const auto& [key, value] : entries) {
+    out += key;
+    out += ' ';
+    out += value;
+    out += '\n';
+  }
+  return out;
+}
+
+void HaproxyConfig::DeclareMap(const std::string& name) {
+  for (const MapFile& map : maps_) {
+    if (map.name == name) {
+      return;
+    }
+  }
+  maps_.push_back({name, {}});
+  map_lines_.emplace_back();
+}
+
+bool HaproxyConfig::AddMapEntry(MapEntry&& entry) {
+  for (size_t i = 0; i < maps_.size(); ++i) {
+    if (maps_[i].name != entry.map) {
+      continue;
+    }
+    if (map_lines_[i].insert(entry.key + ' ' + entry.value).second) {
+      maps_[i].entries.emplace_back(std::move(entry.key),
+                                    std::move(entry.value));
+    }
+    return true;
+  }
+  return false;
+}
+
 ConfigSection& HaproxyConfig::Section(const std::string& key, int rank) {
   for (const size_t i : recent_) {
     if (i < sections_.size() && sections_[i].key == key) {
@@ -95,12 +130,12 @@ std::map<std::string, const ServerEntry*> ServersByName(
 
 bool ConfigChanges::empty() const {
   return added_sections.empty() && removed_sections.empty() &&
-         changed_sections.empty() && servers.empty();
+         changed_sections.empty() && changed_maps.empty() && servers.empty();
 }
 
 bool ConfigChanges::ServersOnly() const {
   return added_sections.empty() && removed_sections.empty() &&
-         changed_sections.empty() && !servers.empty();
+         changed_sections.empty() && changed_maps.empty() && !servers.empty();
 }
 
 std::string ConfigChanges::Summary() const {
@@ -115,11 +150,27 @@ std::string ConfigChanges::Summary() const {
   return "sections +" + std::to_string(added_sections.size()) + " -" +
          std::to_string(removed_sections.size()) + " ~" +
          std::to_string(changed_sections.size()) + ", servers +" +
-         std::to_string(added) + " -" + std::to_string(removed) + where;
+         std::to_string(added) + " -" + std::to_string(removed) + where +
+         (changed_maps.empty() ? "" : ", maps ~" +
+                                          std::to_string(changed_maps.size()));
 }
 
 ConfigChanges Compare(const HaproxyConfig& before, const HaproxyConfig& after) {
   ConfigChanges changes;
+  for (const MapFile& map : after.maps()) {
+    const auto old_map =
+        std::find_if(before.maps().begin(), before.maps().end(),
+                     [&](const MapFile& m) { return m.name == map.name; });
+    if (old_map == before.maps().end() || old_map->entries != map.entries) {
+      changes.changed_maps.push_back(map.name);
+    }
+  }
+  for (const MapFile& old_map : before.maps()) {
+    if (std::none_of(after.maps().begin(), after.maps().end(),
+                     [&](const MapFile& m) { return m.name == old_map.name; })) {
+      changes.changed_maps.push_back(old_map.name);
+    }
+  }
   for (const ConfigSection& old_section : before.sections()) {
     if (after.Find(old_section.key) == nullptr) {
       changes.removed_sections.push_back(old_section.key);

@@ -6,6 +6,8 @@
 #include <array>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace mlb {
@@ -26,17 +28,38 @@ struct ConfigSection {
   std::vector<ServerEntry> servers;  // backends only, in order
 };
 
+// One line of an HAProxy map file.
+struct MapEntry {
+  std::string map;  // the file's name, "domain2backend.map"
+  std::string key;
+  std::string value;
+};
+
+// A map file written beside the config: its lines in order, each once.
+struct MapFile {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> entries;  // key, value
+  std::string Text() const;  // "key value\n" per entry
+};
+
 class HaproxyConfig {
  public:
   // Sections in output order: by rank, then by first use.
   const std::vector<ConfigSection>& sections() const { return sections_; }
   const ConfigSection* Find(const std::string& key) const;
   std::string Text() const;
+  // The map files, in order of declaration.
+  const std::vector<MapFile>& maps() const { return maps_; }
 
   // Builder interface, used by the generator: Section() returns the section
   // `key`, creating it on first use; Finish() puts sections in output order.
   ConfigSection& Section(const std::string& key, int rank);
   void Finish();
+  // Declares the map file `name` (once; later calls do nothing).
+  void DeclareMap(const std::string& name);
+  // Appends "key value" to the declared map `entry.map` unless the map
+  // has that line already. False when the map was not declared.
+  bool AddMapEntry(MapEntry&& entry);
   // Room for `sections` sections, so that neither the sections nor their
   // index are moved or rehashed as they grow.
   void Reserve(size_t sections);
@@ -44,6 +67,10 @@ class HaproxyConfig {
  private:
   std::vector<ConfigSection> sections_;
   std::unordered_map<std::string, size_t> index_;  // key -> position
+  std::vector<MapFile> maps_;
+  // Per map (same position): its lines so far, "key value", to write each
+  // line once.
+  std::vector<std::unordered_set<std::string>> map_lines_;
   // Positions of the sections Section() returned last: every service adds
   // to the shared frontends, and its servers go to the backend it has just
   // created, so most look-ups end here, before the (large) index.
@@ -63,6 +90,7 @@ struct ConfigChanges {
   std::vector<std::string> added_sections;
   std::vector<std::string> removed_sections;
   std::vector<std::string> changed_sections;  // same key, other text
+  std::vector<std::string> changed_maps;      // map files, by name
   std::vector<Servers> servers;  // sections in both with other servers
 
   bool empty() const;

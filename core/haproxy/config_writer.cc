@@ -213,7 +213,36 @@ void DiffWithLive(const std::string& path, const std::string& text,
 
 }  // namespace
 
-Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
+std::string ConfigWriter::SidePath(const std::string& name) const {
+  const size_t slash = options_.config_path.rfind('/');
+  return (slash == std::string::npos ? std::string(".")
+                                     : options_.config_path.substr(0, slash)) +
+         "/" + name;
+}
+
+namespace {
+
+// `text` with every `from` replaced by `to`.
+std::string ReplaceAll(std::string text, const std::string& from,
+                       const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+void RemoveAll(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    unlink(path.c_str());
+  }
+}
+
+}  // namespace
+
+Status ConfigWriter::Apply(const std::string& text,
+                           const std::vector<SideFile>& side_files,
+                           ApplyReport* report) {
   *report = ApplyReport();
   // An operator may keep haproxy.cfg as a symlink into a volume: the file
   // it links to is replaced, and the link stays.
@@ -221,6 +250,14 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
   bool unchanged = false;
   DiffWithLive(target, text, target, target + " (new)", &unchanged,
                &report->diff);
+  for (const SideFile& side : side_files) {
+    const std::string path = FollowSymlink(SidePath(side.name));
+    const std::string live = ReadFileOrEmpty(path);
+    if (live != side.text) {
+      unchanged = false;
+      report->diff += UnifiedDiff(live, side.text, path, path + " (new)");
+    }
+  }
   if (unchanged) {
     report->outcome = ApplyReport::Outcome::kUnchanged;
     if (failed_reloads_ > 0 && !options_.dry_run) {
@@ -232,13 +269,44 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
     report->outcome = ApplyReport::Outcome::kDryRun;
     return Status::OK();
   }
+  // The side files first, each to a temp file beside its own; the copy of
+  // the config that haproxy -c reads names those.
+  std::vector<std::string> side_temps;
+  std::string checked_text = text;
+  for (const SideFile& side : side_files) {
+    std::string side_temp;
+    Status s = WriteTempFileBeside(FollowSymlink(SidePath(side.name)),
+                                   side.text, std::nullopt, &side_temp);
+    if (!s.ok()) {
+      RemoveAll(side_temps);
+      return s;
+    }
+    side_temps.push_back(side_temp);
+    checked_text = ReplaceAll(std::move(checked_text), SidePath(side.name),
+                              side_temp);
+  }
   std::string temp;
   // The target's mode is kept; 0644 for a new file.
-  MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, text, std::nullopt, &temp));
+  Status written = WriteTempFileBeside(target, text, std::nullopt, &temp);
+  std::string checked = temp;
+  if (written.ok() && checked_text != text && !options_.skip_validation) {
+    written = WriteTempFileBeside(target, checked_text, std::nullopt, &checked);
+    if (!written.ok()) {
+      unlink(temp.c_str());
+    }
+  }
+  if (!written.ok()) {
+    RemoveAll(side_temps);
+    return written;
+  }
   bool accepted = true;
   if (!options_.skip_validation) {
-    Status s = Check(temp, report, &accepted);
+    Status s = Check(checked, report, &accepted);
+    if (checked != temp) {
+      unlink(checked.c_str());
+    }
     if (!s.ok() || !accepted) {
+      RemoveAll(side_temps);
       report->outcome = ApplyReport::Outcome::kRejected;
       Archive("haproxy_temp_config_fail", text);
       report->rejected_path = target + ".rejected";
@@ -250,6 +318,17 @@ Status ConfigWriter::Apply(const std::string& text, ApplyReport* report) {
                            report->rejected_path +
                            "; the live config is unchanged");
     }
+  }
+  for (size_t i = 0; i < side_files.size(); ++i) {
+    Status s = RenameOver(side_temps[i],
+                          FollowSymlink(SidePath(side_files[i].name)));
+    if (!s.ok()) {
+      RemoveAll(std::vector<std::string>(side_temps.begin() + i,
+                                         side_temps.end()));
+      unlink(temp.c_str());
+      return s;
+    }
+    Archive(side_files[i].name, side_files[i].text);
   }
   MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;

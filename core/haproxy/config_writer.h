@@ -11,6 +11,11 @@
 //                  reload command runs.
 // A config HAProxy rejects never replaces the live one: it is kept as
 // "<target>.rejected" for inspection and HAProxy's output is returned.
+//
+// Files beside the config (HAProxy maps, --haproxy-map) go with it: they
+// count in "unchanged", are written to temp files that the checked copy of
+// the config names instead of theirs, and are renamed into place just
+// before the config; a rejected config leaves them as they were.
 #pragma once
 
 #include <functional>
@@ -42,6 +47,12 @@ struct ConfigWriterOptions {
   int archive_versions = 0;
 };
 
+// A file that lives in the config's directory and is put in place with it.
+struct SideFile {
+  std::string name;  // plain file name: "domain2backend.map"
+  std::string text;
+};
+
 struct ApplyReport {
   enum class Outcome { kUnchanged, kDryRun, kApplied, kRejected };
   Outcome outcome = Outcome::kUnchanged;
@@ -66,7 +77,13 @@ class ConfigWriter {
   // ("haproxy -c rejected the new config, kept in <path>; the live config is
   // unchanged"). A failed reload is reported in ApplyReport, not as an error:
   // the new config is in place by then.
-  Status Apply(const std::string& text, ApplyReport* report);
+  Status Apply(const std::string& text, ApplyReport* report) {
+    return Apply(text, {}, report);
+  }
+  // The same with `side_files`, which the config names as
+  // "<directory of config_path>/<name>".
+  Status Apply(const std::string& text,
+               const std::vector<SideFile>& side_files, ApplyReport* report);
 
   // Validates the config in place (unless skip_validation) and reloads it,
   // as marathon-lb 1.15 does on SIGUSR1. Errors: nothing to reload with,
@@ -80,6 +97,8 @@ class ConfigWriter {
   // whether HAProxy accepted it into *accepted. Error: HAProxy cannot run.
   Status Check(const std::string& path, ApplyReport* report,
                bool* accepted) const;
+  // "<directory of config_path>/<name>", as the config names it.
+  std::string SidePath(const std::string& name) const;
   // Keeps `text` as <archive_dir>/<name>.1, moving the older copies up.
   void Archive(const std::string& name, std::string_view text) const;
   // Runs the reload once and fills the report's reload fields.

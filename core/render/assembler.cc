@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 namespace mlb {
 
@@ -119,14 +120,22 @@ Status ClaimServicePorts(std::vector<Listener>& listeners,
   return Status::OK();
 }
 
-// Puts a render's text and servers into the config; a service's lines in
-// the :80 and :443 frontends into *vhost_blocks instead (null: the Begin
-// render).
+bool IsVhostFrontend(int rank) {
+  return rank == MLB_SECTION_HTTP_FRONTEND || rank == MLB_SECTION_HTTPS_FRONTEND;
+}
+
+// Puts a render's text, servers and map lines into the config; a service's
+// lines in the :80 and :443 frontends into *vhost_blocks instead (null: the
+// Begin render). Of its AddOnce lines, those whose key is not in
+// *once_keys yet.
 void Commit(ServiceRender* render, HaproxyConfig* config,
-            std::vector<ConfigAssembler::VhostBlock>* vhost_blocks) {
+            std::vector<ConfigAssembler::VhostBlock>* vhost_blocks,
+            std::unordered_set<std::string>* once_keys) {
+  for (const std::string& map : render->maps) {
+    config->DeclareMap(map);
+  }
   for (ServiceRender::Section& s : render->sections) {
-    if (vhost_blocks != nullptr && (s.rank == MLB_SECTION_HTTP_FRONTEND ||
-                                    s.rank == MLB_SECTION_HTTPS_FRONTEND)) {
+    if (vhost_blocks != nullptr && IsVhostFrontend(s.rank)) {
       vhost_blocks->push_back(
           {render->route_weight, s.key, s.rank, std::move(s.text)});
       continue;
@@ -150,6 +159,20 @@ void Commit(ServiceRender* render, HaproxyConfig* config,
       }
     }
   }
+  for (ServiceRender::Once& once : render->once) {
+    if (once_keys == nullptr || !once_keys->insert(once.key).second) {
+      continue;
+    }
+    if (IsVhostFrontend(once.rank)) {
+      vhost_blocks->push_back(
+          {once.weight, once.section, once.rank, std::move(once.text)});
+    } else {
+      config->Section(once.section, once.rank).text += once.text;
+    }
+  }
+  for (MapEntry& entry : render->map_entries) {
+    config->AddMapEntry(std::move(entry));  // declared: the renderer checked
+  }
 }
 
 }  // namespace
@@ -165,7 +188,7 @@ ConfigAssembler::~ConfigAssembler() = default;
 
 Status ConfigAssembler::Begin(ServiceRender&& render) {
   MLB_RETURN_IF_ERROR(render.status);
-  Commit(&render, &generation_.config, nullptr);
+  Commit(&render, &generation_.config, nullptr, nullptr);
   for (const ConfigSection& section : generation_.config.sections()) {
     for (Listener& l : BindListeners(section.text, section.key)) {
       ports_->Add(std::move(l), nullptr);
@@ -188,11 +211,18 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
                                "would join the section before them");
     }
   }
+  for (const ServiceRender::Once& once : render->once) {
+    if (s.ok() && generation_.config.Find(once.section) == nullptr) {
+      s = Status::ServiceError("a line for " + once.section +
+                               ", which this config does not have: it "
+                               "would join the section before it");
+    }
+  }
   if (s.ok()) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }
   if (s.ok()) {
-    Commit(render, &generation_.config, &vhost_blocks_);
+    Commit(render, &generation_.config, &vhost_blocks_, &once_keys_);
     return Status::OK();
   }
   if (s.scope() != Status::Scope::kService) {

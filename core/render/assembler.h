@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/base/status.h"
@@ -60,6 +61,7 @@ class ConfigAssembler {
  private:
   std::unique_ptr<Ports> ports_;
   std::vector<VhostBlock> vhost_blocks_;  // in commit order
+  std::unordered_set<std::string> once_keys_;  // of AddOnce lines committed
   std::unique_ptr<AssignedPorts> assigned_;
   Generation generation_;
 };

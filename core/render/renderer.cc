@@ -177,7 +177,47 @@ struct ServiceRenderer::State {
   size_t used = 0;
   std::vector<size_t> order_index;
   sdk::Vars options;                  // of the current server
+  std::vector<std::string> maps;      // declared during Begin
 };
+
+namespace {
+
+// Why `file` cannot name a map beside the config, or "".
+std::string MapFileProblem(std::string_view file) {
+  if (file.empty() || file.size() > 255) {
+    return "must have 1 to 255 characters";
+  }
+  if (file[0] == '.') {
+    return "may not start with '.'";
+  }
+  for (const char c : file) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
+      return std::string("has '") + c +
+             "': a map is a plain file name (letters, digits, '.', '_', '-')";
+    }
+  }
+  return "";
+}
+
+// Why `word` cannot be the key or the value of a map line, or "".
+std::string MapWordProblem(std::string_view word) {
+  if (word.empty()) {
+    return "is empty";
+  }
+  if (word[0] == '#') {
+    return "starts with '#', which makes the line a comment";
+  }
+  for (const char c : word) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return "has a space or a control character";
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 // The sdk::Emitter of one family: its template ids are its pack's.
 class ServiceRenderer::Emitter : public sdk::Emitter {
@@ -255,6 +295,77 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
     if (state_.service != nullptr) {
       state_.out->route_weight = weight;
     }
+  }
+
+  bool DeclareMap(std::string_view file) override {
+    if (state_.service != nullptr) {
+      return Fail(Status::Error("template family " + pack_.family +
+                                " declared map " + std::string(file) +
+                                " from AddService, not Begin"));
+    }
+    const std::string problem = MapFileProblem(file);
+    if (!problem.empty()) {
+      return Fail(Status::Error("template family " + pack_.family + ": map '" +
+                                std::string(file) + "' " + problem));
+    }
+    if (std::find(state_.maps.begin(), state_.maps.end(), file) ==
+        state_.maps.end()) {
+      state_.maps.emplace_back(file);
+      state_.out->maps.emplace_back(file);
+    }
+    return true;
+  }
+
+  bool AddMapEntry(std::string_view file, std::string_view key,
+                   std::string_view value) override {
+    if (state_.service == nullptr) {
+      return Fail(Status::Error("template family " + pack_.family +
+                                " added to map " + std::string(file) +
+                                " from Begin, not AddService"));
+    }
+    if (std::find(state_.maps.begin(), state_.maps.end(), file) ==
+        state_.maps.end()) {
+      return Fail(Status::Error("template family " + pack_.family +
+                                " added to map " + std::string(file) +
+                                ", which it did not declare in Begin"));
+    }
+    for (const std::string_view word : {key, value}) {
+      const std::string problem = MapWordProblem(word);
+      if (!problem.empty()) {
+        return Fail(Status::ServiceError(
+            "map " + std::string(file) + ": " +
+            (word.data() == key.data() ? "key '" : "value '") +
+            std::string(word) + "' " + problem));
+      }
+    }
+    state_.out->map_entries.push_back(
+        {std::string(file), std::string(key), std::string(value)});
+    return true;
+  }
+
+  bool AddOnce(std::string_view key, sdk::TemplateId id, const sdk::Vars& vars,
+               long long weight) override {
+    const TemplateCatalog::Entry* entry = Entry(id);
+    if (entry == nullptr) {
+      return false;
+    }
+    const uint32_t kind = entry->section;
+    if (state_.service == nullptr || kind == MLB_SECTION_NONE ||
+        kind >= kSectionKindCount || kSectionKinds[kind].per_service) {
+      return Fail(Status::Error("template " + entry->name +
+                                " is added once per config from AddService, "
+                                "into a section the services share"));
+    }
+    ServiceRender::Once once;
+    if (!RenderChecked(*entry, vars, &once.text)) {
+      return false;
+    }
+    once.key = pack_.family + "/" + std::string(key);
+    once.section = state_.keys[kind];
+    once.rank = static_cast<int>(kind);
+    once.weight = weight;
+    state_.out->once.push_back(std::move(once));
+    return true;
   }
 
   // The error of a family that returned false.
@@ -380,6 +491,7 @@ Status ServiceRenderer::ForEachFamily(Call call) {
 void ServiceRenderer::Begin(ServiceRender* out) {
   *out = ServiceRender();
   state_->Start(nullptr, out);
+  state_->maps.clear();
   out->status = ForEachFamily(
       [](sdk::Family& f, Emitter& emit) { return f.Begin(emit); });
   if (out->status.ok()) {

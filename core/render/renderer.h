@@ -47,6 +47,19 @@ struct ServiceRender {
   // Emitter::SetRouteWeight: the order of its lines in the :80 and :443
   // frontends, higher first.
   long long route_weight = 0;
+  // Emitter::AddOnce: lines of a shared section that only the first
+  // service to add one under `key` puts in the config.
+  struct Once {
+    std::string key;      // "<family>/<the family's key>"
+    std::string section;  // "frontend marathon_http_in"
+    int rank = 0;
+    long long weight = 0;
+    std::string text;
+  };
+  std::vector<Once> once;
+  // Emitter::DeclareMap (Begin) and AddMapEntry (a service).
+  std::vector<std::string> maps;
+  std::vector<MapEntry> map_entries;
 };
 
 // Whether sections of kind `rank` (MLB_SECTION_*) are a service's own

@@ -8,7 +8,9 @@
 // on :80, where the redirect family's 301 follows its ACL; the vhost routing
 // of a port with HAPROXY_{n}_AUTH is the auth family's. HAPROXY_{n}_PATH
 // narrows a vhost's routing to path prefixes; the vhost rules of all ports
-// are ordered by HAPROXY_{n}_BACKEND_WEIGHT.
+// are ordered by HAPROXY_{n}_BACKEND_WEIGHT. With --haproxy-map, vhosts
+// and app ids are routed through domain2backend.map and app2backend.map
+// (vhost_routing.h says which).
 #include <string>
 
 #include "frontends_templates.h"
@@ -46,6 +48,10 @@ class Frontends : public sdk::Family {
           !emit.Add(HTTPS_FRONTEND_HEAD, {{"sslCerts", certs}})) {
         return false;
       }
+    }
+    if (config.haproxy_map && (!emit.DeclareMap("domain2backend.map") ||
+                               !emit.DeclareMap("app2backend.map"))) {
+      return false;
     }
     return emit.Add(HTTP_FRONTEND_APPID_HEAD, {});
   }
@@ -92,6 +98,11 @@ class Frontends : public sdk::Family {
   static bool AddAppIdRouting(const sdk::Service& svc, sdk::Emitter& emit) {
     if (!svc.first_http_port) {
       return true;
+    }
+    if (emit.config().haproxy_map) {
+      return emit.AddMapEntry("app2backend.map", svc.app_id, svc.backend) &&
+             emit.AddOnce("appid map", MAP_HTTP_FRONTEND_APPID_ACL,
+                          {{"haproxy_dir", emit.config().haproxy_dir}}, -1);
     }
     return emit.Add(
         HTTP_FRONTEND_APPID_ACL,

@@ -1,8 +1,10 @@
 // The frontends family's vhost routing: the lines of a service port with
 // HAPROXY_{n}_VHOST in marathon_http_in (:80) and marathon_https_in (:443),
 // as marathon-lb 1.15 writes them for each combination of a path
-// (HAPROXY_{n}_PATH), a redirect (the redirect family's label) and basic
-// auth (the auth family's, which then writes the routing itself).
+// (HAPROXY_{n}_PATH), a redirect (the redirect family's label), basic
+// auth (the auth family's, which then writes the routing itself) and
+// --haproxy-map (a vhost without path or auth is a line of
+// domain2backend.map, on :80 also without redirect).
 #pragma once
 
 #include <string>
@@ -37,6 +39,20 @@ inline std::string PathProblem(std::string_view path) {
   return prefix ? "" : "names no path prefix (/...)";
 }
 
+// --haproxy-map: `vhost` goes to the backend through domain2backend.map;
+// `lookup` (the map's use_backend line, in :80 or :443) is written once per
+// config, after the vhost rules of weight 0 and more (marathon-lb 1.15 gives
+// it weight -1).
+inline bool AddToDomainMap(const sdk::Service& svc, const std::string& vhost,
+                           sdk::TemplateId lookup, sdk::Emitter& emit) {
+  const bool https = lookup == MAP_HTTPS_FRONTEND_ACL;
+  return emit.AddMapEntry("domain2backend.map", vhost, svc.backend) &&
+         emit.AddOnce(https ? "https map" : "http map", lookup,
+                      {{"haproxy_dir", emit.config().haproxy_dir},
+                       {"hostname", vhost}},
+                      -1);
+}
+
 // marathon_http_in: the vhost (and path) ACLs and the routing to the
 // backend. The redirect family's 301 takes the routing's place; behind
 // auth the auth family writes the routing and its ACLs.
@@ -60,6 +76,10 @@ inline bool AddHttpVhostRouting(const sdk::Service& svc,
     if (auth && !redirect) {
       return true;  // HTTP_FRONTEND_ACL_WITH_AUTH[_AND_PATH]
     }
+    if (path.empty() && !redirect && emit.config().haproxy_map) {
+      return AddToDomainMap(svc, svc.vhosts.front(), MAP_HTTP_FRONTEND_ACL,
+                            emit);
+    }
     sdk::Vars vars = {{"cleanedUpHostname", acl},
                       {"hostname", svc.vhosts.front()},
                       {"backend", svc.backend}};
@@ -77,14 +97,18 @@ inline bool AddHttpVhostRouting(const sdk::Service& svc,
       !emit.Add(HTTP_FRONTEND_ACL_ONLY_WITH_PATH, path_acl)) {
     return false;
   }
+  const bool map = emit.config().haproxy_map && path.empty() && !auth &&
+                   !redirect;
   for (const std::string& vhost : svc.vhosts) {
-    if (!emit.Add(HTTP_FRONTEND_ACL_ONLY,
-                  {{"cleanedUpHostname", acl}, {"hostname", vhost}})) {
+    if (map ? !AddToDomainMap(svc, vhost, MAP_HTTP_FRONTEND_ACL_ONLY, emit)
+            : !emit.Add(HTTP_FRONTEND_ACL_ONLY,
+                        {{"cleanedUpHostname", acl}, {"hostname", vhost}})) {
       return false;
     }
   }
-  if (redirect || auth) {
-    return true;  // the 301, or HTTP_FRONTEND_ROUTING_ONLY_WITH_*AUTH
+  if (redirect || auth || map) {
+    // the 301, HTTP_FRONTEND_ROUTING_ONLY_WITH_*AUTH, or the map's line
+    return true;
   }
   return emit.Add(path.empty() ? HTTP_FRONTEND_ROUTING_ONLY
                                : HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH,
@@ -109,6 +133,12 @@ inline bool AddHttpsVhostRouting(const sdk::Service& svc,
     return true;  // HTTPS_FRONTEND_ACL_WITH_AUTH[_AND_PATH]
   }
   for (const std::string& vhost : svc.vhosts) {
+    if (path.empty() && emit.config().haproxy_map) {
+      if (!AddToDomainMap(svc, vhost, MAP_HTTPS_FRONTEND_ACL, emit)) {
+        return false;
+      }
+      continue;
+    }
     if (!emit.Add(path.empty() ? HTTPS_FRONTEND_ACL
                                : HTTPS_FRONTEND_ACL_WITH_PATH,
                   {{"cleanedUpHostname", acl},

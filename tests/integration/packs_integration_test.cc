@@ -328,13 +328,13 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
            "  about:     " + kAbout.at(family) + "\n"
            "  file:      " + builtin_dir_ + "/mlb_" + family + ".so\n"
            "  found in:  --plugin-dir " + builtin_dir_ + "\n"
-           "  ABI:       2.1\n"
+           "  ABI:       2.2\n"
            "  templates: " + templates + "\n"
            "  labels:    " + labels + "\n";
   };
   EXPECT_EQ(
       listing,
-      "Template packs (plugin ABI 2.1):\n" +
+      "Template packs (plugin ABI 2.2):\n" +
           builtin("auth",
                   "HTTPS_FRONTEND_ACL_WITH_AUTH "
                   "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
@@ -361,7 +361,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "  about:     example: backends balanced by least connections\n"
           "  file:      " + backends_alt_dir_ + "/backends_alt.so\n"
           "  found in:  --plugin-dir " + backends_alt_dir_ + "\n"
-          "  ABI:       2.1\n"
+          "  ABI:       2.2\n"
           "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
           "BACKEND_SERVER_OPTIONS\n"
           "  labels:    none\n" +
@@ -374,7 +374,9 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
                   "HTTP_FRONTEND_ACL_WITH_PATH HTTP_FRONTEND_APPID_ACL "
                   "HTTP_FRONTEND_APPID_HEAD HTTP_FRONTEND_HEAD "
                   "HTTP_FRONTEND_ROUTING_ONLY "
-                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH",
+                  "HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH MAP_HTTPS_FRONTEND_ACL "
+                  "MAP_HTTP_FRONTEND_ACL MAP_HTTP_FRONTEND_ACL_ONLY "
+                  "MAP_HTTP_FRONTEND_APPID_ACL",
                   "HAPROXY_{n}_SSL_CERT HAPROXY_{n}_PATH "
                   "HAPROXY_{n}_BACKEND_WEIGHT") +
           builtin("health_checks",
@@ -388,7 +390,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "HAPROXY_{n}_RATE_LIMIT\n"
           "  file:      " + rate_limit_dir_ + "/rate_limit.so\n"
           "  found in:  --plugin-dir " + rate_limit_dir_ + "\n"
-          "  ABI:       2.1\n"
+          "  ABI:       2.2\n"
           "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
           "  labels:    HAPROXY_{n}_RATE_LIMIT\n" +
           builtin("redirect",

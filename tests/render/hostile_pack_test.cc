@@ -89,6 +89,7 @@ std::string SectionProblem(const HaproxyConfig& config) {
 struct Rendered {
   Status status;
   std::string text;
+  std::string maps;
   std::vector<std::string> errors;
   std::vector<std::string> warnings;
   std::string section_problem;
@@ -109,9 +110,11 @@ class HostilePackTest : public testing::WithReviewPack<> {
         testing::RenderWithThreads(*registry_, json, 2, options);
     EXPECT_EQ(r.status.message(), two.status.message());
     EXPECT_EQ(r.text, two.text);
+    EXPECT_EQ(r.maps, two.maps);
     EXPECT_EQ(r.errors, two.errors);
     out.status = r.status;
     out.text = r.text;
+    out.maps = r.maps;
     out.errors = r.errors;
     out.warnings = r.warnings;
     if (r.status.ok()) {
@@ -526,6 +529,67 @@ TEST_F(HostilePackTest, AFailureTheEmitterRecordedIsNotLost) {
     EXPECT_EQ(r.errors, (std::vector<std::string>{shape.error}));
     EXPECT_EQ(r.text.find("b_10002"), std::string::npos) << r.text;
   }
+}
+
+// Emitter::AddOnce: of every service that adds a line under one key, only
+// the first (in app id, service port order, whatever thread rendered it)
+// puts it in the config; a failed service's line is not the first. A pack
+// that adds one to a service's own section fails the update (its bug, not
+// the app's: the live config stays).
+TEST_F(HostilePackTest, AddOnceKeepsTheFirstServicesLineOnly) {
+  const Rendered r = Render(Apps(
+      {App("/a", {{"HAPROXY_0_REVIEW_DO", "once fail-empty"}}),
+       App("/b", {{"HAPROXY_0_REVIEW_DO", "once"}}, {10002}, 2),
+       App("/c", {{"HAPROXY_0_REVIEW_DO", "once"}}, {10003}, 3)}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.text.find("  description review http line b_10002\n"),
+            std::string::npos)
+      << r.text;
+  EXPECT_EQ(r.text.find("review http line a_10001"), std::string::npos);
+  EXPECT_EQ(r.text.find("review http line c_10003"), std::string::npos);
+
+  const Rendered own = Render(
+      Apps({App("/d", {{"HAPROXY_0_REVIEW_DO", "once-backend"}})}));
+  EXPECT_EQ(own.status.message(),
+            "template REVIEW_LAST is added once per config from AddService, "
+            "into a section the services share");
+}
+
+// Map files: declared in Begin, one word per key and value, each line once
+// in service order; a line that breaks the rule drops only its service
+// port. A map a family did not declare, or that is not a plain file name
+// beside the config, is the family's error.
+TEST_F(HostilePackTest, MapLinesAreOneWordEachAndOnlyInDeclaredMaps) {
+  setenv("MLB_REVIEW_BEGIN", "map", 1);
+  const Rendered r = Render(Apps(
+      {App("/a", {{"HAPROXY_0_REVIEW_DO", "map-entry"},
+                  {"HAPROXY_0_REVIEW_WORD", "key-a"}}),
+       App("/b", {{"HAPROXY_0_REVIEW_DO", "map-spaced-key"}}, {10002}, 2),
+       App("/c", {{"HAPROXY_0_REVIEW_DO", "map-comment-value"}}, {10003}, 3),
+       App("/e", {{"HAPROXY_0_REVIEW_DO", "map-entry map-entry"},
+                  {"HAPROXY_0_REVIEW_WORD", "key-e"}}, {10005}, 5)}));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.maps, "# review.map\nkey-a a_10001\nkey-e e_10005\n");
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "app /b, service port index 0: map review.map: key 'a b' has "
+                "a space or a control character; service port skipped",
+                "app /c, service port index 0: map review.map: value "
+                "'#c_10003' starts with '#', which makes the line a comment; "
+                "service port skipped"}));
+
+  const Rendered other =
+      Render(Apps({App("/d", {{"HAPROXY_0_REVIEW_DO", "map-other"}})}));
+  EXPECT_EQ(other.status.message(),
+            "template family review added to map other.map, which it did not "
+            "declare in Begin");
+
+  setenv("MLB_REVIEW_BEGIN", "bad-map", 1);
+  const Rendered bad = Render(Apps({App("/a", {})}));
+  EXPECT_EQ(bad.status.message(),
+            "template family review: map 'sub/review.map' has '/': a map is a "
+            "plain file name (letters, digits, '.', '_', '-')");
 }
 
 // Fail("") drops the port with a line that says nothing: the host should

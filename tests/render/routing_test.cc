@@ -132,6 +132,95 @@ TEST_F(RoutingTest, SingleVhostRoutesByHostOn80AndBySniOn443) {
       << config;
 }
 
+// --haproxy-map (marathon-lb 1.15's test_config_haproxy_map_auth_noauth and
+// _hybrid cases): a plain vhost is a map line, an auth or path port keeps its
+// ACLs, before the map lookup (weight -1) unless its own weight is lower;
+// the lookup of each frontend is written once; HAPROXY_{n}_MAP_* labels are
+// ignored with a warning, as 1.15 ignored them.
+TEST_F(RoutingTest, HaproxyMapKeepsAuthAndPathAclsAroundTheLookup) {
+  const auto app = [](const std::string& id, int port,
+                      const std::string& labels) {
+    return R"({"id": ")" + id +
+           R"(", "labels": {"HAPROXY_GROUP": "external")" + labels +
+           R"(}, "ports": [)" + std::to_string(port) +
+           R"(], "tasks": [{"id": "t.1", "host": "agent1",
+           "ports": [1024], "state": "TASK_RUNNING"}]})";
+  };
+  RenderOptions options;
+  options.haproxy_map = true;
+  testing::RenderResult maps;
+  const std::string config = Config(
+      Apps(app("/a-auth", 10001, R"(, "HAPROXY_0_VHOST": "shared.test",
+                  "HAPROXY_0_AUTH": "r:u:p")") +
+           "," +
+           app("/b-plain", 10002, R"(, "HAPROXY_0_VHOST": "shared.test,www.test",
+                  "HAPROXY_0_MAP_HTTP_FRONTEND_ACL": "  use_backend x\n")") +
+           "," +
+           app("/c-low", 10003, R"(, "HAPROXY_0_VHOST": "low.test",
+                  "HAPROXY_0_PATH": "/x", "HAPROXY_0_BACKEND_WEIGHT": "-5")")),
+      options);
+  const size_t http = config.find("\nfrontend marathon_http_in\n");
+  const size_t appid = config.find("\nfrontend marathon_http_appid_in\n");
+  const size_t https = config.find("\nfrontend marathon_https_in\n");
+  const size_t end = config.find("\nfrontend a-auth_10001\n");
+  EXPECT_EQ(config.substr(http, appid - http),
+            "\nfrontend marathon_http_in\n"
+            "  bind *:80\n"
+            "  mode http\n"
+            "  acl host_shared_test_a-auth hdr(host) -i shared.test\n"
+            "  acl auth_a-auth_10001 http_auth(user_a-auth_10001)\n"
+            "  http-request auth realm \"r\" if host_shared_test_a-auth "
+            "!auth_a-auth_10001\n"
+            "  use_backend a-auth_10001 if host_shared_test_a-auth\n"
+            "  use_backend %[req.hdr(host),lower,regsub(:.*$,,),"
+            "map(/etc/haproxy/domain2backend.map)]\n"
+            "  acl host_low_test_c-low hdr(host) -i low.test\n"
+            "  acl path_c-low_10003 path_beg /x\n"
+            "  use_backend c-low_10003 if host_low_test_c-low "
+            "path_c-low_10003\n")
+      << config;
+  EXPECT_EQ(config.substr(appid, https - appid),
+            "\nfrontend marathon_http_appid_in\n"
+            "  bind *:9091\n"
+            "  mode http\n"
+            "  use_backend %[req.hdr(x-marathon-app-id),lower,"
+            "map(/etc/haproxy/app2backend.map)]\n")
+      << config;
+  EXPECT_EQ(config.substr(https, end - https),
+            "\nfrontend marathon_https_in\n"
+            "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
+            "  mode http\n"
+            "  acl auth_a-auth_10001 http_auth(user_a-auth_10001)\n"
+            "  http-request auth realm \"r\" if { ssl_fc_sni shared.test } "
+            "!auth_a-auth_10001\n"
+            "  use_backend a-auth_10001 if { ssl_fc_sni shared.test }\n"
+            "  use_backend %[ssl_fc_sni,lower,"
+            "map(/etc/haproxy/domain2backend.map)]\n"
+            "  acl path_c-low_10003 path_beg /x\n"
+            "  use_backend c-low_10003 if { ssl_fc_sni low.test } "
+            "path_c-low_10003\n")
+      << config;
+  EXPECT_EQ(errors_, std::vector<std::string>());
+  EXPECT_EQ(warnings_, (std::vector<std::string>{
+                           "label HAPROXY_0_MAP_HTTP_FRONTEND_ACL: template "
+                           "MAP_HTTP_FRONTEND_ACL cannot be overridden per "
+                           "app; ignored"}));
+  options.hosts.emplace("agent1", "1.1.1.1");
+  const testing::RenderResult r = Render(
+      *registry_,
+      Apps(app("/a-auth", 10001, R"(, "HAPROXY_0_VHOST": "shared.test",
+                  "HAPROXY_0_AUTH": "r:u:p")") +
+           "," + app("/b-plain", 10002, R"(, "HAPROXY_0_VHOST": "shared.test,www.test")")),
+      options);
+  EXPECT_EQ(r.maps,
+            "# domain2backend.map\n"
+            "shared.test b-plain_10002\n"
+            "www.test b-plain_10002\n"
+            "# app2backend.map\n"
+            "/a-auth a-auth_10001\n"
+            "/b-plain b-plain_10002\n");
+}
+
 TEST_F(RoutingTest, VhostIsLowerCased) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));
@@ -268,6 +357,7 @@ TEST_F(RoutingTest, TcpModeWithVhostKeepsThePortWithoutVhostRouting) {
   EXPECT_EQ(config.find("cache.example.com"), std::string::npos) << config;
   EXPECT_NE(config.find("\nfrontend nginx_10000\n  bind *:10000\n  mode tcp\n"),
             std::string::npos);
+  EXPECT_EQ(errors_, std::vector<std::string>());
   EXPECT_EQ(warnings_, (std::vector<std::string>{
                            "app /nginx, service port index 0: HAPROXY_0_VHOST "
                            "ignored: vhost routing needs http mode, and "

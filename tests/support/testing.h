@@ -145,6 +145,7 @@ class FakeResolver : public HostResolver {
 struct RenderResult {
   Status status;
   std::string text;
+  std::string maps;  // each map file: "# <name>\n" and its lines
   std::vector<std::string> errors;    // dropped service ports
   std::vector<std::string> warnings;  // dropped tasks, ignored labels
 };
@@ -156,6 +157,7 @@ struct RenderOptions {
   int auto_port_min = 10050;  // --min/--max-serv-port-ip-per-task
   int auto_port_max = 10100;
   bool bind_http_https = true;
+  bool haproxy_map = false;  // --haproxy-map
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
   LabelPolicy label_policy = LabelPolicy::kRestricted;
@@ -177,6 +179,7 @@ inline sdk::Config ConfigOf(const RenderOptions& options) {
   view.bind_http_https = options.bind_http_https;
   view.ssl_certs = options.ssl_certs;
   view.haproxy_dir = "/etc/haproxy";
+  view.haproxy_map = options.haproxy_map;
   return view;
 }
 
@@ -255,6 +258,9 @@ inline RenderResult RenderWithThreads(const PluginRegistry& registry,
   r.errors.insert(r.errors.end(), result.generation.errors.begin(),
                   result.generation.errors.end());
   r.text = result.generation.config.Text();
+  for (const MapFile& map : result.generation.config.maps()) {
+    r.maps += "# " + map.name + "\n" + map.Text();
+  }
   if (out != nullptr) {
     *out = std::move(result);
   }
@@ -272,6 +278,7 @@ inline RenderResult Render(const PluginRegistry& registry,
   EXPECT_EQ(two.status.ok(), r.status.ok()) << "2 threads";
   EXPECT_EQ(two.status.message(), r.status.message()) << "2 threads";
   EXPECT_EQ(two.text, r.text) << "2 threads";
+  EXPECT_EQ(two.maps, r.maps) << "2 threads";
   EXPECT_EQ(two.errors, r.errors) << "2 threads";
   EXPECT_EQ(two.warnings, r.warnings) << "2 threads";
   return r;

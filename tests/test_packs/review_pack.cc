@@ -6,7 +6,8 @@
 // pair whose second template cannot be overridden. What it does is scripted
 // by the app: the label HAPROXY_{n}_REVIEW_DO holds space-separated actions
 // (below), some of them mistakes a careless pack makes; the environment
-// variable MLB_REVIEW_BEGIN holds the actions of Begin. Built twice: as
+// variable MLB_REVIEW_BEGIN holds the actions of Begin (among them "map",
+// which declares review.map, for the map actions of AddService). Built twice: as
 // review_pack.so and, with REVIEW_ALT, as review_alt_pack.so. Without them the
 // family adds nothing but REVIEW_FIRST, whose default text is empty.
 #include <cstdint>
@@ -119,6 +120,12 @@ class Review : public sdk::Family {
                           REVIEW_LAST, {{"backend", "x"}})) {
         return false;
       }
+      if (a == "map" && !emit.DeclareMap("review.map")) {
+        return false;
+      }
+      if (a == "bad-map" && !emit.DeclareMap("sub/review.map")) {
+        return false;
+      }
       if (a == "fail-empty") {
         return emit.Fail("");
       }
@@ -169,6 +176,19 @@ class Review : public sdk::Family {
         ok = emit.Add(REVIEW_HTTP_LINE, backend);
       } else if (a == "global") {
         ok = emit.Add(REVIEW_GLOBAL, {});
+      } else if (a == "map-entry") {  // key: the WORD label
+        ok = emit.AddMapEntry("review.map",
+                              svc.Text("HAPROXY_{n}_REVIEW_WORD"), svc.backend);
+      } else if (a == "map-spaced-key") {
+        ok = emit.AddMapEntry("review.map", "a b", svc.backend);
+      } else if (a == "map-comment-value") {
+        ok = emit.AddMapEntry("review.map", "k", "#" + svc.backend);
+      } else if (a == "map-other") {
+        ok = emit.AddMapEntry("other.map", "k", svc.backend);
+      } else if (a == "once") {
+        ok = emit.AddOnce("line", REVIEW_HTTP_LINE, backend, -1);
+      } else if (a == "once-backend") {
+        ok = emit.AddOnce("line", REVIEW_LAST, backend, 0);
       } else if (a == "fail-empty") {
         return emit.Fail("");
       } else if (a == "false") {

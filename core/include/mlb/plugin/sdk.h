@@ -35,6 +35,8 @@
 //   2.0  typed labels, templates with their section, placeholder sets (Vars)
 //   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST,
 //        Emitter::SetRouteWeight
+//   2.2  HAProxy map files (Emitter::DeclareMap, AddMapEntry), lines shared
+//        by the services of a frontend (Emitter::AddOnce), Config::haproxy_map
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
@@ -49,7 +51,7 @@
 #include <vector>
 
 #define MLB_PLUGIN_ABI_MAJOR 2u
-#define MLB_PLUGIN_ABI_MINOR 1u
+#define MLB_PLUGIN_ABI_MINOR 2u
 
 #define MLB_PLUGIN_EXPORT __attribute__((visibility("default")))
 
@@ -425,6 +427,7 @@ struct Config {
   bool bind_http_https = true;
   std::vector<std::string> ssl_certs;  // --ssl-certs, defaults applied
   std::string haproxy_dir;             // directory of --haproxy-config
+  bool haproxy_map = false;            // --haproxy-map (ABI 2.2)
 };
 
 // Host services offered to a Family during one generation. Each Family
@@ -460,6 +463,27 @@ class Emitter {
   // order): higher first; equal weights keep the (app id, service port)
   // order. 0 unless a family sets it during AddService; the last one wins.
   virtual void SetRouteWeight(long long weight) = 0;
+
+  // (ABI 2.2) From Begin: this generation writes the HAProxy map file
+  // `file` (a plain name such as "domain2backend.map") in the directory of
+  // the config (Config::haproxy_dir), even when it stays empty. The config
+  // and its maps are checked by `haproxy -c` and put in place together.
+  virtual bool DeclareMap(std::string_view file) = 0;
+
+  // (ABI 2.2) From AddService: the line "key value" in the declared map
+  // `file`. Lines keep the order of services; a line equal to an earlier
+  // one is written once. Key and value are one word each (no space,
+  // control character or leading '#'), else the service port is dropped.
+  virtual bool AddMapEntry(std::string_view file, std::string_view key,
+                           std::string_view value) = 0;
+
+  // (ABI 2.2) From AddService: renders template `id` (of a shared section:
+  // :80, :443, :9091) as a line the services share, such as a map lookup:
+  // only the first service (in app id, service port order) that adds a
+  // line under `key` puts it in the config; later ones are dropped. In :80
+  // and :443 it goes among the services' lines with route weight `weight`.
+  virtual bool AddOnce(std::string_view key, TemplateId id, const Vars& vars,
+                       long long weight) = 0;
 };
 
 // A template family. Each generation calls, on each instance: Begin; then

@@ -1,0 +1,250 @@
+// --haproxy-map end to end, as marathon-lb 1.15: vhosts without path or auth
+// (on :80 also without redirect) and every http app id are lines of
+// domain2backend.map / app2backend.map beside the config, each frontend has
+// one map lookup after its ACL rules, and the maps are checked and put in
+// place together with the config. A real HAProxy on 127.0.0.1 routes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/haproxy/tls_certs.h"
+#include "tests/support/end_to_end_test.h"
+#include "tests/support/integration_support.h"
+#include "tests/support/tls_client.h"
+
+namespace mlb::integration {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class HaproxyMapTest : public EndToEndTest {
+ protected:
+  void SetUp() override {
+    EndToEndTest::SetUp();
+    cert_ = dir_->File("lb.pem");
+    ASSERT_TRUE(GenerateSelfSignedCertificate(cert_, "lb.test", 2).ok());
+    http_port_ = FreePort();
+    appid_port_ = FreePort();
+    https_port_ = FreePort();
+    WriteLoopbackFrontends(http_port_, appid_port_, https_port_);
+  }
+
+  void TearDown() override {
+    haproxy_.reset();
+    echoes_.clear();
+  }
+
+  // One `marathon-lb poll --haproxy-map` update of `state` into cfg_.
+  RunResult Poll(const std::string& state, const std::string& command = "true") {
+    const std::string state_file = dir_->File("state.json");
+    AtomicWrite(state_file, state);
+    return RunBounded(
+        {mlb_binary_, "poll", "--marathon", "file:" + state_file,
+         "--haproxy-config", cfg_, "--group", "external", "--templates-dir",
+         templates_dir_, "--plugin-dir", plugin_dir_, "--ssl-certs", cert_,
+         "--syslog-socket", "/dev/null", "--command", command,
+         "--haproxy-map"},
+        dir_->File("marathon-lb-" + std::to_string(++runs_) + ".log"));
+  }
+
+  void StartHaproxy() {
+    haproxy_ = StartLoopbackHaproxy(cfg_, dir_->File("haproxy.pid"),
+                                    dir_->File("haproxy.log"),
+                                    {appid_port_, https_port_});
+  }
+
+  // Who answers a GET: the echo backend's name, else "HTTP <status>".
+  static std::string Who(const HttpResponse& r) {
+    if (r.status == 200 && !r.Backend().empty()) {
+      return r.Backend();
+    }
+    return r.status != 0 ? "HTTP " + std::to_string(r.status)
+                         : "error: " + r.error;
+  }
+  std::string Via80(const std::string& host, const std::string& path = "/") {
+    return Who(HttpGet("127.0.0.1", http_port_, path, host));
+  }
+  std::string Via9091(const std::string& app_id) {
+    return Who(HttpGet("127.0.0.1", appid_port_, "/", "lb.test",
+                       {{"X-Marathon-App-Id", app_id}}));
+  }
+  std::string Via443(const std::string& sni) {
+    const TlsReply r = HttpsGet("127.0.0.1", https_port_, sni, sni);
+    if (!r.error.empty()) {
+      return "error: " + r.error;
+    }
+    return r.status == 200 ? r.backend : "HTTP " + std::to_string(r.status);
+  }
+
+  std::string Map(const std::string& name) const {
+    return ReadFile(dir_->File(name));
+  }
+  std::string HaproxyLog() const {
+    return haproxy_ ? haproxy_->Output() : std::string("(not started)");
+  }
+
+  // The lines of section `key` ("frontend marathon_http_in") of cfg_.
+  std::vector<std::string> SectionLines(const std::string& key) const {
+    std::vector<std::string> out;
+    bool in = false;
+    for (const std::string& line : Lines(ReadFile(cfg_))) {
+      if (!line.empty() && line[0] != ' ') {
+        in = line == key;
+        continue;
+      }
+      if (in && !line.empty()) {
+        out.push_back(line);
+      }
+    }
+    return out;
+  }
+
+  // An http app with one task answering as `name` on `ip`, on service port
+  // `port`.
+  std::string App(const std::string& id, int port, const std::string& name,
+                  const std::string& ip,
+                  std::map<std::string, std::string> labels) {
+    labels.emplace("HAPROXY_GROUP", "external");
+    labels.emplace("HAPROXY_0_BIND_ADDR", "127.0.0.1");
+    labels.emplace("HAPROXY_0_MODE", "http");
+    return AppJson(id, {port}, labels, {{ip, {StartEcho(name, ip)}}});
+  }
+
+  std::string cert_;
+  int http_port_ = 0, appid_port_ = 0, https_port_ = 0;
+  int runs_ = 0;
+  std::unique_ptr<ScopedProcess> haproxy_;
+};
+
+// Every routing case of 1.15's map mode at once: plain vhosts (one or
+// several) through the map, path, auth and redirect ports through their
+// ACLs before the map lookup, app ids through app2backend.map.
+TEST_F(HaproxyMapTest, HostsSniAndAppIdsRouteThroughTheMaps) {
+  const int api = FreePort(), auth = FreePort(), multi = FreePort(),
+            secure = FreePort(), web = FreePort();
+  const std::string state = StateJson(
+      {App("/api", api, "api", "127.0.0.2",
+           {{"HAPROXY_0_VHOST", "web.test"}, {"HAPROXY_0_PATH", "/api"}}),
+       App("/auth", auth, "auth", "127.0.0.3",
+           {{"HAPROXY_0_VHOST", "auth.test"},
+            {"HAPROXY_0_AUTH", "realm:user:pass"}}),
+       App("/multi", multi, "multi", "127.0.0.4",
+           {{"HAPROXY_0_VHOST", "a.test,B.test"}}),
+       App("/secure", secure, "secure", "127.0.0.5",
+           {{"HAPROXY_0_VHOST", "sec.test"},
+            {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"}}),
+       App("/web", web, "web", "127.0.0.6", {{"HAPROXY_0_VHOST", "Web.test"}})});
+  const RunResult run = Poll(state);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto backend = [](const std::string& app, int port) {
+    return app + "_" + std::to_string(port);
+  };
+
+  // Lines in service order, each once; the redirect port is in the map for
+  // :443 only, the path and auth ports are not in it.
+  EXPECT_EQ(Map("domain2backend.map"),
+            "a.test " + backend("multi", multi) + "\n" +
+            "b.test " + backend("multi", multi) + "\n" +
+            "sec.test " + backend("secure", secure) + "\n" +
+            "web.test " + backend("web", web) + "\n");
+  EXPECT_EQ(Map("app2backend.map"),
+            "/api " + backend("api", api) + "\n" +
+            "/auth " + backend("auth", auth) + "\n" +
+            "/multi " + backend("multi", multi) + "\n" +
+            "/secure " + backend("secure", secure) + "\n" +
+            "/web " + backend("web", web) + "\n");
+  const std::string dir = std::filesystem::path(cfg_).parent_path().string();
+  const std::string http_lookup =
+      "  use_backend %[req.hdr(host),lower,regsub(:.*$,,),map(" + dir +
+      "/domain2backend.map)]";
+  const std::vector<std::string> http = SectionLines("frontend marathon_http_in");
+  ASSERT_FALSE(http.empty()) << ReadFile(cfg_);
+  EXPECT_EQ(http.back(), http_lookup) << ReadFile(cfg_);
+  EXPECT_EQ(std::count(http.begin(), http.end(), http_lookup), 1);
+  EXPECT_EQ(SectionLines("frontend marathon_https_in").back(),
+            "  use_backend %[ssl_fc_sni,lower,map(" + dir +
+                "/domain2backend.map)]");
+  EXPECT_THAT(SectionLines("frontend marathon_http_appid_in"),
+              ElementsAre(HasSubstr("bind "), "  mode http",
+                          "  use_backend %[req.hdr(x-marathon-app-id),lower,"
+                          "map(" + dir + "/app2backend.map)]"));
+
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Via80("web.test"), "web") << HaproxyLog();
+  EXPECT_EQ(Via80("WEB.test:8080"), "web");  // port stripped, lower-cased
+  EXPECT_EQ(Via80("web.test", "/api/x"), "api");  // the path ACL comes first
+  EXPECT_EQ(Via80("a.test"), "multi");
+  EXPECT_EQ(Via80("b.test"), "multi");
+  EXPECT_EQ(Via80("sec.test"), "HTTP 301");  // the redirect's ACL, not the map
+  EXPECT_EQ(Via80("auth.test"), "HTTP 401");
+  EXPECT_EQ(Via80("other.test"), "HTTP 503");
+  EXPECT_EQ(Via443("web.test"), "web");
+  EXPECT_EQ(Via443("B.test"), "multi");
+  EXPECT_EQ(Via443("sec.test"), "secure");
+  EXPECT_EQ(Via443("other.test"), "HTTP 503");
+  EXPECT_EQ(Via9091("/web"), "web");
+  EXPECT_EQ(Via9091("/MULTI"), "multi");  // the header is lower-cased
+  EXPECT_EQ(Via9091("/nope"), "HTTP 503");
+}
+
+// A change only the maps show (a vhost renamed) is written and reloaded;
+// a config HAProxy refuses leaves the live maps as they were, and no temp
+// file stays behind.
+TEST_F(HaproxyMapTest, MapsAreWrittenCheckedAndSwappedWithTheConfig) {
+  const int port = FreePort();
+  const int task = StartEcho("web", "127.0.0.2");
+  const auto state = [&](const std::string& vhost) {
+    return StateJson({AppJson(
+        "/web", {port},
+        {{"HAPROXY_GROUP", "external"}, {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+         {"HAPROXY_0_VHOST", vhost}},
+        {{"127.0.0.2", {task}}})});
+  };
+  ASSERT_EQ(Poll(state("old.test")).exit_code, 0);
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Via80("old.test"), "web") << HaproxyLog();
+  const std::string config = ReadFile(cfg_);
+
+  const std::string reload =
+      "kill -USR2 " + std::to_string(std::stoi(ReadFile(dir_->File("haproxy.pid"))));
+  const RunResult renamed = Poll(state("new.test"), reload);
+  ASSERT_EQ(renamed.exit_code, 0) << renamed.output;
+  EXPECT_EQ(ReadFile(cfg_), config);  // the config text did not change
+  EXPECT_EQ(Map("domain2backend.map"),
+            "new.test web_" + std::to_string(port) + "\n");
+  EXPECT_TRUE(HasMessage(renamed.output, "+new.test web_" + std::to_string(port)))
+      << renamed.output;
+  EXPECT_TRUE(WaitUntil([&] { return Via80("new.test") == "web"; },
+                        Millis(5000), Millis(50)))
+      << HaproxyLog();
+  EXPECT_EQ(Via80("old.test"), "HTTP 503");
+
+  // Unchanged: nothing written.
+  const RunResult again = Poll(state("new.test"));
+  EXPECT_THAT(LogMessages(again.output),
+              Contains(StartsWith("config unchanged, skipping reload (")))
+      << again.output;
+
+  // haproxy -c refuses the next config: maps and config stay.
+  WriteTemplate("BACKEND_HEAD", "\nbackend {backend}\n  no-such-keyword\n");
+  const RunResult refused = Poll(state("refused.test"));
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_EQ(Map("domain2backend.map"),
+            "new.test web_" + std::to_string(port) + "\n");
+  EXPECT_EQ(ReadFile(cfg_), config);
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(cfg_).parent_path())) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_EQ(name.find(".map."), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace mlb::integration
