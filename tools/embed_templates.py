@@ -14,7 +14,8 @@ a header of '# ' lines, a line '---', then the default text, byte for byte:
     <text>
 
 The first header line is the description; the others are, each optional:
-  flags:        overridable, verbatim, inline (MLB_TEMPLATE_*)
+  flags:        overridable, verbatim, inline, formatted-default
+                (MLB_TEMPLATE_*)
   section:      none (inline templates, and only they), head, userlist,
                 http_frontend, appid_frontend, https_frontend, frontend or
                 backend (MLB_SECTION_*), then the order of the text among one
@@ -35,6 +36,7 @@ FLAGS = {
     'overridable': 'MLB_TEMPLATE_OVERRIDABLE',
     'verbatim': 'MLB_TEMPLATE_VERBATIM',
     'inline': 'MLB_TEMPLATE_INLINE',
+    'formatted-default': 'MLB_TEMPLATE_FORMATTED_DEFAULT',
 }
 SECTIONS = {
     'none': 'MLB_SECTION_NONE',

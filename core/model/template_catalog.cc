@@ -42,7 +42,8 @@ std::string Trim(const std::string& s) {
 // the text in messages ("template file templates/HAPROXY_X").
 Status CompileFor(const TemplateCatalog::Entry& entry,
                   const std::string& subject, const std::string& text,
-                  Status::Scope scope, std::shared_ptr<const Template>* out) {
+                  Status::Scope scope, std::shared_ptr<const Template>* out,
+                  bool is_default = false) {
   std::string source = text;
   if (entry.inline_option) {
     source = Trim(text);
@@ -51,7 +52,10 @@ Status CompileFor(const TemplateCatalog::Entry& entry,
     }
   }
   std::unique_ptr<Template> compiled;
-  Status status = Template::Compile(subject, source, entry.verbatim, &compiled);
+  const bool verbatim =
+      entry.verbatim && !(entry.formatted_default &&
+                          scope == Status::Scope::kGlobal && is_default);
+  Status status = Template::Compile(subject, source, verbatim, &compiled);
   if (!status.ok()) {
     return scope == Status::Scope::kService
                ? Status::ServiceError(status.message())
@@ -98,6 +102,8 @@ Status TemplateCatalog::AddPackTemplate(const std::string& family,
   entry.description = def.description != nullptr ? def.description : "";
   entry.overridable = (def.flags & MLB_TEMPLATE_OVERRIDABLE) != 0;
   entry.verbatim = (def.flags & MLB_TEMPLATE_VERBATIM) != 0;
+  entry.formatted_default =
+      (def.flags & MLB_TEMPLATE_FORMATTED_DEFAULT) != 0;
   entry.inline_option = (def.flags & MLB_TEMPLATE_INLINE) != 0;
   entry.section = def.section;
   entry.order = def.order;
@@ -127,7 +133,8 @@ Status TemplateCatalog::AddPackTemplate(const std::string& family,
     }
   }
   MLB_RETURN_IF_ERROR(CompileFor(entry, "default template " + name, def.text,
-                                 Status::Scope::kGlobal, &entry.pack_default));
+                                 Status::Scope::kGlobal, &entry.pack_default,
+                                 /*is_default=*/true));
   entries_.emplace(name, std::move(entry));
   return Status::OK();
 }
@@ -211,8 +218,7 @@ Status TemplateCatalog::LoadEnvironment(std::vector<std::string>* warnings) {
   // The variables of marathon-lb's container (tools/container/run) that
   // share the prefix.
   static const std::set<std::string, std::less<>> kNotTemplates = {
-      "HAPROXY_SSL_CERT",      "HAPROXY_GLOBAL_DEFAULT_OPTIONS",
-      "HAPROXY_SYSLOGD",       "HAPROXY_SYSCTL_PARAMS",
+      "HAPROXY_SSL_CERT", "HAPROXY_SYSLOGD", "HAPROXY_SYSCTL_PARAMS",
       "HAPROXY_SYSCTL_NONSTRICT"};
   for (char** env = environ; *env != nullptr; ++env) {
     const std::string_view entry(*env);

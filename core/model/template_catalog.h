@@ -41,6 +41,9 @@ class TemplateCatalog {
     std::string description;
     bool overridable = false;
     bool verbatim = false;
+    // MLB_TEMPLATE_FORMATTED_DEFAULT: a verbatim template whose pack
+    // default has placeholders.
+    bool formatted_default = false;
     bool inline_option = false;  // MLB_TEMPLATE_INLINE
     uint32_t section = MLB_SECTION_NONE;
     int order = 0;

@@ -11,6 +11,7 @@
 // are ordered by HAPROXY_{n}_BACKEND_WEIGHT. With --haproxy-map, vhosts
 // and app ids are routed through domain2backend.map and app2backend.map
 // (vhost_routing.h says which).
+#include <set>
 #include <string>
 
 #include "frontends_templates.h"
@@ -36,7 +37,9 @@ class Frontends : public sdk::Family {
  public:
   bool Begin(sdk::Emitter& emit) override {
     const sdk::Config& config = emit.config();
-    if (!emit.Add(HEAD, {})) {
+    std::string options;
+    if (!emit.Render(GLOBAL_DEFAULT_OPTIONS, {}, &options) ||
+        !emit.Add(HEAD, {{"defaultOptions", OptionLines(options)}})) {
       return false;
     }
     if (config.bind_http_https) {
@@ -80,6 +83,30 @@ class Frontends : public sdk::Family {
   }
 
  private:
+  // GLOBAL_DEFAULT_OPTIONS "redispatch, dontlognull" -> "  option dontlognull\n
+  // option redispatch\n": items trimmed, once each, sorted, as marathon-lb.
+  static std::string OptionLines(const std::string& list) {
+    std::set<std::string> options;
+    std::string item;
+    for (size_t i = 0; i <= list.size(); ++i) {
+      if (i < list.size() && list[i] != ',') {
+        item += list[i];
+        continue;
+      }
+      const size_t first = item.find_first_not_of(" \t\r\n");
+      if (first != std::string::npos) {
+        const size_t last = item.find_last_not_of(" \t\r\n");
+        options.insert(item.substr(first, last - first + 1));
+      }
+      item.clear();
+    }
+    std::string lines;
+    for (const std::string& option : options) {
+      lines += "  option " + option + "\n";
+    }
+    return lines;
+  }
+
   static bool AddServiceFrontend(const sdk::Service& svc, sdk::Emitter& emit) {
     const std::string_view cert = svc.Text("HAPROXY_{n}_SSL_CERT");
     const std::string ssl_cert =

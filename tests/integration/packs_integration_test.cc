@@ -366,7 +366,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "BACKEND_SERVER_OPTIONS\n"
           "  labels:    none\n" +
           builtin("frontends",
-                  "FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
+                  "FRONTEND_BACKEND_GLUE FRONTEND_HEAD GLOBAL_DEFAULT_OPTIONS HEAD "
                   "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_ACL_ONLY_WITH_PATH "
                   "HTTPS_FRONTEND_ACL_WITH_PATH HTTPS_FRONTEND_HEAD "
                   "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "

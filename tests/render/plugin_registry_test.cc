@@ -76,6 +76,7 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"MAP_HTTP_FRONTEND_ACL_ONLY", "frontends"},
       {"MAP_HTTPS_FRONTEND_ACL", "frontends"},
       {"MAP_HTTP_FRONTEND_APPID_ACL", "frontends"},
+      {"GLOBAL_DEFAULT_OPTIONS", "frontends"},
       {"BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH", "redirect"},
       {"HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH", "auth"},
       {"HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH", "auth"},
@@ -447,7 +448,8 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  file:      " + builtin + "/mlb_frontends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
             "  ABI:       2.2\n"
-            "  templates: FRONTEND_BACKEND_GLUE FRONTEND_HEAD HEAD "
+            "  templates: FRONTEND_BACKEND_GLUE FRONTEND_HEAD "
+            "GLOBAL_DEFAULT_OPTIONS HEAD "
             "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_ACL_ONLY_WITH_PATH "
             "HTTPS_FRONTEND_ACL_WITH_PATH HTTPS_FRONTEND_HEAD "
             "HTTP_FRONTEND_ACL HTTP_FRONTEND_ACL_ONLY "

@@ -221,6 +221,47 @@ TEST_F(RoutingTest, HaproxyMapKeepsAuthAndPathAclsAroundTheLookup) {
             "/b-plain b-plain_10002\n");
 }
 
+// HAPROXY_GLOBAL_DEFAULT_OPTIONS (marathon-lb 1.15's
+// TestAdditionalOptions): the default HEAD's `option` lines, items trimmed,
+// once each, sorted; an operator's HEAD is used as it is, braces and all.
+TEST_F(RoutingTest, GlobalDefaultOptionsMakeTheDefaultHeadsOptionLines) {
+  const auto head = [](const std::string& options,
+                       const std::string& head_file) {
+    const std::string dir = ::testing::TempDir() + "/global_default_options";
+    EXPECT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+    if (!head_file.empty()) {
+      testing::WriteFile(dir + "/HAPROXY_HEAD", head_file);
+    }
+    PluginRegistry registry;
+    testing::LoadBuiltinPacks(&registry);
+    std::vector<std::string> warnings;
+    EXPECT_TRUE(registry.catalog().LoadDirectory(dir, &warnings).ok());
+    if (!options.empty()) {
+      setenv("HAPROXY_GLOBAL_DEFAULT_OPTIONS", options.c_str(), 1);
+    }
+    const Status s = registry.catalog().LoadEnvironment(&warnings);
+    unsetenv("HAPROXY_GLOBAL_DEFAULT_OPTIONS");
+    EXPECT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(warnings, std::vector<std::string>());
+    const testing::RenderResult r = Render(registry, Apps(""));
+    return r.text.substr(0, r.text.find("\nfrontend marathon_http_in"));
+  };
+  const std::string tail = "  timeout tarpit 60s\n";
+  std::string text = head("", "");
+  EXPECT_NE(text.find(tail + "  option dontlognull\n"
+                             "  option http-server-close\n"
+                             "  option redispatch\n"
+                             "listen stats\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("if { path /metrics }"), std::string::npos) << text;
+  text = head(" httplog, tcplog,httplog,,", "");
+  EXPECT_NE(text.find(tail + "  option httplog\n  option tcplog\nlisten stats\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(head("httplog", "global\n  # mine {x}\n"), "global\n  # mine {x}\n");
+}
+
 TEST_F(RoutingTest, VhostIsLowerCased) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));

@@ -36,7 +36,8 @@
 //   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST,
 //        Emitter::SetRouteWeight
 //   2.2  HAProxy map files (Emitter::DeclareMap, AddMapEntry), lines shared
-//        by the services of a frontend (Emitter::AddOnce), Config::haproxy_map
+//        by the services of a frontend (Emitter::AddOnce), Config::haproxy_map,
+//        MLB_TEMPLATE_FORMATTED_DEFAULT
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
@@ -64,6 +65,10 @@ extern "C" {
 // Emitter::Render into a placeholder value, never into a section; its text
 // is trimmed and, when not empty, prefixed with one space.
 #define MLB_TEMPLATE_INLINE 4u
+// (ABI 2.2) With VERBATIM: the pack's default text is formatted with its
+// {placeholders} (as marathon-lb built its global section); an operator's text (file,
+// environment) is still inserted as is.
+#define MLB_TEMPLATE_FORMATTED_DEFAULT 8u
 
 // mlb_template_def.section: the config section Emitter::Add appends the
 // template's text to. Sections are written in this order; the sections of
