@@ -124,6 +124,14 @@ Status ReadCoreLabel(const LabelSpec& spec, const std::string& label,
       out->port = static_cast<int>(port);
       return Status::OK();
     }
+    case LabelKind::kInteger: {  // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX
+      long long index = 0;
+      if (!ParseInt(value, &index)) {
+        return BadValue(label, value, "is not an integer");
+      }
+      out->healthcheck_port_index = index;
+      return Status::OK();
+    }
     case LabelKind::kMode: {
       const std::string mode = Lower(value);
       if (mode != "tcp" && mode != "http") {
@@ -225,6 +233,12 @@ LabelTable::LabelTable() {
        "backend."},
       {"HAPROXY_{n}_MODE", LabelKind::kMode, "", "",
        "tcp or http: the HAProxy mode of the port."},
+      {"HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX", LabelKind::kInteger, "",
+       "",
+       "Port index k of the same app: port n's servers are health-checked on "
+       "their task's port k, with port n's Marathon health check or, if it "
+       "has none, port k's (an HTTP-family one makes the port http, over "
+       "MODE)."},
       {std::string(kTemplateLabel), LabelKind::kTemplate, "", "",
        "Replaces template <TEMPLATE> for port n only (see the template "
        "list: only templates marked overridable)."},

@@ -2,8 +2,9 @@
 // labels are read from it.
 //
 // The core declares only the labels that define a service port: its groups
-// (HAPROXY_GROUP), virtual hosts (HAPROXY_{n}_VHOST), bind address, port and
-// mode. Every other label is declared by the template pack that reads it
+// (HAPROXY_GROUP), virtual hosts (HAPROXY_{n}_VHOST), bind address, port,
+// mode, and the port its servers are health-checked on (which can change
+// the mode). Every other label is declared by the template pack that reads it
 // (sdk.h, mlb_label_def) with a kind; PluginRegistry adds those to the
 // table. ParsePortLabels checks each declared label of a service port by its
 // kind and the --label-policy, and hands the packs typed values
@@ -13,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +98,9 @@ struct PortLabels {
   std::string bind_addr = "*";
   int port = 0;      // HAPROXY_{n}_PORT; 0 = keep Marathon's service port
   std::string mode;  // "tcp", "http" or "" (unset)
+  // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX as written (any integer;
+  // ServiceBuilder checks that it names a port of the app).
+  std::optional<long long> healthcheck_port_index;
   // The packs' labels the app sets, in table order.
   std::vector<sdk::LabelValue> values;
   // HAPROXY_{n}_<TEMPLATE> overrides, compiled, by template name.

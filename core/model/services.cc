@@ -63,6 +63,15 @@ std::optional<HealthCheck> ChooseHealthCheck(const App& app, int index) {
   return std::nullopt;
 }
 
+// marathon-lb 1.15 makes a port http when it borrows one of these checks
+// through HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX.
+bool IsHttpFamily(const std::string& protocol) {
+  return protocol == "HTTP" || protocol == "HTTPS" ||
+         protocol == "MESOS_HTTP" || protocol == "MESOS_HTTPS";
+}
+
+constexpr std::string_view kHealthCheckPortIndexLabel =
+    "HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX";
 
 // Whether Marathon considers the task healthy: any alive result counts.
 // `shared`, when set, guards the cache.
@@ -293,12 +302,46 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
   }
   v.labels = std::move(pl.values);
   v.health_check = ChooseHealthCheck(app, index);
-  // Mode: http for an HTTP check, then the MODE label, then vhost => http.
+  // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX: must name a port of the app.
+  // Without a check of its own the port borrows that port's check.
+  bool borrowed_http_check = false;
+  if (pl.healthcheck_port_index) {
+    const long long k = *pl.healthcheck_port_index;
+    const size_t count = app.service_ports.size();
+    if (k < 0 || static_cast<unsigned long long>(k) >= count) {
+      const std::string label =
+          LabelName(kHealthCheckPortIndexLabel, index);
+      return Status::ServiceError(
+          "label " + label + ": " + QuoteValue(app.labels.at(label)) +
+          " is not a port index of the app (" +
+          (count == 1 ? "0" : "0-" + std::to_string(count - 1)) + ")");
+    }
+    if (!v.health_check) {
+      v.health_check = ChooseHealthCheck(app, static_cast<int>(k));
+      borrowed_http_check =
+          v.health_check && IsHttpFamily(v.health_check->protocol);
+    }
+  }
+  // Mode: http for an HTTP check, then the MODE label, then http for a
+  // borrowed HTTP-family check, then vhost => http.
   if (v.health_check && v.health_check->protocol == "HTTP") {
     v.mode = "http";
   }
   if (!pl.mode.empty()) {
     v.mode = pl.mode;
+  }
+  if (borrowed_http_check && v.mode != "http") {
+    if (!v.mode.empty()) {
+      warnings->push_back(
+          "app " + app.id + ", service port index " + std::to_string(index) +
+          ": " + LabelName("HAPROXY_{n}_MODE", index) +
+          " ignored: the port takes the " + v.health_check->protocol +
+          " health check of port index " +
+          std::to_string(*pl.healthcheck_port_index) + " (" +
+          LabelName(kHealthCheckPortIndexLabel, index) +
+          "), which makes it http");
+    }
+    v.mode = "http";
   }
   if (v.mode.empty()) {
     v.mode = v.vhosts.empty() ? "tcp" : "http";
@@ -395,12 +438,14 @@ struct ServiceBuilder::State {
     const std::string* host;
     const std::string* ip;
     const std::vector<int>* ports;
+    const std::string* task_id;
   };
   std::vector<Backend> backends;
   struct ServerKey {
     const std::string* host;
     int port;
     const std::string* ip;
+    const Backend* backend;
   };
   std::vector<ServerKey> keys;
   std::vector<bool> exposed;  // by service port index: group and ENABLED
@@ -483,8 +528,8 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
                             " is not an IP address");
         continue;
       }
-      st.backends.push_back(
-          {&task.host, &task.ip_addresses.front(), &app.container_ports});
+      st.backends.push_back({&task.host, &task.ip_addresses.front(),
+                             &app.container_ports, &task.id});
     } else {
       const std::string* ip = st.update_resolver.Resolve(task.host);
       if (ip == nullptr) {
@@ -503,7 +548,7 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
       // declared ports, as marathon-lb assumes.
       st.backends.push_back(
           {&task.host, ip,
-           task.ports.empty() ? &app.declared_ports : &task.ports});
+           task.ports.empty() ? &app.declared_ports : &task.ports, &task.id});
     }
   }
   const size_t first = services->size();
@@ -513,12 +558,15 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
     }
     const int index = static_cast<int>(i);
     Service svc;
+    const auto skip = [&](const std::string& why) {
+      errors->push_back("app " + app.id + ", service port index " +
+                        std::to_string(index) + ": " + why +
+                        "; service port skipped");
+    };
     Status status =
         BuildPort(app, index, options, st.labels, st.catalog, &svc, warnings);
     if (!status.ok()) {
-      errors->push_back("app " + app.id + ", service port index " +
-                        std::to_string(index) + ": " + status.message() +
-                        "; service port skipped");
+      skip(status.message());
       continue;
     }
     // Servers sorted by (host, port, address) as small keys pointing into
@@ -532,7 +580,7 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
           ++out_of_range;  // the app's own ports (container, declared)
           continue;
         }
-        st.keys.push_back({b.host, port, b.ip});
+        st.keys.push_back({b.host, port, b.ip, &b});
       }
     }
     if (out_of_range > 0) {
@@ -549,6 +597,34 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
                 return std::tie(*a.host, a.port, *a.ip) <
                        std::tie(*b.host, b.port, *b.ip);
               });
+    // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX=k: each server is checked
+    // on its own task's port k (BuildPort checked that k is a port index).
+    if (svc.view.health_check && svc.port_labels.healthcheck_port_index) {
+      const size_t k =
+          static_cast<size_t>(*svc.port_labels.healthcheck_port_index);
+      std::string why;
+      for (const State::ServerKey& key : st.keys) {
+        const std::vector<int>& ports = *key.backend->ports;
+        if (k >= ports.size()) {
+          why = "task " + *key.backend->task_id + " has no port of index " +
+                std::to_string(k);
+        } else if (ports[k] < 1 || ports[k] > 65535) {
+          why = "the port of index " + std::to_string(k) + " of task " +
+                *key.backend->task_id + " is " + std::to_string(ports[k]) +
+                ", outside 1..65535";
+        }
+        if (!why.empty()) {
+          break;
+        }
+        svc.view.check_ports.push_back(ports[k]);
+      }
+      if (!why.empty()) {
+        const std::string label = LabelName(kHealthCheckPortIndexLabel, index);
+        skip("label " + label + ": " + QuoteValue(app.labels.at(label)) +
+             " names a port the servers cannot be checked on: " + why);
+        continue;
+      }
+    }
     svc.view.servers.reserve(st.keys.size());
     for (const State::ServerKey& key : st.keys) {
       svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});

@@ -5,7 +5,9 @@
 // mode or the check's protocol is TCP/MESOS_TCP, the HTTP ones otherwise; an
 // empty template adds nothing; the server templates are inline options
 // (trimmed, prefixed with one space) that become the {healthCheckOptions} of
-// every server line of the service.
+// every server line of the service. With
+// HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX (Service::check_ports) each
+// server is checked on a port of its own: " port N" in its options.
 #include <optional>
 #include <string>
 
@@ -52,33 +54,54 @@ class HealthChecks : public sdk::Family {
     const sdk::HealthCheck& check = *svc.health_check;
     const bool tcp = svc.mode == "tcp" || check.protocol == "TCP" ||
                      check.protocol == "MESOS_TCP";
-    // The backend's {healthCheckPort} is its first server's port, the
-    // servers' the check's own.
-    sdk::Vars vars = CheckVars(check);
-    SetPort(svc.servers.empty() ? std::nullopt
-                                : std::optional<int>(svc.servers.front().port),
-            &vars);
+    server_template_ = tcp ? BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS
+                           : BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS;
+    vars_ = CheckVars(check);
+    // The backend's {healthCheckPort}: the port its first server is checked
+    // on (with HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX), else that
+    // server's port.
+    std::optional<int> first_port;
+    if (!svc.servers.empty()) {
+      first_port = svc.CheckPort(svc.servers.front())
+                       .value_or(svc.servers.front().port);
+    }
+    SetPort(first_port, &vars_);
     if (!emit.Add(tcp ? BACKEND_TCP_HEALTHCHECK_OPTIONS
                       : BACKEND_HTTP_HEALTHCHECK_OPTIONS,
-                  vars)) {
+                  vars_)) {
       return false;
     }
-    SetPort(check.port, &vars);
-    return emit.Render(tcp ? BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS
-                           : BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS,
-                       vars, &server_options_);
+    if (!svc.check_ports.empty()) {
+      return true;  // each server has its own port: ServerOptions renders
+    }
+    // The servers' {healthCheckPort} is the check's own port: one text for
+    // all of them.
+    SetPort(check.port, &vars_);
+    return emit.Render(server_template_, vars_, &server_options_);
   }
 
-  bool ServerOptions(const sdk::Service& svc, const sdk::Server&,
-                     sdk::Vars& options, sdk::Emitter&) override {
-    if (svc.health_check) {
-      options.Set("healthCheckOptions", server_options_);
+  bool ServerOptions(const sdk::Service& svc, const sdk::Server& server,
+                     sdk::Vars& options, sdk::Emitter& emit) override {
+    if (!svc.health_check) {
+      return true;
     }
+    if (!svc.check_ports.empty()) {
+      sdk::Vars vars = vars_;
+      SetPort(svc.CheckPort(server), &vars);
+      server_options_.clear();
+      if (!emit.Render(server_template_, vars, &server_options_)) {
+        return false;
+      }
+    }
+    options.Set("healthCheckOptions", server_options_);
     return true;
   }
 
  private:
-  std::string server_options_;  // of the service being rendered
+  // Of the service being rendered:
+  sdk::TemplateId server_template_ = 0;
+  sdk::Vars vars_;              // its check's placeholders
+  std::string server_options_;  // its servers' {healthCheckOptions}
 };
 
 }  // namespace

@@ -14,12 +14,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/app/template_archive.h"
+#include "core/haproxy/master_cli.h"
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/http_test_server.h"
 #include "tests/support/integration_support.h"
@@ -27,10 +30,13 @@
 namespace mlb::integration {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::Each;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 const char kGroup[] = "external";
 
@@ -812,6 +818,177 @@ TEST_F(IntegrationTest, HaproxyAcceptsConfigUsingEveryLabel) {
                                      dir_->File("haproxy-c.log"));
   EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << cfg;
   EXPECT_THAT(check.output, HasSubstr("Configuration file is valid"));
+}
+
+// The rows of a table HAProxy's stats socket answers `command` with, each
+// keyed by the column names of the "# " header line, whose columns are
+// separated by `separator` (',' for `show stat`, ' ' for `show servers
+// state`).
+std::vector<std::map<std::string, std::string>> CliTable(
+    const std::string& socket, const std::string& command, char separator) {
+  std::string reply;
+  const Status s = MasterCliCommand(socket, command, &reply, Millis(2000));
+  std::vector<std::map<std::string, std::string>> rows;
+  if (!s.ok()) {
+    return rows;
+  }
+  const auto split = [separator](const std::string& line) {
+    std::vector<std::string> out;
+    std::istringstream in(line);
+    for (std::string field; std::getline(in, field, separator);) {
+      out.push_back(field);
+    }
+    return out;
+  };
+  std::vector<std::string> columns;
+  for (const std::string& line : Lines(reply)) {
+    if (line.rfind("# ", 0) == 0) {
+      columns = split(line.substr(2));
+    } else if (!columns.empty() && !line.empty()) {
+      const std::vector<std::string> fields = split(line);
+      std::map<std::string, std::string> row;
+      for (size_t i = 0; i < columns.size() && i < fields.size(); ++i) {
+        row[columns[i]] = fields[i];
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+// 10b. HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX (marathon-lb issue #198):
+// the task serves traffic on its port 0, where /health fails, and answers
+// /health on its port 1. Three apps run that task: /own checks port 0
+// (DOWN: 503), /indexed checks it on port 1 through the label (UP), and
+// /borrowed takes port 1's check through the label, which also makes its
+// MODE=tcp port http (UP). The stats socket shows where HAProxy checks.
+TEST_F(IntegrationTest, HealthCheckPortIndexChecksOnTheOtherPort) {
+  mlb::testing::TestHttpServer web(
+      [](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
+         int) {
+        const bool health = req.getURI() == "/health";
+        res.setStatus(health ? Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE
+                             : Poco::Net::HTTPResponse::HTTP_OK);
+        res.set("X-Backend", "web");
+        res.send() << (health ? "no health here\n" : "web\n");
+      });
+  mlb::testing::TestHttpServer health(
+      [](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
+         int) {
+        const bool ok = req.getURI() == "/health";
+        res.setStatus(ok ? Poco::Net::HTTPResponse::HTTP_OK
+                         : Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+        res.set("X-Backend", "health");
+        res.send() << (ok ? "ok\n" : "traffic does not go here\n");
+      });
+  const TaskSpec task{"127.0.0.1", {web.port(), health.port()}};
+  // intervalSeconds 1 and maxConsecutiveFailures 0: "inter 1s fall 1".
+  const auto check = [](int port_index) {
+    return "{\"protocol\": \"HTTP\", \"path\": \"/health\", \"portIndex\": " +
+           std::to_string(port_index) +
+           ", \"gracePeriodSeconds\": 10, \"intervalSeconds\": 1, "
+           "\"timeoutSeconds\": 1, \"maxConsecutiveFailures\": 0}";
+  };
+  const int own = FreePort(), indexed = FreePort(), borrowed = FreePort();
+  const std::string url = StateFile(StateJson(
+      {AppJson("/own", {own, FreePort()},
+               Labels({{"HAPROXY_1_ENABLED", "false"}}), {task},
+               "\"healthChecks\": [" + check(0) + "]"),
+       AppJson("/indexed", {indexed, FreePort()},
+               Labels({{"HAPROXY_1_ENABLED", "false"},
+                       {"HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX", "1"}}),
+               {task}, "\"healthChecks\": [" + check(0) + "]"),
+       AppJson("/borrowed", {borrowed, FreePort()},
+               Labels({{"HAPROXY_1_ENABLED", "false"},
+                       {"HAPROXY_0_MODE", "tcp"},
+                       {"HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX", "1"}}),
+               {task}, "\"healthChecks\": [" + check(1) + "]")}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cfg = Config();
+  const std::string own_backend = "own_" + std::to_string(own);
+  const std::string indexed_backend = "indexed_" + std::to_string(indexed);
+  const std::string borrowed_backend = "borrowed_" + std::to_string(borrowed);
+  // The server line of a backend (each has one server).
+  const auto server_line = [&](const std::string& backend) {
+    const size_t at = cfg.find("\nbackend " + backend + "\n");
+    return at == std::string::npos
+               ? std::string()
+               : LineStartingWith(cfg.substr(at), "  server ");
+  };
+  const std::string web_server = "127_0_0_1_" + std::to_string(task.ports[0]);
+  const std::string checked = " check inter 1s fall 1";
+  const std::string on_port_1 =
+      checked + " port " + std::to_string(task.ports[1]);
+  EXPECT_THAT(server_line(own_backend),
+              AllOf(StartsWith("  server " + web_server + " 127.0.0.1:" +
+                               std::to_string(task.ports[0]) + " id "),
+                    EndsWith(checked)))
+      << cfg;
+  EXPECT_THAT(server_line(indexed_backend), EndsWith(on_port_1)) << cfg;
+  EXPECT_THAT(server_line(borrowed_backend), EndsWith(on_port_1)) << cfg;
+  EXPECT_THAT(cfg, HasSubstr("\nfrontend borrowed_" + std::to_string(borrowed) +
+                             "\n  bind 127.0.0.1:" + std::to_string(borrowed) +
+                             "\n  mode http\n"));
+  EXPECT_TRUE(HasMessage(
+      run.output,
+      "app /borrowed, service port index 0: HAPROXY_0_MODE ignored: the port "
+      "takes the HTTP health check of port index 1 "
+      "(HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX), which makes it http"))
+      << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+
+  // Per backend: the web server's state, check port and last check status.
+  const std::string socket = dir_->File("haproxy.sock");
+  const auto server = [&](const std::string& backend) {
+    std::map<std::string, std::string> out;
+    for (auto& row : CliTable(socket, "show servers state " + backend, ' ')) {
+      if (row["srv_name"] == web_server) {
+        out = row;
+      }
+    }
+    for (auto& row : CliTable(socket, "show stat", ',')) {
+      if (row["pxname"] == backend && row["svname"] == web_server) {
+        out["status"] = row["status"];
+        out["check_status"] = row["check_status"];
+      }
+    }
+    return out;
+  };
+  // Every backend has had a check once /own is DOWN and both others passed
+  // one (checks every second).
+  std::map<std::string, std::string> own_state, indexed_state, borrowed_state;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        own_state = server(own_backend);
+        indexed_state = server(indexed_backend);
+        borrowed_state = server(borrowed_backend);
+        return own_state["status"] == "DOWN" &&
+               indexed_state["check_status"] == "L7OK" &&
+               borrowed_state["check_status"] == "L7OK";
+      },
+      Millis(5000), Millis(100)))
+      << ::testing::PrintToString(own_state) << "\n"
+      << ::testing::PrintToString(indexed_state) << "\n"
+      << ::testing::PrintToString(borrowed_state) << "\n"
+      << HaproxyLog();
+  EXPECT_EQ(own_state["check_status"], "L7STS");
+  EXPECT_EQ(own_state["srv_check_port"], "0");  // the server's own port
+  EXPECT_EQ(indexed_state["status"], "UP");
+  EXPECT_EQ(indexed_state["srv_check_port"], std::to_string(task.ports[1]));
+  EXPECT_EQ(borrowed_state["status"], "UP");
+  EXPECT_EQ(borrowed_state["srv_check_port"], std::to_string(task.ports[1]));
+  EXPECT_FALSE(health.requests().empty());
+
+  // Traffic: /own has no server up; the others reach the task's port 0.
+  const HttpResponse down = HttpGet("127.0.0.1", own, "/", "x");
+  EXPECT_EQ(down.status, 503) << down.Describe();
+  for (const int port : {indexed, borrowed}) {
+    const HttpResponse r = HttpGet("127.0.0.1", port, "/", "x");
+    EXPECT_EQ(r.status, 200) << port << ": " << r.Describe();
+    EXPECT_EQ(r.Backend(), "web") << port << ": " << r.Describe();
+  }
 }
 
 // --label-policy (docs/label-policy.md): apps whose labels try to inject

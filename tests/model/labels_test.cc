@@ -43,6 +43,7 @@ TEST_F(LabelsTest, TableDeclaresEveryLabel) {
                       "HAPROXY_{n}_BIND_ADDR bind address core",
                       "HAPROXY_{n}_PORT port core",
                       "HAPROXY_{n}_MODE mode core",
+                      "HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX integer core",
                       "HAPROXY_{n}_<TEMPLATE> template core",
                       "HAPROXY_{n}_AUTH text auth",
                       "HAPROXY_{n}_USE_HSTS bool backends",
@@ -68,6 +69,7 @@ TEST_F(LabelsTest, ParsesEveryTypedLabelOfItsOwnPortOnly) {
                      {"HAPROXY_1_BIND_ADDR", "127.0.0.9"},
                      {"HAPROXY_1_PORT", " 8080 "},
                      {"HAPROXY_1_MODE", "HTTP"},
+                     {"HAPROXY_1_BACKEND_HEALTHCHECK_PORT_INDEX", " -2 "},
                      {"HAPROXY_0_PORT", "9999"}},
                     1, &pl)
                   .ok());
@@ -79,6 +81,8 @@ TEST_F(LabelsTest, ParsesEveryTypedLabelOfItsOwnPortOnly) {
   EXPECT_EQ(pl.bind_addr, "127.0.0.9");
   EXPECT_EQ(pl.port, 8080);
   EXPECT_EQ(pl.mode, "http");
+  // Any integer here; ServiceBuilder checks it names a port of the app.
+  EXPECT_EQ(pl.healthcheck_port_index, -2);
   EXPECT_TRUE(warnings_.empty());
 }
 
@@ -89,6 +93,7 @@ TEST_F(LabelsTest, DefaultsWithoutLabels) {
   EXPECT_TRUE(pl.values.empty());
   EXPECT_EQ(pl.bind_addr, "*");
   EXPECT_EQ(pl.port, 0);
+  EXPECT_EQ(pl.healthcheck_port_index, std::nullopt);
   EXPECT_EQ(pl.mode, "");
   EXPECT_TRUE(pl.templates.empty());
 }
@@ -136,6 +141,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadLabel{"HAPROXY_0_PORT", "80.5",
                  "label HAPROXY_0_PORT: '80.5' is not a port number "
                  "(1-65535)"},
+        BadLabel{"HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX", "1st",
+                 "label HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '1st' is not "
+                 "an integer"},
         BadLabel{"HAPROXY_0_MODE", "udp",
                  "label HAPROXY_0_MODE: 'udp' is not a mode (tcp or http)"},
         // Control characters: refused by the label policy at every level

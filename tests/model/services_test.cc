@@ -258,6 +258,226 @@ TEST_F(ServicesTest, SecondServicePortWithTheSameBackendNameIsDropped) {
                 "by app /x, service port index 0; service port skipped"}));
 }
 
+// HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX (marathon-lb issue #198): port
+// 0 serves traffic, port 1 answers the health checks.
+class HealthCheckPortIndexTest : public ServicesTest {
+ protected:
+  // /h with ports 10000 and 10001, `labels` (JSON members) and `checks`
+  // (the healthChecks array). Both tasks run on one agent, their port
+  // orders crossed: by (host, port) t1 comes first for port 0, t2 for
+  // port 1.
+  testing::BuiltServices BuildApp(const std::string& labels,
+                                  const std::string& checks) {
+    return Build(R"({"apps": [{"id": "/h", "labels": {)" + labels +
+                 R"(}, "ports": [10000, 10001], "healthChecks": )" + checks +
+                 R"(, "tasks": [
+                     {"id": "h.1", "host": "10.0.0.1", "ports": [31000, 31005]},
+                     {"id": "h.2", "host": "10.0.0.1", "ports": [31002, 31001]}]}]})");
+  }
+};
+
+constexpr char kPortIndex1[] =
+    R"("HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX": "1")";
+
+std::string Check(const std::string& protocol, int port_index) {
+  return R"({"protocol": ")" + protocol + R"(", "portIndex": )" +
+         std::to_string(port_index) + "}";
+}
+
+TEST_F(HealthCheckPortIndexTest, PortWithoutACheckTakesTheCheckOfTheIndex) {
+  const testing::BuiltServices list =
+      BuildApp(kPortIndex1, "[" + Check("HTTP", 1) + "]");
+  ASSERT_EQ(list.services.size(), 2u) << ::testing::PrintToString(list.errors);
+  const sdk::Service& web = list.services[0].view;
+  ASSERT_TRUE(web.health_check.has_value());
+  EXPECT_EQ(web.health_check->protocol, "HTTP");
+  EXPECT_EQ(web.health_check->port_index, 1);
+  EXPECT_EQ(web.mode, "http");
+  // Each server is checked on its own task's port 1: 31000 is h.1's, whose
+  // port 1 is 31005.
+  EXPECT_EQ(ServerNames(list, 0),
+            (std::vector<std::string>{"10_0_0_1_31000", "10_0_0_1_31002"}));
+  EXPECT_EQ(web.check_ports, (std::vector<int>{31005, 31001}));
+  EXPECT_EQ(web.CheckPort(web.servers[1]), 31001);
+  const sdk::Server elsewhere = web.servers[1];
+  EXPECT_EQ(web.CheckPort(elsewhere), std::nullopt);
+  // Port 1 has the check of its own and no label: no ports of another index.
+  const sdk::Service& health = list.services[1].view;
+  EXPECT_EQ(health.health_check->port_index, 1);
+  EXPECT_TRUE(health.check_ports.empty());
+  EXPECT_EQ(health.CheckPort(health.servers[0]), std::nullopt);
+  EXPECT_TRUE(list.warnings.empty()) << list.warnings[0];
+}
+
+TEST_F(HealthCheckPortIndexTest, APortsOwnCheckWinsAndTheIndexGivesThePorts) {
+  const testing::BuiltServices list = BuildApp(
+      kPortIndex1, "[" + Check("HTTP", 1) + ", " + Check("TCP", 0) + "]");
+  ASSERT_EQ(list.services.size(), 2u);
+  const sdk::Service& web = list.services[0].view;
+  EXPECT_EQ(web.health_check->protocol, "TCP");
+  EXPECT_EQ(web.mode, "tcp");
+  EXPECT_EQ(web.check_ports, (std::vector<int>{31005, 31001}));
+}
+
+TEST_F(HealthCheckPortIndexTest, ACheckWithAPortIsEveryPortsOwn) {
+  const testing::BuiltServices list = BuildApp(
+      kPortIndex1,
+      R"([{"protocol": "TCP", "port": 9999}, )" + Check("HTTP", 1) + "]");
+  ASSERT_EQ(list.services.size(), 2u);
+  EXPECT_EQ(list.services[0].view.health_check->port, 9999);
+  EXPECT_EQ(list.services[1].view.health_check->port, 9999);
+  EXPECT_EQ(list.services[0].view.check_ports,
+            (std::vector<int>{31005, 31001}));
+}
+
+TEST_F(HealthCheckPortIndexTest, WithoutAnyCheckTheLabelChangesNothing) {
+  const testing::BuiltServices list = BuildApp(kPortIndex1, "[]");
+  ASSERT_EQ(list.services.size(), 2u);
+  EXPECT_FALSE(list.services[0].view.health_check.has_value());
+  EXPECT_EQ(list.services[0].view.mode, "tcp");
+  EXPECT_TRUE(list.services[0].view.check_ports.empty());
+}
+
+struct ModeCase {
+  const char* protocol;
+  const char* mode_label;  // HAPROXY_0_MODE, or "" for none
+  const char* mode;
+};
+
+class HealthCheckPortIndexModeTest
+    : public HealthCheckPortIndexTest,
+      public ::testing::WithParamInterface<ModeCase> {};
+
+// marathon-lb 1.15: a check taken through the label makes the port http when
+// it is of the HTTP family, even over HAPROXY_{n}_MODE; a port's own check
+// only when it is HTTP.
+TEST_P(HealthCheckPortIndexModeTest, BorrowedHttpFamilyCheckMakesThePortHttp) {
+  const ModeCase& c = GetParam();
+  std::string labels = kPortIndex1;
+  if (*c.mode_label != '\0') {
+    labels += std::string(R"(, "HAPROXY_0_MODE": ")") + c.mode_label + "\"";
+  }
+  const testing::BuiltServices list =
+      BuildApp(labels, "[" + Check(c.protocol, 1) + "]");
+  ASSERT_EQ(list.services.size(), 2u);
+  EXPECT_EQ(list.services[0].view.mode, c.mode);
+  const bool overridden = std::string(c.mode_label) == "tcp" &&
+                          std::string(c.mode) == "http";
+  EXPECT_EQ(list.warnings,
+            overridden ? std::vector<std::string>{
+                             "app /h, service port index 0: HAPROXY_0_MODE "
+                             "ignored: the port takes the " +
+                             std::string(c.protocol) +
+                             " health check of port index 1 "
+                             "(HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX), "
+                             "which makes it http"}
+                       : std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Protocols, HealthCheckPortIndexModeTest,
+    ::testing::Values(ModeCase{"HTTP", "", "http"},
+                      ModeCase{"HTTPS", "", "http"},
+                      ModeCase{"MESOS_HTTP", "", "http"},
+                      ModeCase{"MESOS_HTTPS", "", "http"},
+                      ModeCase{"HTTP", "tcp", "http"},
+                      ModeCase{"MESOS_HTTPS", "tcp", "http"},
+                      ModeCase{"TCP", "", "tcp"},
+                      ModeCase{"MESOS_TCP", "", "tcp"},
+                      ModeCase{"COMMAND", "", "tcp"},
+                      ModeCase{"TCP", "tcp", "tcp"},
+                      ModeCase{"TCP", "http", "http"}));
+
+TEST_F(HealthCheckPortIndexTest, OwnMesosHttpCheckDoesNotMakeThePortHttp) {
+  const testing::BuiltServices list = BuildApp(
+      kPortIndex1, "[" + Check("MESOS_HTTP", 0) + "]");
+  ASSERT_EQ(list.services.size(), 2u);
+  EXPECT_EQ(list.services[0].view.mode, "tcp");
+}
+
+struct BadIndex {
+  const char* value;
+  int ports;  // service ports of the app
+  const char* message;
+};
+
+class HealthCheckPortIndexBadTest
+    : public HealthCheckPortIndexTest,
+      public ::testing::WithParamInterface<BadIndex> {};
+
+// A value that names no port of the app drops port 0 (marathon-lb 1.15 used
+// the port's own servers for some and failed every update for others); port
+// 1 stays.
+TEST_P(HealthCheckPortIndexBadTest, ValueNamingNoPortDropsThePort) {
+  const BadIndex& c = GetParam();
+  std::string ports = "[10000";
+  std::string task_ports = "[31000";
+  for (int i = 1; i < c.ports; ++i) {
+    ports += ", " + std::to_string(10000 + i);
+    task_ports += ", " + std::to_string(31000 + i);
+  }
+  const testing::BuiltServices list = Build(
+      R"({"apps": [{"id": "/h", "labels": {"HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX": ")" +
+      std::string(c.value) + R"("}, "ports": )" + ports +
+      R"(], "healthChecks": [{"protocol": "HTTP", "portIndex": 0}],
+          "tasks": [{"id": "h.1", "host": "10.0.0.1", "ports": )" +
+      task_ports + "]}]}]}");
+  EXPECT_EQ(list.errors, std::vector<std::string>{c.message});
+  ASSERT_EQ(list.services.size(), static_cast<size_t>(c.ports - 1));
+  if (c.ports > 1) {
+    EXPECT_EQ(list.services[0].view.port_index, 1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Values, HealthCheckPortIndexBadTest,
+    ::testing::Values(
+        BadIndex{"2", 2,
+                 "app /h, service port index 0: label "
+                 "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '2' is not a port "
+                 "index of the app (0-1); service port skipped"},
+        BadIndex{"3", 2,
+                 "app /h, service port index 0: label "
+                 "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '3' is not a port "
+                 "index of the app (0-1); service port skipped"},
+        BadIndex{"-1", 2,
+                 "app /h, service port index 0: label "
+                 "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '-1' is not a "
+                 "port index of the app (0-1); service port skipped"},
+        BadIndex{"1", 1,
+                 "app /h, service port index 0: label "
+                 "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '1' is not a port "
+                 "index of the app (0); service port skipped"},
+        BadIndex{"one", 2,
+                 "app /h, service port index 0: label "
+                 "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: 'one' is not an "
+                 "integer; service port skipped"},
+        BadIndex{"1.0", 2,
+                 "app /h, service port index 0: label "
+                 "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '1.0' is not an "
+                 "integer; service port skipped"}));
+
+TEST_F(HealthCheckPortIndexTest, TaskWithoutThatPortDropsThePort) {
+  const std::string app = R"({"apps": [{"id": "/h",
+      "labels": {"HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX": "1"},
+      "ports": [10000, 10001], "healthChecks": )";
+  const std::string tasks = R"(, "tasks": [
+      {"id": "h.1", "host": "10.0.0.1", "ports": [31000, 31001]},
+      {"id": "h.2", "host": "10.0.0.2", "ports": [31002]}]}]})";
+  const testing::BuiltServices list =
+      Build(app + "[" + Check("HTTP", 0) + "]" + tasks);
+  EXPECT_EQ(list.errors,
+            std::vector<std::string>{
+                "app /h, service port index 0: label "
+                "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX: '1' names a port "
+                "the servers cannot be checked on: task h.2 has no port of "
+                "index 1; service port skipped"});
+  ASSERT_EQ(list.services.size(), 1u);
+  EXPECT_EQ(list.services[0].view.port_index, 1);
+  // Without a check no server is checked: the port stays.
+  EXPECT_EQ(Build(app + "[]" + tasks).services.size(), 2u);
+}
+
 TEST_F(ServicesTest, UnicodeAppIdsCleanOneUnderscorePerCharacter) {
   EXPECT_EQ(sdk::CleanName("caf\xc3\xa9.example/\xe2\x82\xac"),
             "caf__example__");

@@ -377,6 +377,128 @@ TEST_F(RoutingTest, HealthCheckWithPortAddsPortOption) {
             std::string::npos);
 }
 
+// HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX: marathon-lb's
+// test_config_simple_app_healthcheck_port_using_another_portindex, as
+// Marathon JSON (agent1 at marathon-lb's 192.0.2.1, so the ids are its).
+TEST_F(RoutingTest, HealthCheckPortIndexChecksServersOnThatPort) {
+  RenderOptions options;
+  options.hosts.emplace("agent1", "192.0.2.1");
+  const std::string check = R"("path": "/", "protocol": "HTTP",
+      "gracePeriodSeconds": 10, "intervalSeconds": 2, "timeoutSeconds": 10,
+      "maxConsecutiveFailures": 10)";
+  EXPECT_EQ(
+      Config(Apps(R"({"id": "/nginx", "labels": {"HAPROXY_GROUP": "external",
+          "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX": "1"},
+          "ports": [10000, 10001],
+          "healthChecks": [{"portIndex": 0, )" + check + R"(},
+                           {"portIndex": 1, )" + check + R"(}],
+          "tasks": [{"id": "nginx.1", "host": "agent1", "ports": [1024, 1025]}]})"),
+             options),
+      std::string("\nfrontend marathon_http_in\n"
+                  "  bind *:80\n"
+                  "  mode http\n"
+                  "\nfrontend marathon_http_appid_in\n"
+                  "  bind *:9091\n"
+                  "  mode http\n"
+                  "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
+                  "  use_backend nginx_10000 if app__nginx\n"
+                  "\nfrontend marathon_https_in\n"
+                  "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
+                  "  mode http\n"
+                  "\nfrontend nginx_10000\n"
+                  "  bind *:10000\n"
+                  "  mode http\n"
+                  "  use_backend nginx_10000\n"
+                  "\nfrontend nginx_10001\n"
+                  "  bind *:10001\n"
+                  "  mode http\n"
+                  "  use_backend nginx_10001\n"
+                  "\nbackend nginx_10000\n"
+                  "  balance roundrobin\n"
+                  "  mode http\n") +
+          kHttpOptions +
+          "  option  httpchk GET /\n"
+          "  timeout check 10s\n"
+          "  server agent1_192_0_2_1_1024 192.0.2.1:1024 id 18199 check inter "
+          "2s fall 11 port 1025\n"
+          "\nbackend nginx_10001\n"
+          "  balance roundrobin\n"
+          "  mode http\n" +
+          kHttpOptions +
+          "  option  httpchk GET /\n"
+          "  timeout check 10s\n"
+          "  server agent1_192_0_2_1_1025 192.0.2.1:1025 id 22260 check inter "
+          "2s fall 11\n");
+  EXPECT_TRUE(errors_.empty());
+}
+
+// Each server is checked on its own task's port of the index, and the
+// backend's {healthCheckPort} is the first server's: two tasks on one agent
+// whose ports sort in opposite orders (marathon-lb 1.15 paired the servers
+// of the two ports by position, checking 1024 on the other task's 1025).
+// A borrowed TCP check leaves the port tcp: the TCP templates.
+TEST_F(RoutingTest, HealthCheckPortIndexPairsEachServerWithItsOwnTask) {
+  const std::string config = Config(Apps(R"({"id": "/db",
+      "labels": {"HAPROXY_GROUP": "external",
+          "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX": "1",
+          "HAPROXY_0_BACKEND_TCP_HEALTHCHECK_OPTIONS":
+              "  option tcp-check\n  tcp-check connect port {healthCheckPort}\n"},
+      "ports": [10000, 10001],
+      "healthChecks": [{"protocol": "TCP", "portIndex": 1, "intervalSeconds": 2,
+                        "maxConsecutiveFailures": 10}],
+      "tasks": [{"id": "db.1", "host": "agent1", "ports": [1024, 1027]},
+                {"id": "db.2", "host": "agent1", "ports": [1026, 1025]}]})"));
+  const std::string backend = config.substr(config.find("\nbackend db_10000\n"));
+  EXPECT_EQ(backend.substr(0, backend.find("\nbackend db_10001\n")),
+            "\nbackend db_10000\n"
+            "  balance roundrobin\n"
+            "  mode tcp\n"
+            "  option tcp-check\n"
+            "  tcp-check connect port 1027\n"
+            "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 check inter 2s "
+            "fall 11 port 1027\n"
+            "  server agent1_1_1_1_1_1026 1.1.1.1:1026 id 29649 check inter 2s "
+            "fall 11 port 1025\n");
+  EXPECT_TRUE(errors_.empty()) << errors_[0];
+}
+
+// A borrowed HTTP-family check makes the port http, over HAPROXY_{n}_MODE
+// (marathon-lb 1.15), with a warning; {healthCheckPort} in a server template.
+TEST_F(RoutingTest, HealthCheckPortIndexBorrowedHttpCheckOverridesModeTcp) {
+  const std::string config = Config(Apps(R"({"id": "/web",
+      "labels": {"HAPROXY_GROUP": "external", "HAPROXY_0_MODE": "tcp",
+          "HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX": "1",
+          "HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS":
+              "  check port {healthCheckPort} inter {healthCheckIntervalSeconds}s\n"},
+      "ports": [10000, 10001],
+      "healthChecks": [{"protocol": "MESOS_HTTP", "portIndex": 1,
+                        "path": "/health", "intervalSeconds": 2,
+                        "timeoutSeconds": 1}],
+      "tasks": [{"id": "web.1", "host": "agent1", "ports": [1024, 1025]}]})"));
+  EXPECT_NE(config.find("\nfrontend web_10000\n"
+                        "  bind *:10000\n"
+                        "  mode http\n"
+                        "  use_backend web_10000\n"),
+            std::string::npos)
+      << config;
+  EXPECT_NE(config.find(std::string("\nbackend web_10000\n"
+                                    "  balance roundrobin\n"
+                                    "  mode http\n") +
+                        kHttpOptions +
+                        "  option  httpchk GET /health\n"
+                        "  timeout check 1s\n"
+                        "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 "
+                        "check port 1025 inter 2s\n"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(warnings_,
+            std::vector<std::string>{
+                "app /web, service port index 0: HAPROXY_0_MODE ignored: the "
+                "port takes the MESOS_HTTP health check of port index 1 "
+                "(HAPROXY_0_BACKEND_HEALTHCHECK_PORT_INDEX), which makes it "
+                "http"});
+}
+
 TEST_F(RoutingTest, ModeLabelWinsOverVhostAndHealthCheck) {
   const std::string config = Config(Apps(App(
       R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_MODE": "TCP")",

@@ -92,6 +92,8 @@ class TestHttpServer {
     return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
   }
 
+  int port() const { return port_; }
+
   std::vector<SeenRequest> requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;

@@ -30,20 +30,23 @@
 //
 // ABI versions: a major bump breaks packs and the host refuses a pack built
 // for another major version, naming both; a minor bump only appends fields
-// to the descriptor (read only when the pack's struct_size covers them) or
-// virtual methods at the end of Emitter.
+// to the descriptor (read only when the pack's struct_size covers them),
+// virtual methods at the end of Emitter, or fields at the end of Config or Service
+// (which only marathon-lb makes; a pack reads them by reference).
 //   2.0  typed labels, templates with their section, placeholder sets (Vars)
 //   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST,
 //        Emitter::SetRouteWeight
 //   2.2  HAProxy map files (Emitter::DeclareMap, AddMapEntry), lines shared
 //        by the services of a frontend (Emitter::AddOnce), Config::haproxy_map,
-//        MLB_TEMPLATE_FORMATTED_DEFAULT
+//        MLB_TEMPLATE_FORMATTED_DEFAULT, Service::check_ports and
+//        Service::CheckPort (HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX)
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -399,6 +402,23 @@ struct Service {
   // The declared labels (of every loaded pack) present on the app, read for
   // this port.
   std::vector<LabelValue> labels;
+  // (ABI 2.2) With HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX=k and a health
+  // check: per server of `servers` (same order), the port its task has at
+  // port index k, where HAProxy checks it. Empty otherwise.
+  std::vector<int> check_ports;
+
+  // (ABI 2.2) The port in check_ports of `server`, an element of `servers`
+  // (the server Family::ServerOptions and AddServer are given); nullopt when
+  // check_ports is empty.
+  std::optional<int> CheckPort(const Server& server) const {
+    const std::less<const Server*> before;
+    if (check_ports.size() != servers.size() ||
+        before(&server, servers.data()) ||
+        !before(&server, servers.data() + servers.size())) {
+      return std::nullopt;
+    }
+    return check_ports[static_cast<size_t>(&server - servers.data())];
+  }
 
   // Label `name` ("HAPROXY_{n}_MAXCONN", as declared), or null when the app
   // does not set it.
@@ -508,8 +528,9 @@ class Family {
   virtual ~Family() = default;
   virtual bool Begin(Emitter&) { return true; }
   virtual bool AddService(const Service&, Emitter&) { return true; }
-  // Sets placeholder values for the server line of `server` in *options
-  // (cookieOptions, healthCheckOptions, ...).
+  // Sets placeholder values for the server line of `server` (an element of
+  // the service's `servers`, as in AddServer) in *options (cookieOptions,
+  // healthCheckOptions, ...).
   virtual bool ServerOptions(const Service&, const Server&, Vars& /*options*/,
                              Emitter&) {
     return true;
