@@ -338,6 +338,8 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           builtin("auth",
                   "HTTPS_FRONTEND_ACL_WITH_AUTH "
                   "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
+                  "HTTPS_FRONTEND_AUTH_ACL_ONLY HTTPS_FRONTEND_AUTH_REQUEST_ONLY "
+                  "HTTPS_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH "
                   "HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH "
                   "HTTP_FRONTEND_ACL_WITH_AUTH "
                   "HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH "

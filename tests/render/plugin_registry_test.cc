@@ -82,6 +82,9 @@ TEST(PluginRegistryTest, EachFamilyOwnsItsTemplates) {
       {"HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH", "auth"},
       {"HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH", "auth"},
       {"HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH", "auth"},
+      {"HTTPS_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH", "auth"},
+      {"HTTPS_FRONTEND_AUTH_ACL_ONLY", "auth"},
+      {"HTTPS_FRONTEND_AUTH_REQUEST_ONLY", "auth"},
       {"BACKEND_HEAD", "backends"},
       {"BACKEND_HTTP_OPTIONS", "backends"},
       {"BACKEND_SERVER_OPTIONS", "backends"},
@@ -408,6 +411,8 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  ABI:       2.2\n"
             "  templates: HTTPS_FRONTEND_ACL_WITH_AUTH "
             "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
+            "HTTPS_FRONTEND_AUTH_ACL_ONLY HTTPS_FRONTEND_AUTH_REQUEST_ONLY "
+            "HTTPS_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH "
             "HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH "
             "HTTP_FRONTEND_ACL_WITH_AUTH HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH "
             "HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH "
