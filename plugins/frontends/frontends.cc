@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "bind_options.h"
 #include "frontends_templates.h"
 #include "mlb/plugin/sdk.h"
 #include "vhost_routing.h"
@@ -28,6 +29,10 @@ const mlb_label_def kLabels[] = {
     {"HAPROXY_{n}_PATH", MLB_LABEL_WORDS,
      "With a vhost: only requests whose path begins so go to port n "
      "(HAProxy path_beg: several prefixes, flags such as -i)."},
+    {"HAPROXY_{n}_BIND_OPTIONS", MLB_LABEL_WORDS,
+     "Options appended to the bind line of the port's own frontend "
+     "(HAProxy 2.6 bind keywords such as alpn, ssl-min-ver, verify, "
+     "accept-proxy, maxconn; not crt, ssl, namespace or socket options)."},
     {"HAPROXY_{n}_BACKEND_WEIGHT", MLB_LABEL_INTEGER,
      "Order of the port's vhost rules on :80 and :443, highest first "
      "(default 0; 1 with a PATH)."},
@@ -68,6 +73,14 @@ class Frontends : public sdk::Family {
         return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
                          "_PATH: '" + std::string(path) + "' " + problem);
       }
+    }
+    const std::string bind_problem =
+        frontends::BindOptionsProblem(sdk::Words(svc.Text("HAPROXY_{n}_BIND_OPTIONS")));
+    if (!bind_problem.empty()) {
+      return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
+                       "_BIND_OPTIONS: '" +
+                       std::string(svc.Text("HAPROXY_{n}_BIND_OPTIONS")) +
+                       "' " + bind_problem);
     }
     // marathon-lb 1.15 orders the vhost rules by weight; a path makes 0
     // count as 1, so that paths come before the vhost's catch-all.
@@ -111,13 +124,16 @@ class Frontends : public sdk::Family {
     const std::string_view cert = svc.Text("HAPROXY_{n}_SSL_CERT");
     const std::string ssl_cert =
         cert.empty() ? "" : " ssl crt " + std::string(cert);
+    const std::string_view options = svc.Text("HAPROXY_{n}_BIND_OPTIONS");
+    const std::string bind_options =
+        options.empty() ? "" : " " + std::string(options);
     return emit.Add(FRONTEND_HEAD, {{"bindAddr", svc.bind_addr},
                                     {"backend", svc.backend},
                                     {"servicePort", svc.service_port},
                                     {"mode", svc.mode},
                                     {"sslCert", ssl_cert},
                                     {"sslCertOptions", ssl_cert},  // 2015 name
-                                    {"bindOptions", ""}}) &&
+                                    {"bindOptions", bind_options}}) &&
            emit.Add(FRONTEND_BACKEND_GLUE, {{"backend", svc.backend}});
   }
 

@@ -380,7 +380,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
                   "MAP_HTTP_FRONTEND_ACL MAP_HTTP_FRONTEND_ACL_ONLY "
                   "MAP_HTTP_FRONTEND_APPID_ACL",
                   "HAPROXY_{n}_SSL_CERT HAPROXY_{n}_PATH "
-                  "HAPROXY_{n}_BACKEND_WEIGHT") +
+                  "HAPROXY_{n}_BIND_OPTIONS HAPROXY_{n}_BACKEND_WEIGHT") +
           builtin("health_checks",
                   "BACKEND_HTTP_HEALTHCHECK_OPTIONS "
                   "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "

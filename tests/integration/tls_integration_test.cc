@@ -162,6 +162,42 @@ class TlsTest : public EndToEndTest {
 TempDir* TlsTest::suite_dir_ = nullptr;
 std::string TlsTest::suite_error_;
 
+// HAPROXY_{n}_BIND_OPTIONS reaches the port's own TLS listener: with
+// `ca-file ... verify required` a client without a certificate is turned
+// away in the handshake, while the other app's port still answers.
+TEST_F(TlsTest, BindOptionsMakeAPortRequireClientCertificates) {
+  a_port_ = FreePort();
+  b_port_ = FreePort();
+  const int a_task = StartEcho("a", "127.0.0.2");
+  const int b_task = StartEcho("b", "127.0.0.3");
+  const std::string marathon = StateFile(StateJson(
+      {AppJson("/a", {a_port_},
+               Labels({{"HAPROXY_0_SSL_CERT", Cert("a.test")},
+                       {"HAPROXY_0_BIND_OPTIONS",
+                        "ca-file " + Cert("default.test") +
+                            " verify required"}}),
+               {{"127.0.0.2", {a_task}}}),
+       AppJson("/b", {b_port_}, Labels({{"HAPROXY_0_SSL_CERT", Cert("b.test")}}),
+               {{"127.0.0.3", {b_task}}})}));
+  const RunResult run =
+      RunMarathonLb(marathon, {"--ssl-certs", Cert("default.test")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasLine(ReadFile(cfg_),
+                      "  bind 127.0.0.1:" + std::to_string(a_port_) +
+                          " ssl crt " + Cert("a.test") + " ca-file " +
+                          Cert("default.test") + " verify required"))
+      << ReadFile(cfg_);
+  StartHaproxy();
+  // TLS 1.3 refuses the client after the handshake: no response at all.
+  const TlsReply refused = HttpsGet("127.0.0.1", a_port_, "a.test", "a.test");
+  EXPECT_THAT(refused.error, ::testing::AnyOf(HasSubstr("TLS handshake"),
+                                              HasSubstr("no HTTP response")))
+      << refused.Describe();
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_EQ(HttpsGet("127.0.0.1", b_port_, "b.test", "b.test").Describe(),
+            "cn b.test, HTTP 200, backend 'b'");
+}
+
 // HAPROXY_SSL_CERT (escaped newlines, as in a Marathon env) is the default
 // :443 certificate, HAPROXY_SSL_CERT0/1 are picked by SNI; each app's own
 // frontend presents its HAPROXY_0_SSL_CERT.

@@ -55,6 +55,7 @@ TEST_F(LabelsTest, TableDeclaresEveryLabel) {
                       "backends",
                       "HAPROXY_{n}_SSL_CERT certificate frontends",
                       "HAPROXY_{n}_PATH words frontends",
+                      "HAPROXY_{n}_BIND_OPTIONS words frontends",
                       "HAPROXY_{n}_BACKEND_WEIGHT integer frontends",
                       "HAPROXY_{n}_REDIRECT_TO_HTTPS bool redirect",
                       "HAPROXY_{n}_STICKY bool sticky"}));

@@ -465,7 +465,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "MAP_HTTP_FRONTEND_ACL MAP_HTTP_FRONTEND_ACL_ONLY "
             "MAP_HTTP_FRONTEND_APPID_ACL\n"
             "  labels:    HAPROXY_{n}_SSL_CERT HAPROXY_{n}_PATH "
-            "HAPROXY_{n}_BACKEND_WEIGHT\n"
+            "HAPROXY_{n}_BIND_OPTIONS HAPROXY_{n}_BACKEND_WEIGHT\n"
             "\n"
             "family health_checks: io.mlb.builtin 2.0.0, in use\n"
             "  about:     marathon-lb health checks: httpchk and "

@@ -262,6 +262,60 @@ TEST_F(RoutingTest, GlobalDefaultOptionsMakeTheDefaultHeadsOptionLines) {
   EXPECT_EQ(head("httplog", "global\n  # mine {x}\n"), "global\n  # mine {x}\n");
 }
 
+// HAPROXY_{n}_BIND_OPTIONS (marathon-lb 1.15): appended to the port's own
+// bind line, after its certificate.
+TEST_F(RoutingTest, BindOptionsGoOnThePortsOwnBindLine) {
+  const std::string config = Config(Apps(App(
+      R"(, "HAPROXY_0_BIND_OPTIONS": "alpn h2,http/1.1  accept-proxy",
+          "HAPROXY_0_SSL_CERT": "/etc/ssl/a.pem")")));
+  EXPECT_NE(config.find("\nfrontend nginx_10000\n"
+                        "  bind *:10000 ssl crt /etc/ssl/a.pem alpn "
+                        "h2,http/1.1 accept-proxy\n"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(errors_, std::vector<std::string>());
+}
+
+// A bind option HAProxy would refuse (the whole config with it), or one
+// that reaches past the port (certificates, keys, namespaces, listener ids,
+// TLS without HAPROXY_{n}_SSL_CERT's checks), drops only its port.
+TEST_F(RoutingTest, BindOptionsThatReachPastThePortDropIt) {
+  const std::string kRefused =
+      "which is not a bind option a port may set (HAProxy 2.6 bind keywords "
+      "without certificates, keys, cipher lists, namespaces, ids or socket "
+      "options; TLS: HAPROXY_{n}_SSL_CERT)";
+  for (const auto& [value, why] : std::vector<std::pair<std::string, std::string>>{
+           {"ssl", "has 'ssl', " + kRefused},
+           {"crt /etc/ssl/other.pem", "has 'crt', " + kRefused},
+           {"crt-list /etc/x", "has 'crt-list', " + kRefused},
+           {"namespace other", "has 'namespace', " + kRefused},
+           {"id 7", "has 'id', " + kRefused},
+           {"ciphers HIGH", "has 'ciphers', " + kRefused},
+           {"expose-fd listeners", "has 'expose-fd', " + kRefused},
+           {"maxconn", "has 'maxconn' without its argument"},
+           {"maxconn many", "has 'maxconn many': 'many' is not a number"},
+           {"tcp-ut 5x", "has 'tcp-ut 5x': '5x' is not a time (a number, "
+                         "then us, ms, s, m, h or d)"},
+           {"ssl-min-ver TLSv9", "has 'ssl-min-ver TLSv9': 'TLSv9' is not "
+                                 "SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3"},
+           {"ca-file /no/such/ca.pem verify required",
+            "has 'ca-file /no/such/ca.pem': '/no/such/ca.pem' is not a file "
+            "of the load balancer"},
+           {"ca-file ca.pem", "has 'ca-file ca.pem': 'ca.pem' is not an "
+                              "absolute file name"},
+           {"verify required", "has 'verify required' without a ca-file to "
+                               "verify with"},
+           {"ca-ignore-err 1,2", "has 'ca-ignore-err 1,2': '1,2' is not all"}}) {
+    Config(Apps(App(R"(, "HAPROXY_0_BIND_OPTIONS": )" +
+                    testing::JsonString(value))));
+    EXPECT_EQ(errors_, (std::vector<std::string>{
+                           "app /nginx, service port index 0: label "
+                           "HAPROXY_0_BIND_OPTIONS: '" + value + "' " + why +
+                           "; service port skipped"}))
+        << value;
+  }
+}
+
 TEST_F(RoutingTest, VhostIsLowerCased) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));
