@@ -246,5 +246,70 @@ TEST_F(HaproxyMapTest, MapsAreWrittenCheckedAndSwappedWithTheConfig) {
   }
 }
 
+// The DC/OS package's argument list (tools/dcos, rendered as Cosmos would,
+// defaults plus strict mode: sse, --health-check, --haproxy-map,
+// --max-reload-retries, --reload-interval, --strict-mode) starts and routes
+// through the maps; only the port with ENABLED true is exposed.
+TEST_F(HaproxyMapTest, DcosPackageArgumentsStartAndRoute) {
+  const std::string state_file = dir_->File("state.json");
+  AtomicWrite(state_file,
+              StateJson({App("/hidden", FreePort(), "hidden", "127.0.0.2",
+                             {{"HAPROXY_0_VHOST", "hidden.test"}}),
+                         AppJson("/web", {FreePort()},
+                                 {{"HAPROXY_GROUP", "external"},
+                                  {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                  {"HAPROXY_0_VHOST", "web.test"},
+                                  {"HAPROXY_0_ENABLED", "true"}},
+                                 {{"127.0.0.3", {StartEcho("web", "127.0.0.3")}}})}));
+  const std::string port_file = dir_->File("sim.port");
+  ScopedProcess sim({sim_binary_, "--state", state_file, "--listen",
+                     "127.0.0.1:0", "--port-file", port_file},
+                    dir_->File("sim.log"));
+  const std::string marathon = "http://" + WaitForPortFile(sim, port_file);
+
+  const std::string options = dir_->File("options.json");
+  WriteFile(options, "{\"marathon-lb\": {\"marathon-uri\": \"" + marathon +
+                         "\", \"strict-mode\": true}}");
+  const RunResult rendered = RunBounded(
+      {"/usr/bin/python3", "-c",
+       "import json, subprocess, sys\n"
+       "app = json.loads(subprocess.run([sys.executable, sys.argv[1] + "
+       "'/tools/dcos/render.py', '--json', '--strict', '--options', "
+       "sys.argv[2], sys.argv[1] + '/tools/dcos'], check=True, "
+       "capture_output=True, text=True).stdout)\n"
+       "print('\\n'.join(app['args']))\n",
+       RequiredEnv("MLB_SOURCE_DIR"), options},
+      dir_->File("render.log"));
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.output;
+  std::vector<std::string> argv = {mlb_binary_};
+  for (const std::string& arg : Lines(rendered.output)) {
+    if (!arg.empty()) {
+      argv.push_back(arg);
+    }
+  }
+  EXPECT_EQ(std::vector<std::string>(argv.begin() + 1, argv.end()),
+            (std::vector<std::string>{
+                "sse", "--marathon", marathon, "--health-check",
+                "--haproxy-map", "--strict-mode", "--max-reload-retries", "10",
+                "--reload-interval", "10", "--group", "external"}));
+  // Where the container would differ: files in the test directory.
+  argv.insert(argv.end(),
+              {"--haproxy-config", cfg_, "--templates-dir", templates_dir_,
+               "--plugin-dir", plugin_dir_, "--ssl-certs", cert_,
+               "--syslog-socket", "/dev/null", "--command", "true"});
+  ScopedProcess lb(argv, dir_->File("marathon-lb.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Map("domain2backend.map").find("web.test") != std::string::npos; },
+      Millis(10000)))
+      << lb.Output();
+  EXPECT_EQ(Lines(Map("domain2backend.map")).size(), 1u) << Map("domain2backend.map");
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_TRUE(WaitUntil([&] { return Via80("web.test") == "web"; },
+                        Millis(5000), Millis(50)))
+      << HaproxyLog();
+  EXPECT_EQ(Via80("hidden.test"), "HTTP 503");
+  EXPECT_EQ(Via9091("/web"), "web");
+}
+
 }  // namespace
 }  // namespace mlb::integration

@@ -117,9 +117,13 @@ class Package(unittest.TestCase):
                          load('resource.json')['assets']['container']['docker']
                          ['marathon-lb-docker'])
         self.assertEqual(a['container']['docker']['network'], 'HOST')
+        # marathon-lb 1.15's package: maps and reload retries by default.
         self.assertEqual(a['args'], ['sse', '--marathon',
                                      'http://marathon.mesos:8080',
-                                     '--health-check', '--group', 'external'])
+                                     '--health-check', '--haproxy-map',
+                                     '--max-reload-retries', '10',
+                                     '--reload-interval', '10',
+                                     '--group', 'external'])
         self.assertEqual(a['acceptedResourceRoles'], ['slave_public'])
         self.assertNotIn('fetch', a)
         self.assertNotIn('HAPROXY_SSL_CERT', a['env'])
@@ -142,14 +146,17 @@ class Package(unittest.TestCase):
             'ssl-cert': PEM, 'template-url': 'https://example.com/t.tar.gz',
             'mode': 'sse', 'marathon-uri': 'https://marathon.mesos:8443',
             'auth-credential': 'ops:pa"ss', 'sysctl-nonstrict': True,
+            'haproxy-map': False, 'strict-mode': True,
+            'max-reload-retries': -1, 'reload-interval': 3,
             'extra-args': ['--max-old-workers', '5'],
             'parameters': [{'key': 'ulimit', 'value': 'nofile=100000'}]}})
         self.assertEqual(a['id'], 'lb-external')
         self.assertEqual(a['instances'], 3)
         self.assertEqual(a['args'], [
             'sse', '--marathon', 'https://marathon.mesos:8443', '--health-check',
-            '--auth-credentials', 'ops:pa"ss', '--max-old-workers', '5',
-            '--group', 'external'])
+            '--auth-credentials', 'ops:pa"ss', '--strict-mode',
+            '--max-reload-retries', '-1', '--reload-interval', '3',
+            '--max-old-workers', '5', '--group', 'external'])
         self.assertEqual(a['env']['HAPROXY_SSL_CERT'], PEM)
         self.assertEqual(a['env']['HAPROXY_SYSCTL_NONSTRICT'], '1')
         self.assertEqual(a['env']['FRAMEWORK_NAME'], 'lb-external')
@@ -168,7 +175,10 @@ class Package(unittest.TestCase):
                                  'haproxy-group': '*'}})
         self.assertEqual(a['args'], ['poll', '--marathon',
                                      'http://marathon.mesos:8080',
-                                     '--dont-bind-http-https', '--group', '*'])
+                                     '--dont-bind-http-https', '--haproxy-map',
+                                     '--max-reload-retries', '10',
+                                     '--reload-interval', '10',
+                                     '--group', '*'])
         self.assertEqual(a['env']['POLL_INTERVAL'], '30')
         self.assertNotIn('HAPROXY_SYSCTL_PARAMS', a['env'])
         self.assertNotIn('acceptedResourceRoles', a)
@@ -182,8 +192,13 @@ class Package(unittest.TestCase):
              'options.marathon-lb.mode: "event" is not one of ["sse", "poll"]'),
             ({'instances': 0},
              'options.marathon-lb.instances: 0 is less than the minimum 1'),
-            ({'haproxy-map': True},
-             'options.marathon-lb: unknown option haproxy-map'),
+            ({'haproxy-map': 'yes'},
+             'options.marathon-lb.haproxy-map: "yes" is not of type boolean'),
+            ({'reload-interval': 0},
+             'options.marathon-lb.reload-interval: 0 is less than the '
+             'minimum 1'),
+            ({'no-such-option': True},
+             'options.marathon-lb: unknown option no-such-option'),
             ({'parameters': [{'key': 'x'}]},
              'options.marathon-lb.parameters[0]: value is required'),
         ]
