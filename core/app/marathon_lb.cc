@@ -105,6 +105,8 @@ Status MarathonLb::Create(const CliOptions& options,
                            : options.haproxy_master_socket;
     hp.pid_file = options.haproxy_config + ".pid";
     hp.max_old_workers = options.max_old_workers;
+    hp.server_state_file = options.haproxy_config + ".state";
+    lb->config_view_.server_state_file = hp.server_state_file;
     lb->haproxy_ = std::make_unique<HaproxyProcess>(std::move(hp));
     MarathonLb* self = lb.get();
     writer.reload = [self] { return self->ReloadManagedHaproxy(); };

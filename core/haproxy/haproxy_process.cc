@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "core/base/fd.h"
+#include "core/base/files.h"
 #include "core/base/logging.h"
 #include "core/base/process.h"
 
@@ -532,6 +533,7 @@ Status HaproxyProcess::ReloadLocked(HaproxyReloadReport* report) {
     previous.insert(w.pid);
   }
 
+  SaveServerState();
   const uint64_t mark = OutputMark();
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = start + options_.reload_timeout;
@@ -594,6 +596,26 @@ Status HaproxyProcess::ReloadLocked(HaproxyReloadReport* report) {
           OutputSince(mark)));
     }
     std::this_thread::sleep_for(kPollStep);
+  }
+}
+
+void HaproxyProcess::SaveServerState() {
+  if (options_.server_state_file.empty()) {
+    return;
+  }
+  std::string state;
+  Status s = MasterCliCommand(options_.master_socket, "@1 show servers state",
+                              &state, kCliTimeout);
+  if (s.ok() && state.find("# be_id ") == std::string::npos) {
+    s = Status::Error("unexpected answer '" + state.substr(0, 200) + "'");
+  }
+  if (s.ok()) {
+    s = WriteFileAtomically(options_.server_state_file, state);
+  }
+  if (!s.ok()) {
+    Log().warning("server state not saved before the reload, servers start "
+                  "from their config state: " +
+                  s.WithContext(options_.server_state_file).message());
   }
 }
 

@@ -114,6 +114,12 @@ struct HaproxyProcessOptions {
   // thread, or the built-in supervise thread). Default: HAProxy keeps serving
   // if marathon-lb crashes.
   bool stop_with_owner = false;
+  // Before each reload, the current worker's `show servers state` goes to
+  // this file (atomically), which a config naming it in server-state-file
+  // and load-server-state-from-file loads, so that servers keep their
+  // health and maintenance state across reloads (marathon-lb 1.15's
+  // reload script did the same). Empty: none.
+  std::string server_state_file;
 };
 
 struct HaproxyReloadReport {
@@ -192,6 +198,9 @@ class HaproxyProcess {
   void KillAndReapLocked(int* wait_status);
   // Escalating stop of a running master. Requires op_mu_.
   void StopChildLocked();
+  // options_.server_state_file: the current worker's server state, before a
+  // reload; a failure is logged, the reload goes on.
+  void SaveServerState();
   void EnforceOldWorkerBound(const HaproxyProcList& procs,
                              HaproxyReloadReport* report);
   bool MasterExited() const;

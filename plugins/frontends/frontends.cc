@@ -43,8 +43,17 @@ class Frontends : public sdk::Family {
   bool Begin(sdk::Emitter& emit) override {
     const sdk::Config& config = emit.config();
     std::string options;
+    // Servers keep their state across reloads when marathon-lb saves it.
+    const std::string& state = config.server_state_file;
     if (!emit.Render(GLOBAL_DEFAULT_OPTIONS, {}, &options) ||
-        !emit.Add(HEAD, {{"defaultOptions", OptionLines(options)}})) {
+        !emit.Add(HEAD, {{"defaultOptions", OptionLines(options)},
+                         {"serverStateFile",
+                          state.empty() ? ""
+                                        : "  server-state-file " + state + "\n"},
+                         {"loadServerState",
+                          state.empty()
+                              ? ""
+                              : "  load-server-state-from-file global\n"}})) {
       return false;
     }
     if (config.bind_http_https) {

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +39,7 @@ namespace mlb::integration {
 namespace {
 
 using ::testing::Each;
+using ::testing::HasSubstr;
 
 const char kGroup[] = "external";
 // What marathon-lb subscribes to on /v2/events (EventStreamOptions).
@@ -459,6 +461,50 @@ TEST_F(LiveTest, Sigusr1ReloadsTheConfigInPlace) {
   EXPECT_EQ(HaproxyMasterPid(), master);
   EXPECT_EQ(JsonInt(StatusJson(), "reloads", -1), 1);
   EXPECT_TRUE(WaitForBackends({"web-1"}));
+}
+
+// marathon-lb 1.15's server state across reloads: a server an operator put
+// in maintenance through the runtime API stays there when a Marathon change
+// reloads HAProxy (the state is saved before the reload and the config loads
+// it), while the new task is routed.
+TEST_F(LiveTest, ServerStateSurvivesAReload) {
+  std::string head = LoopbackHead(dir_->File("haproxy.sock"),
+                                  "  server-state-file " + cfg_ + ".state\n");
+  head.replace(head.find("defaults\n"), 9,
+               "defaults\n  load-server-state-from-file global\n");
+  WriteTemplate("HEAD", head);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  std::string web2_server;
+  for (const std::string& line : Lines(ReadFile(cfg_))) {
+    if (line.find(" 127.0.0.3:" + std::to_string(web2) + " ") != std::string::npos) {
+      std::istringstream words(line);
+      std::string keyword;
+      words >> keyword >> web2_server;  // "  server <name> <address> ..."
+
+    }
+  }
+  ASSERT_NE(web2_server, "") << ReadFile(cfg_);
+  std::string reply;
+  ASSERT_TRUE(MasterCliCommand(dir_->File("haproxy.sock"),
+                               "disable server web_" +
+                                   std::to_string(service_port_) + "/" +
+                                   web2_server,
+                               &reply, Millis(2000))
+                  .ok());
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << reply;
+
+  PostApps(sim, State({{"127.0.0.2", {web1}},
+                       {"127.0.0.3", {web2}},
+                       {"127.0.0.4", {web3}}}));
+  ASSERT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_THAT(ReadFile(cfg_ + ".state"), HasSubstr(" " + web2_server + " "));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-3"})) << ViaService().Describe();
 }
 
 // 2. A stream that goes silent (stall: not even keep-alives) is given up

@@ -316,6 +316,26 @@ TEST_F(RoutingTest, BindOptionsThatReachPastThePortDropIt) {
   }
 }
 
+// With --run-haproxy marathon-lb saves the servers' state before each
+// reload; the default HEAD then names the file and loads it (marathon-lb
+// 1.15's server-state-file / load-server-state-from-file).
+TEST_F(RoutingTest, DefaultHeadLoadsTheServerStateMarathonLbSaves) {
+  RenderOptions options;
+  options.server_state_file = "/lb/haproxy.cfg.state";
+  const std::string with = Render(*registry_, Apps(""), options).text;
+  EXPECT_NE(with.find("  mworker-max-reloads 3\n"
+                      "  server-state-file /lb/haproxy.cfg.state\n"
+                      "defaults\n"
+                      "  load-server-state-from-file global\n"
+                      "  log global\n"),
+            std::string::npos)
+      << with;
+  const std::string without = Render(*registry_, Apps("")).text;
+  EXPECT_NE(without.find("  mworker-max-reloads 3\ndefaults\n  log global\n"),
+            std::string::npos)
+      << without;
+}
+
 TEST_F(RoutingTest, VhostIsLowerCased) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));

@@ -38,6 +38,7 @@
 //        Emitter::SetRouteWeight
 //   2.2  HAProxy map files (Emitter::DeclareMap, AddMapEntry), lines shared
 //        by the services of a frontend (Emitter::AddOnce), Config::haproxy_map,
+//        Config::server_state_file,
 //        MLB_TEMPLATE_FORMATTED_DEFAULT, Service::check_ports and
 //        Service::CheckPort (HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX)
 // docs/plugin-sdk.md is the guide for pack authors.
@@ -453,6 +454,10 @@ struct Config {
   std::vector<std::string> ssl_certs;  // --ssl-certs, defaults applied
   std::string haproxy_dir;             // directory of --haproxy-config
   bool haproxy_map = false;            // --haproxy-map (ABI 2.2)
+  // (ABI 2.2) Where marathon-lb saves the servers' state before each reload
+  // of the HAProxy it runs (--run-haproxy), for the config's
+  // server-state-file; "" when it saves none.
+  std::string server_state_file;
 };
 
 // Host services offered to a Family during one generation. Each Family
