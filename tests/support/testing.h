@@ -158,6 +158,7 @@ struct RenderOptions {
   int auto_port_max = 10100;
   bool bind_http_https = true;
   bool haproxy_map = false;  // --haproxy-map
+  bool group_https_by_vhost = false;  // --group-https-by-vhost
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
   LabelPolicy label_policy = LabelPolicy::kRestricted;
@@ -180,6 +181,7 @@ inline sdk::Config ConfigOf(const RenderOptions& options) {
   view.ssl_certs = options.ssl_certs;
   view.haproxy_dir = "/etc/haproxy";
   view.haproxy_map = options.haproxy_map;
+  view.group_https_by_vhost = options.group_https_by_vhost;
   return view;
 }
 
