@@ -17,8 +17,8 @@ The first header line is the description; the others are, each optional:
   flags:        overridable, verbatim, inline, formatted-default
                 (MLB_TEMPLATE_*)
   section:      none (inline templates, and only they), head, userlist,
-                http_frontend, appid_frontend, https_frontend, frontend or
-                backend (MLB_SECTION_*), then the order of the text among one
+                http_frontend, appid_frontend, https_frontend, frontend,
+                backend or named (MLB_SECTION_*), then the order of the text among one
                 service's lines there (default 0)
   placeholders: the names the pack's code supplies
   word:         'NAME = what it is': a placeholder whose value must stay one
@@ -47,6 +47,7 @@ SECTIONS = {
     'https_frontend': 'MLB_SECTION_HTTPS_FRONTEND',
     'frontend': 'MLB_SECTION_FRONTEND',
     'backend': 'MLB_SECTION_BACKEND',
+    'named': 'MLB_SECTION_NAMED',
 }
 
 

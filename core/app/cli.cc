@@ -41,6 +41,10 @@ constexpr FlagSpec kFlags[] = {
       "Route vhosts and app ids through HAProxy maps, domain2backend.map "
       "and app2backend.map beside the config, instead of one ACL per vhost "
       "and app (ports with a path or auth keep their ACLs), as marathon-lb"},
+    {"group-https-by-vhost", "", nullptr, false,
+      "Terminate TLS per vhost: :443 passes each connection by SNI to a TLS "
+      "frontend of its vhost, with the certificates and bind options of "
+      "its ports, as marathon-lb (with :80 and :443 bound only)"},
     {"dont-bind-http-https", "", nullptr, false,
       "Do not bind :80 and :443 (vhost routing); :9091 is always bound"},
     {"ssl-certs", "", "LIST", false,
@@ -216,6 +220,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->strict_mode = true;
   } else if (name == "haproxy-map") {
     out->haproxy_map = true;
+  } else if (name == "group-https-by-vhost") {
+    out->group_https_by_vhost = true;
   } else if (name == "reload-interval") {
     if (!ParseCount(value, &out->reload_interval) || out->reload_interval < 1) {
       return Status::Error("--reload-interval",

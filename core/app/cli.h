@@ -35,6 +35,8 @@ struct CliOptions {
   int min_serv_port_ip_per_task = 10050;
   int max_serv_port_ip_per_task = 10100;
   bool haproxy_map = false;  // --haproxy-map: vhost and app id maps
+  // --group-https-by-vhost: one TLS frontend per vhost behind :443
+  bool group_https_by_vhost = false;
   bool dont_bind_http_https = false;
   std::string ssl_certs;  // comma list; empty: /etc/ssl/cert.pem
   // HAPROXY_SSL_CERT is written here, a self-signed certificate generated

@@ -81,6 +81,7 @@ Status MarathonLb::Create(const CliOptions& options,
   }
   lb->config_view_.bind_http_https = !options.dont_bind_http_https;
   lb->config_view_.haproxy_map = options.haproxy_map;
+  lb->config_view_.group_https_by_vhost = options.group_https_by_vhost;
   if (options.mode != "plugins" && options.mode != "reference" &&
       !options.longhelp) {
     MLB_RETURN_IF_ERROR(lb->SetUpCertificates());

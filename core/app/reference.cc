@@ -19,7 +19,8 @@ std::string SectionName(const TemplateCatalog::Entry& entry) {
       "frontend marathon_http_appid_in",
       "frontend marathon_https_in",
       "the service's frontend",
-      "the service's backend"};
+      "the service's backend",
+      "a named section (shared by services, after marathon_https_in)"};
   if (entry.section >= sizeof(kNames) / sizeof(kNames[0])) {
     return "?";
   }

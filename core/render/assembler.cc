@@ -120,6 +120,59 @@ Status ClaimServicePorts(std::vector<Listener>& listeners,
   return Status::OK();
 }
 
+// "app /a, service port index 0".
+std::string Who(const sdk::Service& view) {
+  return "app " + view.app_id + ", service port index " +
+         std::to_string(view.port_index);
+}
+
+// The proxies `text` declares: ("marathon_http_in", "frontend
+// marathon_http_in"), ("stats", "listen stats"), ...
+void ProxyNames(std::string_view text,
+                std::unordered_map<std::string, std::string>* out) {
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view()
+                                         : text.substr(end + 1);
+    const auto word = [&line]() {
+      const size_t start = line.find_first_not_of(" \t");
+      if (start == std::string_view::npos) {
+        line = {};
+        return std::string_view();
+      }
+      line.remove_prefix(start);
+      const size_t stop = std::min(line.find_first_of(" \t\r"), line.size());
+      const std::string_view w = line.substr(0, stop);
+      line.remove_prefix(stop);
+      return w;
+    };
+    const std::string_view kind = word();
+    if (kind == "frontend" || kind == "backend" || kind == "listen") {
+      const std::string_view name = word();
+      if (!name.empty()) {
+        out->emplace(std::string(name),
+                     std::string(kind) + " " + std::string(name));
+      }
+    }
+  }
+}
+
+// Whether the first line of `text` with a word declares the proxy `name`.
+bool OpensProxy(std::string_view text, std::string_view name) {
+  std::unordered_map<std::string, std::string> names;
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) {
+    return false;
+  }
+  const size_t end = text.find('\n', start);
+  ProxyNames(text.substr(start, end == std::string_view::npos
+                                    ? std::string_view::npos
+                                    : end - start),
+             &names);
+  return names.count(std::string(name)) != 0;
+}
+
 bool IsVhostFrontend(int rank) {
   return rank == MLB_SECTION_HTTP_FRONTEND || rank == MLB_SECTION_HTTPS_FRONTEND;
 }
@@ -135,6 +188,9 @@ void Commit(ServiceRender* render, HaproxyConfig* config,
     config->DeclareMap(map);
   }
   for (ServiceRender::Section& s : render->sections) {
+    if (s.rank == MLB_SECTION_NAMED) {
+      continue;  // ConfigAssembler::CommitNamed
+    }
     if (vhost_blocks != nullptr && IsVhostFrontend(s.rank)) {
       vhost_blocks->push_back(
           {render->route_weight, s.key, s.rank, std::move(s.text)});
@@ -188,13 +244,94 @@ ConfigAssembler::~ConfigAssembler() = default;
 
 Status ConfigAssembler::Begin(ServiceRender&& render) {
   MLB_RETURN_IF_ERROR(render.status);
+  if (!render.claims.empty()) {
+    return Status::Error("named sections are added to from AddService or "
+                         "Finish, not Begin");
+  }
   Commit(&render, &generation_.config, nullptr, nullptr);
   for (const ConfigSection& section : generation_.config.sections()) {
     for (Listener& l : BindListeners(section.text, section.key)) {
       ports_->Add(std::move(l), nullptr);
     }
+    ProxyNames(section.text, &global_names_);
   }
   return Status::OK();
+}
+
+Status ConfigAssembler::CheckNames(
+    const sdk::Service* view,
+    const std::vector<ServiceRender::Claim>& claims) const {
+  const auto scope = [view](std::string message) {
+    return view != nullptr ? Status::ServiceError(std::move(message))
+                           : Status::Error(std::move(message));
+  };
+  for (const ServiceRender::Claim& claim : claims) {
+    const std::string named =
+        "named section " + claim.name + " (" + claim.what + ")";
+    if (auto it = global_names_.find(claim.name); it != global_names_.end()) {
+      return scope(named + " would have the name of " + it->second);
+    }
+    if (view != nullptr && claim.name == view->backend) {
+      return scope(named + " would have the name of its own frontend and "
+                           "backend");
+    }
+    if (auto it = service_names_.find(claim.name);
+        it != service_names_.end()) {
+      return scope(named + " would have the name of the frontend and backend "
+                           "of " + Who(*it->second));
+    }
+    if (auto it = named_.find(claim.name);
+        it != named_.end() && it->second.what != claim.what) {
+      return scope(named + " would have the name of named section " +
+                   claim.name + " (" + it->second.what + ")" +
+                   (it->second.owner != nullptr
+                        ? " of " + Who(*it->second.owner)
+                        : std::string()));
+    }
+  }
+  if (view != nullptr) {
+    if (auto it = named_.find(view->backend); it != named_.end()) {
+      return scope("its frontend and backend " + view->backend +
+                   " would have the name of named section " + it->first +
+                   " (" + it->second.what + ")" +
+                   (it->second.owner != nullptr
+                        ? " of " + Who(*it->second.owner)
+                        : std::string()));
+    }
+  }
+  return Status::OK();
+}
+
+void ConfigAssembler::CommitNamed(const sdk::Service* view,
+                                  ServiceRender* render) {
+  for (ServiceRender::Claim& claim : render->claims) {
+    Named& named = named_[claim.name];
+    if (named.what.empty()) {
+      named.what = std::move(claim.what);
+      named.owner = view;
+    }
+  }
+  for (ServiceRender::Section& s : render->sections) {
+    if (s.rank != MLB_SECTION_NAMED) {
+      continue;
+    }
+    Named& named = named_[s.key];
+    if (view == nullptr) {
+      named.head += s.text;
+    } else {
+      named.blocks.push_back(
+          {render->route_weight, s.key, s.rank, std::move(s.text)});
+    }
+  }
+  if (view == nullptr) {
+    return;
+  }
+  service_names_.emplace(view->backend, view);
+  for (auto& [key, value] : render->collected) {
+    if (collected_pairs_.insert(key + '\0' + value).second) {
+      collected_[key].push_back(std::move(value));
+    }
+  }
 }
 
 Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
@@ -205,6 +342,7 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   // before them.
   for (const ServiceRender::Section& section : render->sections) {
     if (s.ok() && !IsServiceSection(section.rank) &&
+        section.rank != MLB_SECTION_NAMED &&
         generation_.config.Find(section.key) == nullptr) {
       s = Status::ServiceError("lines for " + section.key +
                                ", which this config does not have: they "
@@ -219,10 +357,14 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
     }
   }
   if (s.ok()) {
+    s = CheckNames(&view, render->claims);
+  }
+  if (s.ok()) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }
   if (s.ok()) {
     Commit(render, &generation_.config, &vhost_blocks_, &once_keys_);
+    CommitNamed(&view, render);
     return Status::OK();
   }
   if (s.scope() != Status::Scope::kService) {
@@ -234,7 +376,17 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   return Status::OK();
 }
 
-void ConfigAssembler::Finish(Generation* out) {
+Status ConfigAssembler::Finish(ServiceRender&& render, Generation* out) {
+  MLB_RETURN_IF_ERROR(render.status);
+  for (const ServiceRender::Section& section : render.sections) {
+    if (section.rank != MLB_SECTION_NAMED &&
+        generation_.config.Find(section.key) == nullptr) {
+      return Status::Error("Finish added lines for " + section.key +
+                           ", which this config does not have: they would "
+                           "join the section before them");
+    }
+  }
+  MLB_RETURN_IF_ERROR(CheckNames(nullptr, render.claims));
   // marathon-lb's vhost rule order: by weight, highest first; equal weights
   // in (app id, service port) order.
   std::stable_sort(vhost_blocks_.begin(), vhost_blocks_.end(),
@@ -245,8 +397,38 @@ void ConfigAssembler::Finish(Generation* out) {
     generation_.config.Section(block.key, block.rank).text += block.text;
   }
   vhost_blocks_.clear();
+  // The Finish render: after the services' lines in the shared sections,
+  // first in named ones.
+  Commit(&render, &generation_.config, nullptr, nullptr);
+  CommitNamed(nullptr, &render);
+  // Named sections in name order, after marathon_https_in (created at
+  // Begin, so that the stable sort by rank keeps them after it), each its
+  // opening text and then its services' lines by route weight.
+  for (auto& [name, named] : named_) {
+    std::stable_sort(named.blocks.begin(), named.blocks.end(),
+                     [](const VhostBlock& a, const VhostBlock& b) {
+                       return a.weight > b.weight;
+                     });
+    std::string text = std::move(named.head);
+    for (VhostBlock& block : named.blocks) {
+      text += block.text;
+    }
+    if (text.empty()) {
+      continue;
+    }
+    if (!OpensProxy(text, name)) {
+      return Status::Error("named section " + name + " (" + named.what +
+                           ") does not start with a frontend, backend or "
+                           "listen line of that name: its lines would join "
+                           "the section before them");
+    }
+    generation_.config.Section("named " + name, MLB_SECTION_HTTPS_FRONTEND)
+        .text = std::move(text);
+  }
+  named_.clear();
   generation_.config.Finish();
   *out = std::move(generation_);
+  return Status::OK();
 }
 
 }  // namespace mlb

@@ -6,8 +6,10 @@
 // taken is dropped, with its error.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -43,8 +45,16 @@ class ConfigAssembler {
   // consumed.
   Status Add(const Service& service, ServiceRender* render);
 
-  // The config, in output order.
-  void Finish(Generation* out);
+  // What the committed services collected (Emitter::Collect), for
+  // ServiceRenderer::Finish.
+  const Collection& collected() const { return collected_; }
+
+  // The config, in output order, with the Finish render `render` (whose
+  // text goes after the services' in the shared sections and first in
+  // named sections). Fails with its status, or when it adds to a named
+  // section under a name that is taken, or when a named section with lines
+  // is not opened by its own section line.
+  Status Finish(ServiceRender&& render, Generation* out);
 
   class Ports;          // ports taken so far (assembler.cc)
   class AssignedPorts;  // ports Marathon assigned (assembler.cc)
@@ -58,11 +68,33 @@ class ConfigAssembler {
     std::string text;
   };
 
+  // A named section (MLB_SECTION_NAMED): its opening text (from Finish),
+  // the services' lines, and who claimed its name first.
+  struct Named {
+    std::string what;
+    const sdk::Service* owner = nullptr;  // null: Finish
+    std::string head;
+    std::vector<VhostBlock> blocks;  // in commit order
+  };
+
  private:
+  // Why the named sections and the backend of `view` cannot be in the
+  // config with what is there (names taken), or OK.
+  Status CheckNames(const sdk::Service* view,
+                    const std::vector<ServiceRender::Claim>& claims) const;
+  void CommitNamed(const sdk::Service* view, ServiceRender* render);
+
   std::unique_ptr<Ports> ports_;
   std::vector<VhostBlock> vhost_blocks_;  // in commit order
   std::unordered_set<std::string> once_keys_;  // of AddOnce lines committed
   std::unique_ptr<AssignedPorts> assigned_;
+  Collection collected_;
+  std::unordered_set<std::string> collected_pairs_;  // "key\0value"
+  std::map<std::string, Named> named_;  // by name: their order
+  // HAProxy proxy names of the global part ("marathon_http_in", "stats")
+  // and the backend names of committed services.
+  std::unordered_map<std::string, std::string> global_names_;
+  std::unordered_map<std::string, const sdk::Service*> service_names_;
   Generation generation_;
 };
 

@@ -100,7 +100,8 @@ Status CheckDescriptor(const mlb_plugin_descriptor& d) {
     if (t.text == nullptr) {
       return Status::Error(std::string("template ") + t.name + " has no text");
     }
-    if (t.section > MLB_SECTION_BACKEND) {
+    if (t.section > MLB_SECTION_NAMED ||
+        (t.section == MLB_SECTION_NAMED && d.abi_minor < 2)) {  // 2.2's
       return Status::Error(std::string("template ") + t.name +
                            " has an unknown section (" +
                            std::to_string(t.section) + ")");
@@ -224,6 +225,7 @@ Status PluginRegistry::LoadFile(const std::string& path,
   pack->version = d.pack_version;
   pack->description = d.description != nullptr ? d.description : "";
   pack->abi = std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor);
+  pack->abi_minor = d.abi_minor;
   for (const auto* list : {&packs_, &unused_}) {
     for (const auto& other : *list) {
       if (other->family == pack->family && other->pack == pack->pack) {

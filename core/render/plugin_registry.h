@@ -47,6 +47,7 @@ class PluginRegistry {
     std::string version;
     std::string description;
     std::string abi;  // "2.0": what the pack was built for
+    uint32_t abi_minor = 0;  // of `abi`
     std::vector<std::string> templates;  // in the descriptor's order
     // The catalog's entries of `templates`: a template's id is its index.
     // Set when the pack is in use.

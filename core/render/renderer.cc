@@ -28,6 +28,7 @@ constexpr SectionKind kSectionKinds[] = {
     {"frontend marathon_https_in", false},      // MLB_SECTION_HTTPS_FRONTEND
     {"frontend ", true},                        // MLB_SECTION_FRONTEND
     {"backend ", true},                         // MLB_SECTION_BACKEND
+    {"", false},  // MLB_SECTION_NAMED: keyed by the name AddTo gives
 };
 constexpr uint32_t kSectionKindCount =
     sizeof(kSectionKinds) / sizeof(kSectionKinds[0]);
@@ -53,13 +54,16 @@ struct ServiceRenderer::State {
   struct Piece {
     uint32_t kind;
     int order;
+    std::string name;  // of a named section
     std::string text;
   };
 
-  // Starts a service (null: Begin).
-  void Start(const Service* s, ServiceRender* render) {
+  // Starts a service (null: Begin, or Finish with `finish`).
+  void Start(const Service* s, ServiceRender* render,
+             const Collection* finish = nullptr) {
     service = s;
     out = render;
+    collection = finish;
     error = Status::OK();
     used = 0;
     for (uint32_t kind = 0; kind < kSectionKindCount; ++kind) {
@@ -69,10 +73,12 @@ struct ServiceRenderer::State {
     }
   }
 
-  // The text of section `kind` at `order`, to append to.
-  std::string& PieceFor(uint32_t kind, int order) {
+  // The text of section `kind` (named: `name`) at `order`, to append to.
+  std::string& PieceFor(uint32_t kind, int order,
+                        std::string_view name = {}) {
     for (size_t i = 0; i < used; ++i) {
-      if (pieces[i].kind == kind && pieces[i].order == order) {
+      if (pieces[i].kind == kind && pieces[i].order == order &&
+          pieces[i].name == name) {
         return pieces[i].text;
       }
     }
@@ -82,6 +88,7 @@ struct ServiceRenderer::State {
     Piece& piece = pieces[used++];
     piece.kind = kind;
     piece.order = order;
+    piece.name = name;
     piece.text.clear();
     return piece.text;
   }
@@ -106,10 +113,14 @@ struct ServiceRenderer::State {
       if (piece.text.empty()) {
         continue;
       }
-      const std::string& key = keys[piece.kind];
+      const std::string& key =
+          piece.kind == MLB_SECTION_NAMED ? piece.name : keys[piece.kind];
+      const int rank = static_cast<int>(piece.kind);
       auto it = std::find_if(
           sections.begin(), sections.end(),
-          [&](const ServiceRender::Section& s) { return s.key == key; });
+          [&](const ServiceRender::Section& s) {
+            return s.key == key && s.rank == rank;
+          });
       if (it == sections.end()) {
         sections.push_back({key, static_cast<int>(piece.kind), piece.text});
       } else {
@@ -169,7 +180,8 @@ struct ServiceRenderer::State {
 
   const TemplateCatalog& catalog;
   const sdk::Config& config;
-  const Service* service = nullptr;  // null during Begin
+  const Service* service = nullptr;  // null during Begin and Finish
+  const Collection* collection = nullptr;  // during Finish
   ServiceRender* out = nullptr;
   Status error;                       // why the last family failed
   std::string keys[kSectionKindCount];  // section keys of the service
@@ -195,6 +207,22 @@ std::string MapFileProblem(std::string_view file) {
           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
       return std::string("has '") + c +
              "': a map is a plain file name (letters, digits, '.', '_', '-')";
+    }
+  }
+  return "";
+}
+
+// Why `name` cannot name a named section (an HAProxy proxy name), or "".
+std::string SectionNameProblem(std::string_view name) {
+  if (name.empty() || name.size() > 255) {
+    return "must have 1 to 255 characters";
+  }
+  for (const char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+          c == ':')) {
+      return std::string("has '") + c +
+             "': HAProxy names have letters, digits, '.', '_', '-', ':'";
     }
   }
   return "";
@@ -237,6 +265,11 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
       return Fail(Status::Error("template " + entry->name +
                                 " has no section: render it with "
                                 "Emitter::Render"));
+    }
+    if (kind == MLB_SECTION_NAMED) {
+      return Fail(Status::Error("template " + entry->name +
+                                " goes to a named section: add it with "
+                                "Emitter::AddTo"));
     }
     if (kSectionKinds[kind].per_service && state_.service == nullptr) {
       return Fail(Status::Error("template " + entry->name +
@@ -298,10 +331,10 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
   }
 
   bool DeclareMap(std::string_view file) override {
-    if (state_.service != nullptr) {
+    if (state_.service != nullptr || state_.collection != nullptr) {
       return Fail(Status::Error("template family " + pack_.family +
                                 " declared map " + std::string(file) +
-                                " from AddService, not Begin"));
+                                " after Begin"));
     }
     const std::string problem = MapFileProblem(file);
     if (!problem.empty()) {
@@ -351,7 +384,8 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
     }
     const uint32_t kind = entry->section;
     if (state_.service == nullptr || kind == MLB_SECTION_NONE ||
-        kind >= kSectionKindCount || kSectionKinds[kind].per_service) {
+        kind == MLB_SECTION_NAMED || kind >= kSectionKindCount ||
+        kSectionKinds[kind].per_service) {
       return Fail(Status::Error("template " + entry->name +
                                 " is added once per config from AddService, "
                                 "into a section the services share"));
@@ -366,6 +400,68 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
     once.weight = weight;
     state_.out->once.push_back(std::move(once));
     return true;
+  }
+
+  bool AddTo(std::string_view section, std::string_view what,
+             sdk::TemplateId id, const sdk::Vars& vars) override {
+    const TemplateCatalog::Entry* entry = Entry(id);
+    if (entry == nullptr) {
+      return false;
+    }
+    const uint32_t kind = entry->section;
+    if ((state_.service == nullptr && state_.collection == nullptr) ||
+        kind == MLB_SECTION_NONE || kind == MLB_SECTION_HEAD ||
+        kind >= kSectionKindCount || kSectionKinds[kind].per_service) {
+      return Fail(Status::Error(
+          "template " + entry->name + " cannot go to named section " +
+          std::string(section) +
+          ": AddTo takes, from AddService or Finish, a template of a named "
+          "section or of a frontend the services share"));
+    }
+    // The name comes from Marathon (a vhost) more often than not.
+    const std::string problem = SectionNameProblem(section);
+    if (problem.empty() && what.empty()) {
+      return Fail(Status::Error("template family " + pack_.family +
+                                ": named section " + std::string(section) +
+                                " stands for nothing (an empty `what`)"));
+    }
+    if (!problem.empty()) {
+      const std::string why = "named section '" + std::string(section) +
+                              "' (" + std::string(what) + ") " + problem;
+      return Fail(state_.service != nullptr ? Status::ServiceError(why)
+                                            : Status::Error(why));
+    }
+    std::vector<ServiceRender::Claim>& claims = state_.out->claims;
+    auto it = std::find_if(
+        claims.begin(), claims.end(),
+        [&](const ServiceRender::Claim& c) { return c.name == section; });
+    if (it == claims.end()) {
+      claims.push_back({std::string(section), std::string(what)});
+    } else if (it->what != what) {
+      const std::string why = "named section " + it->name + " stands for " +
+                              it->what + " and for " + std::string(what);
+      return Fail(state_.service != nullptr ? Status::ServiceError(why)
+                                            : Status::Error(why));
+    }
+    return RenderChecked(
+        *entry, vars,
+        &state_.PieceFor(MLB_SECTION_NAMED, entry->order, section));
+  }
+
+  void Collect(std::string_view key, std::string_view value) override {
+    if (state_.service != nullptr) {
+      state_.out->collected.emplace_back(pack_.family + "/" + std::string(key),
+                                         std::string(value));
+    }
+  }
+
+  std::vector<std::string> Collected(std::string_view key) const override {
+    if (state_.collection == nullptr) {
+      return {};
+    }
+    auto it = state_.collection->find(pack_.family + "/" + std::string(key));
+    return it == state_.collection->end() ? std::vector<std::string>()
+                                          : it->second;
   }
 
   // The error of a family that returned false.
@@ -467,9 +563,12 @@ std::vector<sdk::Family*> ServiceRenderer::RegistryFamilies(
 }
 
 template <typename Call>
-Status ServiceRenderer::ForEachFamily(Call call) {
+Status ServiceRenderer::ForEachFamily(Call call, uint32_t min_abi_minor) {
   for (size_t i = 0; i < families_.size(); ++i) {
     const PluginRegistry::Pack& pack = *registry_.packs()[i];
+    if (pack.abi_minor < min_abi_minor) {
+      continue;  // its vtable has no such method
+    }
     bool ok = false;
     try {
       ok = call(*families_[i], *emitters_[i]);
@@ -523,6 +622,18 @@ void ServiceRenderer::Render(const Service& service, ServiceRender* out) {
     s = state_->Seal();
   }
   out->status = std::move(s);
+}
+
+void ServiceRenderer::Finish(const Collection& collected, ServiceRender* out) {
+  *out = ServiceRender();
+  state_->Start(nullptr, out, &collected);
+  out->status = ForEachFamily(
+      [](sdk::Family& f, Emitter& emit) { return f.Finish(emit); },
+      2);  // Family::Finish came with ABI 2.2
+  if (out->status.ok()) {
+    out->status = state_->Seal();
+  }
+  state_->collection = nullptr;
 }
 
 }  // namespace mlb

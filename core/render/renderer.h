@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/base/status.h"
@@ -31,7 +32,7 @@ namespace mlb {
 // What every family made of one service (or of Begin).
 struct ServiceRender {
   struct Section {
-    std::string key;   // "backend web_80"
+    std::string key;   // "backend web_80"; a named section's name
     int rank = 0;      // its MLB_SECTION_* kind: the order of sections
     std::string text;  // the service's lines, in template order
   };
@@ -60,7 +61,20 @@ struct ServiceRender {
   // Emitter::DeclareMap (Begin) and AddMapEntry (a service).
   std::vector<std::string> maps;
   std::vector<MapEntry> map_entries;
+  // Emitter::AddTo: the named sections it added to (each once), and what
+  // each stands for.
+  struct Claim {
+    std::string name;
+    std::string what;
+  };
+  std::vector<Claim> claims;
+  // Emitter::Collect, in call order: ("<family>/<the family's key>", value).
+  std::vector<std::pair<std::string, std::string>> collected;
 };
+
+// What the committed services collected (Emitter::Collect), by
+// "<family>/<key>": each value once, in order of first collection.
+using Collection = std::unordered_map<std::string, std::vector<std::string>>;
 
 // Whether sections of kind `rank` (MLB_SECTION_*) are a service's own
 // (its frontend, backend, userlist) rather than shared by all (the head, the
@@ -90,13 +104,19 @@ class ServiceRenderer {
   // Renders `service`.
   void Render(const Service& service, ServiceRender* out);
 
+  // Calls Finish on the families built for ABI 2.2 or later, with what the
+  // committed services collected (once per generation, after the last
+  // service was committed; on the renderer whose Begin render went into
+  // the config).
+  void Finish(const Collection& collected, ServiceRender* out);
+
   class Emitter;  // the sdk::Emitter of one family (renderer.cc)
   struct State;   // what the emitters share (renderer.cc)
 
  private:
   // Calls `call` on every family in turn, stopping at the first failure.
   template <typename Call>
-  Status ForEachFamily(Call call);
+  Status ForEachFamily(Call call, uint32_t min_abi_minor = 0);
 
   const PluginRegistry& registry_;
   std::vector<sdk::Family*> families_;

@@ -207,18 +207,21 @@ struct Item {
 };
 
 // Commits the renders of `items` in `order` (`services` the same) after the
-// Begin render `global`.
+// Begin render `global`, then the Finish render of `renderer` (the one
+// whose Begin render `global` is).
 Status Commit(const std::vector<const Service*>& services,
               const std::vector<size_t>& order, const std::vector<Item>& items,
-              ServiceRender* global, Generation* out) {
+              ServiceRender* global, ServiceRenderer& renderer,
+              Generation* out) {
   ConfigAssembler assembler(services);
   MLB_RETURN_IF_ERROR(assembler.Begin(std::move(*global)));
   for (const size_t i : order) {
     MLB_RETURN_IF_ERROR(assembler.Add(*items[i].service, items[i].render));
     *items[i].render = ServiceRender();  // freed as it is committed
   }
-  assembler.Finish(out);
-  return Status::OK();
+  ServiceRender finish;
+  renderer.Finish(assembler.collected(), &finish);
+  return assembler.Finish(std::move(finish), out);
 }
 
 // Apps queued before the reader does one itself: enough to keep a worker
@@ -368,7 +371,8 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
     services.push_back(all[i]);
   }
   out->services = services.size();
-  out->generated = Commit(services, order, items, &global, &out->generation);
+  out->generated = Commit(services, order, items, &global, main.renderer(),
+                          &out->generation);
   return Status::OK();
 }
 

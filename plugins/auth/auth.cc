@@ -5,7 +5,8 @@
 // frontends family leaves those vhost lines to this family when the label is
 // set (and, on :80, when the redirect family does not answer with a 301).
 // As in 1.15 the port's own frontend and the :9091 app-id route are not
-// behind auth.
+// behind auth. With --group-https-by-vhost the :443 lines go to the TLS
+// frontend of each vhost (the frontends family's named sections).
 #include <string>
 #include <vector>
 
@@ -99,11 +100,15 @@ class Auth : public sdk::Family {
         return false;
       }
     }
+    // With --group-https-by-vhost, in the TLS frontend of each vhost.
+    const sdk::TemplateId https = path.empty()
+                                      ? HTTPS_FRONTEND_ACL_WITH_AUTH
+                                      : HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH;
     for (const std::string& vhost : svc.vhosts) {
       vars.Set("hostname", vhost);
-      if (!emit.Add(path.empty() ? HTTPS_FRONTEND_ACL_WITH_AUTH
-                                 : HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH,
-                    vars)) {
+      if (emit.config().group_https_by_vhost
+              ? !sdk::AddToVhostSection(emit, vhost, https, vars)
+              : !emit.Add(https, vars)) {
         return false;
       }
     }

@@ -10,9 +10,14 @@
 // narrows a vhost's routing to path prefixes; the vhost rules of all ports
 // are ordered by HAPROXY_{n}_BACKEND_WEIGHT. With --haproxy-map, vhosts
 // and app ids are routed through domain2backend.map and app2backend.map
-// (vhost_routing.h says which).
+// (vhost_routing.h says which). With --group-https-by-vhost, :443 is a TCP
+// frontend that passes each connection by SNI to a TLS frontend per vhost
+// (a named section, opened in Finish from what the ports collected: their
+// vhosts, certificates and bind options), where the vhost's routing goes.
+#include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "bind_options.h"
 #include "frontends_templates.h"
@@ -57,12 +62,11 @@ class Frontends : public sdk::Family {
       return false;
     }
     if (config.bind_http_https) {
-      std::string certs;
-      for (const std::string& cert : config.ssl_certs) {
-        certs += (certs.empty() ? "crt " : " crt ") + cert;
-      }
       if (!emit.Add(HTTP_FRONTEND_HEAD, {}) ||
-          !emit.Add(HTTPS_FRONTEND_HEAD, {{"sslCerts", certs}})) {
+          !(config.group_https_by_vhost
+                ? emit.Add(HTTPS_GROUPED_FRONTEND_HEAD, {})
+                : emit.Add(HTTPS_FRONTEND_HEAD,
+                           {{"sslCerts", CertList(config.ssl_certs)}}))) {
         return false;
       }
     }
@@ -98,13 +102,83 @@ class Frontends : public sdk::Family {
       weight = 1;
     }
     emit.SetRouteWeight(weight);
+    if (vhosts && emit.config().group_https_by_vhost) {
+      CollectVhosts(svc, emit);
+    }
     return AddServiceFrontend(svc, emit) &&
            (!vhosts || (frontends::AddHttpVhostRouting(svc, emit) &&
                         frontends::AddHttpsVhostRouting(svc, emit))) &&
            AddAppIdRouting(svc, emit);
   }
 
+  // --group-https-by-vhost: in marathon_https_in the SNI of each vhost to
+  // its backend; then, per vhost, that backend and the vhost's TLS frontend
+  // (the ports' routing lines follow). Vhosts in byte order; certificates
+  // and bind options in the order of the ports (app id, service port) that
+  // first declared them.
+  bool Finish(sdk::Emitter& emit) override {
+    const sdk::Config& config = emit.config();
+    if (!config.bind_http_https || !config.group_https_by_vhost) {
+      return true;
+    }
+    std::vector<std::string> vhosts = emit.Collected("vhost");
+    std::sort(vhosts.begin(), vhosts.end());
+    for (const std::string& vhost : vhosts) {
+      if (!emit.Add(HTTPS_GROUPED_VHOST_FRONTEND_ACL,
+                    {{"backend", sdk::CleanName(vhost)}, {"host", vhost}})) {
+        return false;
+      }
+    }
+    for (const std::string& vhost : vhosts) {
+      const std::string name = sdk::CleanName(vhost);
+      std::string certs = CertList(emit.Collected("certificate " + vhost));
+      if (certs.empty()) {
+        certs = CertList(config.ssl_certs);
+      }
+      std::string bind_options;
+      for (const std::string& options : emit.Collected("bind options " + vhost)) {
+        bind_options += " " + options;
+      }
+      if (!sdk::AddToVhostSection(emit, vhost, HTTPS_GROUPED_VHOST_BACKEND_HEAD,
+                                  {{"name", name}}) ||
+          !sdk::AddToVhostSection(emit, vhost,
+                                  HTTPS_GROUPED_VHOST_FRONTEND_HEAD,
+                                  {{"name", name},
+                                   {"sslCerts", certs},
+                                   {"bindOpts", bind_options}})) {
+        return false;
+      }
+    }
+    return true;
+  }
+
  private:
+  // "crt a.pem crt b.pem".
+  static std::string CertList(const std::vector<std::string>& certs) {
+    std::string list;
+    for (const std::string& cert : certs) {
+      list += (list.empty() ? "crt " : " crt ") + cert;
+    }
+    return list;
+  }
+
+  // What Finish needs of the port, per vhost: the vhost, its certificate,
+  // its bind options (a label of marathon-lb 1.15 another pack may
+  // declare: "" when none does).
+  static void CollectVhosts(const sdk::Service& svc, sdk::Emitter& emit) {
+    const std::string_view cert = svc.Text("HAPROXY_{n}_SSL_CERT");
+    const std::string_view options = svc.Text("HAPROXY_{n}_BIND_OPTIONS");
+    for (const std::string& vhost : svc.vhosts) {
+      emit.Collect("vhost", vhost);
+      if (!cert.empty()) {
+        emit.Collect("certificate " + vhost, cert);
+      }
+      if (!options.empty()) {
+        emit.Collect("bind options " + vhost, options);
+      }
+    }
+  }
+
   // GLOBAL_DEFAULT_OPTIONS "redispatch, dontlognull" -> "  option dontlognull\n
   // option redispatch\n": items trimmed, once each, sorted, as marathon-lb.
   static std::string OptionLines(const std::string& list) {

@@ -116,35 +116,52 @@ inline bool AddHttpVhostRouting(const sdk::Service& svc,
 }
 
 // marathon_https_in: the path ACL, then routing by SNI, one line per
-// vhost (behind auth, the auth family's).
+// vhost (behind auth, the auth family's). With --group-https-by-vhost the
+// same lines go to the TLS frontend of each vhost instead, the path ACL to
+// each (marathon-lb 1.15 gives every vhost of the port the ACL it wrote for
+// the first); a vhost that --haproxy-map routes is routed there by its
+// line too (its map line is still written).
 inline bool AddHttpsVhostRouting(const sdk::Service& svc,
                                  sdk::Emitter& emit) {
+  const bool grouped = emit.config().group_https_by_vhost;
   const std::string acl = sdk::VhostAclName(svc);
   const std::string path(svc.Text("HAPROXY_{n}_PATH"));
-  if (!path.empty() &&
-      !emit.Add(HTTPS_FRONTEND_ACL_ONLY_WITH_PATH,
-                {{"cleanedUpHostname", acl},
-                 {"hostname", svc.vhosts.front()},
-                 {"path", path},
-                 {"backend", svc.backend}})) {
+  const sdk::Vars path_acl = {{"cleanedUpHostname", acl},
+                              {"hostname", svc.vhosts.front()},
+                              {"path", path},
+                              {"backend", svc.backend}};
+  if (!path.empty() && !grouped &&
+      !emit.Add(HTTPS_FRONTEND_ACL_ONLY_WITH_PATH, path_acl)) {
     return false;
+  }
+  for (const std::string& vhost : svc.vhosts) {
+    if (!path.empty() && grouped &&
+        !sdk::AddToVhostSection(emit, vhost, HTTPS_FRONTEND_ACL_ONLY_WITH_PATH,
+                                path_acl)) {
+      return false;
+    }
   }
   if (svc.Label("HAPROXY_{n}_AUTH") != nullptr) {
     return true;  // HTTPS_FRONTEND_ACL_WITH_AUTH[_AND_PATH]
   }
   for (const std::string& vhost : svc.vhosts) {
     if (path.empty() && emit.config().haproxy_map) {
-      if (!AddToDomainMap(svc, vhost, MAP_HTTPS_FRONTEND_ACL, emit)) {
+      if (grouped ? !emit.AddMapEntry("domain2backend.map", vhost, svc.backend)
+                  : !AddToDomainMap(svc, vhost, MAP_HTTPS_FRONTEND_ACL, emit)) {
         return false;
       }
-      continue;
+      if (!grouped) {
+        continue;
+      }
     }
-    if (!emit.Add(path.empty() ? HTTPS_FRONTEND_ACL
-                               : HTTPS_FRONTEND_ACL_WITH_PATH,
-                  {{"cleanedUpHostname", acl},
-                   {"hostname", vhost},
-                   {"appId", svc.app_id},
-                   {"backend", svc.backend}})) {
+    const sdk::TemplateId routing =
+        path.empty() ? HTTPS_FRONTEND_ACL : HTTPS_FRONTEND_ACL_WITH_PATH;
+    const sdk::Vars vars = {{"cleanedUpHostname", acl},
+                            {"hostname", vhost},
+                            {"appId", svc.app_id},
+                            {"backend", svc.backend}};
+    if (grouped ? !sdk::AddToVhostSection(emit, vhost, routing, vars)
+                : !emit.Add(routing, vars)) {
       return false;
     }
   }

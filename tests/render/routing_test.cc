@@ -1228,5 +1228,293 @@ TEST_F(RoutingTest, LabelTemplateOverridesOnePortOnly) {
       << config;
 }
 
+
+// --group-https-by-vhost (marathon-lb 1.15's test_group_https_by_vhost): the
+// built-in packs, a 2.2 pack with a Finish, and a pack
+// built for ABI 2.1 whose Finish would fail the generation if called.
+class GroupedHttpsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new PluginRegistry();
+    testing::LoadBuiltinPacks(registry_);
+    for (const char* variable :
+         {"MLB_GROUPED_TEST_PACK", "MLB_GROUPED_ABI_2_1_PACK"}) {
+      const char* path = std::getenv(variable);
+      const Status s = registry_->LoadFile(path != nullptr ? path : variable);
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+
+  // The config minus HEAD, rendered on 1 and 2 threads (Render compares
+  // them), with --group-https-by-vhost unless `options` says otherwise.
+  std::string Config(const std::string& json, bool grouped = true,
+                     RenderOptions options = {}) {
+    options.hosts.emplace("agent1", "1.1.1.1");
+    options.group_https_by_vhost = grouped;
+    testing::RenderResult r = Render(*registry_, json, options);
+    EXPECT_TRUE(r.status.ok()) << r.status.message();
+    errors_ = r.errors;
+    maps_ = r.maps;
+    return WithoutHead(r.text);
+  }
+
+  // An app `id` with one port `port` and one task on agent1.
+  static std::string PortApp(const std::string& id, int port,
+                             const std::string& labels) {
+    return R"({"id": ")" + id +
+           R"(", "labels": {"HAPROXY_GROUP": "external", )" + labels +
+           R"(}, "ports": [)" + std::to_string(port) +
+           R"(], "tasks": [{"id": "t.1", "host": "agent1", "ports": [)" +
+           std::to_string(port + 20000) + R"(], "state": "TASK_RUNNING"}]})";
+  }
+
+  static inline PluginRegistry* registry_ = nullptr;
+  std::vector<std::string> errors_;
+  std::string maps_;
+};
+
+// Two apps on a.test (one with its own certificate and bind options), two on
+// b.test (the weight-99 one first), an app on c.test and a.test, and d.test,
+// whose only port empties its routing line: its frontend has no lines.
+const char kGroupedApps[] =
+    R"({"apps": [)"
+    R"({"id": "/app1", "labels": {"HAPROXY_GROUP": "external",
+        "HAPROXY_0_VHOST": "a.test", "HAPROXY_0_SSL_CERT": "/etc/cert",
+        "HAPROXY_0_BIND_OPTIONS": "verify none"}, "ports": [10001],
+      "tasks": [{"id": "t.1", "host": "agent1", "ports": [31001],
+                 "state": "TASK_RUNNING"}]},)"
+    R"({"id": "/app2", "labels": {"HAPROXY_GROUP": "external",
+        "HAPROXY_0_VHOST": "b.test"}, "ports": [10002],
+      "tasks": [{"id": "t.2", "host": "agent1", "ports": [31002],
+                 "state": "TASK_RUNNING"}]},)"
+    R"({"id": "/app3", "labels": {"HAPROXY_GROUP": "external",
+        "HAPROXY_0_VHOST": "b.test", "HAPROXY_0_PATH": "/api",
+        "HAPROXY_0_BACKEND_WEIGHT": "99"}, "ports": [10003],
+      "tasks": [{"id": "t.3", "host": "agent1", "ports": [31003],
+                 "state": "TASK_RUNNING"}]},)"
+    R"({"id": "/app4", "labels": {"HAPROXY_GROUP": "external",
+        "HAPROXY_0_VHOST": "c.test,a.test", "HAPROXY_0_PATH": "/x"},
+      "ports": [10004],
+      "tasks": [{"id": "t.4", "host": "agent1", "ports": [31004],
+                 "state": "TASK_RUNNING"}]},)"
+    R"({"id": "/app5", "labels": {"HAPROXY_GROUP": "external",
+        "HAPROXY_0_VHOST": "d.test", "HAPROXY_0_HTTPS_FRONTEND_ACL": ""},
+      "ports": [10005],
+      "tasks": [{"id": "t.5", "host": "agent1", "ports": [31005],
+                 "state": "TASK_RUNNING"}]})"
+    R"(]})";
+
+TEST_F(GroupedHttpsTest, TcpSplitterThenOneTlsFrontendPerVhostInNameOrder) {
+  const std::string config = Config(kGroupedApps);
+  EXPECT_TRUE(errors_.empty()) << errors_.front();
+  const size_t begin = config.find("\nfrontend marathon_https_in\n");
+  const size_t end = config.find("\nfrontend app1_10001\n");
+  ASSERT_NE(begin, std::string::npos) << config;
+  ASSERT_NE(end, std::string::npos) << config;
+  EXPECT_EQ(config.substr(begin, end - begin),
+            "\nfrontend marathon_https_in\n"
+            "  bind *:443\n"
+            "  mode tcp\n"
+            "  tcp-request inspect-delay 5s\n"
+            "  tcp-request content accept if { req_ssl_hello_type 1 }\n"
+            "  use_backend a_test if { req_ssl_sni -i a.test }\n"
+            "  use_backend b_test if { req_ssl_sni -i b.test }\n"
+            "  use_backend c_test if { req_ssl_sni -i c.test }\n"
+            "  use_backend d_test if { req_ssl_sni -i d.test }\n"
+            "\nbackend a_test\n"
+            "  server loopback-for-tls abns@a_test send-proxy-v2\n"
+            "\nfrontend a_test\n"
+            "  mode http\n"
+            "  bind abns@a_test accept-proxy ssl crt /etc/cert verify none\n"
+            "  acl path_app4_10004 path_beg /x\n"
+            "  use_backend app4_10004 if { ssl_fc_sni a.test } path_app4_10004\n"
+            "  use_backend app1_10001 if { ssl_fc_sni a.test }\n"
+            "\nbackend b_test\n"
+            "  server loopback-for-tls abns@b_test send-proxy-v2\n"
+            "\nfrontend b_test\n"
+            "  mode http\n"
+            "  bind abns@b_test accept-proxy ssl crt /etc/ssl/cert.pem\n"
+            "  acl path_app3_10003 path_beg /api\n"
+            "  use_backend app3_10003 if { ssl_fc_sni b.test } path_app3_10003\n"
+            "  use_backend app2_10002 if { ssl_fc_sni b.test }\n"
+            "\nbackend c_test\n"
+            "  server loopback-for-tls abns@c_test send-proxy-v2\n"
+            "\nfrontend c_test\n"
+            "  mode http\n"
+            "  bind abns@c_test accept-proxy ssl crt /etc/ssl/cert.pem\n"
+            "  acl path_app4_10004 path_beg /x\n"
+            "  use_backend app4_10004 if { ssl_fc_sni c.test } path_app4_10004\n"
+            "\nbackend d_test\n"
+            "  server loopback-for-tls abns@d_test send-proxy-v2\n"
+            "\nfrontend d_test\n"
+            "  mode http\n"
+            "  bind abns@d_test accept-proxy ssl crt /etc/ssl/cert.pem\n");
+  // Everything else is as without the flag: :80, :9091, the services.
+  const std::string plain = Config(kGroupedApps, false);
+  const size_t plain_begin = plain.find("\nfrontend marathon_https_in\n");
+  const size_t plain_end = plain.find("\nfrontend app1_10001\n");
+  ASSERT_NE(plain_end, std::string::npos) << plain;
+  EXPECT_EQ(config.substr(0, begin), plain.substr(0, plain_begin));
+  EXPECT_EQ(config.substr(end), plain.substr(plain_end));
+  EXPECT_NE(plain.substr(plain_begin, plain_end - plain_begin),
+            config.substr(begin, end - begin));
+}
+
+TEST_F(GroupedHttpsTest, CertificatesAndBindOptionsOfEveryPortOfTheVhost) {
+  // In the order of the ports (app id, service port) that first set them,
+  // each once; the global list only when no port sets one.
+  const std::string config = Config(
+      "{\"apps\": [" +
+      PortApp("/p1", 10001,
+              R"("HAPROXY_0_VHOST": "s.test", "HAPROXY_0_SSL_CERT": "/c/2.pem",
+                 "HAPROXY_0_BIND_OPTIONS": "verify none")") +
+      "," +
+      PortApp("/p2", 10002,
+              R"("HAPROXY_0_VHOST": "s.test", "HAPROXY_0_SSL_CERT": "/c/1.pem",
+                 "HAPROXY_0_BIND_OPTIONS": "alpn h2")") +
+      "," +
+      PortApp("/p3", 10003,
+              R"("HAPROXY_0_VHOST": "s.test", "HAPROXY_0_SSL_CERT": "/c/2.pem",
+                 "HAPROXY_0_BIND_OPTIONS": "verify none")") +
+      "]}");
+  EXPECT_NE(config.find("  bind abns@s_test accept-proxy ssl crt /c/2.pem crt "
+                        "/c/1.pem verify none alpn h2\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(GroupedHttpsTest, AuthRoutingGoesToTheVhostFrontend) {
+  const std::string config = Config(
+      "{\"apps\": [" +
+      PortApp("/secret", 10001,
+              R"("HAPROXY_0_VHOST": "s.test",
+                 "HAPROXY_0_AUTH": "realm:user:hash")") +
+      "]}");
+  EXPECT_NE(config.find("\nfrontend s_test\n"
+                        "  mode http\n"
+                        "  bind abns@s_test accept-proxy ssl crt "
+                        "/etc/ssl/cert.pem\n"
+                        "  acl auth_secret_10001 http_auth(user_secret_10001)\n"
+                        "  http-request auth realm \"realm\" if { ssl_fc_sni "
+                        "s.test } !auth_secret_10001\n"
+                        "  use_backend secret_10001 if { ssl_fc_sni s.test }\n"),
+            std::string::npos)
+      << config;
+}
+
+TEST_F(GroupedHttpsTest, HaproxyMapStillWritesTheMapButEachVhostHasItsLine) {
+  RenderOptions options;
+  options.haproxy_map = true;
+  const std::string config = Config(
+      "{\"apps\": [" +
+          PortApp("/m1", 10001, R"("HAPROXY_0_VHOST": "m.test,n.test")") +
+          "," + PortApp("/m2", 10002, R"("HAPROXY_0_VHOST": "o.test")") +
+          "]}",
+      true, options);
+  EXPECT_EQ(maps_,
+            "# domain2backend.map\n"
+            "m.test m1_10001\n"
+            "n.test m1_10001\n"
+            "o.test m2_10002\n"
+            "# app2backend.map\n"
+            "/m1 m1_10001\n"
+            "/m2 m2_10002\n");
+  EXPECT_EQ(config.find("map(/etc/haproxy/domain2backend.map)]\n\nbackend"),
+            std::string::npos)
+      << config;
+  for (const char* vhost : {"m", "n", "o"}) {
+    const std::string backend = std::string(vhost) == "o" ? "m2_10002"
+                                                          : "m1_10001";
+    EXPECT_NE(config.find(std::string("  bind abns@") + vhost +
+                          "_test accept-proxy ssl crt /etc/ssl/cert.pem\n"
+                          "  use_backend " + backend + " if { ssl_fc_sni " +
+                          vhost + ".test }\n"),
+              std::string::npos)
+        << vhost << "\n" << config;
+  }
+}
+
+TEST_F(GroupedHttpsTest, WithoutHttpHttpsBindingTheFlagDoesNothing) {
+  RenderOptions options;
+  options.bind_http_https = false;
+  const std::string json =
+      "{\"apps\": [" + PortApp("/w", 10001, R"("HAPROXY_0_VHOST": "w.test")") +
+      "]}";
+  const std::string grouped = Config(json, true, options);
+  EXPECT_EQ(grouped, Config(json, false, options));
+  EXPECT_EQ(grouped.find("abns@"), std::string::npos);
+}
+
+TEST_F(GroupedHttpsTest, VhostNamedLikeABackendDropsTheLaterPort) {
+  // vhost a.b.10000 is section a_b_10000, the backend of app /a/b port
+  // 10000: whichever comes second in (app id, service port) order goes.
+  Config("{\"apps\": [" +
+         PortApp("/a/b", 10000, R"("HAPROXY_0_VHOST": "x.test")") + "," +
+         PortApp("/z", 10001, R"("HAPROXY_0_VHOST": "a.b.10000")") + "]}");
+  EXPECT_EQ(errors_,
+            std::vector<std::string>{
+                "app /z, service port index 0: named section a_b_10000 "
+                "(vhost a.b.10000) would have the name of the frontend and "
+                "backend of app /a/b, service port index 0; service port "
+                "skipped"});
+  const std::string config =
+      Config("{\"apps\": [" +
+             PortApp("/a/b", 10000, R"("HAPROXY_0_VHOST": "x.test")") + "," +
+             PortApp("/0", 10001, R"("HAPROXY_0_VHOST": "a.b.10000")") + "]}");
+  EXPECT_EQ(errors_,
+            std::vector<std::string>{
+                "app /a/b, service port index 0: its frontend and backend "
+                "a_b_10000 would have the name of named section a_b_10000 "
+                "(vhost a.b.10000) of app /0, service port index 0; service "
+                "port skipped"});
+  EXPECT_NE(config.find("\nfrontend a_b_10000\n  mode http\n"),
+            std::string::npos);
+  EXPECT_EQ(config.find("x.test"), std::string::npos) << config;
+}
+
+TEST_F(GroupedHttpsTest, VhostsCleanedToOneNameDropTheLaterPort) {
+  const std::string config =
+      Config("{\"apps\": [" +
+             PortApp("/one", 10001, R"("HAPROXY_0_VHOST": "a.b")") + "," +
+             PortApp("/two", 10002, R"("HAPROXY_0_VHOST": "a_b")") + "]}");
+  EXPECT_EQ(errors_,
+            std::vector<std::string>{
+                "app /two, service port index 0: named section a_b (vhost "
+                "a_b) would have the name of named section a_b (vhost a.b) of "
+                "app /one, service port index 0; service port skipped"});
+  EXPECT_NE(config.find("  use_backend a_b if { req_ssl_sni -i a.b }\n"
+                        "\nbackend a_b\n"),
+            std::string::npos)
+      << config;
+  EXPECT_EQ(config.find("two_10002"), std::string::npos);
+}
+
+TEST_F(GroupedHttpsTest, VhostNamedLikeAFrontendOfTheLbDropsThePort) {
+  Config("{\"apps\": [" +
+         PortApp("/m", 10001, R"("HAPROXY_0_VHOST": "marathon.http.in")") +
+         "]}");
+  EXPECT_EQ(errors_,
+            std::vector<std::string>{
+                "app /m, service port index 0: named section marathon_http_in "
+                "(vhost marathon.http.in) would have the name of frontend "
+                "marathon_http_in; service port skipped"});
+}
+
+TEST_F(GroupedHttpsTest, FinishIsNotCalledOnAPackBuiltForAbi21) {
+  // The 2.1 pack's Finish would fail every generation.
+  bool loaded = false;
+  for (const auto& pack : registry_->packs()) {
+    loaded = loaded || (pack->family == "grouped_abi_2_1" && pack->abi == "2.1");
+  }
+  EXPECT_TRUE(loaded);
+  Config("{\"apps\": [" + PortApp("/f", 10001, R"("HAPROXY_0_VHOST": "f.test")") +
+         "]}");
+  EXPECT_TRUE(errors_.empty());
+}
+
 }  // namespace
 }  // namespace mlb

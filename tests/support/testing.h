@@ -159,6 +159,7 @@ struct RenderOptions {
   bool bind_http_https = true;
   bool haproxy_map = false;  // --haproxy-map
   std::string server_state_file;  // --run-haproxy's <config>.state
+  bool group_https_by_vhost = false;  // --group-https-by-vhost
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
   LabelPolicy label_policy = LabelPolicy::kRestricted;
@@ -182,6 +183,7 @@ inline sdk::Config ConfigOf(const RenderOptions& options) {
   view.haproxy_dir = "/etc/haproxy";
   view.haproxy_map = options.haproxy_map;
   view.server_state_file = options.server_state_file;
+  view.group_https_by_vhost = options.group_https_by_vhost;
   return view;
 }
 

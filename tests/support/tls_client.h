@@ -37,10 +37,10 @@ struct TlsReply {
   }
 };
 
-// GET / over TLS to ip:port with SNI `sni` (none when empty) and Host
+// GET `path` over TLS to ip:port with SNI `sni` (none when empty) and Host
 // `host`, on a new connection; no certificate verification; 2 s timeouts.
 inline TlsReply HttpsGet(const std::string& ip, int port, const std::string& sni,
-                  const std::string& host) {
+                  const std::string& host, const std::string& path = "/") {
   TlsReply out;
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   timeval timeout{2, 0};
@@ -75,7 +75,8 @@ inline TlsReply HttpsGet(const std::string& ip, int port, const std::string& sni
       X509_free(peer);
     }
     const std::string request =
-        "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+        "GET " + path + " HTTP/1.1\r\nHost: " + host +
+        "\r\nConnection: close\r\n\r\n";
     std::string response;
     if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) > 0) {
       char buf[4096];

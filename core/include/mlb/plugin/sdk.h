@@ -32,7 +32,9 @@
 // for another major version, naming both; a minor bump only appends fields
 // to the descriptor (read only when the pack's struct_size covers them),
 // virtual methods at the end of Emitter, or fields at the end of Config or Service
-// (which only marathon-lb makes; a pack reads them by reference).
+// (which only marathon-lb makes; a pack reads them by reference). A virtual
+// method appended to Family (which the pack makes) is called only on packs
+// whose descriptor says they were built for the minor version that added it.
 //   2.0  typed labels, templates with their section, placeholder sets (Vars)
 //   2.1  label kinds MLB_LABEL_WORDS and MLB_LABEL_NETWORK_LIST,
 //        Emitter::SetRouteWeight
@@ -40,7 +42,11 @@
 //        by the services of a frontend (Emitter::AddOnce), Config::haproxy_map,
 //        Config::server_state_file,
 //        MLB_TEMPLATE_FORMATTED_DEFAULT, Service::check_ports and
-//        Service::CheckPort (HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX)
+//        Service::CheckPort (HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX),
+//        sections the services share under a name the family gives
+//        (MLB_SECTION_NAMED, Emitter::AddTo), values collected across
+//        services (Emitter::Collect, Collected) and Family::Finish (called
+//        only on packs built for 2.2 or later), Config::group_https_by_vhost
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
@@ -85,6 +91,16 @@ extern "C" {
 #define MLB_SECTION_HTTPS_FRONTEND 5u  // frontend marathon_https_in (:443)
 #define MLB_SECTION_FRONTEND 6u        // the service's own frontend
 #define MLB_SECTION_BACKEND 7u         // the service's backend
+// (ABI 2.2) A section the services share under a name the family gives
+// (Emitter::AddTo), such as the TLS frontend of one vhost. Named sections
+// are written after marathon_https_in and before the services' own
+// sections, in name order (byte order). The name is the HAProxy name of the
+// frontend and/or backend its text declares ("frontend <name>",
+// "backend <name>"), and Family::Finish opens it: its text from Finish
+// comes first, then the services' lines, ordered by route weight as in the
+// :80 and :443 frontends. Its text must start with a "frontend", "backend"
+// or "listen" line of that name.
+#define MLB_SECTION_NAMED 8u
 
 struct mlb_template_def {
   const char* name;          // "MY_TEMPLATE": file HAPROXY_MY_TEMPLATE
@@ -458,6 +474,9 @@ struct Config {
   // of the HAProxy it runs (--run-haproxy), for the config's
   // server-state-file; "" when it saves none.
   std::string server_state_file;
+  // --group-https-by-vhost (ABI 2.2): :443 is a TCP frontend that passes
+  // each TLS connection, by SNI, to a TLS frontend of its vhost.
+  bool group_https_by_vhost = false;
 };
 
 // Host services offered to a Family during one generation. Each Family
@@ -514,14 +533,41 @@ class Emitter {
   // and :443 it goes among the services' lines with route weight `weight`.
   virtual bool AddOnce(std::string_view key, TemplateId id, const Vars& vars,
                        long long weight) = 0;
+
+  // (ABI 2.2) Renders template `id` into the named section `section`
+  // (MLB_SECTION_NAMED): a template declared for a named section, or for a
+  // section the services share (:80, :9091, :443), whose text then goes
+  // to `section` instead. From AddService: the service's lines there, which
+  // are put among every service's lines by route weight; from Finish: the
+  // section's opening text (in call order), which comes first.
+  // `what` says what the section stands for ("vhost www.example.com"):
+  // every call for one section gives the same `what`. A service port whose
+  // named section has another `what` than an earlier service's, or the
+  // name of an earlier service's own sections (its backend name), or of a
+  // frontend or backend of the global part, is dropped with an error naming
+  // both; so is a service port whose backend name is an earlier service's
+  // named section.
+  virtual bool AddTo(std::string_view section, std::string_view what,
+                     TemplateId id, const Vars& vars) = 0;
+
+  // (ABI 2.2) From AddService: remembers `value` under `key` (the family's
+  // own keys: families do not see each other's) for Family::Finish.
+  virtual void Collect(std::string_view key, std::string_view value) = 0;
+
+  // (ABI 2.2) From Finish: the values collected under `key` by the service
+  // ports that are in the config (not those dropped), each once, in the
+  // order of the first service port (app id, service port) that collected
+  // it, and for one service port in the order it collected them.
+  virtual std::vector<std::string> Collected(std::string_view key) const = 0;
 };
 
 // A template family. Each generation calls, on each instance: Begin; then
 // for each service it renders, AddService, and for each of its servers
 // ServerOptions (on every family) and then AddServer (on every family, with
-// what every family's ServerOptions set). Families are called in the order
-// of their names. A method returns false after a failed Emitter call or
-// Emitter::Fail.
+// what every family's ServerOptions set). Once every service is in the
+// config, it calls Finish on one instance of each family. Families are
+// called in the order of their names. A method returns false after a
+// failed Emitter call or Emitter::Fail.
 //
 // Threads: the host may create several instances (create_family once per
 // rendering thread) and render different services on each at once; one
@@ -545,6 +591,14 @@ class Family {
                          const Vars& /*options*/, Emitter&) {
     return true;
   }
+  // (ABI 2.2) Called once per generation, on one instance, after every
+  // service port is in the config (or dropped): adds what depends on all of
+  // them, from what they collected (Emitter::Collected), into the global
+  // sections and named sections (Emitter::AddTo). A failure fails the
+  // generation (the live config stays). Called only on packs built for ABI
+  // 2.2 or later (mlb_plugin_descriptor.abi_minor >= 2): a pack built for
+  // 2.0 or 2.1 has no such method in its vtable.
+  virtual bool Finish(Emitter&) { return true; }
 };
 
 // marathon-lb's name cleaning, re.sub("[^a-zA-Z0-9-]", "_", s): one '_' per
@@ -583,6 +637,16 @@ inline std::string AppIdPath(std::string_view app_id) {
 inline std::string VhostAclName(const Service& svc) {
   return CleanName(svc.vhosts.empty() ? "" : svc.vhosts.front()) + "_" +
          AppIdPath(svc.app_id);
+}
+
+// (ABI 2.2) --group-https-by-vhost: adds template `id` to the TLS frontend
+// of `vhost`, the named section whose name is the cleaned vhost
+// (CleanName) and which stands for "vhost <vhost>" (Emitter::AddTo). The
+// families that route a vhost on :443 and the one that opens its sections
+// (in Finish) all add through this.
+inline bool AddToVhostSection(Emitter& emit, std::string_view vhost,
+                              TemplateId id, const Vars& vars) {
+  return emit.AddTo(CleanName(vhost), "vhost " + std::string(vhost), id, vars);
 }
 
 // Python's rendering of optional values: None when absent.
