@@ -371,6 +371,18 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
             std::string(word) + "' " + problem));
       }
     }
+    // HAProxy reads a map file line by line into a buffer of tune.bufsize
+    // (16384) bytes: a longer line would be read as two, the second an
+    // entry the app chose.
+    constexpr size_t kMaxMapLine = 16383;  // with its '\n'
+    if (key.size() + value.size() + 2 > kMaxMapLine) {
+      return Fail(Status::ServiceError(
+          "map " + std::string(file) + ": the line for key '" +
+          std::string(key.substr(0, 64)) + (key.size() > 64 ? "..." : "") +
+          "' has " + std::to_string(key.size() + value.size() + 2) +
+          " bytes, more than the " + std::to_string(kMaxMapLine) +
+          " HAProxy reads as one line"));
+    }
     state_.out->map_entries.push_back(
         {std::string(file), std::string(key), std::string(value)});
     return true;

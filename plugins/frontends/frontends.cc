@@ -70,9 +70,20 @@ class Frontends : public sdk::Family {
         return false;
       }
     }
-    if (config.haproxy_map && (!emit.DeclareMap("domain2backend.map") ||
-                               !emit.DeclareMap("app2backend.map"))) {
-      return false;
+    if (config.haproxy_map) {
+      // The lookup lines name the maps by path, inside one config word.
+      const size_t bad = config.haproxy_dir.find_first_of(" \t'\"#\\,()${}");
+      if (bad != std::string::npos) {
+        return emit.Fail("--haproxy-map: the directory of --haproxy-config, '" +
+                         config.haproxy_dir + "', has '" +
+                         config.haproxy_dir[bad] +
+                         "', which a map lookup line cannot carry; keep the "
+                         "config in another directory");
+      }
+      if (!emit.DeclareMap("domain2backend.map") ||
+          !emit.DeclareMap("app2backend.map")) {
+        return false;
+      }
     }
     return emit.Add(HTTP_FRONTEND_APPID_HEAD, {});
   }
@@ -87,8 +98,9 @@ class Frontends : public sdk::Family {
                          "_PATH: '" + std::string(path) + "' " + problem);
       }
     }
-    const std::string bind_problem =
-        frontends::BindOptionsProblem(sdk::Words(svc.Text("HAPROXY_{n}_BIND_OPTIONS")));
+    const std::string bind_problem = frontends::BindOptionsProblem(
+        sdk::Words(svc.Text("HAPROXY_{n}_BIND_OPTIONS")),
+        !svc.Text("HAPROXY_{n}_SSL_CERT").empty());
     if (!bind_problem.empty()) {
       return emit.Fail("label HAPROXY_" + std::to_string(svc.port_index) +
                        "_BIND_OPTIONS: '" +

@@ -311,5 +311,82 @@ TEST_F(HaproxyMapTest, DcosPackageArgumentsStartAndRoute) {
   EXPECT_EQ(Via9091("/web"), "web");
 }
 
+// ---------------------------------------------------------------------------
+// Review (review-parity): each test fails until the defect it is named after
+// is fixed.
+
+// HAProxy 2.6 reads map files with fgets() into a 16384-byte buffer: a line
+// of 16383 characters or more is read as two lines. An app whose id is
+// "/" + 16382 x 'a' + "/victim" (it sorts before "/victim") writes the map
+// line "/aaa.../victim <its backend>", which HAProxy reads as "/aaa..." and
+// "/victim <the first 16375 characters of its backend name>", ahead of the
+// victim's own line (the first line of a key wins): X-Marathon-App-Id
+// /victim now names no backend and gets a 503. Without --haproxy-map the
+// ACL matches the whole id and the victim answers.
+TEST_F(HaproxyMapTest, MapLineSplitLetsALongAppIdTakeAnotherAppsAppId) {
+  const std::string attacker = "/" + std::string(16382, 'a') + "/victim";
+  const RunResult run = Poll(StateJson(
+      {App(attacker, FreePort(), "attacker", "127.0.0.2", {}),
+       App("/victim", FreePort(), "victim", "127.0.0.3", {})}));
+  ASSERT_EQ(run.exit_code, 0) << run.output.substr(0, 2000);
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Via9091("/victim"), "victim") << HaproxyLog().substr(0, 2000);
+}
+
+// The same split through a vhost label: the tenant's HAPROXY_0_VHOST of
+// 16383 x 'x' + "victim.test" becomes the map entry "victim.test <tenant's
+// backend>" on :80 and :443; the tenant's app id sorts first.
+TEST_F(HaproxyMapTest, MapLineSplitLetsALongVhostTakeAnotherAppsHost) {
+  const RunResult run = Poll(StateJson(
+      {App("/tenant", FreePort(), "tenant", "127.0.0.2",
+           {{"HAPROXY_0_VHOST", std::string(16383, 'x') + "victim.test"}}),
+       App("/victim", FreePort(), "victim", "127.0.0.3",
+           {{"HAPROXY_0_VHOST", "victim.test"}})}));
+  ASSERT_EQ(run.exit_code, 0) << run.output.substr(0, 2000);
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Via80("victim.test"), "victim") << HaproxyLog().substr(0, 2000);
+  EXPECT_EQ(Via443("victim.test"), "victim");
+}
+
+// HAPROXY_{n}_BIND_OPTIONS values that pass the keyword table's checks but
+// that haproxy -c refuses ("'nice' : invalid value 2000, allowed range is
+// -1024..1024"; "Couldn't open the ca-file '/etc/passwd' (no certificate or
+// crl found)"): one tenant's label makes every update fail, so no app's
+// change reaches HAProxy. The bad ports must be dropped, the others served.
+TEST_F(HaproxyMapTest, BindOptionsHaproxyRefusesFreezeEveryAppsUpdates) {
+  const int web = FreePort();
+  const RunResult run = Poll(StateJson(
+      {App("/bad-ca", FreePort(), "bad-ca", "127.0.0.2",
+           {{"HAPROXY_0_BIND_OPTIONS", "ca-file /etc/passwd"}}),
+       App("/bad-nice", FreePort(), "bad-nice", "127.0.0.3",
+           {{"HAPROXY_0_BIND_OPTIONS", "nice 2000"}}),
+       App("/web", web, "web", "127.0.0.4", {{"HAPROXY_0_VHOST", "web.test"}})}));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string config = ReadFile(cfg_);
+  EXPECT_THAT(config, HasSubstr("\nfrontend web_" + std::to_string(web) + "\n"));
+  EXPECT_EQ(config.find("\nfrontend bad-ca_"), std::string::npos);
+  EXPECT_EQ(config.find("\nfrontend bad-nice_"), std::string::npos);
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_EQ(Via80("web.test"), "web") << HaproxyLog();
+}
+
+// A --haproxy-config directory a map lookup line cannot carry (a space
+// splits its word) is refused with an error naming it, every update, rather
+// than making haproxy -c refuse every config: the live config stays.
+TEST_F(HaproxyMapTest, ConfigDirWithASpaceIsRefusedByName) {
+  const std::string dir = dir_->File("my lb");
+  std::filesystem::create_directory(dir);
+  cfg_ = dir + "/haproxy.cfg";
+  const RunResult run = Poll(StateJson(
+      {App("/web", FreePort(), "web", "127.0.0.2", {{"HAPROXY_0_VHOST", "web.test"}})}));
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("--haproxy-map: the directory of --haproxy-config, '" +
+                        dir + "', has ' ', which a map lookup line cannot "
+                        "carry; keep the config in another directory"))
+      << run.output;
+  EXPECT_FALSE(FileExists(cfg_));
+}
+
 }  // namespace
 }  // namespace mlb::integration

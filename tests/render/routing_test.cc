@@ -2,7 +2,11 @@
 // by line on small Marathon states. Expected texts follow marathon-lb 1.15's
 // generation and its own test cases; the server ids and cookie hashes are
 // the values marathon-lb's tests pin.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
 
 #include "tests/support/testing.h"
 
@@ -291,13 +295,15 @@ TEST_F(RoutingTest, BindOptionsThatReachPastThePortDropIt) {
            {"namespace other", "has 'namespace', " + kRefused},
            {"id 7", "has 'id', " + kRefused},
            {"ciphers HIGH", "has 'ciphers', " + kRefused},
+           {"force-tlsv12", "has 'force-tlsv12', " + kRefused},
+           {"no-tlsv13", "has 'no-tlsv13', " + kRefused},
            {"expose-fd listeners", "has 'expose-fd', " + kRefused},
            {"maxconn", "has 'maxconn' without its argument"},
            {"maxconn many", "has 'maxconn many': 'many' is not a number"},
            {"tcp-ut 5x", "has 'tcp-ut 5x': '5x' is not a time (a number, "
-                         "then us, ms, s, m, h or d)"},
-           {"ssl-min-ver TLSv9", "has 'ssl-min-ver TLSv9': 'TLSv9' is not "
-                                 "SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3"},
+                         "then us, ms, s, m, h or d) of at most 2147483647 ms"},
+           {"ssl-min-ver TLSv1.0", "has 'ssl-min-ver TLSv1.0': 'TLSv1.0' is "
+                                   "not TLSv1.2 or TLSv1.3"},
            {"ca-file /no/such/ca.pem verify required",
             "has 'ca-file /no/such/ca.pem': '/no/such/ca.pem' is not a file "
             "of the load balancer"},
@@ -306,7 +312,8 @@ TEST_F(RoutingTest, BindOptionsThatReachPastThePortDropIt) {
            {"verify required", "has 'verify required' without a ca-file to "
                                "verify with"},
            {"ca-ignore-err 1,2", "has 'ca-ignore-err 1,2': '1,2' is not all"}}) {
-    Config(Apps(App(R"(, "HAPROXY_0_BIND_OPTIONS": )" +
+    Config(Apps(App(R"(, "HAPROXY_0_SSL_CERT": "/etc/ssl/a.pem",
+                       "HAPROXY_0_BIND_OPTIONS": )" +
                     testing::JsonString(value))));
     EXPECT_EQ(errors_, (std::vector<std::string>{
                            "app /nginx, service port index 0: label "
@@ -314,6 +321,13 @@ TEST_F(RoutingTest, BindOptionsThatReachPastThePortDropIt) {
                            "; service port skipped"}))
         << value;
   }
+  // TLS options on a port without a certificate: HAProxy would ignore them.
+  Config(Apps(App(R"(, "HAPROXY_0_BIND_OPTIONS": "alpn h2")")));
+  EXPECT_EQ(errors_, (std::vector<std::string>{
+                         "app /nginx, service port index 0: label "
+                         "HAPROXY_0_BIND_OPTIONS: 'alpn h2' has 'alpn', which "
+                         "only a TLS port takes: set HAPROXY_{n}_SSL_CERT; "
+                         "service port skipped"}));
 }
 
 // With --run-haproxy marathon-lb saves the servers' state before each
@@ -1514,6 +1528,118 @@ TEST_F(GroupedHttpsTest, FinishIsNotCalledOnAPackBuiltForAbi21) {
   Config("{\"apps\": [" + PortApp("/f", 10001, R"("HAPROXY_0_VHOST": "f.test")") +
          "]}");
   EXPECT_TRUE(errors_.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Review (review-parity): hostile labels and Marathon JSON against today's
+// --haproxy-map and HAPROXY_{n}_BIND_OPTIONS. Each test fails until the
+// defect it is named after is fixed.
+
+// HAProxy 2.6 reads a map file with fgets() into a buffer of tune.bufsize
+// (16384) bytes: a line of more than 16382 characters (plus '\n') is read as
+// two lines, and the second one is a map entry of its own. An app id (or a
+// vhost) that long lets its app write any key it likes into the map, e.g.
+// "/victim" -> its own backend, ahead of the victim's own line (the first
+// line of a key wins). Every line marathon-lb writes into a map must fit
+// HAProxy's line buffer; a key that cannot drops its port.
+TEST_F(RoutingTest, MapLineLongerThanHaproxyLineBufferSplitsIntoAnInjectedEntry) {
+  const std::string attacker = "/" + std::string(16382, 'a') + "/victim";
+  const auto app = [](const std::string& id, int port,
+                      const std::string& labels) {
+    return R"({"id": ")" + id +
+           R"(", "labels": {"HAPROXY_GROUP": "external", "HAPROXY_0_MODE": "http")" +
+           labels + R"(}, "ports": [)" + std::to_string(port) +
+           R"(], "tasks": [{"id": "t.1", "host": "agent1",
+           "ports": [1024], "state": "TASK_RUNNING"}]})";
+  };
+  RenderOptions options;
+  options.haproxy_map = true;
+  options.hosts.emplace("agent1", "1.1.1.1");
+  const testing::RenderResult r = Render(
+      *registry_,
+      Apps(app(attacker, 10001, "") + "," +
+           app("/tenant", 10002, R"(, "HAPROXY_0_VHOST": ")" +
+                                     std::string(16383, 'x') +
+                                     R"(victim.test")") +
+           "," +
+           app("/victim", 10003, R"(, "HAPROXY_0_VHOST": "victim.test")")),
+      options);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  size_t longest = 0;
+  std::istringstream lines(r.maps);
+  for (std::string line; std::getline(lines, line);) {
+    longest = std::max(longest, line.size());
+  }
+  EXPECT_LE(longest, 16382u)
+      << "a map line HAProxy reads as two lines (the second: an entry the "
+         "app chose)";
+  // The attackers' ports are dropped; the victim's lines are the only
+  // ones for its id and vhost.
+  const std::string expected =
+      "# domain2backend.map\nvictim.test victim_10003\n"
+      "# app2backend.map\n/victim victim_10003\n";
+  EXPECT_TRUE(r.maps == expected)
+      << "maps (" << r.maps.size() << " bytes) begin: " << r.maps.substr(0, 120);
+  EXPECT_EQ(r.errors.size(), 2u);
+  for (const std::string& e : r.errors) {
+    EXPECT_THAT(e, ::testing::EndsWith("; service port skipped")) << e.substr(0, 200);
+  }
+}
+
+// Bind options that pass BindOptionsProblem but that HAProxy 2.6 refuses
+// (haproxy -c fails for the whole config, every app's update with it):
+// numbers out of HAProxy's range, a time that overflows, an ALPN name longer
+// than 255, a ca-file/crl-file that is a file but no certificate, and TLS
+// version settings that leave no version on a TLS port. Each must drop only
+// its port, like the values BindOptionsThatReachPastThePortDropIt lists.
+TEST_F(RoutingTest, BindOptionsHaproxyRefusesAreAcceptedAndFailEveryAppsConfig) {
+  std::vector<std::string> accepted;
+  for (const std::string& value : std::vector<std::string>{
+           "nice 2000", "mss 0", "mss 70000", "accept-netscaler-cip 0",
+           "tcp-ut 999999999d", "alpn " + std::string(256, 'h'),
+           "ca-file /etc/passwd", "crl-file /etc/passwd",
+           "ca-verify-file /etc/passwd",
+           "ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2", "force-sslv3",
+           "ssl-min-ver SSLv3 ssl-max-ver SSLv3",
+           "no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13"}) {
+    const std::string config = Config(Apps(App(
+        R"(, "HAPROXY_0_SSL_CERT": "/etc/ssl/a.pem", "HAPROXY_0_BIND_OPTIONS": )" +
+        testing::JsonString(value))));
+    if (errors_.empty()) {
+      accepted.push_back(value);  // haproxy -c then refuses every app's config
+      continue;
+    }
+    ASSERT_EQ(errors_.size(), 1u) << value;
+    EXPECT_THAT(errors_[0],
+                ::testing::StartsWith(
+                    "app /nginx, service port index 0: label "
+                    "HAPROXY_0_BIND_OPTIONS: '" + value + "' "))
+        << value;
+    EXPECT_THAT(errors_[0], ::testing::EndsWith("; service port skipped"))
+        << value;
+    EXPECT_EQ(config.find("\nfrontend nginx_10000\n"), std::string::npos)
+        << value;
+  }
+  EXPECT_EQ(accepted, std::vector<std::string>{});
+}
+
+// "ca-file ... verify required" asks HAProxy to require client
+// certificates, which it only does on a TLS bind. Without
+// HAPROXY_{n}_SSL_CERT the bind is plain: HAProxy takes the options and
+// ignores them, and the port answers anyone, in clear. A label that narrows
+// exposure is never ignored (README): the port must be dropped, as a
+// "verify required" without a ca-file is.
+TEST_F(RoutingTest, BindOptionsVerifyRequiredWithoutSslCertExposesThePortToAnyone) {
+  const std::string value =
+      "ca-file /etc/ssl/certs/ca-certificates.crt verify required";
+  const std::string config = Config(
+      Apps(App(R"(, "HAPROXY_0_BIND_OPTIONS": )" + testing::JsonString(value))));
+  ASSERT_EQ(errors_.size(), 1u) << config;
+  EXPECT_THAT(errors_[0],
+              ::testing::StartsWith("app /nginx, service port index 0: label "
+                                    "HAPROXY_0_BIND_OPTIONS: '" + value + "' "));
+  EXPECT_THAT(errors_[0], ::testing::EndsWith("; service port skipped"));
+  EXPECT_EQ(config.find("  bind *:10000 ca-file"), std::string::npos) << config;
 }
 
 }  // namespace
