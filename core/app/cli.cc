@@ -66,6 +66,10 @@ constexpr FlagSpec kFlags[] = {
       "Keep the last N configs written in $TMPDIR (else /tmp) as "
       "hap_cfg.1 (newest) to hap_cfg.N, and rejected ones as "
       "haproxy_temp_config_fail.1..N (default 5; 0: none)"},
+    {"skip-config-cleanup", "", nullptr, false,
+      "Accepted for marathon-lb 1.15 command lines; changes nothing: "
+      "marathon-lb has no exclusion loop to skip (a config haproxy -c "
+      "refuses keeps the live one)"},
     {"skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c"},
     {"dry", "d", nullptr, false,
@@ -248,6 +252,9 @@ Status Apply(const std::string& name, const std::string& value,
     out->ssl_certs = value;
   } else if (name == "default-ssl-cert") {
     out->default_ssl_cert = value;
+  } else if (name == "skip-config-cleanup") {
+    // marathon-lb 1.15's "add the apps one by one" loop after a refused
+    // config is not run, so there is nothing to skip.
   } else if (name == "skip-validation") {
     out->skip_validation = true;
   } else if (name == "dry") {

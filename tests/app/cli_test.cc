@@ -110,6 +110,12 @@ TEST(CliTest, MarathonLb115Flags) {
             "--reload-interval: not a number of seconds from 1: 'soon'");
   EXPECT_EQ(Parse({"--group", "g", "--reload-interval", "0"}, &o).message(),
             "--reload-interval: not a number of seconds from 1: '0'");
+  // --haproxy-map and --skip-config-cleanup (accepted, no effect).
+  EXPECT_FALSE(o.haproxy_map);
+  ASSERT_TRUE(
+      Parse({"--group", "g", "--haproxy-map", "--skip-config-cleanup"}, &o)
+          .ok());
+  EXPECT_TRUE(o.haproxy_map);
 }
 
 // Review (fea31cf): --reload-interval 0 is accepted, and ConfigWriter then
