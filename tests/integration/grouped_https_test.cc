@@ -59,16 +59,6 @@ class GroupedHttpsTest : public EndToEndTest {
         dir_->File("marathon-lb.log"));
   }
 
-  // An http app with one task answering as `name` on `ip`.
-  std::string App(const std::string& id, int port, const std::string& name,
-                  const std::string& ip,
-                  std::map<std::string, std::string> labels) {
-    labels.emplace("HAPROXY_GROUP", "external");
-    labels.emplace("HAPROXY_0_BIND_ADDR", "127.0.0.1");
-    labels.emplace("HAPROXY_0_MODE", "http");
-    return AppJson(id, {port}, labels, {{ip, {StartEcho(name, ip)}}});
-  }
-
   std::string HaproxyLog() const {
     return haproxy_ ? haproxy_->Output() : std::string("(not started)");
   }
@@ -88,12 +78,12 @@ TEST_F(GroupedHttpsTest, EachVhostTerminatesTlsWithItsOwnCertificate) {
   ASSERT_TRUE(GenerateSelfSignedCertificate(beta_cert, "beta.test", 2).ok());
   const int alpha = FreePort(), api = FreePort(), beta = FreePort();
   const std::string state = StateJson(
-      {App("/alpha", alpha, "alpha", "127.0.0.2",
+      {EchoApp("/alpha", alpha, "alpha", "127.0.0.2",
            {{"HAPROXY_0_VHOST", "alpha.test"},
             {"HAPROXY_0_SSL_CERT", alpha_cert}}),
-       App("/api", api, "api", "127.0.0.3",
+       EchoApp("/api", api, "api", "127.0.0.3",
            {{"HAPROXY_0_VHOST", "alpha.test"}, {"HAPROXY_0_PATH", "/api"}}),
-       App("/beta", beta, "beta", "127.0.0.4",
+       EchoApp("/beta", beta, "beta", "127.0.0.4",
            {{"HAPROXY_0_VHOST", "beta.test"},
             {"HAPROXY_0_SSL_CERT", beta_cert}})});
   const RunResult run = Poll(state);

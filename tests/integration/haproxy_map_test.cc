@@ -106,17 +106,6 @@ class HaproxyMapTest : public EndToEndTest {
     return out;
   }
 
-  // An http app with one task answering as `name` on `ip`, on service port
-  // `port`.
-  std::string App(const std::string& id, int port, const std::string& name,
-                  const std::string& ip,
-                  std::map<std::string, std::string> labels) {
-    labels.emplace("HAPROXY_GROUP", "external");
-    labels.emplace("HAPROXY_0_BIND_ADDR", "127.0.0.1");
-    labels.emplace("HAPROXY_0_MODE", "http");
-    return AppJson(id, {port}, labels, {{ip, {StartEcho(name, ip)}}});
-  }
-
   std::string cert_;
   int http_port_ = 0, appid_port_ = 0, https_port_ = 0;
   int runs_ = 0;
@@ -130,17 +119,17 @@ TEST_F(HaproxyMapTest, HostsSniAndAppIdsRouteThroughTheMaps) {
   const int api = FreePort(), auth = FreePort(), multi = FreePort(),
             secure = FreePort(), web = FreePort();
   const std::string state = StateJson(
-      {App("/api", api, "api", "127.0.0.2",
+      {EchoApp("/api", api, "api", "127.0.0.2",
            {{"HAPROXY_0_VHOST", "web.test"}, {"HAPROXY_0_PATH", "/api"}}),
-       App("/auth", auth, "auth", "127.0.0.3",
+       EchoApp("/auth", auth, "auth", "127.0.0.3",
            {{"HAPROXY_0_VHOST", "auth.test"},
             {"HAPROXY_0_AUTH", "realm:user:pass"}}),
-       App("/multi", multi, "multi", "127.0.0.4",
+       EchoApp("/multi", multi, "multi", "127.0.0.4",
            {{"HAPROXY_0_VHOST", "a.test,B.test"}}),
-       App("/secure", secure, "secure", "127.0.0.5",
+       EchoApp("/secure", secure, "secure", "127.0.0.5",
            {{"HAPROXY_0_VHOST", "sec.test"},
             {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"}}),
-       App("/web", web, "web", "127.0.0.6", {{"HAPROXY_0_VHOST", "Web.test"}})});
+       EchoApp("/web", web, "web", "127.0.0.6", {{"HAPROXY_0_VHOST", "Web.test"}})});
   const RunResult run = Poll(state);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto backend = [](const std::string& app, int port) {
@@ -253,7 +242,7 @@ TEST_F(HaproxyMapTest, MapsAreWrittenCheckedAndSwappedWithTheConfig) {
 TEST_F(HaproxyMapTest, DcosPackageArgumentsStartAndRoute) {
   const std::string state_file = dir_->File("state.json");
   AtomicWrite(state_file,
-              StateJson({App("/hidden", FreePort(), "hidden", "127.0.0.2",
+              StateJson({EchoApp("/hidden", FreePort(), "hidden", "127.0.0.2",
                              {{"HAPROXY_0_VHOST", "hidden.test"}}),
                          AppJson("/web", {FreePort()},
                                  {{"HAPROXY_GROUP", "external"},
@@ -326,8 +315,8 @@ TEST_F(HaproxyMapTest, DcosPackageArgumentsStartAndRoute) {
 TEST_F(HaproxyMapTest, MapLineSplitLetsALongAppIdTakeAnotherAppsAppId) {
   const std::string attacker = "/" + std::string(16382, 'a') + "/victim";
   const RunResult run = Poll(StateJson(
-      {App(attacker, FreePort(), "attacker", "127.0.0.2", {}),
-       App("/victim", FreePort(), "victim", "127.0.0.3", {})}));
+      {EchoApp(attacker, FreePort(), "attacker", "127.0.0.2", {}),
+       EchoApp("/victim", FreePort(), "victim", "127.0.0.3", {})}));
   ASSERT_EQ(run.exit_code, 0) << run.output.substr(0, 2000);
   ASSERT_NO_THROW(StartHaproxy());
   EXPECT_EQ(Via9091("/victim"), "victim") << HaproxyLog().substr(0, 2000);
@@ -338,9 +327,9 @@ TEST_F(HaproxyMapTest, MapLineSplitLetsALongAppIdTakeAnotherAppsAppId) {
 // backend>" on :80 and :443; the tenant's app id sorts first.
 TEST_F(HaproxyMapTest, MapLineSplitLetsALongVhostTakeAnotherAppsHost) {
   const RunResult run = Poll(StateJson(
-      {App("/tenant", FreePort(), "tenant", "127.0.0.2",
+      {EchoApp("/tenant", FreePort(), "tenant", "127.0.0.2",
            {{"HAPROXY_0_VHOST", std::string(16383, 'x') + "victim.test"}}),
-       App("/victim", FreePort(), "victim", "127.0.0.3",
+       EchoApp("/victim", FreePort(), "victim", "127.0.0.3",
            {{"HAPROXY_0_VHOST", "victim.test"}})}));
   ASSERT_EQ(run.exit_code, 0) << run.output.substr(0, 2000);
   ASSERT_NO_THROW(StartHaproxy());
@@ -356,11 +345,11 @@ TEST_F(HaproxyMapTest, MapLineSplitLetsALongVhostTakeAnotherAppsHost) {
 TEST_F(HaproxyMapTest, BindOptionsHaproxyRefusesFreezeEveryAppsUpdates) {
   const int web = FreePort();
   const RunResult run = Poll(StateJson(
-      {App("/bad-ca", FreePort(), "bad-ca", "127.0.0.2",
+      {EchoApp("/bad-ca", FreePort(), "bad-ca", "127.0.0.2",
            {{"HAPROXY_0_BIND_OPTIONS", "ca-file /etc/passwd"}}),
-       App("/bad-nice", FreePort(), "bad-nice", "127.0.0.3",
+       EchoApp("/bad-nice", FreePort(), "bad-nice", "127.0.0.3",
            {{"HAPROXY_0_BIND_OPTIONS", "nice 2000"}}),
-       App("/web", web, "web", "127.0.0.4", {{"HAPROXY_0_VHOST", "web.test"}})}));
+       EchoApp("/web", web, "web", "127.0.0.4", {{"HAPROXY_0_VHOST", "web.test"}})}));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string config = ReadFile(cfg_);
   EXPECT_THAT(config, HasSubstr("\nfrontend web_" + std::to_string(web) + "\n"));
@@ -378,7 +367,7 @@ TEST_F(HaproxyMapTest, ConfigDirWithASpaceIsRefusedByName) {
   std::filesystem::create_directory(dir);
   cfg_ = dir + "/haproxy.cfg";
   const RunResult run = Poll(StateJson(
-      {App("/web", FreePort(), "web", "127.0.0.2", {{"HAPROXY_0_VHOST", "web.test"}})}));
+      {EchoApp("/web", FreePort(), "web", "127.0.0.2", {{"HAPROXY_0_VHOST", "web.test"}})}));
   EXPECT_NE(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output,
               HasSubstr("--haproxy-map: the directory of --haproxy-config, '" +

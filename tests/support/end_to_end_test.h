@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,18 @@ class EndToEndTest : public ::testing::Test {
   // Starts an echo backend answering NAME on ip:<free port>; returns the port.
   int StartEcho(const std::string& name, const std::string& ip) {
     return StartEchoBackend(echo_binary_, *dir_, name, ip, &echoes_);
+  }
+
+  // An http app of group external on service port `port`, bound to
+  // 127.0.0.1, with `labels` and one task: an echo backend answering as
+  // `name` on `ip`.
+  std::string EchoApp(const std::string& id, int port, const std::string& name,
+                      const std::string& ip,
+                      std::map<std::string, std::string> labels) {
+    labels.emplace("HAPROXY_GROUP", "external");
+    labels.emplace("HAPROXY_0_BIND_ADDR", "127.0.0.1");
+    labels.emplace("HAPROXY_0_MODE", "http");
+    return AppJson(id, {port}, labels, {{ip, {StartEcho(name, ip)}}});
   }
 
   std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
