@@ -84,14 +84,16 @@ int MarathonLb::RunLive() {
   if (!options_.admin_address.empty()) {
     Status s = AdminServer::Start(options_.admin_address, &board_,
                                   std::chrono::seconds(options_.max_staleness),
-                                  &admin);
+                                  options_.haproxy_config, &admin);
     if (!s.ok()) {
       Log().critical(s.message());
       return 1;
     }
     Log().information("admin endpoint on port " +
                       std::to_string(admin->port()) + " (" +
-                      options_.admin_address + "): /healthz, /status");
+                      options_.admin_address +
+                      "): /healthz, /status, /_haproxy_getconfig, "
+                      "/_haproxy_getvhostmap, /_haproxy_getappmap");
   }
 
   // event mode: (re)register the callback until Marathon has taken it.

@@ -1,4 +1,5 @@
-// The admin endpoint (/healthz, /status) and the event-mode callback server.
+// The admin endpoint (/healthz, /status, marathon-lb 1.15's read-only
+// /_haproxy_get* endpoints) and the event-mode callback server.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include "core/app/event_callback.h"
 #include "core/app/status_board.h"
 #include "tests/support/http_call.h"
+#include "tests/support/testing.h"
 
 namespace mlb {
 namespace {
@@ -25,7 +27,8 @@ TEST(AdminServerTest, HealthzFollowsTheStatusBoard) {
   StatusBoard board;
   std::unique_ptr<AdminServer> admin;
   ASSERT_TRUE(AdminServer::Start("127.0.0.1:0", &board,
-                                 std::chrono::seconds(60), &admin)
+                                 std::chrono::seconds(60), "haproxy.cfg",
+                                 &admin)
                   .ok());
   testing::HttpResponse a = Call(admin->port(), "GET", "/healthz");
   EXPECT_EQ(a.status, 503);
@@ -55,6 +58,36 @@ TEST(AdminServerTest, HealthzFollowsTheStatusBoard) {
   EXPECT_NE(a.body.find(R"("stream_connected":false)"), std::string::npos);
   EXPECT_NE(a.body.find(R"("dropped_service_ports":1)"), std::string::npos);
   EXPECT_EQ(Call(admin->port(), "GET", "/nope").status, 404);
+}
+
+// marathon-lb 1.15's read-only endpoints: the config in place and the
+// maps beside it, read at each request; a missing map is an empty body, a
+// missing config a 503 that says so.
+TEST(AdminServerTest, ServesTheConfigAndItsMapsAsMarathonLb115) {
+  const std::string dir = ::testing::TempDir() + "/admin_files";
+  ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  const std::string cfg = dir + "/haproxy.cfg";
+  StatusBoard board;
+  std::unique_ptr<AdminServer> admin;
+  ASSERT_TRUE(AdminServer::Start("127.0.0.1:0", &board,
+                                 std::chrono::seconds(60), cfg, &admin)
+                  .ok());
+  testing::HttpResponse r = Call(admin->port(), "GET", "/_haproxy_getconfig");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body.rfind("no config to show: ", 0), 0u) << r.body;
+  EXPECT_EQ(Call(admin->port(), "GET", "/_haproxy_getvhostmap").body, "");
+
+  testing::WriteFile(cfg, "global\n  maxconn 10\n");
+  testing::WriteFile(dir + "/domain2backend.map", "web.test web_10001\n");
+  testing::WriteFile(dir + "/app2backend.map", "/web web_10001\n");
+  r = Call(admin->port(), "GET", "/_haproxy_getconfig");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "global\n  maxconn 10\n");
+  EXPECT_EQ(Call(admin->port(), "GET", "/_haproxy_getvhostmap").body,
+            "web.test web_10001\n");
+  EXPECT_EQ(Call(admin->port(), "GET", "/_haproxy_getappmap").body,
+            "/web web_10001\n");
+  EXPECT_EQ(Call(admin->port(), "POST", "/_haproxy_getconfig").status, 405);
 }
 
 TEST(AdminServerTest, StaleViewIsUnhealthy) {

@@ -507,6 +507,21 @@ TEST_F(LiveTest, ServerStateSurvivesAReload) {
   EXPECT_TRUE(WaitForBackends({"web-1", "web-3"})) << ViaService().Describe();
 }
 
+// marathon-lb 1.15's read-only endpoints on the admin address of a running
+// marathon-lb: the config in place and its maps (--haproxy-map).
+TEST_F(LiveTest, AdminServesTheConfigAndMapsAsMarathonLb115) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse", "--haproxy-map"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  const HttpResponse config = Admin("/_haproxy_getconfig");
+  EXPECT_EQ(config.status, 200);
+  EXPECT_EQ(config.body, ReadFile(cfg_));
+  EXPECT_EQ(Admin("/_haproxy_getappmap").body,
+            "/web web_" + std::to_string(service_port_) + "\n");
+  EXPECT_EQ(Admin("/_haproxy_getvhostmap").body, "");  // no vhosts (no :80)
+}
+
 // 2. A stream that goes silent (stall: not even keep-alives) is given up
 // after --sse-idle-timeout, reconnected and resynced; a dropped stream is
 // reconnected too; changes keep arriving after each.
