@@ -1,5 +1,12 @@
 #include "core/app/admin_server.h"
 
+#include <dirent.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <vector>
+
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -31,21 +38,20 @@ constexpr FileEndpoint kFileEndpoints[] = {
 
 class AdminHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  AdminHandler(const StatusBoard* board, std::chrono::seconds max_staleness,
-               const std::string& config_path)
-      : board_(board),
-        max_staleness_(max_staleness),
-        config_path_(config_path) {}
+  AdminHandler(const StatusBoard* board, const AdminOptions& options)
+      : board_(board), options_(options) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& res) override {
     const std::string path = req.getURI().substr(0, req.getURI().find('?'));
-    if (req.getMethod() != "GET") {
+    if (path == "/_mlb_signal/hup" || path == "/_mlb_signal/usr1") {
+      Signal(req, path == "/_mlb_signal/hup" ? SIGHUP : SIGUSR1, res);
+    } else if (req.getMethod() != "GET") {
       res.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
       res.send() << "only GET\n";
     } else if (path == "/healthz") {
       std::string why;
-      const bool healthy = board_->Healthy(max_staleness_, &why);
+      const bool healthy = board_->Healthy(options_.max_staleness, &why);
       res.setStatus(healthy ? HTTPResponse::HTTP_OK
                             : HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
       res.setContentType("text/plain");
@@ -55,12 +61,17 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
       res.send() << board_->Json() << "\n";
     } else if (const FileEndpoint* e = FindFileEndpoint(path)) {
       SendFile(*e, res);
+    } else if (path == "/_haproxy_getpids") {
+      res.setContentType("text/plain");
+      res.send() << HaproxyPids() << "\n";
     } else {
       res.setStatus(HTTPResponse::HTTP_NOT_FOUND);
       res.setContentType("text/plain");
       res.send() << "not found: " << path
                  << " (try /healthz, /status, /_haproxy_getconfig, "
-                    "/_haproxy_getvhostmap or /_haproxy_getappmap)\n";
+                    "/_haproxy_getvhostmap, /_haproxy_getappmap, "
+                    "/_haproxy_getpids, /_mlb_signal/hup or "
+                    "/_mlb_signal/usr1)\n";
     }
   }
 
@@ -74,13 +85,69 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
     return nullptr;
   }
 
+  // As `pidof haproxy` (marathon-lb 1.15's getpids.lua): the PIDs of the
+  // processes named haproxy, separated by spaces (here in ascending order).
+  static std::string HaproxyPids() {
+    std::vector<long> pids;
+    if (DIR* proc = opendir("/proc")) {
+      while (const dirent* entry = readdir(proc)) {
+        char* end = nullptr;
+        const long pid = std::strtol(entry->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') {
+          continue;
+        }
+        std::string comm;
+        if (ReadWholeFile("/proc/" + std::string(entry->d_name) + "/comm",
+                          &comm)
+                .ok() &&
+            comm == "haproxy\n") {
+          pids.push_back(pid);
+        }
+      }
+      closedir(proc);
+    }
+    std::sort(pids.begin(), pids.end());
+    std::string out;
+    for (const long pid : pids) {
+      out += (out.empty() ? "" : " ") + std::to_string(pid);
+    }
+    return out;
+  }
+
+  // /_mlb_signal/*: only with the admin token.
+  void Signal(Poco::Net::HTTPServerRequest& req, int sig,
+              Poco::Net::HTTPServerResponse& res) {
+    res.setContentType("text/plain");
+    if (options_.token.empty()) {
+      res.setStatus(HTTPResponse::HTTP_FORBIDDEN);
+      res.send() << "signal endpoints are off: start marathon-lb with "
+                    "--admin-token-file\n";
+      return;
+    }
+    const std::string given = req.get("Authorization", "");
+    const std::string wanted = "Bearer " + options_.token;
+    unsigned char diff = given.size() == wanted.size() ? 0 : 1;
+    for (size_t i = 0; i < given.size() && i < wanted.size(); ++i) {
+      diff |= static_cast<unsigned char>(given[i] ^ wanted[i]);
+    }
+    if (diff != 0) {
+      res.setStatus(HTTPResponse::HTTP_UNAUTHORIZED);
+      res.set("WWW-Authenticate", "Bearer");
+      res.send() << "needs 'Authorization: Bearer <the admin token>'\n";
+      return;
+    }
+    options_.raise(sig);
+    res.send() << (sig == SIGHUP ? "sent SIGHUP\n" : "sent SIGUSR1\n");
+  }
+
   void SendFile(const FileEndpoint& e, Poco::Net::HTTPServerResponse& res) {
-    const size_t slash = config_path_.rfind('/');
+    const std::string& config = options_.config_path;
+    const size_t slash = config.rfind('/');
     const std::string path =
         e.file == nullptr
-            ? config_path_
+            ? config
             : (slash == std::string::npos ? std::string(".")
-                                          : config_path_.substr(0, slash)) +
+                                          : config.substr(0, slash)) +
                   "/" + e.file;
     std::string text;
     const Status s = ReadWholeFile(path, &text);
@@ -94,34 +161,28 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
   }
 
   const StatusBoard* board_;
-  std::chrono::seconds max_staleness_;
-  const std::string& config_path_;
+  const AdminOptions& options_;
 };
 
 class AdminFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  AdminFactory(const StatusBoard* board, std::chrono::seconds max_staleness,
-               std::string config_path)
-      : board_(board),
-        max_staleness_(max_staleness),
-        config_path_(std::move(config_path)) {}
+  AdminFactory(const StatusBoard* board, AdminOptions options)
+      : board_(board), options_(std::move(options)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest&) override {
-    return new AdminHandler(board_, max_staleness_, config_path_);
+    return new AdminHandler(board_, options_);
   }
 
  private:
   const StatusBoard* board_;
-  std::chrono::seconds max_staleness_;
-  const std::string config_path_;
+  const AdminOptions options_;
 };
 
 }  // namespace
 
-Status AdminServer::Start(const std::string& address, const StatusBoard* board,
-                          std::chrono::seconds max_staleness,
-                          const std::string& config_path,
+Status AdminServer::Start(AdminOptions options, const StatusBoard* board,
                           std::unique_ptr<AdminServer>* out) {
+  const std::string address = options.address;
   std::unique_ptr<AdminServer> admin(new AdminServer());
   try {
     Poco::Net::ServerSocket socket;
@@ -132,7 +193,7 @@ Status AdminServer::Start(const std::string& address, const StatusBoard* board,
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(2);
     admin->server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new AdminFactory(board, max_staleness, config_path), socket, params);
+        new AdminFactory(board, std::move(options)), socket, params);
     admin->server_->start();
   } catch (const Poco::Exception& e) {
     return Status::Error("--admin-address " + address, e.displayText());

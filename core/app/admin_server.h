@@ -1,10 +1,15 @@
 // The admin HTTP endpoint (--admin-address): GET /healthz answers 200 "ok"
 // or 503 with the reason; GET /status answers the StatusBoard as JSON;
 // marathon-lb 1.15's GET /_haproxy_getconfig, /_haproxy_getvhostmap and
-// /_haproxy_getappmap answer the config in place and its maps.
+// /_haproxy_getappmap answer the config in place and its maps,
+// /_haproxy_getpids the PIDs of the haproxy processes, and
+// /_mlb_signal/hup and /_mlb_signal/usr1 (with the admin token) signal
+// marathon-lb (SIGHUP: templates fetched again and a resync; SIGUSR1: the
+// config in place reloaded).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,13 +22,20 @@ class HTTPServer;
 
 namespace mlb {
 
+struct AdminOptions {
+  std::string address;  // "127.0.0.1:9095"; port 0 picks one
+  std::chrono::seconds max_staleness{900};
+  std::string config_path;  // --haproxy-config, whose maps lie beside it
+  // /_mlb_signal/hup and /_mlb_signal/usr1 need "Authorization: Bearer
+  // <token>"; empty: they answer 403.
+  std::string token;
+  // Sends the signal (SIGHUP, SIGUSR1) to marathon-lb.
+  std::function<void(int)> raise;
+};
+
 class AdminServer {
  public:
-  // Listens on `address` ("127.0.0.1:9095"; port 0 picks one).
-  // `config_path`: --haproxy-config, whose maps lie beside it.
-  static Status Start(const std::string& address, const StatusBoard* board,
-                      std::chrono::seconds max_staleness,
-                      const std::string& config_path,
+  static Status Start(AdminOptions options, const StatusBoard* board,
                       std::unique_ptr<AdminServer>* out);
   ~AdminServer();
 

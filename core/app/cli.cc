@@ -141,7 +141,12 @@ constexpr FlagSpec kFlags[] = {
     {"min-update-interval-ms", "", "MS", false,
       "sse/event: at least this long between two updates (default 2000)"},
     {"admin-address", "", "HOST:PORT", false,
-      "Serve /healthz and /status there (default: off)"},
+      "Serve /healthz, /status and marathon-lb 1.15's /_haproxy_get* and "
+      "/_mlb_signal/* there (default: off)"},
+    {"admin-token-file", "", "FILE", false,
+      "The token (first line of FILE, at least 16 characters) that "
+      "/_mlb_signal/hup and usr1 need as 'Authorization: Bearer <token>'; "
+      "without it they answer 403"},
     {"max-staleness", "", "SECONDS", false,
       "/healthz fails when the last good sync is older (default 900)"},
     {"run-haproxy", "", nullptr, false,
@@ -335,6 +340,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->callback_url = value;
   } else if (name == "admin-address") {
     out->admin_address = value;
+  } else if (name == "admin-token-file") {
+    out->admin_token_file = value;
   } else if (name == "run-haproxy") {
     out->run_haproxy = true;
   } else if (name == "haproxy-master-socket") {

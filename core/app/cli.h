@@ -75,6 +75,7 @@ struct CliOptions {
   int debounce_ms = 500;          // wait for more events after the first
   int min_update_interval_ms = 2000;  // between two regenerations
   std::string admin_address;      // /healthz and /status; empty: off
+  std::string admin_token_file;   // the token /_mlb_signal/* need
   int max_staleness = 900;        // s: /healthz fails when older
 
   // marathon-lb starts and owns HAProxy (master-worker) instead of --command.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/app/reference.h"
+#include "core/base/files.h"
 #include "core/base/logging.h"
 #include "core/base/text.h"
 #include "core/marathon/apps.h"
@@ -69,6 +70,21 @@ Status MarathonLb::Create(const CliOptions& options,
                                       options.auth_credential_file,
                                       &marathon.user, &marathon.password));
   marathon.ca_cert = options.marathon_ca_cert;
+  if (!options.admin_token_file.empty()) {
+    std::string token;
+    MLB_RETURN_IF_ERROR(ReadWholeFile(options.admin_token_file, &token)
+                            .WithContext("--admin-token-file"));
+    token = token.substr(0, token.find('\n'));
+    if (!token.empty() && token.back() == '\r') {
+      token.pop_back();
+    }
+    if (token.size() < 16) {
+      return Status::Error("--admin-token-file " + options.admin_token_file,
+                           "its first line must be a token of at least 16 "
+                           "characters");
+    }
+    lb->admin_token_ = token;
+  }
   lb->marathon_ = std::make_unique<MarathonClient>(std::move(marathon));
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;

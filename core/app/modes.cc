@@ -4,6 +4,7 @@
 // UpdateScheduler folds bursts of triggers into few updates.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -82,9 +83,13 @@ int MarathonLb::Run() {
 int MarathonLb::RunLive() {
   std::unique_ptr<AdminServer> admin;
   if (!options_.admin_address.empty()) {
-    Status s = AdminServer::Start(options_.admin_address, &board_,
-                                  std::chrono::seconds(options_.max_staleness),
-                                  options_.haproxy_config, &admin);
+    AdminOptions admin_options;
+    admin_options.address = options_.admin_address;
+    admin_options.max_staleness = std::chrono::seconds(options_.max_staleness);
+    admin_options.config_path = options_.haproxy_config;
+    admin_options.token = admin_token_;
+    admin_options.raise = [](int sig) { kill(getpid(), sig); };
+    Status s = AdminServer::Start(std::move(admin_options), &board_, &admin);
     if (!s.ok()) {
       Log().critical(s.message());
       return 1;
@@ -93,7 +98,11 @@ int MarathonLb::RunLive() {
                       std::to_string(admin->port()) + " (" +
                       options_.admin_address +
                       "): /healthz, /status, /_haproxy_getconfig, "
-                      "/_haproxy_getvhostmap, /_haproxy_getappmap");
+                      "/_haproxy_getvhostmap, /_haproxy_getappmap, "
+                      "/_haproxy_getpids, /_mlb_signal/hup, "
+                      "/_mlb_signal/usr1" +
+                      (admin_token_.empty() ? " (off: no --admin-token-file)"
+                                            : ""));
   }
 
   // event mode: (re)register the callback until Marathon has taken it.

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <functional>
 #include <mutex>
+#include <regex>
+#include <vector>
 #include <string>
 
 #include "core/app/admin_server.h"
@@ -23,13 +27,27 @@ testing::HttpResponse Call(int port, const std::string& method,
                            std::chrono::milliseconds(5000));
 }
 
+// An admin server on 127.0.0.1:<any port>.
+std::unique_ptr<AdminServer> StartAdmin(
+    const StatusBoard* board, const std::string& config_path,
+    const std::string& token = "",
+    std::function<void(int)> raise = [](int) {}) {
+  AdminOptions options;
+  options.address = "127.0.0.1:0";
+  options.max_staleness = std::chrono::seconds(60);
+  options.config_path = config_path;
+  options.token = token;
+  options.raise = std::move(raise);
+  std::unique_ptr<AdminServer> admin;
+  const Status s = AdminServer::Start(std::move(options), board, &admin);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return admin;
+}
+
 TEST(AdminServerTest, HealthzFollowsTheStatusBoard) {
   StatusBoard board;
-  std::unique_ptr<AdminServer> admin;
-  ASSERT_TRUE(AdminServer::Start("127.0.0.1:0", &board,
-                                 std::chrono::seconds(60), "haproxy.cfg",
-                                 &admin)
-                  .ok());
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
   testing::HttpResponse a = Call(admin->port(), "GET", "/healthz");
   EXPECT_EQ(a.status, 503);
   EXPECT_EQ(a.body, "no successful sync with Marathon yet\n");
@@ -68,10 +86,8 @@ TEST(AdminServerTest, ServesTheConfigAndItsMapsAsMarathonLb115) {
   ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
   const std::string cfg = dir + "/haproxy.cfg";
   StatusBoard board;
-  std::unique_ptr<AdminServer> admin;
-  ASSERT_TRUE(AdminServer::Start("127.0.0.1:0", &board,
-                                 std::chrono::seconds(60), cfg, &admin)
-                  .ok());
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, cfg);
+  ASSERT_NE(admin, nullptr);
   testing::HttpResponse r = Call(admin->port(), "GET", "/_haproxy_getconfig");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body.rfind("no config to show: ", 0), 0u) << r.body;
@@ -88,6 +104,56 @@ TEST(AdminServerTest, ServesTheConfigAndItsMapsAsMarathonLb115) {
   EXPECT_EQ(Call(admin->port(), "GET", "/_haproxy_getappmap").body,
             "/web web_10001\n");
   EXPECT_EQ(Call(admin->port(), "POST", "/_haproxy_getconfig").status, 405);
+}
+
+// /_mlb_signal/hup and /usr1 signal marathon-lb only with the admin token;
+// /_haproxy_getpids answers as `pidof haproxy`.
+TEST(AdminServerTest, SignalsNeedTheAdminTokenAndPidsAreListed) {
+  StatusBoard board;
+  std::vector<int> raised;
+  std::mutex mu;
+  const auto raise = [&](int sig) {
+    std::lock_guard<std::mutex> lock(mu);
+    raised.push_back(sig);
+  };
+  std::unique_ptr<AdminServer> off = StartAdmin(&board, "haproxy.cfg", "", raise);
+  testing::HttpResponse r = Call(off->port(), "POST", "/_mlb_signal/hup");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body,
+            "signal endpoints are off: start marathon-lb with "
+            "--admin-token-file\n");
+
+  const std::string token = "0123456789abcdef-token";
+  std::unique_ptr<AdminServer> on =
+      StartAdmin(&board, "haproxy.cfg", token, raise);
+  const auto signal = [&](const std::string& path,
+                          const std::string& authorization) {
+    testing::HttpHeaders headers;
+    if (!authorization.empty()) {
+      headers.emplace_back("Authorization", authorization);
+    }
+    return testing::HttpCall("POST", "127.0.0.1", on->port(), path, "",
+                             headers, std::chrono::milliseconds(5000));
+  };
+  r = signal("/_mlb_signal/usr1", "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, "needs 'Authorization: Bearer <the admin token>'\n");
+  EXPECT_EQ(signal("/_mlb_signal/usr1", "Bearer " + token + "x").status, 401);
+  EXPECT_EQ(signal("/_mlb_signal/usr1", "Bearer 0123456789abcdef-tokem").status,
+            401);
+  r = signal("/_mlb_signal/usr1", "Bearer " + token);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "sent SIGUSR1\n");
+  EXPECT_EQ(signal("/_mlb_signal/hup", "Bearer " + token).body, "sent SIGHUP\n");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(raised, (std::vector<int>{SIGUSR1, SIGHUP}));
+  }
+
+  r = Call(on->port(), "GET", "/_haproxy_getpids");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(std::regex_match(r.body, std::regex("([0-9]+( [0-9]+)*)?\n")))
+      << r.body;
 }
 
 TEST(AdminServerTest, StaleViewIsUnhealthy) {

@@ -520,6 +520,36 @@ TEST_F(LiveTest, AdminServesTheConfigAndMapsAsMarathonLb115) {
   EXPECT_EQ(Admin("/_haproxy_getappmap").body,
             "/web web_" + std::to_string(service_port_) + "\n");
   EXPECT_EQ(Admin("/_haproxy_getvhostmap").body, "");  // no vhosts (no :80)
+  // `pidof haproxy`: our master is among the haproxy processes.
+  const std::string pids = " " + Admin("/_haproxy_getpids").body;
+  EXPECT_NE(pids.find(" " + std::to_string(HaproxyMasterPid())),
+            std::string::npos)
+      << pids;
+}
+
+// /_mlb_signal/usr1 with the admin token reloads the config in place, as
+// SIGUSR1 does; without the token nothing happens.
+TEST_F(LiveTest, AdminSignalWithTheTokenReloadsInPlace) {
+  const std::string token = "a-token-of-some-length-42";
+  WriteFile(dir_->File("admin.token"), token + "\n");
+  flags_["--admin-token-file"] = dir_->File("admin.token");
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  const auto signal = [&](const std::string& authorization) {
+    return HttpCall("POST", "127.0.0.1", admin_port_, "/_mlb_signal/usr1", "",
+                    {{"Authorization", authorization}}, Millis(5000));
+  };
+  EXPECT_EQ(signal("Bearer wrong").status, 401);
+  EXPECT_EQ(signal("Bearer " + token).status, 200);
+  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(HasMessage(MlbLog(), "reloaded " + cfg_ +
+                                       " in place (SIGUSR1; Marathon not "
+                                       "asked)"))
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitForBackends({"web-1"}));
 }
 
 // 2. A stream that goes silent (stall: not even keep-alives) is given up
