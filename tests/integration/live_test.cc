@@ -362,6 +362,16 @@ class LiveTest : public EndToEndTest {
         timeout, Millis(20));
   }
 
+  // Waits for marathon-lb's first reload, which must be SIGUSR1's in place.
+  void ExpectOneReloadInPlace() {
+    EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
+        << Tail(MlbLog());
+    EXPECT_TRUE(HasMessage(MlbLog(), "reloaded " + cfg_ +
+                                         " in place (SIGUSR1; Marathon not "
+                                         "asked)"))
+        << Tail(MlbLog());
+  }
+
   HttpResponse Admin(const std::string& path) const {
     return HttpGet("127.0.0.1", admin_port_, path, "admin.test");
   }
@@ -451,12 +461,7 @@ TEST_F(LiveTest, Sigusr1ReloadsTheConfigInPlace) {
   const long apps_requests = SimRequests(sim, "GET /v2/apps");
   ASSERT_EQ(LoggedReloads(), 0);
   kill(mlb_->pid(), SIGUSR1);
-  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
-      << Tail(MlbLog());
-  EXPECT_TRUE(HasMessage(MlbLog(), "reloaded " + cfg_ +
-                                       " in place (SIGUSR1; Marathon not "
-                                       "asked)"))
-      << Tail(MlbLog());
+  ExpectOneReloadInPlace();
   EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), apps_requests);
   EXPECT_EQ(HaproxyMasterPid(), master);
   EXPECT_EQ(JsonInt(StatusJson(), "reloads", -1), 1);
@@ -543,12 +548,7 @@ TEST_F(LiveTest, AdminSignalWithTheTokenReloadsInPlace) {
   };
   EXPECT_EQ(signal("Bearer wrong").status, 401);
   EXPECT_EQ(signal("Bearer " + token).status, 200);
-  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
-      << Tail(MlbLog());
-  EXPECT_TRUE(HasMessage(MlbLog(), "reloaded " + cfg_ +
-                                       " in place (SIGUSR1; Marathon not "
-                                       "asked)"))
-      << Tail(MlbLog());
+  ExpectOneReloadInPlace();
   EXPECT_TRUE(WaitForBackends({"web-1"}));
 }
 
