@@ -2,6 +2,12 @@
 // /_haproxy_get* endpoints) and the event-mode callback server.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <functional>
@@ -9,6 +15,7 @@
 #include <regex>
 #include <vector>
 #include <string>
+#include <thread>
 
 #include "core/app/admin_server.h"
 #include "core/app/event_callback.h"
@@ -201,6 +208,193 @@ TEST(EventCallbackTest, EventTypesSplitsDocumentsAndCountsBadOnes) {
                        &bad),
             (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(bad, 1);
+}
+
+
+// ---- Hostile-peer review of the admin endpoint (review-admin) ----
+
+// A raw TCP connection to 127.0.0.1:port (-1 on failure).
+int RawConnect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// All bytes read from fd until it closes or `ms` pass without data.
+std::string RawReadFor(int fd, int ms) {
+  std::string out;
+  char buf[4096];
+  pollfd p{fd, POLLIN, 0};
+  while (poll(&p, 1, ms) > 0) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Slow clients (slowloris: a request line and no end of headers) must
+// not take /healthz away: the DC/OS health check probes it with a timeout
+// of a few seconds, and marathon-lb would be killed as unhealthy. With 2
+// server threads and Poco's 60 s receive timeout, both threads sit in the
+// header read of the slow clients and /healthz waits in the queue.
+TEST(AdminServerTest, HealthzAnswersWhileSlowClientsAreConnected) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  // 8 slow clients (a fix that only adds threads is not enough: a peer
+  // opens as many as there are threads); /healthz gets 5 s.
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    const int fd = RawConnect(admin->port());
+    ASSERT_GE(fd, 0);
+    const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    ASSERT_EQ(write(fd, partial.data(), partial.size()),
+              static_cast<ssize_t>(partial.size()));
+    slow.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  const testing::HttpResponse r =
+      testing::HttpCall("GET", "127.0.0.1", admin->port(), "/healthz", "", {},
+                        std::chrono::milliseconds(5000));
+  const auto took = std::chrono::steady_clock::now() - start;
+  for (const int fd : slow) close(fd);
+  EXPECT_EQ(r.status, 200) << r.Describe() << " after "
+                           << std::chrono::duration_cast<
+                                  std::chrono::milliseconds>(took).count()
+                           << " ms";
+}
+
+// Guard (holds today: the server closes after each response): two idle
+// HTTP/1.1 clients that would keep their connections open (e.g. a metrics
+// scraper polling /status) must not hold the two server threads.
+TEST(AdminServerTest, HealthzAnswersWhileTwoKeepAliveClientsIdle) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  std::vector<int> idle;
+  for (int i = 0; i < 2; ++i) {
+    const int fd = RawConnect(admin->port());
+    ASSERT_GE(fd, 0);
+    const std::string req = "GET /status HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(write(fd, req.data(), req.size()),
+              static_cast<ssize_t>(req.size()));
+    EXPECT_NE(RawReadFor(fd, 500).find("200"), std::string::npos);
+    idle.push_back(fd);
+  }
+  const testing::HttpResponse r =
+      testing::HttpCall("GET", "127.0.0.1", admin->port(), "/healthz", "", {},
+                        std::chrono::milliseconds(3000));
+  for (const int fd : idle) close(fd);
+  EXPECT_EQ(r.status, 200) << r.Describe();
+}
+
+// Guard (holds today): a GET's body is not read by the handlers; it must
+// not be parsed as a next request on the same connection (desync /
+// smuggling behind a front proxy): one request, one response.
+TEST(AdminServerTest, UnreadGetBodyIsNotASecondRequest) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  int raised = 0;
+  const std::string token = "0123456789abcdef-token";
+  std::unique_ptr<AdminServer> admin =
+      StartAdmin(&board, "haproxy.cfg", token, [&](int) { ++raised; });
+  ASSERT_NE(admin, nullptr);
+  const std::string inner =
+      "GET /_mlb_signal/usr1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      token + "\r\nContent-Length: 0\r\n\r\n";
+  const std::string outer = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                            std::to_string(inner.size()) + "\r\n\r\n" + inner;
+  const int fd = RawConnect(admin->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, outer.data(), outer.size()),
+            static_cast<ssize_t>(outer.size()));
+  const std::string got = RawReadFor(fd, 1000);
+  close(fd);
+  EXPECT_EQ(CountOf(got, "HTTP/1.1 "), 1u) << got;
+  EXPECT_EQ(raised, 0) << got;
+}
+
+// RFC 7235 2.1 / RFC 6750: the auth scheme is case-insensitive, so
+// "bearer <token>" is the same credential as "Bearer <token>".
+TEST(AdminServerTest, BearerSchemeIsCaseInsensitive) {
+  StatusBoard board;
+  const std::string token = "0123456789abcdef-token";
+  int raised = 0;
+  std::unique_ptr<AdminServer> admin =
+      StartAdmin(&board, "haproxy.cfg", token, [&](int) { ++raised; });
+  ASSERT_NE(admin, nullptr);
+  const testing::HttpResponse r = testing::HttpCall(
+      "POST", "127.0.0.1", admin->port(), "/_mlb_signal/usr1", "",
+      {{"Authorization", "bearer " + token}}, std::chrono::milliseconds(5000));
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(raised, 1);
+}
+
+// A health checker that probes with HEAD (as many load balancers do) gets
+// 405 from /healthz instead of its health.
+TEST(AdminServerTest, HeadHealthzAnswersTheHealth) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  EXPECT_EQ(Call(admin->port(), "HEAD", "/healthz").status, 200);
+}
+
+// Path variants of the signal endpoints must not slip past the token
+// check, and must not signal without it (these are expected to hold).
+TEST(AdminServerTest, SignalPathVariantsNeverSignalWithoutTheToken) {
+  StatusBoard board;
+  int raised = 0;
+  std::unique_ptr<AdminServer> admin = StartAdmin(
+      &board, "haproxy.cfg", "0123456789abcdef-token", [&](int) { ++raised; });
+  ASSERT_NE(admin, nullptr);
+  for (const char* path :
+       {"/_mlb_signal/hup", "/_mlb_signal/hup/", "//_mlb_signal/hup",
+        "/_mlb_signal%2Fhup", "/_MLB_SIGNAL/HUP", "/_mlb_signal/hup?x=1",
+        "/_mlb_signal/./hup", "/_mlb_signal/usr1#x"}) {
+    for (const char* method : {"GET", "POST", "HEAD", "OPTIONS", "PUT"}) {
+      const testing::HttpResponse r = testing::HttpCall(
+          method, "127.0.0.1", admin->port(), path, "",
+          {{"Authorization", "Bearer "}}, std::chrono::milliseconds(5000));
+      EXPECT_NE(r.status, 200) << method << " " << path;
+    }
+  }
+  EXPECT_EQ(raised, 0);
+}
+
+
+// --marathon accepts credentials in the URL (http://user:password@host,
+// which the HTTP client turns into Basic auth); MarathonLb::Update records
+// marathon_->CurrentUrl() as is, and the unauthenticated /status publishes
+// it to anyone who can reach the admin address.
+TEST(AdminServerTest, StatusDoesNotPublishMarathonCredentials) {
+  StatusBoard board;
+  board.RecordSync(true, "http://lb-user:s3cret-pass@m1:8080", "", 0);
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  const testing::HttpResponse r = Call(admin->port(), "GET", "/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("s3cret-pass"), std::string::npos) << r.body;
 }
 
 }  // namespace

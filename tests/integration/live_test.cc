@@ -552,6 +552,29 @@ TEST_F(LiveTest, AdminSignalWithTheTokenReloadsInPlace) {
   EXPECT_TRUE(WaitForBackends({"web-1"}));
 }
 
+// Hostile review: a token file saved by an editor or `echo "tok " >` with
+// trailing blanks (or a Windows line end plus blanks) is read with the
+// blanks kept in the token; HTTP header values are trimmed, so no
+// Authorization header can ever match and the signal endpoints answer 401
+// to everyone, the operator included. Expected: the token is trimmed.
+TEST_F(LiveTest, AdminTokenFileWithTrailingBlanksStillAuthorizes) {
+  const std::string token = "a-token-of-some-length-42";
+  WriteFile(dir_->File("admin.token"), token + "  \t\n");
+  flags_["--admin-token-file"] = dir_->File("admin.token");
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  const auto signal = [&](const std::string& authorization) {
+    return HttpCall("POST", "127.0.0.1", admin_port_, "/_mlb_signal/usr1", "",
+                    {{"Authorization", authorization}}, Millis(5000));
+  };
+  const int plain = signal("Bearer " + token).status;
+  const int with_blanks = signal("Bearer " + token + "  \t").status;
+  EXPECT_TRUE(plain == 200 || with_blanks == 200)
+      << "plain " << plain << ", with the blanks " << with_blanks;
+}
+
 // 2. A stream that goes silent (stall: not even keep-alives) is given up
 // after --sse-idle-timeout, reconnected and resynced; a dropped stream is
 // reconnected too; changes keep arriving after each.
