@@ -8,6 +8,8 @@
 #include <vector>
 
 #include <Poco/Exception.h>
+#include <Poco/String.h>
+#include <Poco/Timespan.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -46,7 +48,7 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
     const std::string path = req.getURI().substr(0, req.getURI().find('?'));
     if (path == "/_mlb_signal/hup" || path == "/_mlb_signal/usr1") {
       Signal(req, path == "/_mlb_signal/hup" ? SIGHUP : SIGUSR1, res);
-    } else if (req.getMethod() != "GET") {
+    } else if (req.getMethod() != "GET" && req.getMethod() != "HEAD") {
       res.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
       res.send() << "only GET\n";
     } else if (path == "/healthz") {
@@ -124,9 +126,19 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
                     "--admin-token-file\n";
       return;
     }
-    const std::string given = req.get("Authorization", "");
-    const std::string wanted = "Bearer " + options_.token;
-    unsigned char diff = given.size() == wanted.size() ? 0 : 1;
+    // "Bearer <token>", the scheme in any case (RFC 7235).
+    const std::string header = req.get("Authorization", "");
+    const size_t space = header.find(' ');
+    const std::string scheme = header.substr(0, space);
+    const bool bearer = Poco::icompare(scheme, "Bearer") == 0;
+    const size_t token_start =
+        space == std::string::npos ? header.size()
+                                   : header.find_first_not_of(' ', space);
+    const std::string given =
+        bearer && token_start != std::string::npos ? header.substr(token_start)
+                                                   : std::string();
+    const std::string& wanted = options_.token;
+    unsigned char diff = bearer && given.size() == wanted.size() ? 0 : 1;
     for (size_t i = 0; i < given.size() && i < wanted.size(); ++i) {
       diff |= static_cast<unsigned char>(given[i] ^ wanted[i]);
     }
@@ -191,7 +203,13 @@ Status AdminServer::Start(AdminOptions options, const StatusBoard* board,
     socket.listen(32);
     admin->port_ = socket.address().port();
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(2);
+    // Slow clients must not take /healthz away: a connection that sends
+    // nothing for 2 s is dropped, and more threads than a few stalled
+    // connections can hold (an event-driven server would bound this fully).
+    params->setMaxThreads(16);
+    params->setMaxQueued(64);
+    params->setTimeout(Poco::Timespan(2, 0));
+    params->setKeepAlive(false);
     admin->server_ = std::make_unique<Poco::Net::HTTPServer>(
         new AdminFactory(board, std::move(options)), socket, params);
     admin->server_->start();

@@ -144,7 +144,8 @@ constexpr FlagSpec kFlags[] = {
       "Serve /healthz, /status and marathon-lb 1.15's /_haproxy_get* and "
       "/_mlb_signal/* there (default: off)"},
     {"admin-token-file", "", "FILE", false,
-      "The token (first line of FILE, at least 16 characters) that "
+      "The token (first line of FILE, trimmed: at least 16 characters, no "
+      "spaces) that "
       "/_mlb_signal/hup and usr1 need as 'Authorization: Bearer <token>'; "
       "without it they answer 403"},
     {"max-staleness", "", "SECONDS", false,

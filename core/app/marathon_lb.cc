@@ -74,14 +74,12 @@ Status MarathonLb::Create(const CliOptions& options,
     std::string token;
     MLB_RETURN_IF_ERROR(ReadWholeFile(options.admin_token_file, &token)
                             .WithContext("--admin-token-file"));
-    token = token.substr(0, token.find('\n'));
-    if (!token.empty() && token.back() == '\r') {
-      token.pop_back();
-    }
-    if (token.size() < 16) {
+    token = Trim(token.substr(0, token.find('\n')));
+    if (token.size() < 16 ||
+        token.find_first_of(" \t\r\v\f") != std::string::npos) {
       return Status::Error("--admin-token-file " + options.admin_token_file,
                            "its first line must be a token of at least 16 "
-                           "characters");
+                           "characters without spaces");
     }
     lb->admin_token_ = token;
   }
