@@ -362,6 +362,25 @@ class LiveTest : public EndToEndTest {
         timeout, Millis(20));
   }
 
+  // marathon-lb (sse) with --admin-token-file holding `file_text`, once
+  // HAProxy serves the app /web on web-1.
+  void StartWithAdminTokenFile(const std::string& file_text) {
+    WriteFile(dir_->File("admin.token"), file_text);
+    flags_["--admin-token-file"] = dir_->File("admin.token");
+    const int web1 = StartEcho("web-1", "127.0.0.2");
+    Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+    StartMarathonLb({"sse"}, {sim.url});
+    if (!WaitForBackends({"web-1"})) {
+      throw std::runtime_error("web-1 not served: " + ViaService().Describe());
+    }
+  }
+
+  // POST /_mlb_signal/usr1 on the admin address with `authorization`.
+  HttpResponse SignalUsr1(const std::string& authorization) const {
+    return HttpCall("POST", "127.0.0.1", admin_port_, "/_mlb_signal/usr1", "",
+                    {{"Authorization", authorization}}, Millis(5000));
+  }
+
   // Waits for marathon-lb's first reload, which must be SIGUSR1's in place.
   void ExpectOneReloadInPlace() {
     EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
@@ -536,16 +555,8 @@ TEST_F(LiveTest, AdminServesTheConfigAndMapsAsMarathonLb115) {
 // SIGUSR1 does; without the token nothing happens.
 TEST_F(LiveTest, AdminSignalWithTheTokenReloadsInPlace) {
   const std::string token = "a-token-of-some-length-42";
-  WriteFile(dir_->File("admin.token"), token + "\n");
-  flags_["--admin-token-file"] = dir_->File("admin.token");
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"}));
-  const auto signal = [&](const std::string& authorization) {
-    return HttpCall("POST", "127.0.0.1", admin_port_, "/_mlb_signal/usr1", "",
-                    {{"Authorization", authorization}}, Millis(5000));
-  };
+  ASSERT_NO_THROW(StartWithAdminTokenFile(token + "\n"));
+  const auto signal = [&](const std::string& a) { return SignalUsr1(a); };
   EXPECT_EQ(signal("Bearer wrong").status, 401);
   EXPECT_EQ(signal("Bearer " + token).status, 200);
   ExpectOneReloadInPlace();
@@ -559,16 +570,8 @@ TEST_F(LiveTest, AdminSignalWithTheTokenReloadsInPlace) {
 // to everyone, the operator included. Expected: the token is trimmed.
 TEST_F(LiveTest, AdminTokenFileWithTrailingBlanksStillAuthorizes) {
   const std::string token = "a-token-of-some-length-42";
-  WriteFile(dir_->File("admin.token"), token + "  \t\n");
-  flags_["--admin-token-file"] = dir_->File("admin.token");
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"}));
-  const auto signal = [&](const std::string& authorization) {
-    return HttpCall("POST", "127.0.0.1", admin_port_, "/_mlb_signal/usr1", "",
-                    {{"Authorization", authorization}}, Millis(5000));
-  };
+  ASSERT_NO_THROW(StartWithAdminTokenFile(token + "  \t\n"));
+  const auto signal = [&](const std::string& a) { return SignalUsr1(a); };
   const int plain = signal("Bearer " + token).status;
   const int with_blanks = signal("Bearer " + token + "  \t").status;
   EXPECT_TRUE(plain == 200 || with_blanks == 200)
