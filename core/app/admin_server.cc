@@ -48,7 +48,8 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
     const std::string path = req.getURI().substr(0, req.getURI().find('?'));
     if (path == "/_mlb_signal/hup" || path == "/_mlb_signal/usr1") {
       Signal(req, path == "/_mlb_signal/hup" ? SIGHUP : SIGUSR1, res);
-    } else if (req.getMethod() != "GET" && req.getMethod() != "HEAD") {
+    } else if (req.getMethod() != Poco::Net::HTTPRequest::HTTP_GET &&
+               req.getMethod() != Poco::Net::HTTPRequest::HTTP_HEAD) {
       res.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
       res.send() << "only GET\n";
     } else if (path == "/healthz") {
