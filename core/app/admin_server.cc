@@ -155,13 +155,8 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
 
   void SendFile(const FileEndpoint& e, Poco::Net::HTTPServerResponse& res) {
     const std::string& config = options_.config_path;
-    const size_t slash = config.rfind('/');
     const std::string path =
-        e.file == nullptr
-            ? config
-            : (slash == std::string::npos ? std::string(".")
-                                          : config.substr(0, slash)) +
-                  "/" + e.file;
+        e.file == nullptr ? config : DirectoryOf(config) + "/" + e.file;
     std::string text;
     const Status s = ReadWholeFile(path, &text);
     res.setContentType("text/plain");

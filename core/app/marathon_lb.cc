@@ -100,9 +100,7 @@ Status MarathonLb::Create(const CliOptions& options,
       !options.longhelp) {
     MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
   }
-  const size_t slash = options.haproxy_config.rfind('/');
-  lb->config_view_.haproxy_dir =
-      slash == std::string::npos ? "." : options.haproxy_config.substr(0, slash);
+  lb->config_view_.haproxy_dir = DirectoryOf(options.haproxy_config);
 
   ConfigWriterOptions writer;
   writer.config_path = options.haproxy_config;

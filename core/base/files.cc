@@ -13,15 +13,6 @@ namespace {
 
 constexpr size_t kReadStep = 65536;
 
-// The directory part of `path`: "." for a bare name, "/" for "/name".
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    return ".";
-  }
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::string BaseNameOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -61,6 +52,15 @@ ssize_t ReadSome(int fd, char* buffer, size_t size) {
 }
 
 }  // namespace
+
+// The directory part of `path`: "." for a bare name, "/" for "/name".
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 
 Status ReadWholeFile(const std::string& path, std::string* out,
                      uint64_t max_bytes, int* error_number) {

@@ -34,6 +34,9 @@ Status ReadWholeFile(const std::string& path, std::string* out,
 // when the link does not resolve.
 std::string FollowSymlink(const std::string& path);
 
+// The directory part of `path`: "." for a bare name, "/" for "/name".
+std::string DirectoryOf(const std::string& path);
+
 // The first half of a replacement: `data` in a new temp file beside `target`
 // (".<name>.new.XXXXXX" in the same directory), fsynced, with permission bits
 // `mode`, or when unset those of `target` (0644 when it does not exist).

@@ -214,10 +214,7 @@ void DiffWithLive(const std::string& path, const std::string& text,
 }  // namespace
 
 std::string ConfigWriter::SidePath(const std::string& name) const {
-  const size_t slash = options_.config_path.rfind('/');
-  return (slash == std::string::npos ? std::string(".")
-                                     : options_.config_path.substr(0, slash)) +
-         "/" + name;
+  return DirectoryOf(options_.config_path) + "/" + name;
 }
 
 namespace {
