@@ -94,6 +94,9 @@ int MarathonLb::RunLive() {
       Log().critical(s.message());
       return 1;
     }
+    // Template packs may route marathon-lb 1.15's admin paths here (the
+    // default head template does, on :9090).
+    config_view_.admin_address = admin->reach();
     Log().information("admin endpoint on port " +
                       std::to_string(admin->port()) + " (" +
                       options_.admin_address +
