@@ -163,6 +163,7 @@ int MarathonLb::RunLive() {
     eo.urls = options_.marathon;
     eo.user = marathon_->options().user;
     eo.password = marathon_->options().password;
+    eo.dcos_auth = marathon_->options().dcos_auth;
     eo.ca_cert = marathon_->options().ca_cert;  // --marathon-ca-cert
     eo.idle_timeout = std::chrono::seconds(options_.sse_idle_timeout);
     eo.max_backoff = std::chrono::seconds(options_.max_backoff);

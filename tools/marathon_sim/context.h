@@ -7,6 +7,7 @@
 #include "tools/marathon_sim/callbacks.h"
 #include "tools/marathon_sim/event_bus.h"
 #include "tools/marathon_sim/faults.h"
+#include "tools/marathon_sim/service_account.h"
 #include "tools/marathon_sim/state.h"
 #include "tools/marathon_sim/state_tracker.h"
 #include "tools/marathon_sim/stats.h"
@@ -20,6 +21,7 @@ struct Options {
   int keepalive_ms = 1000;
   int watch_ms = 200;
   std::string auth;  // "user:pass", or empty for no authentication.
+  ServiceAccountOptions service_account;  // service_account.h
 };
 
 // Everything the endpoints share for the life of the server.
@@ -30,7 +32,8 @@ struct SimContext {
         state(options.state_file),
         callbacks(stats),
         bus(stats, faults, callbacks),
-        tracker(state, bus, stats) {
+        tracker(state, bus, stats),
+        service_account(options.service_account) {
     faults.SetWakeup([this] { bus.WakeAll(); });
   }
 
@@ -42,6 +45,7 @@ struct SimContext {
   Callbacks callbacks;
   EventBus bus;
   StateTracker tracker;
+  ServiceAccount service_account;
 };
 
 }  // namespace mlb::tools::sim

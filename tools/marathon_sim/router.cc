@@ -7,6 +7,7 @@
 
 #include "tools/marathon_sim/control_endpoints.h"
 #include "tools/marathon_sim/marathon_endpoints.h"
+#include "tools/marathon_sim/service_account.h"
 #include "tools/tool_support.h"
 
 namespace mlb::tools::sim {
@@ -194,6 +195,10 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
     if (!Authorized(request, context_.auth)) {
       return new UnauthorizedEndpoint(context_, std::move(match));
     }
+    if (match.path != kLoginPath &&
+        !context_.service_account.Admits(request)) {
+      return NewTokenRequiredEndpoint(context_, std::move(match));
+    }
   }
   if (found == nullptr) {
     return new NotFoundEndpoint(context_, std::move(match));
@@ -205,6 +210,7 @@ Poco::Net::HTTPRequestHandlerFactory::Ptr BuildRouter(SimContext& context) {
   Poco::SharedPtr<Router> router = new Router(context);
   AddMarathonRoutes(router.get());
   AddControlRoutes(router.get());
+  AddServiceAccountRoutes(router.get());
   return router;
 }
 
