@@ -44,7 +44,7 @@ class UnixSyslogChannel : public Poco::Channel {
     static const int kSeverity[] = {0, 0, 2, 3, 4, 5, 6, 7, 7};
     const int severity = kSeverity[msg.getPriority()];
     const std::string line = "<" + std::to_string(8 + severity) +
-                             ">marathon-lb: " + msg.getText();
+                             ">marathon-lb: " + EscapeLogText(msg.getText());
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path_.c_str(), sizeof(addr.sun_path) - 1);
@@ -147,7 +147,7 @@ class PythonFormatter : public Poco::Formatter {
  private:
   static std::string Field(const std::string& name, const Poco::Message& msg) {
     if (name == "message") {
-      return msg.getText();
+      return EscapeLogText(msg.getText());
     }
     if (name == "name") {
       return msg.getSource();
@@ -181,6 +181,38 @@ class PythonFormatter : public Poco::Formatter {
 }  // namespace
 
 Poco::Logger& Log() { return Poco::Logger::get("marathon_lb"); }
+
+std::string EscapeLogText(std::string_view text) {
+  const auto control = [](unsigned char c) {
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+  };
+  size_t first = 0;
+  while (first < text.size() &&
+         !control(static_cast<unsigned char>(text[first]))) {
+    ++first;
+  }
+  std::string out(text.substr(0, first));
+  if (first == text.size()) {
+    return out;
+  }
+  out.reserve(text.size() + 16);
+  for (size_t i = first; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!control(c)) {
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
 
 Status SetupLogging(const std::string& level, const std::string& syslog_socket,
                     const std::string& format) {

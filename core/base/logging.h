@@ -4,6 +4,7 @@
 #include <Poco/Logger.h>
 
 #include <string>
+#include <string_view>
 
 #include "core/base/status.h"
 
@@ -22,5 +23,12 @@ inline constexpr char kDefaultLogFormat[] = "%(asctime)-15s %(name)s: %(message)
 // absent. Errors: "Invalid log level: BANANA", "--log-format: ...".
 Status SetupLogging(const std::string& level, const std::string& syslog_socket,
                     const std::string& format = kDefaultLogFormat);
+
+// A message as one log record shows it: a line feed becomes the two
+// characters backslash and n, a carriage return backslash and r, any other
+// control character but tab backslash, x and two hex digits (ESC: \x1b),
+// so that no input quoted in a message (an app id, a label, a health-check
+// path, HAProxy's output) can start a record of its own or drive a terminal.
+std::string EscapeLogText(std::string_view text);
 
 }  // namespace mlb

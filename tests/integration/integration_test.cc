@@ -539,6 +539,26 @@ TEST_F(IntegrationTest, ProxypassAndRootRedirectThroughHaproxy) {
 }
 
 // 6. A bad label drops only its own service port; the rest is served.
+// A message that quotes Marathon's data stays one log record: an app id
+// with a line feed (or a carriage return, or an escape sequence) cannot
+// forge a record of its own in marathon-lb's log.
+TEST_F(IntegrationTest, AppIdsWithNewlinesCannotForgeLogRecords) {
+  const std::string forged = "2026-12-05 00:00:00,000 marathon_lb: app /victim";
+  const std::string url = StateFile(StateJson(
+      {AppJson("/evil\n" + forged + "\r\x1b[2K", {FreePort()},
+               Labels({}), {{"127.0.0.2", {FreePort("127.0.0.2")}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const std::string& line : Lines(run.output)) {
+    EXPECT_THAT(line, Not(StartsWith(forged))) << run.output;
+    EXPECT_THAT(line, Not(HasSubstr("\r"))) << run.output;
+    EXPECT_THAT(line, Not(HasSubstr("\x1b"))) << run.output;
+  }
+  EXPECT_THAT(run.output, HasSubstr("app /evil\\n" + forged +
+                                    "\\r\\x1b[2K, service port index 0: "
+                                    "app id '/evil\\n"));
+}
+
 TEST_F(IntegrationTest, BadLabelSkipsOnlyItsServicePort) {
   const int bad1 = StartEcho("bad-1", "127.0.0.2");
   const int web1 = StartEcho("web-1", "127.0.0.2");
