@@ -16,6 +16,8 @@
 #include "core/base/logging.h"
 #include "core/app/marathon_lb.h"
 #include "core/app/update_scheduler.h"
+#include "core/base/fd.h"
+#include "core/base/files.h"
 
 namespace mlb {
 namespace {
@@ -60,6 +62,21 @@ void MarathonLb::BlockSignals() {
 }
 
 int MarathonLb::Run() {
+  // One marathon-lb per config: a second one would write over the first's
+  // configs and take over its HAProxy. --dry writes nothing.
+  struct HeldFd {
+    int fd = -1;
+    ~HeldFd() { CloseFd(&fd); }
+  } lock;
+  if (!options_.dry) {
+    const std::string path = FollowSymlink(options_.haproxy_config) + ".lock";
+    if (Status s = LockFile(path, &lock.fd); !s.ok()) {
+      Log().critical(s.message() + ": another marathon-lb manages " +
+                     options_.haproxy_config +
+                     "; stop it, or give this one another --haproxy-config");
+      return 1;
+    }
+  }
   if (options_.dry || (options_.mode == "poll" && options_.poll_interval <= 0)) {
     Status s = Update("one update");
     // A failed reload is tried again, every --reload-interval seconds,

@@ -1,6 +1,7 @@
 #include "core/base/files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,6 +185,37 @@ Status WriteFileAtomically(const std::string& path, std::string_view data,
   std::string temp;
   MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, data, options.mode, &temp));
   return RenameOver(temp, target);
+}
+
+Status LockFile(const std::string& path, int* fd) {
+  *fd = -1;
+  const int lock = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) {
+    return Status::Error("cannot lock " + path, std::strerror(errno));
+  }
+  if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    const int error_number = errno;
+    char pid[32] = {};
+    const ssize_t n = pread(lock, pid, sizeof(pid) - 1, 0);
+    close(lock);
+    if (error_number != EWOULDBLOCK) {
+      return Status::Error("cannot lock " + path, std::strerror(error_number));
+    }
+    std::string holder;
+    for (ssize_t i = 0; i < n && pid[i] >= '0' && pid[i] <= '9'; ++i) {
+      holder.push_back(pid[i]);
+    }
+    return Status::Error(path + " is locked by another process" +
+                         (holder.empty() ? "" : " (pid " + holder + ")"));
+  }
+  const std::string text = std::to_string(getpid()) + "\n";
+  if (ftruncate(lock, 0) != 0 || !WriteAll(lock, text)) {
+    const int error_number = errno;
+    close(lock);
+    return Status::Error("cannot lock " + path, std::strerror(error_number));
+  }
+  *fd = lock;
+  return Status::OK();
 }
 
 }  // namespace mlb

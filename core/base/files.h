@@ -64,4 +64,12 @@ struct AtomicWriteOptions {
 Status WriteFileAtomically(const std::string& path, std::string_view data,
                            const AtomicWriteOptions& options = {});
 
+// Takes an exclusive lock on `path` (created if missing, mode 0644), held
+// while *fd stays open (close-on-exec: a child such as HAProxy does not keep
+// it), and writes this process's pid into it. Fails at once when another
+// process holds it:
+//   "<path> is locked by another process (pid 1234)"
+//   "cannot lock <path>: <reason>"
+Status LockFile(const std::string& path, int* fd);
+
 }  // namespace mlb

@@ -4,6 +4,7 @@
 #include "core/base/files.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +61,28 @@ class FilesTest : public ::testing::Test {
 
   std::string dir_;
 };
+
+// LockFile: one holder at a time (another open file, as another process
+// would have, is refused, naming the holder's pid), not inherited across
+// exec, and free again once the holder closes it.
+TEST_F(FilesTest, LockFileHasOneHolderAndNamesIt) {
+  const std::string path = File("haproxy.cfg.lock");
+  int first = -1;
+  ASSERT_TRUE(LockFile(path, &first).ok());
+  EXPECT_EQ(Read(path), std::to_string(getpid()) + "\n");
+  EXPECT_NE(fcntl(first, F_GETFD) & FD_CLOEXEC, 0);
+  int second = -1;
+  const Status refused = LockFile(path, &second);
+  EXPECT_EQ(refused.message(), path + " is locked by another process (pid " +
+                                   std::to_string(getpid()) + ")");
+  EXPECT_EQ(second, -1);
+  close(first);
+  ASSERT_TRUE(LockFile(path, &second).ok());
+  close(second);
+  EXPECT_EQ(LockFile(File("no/such/dir/x.lock"), &second).message(),
+            "cannot lock " + File("no/such/dir/x.lock") +
+                ": No such file or directory");
+}
 
 TEST_F(FilesTest, ReadsTheWholeFileByteForByte) {
   std::string text;

@@ -551,6 +551,32 @@ TEST_F(LiveTest, AdminServesTheConfigAndMapsAsMarathonLb115) {
       << pids;
 }
 
+// One marathon-lb per config: a second one on the same --haproxy-config
+// (sse, --run-haproxy) is refused with a message naming the holder, and the
+// first keeps its HAProxy (two used to take over each other's master).
+TEST_F(LiveTest, ASecondMarathonLbOnTheSameConfigIsRefused) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  const pid_t master = HaproxyMasterPid();
+  const RunResult second = RunBounded(
+      {mlb_binary_, "sse", "--marathon", sim.url, "--haproxy-config", cfg_,
+       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
+       plugin_dir_, "--dont-bind-http-https", "--syslog-socket", "/dev/null",
+       "--run-haproxy"},
+      dir_->File("second.log"));
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_TRUE(HasMessage(
+      second.output,
+      cfg_ + ".lock is locked by another process (pid " +
+          std::to_string(mlb_->pid()) + "): another marathon-lb manages " +
+          cfg_ + "; stop it, or give this one another --haproxy-config"))
+      << second.output;
+  EXPECT_EQ(HaproxyMasterPid(), master);
+  EXPECT_TRUE(WaitForBackends({"web-1"}));
+}
+
 // /_mlb_signal/usr1 with the admin token reloads the config in place, as
 // SIGUSR1 does; without the token nothing happens.
 TEST_F(LiveTest, AdminSignalWithTheTokenReloadsInPlace) {
