@@ -1,7 +1,6 @@
 #include "core/model/deployment_groups.h"
 
 #include <algorithm>
-#include <cctype>
 #include <climits>
 #include <map>
 #include <optional>
@@ -22,8 +21,8 @@ const std::string* LabelOf(const App& app, std::string_view name) {
   return it == app.labels.end() ? nullptr : &it->second;
 }
 
-// A Marathon path: segments of letters, digits, '.', '-' and '_' between
-// single slashes, no "." or ".." segment.
+// A Marathon path: segments of lower-case letters, digits, '.' and '-'
+// between single slashes, no "." or ".." segment.
 bool IsAppId(std::string_view id) {
   if (id.size() < 2 || id.size() > 512 || id[0] != '/') {
     return false;
@@ -36,8 +35,8 @@ bool IsAppId(std::string_view id) {
       return false;
     }
     for (const char c : segment) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-          c != '-' && c != '_') {
+      if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '.' &&
+          c != '-') {
         return false;
       }
     }
@@ -263,6 +262,7 @@ bool ParseIsoTime(std::string_view text, long long* micros) {
 
 std::vector<App> MergeDeploymentGroups(std::vector<App> apps,
                                        const std::set<std::string>& other_ids,
+                                       bool named_members,
                                        std::vector<std::string>* errors) {
   std::vector<Group> groups;
   std::map<std::string, size_t> by_id;
@@ -278,8 +278,21 @@ std::vector<App> MergeDeploymentGroups(std::vector<App> apps,
       errors->push_back("app " + app.id + ": label " +
                         std::string(kDeploymentGroupLabel) + ": " +
                         QuoteValue(label) +
-                        " is not a Marathon app id (letters, digits, '.', "
-                        "'-' and '_' between slashes); the app is left out");
+                        " is not a Marathon app id (lower-case letters, "
+                        "digits, '.' and '-' between slashes); the app is "
+                        "left out");
+      continue;
+    }
+    // /g-blue, /g-green: the group id, '-' and the rest of one segment.
+    if (named_members &&
+        (app.id.size() <= id.size() + 1 ||
+         app.id.compare(0, id.size(), id) != 0 || app.id[id.size()] != '-' ||
+         app.id.find('/', id.size()) != std::string::npos)) {
+      errors->push_back("app " + app.id + ": label " +
+                        std::string(kDeploymentGroupLabel) +
+                        ": only apps named " + id +
+                        "-<name> (as zdd names them) join deployment group " +
+                        id + "; the app is left out");
       continue;
     }
     long long unused = 0;

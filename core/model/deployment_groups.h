@@ -25,9 +25,13 @@
 //     tasks (by task id) and then the new ones.
 // Differences, for a shared load balancer: a group whose id is another
 // app's (one not in the group) is refused, as is a group id that is not a
-// Marathon path; an app whose STARTED_AT or (hybrid) TARGET_INSTANCES
-// cannot be read leaves the group (1.15 failed the whole update); 1.15 read
-// the health checks of whichever app came second, this reads the new app's.
+// Marathon path (lower-case letters, digits, '-' and '.' between slashes);
+// unless --label-policy allow, an app may only join group /g as /g-<name>
+// (zdd's /g-blue, /g-green), so that no tenant joins another team's group
+// (its app would take over the group's backend); an app whose STARTED_AT or
+// (hybrid) TARGET_INSTANCES cannot be read leaves the group (1.15 failed the
+// whole update); 1.15 read the health checks of whichever app came second,
+// this reads the new app's.
 #pragma once
 
 #include <set>
@@ -53,8 +57,13 @@ bool InDeploymentGroup(const App& app);
 //    8601 time; the app is left out of deployment group /x"
 //   "deployment group /web: app /web, which is not in the group, has this
 //    id; the group's apps /web-blue, /web-green are left out"
+//   "app /team/x: label HAPROXY_DEPLOYMENT_GROUP: only apps named /web-<name>
+//    (as zdd names them) join deployment group /web; the app is left out"
+// `named_members`: only apps named <group id>-<name> join a group (the
+// default; false under --label-policy allow, as 1.15).
 std::vector<App> MergeDeploymentGroups(std::vector<App> apps,
                                        const std::set<std::string>& other_ids,
+                                       bool named_members,
                                        std::vector<std::string>* errors);
 
 // A point in time read from ISO 8601 text ("2016-02-01T15:51:38.184623",

@@ -118,7 +118,7 @@ class Board : public AppSink {
   // After the reading: the apps of the deployment groups merged, each
   // group's as one app (deployment_groups.h), with the errors of the merge.
   std::vector<std::unique_ptr<Work>> TakeMergedGroups(
-      std::vector<std::string>* errors) {
+      bool named_members, std::vector<std::string>* errors) {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::unique_ptr<Work>> out;
     if (grouped_.empty()) {
@@ -131,7 +131,8 @@ class Board : public AppSink {
     }
     grouped_.clear();
     const std::set<std::string> others(other_ids_.begin(), other_ids_.end());
-    for (App& app : MergeDeploymentGroups(std::move(apps), others, errors)) {
+    for (App& app : MergeDeploymentGroups(std::move(apps), others,
+                                          named_members, errors)) {
       auto w = std::make_unique<Work>();
       w->index = next_index_++;
       w->epoch = epoch_;
@@ -374,7 +375,10 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   if (parsed.ok()) {
     // Blue/green groups merge before service ports are assigned, as 1.15.
     std::vector<std::unique_ptr<Work>> held = board.TakeHeld();
-    for (std::unique_ptr<Work>& work : board.TakeMergedGroups(&merge_errors)) {
+    // Under --label-policy allow anyone may join a group, as in 1.15.
+    const bool named_members = options_.label_policy != LabelPolicy::kAllow;
+    for (std::unique_ptr<Work>& work :
+         board.TakeMergedGroups(named_members, &merge_errors)) {
       if (auto_ports.Wants(work->app)) {
         held.push_back(std::move(work));
       } else {

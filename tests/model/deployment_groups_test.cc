@@ -66,7 +66,8 @@ class DeploymentGroupsTest : public ::testing::Test {
  protected:
   // Parses the apps and merges those with the label; the others' ids are
   // the ones a group may not take.
-  std::vector<App> Merge(const std::vector<std::string>& apps) {
+  std::vector<App> Merge(const std::vector<std::string>& apps,
+                         bool named_members = true) {
     std::string json = R"({"apps": [)";
     for (size_t i = 0; i < apps.size(); ++i) {
       json += (i ? ", " : "") + apps[i];
@@ -85,7 +86,8 @@ class DeploymentGroupsTest : public ::testing::Test {
         others.insert(app.id);
       }
     }
-    return MergeDeploymentGroups(std::move(grouped), others, &errors_);
+    return MergeDeploymentGroups(std::move(grouped), others, named_members,
+                                 &errors_);
   }
 
   // "task-id" for each task, with a '*' after a draining one.
@@ -234,10 +236,10 @@ TEST_F(DeploymentGroupsTest, UnreadableLabelsLeaveTheirAppOut) {
           "not a number of instances (0-1000000); the app is left out of "
           "deployment group /g",
           "app /bad: label HAPROXY_DEPLOYMENT_GROUP: 'a b' is not a Marathon "
-          "app id (letters, digits, '.', '-' and '_' between slashes); the "
-          "app is left out",
+          "app id (lower-case letters, digits, '.' and '-' between slashes); "
+          "the app is left out",
           "app /dots: label HAPROXY_DEPLOYMENT_GROUP: 'x/../y' is not a "
-          "Marathon app id (letters, digits, '.', '-' and '_' between "
+          "Marathon app id (lower-case letters, digits, '.' and '-' between "
           "slashes); the app is left out"));
 }
 
@@ -246,9 +248,9 @@ TEST_F(DeploymentGroupsTest, UnreadableLabelsLeaveTheirAppOut) {
 TEST_F(DeploymentGroupsTest, AGroupMayNotTakeAnotherAppsId) {
   const std::vector<App> merged =
       Merge({AppJson("/victim", 1, "", {{"victim.1", ""}}),
-             AppJson("/v-blue", 1, Group("victim", "2016-01-01"),
+             AppJson("/victim-blue", 1, Group("victim", "2016-01-01"),
                      {{"blue.1", ""}}),
-             AppJson("/v-green", 1, Group("/victim", "2016-01-02"),
+             AppJson("/victim-green", 1, Group("/victim", "2016-01-02"),
                      {{"green.1", ""}}),
              AppJson("/ok-blue", 1, Group("ok", "2016-01-01"),
                      {{"ok.1", ""}})});
@@ -257,7 +259,49 @@ TEST_F(DeploymentGroupsTest, AGroupMayNotTakeAnotherAppsId) {
   EXPECT_THAT(errors_,
               ElementsAre("deployment group /victim: app /victim, which is "
                           "not in the group, has this id; the group's apps "
-                          "/v-blue, /v-green are left out"));
+                          "/victim-blue, /victim-green are left out"));
+}
+
+// A tenant may not join another team's group: its app would become the new
+// app (draining the team's tasks) or, without STARTED_AT, the old one (its
+// labels defining the team's backend). Only /<group>-<name>, as zdd names
+// the colours, joins; an upper-case group id (no Marathon id, but :9091
+// matches ids without case) is no group.
+TEST_F(DeploymentGroupsTest, OnlyAppsNamedAfterTheGroupJoinIt) {
+  const std::vector<std::string> apps = {
+      AppJson("/shop-green", 2, Group("shop", "2016-01-01"),
+              {{"green.1", ""}, {"green.2", ""}}),
+      AppJson("/mallory/x", 2, Group("shop", "2016-02-01"),
+              {{"mallory.1", ""}}),
+      AppJson("/shop/x", 1, Group("shop", ""), {{"nested.1", ""}}),
+      AppJson("/shopx", 1, Group("shop", ""), {{"prefix.1", ""}}),
+      AppJson("/shop-", 1, Group("shop", ""), {{"dash.1", ""}}),
+      AppJson("/mallory/w", 1, Group("WEB", ""), {{"upper.1", ""}})};
+  std::vector<App> merged = Merge(apps);
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].id, "/shop");
+  EXPECT_THAT(Tasks(merged[0]), ElementsAre("green.1", "green.2"));
+  const auto refused = [](const std::string& app) {
+    return "app " + app +
+           ": label HAPROXY_DEPLOYMENT_GROUP: only apps named /shop-<name> "
+           "(as zdd names them) join deployment group /shop; the app is left "
+           "out";
+  };
+  EXPECT_THAT(errors_,
+              ElementsAre(refused("/mallory/x"), refused("/shop/x"),
+                          refused("/shopx"), refused("/shop-"),
+                          "app /mallory/w: label HAPROXY_DEPLOYMENT_GROUP: "
+                          "'WEB' is not a Marathon app id (lower-case "
+                          "letters, digits, '.' and '-' between slashes); the "
+                          "app is left out"));
+
+  // --label-policy allow: anyone joins, as in marathon-lb 1.15.
+  errors_.clear();
+  merged = Merge({apps[0], apps[1]}, /*named_members=*/false);
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_THAT(Tasks(merged[0]), ElementsAre("green.1*", "green.2*",
+                                            "mallory.1"));
+  EXPECT_TRUE(errors_.empty());
 }
 
 TEST(ParseIsoTimeTest, ReadsTheShapesZddAndMarathonWrite) {
