@@ -124,8 +124,19 @@ std::string ServerName(const std::string& host, const std::string& ip,
   return out;
 }
 
-// The ids given so far in one backend: ids are 1..32766.
-using IdSet = std::bitset<32767>;
+// The ids given so far in one backend: 1..32766 by hash, then, past 32766
+// servers, 32767 upward in server order.
+struct IdSet {
+  std::bitset<32767> bits;
+  size_t count = 0;      // of 1..32766 given
+  size_t lowest = 1;     // no free id below it
+  int overflow = 32767;  // the next id past 32766
+  void reset() { *this = IdSet(); }
+};
+
+// Hash tries per server before AssignServerId takes the lowest free id: a
+// backend needs thousands of servers before a server needs as many.
+constexpr int kIdTries = 64;
 
 // x reduced modulo 32767 = 2^15 - 1, up to adding a multiple of it:
 // since 2^15 = 1 (mod 32767), the 15-bit digits of x add up to the same
@@ -156,20 +167,36 @@ int DigestModulo(const Sha256Digest& digest) {
 // marathon-lb's stable server id: SHA-256 of `name` as a number modulo
 // 32767; on 0 or an id `taken` by an earlier server of the backend, the same
 // of name + " " + hex digest, again. The digest is reduced arithmetically
-// (DigestModulo), its hex text made only for a retry; `taken` is a bitset.
+// (DigestModulo), its hex text made only for a retry.
+// Beyond marathon-lb, which looped for ever past 32766 servers and slowed
+// down long before (each retry hashes a longer name): after kIdTries the
+// lowest free id, and past 32766 servers ids from 32767 up.
 int AssignServerId(const std::string& name, IdSet* taken) {
+  if (taken->count >= taken->bits.size() - 1) {
+    return taken->overflow++;
+  }
   std::string retry;  // name + " " + hex + " " + hex ..., on collisions
   const std::string* input = &name;
-  while (true) {
+  int id = 0;
+  for (int tries = 0; tries < kIdTries; ++tries) {
     const Sha256Digest digest = Sha256(*input);
-    const int id = DigestModulo(digest);
-    if (id != 0 && !taken->test(static_cast<size_t>(id))) {
-      taken->set(static_cast<size_t>(id));
-      return id;
+    id = DigestModulo(digest);
+    if (id != 0 && !taken->bits.test(static_cast<size_t>(id))) {
+      break;
     }
+    id = 0;
     retry = *input + " " + Hex(digest.data(), digest.size());
     input = &retry;
   }
+  if (id == 0) {
+    while (taken->bits.test(taken->lowest)) {
+      ++taken->lowest;
+    }
+    id = static_cast<int>(taken->lowest);
+  }
+  taken->bits.set(static_cast<size_t>(id));
+  ++taken->count;
+  return id;
 }
 
 // Resolves each agent host once per update: a host has hundreds of tasks,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/marathon/apps.h"
 #include "tests/support/testing.h"
 
@@ -96,6 +98,37 @@ TEST_F(ServicesTest, ServerNamesAndIdsAreMarathonLbs) {
   EXPECT_EQ(servers[0].name, "10_0_6_25_23336");
   EXPECT_EQ(servers[0].id, 14676);
   EXPECT_EQ(servers[1].name, "agent1_10_0_0_1_31000");
+}
+
+// One backend with more servers than marathon-lb's ids (1..32766): every
+// server gets an id, all distinct, in bounded time (marathon-lb looped for
+// ever past 32766 servers and took 17 s at 32766); the first servers keep
+// their hash ids.
+TEST_F(ServicesTest, EveryServerOfAHugeBackendGetsADistinctId) {
+  std::string json = R"({"apps": [{"id": "/s", "ports": [80], "tasks": [)";
+  constexpr int kTasks = 33000;
+  for (int i = 0; i < kTasks; ++i) {
+    json += (i ? "," : "") + std::string(R"({"host": "10.)") +
+            std::to_string(i / 250) + "." + std::to_string(i % 250) +
+            R"(.1", "ports": [31000]})";
+  }
+  json += "]}]}";
+  const testing::BuiltServices list = Build(json);
+  ASSERT_EQ(list.services.size(), 1u);
+  const auto& servers = list.services[0].view.servers;
+  ASSERT_EQ(servers.size(), static_cast<size_t>(kTasks));
+  std::set<int> ids;
+  for (const auto& server : servers) {
+    EXPECT_GE(server.id, 1);
+    ids.insert(server.id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kTasks));
+  EXPECT_EQ(*ids.rbegin(), kTasks);  // 1..32766 by hash, then 32767 up
+  // The first server (sorted by host) has its marathon-lb hash id.
+  const testing::BuiltServices one = Build(
+      R"({"apps": [{"id": "/s", "ports": [80], "tasks": [{"host": ")" +
+      servers[0].host + R"(", "ports": [31000]}]}]})");
+  EXPECT_EQ(one.services[0].view.servers[0].id, servers[0].id);
 }
 
 TEST(LruCacheTest, EvictsTheLeastRecentlyUsed) {
