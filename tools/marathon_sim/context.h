@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tools/marathon_sim/callbacks.h"
 #include "tools/marathon_sim/event_bus.h"
@@ -13,6 +14,8 @@
 
 namespace mlb::tools::sim {
 
+class Scheduler;
+
 struct Options {
   std::string state_file;
   std::string listen = "127.0.0.1:0";
@@ -20,6 +23,10 @@ struct Options {
   int keepalive_ms = 1000;
   int watch_ms = 200;
   std::string auth;  // "user:pass", or empty for no authentication.
+  // Scheduler mode (scheduler.h): the task address pool and its timings.
+  std::vector<std::string> task_ports;
+  int task_start_ms = 300;
+  int kill_grace_ms = 500;
 };
 
 // Everything the endpoints share for the life of the server.
@@ -42,6 +49,8 @@ struct SimContext {
   Callbacks callbacks;
   EventBus bus;
   StateTracker tracker;
+  // Set in scheduler mode (--task-ports), before the router is built.
+  Scheduler* scheduler = nullptr;
 };
 
 }  // namespace mlb::tools::sim
