@@ -201,11 +201,13 @@ class Deployment {
 
   Outcome Swap(const std::string& new_id, const std::string& old_id) {
     double wait_since = env_.now();
-    std::string said;
-    auto say = [&](const std::string& line) {
-      if (line != said) {
+    // Each kind of line is logged when it changes, not at every step.
+    std::string said_state;
+    std::string said_wait;
+    auto say = [](const std::string& line, std::string* said) {
+      if (line != *said) {
         Log().information(line);
-        said = line;
+        *said = line;
       }
     };
     while (true) {
@@ -229,10 +231,12 @@ class Deployment {
       say("Existing app " + old_id + " running " + std::to_string(old_n) +
           " instances, new app " + new_id + " running " +
           std::to_string(new_n) + " instances (target " +
-          std::to_string(target) + ")");
+          std::to_string(target) + ")",
+          &said_state);
       if (HasDeployments(new_app) || HasDeployments(old_app)) {
         say("Waiting for Marathon's deployments of " + new_id + " and " +
-            old_id);
+                old_id,
+            &said_wait);
         wait_since = env_.now();
         env_.sleep(options_.step_delay);
         continue;
@@ -276,7 +280,7 @@ class Deployment {
         continue;
       }
       if (verdict.drained.empty()) {
-        say("Waiting: " + verdict.waiting);
+        say("Waiting: " + verdict.waiting, &said_wait);
         if (env_.now() - wait_since >= options_.max_wait) {
           return Outcome::Fail(
               Exit::kLbEndpoint, "marathon-lb",

@@ -326,3 +326,20 @@ TEST_F(DeployerTest, HybridStopsWithBothColours) {
 
 }  // namespace
 }  // namespace mlb::zdd
+
+namespace mlb::zdd {
+namespace {
+
+TEST(LbUrlTest, EachAddressOfTheHostIsOneLoadBalancer) {
+  std::vector<std::string> urls;
+  ASSERT_TRUE(ExpandLbUrl("http://127.0.0.2:9090", &urls).ok());
+  EXPECT_EQ(urls, std::vector<std::string>{"http://127.0.0.2:9090"});
+  ASSERT_TRUE(ExpandLbUrl("http://localhost:9090/", &urls).ok());
+  EXPECT_NE(std::find(urls.begin(), urls.end(), "http://127.0.0.1:9090"),
+            urls.end());
+  EXPECT_EQ(ExpandLbUrl("ftp://x:1", &urls).message(),
+            "--marathon-lb ftp://x:1: expected an http:// or https:// URL");
+}
+
+}  // namespace
+}  // namespace mlb::zdd
