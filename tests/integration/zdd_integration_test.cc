@@ -537,7 +537,12 @@ class ZddTest : public EndToEndTest {
   // HAProxy instances; every old task was MAINT on both before it was
   // killed; no request of the client failed.
   void ExpectSwapped(ClientLoop& client, KillWatcher& watcher) {
-    EXPECT_EQ(Call("GET", sim_port_, "/v2/apps/web-green").status, 404);
+    // Deleted: gone once its last tasks are killed.
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return Call("GET", sim_port_, "/v2/apps/web-green").status == 404;
+        },
+        Millis(10000)));
     EXPECT_EQ(AppInstances(sim_port_, "/web-blue"), 3);
     const std::map<std::string, std::string> blue =
         TaskStates(sim_port_, "/web-blue");
