@@ -292,11 +292,12 @@ class Deployment {
         env_.sleep(options_.step_delay);
         continue;
       }
+      // The hook runs before the delete too: it kills the last old tasks.
+      MLB_ZDD_RETURN_IF_FAILED(PreKillHook(old_app, verdict.drained, new_app));
       if (!hybrid && new_n == target &&
           static_cast<int>(verdict.drained.size()) == old_n) {
         return DeleteOld(old_id);
       }
-      MLB_ZDD_RETURN_IF_FAILED(PreKillHook(old_app, verdict.drained, new_app));
       Log().information("There are " + std::to_string(verdict.drained.size()) +
                         " drained tasks, about to kill: " +
                         Join(verdict.drained));

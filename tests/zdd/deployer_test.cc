@@ -289,6 +289,17 @@ TEST_F(DeployerTest, PreKillHookGetsJsonAndCanStopTheDeployment) {
   EXPECT_EQ(marathon_.calls, std::vector<std::string>{"create /web-blue"});
 }
 
+TEST_F(DeployerTest, PreKillHookRunsBeforeEveryKillAndTheDelete) {
+  GreenRunning();
+  options_.pre_kill_hook = "hook";
+  ASSERT_TRUE(Run().ok());
+  ASSERT_EQ(hook_calls_.size(), 3u);
+  EXPECT_EQ(hook_calls_[0][2], R"(["green-1"])");
+  EXPECT_EQ(hook_calls_[1][2], R"(["green-2"])");
+  EXPECT_EQ(hook_calls_[2][2], R"(["green-3"])");  // then the delete
+  EXPECT_EQ(marathon_.calls.back(), "delete /web-green");
+}
+
 TEST_F(DeployerTest, DryRunPrintsAndChangesNothing) {
   GreenRunning();
   options_.dry_run = true;
