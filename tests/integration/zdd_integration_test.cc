@@ -184,6 +184,89 @@ TEST_F(SimSchedulerTest, StartsScalesKillsAndDeletesRealTasks) {
 }
 
 // ---------------------------------------------------------------------------
+// The command's exit codes, from the built binary against the simulator.
+
+class ZddCommandTest : public SimSchedulerTest {
+ protected:
+  RunResult Zdd(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {mlb_binary_, "zdd"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunBounded(argv, dir_->File("zdd-" + std::to_string(++runs_) +
+                                       ".log"),
+                      Millis(20000));
+  }
+  std::vector<std::string> Flags(const std::string& json) {
+    return {"--json", json, "--marathon",
+            "http://127.0.0.1:" + std::to_string(sim_port_), "--marathon-lb",
+            "http://127.0.0.1:1", "--force", "--syslog-socket", "/dev/null"};
+  }
+  std::string Source(const std::string& fixture) {
+    return RequiredEnv("MLB_SOURCE_DIR") + "/tests/fixtures/zdd/" + fixture;
+  }
+  int runs_ = 0;
+};
+
+TEST_F(ZddCommandTest, ExitCodes) {
+  StartSim(2);
+  // The green app of the group, as a previous zdd left it.
+  ASSERT_EQ(Call("POST", sim_port_, "/v2/apps",
+                 R"({"id": "/nginx-green", "instances": 0,
+                     "portDefinitions": [{"port": 10000}], "labels": {
+                     "HAPROXY_DEPLOYMENT_GROUP": "nginx",
+                     "HAPROXY_DEPLOYMENT_ALT_PORT": "10001",
+                     "HAPROXY_DEPLOYMENT_COLOUR": "green",
+                     "HAPROXY_0_PORT": "10000"}})")
+                .status,
+            201);
+
+  // --dry-run: the next colour on the alt port, printed, nothing created.
+  std::vector<std::string> dry = Flags(Source("nginx.json"));
+  dry.push_back("--dry-run");
+  RunResult r = Zdd(dry);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(HasLine(r.output, "  \"id\": \"/nginx-blue\","));
+  EXPECT_TRUE(HasLine(r.output, "          \"servicePort\": 10001"));
+  EXPECT_TRUE(HasLine(r.output, "    \"HAPROXY_DEPLOYMENT_TARGET_INSTANCES\": \"0\","));
+  EXPECT_EQ(Call("GET", sim_port_, "/v2/apps/nginx-blue").status, 404);
+
+  // 7: Marathon refuses the create (an app of that id outside the group).
+  ASSERT_EQ(Call("POST", sim_port_, "/v2/apps",
+                 R"({"id": "/nginx-blue", "instances": 0})")
+                .status,
+            201);
+  r = Zdd(Flags(Source("nginx.json")));
+  EXPECT_EQ(r.exit_code, 7) << r.output;
+  EXPECT_NE(r.output.find("POST http://127.0.0.1:" + std::to_string(sim_port_) +
+                          "/v2/apps: HTTP 409 Conflict"),
+            std::string::npos)
+      << r.output;
+
+  // 3: no hybrid deployment to complete.
+  std::vector<std::string> complete = Flags(Source("nginx.json"));
+  complete.push_back("--complete-cur");
+  EXPECT_EQ(Zdd(complete).exit_code, 3);
+
+  // 4: the definition lacks the group label.
+  const std::string bare = dir_->File("bare.json");
+  WriteFile(bare, R"({"id": "bare", "labels": {}})");
+  r = Zdd(Flags(bare));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("app definition field HAPROXY_DEPLOYMENT_GROUP: "
+                          "define the HAPROXY_DEPLOYMENT_GROUP label"),
+            std::string::npos)
+      << r.output;
+
+  // 6: no Marathon there.
+  std::vector<std::string> nowhere = Flags(Source("nginx.json"));
+  nowhere[3] = "http://127.0.0.1:" + std::to_string(FreePort());
+  EXPECT_EQ(Zdd(nowhere).exit_code, 6);
+
+  // 2: a command line it cannot parse, as argparse.
+  r = Zdd({"--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+// ---------------------------------------------------------------------------
 // zdd through two marathon-lb instances.
 
 struct Lb {
