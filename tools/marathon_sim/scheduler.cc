@@ -327,7 +327,8 @@ bool Scheduler::Reconcile(Array::Ptr apps) {
       changed = true;
       continue;
     }
-    const int instances = InstancesOf(app);
+    // An app of the state file without "instances" is left as it is.
+    const int instances = app->has("instances") ? InstancesOf(app) : live;
     while (live < instances && !free_.empty()) {
       const std::string address = *free_.begin();
       free_.erase(free_.begin());
