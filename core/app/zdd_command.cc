@@ -30,8 +30,9 @@ constexpr FlagSpec kZddFlags[] = {
      "for every IPv4 address it resolves to, each asked; may be repeated"},
     {"dry-run", "d", nullptr, false,
      "Print the app definition that would be deployed and exit"},
-    {"force", "f", nullptr, false, "Do not ask before creating, killing and "
-                                    "deleting"},
+    {"force", "f", nullptr, false,
+     "Do not ask before creating, killing and "
+     "deleting"},
     {"step-delay", "s", "SECONDS", false,
      "Seconds between two steps (default 5; fractions allowed)"},
     {"initial-instances", "i", "N", false,
@@ -139,8 +140,9 @@ Status Apply(const std::string& name, const std::string& value,
     z.json_path = value;
   } else if (name == "marathon") {
     if (!out->marathon.empty()) {
-      return Status::Error("--marathon", "given twice (zdd talks to one "
-                                         "Marathon)");
+      return Status::Error("--marathon",
+                           "given twice (zdd talks to one "
+                           "Marathon)");
     }
     out->marathon = value;
   } else if (name == "marathon-lb") {
@@ -235,8 +237,9 @@ std::string ZddFlagHelp() {
   formatter.setUnixStyle(true);
   formatter.setWidth(100);
   formatter.setCommand("marathon-lb zdd");
-  formatter.setUsage("--json FILE --marathon URL --marathon-lb URL "
-                     "[--marathon-lb URL ...] [options]");
+  formatter.setUsage(
+      "--json FILE --marathon URL --marathon-lb URL "
+      "[--marathon-lb URL ...] [options]");
   formatter.setHeader(
       "Zero-downtime blue/green deployment through marathon-lb (as "
       "marathon-lb 1.15's zdd.py): an old task is killed only once every "
@@ -269,16 +272,16 @@ int RunZddCommand(const std::vector<std::string>& args) {
   endpoints.marathon_lb = options.marathon_lb;
   endpoints.ca_cert = options.marathon_ca_cert;
   if (Status s = ReadCredentials(options.auth_credentials,
-                                 options.auth_credential_file,
-                                 &endpoints.user, &endpoints.password);
+                                 options.auth_credential_file, &endpoints.user,
+                                 &endpoints.password);
       !s.ok()) {
     Log().critical(s.message());
     return static_cast<int>(zdd::Exit::kInvalidArgs);
   }
   const auto marathon = zdd::NewHttpMarathonApi(endpoints);
   const auto lbs = zdd::NewHttpLbProbe(endpoints);
-  const zdd::Outcome outcome = zdd::RunZdd(options.zdd, *marathon, *lbs,
-                                           zdd::SystemEnvironment());
+  const zdd::Outcome outcome =
+      zdd::RunZdd(options.zdd, *marathon, *lbs, zdd::SystemEnvironment());
   if (!outcome.ok()) {
     Log().critical(outcome.status().message());
   }

@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -60,29 +61,34 @@ void AppendEscape(unsigned unit, std::string* out) {
   out->append(buffer);
 }
 
+// The two-character escape of a code point, or nullptr.
+const char* ShortEscape(unsigned cp) {
+  static const std::pair<unsigned, const char*> kEscapes[] = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"},
+      {'\t', "\\t"}, {'\b', "\\b"},   {'\f', "\\f"}};
+  for (const auto& [code, escape] : kEscapes) {
+    if (code == cp) {
+      return escape;
+    }
+  }
+  return nullptr;
+}
+
 // Python's json string: ASCII only.
 void AppendString(const std::string& s, std::string* out) {
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
     const unsigned cp = NextCodePoint(s, &i);
-    switch (cp) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default:
-        if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
-          AppendEscape(cp, out);
-        } else if (cp >= 0x10000) {
-          const unsigned v = cp - 0x10000;
-          AppendEscape(0xD800 + (v >> 10), out);
-          AppendEscape(0xDC00 + (v & 0x3FF), out);
-        } else {
-          out->push_back(static_cast<char>(cp));
-        }
+    if (const char* escape = ShortEscape(cp)) {
+      out->append(escape);
+    } else if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
+      AppendEscape(cp, out);
+    } else if (cp >= 0x10000) {
+      const unsigned v = cp - 0x10000;
+      AppendEscape(0xD800 + (v >> 10), out);
+      AppendEscape(0xDC00 + (v & 0x3FF), out);
+    } else {
+      out->push_back(static_cast<char>(cp));
     }
   }
   out->push_back('"');
@@ -184,8 +190,8 @@ void Append(const Var& value, bool sort, int indent, int depth,
         Append(value.extract<Object::Ptr>()->get(names[i]), sort, indent,
                depth + 1, out);
       } else {
-        Append(value.extract<Array::Ptr>()->get(static_cast<unsigned>(i)),
-               sort, indent, depth + 1, out);
+        Append(value.extract<Array::Ptr>()->get(static_cast<unsigned>(i)), sort,
+               indent, depth + 1, out);
       }
     }
     if (indent >= 0) {

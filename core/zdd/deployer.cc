@@ -93,8 +93,8 @@ std::vector<TaskServers> OldTaskServers(const Object::Ptr& app) {
       ports.push_back(list->get(static_cast<unsigned>(p)).convert<int>());
     }
     if (!ip.empty()) {
-      entry.servers = ServerNames(StringMember(task, "host").value_or(""),
-                                  ip, ports);
+      entry.servers =
+          ServerNames(StringMember(task, "host").value_or(""), ip, ports);
     }
     out.push_back(entry);
   }
@@ -136,10 +136,10 @@ class Deployment {
       return Continue(group, previous);
     }
     if (options_.complete_cur || options_.complete_prev) {
-      return Outcome::Fail(
-          Exit::kInvalidArgs, "--complete-cur/--complete-prev",
-          "group " + group + " has no hybrid deployment in progress (" +
-              std::to_string(previous.size()) + " app)");
+      return Outcome::Fail(Exit::kInvalidArgs, "--complete-cur/--complete-prev",
+                           "group " + group +
+                               " has no hybrid deployment in progress (" +
+                               std::to_string(previous.size()) + " app)");
     }
     PrepareOptions prepare;
     prepare.initial_instances = options_.initial_instances;
@@ -178,10 +178,10 @@ class Deployment {
       return Swap(Id(second), Id(newest));
     }
     if (options_.complete_cur || options_.resume) {
-      Log().information(std::string(options_.resume ? "Resuming"
-                                                    : "Completing") +
-                        " the deployment of group " + group + ": " +
-                        Id(second) + " -> " + Id(newest));
+      Log().information(
+          std::string(options_.resume ? "Resuming" : "Completing") +
+          " the deployment of group " + group + ": " + Id(second) + " -> " +
+          Id(newest));
       return Swap(Id(newest), Id(second));
     }
     std::vector<std::string> ids;
@@ -229,9 +229,9 @@ class Deployment {
       const int hybrid_new = LabelInt(new_app, kNewInstancesLabel, 0);
       const bool hybrid = Hybrid(new_app);
       say("Existing app " + old_id + " running " + std::to_string(old_n) +
-          " instances, new app " + new_id + " running " +
-          std::to_string(new_n) + " instances (target " +
-          std::to_string(target) + ")",
+              " instances, new app " + new_id + " running " +
+              std::to_string(new_n) + " instances (target " +
+              std::to_string(target) + ")",
           &said_state);
       if (HasDeployments(new_app) || HasDeployments(old_app)) {
         say("Waiting for Marathon's deployments of " + new_id + " and " +
@@ -242,15 +242,15 @@ class Deployment {
         continue;
       }
       if (hybrid && new_n == hybrid_new && old_n == target - hybrid_new) {
-        Log().information("Hybrid deployment in place: " +
-                          std::to_string(new_n) + " new and " +
-                          std::to_string(old_n) + " old instances; " +
-                          old_id + " is kept");
+        Log().information(
+            "Hybrid deployment in place: " + std::to_string(new_n) +
+            " new and " + std::to_string(old_n) + " old instances; " + old_id +
+            " is kept");
         return Outcome::Ok();
       }
       const Array::Ptr old_tasks = ArrayMember(old_app, "tasks");
-      if (!hybrid && old_n == 0 && (old_tasks.isNull() || old_tasks->size() == 0) &&
-          new_n >= target) {
+      if (!hybrid && old_n == 0 &&
+          (old_tasks.isNull() || old_tasks->size() == 0) && new_n >= target) {
         return DeleteOld(old_id);
       }
 
@@ -267,9 +267,9 @@ class Deployment {
         // Fewer instances than the target (zdd was stopped between a kill
         // and the scale that follows it): marathon-lb drains nothing until
         // the new colour grows, and growing it is always safe.
-        const int next = NextInstances(new_n, old_n, target,
-                                       hybrid ? hybrid_new : 0,
-                                       options_.linear_increase);
+        const int next =
+            NextInstances(new_n, old_n, target, hybrid ? hybrid_new : 0,
+                          options_.linear_increase);
         Log().information("Only " + std::to_string(new_n + old_n) +
                           " instances for a target of " +
                           std::to_string(target) + ": scaling " + new_id +
@@ -298,17 +298,17 @@ class Deployment {
           static_cast<int>(verdict.drained.size()) == old_n) {
         return DeleteOld(old_id);
       }
-      Log().information("There are " + std::to_string(verdict.drained.size()) +
-                        " drained tasks, about to kill: " +
-                        Join(verdict.drained));
+      Log().information(
+          "There are " + std::to_string(verdict.drained.size()) +
+          " drained tasks, about to kill: " + Join(verdict.drained));
       if (!Confirm("Continue?")) {
         return Declined();
       }
       MLB_ZDD_RETURN_IF_FAILED(marathon_.KillTasks(verdict.drained));
       if (new_n < goal) {
-        const int next = NextInstances(new_n, old_n, target,
-                                       hybrid ? hybrid_new : 0,
-                                       options_.linear_increase);
+        const int next =
+            NextInstances(new_n, old_n, target, hybrid ? hybrid_new : 0,
+                          options_.linear_increase);
         Log().information("Scaling " + new_id + " up to " +
                           std::to_string(next) + " instances");
         MLB_ZDD_RETURN_IF_FAILED(marathon_.ScaleApp(new_id, next));
@@ -338,16 +338,15 @@ class Deployment {
     for (const std::string& id : ids) {
       list->add(id);
     }
-    Log().information("Calling pre-kill hook '" + options_.pre_kill_hook +
-                      "'");
+    Log().information("Calling pre-kill hook '" + options_.pre_kill_hook + "'");
     int code = 0;
     const Status ran = env_.run({options_.pre_kill_hook, CompactJson(old_app),
                                  CompactJson(list), CompactJson(new_app)},
                                 &code);
     if (!ran.ok()) {
-      return Outcome::Fail(Exit::kUnknown,
-                           ran.WithContext("--pre-kill-hook " +
-                                           options_.pre_kill_hook));
+      return Outcome::Fail(
+          Exit::kUnknown,
+          ran.WithContext("--pre-kill-hook " + options_.pre_kill_hook));
     }
     if (code != 0) {
       return Outcome::Fail(Exit::kUnknown,
@@ -364,7 +363,8 @@ class Deployment {
   }
 
   static Outcome Declined() {
-    return Outcome::Fail(Exit::kDeclined, "zdd", "stopped at the operator's no");
+    return Outcome::Fail(Exit::kDeclined, "zdd",
+                         "stopped at the operator's no");
   }
 
   const ZddOptions& options_;

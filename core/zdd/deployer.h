@@ -33,19 +33,19 @@
 namespace mlb::zdd {
 
 struct ZddOptions {
-  std::string json_path;        // --json
-  bool dry_run = false;         // --dry-run
-  bool force = false;           // --force: no questions
-  double step_delay = 5;        // --step-delay, seconds
-  int initial_instances = 1;    // --initial-instances
-  int linear_increase = 0;      // --linear-increase
-  bool resume = false;          // --resume
-  double max_wait = 300;        // --max-wait, seconds
-  int new_instances = 0;        // --new-instances
-  bool complete_cur = false;    // --complete-cur
-  bool complete_prev = false;   // --complete-prev
-  std::string pre_kill_hook;    // --pre-kill-hook
-  int max_haproxy_pids = 2;     // --max-haproxy-pids
+  std::string json_path;       // --json
+  bool dry_run = false;        // --dry-run
+  bool force = false;          // --force: no questions
+  double step_delay = 5;       // --step-delay, seconds
+  int initial_instances = 1;   // --initial-instances
+  int linear_increase = 0;     // --linear-increase
+  bool resume = false;         // --resume
+  double max_wait = 300;       // --max-wait, seconds
+  int new_instances = 0;       // --new-instances
+  bool complete_cur = false;   // --complete-cur
+  bool complete_prev = false;  // --complete-prev
+  std::string pre_kill_hook;   // --pre-kill-hook
+  int max_haproxy_pids = 2;    // --max-haproxy-pids
 };
 
 // What the deployment needs from the world besides Marathon and the load

@@ -67,8 +67,8 @@ Status ParseStatsCsv(const std::string& text, std::vector<StatsRow>* rows) {
     }
     for (const char* name : {"pxname", "svname", "status", "scur", "qcur"}) {
       if (column.count(name) == 0) {
-        return Status::Error("stats CSV", std::string("no column ") + name +
-                                              " in its header");
+        return Status::Error(
+            "stats CSV", std::string("no column ") + name + " in its header");
       }
     }
     const std::vector<std::string> cells = SplitCsvLine(line);
@@ -119,8 +119,8 @@ DrainVerdict JudgeDrain(const DrainInput& input,
   }
   for (const LbView& lb : lbs) {
     if (!lb.error.ok()) {
-      verdict.waiting = "marathon-lb " + lb.url + " did not answer: " +
-                        lb.error.message();
+      verdict.waiting =
+          "marathon-lb " + lb.url + " did not answer: " + lb.error.message();
       return verdict;
     }
     if (input.max_pids > 0 && lb.pids > input.max_pids) {
@@ -144,10 +144,9 @@ DrainVerdict JudgeDrain(const DrainInput& input,
       return verdict;
     }
     if (up < input.min_up) {
-      verdict.waiting = "marathon-lb " + lb.url + " has " +
-                        std::to_string(up) + " servers UP in backend " +
-                        input.backend + ", expecting at least " +
-                        std::to_string(input.min_up);
+      verdict.waiting = "marathon-lb " + lb.url + " has " + std::to_string(up) +
+                        " servers UP in backend " + input.backend +
+                        ", expecting at least " + std::to_string(input.min_up);
       return verdict;
     }
   }
@@ -164,8 +163,8 @@ DrainVerdict JudgeDrain(const DrainInput& input,
         // Any proxy that still routes to the task (or still has sessions on
         // it) keeps it alive, not only the group's backend.
         in_backend = in_backend || row.proxy == input.backend;
-        drained = drained && IsMaint(row.status) && row.scur == 0 &&
-                  row.qcur == 0;
+        drained =
+            drained && IsMaint(row.status) && row.scur == 0 && row.qcur == 0;
       }
       drained = drained && in_backend;
     }

@@ -55,11 +55,11 @@ std::vector<std::string> ServerNames(const std::string& host,
                                      const std::vector<int>& ports);
 
 struct DrainInput {
-  std::string backend;                // "<group>_<HAPROXY_0_PORT>"
+  std::string backend;  // "<group>_<HAPROXY_0_PORT>"
   std::vector<TaskServers> old_tasks;
-  int expected_servers = 0;           // old + new instances, on each LB
-  int min_up = 0;                     // servers UP on each LB, at least
-  int max_pids = 2;                   // more: reloading; 0: not checked
+  int expected_servers = 0;  // old + new instances, on each LB
+  int min_up = 0;            // servers UP on each LB, at least
+  int max_pids = 2;          // more: reloading; 0: not checked
 };
 
 struct DrainVerdict {

@@ -44,7 +44,7 @@ struct HttpEndpointOptions {
   std::string marathon;  // base URL
   std::string user;      // basic auth for Marathon; empty: none
   std::string password;
-  std::string ca_cert;   // for https Marathon URLs
+  std::string ca_cert;  // for https Marathon URLs
   // marathon-lb base URLs, each serving /_haproxy_getpids and
   // /haproxy?stats;csv; each host name stands for all its IPv4 addresses.
   std::vector<std::string> marathon_lb;

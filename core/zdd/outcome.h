@@ -52,10 +52,10 @@ class [[nodiscard]] Outcome {
 }  // namespace mlb::zdd
 
 // Returns early from the enclosing function when `expr` is not a success.
-#define MLB_ZDD_RETURN_IF_FAILED(expr)          \
-  do {                                          \
-    ::mlb::zdd::Outcome mlb_outcome_ = (expr);  \
-    if (!mlb_outcome_.ok()) {                   \
-      return mlb_outcome_;                      \
-    }                                           \
+#define MLB_ZDD_RETURN_IF_FAILED(expr)         \
+  do {                                         \
+    ::mlb::zdd::Outcome mlb_outcome_ = (expr); \
+    if (!mlb_outcome_.ok()) {                  \
+      return mlb_outcome_;                     \
+    }                                          \
   } while (0)

@@ -18,8 +18,8 @@ Outcome MissingField(const std::string& field, const std::string& message) {
 // container.portMappings[0] (Marathon 1.5); nullptr if none.
 Object::Ptr FirstPortMapping(const Object::Ptr& app) {
   const Object::Ptr container = ObjectMember(app, "container");
-  Array::Ptr mappings = ArrayMember(ObjectMember(container, "docker"),
-                                    "portMappings");
+  Array::Ptr mappings =
+      ArrayMember(ObjectMember(container, "docker"), "portMappings");
   if (mappings.isNull() || mappings->size() == 0) {
     mappings = ArrayMember(container, "portMappings");
   }
@@ -60,9 +60,8 @@ Outcome ValidateApp(const Object::Ptr& app) {
   }
   const std::optional<long long> alt = ParseInt(Label(app, kAltPortLabel));
   if (!alt || *alt < 1 || *alt > 65535) {
-    return MissingField(kAltPortLabel,
-                        "not a port number: '" + Label(app, kAltPortLabel) +
-                            "'");
+    return MissingField(kAltPortLabel, "not a port number: '" +
+                                           Label(app, kAltPortLabel) + "'");
   }
   return Outcome::Ok();
 }
@@ -75,8 +74,7 @@ Outcome ServicePort(const Object::Ptr& app, int* port) {
   }
   if (!found || *found == 0) {
     const Array::Ptr ports = ArrayMember(app, "ports");
-    if (!ports.isNull() && ports->size() > 0 &&
-        ports->get(0).isInteger()) {
+    if (!ports.isNull() && ports->size() > 0 && ports->get(0).isInteger()) {
       found = ports->get(0).convert<long long>();
     }
   }
@@ -195,8 +193,8 @@ std::string IsoNowLocal() {
   std::tm local{};
   localtime_r(&tv.tv_sec, &local);
   char text[40];
-  const size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S",
-                                 &local);
+  const size_t n =
+      std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &local);
   std::snprintf(text + n, sizeof(text) - n, ".%06ld",
                 static_cast<long>(tv.tv_usec));
   return text;

@@ -66,7 +66,8 @@ std::map<std::string, std::string> TaskStates(int sim_port,
   if (root.isNull() || !root->has("app")) {
     return out;
   }
-  const Poco::JSON::Array::Ptr tasks = root->getObject("app")->getArray("tasks");
+  const Poco::JSON::Array::Ptr tasks =
+      root->getObject("app")->getArray("tasks");
   for (size_t i = 0; !tasks.isNull() && i < tasks->size(); ++i) {
     const Poco::JSON::Object::Ptr task =
         tasks->getObject(static_cast<unsigned>(i));
@@ -191,14 +192,16 @@ class ZddCommandTest : public SimSchedulerTest {
   RunResult Zdd(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {mlb_binary_, "zdd"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunBounded(argv, dir_->File("zdd-" + std::to_string(++runs_) +
-                                       ".log"),
+    return RunBounded(argv,
+                      dir_->File("zdd-" + std::to_string(++runs_) + ".log"),
                       Millis(20000));
   }
   std::vector<std::string> Flags(const std::string& json) {
-    return {"--json", json, "--marathon",
-            "http://127.0.0.1:" + std::to_string(sim_port_), "--marathon-lb",
-            "http://127.0.0.1:1", "--force", "--syslog-socket", "/dev/null"};
+    return {"--json",        json,
+            "--marathon",    "http://127.0.0.1:" + std::to_string(sim_port_),
+            "--marathon-lb", "http://127.0.0.1:1",
+            "--force",       "--syslog-socket",
+            "/dev/null"};
   }
   std::string Source(const std::string& fixture) {
     return RequiredEnv("MLB_SOURCE_DIR") + "/tests/fixtures/zdd/" + fixture;
@@ -226,7 +229,8 @@ TEST_F(ZddCommandTest, ExitCodes) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(HasLine(r.output, "  \"id\": \"/nginx-blue\","));
   EXPECT_TRUE(HasLine(r.output, "          \"servicePort\": 10001"));
-  EXPECT_TRUE(HasLine(r.output, "    \"HAPROXY_DEPLOYMENT_TARGET_INSTANCES\": \"0\","));
+  EXPECT_TRUE(
+      HasLine(r.output, "    \"HAPROXY_DEPLOYMENT_TARGET_INSTANCES\": \"0\","));
   EXPECT_EQ(Call("GET", sim_port_, "/v2/apps/nginx-blue").status, 404);
 
   // 7: Marathon refuses the create (an app of that id outside the group).
@@ -416,23 +420,28 @@ class ZddTest : public EndToEndTest {
     const std::string apps = dir_->File("probe.json");
     auto app = [](const std::string& colour, int port, int task_port,
                   const std::string& started) {
-      return "{\"id\": \"/g-" + colour + "\", \"instances\": 1, "
-             "\"portDefinitions\": [{\"port\": " + std::to_string(port) +
+      return "{\"id\": \"/g-" + colour +
+             "\", \"instances\": 1, "
+             "\"portDefinitions\": [{\"port\": " +
+             std::to_string(port) +
              "}], \"labels\": {\"HAPROXY_GROUP\": \"external\", "
              "\"HAPROXY_DEPLOYMENT_GROUP\": \"g\", \"HAPROXY_0_PORT\": "
-             "\"10000\", \"HAPROXY_DEPLOYMENT_STARTED_AT\": \"" + started +
+             "\"10000\", \"HAPROXY_DEPLOYMENT_STARTED_AT\": \"" +
+             started +
              "\", \"HAPROXY_DEPLOYMENT_TARGET_INSTANCES\": \"1\"}, "
-             "\"tasks\": [{\"id\": \"g-" + colour + ".1\", \"host\": "
-             "\"127.0.0.1\", \"ports\": [" + std::to_string(task_port) +
-             "], \"state\": \"TASK_RUNNING\"}]}";
+             "\"tasks\": [{\"id\": \"g-" +
+             colour +
+             ".1\", \"host\": "
+             "\"127.0.0.1\", \"ports\": [" +
+             std::to_string(task_port) + "], \"state\": \"TASK_RUNNING\"}]}";
     };
     WriteFile(apps, "{\"apps\": [" + app("green", 10000, 1001, "1") + ", " +
                         app("blue", 10001, 1002, "2") + "]}\n");
     const RunResult probe = RunBounded(
-        {mlb_binary_, "poll", "--marathon", "file:" + apps, "--group",
-         kGroup, "--haproxy-config", dir_->File("probe.cfg"), "--dry",
-         "--skip-validation", "--plugin-dir", plugin_dir_,
-         "--templates-dir", templates_dir_, "--syslog-socket", "/dev/null",
+        {mlb_binary_, "poll", "--marathon", "file:" + apps, "--group", kGroup,
+         "--haproxy-config", dir_->File("probe.cfg"), "--dry",
+         "--skip-validation", "--plugin-dir", plugin_dir_, "--templates-dir",
+         templates_dir_, "--syslog-socket", "/dev/null",
          "--dont-bind-http-https"},
         dir_->File("probe.log"));
     return HasLine(probe.output, "backend g_10000");
@@ -458,20 +467,24 @@ class ZddTest : public EndToEndTest {
     for (int i = 0; i < 3; ++i) {
       const std::string id = "web-green.old" + std::to_string(i + 1);
       old_servers_[id] = "127_0_0_1_" + std::to_string(pool_[i]);
-      tasks.push_back(
-          "{\"id\": \"" + id + "\", \"appId\": \"/web-green\", \"host\": "
-          "\"127.0.0.1\", \"ports\": [" + std::to_string(pool_[i]) +
-          "], \"state\": \"TASK_RUNNING\", \"healthCheckResults\": "
-          "[{\"alive\": true}]}");
+      tasks.push_back("{\"id\": \"" + id +
+                      "\", \"appId\": \"/web-green\", \"host\": "
+                      "\"127.0.0.1\", \"ports\": [" +
+                      std::to_string(pool_[i]) +
+                      "], \"state\": \"TASK_RUNNING\", \"healthCheckResults\": "
+                      "[{\"alive\": true}]}");
     }
     const std::string green =
         "{\"id\": \"/web-green\", \"instances\": 3, \"portDefinitions\": "
-        "[{\"port\": " + std::to_string(service_port_) + "}], " +
-        HealthChecks() + ", \"labels\": {" + Labels() +
+        "[{\"port\": " +
+        std::to_string(service_port_) + "}], " + HealthChecks() +
+        ", \"labels\": {" + Labels() +
         ", \"HAPROXY_DEPLOYMENT_COLOUR\": \"green\", "
         "\"HAPROXY_DEPLOYMENT_STARTED_AT\": \"2026-01-01T00:00:00.000000\", "
         "\"HAPROXY_DEPLOYMENT_TARGET_INSTANCES\": \"3\", \"HAPROXY_0_PORT\": "
-        "\"" + std::to_string(service_port_) + "\", \"HAPROXY_APP_ID\": "
+        "\"" +
+        std::to_string(service_port_) +
+        "\", \"HAPROXY_APP_ID\": "
         "\"web\"}, \"versionInfo\": {\"lastScalingAt\": "
         "\"2026-01-01T00:00:00.000Z\"}, \"deployments\": [], \"tasks\": [" +
         Join(tasks, ", ") + "]}";
@@ -479,11 +492,10 @@ class ZddTest : public EndToEndTest {
     AtomicWrite(state, "{\"apps\": [" + green + "]}\n");
     const std::string port_file = dir_->File("sim.port");
     sim_ = std::make_unique<ScopedProcess>(
-        std::vector<std::string>{sim_binary_, "--state", state, "--port-file",
-                                 port_file, "--keepalive-ms", "300",
-                                 "--task-ports", Join(pool, ","),
-                                 "--task-start-ms", "300", "--kill-grace-ms",
-                                 "500"},
+        std::vector<std::string>{
+            sim_binary_, "--state", state, "--port-file", port_file,
+            "--keepalive-ms", "300", "--task-ports", Join(pool, ","),
+            "--task-start-ms", "300", "--kill-grace-ms", "500"},
         dir_->File("sim.log"));
     sim_url_ = "http://" + WaitForPortFile(*sim_, port_file);
     sim_port_ = UrlPort(sim_url_);
@@ -491,8 +503,9 @@ class ZddTest : public EndToEndTest {
     app_json_ = dir_->File("web.json");
     WriteFile(app_json_,
               "{\"id\": \"web\", \"instances\": 3, \"portDefinitions\": "
-              "[{\"port\": " + std::to_string(service_port_) + "}], " +
-                  HealthChecks() + ", \"labels\": {" + Labels() + "}}");
+              "[{\"port\": " +
+                  std::to_string(service_port_) + "}], " + HealthChecks() +
+                  ", \"labels\": {" + Labels() + "}}");
     StartLb(&lbs_[0], "lb1", "127.0.0.1");
     StartLb(&lbs_[1], "lb2", "127.0.0.2");
   }
@@ -540,28 +553,47 @@ class ZddTest : public EndToEndTest {
     lb->stats_port = FreePort();
     lb->admin_port = FreePort();
     lb->appid_port = FreePort();
-    WriteFile(lb->templates + "/HAPROXY_HEAD",
-              LoopbackHead(lb->dir + "/haproxy.sock") +
-                  "\nlisten stats\n  bind 127.0.0.1:" +
-                  std::to_string(lb->stats_port) +
-                  "\n  mode http\n  stats enable\n"
-                  "  use_backend mlb_admin if { path /_haproxy_getpids }\n"
-                  "\nbackend mlb_admin\n  mode http\n  server admin 127.0.0.1:" +
-                  std::to_string(lb->admin_port) + "\n");
+    WriteFile(
+        lb->templates + "/HAPROXY_HEAD",
+        LoopbackHead(lb->dir + "/haproxy.sock") +
+            "\nlisten stats\n  bind 127.0.0.1:" +
+            std::to_string(lb->stats_port) +
+            "\n  mode http\n  stats enable\n"
+            "  use_backend mlb_admin if { path /_haproxy_getpids }\n"
+            "\nbackend mlb_admin\n  mode http\n  server admin 127.0.0.1:" +
+            std::to_string(lb->admin_port) + "\n");
     WriteFile(lb->templates + "/HAPROXY_HTTP_FRONTEND_APPID_HEAD",
               LoopbackFrontendHead("marathon_http_appid_in", lb->appid_port));
     WriteFile(lb->templates + "/HAPROXY_FRONTEND_HEAD",
               "\nfrontend {backend}\n  bind " + bind_ip +
                   ":{servicePort}{sslCert}{bindOptions}\n  mode {mode}\n");
     lb->process = std::make_unique<ScopedProcess>(
-        std::vector<std::string>{
-            mlb_binary_, "sse", "--marathon", sim_url_, "--haproxy-config",
-            lb->cfg, "--group", kGroup, "--templates-dir", lb->templates,
-            "--plugin-dir", plugin_dir_, "--dont-bind-http-https",
-            "--syslog-socket", "/dev/null", "--run-haproxy", "--admin-address",
-            "127.0.0.1:" + std::to_string(lb->admin_port), "--debounce-ms",
-            "100", "--min-update-interval-ms", "200", "--sse-idle-timeout",
-            "2", "--max-backoff", "2"},
+        std::vector<std::string>{mlb_binary_,
+                                 "sse",
+                                 "--marathon",
+                                 sim_url_,
+                                 "--haproxy-config",
+                                 lb->cfg,
+                                 "--group",
+                                 kGroup,
+                                 "--templates-dir",
+                                 lb->templates,
+                                 "--plugin-dir",
+                                 plugin_dir_,
+                                 "--dont-bind-http-https",
+                                 "--syslog-socket",
+                                 "/dev/null",
+                                 "--run-haproxy",
+                                 "--admin-address",
+                                 "127.0.0.1:" + std::to_string(lb->admin_port),
+                                 "--debounce-ms",
+                                 "100",
+                                 "--min-update-interval-ms",
+                                 "200",
+                                 "--sse-idle-timeout",
+                                 "2",
+                                 "--max-backoff",
+                                 "2"},
         lb->dir + "/marathon-lb.log");
     const bool up = WaitUntil(
         [&] {
@@ -607,13 +639,25 @@ class ZddTest : public EndToEndTest {
   }
 
   std::vector<std::string> ZddArgs() const {
-    return {mlb_binary_, "zdd", "--json", app_json_, "--marathon", sim_url_,
+    return {mlb_binary_,
+            "zdd",
+            "--json",
+            app_json_,
+            "--marathon",
+            sim_url_,
             "--marathon-lb",
             "http://127.0.0.1:" + std::to_string(lbs_[0].stats_port),
             "--marathon-lb",
             "http://127.0.0.1:" + std::to_string(lbs_[1].stats_port),
-            "--force", "--step-delay", "0.5", "--max-wait", "40",
-            "--max-haproxy-pids", "0", "--syslog-socket", "/dev/null"};
+            "--force",
+            "--step-delay",
+            "0.5",
+            "--max-wait",
+            "40",
+            "--max-haproxy-pids",
+            "0",
+            "--syslog-socket",
+            "/dev/null"};
   }
 
   // The end state: only /web-blue, 3 running tasks, answering through both

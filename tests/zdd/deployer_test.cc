@@ -62,8 +62,9 @@ class FakeMarathon : public MarathonApi {
                 .value_or("");
         if (std::find(ids.begin(), ids.end(), task) != ids.end()) {
           tasks->remove(static_cast<unsigned>(i));
-          app->set("instances",
-                   static_cast<int>(IntMember(app, "instances").value_or(0)) - 1);
+          app->set(
+              "instances",
+              static_cast<int>(IntMember(app, "instances").value_or(0)) - 1);
         }
       }
     }
@@ -89,8 +90,8 @@ class FakeMarathon : public MarathonApi {
     while (static_cast<int>(tasks->size()) < instances) {
       const int n = ++started_;
       Object::Ptr task = new Object;
-      task->set("id", std::string(blue ? "blue-" : "green-") +
-                          std::to_string(n));
+      task->set("id",
+                std::string(blue ? "blue-" : "green-") + std::to_string(n));
       task->set("host", std::string("10.0.0.1"));
       Array::Ptr ports = new Array;
       ports->add((blue ? 1000 : 2000) + n);
@@ -246,9 +247,8 @@ TEST_F(DeployerTest, ResumeContinuesFromMarathonsState) {
   options_.resume = true;
   const Outcome outcome = Run();
   ASSERT_TRUE(outcome.ok()) << outcome.status().message();
-  EXPECT_EQ(marathon_.calls,
-            (std::vector<std::string>{"scale /web-blue 3",
-                                      "delete /web-green"}));
+  EXPECT_EQ(marathon_.calls, (std::vector<std::string>{"scale /web-blue 3",
+                                                       "delete /web-green"}));
 }
 
 TEST_F(DeployerTest, AnUnreachableLbStopsWithExit5KillingNothing) {
@@ -283,8 +283,8 @@ TEST_F(DeployerTest, PreKillHookGetsJsonAndCanStopTheDeployment) {
   ASSERT_EQ(hook_calls_.size(), 1u);
   ASSERT_EQ(hook_calls_[0].size(), 4u);
   EXPECT_EQ(hook_calls_[0][2], R"(["green-1"])");
-  EXPECT_EQ(hook_calls_[0][1].rfind(R"({"id": "/web-green", "instances": 3,)", 0),
-            0u)
+  EXPECT_EQ(
+      hook_calls_[0][1].rfind(R"({"id": "/web-green", "instances": 3,)", 0), 0u)
       << hook_calls_[0][1];
   EXPECT_EQ(marathon_.calls, std::vector<std::string>{"create /web-blue"});
 }

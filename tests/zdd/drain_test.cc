@@ -73,9 +73,9 @@ TEST(DrainTest, ParsesStatsCsvByColumnName) {
 
 TEST(DrainTest, DrainedOnlyWhenMaintWithoutSessionsOnEveryLb) {
   // t1: MAINT on both; t2: UP on one; t3: MAINT on both, queued on one.
-  const DrainVerdict verdict =
-      JudgeDrain(Input(), {View("http://lb1", Backend("MAINT", "UP", "MAINT")),
-                           View("http://lb2", Backend("MAINT", "MAINT", "MAINT", 1))});
+  const DrainVerdict verdict = JudgeDrain(
+      Input(), {View("http://lb1", Backend("MAINT", "UP", "MAINT")),
+                View("http://lb2", Backend("MAINT", "MAINT", "MAINT", 1))});
   EXPECT_EQ(verdict.drained, std::vector<std::string>{"t1"});
   EXPECT_EQ(verdict.waiting, "");
 }
@@ -106,12 +106,13 @@ TEST(DrainTest, AReloadingLbMeansWait) {
   const DrainVerdict verdict = JudgeDrain(
       Input(), {View("http://lb1", Backend("MAINT", "MAINT", "MAINT"), 3)});
   EXPECT_TRUE(verdict.drained.empty());
-  EXPECT_EQ(verdict.waiting, "marathon-lb http://lb1 is reloading (3 HAProxy "
-                             "PIDs)");
+  EXPECT_EQ(verdict.waiting,
+            "marathon-lb http://lb1 is reloading (3 HAProxy "
+            "PIDs)");
   DrainInput unchecked = Input();
   unchecked.max_pids = 0;
-  EXPECT_EQ(JudgeDrain(unchecked, {View("http://lb1",
-                                        Backend("MAINT", "UP", "UP"), 9)})
+  EXPECT_EQ(JudgeDrain(unchecked,
+                       {View("http://lb1", Backend("MAINT", "UP", "UP"), 9)})
                 .drained,
             std::vector<std::string>{"t1"});
 }
@@ -125,10 +126,11 @@ TEST(DrainTest, WaitsForEveryServerAndEnoughUp) {
             "expecting 5");
   DrainInput up = Input();
   up.min_up = 3;
-  EXPECT_EQ(JudgeDrain(up, {View("http://lb1", Backend("MAINT", "MAINT", "UP"))})
-                .waiting,
-            "marathon-lb http://lb1 has 2 servers UP in backend nginx_10000, "
-            "expecting at least 3");
+  EXPECT_EQ(
+      JudgeDrain(up, {View("http://lb1", Backend("MAINT", "MAINT", "UP"))})
+          .waiting,
+      "marathon-lb http://lb1 has 2 servers UP in backend nginx_10000, "
+      "expecting at least 3");
 }
 
 TEST(DrainTest, AnotherProxyStillRoutingKeepsTheTask) {
@@ -139,8 +141,8 @@ TEST(DrainTest, AnotherProxyStillRoutingKeepsTheTask) {
 }
 
 TEST(DrainTest, ScaleUpByHalfThenToTarget) {
-  EXPECT_EQ(NextInstances(10, 30, 30, 0, 0), 15);  // +50 %
-  EXPECT_EQ(NextInstances(10, 8, 30, 0, 0), 30);   // reached the old size
+  EXPECT_EQ(NextInstances(10, 30, 30, 0, 0), 15);   // +50 %
+  EXPECT_EQ(NextInstances(10, 8, 30, 0, 0), 30);    // reached the old size
   EXPECT_EQ(NextInstances(10, 20, 30, 15, 0), 15);  // hybrid: 15 new
   EXPECT_EQ(NextInstances(1, 3, 3, 0, 0), 2);
   EXPECT_EQ(NextInstances(2, 30, 30, 0, 3), 5);  // --linear-increase 3

@@ -32,7 +32,8 @@ Object::Ptr Parse(const std::string& text) {
 }
 
 std::vector<Object::Ptr> GreenDeployed() {
-  const Array::Ptr apps = Parse(Fixture("green_deployed.json"))->getArray("apps");
+  const Array::Ptr apps =
+      Parse(Fixture("green_deployed.json"))->getArray("apps");
   std::vector<Object::Ptr> out;
   for (size_t i = 0; i < apps->size(); ++i) {
     out.push_back(apps->getObject(static_cast<unsigned>(i)));
@@ -44,9 +45,9 @@ std::string Prepared(const std::string& fixture, int new_instances) {
   PrepareOptions options;
   options.new_instances = new_instances;
   Object::Ptr app;
-  const Outcome prepared = PrepareDeploy(Parse(Fixture(fixture)),
-                                         GreenDeployed(), options,
-                                         "2016-02-01T15:51:38.184623", &app);
+  const Outcome prepared =
+      PrepareDeploy(Parse(Fixture(fixture)), GreenDeployed(), options,
+                    "2016-02-01T15:51:38.184623", &app);
   EXPECT_TRUE(prepared.ok()) << prepared.status().message();
   return prepared.ok() ? PrettyJson(app) : "";
 }
@@ -59,7 +60,8 @@ std::string Expected(const std::string& container, const std::string& networks,
     "slave_public"
   ],
   "container": {
-)" + container + R"(
+)" + container +
+         R"(
   },
   "cpus": 0.1,
   "healthChecks": [
@@ -69,7 +71,8 @@ std::string Expected(const std::string& container, const std::string& networks,
       "maxConsecutiveFailures": 10,
       "path": "/",
       "portIndex": 0,
-      "protocol": ")" + protocol + R"(",
+      "protocol": ")" +
+         protocol + R"(",
       "timeoutSeconds": 15
     }
   ],
@@ -81,12 +84,14 @@ std::string Expected(const std::string& container, const std::string& networks,
     "HAPROXY_DEPLOYMENT_ALT_PORT": "10001",
     "HAPROXY_DEPLOYMENT_COLOUR": "blue",
     "HAPROXY_DEPLOYMENT_GROUP": "nginx",
-    "HAPROXY_DEPLOYMENT_NEW_INSTANCES": ")" + hybrid + R"(",
+    "HAPROXY_DEPLOYMENT_NEW_INSTANCES": ")" +
+         hybrid + R"(",
     "HAPROXY_DEPLOYMENT_STARTED_AT": "2016-02-01T15:51:38.184623",
     "HAPROXY_DEPLOYMENT_TARGET_INSTANCES": "3",
     "HAPROXY_GROUP": "external"
   },
-  "mem": 65)" + networks + R"(
+  "mem": 65)" +
+         networks + R"(
 })";
 }
 
@@ -217,6 +222,8 @@ TEST(AppJsonTest, PythonJsonDumps) {
             "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2.5,\n    1e+20,\n"
             "    0.0001,\n    1e-05,\n    true,\n    \"\\u00e9\\n\"\n  ],\n"
             "  \"c\": []\n}");
+  EXPECT_EQ(CompactJson(Parse("{\"s\": \"q\\\"\\\\\\t\xf0\x9f\x98\x80\"}")),
+            R"({"s": "q\"\\\t\ud83d\ude00"})");
   EXPECT_EQ(CompactJson(Parse(R"({"id": "oldApp", "n": [1, 2]})")),
             R"({"id": "oldApp", "n": [1, 2]})");
 }

@@ -181,8 +181,7 @@ void Scheduler::Start() {
     Array::Ptr apps = LoadApps(&error);
     if (!apps.isNull()) {
       for (std::size_t i = 0; i < apps->size(); ++i) {
-        Array::Ptr tasks =
-            TasksOf(apps->getObject(static_cast<unsigned>(i)));
+        Array::Ptr tasks = TasksOf(apps->getObject(static_cast<unsigned>(i)));
         for (std::size_t j = 0; j < tasks->size(); ++j) {
           Object::Ptr task = tasks->getObject(static_cast<unsigned>(j));
           const std::string address = AddressOf(task);
@@ -258,8 +257,8 @@ bool Scheduler::Reconcile(Array::Ptr apps) {
     Object::Ptr app = apps->getObject(static_cast<unsigned>(i));
     const std::string app_id = AppId(app);
     Array::Ptr tasks = TasksOf(app);
-    const bool checked =
-        app->isArray("healthChecks") && app->getArray("healthChecks")->size() > 0;
+    const bool checked = app->isArray("healthChecks") &&
+                         app->getArray("healthChecks")->size() > 0;
     int live = 0;
     bool busy = false;
     for (std::size_t j = tasks->size(); j-- > 0;) {
@@ -272,8 +271,8 @@ bool Scheduler::Reconcile(Array::Ptr apps) {
       }
       auto timer = timers_.find(id);
       if (timer == timers_.end()) {
-        const int ms = state == kStaging ? options_.task_start_ms
-                                         : options_.kill_grace_ms;
+        const int ms =
+            state == kStaging ? options_.task_start_ms : options_.kill_grace_ms;
         timer = timers_.emplace(id, Timer{now + Millis(ms)}).first;
       }
       if (timer->second.due > now) {
@@ -298,8 +297,9 @@ bool Scheduler::Reconcile(Array::Ptr apps) {
         try {
           servers_[id] = std::make_unique<TaskServer>(at->second, id);
         } catch (const Poco::Exception& e) {
-          LogLine(std::string(kProgram) + ": task " + id + " cannot listen on " +
-                  at->second + ": " + e.displayText() + "; retrying");
+          LogLine(std::string(kProgram) + ": task " + id +
+                  " cannot listen on " + at->second + ": " + e.displayText() +
+                  "; retrying");
           timer->second.due = now + Millis(options_.task_start_ms);
           busy = true;
           continue;
@@ -443,8 +443,9 @@ SchedulerReply Scheduler::UpdateApp(const std::string& id,
   TouchScaling(app);
   Reconcile(apps);
   if (!Write(apps, client, &error)) return {500, Message(error)};
-  return {200, DeploymentReply(deployment_ids_[id].empty() ? NewUuid()
-                                                           : deployment_ids_[id])};
+  return {200,
+          DeploymentReply(deployment_ids_[id].empty() ? NewUuid()
+                                                      : deployment_ids_[id])};
 }
 
 SchedulerReply Scheduler::KillTasks(const std::string& body, bool scale,
@@ -520,8 +521,8 @@ class SchedulerEndpoint : public Endpoint {
       Scheduler&, const std::string& method, const RouteMatch&,
       const std::string& body, const std::string& client)>;
 
-  SchedulerEndpoint(SimContext& context, RouteMatch match,
-                    Scheduler* scheduler, Action action)
+  SchedulerEndpoint(SimContext& context, RouteMatch match, Scheduler* scheduler,
+                    Action action)
       : Endpoint(context, std::move(match)),
         scheduler_(scheduler),
         action_(std::move(action)) {}
@@ -568,21 +569,21 @@ void AddSchedulerRoutes(Router* router, Scheduler* scheduler) {
       }));
   router->AddPrefix(
       "/v2/apps", "/v2/apps/<id>", {"PUT", "DELETE"},
-      Route(scheduler, [](Scheduler& s, const std::string& method,
-                          const RouteMatch& match, const std::string& body,
-                          const std::string& client) {
-        return method == "DELETE"
-                   ? s.DeleteApp(match.rest, client)
-                   : s.UpdateApp(match.rest, body, QueryTrue(match, "force"),
-                                 client);
-      }));
+      Route(scheduler,
+            [](Scheduler& s, const std::string& method, const RouteMatch& match,
+               const std::string& body, const std::string& client) {
+              return method == "DELETE"
+                         ? s.DeleteApp(match.rest, client)
+                         : s.UpdateApp(match.rest, body,
+                                       QueryTrue(match, "force"), client);
+            }));
   router->AddExact(
       "/v2/tasks/delete", {"POST"},
-      Route(scheduler, [](Scheduler& s, const std::string&,
-                          const RouteMatch& match, const std::string& body,
-                          const std::string& client) {
-        return s.KillTasks(body, QueryTrue(match, "scale"), client);
-      }));
+      Route(scheduler,
+            [](Scheduler& s, const std::string&, const RouteMatch& match,
+               const std::string& body, const std::string& client) {
+              return s.KillTasks(body, QueryTrue(match, "scale"), client);
+            }));
 }
 
 }  // namespace mlb::tools::sim

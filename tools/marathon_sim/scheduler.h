@@ -81,8 +81,7 @@ class Scheduler {
   // instances; true if anything changed.
   bool Reconcile(Array::Ptr apps);
   // Requires mu_. Writes `apps` as the new state (publishing its events).
-  bool Write(Array::Ptr apps, const std::string& client,
-             std::string* error);
+  bool Write(Array::Ptr apps, const std::string& client, std::string* error);
   // Requires mu_. Loads the state's apps; null on failure (*error set).
   Array::Ptr LoadApps(std::string* error);
   void Tick();
@@ -90,12 +89,12 @@ class Scheduler {
   SimContext& context_;
   const SchedulerOptions options_;
   std::mutex mu_;
-  std::set<std::string> free_;                                // addresses
+  std::set<std::string> free_;                                  // addresses
   std::map<std::string, std::unique_ptr<TaskServer>> servers_;  // by task
-  std::map<std::string, std::string> task_address_;           // task -> addr
-  std::map<std::string, Timer> timers_;                       // by task id
-  std::map<std::string, std::string> deployment_ids_;         // by app id
-  std::set<std::string> deleted_;                             // app ids
+  std::map<std::string, std::string> task_address_;             // task -> addr
+  std::map<std::string, Timer> timers_;                         // by task id
+  std::map<std::string, std::string> deployment_ids_;           // by app id
+  std::set<std::string> deleted_;                               // app ids
   long long next_task_ = 0;
 
   std::thread clock_;
