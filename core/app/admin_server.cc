@@ -16,6 +16,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 
 #include "core/base/files.h"
@@ -198,6 +199,12 @@ Status AdminServer::Start(AdminOptions options, const StatusBoard* board,
                 /*reusePort=*/false);
     socket.listen(32);
     admin->port_ = socket.address().port();
+    const Poco::Net::IPAddress host = socket.address().host();
+    const bool v6 = host.family() == Poco::Net::IPAddress::IPv6;
+    const std::string ip =
+        host.isWildcard() ? (v6 ? "::1" : "127.0.0.1") : host.toString();
+    admin->reach_ =
+        (v6 ? "ipv6@" : "") + ip + ":" + std::to_string(admin->port_);
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     // Slow clients must not take /healthz away: a connection that sends
     // nothing for 2 s is dropped, and more threads than a few stalled

@@ -40,9 +40,13 @@ class AdminServer {
   ~AdminServer();
 
   int port() const { return port_; }
+  // Where HAProxy, on this host, reaches the server: the bound address, a
+  // wildcard one as loopback ("127.0.0.1:9089", "ipv6@::1:9089").
+  const std::string& reach() const { return reach_; }
 
  private:
   AdminServer() = default;
+  std::string reach_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   int port_ = 0;
 };

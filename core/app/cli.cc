@@ -119,6 +119,13 @@ constexpr FlagSpec kFlags[] = {
     {"marathon-auth-credential-file", "", "PATH", false,
       "File whose first line is USER:PASS for Marathon (wins over "
       "--auth-credentials)"},
+    {"dcos-auth-credentials", "", "JSON", false,
+      "DC/OS service account for Marathon: a JSON object with uid, "
+      "private_key (PEM RSA) and login_endpoint. marathon-lb logs in there "
+      "and sends the token with every Marathon request, logging in again "
+      "10 s before it expires and after a 401 (default "
+      "$DCOS_SERVICE_ACCOUNT_CREDENTIAL; not used with --auth-credentials or "
+      "--marathon-auth-credential-file)"},
     {"marathon-ca-cert", "", "PATH", false,
       "CA bundle to verify https Marathon URLs (default: the system CAs; "
       "verification is always on)"},
@@ -331,6 +338,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->auth_credentials = value;
   } else if (name == "marathon-auth-credential-file") {
     out->auth_credential_file = value;
+  } else if (name == "dcos-auth-credentials") {
+    out->dcos_auth_credentials = value;
   } else if (name == "marathon-ca-cert") {
     out->marathon_ca_cert = value;
   } else if (name == "sse") {
@@ -447,6 +456,21 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
                              "(http:// or https://)");
       }
     }
+  }
+  // The DC/OS service account, used only without basic auth (marathon-lb
+  // 1.15); a bad one stops start-up here, before anything runs.
+  std::string dcos_source = "--dcos-auth-credentials";
+  if (out->dcos_auth_credentials.empty()) {
+    if (const char* env = std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
+        env != nullptr && *env != '\0') {
+      out->dcos_auth_credentials = env;
+      dcos_source = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
+    }
+  }
+  if (!out->dcos_auth_credentials.empty() && out->auth_credentials.empty() &&
+      out->auth_credential_file.empty() && !listing) {
+    MLB_RETURN_IF_ERROR(ParseDcosCredentials(
+        out->dcos_auth_credentials, dcos_source, &out->dcos_credentials));
   }
   if (!out->template_sha256.empty() && out->template_url.empty()) {
     return Status::Error("--template-sha256", "needs --template-url");

@@ -17,6 +17,7 @@
 
 #include "core/base/logging.h"
 #include "core/base/status.h"
+#include "core/marathon/dcos_auth.h"
 #include "core/model/label_policy.h"
 
 namespace mlb {
@@ -65,6 +66,12 @@ struct CliOptions {
   std::string auth_credentials;      // --auth-credentials user:pass
   std::string auth_credential_file;  // --marathon-auth-credential-file
   std::string marathon_ca_cert;      // --marathon-ca-cert
+  // --dcos-auth-credentials, else $DCOS_SERVICE_ACCOUNT_CREDENTIAL: the JSON
+  // of a DC/OS service account, and that account once read. It is read (and
+  // used) only when neither basic auth option is given, as marathon-lb 1.15:
+  // dcos_credentials.uid is empty otherwise.
+  std::string dcos_auth_credentials;
+  DcosCredentials dcos_credentials;
 
   // Live modes (sse, event).
   std::string callback_url;  // event mode: registered with Marathon

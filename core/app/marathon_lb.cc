@@ -70,6 +70,19 @@ Status MarathonLb::Create(const CliOptions& options,
                                       options.auth_credential_file,
                                       &marathon.user, &marathon.password));
   marathon.ca_cert = options.marathon_ca_cert;
+  if (!options.dcos_credentials.uid.empty()) {
+    DcosAuthOptions auth;
+    auth.credentials = options.dcos_credentials;
+    auth.ca_cert = options.marathon_ca_cert;  // DC/OS's CA signs both
+    MLB_RETURN_IF_ERROR(DcosAuth::Create(std::move(auth), &lb->dcos_auth_)
+                            .WithContext("--dcos-auth-credentials"));
+    marathon.dcos_auth = lb->dcos_auth_.get();
+  } else if (!options.dcos_auth_credentials.empty() &&
+             (!options.auth_credentials.empty() ||
+              !options.auth_credential_file.empty())) {
+    Log().warning("DC/OS service account not used: basic auth for Marathon "
+                  "is given (as marathon-lb 1.15)");
+  }
   if (!options.admin_token_file.empty()) {
     std::string token;
     MLB_RETURN_IF_ERROR(ReadWholeFile(options.admin_token_file, &token)

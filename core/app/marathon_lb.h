@@ -70,6 +70,9 @@ class MarathonLb {
 
   CliOptions options_;
   PluginRegistry registry_;
+  // The DC/OS service account's logins (--dcos-auth-credentials), if any;
+  // before marathon_, which uses it, so that it outlives it.
+  std::unique_ptr<DcosAuth> dcos_auth_;
   std::unique_ptr<MarathonClient> marathon_;
   ServiceOptions service_options_;
   sdk::Config config_view_;

@@ -94,6 +94,9 @@ int MarathonLb::RunLive() {
       Log().critical(s.message());
       return 1;
     }
+    // Template packs may route marathon-lb 1.15's admin paths here (the
+    // default head template does, on :9090).
+    config_view_.admin_address = admin->reach();
     Log().information("admin endpoint on port " +
                       std::to_string(admin->port()) + " (" +
                       options_.admin_address +
@@ -160,6 +163,7 @@ int MarathonLb::RunLive() {
     eo.urls = options_.marathon;
     eo.user = marathon_->options().user;
     eo.password = marathon_->options().password;
+    eo.dcos_auth = marathon_->options().dcos_auth;
     eo.ca_cert = marathon_->options().ca_cert;  // --marathon-ca-cert
     eo.idle_timeout = std::chrono::seconds(options_.sse_idle_timeout);
     eo.max_backoff = std::chrono::seconds(options_.max_backoff);

@@ -340,7 +340,7 @@ Status HttpClient::Send(const HttpRequest& request,
     password = colon == std::string::npos ? "" : info.substr(colon + 1);
   }
   uri.setUserInfo("");
-  bool send_credentials = !user.empty();
+  bool send_credentials = !user.empty() || !request.authorization.empty();
   std::string method = request.method;
   std::string body = request.body;
   std::string content_type = request.content_type;
@@ -349,6 +349,7 @@ Status HttpClient::Send(const HttpRequest& request,
     response->url = uri.toString();
     response->status = 0;
     response->reason.clear();
+    response->headers.clear();
     if (cancel != nullptr && cancel->cancelled()) {
       response->transport_failed = true;
       return Status::Error("stopped");
@@ -391,7 +392,9 @@ Status HttpClient::Send(const HttpRequest& request,
       for (const auto& [name, value] : request.headers) {
         out.set(name, value);
       }
-      if (send_credentials) {
+      if (send_credentials && !request.authorization.empty()) {
+        out.set("Authorization", request.authorization);
+      } else if (send_credentials) {
         Poco::Net::HTTPBasicCredentials(user, password).authenticate(out);
       }
       if (!body.empty()) {
@@ -405,6 +408,9 @@ Status HttpClient::Send(const HttpRequest& request,
       std::istream& in_body = connection.session().receiveResponse(in);
       response->status = static_cast<int>(in.getStatus());
       response->reason = in.getReason();
+      for (const auto& [name, value] : in) {
+        response->headers.emplace_back(name, value);
+      }
 
       if (IsRedirect(response->status)) {
         const std::string location = in.get("Location", "");

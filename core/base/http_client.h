@@ -111,6 +111,10 @@ struct HttpRequest {
   std::string url;  // http(s)://[user:password@]host[:port][/path][?query]
   // Sent besides Host, User-Agent, Authorization and Connection.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The Authorization value (e.g. "token=..."), sent in place of the basic
+  // credentials and, like them, dropped on redirects as the options say.
+  // Empty: the basic credentials, if any.
+  std::string authorization;
   std::string body;          // sent with a Content-Length when not empty
   std::string content_type;  // of `body`; empty: no Content-Type
 };
@@ -120,6 +124,8 @@ struct HttpResponse {
   std::string url;
   int status = 0;  // 0: no answer
   std::string reason;
+  // The headers of the answer, in order (a name may repeat: Set-Cookie).
+  std::vector<std::pair<std::string, std::string>> headers;
   // The exchange ended by a network failure (DNS, connect, TLS, a timeout, a
   // broken or truncated connection, an exception out of the body reader)
   // rather than by an answer: another server may do better.

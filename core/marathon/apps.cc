@@ -366,6 +366,8 @@ struct AppScan {
   Field port_definitions;
   Field ports;
   Field health_checks;
+  Field instances;
+  Field version_info;
   bool tasks_failed = false;
   std::string tasks_error;
   // The tasks read, moved to the App at the end; this vector and `ints`
@@ -376,7 +378,7 @@ struct AppScan {
   // Forgets the last app, keeping the buffers.
   void Reset() {
     id = labels = container = networks = ip_address = port_definitions = ports =
-        health_checks = std::nullopt;
+        health_checks = instances = version_info = std::nullopt;
     tasks_failed = false;
     tasks_error.clear();
     tasks.clear();
@@ -445,7 +447,11 @@ void ScanApp(Reader& r, AppScan* scan) {
       case 9:
         field = name == "container"   ? &scan->container
                 : name == "ipAddress" ? &scan->ip_address
+                : name == "instances" ? &scan->instances
                                       : nullptr;
+        break;
+      case 11:
+        field = name == "versionInfo" ? &scan->version_info : nullptr;
         break;
       case 12:
         field = name == "healthChecks" ? &scan->health_checks : nullptr;
@@ -697,6 +703,10 @@ App ReadApp(Reader& r, AppScan& scan) {
           ReadHealthCheck(r, ObjectAt(r, entries, i, "healthChecks"), where));
     }
   }
+  app.instances = IntOf(r, scan.instances, "instances", "").value_or(0);
+  app.last_scaling_at = GetString(
+      r, ObjectOf(r, scan.version_info, "versionInfo", ""), "lastScalingAt",
+      "versionInfo.");
   // The tasks were read in the first pass; their checks ran last.
   if (scan.tasks_failed) {
     throw FieldError{std::move(scan.tasks_error)};

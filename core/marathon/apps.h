@@ -35,6 +35,9 @@ struct Task {
   std::vector<std::string> ip_addresses;  // ipAddresses[].ipAddress
   // healthCheckResults[].alive; nullopt when Marathon sent no results.
   std::optional<std::vector<bool>> health_alive;
+  // Set by MergeDeploymentGroups: an old blue/green task HAProxy should send
+  // no new requests to (its server line is rendered disabled).
+  bool draining = false;
 };
 
 struct App {
@@ -47,6 +50,8 @@ struct App {
   // Marathon order; nullopt for an empty check object ({} counts as none).
   std::vector<std::optional<HealthCheck>> health_checks;
   std::vector<Task> tasks;
+  int instances = 0;            // "instances": the instances Marathon keeps
+  std::string last_scaling_at;  // "versionInfo.lastScalingAt", ISO 8601
 };
 
 // Receives the apps of a document as ParseApps reads them, one at a time, so

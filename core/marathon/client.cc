@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/base/files.h"
+#include "core/base/logging.h"
 
 namespace mlb {
 namespace {
@@ -203,13 +204,31 @@ Status MarathonClient::RequestWith(const std::string& method,
       attempt.try_next = true;
     }
     if (attempt.status.ok()) {
+      if (options_.dcos_auth != nullptr) {
+        // A login failure is not this Marathon's: the next would fare no
+        // better.
+        MLB_RETURN_IF_ERROR(
+            options_.dcos_auth->Authorization(&request.authorization));
+      }
       HttpResponse response;
-      const Status sent = http_.Send(
-          request,
-          [&](const HttpResponse&, std::istream& in) {
-            return read_body(in, base);
-          },
-          &response);
+      const auto send = [&] {
+        return http_.Send(
+            request,
+            [&](const HttpResponse&, std::istream& in) {
+              return read_body(in, base);
+            },
+            &response);
+      };
+      Status sent = send();
+      if (sent.ok() && response.status == 401 &&
+          options_.dcos_auth != nullptr) {
+        // The token expired early or was revoked: one new login, one retry.
+        Log().warning(method + " " + response.url + ": " +
+                      response.StatusLine() + "; logging in to DC/OS again");
+        MLB_RETURN_IF_ERROR(options_.dcos_auth->Renew(request.authorization,
+                                                      &request.authorization));
+        sent = send();
+      }
       if (response.ok() && !response.transport_failed) {
         // The body was read: what the reader says of it is the answer.
         *source = base;

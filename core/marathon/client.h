@@ -8,6 +8,9 @@
 // (a dead leader is not tried first again). Redirects (Marathon >= 1.7
 // non-leaders) are followed, up to 3, keeping the credentials. TLS
 // certificates are verified: against --marathon-ca-cert, or the system CAs.
+// With a DC/OS service account (dcos_auth.h) every request carries its
+// token; a 401 answer is followed by a new login and one retry of that
+// request on that Marathon.
 //
 // Thread-safety: all methods may be called from several threads.
 #pragma once
@@ -21,6 +24,7 @@
 #include "core/base/http_client.h"
 #include "core/base/status.h"
 #include "core/marathon/apps.h"
+#include "core/marathon/dcos_auth.h"
 
 namespace mlb {
 
@@ -28,6 +32,9 @@ struct MarathonOptions {
   std::vector<std::string> urls;
   std::string user;      // basic auth; empty: none
   std::string password;
+  // A DC/OS service account, in place of basic auth; null: none. Not owned:
+  // it outlives the client.
+  DcosAuth* dcos_auth = nullptr;
   std::string ca_cert;   // PEM bundle for https; empty: the system CAs
   int connect_timeout_ms = 3050;  // marathon-lb's 3.05 s
   int read_timeout_ms = 46000;    // and 46 s

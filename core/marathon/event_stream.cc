@@ -280,30 +280,46 @@ Status EventStream::RunSession(const std::string& base,
   }
   bool connected = false;
   HttpResponse response;
-  const Status ended = http_.Send(
-      request,
-      [&](const HttpResponse& answer, std::istream& body) {
-        connected = true;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          status_.connected = true;
-          status_.url = answer.url;
-          status_.connected_since = std::chrono::system_clock::now();
-          if (++status_.connections > 1) {
-            ++status_.reconnects;
-          }
-        }
-        Log().information("event stream connected: " + answer.url);
-        if (callbacks.on_connected) {
-          callbacks.on_connected(answer.url);
-        }
-        return ReadEvents(body, answer.url, callbacks, idle);
-      },
-      &response);
+  const HttpBodyReader read = [&](const HttpResponse& answer,
+                                  std::istream& body) {
+    connected = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.connected = true;
+      status_.url = answer.url;
+      status_.connected_since = std::chrono::system_clock::now();
+      if (++status_.connections > 1) {
+        ++status_.reconnects;
+      }
+    }
+    Log().information("event stream connected: " + answer.url);
+    if (callbacks.on_connected) {
+      callbacks.on_connected(answer.url);
+    }
+    return ReadEvents(body, answer.url, callbacks, idle);
+  };
+  // A DC/OS login failure says where it failed: it ends the attempt as it
+  // is.
+  Status login;
+  if (options_.dcos_auth != nullptr) {
+    login = options_.dcos_auth->Authorization(&request.authorization, &cancel_);
+  }
+  Status ended = login.ok() ? http_.Send(request, read, &response) : login;
+  if (ended.ok() && !connected && response.status == 401 &&
+      options_.dcos_auth != nullptr) {
+    // The token expired early or was revoked: one new login, one more try.
+    Log().warning("GET " + response.url + ": " + response.StatusLine() +
+                  "; logging in to DC/OS again");
+    login = options_.dcos_auth->Renew(request.authorization,
+                                      &request.authorization, &cancel_);
+    ended = login.ok() ? http_.Send(request, read, &response) : login;
+  }
   if (!connected) {
     const Status failed =
-        Status::Error("GET " + response.url,
-                      ended.ok() ? response.StatusLine() : ended.message());
+        !login.ok() ? login
+                    : Status::Error("GET " + response.url,
+                                    ended.ok() ? response.StatusLine()
+                                               : ended.message());
     if (Stopping()) {
       return failed;  // not a failure of the URL
     }

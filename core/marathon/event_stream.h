@@ -22,6 +22,7 @@
 
 #include "core/base/http_client.h"
 #include "core/base/status.h"
+#include "core/marathon/dcos_auth.h"
 
 namespace mlb {
 
@@ -33,6 +34,11 @@ struct EventStreamOptions {
   // `user` is empty, the user info of the URL in use (if any) is sent.
   std::string user;
   std::string password;
+  // A DC/OS service account, in place of basic auth: its token goes with
+  // every connect (a new login first when it expires within 10 s), and a
+  // 401 answer is followed by a new login and one more try at once. Null:
+  // none. Not owned: it outlives the stream.
+  DcosAuth* dcos_auth = nullptr;
   // PEM bundle of the CAs for https; empty: the system CAs.
   std::string ca_cert;
   // For TCP connect, and again for the response headers.

@@ -18,33 +18,6 @@ Status BadValue(const std::string& label, std::string_view value,
                               " " + why);
 }
 
-// Python's int() as marathon-lb applies it: optional surrounding whitespace,
-// an optional sign, decimal digits (at most 18).
-bool ParseInt(std::string_view s, long long* out) {
-  const char* kSpace = " \t\r\n\f\v";
-  const size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) {
-    return false;
-  }
-  s = s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-  bool negative = false;
-  if (s[0] == '+' || s[0] == '-') {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty() || s.size() > 18) {
-    return false;
-  }
-  long long value = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    value = value * 10 + (c - '0');
-  }
-  *out = negative ? -value : value;
-  return true;
-}
 
 // marathon-lb's booleans: true, t, yes or y in any case; anything else false.
 bool IsTrue(std::string_view value) {
@@ -179,6 +152,32 @@ bool IsLabelSuffix(std::string_view s) {
 
 }  // namespace
 
+bool ParseInt(std::string_view s, long long* out) {
+  const char* kSpace = " \t\r\n\f\v";
+  const size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) {
+    return false;
+  }
+  s = s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+  bool negative = false;
+  if (s[0] == '+' || s[0] == '-') {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty() || s.size() > 18) {
+    return false;
+  }
+  long long value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + (c - '0');
+  }
+  *out = negative ? -value : value;
+  return true;
+}
+
 std::string_view LabelKindName(LabelKind kind) {
   switch (kind) {
     case LabelKind::kBool:
@@ -239,6 +238,30 @@ LabelTable::LabelTable() {
        "their task's port k, with port n's Marathon health check or, if it "
        "has none, port k's (an HTTP-family one makes the port http, over "
        "MODE)."},
+      {"HAPROXY_DEPLOYMENT_GROUP", LabelKind::kWord, "", "",
+       "Blue/green: the apps with one value merge into the one app "
+       "/<value> (one backend per port, the old app's labels and ports), "
+       "their old tasks drained (disabled) as the new ones turn healthy, as "
+       "marathon-lb 1.15 (written by marathon-lb zdd)."},
+      {"HAPROXY_DEPLOYMENT_STARTED_AT", LabelKind::kText, "", "",
+       "Blue/green: when the app's deploy started (ISO 8601); the later app "
+       "of a group is the new one."},
+      {"HAPROXY_DEPLOYMENT_TARGET_INSTANCES", LabelKind::kInteger, "", "",
+       "Blue/green: the instances the deploy ends with; the drain count of a "
+       "group whose new app has NEW_INSTANCES uses it."},
+      {"HAPROXY_DEPLOYMENT_NEW_INSTANCES", LabelKind::kInteger, "", "",
+       "Blue/green, hybrid deploy: on the new app of a group, the app scaled "
+       "last (versionInfo.lastScalingAt) is the new one and the drain count "
+       "uses TARGET_INSTANCES (without it, a target of 1)."},
+      {"HAPROXY_DEPLOYMENT_ALT_PORT", LabelKind::kPort, "", "",
+       "Blue/green: the service port the deploy alternates with "
+       "HAPROXY_0_PORT (Marathon wants each app's own); not read when "
+       "routing."},
+      {"HAPROXY_DEPLOYMENT_COLOUR", LabelKind::kWord, "", "",
+       "Blue/green: blue or green, written by the deploy; not read when "
+       "routing."},
+      {"HAPROXY_APP_ID", LabelKind::kText, "", "",
+       "The app's id before the deploy renamed it; not read when routing."},
       {std::string(kTemplateLabel), LabelKind::kTemplate, "", "",
        "Replaces template <TEMPLATE> for port n only (see the template "
        "list: only templates marked overridable)."},

@@ -149,4 +149,8 @@ TemplateLabelInfo TemplateOverrideInfo(const TemplateCatalog& catalog,
 // Shows a label value on one log line: control characters as \n, \t, \xNN.
 std::string QuoteValue(std::string_view value);
 
+// Python's int() as marathon-lb applies it to a label: optional surrounding
+// whitespace, an optional sign, decimal digits (at most 18).
+bool ParseInt(std::string_view s, long long* out);
+
 }  // namespace mlb

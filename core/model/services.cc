@@ -439,6 +439,7 @@ struct ServiceBuilder::State {
     const std::string* ip;
     const std::vector<int>* ports;
     const std::string* task_id;
+    bool draining;
   };
   std::vector<Backend> backends;
   struct ServerKey {
@@ -529,7 +530,7 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
         continue;
       }
       st.backends.push_back({&task.host, &task.ip_addresses.front(),
-                             &app.container_ports, &task.id});
+                             &app.container_ports, &task.id, task.draining});
     } else {
       const std::string* ip = st.update_resolver.Resolve(task.host);
       if (ip == nullptr) {
@@ -548,7 +549,8 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
       // declared ports, as marathon-lb assumes.
       st.backends.push_back(
           {&task.host, ip,
-           task.ports.empty() ? &app.declared_ports : &task.ports, &task.id});
+           task.ports.empty() ? &app.declared_ports : &task.ports, &task.id,
+           task.draining});
     }
   }
   const size_t first = services->size();
@@ -628,6 +630,13 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
     svc.view.servers.reserve(st.keys.size());
     for (const State::ServerKey& key : st.keys) {
       svc.view.servers.push_back({*key.host, *key.ip, key.port, "", 0});
+    }
+    // HAPROXY_DEPLOYMENT_GROUP: the old tasks being drained.
+    for (size_t s = 0; s < st.keys.size(); ++s) {
+      if (st.keys[s].backend->draining) {
+        svc.view.draining.resize(st.keys.size(), 0);
+        svc.view.draining[s] = 1;
+      }
     }
     st.taken.reset();
     for (sdk::Server& server : svc.view.servers) {

@@ -6,7 +6,10 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
+
+#include "core/model/deployment_groups.h"
 
 namespace mlb {
 namespace {
@@ -81,6 +84,11 @@ class Board : public AppSink {
       std::lock_guard<std::mutex> lock(mu_);
       w->index = next_index_++;
       w->epoch = epoch_;
+      if (InDeploymentGroup(w->app)) {
+        grouped_.push_back(std::move(w));  // merged after the reading
+        return;
+      }
+      other_ids_.push_back(w->app.id);
       if (auto_ports_.Wants(w->app)) {
         held_.push_back(std::move(w));  // its ports come after the reading
         return;
@@ -103,6 +111,34 @@ class Board : public AppSink {
     next_index_ = 0;
     queue_.clear();
     held_.clear();
+    grouped_.clear();
+    other_ids_.clear();
+  }
+
+  // After the reading: the apps of the deployment groups merged, each
+  // group's as one app (deployment_groups.h), with the errors of the merge.
+  std::vector<std::unique_ptr<Work>> TakeMergedGroups(
+      std::vector<std::string>* errors) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::unique_ptr<Work>> out;
+    if (grouped_.empty()) {
+      return out;
+    }
+    std::vector<App> apps;
+    apps.reserve(grouped_.size());
+    for (auto& w : grouped_) {
+      apps.push_back(std::move(w->app));
+    }
+    grouped_.clear();
+    const std::set<std::string> others(other_ids_.begin(), other_ids_.end());
+    for (App& app : MergeDeploymentGroups(std::move(apps), others, errors)) {
+      auto w = std::make_unique<Work>();
+      w->index = next_index_++;
+      w->epoch = epoch_;
+      w->app = std::move(app);
+      out.push_back(std::move(w));
+    }
+    return out;
   }
 
   // After the reading: the apps that want auto-assigned service ports, in
@@ -192,6 +228,10 @@ class Board : public AppSink {
   std::deque<std::unique_ptr<Work>> queue_;
   std::vector<std::unique_ptr<Work>> finished_;
   std::vector<std::unique_ptr<Work>> held_;  // for AutoServicePorts
+  // HAPROXY_DEPLOYMENT_GROUP apps, in document order, and the ids of the
+  // others (a group may not take one).
+  std::vector<std::unique_ptr<Work>> grouped_;
+  std::vector<std::string> other_ids_;
   const AutoServicePorts& auto_ports_;
   std::vector<App> garbage_;  // read by the reader, done with by a worker
   size_t next_index_ = 0;
@@ -330,8 +370,23 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   }
   // IP-per-task apps without service ports: ports by app id order, so that
   // they do not depend on the threads or on Marathon's order.
+  std::vector<std::string> merge_errors;
   if (parsed.ok()) {
-    for (std::unique_ptr<Work>& work : board.TakeHeld()) {
+    // Blue/green groups merge before service ports are assigned, as 1.15.
+    std::vector<std::unique_ptr<Work>> held = board.TakeHeld();
+    for (std::unique_ptr<Work>& work : board.TakeMergedGroups(&merge_errors)) {
+      if (auto_ports.Wants(work->app)) {
+        held.push_back(std::move(work));
+      } else {
+        main.Process(work.get());
+        board.Finish(std::move(work));
+      }
+    }
+    std::stable_sort(held.begin(), held.end(),
+                     [](const auto& a, const auto& b) {
+                       return a->app.id < b->app.id;
+                     });
+    for (std::unique_ptr<Work>& work : held) {
       auto_ports.Assign(&work->app);
       main.Process(work.get());
       board.Finish(std::move(work));
@@ -347,6 +402,7 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   // committed one by one.
   std::vector<std::unique_ptr<Work>> done = board.TakeFinished();
   out->apps = done.size();
+  out->errors = std::move(merge_errors);
   std::vector<Item> items;
   for (const auto& w : done) {
     for (std::string& e : w->errors) {

@@ -1,8 +1,9 @@
 // Template family "backends": the backend of each service port (its balance
 // algorithm, http options and source allow-list) and one server line per
 // task. The server line takes the options the other families set for it
-// (cookieOptions from sticky, healthCheckOptions from health_checks); one no
-// family set is empty.
+// (cookieOptions from sticky, healthCheckOptions from health_checks, and its
+// own otherOptions for a draining blue/green task); one no family set is
+// empty.
 #include <string>
 
 #include "backends_templates.h"
@@ -60,6 +61,16 @@ class Backends : public sdk::Family {
       }
     }
     return AddAllowedNetworks(svc, emit);
+  }
+
+  // An old blue/green task being drained (HAPROXY_DEPLOYMENT_GROUP) stays in
+  // the backend, disabled: HAProxy sends it no new request (as 1.15).
+  bool ServerOptions(const sdk::Service& svc, const sdk::Server& server,
+                     sdk::Vars& options, sdk::Emitter&) override {
+    if (svc.Draining(server)) {
+      options.Set("otherOptions", " disabled");
+    }
+    return true;
   }
 
   bool AddServer(const sdk::Service&, const sdk::Server& server,

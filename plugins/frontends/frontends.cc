@@ -43,6 +43,21 @@ const mlb_label_def kLabels[] = {
      "(default 0; 1 with a PATH)."},
 };
 
+// marathon-lb 1.15 served these on :9090 with Lua; marathon-lb serves them
+// on its admin address, where the default HEAD's stats listener passes them.
+std::string AdminRoute(const std::string& admin_address) {
+  if (admin_address.empty()) {
+    return "";
+  }
+  return "  use_backend marathon_lb_admin if { path /_haproxy_getconfig "
+         "/_haproxy_getvhostmap /_haproxy_getappmap /_haproxy_getpids "
+         "/_mlb_signal/hup /_mlb_signal/usr1 }\n"
+         "backend marathon_lb_admin\n"
+         "  mode http\n"
+         "  server marathon_lb " +
+         admin_address + "\n";
+}
+
 class Frontends : public sdk::Family {
  public:
   bool Begin(sdk::Emitter& emit) override {
@@ -58,7 +73,8 @@ class Frontends : public sdk::Family {
                          {"loadServerState",
                           state.empty()
                               ? ""
-                              : "  load-server-state-from-file global\n"}})) {
+                              : "  load-server-state-from-file global\n"},
+                         {"adminRoute", AdminRoute(config.admin_address)}})) {
       return false;
     }
     if (config.bind_http_https) {

@@ -6,12 +6,14 @@
 #include <cstdlib>
 
 #include "core/base/logging.h"
+#include "tests/support/service_account_keys.h"
 
 namespace mlb {
 namespace {
 
 Status Parse(std::vector<std::string> args, CliOptions* out) {
   unsetenv("POLL_INTERVAL");
+  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
   return ParseCommandLine(args, out);
 }
 
@@ -323,6 +325,100 @@ TEST(CliTest, DefaultSslCertMovesTheDefaultCertificate) {
                   .ok());
   EXPECT_EQ(options.default_ssl_cert, "/srv/tls/cert.pem");
   EXPECT_NE(FlagHelp().find("--default-ssl-cert"), std::string::npos);
+}
+
+// --dcos-auth-credentials (marathon-lb 1.15): a DC/OS service account's
+// JSON, from the flag or else $DCOS_SERVICE_ACCOUNT_CREDENTIAL, read at
+// start-up in every mode; a bad one is a start-up error (exit 2) naming the
+// source and the field.
+std::string ServiceAccountJson(const std::string& uid = "mlb") {
+  return testing::CredentialsJson(uid, testing::TestRsaKeys().private_pem,
+                                  "https://leader.mesos/acs/api/v1/auth/login");
+}
+
+TEST(CliTest, DcosAuthCredentialsAreReadInEveryMode) {
+  const std::vector<std::vector<std::string>> kModes = {
+      {"poll"}, {"sse"}, {"--sse"}, {"event", "http://127.0.0.1:9/"}};
+  for (const std::vector<std::string>& mode : kModes) {
+    std::vector<std::string> args = mode;
+    for (const char* arg : {"--marathon", "http://m:8080", "--group", "g",
+                            "--dcos-auth-credentials"}) {
+      args.push_back(arg);
+    }
+    args.push_back(ServiceAccountJson());
+    CliOptions o;
+    const Status s = Parse(args, &o);
+    ASSERT_TRUE(s.ok()) << mode[0] << ": " << s.message();
+    EXPECT_EQ(o.dcos_credentials.uid, "mlb") << mode[0];
+    EXPECT_EQ(o.dcos_credentials.private_key,
+              testing::TestRsaKeys().private_pem);
+    EXPECT_EQ(o.dcos_credentials.login_endpoint,
+              "https://leader.mesos/acs/api/v1/auth/login");
+  }
+}
+
+TEST(CliTest, DcosAuthCredentialsDefaultToTheEnvironment) {
+  setenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL", ServiceAccountJson("env").c_str(),
+         1);
+  CliOptions o;
+  ASSERT_TRUE(
+      ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g"}, &o).ok());
+  EXPECT_EQ(o.dcos_credentials.uid, "env");
+  // The flag wins.
+  ASSERT_TRUE(ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g",
+                                "--dcos-auth-credentials",
+                                ServiceAccountJson("flag")},
+                               &o)
+                  .ok());
+  EXPECT_EQ(o.dcos_credentials.uid, "flag");
+  setenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL", "{\"uid\": \"env\"}", 1);
+  EXPECT_EQ(ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g"}, &o)
+                .message(),
+            "DCOS_SERVICE_ACCOUNT_CREDENTIAL: field private_key: missing");
+  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
+}
+
+TEST(CliTest, BadDcosAuthCredentialsAreAStartUpError) {
+  CliOptions o;
+  const auto parse = [&](const std::string& json) {
+    return Parse({"poll", "-m", "http://m:8080", "--group", "g",
+                  "--dcos-auth-credentials", json},
+                 &o)
+        .message();
+  };
+  EXPECT_EQ(parse("uid=mlb"), "--dcos-auth-credentials: not valid JSON");
+  EXPECT_EQ(parse(testing::CredentialsJson("mlb", "-----BEGIN RSA PRIVATE "
+                                           "KEY-----\nAAAA\n",
+                                           "http://iam/login")),
+            "--dcos-auth-credentials: field private_key: not a PEM RSA private "
+            "key (without a passphrase)");
+  EXPECT_EQ(parse(testing::CredentialsJson(
+                "mlb", testing::TestRsaKeys().private_pem, "leader.mesos")),
+            "--dcos-auth-credentials: field login_endpoint: expected an "
+            "http:// or https:// URL");
+}
+
+TEST(CliTest, BasicAuthWinsOverTheServiceAccountAsMarathonLb115) {
+  for (const char* basic :
+       {"--auth-credentials", "--marathon-auth-credential-file"}) {
+    CliOptions o;
+    // Not even read: a bad one is no error.
+    const Status s = Parse({"sse", "-m", "http://m:8080", "--group", "g",
+                            basic, "user:pass", "--dcos-auth-credentials",
+                            "not JSON"},
+                           &o);
+    ASSERT_TRUE(s.ok()) << basic << ": " << s.message();
+    EXPECT_EQ(o.dcos_credentials.uid, "") << basic;
+  }
+}
+
+TEST(CliTest, HelpDescribesDcosAuthCredentials) {
+  const std::string help = FlagHelp();
+  for (const char* words :
+       {"--dcos-auth-credentials", "$DCOS_SERVICE_ACCOUNT_CREDENTIAL",
+        "uid", "private_key", "login_endpoint"}) {
+    EXPECT_NE(help.find(words), std::string::npos) << words;
+  }
 }
 
 }  // namespace

@@ -287,6 +287,64 @@ TEST(HttpClientTest, CredentialsFollowToAnotherHostOnlyWhenAsked) {
             (std::vector<std::string>{"", kAliceAuth}));
 }
 
+// An Authorization value of the request (a DC/OS token) replaces the basic
+// credentials and follows redirects as they would.
+TEST(HttpClientTest, RequestAuthorizationReplacesBasicAndFollowsLikeIt) {
+  LocalServer first;
+  LocalServer second;
+  first.Redirect("/same", "/there");
+  first.Body("/there", "here");
+  first.Redirect("/other", second.Url("/there"), 307);
+  second.Body("/there", "there");
+  HttpClientOptions options;
+  options.user = "alice";
+  options.password = "s3cret";
+  HttpRequest same = Get(first.Url("/same"));
+  same.authorization = "token=abc";
+  HttpRequest other = Get(first.Url("/other"));
+  other.authorization = "token=abc";
+  std::string body;
+  HttpResponse response;
+  {
+    HttpClient client(options);
+    ASSERT_TRUE(client.Fetch(same, &body, &response).ok());
+    ASSERT_TRUE(client.Fetch(other, &body, &response).ok());
+    EXPECT_EQ(first.Authorizations(),
+              (std::vector<std::string>{"token=abc", "token=abc", "token=abc"}));
+    EXPECT_EQ(second.Authorizations(), std::vector<std::string>{""});
+  }
+  options.credentials_to_other_hosts = true;
+  HttpClient client(options);
+  ASSERT_TRUE(client.Fetch(other, &body, &response).ok());
+  EXPECT_EQ(second.Authorizations(),
+            (std::vector<std::string>{"", "token=abc"}));
+}
+
+TEST(HttpClientTest, ResponseHeadersOfTheFinalAnswerInOrder) {
+  LocalServer server;
+  server.Redirect("/a", "/b");
+  server.On("/b", [](Poco::Net::HTTPServerRequest&,
+                     Poco::Net::HTTPServerResponse& res) {
+    res.add("Set-Cookie", "one=1; Path=/");
+    res.add("Set-Cookie", "two=2");
+    res.setContentLength(0);
+    res.send();
+  });
+  HttpClient client({});
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, server.Url("/a"), &response), "200 ");
+  std::vector<std::string> cookies;
+  bool location = false;
+  for (const auto& [name, value] : response.headers) {
+    if (name == "Set-Cookie") {
+      cookies.push_back(value);
+    }
+    location = location || name == "Location";
+  }
+  EXPECT_EQ(cookies, (std::vector<std::string>{"one=1; Path=/", "two=2"}));
+  EXPECT_FALSE(location);  // the redirect's headers are gone
+}
+
 TEST(HttpClientTest, CredentialsMayComeFromTheUrlAndAreNeverShown) {
   LocalServer server;
   server.Redirect("/a", "/b");

@@ -14,9 +14,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@ namespace mlb::integration {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::AnyOfArray;
 using ::testing::Contains;
 using ::testing::Each;
 using ::testing::EndsWith;
@@ -989,6 +992,153 @@ TEST_F(IntegrationTest, HealthCheckPortIndexChecksOnTheOtherPort) {
     EXPECT_EQ(r.status, 200) << port << ": " << r.Describe();
     EXPECT_EQ(r.Backend(), "web") << port << ": " << r.Describe();
   }
+}
+
+// 10c. HAPROXY_DEPLOYMENT_GROUP (blue/green, marathon-lb 1.15): /shop-blue
+// (started first, two tasks) and /shop-green (one task, no health check: its
+// instance counts as healthy) are one app /shop on the stable
+// HAPROXY_0_PORT. One old task drains: task shop-blue.1's server is
+// disabled and gets no request, the other old task and the new one share
+// the traffic, by vhost, by service port and by X-Marathon-App-Id: /shop.
+TEST_F(IntegrationTest, BlueGreenGroupMergesAndDrainsTheOldTask) {
+  const int blue1 = StartEcho("blue-1", "127.0.0.2");
+  const int blue2 = StartEcho("blue-2", "127.0.0.3");
+  const int green1 = StartEcho("green-1", "127.0.0.4");
+  const int port = FreePort();
+  const auto labels = [&](const std::string& colour,
+                          const std::string& started) {
+    return Labels({{"HAPROXY_DEPLOYMENT_GROUP", "shop"},
+                   {"HAPROXY_DEPLOYMENT_COLOUR", colour},
+                   {"HAPROXY_DEPLOYMENT_STARTED_AT", started},
+                   {"HAPROXY_DEPLOYMENT_TARGET_INSTANCES", "2"},
+                   {"HAPROXY_DEPLOYMENT_ALT_PORT", std::to_string(port + 1)},
+                   {"HAPROXY_0_PORT", std::to_string(port)},
+                   {"HAPROXY_0_VHOST", "shop.test"}});
+  };
+  const std::string url = StartSim(StateJson(
+      {AppJson("/shop-green", {FreePort()},
+               labels("green", "2016-02-01T16:00:00.000000"),
+               {{"127.0.0.4", {green1}}}),
+       AppJson("/shop-blue", {FreePort()},
+               labels("blue", "2016-02-01T15:51:38.184623"),
+               {{"127.0.0.2", {blue1}}, {"127.0.0.3", {blue2}}})}));
+
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cfg = Config();
+  const std::string backend = "shop_" + std::to_string(port);
+  const size_t at = cfg.find("\nbackend " + backend + "\n");
+  ASSERT_NE(at, std::string::npos) << cfg;
+  const std::string section = cfg.substr(at, cfg.find("\n\n", at + 1) - at);
+  const auto server = [&](const std::string& ip, int task_port) {
+    return std::regex("\n  server 127_0_0_" + ip.substr(8) + "_" +
+                      std::to_string(task_port) + " " + ip + ":" +
+                      std::to_string(task_port) + " id [0-9]+( disabled)?\n");
+  };
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(section, m, server("127.0.0.2", blue1)))
+      << section;
+  EXPECT_EQ(m[1], " disabled") << section;
+  ASSERT_TRUE(std::regex_search(section, m, server("127.0.0.3", blue2)))
+      << section;
+  EXPECT_EQ(m[1], "") << section;
+  ASSERT_TRUE(std::regex_search(section, m, server("127.0.0.4", green1)))
+      << section;
+  EXPECT_EQ(m[1], "") << section;
+  EXPECT_THAT(cfg, HasSubstr("  acl app__shop hdr(x-marathon-app-id) -i "
+                             "/shop\n  use_backend " + backend + " if "
+                             "app__shop\n"));
+  EXPECT_THAT(cfg, Not(HasSubstr("shop-blue"))) << cfg;
+  EXPECT_THAT(cfg, Not(HasSubstr("shop-green"))) << cfg;
+  ASSERT_NO_THROW(StartHaproxy());
+
+  const std::set<std::string> live = {"blue-2", "green-1"};
+  const auto by_vhost = Backends([&] { return ViaHttp("shop.test"); }, 12);
+  EXPECT_THAT(by_vhost, Each(AnyOfArray(live))) << HaproxyLog();
+  EXPECT_THAT(by_vhost, Contains("blue-2"));
+  EXPECT_THAT(by_vhost, Contains("green-1"));
+  EXPECT_THAT(Backends([&] { return ViaAppId("/shop"); }, 6),
+              Each(AnyOfArray(live)));
+  EXPECT_THAT(Backends([&] { return HttpGet("127.0.0.1", port, "/", "x"); }, 6),
+              Each(AnyOfArray(live)));
+  EXPECT_EQ(ViaAppId("/shop-blue").status, 503);
+}
+
+// 10d. marathon-lb 1.15 served its admin paths on HAProxy's :9090 (Lua).
+// With an admin address (sse mode here), the DEFAULT HEAD's stats listener
+// passes them to marathon-lb's admin server: the pids, the config and the
+// maps through :9090, and the signal refused there without the token, as on
+// the admin address. The test runs the config marathon-lb wrote with the
+// default HEAD's host-wide parts moved to the test (:9090 on 127.0.0.1, the
+// stats socket in the test dir, no syslog, a low maxconn); nothing else of
+// it is changed.
+TEST_F(IntegrationTest, DefaultHeadServesTheAdminPathsOn9090) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web_port = FreePort();
+  const int admin_port = FreePort();
+  const int stats_port = FreePort();
+  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {web1}}})}));
+  ScopedProcess mlb(
+      {mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
+       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
+       plugin_dir_, "--ssl-certs", cert_, "--syslog-socket", "/dev/null",
+       "--command", "true", "--admin-address",
+       "127.0.0.1:" + std::to_string(admin_port)},
+      dir_->File("marathon-lb.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !mlb.Running() ||
+               Config().find("\nbackend web_") != std::string::npos;
+      },
+      Millis(10000)))
+      << mlb.Output();
+  ASSERT_TRUE(mlb.Running()) << mlb.Output();
+  const std::string cfg = Config();
+  ASSERT_THAT(cfg, HasSubstr("\nbackend marathon_lb_admin\n  mode http\n"
+                             "  server marathon_lb 127.0.0.1:" +
+                             std::to_string(admin_port) + "\n"));
+  std::string run = cfg;
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = run.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    run.replace(at, from.size(), to);
+  };
+  replace("global\n", "global\n  maxconn 200\n");
+  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
+  replace("  bind 0.0.0.0:9090\n",
+          "  bind 127.0.0.1:" + std::to_string(stats_port) + "\n");
+  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
+  const std::string run_cfg = dir_->File("run.cfg");
+  WriteFile(run_cfg, run);
+  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
+                      run_cfg, pid_file_, dir_->File("haproxy.log"),
+                      {stats_port, appid_port_}));
+
+  const auto via9090 = [&](const std::string& path,
+                           const HttpHeaders& headers = {}) {
+    return HttpGet("127.0.0.1", stats_port, path, "lb.test", headers);
+  };
+  const HttpResponse pids = via9090("/_haproxy_getpids");
+  EXPECT_EQ(pids.status, 200) << pids.Describe();
+  EXPECT_THAT(" " + pids.body, HasSubstr(" " + std::to_string(HaproxyPid())))
+      << pids.Describe();
+  const HttpResponse config = via9090("/_haproxy_getconfig");
+  EXPECT_EQ(config.status, 200) << config.Describe();
+  EXPECT_EQ(config.body, cfg);
+  EXPECT_EQ(via9090("/_haproxy_getappmap").status, 200);
+  EXPECT_EQ(via9090("/_haproxy_getvhostmap").status, 200);
+  EXPECT_EQ(via9090("/_mlb_signal/hup").status, 403);
+  // The rest of :9090 is HAProxy's, as before.
+  EXPECT_EQ(via9090("/_haproxy_health_check").status, 200);
+  const HttpResponse csv = via9090("/haproxy?stats;csv");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_THAT(csv.body, HasSubstr("\nweb_" + std::to_string(web_port) +
+                                  ",BACKEND,"));
+  // Only the six paths go to marathon-lb (the listener has no servers).
+  EXPECT_EQ(via9090("/_haproxy_getpidsx").status, 503);
 }
 
 // --label-policy (docs/label-policy.md): apps whose labels try to inject

@@ -328,13 +328,13 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
            "  about:     " + kAbout.at(family) + "\n"
            "  file:      " + builtin_dir_ + "/mlb_" + family + ".so\n"
            "  found in:  --plugin-dir " + builtin_dir_ + "\n"
-           "  ABI:       2.2\n"
+           "  ABI:       2.3\n"
            "  templates: " + templates + "\n"
            "  labels:    " + labels + "\n";
   };
   EXPECT_EQ(
       listing,
-      "Template packs (plugin ABI 2.2):\n" +
+      "Template packs (plugin ABI 2.3):\n" +
           builtin("auth",
                   "HTTPS_FRONTEND_ACL_WITH_AUTH "
                   "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
@@ -363,7 +363,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "  about:     example: backends balanced by least connections\n"
           "  file:      " + backends_alt_dir_ + "/backends_alt.so\n"
           "  found in:  --plugin-dir " + backends_alt_dir_ + "\n"
-          "  ABI:       2.2\n"
+          "  ABI:       2.3\n"
           "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
           "BACKEND_SERVER_OPTIONS\n"
           "  labels:    none\n" +
@@ -395,7 +395,7 @@ TEST_F(PacksTest, PluginsModeListsEveryPack) {
           "HAPROXY_{n}_RATE_LIMIT\n"
           "  file:      " + rate_limit_dir_ + "/rate_limit.so\n"
           "  found in:  --plugin-dir " + rate_limit_dir_ + "\n"
-          "  ABI:       2.2\n"
+          "  ABI:       2.3\n"
           "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
           "  labels:    HAPROXY_{n}_RATE_LIMIT\n" +
           builtin("redirect",

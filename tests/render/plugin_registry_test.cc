@@ -42,7 +42,7 @@ TEST(PluginRegistryTest, LoadsTheSixBuiltinFamiliesFromTheBuildTree) {
     EXPECT_EQ(pack->pack, "io.mlb.builtin");
     EXPECT_EQ(pack->path, Plugin(pack->family));
     EXPECT_EQ(pack->dir, testing::PluginDir());
-    EXPECT_EQ(pack->abi, "2.2");
+    EXPECT_EQ(pack->abi, "2.3");
     EXPECT_NE(pack->impl, nullptr);
   }
   EXPECT_TRUE(registry.unused().empty());
@@ -157,13 +157,13 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"bad_foreign",
                 "not a marathon-lb template pack (no mlb_plugin symbol)"},
         Refusal{"bad_abi_major",
-                "built for plugin ABI 3.2; this marathon-lb needs plugin ABI "
+                "built for plugin ABI 3.3; this marathon-lb needs plugin ABI "
                 "2.x: rebuild the pack with its mlb/plugin/sdk.h"},
         Refusal{"abi_1_1_pack",
                 "built for plugin ABI 1.1; this marathon-lb needs plugin ABI "
                 "2.x: rebuild the pack with its mlb/plugin/sdk.h"},
         Refusal{"bad_abi_minor",
-                "built for plugin ABI 2.9, newer than this marathon-lb's 2.2"},
+                "built for plugin ABI 2.10, newer than this marathon-lb's 2.3"},
         Refusal{"bad_family_name", "family name must be [a-z0-9_]+"},
         Refusal{"bad_no_factory", "no create_family function"},
         Refusal{"bad_unclosed_template",
@@ -190,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "label HAPROXY_{n}_BACKEND_HEAD would override template "
                 "BACKEND_HEAD of pack io.mlb.builtin (family backends)"},
         Refusal{"bad_short_descriptor",
-                "descriptor is 80 bytes, ABI 2.2 needs at least 88"},
+                "descriptor is 80 bytes, ABI 2.3 needs at least 88"},
         Refusal{"bad_template_is_label",
                 "template STICKY would take over label HAPROXY_{n}_STICKY of "
                 "pack io.mlb.builtin (family sticky)"},
@@ -273,7 +273,7 @@ TEST(PluginRegistryTest, PackLabelsAreDeclaredInTheLabelTable) {
   ASSERT_TRUE(registry.LoadFile(RateLimitPack()).ok());
   const PluginRegistry::Pack* pack = registry.FindFamily("rate_limit");
   ASSERT_NE(pack, nullptr);
-  EXPECT_EQ(pack->abi, "2.2");
+  EXPECT_EQ(pack->abi, "2.3");
   ASSERT_EQ(pack->labels.size(), 1u);
   EXPECT_EQ(pack->labels[0].name, "HAPROXY_{n}_RATE_LIMIT");
   const LabelSpec* label = registry.labels().Find("HAPROXY_{n}_RATE_LIMIT");
@@ -405,14 +405,14 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
   const std::string junk_reason = refusals[1].substr(
       ("plugin " + junk_dir + "/junk.so: ").size());
   EXPECT_EQ(registry.Describe(false),
-            "Template packs (plugin ABI 2.2):\n"
+            "Template packs (plugin ABI 2.3):\n"
             "\n"
             "family auth: io.mlb.builtin 2.0.0, in use\n"
             "  about:     marathon-lb HTTP basic auth on the vhosts of a "
             "port\n"
             "  file:      " + builtin + "/mlb_auth.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: HTTPS_FRONTEND_ACL_WITH_AUTH "
             "HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH "
             "HTTPS_FRONTEND_AUTH_ACL_ONLY HTTPS_FRONTEND_AUTH_REQUEST_ONLY "
@@ -427,7 +427,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  about:     example: backends balanced by least connections\n"
             "  file:      " + alt + "/backends_alt.so\n"
             "  found in:  --plugin-dir " + alt + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: BACKEND_HEAD BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS\n"
             "  labels:    none\n"
@@ -438,7 +438,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "options, allowed source networks, server lines\n"
             "  file:      " + builtin + "/mlb_backends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: BACKEND_HEAD BACKEND_HSTS_OPTIONS "
             "BACKEND_HTTP_OPTIONS "
             "BACKEND_SERVER_OPTIONS HTTP_BACKEND_ACL_ALLOW_DENY "
@@ -456,7 +456,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "app id, one frontend per service port\n"
             "  file:      " + builtin + "/mlb_frontends.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: FRONTEND_BACKEND_GLUE FRONTEND_HEAD "
             "GLOBAL_DEFAULT_OPTIONS HEAD "
             "HTTPS_FRONTEND_ACL HTTPS_FRONTEND_ACL_ONLY_WITH_PATH "
@@ -478,7 +478,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "server check options\n"
             "  file:      " + builtin + "/mlb_health_checks.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: BACKEND_HTTP_HEALTHCHECK_OPTIONS "
             "BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS "
             "BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS "
@@ -490,7 +490,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "from HAPROXY_{n}_RATE_LIMIT\n"
             "  file:      " + limit + "/rate_limit.so\n"
             "  found in:  --plugin-dir " + limit + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: BACKEND_RATE_LIMIT BACKEND_TCP_RATE_LIMIT\n"
             "  labels:    HAPROXY_{n}_RATE_LIMIT\n"
             "\n"
@@ -498,7 +498,7 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  about:     marathon-lb HTTP to HTTPS redirects\n"
             "  file:      " + builtin + "/mlb_redirect.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: BACKEND_REDIRECT_HTTP_TO_HTTPS "
             "BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH\n"
             "  labels:    HAPROXY_{n}_REDIRECT_TO_HTTPS\n"
@@ -507,12 +507,12 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
             "  about:     marathon-lb sticky sessions: cookie insertion\n"
             "  file:      " + builtin + "/mlb_sticky.so\n"
             "  found in:  --plugin-dir " + builtin + "\n"
-            "  ABI:       2.2\n"
+            "  ABI:       2.3\n"
             "  templates: BACKEND_STICKY_OPTIONS\n"
             "  labels:    HAPROXY_{n}_STICKY\n"
             "\n"
             "Refused files:\n"
-            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 3.2; "
+            "  " + junk_dir + "/bad_abi_major.so: built for plugin ABI 3.3; "
             "this marathon-lb needs plugin ABI 2.x: rebuild the pack with its "
             "mlb/plugin/sdk.h\n"
             "  " + junk_dir + "/junk.so: " + junk_reason + "\n");
@@ -551,7 +551,7 @@ TEST(PluginRegistryTest, DirectoryWithBadPackStillLoadsTheGoodOnes) {
   EXPECT_EQ(registry.packs()[0]->family, "backends");
   ASSERT_EQ(refusals.size(), 1u);
   EXPECT_EQ(refusals[0], "plugin " + dir + "/bad_abi_major.so: built for "
-                         "plugin ABI 3.2; this marathon-lb needs plugin ABI "
+                         "plugin ABI 3.3; this marathon-lb needs plugin ABI "
                          "2.x: rebuild the pack with its mlb/plugin/sdk.h");
 }
 

@@ -350,6 +350,91 @@ TEST_F(RoutingTest, DefaultHeadLoadsTheServerStateMarathonLbSaves) {
       << without;
 }
 
+// With an admin address (sse, event), the default HEAD's :9090 listener
+// passes marathon-lb 1.15's admin paths to marathon-lb's admin server;
+// without one the listener ends as before.
+TEST_F(RoutingTest, DefaultHeadRoutesTheAdminPathsToTheAdminServer) {
+  RenderOptions options;
+  options.admin_address = "127.0.0.1:9089";
+  const std::string with = Render(*registry_, Apps(""), options).text;
+  EXPECT_NE(with.find("  http-request use-service prometheus-exporter if { "
+                      "path /metrics }\n"
+                      "  use_backend marathon_lb_admin if { path "
+                      "/_haproxy_getconfig /_haproxy_getvhostmap "
+                      "/_haproxy_getappmap /_haproxy_getpids "
+                      "/_mlb_signal/hup /_mlb_signal/usr1 }\n"
+                      "backend marathon_lb_admin\n"
+                      "  mode http\n"
+                      "  server marathon_lb 127.0.0.1:9089\n"
+                      "\nfrontend marathon_http_in\n"),
+            std::string::npos)
+      << with;
+  const std::string without = Render(*registry_, Apps("")).text;
+  EXPECT_NE(without.find("  http-request use-service prometheus-exporter if "
+                         "{ path /metrics }\n"
+                         "\nfrontend marathon_http_in\n"),
+            std::string::npos)
+      << without;
+  EXPECT_EQ(without.find("marathon_lb_admin"), std::string::npos);
+}
+
+// HAPROXY_DEPLOYMENT_GROUP as marathon-lb 1.15's test_zdd_app: /nginx-blue
+// (older, two tasks) and /nginx-green (newer, one healthy task of two) are
+// one app /nginx on HAPROXY_0_PORT 10000, with the old app's health check;
+// one old task (the lowest task id) is disabled.
+TEST_F(RoutingTest, DeploymentGroupMergesBlueAndGreenAndDisablesOneOldTask) {
+  const std::string check = R"(, "healthChecks": [{"protocol": "HTTP",
+      "path": "/", "portIndex": 0, "timeoutSeconds": 15,
+      "intervalSeconds": 3, "maxConsecutiveFailures": 10}])";
+  const auto app = [&](const std::string& colour, int service_port,
+                       const std::string& started, const std::string& tasks) {
+    return R"({"id": "/nginx-)" + colour + R"(", "instances": 2,
+        "labels": {"HAPROXY_GROUP": "external",
+          "HAPROXY_DEPLOYMENT_GROUP": "nginx",
+          "HAPROXY_DEPLOYMENT_COLOUR": ")" + colour + R"(",
+          "HAPROXY_DEPLOYMENT_STARTED_AT": ")" + started + R"(",
+          "HAPROXY_DEPLOYMENT_TARGET_INSTANCES": "2",
+          "HAPROXY_DEPLOYMENT_ALT_PORT": "10001",
+          "HAPROXY_0_PORT": "10000"},
+        "ports": [)" + std::to_string(service_port) + "]" + check +
+           R"(, "tasks": [)" + tasks + "]}";
+  };
+  const std::string blue = app(
+      "blue", 10000, "2016-02-01T15:51:38.184623",
+      R"({"id": "nginx-blue.b", "host": "agent1", "ports": [31002],
+          "healthCheckResults": [{"alive": true}]},
+         {"id": "nginx-blue.a", "host": "agent2", "ports": [31001],
+          "healthCheckResults": [{"alive": true}]})");
+  const std::string green = app(
+      "green", 10001, "2016-02-01T16:03:12.000000",
+      R"({"id": "nginx-green.a", "host": "agent1", "ports": [31003],
+          "healthCheckResults": [{"alive": true}]},
+         {"id": "nginx-green.b", "host": "agent2", "ports": [31004]})");
+  const std::string config = Config(Apps(green + "," + blue));
+  const size_t at = config.find("\nbackend nginx_10000\n");
+  ASSERT_NE(at, std::string::npos) << config;
+  EXPECT_EQ(config.substr(at),
+            std::string("\nbackend nginx_10000\n"
+                        "  balance roundrobin\n"
+                        "  mode http\n") +
+                kHttpOptions +
+                "  option  httpchk GET /\n"
+                "  timeout check 15s\n"
+                "  server agent1_1_1_1_1_31002 1.1.1.1:31002 id 15481 check "
+                "inter 3s fall 11\n"
+                "  server agent1_1_1_1_1_31003 1.1.1.1:31003 id 4975 check "
+                "inter 3s fall 11\n"
+                "  server agent2_1_1_1_2_31001 1.1.1.2:31001 id 31488 check "
+                "inter 3s fall 11 disabled\n"
+                "  server agent2_1_1_1_2_31004 1.1.1.2:31004 id 2152 check "
+                "inter 3s fall 11\n");
+  EXPECT_NE(config.find("  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
+                        "  use_backend nginx_10000 if app__nginx\n"),
+            std::string::npos)
+      << config;
+  EXPECT_TRUE(errors_.empty()) << errors_.front();
+}
+
 TEST_F(RoutingTest, VhostIsLowerCased) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));

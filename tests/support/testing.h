@@ -160,6 +160,7 @@ struct RenderOptions {
   bool haproxy_map = false;  // --haproxy-map
   std::string server_state_file;  // --run-haproxy's <config>.state
   bool group_https_by_vhost = false;  // --group-https-by-vhost
+  std::string admin_address;  // where HAProxy reaches the admin server
   std::vector<std::string> ssl_certs = {"/etc/ssl/cert.pem"};
   std::map<std::string, std::string> hosts;  // for FakeResolver
   LabelPolicy label_policy = LabelPolicy::kRestricted;
@@ -184,6 +185,7 @@ inline sdk::Config ConfigOf(const RenderOptions& options) {
   view.haproxy_map = options.haproxy_map;
   view.server_state_file = options.server_state_file;
   view.group_https_by_vhost = options.group_https_by_vhost;
+  view.admin_address = options.admin_address;
   return view;
 }
 

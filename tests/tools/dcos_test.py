@@ -126,6 +126,8 @@ class Package(unittest.TestCase):
                                      '--group', 'external'])
         self.assertEqual(a['acceptedResourceRoles'], ['slave_public'])
         self.assertNotIn('fetch', a)
+        self.assertNotIn('secrets', a)
+        self.assertNotIn('DCOS_SERVICE_ACCOUNT_CREDENTIAL', a['env'])
         self.assertNotIn('HAPROXY_SSL_CERT', a['env'])
         self.assertEqual(a['env']['FRAMEWORK_NAME'], 'marathon-lb')
         self.assertEqual(a['env']['HAPROXY_SYSCTL_PARAMS'].split()[0],
@@ -167,6 +169,16 @@ class Package(unittest.TestCase):
             {'key': 'label', 'value': 'dcos_pkg_name=marathon-lb'}])
         self.assertEqual([p['port'] for p in a['portDefinitions']][:4],
                          [80, 443, 9090, 9091])
+
+    def test_secret_name_gives_the_service_account_credential(self):
+        # marathon-lb 1.15's secret_name: the secret, as Marathon injects it,
+        # in the variable --dcos-auth-credentials defaults to.
+        a = app({'marathon-lb': {'secret-name': 'marathon-lb/service-account'}})
+        self.assertEqual(a['secrets'], {'serviceCredential': {
+            'source': 'marathon-lb/service-account'}})
+        self.assertEqual(a['env']['DCOS_SERVICE_ACCOUNT_CREDENTIAL'],
+                         {'secret': 'serviceCredential'})
+        self.assertNotIn('--auth-credentials', a['args'])
 
     def test_poll_without_http_https_and_role(self):
         a = app({'marathon-lb': {'mode': 'poll', 'poll-interval': 30,

@@ -65,7 +65,7 @@ def pack_listing(pack_dir):
             'HAPROXY_{n}_MAXCONN\n'
             '  file:      %s/maxconn.so\n'
             '  found in:  --plugin-dir %s\n'
-            '  ABI:       2.2\n'
+            '  ABI:       2.3\n'
             '  templates: BACKEND_MAXCONN\n'
             '  labels:    HAPROXY_{n}_MAXCONN\n' % (pack_dir, pack_dir))
 

@@ -8,6 +8,7 @@
 #include "tools/marathon_sim/callbacks.h"
 #include "tools/marathon_sim/event_bus.h"
 #include "tools/marathon_sim/faults.h"
+#include "tools/marathon_sim/service_account.h"
 #include "tools/marathon_sim/state.h"
 #include "tools/marathon_sim/state_tracker.h"
 #include "tools/marathon_sim/stats.h"
@@ -27,6 +28,7 @@ struct Options {
   std::vector<std::string> task_ports;
   int task_start_ms = 300;
   int kill_grace_ms = 500;
+  ServiceAccountOptions service_account;  // service_account.h
 };
 
 // Everything the endpoints share for the life of the server.
@@ -37,7 +39,8 @@ struct SimContext {
         state(options.state_file),
         callbacks(stats),
         bus(stats, faults, callbacks),
-        tracker(state, bus, stats) {
+        tracker(state, bus, stats),
+        service_account(options.service_account) {
     faults.SetWakeup([this] { bus.WakeAll(); });
   }
 
@@ -51,6 +54,7 @@ struct SimContext {
   StateTracker tracker;
   // Set in scheduler mode (--task-ports), before the router is built.
   Scheduler* scheduler = nullptr;
+  ServiceAccount service_account;
 };
 
 }  // namespace mlb::tools::sim

@@ -13,6 +13,7 @@
 //                [--keepalive-ms N] [--watch-ms N] [--auth USER:PASS]
 //                [--task-ports HOST:PORT,... [--task-start-ms N]
 //                 [--kill-grace-ms N]]
+//                [--service-account UID:PUBLIC_KEY_PEM_FILE [--token-ttl-s N]]
 //
 // Marathon endpoints:
 //   GET  /ping                 -> "pong"
@@ -23,6 +24,9 @@
 //   GET  /v2/tasks             -> {"tasks":[...]} (every task, with appId)
 //   GET  /v2/events            -> text/event-stream (event_type= filters)
 //   GET|POST|DELETE /v2/eventSubscriptions[?callbackUrl=URL]
+//   POST /acs/api/v1/auth/login  with --service-account: DC/OS IAM's login;
+//                                every other endpoint then wants its token
+//                                (service_account.h, with its /_sim routes)
 //
 // Control endpoints for tests (never faulted, never behind --auth):
 //   POST /_sim/apps            body {"apps":[...]}: replace the state, emit
@@ -70,6 +74,7 @@ void PrintUsage(std::ostream& out) {
   out << "usage: " << kProgram
       << " --state FILE [--listen HOST:PORT] [--port-file PATH]\n"
          "       [--keepalive-ms N] [--watch-ms N] [--auth USER:PASS]\n"
+         "       [--service-account UID:PUBLIC_KEY_PEM_FILE [--token-ttl-s N]]\n"
          "  --state FILE        JSON like Marathon's GET "
          "/v2/apps?embed=apps.tasks;\n"
          "                      re-read on every request\n"
@@ -91,7 +96,13 @@ void PrintUsage(std::ostream& out) {
          "                      /v2/apps/<id>, POST /v2/tasks/delete)\n"
          "  --task-start-ms N   a new task is staged this long (default 300)\n"
          "  --kill-grace-ms N   a killed task is TASK_KILLING this long "
-         "(default 500)\n";
+         "(default 500)\n"
+         "  --service-account UID:PUBLIC_KEY_PEM_FILE\n"
+         "                      DC/OS service-account mode: logins at\n"
+         "                      POST /acs/api/v1/auth/login (an RS256 JWT of UID,\n"
+         "                      verified with the key), 'Authorization: token=T'\n"
+         "                      required outside /_sim\n"
+         "  --token-ttl-s N     lifetime of a login's token (default 3600)\n";
 }
 
 bool ParseMillis(const std::string& option, const std::string& text,
@@ -120,7 +131,10 @@ int ParseArgs(int argc, char** argv, Options* options) {
                                             "--watch-ms",  "--auth",
                                             "--task-ports",
                                             "--task-start-ms",
-                                            "--kill-grace-ms"};
+                                            "--kill-grace-ms",
+                                            "--service-account",
+                                            "--token-ttl-s"};
+  bool token_ttl_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -173,11 +187,36 @@ int ParseArgs(int argc, char** argv, Options* options) {
       if (!ParseMillis(arg, value, &options->task_start_ms)) return 2;
     } else if (arg == "--kill-grace-ms") {
       if (!ParseMillis(arg, value, &options->kill_grace_ms)) return 2;
+    } else if (arg == "--service-account") {
+      std::string error;
+      if (!ParseServiceAccount(value, &options->service_account, &error)) {
+        std::cerr << kProgram << ": " << error << '\n';
+        return 2;
+      }
+    } else if (arg == "--token-ttl-s") {
+      const std::size_t digits = value.find_first_not_of("0123456789");
+      if (value.empty() || value.size() > 7 || digits != std::string::npos ||
+          std::stoi(value) < 1) {
+        std::cerr << kProgram << ": option --token-ttl-s needs a number of "
+                  << "seconds from 1 to 9999999, got '" << value << "'\n";
+        return 2;
+      }
+      options->service_account.token_ttl_s = std::stoi(value);
+      token_ttl_given = true;
     } else {
       std::cerr << kProgram << ": unknown argument '" << argv[i] << "'\n";
       PrintUsage(std::cerr);
       return 2;
     }
+  }
+  if (token_ttl_given && options->service_account.uid.empty()) {
+    std::cerr << kProgram << ": --token-ttl-s needs --service-account\n";
+    return 2;
+  }
+  if (!options->service_account.uid.empty() && !options->auth.empty()) {
+    std::cerr << kProgram
+              << ": --service-account and --auth exclude each other\n";
+    return 2;
   }
   if (options->state_file.empty()) {
     std::cerr << kProgram << ": --state FILE is required\n";

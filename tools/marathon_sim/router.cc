@@ -10,6 +10,7 @@
 #include "tools/marathon_sim/control_endpoints.h"
 #include "tools/marathon_sim/marathon_endpoints.h"
 #include "tools/marathon_sim/scheduler.h"
+#include "tools/marathon_sim/service_account.h"
 #include "tools/tool_support.h"
 
 namespace mlb::tools::sim {
@@ -215,6 +216,10 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
     if (!Authorized(request, context_.auth)) {
       return new UnauthorizedEndpoint(context_, std::move(match));
     }
+    if (match.path != kLoginPath &&
+        !context_.service_account.Admits(request)) {
+      return NewTokenRequiredEndpoint(context_, std::move(match));
+    }
   }
   if (found == nullptr) {
     return new NotFoundEndpoint(context_, std::move(match));
@@ -229,6 +234,7 @@ Poco::Net::HTTPRequestHandlerFactory::Ptr BuildRouter(SimContext& context) {
   }
   AddMarathonRoutes(router.get());
   AddControlRoutes(router.get());
+  AddServiceAccountRoutes(router.get());
   return router;
 }
 

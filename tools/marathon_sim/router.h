@@ -17,8 +17,9 @@ namespace mlb::tools::sim {
 
 // Maps request paths to endpoints.  Exact routes match the whole path; prefix
 // routes match "<prefix>/..." and pass the remainder (with its leading slash)
-// in RouteMatch::rest.  Requests outside /_sim first meet the faults and
-// --auth.  Every request is counted under "<METHOD> <route name>".
+// in RouteMatch::rest.  Requests outside /_sim first meet the faults,
+// --auth and (but for the login) --service-account's token check.  Every
+// request is counted under "<METHOD> <route name>".
 class Router : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   using Factory =

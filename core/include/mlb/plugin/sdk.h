@@ -47,6 +47,8 @@
 //        (MLB_SECTION_NAMED, Emitter::AddTo), values collected across
 //        services (Emitter::Collect, Collected) and Family::Finish (called
 //        only on packs built for 2.2 or later), Config::group_https_by_vhost
+//   2.3  Service::draining and Service::Draining (HAPROXY_DEPLOYMENT_GROUP),
+//        Config::admin_address
 // docs/plugin-sdk.md is the guide for pack authors.
 #pragma once
 
@@ -62,7 +64,7 @@
 #include <vector>
 
 #define MLB_PLUGIN_ABI_MAJOR 2u
-#define MLB_PLUGIN_ABI_MINOR 2u
+#define MLB_PLUGIN_ABI_MINOR 3u
 
 #define MLB_PLUGIN_EXPORT __attribute__((visibility("default")))
 
@@ -423,6 +425,10 @@ struct Service {
   // check: per server of `servers` (same order), the port its task has at
   // port index k, where HAProxy checks it. Empty otherwise.
   std::vector<int> check_ports;
+  // (ABI 2.3) HAPROXY_DEPLOYMENT_GROUP: per server of `servers` (same
+  // order), 1 for an old blue/green task being drained (marathon-lb 1.15
+  // renders its server line ` disabled`). Empty when no server drains.
+  std::vector<uint8_t> draining;
 
   // (ABI 2.2) The port in check_ports of `server`, an element of `servers`
   // (the server Family::ServerOptions and AddServer are given); nullopt when
@@ -435,6 +441,17 @@ struct Service {
       return std::nullopt;
     }
     return check_ports[static_cast<size_t>(&server - servers.data())];
+  }
+
+  // (ABI 2.3) Whether `server`, an element of `servers`, is an old task of a
+  // blue/green deployment group being drained.
+  bool Draining(const Server& server) const {
+    const std::less<const Server*> before;
+    if (draining.size() != servers.size() || before(&server, servers.data()) ||
+        !before(&server, servers.data() + servers.size())) {
+      return false;
+    }
+    return draining[static_cast<size_t>(&server - servers.data())] != 0;
   }
 
   // Label `name` ("HAPROXY_{n}_MAXCONN", as declared), or null when the app
@@ -477,6 +494,10 @@ struct Config {
   // --group-https-by-vhost (ABI 2.2): :443 is a TCP frontend that passes
   // each TLS connection, by SNI, to a TLS frontend of its vhost.
   bool group_https_by_vhost = false;
+  // (ABI 2.3) Where HAProxy reaches marathon-lb's admin server
+  // (--admin-address in sse and event mode), as a server address:
+  // "127.0.0.1:9089"; "" when there is none.
+  std::string admin_address;
 };
 
 // Host services offered to a Family during one generation. Each Family
