@@ -19,8 +19,7 @@
 //
 // The swap needs marathon-lb's blue/green merge: the apps of one
 // HAPROXY_DEPLOYMENT_GROUP served by one backend `<group>_<HAPROXY_0_PORT>`
-// whose old servers marathon-lb puts in maintenance as new tasks come up;
-// ZddTest is skipped, saying so, while marathon-lb does not do that.
+// whose old servers marathon-lb puts in maintenance as new tasks come up.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -414,47 +413,8 @@ class ZddTest : public EndToEndTest {
  protected:
   static void SetUpTestSuite() { HaproxyGroupGuard::Install(); }
 
-  // Whether marathon-lb serves the apps of a deployment group from one
-  // backend <group>_<HAPROXY_0_PORT> (asked with `poll --dry` on a file).
-  bool MarathonLbMergesGroups() {
-    const std::string apps = dir_->File("probe.json");
-    auto app = [](const std::string& colour, int port, int task_port,
-                  const std::string& started) {
-      return "{\"id\": \"/g-" + colour +
-             "\", \"instances\": 1, "
-             "\"portDefinitions\": [{\"port\": " +
-             std::to_string(port) +
-             "}], \"labels\": {\"HAPROXY_GROUP\": \"external\", "
-             "\"HAPROXY_DEPLOYMENT_GROUP\": \"g\", \"HAPROXY_0_PORT\": "
-             "\"10000\", \"HAPROXY_DEPLOYMENT_STARTED_AT\": \"" +
-             started +
-             "\", \"HAPROXY_DEPLOYMENT_TARGET_INSTANCES\": \"1\"}, "
-             "\"tasks\": [{\"id\": \"g-" +
-             colour +
-             ".1\", \"host\": "
-             "\"127.0.0.1\", \"ports\": [" +
-             std::to_string(task_port) + "], \"state\": \"TASK_RUNNING\"}]}";
-    };
-    WriteFile(apps, "{\"apps\": [" + app("green", 10000, 1001, "1") + ", " +
-                        app("blue", 10001, 1002, "2") + "]}\n");
-    const RunResult probe = RunBounded(
-        {mlb_binary_, "poll", "--marathon", "file:" + apps, "--group", kGroup,
-         "--haproxy-config", dir_->File("probe.cfg"), "--dry",
-         "--skip-validation", "--plugin-dir", plugin_dir_, "--templates-dir",
-         templates_dir_, "--syslog-socket", "/dev/null",
-         "--dont-bind-http-https"},
-        dir_->File("probe.log"));
-    return HasLine(probe.output, "backend g_10000");
-  }
-
   void SetUp() override {
     EndToEndTest::SetUp();
-    if (!MarathonLbMergesGroups()) {
-      GTEST_SKIP() << "marathon-lb does not merge the apps of a "
-                      "HAPROXY_DEPLOYMENT_GROUP into one backend "
-                      "<group>_<HAPROXY_0_PORT> yet: zdd has nothing to "
-                      "drain";
-    }
     service_port_ = FreePort();
     alt_port_ = FreePort();
     std::vector<std::string> pool;
