@@ -6,8 +6,13 @@
 #include "core/base/logging.h"
 #include "core/app/marathon_lb.h"
 #include "core/app/reference.h"
+#include "core/app/zdd_command.h"
 
 int main(int argc, char** argv) {
+  // `marathon-lb zdd ...`: a command of its own, stopped by ^C as any.
+  if (argc > 1 && std::string(argv[1]) == "zdd") {
+    return mlb::RunZddCommand(std::vector<std::string>(argv + 2, argv + argc));
+  }
   mlb::MarathonLb::BlockSignals();
   mlb::CliOptions options;
   mlb::Status parsed =

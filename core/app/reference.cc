@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/app/cli.h"
+#include "core/app/zdd_command.h"
 #include "core/model/labels.h"
 #include "core/model/template_catalog.h"
 
@@ -67,6 +68,20 @@ std::string Cell(std::string text) {
   return text;
 }
 
+// One row of a flag table: | `--name`, `-n` | ARG, repeatable | help |
+std::string FlagRow(const FlagSpec& flag) {
+  std::string names = std::string("`--") + flag.name + "`";
+  if (*flag.short_name != '\0') {
+    names += std::string(", `-") + flag.short_name + "`";
+  }
+  std::string argument = flag.argument != nullptr ? flag.argument : "";
+  if (flag.repeatable) {
+    argument += argument.empty() ? "repeatable" : ", repeatable";
+  }
+  return "| " + names + " | " + Cell(argument) + " | " + Cell(flag.help) +
+         " |\n";
+}
+
 }  // namespace
 
 std::string LongHelp(const PluginRegistry& registry,
@@ -106,16 +121,17 @@ std::string ReferenceMarkdown(const PluginRegistry& registry) {
          "\n## Flags\n\n"
          "| flag | argument | description |\n|---|---|---|\n";
   for (const FlagSpec& flag : FlagTable()) {
-    std::string names = std::string("`--") + flag.name + "`";
-    if (*flag.short_name != '\0') {
-      names += std::string(", `-") + flag.short_name + "`";
-    }
-    std::string argument = flag.argument != nullptr ? flag.argument : "";
-    if (flag.repeatable) {
-      argument += argument.empty() ? "repeatable" : ", repeatable";
-    }
-    out << "| " << names << " | " << Cell(argument) << " | "
-        << Cell(flag.help) << " |\n";
+    out << FlagRow(flag);
+  }
+  out << "\n## `marathon-lb zdd`\n\n"
+         "A zero-downtime blue/green deployment through marathon-lb "
+         "(marathon-lb 1.15's zdd.py; README.md, section zdd). Exit codes: 0 "
+         "done, 1 declined, 2 other error, 3 invalid arguments, 4 missing "
+         "field, 5 marathon-lb, 6 Marathon, 7 create, 8 delete, 9 scale "
+         "failed.\n\n"
+         "| flag | argument | description |\n|---|---|---|\n";
+  for (const FlagSpec& flag : ZddFlagTable()) {
+    out << FlagRow(flag);
   }
   out << "\n## Labels\n\n"
          "`{n}` is the index of a service port of the app (0, 1, ...). A "

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "core/app/cli.h"
+#include "core/app/zdd_command.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -32,6 +33,13 @@ TEST_F(ReferenceTest, NamesEveryFlagLabelAndTemplate) {
     const std::string name = std::string("--") + flag.name;
     EXPECT_NE(markdown.find("`" + name + "`"), std::string::npos) << name;
     EXPECT_NE(text.find(name), std::string::npos) << name;
+  }
+  for (const FlagSpec& flag : ZddFlagTable()) {
+    const std::string name = std::string("`--") + flag.name + "`";
+    EXPECT_NE(markdown.find("| " + name), std::string::npos) << name;
+    EXPECT_NE(ZddFlagHelp().find(std::string("--") + flag.name),
+              std::string::npos)
+        << name;
   }
   for (const LabelSpec& label : registry_->labels().labels()) {
     EXPECT_NE(markdown.find("| `" + label.name + "` |"), std::string::npos)

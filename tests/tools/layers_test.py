@@ -18,7 +18,8 @@ SOURCE = os.environ.get('MLB_SOURCE_DIR', os.path.join(
     os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 CORE = os.path.join(SOURCE, 'core')
 # Bottom to top, as core/meson.build builds them.
-LAYERS = ['base', 'marathon', 'config', 'model', 'render', 'haproxy', 'app']
+LAYERS = ['base', 'marathon', 'config', 'model', 'render', 'haproxy', 'zdd',
+          'app']
 INCLUDE = re.compile(r'^\s*#\s*include\s+"core/([a-z_]+)/', re.M)
 # A label a pack declares: {"HAPROXY_{n}_X", MLB_LABEL_...
 DECLARED_LABEL = re.compile(r'"(HAPROXY_[A-Z0-9_{}n]+)",\s*MLB_LABEL_')

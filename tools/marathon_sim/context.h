@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tools/marathon_sim/callbacks.h"
 #include "tools/marathon_sim/event_bus.h"
@@ -14,6 +15,8 @@
 
 namespace mlb::tools::sim {
 
+class Scheduler;
+
 struct Options {
   std::string state_file;
   std::string listen = "127.0.0.1:0";
@@ -21,6 +24,10 @@ struct Options {
   int keepalive_ms = 1000;
   int watch_ms = 200;
   std::string auth;  // "user:pass", or empty for no authentication.
+  // Scheduler mode (scheduler.h): the task address pool and its timings.
+  std::vector<std::string> task_ports;
+  int task_start_ms = 300;
+  int kill_grace_ms = 500;
   ServiceAccountOptions service_account;  // service_account.h
 };
 
@@ -45,6 +52,8 @@ struct SimContext {
   Callbacks callbacks;
   EventBus bus;
   StateTracker tracker;
+  // Set in scheduler mode (--task-ports), before the router is built.
+  Scheduler* scheduler = nullptr;
   ServiceAccount service_account;
 };
 

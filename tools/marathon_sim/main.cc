@@ -11,6 +11,8 @@
 // Usage:
 //   marathon-sim --state FILE [--listen HOST:PORT] [--port-file PATH]
 //                [--keepalive-ms N] [--watch-ms N] [--auth USER:PASS]
+//                [--task-ports HOST:PORT,... [--task-start-ms N]
+//                 [--kill-grace-ms N]]
 //                [--service-account UID:PUBLIC_KEY_PEM_FILE [--token-ttl-s N]]
 //
 // Marathon endpoints:
@@ -34,13 +36,18 @@
 //                              clear
 //   GET  /_sim/stats           counters
 //
+// Scheduler mode (--task-ports ADDR,...; scheduler.h): POST /v2/apps,
+// PUT|DELETE /v2/apps/<id> and POST /v2/tasks/delete as Marathon, with
+// tasks served by the simulator on the pool's addresses.
+//
 // Structure (tools/marathon_sim/): one Endpoint subclass per resource
 // (marathon_endpoints.cc, control_endpoints.cc) and a Router (router.cc) that
 // maps a request path to a freshly created endpoint.  Services shared by the
 // endpoints live in SimContext (context.h): the state file (state.cc), the
 // state tracker that turns its changes into events (state_tracker.cc), the
 // event bus (event_bus.cc), callbacks (callbacks.cc), faults (faults.cc) and
-// counters (stats.cc).  This file: the command line and the process.
+// counters (stats.cc), and in scheduler mode the scheduler (scheduler.cc).
+// This file: the command line and the process.
 
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -50,11 +57,13 @@
 
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "tools/marathon_sim/context.h"
 #include "tools/marathon_sim/router.h"
+#include "tools/marathon_sim/scheduler.h"
 #include "tools/marathon_sim/sim.h"
 #include "tools/tool_support.h"
 
@@ -80,6 +89,14 @@ void PrintUsage(std::ostream& out) {
          "ms and\n"
          "                      publish their events (default 200; 0: off)\n"
          "  --auth USER:PASS    require HTTP basic auth outside /_sim\n"
+         "  --task-ports LIST   scheduler mode: comma-separated HOST:PORT "
+         "addresses\n"
+         "                      new tasks listen on (POST /v2/apps, PUT and "
+         "DELETE\n"
+         "                      /v2/apps/<id>, POST /v2/tasks/delete)\n"
+         "  --task-start-ms N   a new task is staged this long (default 300)\n"
+         "  --kill-grace-ms N   a killed task is TASK_KILLING this long "
+         "(default 500)\n"
          "  --service-account UID:PUBLIC_KEY_PEM_FILE\n"
          "                      DC/OS service-account mode: logins at\n"
          "                      POST /acs/api/v1/auth/login (an RS256 JWT of UID,\n"
@@ -112,6 +129,9 @@ int ParseArgs(int argc, char** argv, Options* options) {
   const std::set<std::string> with_value = {"--state",     "--listen",
                                             "--port-file", "--keepalive-ms",
                                             "--watch-ms",  "--auth",
+                                            "--task-ports",
+                                            "--task-start-ms",
+                                            "--kill-grace-ms",
                                             "--service-account",
                                             "--token-ttl-s"};
   bool token_ttl_given = false;
@@ -149,6 +169,24 @@ int ParseArgs(int argc, char** argv, Options* options) {
         return 2;
       }
       options->auth = value;
+    } else if (arg == "--task-ports") {
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        std::size_t comma = value.find(',', start);
+        if (comma == std::string::npos) comma = value.size();
+        const std::string address = value.substr(start, comma - start);
+        if (address.find(':') == std::string::npos) {
+          std::cerr << kProgram << ": option --task-ports needs HOST:PORT "
+                    << "addresses, got '" << address << "'\n";
+          return 2;
+        }
+        options->task_ports.push_back(address);
+        start = comma + 1;
+      }
+    } else if (arg == "--task-start-ms") {
+      if (!ParseMillis(arg, value, &options->task_start_ms)) return 2;
+    } else if (arg == "--kill-grace-ms") {
+      if (!ParseMillis(arg, value, &options->kill_grace_ms)) return 2;
     } else if (arg == "--service-account") {
       std::string error;
       if (!ParseServiceAccount(value, &options->service_account, &error)) {
@@ -207,6 +245,13 @@ int Run(int argc, char** argv) {
   SimContext context(options);
   context.tracker.Init();
   context.callbacks.Start();
+  std::unique_ptr<Scheduler> scheduler;
+  if (!options.task_ports.empty()) {
+    scheduler = std::make_unique<Scheduler>(
+        context, SchedulerOptions{options.task_ports, options.task_start_ms,
+                                  options.kill_grace_ms});
+    context.scheduler = scheduler.get();
+  }
 
   Poco::Net::HTTPServerParams::Ptr params = ServerParams(kMaxThreads);
   params->setSoftwareVersion(std::string(kProgram) + "/" + kVersion);
@@ -215,11 +260,13 @@ int Run(int argc, char** argv) {
   Poco::Net::HTTPServer server(BuildRouter(context), pool, socket, params);
   server.start();
   context.tracker.StartWatching(options.watch_ms);
+  if (scheduler != nullptr) scheduler->Start();
 
   auto stop = [&] {
     // Streams notice the bus stopping within kStreamTick; stopAll(true)
     // shuts down every other connection.
     context.bus.Stop();
+    if (scheduler != nullptr) scheduler->Stop();
     server.stopAll(true);
     pool.joinAll();
     context.tracker.StopWatching();

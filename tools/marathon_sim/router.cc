@@ -5,8 +5,11 @@
 #include <Poco/SharedPtr.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
+
 #include "tools/marathon_sim/control_endpoints.h"
 #include "tools/marathon_sim/marathon_endpoints.h"
+#include "tools/marathon_sim/scheduler.h"
 #include "tools/marathon_sim/service_account.h"
 #include "tools/tool_support.h"
 
@@ -146,6 +149,19 @@ void Router::AddPrefix(std::string prefix, std::string name, Factory factory) {
       {std::move(prefix), std::move(name), true, std::move(factory)});
 }
 
+void Router::AddExact(std::string path, std::vector<std::string> methods,
+                      Factory factory) {
+  std::string name = path;
+  routes_.push_back({std::move(path), std::move(name), false,
+                     std::move(factory), std::move(methods)});
+}
+
+void Router::AddPrefix(std::string prefix, std::string name,
+                       std::vector<std::string> methods, Factory factory) {
+  routes_.push_back({std::move(prefix), std::move(name), true,
+                     std::move(factory), std::move(methods)});
+}
+
 Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
     const HTTPServerRequest& request) {
   RouteMatch match;
@@ -167,6 +183,11 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
 
   const Route* found = nullptr;
   for (const Route& route : routes_) {
+    if (!route.methods.empty() &&
+        std::find(route.methods.begin(), route.methods.end(),
+                  request.getMethod()) == route.methods.end()) {
+      continue;
+    }
     if (match.path == route.path) {
       found = &route;
       break;
@@ -208,6 +229,9 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
 
 Poco::Net::HTTPRequestHandlerFactory::Ptr BuildRouter(SimContext& context) {
   Poco::SharedPtr<Router> router = new Router(context);
+  if (context.scheduler != nullptr) {
+    AddSchedulerRoutes(router.get(), context.scheduler);
+  }
   AddMarathonRoutes(router.get());
   AddControlRoutes(router.get());
   AddServiceAccountRoutes(router.get());

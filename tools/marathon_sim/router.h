@@ -30,6 +30,12 @@ class Router : public Poco::Net::HTTPRequestHandlerFactory {
   void AddExact(std::string path, Factory factory);
   // `name` is the route's name in /_sim/stats, e.g. "/v2/apps/<id>".
   void AddPrefix(std::string prefix, std::string name, Factory factory);
+  // Routes taken only by requests of one of `methods` (others go on to the
+  // next matching route).
+  void AddExact(std::string path, std::vector<std::string> methods,
+                Factory factory);
+  void AddPrefix(std::string prefix, std::string name,
+                 std::vector<std::string> methods, Factory factory);
 
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const HTTPServerRequest& request) override;
@@ -40,6 +46,7 @@ class Router : public Poco::Net::HTTPRequestHandlerFactory {
     std::string name;
     bool prefix;
     Factory factory;
+    std::vector<std::string> methods;  // empty: any
   };
 
   SimContext& context_;
