@@ -173,33 +173,7 @@ constexpr FlagSpec kFlags[] = {
     {"help", "h", nullptr, false, "Print the flags and exit"},
 };
 
-OptionSet Options() {
-  OptionSet set;
-  for (const FlagSpec& flag : kFlags) {
-    Option option(flag.name, flag.short_name, flag.help);
-    if (flag.argument != nullptr) {
-      option.argument(flag.argument);
-    }
-    option.repeatable(flag.repeatable);
-    set.addOption(option);
-  }
-  return set;
-}
-
-bool ParseCount(const std::string& text, int* out) {
-  if (text.empty() || text.size() > 6) {
-    return false;
-  }
-  int v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
+OptionSet Options() { return OptionSetOf(kFlags, std::size(kFlags)); }
 
 // The plain numeric flags, by name.
 int* NumberFlag(const std::string& name, CliOptions* out) {
@@ -510,6 +484,35 @@ std::string FlagHelp() {
       ":80/:443 and by X-Marathon-App-Id on :9091.");
   formatter.format(out);
   return out.str();
+}
+
+OptionSet OptionSetOf(const FlagSpec* flags, size_t count) {
+  OptionSet set;
+  for (size_t i = 0; i < count; ++i) {
+    const FlagSpec& flag = flags[i];
+    Option option(flag.name, flag.short_name, flag.help);
+    if (flag.argument != nullptr) {
+      option.argument(flag.argument);
+    }
+    option.repeatable(flag.repeatable);
+    set.addOption(option);
+  }
+  return set;
+}
+
+bool ParseCount(const std::string& text, int* out) {
+  if (text.empty() || text.size() > 6) {
+    return false;
+  }
+  int v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
 }
 
 std::vector<FlagSpec> FlagTable() {

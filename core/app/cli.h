@@ -11,6 +11,9 @@
 // the next option.
 #pragma once
 
+#include <Poco/Util/OptionSet.h>
+
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -109,6 +112,12 @@ struct FlagSpec {
 
 // Every flag, in --help order.
 std::vector<FlagSpec> FlagTable();
+
+// Poco's option set of the `count` flags at `flags` (marathon-lb's, zdd's).
+Poco::Util::OptionSet OptionSetOf(const FlagSpec* flags, size_t count);
+
+// A count flag's value: 1 to 6 decimal digits.
+bool ParseCount(const std::string& text, int* out);
 
 // The flag reference (--help), generated from the flag table.
 std::string FlagHelp();

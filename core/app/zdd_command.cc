@@ -2,7 +2,6 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Util/HelpFormatter.h>
-#include <Poco/Util/Option.h>
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
@@ -16,7 +15,6 @@
 namespace mlb {
 namespace {
 
-using Poco::Util::Option;
 using Poco::Util::OptionSet;
 
 constexpr FlagSpec kZddFlags[] = {
@@ -75,33 +73,7 @@ constexpr FlagSpec kZddFlags[] = {
     {"help", "h", nullptr, false, "Print the flags and exit"},
 };
 
-OptionSet Options() {
-  OptionSet set;
-  for (const FlagSpec& flag : kZddFlags) {
-    Option option(flag.name, flag.short_name, flag.help);
-    if (flag.argument != nullptr) {
-      option.argument(flag.argument);
-    }
-    option.repeatable(flag.repeatable);
-    set.addOption(option);
-  }
-  return set;
-}
-
-bool ParseCount(const std::string& text, int* out) {
-  if (text.empty() || text.size() > 6) {
-    return false;
-  }
-  int v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
+OptionSet Options() { return OptionSetOf(kZddFlags, std::size(kZddFlags)); }
 
 bool ParseSeconds(const std::string& text, double* out) {
   char* end = nullptr;
