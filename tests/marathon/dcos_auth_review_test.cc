@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/marathon/client.h"
@@ -166,6 +167,36 @@ TEST(DcosAuthReviewTest, AHugeLoginAnswerIsRefusedBySize) {
             "DC/OS login as mlb-principal at " + iam.url(kLoginPath) +
                 ": larger than 1048576 bytes");
   EXPECT_EQ(value, "unchanged");
+}
+
+// GUARD. The REST client and the event stream (and the callback
+// subscriptions) share one DcosAuth: eight threads that all need a token at
+// once cause one login, and all get its token.
+TEST(DcosAuthReviewTest, ConcurrentCallersShareOneLogin) {
+  TestHttpServer* self = nullptr;
+  TestHttpServer iam([&self](Poco::Net::HTTPServerRequest&,
+                             Poco::Net::HTTPServerResponse& res, int n) {
+    self->Pause(std::chrono::milliseconds(200));  // a login takes a while
+    AnswerToken(res, "token-" + std::to_string(n + 1));
+  });
+  self = &iam;
+  std::unique_ptr<DcosAuth> auth = MakeAuth(iam.url(kLoginPath));
+  std::vector<std::string> values(8);
+  std::vector<Status> statuses(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < values.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { statuses[i] = auth->Authorization(&values[i]); });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_TRUE(statuses[i].ok()) << statuses[i].message();
+    EXPECT_EQ(values[i], "token=token-1");
+  }
+  EXPECT_EQ(auth->logins(), 1);
+  EXPECT_EQ(iam.requests().size(), 1u);
 }
 
 // FINDING (medium). marathon-lb talks to Marathon over https; Marathon (or

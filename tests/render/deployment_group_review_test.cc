@@ -178,6 +178,39 @@ TEST_F(DeploymentGroupReviewTest, AForeignOldestAppCannotDefineTheGroup) {
       << ::testing::PrintToString(r.errors);
 }
 
+// FINDING (high, same cause): exposure. Team shop's blue/green apps are
+// internal (HAPROXY_GROUP=internal: only the internal load balancer serves
+// them). Mallory's app is on the external, internet-facing one and joins
+// group "shop" without a STARTED_AT: the merged /shop is her app's
+// definition, HAPROXY_GROUP=external and her vhost, with shop's internal
+// tasks as its servers. The external load balancer now publishes shop's
+// internal service on mallory.example.com.
+// Expected: the external load balancer's config has no server of shop.
+TEST_F(DeploymentGroupReviewTest, AForeignAppCannotPublishAnInternalGroup) {
+  const auto shop = [](const std::string& colour, const std::string& started,
+                       int task_port) {
+    return R"({"id": "/shop-)" + colour + R"(", "instances": 1,
+        "labels": {"HAPROXY_GROUP": "internal",
+          "HAPROXY_DEPLOYMENT_GROUP": "shop",
+          "HAPROXY_DEPLOYMENT_STARTED_AT": ")" + started + R"(",
+          "HAPROXY_0_PORT": "10000"},
+        "ports": [10000],
+        "tasks": [{"id": "shop-)" + colour + R"(.1", "host": "agent1",
+          "ports": [)" + std::to_string(task_port) + R"(],
+          "state": "TASK_RUNNING"}]})";
+  };
+  const RenderResult r = Run(
+      shop("blue", "2016-02-01T15:00:00", 31001) + "," +
+      shop("green", "2016-02-01T16:00:00", 31002) + "," +
+      AppJson("/mallory/x", 0,
+              R"(, "HAPROXY_DEPLOYMENT_GROUP": "shop",
+                 "HAPROXY_0_VHOST": "mallory.example.com")",
+              10500, {}));
+  EXPECT_THAT(r.text, Not(HasSubstr("1.1.1.1:3100"))) << r.text;
+  EXPECT_EQ(Naming(r.errors, "/mallory/x").size(), 1u)
+      << ::testing::PrintToString(r.errors);
+}
+
 // FINDING (medium). Marathon app ids are lower case (letters, digits, '-'
 // and '.'), but a group id may be any "letters, digits, '.', '-' and '_'".
 // The only protection, "a group id may not be another app's id", compares
