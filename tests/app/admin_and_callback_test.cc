@@ -436,5 +436,49 @@ TEST(AdminServerTest, ReviewReachIsTheLoopbackForWildcardAddresses) {
   }
 }
 
+// Review (FINDING, medium): clients that ask for /_haproxy_getconfig and
+// never read the answer. The admin server writes the whole config (3 MB
+// here) in one blocking send, and the 2 s server timeout does not end it:
+// twenty such clients hold its 16 threads and fill the queue, and /healthz
+// gets no answer at all (not even after 20 s, tried). Since ed723f6 anyone
+// who reaches HAProxy's :9090 (0.0.0.0) can send these requests (see
+// IntegrationTest.ReviewStalledConfigReadersOn9090DoNotStopHealthz).
+// Expected: /healthz answers at once while config readers stall (a send
+// deadline per response, or a thread kept for /healthz).
+TEST(AdminServerTest, ReviewHealthzAnswersWhileConfigReadersStall) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  const std::string config = ::testing::TempDir() + "/review_big.cfg";
+  testing::WriteFile(config, std::string(3 << 20, '#'));
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, config);
+  ASSERT_NE(admin, nullptr);
+  std::vector<int> stalled;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(admin->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string get = "GET /_haproxy_getconfig HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(write(fd, get.data(), get.size()),
+              static_cast<ssize_t>(get.size()));
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto start = std::chrono::steady_clock::now();
+  const testing::HttpResponse r =
+      testing::HttpCall("GET", "127.0.0.1", admin->port(), "/healthz", "", {},
+                        std::chrono::milliseconds(5000));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  for (const int fd : stalled) close(fd);
+  EXPECT_EQ(r.status, 200) << r.Describe() << " after " << took.count()
+                           << " ms";
+  EXPECT_LT(took.count(), 1000);
+}
+
 }  // namespace
 }  // namespace mlb
