@@ -15,6 +15,11 @@ constexpr std::string_view kTargetInstancesLabel =
     "HAPROXY_DEPLOYMENT_TARGET_INSTANCES";
 constexpr std::string_view kNewInstancesLabel =
     "HAPROXY_DEPLOYMENT_NEW_INSTANCES";
+// The most apps one group merges: a zdd deploy has two (three when an
+// earlier one was left unfinished). Each merge sorts the group's tasks, so
+// a group of N one-task apps would cost N^2 log N: one tenant's script could
+// slow every update of a shared load balancer by seconds.
+constexpr size_t kMaxGroupApps = 8;
 
 const std::string* LabelOf(const App& app, std::string_view name) {
   auto it = app.labels.find(std::string(name));
@@ -105,13 +110,14 @@ bool StartedAt(const App& app, long long* micros, std::string* error) {
   return true;
 }
 
-// TARGET_INSTANCES of an app with NEW_INSTANCES (the only case it is read).
+// Reads TARGET_INSTANCES into *target when the app has it (else leaves
+// *target); an app with NEW_INSTANCES must have it.
 bool TargetInstances(const App& app, long long* target, std::string* error) {
-  if (LabelOf(app, kNewInstancesLabel) == nullptr) {
-    return true;
-  }
   const std::string* text = LabelOf(app, kTargetInstancesLabel);
   if (text == nullptr) {
+    if (LabelOf(app, kNewInstancesLabel) == nullptr) {
+      return true;
+    }
     *error = "label " + std::string(kNewInstancesLabel) + " is set but " +
              std::string(kTargetInstancesLabel) + " is not";
     return false;
@@ -161,14 +167,18 @@ void Merge(App cur, App* prev) {
   }
   long long target = 1;
   if (LabelOf(new_app, kNewInstancesLabel) != nullptr) {
+    TargetInstances(new_app, &target, &ignored);
     long long new_scaled = 0;
     long long old_scaled = 0;
     if (ParseIsoTime(new_app.last_scaling_at, &new_scaled) &&
         ParseIsoTime(old_app.last_scaling_at, &old_scaled) &&
         old_scaled > new_scaled) {
+      // A hybrid deploy's late phase (zdd scaled the old app down last):
+      // the roles swap, and the target is the one of the app that is new
+      // now (1.15), when it has one.
       std::swap(old_app, new_app);
+      TargetInstances(new_app, &target, &ignored);
     }
-    TargetInstances(new_app, &target, &ignored);
   }
   std::stable_sort(
       old_app.tasks.begin(), old_app.tasks.end(),
@@ -307,6 +317,12 @@ std::vector<App> MergeDeploymentGroups(std::vector<App> apps,
       groups.push_back({id, {}, std::nullopt});
     }
     Group& group = groups[it->second];
+    if (group.members.size() == kMaxGroupApps) {
+      leave("the group has " + std::to_string(kMaxGroupApps) +
+                " apps already, the most one group merges",
+            id);
+      continue;
+    }
     group.members.push_back(app.id);
     app.id = id;
     if (!group.merged) {

@@ -173,6 +173,48 @@ bool OpensProxy(std::string_view text, std::string_view name) {
   return names.count(std::string(name)) != 0;
 }
 
+// Calls `f(name)` for each `acl <name> ...` line of `text`.
+template <typename F>
+void ForEachAcl(std::string_view text, F f) {
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view()
+                                         : text.substr(end + 1);
+    const size_t start = line.find_first_not_of(" \t");
+    if (start == std::string_view::npos ||
+        (line.compare(start, 4, "acl ") != 0 &&
+         line.compare(start, 4, "acl\t") != 0)) {
+      continue;
+    }
+    line.remove_prefix(start + 4);
+    const size_t name = line.find_first_not_of(" \t");
+    if (name == std::string_view::npos) {
+      continue;
+    }
+    line.remove_prefix(name);
+    f(line.substr(0, std::min(line.find_first_of(" \t\r"), line.size())));
+  }
+}
+
+std::string AclKey(std::string_view section, std::string_view acl) {
+  std::string key(section);
+  key += '\n';
+  key += acl;
+  return key;
+}
+
+// Who an ACL's owner in ConfigAssembler::acl_owners_ is, for a message.
+std::string AclOwner(const std::string& owner) {
+  if (owner.empty()) {
+    return "the load balancer's own lines";
+  }
+  if (owner.compare(0, 5, "once ") == 0) {
+    return "a shared line of " + owner.substr(5);
+  }
+  return "app " + owner;
+}
+
 bool IsVhostFrontend(int rank) {
   return rank == MLB_SECTION_HTTP_FRONTEND || rank == MLB_SECTION_HTTPS_FRONTEND;
 }
@@ -254,8 +296,43 @@ Status ConfigAssembler::Begin(ServiceRender&& render) {
       ports_->Add(std::move(l), nullptr);
     }
     ProxyNames(section.text, &global_names_);
+    ForEachAcl(section.text, [&](std::string_view acl) {
+      acl_owners_.emplace(AclKey(section.key, acl), "");
+    });
   }
   return Status::OK();
+}
+
+Status ConfigAssembler::CheckAcls(
+    const sdk::Service& view, const ServiceRender& render,
+    std::vector<std::pair<std::string, std::string>>* declared) const {
+  Status s;
+  const auto check = [&](const std::string& section, std::string_view text,
+                         const std::string& owner) {
+    ForEachAcl(text, [&](std::string_view acl) {
+      std::string key = AclKey(section, acl);
+      auto it = acl_owners_.find(key);
+      if (s.ok() && it != acl_owners_.end() && it->second != owner) {
+        s = Status::ServiceError(
+            "acl " + std::string(acl) + " in " + section +
+            " is already declared by " + AclOwner(it->second) +
+            " (HAProxy would merge the two, and one app would get the "
+            "other's requests)");
+      }
+      declared->emplace_back(std::move(key), owner);
+    });
+  };
+  for (const ServiceRender::Section& section : render.sections) {
+    if (!IsServiceSection(section.rank)) {
+      check(section.key, section.text, view.app_id);
+    }
+  }
+  for (const ServiceRender::Once& once : render.once) {
+    if (once_keys_.count(once.key) == 0) {
+      check(once.section, once.text, "once " + once.key);
+    }
+  }
+  return s;
 }
 
 Status ConfigAssembler::CheckNames(
@@ -359,12 +436,19 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   if (s.ok()) {
     s = CheckNames(&view, render->claims);
   }
+  std::vector<std::pair<std::string, std::string>> acls;
+  if (s.ok()) {
+    s = CheckAcls(view, *render, &acls);
+  }
   if (s.ok()) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }
   if (s.ok()) {
     Commit(render, &generation_.config, &vhost_blocks_, &once_keys_);
     CommitNamed(&view, render);
+    for (auto& [key, owner] : acls) {
+      acl_owners_.emplace(std::move(key), std::move(owner));
+    }
     return Status::OK();
   }
   if (s.scope() != Status::Scope::kService) {

@@ -82,6 +82,12 @@ class ConfigAssembler {
   // config with what is there (names taken), or OK.
   Status CheckNames(const sdk::Service* view,
                     const std::vector<ServiceRender::Claim>& claims) const;
+  // Why `render` of `view` declares an ACL that another app (or the LB's
+  // own lines, or another family's AddOnce line) declares in the same
+  // shared section, or OK; *declared gets the ACLs it would own.
+  Status CheckAcls(const sdk::Service& view, const ServiceRender& render,
+                   std::vector<std::pair<std::string, std::string>>* declared)
+      const;
   void CommitNamed(const sdk::Service* view, ServiceRender* render);
 
   std::unique_ptr<Ports> ports_;
@@ -95,6 +101,12 @@ class ConfigAssembler {
   // and the backend names of committed services.
   std::unordered_map<std::string, std::string> global_names_;
   std::unordered_map<std::string, const sdk::Service*> service_names_;
+  // Who declared each ACL of the shared sections, by "<section>\n<acl>":
+  // an app id, "" for the LB's own lines (Begin), "once <key>" for an
+  // AddOnce line. HAProxy merges the declarations of one name in a proxy
+  // (it ORs them), so a second app's ACL of that name would route the
+  // first app's requests too.
+  std::unordered_map<std::string, std::string> acl_owners_;
   Generation generation_;
 };
 

@@ -397,5 +397,44 @@ TEST(AdminServerTest, StatusDoesNotPublishMarathonCredentials) {
   EXPECT_EQ(r.body.find("s3cret-pass"), std::string::npos) << r.body;
 }
 
+// Review (GUARD). Where the default HEAD's :9090 sends the admin paths
+// (reach()): a wildcard admin address (0.0.0.0, [::]) is reached on
+// loopback, never on the wildcard (which HAProxy would refuse as a server)
+// nor on another interface; a host name is reached on the address it was
+// bound to; the server answers there.
+TEST(AdminServerTest, ReviewReachIsTheLoopbackForWildcardAddresses) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  const struct {
+    std::string address;
+    std::string reach_prefix;  // then the port
+    std::string ip;            // where the test calls it
+  } kCases[] = {
+      {"0.0.0.0:0", "127.0.0.1:", "127.0.0.1"},
+      {"127.0.0.1:0", "127.0.0.1:", "127.0.0.1"},
+      {"[::]:0", "ipv6@::1:", "::1"},
+      {"[::1]:0", "ipv6@::1:", "::1"},
+  };
+  for (const auto& c : kCases) {
+    AdminOptions options;
+    options.address = c.address;
+    options.config_path = "haproxy.cfg";
+    options.raise = [](int) {};
+    std::unique_ptr<AdminServer> admin;
+    const Status s = AdminServer::Start(std::move(options), &board, &admin);
+    if (!s.ok() && c.ip == "::1") {
+      continue;  // no IPv6 here
+    }
+    ASSERT_TRUE(s.ok()) << c.address << ": " << s.message();
+    EXPECT_EQ(admin->reach(), c.reach_prefix + std::to_string(admin->port()))
+        << c.address;
+    EXPECT_EQ(testing::HttpCall("GET", c.ip, admin->port(), "/healthz", "",
+                                {}, std::chrono::milliseconds(2000))
+                  .status,
+              200)
+        << c.address;
+  }
+}
+
 }  // namespace
 }  // namespace mlb

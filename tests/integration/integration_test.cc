@@ -14,6 +14,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -21,6 +26,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/app/template_archive.h"
@@ -1159,6 +1165,184 @@ TEST_F(IntegrationTest, DefaultHeadServesTheAdminPathsOn9090) {
                                   ",BACKEND,"));
   // Only the six paths go to marathon-lb (the listener has no servers).
   EXPECT_EQ(via9090("/_haproxy_getpidsx").status, 503);
+}
+
+// 10e. Review (GUARD): a hostile network client of :9090 with the admin
+// token configured. Only the six exact paths reach marathon-lb (a query is
+// allowed, as 1.15); spellings that a lenient server might map to them
+// (double slash, case, %-encoding, a trailing slash, ';') and the admin
+// server's own pages (/status, /healthz) are not passed; the signals need
+// the token through :9090 as on the admin address (none, a wrong one, the
+// right one as Basic: 401; 1.15's Lua answered anyone); the read-only paths
+// take GET only.
+TEST_F(IntegrationTest, AdminRouteOn9090PassesOnlyTheExactPathsAndWantsTheToken) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web_port = FreePort();
+  const int admin_port = FreePort();
+  const int stats_port = FreePort();
+  const std::string token = "review-token-0123456789abcdef";
+  const std::string token_file = dir_->File("admin.token");
+  WriteFile(token_file, token + "\n");
+  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {web1}}})}));
+  ScopedProcess mlb(
+      {mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
+       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
+       plugin_dir_, "--ssl-certs", cert_, "--syslog-socket", "/dev/null",
+       "--command", "true", "--admin-address",
+       "127.0.0.1:" + std::to_string(admin_port), "--admin-token-file",
+       token_file},
+      dir_->File("marathon-lb.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !mlb.Running() ||
+               Config().find("\nbackend web_") != std::string::npos;
+      },
+      Millis(10000)))
+      << mlb.Output();
+  ASSERT_TRUE(mlb.Running()) << mlb.Output();
+  std::string run = Config();
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = run.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    run.replace(at, from.size(), to);
+  };
+  replace("global\n", "global\n  maxconn 200\n");
+  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
+  replace("  bind 0.0.0.0:9090\n",
+          "  bind 127.0.0.1:" + std::to_string(stats_port) + "\n");
+  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
+  const std::string run_cfg = dir_->File("run.cfg");
+  WriteFile(run_cfg, run);
+  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
+                      run_cfg, pid_file_, dir_->File("haproxy.log"),
+                      {stats_port, appid_port_}));
+  const auto via9090 = [&](const std::string& method, const std::string& path,
+                           const HttpHeaders& headers = {}) {
+    HttpHeaders all = {{"Host", "lb.test"}};
+    all.insert(all.end(), headers.begin(), headers.end());
+    return HttpCall(method, "127.0.0.1", stats_port, path, "", all,
+                    Millis(2000));
+  };
+
+  EXPECT_EQ(via9090("GET", "/_haproxy_getpids?x=1").status, 200);
+  for (const std::string path :
+       {"//_haproxy_getpids", "/_HAPROXY_GETPIDS", "/%5Fhaproxy_getpids",
+        "/_haproxy_getpids/", "/_haproxy_getpids;x", "/./_haproxy_getpids",
+        "/_mlb_signal/HUP", "/_mlb_signal/hup/", "/_mlb_signal//hup",
+        "/status", "/healthz", "/_haproxy_getconfig/../status"}) {
+    const HttpResponse r = via9090("GET", path);
+    EXPECT_EQ(r.status, 503) << path << ": " << r.Describe();
+  }
+  EXPECT_EQ(via9090("POST", "/_mlb_signal/hup").status, 401);
+  EXPECT_EQ(via9090("POST", "/_mlb_signal/usr1",
+                    {{"Authorization", "Bearer " + token + "x"}})
+                .status,
+            401);
+  EXPECT_EQ(via9090("POST", "/_mlb_signal/hup",
+                    {{"Authorization", "Basic " + token}})
+                .status,
+            401);
+  const HttpResponse post = via9090("POST", "/_haproxy_getconfig");
+  EXPECT_EQ(post.status, 405) << post.Describe();
+  EXPECT_EQ(post.body, "only GET\n");
+  // The right token through :9090 signals (SIGUSR1: the config reloaded).
+  const HttpResponse usr1 = via9090(
+      "POST", "/_mlb_signal/usr1", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(usr1.status, 200) << usr1.Describe();
+  EXPECT_EQ(usr1.body, "sent SIGUSR1\n");
+  EXPECT_TRUE(mlb.Running()) << mlb.Output();
+}
+
+// 10f. Review (FINDING, high): a hostile tenant joins another team's
+// blue/green group. Team shop's /shop-green (the app a finished zdd deploy
+// left, labelled HAPROXY_DEPLOYMENT_GROUP=shop) serves shop.test with two
+// tasks. Mallory creates /mallory/x with HAPROXY_DEPLOYMENT_GROUP=shop and a
+// later STARTED_AT: her app is the group's new app, her task joins
+// shop's backend and both of shop's tasks are disabled (her two instances
+// count as healthy). Every request for shop.test reaches Mallory.
+// Expected: /mallory/x stays out of group /shop; shop.test is served by
+// shop-1 and shop-2 only.
+TEST_F(IntegrationTest, ReviewAnotherTeamsAppCannotJoinABlueGreenGroup) {
+  const int shop1 = StartEcho("shop-1", "127.0.0.2");
+  const int shop2 = StartEcho("shop-2", "127.0.0.3");
+  const int evil = StartEcho("mallory-1", "127.0.0.4");
+  const int evil2 = StartEcho("mallory-2", "127.0.0.5");
+  const int port = FreePort();
+  const std::string url = StartSim(StateJson(
+      {AppJson("/shop-green", {FreePort()},
+               Labels({{"HAPROXY_DEPLOYMENT_GROUP", "shop"},
+                       {"HAPROXY_DEPLOYMENT_STARTED_AT",
+                        "2016-02-01T16:00:00.000000"},
+                       {"HAPROXY_0_PORT", std::to_string(port)},
+                       {"HAPROXY_0_VHOST", "shop.test"}}),
+               {{"127.0.0.2", {shop1}}, {"127.0.0.3", {shop2}}}),
+       AppJson("/mallory/x", {FreePort()},
+               Labels({{"HAPROXY_DEPLOYMENT_GROUP", "shop"},
+                       {"HAPROXY_DEPLOYMENT_STARTED_AT",
+                        "2030-01-01T00:00:00.000000"}}),
+               {{"127.0.0.4", {evil}}, {"127.0.0.5", {evil2}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  const std::set<std::string> shop = {"shop-1", "shop-2"};
+  const auto seen = Backends([&] { return ViaHttp("shop.test"); }, 8);
+  EXPECT_THAT(seen, Each(AnyOfArray(shop))) << Config();
+  EXPECT_THAT(seen, Contains("shop-1"));
+  EXPECT_THAT(seen, Contains("shop-2"));
+}
+
+// 10g. Review (FINDING, high; not new: 1.15 names its ACLs so too). The :80
+// host ACL of a service is cleaned(vhost) + "_" + app id with '/' as '_'.
+// /a/b on v.test and /test/a/b on "v" (Mallory's, plain Marathon ids; a
+// group id works too) both get "host_v_test_a_b". HAProxy ORs the two
+// declarations, and Mallory's HAPROXY_0_BACKEND_WEIGHT put her use_backend
+// first: requests for v.test went to her. Now the ACL name stays /a/b's,
+// the first app to declare it, and Mallory's port is dropped with an error
+// (GeneratedNamesTest has the property over random names).
+TEST_F(IntegrationTest, ReviewAVhostAclNameClashDoesNotHandOverAVhost) {
+  const int victim = StartEcho("a-b", "127.0.0.2");
+  const int evil = StartEcho("mallory", "127.0.0.3");
+  const std::string url = StartSim(StateJson(
+      {AppJson("/a/b", {FreePort()}, Labels({{"HAPROXY_0_VHOST", "v.test"}}),
+               {{"127.0.0.2", {victim}}}),
+       AppJson("/test/a/b", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "v"},
+                       {"HAPROXY_0_BACKEND_WEIGHT", "100"}}),
+               {{"127.0.0.3", {evil}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_THAT(Backends([&] { return ViaHttp("v.test"); }, 4), Each("a-b"))
+      << Config();
+  EXPECT_THAT(run.output,
+              HasSubstr("app /test/a/b, service port index 0: acl "
+                        "host_v_test_a_b in frontend marathon_http_in is "
+                        "already declared by app /a/b"));
+}
+
+// 10h. Review (FINDING, medium): HAPROXY_DEPLOYMENT_GROUP=WEB on Mallory's
+// app makes an app /WEB (no Marathon app can have upper case), which sorts
+// before /web; the :9091 ACLs match X-Marathon-App-Id without case, so
+// "X-Marathon-App-Id: /web" reaches Mallory.
+// Expected: /web's own task answers for /web on :9091.
+TEST_F(IntegrationTest, ReviewAnUpperCaseGroupDoesNotTakeAnAppIdRoute) {
+  const int web = StartEcho("web", "127.0.0.2");
+  const int evil = StartEcho("mallory", "127.0.0.3");
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {FreePort()}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {web}}}),
+       AppJson("/mallory/w", {FreePort()},
+               Labels({{"HAPROXY_DEPLOYMENT_GROUP", "WEB"},
+                       {"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.3", {evil}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_THAT(Backends([&] { return ViaAppId("/web"); }, 4), Each("web"))
+      << Config();
 }
 
 // --label-policy (docs/label-policy.md): apps whose labels try to inject

@@ -170,6 +170,37 @@ TEST_F(DeploymentGroupsTest, HybridDeployKeepsTheTargetAndFollowsScaling) {
   EXPECT_TRUE(errors_.empty());
 }
 
+// FINDING (low; 1.15 parity). A hybrid deploy in its late phase: zdd killed
+// old tasks with scale=true, so the OLD app (/h-blue, STARTED_AT earlier,
+// TARGET_INSTANCES 4 from its own deploy, no NEW_INSTANCES) was scaled last.
+// 1.15 then swaps the roles (blue is "new") and reads TARGET_INSTANCES of
+// the app that is new after the swap: 4. Drainable = healthy new 3 (blue's
+// instances) + old instances 1 - 4 = 0: nothing drains. This code reads the
+// target only when the app that is new AFTER the swap has NEW_INSTANCES;
+// blue has none, so the target silently falls back to 1, drainable is 3,
+// and the new deploy's only task (green.1) is disabled: the new version gets
+// no traffic until zdd finishes.
+// Expected (as 1.15): after the swap the target is the new app's
+// TARGET_INSTANCES (an app without one leaves the group, as for an
+// unreadable one), and nothing drains here.
+TEST_F(DeploymentGroupsTest, HybridSwapReadsTheTargetOfTheAppThatIsNewAfterIt) {
+  const std::vector<App> merged = Merge(
+      {AppJson("/h-blue", 3,
+               Group("h", "2016-01-01T00:00:00") +
+                   R"(, "HAPROXY_DEPLOYMENT_TARGET_INSTANCES": "4")",
+               {{"blue.1", ""}, {"blue.2", ""}, {"blue.3", ""}},
+               "2016-03-01T00:00:00.000Z"),
+       AppJson("/h-green", 1,
+               Group("h", "2016-01-02T00:00:00") +
+                   R"(, "HAPROXY_DEPLOYMENT_NEW_INSTANCES": "1",)"
+                   R"( "HAPROXY_DEPLOYMENT_TARGET_INSTANCES": "4")",
+               {{"green.1", ""}}, "2016-02-01T00:00:00.000Z")});
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_THAT(Tasks(merged[0]),
+              ElementsAre("green.1", "blue.1", "blue.2", "blue.3"));
+  EXPECT_TRUE(errors_.empty());
+}
+
 // A missing STARTED_AT is the oldest time; on equal times the app merged so
 // far is the new one.
 TEST_F(DeploymentGroupsTest, MissingStartTimeIsOldestAndTiesKeepTheFirstNew) {

@@ -230,5 +230,26 @@ TEST_F(RoutingReviewTest, AnotherAppsCredentialsNeverOpenAnAuthVhost) {
   }
 }
 
+// Review of ed723f6 (GUARD): the :9090 admin route for each shape of the
+// admin server's address (AdminServer::reach(): IPv4, IPv6 loopback as
+// ipv6@) is a config HAProxy accepts, and passes only the six exact paths
+// (`path` matches the whole path, without the query).
+TEST_F(RoutingReviewTest, AdminRouteForEachReachShapeIsAcceptedByHaproxy) {
+  for (const std::string reach : {"127.0.0.1:9089", "ipv6@::1:9089"}) {
+    RenderOptions options;
+    options.admin_address = reach;
+    const testing::RenderResult r = RenderApps(R"({"apps": []})", options);
+    EXPECT_NE(r.text.find("  use_backend marathon_lb_admin if { path "
+                          "/_haproxy_getconfig /_haproxy_getvhostmap "
+                          "/_haproxy_getappmap /_haproxy_getpids "
+                          "/_mlb_signal/hup /_mlb_signal/usr1 }\n"
+                          "backend marathon_lb_admin\n  mode http\n"
+                          "  server marathon_lb " + reach + "\n"),
+              std::string::npos)
+        << r.text;
+    EXPECT_EQ(HaproxyRefusal(r.text), "") << reach;
+  }
+}
+
 }  // namespace
 }  // namespace mlb
