@@ -109,7 +109,7 @@ bool IsHostName(std::string_view name) {
   return true;
 }
 
-bool ParseListener(std::string_view address, Listener* out) {
+AddressKind ReadListener(std::string_view address, Listener* out) {
   std::string_view rest = address;
   // Socket-type prefixes: "stream+ipv4@...", "dgram+...", "quic+...".
   for (size_t plus = rest.find('+');
@@ -121,8 +121,18 @@ bool ParseListener(std::string_view address, Listener* out) {
     out->udp = out->udp || type == "dgram" || type == "quic";
     rest.remove_prefix(plus + 1);
   }
+  if (!rest.empty() && rest[0] == '/') {
+    return AddressKind::kSocket;
+  }
   if (const size_t at = rest.find('@'); at != std::string_view::npos) {
     const std::string_view family = rest.substr(0, at + 1);
+    constexpr std::string_view kSockets[] = {"unix@", "abns@", "fd@",
+                                             "sockpair@"};
+    for (std::string_view f : kSockets) {
+      if (family == f) {
+        return AddressKind::kSocket;
+      }
+    }
     constexpr std::string_view kTcp[] = {"ip@",    "ipv4@",   "ipv6@",
                                          "tcp@",   "tcp4@",   "tcp6@",
                                          "mptcp@", "mptcp4@", "mptcp6@"};
@@ -139,15 +149,15 @@ bool ParseListener(std::string_view address, Listener* out) {
       }
     }
     if (!known) {
-      return false;
+      return AddressKind::kUnreadable;
     }
     rest.remove_prefix(at + 1);
   }
   const size_t colon = rest.rfind(':');
-  if (rest.empty() || rest[0] == '/' || colon == std::string_view::npos ||
+  if (colon == std::string_view::npos ||
       !ParsePortRange(rest.substr(colon + 1), &out->first_port,
                       &out->last_port)) {
-    return false;
+    return AddressKind::kUnreadable;
   }
   const std::string_view host = rest.substr(0, colon);
   out->address = CanonicalAddress(host);
@@ -155,7 +165,7 @@ bool ParseListener(std::string_view address, Listener* out) {
     out->address.clear();  // any address; a host name is taken as any too
   }
   out->bind = std::string(address);
-  return true;
+  return AddressKind::kPort;
 }
 
 std::vector<Listener> BindListeners(std::string_view text,
@@ -166,7 +176,8 @@ std::vector<Listener> BindListeners(std::string_view text,
 }
 
 void BindListeners(std::string_view text, std::string_view section,
-                   std::vector<Listener>* out) {
+                   std::vector<Listener>* out,
+                   std::vector<std::string>* unreadable) {
   // The section of the lines so far: `section`, or the words of the last
   // section line (views into `text`, made a string only when a listener
   // needs the name: this runs on every service's frontend text).
@@ -181,7 +192,9 @@ void BindListeners(std::string_view text, std::string_view section,
         comma = addresses.size();
       }
       Listener l;
-      if (ParseListener(addresses.substr(from, comma - from), &l)) {
+      const std::string_view address = addresses.substr(from, comma - from);
+      const AddressKind kind = ReadListener(address, &l);
+      if (kind != AddressKind::kSocket) {
         if (from_line) {
           current.assign(line_words[0]);
           if (!line_words[1].empty()) {
@@ -193,8 +206,12 @@ void BindListeners(std::string_view text, std::string_view section,
           }
           from_line = false;
         }
+      }
+      if (kind == AddressKind::kPort) {
         l.section = current;
         out->push_back(std::move(l));
+      } else if (kind == AddressKind::kUnreadable && unreadable != nullptr) {
+        unreadable->push_back(std::string(address) + " in " + current);
       }
       from = comma + 1;
     }

@@ -22,21 +22,32 @@ struct Listener {
 
 // The listeners of the `bind` lines of `text` (several sections, or one:
 // lines before the first section line belong to `section`). Addresses that
-// are not TCP/UDP ports (unix@, abns@, fd@, a path) are left out.
+// are not TCP/UDP ports (unix@, abns@, fd@, sockpair@, a path) are left
+// out; those that are neither (AddressKind::kUnreadable) go to *unreadable
+// when it is given, as "<address> in <section>".
 std::vector<Listener> BindListeners(std::string_view text,
                                     const std::string& section);
 // The same, appended to *out (the generator reuses one vector).
 void BindListeners(std::string_view text, std::string_view section,
-                   std::vector<Listener>* out);
+                   std::vector<Listener>* out,
+                   std::vector<std::string>* unreadable = nullptr);
 
 // Whether two listeners would share a port: same protocol, overlapping
 // ports, and one of them on any address or both on the same one.
 bool SharesPort(const Listener& a, const Listener& b);
 
-// One address of a bind line ("*:80", "ipv4@10.0.0.1:443", "[::1]:8080",
-// "quic4@:443", "stream+ip@[::1]:82") into *out; false when it is not a port
-// (a socket, a path) or does not parse (HAProxy refuses it then).
-bool ParseListener(std::string_view address, Listener* out);
+// What one address of a bind line is.
+enum class AddressKind {
+  kPort,        // "*:80", "ipv4@10.0.0.1:443", "[::1]:8080", "quic4@:443"
+  kSocket,      // "unix@/x.sock", "/x.sock", "abns@x", "fd@3", "sockpair@4"
+  kUnreadable,  // anything else: HAProxy may still bind a port of it
+                // ("*:19091x" binds 19091, "*:1e3" binds 1, "*:80-+90"
+                // binds 80-90), so its port cannot be checked
+};
+
+// One address of a bind line into *out (when a port). A port is exactly
+// decimal digits, 1-65535, or a range N-M of them with N <= M.
+AddressKind ReadListener(std::string_view address, Listener* out);
 
 // An IP literal (v4, v6, v6 in brackets) in its canonical form, or "".
 std::string CanonicalAddress(std::string_view text);

@@ -144,10 +144,21 @@ struct ServiceRenderer::State {
       }
     }
     out->listeners.clear();
+    std::vector<std::string> unreadable;
     for (const ServiceRender::Section& s : sections) {
       if (s.text.find("bind") != std::string::npos) {
-        BindListeners(s.text, s.key, &out->listeners);
+        BindListeners(s.text, s.key, &out->listeners, &unreadable);
       }
+    }
+    if (service != nullptr && !unreadable.empty()) {
+      // HAProxy reads a port from "*:19091x" (19091) or "*:1e3" (1): a
+      // port it binds that the owner check did not see could be the LB's
+      // own or another app's.
+      return Status::ServiceError(
+          "bind " + unreadable.front() +
+          " is neither a socket nor an address with a port of digits "
+          "(1-65535, or a range N-M): the port HAProxy would bind cannot "
+          "be checked");
     }
     return Status::OK();
   }

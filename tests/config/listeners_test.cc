@@ -48,19 +48,45 @@ TEST(BindListenersTest, ReadsEveryTcpAndUdpAddressOfEachBindLine) {
   EXPECT_FALSE(SharesPort(at("*:443"), at("*:444")));
 }
 
-TEST(ParseListenerTest, ReadsPortsAndLeavesSocketsOut) {
+TEST(ReadListenerTest, ReadsPortsTellsSocketsAndRefusesTheRest) {
   Listener l;
-  ASSERT_TRUE(ParseListener("dgram+ipv6@[::1]:53", &l));
+  ASSERT_EQ(ReadListener("dgram+ipv6@[::1]:53", &l), AddressKind::kPort);
   EXPECT_EQ(l.bind, "dgram+ipv6@[::1]:53");
   EXPECT_EQ(l.address, "::1");
   EXPECT_EQ(l.first_port, 53);
   EXPECT_TRUE(l.udp);
   for (const char* address :
-       {"unix@/x.sock", "/tmp/y", "fd@3", "abns@x", "*:0", "*:65536", "*:90-80",
-        "*:http", "10.0.0.1", "", "foo@1.2.3.4:80"}) {
+       {"unix@/x.sock", "/tmp/y", "fd@3", "abns@x", "sockpair@4"}) {
     Listener out;
-    EXPECT_FALSE(ParseListener(address, &out)) << address;
+    EXPECT_EQ(ReadListener(address, &out), AddressKind::kSocket) << address;
   }
+  // Each HAProxy 2.6 either refuses or binds a port of (checked with
+  // haproxy -c: "19091x", "19091.5", "1e3" and "19091-19092x" pass, and
+  // "19091-+19092" binds 19091-19092).
+  for (const char* address :
+       {"*:0", "*:65536", "*:90-80", "*:http", "10.0.0.1", "", "foo@1.2.3.4:80",
+        "127.0.0.1:19091x", "127.0.0.1:19091.5", "*:1e3", "*:19091-19092x",
+        "*:19091-+19092", "*:+19091", "*:-19091", "*:0x4a", "*:19091-",
+        "*:19091:", "*: 80", "*:080x"}) {
+    Listener out;
+    EXPECT_EQ(ReadListener(address, &out), AddressKind::kUnreadable)
+        << address;
+  }
+}
+
+TEST(BindListenersTest, ListsTheAddressesItCannotRead) {
+  std::vector<Listener> out;
+  std::vector<std::string> unreadable;
+  BindListeners(
+      "frontend f\n  bind 127.0.0.1:19091x\n  bind *:80,*:1e3,unix@/x\n"
+      "listen l\n  bind \"*:19092.5\"\n",
+      "s", &out, &unreadable);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bind, "*:80");
+  EXPECT_EQ(unreadable,
+            (std::vector<std::string>{"127.0.0.1:19091x in frontend f",
+                                      "*:1e3 in frontend f",
+                                      "*:19092.5 in listen l"}));
 }
 
 TEST(CanonicalAddressTest, GivesIpLiteralsInOneForm) {

@@ -191,5 +191,35 @@ TEST(ExposureReviewPackTest, AllowListIsNotIgnoredByAReplacementBackendsPack) {
   }
 }
 
+// Issue 12, item 2: a port token HAProxy reads differently from us.
+// HAProxy 2.6 reads the port of a bind address with atoi: "9091x" binds
+// 9091 (the admin/app-id port), "1e3" binds 1, "80-+90" binds 80-90; the
+// owner check saw no port and let them through. Every bind address is now a
+// socket or an exact port (or range), or its service port is dropped.
+class BindPortShapeTest : public ExposureReviewTest,
+                          public ::testing::WithParamInterface<const char*> {
+};
+
+TEST_P(BindPortShapeTest, ABindPortWeCannotReadExactlyDropsThePort) {
+  const std::string bind = std::string("127.0.0.1:") + GetParam();
+  const testing::RenderResult r = RenderApps(TwoApps(
+      R"(, "HAPROXY_0_FRONTEND_HEAD": "\nfrontend {backend}\n  bind )" + bind +
+      R"(\n  mode tcp\n")"));
+  EXPECT_EQ(r.errors,
+            std::vector<std::string>{
+                "app /evil, service port index 0: bind " + bind +
+                " in frontend evil_10001 is neither a socket nor an address "
+                "with a port of digits (1-65535, or a range N-M): the port "
+                "HAProxy would bind cannot be checked; service port skipped"});
+  EXPECT_NE(r.text.find("\nbackend good_10000\n"), std::string::npos);
+  EXPECT_EQ(r.text.find("evil_10001"), std::string::npos);
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, BindPortShapeTest,
+                         ::testing::Values("9091x", "9091.5", "1e3",
+                                           "10000-10001x", "10000-+10001",
+                                           "80abc", "0x2383"));
+
 }  // namespace
 }  // namespace mlb
