@@ -498,6 +498,14 @@ void ReadLabels(Reader& r, const Mark& obj,
   if (!not_strings.empty()) {
     throw FieldError{"label " + *not_strings.begin() + " is not a string"};
   }
+  for (const auto& [name, value] : *labels) {
+    if (value.size() > kMaxHaproxyLabelBytes &&
+        name.compare(0, 8, "HAPROXY_") == 0) {
+      throw FieldError{"label " + name + " has " +
+                       std::to_string(value.size()) + " bytes, more than " +
+                       std::to_string(kMaxHaproxyLabelBytes)};
+    }
+  }
 }
 
 Networking ReadNetworking(Reader& r, const AppScan& scan,

@@ -40,6 +40,12 @@ struct Task {
   bool draining = false;
 };
 
+// The longest value of an HAPROXY_* label: an app with a longer one is
+// skipped with a warning (HAProxy reads lines of a few kilobytes; a label of
+// 100 MB cost 26 s of checks and 2 GB on every update). Other labels
+// (DC/OS package metadata can be large) are not limited.
+inline constexpr size_t kMaxHaproxyLabelBytes = 64 * 1024;
+
 struct App {
   std::string id;
   std::map<std::string, std::string> labels;

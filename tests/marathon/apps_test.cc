@@ -630,6 +630,30 @@ TEST(MarathonJsonTest, NestingIsLimitedTo128Levels) {
   EXPECT_EQ(b.streaming, b.poco);
 }
 
+// Issue 12 item 8: an HAPROXY_* label longer than 64 KiB skips its app with
+// a warning (a 100 MB label cost 26 s and 2 GB on every update); other
+// labels (DC/OS package metadata) are not limited; the other apps stay.
+TEST(MarathonAppsTest, AnHaproxyLabelLongerThan64KiBSkipsItsApp) {
+  for (const char* label : {"HAPROXY_0_VHOST", "HAPROXY_0_BACKEND_HEAD",
+                            "HAPROXY_GROUP", "HAPROXY_DEPLOYMENT_GROUP"}) {
+    const std::string at_limit(kMaxHaproxyLabelBytes, 'a');
+    const std::string json =
+        std::string(R"({"apps": [{"id": "/big", "labels": {")") + label +
+        R"(": ")" + at_limit + "a" + R"("}}, {"id": "/limit", "labels": {")" +
+        label + R"(": ")" + at_limit + R"(", "DCOS_PACKAGE_METADATA": ")" +
+        std::string(1 << 20, 'm') + R"("}}]})";
+    std::vector<App> apps;
+    std::vector<std::string> warnings;
+    ASSERT_TRUE(ParseApps(json, &apps, &warnings).ok()) << label;
+    ASSERT_EQ(apps.size(), 1u) << label;
+    EXPECT_EQ(apps[0].id, "/limit");
+    EXPECT_EQ(apps[0].labels.at(label).size(), kMaxHaproxyLabelBytes);
+    EXPECT_EQ(warnings, std::vector<std::string>{
+                            std::string("app /big: label ") + label +
+                            " has 65537 bytes, more than 65536; app skipped"});
+  }
+}
+
 // --- ParseApps against the Poco tree -----------------------------------------
 
 TEST(MarathonAppsCompatTest, FixturesReadAlike) {
