@@ -458,12 +458,17 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   // The DC/OS service account, used only without basic auth (marathon-lb
   // 1.15); a bad one stops start-up here, before anything runs.
   std::string dcos_source = "--dcos-auth-credentials";
-  if (out->dcos_auth_credentials.empty()) {
-    if (const char* env = std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
-        env != nullptr && *env != '\0') {
-      out->dcos_auth_credentials = env;
-      dcos_source = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
-    }
+  std::string from_environment;
+  if (const char* env = std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL")) {
+    from_environment = env;
+  }
+  // The secret is ours alone: taken out of the environment (used or not),
+  // so that HAProxy and the --command reload commands, which inherit it, do
+  // not get it.
+  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
+  if (out->dcos_auth_credentials.empty() && !from_environment.empty()) {
+    out->dcos_auth_credentials = from_environment;
+    dcos_source = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
   }
   if (!out->dcos_auth_credentials.empty() && out->auth_credentials.empty() &&
       out->auth_credential_file.empty() && !listing) {

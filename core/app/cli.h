@@ -103,7 +103,8 @@ struct CliOptions {
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of
-// --poll-interval. Errors name the flag: "--group: at least one is required".
+// --poll-interval. $DCOS_SERVICE_ACCOUNT_CREDENTIAL is read and then removed
+// from the environment (unsetenv), so that no child process inherits it. Errors name the flag: "--group: at least one is required".
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
 
 // One flag of the command line.

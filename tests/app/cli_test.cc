@@ -394,6 +394,8 @@ TEST(CliTest, DcosAuthCredentialsDefaultToTheEnvironment) {
   ASSERT_TRUE(
       ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g"}, &o).ok());
   EXPECT_EQ(o.dcos_credentials.uid, "env");
+  // Read, then taken out of the environment: no child inherits the secret.
+  EXPECT_EQ(std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL"), nullptr);
   // The flag wins.
   ASSERT_TRUE(ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g",
                                 "--dcos-auth-credentials",
