@@ -129,6 +129,14 @@ constexpr FlagSpec kFlags[] = {
     {"marathon-ca-cert", "", "PATH", false,
       "CA bundle to verify https Marathon URLs (default: the system CAs; "
       "verification is always on)"},
+    {"marathon-max-bytes", "", "BYTES", false,
+      "A Marathon answer larger than this is an error and the config in "
+      "place stays (default 268435456, 256 MiB; 0: no limit)"},
+    {"marathon-total-timeout", "", "SECONDS", false,
+      "One Marathon request or DC/OS login, redirects and the whole answer "
+      "included, failing when it takes longer; the config in place stays. "
+      "Not the sse stream, which has --sse-idle-timeout (default 120; 0: no "
+      "limit)"},
     {"sse", "s", nullptr, false,
       "Same as mode sse: follow Marathon's event stream"},
     {"listening", "l", "URL", false,
@@ -175,12 +183,23 @@ constexpr FlagSpec kFlags[] = {
 
 OptionSet Options() { return OptionSetOf(kFlags, std::size(kFlags)); }
 
+// A byte count: 1 to 15 decimal digits (up to about 1 PB).
+bool ParseByteCount(const std::string& text, uint64_t* out) {
+  if (text.empty() || text.size() > 15 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *out = std::stoull(text);
+  return true;
+}
+
 // The plain numeric flags, by name.
 int* NumberFlag(const std::string& name, CliOptions* out) {
   const std::pair<const char*, int*> kFlags[] = {
       {"max-backoff", &out->max_backoff},
       {"resync-interval", &out->resync_interval},
       {"sse-idle-timeout", &out->sse_idle_timeout},
+      {"marathon-total-timeout", &out->marathon_total_timeout},
       {"debounce-ms", &out->debounce_ms},
       {"min-update-interval-ms", &out->min_update_interval_ms},
       {"max-staleness", &out->max_staleness},
@@ -316,6 +335,11 @@ Status Apply(const std::string& name, const std::string& value,
     out->dcos_auth_credentials = value;
   } else if (name == "marathon-ca-cert") {
     out->marathon_ca_cert = value;
+  } else if (name == "marathon-max-bytes") {
+    if (!ParseByteCount(value, &out->marathon_max_bytes)) {
+      return Status::Error("--marathon-max-bytes",
+                           "not a number of bytes: '" + value + "'");
+    }
   } else if (name == "sse") {
     out->mode = "sse";
   } else if (name == "listening") {
@@ -434,12 +458,17 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   // The DC/OS service account, used only without basic auth (marathon-lb
   // 1.15); a bad one stops start-up here, before anything runs.
   std::string dcos_source = "--dcos-auth-credentials";
-  if (out->dcos_auth_credentials.empty()) {
-    if (const char* env = std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
-        env != nullptr && *env != '\0') {
-      out->dcos_auth_credentials = env;
-      dcos_source = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
-    }
+  std::string from_environment;
+  if (const char* env = std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL")) {
+    from_environment = env;
+  }
+  // The secret is ours alone: taken out of the environment (used or not),
+  // so that HAProxy and the --command reload commands, which inherit it, do
+  // not get it.
+  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
+  if (out->dcos_auth_credentials.empty() && !from_environment.empty()) {
+    out->dcos_auth_credentials = from_environment;
+    dcos_source = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
   }
   if (!out->dcos_auth_credentials.empty() && out->auth_credentials.empty() &&
       out->auth_credential_file.empty() && !listing) {

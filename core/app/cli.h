@@ -14,12 +14,14 @@
 #include <Poco/Util/OptionSet.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/base/logging.h"
 #include "core/base/status.h"
+#include "core/marathon/client.h"
 #include "core/marathon/dcos_auth.h"
 #include "core/model/label_policy.h"
 
@@ -69,6 +71,9 @@ struct CliOptions {
   std::string auth_credentials;      // --auth-credentials user:pass
   std::string auth_credential_file;  // --marathon-auth-credential-file
   std::string marathon_ca_cert;      // --marathon-ca-cert
+  uint64_t marathon_max_bytes = kDefaultMarathonMaxBytes;  // 0: no limit
+  // --marathon-total-timeout, seconds; 0: no limit.
+  int marathon_total_timeout = kDefaultMarathonTotalTimeoutMs / 1000;
   // --dcos-auth-credentials, else $DCOS_SERVICE_ACCOUNT_CREDENTIAL: the JSON
   // of a DC/OS service account, and that account once read. It is read (and
   // used) only when neither basic auth option is given, as marathon-lb 1.15:
@@ -98,7 +103,8 @@ struct CliOptions {
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of
-// --poll-interval. Errors name the flag: "--group: at least one is required".
+// --poll-interval. $DCOS_SERVICE_ACCOUNT_CREDENTIAL is read and then removed
+// from the environment (unsetenv), so that no child process inherits it. Errors name the flag: "--group: at least one is required".
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
 
 // One flag of the command line.

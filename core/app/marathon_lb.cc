@@ -70,10 +70,15 @@ Status MarathonLb::Create(const CliOptions& options,
                                       options.auth_credential_file,
                                       &marathon.user, &marathon.password));
   marathon.ca_cert = options.marathon_ca_cert;
+  marathon.max_bytes = options.marathon_max_bytes;
+  marathon.total_timeout_ms = options.marathon_total_timeout * 1000;
   if (!options.dcos_credentials.uid.empty()) {
     DcosAuthOptions auth;
     auth.credentials = options.dcos_credentials;
     auth.ca_cert = options.marathon_ca_cert;  // DC/OS's CA signs both
+    auth.total_timeout =
+        std::chrono::milliseconds(marathon.total_timeout_ms);
+    auth.total_timeout_flag = "--marathon-total-timeout";
     MLB_RETURN_IF_ERROR(DcosAuth::Create(std::move(auth), &lb->dcos_auth_)
                             .WithContext("--dcos-auth-credentials"));
     marathon.dcos_auth = lb->dcos_auth_.get();

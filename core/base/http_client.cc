@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <streambuf>
 #include <system_error>
+#include <thread>
 
 #include "core/base/logging.h"
 #include "core/base/text.h"
@@ -57,17 +59,27 @@ std::string TargetOf(const Poco::URI& uri) {
   return target;
 }
 
+std::string HostAndPort(const Poco::URI& uri) {
+  return Lower(uri.getHost()) + ":" + std::to_string(uri.getPort());
+}
+
 bool SameHostAndPort(const Poco::URI& a, const Poco::URI& b) {
-  return Lower(a.getHost()) == Lower(b.getHost()) && a.getPort() == b.getPort();
+  return HostAndPort(a) == HostAndPort(b);
+}
+
+// " (--flag)" when a limit came from a flag, so that the error names it.
+std::string FlagNote(const std::string& flag) {
+  return flag.empty() ? "" : " (" + flag + ")";
 }
 
 // The end of the whole exchange, when there is a total timeout.
 class Deadline {
  public:
-  explicit Deadline(milliseconds total)
-      : total_(total), end_(Clock::now() + total) {}
+  Deadline(milliseconds total, const std::string& flag)
+      : total_(total), end_(Clock::now() + total), flag_(flag) {}
 
   bool set() const { return total_.count() > 0; }
+  Clock::time_point end() const { return end_; }
   bool passed() const { return set() && Clock::now() >= end_; }
   // `wait` (0: no limit, as for a socket) cut to the time left, at least
   // 1 ms.
@@ -81,12 +93,63 @@ class Deadline {
     return wait.count() == 0 ? left : std::min(wait, left);
   }
   std::string Message() const {
-    return "no complete answer within " + Ms(total_);
+    return "no complete answer within " + Ms(total_) + FlagNote(flag_);
   }
 
  private:
   milliseconds total_;
   Clock::time_point end_;
+  std::string flag_;
+};
+
+// Shuts a socket down when a deadline passes. The socket timeouts bound each
+// wait, not their sum: a peer that sends its status line and headers one
+// byte at a time (each within the read timeout) would hold the exchange for
+// as long as it likes, since Poco reads the headers in one call we cannot
+// look into. The body checks the deadline between reads too (BodyBuffer).
+// Keeps a dup() of the descriptor, as HttpCancel does, so that it never
+// shuts down a descriptor closed and reused meanwhile.
+class DeadlineWatch {
+ public:
+  DeadlineWatch(const Deadline& deadline, int fd) {
+    if (!deadline.set()) {
+      return;
+    }
+    fd_ = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) {
+      Log().warning("HTTP client: dup() failed; the total timeout only "
+                    "bounds the body");
+      return;
+    }
+    thread_ = std::thread([this, end = deadline.end()] {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!cv_.wait_until(lock, end, [this] { return done_; })) {
+        ::shutdown(fd_, SHUT_RDWR);
+      }
+    });
+  }
+  ~DeadlineWatch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  DeadlineWatch(const DeadlineWatch&) = delete;
+  DeadlineWatch& operator=(const DeadlineWatch&) = delete;
+
+ private:
+  int fd_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // guarded by mu_
+  std::thread thread_;
 };
 
 // One connection: a socket connected by hand (so that an HttpCancel can
@@ -106,13 +169,16 @@ class Connection {
   // Connects to `uri`'s host and port and, with `tls`, does the handshake.
   // Waits for the peer (the handshake, then sending and receiving) at most
   // `wait` at a time from then on.
-  Status Open(const Poco::URI& uri, milliseconds connect_timeout,
-              milliseconds wait, const Poco::Net::Context::Ptr& tls) {
+  // The socket is shut down when `deadline` passes.
+  Status Open(const Poco::URI& uri, const Deadline& deadline,
+              milliseconds connect_timeout, milliseconds wait,
+              const Poco::Net::Context::Ptr& tls) {
     const Poco::Net::SocketAddress address(uri.getHost(), uri.getPort());
     socket_ = Poco::Net::StreamSocket(address.family());
     if (cancel_ != nullptr) {
       cancel_->Watch(socket_.impl()->sockfd());
     }
+    watch_.emplace(deadline, socket_.impl()->sockfd());
     socket_.connectNB(address);
     const auto end = Clock::now() + connect_timeout;
     const milliseconds slice = cancel_ != nullptr
@@ -162,6 +228,7 @@ class Connection {
 
   HttpCancel* const cancel_;
   Poco::Net::StreamSocket socket_;
+  std::optional<DeadlineWatch> watch_;
   // (Not default-constructed: that would make Poco's default TLS context.)
   std::optional<Poco::Net::SecureStreamSocket> secure_;
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
@@ -177,13 +244,14 @@ class BodyBuffer : public std::streambuf {
   BodyBuffer(std::streambuf* source, Poco::Net::StreamSocket* socket,
              const HttpCancel* cancel, milliseconds wait,
              const Deadline& deadline, uint64_t max_bytes,
-             int64_t content_length)
+             std::string too_large, int64_t content_length)
       : source_(source),
         socket_(socket),
         cancel_(cancel),
         wait_(wait),
         deadline_(deadline),
         max_bytes_(max_bytes),
+        too_large_(std::move(too_large)),
         content_length_(content_length) {}
 
   // Empty: none.
@@ -207,6 +275,9 @@ class BodyBuffer : public std::streambuf {
         if (cancel_ != nullptr && cancel_->cancelled()) {
           Fail("stopped", true);  // the end the cancel's shutdown made
         }
+        if (deadline_.passed()) {
+          Fail(deadline_.Message(), true);  // the DeadlineWatch's shutdown
+        }
         if (content_length_ >= 0 &&
             count_ < static_cast<uint64_t>(content_length_)) {
           Fail("connection closed after " + std::to_string(count_) + " of " +
@@ -227,7 +298,7 @@ class BodyBuffer : public std::streambuf {
     }
     count_ += static_cast<uint64_t>(n);
     if (max_bytes_ > 0 && count_ > max_bytes_) {
-      Fail("larger than " + std::to_string(max_bytes_) + " bytes", false);
+      Fail(too_large_, false);
     }
     setg(buffer_, buffer_, buffer_ + n);
     return traits_type::to_int_type(*gptr());
@@ -246,6 +317,7 @@ class BodyBuffer : public std::streambuf {
   const milliseconds wait_;
   const Deadline& deadline_;
   const uint64_t max_bytes_;
+  const std::string too_large_;  // the error when the body exceeds max_bytes_
   const int64_t content_length_;  // -1: unknown
   uint64_t count_ = 0;
   std::string failure_;
@@ -293,6 +365,19 @@ void HttpCancel::Unwatch() {
 
 // HttpClient ------------------------------------------------------------------
 
+std::string HostAndPortOf(const std::string& url) {
+  try {
+    const Poco::URI uri(url);
+    if ((uri.getScheme() != "http" && uri.getScheme() != "https") ||
+        uri.getHost().empty()) {
+      return "";
+    }
+    return HostAndPort(uri);
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+}
+
 std::string HttpResponse::StatusLine() const {
   return "HTTP " + std::to_string(status) + " " + reason;
 }
@@ -324,7 +409,11 @@ Status HttpClient::Send(const HttpRequest& request,
                         HttpResponse* response) const {
   *response = HttpResponse();
   HttpCancel* const cancel = options_.cancel;
-  const Deadline deadline(options_.total_timeout);
+  const Deadline deadline(options_.total_timeout, options_.total_timeout_flag);
+  const std::string too_large = "larger than " +
+                                std::to_string(options_.max_body_bytes) +
+                                " bytes" +
+                                FlagNote(options_.max_body_bytes_flag);
   Poco::URI uri;
   try {
     uri = Poco::URI(request.url);
@@ -380,7 +469,7 @@ Status HttpClient::Send(const HttpRequest& request,
     };
     try {
       const Status opened =
-          connection.Open(uri, deadline.Cap(options_.connect_timeout),
+          connection.Open(uri, deadline, deadline.Cap(options_.connect_timeout),
                           deadline.Cap(options_.read_timeout), tls);
       if (!opened.ok()) {
         return transport_failure(opened.message());
@@ -418,15 +507,19 @@ Status HttpClient::Send(const HttpRequest& request,
           return Status::Error(response->StatusLine() +
                                " without a Location header");
         }
+        Poco::URI next = uri;
+        next.resolve(location);
+        next.setUserInfo("");
+        const std::string to = next.toString();
+        if (options_.max_redirects == 0) {
+          return Status::Error(response->StatusLine() + " to " + to +
+                               " not followed");
+        }
         if (redirects >= options_.max_redirects) {
           return Status::Error("more than " +
                                std::to_string(options_.max_redirects) +
                                " redirects");
         }
-        Poco::URI next = uri;
-        next.resolve(location);
-        next.setUserInfo("");
-        const std::string to = next.toString();
         if (next.getScheme() != "http" && next.getScheme() != "https") {
           return Status::Error("redirect to " + to +
                                " refused (only http and https)");
@@ -439,8 +532,14 @@ Status HttpClient::Send(const HttpRequest& request,
               send_credentials && options_.credentials_to_plain_http;
         }
         if (!SameHostAndPort(uri, next)) {
-          send_credentials =
-              send_credentials && options_.credentials_to_other_hosts;
+          const bool trusted = std::any_of(
+              options_.credential_hosts.begin(),
+              options_.credential_hosts.end(),
+              [&](const std::string& host) {
+                return Lower(host) == HostAndPort(next);
+              });
+          send_credentials = send_credentials &&
+                             (options_.credentials_to_other_hosts || trusted);
         }
         if (options_.on_redirect) {
           options_.on_redirect(response->url, response->StatusLine(), to);
@@ -459,15 +558,13 @@ Status HttpClient::Send(const HttpRequest& request,
       if (options_.max_body_bytes > 0 && in.hasContentLength() &&
           static_cast<uint64_t>(in.getContentLength64()) >
               options_.max_body_bytes) {
-        return Status::Error("larger than " +
-                             std::to_string(options_.max_body_bytes) +
-                             " bytes");
+        return Status::Error(too_large);
       }
       const milliseconds wait =
           options_.body_read_timeout.value_or(options_.read_timeout);
       connection.socket().setReceiveTimeout(Span(deadline.Cap(wait)));
       buffer.emplace(in_body.rdbuf(), &connection.socket(), cancel, wait,
-                     deadline, options_.max_body_bytes,
+                     deadline, options_.max_body_bytes, too_large,
                      in.hasContentLength() ? in.getContentLength64() : -1);
       std::istream stream(&*buffer);
       stream.exceptions(std::ios::badbit);

@@ -69,10 +69,16 @@ struct HttpClientOptions {
   // stay dropped.
   bool credentials_to_other_hosts = false;
   bool credentials_to_plain_http = false;
+  // Other hosts that are trusted with the credentials all the same (a
+  // Marathon non-leader redirects to the leader, another configured
+  // Marathon), as "host:port" (e.g. "10.0.0.2:8080"; the host as the URL
+  // has it, compared without case).
+  std::vector<std::string> credential_hosts;
 
   // Redirects (301, 302, 303, 307 and 308 with a Location; a 303 turns the
   // request into a GET without a body) followed at most: one more is an
-  // error, "more than N redirects".
+  // error, "more than N redirects"; with 0, "HTTP 307 Temporary Redirect to
+  // URL not followed".
   int max_redirects = 3;
   // A redirect from https:// to http:// is an error instead of followed.
   bool refuse_https_to_http = false;
@@ -86,11 +92,18 @@ struct HttpClientOptions {
   // stream); unset: read_timeout; 0: no limit.
   std::optional<std::chrono::milliseconds> body_read_timeout;
   // The whole exchange, redirects and body included; 0: no limit. Every wait
-  // above is cut to the time left.
+  // above is cut to the time left, and the socket is shut down when it is
+  // over, so a peer trickling its headers byte by byte is cut off too:
+  // "no complete answer within N ms".
   std::chrono::milliseconds total_timeout{0};
   // A larger body (by Content-Length, or as counted) is an error,
   // "larger than N bytes"; 0: no limit.
   uint64_t max_body_bytes = 0;
+  // The flags that set the two limits above, if any: the errors then name
+  // them, "larger than N bytes (--flag)", "no complete answer within N ms
+  // (--flag)".
+  std::string max_body_bytes_flag;
+  std::string total_timeout_flag;
 
   // PEM bundle of the CAs for https; empty: the system CAs.
   std::string ca_file;
@@ -142,6 +155,11 @@ struct HttpResponse {
 // Its Status is Send()'s result.
 using HttpBodyReader =
     std::function<Status(const HttpResponse& response, std::istream& body)>;
+
+// "host:port" of an http(s):// URL, the host lower-cased and the port
+// explicit or the scheme's (as HttpClientOptions::credential_hosts wants);
+// empty if `url` is not one.
+std::string HostAndPortOf(const std::string& url);
 
 class HttpClient {
  public:

@@ -30,16 +30,28 @@ bool SplitUserPassword(const std::string& text, std::string* user,
 }
 
 // A non-leader Marathon (>= 1.7) redirects to the leader, another host,
-// which wants the same credentials.
+// which wants the same credentials: they go to the hosts of the --marathon
+// list only (a configured Marathon), never to any other host nor from
+// https:// to plain http:// (issue 12, item 9).
 HttpClientOptions HttpOptionsFor(const MarathonOptions& options) {
   HttpClientOptions http;
   http.user = options.user;
   http.password = options.password;
-  http.credentials_to_other_hosts = true;
-  http.credentials_to_plain_http = true;
+  http.credentials_to_other_hosts = false;
+  http.credentials_to_plain_http = false;
+  for (const std::string& url : options.urls) {
+    const std::string host = HostAndPortOf(url);
+    if (!host.empty()) {
+      http.credential_hosts.push_back(host);
+    }
+  }
   http.max_redirects = kMaxRedirects;
   http.connect_timeout = std::chrono::milliseconds(options.connect_timeout_ms);
   http.read_timeout = std::chrono::milliseconds(options.read_timeout_ms);
+  http.total_timeout = std::chrono::milliseconds(options.total_timeout_ms);
+  http.max_body_bytes = options.max_bytes;
+  http.total_timeout_flag = "--marathon-total-timeout";
+  http.max_body_bytes_flag = "--marathon-max-bytes";
   http.ca_file = options.ca_cert;
   return http;
 }
@@ -211,11 +223,17 @@ Status MarathonClient::RequestWith(const std::string& method,
             options_.dcos_auth->Authorization(&request.authorization));
       }
       HttpResponse response;
+      // Whether read_body returned (its Status is then the answer), rather
+      // than threw: a size limit, the deadline or a broken connection.
+      bool body_read = false;
       const auto send = [&] {
+        body_read = false;
         return http_.Send(
             request,
             [&](const HttpResponse&, std::istream& in) {
-              return read_body(in, base);
+              const Status read = read_body(in, base);
+              body_read = true;
+              return read;
             },
             &response);
       };
@@ -229,7 +247,7 @@ Status MarathonClient::RequestWith(const std::string& method,
                                                       &request.authorization));
         sent = send();
       }
-      if (response.ok() && !response.transport_failed) {
+      if (response.ok() && !response.transport_failed && body_read) {
         // The body was read: what the reader says of it is the answer.
         *source = base;
         {

@@ -6,7 +6,10 @@
 // answered last; on a connection error, a timeout or a 5xx answer the next
 // one is tried, and the first that answers becomes the one used from then on
 // (a dead leader is not tried first again). Redirects (Marathon >= 1.7
-// non-leaders) are followed, up to 3, keeping the credentials. TLS
+// non-leaders) are followed, up to 3; the credentials go along only to
+// another --marathon host and never from https:// to http://. Every answer
+// is bounded in size (max_bytes) and time (total_timeout_ms), an error
+// body too (it is not read). TLS
 // certificates are verified: against --marathon-ca-cert, or the system CAs.
 // With a DC/OS service account (dcos_auth.h) every request carries its
 // token; a 401 answer is followed by a new login and one retry of that
@@ -15,6 +18,7 @@
 // Thread-safety: all methods may be called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <istream>
 #include <mutex>
@@ -28,6 +32,14 @@
 
 namespace mlb {
 
+// 256 MiB: 22 times the 11.6 MB /v2/apps?embed=apps.tasks answer of a
+// 5,000-app cluster, so about 100,000 such apps; a body that never ends is
+// cut there instead of growing the process without bound.
+constexpr uint64_t kDefaultMarathonMaxBytes = uint64_t{256} << 20;
+// 120 s: a whole answer within two of marathon-lb's 46 s read timeouts plus
+// room; a Marathon sending one byte per second no longer holds updates.
+constexpr int kDefaultMarathonTotalTimeoutMs = 120000;
+
 struct MarathonOptions {
   std::vector<std::string> urls;
   std::string user;      // basic auth; empty: none
@@ -38,6 +50,11 @@ struct MarathonOptions {
   std::string ca_cert;   // PEM bundle for https; empty: the system CAs
   int connect_timeout_ms = 3050;  // marathon-lb's 3.05 s
   int read_timeout_ms = 46000;    // and 46 s
+  // A larger answer is an error (--marathon-max-bytes); 0: no limit.
+  uint64_t max_bytes = kDefaultMarathonMaxBytes;
+  // One request, redirects and the whole answer included
+  // (--marathon-total-timeout); 0: no limit.
+  int total_timeout_ms = kDefaultMarathonTotalTimeoutMs;
 };
 
 // marathon-lb's credential flags: the first line of `file` (CR/LF stripped)

@@ -247,6 +247,12 @@ Status DcosAuth::Login(HttpCancel* cancel) {
   HttpClientOptions http;
   http.connect_timeout = options_.connect_timeout;
   http.read_timeout = options_.read_timeout;
+  http.total_timeout = options_.total_timeout.count() > 0
+                          ? options_.total_timeout
+                          : options_.connect_timeout + options_.read_timeout;
+  http.total_timeout_flag = options_.total_timeout_flag;
+  // The signed login JWT goes to the endpoint configured, nowhere else.
+  http.max_redirects = 0;
   http.max_body_bytes = 1 << 20;
   http.ca_file = options_.ca_cert;
   http.cancel = cancel;

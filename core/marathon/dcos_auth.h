@@ -9,6 +9,11 @@
 // read that) and as the JSON body {"token": ...} (what DC/OS IAM documents);
 // every Marathon request then sends "Authorization: token=<token>".
 //
+// The login POST follows no redirect (the signed JWT would go along to
+// wherever the redirect leads, and it is good for a login at the real IAM
+// for 60 s): the endpoint is a fixed URL of the cluster. The answer is
+// bounded to 1 MiB and the whole login to total_timeout.
+//
 // The token is taken to be good until the exp it was asked for. A new login
 // happens when none was done yet, when the token expires within 10 s (both
 // checked before each request and each event-stream connect), and when
@@ -67,6 +72,12 @@ struct DcosAuthOptions {
   std::string ca_cert;
   std::chrono::milliseconds connect_timeout{3050};  // marathon-lb's 3.05 s
   std::chrono::milliseconds read_timeout{46000};    // and 46 s
+  // The whole login, the answer included: a login holds every Marathon
+  // request, so a login endpoint trickling its answer must not hold it
+  // longer. 0: connect_timeout + read_timeout. `total_timeout_flag` (if
+  // any) is named in the error.
+  std::chrono::milliseconds total_timeout{0};
+  std::string total_timeout_flag;
   // The wall clock: the exp claims are Unix seconds. Tests inject one.
   std::function<std::chrono::system_clock::time_point()> now =
       [] { return std::chrono::system_clock::now(); };
@@ -98,6 +109,9 @@ class DcosAuth {
   //   "DC/OS login as <uid> at <endpoint>: connect: Connection refused"
   //   "DC/OS login as <uid> at <endpoint>: the answer has no
   //    dcos-acs-auth-cookie cookie and no JSON token"
+  //   "DC/OS login as <uid> at <endpoint>: HTTP 307 Temporary Redirect to
+  //    <URL> not followed"
+  //   "DC/OS login as <uid> at <endpoint>: no complete answer within N ms"
   // `cancel` (may be null) aborts a login in progress.
   Status Authorization(std::string* value, HttpCancel* cancel = nullptr);
 

@@ -169,9 +169,17 @@ HttpClientOptions EventStream::HttpOptions() {
   HttpClientOptions http;
   http.user = options_.user;
   http.password = options_.password;
-  // Sent to every host we are redirected to (marathon-lb 830a66c).
-  http.credentials_to_other_hosts = true;
-  http.credentials_to_plain_http = true;
+  // marathon-lb 830a66c sent them to every host it was redirected to; here
+  // only to the hosts of the --marathon list (a non-leader redirects to the
+  // leader), and never from https:// to plain http:// (issue 12, item 9).
+  http.credentials_to_other_hosts = false;
+  http.credentials_to_plain_http = false;
+  for (const std::string& url : options_.urls) {
+    const std::string host = HostAndPortOf(url);
+    if (!host.empty()) {
+      http.credential_hosts.push_back(host);
+    }
+  }
   http.max_redirects = options_.max_redirects;
   http.connect_timeout = options_.connect_timeout;
   http.read_timeout = options_.connect_timeout;  // for the headers

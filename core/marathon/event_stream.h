@@ -30,8 +30,9 @@ struct EventStreamOptions {
   // Marathon base URLs, http(s)://[user:password@]host[:port][/prefix]. One
   // step of round-robin per connection attempt.
   std::vector<std::string> urls;
-  // Basic auth for every request, kept across redirects to any host. When
-  // `user` is empty, the user info of the URL in use (if any) is sent.
+  // Basic auth for every request, kept across redirects to the hosts of
+  // `urls` (never to others, nor from https:// to http://). When `user` is
+  // empty, the user info of the URL in use (if any) is sent.
   std::string user;
   std::string password;
   // A DC/OS service account, in place of basic auth: its token goes with

@@ -336,6 +336,36 @@ std::string ServiceAccountJson(const std::string& uid = "mlb") {
                                   "https://leader.mesos/acs/api/v1/auth/login");
 }
 
+// --marathon-max-bytes and --marathon-total-timeout bound every Marathon
+// read (issue 12, item 6); 0 lifts a limit.
+TEST(CliTest, MarathonReadLimits) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"--group", "g"}, &o).ok());
+  EXPECT_EQ(o.marathon_max_bytes, 268435456u);
+  EXPECT_EQ(o.marathon_total_timeout, 120);
+  ASSERT_TRUE(Parse({"--group", "g", "--marathon-max-bytes", "1048576",
+                     "--marathon-total-timeout", "5"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.marathon_max_bytes, 1048576u);
+  EXPECT_EQ(o.marathon_total_timeout, 5);
+  ASSERT_TRUE(Parse({"--group", "g", "--marathon-max-bytes", "0",
+                     "--marathon-total-timeout", "0"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.marathon_max_bytes, 0u);
+  EXPECT_EQ(o.marathon_total_timeout, 0);
+  EXPECT_EQ(Parse({"--group", "g", "--marathon-max-bytes", "1MB"}, &o)
+                .message(),
+            "--marathon-max-bytes: not a number of bytes: '1MB'");
+  EXPECT_EQ(Parse({"--group", "g", "--marathon-max-bytes", "-1"}, &o)
+                .message(),
+            "--marathon-max-bytes: not a number of bytes: '-1'");
+  EXPECT_EQ(Parse({"--group", "g", "--marathon-total-timeout", "1.5"}, &o)
+                .message(),
+            "--marathon-total-timeout: not a number: '1.5'");
+}
+
 TEST(CliTest, DcosAuthCredentialsAreReadInEveryMode) {
   const std::vector<std::vector<std::string>> kModes = {
       {"poll"}, {"sse"}, {"--sse"}, {"event", "http://127.0.0.1:9/"}};
@@ -364,6 +394,8 @@ TEST(CliTest, DcosAuthCredentialsDefaultToTheEnvironment) {
   ASSERT_TRUE(
       ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g"}, &o).ok());
   EXPECT_EQ(o.dcos_credentials.uid, "env");
+  // Read, then taken out of the environment: no child inherits the secret.
+  EXPECT_EQ(std::getenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL"), nullptr);
   // The flag wins.
   ASSERT_TRUE(ParseCommandLine({"sse", "-m", "http://m:8080", "--group", "g",
                                 "--dcos-auth-credentials",

@@ -449,6 +449,32 @@ TEST_F(ServiceAccountTest, BadCredentialsExitTwoWithoutShowingTheKey) {
   EXPECT_EQ(JsonInt(Account(), "logins", -1), 0);
 }
 
+// The account in $DCOS_SERVICE_ACCOUNT_CREDENTIAL is used, and then taken
+// out of marathon-lb's environment: the --command reload (like HAProxy)
+// inherits everything else, but not the secret.
+TEST_F(ServiceAccountTest, TheReloadCommandDoesNotInheritTheSecret) {
+  StartSim({{"127.0.0.2", {31000}}}, 3600);
+  const std::string env_file = dir_->File("reload.env");
+  std::vector<std::string> argv = Args({"poll"});
+  for (const std::string& a :
+       {std::string("--skip-validation"), std::string("--command"),
+        "sh -c 'env > " + env_file + "'"}) {
+    argv.push_back(a);
+  }
+  setenv(kEnv, Credentials().c_str(), 1);
+  setenv("MLB_RELOAD_ENV_MARKER", "inherited", 1);
+  const RunResult r = RunBounded(argv, dir_->File("reload.log"));
+  unsetenv(kEnv);
+  unsetenv("MLB_RELOAD_ENV_MARKER");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(JsonInt(Account(), "logins", -1), 1);  // the secret was used
+  const std::string env = ReadFile(env_file);
+  EXPECT_THAT(env, HasSubstr("MLB_RELOAD_ENV_MARKER=inherited\n"));
+  EXPECT_THAT(env, Not(HasSubstr(kEnv)));
+  EXPECT_THAT(env,
+              Not(HasSubstr(mlb::testing::PemBodyLine(keys_.private_pem))));
+}
+
 // marathon-sim's service-account mode itself --------------------------------
 
 // An RS256 JWT {"uid": uid, "exp": exp} signed with `private_pem`, made with

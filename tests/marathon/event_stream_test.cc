@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/hostile_http_server.h"
 #include "tests/support/http_test_server.h"
 
 namespace mlb {
@@ -435,7 +436,9 @@ TEST(EventStreamTest, IdleTimeoutCountsCommentsAndReconnectsAtOnce) {
   EXPECT_LT(gap, milliseconds(500));
 }
 
-TEST(EventStreamTest, FollowsRedirectsToAnyHostKeepingCredentials) {
+// The credentials follow the redirects to the leader because it is one of
+// the --marathon URLs (issue 12, item 9).
+TEST(EventStreamTest, FollowsRedirectsKeepingCredentialsForListedHosts) {
   const std::string kAuth = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
   FakeMarathon leader([&](Poco::Net::HTTPServerRequest& request,
                           Poco::Net::HTTPServerResponse& response, int) {
@@ -456,7 +459,8 @@ TEST(EventStreamTest, FollowsRedirectsToAnyHostKeepingCredentials) {
     }
   });
   CallbackLog log;
-  EventStreamOptions options = TestOptions({follower.url() + "/m1/"});
+  EventStreamOptions options =
+      TestOptions({follower.url() + "/m1/", leader.url()});
   options.user = "alice";
   options.password = "s3cret";
   RunningStream stream(options, log.Callbacks());
@@ -473,6 +477,76 @@ TEST(EventStreamTest, FollowsRedirectsToAnyHostKeepingCredentials) {
   EXPECT_EQ(hops[1].Header("Authorization"), kAuth);
   ASSERT_EQ(leader.requests().size(), 1u);
   EXPECT_EQ(leader.requests()[0].Header("Authorization"), kAuth);
+}
+
+// A redirect to a host that is not one of the --marathon URLs is followed
+// without the credentials.
+TEST(EventStreamTest, ARedirectToAnUnlistedHostDropsTheCredentials) {
+  const std::string kAuth = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
+  FakeMarathon elsewhere([&](Poco::Net::HTTPServerRequest&,
+                             Poco::Net::HTTPServerResponse& response, int) {
+    Reply(response, Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+  });
+  FakeMarathon marathon([&](Poco::Net::HTTPServerRequest&,
+                            Poco::Net::HTTPServerResponse& response, int) {
+    response.redirect(elsewhere.url() + EventsPath("/x"),
+                      Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+  });
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.user = "alice";
+  options.password = "s3cret";
+  options.initial_backoff = milliseconds(10000);  // one attempt
+  RunningStream stream(options, log.Callbacks());
+  const auto deadline = Steady::now() + kPatience;
+  while (stream->GetStatus().failed_attempts == 0 && Steady::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(stream->GetStatus().last_error,
+            "GET " + elsewhere.url() + EventsPath("/x") +
+                ": HTTP 401 Unauthorized");
+  ASSERT_EQ(marathon.requests().size(), 1u);
+  EXPECT_EQ(marathon.requests()[0].Header("Authorization"), kAuth);
+  ASSERT_EQ(elsewhere.requests().size(), 1u);
+  EXPECT_EQ(elsewhere.requests()[0].Header("Authorization"), "");
+}
+
+// An event that never ends, in each of its shapes (one data line, a comment
+// line, data lines without the blank line that ends the event), ends the
+// connection at 16 MiB (kMaxEventBytes) rather than growing the process
+// (issue 12, item 6); the idle timeout bounds a silent one.
+TEST(EventStreamTest, AnEventThatNeverEndsIsCutAt16MiB) {
+  const std::vector<std::pair<const char*, std::string>> kShapes = {
+      {"one data line", "data: " + std::string(4096, 'a')},
+      {"a comment line", ":" + std::string(4096, ' ')},
+      {"data lines", "data: " + std::string(4094, 'a') + "\n"},
+  };
+  for (const auto& [name, prefix] : kShapes) {
+    SCOPED_TRACE(name);
+    const std::string repeated =
+        std::string(name) == "data lines" ? prefix : std::string(4096, 'a');
+    testing::HostileHttpServer marathon(
+        [&](testing::HostileHttpServer::Writer& out, int n) {
+          if (n > 0) {
+            return;  // one connection is enough
+          }
+          out.Send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                   "Connection: close\r\n\r\n" +
+                   prefix) &&
+              out.Repeat(std::string(name) == "a comment line"
+                             ? std::string(4096, ' ')
+                             : repeated,
+                         64 << 20);
+        });
+    CallbackLog log;
+    EventStreamOptions options = TestOptions({marathon.url()});
+    options.initial_backoff = milliseconds(10000);  // one connection
+    RunningStream stream(options, log.Callbacks());
+    ASSERT_TRUE(log.WaitFor("disconnected", 1, milliseconds(20000)));
+    EXPECT_EQ(log.Matching("disconnected")[0],
+              "disconnected GET " + marathon.url() + EventsPath() +
+                  ": event larger than 16777216 bytes");
+  }
 }
 
 TEST(EventStreamTest, CredentialsMayComeFromTheUrl) {
