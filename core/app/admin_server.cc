@@ -39,7 +39,7 @@ class AdminHandler {
       return Signal(req, path == "/_mlb_signal/hup" ? SIGHUP : SIGUSR1);
     }
     if (req.method != "GET" && req.method != "HEAD") {
-      return {405, "text/plain", {}, "only GET\n"};
+      return TextReply(405, "only GET\n");
     }
     if (path == "/healthz") {
       std::string why;
@@ -53,14 +53,13 @@ class AdminHandler {
       return SendFile(*e);
     }
     if (path == "/_haproxy_getpids") {
-      return {200, "text/plain", {}, HaproxyPids() + "\n"};
+      return TextReply(200, HaproxyPids() + "\n");
     }
-    return {404, "text/plain", {},
-            "not found: " + path +
-                " (try /healthz, /status, /_haproxy_getconfig, "
-                "/_haproxy_getvhostmap, /_haproxy_getappmap, "
-                "/_haproxy_getpids, /_mlb_signal/hup or "
-                "/_mlb_signal/usr1)\n"};
+    return TextReply(404, "not found: " + path +
+                              " (try /healthz, /status, /_haproxy_getconfig, "
+                              "/_haproxy_getvhostmap, /_haproxy_getappmap, "
+                              "/_haproxy_getpids, /_mlb_signal/hup or "
+                              "/_mlb_signal/usr1)\n");
   }
 
  private:
@@ -105,9 +104,9 @@ class AdminHandler {
   // /_mlb_signal/*: only with the admin token.
   ServerReply Signal(const ServerRequest& req, int sig) const {
     if (options_.token.empty()) {
-      return {403, "text/plain", {},
-              "signal endpoints are off: start marathon-lb with "
-              "--admin-token-file\n"};
+      return TextReply(403,
+                       "signal endpoints are off: start marathon-lb with "
+                       "--admin-token-file\n");
     }
     // "Bearer <token>", the scheme in any case (RFC 7235).
     const std::string header = req.Header("Authorization");
@@ -121,12 +120,13 @@ class AdminHandler {
         bearer && token_start != std::string::npos ? header.substr(token_start)
                                                    : std::string();
     if (!bearer || !SameSecret(given, options_.token)) {
-      return {401, "text/plain", {{"WWW-Authenticate", "Bearer"}},
+      return {401,
+              "text/plain",
+              {{"WWW-Authenticate", "Bearer"}},
               "needs 'Authorization: Bearer <the admin token>'\n"};
     }
     options_.raise(sig);
-    return {200, "text/plain", {},
-            sig == SIGHUP ? "sent SIGHUP\n" : "sent SIGUSR1\n"};
+    return TextReply(200, sig == SIGHUP ? "sent SIGHUP\n" : "sent SIGUSR1\n");
   }
 
   ServerReply SendFile(const FileEndpoint& e) const {
@@ -136,9 +136,9 @@ class AdminHandler {
     std::string text;
     const Status s = ReadWholeFile(path, &text);
     if (!s.ok() && e.file == nullptr) {
-      return {503, "text/plain", {}, "no config to show: " + s.message() + "\n"};
+      return TextReply(503, "no config to show: " + s.message() + "\n");
     }
-    return {200, "text/plain", {}, s.ok() ? text : std::string()};
+    return TextReply(200, s.ok() ? text : std::string());
   }
 
   const StatusBoard* board_;
@@ -160,8 +160,8 @@ Status AdminServer::Start(AdminOptions options, const StatusBoard* board,
   const bool wildcard = server.host() == "0.0.0.0" || server.host() == "::";
   const std::string ip =
       wildcard ? (server.ipv6() ? "::1" : "127.0.0.1") : server.host();
-  admin->reach_ = (server.ipv6() ? "ipv6@" : "") + ip + ":" +
-                  std::to_string(admin->port_);
+  admin->reach_ =
+      (server.ipv6() ? "ipv6@" : "") + ip + ":" + std::to_string(admin->port_);
   *out = std::move(admin);
   return Status::OK();
 }

@@ -45,28 +45,29 @@ class CallbackHandler {
 
   ServerReply operator()(const ServerRequest& req) {
     if (req.method != "POST") {
-      return Refuse(req, {405, "text/plain", {},
-                          "marathon-lb takes Marathon events as POST\n"});
+      return Refuse(
+          req, TextReply(405, "marathon-lb takes Marathon events as POST\n"));
     }
     if (!secret_.empty() &&
-        !SameSecret(QueryValue(req.query, kCallbackSecretParameter),
-                    secret_)) {
-      return Refuse(req, {403, "text/plain", {},
-                          "the callback URL's secret is missing or wrong\n"});
+        !SameSecret(QueryValue(req.query, kCallbackSecretParameter), secret_)) {
+      return Refuse(
+          req,
+          TextReply(403, "the callback URL's secret is missing or wrong\n"));
     }
     int bad = 0;
     const std::vector<std::string> types = EventTypes(req.body, &bad);
     if (types.empty() || bad > 0) {
-      return Refuse(req, {400, "text/plain", {},
-                          "not a Marathon event: expected JSON objects with "
-                          "a string eventType, one per line\n"});
+      return Refuse(
+          req, TextReply(400,
+                         "not a Marathon event: expected JSON objects with "
+                         "a string eventType, one per line\n"));
     }
     for (const std::string& type : types) {
       if (IsRegenerationEvent(type)) {
         on_event_(type);
       }
     }
-    return {200, "text/plain", {}, "Got it\n"};
+    return TextReply(200, "Got it\n");
   }
 
  private:
@@ -120,11 +121,11 @@ std::string HideSecret(std::string text, const std::string& secret) {
 Status Subscription(MarathonClient& marathon, const std::string& method,
                     const std::string& url, const std::string& secret) {
   std::string response, source;
-  const Status s = marathon.Request(
-      method,
-      "/v2/eventSubscriptions?callbackUrl=" +
-          Encode(CallbackUrlWithSecret(url, secret)),
-      "", &response, &source);
+  const Status s =
+      marathon.Request(method,
+                       "/v2/eventSubscriptions?callbackUrl=" +
+                           Encode(CallbackUrlWithSecret(url, secret)),
+                       "", &response, &source);
   return s.ok() ? s : Status::Error(HideSecret(s.message(), secret));
 }
 

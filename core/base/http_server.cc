@@ -56,7 +56,7 @@ std::string PeerOf(const sockaddr_storage& addr) {
 }  // namespace
 
 std::string ServerRequest::Header(const std::string& name,
-                                const std::string& fallback) const {
+                                  const std::string& fallback) const {
   for (const auto& [key, value] : headers) {
     if (strcasecmp(key.c_str(), name.c_str()) == 0) {
       return value;
@@ -113,8 +113,8 @@ Status HttpServer::Start(const std::string& what, const std::string& address,
   } catch (const Poco::Exception& e) {
     return Status::Error(what, "address " + address + ": " + e.displayText());
   }
-  const int fd = socket(bind_to.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        0);
+  const int fd =
+      socket(bind_to.af(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return Status::Error(what, ErrnoText("socket"));
   }
@@ -165,11 +165,11 @@ void HttpServer::Loop() {
     fds.push_back({listen_fd_, POLLIN, 0});
     SteadyTime next = std::chrono::steady_clock::now() + std::chrono::hours(1);
     for (const std::unique_ptr<Connection>& c : connections_) {
-      fds.push_back({c->fd,
-                     static_cast<short>(c->phase == Connection::Phase::kWrite
-                                            ? POLLOUT
-                                            : POLLIN),
-                     0});
+      fds.push_back(
+          {c->fd,
+           static_cast<short>(c->phase == Connection::Phase::kWrite ? POLLOUT
+                                                                    : POLLIN),
+           0});
       next = std::min(next, c->deadline);
     }
     if (poll(fds.data(), fds.size(), RemainingMs(next)) < 0 && errno != EINTR) {
@@ -185,8 +185,8 @@ void HttpServer::Loop() {
       if (revents == 0) {
         continue;
       }
-      const bool keep = c.phase == Connection::Phase::kWrite ? Write(c)
-                                                             : Read(c);
+      const bool keep =
+          c.phase == Connection::Phase::kWrite ? Write(c) : Read(c);
       c.closed = c.closed || !keep;
     }
     const SteadyTime now = std::chrono::steady_clock::now();
@@ -219,12 +219,11 @@ void HttpServer::Loop() {
           break;
       }
     }
-    connections_.erase(
-        std::remove_if(connections_.begin(), connections_.end(),
-                       [](const std::unique_ptr<Connection>& c) {
-                         return c->closed;
-                       }),
-        connections_.end());
+    connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
+                                      [](const std::unique_ptr<Connection>& c) {
+                                        return c->closed;
+                                      }),
+                       connections_.end());
     if (fds[1].revents != 0) {
       Accept();
     }
@@ -244,12 +243,12 @@ void HttpServer::Accept() {
     if (connections_.size() >= limits_.max_connections) {
       // The oldest connection still sending its request goes: idle and slow
       // peers make way for a health checker, who sends at once.
-      const auto oldest = std::find_if(
-          connections_.begin(), connections_.end(),
-          [](const std::unique_ptr<Connection>& c) {
-            return c->phase == Connection::Phase::kHead ||
-                   c->phase == Connection::Phase::kBody;
-          });
+      const auto oldest =
+          std::find_if(connections_.begin(), connections_.end(),
+                       [](const std::unique_ptr<Connection>& c) {
+                         return c->phase == Connection::Phase::kHead ||
+                                c->phase == Connection::Phase::kBody;
+                       });
       if (oldest == connections_.end()) {
         close(fd);  // every slot is being answered: this one waits its turn
         continue;
@@ -311,9 +310,9 @@ bool HttpServer::TakeHead(Connection& c) {
   }
   if (end == std::string::npos ? c.in.size() > limits_.max_head_bytes
                                : end > limits_.max_head_bytes) {
-    Answer(c, {431, "text/plain", {},
-               "request line and headers take more than " +
-                   std::to_string(limits_.max_head_bytes) + " bytes\n"});
+    Answer(c, TextReply(431, "request line and headers take more than " +
+                                 std::to_string(limits_.max_head_bytes) +
+                                 " bytes\n"));
     return false;
   }
   if (end == std::string::npos) {
@@ -324,8 +323,7 @@ bool HttpServer::TakeHead(Connection& c) {
     std::istringstream head(c.in.substr(0, end));
     parsed.read(head);
   } catch (const Poco::Exception& e) {
-    Answer(c, {400, "text/plain", {}, "malformed request: " + e.message() +
-                                          "\n"});
+    Answer(c, TextReply(400, "malformed request: " + e.message() + "\n"));
     return false;
   }
   c.in.erase(0, end);
@@ -349,14 +347,13 @@ bool HttpServer::TakeHead(Connection& c) {
   const std::string coding = r.Header("Transfer-Encoding");
   if (!coding.empty()) {
     if (strcasecmp(coding.c_str(), "chunked") != 0) {
-      Answer(c, {501, "text/plain", {},
-                 "only the chunked transfer coding is taken, not '" + coding +
-                     "'\n"});
+      Answer(c,
+             TextReply(501, "only the chunked transfer coding is taken, not '" +
+                                coding + "'\n"));
       return false;
     }
     if (!lengths.empty()) {
-      Answer(c, {400, "text/plain", {},
-                 "both Transfer-Encoding and Content-Length\n"});
+      Answer(c, TextReply(400, "both Transfer-Encoding and Content-Length\n"));
       return false;
     }
     c.chunked = true;
@@ -367,18 +364,17 @@ bool HttpServer::TakeHead(Connection& c) {
         text.find_first_not_of("0123456789") == std::string::npos;
     if (!digits || std::count(lengths.begin(), lengths.end(), text) !=
                        static_cast<long>(lengths.size())) {
-      Answer(c, {400, "text/plain", {}, "bad Content-Length\n"});
+      Answer(c, TextReply(400, "bad Content-Length\n"));
       return false;
     }
     c.body_left = std::stoull(text);
   }
   // Without either, a request has no body; what follows is not read.
   if (c.body_left > limits_.max_body_bytes) {
-    Answer(c, {413, "text/plain", {},
-               "the body has " + std::to_string(c.body_left) +
-                   " bytes; at most " +
-                   std::to_string(limits_.max_body_bytes) +
-                   " are taken here\n"});
+    Answer(c, TextReply(413, "the body has " + std::to_string(c.body_left) +
+                                 " bytes; at most " +
+                                 std::to_string(limits_.max_body_bytes) +
+                                 " are taken here\n"));
     return false;
   }
   c.phase = Connection::Phase::kBody;
@@ -388,10 +384,9 @@ bool HttpServer::TakeHead(Connection& c) {
 bool HttpServer::TakeBody(Connection& c) {
   std::string& body = c.request.body;
   const auto too_big = [&] {
-    Answer(c, {413, "text/plain", {},
-               "the chunked body exceeds " +
-                   std::to_string(limits_.max_body_bytes) +
-                   " bytes, the most taken here\n"});
+    Answer(c, TextReply(413, "the chunked body exceeds " +
+                                 std::to_string(limits_.max_body_bytes) +
+                                 " bytes, the most taken here\n"));
     return false;
   };
   if (!c.chunked) {
@@ -407,7 +402,7 @@ bool HttpServer::TakeBody(Connection& c) {
         const size_t nl = c.in.find('\n');
         if (nl == std::string::npos) {
           if (c.in.size() > kMaxChunkLine) {
-            Answer(c, {400, "text/plain", {}, "bad chunk size line\n"});
+            Answer(c, TextReply(400, "bad chunk size line\n"));
           }
           return false;
         }
@@ -420,7 +415,7 @@ bool HttpServer::TakeBody(Connection& c) {
         if (line.empty() || line.size() > 15 ||
             line.find_first_not_of("0123456789abcdefABCDEF") !=
                 std::string::npos) {
-          Answer(c, {400, "text/plain", {}, "bad chunk size line\n"});
+          Answer(c, TextReply(400, "bad chunk size line\n"));
           return false;
         }
         const size_t size = std::stoull(line, nullptr, 16);
@@ -453,7 +448,7 @@ bool HttpServer::TakeBody(Connection& c) {
         } else if (c.in.size() < 2) {
           return false;
         } else {
-          Answer(c, {400, "text/plain", {}, "chunk not followed by CRLF\n"});
+          Answer(c, TextReply(400, "chunk not followed by CRLF\n"));
           return false;
         }
         c.chunk = Connection::Chunk::kSize;
@@ -463,7 +458,7 @@ bool HttpServer::TakeBody(Connection& c) {
         const size_t nl = c.in.find('\n');
         if (nl == std::string::npos) {
           if (c.trailer_bytes + c.in.size() > limits_.max_head_bytes) {
-            Answer(c, {431, "text/plain", {}, "trailer fields too large\n"});
+            Answer(c, TextReply(431, "trailer fields too large\n"));
           }
           return false;
         }
@@ -474,7 +469,7 @@ bool HttpServer::TakeBody(Connection& c) {
           return true;
         }
         if (c.trailer_bytes > limits_.max_head_bytes) {
-          Answer(c, {431, "text/plain", {}, "trailer fields too large\n"});
+          Answer(c, TextReply(431, "trailer fields too large\n"));
           return false;
         }
         break;
@@ -488,8 +483,7 @@ void HttpServer::Dispatch(Connection& c) {
   try {
     reply = handler_(c.request);
   } catch (const std::exception& e) {
-    reply = {500, "text/plain", {}, std::string("internal error: ") +
-                                        e.what() + "\n"};
+    reply = TextReply(500, std::string("internal error: ") + e.what() + "\n");
   }
   Answer(c, std::move(reply), c.request.method == "HEAD");
 }

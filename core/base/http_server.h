@@ -49,6 +49,14 @@ struct ServerReply {
   std::string body;
 };
 
+// A text/plain reply.
+inline ServerReply TextReply(int status, std::string body) {
+  ServerReply reply;
+  reply.status = status;
+  reply.body = std::move(body);
+  return reply;
+}
+
 struct HttpServerLimits {
   // The request line and the headers; more: 431.
   size_t max_head_bytes = 16 * 1024;
