@@ -6,6 +6,10 @@
 // /_mlb_signal/hup and /_mlb_signal/usr1 (with the admin token) signal
 // marathon-lb (SIGHUP: templates fetched again and a resync; SIGUSR1: the
 // config in place reloaded).
+//
+// The server is an HttpServer (core/base/http_server.h): slow peers, peers
+// that never read their answer (a 16 MB config) and floods of connections
+// cost it no thread, so /healthz answers while they last.
 #pragma once
 
 #include <chrono>
@@ -13,12 +17,9 @@
 #include <memory>
 #include <string>
 
-#include "core/base/status.h"
 #include "core/app/status_board.h"
-
-namespace Poco::Net {
-class HTTPServer;
-}
+#include "core/base/http_server.h"
+#include "core/base/status.h"
 
 namespace mlb {
 
@@ -31,6 +32,8 @@ struct AdminOptions {
   std::string token;
   // Sends the signal (SIGHUP, SIGUSR1) to marathon-lb.
   std::function<void(int)> raise;
+  // Request size, time and connection bounds (defaults: the HttpServer's).
+  HttpServerLimits limits;
 };
 
 class AdminServer {
@@ -47,7 +50,7 @@ class AdminServer {
  private:
   AdminServer() = default;
   std::string reach_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<HttpServer> server_;
   int port_ = 0;
 };
 

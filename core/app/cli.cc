@@ -144,6 +144,10 @@ constexpr FlagSpec kFlags[] = {
       "the callback URL's)"},
     {"callback-url", "u", "URL", false,
       "event mode: URL Marathon POSTs events to (same as the mode argument)"},
+    {"callback-secret-file", "", "FILE", false,
+      "event mode: the secret (first line of FILE, trimmed: at least 16 "
+      "characters, no spaces) that marathon-lb adds to the callback URL it "
+      "registers as ?secret=<it>; event POSTs without it answer 403"},
     {"max-backoff", "", "SECONDS", false,
       "sse: cap of the reconnect backoff (default 300)"},
     {"resync-interval", "", "SECONDS", false,
@@ -346,6 +350,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->listening = value;
   } else if (name == "callback-url") {
     out->callback_url = value;
+  } else if (name == "callback-secret-file") {
+    out->callback_secret_file = value;
   } else if (name == "admin-address") {
     out->admin_address = value;
   } else if (name == "admin-token-file") {
@@ -439,6 +445,9 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
     if (out->listening.empty()) {
       out->listening = out->callback_url;
     }
+  } else if (!out->callback_secret_file.empty() && !listing) {
+    return Status::Error("--callback-secret-file",
+                         "only for event mode (marathon-lb event URL)");
   }
   if (out->run_haproxy && !out->dry && out->mode == "poll" &&
       out->poll_interval <= 0) {

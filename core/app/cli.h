@@ -84,6 +84,7 @@ struct CliOptions {
   // Live modes (sse, event).
   std::string callback_url;  // event mode: registered with Marathon
   std::string listening;     // event mode: where to listen (default: callback)
+  std::string callback_secret_file;  // event mode: the secret POSTs need
   int max_backoff = 300;          // s, SSE reconnect backoff cap
   int resync_interval = 300;      // s, full resync without events
   int sse_idle_timeout = 300;     // s without a byte => reconnect

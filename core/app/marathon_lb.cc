@@ -25,6 +25,27 @@ void LogLines(const std::string& text, int priority) {
   }
 }
 
+// A token or secret file (--admin-token-file, --callback-secret-file): its
+// first line, trimmed, at least 16 characters without spaces. An empty
+// `path` leaves *secret empty.
+Status ReadSecretFile(const std::string& flag, const std::string& path,
+                      std::string* secret) {
+  if (path.empty()) {
+    return Status::OK();
+  }
+  std::string text;
+  MLB_RETURN_IF_ERROR(ReadWholeFile(path, &text).WithContext(flag));
+  text = Trim(text.substr(0, text.find('\n')));
+  if (text.size() < 16 ||
+      text.find_first_of(" \t\r\v\f") != std::string::npos) {
+    return Status::Error(flag + " " + path,
+                         "its first line must be a token of at least 16 "
+                         "characters without spaces");
+  }
+  *secret = text;
+  return Status::OK();
+}
+
 }  // namespace
 
 MarathonLb::MarathonLb(const CliOptions& options) : options_(options) {}
@@ -88,19 +109,12 @@ Status MarathonLb::Create(const CliOptions& options,
     Log().warning("DC/OS service account not used: basic auth for Marathon "
                   "is given (as marathon-lb 1.15)");
   }
-  if (!options.admin_token_file.empty()) {
-    std::string token;
-    MLB_RETURN_IF_ERROR(ReadWholeFile(options.admin_token_file, &token)
-                            .WithContext("--admin-token-file"));
-    token = Trim(token.substr(0, token.find('\n')));
-    if (token.size() < 16 ||
-        token.find_first_of(" \t\r\v\f") != std::string::npos) {
-      return Status::Error("--admin-token-file " + options.admin_token_file,
-                           "its first line must be a token of at least 16 "
-                           "characters without spaces");
-    }
-    lb->admin_token_ = token;
-  }
+  MLB_RETURN_IF_ERROR(ReadSecretFile("--admin-token-file",
+                                     options.admin_token_file,
+                                     &lb->admin_token_));
+  MLB_RETURN_IF_ERROR(ReadSecretFile("--callback-secret-file",
+                                     options.callback_secret_file,
+                                     &lb->callback_secret_));
   lb->marathon_ = std::make_unique<MarathonClient>(std::move(marathon));
   lb->service_options_.groups = options.groups;
   lb->service_options_.health_check = options.health_check;

@@ -81,6 +81,7 @@ class MarathonLb {
   StatusBoard board_;
   int last_dropped_ = 0;  // service ports dropped by the last update
   std::string admin_token_;  // --admin-token-file's first line
+  std::string callback_secret_;  // --callback-secret-file's first line
   // The last update's reload failed and is to be tried again in
   // --reload-interval seconds (by another update).
   bool retry_reload_ = false;

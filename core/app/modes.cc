@@ -125,16 +125,22 @@ int MarathonLb::RunLive() {
                                             : ""));
   }
 
-  // event mode: (re)register the callback until Marathon has taken it.
+  // event mode: (re)register the callback until Marathon has taken it. With
+  // --callback-secret-file the URL Marathon gets carries the secret (never
+  // logged).
   std::atomic<bool> callback_registered{false};
+  const std::string shown_url =
+      options_.callback_url +
+      (callback_secret_.empty() ? "" : " (with its secret)");
   auto register_callback = [&] {
     if (options_.mode != "event" || callback_registered) {
       return;
     }
-    Status s = RegisterCallback(*marathon_, options_.callback_url);
+    Status s = RegisterCallback(*marathon_, options_.callback_url,
+                                callback_secret_);
     if (s.ok()) {
       callback_registered = true;
-      Log().information("registered event callback " + options_.callback_url);
+      Log().information("registered event callback " + shown_url);
     } else {
       Log().error("cannot register event callback: " + s.message());
     }
@@ -210,8 +216,11 @@ int MarathonLb::RunLive() {
 
   std::unique_ptr<EventCallbackServer> callback_server;
   if (options_.mode == "event") {
+    CallbackOptions callback_options;
+    callback_options.listen_url = options_.listening;
+    callback_options.secret = callback_secret_;
     Status s = EventCallbackServer::Start(
-        options_.listening,
+        std::move(callback_options),
         [&](const std::string& type) { scheduler.Trigger(type); },
         &callback_server);
     if (!s.ok()) {
@@ -279,8 +288,9 @@ int MarathonLb::RunLive() {
     supervise_thread.join();
   }
   if (callback_registered) {
-    Status s = UnregisterCallback(*marathon_, options_.callback_url);
-    Log().information(s.ok() ? "removed event callback " + options_.callback_url
+    Status s = UnregisterCallback(*marathon_, options_.callback_url,
+                                  callback_secret_);
+    Log().information(s.ok() ? "removed event callback " + shown_url
                              : "cannot remove event callback: " + s.message());
   }
   callback_server.reset();

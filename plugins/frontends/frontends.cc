@@ -45,6 +45,11 @@ const mlb_label_def kLabels[] = {
 
 // marathon-lb 1.15 served these on :9090 with Lua; marathon-lb serves them
 // on its admin address, where the default HEAD's stats listener passes them.
+// Anyone who reaches :9090 reaches them, so HAProxy opens at most
+// kAdminMaxconn connections to the admin server (it holds 64; the rest
+// wait in HAProxy's queue): /healthz keeps room there whatever :9090 gets.
+constexpr int kAdminMaxconn = 8;
+
 std::string AdminRoute(const std::string& admin_address) {
   if (admin_address.empty()) {
     return "";
@@ -55,7 +60,7 @@ std::string AdminRoute(const std::string& admin_address) {
          "backend marathon_lb_admin\n"
          "  mode http\n"
          "  server marathon_lb " +
-         admin_address + "\n";
+         admin_address + " maxconn " + std::to_string(kAdminMaxconn) + "\n";
 }
 
 class Frontends : public sdk::Family {

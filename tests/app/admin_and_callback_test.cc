@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,7 +21,10 @@
 #include "core/app/admin_server.h"
 #include "core/app/event_callback.h"
 #include "core/app/status_board.h"
+#include "core/app/update_scheduler.h"
+#include "core/marathon/client.h"
 #include "tests/support/http_call.h"
+#include "tests/support/http_test_server.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -192,7 +196,7 @@ TEST(EventCallbackTest, PostedEventsThatRegenerateAreDelivered) {
        R"({"eventType": "deployment_info"})");
   Call(server->port(), "POST", "/callback",
        "{\"eventType\": \"api_post_event\"}\r\n{\"eventType\": "
-       "\"health_status_changed_event\"}\r\nnot json\r\n");
+       "\"health_status_changed_event\"}\r\n");
   EXPECT_EQ(Call(server->port(), "GET", "/callback").status, 405);
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(got, (std::vector<std::string>{"status_update_event",
@@ -433,6 +437,495 @@ TEST(AdminServerTest, ReviewReachIsTheLoopbackForWildcardAddresses) {
                   .status,
               200)
         << c.address;
+  }
+}
+
+// Review (FINDING, medium): clients that ask for /_haproxy_getconfig and
+// never read the answer hold the admin server's threads; /healthz must answer.
+TEST(AdminServerTest, ReviewHealthzAnswersWhileConfigReadersStall) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  const std::string config = ::testing::TempDir() + "/review_big.cfg";
+  testing::WriteFile(config, std::string(3 << 20, '#'));
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, config);
+  ASSERT_NE(admin, nullptr);
+  std::vector<int> stalled;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(admin->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string get = "GET /_haproxy_getconfig HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(write(fd, get.data(), get.size()), static_cast<ssize_t>(get.size()));
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const testing::HttpResponse r = testing::HttpCall("GET", "127.0.0.1", admin->port(), "/healthz", "", {},
+                        std::chrono::milliseconds(5000));
+  for (const int fd : stalled) close(fd);
+  EXPECT_EQ(r.status, 200) << r.Describe();
+}
+
+// ---- Issue 12 item 7: hostile peers of the callback and admin listeners ----
+
+// The status code of a raw HTTP response ("HTTP/1.1 413 ..."), or 0.
+int StatusOf(const std::string& response) {
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) {
+    return 0;
+  }
+  return std::atoi(response.substr(9, 3).c_str());
+}
+
+// The body of a raw HTTP response.
+std::string BodyOf(const std::string& response) {
+  const size_t end = response.find("\r\n\r\n");
+  return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+// Sends `head`, then `piece` again and again (up to `max_bytes` of them)
+// until the server answers, and returns the answer: a client that would
+// stream a huge or endless body.
+std::string SendUntilAnswered(int port, const std::string& head,
+                              const std::string& piece, size_t max_bytes) {
+  const int fd = RawConnect(port);
+  if (fd < 0) {
+    return "";
+  }
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  std::string pending = head;
+  size_t sent = 0;
+  while (true) {
+    const bool more = !pending.empty() || (!piece.empty() && sent < max_bytes);
+    pollfd p{fd, static_cast<short>(POLLIN | (more ? POLLOUT : 0)), 0};
+    if (poll(&p, 1, 5000) <= 0 || (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+      break;
+    }
+    if (pending.empty()) {
+      pending = piece;
+      sent += piece.size();
+    }
+    const ssize_t n = send(fd, pending.data(), pending.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      break;
+    }
+    pending.erase(0, static_cast<size_t>(n));
+  }
+  const std::string answer = RawReadFor(fd, 3000);
+  close(fd);
+  return answer;
+}
+
+// Writes `text` on a new connection to `port` and keeps it open (-1 on
+// failure).
+int OpenWith(int port, const std::string& text) {
+  const int fd = RawConnect(port);
+  if (fd >= 0 && !text.empty() &&
+      write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// An event callback server that records the event types it delivers.
+struct Callback {
+  explicit Callback(CallbackOptions options = {}) {
+    if (options.listen_url.empty()) {
+      options.listen_url = "http://127.0.0.1:0/callback";
+    }
+    const Status s = EventCallbackServer::Start(
+        std::move(options),
+        [this](const std::string& type) {
+          std::lock_guard<std::mutex> lock(mu);
+          got.push_back(type);
+        },
+        &server);
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  std::vector<std::string> Got() {
+    std::lock_guard<std::mutex> lock(mu);
+    return got;
+  }
+  int port() const { return server->port(); }
+  testing::HttpResponse Post(const std::string& body,
+                             const std::string& target = "/callback") {
+    return Call(port(), "POST", target, body);
+  }
+
+  std::mutex mu;
+  std::vector<std::string> got;
+  std::unique_ptr<EventCallbackServer> server;
+};
+
+const char kEvent[] =
+    R"({"eventType":"status_update_event","taskId":"web.1","timestamp":"x"})";
+
+// A body is taken up to 1 MiB. Larger ones, announced or chunked, are
+// refused with 413 as soon as they are known to be too large (not after
+// reading them), and the server goes on taking Marathon's events.
+TEST(EventCallbackTest, BodiesOverOneMebibyteAre413WithoutBeingRead) {
+  Callback cb;
+  ASSERT_NE(cb.server, nullptr);
+  const std::string junk(64 * 1024, 'x');
+  struct Shape {
+    std::string name, head, piece, body;
+  };
+  const std::vector<Shape> shapes = {
+      {"1 GiB announced",
+       "POST /callback HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n",
+       junk, "the body has 1073741824 bytes; at most 1048576 are taken here\n"},
+      {"one byte over",
+       "POST /callback HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n",
+       junk, "the body has 1048577 bytes; at most 1048576 are taken here\n"},
+      {"one huge chunk",
+       "POST /callback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "40000000\r\n",
+       junk,
+       "the chunked body exceeds 1048576 bytes, the most taken here\n"},
+      {"endless small chunks",
+       "POST /callback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+       "1000\r\n" + std::string(4096, 'y') + "\r\n",
+       "the chunked body exceeds 1048576 bytes, the most taken here\n"},
+  };
+  for (const Shape& shape : shapes) {
+    const std::string answer =
+        SendUntilAnswered(cb.port(), shape.head, shape.piece, 8 << 20);
+    EXPECT_EQ(StatusOf(answer), 413) << shape.name << ": " << answer;
+    EXPECT_EQ(BodyOf(answer), shape.body) << shape.name;
+  }
+  // Without Content-Length or chunked a request has no body (RFC 9112):
+  // 2 MiB sent after the head are not read, and an empty body is no event.
+  const std::string unframed = SendUntilAnswered(
+      cb.port(), "POST /callback HTTP/1.1\r\nHost: x\r\n\r\n", junk, 2 << 20);
+  EXPECT_EQ(StatusOf(unframed), 400) << unframed;
+  EXPECT_TRUE(cb.Got().empty());
+  // A chunked event within the bound is an event.
+  const std::string chunked = SendUntilAnswered(
+      cb.port(),
+      "POST /callback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          [] {
+            const std::string e = kEvent;
+            char size[16];
+            snprintf(size, sizeof size, "%zx", e.size() - 10);
+            return std::string(size) + "\r\n" + e.substr(0, e.size() - 10) +
+                   "\r\na;ext=1\r\n" + e.substr(e.size() - 10) +
+                   "\r\n0\r\nX-Trailer: t\r\n\r\n";
+          }(),
+      "", 0);
+  EXPECT_EQ(StatusOf(chunked), 200) << chunked;
+  const testing::HttpResponse r = cb.Post(kEvent);
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(cb.Got(), (std::vector<std::string>{"status_update_event",
+                                                "status_update_event"}));
+}
+
+// Heads over 16 KiB (one long header, many headers, a long URL) are 431;
+// framing a proxy could read otherwise is 400 or 501.
+TEST(EventCallbackTest, OversizedHeadsAndAmbiguousFramingAreRefused) {
+  Callback cb;
+  ASSERT_NE(cb.server, nullptr);
+  std::string many;
+  for (int i = 0; i < 2000; ++i) {
+    many += "X-H" + std::to_string(i) + ": v\r\n";
+  }
+  const std::vector<std::pair<std::string, int>> shapes = {
+      {"POST /callback HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n",
+       431},
+      {"POST /callback HTTP/1.1\r\n" + many + "\r\n", 431},
+      {"POST /callback?" + std::string(20000, 'q') + " HTTP/1.1\r\n\r\n", 431},
+      // A head that never ends is refused at the bound, not at the deadline.
+      {"POST /callback HTTP/1.1\r\nX-Endless: " + std::string(17000, 'e'), 431},
+      {"POST /callback HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       400},
+      {"POST /callback HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
+       "\r\n",
+       400},
+      {"POST /callback HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+      {"POST /callback HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", 400},
+      {"POST /callback HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+      {"POST /callback HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+       400},
+  };
+  for (const auto& [request, status] : shapes) {
+    const std::string answer = SendUntilAnswered(cb.port(), request, "", 0);
+    EXPECT_EQ(StatusOf(answer), status) << request.substr(0, 80) << "\n"
+                                        << answer;
+  }
+  EXPECT_TRUE(cb.Got().empty());
+  EXPECT_EQ(cb.Post(kEvent).status, 200);
+}
+
+// Peers that send their request slowly (a partial head, a partial body)
+// are answered 408 at the read deadline and hold nothing meanwhile: an
+// event from Marathon is taken at once.
+TEST(EventCallbackTest, SlowPeersGet408AndDoNotDelayEvents) {
+  CallbackOptions options;
+  options.limits.read_deadline = std::chrono::milliseconds(1500);
+  Callback cb(options);
+  ASSERT_NE(cb.server, nullptr);
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(OpenWith(cb.port(), "POST /callback HTTP/1.1\r\nHost: x\r\n"));
+    slow.push_back(OpenWith(cb.port(),
+                            "POST /callback HTTP/1.1\r\nContent-Length: 100\r\n"
+                            "\r\n{\"eventType\""));
+    slow.push_back(OpenWith(cb.port(),
+                            "POST /callback HTTP/1.1\r\nTransfer-Encoding: "
+                            "chunked\r\n\r\n10\r\n0123"));
+  }
+  for (const int fd : slow) {
+    ASSERT_GE(fd, 0);
+  }
+  const testing::HttpResponse r = cb.Post(kEvent);
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(cb.Got(), std::vector<std::string>{"status_update_event"});
+  for (const int fd : slow) {
+    const std::string answer = RawReadFor(fd, 5000);
+    EXPECT_EQ(StatusOf(answer), 408) << answer;
+    EXPECT_EQ(BodyOf(answer),
+              "the request did not arrive whole within 1500 ms\n");
+    close(fd);
+  }
+}
+
+// Idle connections beyond the cap (64) make way for new ones, oldest
+// first: a flood of them does not lock Marathon out.
+TEST(EventCallbackTest, ManyIdleConnectionsDoNotLockOutEvents) {
+  Callback cb;
+  ASSERT_NE(cb.server, nullptr);
+  std::vector<int> idle;
+  for (int i = 0; i < 150; ++i) {
+    // Idle, a bare request line, and half a header, in turn.
+    const char* starts[] = {"", "POST /callback HTTP/1.1\r\n", "POST / HTTP/1.1\r\nX-"};
+    const int fd = OpenWith(cb.port(), starts[i % 3]);
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  const testing::HttpResponse r = cb.Post(kEvent);
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(cb.Got(), std::vector<std::string>{"status_update_event"});
+  // The oldest were closed to make room.
+  EXPECT_EQ(RawReadFor(idle.front(), 1000), "");
+  for (const int fd : idle) {
+    close(fd);
+  }
+}
+
+// Only Marathon's event shape is taken: JSON objects with a non-empty
+// string eventType, one per line. Anything else is 400 and delivers
+// nothing, not even the valid events beside it.
+TEST(EventCallbackTest, OnlyMarathonsEventShapeIsTaken) {
+  Callback cb;
+  ASSERT_NE(cb.server, nullptr);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const std::string& body :
+       {std::string(""), std::string("not json"), std::string("[]"),
+        std::string("{}"), std::string(R"({"eventType": 5})"),
+        std::string(R"({"eventType": ""})"),
+        std::string(R"({"eventType": null})"),
+        std::string(R"({"type": "status_update_event"})"),
+        std::string(R"(["status_update_event"])"),
+        std::string(R"("status_update_event")"), deep,
+        std::string(kEvent) + "\n{oops\n",
+        std::string(kEvent) + "\n{\"eventType\": [1]}\n"}) {
+    const testing::HttpResponse r = cb.Post(body);
+    EXPECT_EQ(r.status, 400) << body.substr(0, 60);
+    EXPECT_EQ(r.body,
+              "not a Marathon event: expected JSON objects with a string "
+              "eventType, one per line\n");
+  }
+  EXPECT_TRUE(cb.Got().empty());
+  // Events that do not regenerate are taken (200) and not delivered.
+  EXPECT_EQ(cb.Post(R"({"eventType": "deployment_info"})").status, 200);
+  EXPECT_EQ(cb.Post(kEvent).status, 200);
+  EXPECT_EQ(cb.Got(), std::vector<std::string>{"status_update_event"});
+}
+
+// With a secret, only POSTs whose URL carries it (?secret=<it>, as
+// registered) are taken; the rest are 403 whatever they carry.
+TEST(EventCallbackTest, WithASecretOnlyItsUrlIsTaken) {
+  const std::string secret = "0123456789abcdef-S3cret";
+  CallbackOptions options;
+  options.secret = secret;
+  Callback cb(options);
+  ASSERT_NE(cb.server, nullptr);
+  for (const std::string& target :
+       {std::string("/callback"), std::string("/callback?secret="),
+        "/callback?secret=" + secret.substr(0, 16),
+        "/callback?secret=" + secret + "x", "/callback?Secret=" + secret,
+        "/callback?xsecret=" + secret, "/callback?secret=" + secret + "%00",
+        "/" + secret, std::string("/callback?secret=%zz")}) {
+    const testing::HttpResponse r = cb.Post(kEvent, target);
+    EXPECT_EQ(r.status, 403) << target;
+    EXPECT_EQ(r.body, "the callback URL's secret is missing or wrong\n");
+  }
+  // The secret in a header is not the URL's.
+  EXPECT_EQ(testing::HttpCall("POST", "127.0.0.1", cb.port(), "/callback",
+                              kEvent, {{"Authorization", "Bearer " + secret}})
+                .status,
+            403);
+  EXPECT_TRUE(cb.Got().empty());
+  EXPECT_EQ(cb.Post(kEvent, "/callback?secret=" + secret).status, 200);
+  EXPECT_EQ(cb.Post(kEvent, "/callback?a=1&secret=0123456789abcdef%2DS3cret")
+                .status,
+            200);
+  EXPECT_EQ(cb.Got(), (std::vector<std::string>{"status_update_event",
+                                                "status_update_event"}));
+}
+
+// The URL marathon-lb registers carries the secret; errors of the
+// registration do not show it.
+TEST(EventCallbackTest, RegistrationCarriesTheSecretAndErrorsHideIt) {
+  EXPECT_EQ(CallbackUrlWithSecret("http://lb:8080/cb", ""), "http://lb:8080/cb");
+  EXPECT_EQ(CallbackUrlWithSecret("http://lb:8080/cb", "0123456789abcdef"),
+            "http://lb:8080/cb?secret=0123456789abcdef");
+  EXPECT_EQ(CallbackUrlWithSecret("http://lb:8080/cb?a=1#f", "s&t=u/v+w"),
+            "http://lb:8080/cb?a=1&secret=s%26t%3Du%2Fv%2Bw#f");
+  const std::string secret = "0123456789abcdef-S3cret";
+  testing::TestHttpServer marathon(
+      [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& res,
+         int) {
+        res.setStatus(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
+        res.send() << "no";
+      });
+  MarathonOptions mo;
+  mo.urls = {marathon.url()};
+  MarathonClient client(mo);
+  const Status s = RegisterCallback(client, "http://lb:8080/cb", secret);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().find(secret), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("%3Fsecret%3D<secret>"), std::string::npos)
+      << s.message();
+  ASSERT_EQ(marathon.requests().size(), 1u);
+  EXPECT_EQ(marathon.requests()[0].target,
+            "/v2/eventSubscriptions?callbackUrl=http%3A%2F%2Flb%3A8080%2F"
+            "cb%3Fsecret%3D" +
+                secret);
+}
+
+// A flood of valid events costs one regeneration per batch: the scheduler
+// (debounce, minimum interval) folds every event that arrives before a
+// regeneration starts into it. Here 200 events arrive before the
+// scheduler runs: one regeneration takes all 200.
+TEST(EventCallbackTest, AFloodOfEventsFoldsIntoOneRegeneration) {
+  std::vector<UpdateRequest> runs;
+  UpdateSchedulerOptions so;
+  so.debounce = std::chrono::milliseconds(0);
+  so.min_interval = std::chrono::milliseconds(0);
+  UpdateScheduler* scheduler_ptr = nullptr;
+  UpdateScheduler scheduler(so, [&](const UpdateRequest& r) {
+    runs.push_back(r);
+    scheduler_ptr->Stop();
+    return Status::OK();
+  });
+  scheduler_ptr = &scheduler;
+  std::unique_ptr<EventCallbackServer> server;
+  ASSERT_TRUE(EventCallbackServer::Start(
+                  "http://127.0.0.1:0/callback",
+                  [&](const std::string& type) { scheduler.Trigger(type); },
+                  &server)
+                  .ok());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(Call(server->port(), "POST", "/callback", kEvent).status, 200);
+  }
+  scheduler.Run();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].event_count, 200u);
+  EXPECT_FALSE(runs[0].resync);
+}
+
+// A peer that does not read its answer is dropped at the write deadline:
+// what it reads afterwards ends early, at the connection's close.
+TEST(AdminServerTest, ReadersThatDoNotReadAreDroppedAtTheWriteDeadline) {
+  StatusBoard board;
+  const std::string config = ::testing::TempDir() + "/deadline_big.cfg";
+  testing::WriteFile(config, std::string(3 << 20, '#'));
+  AdminOptions options;
+  options.address = "127.0.0.1:0";
+  options.config_path = config;
+  options.raise = [](int) {};
+  options.limits.write_deadline = std::chrono::milliseconds(1000);
+  std::unique_ptr<AdminServer> admin;
+  ASSERT_TRUE(AdminServer::Start(options, &board, &admin).ok());
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(admin->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string get = "GET /_haproxy_getconfig HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(write(fd, get.data(), get.size()),
+            static_cast<ssize_t>(get.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  size_t got = 0;
+  bool closed = false;
+  char buf[65536];
+  pollfd p{fd, POLLIN, 0};
+  while (poll(&p, 1, 5000) > 0) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      closed = true;
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(got, size_t{3 << 20});
+}
+
+// The bounds the README states.
+TEST(EventCallbackTest, DefaultBoundsAreTheDocumentedOnes) {
+  const HttpServerLimits limits;
+  EXPECT_EQ(limits.max_head_bytes, 16u * 1024);
+  EXPECT_EQ(limits.max_body_bytes, 1u << 20);
+  EXPECT_EQ(limits.read_deadline, std::chrono::milliseconds(5000));
+  EXPECT_EQ(limits.write_deadline, std::chrono::milliseconds(10000));
+  EXPECT_EQ(limits.max_connections, 64u);
+  EXPECT_EQ(CallbackOptions().limits.max_body_bytes, limits.max_body_bytes);
+  EXPECT_EQ(AdminOptions().limits.max_connections, limits.max_connections);
+}
+
+// The admin address under the same peers: /healthz answers while slow,
+// idle and oversized requests come in, and those get their status.
+TEST(AdminServerTest, HealthzAnswersWhileHostilePeersAreConnected) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  AdminOptions options;
+  options.address = "127.0.0.1:0";
+  options.config_path = "haproxy.cfg";
+  options.raise = [](int) {};
+  options.limits.read_deadline = std::chrono::milliseconds(1500);
+  std::unique_ptr<AdminServer> admin;
+  ASSERT_TRUE(AdminServer::Start(options, &board, &admin).ok());
+  std::vector<int> peers;
+  for (int i = 0; i < 100; ++i) {
+    peers.push_back(OpenWith(admin->port(), i % 2 ? "" : "GET /healthz HTTP/1.1\r\n"));
+    ASSERT_GE(peers.back(), 0);
+  }
+  const testing::HttpResponse r = Call(admin->port(), "GET", "/healthz");
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(r.body, "ok\n");
+  const std::string big = SendUntilAnswered(
+      admin->port(),
+      "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n",
+      "", 0);
+  EXPECT_EQ(StatusOf(big), 431) << big;
+  const std::string body = SendUntilAnswered(
+      admin->port(), "POST /_mlb_signal/hup HTTP/1.1\r\nContent-Length: 5000000\r\n\r\n",
+      std::string(65536, 'x'), 8 << 20);
+  EXPECT_EQ(StatusOf(body), 413) << body;
+  // The newest of the slow ones (not evicted) get 408 at the deadline.
+  EXPECT_EQ(StatusOf(RawReadFor(peers[98], 5000)), 408);
+  for (const int fd : peers) {
+    close(fd);
   }
 }
 

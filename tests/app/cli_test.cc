@@ -84,6 +84,17 @@ TEST(CliTest, ErrorsNameTheFlag) {
   EXPECT_EQ(Parse({"-m", "x", "--group", "g", "--poll-interval", "1m"}, &o)
                 .message(),
             "--poll-interval: not a number of seconds: '1m'");
+  EXPECT_EQ(Parse({"sse", "-m", "x", "--group", "g", "--callback-secret-file",
+                   "s"},
+                  &o)
+                .message(),
+            "--callback-secret-file: only for event mode (marathon-lb event "
+            "URL)");
+  ASSERT_TRUE(Parse({"event", "http://lb:8080/", "-m", "x", "--group", "g",
+                     "--callback-secret-file", "s"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.callback_secret_file, "s");
   Status unknown = Parse({"--no-such-flag"}, &o);
   EXPECT_EQ(unknown.message().rfind("--no-such-flag: ", 0), 0u)
       << unknown.message();

@@ -1125,7 +1125,7 @@ TEST_F(IntegrationTest, DefaultHeadServesTheAdminPathsOn9090) {
   const std::string cfg = Config();
   ASSERT_THAT(cfg, HasSubstr("\nbackend marathon_lb_admin\n  mode http\n"
                              "  server marathon_lb 127.0.0.1:" +
-                             std::to_string(admin_port) + "\n"));
+                             std::to_string(admin_port) + " maxconn 8\n"));
   std::string run = cfg;
   const auto replace = [&](const std::string& from, const std::string& to) {
     const size_t at = run.find(from);
@@ -1254,6 +1254,91 @@ TEST_F(IntegrationTest, AdminRouteOn9090PassesOnlyTheExactPathsAndWantsTheToken)
   EXPECT_EQ(usr1.status, 200) << usr1.Describe();
   EXPECT_EQ(usr1.body, "sent SIGUSR1\n");
   EXPECT_TRUE(mlb.Running()) << mlb.Output();
+}
+
+// 10e'. Review (FINDING, medium): since ed723f6 anyone who reaches
+// HAProxy's :9090 (bound on 0.0.0.0 by the default HEAD) reaches the admin
+// server's /_haproxy_getconfig. The server has 16 threads and writes the
+// whole config in one blocking send; a client that asks for the config and
+// never reads keeps one thread busy for as long as its connection lives
+// (HAProxy's timeout client, 30 s), whatever the server's 2 s timeout.
+// Twenty such requests through :9090 against a large config (16 MB here,
+// a shared load balancer of ~100 000 tasks; a smaller one needs a few more
+// clients) and the admin address stops answering /healthz (and /status,
+// /_mlb_signal/*): an orchestrator's liveness check then restarts
+// marathon-lb (and with --run-haproxy, HAProxy), every 30 s, for everyone.
+// Expected: /healthz on the admin address answers at once (200) while
+// stalled config readers are connected: bound the time a response may take
+// (send timeout / total deadline per response), keep a thread for /healthz,
+// or cap the connections HAProxy opens to the admin server (maxconn on the
+// server line of marathon_lb_admin, below the server's thread count).
+TEST_F(IntegrationTest, ReviewStalledConfigReadersOn9090DoNotStopHealthz) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web_port = FreePort();
+  const int admin_port = FreePort();
+  const int stats_port = FreePort();
+  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {web1}}})}));
+  ScopedProcess mlb(
+      {mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
+       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
+       plugin_dir_, "--ssl-certs", cert_, "--syslog-socket", "/dev/null",
+       "--command", "true", "--admin-address",
+       "127.0.0.1:" + std::to_string(admin_port)},
+      dir_->File("marathon-lb.log"));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !mlb.Running() ||
+               Config().find("\nbackend web_") != std::string::npos;
+      },
+      Millis(10000)))
+      << mlb.Output();
+  ASSERT_TRUE(mlb.Running()) << mlb.Output();
+  std::string run = Config();
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = run.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    run.replace(at, from.size(), to);
+  };
+  replace("global\n", "global\n  maxconn 200\n");
+  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
+  replace("  bind 0.0.0.0:9090\n",
+          "  bind 127.0.0.1:" + std::to_string(stats_port) + "\n");
+  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
+  const std::string run_cfg = dir_->File("run.cfg");
+  WriteFile(run_cfg, run);
+  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
+                      run_cfg, pid_file_, dir_->File("haproxy.log"),
+                      {stats_port, appid_port_}));
+  // A large config in place (marathon-lb serves the file as it is).
+  WriteFile(cfg_, Config() + std::string(16 << 20, '#') + "\n");
+
+  std::vector<int> stalled;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(stats_port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string get =
+        "GET /_haproxy_getconfig HTTP/1.1\r\nHost: lb.test\r\n\r\n";
+    ASSERT_EQ(write(fd, get.data(), get.size()),
+              static_cast<ssize_t>(get.size()));
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const HttpResponse health =
+      HttpCall("GET", "127.0.0.1", admin_port, "/healthz", "", {},
+               Millis(5000));
+  for (const int fd : stalled) {
+    close(fd);
+  }
+  EXPECT_EQ(health.status, 200) << health.Describe();
 }
 
 // 10f. Review (FINDING, high): a hostile tenant joins another team's

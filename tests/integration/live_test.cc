@@ -852,6 +852,56 @@ TEST_F(LiveTest, EventModeRegistersCallbackAndRemovesItOnSigterm) {
   EXPECT_FALSE(Accepts("127.0.0.1", service_port_));
 }
 
+// 4b. event mode with --callback-secret-file: Marathon gets the callback URL
+// with ?secret=<it> and its POSTs update HAProxy; POSTs to the URL without
+// the secret are 403 and change nothing; the log never shows the secret.
+TEST_F(LiveTest, EventModeWithASecretTakesOnlyPostsThatCarryIt) {
+  const std::string secret = "0123456789abcdef-live-S3cret";
+  WriteFile(dir_->File("callback.secret"), secret + "\n");
+  flags_["--callback-secret-file"] = dir_->File("callback.secret");
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  const int callback_port = FreePort();
+  const std::string callback =
+      "http://127.0.0.1:" + std::to_string(callback_port) + "/";
+  ASSERT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        Poco::JSON::Object::Ptr body = SimJson(sim, "/v2/eventSubscriptions");
+        return !body.isNull() && body->has("callbackUrls") &&
+               body->getArray("callbackUrls")->size() == 1 &&
+               body->getArray("callbackUrls")->getElement<std::string>(0) ==
+                   callback + "?secret=" + secret;
+      },
+      Millis(5000)));
+  // Strangers' POSTs, even of a valid event: 403 (the unit tests show
+  // that nothing is delivered).
+  const std::string event = R"({"eventType":"status_update_event"})";
+  for (const std::string& target :
+       {std::string("/"), std::string("/?secret=wrong-0123456789abcdef")}) {
+    const HttpResponse r = HttpCall("POST", "127.0.0.1", callback_port,
+                                    target, event, {}, Millis(5000));
+    EXPECT_EQ(r.status, 403) << r.Describe();
+  }
+  // Marathon's own POSTs carry the secret: the change is routed.
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(5000)));
+  EXPECT_TRUE(HasMessage(MlbLog(), "registered event callback " + callback +
+                                       " (with its secret)"));
+  ASSERT_NO_FATAL_FAILURE(StopMarathonLb());
+  EXPECT_EQ(final_mlb_log_.find(secret), std::string::npos);
+  // Two refusals, one message (at most one a minute).
+  EXPECT_EQ(CountMessages(final_mlb_log_, "event callback: refused "), 1)
+      << Tail(final_mlb_log_);
+  EXPECT_EQ(CountMessages(final_mlb_log_,
+                          "event callback: refused 1 request(s) since the "
+                          "last message; the last from 127.0.0.1:"),
+            1)
+      << Tail(final_mlb_log_);
+}
+
 // 5. Reloads under load: >= 50 changes, each waited for until marathon-lb
 // has reloaded HAProxy, while a client makes a request every ~2 ms, each on
 // a new connection. No request may fail. Each reload also leaves an old

@@ -365,7 +365,7 @@ TEST_F(RoutingTest, DefaultHeadRoutesTheAdminPathsToTheAdminServer) {
                       "/_mlb_signal/hup /_mlb_signal/usr1 }\n"
                       "backend marathon_lb_admin\n"
                       "  mode http\n"
-                      "  server marathon_lb 127.0.0.1:9089\n"
+                      "  server marathon_lb 127.0.0.1:9089 maxconn 8\n"
                       "\nfrontend marathon_http_in\n"),
             std::string::npos)
       << with;
