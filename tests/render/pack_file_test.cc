@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct Case {
   bool above;
   const char* error;  // "" when allowed
 };
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class OwnerAndModeTest : public ::testing::TestWithParam<Case> {};
 
@@ -147,6 +150,8 @@ void MakeSocket(const std::string& path) {
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   close(fd);
 }
+
+void PrintTo(const Shape& s, std::ostream* os) { *os << s.name; }
 
 class UnsafePackTest : public ::testing::TestWithParam<Shape> {};
 
@@ -290,6 +295,8 @@ struct UnsafeDir {
   const char* file_reason;
   bool needs_root = false;
 };
+
+void PrintTo(const UnsafeDir& d, std::ostream* os) { *os << d.name; }
 
 class UnsafeDirectoryTest : public ::testing::TestWithParam<UnsafeDir> {};
 
