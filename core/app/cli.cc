@@ -88,7 +88,9 @@ constexpr FlagSpec kFlags[] = {
     {"syslog-socket", "", "PATH", false,
       "Also log to this syslog socket (default /dev/log; /dev/null: off)"},
     {"plugin-dir", "", "DIR", true,
-      "Load template packs (*.so) from DIR instead of the default directory"},
+      "Load template packs (*.so) from DIR instead of the default directory. "
+      "DIR, its packs and the directories above must be owned by root or "
+      "marathon-lb's user and writable by no one else"},
     {"family-pack", "", "FAMILY=PACK", true,
       "When several loaded template packs provide FAMILY, use the one named "
       "PACK (see marathon-lb plugins)"},

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/base/utf8.h"
+#include "core/render/pack_file.h"
 
 #ifndef MLB_BUILTIN_FAMILIES
 #define MLB_BUILTIN_FAMILIES "frontends,backends,health_checks,sticky,redirect"
@@ -177,26 +178,35 @@ void PluginRegistry::ChoosePack(const std::string& family,
 
 Status PluginRegistry::LoadFile(const std::string& path,
                                 const std::string& dir) {
-  const auto refuse = [this, &path](const std::string& reason) {
-    refusals_.push_back({path, reason});
-    return Status::Error("plugin " + path, reason);
-  };
-  // 1. Inspect without running anything.
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    std::fclose(f);
-  } else {
-    return refuse(std::string("cannot be read: ") + std::strerror(errno));
+  std::unique_ptr<Pack> pack;
+  MLB_RETURN_IF_ERROR(Open(path, dir, &pack));
+  return Add(std::move(pack));
+}
+
+Status PluginRegistry::Refuse(const std::string& path,
+                              const std::string& reason) {
+  refusals_.push_back({path, reason});
+  return Status::Error("plugin " + path, reason);
+}
+
+Status PluginRegistry::Open(const std::string& path, const std::string& dir,
+                            std::unique_ptr<Pack>* out) {
+  // 1. Judge the file, then inspect it without running anything.
+  std::string real_path;
+  if (Status s = CheckPackFile(path, &real_path); !s.ok()) {
+    return Refuse(path, s.message());
   }
   try {
-    boost::dll::library_info info(path);
+    boost::dll::library_info info(real_path);
     const std::vector<std::string> symbols = info.symbols();
     if (std::find(symbols.begin(), symbols.end(), "mlb_plugin") ==
         symbols.end()) {
-      return refuse("not a marathon-lb template pack (no mlb_plugin symbol)");
+      return Refuse(path,
+                    "not a marathon-lb template pack (no mlb_plugin symbol)");
     }
   } catch (const std::exception& e) {
-    return refuse(std::string("not a readable shared object (") + e.what() +
-                  ")");
+    return Refuse(path, std::string("not a readable shared object (") +
+                            e.what() + ")");
   }
   // 2. Load.
   auto pack = std::make_unique<Pack>();
@@ -206,26 +216,37 @@ Status PluginRegistry::LoadFile(const std::string& path,
                   ? "."
                   : path.substr(0, path.rfind('/'));
   boost::dll::fs::error_code ec;
-  pack->library.load(path, ec,
+  pack->library.load(real_path, ec,
                      boost::dll::load_mode::rtld_now |
                          boost::dll::load_mode::rtld_local);
   if (ec) {
-    return refuse("cannot be loaded: " + ec.message());
+    return Refuse(path, "cannot be loaded: " + ec.message());
   }
   if (!pack->library.has("mlb_plugin")) {
-    return refuse("mlb_plugin symbol not found after loading");
+    return Refuse(path, "mlb_plugin symbol not found after loading");
   }
   // 3. Check the descriptor.
   const auto& d = pack->library.get<const mlb_plugin_descriptor>("mlb_plugin");
   if (Status s = CheckDescriptor(d); !s.ok()) {
-    return refuse(s.message());
+    return Refuse(path, s.message());
   }
+  pack->descriptor = &d;
   pack->family = d.family;
   pack->pack = d.pack;
   pack->version = d.pack_version;
   pack->description = d.description != nullptr ? d.description : "";
   pack->abi = std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor);
   pack->abi_minor = d.abi_minor;
+  *out = std::move(pack);
+  return Status::OK();
+}
+
+Status PluginRegistry::Add(std::unique_ptr<Pack> pack) {
+  const std::string path = pack->path;
+  const auto refuse = [this, &path](const std::string& reason) {
+    return Refuse(path, reason);
+  };
+  const mlb_plugin_descriptor& d = *pack->descriptor;
   for (const auto* list : {&packs_, &unused_}) {
     for (const auto& other : *list) {
       if (other->family == pack->family && other->pack == pack->pack) {
@@ -395,6 +416,7 @@ Status PluginRegistry::CheckChoices() const {
 
 Status PluginRegistry::LoadDirectories(const std::vector<std::string>& dirs,
                                        std::vector<std::string>* refusals) {
+  std::vector<std::unique_ptr<Pack>> opened;
   for (const std::string& dir : dirs) {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) {
@@ -408,11 +430,33 @@ Status PluginRegistry::LoadDirectories(const std::vector<std::string>& dirs,
       }
     }
     closedir(d);
+    if (Status s = CheckPluginDirectory(dir); !s.ok()) {
+      const std::string reason = s.message() + "; none of its packs is loaded";
+      refusals_.push_back({dir, reason});
+      refusals->push_back("plugin directory " + dir + ": " + reason);
+      continue;
+    }
     std::sort(files.begin(), files.end());
     for (const std::string& file : files) {
-      if (Status s = LoadFile(file, dir); !s.ok()) {
+      std::unique_ptr<Pack> pack;
+      if (Status s = Open(file, dir, &pack); !s.ok()) {
         refusals->push_back(s.message());
+        continue;
       }
+      opened.push_back(std::move(pack));
+    }
+  }
+  // The packs of the families marathon-lb cannot start without are added
+  // first, so that a pack of another family that declares one of their
+  // template or label names is the one refused, whatever the file names and
+  // directory order; the others follow in the order found.
+  const std::vector<std::string> builtin = BuiltinFamilies();
+  std::stable_partition(opened.begin(), opened.end(), [&](const auto& pack) {
+    return std::count(builtin.begin(), builtin.end(), pack->family) > 0;
+  });
+  for (auto& pack : opened) {
+    if (Status s = Add(std::move(pack)); !s.ok()) {
+      refusals->push_back(s.message());
     }
   }
   if (packs_.empty()) {

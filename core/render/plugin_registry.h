@@ -3,8 +3,11 @@
 //
 // Loading a pack, step by step, each step with its own refusal message
 // ("plugin <path>: <reason>"):
-//   1. inspect the ELF symbol table without running any of its code: a file
-//      without an `mlb_plugin` symbol is not a marathon-lb pack;
+//   1. judge the file before any of its code can run (pack_file.h: a
+//      regular file, owned by root or marathon-lb's user and writable by no
+//      one else, in directories that are too), then inspect its ELF symbol
+//      table: a file without an `mlb_plugin` symbol is not a marathon-lb
+//      pack;
 //   2. dlopen it (RTLD_NOW | RTLD_LOCAL), so missing dependencies show now;
 //   3. check the descriptor: ABI major equal and minor not newer than ours,
 //      struct size, family and pack names, every template's name, text and
@@ -13,7 +16,11 @@
 //   5. pick the pack for its family (below), merge its templates into the
 //      catalog and its labels into the label table (no label may read as
 //      an override of a template), and only then call create_family.
-// A refused pack is left out; the others still load.
+// A refused pack is left out; the others still load. LoadDirectories()
+// takes steps 1 to 3 for every file first, then steps 4 and 5 for the packs
+// of the built-in families before the others, so a pack that declares a
+// name of a built-in family's pack is refused alone and cannot keep
+// marathon-lb from starting.
 //
 // One pack serves a family. When several loaded packs provide one, the
 // operator picks with --family-pack FAMILY=PACK (ChoosePack, before loading);
@@ -57,6 +64,7 @@ class PluginRegistry {
     boost::dll::shared_library library;
     std::unique_ptr<sdk::Family> impl;  // null unless the pack is in use
     void* (*create_family)() = nullptr;  // the descriptor's
+    const mlb_plugin_descriptor* descriptor = nullptr;  // in `library`
   };
 
   struct Refusal {
@@ -72,8 +80,11 @@ class PluginRegistry {
   // use the one named `pack`. Call before loading.
   void ChoosePack(const std::string& family, const std::string& pack);
 
-  // Loads every *.so in `dirs` (in order; names sorted within a dir).
-  // Refusals go to *refusals ("plugin <path>: <reason>") and to refusals().
+  // Loads every *.so in `dirs` (in order; names sorted within a dir; the
+  // packs of built-in families merged first). A directory that fails the
+  // owner and mode checks of pack_file.h is refused whole. Refusals go to
+  // *refusals ("plugin <path>: <reason>", "plugin directory <dir>:
+  // <reason>; none of its packs is loaded") and to refusals().
   // Fails if no pack at all could be loaded, or as CheckChoices() does.
   Status LoadDirectories(const std::vector<std::string>& dirs,
                          std::vector<std::string>* refusals);
@@ -128,6 +139,14 @@ class PluginRegistry {
   const LabelTable& labels() const { return labels_; }
 
  private:
+  // Steps 1 to 3 of loading (above) for one file: the pack, checked alone.
+  Status Open(const std::string& path, const std::string& dir,
+              std::unique_ptr<Pack>* out);
+  // Steps 4 and 5: the pack among the others.
+  Status Add(std::unique_ptr<Pack> pack);
+  // Records a refusal and returns "plugin <path>: <reason>".
+  Status Refuse(const std::string& path, const std::string& reason);
+
   TemplateCatalog catalog_;
   LabelTable labels_;
   std::map<std::string, std::string> choices_;  // family -> pack

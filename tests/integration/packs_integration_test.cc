@@ -8,7 +8,9 @@
 // every test makes at most 30 requests.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -228,6 +230,49 @@ TEST_F(PacksTest, ChosenBackendsPackRendersAndRoutes) {
       HttpGet("127.0.0.1", appid_port_, "/", "lb.test",
               {{"X-Marathon-App-Id", "/web"}});
   EXPECT_EQ(by_id.Backend(), "web-1") << by_id.Describe();
+}
+
+// A --plugin-dir listed before the built-in one, holding a world-writable
+// pack, a FIFO named *.so and a pack that declares a built-in template
+// name: marathon-lb logs each refusal with the file and the reason, starts
+// with the built-in packs, writes the config and HAProxy routes with it.
+TEST_F(PacksTest, UnsafeAndConflictingPacksAreRefusedAndTheConfigIsWritten) {
+  const std::string extra = dir_->File("extra");
+  std::filesystem::create_directory(extra);
+  std::filesystem::copy_file(RequiredEnv("MLB_RATE_LIMIT_PACK"),
+                             extra + "/rate_limit.so");
+  std::filesystem::permissions(extra + "/rate_limit.so",
+                               std::filesystem::perms(0666));
+  ASSERT_EQ(mkfifo((extra + "/fifo.so").c_str(), 0644), 0);
+  std::filesystem::copy_file(
+      RequiredEnv("MLB_BAD_PLUGIN_DIR") + "/bad_duplicate_template.so",
+      extra + "/bad_duplicate_template.so");
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web_port = FreePort();
+  const std::string state = StateJson({AppJson(
+      "/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+      {{"127.0.0.2", {web1}}})});
+
+  const RunResult run =
+      Poll(state, {"--plugin-dir", extra, "--plugin-dir", builtin_dir_});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const std::string& refusal :
+       {"plugin " + extra + "/fifo.so: not a regular file (a FIFO)",
+        "plugin " + extra +
+            "/rate_limit.so: writable by other users (mode 0666)",
+        "plugin " + extra +
+            "/bad_duplicate_template.so: template BACKEND_HEAD is already "
+            "provided by pack io.mlb.builtin (family backends)"}) {
+    EXPECT_TRUE(HasMessage(run.output, refusal)) << refusal << "\n"
+                                                 << run.output;
+  }
+  const std::string cfg = ReadFile(cfg_);
+  EXPECT_THAT(cfg, HasSubstr("\nbackend web_" + std::to_string(web_port) +
+                             "\n  balance roundrobin\n"));
+  EXPECT_THAT(cfg, Not(HasSubstr("stick-table")));
+  ASSERT_NO_THROW(StartHaproxy());
+  const HttpResponse r = HttpGet("127.0.0.1", web_port, "/", "web.test");
+  EXPECT_EQ(r.Backend(), "web-1") << r.Describe() << "\n" << HaproxyLog();
 }
 
 // The sticky family implemented again by a third-party pack

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 
+#include "tests/support/temp_dir.h"
 #include "tests/support/testing.h"
 
 namespace mlb {
@@ -229,6 +231,97 @@ TEST(PluginRegistryTest, LabelAndTemplateMeetInEitherLoadOrder) {
   EXPECT_EQ(registry.FindFamily("backends"), nullptr);
   EXPECT_EQ(registry.catalog().Find("BACKEND_HEAD"), nullptr);
   EXPECT_NE(registry.labels().Find("HAPROXY_{n}_BACKEND_HEAD"), nullptr);
+}
+
+// A directory of packs that each declare a name of a built-in pack, and a
+// pack of a new family, listed before the built-in directory: whatever the
+// order, each conflicting pack is refused alone, naming its file and the
+// name; the built-in packs and the new one load and render.
+class ConflictingPacksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.File("packs");
+    std::filesystem::create_directory(dir_);
+    for (const char* bad : {"bad_duplicate_template", "bad_label_is_template",
+                            "bad_taken_label", "bad_template_is_label"}) {
+      std::filesystem::copy_file(BadPlugin(bad), dir_ + "/" + bad + ".so");
+    }
+  }
+
+  std::string Refusal(const char* bad, const std::string& reason) const {
+    return "plugin " + dir_ + "/" + bad + ".so: " + reason;
+  }
+
+  testing::TempDir tmp_;
+  std::string dir_;
+};
+
+TEST_F(ConflictingPacksTest, AreRefusedAloneBeforeOrAfterTheBuiltinDir) {
+  std::filesystem::copy_file(RateLimitPack(), dir_ + "/rate_limit.so");
+  for (const auto& dirs :
+       {std::vector<std::string>{dir_, testing::PluginDir()},
+        std::vector<std::string>{testing::PluginDir(), dir_}}) {
+    PluginRegistry registry;
+    std::vector<std::string> refusals;
+    const Status s = registry.LoadDirectories(dirs, &refusals);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(
+        refusals,
+        (std::vector<std::string>{
+            Refusal("bad_duplicate_template",
+                    "template BACKEND_HEAD is already provided by pack "
+                    "io.mlb.builtin (family backends)"),
+            Refusal("bad_label_is_template",
+                    "label HAPROXY_{n}_BACKEND_HEAD would override template "
+                    "BACKEND_HEAD of pack io.mlb.builtin (family backends)"),
+            Refusal("bad_taken_label",
+                    "label HAPROXY_{n}_STICKY is already declared by pack "
+                    "io.mlb.builtin (family sticky)"),
+            Refusal("bad_template_is_label",
+                    "template STICKY would take over label HAPROXY_{n}_STICKY "
+                    "of pack io.mlb.builtin (family sticky)")}));
+    ASSERT_TRUE(registry.RequireFamilies(BuiltinFamilies()).ok());
+    ASSERT_NE(registry.FindFamily("rate_limit"), nullptr);
+    EXPECT_EQ(registry.catalog().Find("BACKEND_HEAD")->pack, "io.mlb.builtin");
+
+    const testing::RenderResult r = testing::Render(
+        registry,
+        R"({"apps": [{"id": "/web", "labels": {"HAPROXY_GROUP": "external",
+            "HAPROXY_0_MODE": "http", "HAPROXY_0_STICKY": "true",
+            "HAPROXY_0_RATE_LIMIT": "5"}, "portDefinitions": [{"port":
+            10000}], "tasks": [{"id": "web.1", "host": "10.0.0.1", "ports":
+            [31000], "servicePorts": [10000], "state": "TASK_RUNNING"}]}]})");
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+    EXPECT_NE(r.text.find("\nbackend web_10000\n"), std::string::npos)
+        << r.text;
+    EXPECT_NE(r.text.find("  cookie mesosphere_server_id insert indirect "
+                          "nocache\n"),
+              std::string::npos)
+        << r.text;
+    EXPECT_NE(r.text.find("sc_http_req_rate(0) gt 5"), std::string::npos)
+        << r.text;
+  }
+}
+
+// A pack chosen to replace a built-in family keeps the built-in pack's
+// names (the documented override); a pack of another family that declares
+// one of them is refused, naming the chosen pack.
+TEST_F(ConflictingPacksTest, ChosenReplacementOfABuiltinFamilyStillLoads) {
+  std::filesystem::copy_file(BackendsAltPack(), dir_ + "/backends_alt.so");
+  PluginRegistry registry;
+  registry.ChoosePack("backends", "com.example.backends_alt");
+  std::vector<std::string> refusals;
+  const Status s =
+      registry.LoadDirectories({dir_, testing::PluginDir()}, &refusals);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_FALSE(refusals.empty());
+  EXPECT_EQ(refusals[0], Refusal("bad_duplicate_template",
+                                 "template BACKEND_HEAD is already provided by "
+                                 "pack com.example.backends_alt (family "
+                                 "backends)"));
+  EXPECT_EQ(registry.FindFamily("backends")->pack, "com.example.backends_alt");
+  EXPECT_TRUE(registry.RequireFamilies(BuiltinFamilies()).ok());
 }
 
 std::string ReviewPack(const std::string& name) {
@@ -525,7 +618,9 @@ TEST(PluginRegistryTest, DescribeListsPacksInUseNotChosenAndRefused) {
 }
 
 TEST(PluginRegistryTest, FileThatIsNotASharedObjectIsRefused) {
-  const std::string path = ::testing::TempDir() + "/junk.so";
+  // Not straight in /tmp: a pack's own directory may not be world-writable.
+  testing::TempDir tmp;
+  const std::string path = tmp.File("junk.so");
   testing::WriteFile(path, "this is not an ELF file\n");
   PluginRegistry registry;
   Status s = registry.LoadFile(path);
