@@ -244,7 +244,7 @@ TEST_F(RoutingReviewTest, AdminRouteForEachReachShapeIsAcceptedByHaproxy) {
                           "/_haproxy_getappmap /_haproxy_getpids "
                           "/_mlb_signal/hup /_mlb_signal/usr1 }\n"
                           "backend marathon_lb_admin\n  mode http\n"
-                          "  server marathon_lb " + reach + "\n"),
+                          "  server marathon_lb " + reach + " maxconn 8\n"),
               std::string::npos)
         << r.text;
     EXPECT_EQ(HaproxyRefusal(r.text), "") << reach;
