@@ -104,9 +104,11 @@ class FamiliesTest(unittest.TestCase):
             suffix = label[len('HAPROXY_{n}_'):]
             patterns.append((label, re.compile(
                 r'HAPROXY_(\{n\}|[0-9]+)_%s\b' % re.escape(suffix))))
+        # The HTTP method HEAD is not the template HEAD.
+        http_method = re.compile(r'method\s*[!=]=\s*"HEAD"')
         for path in core_sources():
             with open(path) as f:
-                text = f.read()
+                text = http_method.sub('method', f.read())
             for name, pattern in patterns:
                 found = pattern.search(text)
                 self.assertIsNone(
