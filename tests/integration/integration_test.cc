@@ -136,6 +136,22 @@ class IntegrationTest : public EndToEndTest {
 
   // One `marathon-lb poll` update into cfg_. `command` is the reload command
   // (never the detected one: this machine has a haproxy.service).
+  // The default HEAD's :9090 (tests 10d, 10e, 10e'): /web (http) with one
+  // task, `marathon-lb sse` with the default HEAD, its admin server on a
+  // free port and `extra` flags; then HAProxy on the config it wrote, with
+  // only the HEAD's host-wide parts moved to the test (:9090 on
+  // 127.0.0.1:stats_port, the stats socket in the test dir, no syslog, a
+  // low maxconn).
+  struct DefaultHeadLb {
+    int web_port = 0;
+    int admin_port = 0;
+    int stats_port = 0;
+    std::unique_ptr<ScopedProcess> mlb;
+    std::string written;  // the config as marathon-lb wrote it
+  };
+  void StartDefaultHeadLb(const std::vector<std::string>& extra,
+                          DefaultHeadLb* lb);
+
   RunResult RunMarathonLb(const std::string& marathon,
                           const std::string& command = "true",
                           const std::vector<std::string>& extra = {}) {
@@ -226,6 +242,54 @@ std::map<std::string, std::string> Labels(
   extra.emplace("HAPROXY_GROUP", kGroup);
   extra.emplace("HAPROXY_0_BIND_ADDR", "127.0.0.1");
   return extra;
+}
+
+void IntegrationTest::StartDefaultHeadLb(
+    const std::vector<std::string>& extra, DefaultHeadLb* lb) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  lb->web_port = FreePort();
+  lb->admin_port = FreePort();
+  lb->stats_port = FreePort();
+  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {lb->web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {web1}}})}));
+  std::vector<std::string> argv = {
+      mlb_binary_,  "sse",          "--marathon",      url,
+      "--haproxy-config", cfg_,     "--group",         kGroup,
+      "--templates-dir", templates_dir_, "--plugin-dir", plugin_dir_,
+      "--ssl-certs", cert_,         "--syslog-socket", "/dev/null",
+      "--command",  "true",         "--admin-address",
+      "127.0.0.1:" + std::to_string(lb->admin_port)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  lb->mlb = std::make_unique<ScopedProcess>(argv,
+                                            dir_->File("marathon-lb.log"));
+  ScopedProcess& mlb = *lb->mlb;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !mlb.Running() ||
+               Config().find("\nbackend web_") != std::string::npos;
+      },
+      Millis(10000)))
+      << mlb.Output();
+  ASSERT_TRUE(mlb.Running()) << mlb.Output();
+  lb->written = Config();
+  std::string run = lb->written;
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = run.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    run.replace(at, from.size(), to);
+  };
+  replace("global\n", "global\n  maxconn 200\n");
+  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
+  replace("  bind 0.0.0.0:9090\n",
+          "  bind 127.0.0.1:" + std::to_string(lb->stats_port) + "\n");
+  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
+  const std::string run_cfg = dir_->File("run.cfg");
+  WriteFile(run_cfg, run);
+  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
+                      run_cfg, pid_file_, dir_->File("haproxy.log"),
+                      {lb->stats_port, appid_port_}));
 }
 
 // 1. Host header on the :80 frontend; roundrobin over both tasks; an
@@ -1099,49 +1163,14 @@ TEST_F(IntegrationTest, BlueGreenGroupMergesAndDrainsTheOldTask) {
 // stats socket in the test dir, no syslog, a low maxconn); nothing else of
 // it is changed.
 TEST_F(IntegrationTest, DefaultHeadServesTheAdminPathsOn9090) {
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web_port = FreePort();
-  const int admin_port = FreePort();
-  const int stats_port = FreePort();
-  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
-  const std::string url = StartSim(StateJson(
-      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
-               {{"127.0.0.2", {web1}}})}));
-  ScopedProcess mlb(
-      {mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
-       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
-       plugin_dir_, "--ssl-certs", cert_, "--syslog-socket", "/dev/null",
-       "--command", "true", "--admin-address",
-       "127.0.0.1:" + std::to_string(admin_port)},
-      dir_->File("marathon-lb.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return !mlb.Running() ||
-               Config().find("\nbackend web_") != std::string::npos;
-      },
-      Millis(10000)))
-      << mlb.Output();
-  ASSERT_TRUE(mlb.Running()) << mlb.Output();
-  const std::string cfg = Config();
-  ASSERT_THAT(cfg, HasSubstr("\nbackend marathon_lb_admin\n  mode http\n"
-                             "  server marathon_lb 127.0.0.1:" +
-                             std::to_string(admin_port) + " maxconn 8\n"));
-  std::string run = cfg;
-  const auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = run.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    run.replace(at, from.size(), to);
-  };
-  replace("global\n", "global\n  maxconn 200\n");
-  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
-  replace("  bind 0.0.0.0:9090\n",
-          "  bind 127.0.0.1:" + std::to_string(stats_port) + "\n");
-  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
-  const std::string run_cfg = dir_->File("run.cfg");
-  WriteFile(run_cfg, run);
-  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
-                      run_cfg, pid_file_, dir_->File("haproxy.log"),
-                      {stats_port, appid_port_}));
+  DefaultHeadLb lb;
+  ASSERT_NO_FATAL_FAILURE(StartDefaultHeadLb({}, &lb));
+  ASSERT_THAT(lb.written, HasSubstr("\nbackend marathon_lb_admin\n  mode http\n"
+                                    "  server marathon_lb 127.0.0.1:" +
+                                    std::to_string(lb.admin_port) +
+                                    " maxconn 8\n"));
+  const int stats_port = lb.stats_port;
+  const int web_port = lb.web_port;
 
   const auto via9090 = [&](const std::string& path,
                            const HttpHeaders& headers = {}) {
@@ -1153,7 +1182,7 @@ TEST_F(IntegrationTest, DefaultHeadServesTheAdminPathsOn9090) {
       << pids.Describe();
   const HttpResponse config = via9090("/_haproxy_getconfig");
   EXPECT_EQ(config.status, 200) << config.Describe();
-  EXPECT_EQ(config.body, cfg);
+  EXPECT_EQ(config.body, lb.written);
   EXPECT_EQ(via9090("/_haproxy_getappmap").status, 200);
   EXPECT_EQ(via9090("/_haproxy_getvhostmap").status, 200);
   EXPECT_EQ(via9090("/_mlb_signal/hup").status, 403);
@@ -1176,49 +1205,14 @@ TEST_F(IntegrationTest, DefaultHeadServesTheAdminPathsOn9090) {
 // right one as Basic: 401; 1.15's Lua answered anyone); the read-only paths
 // take GET only.
 TEST_F(IntegrationTest, AdminRouteOn9090PassesOnlyTheExactPathsAndWantsTheToken) {
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web_port = FreePort();
-  const int admin_port = FreePort();
-  const int stats_port = FreePort();
   const std::string token = "review-token-0123456789abcdef";
   const std::string token_file = dir_->File("admin.token");
   WriteFile(token_file, token + "\n");
-  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
-  const std::string url = StartSim(StateJson(
-      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
-               {{"127.0.0.2", {web1}}})}));
-  ScopedProcess mlb(
-      {mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
-       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
-       plugin_dir_, "--ssl-certs", cert_, "--syslog-socket", "/dev/null",
-       "--command", "true", "--admin-address",
-       "127.0.0.1:" + std::to_string(admin_port), "--admin-token-file",
-       token_file},
-      dir_->File("marathon-lb.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return !mlb.Running() ||
-               Config().find("\nbackend web_") != std::string::npos;
-      },
-      Millis(10000)))
-      << mlb.Output();
-  ASSERT_TRUE(mlb.Running()) << mlb.Output();
-  std::string run = Config();
-  const auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = run.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    run.replace(at, from.size(), to);
-  };
-  replace("global\n", "global\n  maxconn 200\n");
-  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
-  replace("  bind 0.0.0.0:9090\n",
-          "  bind 127.0.0.1:" + std::to_string(stats_port) + "\n");
-  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
-  const std::string run_cfg = dir_->File("run.cfg");
-  WriteFile(run_cfg, run);
-  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
-                      run_cfg, pid_file_, dir_->File("haproxy.log"),
-                      {stats_port, appid_port_}));
+  DefaultHeadLb lb;
+  ASSERT_NO_FATAL_FAILURE(
+      StartDefaultHeadLb({"--admin-token-file", token_file}, &lb));
+  const int stats_port = lb.stats_port;
+  ScopedProcess& mlb = *lb.mlb;
   const auto via9090 = [&](const std::string& method, const std::string& path,
                            const HttpHeaders& headers = {}) {
     HttpHeaders all = {{"Host", "lb.test"}};
@@ -1273,45 +1267,10 @@ TEST_F(IntegrationTest, AdminRouteOn9090PassesOnlyTheExactPathsAndWantsTheToken)
 // or cap the connections HAProxy opens to the admin server (maxconn on the
 // server line of marathon_lb_admin, below the server's thread count).
 TEST_F(IntegrationTest, ReviewStalledConfigReadersOn9090DoNotStopHealthz) {
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web_port = FreePort();
-  const int admin_port = FreePort();
-  const int stats_port = FreePort();
-  std::filesystem::remove(templates_dir_ + "/HAPROXY_HEAD");  // the default
-  const std::string url = StartSim(StateJson(
-      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
-               {{"127.0.0.2", {web1}}})}));
-  ScopedProcess mlb(
-      {mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
-       "--group", kGroup, "--templates-dir", templates_dir_, "--plugin-dir",
-       plugin_dir_, "--ssl-certs", cert_, "--syslog-socket", "/dev/null",
-       "--command", "true", "--admin-address",
-       "127.0.0.1:" + std::to_string(admin_port)},
-      dir_->File("marathon-lb.log"));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return !mlb.Running() ||
-               Config().find("\nbackend web_") != std::string::npos;
-      },
-      Millis(10000)))
-      << mlb.Output();
-  ASSERT_TRUE(mlb.Running()) << mlb.Output();
-  std::string run = Config();
-  const auto replace = [&](const std::string& from, const std::string& to) {
-    const size_t at = run.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    run.replace(at, from.size(), to);
-  };
-  replace("global\n", "global\n  maxconn 200\n");
-  replace("  log /dev/log local0\n  log /dev/log local1 notice\n", "");
-  replace("  bind 0.0.0.0:9090\n",
-          "  bind 127.0.0.1:" + std::to_string(stats_port) + "\n");
-  replace("/var/run/haproxy/socket", dir_->File("haproxy.sock"));
-  const std::string run_cfg = dir_->File("run.cfg");
-  WriteFile(run_cfg, run);
-  ASSERT_NO_THROW(haproxy_ = StartLoopbackHaproxy(
-                      run_cfg, pid_file_, dir_->File("haproxy.log"),
-                      {stats_port, appid_port_}));
+  DefaultHeadLb lb;
+  ASSERT_NO_FATAL_FAILURE(StartDefaultHeadLb({}, &lb));
+  const int admin_port = lb.admin_port;
+  const int stats_port = lb.stats_port;
   // A large config in place (marathon-lb serves the file as it is).
   WriteFile(cfg_, Config() + std::string(16 << 20, '#') + "\n");
 
