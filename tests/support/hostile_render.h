@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 #include <string>
 #include <vector>
 
@@ -29,7 +33,19 @@ class HostileRenderTest : public WithBuiltinPacks<> {
   // `haproxy -c` on `text`, every "crt <path>" pointed at a generated
   // certificate: "" when HAProxy accepts it, else HAProxy's output.
   static std::string HaproxyRefusal(std::string text) {
-    const std::string dir = ::testing::TempDir() + "/hostile_render";
+    // One directory per process: test runs of other checkouts on this
+    // machine would otherwise rewrite check.cfg under this one.
+    static const std::string dir = [] {
+      const std::string d = ::testing::TempDir() + "/hostile_render." +
+                            std::to_string(getpid());
+      std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(::testing::TempDir() + "/hostile_render." +
+                                        std::to_string(getpid()),
+                                    ignored);
+      });
+      return d;
+    }();
     const std::string pem = dir + "/test.pem";
     if (system(("mkdir -p " + dir + " && [ -s " + pem +
                 " ] || openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
