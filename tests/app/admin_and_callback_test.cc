@@ -451,17 +451,9 @@ TEST(AdminServerTest, ReviewHealthzAnswersWhileConfigReadersStall) {
   ASSERT_NE(admin, nullptr);
   std::vector<int> stalled;
   for (int i = 0; i < 20; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    const int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(admin->port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    const std::string get = "GET /_haproxy_getconfig HTTP/1.1\r\nHost: x\r\n\r\n";
-    ASSERT_EQ(write(fd, get.data(), get.size()), static_cast<ssize_t>(get.size()));
-    stalled.push_back(fd);
+    stalled.push_back(testing::SendAndStall(
+        admin->port(), "GET /_haproxy_getconfig HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_GE(stalled.back(), 0);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const testing::HttpResponse r = testing::HttpCall("GET", "127.0.0.1", admin->port(), "/healthz", "", {},
@@ -852,17 +844,9 @@ TEST(AdminServerTest, ReadersThatDoNotReadAreDroppedAtTheWriteDeadline) {
   options.limits.write_deadline = std::chrono::milliseconds(1000);
   std::unique_ptr<AdminServer> admin;
   ASSERT_TRUE(AdminServer::Start(options, &board, &admin).ok());
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  const int small = 4096;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(admin->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string get = "GET /_haproxy_getconfig HTTP/1.1\r\n\r\n";
-  ASSERT_EQ(write(fd, get.data(), get.size()),
-            static_cast<ssize_t>(get.size()));
+  const int fd = testing::SendAndStall(
+      admin->port(), "GET /_haproxy_getconfig HTTP/1.1\r\n\r\n");
+  ASSERT_GE(fd, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   size_t got = 0;
   bool closed = false;

@@ -1276,19 +1276,10 @@ TEST_F(IntegrationTest, ReviewStalledConfigReadersOn9090DoNotStopHealthz) {
 
   std::vector<int> stalled;
   for (int i = 0; i < 20; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    const int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(stats_port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    const std::string get =
-        "GET /_haproxy_getconfig HTTP/1.1\r\nHost: lb.test\r\n\r\n";
-    ASSERT_EQ(write(fd, get.data(), get.size()),
-              static_cast<ssize_t>(get.size()));
-    stalled.push_back(fd);
+    stalled.push_back(testing::SendAndStall(
+        stats_port,
+        "GET /_haproxy_getconfig HTTP/1.1\r\nHost: lb.test\r\n\r\n"));
+    ASSERT_GE(stalled.back(), 0);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   const HttpResponse health =

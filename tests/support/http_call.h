@@ -9,7 +9,11 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/Timespan.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <istream>
@@ -99,6 +103,29 @@ inline HttpResponse HttpCall(
     out.error = e.displayText();
   }
   return out;
+}
+
+// A peer that never takes its answer: a connection to 127.0.0.1:port with
+// a small receive buffer that has sent `request` and reads nothing. Its
+// descriptor (the caller closes it), or -1 if it could not connect or send.
+inline int SendAndStall(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      write(fd, request.data(), request.size()) !=
+          static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 }  // namespace mlb::testing
