@@ -4,6 +4,8 @@
 #include <map>
 #include <unordered_set>
 
+#include "core/config/haproxy_words.h"
+
 namespace mlb {
 
 // The addresses bound so far: a service's `bind` may not share a port with
@@ -181,6 +183,15 @@ void ForEachAcl(std::string_view text, F f) {
     std::string_view line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view()
                                          : text.substr(end + 1);
+    if (line.find_first_of("\"'\\") != std::string_view::npos) {
+      // HAProxy unquotes words: acl "x", acl 'x' and acl x"" name ACL x.
+      bool dollar = false;
+      const std::vector<std::string> words = Words(line, &dollar);
+      if (words.size() > 1 && words[0] == "acl") {
+        f(std::string_view(words[1]));
+      }
+      continue;
+    }
     const size_t start = line.find_first_not_of(" \t");
     if (start == std::string_view::npos ||
         (line.compare(start, 4, "acl ") != 0 &&

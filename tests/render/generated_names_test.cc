@@ -30,6 +30,7 @@ namespace mlb {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::RenderOptions;
 using testing::RenderResult;
 
 class GeneratedNamesTest : public testing::HostileRenderTest {};
@@ -137,6 +138,31 @@ std::vector<TestApp> RandomApps(std::mt19937* rng) {
   return apps;
 }
 
+std::vector<std::string> ErrorsOf(const RenderResult& r, const std::string& id) {
+  std::vector<std::string> out;
+  const std::string who = "app " + id + ", service port index ";
+  for (const std::string& e : r.errors) {
+    if (e.compare(0, who.size(), who) == 0) {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::string OverrideAppJson(const std::string& id, const std::string& vhost,
+                            int port, const std::string& extra_acl_line) {
+  return R"({"id": ")" + id +
+         R"(", "instances": 1, "labels": {"HAPROXY_GROUP": "external",)"
+         R"( "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST": ")" + vhost +
+         R"(", "HAPROXY_0_HTTP_FRONTEND_ACL": "  acl host_{cleanedUpHostname})"
+         R"( hdr(host) -i {hostname}\n)" + extra_acl_line +
+         R"(\n  use_backend {backend} if host_{cleanedUpHostname}\n"},)"
+         R"( "ports": [)" + std::to_string(port) +
+         R"(], "tasks": [{"id": "t)" + std::to_string(port) +
+         R"(", "host": "agent1", "ports": [)" + std::to_string(port + 10000) +
+         R"(], "state": "TASK_RUNNING"}]})";
+}
+
 TEST_F(GeneratedNamesTest, EveryAppKeepsItsHostAndItsAppIdUnderRandomNames) {
   int dropped = 0;
   int routed = 0;
@@ -205,6 +231,53 @@ TEST_F(GeneratedNamesTest, ACollidingAclNameDropsTheLaterServicePort) {
   EXPECT_EQ(Route(appid, "x-marathon-app-id", "/shop.v2"), "shop.v2_10003");
   EXPECT_EQ(Route(appid, "x-marathon-app-id", "/shop/v2"), "");
   EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
+// Review 12b (FINDING, high; fixed: ForEachAcl splits a line with quotes or
+// escapes as HAProxy does): the ACL ownership check read the name as the
+// raw word after "acl", HAProxy after unquoting. `acl "host_x"`,
+// `acl 'host_x'` and `acl host_"x"` all declare host_x in HAProxy 2.6
+// (checked: haproxy -c accepts them and a request for the added host is
+// answered by the first app's use_backend). Attack: /zzz (sorts last, any
+// policy that takes overrides; security.md says the name rule holds even
+// under allow) adds `acl "host_shop_example_com_shop" hdr(host) -i
+// www.example.com` to its HTTP_FRONTEND_ACL.
+// Impact: HAProxy ORs it into /shop's ACL; /shop's use_backend comes first,
+// so www.example.com (app /www's vhost) is answered by /shop: a third
+// party's traffic handed over, the exact merge the rule forbids.
+// Expected: /zzz's service port is dropped with the "already declared by
+// app /shop" error, and the quoted declaration is not in the config.
+TEST_F(GeneratedNamesTest, ReviewAQuotedAclNameIsStillTheFirstAppsName) {
+  for (const LabelPolicy policy :
+       {LabelPolicy::kRestricted, LabelPolicy::kAllow}) {
+    for (const std::string& spelling :
+         {std::string(R"(\"host_shop_example_com_shop\")"),
+          std::string("'host_shop_example_com_shop'"),
+          std::string(R"(host_shop_\"example_com_shop\")")}) {
+      SCOPED_TRACE(std::string(LabelPolicyName(policy)) + " " + spelling);
+      RenderOptions options;
+      options.label_policy = policy;
+      const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001},
+                                         {"/www", "www.example.com", 10002}});
+      const std::string json =
+          apps.substr(0, apps.size() - 2) + "," +
+          OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                          "  acl " + spelling + " hdr(host) -i www.example.com") +
+          "]}";
+      const RenderResult r = RenderApps(json, options);
+      const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
+      ASSERT_EQ(errors.size(), 1u) << r.text;
+      EXPECT_THAT(errors[0], HasSubstr("host_shop_example_com_shop"));
+      // Only /www's own ACL names www.example.com.
+      size_t declarations = 0;
+      for (size_t at = r.text.find("hdr(host) -i www.example.com");
+           at != std::string::npos;
+           at = r.text.find("hdr(host) -i www.example.com", at + 1)) {
+        ++declarations;
+      }
+      EXPECT_EQ(declarations, 1u) << r.text;
+    }
+  }
 }
 
 }  // namespace
