@@ -248,11 +248,13 @@ LabelTable::LabelTable() {
        "of a group is the new one."},
       {"HAPROXY_DEPLOYMENT_TARGET_INSTANCES", LabelKind::kInteger, "", "",
        "Blue/green: the instances the deploy ends with; the drain count of a "
-       "group whose new app has NEW_INSTANCES uses it."},
+       "group whose new app has NEW_INSTANCES uses the target of the app "
+       "that is new after the hybrid swap (a value that is not a number "
+       "leaves the app out of its group)."},
       {"HAPROXY_DEPLOYMENT_NEW_INSTANCES", LabelKind::kInteger, "", "",
        "Blue/green, hybrid deploy: on the new app of a group, the app scaled "
        "last (versionInfo.lastScalingAt) is the new one and the drain count "
-       "uses TARGET_INSTANCES (without it, a target of 1)."},
+       "uses TARGET_INSTANCES (an app without one leaves the group)."},
       {"HAPROXY_DEPLOYMENT_ALT_PORT", LabelKind::kPort, "", "",
        "Blue/green: the service port the deploy alternates with "
        "HAPROXY_0_PORT (Marathon wants each app's own); not read when "

@@ -251,6 +251,10 @@ TEST_F(DeploymentGroupsTest, UnreadableLabelsLeaveTheirAppOut) {
                      R"(, "HAPROXY_DEPLOYMENT_NEW_INSTANCES": "1",)"
                      R"( "HAPROXY_DEPLOYMENT_TARGET_INSTANCES": "many")"),
                {{"grey.1", ""}}),
+       AppJson("/g-pink", 1,
+               Group("g", "2016-01-05",
+                     R"(, "HAPROXY_DEPLOYMENT_TARGET_INSTANCES": "-1")"),
+               {{"pink.1", ""}}),
        AppJson("/bad", 1, Group("a b", "2016-01-01"), {{"bad.1", ""}}),
        AppJson("/dots", 1, Group("x/../y", "2016-01-01"), {{"dots.1", ""}})});
   ASSERT_EQ(merged.size(), 1u);
@@ -264,6 +268,9 @@ TEST_F(DeploymentGroupsTest, UnreadableLabelsLeaveTheirAppOut) {
           "HAPROXY_DEPLOYMENT_TARGET_INSTANCES is not; the app is left out "
           "of deployment group /g",
           "app /g-grey: label HAPROXY_DEPLOYMENT_TARGET_INSTANCES: 'many' is "
+          "not a number of instances (0-1000000); the app is left out of "
+          "deployment group /g",
+          "app /g-pink: label HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '-1' is "
           "not a number of instances (0-1000000); the app is left out of "
           "deployment group /g",
           "app /bad: label HAPROXY_DEPLOYMENT_GROUP: 'a b' is not a Marathon "
