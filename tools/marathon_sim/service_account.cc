@@ -109,23 +109,39 @@ bool CheckLogin(const ServiceAccountOptions& account, bool accept_logins,
   return true;
 }
 
-// POST /acs/api/v1/auth/login
-class LoginEndpoint : public Endpoint {
+// The endpoints of service-account mode: 404 when the simulator runs
+// without --service-account.
+class ServiceAccountModeEndpoint : public Endpoint {
  public:
   using Endpoint::Endpoint;
+
+ protected:
+  // The account, or null after answering 404.
+  ServiceAccount* AccountOr404(HTTPServerRequest& request,
+                               HTTPServerResponse& response) {
+    ServiceAccount& account = context().service_account;
+    if (!account.enabled()) {
+      SendMessage(request, response, HTTPResponse::HTTP_NOT_FOUND,
+                  "Not found: " + match().path + " (no --service-account)");
+      return nullptr;
+    }
+    return &account;
+  }
+};
+
+// POST /acs/api/v1/auth/login
+class LoginEndpoint : public ServiceAccountModeEndpoint {
+ public:
+  using ServiceAccountModeEndpoint::ServiceAccountModeEndpoint;
 
  protected:
   std::vector<std::string> AllowedMethods() const override { return {"POST"}; }
 
   void Handle(HTTPServerRequest& request,
               HTTPServerResponse& response) override {
-    ServiceAccount& account = context().service_account;
-    if (!account.enabled()) {
-      SendMessage(request, response, HTTPResponse::HTTP_NOT_FOUND,
-                  "Not found: " + match().path +
-                      " (no --service-account)");
-      return;
-    }
+    ServiceAccount* found = AccountOr404(request, response);
+    if (found == nullptr) return;
+    ServiceAccount& account = *found;
     std::string body;
     if (!ReadBody(request, response, &body)) return;
     std::string token, code, error;
@@ -163,20 +179,17 @@ class TokenRequiredEndpoint : public Endpoint {
 };
 
 // POST /_sim/revoke
-class RevokeEndpoint : public Endpoint {
+class RevokeEndpoint : public ServiceAccountModeEndpoint {
  public:
-  using Endpoint::Endpoint;
+  using ServiceAccountModeEndpoint::ServiceAccountModeEndpoint;
 
  protected:
   std::vector<std::string> AllowedMethods() const override { return {"POST"}; }
   void Handle(HTTPServerRequest& request,
               HTTPServerResponse& response) override {
-    ServiceAccount& account = context().service_account;
-    if (!account.enabled()) {
-      SendMessage(request, response, HTTPResponse::HTTP_NOT_FOUND,
-                  "Not found: " + match().path + " (no --service-account)");
-      return;
-    }
+    ServiceAccount* found = AccountOr404(request, response);
+    if (found == nullptr) return;
+    ServiceAccount& account = *found;
     const std::int64_t revoked = account.RevokeAll();
     LogLine(std::string(kProgram) + ": revoked " + std::to_string(revoked) +
             " tokens");
@@ -187,9 +200,9 @@ class RevokeEndpoint : public Endpoint {
 };
 
 // GET /_sim/service-account; POST /_sim/service-account?accept_logins=0|1
-class ServiceAccountEndpoint : public Endpoint {
+class ServiceAccountEndpoint : public ServiceAccountModeEndpoint {
  public:
-  using Endpoint::Endpoint;
+  using ServiceAccountModeEndpoint::ServiceAccountModeEndpoint;
 
  protected:
   std::vector<std::string> AllowedMethods() const override {
@@ -197,12 +210,9 @@ class ServiceAccountEndpoint : public Endpoint {
   }
   void Handle(HTTPServerRequest& request,
               HTTPServerResponse& response) override {
-    ServiceAccount& account = context().service_account;
-    if (!account.enabled()) {
-      SendMessage(request, response, HTTPResponse::HTTP_NOT_FOUND,
-                  "Not found: " + match().path + " (no --service-account)");
-      return;
-    }
+    ServiceAccount* found = AccountOr404(request, response);
+    if (found == nullptr) return;
+    ServiceAccount& account = *found;
     if (request.getMethod() == "POST") {
       for (const auto& [key, value] : match().query) {
         if (key != "accept_logins" || (value != "0" && value != "1")) {
