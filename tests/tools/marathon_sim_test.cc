@@ -926,6 +926,19 @@ TEST_F(MarathonSimTest, InvalidStateBodyIsRejectedAndChangesNothing) {
   EXPECT_EQ(Stat("stateChanges"), 0);
 }
 
+// Without --service-account the service-account endpoints do not exist.
+TEST_F(MarathonSimTest, ServiceAccountEndpointsAre404WithoutTheMode) {
+  Start();
+  for (const std::string path :
+       {"/acs/api/v1/auth/login", "/_sim/revoke", "/_sim/service-account"}) {
+    const Response r = Post(path, "{}");
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_NE(r.body.find("Not found: " + path + " (no --service-account)"),
+              std::string::npos)
+        << path << ": " << r.body;
+  }
+}
+
 TEST_F(MarathonSimTest, StatsCountRequestsStreamsAndEvents) {
   Start();
   EXPECT_EQ(Get("/v2/apps").status, 200);
