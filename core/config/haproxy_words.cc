@@ -40,7 +40,13 @@ constexpr StructureCharacter kStructureCharacters[] = {
 
 }  // namespace
 
-std::vector<std::string> Words(std::string_view line, bool* dollar) {
+namespace {
+
+std::vector<std::string> SplitWords(std::string_view line, bool lower,
+                                    bool* dollar) {
+  const auto done = [lower](const std::string& word) {
+    return lower ? Lower(word) : word;
+  };
   std::vector<std::string> words;
   std::string word;
   bool in_word = false;
@@ -82,7 +88,7 @@ std::vector<std::string> Words(std::string_view line, bool* dollar) {
       in_word = true;
     } else if (c == ' ' || c == '\t') {
       if (in_word) {
-        words.push_back(Lower(word));
+        words.push_back(done(word));
         word.clear();
         in_word = false;
       }
@@ -94,9 +100,19 @@ std::vector<std::string> Words(std::string_view line, bool* dollar) {
     }
   }
   if (in_word) {
-    words.push_back(Lower(word));
+    words.push_back(done(word));
   }
   return words;
+}
+
+}  // namespace
+
+std::vector<std::string> Words(std::string_view line, bool* dollar) {
+  return SplitWords(line, /*lower=*/true, dollar);
+}
+
+std::vector<std::string> WordsAsWritten(std::string_view line, bool* dollar) {
+  return SplitWords(line, /*lower=*/false, dollar);
 }
 
 std::vector<DirectiveLine> DirectiveLines(std::string_view text) {

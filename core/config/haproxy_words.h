@@ -17,6 +17,10 @@ namespace mlb {
 // expands environment variables there).
 std::vector<std::string> Words(std::string_view line, bool* dollar);
 
+// Words() without the lower-casing, for what HAProxy compares as written
+// (ACL names are case-sensitive: acl Host_A and acl host_A are two ACLs).
+std::vector<std::string> WordsAsWritten(std::string_view line, bool* dollar);
+
 // One line of config text with its words.
 struct DirectiveLine {
   int number;        // from 1

@@ -1,5 +1,6 @@
 #include "core/model/label_policy.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -461,6 +462,215 @@ Status CheckRenderedOverride(const std::string& label, const Template& tmpl,
   return Status::ServiceError("label " + label +
                               " refused by --label-policy restricted: " +
                               problem);
+}
+
+namespace {
+
+// Whether `words[begin, end)`, an ACL criterion "<fetch> [flags] <values>",
+// matches only requests of `own`. Flags other than -i, -m str and -m end
+// change what a value matches (-m beg, -m sub, -f a file): not own. A
+// suffix match (hdr_end(host), -m end) of an own vhost, or of "." and an
+// own vhost, is marathon-lb's documented wildcard override: it takes the
+// vhost's subdomains too (who may hold a vhost is issue 12 item 3).
+bool OwnCriterion(const std::vector<std::string>& words, size_t begin,
+                  size_t end, const OwnRequests& own) {
+  if (begin >= end) {
+    return false;
+  }
+  const std::string fetch = Lower(words[begin]);
+  bool suffix = fetch == "hdr_end(host)" || fetch == "req.hdr_end(host)";
+  const bool host = suffix || fetch == "hdr(host)" ||
+                    fetch == "req.hdr(host)" || fetch == "ssl_fc_sni" ||
+                    fetch == "req_ssl_sni" || fetch == "req.ssl_sni";
+  const bool app_id = fetch == "hdr(x-marathon-app-id)" ||
+                      fetch == "req.hdr(x-marathon-app-id)";
+  if (!host && !app_id) {
+    return false;
+  }
+  size_t i = begin + 1;
+  while (i < end && !words[i].empty() && words[i][0] == '-') {
+    if (words[i] == "-i") {
+      ++i;
+    } else if (words[i] == "-m" && i + 1 < end &&
+               (words[i + 1] == "str" || (host && words[i + 1] == "end"))) {
+      suffix = suffix || words[i + 1] == "end";
+      i += 2;
+    } else if (words[i] == "--") {
+      ++i;
+      break;
+    } else {
+      return false;
+    }
+  }
+  if (i == end) {
+    return false;  // no value: any request that has the header
+  }
+  const auto own_vhost = [&own](std::string_view v) {
+    return std::find(own.vhosts.begin(), own.vhosts.end(), v) !=
+           own.vhosts.end();
+  };
+  for (; i < end; ++i) {
+    const std::string value = Lower(words[i]);
+    const bool ok =
+        app_id ? value == Lower(own.app_id)
+               : own_vhost(value) ||
+                     (suffix && value.size() > 1 && value[0] == '.' &&
+                      own_vhost(std::string_view(value).substr(1)));
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The index of the `redirect` options' end in `w` from `i` (after
+// "redirect"): scheme|prefix|location <x>, then code <n>, drop-query,
+// append-slash, set-cookie <c>, clear-cookie <c>; or 0 if not that shape.
+size_t RedirectEnd(const std::vector<std::string>& w, size_t i) {
+  if (i >= w.size() ||
+      (w[i] != "scheme" && w[i] != "prefix" && w[i] != "location")) {
+    return 0;
+  }
+  i += 2;
+  while (i < w.size()) {
+    if (w[i] == "code" || w[i] == "set-cookie" || w[i] == "clear-cookie") {
+      i += 2;
+    } else if (w[i] == "drop-query" || w[i] == "append-slash") {
+      i += 1;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// Where the `if` of line `w` must stand, for the actions a label may put
+// into a frontend the apps share, or 0. The position comes from the
+// action's own arguments: a scan for the first "if" could be fooled by an
+// argument spelled "if" (content-type if), with HAProxy reading no
+// condition at all.
+size_t ConditionAt(const std::vector<std::string>& w) {
+  size_t i = 0;
+  if (w[0] == "use_backend") {
+    i = 2;
+  } else if (w[0] == "redirect") {
+    i = RedirectEnd(w, 1);
+  } else if (w[0] == "http-request" && w.size() > 1) {
+    const std::string& action = w[1];
+    if (action == "auth") {
+      i = w.size() > 2 && w[2] == "realm" ? 4 : 2;
+    } else if (action == "redirect") {
+      i = RedirectEnd(w, 2);
+    } else if (action == "set-header" || action == "add-header") {
+      i = 4;
+    } else if (action == "del-header") {
+      i = 3;
+    } else if (action == "deny" || action == "allow" || action == "tarpit") {
+      i = w.size() > 2 && w[2] == "deny_status" ? 4 : 2;
+    }
+  }
+  return i != 0 && i < w.size() && w[i] == "if" ? i : 0;
+}
+
+// Why the condition `w[begin, end)` is not limited to own requests, or "".
+// Every word is a term (an ACL the service declares in the section, `!`
+// and such a name, `{ ... }` or `!{ ... }`) or `||` / `or`; every
+// alternative has a term, not negated, that is own.
+std::string ConditionProblem(const std::vector<std::string>& w, size_t begin,
+                             size_t end, const std::map<std::string, bool>& acls,
+                             const OwnRequests& own) {
+  bool alternative_own = false;
+  bool negated = false;
+  for (size_t i = begin; i <= end; ++i) {
+    if (i == end || w[i] == "||" || w[i] == "or") {
+      if (!alternative_own) {
+        return "every alternative of its condition must test one of the "
+               "app's vhosts or its app id (a `{ hdr(host) -i <vhost> }` or "
+               "an ACL of the app that does)";
+      }
+      alternative_own = false;
+      continue;
+    }
+    if (w[i] == "!") {
+      negated = true;
+      continue;
+    }
+    std::string_view term = w[i];
+    if (!term.empty() && term[0] == '!') {
+      negated = true;
+      term.remove_prefix(1);
+    }
+    bool own_term = false;
+    if (term == "{") {
+      size_t close = i + 1;
+      while (close < end && w[close] != "}") {
+        ++close;
+      }
+      if (close == end) {
+        return "`{` without `}`";
+      }
+      own_term = OwnCriterion(w, i + 1, close, own);
+      i = close;
+    } else if (auto it = acls.find(std::string(term)); it != acls.end()) {
+      own_term = it->second;
+    } else {
+      return "`" + std::string(term) +
+             "` is not an ACL the app declares in this frontend";
+    }
+    alternative_own = alternative_own || (own_term && !negated);
+    negated = false;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string SharedSectionOverrideProblem(std::string_view override_text,
+                                         std::string_view section,
+                                         std::string_view section_text,
+                                         const OwnRequests& own) {
+  // The ACLs the service declares in the section, each with only own
+  // criteria in every declaration (HAProxy ORs the declarations).
+  std::map<std::string, bool> acls;
+  for (const std::string& line : Split(section_text, '\n')) {
+    bool dollar = false;
+    const std::vector<std::string> words = WordsAsWritten(line, &dollar);
+    if (words.size() >= 2 && words[0] == "acl") {
+      const bool ok = OwnCriterion(words, 2, words.size(), own);
+      auto [it, added] = acls.emplace(words[1], ok);
+      it->second = it->second && ok;
+    }
+  }
+  int number = 0;
+  for (const std::string& line : Split(override_text, '\n')) {
+    ++number;
+    bool dollar = false;
+    const std::vector<std::string> words = WordsAsWritten(line, &dollar);
+    if (words.empty() || words[0] == "acl") {
+      continue;
+    }
+    const auto refuse = [&](const std::string& why) {
+      return "line " + std::to_string(number) + " in " +
+             std::string(section) +
+             " is not limited to the app's own vhosts or app id: " + why +
+             " " + Quoted(Trim(line));
+    };
+    const size_t at = ConditionAt(words);
+    if (at == 0) {
+      return refuse(
+          "a label's line in a frontend the apps share is `acl`, or "
+          "use_backend, redirect or http-request auth, redirect, "
+          "set-header, add-header, del-header, deny, allow or tarpit, with "
+          "`if` and a condition on them (HAProxy runs it for every request "
+          "of the frontend)");
+    }
+    const std::string problem =
+        ConditionProblem(words, at + 1, words.size(), acls, own);
+    if (!problem.empty()) {
+      return refuse(problem);
+    }
+  }
+  return "";
 }
 
 }  // namespace mlb

@@ -123,6 +123,33 @@ Status CheckPlaceholderWords(
     const Template& tmpl,
     const sdk::Vars& vars);
 
+// The requests that are a service's own: its vhosts (lower case) and its
+// app id.
+struct OwnRequests {
+  std::vector<std::string> vhosts;
+  std::string app_id;
+};
+
+// Under `restricted`: why the lines a template override (`label`) put into
+// a section other services share (the :80, :443 and :9091 frontends, a
+// vhost's TLS frontend) could act on requests that are not the service's,
+// or "". HAProxy runs every http-request rule of a frontend before any
+// use_backend, so a rule in :80 could redirect another app's vhost. Every
+// line but `acl` must end with `if` and a condition whose every alternative
+// (split on `||` and `or`) has a term that matches only the service's own
+// requests: `{ <fetch> [-i] <values> }` with a host fetch (hdr(host),
+// req.hdr(host), ssl_fc_sni, req_ssl_sni, req.ssl_sni) and only its vhosts,
+// or hdr(x-marathon-app-id) and its app id; or the name of an ACL that
+// `section_text` (all the service's lines in that section) declares with
+// only such criteria. Returns e.g.
+//   "line 2 in frontend marathon_http_in is not limited to the app's own
+//    vhosts or app id: every alternative of its condition must test ...
+//    ("http-request redirect location http://evil.example/ if ...")"
+std::string SharedSectionOverrideProblem(std::string_view override_text,
+                                         std::string_view section,
+                                         std::string_view section_text,
+                                         const OwnRequests& own);
+
 // Why a Marathon value used as one word of a config line is refused
 // (e.g. "has a space at character 4: a space would add words to the HAProxy
 // line"), or "". The rule of CheckPlaceholderWords, for the callers that

@@ -63,6 +63,19 @@ class ConfigAssembler::AssignedPorts {
         owners_.emplace(s->view.service_port, &s->view);  // the first keeps it
       }
     }
+    // The names a service generates end with "_<service port>" (sdk.h):
+    // the service that will hold the port holds them, the one Marathon
+    // assigned it first, else the first that chose it by HAPROXY_{n}_PORT.
+    name_owners_ = owners_;
+    for (const Service* s : services) {
+      name_owners_.emplace(s->view.service_port, &s->view);
+    }
+  }
+
+  // The service whose generated names end with "_<port>", or null.
+  const sdk::Service* NameOwner(int port) const {
+    auto it = name_owners_.find(port);
+    return it != name_owners_.end() ? it->second : nullptr;
   }
 
   // The service other than `self` that was assigned a port of `l`, or null.
@@ -84,6 +97,7 @@ class ConfigAssembler::AssignedPorts {
 
  private:
   std::map<int, const sdk::Service*> owners_;
+  std::map<int, const sdk::Service*> name_owners_;
 };
 
 namespace {
@@ -186,7 +200,7 @@ void ForEachAcl(std::string_view text, F f) {
     if (line.find_first_of("\"'\\") != std::string_view::npos) {
       // HAProxy unquotes words: acl "x", acl 'x' and acl x"" name ACL x.
       bool dollar = false;
-      const std::vector<std::string> words = Words(line, &dollar);
+      const std::vector<std::string> words = WordsAsWritten(line, &dollar);
       if (words.size() > 1 && words[0] == "acl") {
         f(std::string_view(words[1]));
       }
@@ -206,6 +220,23 @@ void ForEachAcl(std::string_view text, F f) {
     line.remove_prefix(name);
     f(line.substr(0, std::min(line.find_first_of(" \t\r"), line.size())));
   }
+}
+
+// The service port an ACL name ends with ("host_x_10002": 10002), or -1.
+int NamePort(std::string_view name) {
+  const size_t underscore = name.rfind('_');
+  if (underscore == std::string_view::npos || underscore + 1 == name.size() ||
+      name.size() - underscore - 1 > 5) {
+    return -1;
+  }
+  int port = 0;
+  for (const char c : name.substr(underscore + 1)) {
+    if (c < '0' || c > '9') {
+      return -1;
+    }
+    port = port * 10 + (c - '0');
+  }
+  return port;
 }
 
 std::string AclKey(std::string_view section, std::string_view acl) {
@@ -329,6 +360,20 @@ Status ConfigAssembler::CheckAcls(
             " is already declared by " + AclOwner(it->second) +
             " (HAProxy would merge the two, and one app would get the "
             "other's requests)");
+      }
+      // A name another app will generate is that app's, whoever comes
+      // first: else an app whose id sorts first could declare it and have
+      // the other's service port dropped. (A service's own port: if it is
+      // another's, the port rule drops the service, naming the port.)
+      const int name_port = NamePort(acl);
+      const sdk::Service* name_owner = assigned_->NameOwner(name_port);
+      if (s.ok() && name_owner != nullptr && name_port != view.service_port &&
+          name_owner->app_id != view.app_id) {
+        s = Status::ServiceError(
+            "acl " + std::string(acl) + " in " + section + " ends with _" +
+            std::to_string(name_owner->service_port) +
+            ", which names the ACLs of app " + name_owner->app_id +
+            "'s service port " + std::to_string(name_owner->service_port));
       }
       declared->emplace_back(std::move(key), owner);
     });

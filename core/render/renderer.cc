@@ -33,12 +33,21 @@ constexpr SectionKind kSectionKinds[] = {
 constexpr uint32_t kSectionKindCount =
     sizeof(kSectionKinds) / sizeof(kSectionKinds[0]);
 
+// Lines a template-override label put into a frontend the services share
+// (:80, :443, :9091, a vhost's TLS frontend).
+struct SharedOverride {
+  std::string section;
+  std::string label;  // HAPROXY_0_HTTP_FRONTEND_ACL
+  std::string text;
+};
+
 }  // namespace
 
 bool IsServiceSection(int rank) {
   return rank >= 0 && static_cast<uint32_t>(rank) < kSectionKindCount &&
          kSectionKinds[rank].per_service;
 }
+
 
 // What the emitters of one renderer share: the service being rendered and
 // its text so far.
@@ -63,6 +72,7 @@ struct ServiceRenderer::State {
              const Collection* finish = nullptr) {
     service = s;
     out = render;
+    shared_overrides.clear();
     collection = finish;
     error = Status::OK();
     used = 0;
@@ -196,6 +206,10 @@ struct ServiceRenderer::State {
   ServiceRender* out = nullptr;
   Status error;                       // why the last family failed
   std::string keys[kSectionKindCount];  // section keys of the service
+  // Under --label-policy restricted, the lines each template-override label
+  // of the service put into a frontend the services share, for
+  // CheckSharedOverrides.
+  std::vector<SharedOverride> shared_overrides;
   std::vector<Piece> pieces;          // [0, used): the current service's
   size_t used = 0;
   std::vector<size_t> order_index;
@@ -287,7 +301,8 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
                                 " goes to a service's section: add it "
                                 "from AddService, not Begin"));
     }
-    return RenderChecked(*entry, vars, &state_.PieceFor(kind, entry->order));
+    return RenderChecked(*entry, vars, &state_.PieceFor(kind, entry->order),
+                         SharedFrontend(kind));
   }
 
   bool Render(sdk::TemplateId id, const sdk::Vars& vars,
@@ -414,7 +429,7 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
                                 "into a section the services share"));
     }
     ServiceRender::Once once;
-    if (!RenderChecked(*entry, vars, &once.text)) {
+    if (!RenderChecked(*entry, vars, &once.text, SharedFrontend(kind))) {
       return false;
     }
     once.key = pack_.family + "/" + std::string(key);
@@ -468,7 +483,7 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
     }
     return RenderChecked(
         *entry, vars,
-        &state_.PieceFor(MLB_SECTION_NAMED, entry->order, section));
+        &state_.PieceFor(MLB_SECTION_NAMED, entry->order, section), section);
   }
 
   void Collect(std::string_view key, std::string_view value) override {
@@ -513,11 +528,25 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
     return nullptr;
   }
 
+  // The key of the frontend the services share that templates of `kind`
+  // go to (:80, :443, :9091), or "".
+  std::string_view SharedFrontend(uint32_t kind) const {
+    return kind == MLB_SECTION_HTTP_FRONTEND ||
+                   kind == MLB_SECTION_HTTPS_FRONTEND ||
+                   kind == MLB_SECTION_APPID_FRONTEND
+               ? std::string_view(state_.keys[kind])
+               : std::string_view();
+  }
+
   // Renders `entry` for the current service (or Begin), appending to *out,
   // with the checks of label_policy.h on what a service's values and labels
-  // made of it. On failure nothing is appended.
+  // made of it. On failure nothing is appended. `shared_frontend`: the
+  // frontend other services share that *out goes to, if any (a label's
+  // lines there are checked once the service's lines are all rendered:
+  // CheckSharedOverrides).
   bool RenderChecked(const TemplateCatalog::Entry& entry,
-                     const sdk::Vars& vars, std::string* out) {
+                     const sdk::Vars& vars, std::string* out,
+                     std::string_view shared_frontend = {}) {
     const Service* service = state_.service;
     const TemplateCatalog::Resolved r = state_.catalog.Resolve(
         entry, service != nullptr ? &service->port_labels : nullptr);
@@ -546,6 +575,12 @@ class ServiceRenderer::Emitter : public sdk::Emitter {
       if (!s.ok()) {
         out->resize(start);
         return Fail(std::move(s));  // names the label
+      }
+      if (!shared_frontend.empty()) {
+        state_.shared_overrides.push_back(
+            {std::string(shared_frontend),
+             LabelName("HAPROXY_{n}_" + entry.name, index),
+             std::string(rendered)});
       }
     }
     if (s.ok() && !r.tmpl->words().empty()) {
@@ -621,6 +656,46 @@ void ServiceRenderer::Begin(ServiceRender* out) {
   }
 }
 
+namespace {
+
+// Under --label-policy restricted: why a label's lines in a frontend the
+// services share act on requests that are not `view`'s (label_policy.h,
+// SharedSectionOverrideProblem), or OK. `render`: all the service's lines.
+Status CheckSharedOverrides(
+    const sdk::Service& view,
+    const std::vector<SharedOverride>& overrides,
+    const ServiceRender& render) {
+  if (overrides.empty()) {
+    return Status::OK();
+  }
+  const OwnRequests own = {view.vhosts, view.app_id};
+  for (const auto& o : overrides) {
+    // All the service's lines in that frontend: an ACL it uses may come
+    // from another of its templates.
+    std::string section_text;
+    for (const ServiceRender::Section& section : render.sections) {
+      if (section.key == o.section) {
+        section_text += section.text;
+      }
+    }
+    for (const ServiceRender::Once& once : render.once) {
+      if (once.section == o.section) {
+        section_text += once.text;
+      }
+    }
+    const std::string problem =
+        SharedSectionOverrideProblem(o.text, o.section, section_text, own);
+    if (!problem.empty()) {
+      return Status::ServiceError("label " + o.label +
+                                  " refused by --label-policy restricted: " +
+                                  problem);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 void ServiceRenderer::Render(const Service& service, ServiceRender* out) {
   *out = ServiceRender();
   state_->Start(&service, out);
@@ -643,6 +718,9 @@ void ServiceRenderer::Render(const Service& service, ServiceRender* out) {
   }
   if (s.ok()) {
     s = state_->Seal();
+  }
+  if (s.ok()) {
+    s = CheckSharedOverrides(view, state_->shared_overrides, *out);
   }
   out->status = std::move(s);
 }

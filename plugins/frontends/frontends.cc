@@ -158,12 +158,12 @@ class Frontends : public sdk::Family {
     std::sort(vhosts.begin(), vhosts.end());
     for (const std::string& vhost : vhosts) {
       if (!emit.Add(HTTPS_GROUPED_VHOST_FRONTEND_ACL,
-                    {{"backend", sdk::CleanName(vhost)}, {"host", vhost}})) {
+                    {{"backend", sdk::VhostSectionName(vhost)}, {"host", vhost}})) {
         return false;
       }
     }
     for (const std::string& vhost : vhosts) {
-      const std::string name = sdk::CleanName(vhost);
+      const std::string name = sdk::VhostSectionName(vhost);
       std::string certs = CertList(emit.Collected("certificate " + vhost));
       if (certs.empty()) {
         certs = CertList(config.ssl_certs);
@@ -265,7 +265,7 @@ class Frontends : public sdk::Family {
     }
     return emit.Add(
         HTTP_FRONTEND_APPID_ACL,
-        {{"cleanedUpAppId", sdk::CleanName(svc.app_id)},
+        {{"cleanedUpAppId", sdk::AppIdAclName(svc)},
          {"hostname", svc.vhost_label.empty() ? "None" : svc.vhost_label},
          {"appId", svc.app_id},
          {"backend", svc.backend}});

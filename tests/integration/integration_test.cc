@@ -309,10 +309,10 @@ TEST_F(IntegrationTest, VhostRoutesByHostHeaderOnHttpFrontend) {
   EXPECT_THAT(cfg, HasSubstr("\nfrontend marathon_http_in\n  bind 127.0.0.1:" +
                              std::to_string(http_port_) +
                              "\n  mode http\n"
-                             "  acl host_web_example_com_web hdr(host) -i "
-                             "web.example.com\n"
+                             "  acl host_web_example_com_" + backend +
+                             " hdr(host) -i web.example.com\n"
                              "  use_backend " + backend +
-                             " if host_web_example_com_web\n"));
+                             " if host_web_example_com_" + backend + "\n"));
   for (const auto& [ip, port] : {std::pair<std::string, int>{"127.0.0.2", web1},
                                  {"127.0.0.3", web2}}) {
     EXPECT_TRUE(std::regex_search(
@@ -361,12 +361,14 @@ TEST_F(IntegrationTest, AppIdHeaderRoutesOnAppIdFrontend) {
   EXPECT_THAT(cfg, HasSubstr("\nfrontend marathon_http_appid_in\n"
                              "  bind 127.0.0.1:" + std::to_string(appid_port_) +
                              "\n  mode http\n"
-                             "  acl app__api hdr(x-marathon-app-id) -i /api\n"
+                             "  acl app__api_" + std::to_string(api_port) +
+                             " hdr(x-marathon-app-id) -i /api\n"
                              "  use_backend api_" + std::to_string(api_port) +
-                             " if app__api\n"
-                             "  acl app__web hdr(x-marathon-app-id) -i /web\n"
+                             " if app__api_" + std::to_string(api_port) + "\n"
+                             "  acl app__web_" + std::to_string(web_port) +
+                             " hdr(x-marathon-app-id) -i /web\n"
                              "  use_backend web_" + std::to_string(web_port) +
-                             " if app__web\n"));
+                             " if app__web_" + std::to_string(web_port) + "\n"));
   ASSERT_NO_THROW(StartHaproxy());
 
   for (int i = 0; i < 3; ++i) {
@@ -872,16 +874,17 @@ TEST_F(IntegrationTest, HaproxyAcceptsConfigUsingEveryLabel) {
   }
   const std::string cfg = Config();
   const std::string shop = "shop_front_" + std::to_string(shop_frontend);
-  const std::string acl = "host_shop_example_com_shop_front";
+  const std::string acl = "host_shop_example_com_" + shop;
   for (const std::string& line : std::vector<std::string>{
            // VHOST (comma list) and REDIRECT_TO_HTTPS on :80 and :443.
            "  acl " + acl + " hdr(host) -i shop.example.com",
            "  acl " + acl + " hdr(host) -i www.shop.example.com",
            "  redirect scheme https code 301 if !{ ssl_fc } " + acl,
            "  use_backend " + shop + " if { ssl_fc_sni www.shop.example.com }",
-           "  acl host_blog_example_com_blog hdr(host) -i blog.example.com",
+           "  acl host_blog_example_com_blog_" + std::to_string(blog_port) +
+               " hdr(host) -i blog.example.com",
            "  redirect scheme https code 301 if !{ ssl_fc } "
-           "host_blog_example_com_blog",
+           "host_blog_example_com_blog_" + std::to_string(blog_port),
            // PORT, BIND_ADDR, SSL_CERT, MODE.
            "frontend " + shop,
            "  bind 127.0.0.1:" + std::to_string(shop_frontend) + " ssl crt " +
@@ -1135,9 +1138,10 @@ TEST_F(IntegrationTest, BlueGreenGroupMergesAndDrainsTheOldTask) {
   ASSERT_TRUE(std::regex_search(section, m, server("127.0.0.4", green1)))
       << section;
   EXPECT_EQ(m[1], "") << section;
-  EXPECT_THAT(cfg, HasSubstr("  acl app__shop hdr(x-marathon-app-id) -i "
-                             "/shop\n  use_backend " + backend + " if "
-                             "app__shop\n"));
+  EXPECT_THAT(cfg, HasSubstr("  acl app__shop_" + std::to_string(port) +
+                             " hdr(x-marathon-app-id) -i /shop\n  use_backend " +
+                             backend + " if app__shop_" + std::to_string(port) +
+                             "\n"));
   EXPECT_THAT(cfg, Not(HasSubstr("shop-blue"))) << cfg;
   EXPECT_THAT(cfg, Not(HasSubstr("shop-green"))) << cfg;
   ASSERT_NO_THROW(StartHaproxy());

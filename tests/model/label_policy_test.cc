@@ -1017,7 +1017,7 @@ INSTANTIATE_TEST_SUITE_P(
             std::nullopt,
             std::string(kEvil) + "HTTP_FRONTEND_ACL" + kRestricted +
                 "line 1 as rendered uses file, which reads a file of the LB "
-                "host: {hostname} is 'file' (\"acl host_file_evil hdr(host) "
+                "host: {hostname} is 'file' (\"acl host_file_evil_10001 hdr(host) "
                 "-i file\")" +
                 kSkipped,
             "/etc/shadow"},
@@ -1381,32 +1381,53 @@ TEST_F(LabelPolicyTest, PortMarathonAssignedToAnotherAppCannotBeTaken) {
 }
 
 // A template override that binds a port is held to the same rule, wherever
-// it writes its `bind`.
+// it writes its `bind` (under allow too). Under restricted, a `bind` in a
+// frontend the apps share is refused before: it is not a line a label may
+// put there.
 TEST_F(LabelPolicyTest, OverrideThatBindsASharedPortIsDropped) {
-  testing::RenderResult r = testing::Render(
-      *registry_,
-      State({TcpApp("/head", 10001,
-                    {{"HAPROXY_0_FRONTEND_HEAD",
-                      "\nfrontend {backend}\n  bind "
-                      "{bindAddr}:{servicePort}\n  bind 0.0.0.0:443\n  mode "
-                      "{mode}\n"}}),
-             TcpApp("/acl", 10002,
-                    {{"HAPROXY_0_VHOST", "acl.example.com"},
-                     {"HAPROXY_0_MODE", "http"},
-                     {"HAPROXY_0_HTTP_FRONTEND_ACL",
-                      "  bind 127.0.0.1:9089-9091\n  use_backend "
-                      "{backend}\n"}})}));
-  ASSERT_TRUE(r.status.ok()) << r.status.message();
-  EXPECT_EQ(r.errors,
-            (std::vector<std::string>{
-                "app /acl, service port index 0: bind 127.0.0.1:9089-9091 in "
-                "frontend marathon_http_in would share port 9090 with listen "
-                "stats (bind 0.0.0.0:9090); service port skipped",
-                "app /head, service port index 0: bind 0.0.0.0:443 in "
-                "frontend head_10001 would share port 443 with frontend "
-                "marathon_https_in (bind *:443); service port skipped"}));
-  EXPECT_EQ(r.text.find("9089"), std::string::npos) << r.text;
-  EXPECT_EQ(r.text.find("0.0.0.0:443"), std::string::npos) << r.text;
+  const std::string acl_error_restricted =
+      "app /acl, service port index 0: label HAPROXY_0_HTTP_FRONTEND_ACL "
+      "refused by --label-policy restricted: line 1 in frontend "
+      "marathon_http_in is not limited to the app's own vhosts or app id: a "
+      "label's line in a frontend the apps share is `acl`, or use_backend, "
+      "redirect or http-request auth, redirect, set-header, add-header, "
+      "del-header, deny, allow or tarpit, with `if` and a condition on them "
+      "(HAProxy runs it for every request of the frontend) "
+      "(\"bind 127.0.0.1:9089-9091\"); service port skipped";
+  const std::string acl_error_allow =
+      "app /acl, service port index 0: bind 127.0.0.1:9089-9091 in "
+      "frontend marathon_http_in would share port 9090 with listen "
+      "stats (bind 0.0.0.0:9090); service port skipped";
+  for (const LabelPolicy policy :
+       {LabelPolicy::kRestricted, LabelPolicy::kAllow}) {
+    SCOPED_TRACE(std::string(LabelPolicyName(policy)));
+    testing::RenderOptions options;
+    options.label_policy = policy;
+    testing::RenderResult r = testing::Render(
+        *registry_,
+        State({TcpApp("/head", 10001,
+                      {{"HAPROXY_0_FRONTEND_HEAD",
+                        "\nfrontend {backend}\n  bind "
+                        "{bindAddr}:{servicePort}\n  bind 0.0.0.0:443\n  mode "
+                        "{mode}\n"}}),
+               TcpApp("/acl", 10002,
+                      {{"HAPROXY_0_VHOST", "acl.example.com"},
+                       {"HAPROXY_0_MODE", "http"},
+                       {"HAPROXY_0_HTTP_FRONTEND_ACL",
+                        "  bind 127.0.0.1:9089-9091\n  use_backend "
+                        "{backend}\n"}})}),
+        options);
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.errors,
+              (std::vector<std::string>{
+                  policy == LabelPolicy::kAllow ? acl_error_allow
+                                                : acl_error_restricted,
+                  "app /head, service port index 0: bind 0.0.0.0:443 in "
+                  "frontend head_10001 would share port 443 with frontend "
+                  "marathon_https_in (bind *:443); service port skipped"}));
+    EXPECT_EQ(r.text.find("9089"), std::string::npos) << r.text;
+    EXPECT_EQ(r.text.find("0.0.0.0:443"), std::string::npos) << r.text;
+  }
 }
 
 }  // namespace

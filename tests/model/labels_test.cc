@@ -251,7 +251,7 @@ TEST_F(LabelsTest, BadLabelDropsOnlyItsOwnServicePort) {
   EXPECT_NE(r.text.find("\nbackend bad_10000\n"), std::string::npos);
   EXPECT_EQ(r.text.find("bad_10001"), std::string::npos);
   EXPECT_NE(r.text.find("\nbackend good_10002\n"), std::string::npos);
-  EXPECT_NE(r.text.find("use_backend good_10002 if host_good_example_com_good"),
+  EXPECT_NE(r.text.find("use_backend good_10002 if host_good_example_com_good_10002"),
             std::string::npos);
 }
 
@@ -276,7 +276,7 @@ TEST_F(LabelsTest, LabelTemplateFailingAtRenderDropsOnlyItsPort) {
                           "{appId}; service port skipped"}));
   EXPECT_EQ(r.text.find("r_10000"), std::string::npos) << r.text;
   EXPECT_EQ(r.text.find("r.example.com"), std::string::npos);
-  EXPECT_NE(r.text.find("use_backend s_10001 if host_s_example_com_s"),
+  EXPECT_NE(r.text.find("use_backend s_10001 if host_s_example_com_s_10001"),
             std::string::npos);
 }
 

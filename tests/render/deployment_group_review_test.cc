@@ -230,12 +230,12 @@ TEST_F(DeploymentGroupReviewTest, AnUpperCaseGroupCannotTakeAnAppsAppIdRoute) {
                  "HAPROXY_0_PORT": "10001")",
               10501, {"agent2:4444"}));
   const std::string appid = Section(r.text, "frontend marathon_http_appid_in");
-  ASSERT_THAT(appid, HasSubstr("  use_backend web_10000 if app__web\n"))
+  ASSERT_THAT(appid, HasSubstr("  use_backend web_10000 if app__web_10000\n"))
       << r.text;
   // Nothing else on :9091 answers to "X-Marathon-App-Id: /web".
   for (const auto& [acl, ids] : AclHosts(appid, "app")) {
     for (const std::string& id : ids) {
-      EXPECT_TRUE(acl == "app__web" || strcasecmp(id.c_str(), "/web") != 0)
+      EXPECT_TRUE(acl == "app__web_10000" || strcasecmp(id.c_str(), "/web") != 0)
           << acl << " matches /web too:\n"
           << appid;
     }
@@ -246,12 +246,12 @@ TEST_F(DeploymentGroupReviewTest, AnUpperCaseGroupCannotTakeAnAppsAppIdRoute) {
 
 // FINDING (high; not new in ed723f6, 1.15 names them so too, but a group id
 // makes it easy). A vhost's ACL on :80 is named cleaned(vhost) + "_" + the
-// app id with '/' as '_': app /a/b on v.test gets "host_v_test_a_b". Mallory
+// app id with '/' as '_': app /a/b on v.test gets "host_v_test_a_b_10000". Mallory
 // picks a name that cleans the same: app /test/a/b (or any app labelled
 // HAPROXY_DEPLOYMENT_GROUP=test/a/b) with vhost "v" also gets
-// "host_v_test_a_b". HAProxy ORs the two declarations into one ACL that
+// "host_v_test_a_b_10000". HAProxy ORs the two declarations into one ACL that
 // matches both hosts, and with HAPROXY_0_BACKEND_WEIGHT Mallory's
-// `use_backend ... if host_v_test_a_b` comes first in marathon_http_in:
+// `use_backend ... if host_v_test_a_b_10000` comes first in marathon_http_in:
 // every request for v.test goes to her backend. (Checked on HAProxy 2.6.12.)
 // Expected: each vhost ACL name stands for one app's hosts only (names made
 // unique, or a clash refused like a backend name clash): the ACL used by
@@ -267,7 +267,7 @@ TEST_F(DeploymentGroupReviewTest, AVhostAclNameIsNeverSharedWithAnotherApp) {
                  "HAPROXY_0_PORT": "10002")",
               10502, {"agent2:4444"}));
   const std::string http = Section(r.text, "frontend marathon_http_in");
-  ASSERT_THAT(http, HasSubstr("  use_backend a_b_10000 if host_v_test_a_b\n"))
+  ASSERT_THAT(http, HasSubstr("  use_backend a_b_10000 if host_v_test_a_b_10000\n"))
       << r.text;
   for (const auto& [acl, hosts] : AclHosts(http, "host")) {
     EXPECT_EQ(hosts.size(), 1u)
@@ -292,7 +292,7 @@ TEST_F(DeploymentGroupReviewTest, AVhostAclNameIsNeverSharedWithAnotherApp) {
 
 // FINDING (medium; not new in ed723f6, as 1.15). Same on :9091: its ACL is
 // "app_" + cleaned(app id), and /shop.v2 and /shop/v2 (both valid Marathon
-// ids; either may also be a group id) both give "app__shop_v2". /shop.v2
+// ids; either may also be a group id) both give "app__shop_v2_10000". /shop.v2
 // sorts first ('.' < '/'), so its use_backend, whose ACL now also matches
 // "/shop/v2", takes X-Marathon-App-Id: /shop/v2.
 // Expected: X-Marathon-App-Id: /shop/v2 reaches only shop_v2_10000.
@@ -306,7 +306,7 @@ TEST_F(DeploymentGroupReviewTest, AnAppIdAclNameIsNeverSharedWithAnotherApp) {
                  "HAPROXY_0_MODE": "http", "HAPROXY_0_PORT": "10003")",
               10503, {"agent2:4444"}));
   const std::string appid = Section(r.text, "frontend marathon_http_appid_in");
-  ASSERT_THAT(appid, HasSubstr("use_backend shop_v2_10000 if app__shop_v2\n"))
+  ASSERT_THAT(appid, HasSubstr("use_backend shop_v2_10000 if app__shop_v2_10000\n"))
       << r.text;
   for (const auto& [acl, ids] : AclHosts(appid, "app")) {
     EXPECT_EQ(ids.size(), 1u)

@@ -199,37 +199,34 @@ TEST_F(GeneratedNamesTest, EveryAppKeepsItsHostAndItsAppIdUnderRandomNames) {
       ++routed;
     }
   }
-  // The alphabet makes collisions common: the property was tested on both
-  // sides.
-  EXPECT_GT(dropped, 10);
-  EXPECT_GT(routed, 400);
+  // The alphabet makes marathon-lb 1.15's names collide often (HAProxy
+  // would merge them; the first-come rule dropped more than 10 ports over
+  // these seeds); names that end with the service port drop none.
+  EXPECT_EQ(dropped, 0);
+  EXPECT_GT(routed, 900);
 }
 
-// The two shapes of the issue, with their exact errors: the app that sorts
-// first keeps its routes, the other is dropped naming the ACL and the app.
-TEST_F(GeneratedNamesTest, ACollidingAclNameDropsTheLaterServicePort) {
+// The two shapes of the issue: marathon-lb 1.15 named both vhost ACLs
+// host_a_b_c_d and both app id ACLs app__shop_v2, so HAProxy would merge
+// them. Names end with the service port: each app keeps its own routes.
+TEST_F(GeneratedNamesTest, NamesThatCollidedInMarathonLb115AreDistinct) {
   const RenderResult r = RenderApps(AppsJson({{"/c/d", "a.b", 10001},
                                               {"/d", "a.b.c", 10002},
                                               {"/shop.v2", "", 10003},
                                               {"/shop/v2", "", 10004}}));
-  EXPECT_EQ(r.errors,
-            (std::vector<std::string>{
-                "app /d, service port index 0: acl host_a_b_c_d in frontend "
-                "marathon_http_in is already declared by app /c/d (HAProxy "
-                "would merge the two, and one app would get the other's "
-                "requests); service port skipped",
-                "app /shop/v2, service port index 0: acl app__shop_v2 in "
-                "frontend marathon_http_appid_in is already declared by app "
-                "/shop.v2 (HAProxy would merge the two, and one app would get "
-                "the other's requests); service port skipped"}));
+  EXPECT_EQ(r.errors, std::vector<std::string>{});
   const std::vector<std::string> http =
       SectionLines(r.text, "frontend marathon_http_in");
+  EXPECT_THAT(http, ::testing::Contains(
+                        "  acl host_a_b_c_d_10001 hdr(host) -i a.b"));
+  EXPECT_THAT(http, ::testing::Contains(
+                        "  acl host_a_b_c_d_10002 hdr(host) -i a.b.c"));
   EXPECT_EQ(Route(http, "host", "a.b"), "c_d_10001");
-  EXPECT_EQ(Route(http, "host", "a.b.c"), "");
+  EXPECT_EQ(Route(http, "host", "a.b.c"), "d_10002");
   const std::vector<std::string> appid =
       SectionLines(r.text, "frontend marathon_http_appid_in");
   EXPECT_EQ(Route(appid, "x-marathon-app-id", "/shop.v2"), "shop.v2_10003");
-  EXPECT_EQ(Route(appid, "x-marathon-app-id", "/shop/v2"), "");
+  EXPECT_EQ(Route(appid, "x-marathon-app-id", "/shop/v2"), "shop_v2_10004");
   EXPECT_EQ(HaproxyRefusal(r.text), "");
 }
 
@@ -251,9 +248,9 @@ TEST_F(GeneratedNamesTest, ReviewAQuotedAclNameIsStillTheFirstAppsName) {
   for (const LabelPolicy policy :
        {LabelPolicy::kRestricted, LabelPolicy::kAllow}) {
     for (const std::string& spelling :
-         {std::string(R"(\"host_shop_example_com_shop\")"),
-          std::string("'host_shop_example_com_shop'"),
-          std::string(R"(host_shop_\"example_com_shop\")")}) {
+         {std::string(R"(\"host_shop_example_com_shop_10001\")"),
+          std::string("'host_shop_example_com_shop_10001'"),
+          std::string(R"(host_shop_\"example_com_shop_10001\")")}) {
       SCOPED_TRACE(std::string(LabelPolicyName(policy)) + " " + spelling);
       RenderOptions options;
       options.label_policy = policy;
@@ -276,6 +273,291 @@ TEST_F(GeneratedNamesTest, ReviewAQuotedAclNameIsStillTheFirstAppsName) {
         ++declarations;
       }
       EXPECT_EQ(declarations, 1u) << r.text;
+    }
+  }
+}
+
+// Review 12b (FINDING, high): first-come ACL ownership lets a tenant knock
+// another app out with typed labels alone (works under --label-policy deny).
+// Attack: the tenant of /example/com/... sets HAPROXY_0_VHOST "shop" on
+// /example/com/shop, whose vhost ACL is host_ + "shop" + "_" +
+// "example_com_shop" = host_shop_example_com_shop, the ACL name of the
+// shop team's /shop with vhost shop.example.com; its id sorts first, so it
+// owns the name and /shop's service port is dropped.
+// Impact: any tenant who can pick an app id and a vhost takes another team's
+// vhost off the load balancer (security.md: "a tenant can only lose its own
+// service ports").
+// Expected: generated names are injective (or the app whose vhost the name
+// was made from keeps it): both apps route their own vhost, no error.
+TEST_F(GeneratedNamesTest, ReviewAnAppThatSortsFirstCannotKnockOutAnotherAppsVhost) {
+  RenderOptions options;
+  options.label_policy = LabelPolicy::kDeny;  // typed labels only
+  const RenderResult r =
+      RenderApps(AppsJson({{"/example/com/shop", "shop", 10001},
+                           {"/shop", "shop.example.com", 10002}}),
+                 options);
+  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+  const std::vector<std::string> http =
+      SectionLines(r.text, "frontend marathon_http_in");
+  EXPECT_EQ(Route(http, "host", "shop.example.com"), "shop_10002") << r.text;
+  EXPECT_EQ(Route(http, "host", "shop"), "example_com_shop_10001");
+}
+
+
+// Review 12b (FINDING, high): the same knock-out through the named sections
+// of --group-https-by-vhost, with one typed label and any app id that sorts
+// first. A vhost's TLS frontend is named CleanName(vhost): "shop_example_com"
+// (a legal vhost, '_' is taken) claims the section of "shop.example.com"
+// first, and "shop.10002" claims the name of /shop's backend shop_10002.
+// Impact: /shop (the owner of shop.example.com) loses its service port to
+// an unrelated tenant's app /aaa.
+// Expected: /shop keeps routing; if a name must go, the app that made the
+// colliding name from a look-alike vhost loses it, not its victim.
+TEST_F(GeneratedNamesTest, ReviewALookAlikeVhostCannotKnockOutAGroupedHttpsVhost) {
+  RenderOptions options;
+  options.group_https_by_vhost = true;
+  options.label_policy = LabelPolicy::kDeny;
+  for (const char* look_alike : {"shop_example_com", "shop.10002"}) {
+    SCOPED_TRACE(look_alike);
+    const RenderResult r =
+        RenderApps(AppsJson({{"/aaa", look_alike, 10001},
+                             {"/shop", "shop.example.com", 10002}}),
+                   options);
+    EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+    EXPECT_THAT(r.text, HasSubstr("\nbackend shop_10002\n"));
+  }
+}
+
+
+// Review 12b GUARD: HAProxy's ACL names are case-sensitive (haproxy 2.6:
+// "acl Host_A" and "acl host_A" are two ACLs), so a name that differs from
+// another app's only in case is not a clash, and does not reach it: /www
+// keeps www.example.com and HAProxy accepts the config.
+TEST_F(GeneratedNamesTest, ReviewGuardAclNamesDifferingInCaseAreDistinct) {
+  const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001},
+                                     {"/www", "www.example.com", 10002}});
+  const std::string json =
+      apps.substr(0, apps.size() - 2) + "," +
+      OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                      "  acl HOST_SHOP_EXAMPLE_COM_SHOP hdr(host) -i "
+                      "www.example.com") +
+      "]}";
+  const RenderResult r = RenderApps(json);
+  EXPECT_EQ(r.errors, std::vector<std::string>{});
+  const std::vector<std::string> http =
+      SectionLines(r.text, "frontend marathon_http_in");
+  EXPECT_EQ(Route(http, "host", "www.example.com"), "www_10002");
+  EXPECT_EQ(Route(http, "host", "shop.example.com"), "shop_10001");
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
+
+// Review 12b GUARD: a later app cannot take an earlier app's ACL name by
+// writing it unquoted with a higher HAPROXY_0_BACKEND_WEIGHT (which puts its
+// lines first in the frontend): ownership follows the id order of the
+// check, not the order of the lines.
+TEST_F(GeneratedNamesTest, ReviewGuardWeightDoesNotBuyAnAclName) {
+  const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
+  std::string evil = OverrideAppJson(
+      "/zzz", "zzz.example.com", 10003,
+      "  acl host_shop_example_com_shop_10001 hdr(host) -i "
+      "shop.example.com\\n"
+      "  use_backend {backend} if host_shop_example_com_shop_10001");
+  evil.replace(evil.find(R"("HAPROXY_0_MODE")"), 0,
+               R"("HAPROXY_0_BACKEND_WEIGHT": "100", )");
+  RenderOptions allow;  // the name rule holds under every policy
+  allow.label_policy = LabelPolicy::kAllow;
+  const RenderResult r =
+      RenderApps(apps.substr(0, apps.size() - 2) + "," + evil + "]}", allow);
+  const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
+  ASSERT_EQ(errors.size(), 1u) << r.text;
+  EXPECT_THAT(errors[0], HasSubstr("acl host_shop_example_com_shop_10001 in frontend "
+                                   "marathon_http_in is already declared by "
+                                   "app /shop"));
+  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                  "shop.example.com"),
+            "shop_10001");
+}
+
+
+// Review 12b (FINDING, high): under the default --label-policy restricted,
+// a tenant's template override that lands in a shared frontend may carry
+// http-request rules for any host. HAProxy runs every http-request rule of
+// marathon_http_in before any use_backend, so the order of apps and weights
+// does not matter. Attack: /zzz (sorts last) sets HAPROXY_0_HTTP_FRONTEND_ACL
+// to its two template lines plus
+// `http-request redirect location http://evil.example/ if { hdr(host) -i
+// shop.example.com }` (braces doubled in the template text).
+// Impact: every request for /shop's vhost is redirected to the attacker
+// (phishing, credential capture); "no app takes another's traffic" does not
+// hold for the default policy.
+// Expected: an override's lines in a shared frontend may act only on the
+// app's own vhosts (or http-request rules are refused there): /zzz's port is
+// dropped and the redirect is not in the config.
+TEST_F(GeneratedNamesTest, ReviewAnOverrideInASharedFrontendCannotRedirectAnotherVhost) {
+  const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
+  const std::string json =
+      apps.substr(0, apps.size() - 2) + "," +
+      OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                      "  http-request redirect location http://evil.example/ "
+                      "if {{ hdr(host) -i shop.example.com }}") +
+      "]}";
+  const RenderResult r = RenderApps(json);
+  EXPECT_EQ(ErrorsOf(r, "/zzz").size(), 1u);
+  EXPECT_EQ(r.text.find("evil.example"), std::string::npos) << r.text;
+}
+
+
+// Review 12b (FINDING, high): the override form of the knock-out, for any
+// app id that sorts before the victim's, under the default policy. Attack:
+// /aaa adds `acl host_shop_example_com_shop hdr(host) -i aaa.example.com`
+// (the name /shop will need, computable from its id and vhost) to its
+// HAPROXY_0_HTTP_FRONTEND_ACL. /aaa declared it first, so it owns it.
+// Impact: /shop's service port is dropped; /aaa loses nothing.
+// Expected: an app may not declare, in a shared frontend, an ACL name that
+// is generated for another app (or a tenant's own ACL names live in a
+// namespace of their own, e.g. prefixed with the backend name); /shop keeps
+// routing and /aaa's port is the one dropped.
+TEST_F(GeneratedNamesTest, ReviewAnOverrideCannotReserveAnotherAppsAclName) {
+  const std::string shop = AppsJson({{"/shop", "shop.example.com", 10002}});
+  const std::string json =
+      R"({"apps": [)" +
+      OverrideAppJson("/aaa", "aaa.example.com", 10001,
+                      "  acl host_shop_example_com_shop_10002 hdr(host) -i "
+                      "aaa.example.com") +
+      "," + shop.substr(std::string(R"({"apps": [)").size());
+  const RenderResult r = RenderApps(json);
+  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                  "shop.example.com"),
+            "shop_10002")
+      << r.text;
+  const std::vector<std::string> errors = ErrorsOf(r, "/aaa");
+  ASSERT_EQ(errors.size(), 1u) << r.text;
+  EXPECT_EQ(errors[0],
+            "app /aaa, service port index 0: acl "
+            "host_shop_example_com_shop_10002 in frontend marathon_http_in "
+            "ends with _10002, which names the ACLs of app /shop's service "
+            "port 10002; service port skipped");
+}
+
+// Under --label-policy restricted, a label's lines in a frontend the apps
+// share act only on the app's own requests: each shape below (a foreign
+// host, no condition, `unless`, a negated own ACL, an alternative without
+// an own term, a matching flag or fetch that widens the match, a
+// predefined ACL, an own-named ACL on paths only, an argument spelled "if"
+// that leaves HAProxy no condition) drops /zzz's port with the label named,
+// and /shop keeps its vhost. Under allow (1.15) they are taken as written.
+TEST_F(GeneratedNamesTest, ALabelsLinesInASharedFrontendActOnlyOnItsOwnVhosts) {
+  const std::string foreign = "{{ hdr(host) -i shop.example.com }}";
+  const std::vector<std::pair<std::string, std::string>> shapes = {
+      {"  http-request redirect location http://evil.example/ if " + foreign,
+       "every alternative of its condition must test one of the app's "
+       "vhosts or its app id"},
+      {"  http-request deny", "a label's line in a frontend the apps share "
+                              "is `acl`, or use_backend"},
+      {"  http-request deny unless host_{cleanedUpHostname}",
+       "a label's line in a frontend the apps share is `acl`"},
+      {"  http-request deny if !host_{cleanedUpHostname}",
+       "every alternative of its condition"},
+      {"  http-request deny if ! host_{cleanedUpHostname}",
+       "every alternative of its condition"},
+      {"  http-request deny if host_{cleanedUpHostname} || " + foreign,
+       "every alternative of its condition"},
+      {"  http-request deny if host_{cleanedUpHostname} or " + foreign,
+       "every alternative of its condition"},
+      {"  http-request deny if {{ hdr(host) -m beg zzz }}",
+       "every alternative of its condition"},
+      {"  http-request deny if {{ hdr_dom(host) -i zzz.example.com }}",
+       "every alternative of its condition"},
+      {"  http-request deny if {{ hdr(host) }}",
+       "every alternative of its condition"},
+      {"  http-request deny if {{ hdr_end(host) -i example.com }}",
+       "every alternative of its condition"},
+      {"  http-request deny if {{ ssl_fc_sni -m end .example.com }}",
+       "every alternative of its condition"},
+      {"  http-request deny if TRUE",
+       "`TRUE` is not an ACL the app declares in this frontend"},
+      {"  use_backend {backend} if " + foreign,
+       "every alternative of its condition"},
+      {"  acl zzz_paths path_beg /\\n  http-request deny if zzz_paths",
+       "every alternative of its condition"},
+      {"  http-request return status 200 content-type if string "
+       "host_{cleanedUpHostname}",
+       "a label's line in a frontend the apps share is `acl`"},
+      // HAProxy reads a header named "if" with the value of the app's ACL
+      // name, and the foreign condition.
+      {"  http-request add-header if host_{cleanedUpHostname} if " + foreign,
+       "every alternative of its condition"},
+  };
+  for (const auto& [line, why] : shapes) {
+    SCOPED_TRACE(line);
+    const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
+    const std::string json = apps.substr(0, apps.size() - 2) + "," +
+                             OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                                             line) +
+                             "]}";
+    const RenderResult r = RenderApps(json);
+    const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
+    ASSERT_EQ(errors.size(), 1u) << r.text;
+    EXPECT_THAT(errors[0],
+                HasSubstr("label HAPROXY_0_HTTP_FRONTEND_ACL refused by "
+                          "--label-policy restricted: line "));
+    EXPECT_THAT(errors[0],
+                HasSubstr(" in frontend marathon_http_in is not limited to "
+                          "the app's own vhosts or app id: "));
+    EXPECT_THAT(errors[0], HasSubstr(why));
+    EXPECT_EQ(r.text.find("zzz"), std::string::npos) << r.text;
+    EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                    "shop.example.com"),
+              "shop_10001");
+
+    RenderOptions allow;
+    allow.label_policy = LabelPolicy::kAllow;
+    EXPECT_EQ(ErrorsOf(RenderApps(json, allow), "/zzz"),
+              std::vector<std::string>{});
+  }
+}
+
+// The forms marathon-lb's own templates use stay open to a label under
+// restricted: rules conditioned on the app's host ACL (also next to a
+// negated or a foreign term in the same alternative, or in every
+// alternative), on its vhost written out, the auth and redirect lines of
+// 1.15's templates; HAProxy accepts the config.
+TEST_F(GeneratedNamesTest, ALabelsLinesOnItsOwnVhostsAreTaken) {
+  for (const std::string line : {
+           std::string("  http-request set-header X-App zzz if "
+                       "host_{cleanedUpHostname}"),
+           std::string("  http-request deny if {{ hdr(host) -i "
+                       "shop.example.com }} host_{cleanedUpHostname}"),
+           std::string("  http-request deny if {{ hdr(host) -i "
+                       "zzz.example.com }} || host_{cleanedUpHostname}"),
+           std::string("  http-request deny deny_status 403 if "
+                       "{{ req.hdr(host) -m str zzz.example.com }}"),
+           // marathon-lb's documented wildcard: the vhost's subdomains.
+           std::string("  http-request set-header X-Sub 1 if "
+                       "{{ hdr_end(host) -i .zzz.example.com }}"),
+           std::string("  redirect scheme https code 301 if !{{ ssl_fc }} "
+                       "host_{cleanedUpHostname}"),
+           std::string("  http-request redirect prefix /v2 code 302 if "
+                       "host_{cleanedUpHostname} !{{ path_beg /v2 }}"),
+           std::string("  acl zzz_auth http_auth(zzz_users)\\n"
+                       "  http-request auth realm \\\"zzz\\\" if "
+                       "host_{cleanedUpHostname} !zzz_auth"),
+       }) {
+    SCOPED_TRACE(line);
+    const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
+    const std::string json = apps.substr(0, apps.size() - 2) + "," +
+                             OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                                             line) +
+                             "]}";
+    const RenderResult r = RenderApps(json);
+    EXPECT_EQ(r.errors, std::vector<std::string>{});
+    EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                    "zzz.example.com"),
+              "zzz_10003");
+    if (line.find("http_auth") == std::string::npos) {
+      EXPECT_EQ(HaproxyRefusal(r.text), "");
     }
   }
 }

@@ -90,8 +90,8 @@ TEST_F(RoutingTest, HttpHealthCheckMakesAnHttpServiceWithChecks) {
                 "\nfrontend marathon_http_appid_in\n"
                 "  bind *:9091\n"
                 "  mode http\n"
-                "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
-                "  use_backend nginx_10000 if app__nginx\n"
+                "  acl app__nginx_10000 hdr(x-marathon-app-id) -i /nginx\n"
+                "  use_backend nginx_10000 if app__nginx_10000\n"
                 "\nfrontend marathon_https_in\n"
                 "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
                 "  mode http\n"
@@ -115,15 +115,15 @@ TEST_F(RoutingTest, SingleVhostRoutesByHostOn80AndBySniOn443) {
   EXPECT_NE(config.find("\nfrontend marathon_http_in\n"
                         "  bind *:80\n"
                         "  mode http\n"
-                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "  acl host_test_example_com_nginx_10000 hdr(host) -i "
                         "test.example.com\n"
                         "  use_backend nginx_10000 if "
-                        "host_test_example_com_nginx\n"
+                        "host_test_example_com_nginx_10000\n"
                         "\nfrontend marathon_http_appid_in\n"
                         "  bind *:9091\n"
                         "  mode http\n"
-                        "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
-                        "  use_backend nginx_10000 if app__nginx\n"
+                        "  acl app__nginx_10000 hdr(x-marathon-app-id) -i /nginx\n"
+                        "  use_backend nginx_10000 if app__nginx_10000\n"
                         "\nfrontend marathon_https_in\n"
                         "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
                         "  mode http\n"
@@ -171,16 +171,16 @@ TEST_F(RoutingTest, HaproxyMapKeepsAuthAndPathAclsAroundTheLookup) {
             "\nfrontend marathon_http_in\n"
             "  bind *:80\n"
             "  mode http\n"
-            "  acl host_shared_test_a-auth hdr(host) -i shared.test\n"
+            "  acl host_shared_test_a-auth_10001 hdr(host) -i shared.test\n"
             "  acl auth_a-auth_10001 http_auth(user_a-auth_10001)\n"
-            "  http-request auth realm \"r\" if host_shared_test_a-auth "
+            "  http-request auth realm \"r\" if host_shared_test_a-auth_10001 "
             "!auth_a-auth_10001\n"
-            "  use_backend a-auth_10001 if host_shared_test_a-auth\n"
+            "  use_backend a-auth_10001 if host_shared_test_a-auth_10001\n"
             "  use_backend %[req.hdr(host),lower,regsub(:.*$,,),"
             "map(/etc/haproxy/domain2backend.map)]\n"
-            "  acl host_low_test_c-low hdr(host) -i low.test\n"
+            "  acl host_low_test_c-low_10003 hdr(host) -i low.test\n"
             "  acl path_c-low_10003 path_beg /x\n"
-            "  use_backend c-low_10003 if host_low_test_c-low "
+            "  use_backend c-low_10003 if host_low_test_c-low_10003 "
             "path_c-low_10003\n")
       << config;
   EXPECT_EQ(config.substr(appid, https - appid),
@@ -428,8 +428,8 @@ TEST_F(RoutingTest, DeploymentGroupMergesBlueAndGreenAndDisablesOneOldTask) {
                 "inter 3s fall 11 disabled\n"
                 "  server agent2_1_1_1_2_31004 1.1.1.2:31004 id 2152 check "
                 "inter 3s fall 11\n");
-  EXPECT_NE(config.find("  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
-                        "  use_backend nginx_10000 if app__nginx\n"),
+  EXPECT_NE(config.find("  acl app__nginx_10000 hdr(x-marathon-app-id) -i /nginx\n"
+                        "  use_backend nginx_10000 if app__nginx_10000\n"),
             std::string::npos)
       << config;
   EXPECT_TRUE(errors_.empty()) << errors_.front();
@@ -438,7 +438,7 @@ TEST_F(RoutingTest, DeploymentGroupMergesBlueAndGreenAndDisablesOneOldTask) {
 TEST_F(RoutingTest, VhostIsLowerCased) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "www.Example.COM")")));
-  EXPECT_NE(config.find("  acl host_www_example_com_nginx hdr(host) -i "
+  EXPECT_NE(config.find("  acl host_www_example_com_nginx_10000 hdr(host) -i "
                         "www.example.com\n"),
             std::string::npos)
       << config;
@@ -449,11 +449,11 @@ TEST_F(RoutingTest, CommaSeparatedVhostsShareOneAclName) {
   const std::string config =
       Config(Apps(App(R"(, "HAPROXY_0_VHOST": "test.example.com,test")")));
   EXPECT_NE(config.find("  mode http\n"
-                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "  acl host_test_example_com_nginx_10000 hdr(host) -i "
                         "test.example.com\n"
-                        "  acl host_test_example_com_nginx hdr(host) -i test\n"
+                        "  acl host_test_example_com_nginx_10000 hdr(host) -i test\n"
                         "  use_backend nginx_10000 if "
-                        "host_test_example_com_nginx\n\n"),
+                        "host_test_example_com_nginx_10000\n\n"),
             std::string::npos)
       << config;
   EXPECT_NE(config.find("  use_backend nginx_10000 if { ssl_fc_sni "
@@ -468,12 +468,12 @@ TEST_F(RoutingTest, RedirectToHttpsGoesInTheVhostFrontend) {
       R"(, "HAPROXY_0_VHOST": "test.example.com",
          "HAPROXY_0_REDIRECT_TO_HTTPS": "true")")));
   EXPECT_NE(config.find("  mode http\n"
-                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "  acl host_test_example_com_nginx_10000 hdr(host) -i "
                         "test.example.com\n"
                         "  use_backend nginx_10000 if "
-                        "host_test_example_com_nginx\n"
+                        "host_test_example_com_nginx_10000\n"
                         "  redirect scheme https code 301 if !{ ssl_fc } "
-                        "host_test_example_com_nginx\n\n"),
+                        "host_test_example_com_nginx_10000\n\n"),
             std::string::npos)
       << config;
   // The service's own frontend stays head + glue: no `bind *:80` there (the
@@ -491,11 +491,11 @@ TEST_F(RoutingTest, RedirectWithSeveralVhostsHasNoUseBackendOn80) {
       R"(, "HAPROXY_0_VHOST": "test.example.com,test",
          "HAPROXY_0_REDIRECT_TO_HTTPS": "yes")")));
   EXPECT_NE(config.find("  mode http\n"
-                        "  acl host_test_example_com_nginx hdr(host) -i "
+                        "  acl host_test_example_com_nginx_10000 hdr(host) -i "
                         "test.example.com\n"
-                        "  acl host_test_example_com_nginx hdr(host) -i test\n"
+                        "  acl host_test_example_com_nginx_10000 hdr(host) -i test\n"
                         "  redirect scheme https code 301 if !{ ssl_fc } "
-                        "host_test_example_com_nginx\n\n"),
+                        "host_test_example_com_nginx_10000\n\n"),
             std::string::npos)
       << config;
 }
@@ -538,7 +538,7 @@ TEST_F(RoutingTest, CommandHealthCheckWithoutPortIndexIsNoCheck) {
                         "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363\n"),
             std::string::npos)
       << config;
-  EXPECT_EQ(config.find("app__nginx"), std::string::npos);
+  EXPECT_EQ(config.find("app__nginx_10000"), std::string::npos);
 }
 
 TEST_F(RoutingTest, HealthCheckWithPortAddsPortOption) {
@@ -573,8 +573,8 @@ TEST_F(RoutingTest, HealthCheckPortIndexChecksServersOnThatPort) {
                   "\nfrontend marathon_http_appid_in\n"
                   "  bind *:9091\n"
                   "  mode http\n"
-                  "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"
-                  "  use_backend nginx_10000 if app__nginx\n"
+                  "  acl app__nginx_10000 hdr(x-marathon-app-id) -i /nginx\n"
+                  "  use_backend nginx_10000 if app__nginx_10000\n"
                   "\nfrontend marathon_https_in\n"
                   "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
                   "  mode http\n"
@@ -680,7 +680,7 @@ TEST_F(RoutingTest, ModeLabelWinsOverVhostAndHealthCheck) {
             std::string::npos)
       << config;
   // tcp service: no app-id route, TCP check templates (empty backend part).
-  EXPECT_EQ(config.find("app__nginx"), std::string::npos);
+  EXPECT_EQ(config.find("app__nginx_10000"), std::string::npos);
   EXPECT_EQ(config.find("httpchk"), std::string::npos);
 }
 
@@ -874,11 +874,11 @@ TEST_F(RoutingTest, AuthPutsTheVhostBehindBasicAuth) {
             "\nfrontend marathon_http_in\n"
             "  bind *:80\n"
             "  mode http\n"
-            "  acl host_a_example_com_nginx hdr(host) -i a.example.com\n"
+            "  acl host_a_example_com_nginx_10000 hdr(host) -i a.example.com\n"
             "  acl auth_nginx_10000 http_auth(user_nginx_10000)\n"
             "  http-request auth realm \"Secret Zone\" if "
-            "host_a_example_com_nginx !auth_nginx_10000\n"
-            "  use_backend nginx_10000 if host_a_example_com_nginx\n");
+            "host_a_example_com_nginx_10000 !auth_nginx_10000\n"
+            "  use_backend nginx_10000 if host_a_example_com_nginx_10000\n");
   EXPECT_NE(config.find("\nfrontend marathon_https_in\n"
                         "  bind *:443 ssl crt /etc/ssl/cert.pem\n"
                         "  mode http\n"
@@ -890,7 +890,7 @@ TEST_F(RoutingTest, AuthPutsTheVhostBehindBasicAuth) {
                         "a.example.com }\n"),
             std::string::npos)
       << config;
-  EXPECT_NE(config.find("  use_backend nginx_10000 if app__nginx\n"),
+  EXPECT_NE(config.find("  use_backend nginx_10000 if app__nginx_10000\n"),
             std::string::npos);
 }
 
@@ -900,16 +900,16 @@ TEST_F(RoutingTest, AuthWithSeveralVhostsAndWithRedirect) {
   std::string config = Config(Apps(App(
       R"(, "HAPROXY_0_VHOST": "a.example.com,b.example.com",
            "HAPROXY_0_AUTH": "r:u:p")")));
-  EXPECT_NE(config.find("  acl host_a_example_com_nginx hdr(host) -i "
+  EXPECT_NE(config.find("  acl host_a_example_com_nginx_10000 hdr(host) -i "
                         "a.example.com\n"
-                        "  acl host_a_example_com_nginx hdr(host) -i "
+                        "  acl host_a_example_com_nginx_10000 hdr(host) -i "
                         "b.example.com\n"
                         "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  http-request auth realm \"r\" if "
-                        "host_a_example_com_nginx !auth_nginx_10000\n"
+                        "host_a_example_com_nginx_10000 !auth_nginx_10000\n"
                         "  use_backend nginx_10000 if "
-                        "host_a_example_com_nginx\n"),
+                        "host_a_example_com_nginx_10000\n"),
             std::string::npos)
       << config;
   for (const char* vhost : {"a.example.com", "b.example.com"}) {
@@ -924,12 +924,12 @@ TEST_F(RoutingTest, AuthWithSeveralVhostsAndWithRedirect) {
   config = Config(Apps(App(
       R"(, "HAPROXY_0_VHOST": "a.example.com", "HAPROXY_0_AUTH": "r:u:p",
            "HAPROXY_0_REDIRECT_TO_HTTPS": "true")")));
-  EXPECT_NE(config.find("  acl host_a_example_com_nginx hdr(host) -i "
+  EXPECT_NE(config.find("  acl host_a_example_com_nginx_10000 hdr(host) -i "
                         "a.example.com\n"
                         "  use_backend nginx_10000 if "
-                        "host_a_example_com_nginx\n"
+                        "host_a_example_com_nginx_10000\n"
                         "  redirect scheme https code 301 if !{ ssl_fc } "
-                        "host_a_example_com_nginx\n"),
+                        "host_a_example_com_nginx_10000\n"),
             std::string::npos)
       << config;
   EXPECT_NE(config.find("  http-request auth realm \"r\" if { ssl_fc_sni "
@@ -987,15 +987,15 @@ TEST_F(RoutingTest, PathSharesAVhostAndComesBeforeTheCatchAll) {
   EXPECT_NE(config.find("\nfrontend marathon_http_in\n"
                         "  bind *:80\n"
                         "  mode http\n"
-                        "  acl host_example_com_zzz-api hdr(host) -i "
+                        "  acl host_example_com_zzz-api_10001 hdr(host) -i "
                         "example.com\n"
                         "  acl path_zzz-api_10001 path_beg -i /api\n"
                         "  use_backend zzz-api_10001 if "
-                        "host_example_com_zzz-api path_zzz-api_10001\n"
-                        "  acl host_example_com_aaa-web hdr(host) -i "
+                        "host_example_com_zzz-api_10001 path_zzz-api_10001\n"
+                        "  acl host_example_com_aaa-web_10000 hdr(host) -i "
                         "example.com\n"
                         "  use_backend aaa-web_10000 if "
-                        "host_example_com_aaa-web\n"),
+                        "host_example_com_aaa-web_10000\n"),
             std::string::npos)
       << config;
   EXPECT_NE(config.find("  mode http\n"
@@ -1026,7 +1026,7 @@ TEST_F(RoutingTest, BackendWeightOrdersTheVhostRules) {
   std::vector<size_t> http, https;
   for (const char* app : {"c", "a", "e", "b", "d"}) {
     http.push_back(config.find(std::string("  acl host_") + app + "_example_" +
-                               app + " hdr(host)"));
+                               app + "_1000"));
     https.push_back(config.find(std::string("if { ssl_fc_sni ") + app +
                                 ".example }"));
   }
@@ -1046,10 +1046,10 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
   std::string config = Config(Apps(App(
       R"(, "HAPROXY_0_VHOST": "a.example", "HAPROXY_0_PATH": "/p",
            "HAPROXY_0_REDIRECT_TO_HTTPS": "true", "HAPROXY_0_AUTH": "r:u:h")")));
-  EXPECT_NE(config.find("  acl host_a_example_nginx hdr(host) -i a.example\n"
+  EXPECT_NE(config.find("  acl host_a_example_nginx_10000 hdr(host) -i a.example\n"
                         "  acl path_nginx_10000 path_beg /p\n"
                         "  redirect scheme https code 301 if !{ ssl_fc } "
-                        "host_a_example_nginx path_nginx_10000\n"
+                        "host_a_example_nginx_10000 path_nginx_10000\n"
                         "\nfrontend marathon_http_appid_in\n"),
             std::string::npos)
       << config;
@@ -1066,14 +1066,14 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
   config = Config(Apps(App(
       R"(, "HAPROXY_0_VHOST": "a.example", "HAPROXY_0_PATH": "/p",
            "HAPROXY_0_AUTH": "r:u:h")")));
-  EXPECT_NE(config.find("  acl host_a_example_nginx hdr(host) -i a.example\n"
+  EXPECT_NE(config.find("  acl host_a_example_nginx_10000 hdr(host) -i a.example\n"
                         "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
                         "  acl path_nginx_10000 path_beg /p\n"
                         "  http-request auth realm \"r\" if "
-                        "host_a_example_nginx path_nginx_10000 "
+                        "host_a_example_nginx_10000 path_nginx_10000 "
                         "!auth_nginx_10000\n"
-                        "  use_backend nginx_10000 if host_a_example_nginx "
+                        "  use_backend nginx_10000 if host_a_example_nginx_10000 "
                         "path_nginx_10000\n"),
             std::string::npos)
       << config;
@@ -1081,9 +1081,9 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
   config = Config(Apps(App(
       R"(, "HAPROXY_0_VHOST": "a.example,b.example", "HAPROXY_0_PATH": "/p")")));
   EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
-                        "  acl host_a_example_nginx hdr(host) -i a.example\n"
-                        "  acl host_a_example_nginx hdr(host) -i b.example\n"
-                        "  use_backend nginx_10000 if host_a_example_nginx "
+                        "  acl host_a_example_nginx_10000 hdr(host) -i a.example\n"
+                        "  acl host_a_example_nginx_10000 hdr(host) -i b.example\n"
+                        "  use_backend nginx_10000 if host_a_example_nginx_10000 "
                         "path_nginx_10000\n"),
             std::string::npos)
       << config;
@@ -1101,12 +1101,12 @@ TEST_F(RoutingTest, PathWithRedirectAuthAndSeveralVhosts) {
   EXPECT_NE(config.find("  acl path_nginx_10000 path_beg /p\n"
                         "  acl auth_nginx_10000 "
                         "http_auth(user_nginx_10000)\n"
-                        "  acl host_a_example_nginx hdr(host) -i a.example\n"
-                        "  acl host_a_example_nginx hdr(host) -i b.example\n"
+                        "  acl host_a_example_nginx_10000 hdr(host) -i a.example\n"
+                        "  acl host_a_example_nginx_10000 hdr(host) -i b.example\n"
                         "  http-request auth realm \"r\" if "
-                        "host_a_example_nginx path_nginx_10000 "
+                        "host_a_example_nginx_10000 path_nginx_10000 "
                         "!auth_nginx_10000\n"
-                        "  use_backend nginx_10000 if host_a_example_nginx "
+                        "  use_backend nginx_10000 if host_a_example_nginx_10000 "
                         "path_nginx_10000\n"),
             std::string::npos)
       << config;
@@ -1250,8 +1250,8 @@ TEST_F(RoutingTest, FirstHttpPortOfAnAppOwnsTheAppIdRoute) {
       R"({"id": "/two", "labels": {"HAPROXY_GROUP": "external",
           "HAPROXY_0_MODE": "http", "HAPROXY_1_MODE": "http"},
           "ports": [8081, 8080], "tasks": [{"host": "agent1", "ports": [5, 6]}]})"));
-  EXPECT_NE(config.find("  acl app__two hdr(x-marathon-app-id) -i /two\n"
-                        "  use_backend two_8080 if app__two\n\n"),
+  EXPECT_NE(config.find("  acl app__two_8080 hdr(x-marathon-app-id) -i /two\n"
+                        "  use_backend two_8080 if app__two_8080\n\n"),
             std::string::npos)
       << config;
   EXPECT_EQ(config.find("use_backend two_8081 if app__two"), std::string::npos);
@@ -1268,7 +1268,7 @@ TEST_F(RoutingTest, DontBindHttpHttpsKeepsOnlyTheAppIdFrontend) {
   EXPECT_EQ(config.find("\nfrontend marathon_http_appid_in\n"
                         "  bind *:9091\n"
                         "  mode http\n"
-                        "  acl app__nginx hdr(x-marathon-app-id) -i /nginx\n"),
+                        "  acl app__nginx_10000 hdr(x-marathon-app-id) -i /nginx\n"),
             0u)
       << config;
 }
@@ -1420,38 +1420,38 @@ TEST_F(GroupedHttpsTest, TcpSplitterThenOneTlsFrontendPerVhostInNameOrder) {
             "  mode tcp\n"
             "  tcp-request inspect-delay 5s\n"
             "  tcp-request content accept if { req_ssl_hello_type 1 }\n"
-            "  use_backend a_test if { req_ssl_sni -i a.test }\n"
-            "  use_backend b_test if { req_ssl_sni -i b.test }\n"
-            "  use_backend c_test if { req_ssl_sni -i c.test }\n"
-            "  use_backend d_test if { req_ssl_sni -i d.test }\n"
-            "\nbackend a_test\n"
-            "  server loopback-for-tls abns@a_test send-proxy-v2\n"
-            "\nfrontend a_test\n"
+            "  use_backend a.test if { req_ssl_sni -i a.test }\n"
+            "  use_backend b.test if { req_ssl_sni -i b.test }\n"
+            "  use_backend c.test if { req_ssl_sni -i c.test }\n"
+            "  use_backend d.test if { req_ssl_sni -i d.test }\n"
+            "\nbackend a.test\n"
+            "  server loopback-for-tls abns@a.test send-proxy-v2\n"
+            "\nfrontend a.test\n"
             "  mode http\n"
-            "  bind abns@a_test accept-proxy ssl crt /etc/cert verify none\n"
+            "  bind abns@a.test accept-proxy ssl crt /etc/cert verify none\n"
             "  acl path_app4_10004 path_beg /x\n"
             "  use_backend app4_10004 if { ssl_fc_sni a.test } path_app4_10004\n"
             "  use_backend app1_10001 if { ssl_fc_sni a.test }\n"
-            "\nbackend b_test\n"
-            "  server loopback-for-tls abns@b_test send-proxy-v2\n"
-            "\nfrontend b_test\n"
+            "\nbackend b.test\n"
+            "  server loopback-for-tls abns@b.test send-proxy-v2\n"
+            "\nfrontend b.test\n"
             "  mode http\n"
-            "  bind abns@b_test accept-proxy ssl crt /etc/ssl/cert.pem\n"
+            "  bind abns@b.test accept-proxy ssl crt /etc/ssl/cert.pem\n"
             "  acl path_app3_10003 path_beg /api\n"
             "  use_backend app3_10003 if { ssl_fc_sni b.test } path_app3_10003\n"
             "  use_backend app2_10002 if { ssl_fc_sni b.test }\n"
-            "\nbackend c_test\n"
-            "  server loopback-for-tls abns@c_test send-proxy-v2\n"
-            "\nfrontend c_test\n"
+            "\nbackend c.test\n"
+            "  server loopback-for-tls abns@c.test send-proxy-v2\n"
+            "\nfrontend c.test\n"
             "  mode http\n"
-            "  bind abns@c_test accept-proxy ssl crt /etc/ssl/cert.pem\n"
+            "  bind abns@c.test accept-proxy ssl crt /etc/ssl/cert.pem\n"
             "  acl path_app4_10004 path_beg /x\n"
             "  use_backend app4_10004 if { ssl_fc_sni c.test } path_app4_10004\n"
-            "\nbackend d_test\n"
-            "  server loopback-for-tls abns@d_test send-proxy-v2\n"
-            "\nfrontend d_test\n"
+            "\nbackend d.test\n"
+            "  server loopback-for-tls abns@d.test send-proxy-v2\n"
+            "\nfrontend d.test\n"
             "  mode http\n"
-            "  bind abns@d_test accept-proxy ssl crt /etc/ssl/cert.pem\n");
+            "  bind abns@d.test accept-proxy ssl crt /etc/ssl/cert.pem\n");
   // Everything else is as without the flag: :80, :9091, the services.
   const std::string plain = Config(kGroupedApps, false);
   const size_t plain_begin = plain.find("\nfrontend marathon_https_in\n");
@@ -1480,7 +1480,7 @@ TEST_F(GroupedHttpsTest, CertificatesAndBindOptionsOfEveryPortOfTheVhost) {
               R"("HAPROXY_0_VHOST": "s.test", "HAPROXY_0_SSL_CERT": "/c/2.pem",
                  "HAPROXY_0_BIND_OPTIONS": "verify none")") +
       "]}");
-  EXPECT_NE(config.find("  bind abns@s_test accept-proxy ssl crt /c/2.pem crt "
+  EXPECT_NE(config.find("  bind abns@s.test accept-proxy ssl crt /c/2.pem crt "
                         "/c/1.pem verify none alpn h2\n"),
             std::string::npos)
       << config;
@@ -1493,9 +1493,9 @@ TEST_F(GroupedHttpsTest, AuthRoutingGoesToTheVhostFrontend) {
               R"("HAPROXY_0_VHOST": "s.test",
                  "HAPROXY_0_AUTH": "realm:user:hash")") +
       "]}");
-  EXPECT_NE(config.find("\nfrontend s_test\n"
+  EXPECT_NE(config.find("\nfrontend s.test\n"
                         "  mode http\n"
-                        "  bind abns@s_test accept-proxy ssl crt "
+                        "  bind abns@s.test accept-proxy ssl crt "
                         "/etc/ssl/cert.pem\n"
                         "  acl auth_secret_10001 http_auth(user_secret_10001)\n"
                         "  http-request auth realm \"realm\" if { ssl_fc_sni "
@@ -1529,7 +1529,7 @@ TEST_F(GroupedHttpsTest, HaproxyMapStillWritesTheMapButEachVhostHasItsLine) {
     const std::string backend = std::string(vhost) == "o" ? "m2_10002"
                                                           : "m1_10001";
     EXPECT_NE(config.find(std::string("  bind abns@") + vhost +
-                          "_test accept-proxy ssl crt /etc/ssl/cert.pem\n"
+                          ".test accept-proxy ssl crt /etc/ssl/cert.pem\n"
                           "  use_backend " + backend + " if { ssl_fc_sni " +
                           vhost + ".test }\n"),
               std::string::npos)
@@ -1548,59 +1548,48 @@ TEST_F(GroupedHttpsTest, WithoutHttpHttpsBindingTheFlagDoesNothing) {
   EXPECT_EQ(grouped.find("abns@"), std::string::npos);
 }
 
-TEST_F(GroupedHttpsTest, VhostNamedLikeABackendDropsTheLaterPort) {
-  // vhost a.b.10000 is section a_b_10000, the backend of app /a/b port
-  // 10000: whichever comes second in (app id, service port) order goes.
+// A vhost's TLS frontend is named by VhostSectionName: a host name as
+// written, any other vhost by its bytes in hex. No vhost can take the name
+// of a backend (a_b_10000 ends with its port) or of another vhost
+// (marathon-lb 1.15 named both a.b and a_b "a_b", and a.b.10000 like the
+// backend a_b_10000): both ports keep routing, in either id order.
+TEST_F(GroupedHttpsTest, VhostsNeverTakeTheNameOfABackendOrOfAnotherVhost) {
+  for (const std::string& other : {std::string("/z"), std::string("/0")}) {
+    SCOPED_TRACE(other);
+    const std::string config =
+        Config("{\"apps\": [" +
+               PortApp("/a/b", 10000, R"("HAPROXY_0_VHOST": "x.test")") + "," +
+               PortApp(other, 10001, R"("HAPROXY_0_VHOST": "a.b.10000")") +
+               "," + PortApp("/one", 10002, R"("HAPROXY_0_VHOST": "a.b")") +
+               "," + PortApp("/two", 10003, R"("HAPROXY_0_VHOST": "a_b")") +
+               "]}");
+    EXPECT_EQ(errors_, std::vector<std::string>{});
+    EXPECT_NE(config.find("  use_backend a.b if { req_ssl_sni -i a.b }\n"
+                          "  use_backend a.b.10000 if { req_ssl_sni -i "
+                          "a.b.10000 }\n"
+                          "  use_backend _615f62_ if { req_ssl_sni -i a_b }\n"
+                          "  use_backend x.test if { req_ssl_sni -i x.test }\n"),
+              std::string::npos)
+        << config;
+    for (const char* section :
+         {"\nbackend a_b_10000\n", "\nfrontend a.b.10000\n",
+          "\nbackend a.b.10000\n", "\nfrontend _615f62_\n",
+          "\nfrontend a.b\n"}) {
+      EXPECT_NE(config.find(section), std::string::npos) << section;
+    }
+  }
+}
+
+// The LB's own section names stay the LB's: a vhost named like one drops
+// its port.
+TEST_F(GroupedHttpsTest, VhostNamedLikeASectionOfTheLbDropsThePort) {
   Config("{\"apps\": [" +
-         PortApp("/a/b", 10000, R"("HAPROXY_0_VHOST": "x.test")") + "," +
-         PortApp("/z", 10001, R"("HAPROXY_0_VHOST": "a.b.10000")") + "]}");
+         PortApp("/m", 10001, R"("HAPROXY_0_VHOST": "stats")") + "]}");
   EXPECT_EQ(errors_,
             std::vector<std::string>{
-                "app /z, service port index 0: named section a_b_10000 "
-                "(vhost a.b.10000) would have the name of the frontend and "
-                "backend of app /a/b, service port index 0; service port "
-                "skipped"});
-  const std::string config =
-      Config("{\"apps\": [" +
-             PortApp("/a/b", 10000, R"("HAPROXY_0_VHOST": "x.test")") + "," +
-             PortApp("/0", 10001, R"("HAPROXY_0_VHOST": "a.b.10000")") + "]}");
-  EXPECT_EQ(errors_,
-            std::vector<std::string>{
-                "app /a/b, service port index 0: its frontend and backend "
-                "a_b_10000 would have the name of named section a_b_10000 "
-                "(vhost a.b.10000) of app /0, service port index 0; service "
+                "app /m, service port index 0: named section stats "
+                "(vhost stats) would have the name of listen stats; service "
                 "port skipped"});
-  EXPECT_NE(config.find("\nfrontend a_b_10000\n  mode http\n"),
-            std::string::npos);
-  EXPECT_EQ(config.find("x.test"), std::string::npos) << config;
-}
-
-TEST_F(GroupedHttpsTest, VhostsCleanedToOneNameDropTheLaterPort) {
-  const std::string config =
-      Config("{\"apps\": [" +
-             PortApp("/one", 10001, R"("HAPROXY_0_VHOST": "a.b")") + "," +
-             PortApp("/two", 10002, R"("HAPROXY_0_VHOST": "a_b")") + "]}");
-  EXPECT_EQ(errors_,
-            std::vector<std::string>{
-                "app /two, service port index 0: named section a_b (vhost "
-                "a_b) would have the name of named section a_b (vhost a.b) of "
-                "app /one, service port index 0; service port skipped"});
-  EXPECT_NE(config.find("  use_backend a_b if { req_ssl_sni -i a.b }\n"
-                        "\nbackend a_b\n"),
-            std::string::npos)
-      << config;
-  EXPECT_EQ(config.find("two_10002"), std::string::npos);
-}
-
-TEST_F(GroupedHttpsTest, VhostNamedLikeAFrontendOfTheLbDropsThePort) {
-  Config("{\"apps\": [" +
-         PortApp("/m", 10001, R"("HAPROXY_0_VHOST": "marathon.http.in")") +
-         "]}");
-  EXPECT_EQ(errors_,
-            std::vector<std::string>{
-                "app /m, service port index 0: named section marathon_http_in "
-                "(vhost marathon.http.in) would have the name of frontend "
-                "marathon_http_in; service port skipped"});
 }
 
 TEST_F(GroupedHttpsTest, FinishIsNotCalledOnAPackBuiltForAbi21) {

@@ -142,8 +142,8 @@ TEST_F(UpdatePipelineTest, AppIdRuleIsTheFirstHttpPorts) {
          "HAPROXY_2_MODE": "http")")});
   const testing::RenderResult r = testing::Render(*registry_, fine);
   EXPECT_TRUE(r.errors.empty());
-  EXPECT_NE(r.text.find("  acl app__a hdr(x-marathon-app-id) -i /a\n"
-                        "  use_backend a_10002 if app__a\n"),
+  EXPECT_NE(r.text.find("  acl app__a_10002 hdr(x-marathon-app-id) -i /a\n"
+                        "  use_backend a_10002 if app__a_10002\n"),
             std::string::npos)
       << r.text;
   EXPECT_EQ(r.text.find("use_backend a_10003 if app__a"), std::string::npos);

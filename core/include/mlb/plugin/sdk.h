@@ -652,22 +652,69 @@ inline std::string AppIdPath(std::string_view app_id) {
   return out;
 }
 
+// The names marathon-lb generates for a service are injective: two
+// distinct inputs never give one name, so that no app can declare, with its
+// own id and vhost, a name HAProxy would merge with another app's (it ORs
+// the ACLs of one name in a proxy) or that another app needs. marathon-lb
+// 1.15's names were not ("a.b.c" of /d and "a.b" of /c/d both gave
+// host_a_b_c_d): the names of a service end with "_<service port>", which
+// no other service has.
+
 // {cleanedUpHostname}: the name of a service's vhost ACL, shared by all its
-// vhosts: cleaned first vhost + '_' + app id path ("www_example_com_web_front"),
-// so that two apps sharing a vhost get distinct ACLs (marathon-lb 1.15).
+// vhosts: cleaned first vhost + '_' + app id path + '_' + service port
+// ("www_example_com_web_front_10000"). Two apps sharing a vhost get
+// distinct ACLs (as in marathon-lb 1.15), and the service port makes the
+// name injective (1.15 had no port).
 inline std::string VhostAclName(const Service& svc) {
   return CleanName(svc.vhosts.empty() ? "" : svc.vhosts.front()) + "_" +
-         AppIdPath(svc.app_id);
+         AppIdPath(svc.app_id) + "_" + std::to_string(svc.service_port);
+}
+
+// {cleanedUpAppId}: the name of the :9091 ACL of an app: cleaned app id +
+// '_' + service port ("_web_front_10000"; 1.15 had no port, so /a.b and
+// /a/b shared one ACL).
+inline std::string AppIdAclName(const Service& svc) {
+  return CleanName(svc.app_id) + "_" + std::to_string(svc.service_port);
+}
+
+// --group-https-by-vhost: the name of a vhost's TLS frontend and of the
+// backend that leads to it. A host name ([a-z0-9.-], vhosts are lower
+// case) is its own name: it has no '_', so it is no backend's name (those
+// end with "_<port>"), and no other vhost's. Any other vhost is named by
+// its bytes in hex between underscores ("_615f62_" for "a_b"): never a host
+// name, never a backend's (which ends with a digit). 1.15 used the cleaned
+// vhost, which "shop_example_com" or "shop.10002" could take from
+// "shop.example.com" or from the backend shop_10002.
+inline std::string VhostSectionName(std::string_view vhost) {
+  bool host_name = !vhost.empty();
+  for (const char c : vhost) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-')) {
+      host_name = false;
+    }
+  }
+  if (host_name) {
+    return std::string(vhost);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "_";
+  for (const char ch : vhost) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xF]);
+  }
+  out.push_back('_');
+  return out;
 }
 
 // (ABI 2.2) --group-https-by-vhost: adds template `id` to the TLS frontend
-// of `vhost`, the named section whose name is the cleaned vhost
-// (CleanName) and which stands for "vhost <vhost>" (Emitter::AddTo). The
-// families that route a vhost on :443 and the one that opens its sections
-// (in Finish) all add through this.
+// of `vhost`, the named section VhostSectionName(vhost), which stands for
+// "vhost <vhost>" (Emitter::AddTo). The families that route a vhost on :443
+// and the one that opens its sections (in Finish) all add through this.
 inline bool AddToVhostSection(Emitter& emit, std::string_view vhost,
                               TemplateId id, const Vars& vars) {
-  return emit.AddTo(CleanName(vhost), "vhost " + std::string(vhost), id, vars);
+  return emit.AddTo(VhostSectionName(vhost), "vhost " + std::string(vhost), id,
+                    vars);
 }
 
 // Python's rendering of optional values: None when absent.
