@@ -684,9 +684,12 @@ TEST(MarathonAppsTest, ReviewTheHaproxyLabelCapBoundsTheAppNotOnlyEachValue) {
     std::vector<App> apps;
     std::vector<std::string> warnings;
     ASSERT_TRUE(ParseApps(json, &apps, &warnings).ok());
-    ASSERT_EQ(apps.size(), 1u) << app.substr(0, 40);
+    EXPECT_EQ(apps.size(), 1u) << app.substr(0, 40);
+    EXPECT_EQ(warnings.size(), 1u) << app.substr(0, 40);
+    if (apps.size() != 1u || warnings.size() != 1u) {
+      continue;  // the next shape
+    }
     EXPECT_EQ(apps[0].id, "/ok");
-    ASSERT_EQ(warnings.size(), 1u);
     EXPECT_THAT(warnings[0], ::testing::StartsWith("app /"));
     EXPECT_THAT(warnings[0], ::testing::EndsWith("; app skipped"));
     EXPECT_LT(warnings[0].size(), 1024u);
