@@ -590,11 +590,11 @@ TEST(EventCallbackTest, BodiesOverOneMebibyteAre413WithoutBeingRead) {
     EXPECT_EQ(StatusOf(answer), 413) << shape.name << ": " << answer;
     EXPECT_EQ(BodyOf(answer), shape.body) << shape.name;
   }
-  // Without Content-Length or chunked a request has no body (RFC 9112):
-  // 2 MiB sent after the head are not read, and an empty body is no event.
+  // A POST without Content-Length or chunked is 411: the 2 MiB sent after
+  // the head are not read, and no event is taken.
   const std::string unframed = SendUntilAnswered(
       cb.port(), "POST /callback HTTP/1.1\r\nHost: x\r\n\r\n", junk, 2 << 20);
-  EXPECT_EQ(StatusOf(unframed), 400) << unframed;
+  EXPECT_EQ(StatusOf(unframed), 411) << unframed;
   EXPECT_TRUE(cb.Got().empty());
   // A chunked event within the bound is an event.
   const std::string chunked = SendUntilAnswered(
