@@ -32,6 +32,7 @@ namespace {
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // Generous bound for anything that normally takes milliseconds.
@@ -788,6 +789,10 @@ TEST(EventStreamTest, ReviewAHeadTrickledByteByByteIsCut) {
   stream.StopAndJoin();
   EXPECT_EQ(status.failed_attempts, 1u) << status.last_error;
   EXPECT_FALSE(finished) << "the stream waited for the whole trickled head";
+  // The default head bound; marathon-lb sets --marathon-total-timeout's.
+  EXPECT_THAT(status.last_error,
+              HasSubstr("no answer head within 10000 ms "
+                        "(--marathon-total-timeout)"));
 }
 
 }  // namespace
