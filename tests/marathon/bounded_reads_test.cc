@@ -362,7 +362,9 @@ TEST(MarathonCredentialsTest, ReviewGuardUserinfoAndSchemeRelativeRedirectsDropT
     options.user = "mlb";
     options.password = "secret";
     std::string json, source;
-    MarathonClient(options).FetchApps(&json, &source);
+    // The outcome differs by shape (an answer, "more than 3 redirects");
+    // only where the credentials went is checked.
+    (void)MarathonClient(options).FetchApps(&json, &source);
     EXPECT_EQ(follower.Authorization(0), kBasic);
   }
   int seen = 0;
