@@ -46,10 +46,10 @@ class AdminHandler {
     if (path == "/healthz") {
       std::string why;
       const bool healthy = board_->Healthy(options_.max_staleness, &why);
-      return {healthy ? 200 : 503, "text/plain", {}, why + "\n"};
+      return {healthy ? 200 : 503, "text/plain", {}, why + "\n", nullptr};
     }
     if (path == "/status") {
-      return {200, "application/json", {}, board_->Json() + "\n"};
+      return {200, "application/json", {}, board_->Json() + "\n", nullptr};
     }
     if (const FileEndpoint* e = FindFileEndpoint(path)) {
       return SendFile(*e);
@@ -125,7 +125,8 @@ class AdminHandler {
       return {401,
               "text/plain",
               {{"WWW-Authenticate", "Bearer"}},
-              "needs 'Authorization: Bearer <the admin token>'\n"};
+              "needs 'Authorization: Bearer <the admin token>'\n",
+              nullptr};
     }
     options_.raise(sig);
     return TextReply(200, sig == SIGHUP ? "sent SIGHUP\n" : "sent SIGUSR1\n");
