@@ -137,8 +137,8 @@ constexpr FlagSpec kFlags[] = {
     {"marathon-total-timeout", "", "SECONDS", false,
       "One Marathon request or DC/OS login, redirects and the whole answer "
       "included, failing when it takes longer; the config in place stays. "
-      "Not the sse stream, which has --sse-idle-timeout (default 120; 0: no "
-      "limit)"},
+      "For the sse stream, its connect and answer head only: the stream "
+      "itself has --sse-idle-timeout (default 120; 0: no limit)"},
     {"sse", "s", nullptr, false,
       "Same as mode sse: follow Marathon's event stream"},
     {"listening", "l", "URL", false,

@@ -189,6 +189,7 @@ int MarathonLb::RunLive() {
     eo.dcos_auth = marathon_->options().dcos_auth;
     eo.ca_cert = marathon_->options().ca_cert;  // --marathon-ca-cert
     eo.idle_timeout = std::chrono::seconds(options_.sse_idle_timeout);
+    eo.head_timeout = std::chrono::seconds(options_.marathon_total_timeout);
     eo.max_backoff = std::chrono::seconds(options_.max_backoff);
     eo.initial_backoff = std::min<std::chrono::milliseconds>(
         eo.initial_backoff, eo.max_backoff);

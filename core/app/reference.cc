@@ -4,6 +4,7 @@
 
 #include "core/app/cli.h"
 #include "core/app/zdd_command.h"
+#include "core/marathon/apps.h"
 #include "core/model/labels.h"
 #include "core/model/template_catalog.h"
 
@@ -137,7 +138,15 @@ std::string ReferenceMarkdown(const PluginRegistry& registry) {
          "`{n}` is the index of a service port of the app (0, 1, ...). A "
          "label declared by a template pack is read by the kind it declares; "
          "a value its kind refuses drops that service port with an error "
-         "naming the app and the label.\n\n"
+         "naming the app and the label. Sizes: an app with an `HAPROXY_*` "
+         "label value longer than "
+      << kMaxHaproxyLabelBytes / 1024
+      << " KiB, an `HAPROXY_*` label name longer than "
+      << kMaxHaproxyLabelNameBytes
+      << " bytes, or `HAPROXY_*` labels of more than "
+      << kMaxHaproxyLabelsTotalBytes / (1024 * 1024)
+      << " MiB in all (names and values) is skipped with a warning naming "
+         "the app and the cap; other labels are not limited.\n\n"
          "| label | kind | declared by | description |\n|---|---|---|---|\n";
   for (const LabelSpec& spec : registry.labels().labels()) {
     out << "| `" << spec.name << "` | " << LabelKindName(spec.kind) << " | "

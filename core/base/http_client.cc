@@ -72,11 +72,16 @@ std::string FlagNote(const std::string& flag) {
   return flag.empty() ? "" : " (" + flag + ")";
 }
 
-// The end of the whole exchange, when there is a total timeout.
+// The end of the whole exchange (or of its head), when there is a total
+// timeout.
 class Deadline {
  public:
-  Deadline(milliseconds total, const std::string& flag)
-      : total_(total), end_(Clock::now() + total), flag_(flag) {}
+  Deadline(milliseconds total, const std::string& flag,
+           std::string what = "no complete answer")
+      : total_(total),
+        end_(Clock::now() + total),
+        flag_(flag),
+        what_(std::move(what)) {}
 
   bool set() const { return total_.count() > 0; }
   Clock::time_point end() const { return end_; }
@@ -93,13 +98,14 @@ class Deadline {
     return wait.count() == 0 ? left : std::min(wait, left);
   }
   std::string Message() const {
-    return "no complete answer within " + Ms(total_) + FlagNote(flag_);
+    return what_ + " within " + Ms(total_) + FlagNote(flag_);
   }
 
  private:
   milliseconds total_;
   Clock::time_point end_;
   std::string flag_;
+  std::string what_;
 };
 
 // Shuts a socket down when a deadline passes. The socket timeouts bound each
@@ -169,16 +175,18 @@ class Connection {
   // Connects to `uri`'s host and port and, with `tls`, does the handshake.
   // Waits for the peer (the handshake, then sending and receiving) at most
   // `wait` at a time from then on.
-  // The socket is shut down when `deadline` passes.
+  // The socket is shut down when `deadline` passes, or `head_deadline`
+  // before HeadIn().
   Status Open(const Poco::URI& uri, const Deadline& deadline,
-              milliseconds connect_timeout, milliseconds wait,
-              const Poco::Net::Context::Ptr& tls) {
+              const Deadline& head_deadline, milliseconds connect_timeout,
+              milliseconds wait, const Poco::Net::Context::Ptr& tls) {
     const Poco::Net::SocketAddress address(uri.getHost(), uri.getPort());
     socket_ = Poco::Net::StreamSocket(address.family());
     if (cancel_ != nullptr) {
       cancel_->Watch(socket_.impl()->sockfd());
     }
     watch_.emplace(deadline, socket_.impl()->sockfd());
+    head_watch_.emplace(head_deadline, socket_.impl()->sockfd());
     socket_.connectNB(address);
     const auto end = Clock::now() + connect_timeout;
     const milliseconds slice = cancel_ != nullptr
@@ -219,6 +227,9 @@ class Connection {
     return Status::OK();
   }
 
+  // The answer's head is in: the head deadline no longer applies.
+  void HeadIn() { head_watch_.reset(); }
+
   Poco::Net::HTTPClientSession& session() { return *session_; }
   // The socket under TLS too (the same descriptor), for its timeouts.
   Poco::Net::StreamSocket& socket() { return socket_; }
@@ -229,6 +240,7 @@ class Connection {
   HttpCancel* const cancel_;
   Poco::Net::StreamSocket socket_;
   std::optional<DeadlineWatch> watch_;
+  std::optional<DeadlineWatch> head_watch_;
   // (Not default-constructed: that would make Poco's default TLS context.)
   std::optional<Poco::Net::SecureStreamSocket> secure_;
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
@@ -410,6 +422,12 @@ Status HttpClient::Send(const HttpRequest& request,
   *response = HttpResponse();
   HttpCancel* const cancel = options_.cancel;
   const Deadline deadline(options_.total_timeout, options_.total_timeout_flag);
+  const Deadline head_deadline(options_.head_timeout,
+                               options_.head_timeout_flag, "no answer head");
+  // A wait until the head is in: cut to both deadlines.
+  const auto head_cap = [&](milliseconds wait) {
+    return head_deadline.Cap(deadline.Cap(wait));
+  };
   const std::string too_large = "larger than " +
                                 std::to_string(options_.max_body_bytes) +
                                 " bytes" +
@@ -451,6 +469,7 @@ Status HttpClient::Send(const HttpRequest& request,
       MLB_RETURN_IF_ERROR(TlsContext(&tls));
     }
     Connection connection(cancel);
+    bool head_in = false;
     std::optional<BodyBuffer> buffer;
     // Why the exchange failed, when it did not end by an answer.
     const auto transport_failure = [&](const std::string& detail) {
@@ -465,12 +484,15 @@ Status HttpClient::Send(const HttpRequest& request,
       if (deadline.passed()) {
         return Status::Error(deadline.Message());
       }
+      if (!head_in && head_deadline.passed()) {
+        return Status::Error(head_deadline.Message());
+      }
       return Status::Error(detail);
     };
     try {
-      const Status opened =
-          connection.Open(uri, deadline, deadline.Cap(options_.connect_timeout),
-                          deadline.Cap(options_.read_timeout), tls);
+      const Status opened = connection.Open(
+          uri, deadline, head_deadline, head_cap(options_.connect_timeout),
+          head_cap(options_.read_timeout), tls);
       if (!opened.ok()) {
         return transport_failure(opened.message());
       }
@@ -495,6 +517,13 @@ Status HttpClient::Send(const HttpRequest& request,
       connection.session().sendRequest(out) << body;
       Poco::Net::HTTPResponse in;
       std::istream& in_body = connection.session().receiveResponse(in);
+      connection.HeadIn();
+      if (head_deadline.passed()) {
+        // The watch may have shut the socket down mid-head, and Poco takes
+        // a head cut short by EOF as a whole one.
+        return transport_failure(head_deadline.Message());
+      }
+      head_in = true;
       response->status = static_cast<int>(in.getStatus());
       response->reason = in.getReason();
       for (const auto& [name, value] : in) {

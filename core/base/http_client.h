@@ -96,6 +96,11 @@ struct HttpClientOptions {
   // over, so a peer trickling its headers byte by byte is cut off too:
   // "no complete answer within N ms".
   std::chrono::milliseconds total_timeout{0};
+  // The same for the exchange up to the final answer's headers (redirects
+  // included), the body not counted: for a stream, whose body has no end.
+  // The socket is shut down when it is over, so a peer trickling its head is
+  // cut: "no answer head within N ms". 0: no limit.
+  std::chrono::milliseconds head_timeout{0};
   // A larger body (by Content-Length, or as counted) is an error,
   // "larger than N bytes"; 0: no limit.
   uint64_t max_body_bytes = 0;
@@ -104,6 +109,7 @@ struct HttpClientOptions {
   // (--flag)".
   std::string max_body_bytes_flag;
   std::string total_timeout_flag;
+  std::string head_timeout_flag;
 
   // PEM bundle of the CAs for https; empty: the system CAs.
   std::string ca_file;
@@ -176,7 +182,8 @@ class HttpClient {
   // without a Location header", "more than N redirects", "redirect to URL
   // refused (only http and https)", "redirect from https to URL refused",
   // "larger than N bytes", "connection closed after N of M bytes", "no
-  // complete answer within N ms", "stopped", a Poco exception's text, or
+  // complete answer within N ms", "no answer head within N ms", "stopped", a
+  // Poco exception's text, or
   // what `read_body` returned.
   Status Send(const HttpRequest& request, const HttpBodyReader& read_body,
               HttpResponse* response) const;

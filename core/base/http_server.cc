@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 #include <Poco/Exception.h>
@@ -94,8 +95,10 @@ struct HttpServer::Connection {
   size_t body_left = 0;  // of the Content-Length, or of the current chunk
   size_t trailer_bytes = 0;
   size_t dropped = 0;  // bytes dropped while lingering
-  std::string out;
+  std::string out;  // the reply's head, and its body unless shared
   size_t out_at = 0;
+  std::shared_ptr<const std::string> shared_body;  // written after `out`
+  size_t shared_at = 0;
   bool closed = false;
 
   ~Connection() { CloseFd(&fd); }
@@ -241,19 +244,7 @@ void HttpServer::Accept() {
       return;  // EAGAIN: none left; else (EMFILE...) the next round tries
     }
     if (connections_.size() >= limits_.max_connections) {
-      // The oldest connection still sending its request goes: idle and slow
-      // peers make way for a health checker, who sends at once.
-      const auto oldest =
-          std::find_if(connections_.begin(), connections_.end(),
-                       [](const std::unique_ptr<Connection>& c) {
-                         return c->phase == Connection::Phase::kHead ||
-                                c->phase == Connection::Phase::kBody;
-                       });
-      if (oldest == connections_.end()) {
-        close(fd);  // every slot is being answered: this one waits its turn
-        continue;
-      }
-      connections_.erase(oldest);
+      Evict();
     }
     auto c = std::make_unique<Connection>();
     c->fd = fd;
@@ -261,6 +252,42 @@ void HttpServer::Accept() {
     c->deadline = std::chrono::steady_clock::now() + limits_.read_deadline;
     connections_.push_back(std::move(c));
   }
+}
+
+void HttpServer::Evict() {
+  // Which connection goes first: one that has its answer costs its peer
+  // nothing; one whose peer does not read its answer (for as long as the
+  // write deadline) was served already and can ask again; one still sending
+  // may be the health checker that connected last. Among equals the oldest
+  // (connections_ is in accept order), which has had the most time.
+  const auto rank = [](const Connection& c) {
+    switch (c.phase) {
+      case Connection::Phase::kLinger:
+        return 0;
+      case Connection::Phase::kWrite:
+        return 1;
+      case Connection::Phase::kHead:
+      case Connection::Phase::kBody:
+        return 2;
+    }
+    return 2;
+  };
+  auto evicted = connections_.end();
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    if (evicted == connections_.end() || rank(**it) < rank(**evicted)) {
+      evicted = it;
+    }
+  }
+  if (evicted == connections_.end()) {
+    return;  // max_connections is 0: nothing to make way
+  }
+  if ((*evicted)->phase == Connection::Phase::kWrite) {
+    // As at the write deadline: a reset, so that the kernel drops the unsent
+    // reply too.
+    const linger reset{1, 0};
+    setsockopt((*evicted)->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  }
+  connections_.erase(evicted);
 }
 
 bool HttpServer::Read(Connection& c) {
@@ -335,21 +362,49 @@ bool HttpServer::TakeHead(Connection& c) {
   r.query = question == std::string::npos ? "" : r.target.substr(question + 1);
   r.peer = c.peer;
   std::vector<std::string> lengths;
+  // Every Transfer-Encoding header, joined: several are one list (RFC 9110
+  // 5.3), as a proxy in front reads them.
+  std::string coding;
+  bool has_coding = false;
   for (const auto& [name, value] : parsed) {
     r.headers.emplace_back(name, value);
     if (strcasecmp(name.c_str(), "Content-Length") == 0) {
       lengths.push_back(value);
     }
+    if (strcasecmp(name.c_str(), "Transfer-Encoding") == 0) {
+      coding += (has_coding ? ", " : "") + value;
+      has_coding = true;
+    }
   }
   // The body's framing (RFC 9112 6): chunked, a Content-Length, or none.
   // Both, or lengths that disagree, are refused: a proxy in front might
   // frame the message otherwise (request smuggling).
-  const std::string coding = r.Header("Transfer-Encoding");
-  if (!coding.empty()) {
-    if (strcasecmp(coding.c_str(), "chunked") != 0) {
+  if (has_coding) {
+    // The list's codings, empty elements left out (RFC 9110 5.6.1).
+    std::vector<std::string> codings;
+    std::istringstream list(coding);
+    for (std::string item; std::getline(list, item, ',');) {
+      const size_t first = item.find_first_not_of(" \t");
+      if (first != std::string::npos) {
+        codings.push_back(item.substr(first, item.find_last_not_of(" \t") -
+                                                 first + 1));
+      }
+    }
+    // Only "chunked", once: any other coding (gzip, or chunked not last)
+    // is one this server does not decode.
+    const auto not_chunked =
+        std::find_if(codings.begin(), codings.end(), [](const std::string& x) {
+          return strcasecmp(x.c_str(), "chunked") != 0;
+        });
+    if (not_chunked != codings.end()) {
       Answer(c,
              TextReply(501, "only the chunked transfer coding is taken, not '" +
                                 coding + "'\n"));
+      return false;
+    }
+    if (codings.size() != 1) {
+      Answer(c, TextReply(400, "Transfer-Encoding '" + coding +
+                                   "': chunked exactly once\n"));
       return false;
     }
     if (!lengths.empty()) {
@@ -368,8 +423,13 @@ bool HttpServer::TakeHead(Connection& c) {
       return false;
     }
     c.body_left = std::stoull(text);
+  } else if (r.method == "POST" || r.method == "PUT") {
+    // Without either, a request has no body (RFC 9112 6.3): what follows
+    // the head would be dropped unread. These two methods are sent with one.
+    Answer(c, TextReply(411, r.method +
+                                 " needs a Content-Length or a chunked body\n"));
+    return false;
   }
-  // Without either, a request has no body; what follows is not read.
   if (c.body_left > limits_.max_body_bytes) {
     Answer(c, TextReply(413, "the body has " + std::to_string(c.body_left) +
                                  " bytes; at most " +
@@ -500,27 +560,41 @@ void HttpServer::Answer(Connection& c, ServerReply reply, bool head_only) {
   for (const auto& [name, value] : reply.headers) {
     out += name + ": " + value + "\r\n";
   }
-  out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+  const size_t length =
+      reply.shared_body ? reply.shared_body->size() : reply.body.size();
+  out += "Content-Length: " + std::to_string(length) + "\r\n";
   out += "Connection: close\r\n\r\n";
-  if (!head_only) {
+  if (!head_only && reply.shared_body) {
+    c.shared_body = std::move(reply.shared_body);
+  } else if (!head_only) {
     out += reply.body;
   }
   c.out_at = 0;
+  c.shared_at = 0;
   c.in.clear();
   c.phase = Connection::Phase::kWrite;
   c.deadline = std::chrono::steady_clock::now() + limits_.write_deadline;
 }
 
 bool HttpServer::Write(Connection& c) {
-  while (c.out_at < c.out.size()) {
-    const ssize_t n = send(c.fd, c.out.data() + c.out_at,
-                           c.out.size() - c.out_at, MSG_NOSIGNAL);
+  // The head (with the body, unless shared), then the shared body.
+  const std::string empty;
+  const std::string& shared = c.shared_body ? *c.shared_body : empty;
+  while (c.out_at < c.out.size() || c.shared_at < shared.size()) {
+    const bool head = c.out_at < c.out.size();
+    const std::string& text = head ? c.out : shared;
+    size_t& at = head ? c.out_at : c.shared_at;
+    // MSG_MORE: the head goes out with the body's first bytes.
+    const int more = head && !shared.empty() ? MSG_MORE : 0;
+    const ssize_t n =
+        send(c.fd, text.data() + at, text.size() - at, MSG_NOSIGNAL | more);
     if (n < 0) {
       return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     }
-    c.out_at += static_cast<size_t>(n);
+    at += static_cast<size_t>(n);
   }
   std::string().swap(c.out);
+  c.shared_body.reset();
   shutdown(c.fd, SHUT_WR);
   c.phase = Connection::Phase::kLinger;
   c.deadline = std::chrono::steady_clock::now() + kLinger;

@@ -47,6 +47,10 @@ struct ServerReply {
   std::string content_type = "text/plain";
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones
   std::string body;
+  // When set, the body instead of `body`: an immutable text that many
+  // replies share (the live config to every reader of it), written from
+  // where it is instead of copied into each connection.
+  std::shared_ptr<const std::string> shared_body;
 };
 
 // A text/plain reply.
@@ -68,9 +72,12 @@ struct HttpServerLimits {
   // From the handler's reply to its last byte taken by the peer; then the
   // connection is closed.
   std::chrono::milliseconds write_deadline{10000};
-  // Open connections. At the cap, a new one closes the oldest connection
-  // still sending its request (a slow or idle peer) or, if all are being
-  // answered, is closed itself.
+  // Open connections. At the cap, a new connection always gets in and one
+  // open connection goes, the first found of: the oldest that has its
+  // answer (lingering for the peer's close), the oldest still being
+  // answered (a peer that does not read), the oldest still sending its
+  // request. So no kind of peer can hold every slot, and a health checker
+  // or Marathon, who send at once, are answered.
   size_t max_connections = 64;
 };
 
@@ -112,6 +119,9 @@ class HttpServer {
   bool TakeBody(Connection& c);
   // Writes what `c` has pending; false: close it now.
   bool Write(Connection& c);
+  // At the connection cap: closes the connection that makes way for a new
+  // one (see HttpServerLimits::max_connections).
+  void Evict();
   void Dispatch(Connection& c);
 
   HttpServerLimits limits_;

@@ -498,13 +498,9 @@ void ReadLabels(Reader& r, const Mark& obj,
   if (!not_strings.empty()) {
     throw FieldError{"label " + *not_strings.begin() + " is not a string"};
   }
-  for (const auto& [name, value] : *labels) {
-    if (value.size() > kMaxHaproxyLabelBytes &&
-        name.compare(0, 8, "HAPROXY_") == 0) {
-      throw FieldError{"label " + name + " has " +
-                       std::to_string(value.size()) + " bytes, more than " +
-                       std::to_string(kMaxHaproxyLabelBytes)};
-    }
+  const std::string problem = HaproxyLabelSizeProblem(*labels);
+  if (!problem.empty()) {
+    throw FieldError{problem};
   }
 }
 
@@ -836,6 +832,34 @@ Status ParseApps(const AppSource& source, size_t chunk, std::vector<App>* apps,
                  std::vector<std::string>* warnings) {
   AppVectorSink sink(apps);
   return ParseApps(source, chunk, &sink, warnings);
+}
+
+std::string HaproxyLabelSizeProblem(
+    const std::map<std::string, std::string>& labels) {
+  size_t total = 0;
+  for (const auto& [name, value] : labels) {
+    if (name.compare(0, 8, "HAPROXY_") != 0) {
+      continue;
+    }
+    if (name.size() > kMaxHaproxyLabelNameBytes) {
+      // Not the whole name: it may be megabytes, and is repeated in the
+      // warning of every update.
+      return "label " + name.substr(0, 64) + "... has a name of " +
+             std::to_string(name.size()) + " bytes, more than " +
+             std::to_string(kMaxHaproxyLabelNameBytes);
+    }
+    if (value.size() > kMaxHaproxyLabelBytes) {
+      return "label " + name + " has " + std::to_string(value.size()) +
+             " bytes, more than " + std::to_string(kMaxHaproxyLabelBytes);
+    }
+    total += name.size() + value.size();
+  }
+  if (total > kMaxHaproxyLabelsTotalBytes) {
+    return "its HAPROXY_* labels have " + std::to_string(total) +
+           " bytes in all (names and values), more than " +
+           std::to_string(kMaxHaproxyLabelsTotalBytes);
+  }
+  return "";
 }
 
 }  // namespace mlb

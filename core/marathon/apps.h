@@ -45,6 +45,22 @@ struct Task {
 // 100 MB cost 26 s of checks and 2 GB on every update). Other labels
 // (DC/OS package metadata can be large) are not limited.
 inline constexpr size_t kMaxHaproxyLabelBytes = 64 * 1024;
+// The most an app's HAPROXY_* labels may hold in all, names and values: the
+// per-value cap alone lets 64 labels of 64 KiB (or any number) through.
+// marathon-lb 1.15's largest real labels are its template overrides, a few
+// KiB each and some 40 kinds per service port; 1 MiB is 16 labels at the
+// value cap.
+inline constexpr size_t kMaxHaproxyLabelsTotalBytes = 1 << 20;
+// The longest HAPROXY_* label name. 1.15's longest,
+// HAPROXY_{n}_BACKEND_HTTP_HEALTHCHECK_OPTIONS, has 44 bytes with a
+// one-digit port index; no name it reads comes near 256.
+inline constexpr size_t kMaxHaproxyLabelNameBytes = 256;
+
+// Why `labels` break one of the three caps above ("label X has N bytes,
+// more than 65536"; a long name is shown by its first 64 bytes), or "" if
+// they do not. Marathon readers skip the app with this.
+std::string HaproxyLabelSizeProblem(
+    const std::map<std::string, std::string>& labels);
 
 struct App {
   std::string id;

@@ -183,6 +183,9 @@ HttpClientOptions EventStream::HttpOptions() {
   http.max_redirects = options_.max_redirects;
   http.connect_timeout = options_.connect_timeout;
   http.read_timeout = options_.connect_timeout;  // for the headers
+  // ... and their sum: the body has no end, so no total timeout here.
+  http.head_timeout = options_.head_timeout;
+  http.head_timeout_flag = "--marathon-total-timeout";
   // From the headers on: any byte, keep-alive comments included, restarts it.
   http.body_read_timeout = options_.idle_timeout;
   http.ca_file = options_.ca_cert;

@@ -42,8 +42,13 @@ struct EventStreamOptions {
   DcosAuth* dcos_auth = nullptr;
   // PEM bundle of the CAs for https; empty: the system CAs.
   std::string ca_cert;
-  // For TCP connect, and again for the response headers.
+  // For TCP connect, and again for each wait for the response headers.
   std::chrono::milliseconds connect_timeout{10000};
+  // From the connect to the whole head of the answer, redirects included
+  // (--marathon-total-timeout): a Marathon that trickles its status line
+  // and headers byte by byte, each within connect_timeout, is cut and the
+  // next URL tried. 0: no limit.
+  std::chrono::milliseconds head_timeout{10000};
   // No byte at all (keep-alive comments count) for this long: the stream is
   // silently dead. Reconnects at once, without backoff.
   std::chrono::milliseconds idle_timeout{300000};

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <functional>
 #include <mutex>
@@ -589,11 +590,11 @@ TEST(EventCallbackTest, BodiesOverOneMebibyteAre413WithoutBeingRead) {
     EXPECT_EQ(StatusOf(answer), 413) << shape.name << ": " << answer;
     EXPECT_EQ(BodyOf(answer), shape.body) << shape.name;
   }
-  // Without Content-Length or chunked a request has no body (RFC 9112):
-  // 2 MiB sent after the head are not read, and an empty body is no event.
+  // A POST without Content-Length or chunked is 411: the 2 MiB sent after
+  // the head are not read, and no event is taken.
   const std::string unframed = SendUntilAnswered(
       cb.port(), "POST /callback HTTP/1.1\r\nHost: x\r\n\r\n", junk, 2 << 20);
-  EXPECT_EQ(StatusOf(unframed), 400) << unframed;
+  EXPECT_EQ(StatusOf(unframed), 411) << unframed;
   EXPECT_TRUE(cb.Got().empty());
   // A chunked event within the bound is an event.
   const std::string chunked = SendUntilAnswered(
@@ -911,6 +912,192 @@ TEST(AdminServerTest, HealthzAnswersWhileHostilePeersAreConnected) {
   for (const int fd : peers) {
     close(fd);
   }
+}
+
+
+// ---- Review 12b: hostile peers of the admin and callback listeners ----
+
+// A connection to `port` with a 4 KiB receive buffer that asks for `path`
+// and reads `peek` bytes of the answer, then stops reading (-1 on failure).
+int StalledReader(int port, const std::string& path, size_t peek) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string get = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      write(fd, get.data(), get.size()) != static_cast<ssize_t>(get.size())) {
+    close(fd);
+    return -1;
+  }
+  char buf[64];
+  size_t got = 0;
+  pollfd p{fd, POLLIN, 0};
+  while (got < peek && poll(&p, 1, 5000) > 0) {
+    const ssize_t n = read(fd, buf, std::min(sizeof buf, peek - got));
+    if (n <= 0) {
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  if (got < peek) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Review 12b (FINDING, high): the connection cap evicts only connections
+// still sending their request; connections being answered (kWrite) or
+// lingering after the answer are never evicted, and when all 64 are such, a
+// new connection is closed unanswered. Attack: 64 clients (any peer that
+// reaches the admin address, or :9090 from 8 at a time through HAProxy plus
+// direct ones) ask for /_haproxy_getconfig and read nothing; each holds its
+// slot for the 10 s write deadline and reconnects.
+// Impact: /healthz gets no answer (the DC/OS or Marathon health check kills
+// marathon-lb), and the server holds 64 copies of the config meanwhile.
+// Expected: /healthz answers 200 (a slot is kept for short requests, or a
+// stalled reader is evicted first).
+TEST(AdminServerTest, ReviewHealthzAnswersWhileSixtyFourConfigReadersStall) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  const std::string config = ::testing::TempDir() + "/review12b_big.cfg";
+  testing::WriteFile(config, std::string(3 << 20, '#'));
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, config);
+  ASSERT_NE(admin, nullptr);
+  std::vector<int> stalled;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = StalledReader(admin->port(), "/_haproxy_getconfig", 16);
+    ASSERT_GE(fd, 0) << "reader " << i;
+    stalled.push_back(fd);
+  }
+  const testing::HttpResponse r = Call(admin->port(), "GET", "/healthz");
+  for (const int fd : stalled) {
+    close(fd);
+  }
+  EXPECT_EQ(r.status, 200) << r.Describe();
+}
+
+// Review 12b (FINDING, low): http_server.h says "A POST or PUT with neither
+// header: 411", but a POST without Content-Length or Transfer-Encoding is
+// taken as a request without a body (here answered 405 by the admin
+// handler), and what the peer sends after the head is dropped unread.
+// Impact: a documented bound does not hold; a client's body is silently
+// ignored instead of refused.
+// Expected: 411 Length Required.
+TEST(AdminServerTest, ReviewPostWithoutALengthIs411) {
+  StatusBoard board;
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  const std::string answer = SendUntilAnswered(
+      admin->port(), "POST /healthz HTTP/1.1\r\nHost: x\r\n\r\n{}", "", 0);
+  EXPECT_EQ(StatusOf(answer), 411) << answer;
+}
+
+// Review 12b (FINDING, low): only the first Transfer-Encoding header is
+// read. "Transfer-Encoding: chunked" then "Transfer-Encoding: gzip" is the
+// coding list "chunked, gzip" (RFC 9110 5.3), whose final coding is not
+// chunked: the framing is unknown and RFC 9112 6.3 says 400. The server
+// frames the body as chunked and answers; a proxy in front that reads the
+// whole list frames it otherwise (request smuggling).
+// Expected: 400 or 501, as for a single "Transfer-Encoding: chunked, gzip".
+TEST(AdminServerTest, ReviewTwoTransferEncodingHeadersAreOneList) {
+  StatusBoard board;
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  const std::string single = SendUntilAnswered(
+      admin->port(),
+      "GET /healthz HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+      "0\r\n\r\n",
+      "", 0);
+  EXPECT_EQ(StatusOf(single), 501) << single;
+  const std::string two = SendUntilAnswered(
+      admin->port(),
+      "GET /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+      "Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n",
+      "", 0);
+  EXPECT_TRUE(StatusOf(two) == 400 || StatusOf(two) == 501) << two;
+}
+
+// Review 12b GUARD: Content-Length shapes that a proxy and this server could
+// read differently are refused (a sign, inner spaces, a list, hex), the
+// plain and the zero-padded one are taken, a chunk extension is skipped,
+// and a pipelined second request is never served.
+TEST(EventCallbackTest, ReviewGuardLengthShapesAndPipelining) {
+  Callback cb;
+  ASSERT_NE(cb.server, nullptr);
+  const std::string event(kEvent);
+  const std::string n = std::to_string(event.size());
+  const std::vector<std::pair<std::string, int>> shapes = {
+      {"POST /callback HTTP/1.1\r\nContent-Length: +" + n + "\r\n\r\n" + event,
+       400},
+      {"POST /callback HTTP/1.1\r\nContent-Length: " + n + ", " + n +
+           "\r\n\r\n" + event,
+       400},
+      {"POST /callback HTTP/1.1\r\nContent-Length: 1 0\r\n\r\n" + event, 400},
+      {"POST /callback HTTP/1.1\r\nContent-Length: 00" + n + "\r\n\r\n" +
+           event,
+       200},
+      {"POST /callback HTTP/1.0\r\nContent-Length:  " + n + " \r\n\r\n" +
+           event,
+       200},
+      {"POST /callback HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+           [&] {
+             char size[16];
+             snprintf(size, sizeof size, "%zx", event.size());
+             return std::string(size);
+           }() +
+           ";ext=\"a;b\"\r\n" + event + "\r\n0\r\n\r\n",
+       200},
+  };
+  for (const auto& [request, status] : shapes) {
+    const std::string answer = SendUntilAnswered(cb.port(), request, "", 0);
+    EXPECT_EQ(StatusOf(answer), status) << request.substr(0, 80) << "\n"
+                                        << answer;
+  }
+  // Pipelined: one answer, the second request is dropped.
+  const std::string two =
+      SendUntilAnswered(cb.port(),
+                        "GET /nothing HTTP/1.1\r\n\r\nPOST /callback "
+                        "HTTP/1.1\r\nContent-Length: " +
+                            n + "\r\n\r\n" + event,
+                        "", 0);
+  EXPECT_EQ(CountOf(two, "HTTP/1.1 "), 1u) << two;
+  EXPECT_EQ(cb.Got().size(), 3u);
+}
+
+// Review 12b (FINDING, medium): the same cap on the callback listener, which
+// Marathon must reach over the network. A connection that got its answer
+// lingers up to 1 s (kLinger) waiting for the peer's close, and a lingering
+// connection is never evicted either. Attack: 64 peers each send any short
+// request, read the answer and keep the connection open, 64 requests a
+// second in all.
+// Impact: Marathon's event POSTs are closed unanswered and the events are
+// lost: in event mode the config goes stale until a later event gets through.
+// Expected: the event is taken (200). (All 64 requests go out at once and
+// are answered within milliseconds; the event follows at once, well inside
+// the 1 s linger.)
+TEST(EventCallbackTest, ReviewEventsAreTakenWhileSixtyFourPeersLinger) {
+  Callback cb;
+  ASSERT_NE(cb.server, nullptr);
+  std::vector<int> peers;
+  for (int i = 0; i < 64; ++i) {
+    peers.push_back(OpenWith(cb.port(), "GET /x HTTP/1.1\r\n\r\n"));
+    ASSERT_GE(peers.back(), 0);
+  }
+  for (const int fd : peers) {
+    // The answer, then EOF from the server's shutdown: now it lingers.
+    EXPECT_NE(StatusOf(RawReadFor(fd, 2000)), 0);
+  }
+  const testing::HttpResponse r = cb.Post(kEvent);
+  for (const int fd : peers) {
+    close(fd);
+  }
+  EXPECT_EQ(r.status, 200) << r.Describe();
 }
 
 }  // namespace

@@ -265,13 +265,9 @@ App ReadApp(const Object::Ptr& a) {
       }
       app.labels[key] = value.extract<std::string>();
     }
-    for (const auto& [key, value] : app.labels) {
-      if (value.size() > kMaxHaproxyLabelBytes &&
-          key.compare(0, 8, "HAPROXY_") == 0) {
-        throw FieldError{"label " + key + " has " +
-                         std::to_string(value.size()) + " bytes, more than " +
-                         std::to_string(kMaxHaproxyLabelBytes)};
-      }
+    const std::string problem = HaproxyLabelSizeProblem(app.labels);
+    if (!problem.empty()) {
+      throw FieldError{problem};
     }
   }
   Object::Ptr container = GetObject(a, "container", "");

@@ -5,6 +5,7 @@
 // them: the same apps, the same warnings, the same documents refused.
 #include "core/marathon/apps.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -651,6 +652,47 @@ TEST(MarathonAppsTest, AnHaproxyLabelLongerThan64KiBSkipsItsApp) {
     EXPECT_EQ(warnings, std::vector<std::string>{
                             std::string("app /big: label ") + label +
                             " has 65537 bytes, more than 65536; app skipped"});
+  }
+}
+
+// Review 12b (FINDING, medium): the 64 KiB cap is per label, so it bounds
+// neither an app's HAPROXY_* text nor a label's name. Attack: a tenant
+// writes 64 labels of 64 KiB each (HAPROXY_0_X0 ... X63: compressible, so
+// Marathon's ZooKeeper node size lets them through like the 100 MB label of
+// issue 12 item 8), or one HAPROXY_* label whose name is 1 MiB long.
+// Impact: the parse, the label checks and the copies of every update scale
+// with the app's whole HAPROXY_* text (4 MiB here, any size with more
+// labels or ports), which the cap was meant to stop; a long unknown name is
+// also repeated in the warning of every update.
+// Expected: an app whose HAPROXY_* labels (names and values) total more than
+// 1 MiB, or with a label name longer than the cap, is skipped with a warning
+// naming the app, as a long value is.
+TEST(MarathonAppsTest, ReviewTheHaproxyLabelCapBoundsTheAppNotOnlyEachValue) {
+  std::string many = R"({"id": "/many", "labels": {)";
+  for (int i = 0; i < 64; ++i) {
+    many += (i ? ", " : "") + std::string(R"("HAPROXY_0_X)") +
+            std::to_string(i) + R"(": ")" +
+            std::string(kMaxHaproxyLabelBytes, 'a') + '"';
+  }
+  many += "}}";
+  const std::string long_name = R"({"id": "/longname", "labels": {"HAPROXY_)" +
+                                std::string(1 << 20, 'A') + R"(": "x"}})";
+  for (const std::string& app : {many, long_name}) {
+    const std::string json = R"({"apps": [)" + app +
+                             R"(, {"id": "/ok", "labels": {"HAPROXY_GROUP": )"
+                             R"("external"}}]})";
+    std::vector<App> apps;
+    std::vector<std::string> warnings;
+    ASSERT_TRUE(ParseApps(json, &apps, &warnings).ok());
+    EXPECT_EQ(apps.size(), 1u) << app.substr(0, 40);
+    EXPECT_EQ(warnings.size(), 1u) << app.substr(0, 40);
+    if (apps.size() != 1u || warnings.size() != 1u) {
+      continue;  // the next shape
+    }
+    EXPECT_EQ(apps[0].id, "/ok");
+    EXPECT_THAT(warnings[0], ::testing::StartsWith("app /"));
+    EXPECT_THAT(warnings[0], ::testing::EndsWith("; app skipped"));
+    EXPECT_LT(warnings[0].size(), 1024u);
   }
 }
 

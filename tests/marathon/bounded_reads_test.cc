@@ -341,5 +341,39 @@ TEST(MarathonCredentialsTest, ARedirectFromHttpsToHttpDropsThem) {
   EXPECT_EQ(plain.Authorization(0), "");
 }
 
+// Review 12b GUARD: a redirect that names a listed Marathon only in its
+// user info ("http://<listed>@<other>/...") or carries user info of its
+// own goes to the other host, and the credentials do not. A scheme-relative
+// Location ("//<other>/...") is not followed to the other host at all (Poco
+// resolves it as a path of the same host, so the follower loops until "more
+// than 3 redirects"): no credentials leave either.
+TEST(MarathonCredentialsTest, ReviewGuardUserinfoAndSchemeRelativeRedirectsDropThem) {
+  Recorder listed;
+  Recorder leader;
+  const std::string listed_hp = listed.url().substr(sizeof("http://") - 1);
+  const std::string leader_hp = leader.url().substr(sizeof("http://") - 1);
+  for (const std::string& to :
+       {"http://" + listed_hp + "@" + leader_hp, "//" + leader_hp,
+        "http://mlb:secret@" + leader_hp}) {
+    SCOPED_TRACE(to);
+    Recorder follower(to);
+    MarathonOptions options;
+    options.urls = {follower.url(), listed.url()};
+    options.user = "mlb";
+    options.password = "secret";
+    std::string json, source;
+    // The outcome differs by shape (an answer, "more than 3 redirects");
+    // only where the credentials went is checked.
+    (void)MarathonClient(options).FetchApps(&json, &source);
+    EXPECT_EQ(follower.Authorization(0), kBasic);
+  }
+  int seen = 0;
+  for (size_t i = 0; leader.Authorization(i) != "(no request)"; ++i) {
+    EXPECT_EQ(leader.Authorization(i), "") << "request " << i;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2);  // the user-info shapes reached it, without credentials
+}
+
 }  // namespace
 }  // namespace mlb

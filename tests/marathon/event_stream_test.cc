@@ -32,6 +32,7 @@ namespace {
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // Generous bound for anything that normally takes milliseconds.
@@ -739,6 +740,59 @@ TEST(EventStreamTest, StopIsPromptWhileWaitingForResponseHeaders) {
             << took.count() << " ms\n";
   EXPECT_LT(took, milliseconds(1000));
   EXPECT_THAT(log.entries(), IsEmpty());
+}
+
+
+// Review 12b (FINDING, medium): the event stream's connect and header phase
+// has no total deadline. Its HTTP client gets connect_timeout as the socket
+// read timeout for the headers, which bounds each wait, not their sum, and
+// the idle timeout starts only with the body; --marathon-total-timeout is
+// not applied to the stream. Attack: a hostile Marathon (or anyone on the
+// path of a plain http:// --marathon URL) answers the stream with a status
+// line and headers one byte every 100 ms, well inside every timeout.
+// Impact: the SSE thread waits as long as the peer likes, never reconnects
+// to the next --marathon URL, and no event reaches marathon-lb: the config
+// freezes (the bounded reads of the apps list do not cover the stream).
+// Expected: the stream gives up on a head that has not arrived whole within
+// its bound (here a 1 s connect timeout, a 1.5 s idle timeout), well before
+// the 100-byte head ends 10 s later.
+TEST(EventStreamTest, ReviewAHeadTrickledByteByByteIsCut) {
+  std::atomic<bool> head_finished{false};
+  testing::HostileHttpServer marathon(
+      [&](testing::HostileHttpServer::Writer& out, int n) {
+        if (n > 0) {
+          return;  // one connection is enough
+        }
+        const std::string head = "HTTP/1.1 200 OK\r\nX-Slow: " +
+                                 std::string(72, 'a') +
+                                 "\r\nContent-Type: text/event-stream\r\n\r\n";
+        if (out.Trickle(head, milliseconds(100))) {
+          head_finished = true;
+        }
+      });
+  CallbackLog log;
+  EventStreamOptions options = TestOptions({marathon.url()});
+  options.connect_timeout = milliseconds(1000);
+  options.idle_timeout = milliseconds(1500);
+  options.initial_backoff = milliseconds(10000);  // one connection
+  RunningStream stream(options, log.Callbacks());
+  // The head takes about 12 s to arrive; the stream must have let go of it
+  // by then (a failed attempt), not connected after it (a disconnect when
+  // the server closes). Bounded: at most 20 s.
+  const auto deadline = Steady::now() + milliseconds(20000);
+  while (stream->GetStatus().failed_attempts == 0 &&
+         log.Matching("disconnected").empty() && Steady::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  const bool finished = head_finished.load();
+  const EventStreamStatus status = stream->GetStatus();
+  stream.StopAndJoin();
+  EXPECT_EQ(status.failed_attempts, 1u) << status.last_error;
+  EXPECT_FALSE(finished) << "the stream waited for the whole trickled head";
+  // The default head bound; marathon-lb sets --marathon-total-timeout's.
+  EXPECT_THAT(status.last_error,
+              HasSubstr("no answer head within 10000 ms "
+                        "(--marathon-total-timeout)"));
 }
 
 }  // namespace
