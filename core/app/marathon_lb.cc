@@ -360,6 +360,9 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
       break;
     }
     Log().error(report.reload_error);
+    // Until the next round ends, HAProxy runs an older config than wanted
+    // (the next round may also fail to reach Marathon).
+    board_.SetConfigBehind(report.reload_error);
     for (const UnbindablePort& port : found) {
       const std::string reason =
           "HAProxy cannot bind it (" + port.haproxy_line +
@@ -378,7 +381,10 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   }
   if (report.rolled_back) {
     board_.SetConfigBehind(report.reload_error);
-  } else if (report.reloaded) {
+  } else if (report.reloaded ||
+             (report.outcome == ApplyReport::Outcome::kUnchanged &&
+              report.reload_error.empty())) {
+    // HAProxy runs this config: reloaded, or the one rolled back to.
     board_.SetConfigBehind("");
   }
   retry_reload_ = report.retry_reload;
