@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/app/reference.h"
+#include "core/app/unbindable_ports.h"
 #include "core/base/files.h"
 #include "core/base/logging.h"
 #include "core/base/text.h"
@@ -142,6 +143,8 @@ Status MarathonLb::Create(const CliOptions& options,
   const char* tmpdir = std::getenv("TMPDIR");
   writer.archive_dir = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
   writer.archive_versions = options.archive_versions;
+  // Only an HAProxy marathon-lb runs is known to run the file it reloaded.
+  writer.roll_back_failed_reload = options.run_haproxy;
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
     hp.config_path = options.haproxy_config;
@@ -280,49 +283,116 @@ Status MarathonLb::Update(const std::string& why) {
 Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
+  if (retry_unbindable_.exchange(false) && !unbindable_.empty()) {
+    Log().information("SIGHUP: trying again " +
+                      std::to_string(unbindable_.size()) +
+                      " service port(s) HAProxy could not bind");
+    unbindable_.clear();
+  }
   // Apps are built and rendered while Marathon's answer is still read.
   const int threads = options_.render_threads > 0
                           ? options_.render_threads
                           : UpdatePipeline::DefaultThreads();
-  UpdatePipeline pipeline(registry_, config_view_, service_options_,
-                          *resolver_, *health_cache_, threads);
   UpdateResult result;
-  std::string source;
-  MLB_RETURN_IF_ERROR(pipeline.Run(
-      [&](AppSink* sink, std::vector<std::string>* warnings) {
-        return marathon_->FetchAndParseApps(sink, warnings, &source);
-      },
-      &result));
-  for (const std::string& w : result.parse_warnings) {
-    Log().warning(w);
+  Generation* generation = nullptr;
+  ApplyReport report;
+  std::string text;
+  Status applied;
+  // A reload HAProxy fails, with the config rolled back, can name service
+  // ports it cannot bind (a port another local process holds): those are
+  // dropped and the config made again, a few rounds at most (each round is
+  // one failed reload; HAProxy names every listener it could not bind at
+  // once, so one round is the rule).
+  constexpr int kMaxRounds = 3;
+  for (int round = 1;; ++round) {
+    UpdatePipeline pipeline(registry_, config_view_, service_options_,
+                            *resolver_, *health_cache_, threads);
+    pipeline.Skip(&unbindable_);
+    result = UpdateResult();
+    std::string source;
+    MLB_RETURN_IF_ERROR(pipeline.Run(
+        [&](AppSink* sink, std::vector<std::string>* warnings) {
+          return marathon_->FetchAndParseApps(sink, warnings, &source);
+        },
+        &result));
+    // An app gone (or its service port moved) takes its dropped port along.
+    for (auto it = unbindable_.begin(); it != unbindable_.end();) {
+      bool seen = false;
+      for (const BuiltServicePort& port : result.service_ports) {
+        seen = seen || (port.app_id == it->first.first &&
+                        port.service_port == it->first.second);
+      }
+      it = seen ? std::next(it) : unbindable_.erase(it);
+    }
+    for (const std::string& w : result.parse_warnings) {
+      Log().warning(w);
+    }
+    for (const std::string& w : result.warnings) {
+      Log().warning(w);
+    }
+    for (const std::string& e : result.errors) {
+      Log().error(e);
+    }
+    MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
+        "config not generated, the live config stays"));
+    MLB_RETURN_IF_ERROR(result.generated.WithContext(
+        "config not generated, the live config stays"));
+    generation = &result.generation;
+    for (const std::string& e : generation->errors) {
+      Log().error(e);
+    }
+    text = generation->config.Text();
+    std::vector<SideFile> maps;
+    for (const MapFile& map : generation->config.maps()) {
+      maps.push_back({map.name, map.Text()});
+    }
+    applied = config_writer_->Apply(text, maps, &report);
+    // A managed HAProxy that failed to reload (rolled back) or to start
+    // (nothing to roll back to yet) names what it could not bind.
+    if (!applied.ok() || haproxy_ == nullptr || report.reload_error.empty()) {
+      break;
+    }
+    std::vector<std::string> unmatched;
+    const std::vector<UnbindablePort> found = FindUnbindablePorts(
+        report.reload_error, generation->config, result.service_ports,
+        &unmatched);
+    if (found.empty() || round == kMaxRounds) {
+      break;
+    }
+    Log().error(report.reload_error);
+    // Until the next round ends, HAProxy runs an older config than wanted
+    // (the next round may also fail to reach Marathon).
+    board_.SetConfigBehind(report.reload_error);
+    for (const UnbindablePort& port : found) {
+      const std::string reason =
+          "HAProxy cannot bind it (" + port.haproxy_line +
+          "); dropped until the app changes it or SIGHUP";
+      // The next round's update logs and reports it (a skipped port).
+      unbindable_[{port.app_id, port.service_port}] = reason;
+    }
   }
-  for (const std::string& w : result.warnings) {
-    Log().warning(w);
+  if (haproxy_ != nullptr) {
+    std::vector<std::string> unbindable;
+    for (const auto& [key, reason] : unbindable_) {
+      unbindable.push_back("app " + key.first + ", service port " +
+                           std::to_string(key.second) + ": " + reason);
+    }
+    board_.SetUnbindable(std::move(unbindable));
   }
-  for (const std::string& e : result.errors) {
-    Log().error(e);
+  if (report.rolled_back) {
+    board_.SetConfigBehind(report.reload_error);
+  } else if (report.reloaded ||
+             (report.outcome == ApplyReport::Outcome::kUnchanged &&
+              report.reload_error.empty())) {
+    // HAProxy runs this config: reloaded, or the one rolled back to.
+    board_.SetConfigBehind("");
   }
-  MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
-      "config not generated, the live config stays"));
-  MLB_RETURN_IF_ERROR(result.generated.WithContext(
-      "config not generated, the live config stays"));
-  Generation& generation = result.generation;
-  for (const std::string& e : generation.errors) {
-    Log().error(e);
-  }
+  retry_reload_ = report.retry_reload;
   last_dropped_ =
-      static_cast<int>(result.errors.size() + generation.errors.size());
+      static_cast<int>(result.errors.size() + generation->errors.size());
   const size_t app_count = result.apps;
   const size_t service_count = result.services;
 
-  ApplyReport report;
-  const std::string text = generation.config.Text();
-  std::vector<SideFile> maps;
-  for (const MapFile& map : generation.config.maps()) {
-    maps.push_back({map.name, map.Text()});
-  }
-  Status applied = config_writer_->Apply(text, maps, &report);
-  retry_reload_ = report.retry_reload;
   if (report.outcome == ApplyReport::Outcome::kDryRun) {
     // marathon-lb's --dry prints the new config; --dry-diff the change.
     std::cout << (options_.dry_diff ? report.diff : text) << std::flush;
@@ -337,13 +407,16 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   if (haproxy_ != nullptr && haproxy_->MasterPid() == 0 &&
       report.outcome == ApplyReport::Outcome::kUnchanged) {
     MLB_RETURN_IF_ERROR(ReloadManagedHaproxy());
+    config_writer_->NoteRunning();  // what a failed reload rolls back to
+    board_.SetConfigBehind("");
   }
   if (live_ != nullptr && report.outcome == ApplyReport::Outcome::kApplied) {
     Log().information("changes: " +
-                      Compare(*live_, generation.config).Summary());
+                      Compare(*live_, generation->config).Summary());
   }
-  if (report.outcome != ApplyReport::Outcome::kDryRun) {
-    live_ = std::make_unique<HaproxyConfig>(std::move(generation.config));
+  if (report.outcome != ApplyReport::Outcome::kDryRun &&
+      !report.rolled_back) {
+    live_ = std::make_unique<HaproxyConfig>(std::move(generation->config));
   }
 
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -351,7 +424,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
                       .count();
   const std::string summary =
       std::to_string(app_count) + " apps, " +
-      std::to_string(service_count - generation.errors.size()) +
+      std::to_string(service_count - generation->errors.size()) +
       " service ports, " + std::to_string(ms) + " ms";
   switch (report.outcome) {
     case ApplyReport::Outcome::kUnchanged:
@@ -397,8 +470,12 @@ Status MarathonLb::ReloadInPlace() {
   }
   retry_reload_ = report.retry_reload;
   if (!report.reloaded) {
+    if (report.rolled_back) {
+      board_.SetConfigBehind(report.reload_error);
+    }
     return Status::Error(report.reload_error);
   }
+  board_.SetConfigBehind("");
   Log().information("reloaded " + options_.haproxy_config +
                     " in place (SIGUSR1; Marathon not asked)");
   return Status::OK();

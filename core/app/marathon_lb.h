@@ -14,6 +14,7 @@
 #include "core/haproxy/config_writer.h"
 #include "core/marathon/client.h"
 #include "core/render/plugin_registry.h"
+#include "core/render/update_pipeline.h"
 #include "core/model/services.h"
 #include "core/app/status_board.h"
 #include "core/base/status.h"
@@ -85,6 +86,11 @@ class MarathonLb {
   // The last update's reload failed and is to be tried again in
   // --reload-interval seconds (by another update).
   bool retry_reload_ = false;
+  // Service ports HAProxy could not bind (a failed reload named them),
+  // left out of every update until their app no longer has them or SIGHUP
+  // (retry_unbindable_); each with the reason.
+  SkippedServicePorts unbindable_;
+  std::atomic<bool> retry_unbindable_{false};
   // The last generation that is live (written, or unchanged), to log what
   // the next one changes.
   std::unique_ptr<HaproxyConfig> live_;

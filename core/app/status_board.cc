@@ -1,5 +1,6 @@
 #include "core/app/status_board.h"
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <sstream>
@@ -70,11 +71,26 @@ void StatusBoard::SetHaproxyRunning(bool running) {
   haproxy_running_ = running;
 }
 
+void StatusBoard::SetConfigBehind(const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  config_behind_ = WithoutUserInfo(why);
+}
+
+void StatusBoard::SetUnbindable(std::vector<std::string> lines) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unbindable_ = std::move(lines);
+}
+
 bool StatusBoard::Healthy(std::chrono::seconds max_staleness,
                           std::string* why) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (haproxy_managed_ && !haproxy_running_) {
     *why = "HAProxy is not running";
+    return false;
+  }
+  if (!config_behind_.empty()) {
+    *why = "HAProxy runs an older config than marathon-lb wants: " +
+           config_behind_;
     return false;
   }
   if (!synced_) {
@@ -115,6 +131,12 @@ std::string StatusBoard::Json() const {
   }
   if (haproxy_managed_) {
     out.set("haproxy_running", haproxy_running_);
+    out.set("haproxy_config_behind", config_behind_);
+    Poco::JSON::Array::Ptr unbindable = new Poco::JSON::Array;
+    for (const std::string& line : unbindable_) {
+      unbindable->add(line);
+    }
+    out.set("unbindable_service_ports", unbindable);
   }
   out.set("last_error", last_error_);
   std::ostringstream text;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace mlb {
 
@@ -24,9 +25,18 @@ class StatusBoard {
   void SetStreamConnected(bool connected, const std::string& url);
   // Only when marathon-lb runs HAProxy itself.
   void SetHaproxyRunning(bool running);
+  // Whether HAProxy runs an older config than the one marathon-lb wants (a
+  // reload failed and was rolled back, and dropping the service ports
+  // HAProxy named did not make one it runs), and why; "" when it runs the
+  // wanted one.
+  void SetConfigBehind(const std::string& why);
+  // The service ports left out because HAProxy could not bind them, one
+  // line each: "app /x, service port 10002: HAProxy cannot bind it (...)".
+  void SetUnbindable(std::vector<std::string> lines);
 
   // Healthy unless the last good sync is older than `max_staleness` (or
-  // there was none yet) or a managed HAProxy is down. *why says which.
+  // there was none yet), a managed HAProxy is down or runs an older config
+  // than wanted (SetConfigBehind). *why says which.
   bool Healthy(std::chrono::seconds max_staleness, std::string* why) const;
 
   // {"last_sync_ok": ..., "last_sync_age_seconds": ..., ...}
@@ -48,6 +58,8 @@ class StatusBoard {
   bool stream_connected_ = false;
   bool haproxy_managed_ = false;
   bool haproxy_running_ = false;
+  std::string config_behind_;  // SetConfigBehind's
+  std::vector<std::string> unbindable_;  // SetUnbindable's
 };
 
 }  // namespace mlb

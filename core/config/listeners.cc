@@ -161,6 +161,14 @@ AddressKind ReadListener(std::string_view address, Listener* out) {
   }
   const std::string_view host = rest.substr(0, colon);
   out->address = CanonicalAddress(host);
+  // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) takes the IPv4 address's
+  // connections: HAProxy binds both (SO_REUSEPORT) and Linux gives every
+  // IPv4 connection to the AF_INET socket. So it is the address it maps,
+  // and port ownership sees one listener.
+  if (out->address.rfind("::ffff:", 0) == 0 &&
+      out->address.find('.') != std::string::npos) {
+    out->address = out->address.substr(7);
+  }
   if (out->address == "0.0.0.0" || out->address == "::") {
     out->address.clear();  // any address; a host name is taken as any too
   }

@@ -241,6 +241,10 @@ Status ConfigWriter::Apply(const std::string& text,
                            const std::vector<SideFile>& side_files,
                            ApplyReport* report) {
   *report = ApplyReport();
+  side_names_.clear();
+  for (const SideFile& side : side_files) {
+    side_names_.push_back(side.name);
+  }
   // An operator may keep haproxy.cfg as a symlink into a volume: the file
   // it links to is replaced, and the link stays.
   const std::string target = FollowSymlink(options_.config_path);
@@ -257,7 +261,11 @@ Status ConfigWriter::Apply(const std::string& text,
   }
   if (unchanged) {
     report->outcome = ApplyReport::Outcome::kUnchanged;
-    if (failed_reloads_ > 0 && !options_.dry_run) {
+    if (options_.roll_back_failed_reload && !running_.empty()) {
+      // The config in place is the one HAProxy runs (a failed one was
+      // rolled back): nothing to retry.
+      failed_reloads_ = 0;
+    } else if (failed_reloads_ > 0 && !options_.dry_run) {
       Reload(report);  // the retry of a failed reload
     }
     return Status::OK();
@@ -330,7 +338,10 @@ Status ConfigWriter::Apply(const std::string& text,
   MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;
   Archive("hap_cfg", text);
-  failed_reloads_ = 0;  // a new config: its own reload
+  if (text != failed_text_) {
+    failed_reloads_ = 0;  // a new config: its own reload
+  }  // else: the retry of a config whose reload failed and was rolled back
+  failed_text_.clear();
   if (options_.reload || !options_.reload_command.empty()) {
     Reload(report);
   }
@@ -386,6 +397,7 @@ void ConfigWriter::Reload(ApplyReport* report) {
   report->reloaded = report->reload_error.empty();
   if (report->reloaded) {
     failed_reloads_ = 0;
+    NoteRunning();
     return;
   }
   ++failed_reloads_;
@@ -399,6 +411,55 @@ void ConfigWriter::Reload(ApplyReport* report) {
   if (!report->retry_reload) {
     failed_reloads_ = 0;  // given up: the next config reloads afresh
   }
+  if (options_.roll_back_failed_reload) {
+    failed_text_ = ReadFileOrEmpty(FollowSymlink(options_.config_path));
+    RollBack(report);
+  }
+}
+
+void ConfigWriter::NoteRunning() {
+  running_.clear();
+  std::vector<std::string> paths = {FollowSymlink(options_.config_path)};
+  for (const std::string& name : side_names_) {
+    paths.push_back(FollowSymlink(SidePath(name)));
+  }
+  for (const std::string& path : paths) {
+    std::string text;
+    if (!ReadWholeFile(path, &text).ok()) {
+      running_.clear();  // nothing known to roll back to
+      return;
+    }
+    running_.emplace_back(path, std::move(text));
+  }
+}
+
+void ConfigWriter::RollBack(ApplyReport* report) {
+  if (running_.empty()) {
+    report->reload_error +=
+        "; no config HAProxy ran is known, the new one stays in place";
+    return;
+  }
+  for (const auto& [path, text] : running_) {
+    // The side files first: the config that names them comes last.
+    if (path == running_.front().first) {
+      continue;
+    }
+    const Status s = WriteFileAtomically(path, text);
+    if (!s.ok()) {
+      report->reload_error += "; cannot roll back " + path + ": " + s.message();
+      return;
+    }
+  }
+  const Status s =
+      WriteFileAtomically(running_.front().first, running_.front().second);
+  if (!s.ok()) {
+    report->reload_error +=
+        "; cannot roll back " + running_.front().first + ": " + s.message();
+    return;
+  }
+  report->rolled_back = true;
+  report->reload_error += "; " + running_.front().first +
+                          " rolled back to the config HAProxy runs";
 }
 
 std::string ConfigWriter::ReloadOnce() const {

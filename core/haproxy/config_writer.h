@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/base/status.h"
@@ -45,6 +46,12 @@ struct ConfigWriterOptions {
   // them in its temp dir. Empty archive_dir or 0: none.
   std::string archive_dir;
   int archive_versions = 0;
+  // When a reload fails, put back the config (and side files) of the last
+  // reload that succeeded: the config HAProxy actually runs, so that a
+  // restarted HAProxy runs it too and the next Apply writes afresh. Only
+  // when `reload` knows HAProxy ran the file (marathon-lb owns HAProxy:
+  // --run-haproxy); a reload command may fail for reasons of its own.
+  bool roll_back_failed_reload = false;
 };
 
 // A file that lives in the config's directory and is put in place with it.
@@ -66,6 +73,9 @@ struct ApplyReport {
   std::string reload_error;       // why the reload did not succeed
   // The reload failed and may be tried again: call Apply again later.
   bool retry_reload = false;
+  // The reload failed and the config HAProxy runs was put back in place
+  // (roll_back_failed_reload); reload_error says so.
+  bool rolled_back = false;
 };
 
 class ConfigWriter {
@@ -92,7 +102,14 @@ class ConfigWriter {
 
   const ConfigWriterOptions& options() const { return options_; }
 
+  // HAProxy now runs the files in place (it was started on them outside
+  // Apply): they are what a failed reload rolls back to.
+  void NoteRunning();
+
  private:
+  // After a failed reload (roll_back_failed_reload): writes back the files
+  // NoteRunning() saw and says so in report->reload_error.
+  void RollBack(ApplyReport* report);
   // `haproxy -c -f path`, its output into report->validation_output and
   // whether HAProxy accepted it into *accepted. Error: HAProxy cannot run.
   Status Check(const std::string& path, ApplyReport* report,
@@ -107,6 +124,14 @@ class ConfigWriter {
   std::string ReloadOnce() const;
 
   int failed_reloads_ = 0;  // of the config in place; 0: none pending
+  // The config whose reload failed and was rolled back: Apply()ing it again
+  // is its retry (counted against max_reload_retries).
+  std::string failed_text_;
+  // The side files of the last Apply, by name.
+  std::vector<std::string> side_names_;
+  // The files HAProxy runs (path, content): the config first, then its side
+  // files. Empty until a reload succeeded.
+  std::vector<std::pair<std::string, std::string>> running_;
 
   ConfigWriterOptions options_;
 };

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace mlb {
 namespace {
@@ -50,6 +51,86 @@ Status Resolve(const std::string& path, std::string* real) {
   }
   *real = resolved;
   std::free(resolved);
+  return Status::OK();
+}
+
+// Walks `path` as the kernel does and judges every symlink met on the way
+// (in the path itself or in a link's target): its owner must be root or
+// marathon-lb's effective user. A symlink is a directory entry like any
+// other, and whoever owns it chooses where the path leads, even in a sticky
+// directory such as /tmp (the kernel's protected_symlinks, ssh's
+// StrictModes). Called after Resolve, so loops and missing entries have
+// been reported already; `..` is taken on the resolved prefix, as the kernel
+// does.
+Status CheckSymlinkOwners(const std::string& path) {
+  const uid_t euid = geteuid();
+  std::string done;  // the resolved prefix so far, "" = "/"
+  if (path.empty() || path[0] != '/') {
+    char* cwd = getcwd(nullptr, 0);
+    if (cwd == nullptr) {
+      return CannotRead("");
+    }
+    done = cwd;
+    std::free(cwd);
+    if (done == "/") {
+      done.clear();
+    }
+  }
+  std::vector<std::string> todo;  // components left, last one first
+  auto push_front = [&todo](const std::string& text) {
+    std::vector<std::string> parts;
+    for (size_t from = 0; from <= text.size();) {
+      size_t slash = text.find('/', from);
+      if (slash == std::string::npos) {
+        slash = text.size();
+      }
+      parts.push_back(text.substr(from, slash - from));
+      from = slash + 1;
+    }
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());
+  };
+  push_front(path);
+  int links = 0;
+  while (!todo.empty()) {
+    const std::string part = std::move(todo.back());
+    todo.pop_back();
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part == "..") {
+      done = done.substr(0, done.empty() ? 0 : done.rfind('/'));
+      continue;
+    }
+    const std::string next = done + "/" + part;
+    struct stat st;
+    if (lstat(next.c_str(), &st) != 0) {
+      return CannotRead("");
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      done = next;
+      continue;
+    }
+    if (st.st_uid != 0 && st.st_uid != euid) {
+      return Status::Error("symlink " + next + " is owned by uid " +
+                           std::to_string(st.st_uid) +
+                           ", not by root or marathon-lb's user (uid " +
+                           std::to_string(euid) + ")");
+    }
+    if (++links > 40) {  // the kernel's limit; Resolve found no loop
+      errno = ELOOP;
+      return CannotRead("");
+    }
+    std::vector<char> target(static_cast<size_t>(st.st_size) + 2);
+    const ssize_t n = readlink(next.c_str(), target.data(), target.size());
+    if (n < 0) {
+      return CannotRead("");
+    }
+    const std::string text(target.data(), static_cast<size_t>(n));
+    if (!text.empty() && text[0] == '/') {
+      done.clear();
+    }
+    push_front(text);
+  }
   return Status::OK();
 }
 
@@ -109,12 +190,14 @@ Status CheckOwnerAndMode(const struct stat& st, uid_t euid,
 Status CheckPluginDirectory(const std::string& dir) {
   std::string real;
   MLB_RETURN_IF_ERROR(Resolve(dir, &real));
+  MLB_RETURN_IF_ERROR(CheckSymlinkOwners(dir));
   return CheckDirectoryChain(real, false);
 }
 
 Status CheckPackFile(const std::string& path, std::string* real_path) {
   std::string real;
   MLB_RETURN_IF_ERROR(Resolve(path, &real));
+  MLB_RETURN_IF_ERROR(CheckSymlinkOwners(path));
   const size_t slash = real.rfind('/');
   MLB_RETURN_IF_ERROR(
       CheckDirectoryChain(slash == 0 ? "/" : real.substr(0, slash), true));

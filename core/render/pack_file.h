@@ -11,7 +11,9 @@
 //     be world-writable if it is sticky (/tmp): there no one else can rename
 //     or remove what we own.
 // A symlink is followed and judged by its target and the target's
-// directories. Once every directory of the path is writable only by root or
+// directories, and every symlink met on the way must itself be owned by root
+// or marathon-lb's effective user (whoever owns a link chooses where it
+// leads, even in a sticky /tmp). Once every directory of the path is writable only by root or
 // by marathon-lb's user, no one else can swap the file between this check and
 // dlopen, so the loader opens the checked path itself. (Not
 // /proc/self/fd/N: glibc recognises an already loaded library by the name it

@@ -424,11 +424,34 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   for (const Item& item : items) {
     all.push_back(item.service);
   }
+  if (skip_ != nullptr && !skip_->empty()) {
+    std::vector<Item> kept;
+    std::vector<const Service*> kept_all;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const auto& view = all[i]->view;
+      const auto it = skip_->find({view.app_id, view.service_port});
+      if (it == skip_->end()) {
+        kept.push_back(items[i]);
+        kept_all.push_back(all[i]);
+        continue;
+      }
+      out->service_ports.push_back(
+          {view.app_id, view.service_port, view.backend});
+      out->errors.push_back("app " + view.app_id + ", service port " +
+                            std::to_string(view.service_port) + ": " +
+                            it->second + "; service port skipped");
+    }
+    items = std::move(kept);
+    all = std::move(kept_all);
+  }
   const std::vector<size_t> order = ConfigOrder(all, &out->errors);
   std::vector<const Service*> services;
   services.reserve(order.size());
   for (const size_t i : order) {
     services.push_back(all[i]);
+    out->service_ports.push_back({all[i]->view.app_id,
+                                  all[i]->view.service_port,
+                                  all[i]->view.backend});
   }
   out->services = services.size();
   out->generated = Commit(services, order, items, &global, main.renderer(),

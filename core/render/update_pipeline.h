@@ -21,7 +21,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/render/assembler.h"
@@ -32,12 +34,26 @@
 
 namespace mlb {
 
+// A service port of an app, as it is built: (app id, service port) and the
+// backend (and frontend) name the config gives it.
+struct BuiltServicePort {
+  std::string app_id;
+  int service_port = 0;
+  std::string backend;
+};
+
+// Service ports left out of an update, by (app id, service port), with the
+// reason (HAProxy could not bind them: see MarathonLb).
+using SkippedServicePorts = std::map<std::pair<std::string, int>, std::string>;
+
 struct UpdateResult {
   size_t apps = 0;                          // apps read
   std::vector<std::string> parse_warnings;  // ParseApps'
   std::vector<std::string> errors;    // service ports dropped before render
   std::vector<std::string> warnings;  // dropped tasks, ignored labels
   size_t services = 0;                      // service ports built (kept)
+  // Every service port built, the skipped ones too, in config order.
+  std::vector<BuiltServicePort> service_ports;
   // Not ok when the generation failed as a whole (a template outside any
   // app, a family that fails in Begin or throws): `generation` is then
   // empty, and when Begin failed the document was not read.
@@ -66,6 +82,11 @@ class UpdatePipeline {
   // once the worker threads have stopped.
   Status Run(const Reader& read, UpdateResult* out);
 
+  // Service ports Run() leaves out, each with the error "app <id>, service
+  // port <port>: <reason>; service port skipped". Null: none. Must outlive
+  // Run().
+  void Skip(const SkippedServicePorts* skip) { skip_ = skip; }
+
  private:
   const PluginRegistry& registry_;
   const sdk::Config& config_;
@@ -73,6 +94,7 @@ class UpdatePipeline {
   HostResolver& resolver_;
   HealthCache& health_cache_;
   int threads_;
+  const SkippedServicePorts* skip_ = nullptr;
 };
 
 }  // namespace mlb

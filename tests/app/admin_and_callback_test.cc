@@ -90,6 +90,35 @@ TEST(AdminServerTest, HealthzFollowsTheStatusBoard) {
   EXPECT_EQ(Call(admin->port(), "GET", "/nope").status, 404);
 }
 
+// A reload HAProxy failed and that dropping service ports could not fix
+// (rolled back): HAProxy runs an older config than marathon-lb wants, and
+// /healthz says so until a config it wants runs.
+TEST(AdminServerTest, HealthzFailsWhileHaproxyRunsAnOlderConfig) {
+  StatusBoard board;
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  board.RecordSync(true, "http://m1:8080", "", 0);
+  board.SetHaproxyRunning(true);
+  board.SetConfigBehind("reload of haproxy.cfg failed: cannot bind socket");
+  testing::HttpResponse a = Call(admin->port(), "GET", "/healthz");
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.body,
+            "HAProxy runs an older config than marathon-lb wants: reload of "
+            "haproxy.cfg failed: cannot bind socket\n");
+  a = Call(admin->port(), "GET", "/status");
+  EXPECT_NE(a.body.find(R"("haproxy_config_behind":"reload of haproxy.cfg )"
+                        R"(failed: cannot bind socket")"),
+            std::string::npos)
+      << a.body;
+  board.SetConfigBehind("");
+  a = Call(admin->port(), "GET", "/healthz");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "ok\n");
+  a = Call(admin->port(), "GET", "/status");
+  EXPECT_NE(a.body.find(R"("haproxy_config_behind":"")"), std::string::npos)
+      << a.body;
+}
+
 // marathon-lb 1.15's read-only endpoints: the config in place and the
 // maps beside it, read at each request; a missing map is an empty body, a
 // missing config a 503 that says so.

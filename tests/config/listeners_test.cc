@@ -89,6 +89,67 @@ TEST(BindListenersTest, ListsTheAddressesItCannotRead) {
                                       "*:19092.5 in listen l"}));
 }
 
+// Review 12b GUARD: bind lines in the shapes HAProxy 2.6 reads with quotes,
+// escapes, comments, tabs, environment variables and comma lists. For each,
+// the ports HAProxy bound (checked: haproxy -c, then the listening sockets
+// with ss) are all read, or the line has an address marathon-lb cannot
+// read (and the service is dropped): no port HAProxy binds goes unseen.
+TEST(BindListenersTest, ReviewGuardNoPortHaproxyBindsGoesUnseen) {
+  const std::vector<std::pair<std::string, std::vector<int>>> shapes = {
+      {"bind 127.0.0.1:18094#c", {18094}},
+      {"bind \"127.0.0.1:18094\"#c", {18094}},
+      {"bind 127.0.0.1:\"18094\"", {18094}},
+      {"bind '127.0.0.1:18094'", {18094}},
+      {"bind 127.0.0.1:18094\\ ", {18094}},
+      {"bind\t127.0.0.1:18094", {18094}},
+      {"bind ${NOPE_X}127.0.0.1:18094", {18094}},
+      {"bind \"127.0.0.1:${MLBP}\"", {18096}},  // MLBP=18096
+      {"bind 127.0.0.1:${MLBP}", {18096}},
+      {"bind ${MLBA}", {18097}},  // MLBA="127.0.0.1:18097 ssl"
+      {"bind 127.0.0.1:18094,", {18094}},
+      {"bind 127.0.0.1:18094 #,127.0.0.1:18095", {18094}},
+      {"bind 127.0.0.1:18094\"\",127.0.0.1:18095", {18094, 18095}},
+      {"bind 127.0.0.1:18094 name x,127.0.0.1:18095", {18094}},
+      {"bind 127.0.0.1:18094\\,127.0.0.1:18095", {18094, 18095}},
+  };
+  for (const auto& [line, bound] : shapes) {
+    std::vector<Listener> out;
+    std::vector<std::string> unreadable;
+    BindListeners("frontend f\n  " + line + "\n", "s", &out, &unreadable);
+    if (!unreadable.empty()) {
+      continue;  // dropped: safe
+    }
+    std::vector<int> read;
+    for (const Listener& l : out) {
+      for (int port = l.first_port; port <= l.last_port; ++port) {
+        read.push_back(port);
+      }
+    }
+    EXPECT_EQ(read, bound) << line;
+  }
+}
+
+// Review 12b (FINDING, low): an IPv4-mapped IPv6 address is not the IPv4
+// address it maps. HAProxy binds both "[::ffff:127.0.0.1]:18093" and
+// "127.0.0.1:18093" (SO_REUSEPORT), and Linux then gives every IPv4
+// connection to the AF_INET socket, whichever section came first (checked
+// with haproxy 2.6 and curl: all answers from the 127.0.0.1 frontend).
+// Attack: app A binds its port on [::ffff:10.0.0.1] (HAPROXY_0_BIND_ADDR,
+// with HAPROXY_0_PORT); app B, sorting later, binds 10.0.0.1 on the same
+// port. SharesPort says they do not share, so B is kept.
+// Impact: B takes all of A's traffic.
+// Expected: a mapped address shares ports with the IPv4 address it maps
+// (CanonicalNetwork already folds ::ffff:a.b.c.d to a.b.c.d).
+TEST(BindListenersTest, ReviewAnIpv4MappedAddressSharesThePortsOfItsIpv4Address) {
+  auto at = [](const std::string& bind) {
+    std::vector<Listener> l = BindListeners("  bind " + bind + "\n", "s");
+    EXPECT_EQ(l.size(), 1u) << bind;
+    return l.empty() ? Listener() : l[0];
+  };
+  EXPECT_TRUE(SharesPort(at("[::ffff:10.0.0.1]:80"), at("10.0.0.1:80")));
+  EXPECT_TRUE(SharesPort(at("ipv6@::ffff:10.0.0.1:80"), at("ipv4@10.0.0.1:80")));
+}
+
 TEST(CanonicalAddressTest, GivesIpLiteralsInOneForm) {
   EXPECT_EQ(CanonicalAddress("10.0.0.1"), "10.0.0.1");
   EXPECT_EQ(CanonicalAddress("[::1]"), "::1");

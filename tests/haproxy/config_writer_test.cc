@@ -262,6 +262,69 @@ TEST_F(ConfigWriterTest, FailedManagedReloadIsRetried) {
   EXPECT_EQ(calls, 4);
 }
 
+// With --run-haproxy a failed reload puts back the config and maps of the
+// last reload that succeeded (what HAProxy runs), so that a restarted
+// HAProxy runs them too; applying the failed config again is its retry.
+TEST_F(ConfigWriterTest, FailedManagedReloadRollsBackToTheConfigHaproxyRuns) {
+  bool fail = false;
+  options_.reload = [&fail] {
+    return fail ? Status::Error("reload failed: cannot bind socket")
+                : Status::OK();
+  };
+  options_.roll_back_failed_reload = true;
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  ASSERT_TRUE(writer.Apply(kValid, {{"a.map", "x 1\n"}}, &report).ok());
+  ASSERT_TRUE(report.reloaded);
+
+  fail = true;
+  ASSERT_TRUE(writer.Apply(kValid2, {{"a.map", "x 2\n"}}, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
+  EXPECT_FALSE(report.reloaded);
+  EXPECT_TRUE(report.rolled_back);
+  EXPECT_TRUE(report.retry_reload);
+  EXPECT_EQ(report.reload_error,
+            "reload failed: cannot bind socket; " + options_.config_path +
+                " rolled back to the config HAProxy runs");
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kValid);
+  EXPECT_EQ(testing::ReadFile(dir_ + "/a.map"), "x 1\n");
+
+  // The same config again: written, its reload's second attempt.
+  ASSERT_TRUE(writer.Apply(kValid2, {{"a.map", "x 2\n"}}, &report).ok());
+  EXPECT_EQ(report.reload_attempts, 2);
+  EXPECT_EQ(report.reload_error,
+            "reload failed: cannot bind socket (2 attempts); " +
+                options_.config_path + " rolled back to the config HAProxy runs");
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kValid);
+
+  // The config HAProxy runs, generated again: nothing to do.
+  ASSERT_TRUE(writer.Apply(kValid, {{"a.map", "x 1\n"}}, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kUnchanged);
+  EXPECT_EQ(report.reload_attempts, 0);
+
+  fail = false;
+  ASSERT_TRUE(writer.Apply(kValid2, {{"a.map", "x 2\n"}}, &report).ok());
+  EXPECT_TRUE(report.reloaded);
+  EXPECT_FALSE(report.rolled_back);
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kValid2);
+  EXPECT_EQ(testing::ReadFile(dir_ + "/a.map"), "x 2\n");
+}
+
+// Before any reload succeeded there is nothing to roll back to: the new
+// config stays (HAProxy, not started, would read it anyway).
+TEST_F(ConfigWriterTest, FailedFirstManagedReloadHasNothingToRollBackTo) {
+  options_.reload = [] { return Status::Error("haproxy exited with 1"); };
+  options_.roll_back_failed_reload = true;
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
+  EXPECT_FALSE(report.rolled_back);
+  EXPECT_EQ(report.reload_error,
+            "haproxy exited with 1; no config HAProxy ran is known, the new "
+            "one stays in place");
+  EXPECT_EQ(testing::ReadFile(options_.config_path), kValid);
+}
+
 // --archive-versions: each config put in place is kept as hap_cfg.1, the
 // older ones moving up to .N; a rejected one as haproxy_temp_config_fail.1.
 TEST_F(ConfigWriterTest, ArchiveKeepsTheLastConfigs) {

@@ -32,6 +32,13 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <Poco/JSON/Array.h>
+
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/live_support.h"
 
@@ -1168,6 +1175,169 @@ TEST_F(LiveTest, StatusNamesMarathonBaseUrlAfterStreamReconnect) {
       [&] { return CountMessages(MlbLog(), "event stream connected: ") == 2; },
       Millis(6000)));
   EXPECT_EQ(JsonText(StatusJson(), "marathon"), sim.url);
+}
+
+// A plain listening socket on 127.0.0.1:port (no SO_REUSEPORT, so HAProxy
+// cannot bind the port beside it), closed by Close() or the destructor.
+class PortHog {
+ public:
+  explicit PortHog(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (fd_ < 0 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd_, 1) != 0) {
+      throw std::runtime_error("cannot hold 127.0.0.1:" +
+                               std::to_string(port));
+    }
+  }
+  ~PortHog() { Close(); }
+  void Close() {
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Issue 12 item 5: a config that passes `haproxy -c` but cannot run (an
+// app's service port another local process holds). The reload fails,
+// marathon-lb puts back the config HAProxy runs, finds the port in HAProxy's
+// "cannot bind socket" line, drops that service port and reloads the rest:
+// the other apps keep routing, later updates take effect, /healthz stays ok
+// (one tenant's port must not fail marathon-lb's health), a HAProxy master
+// that dies starts again on the file in place, and SIGHUP tries the port
+// again once it is free.
+TEST_F(LiveTest, ServicePortHaproxyCannotBindIsDroppedAndTheRestRuns) {
+  const int busy_port = FreePort();
+  PortHog hog(busy_port);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int busy1 = StartEcho("busy-1", "127.0.0.3");
+  auto busy_app = [&] {
+    return AppJson("/busy", {busy_port},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"}},
+                   {{"127.0.0.3", {busy1}}});
+  };
+  auto web_app = [&](const std::vector<TaskSpec>& tasks) {
+    return AppJson("/web", {service_port_},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"}},
+                   tasks);
+  };
+  Sim& sim = StartSim("sim", StateJson({web_app({{"127.0.0.2", {web1}}})}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  const std::string busy = std::to_string(busy_port);
+
+  // /busy arrives on the port the hog holds.
+  PostApps(sim, StateJson({web_app({{"127.0.0.2", {web1}}}), busy_app()}));
+  const std::string dropped =
+      "app /busy, service port " + busy +
+      ": HAProxy cannot bind it \\(Binding \\[[^\\]]+:[0-9]+\\] for frontend "
+      "busy_" + busy + ": cannot bind socket \\(Address already in use\\) "
+      "for \\[127\\.0\\.0\\.1:" + busy + "\\]\\); dropped until the app "
+      "changes it or SIGHUP";
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !MatchingMessages(MlbLog(), dropped + "; service port skipped")
+                    .empty();
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  // The failed reload was rolled back; the config without /busy is the one
+  // HAProxy runs, so nothing else is reloaded.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(),
+                             "config unchanged, skipping reload (2 apps, 1 "
+                             "service ports, ") == 1;
+      },
+      Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 0);
+  EXPECT_THAT(MlbLog(),
+              HasSubstr(cfg_ + " rolled back to the config HAProxy runs"));
+  const std::string cfg_text = ReadFile(cfg_);
+  EXPECT_EQ(cfg_text.find("frontend busy_"), std::string::npos);
+  EXPECT_NE(cfg_text.find("frontend web_" + std::to_string(service_port_)),
+            std::string::npos);
+  Poco::JSON::Object::Ptr status = StatusJson();
+  ASSERT_FALSE(status.isNull());
+  Poco::JSON::Array::Ptr unbindable =
+      status->getArray("unbindable_service_ports");
+  ASSERT_FALSE(unbindable.isNull()) << Admin("/status").body;
+  ASSERT_EQ(unbindable->size(), 1u) << Admin("/status").body;
+  EXPECT_TRUE(std::regex_match(unbindable->getElement<std::string>(0),
+                               std::regex(dropped)))
+      << unbindable->getElement<std::string>(0);
+  EXPECT_THAT(JsonText(status, "last_error"),
+              HasSubstr("cannot bind socket (Address already in use) for "
+                        "[127.0.0.1:" + busy + "]"));
+  EXPECT_EQ(JsonInt(status, "failed_reloads", -1), 1);
+  EXPECT_EQ(JsonInt(status, "dropped_service_ports", -1), 1);
+  EXPECT_EQ(JsonText(status, "haproxy_config_behind"), "");
+  EXPECT_EQ(Admin("/healthz").status, 200) << Admin("/healthz").body;
+  EXPECT_TRUE(WaitForBackends({"web-1"}));
+
+  // A later update of another app takes effect, without trying /busy again.
+  PostApps(sim, StateJson({web_app({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}),
+                           busy_app()}));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
+  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)));
+  EXPECT_EQ(JsonInt(StatusJson(), "failed_reloads", -1), 1);
+
+  // The HAProxy master dies: it starts again on the config in place.
+  const pid_t master = HaproxyMasterPid();
+  ASSERT_GT(master, 0);
+  ASSERT_EQ(kill(master, SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const pid_t now = HaproxyMasterPid();
+        return now > 0 && now != master;
+      },
+      Millis(15000)))
+      << Tail(MlbLog());
+  HaproxyGroupGuard::Remove(master);
+  HaproxyGroupGuard::Add(HaproxyMasterPid());
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(10000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitUntil([&] { return Admin("/healthz").status == 200; },
+                        Millis(5000)))
+      << Admin("/healthz").body;
+
+  // The port is free again; SIGHUP tries it again and /busy is served.
+  hog.Close();
+  ASSERT_EQ(kill(mlb_->pid(), SIGHUP), 0);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return HttpGet("127.0.0.1", busy_port, "/", "busy.test").Backend() ==
+               "busy-1";
+      },
+      Millis(10000), Millis(50)))
+      << Tail(MlbLog());
+  // (The new worker may answer before marathon-lb has seen the reload end.)
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        status = StatusJson();
+        return !status.isNull() &&
+               JsonInt(status, "dropped_service_ports", -1) == 0;
+      },
+      Millis(5000)))
+      << Admin("/status").body;
+  ASSERT_FALSE(status.isNull());
+  EXPECT_EQ(status->getArray("unbindable_service_ports")->size(), 0u);
+  EXPECT_EQ(Admin("/healthz").status, 200);
 }
 
 }  // namespace

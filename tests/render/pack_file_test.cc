@@ -389,5 +389,70 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.name);
     });
 
+
+// Review 12b (FINDING, medium): the loader judges a symlinked plugin dir by
+// its target and the target's directories, never by the symlinks on the way.
+// A symlink is a directory entry like any other: who owns it decides what
+// the path means. Attack: the operator points --plugin-dir at a path in a
+// sticky shared directory (the docs allow /tmp above a plugin dir); another
+// local user (uid 1000) creates that entry first, or owns it, as a symlink
+// to a root-owned directory of their choosing (another tool's plugin dir, a
+// directory of test packs, a system lib dir with constructors that act).
+// The user can re-point it at any time (the sticky bit protects their own
+// entry for them).
+// Impact: another user decides which root-owned shared objects marathon-lb
+// dlopens (their static initialisers run in marathon-lb).
+// Expected: refused like a directory of another user, naming the symlink
+// and its owner (ssh's StrictModes and sudo check every component).
+TEST(PackFileTest, ReviewASymlinkOfAnotherUserCannotChooseThePluginDir) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "giving a symlink to another user needs root";
+  }
+  testing::TempDir tmp;
+  const std::string tmp_dir = Resolved(tmp.path());
+  const std::string shared = tmp_dir + "/shared";
+  fs::create_directory(shared);
+  fs::permissions(shared, fs::perms(01777));
+  const std::string chosen = tmp_dir + "/chosen";
+  fs::create_directory(chosen);
+  fs::permissions(chosen, fs::perms(0755));
+  CopyPack(EnvPath("MLB_MAXCONN_PACK"), chosen + "/maxconn.so");
+  const std::string link = shared + "/plugins";
+  fs::create_symlink(chosen, link);
+  ASSERT_EQ(lchown(link.c_str(), 1000, 1000), 0);
+
+  const Status s = CheckPluginDirectory(link);
+  EXPECT_FALSE(s.ok()) << "a symlink of uid 1000 chose the plugin dir";
+  EXPECT_NE(s.message().find("1000"), std::string::npos) << s.message();
+  PluginRegistry registry;
+  std::vector<std::string> refusals;
+  // The only directory is refused, so nothing loads: LoadDirectories says
+  // so (PluginRegistryTest.NoPackAtAllIsAnError).
+  EXPECT_EQ(registry.LoadDirectories({link}, &refusals).message(),
+            "no template packs could be loaded from " + link);
+  EXPECT_TRUE(registry.packs().empty());
+  EXPECT_EQ(refusals.size(), 1u);
+}
+
+// Review 12b GUARD: a symlink loop, and a path through ".." into an unsafe
+// directory, are refused with the reason (the path is resolved before it is
+// judged).
+TEST(PackFileTest, ReviewGuardSymlinkLoopsAndDotDotAreResolvedFirst) {
+  testing::TempDir tmp;
+  const std::string tmp_dir = Resolved(tmp.path());
+  fs::create_symlink(tmp_dir + "/loop_b", tmp_dir + "/loop_a");
+  fs::create_symlink(tmp_dir + "/loop_a", tmp_dir + "/loop_b");
+  EXPECT_EQ(CheckPluginDirectory(tmp_dir + "/loop_a").message(),
+            "cannot be read: Too many levels of symbolic links");
+  const std::string safe = tmp_dir + "/safe";
+  fs::create_directory(safe);
+  fs::permissions(safe, fs::perms(0755));
+  const std::string open = tmp_dir + "/open";
+  fs::create_directory(open);
+  fs::permissions(open, fs::perms(0777));
+  EXPECT_EQ(CheckPluginDirectory(safe + "/../open").message(),
+            "writable by other users (mode 0777)");
+}
+
 }  // namespace
 }  // namespace mlb
