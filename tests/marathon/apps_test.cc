@@ -36,64 +36,6 @@ AppSource SourceOf(const std::string& json) {
   };
 }
 
-// Everything ParseApps produced, as text, so that a mismatch shows where.
-std::string Describe(const Status& status, const std::vector<App>& apps,
-                     const std::vector<std::string>& warnings) {
-  std::ostringstream out;
-  out << (status.ok() ? "ok" : "error") << "\n";
-  for (const std::string& w : warnings) {
-    out << "warning " << w << "\n";
-  }
-  const auto ints = [&](const char* name, const std::vector<int>& v) {
-    out << "  " << name;
-    for (int i : v) {
-      out << ' ' << i;
-    }
-    out << "\n";
-  };
-  for (const App& app : apps) {
-    out << "app " << app.id << " networking "
-        << static_cast<int>(app.networking) << "\n";
-    for (const auto& [key, value] : app.labels) {
-      out << "  label " << key << "=" << value << "\n";
-    }
-    ints("service_ports", app.service_ports);
-    ints("container_ports", app.container_ports);
-    ints("declared_ports", app.declared_ports);
-    for (const auto& check : app.health_checks) {
-      if (!check) {
-        out << "  check none\n";
-        continue;
-      }
-      out << "  check " << check->protocol << " "
-          << sdk::PyStr(check->port_index) << " " << sdk::PyStr(check->port)
-          << " " << check->path << " " << check->timeout_seconds << " "
-          << check->interval_seconds << " " << check->grace_period_seconds
-          << " " << check->max_consecutive_failures << " "
-          << sdk::PyStr(check->ignore_http1xx) << "\n    repr "
-          << check->raw_repr << "\n";
-      for (const auto& [key, value] : check->raw_fields) {
-        out << "    field " << key << "=" << value << "\n";
-      }
-    }
-    for (const Task& task : app.tasks) {
-      out << "  task " << task.id << " " << task.host << " " << task.state;
-      ints("ports", task.ports);
-      for (const std::string& ip : task.ip_addresses) {
-        out << "    ip " << ip << "\n";
-      }
-      if (task.health_alive) {
-        out << "    alive";
-        for (bool a : *task.health_alive) {
-          out << ' ' << a;
-        }
-        out << "\n";
-      }
-    }
-  }
-  return out.str();
-}
-
 struct Both {
   std::string streaming;
   std::string poco;
@@ -110,14 +52,14 @@ Both ParseBoth(const std::string& json) {
   std::copy(json.begin(), json.end(), exact.get());
   b.streaming_status =
       ParseApps(std::string_view(exact.get(), json.size()), &apps, &warnings);
-  b.streaming = Describe(b.streaming_status, apps, warnings);
+  b.streaming = testing::DescribeApps(b.streaming_status, apps, warnings);
   // The same bytes fed in chunks must read exactly alike; a difference is
   // appended, so that the comparison with Poco's reading fails and shows it.
   for (const size_t chunk : {size_t{1}, size_t{7}, size_t{4096}}) {
     apps.clear();
     warnings.clear();
     const Status status = ParseApps(SourceOf(json), chunk, &apps, &warnings);
-    const std::string chunked = Describe(status, apps, warnings);
+    const std::string chunked = testing::DescribeApps(status, apps, warnings);
     if (chunked != b.streaming) {
       b.streaming += "\n-- in chunks of " + std::to_string(chunk) + ":\n" +
                      chunked;
@@ -126,7 +68,7 @@ Both ParseBoth(const std::string& json) {
   apps.clear();
   warnings.clear();
   const Status poco = testing::ParseAppsWithPoco(json, &apps, &warnings);
-  b.poco = Describe(poco, apps, warnings);
+  b.poco = testing::DescribeApps(poco, apps, warnings);
   return b;
 }
 
@@ -141,7 +83,8 @@ std::string ParseChunked(const std::string& json, size_t chunk) {
   std::vector<App> apps;
   std::vector<std::string> warnings;
   const Status status = ParseApps(SourceOf(json), chunk, &apps, &warnings);
-  return status.message() + "\n" + Describe(status, apps, warnings);
+  return status.message() + "\n" +
+         testing::DescribeApps(status, apps, warnings);
 }
 
 // The same in memory, from a buffer of exactly the document's size.
@@ -152,7 +95,8 @@ std::string ParseInMemory(const std::string& json) {
   std::copy(json.begin(), json.end(), exact.get());
   const Status status =
       ParseApps(std::string_view(exact.get(), json.size()), &apps, &warnings);
-  return status.message() + "\n" + Describe(status, apps, warnings);
+  return status.message() + "\n" +
+         testing::DescribeApps(status, apps, warnings);
 }
 
 // One piece of string contents that is not plain text, and what the reader
