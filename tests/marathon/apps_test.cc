@@ -489,6 +489,20 @@ TEST(MarathonJsonTest, MalformedDocumentsAreRefusedWithAnOffset) {
 
 // Every one of these is refused by both parsers, and everything in
 // `accepted` by neither.
+// Found by the marathon_json fuzz target (tests/fuzz/corpus/marathon_json/
+// crash_short_u_escape.json): a streaming reader's text may end right after
+// the closing quote of "\u0"; it said "unterminated string" there, where the
+// whole document says the escape is invalid.
+TEST(MarathonJsonTest, AShortUEscapeReadsAlikeInChunksAndInMemory) {
+  const std::string json = R"({"x":{"a":"\u0"}},"apps":[]})";
+  EXPECT_EQ(ParseInMemory(json),
+            "Marathon JSON: invalid \\u escape in string at offset 11\n"
+            "error\n");
+  for (const size_t chunk : {size_t{1}, size_t{2}, size_t{7}}) {
+    EXPECT_EQ(ParseChunked(json, chunk), ParseInMemory(json)) << chunk;
+  }
+}
+
 TEST(MarathonJsonTest, RefusesWhatPocoRefused) {
   const std::vector<std::string> refused = {
       "{",
