@@ -7,7 +7,8 @@
 //     memory: same apps, warnings and error;
 //   - the Poco-tree parser ParseApps replaced (tests/marathon/
 //     apps_poco_oracle.cc) reads the same apps and warnings and refuses the
-//     same documents (the reader's promise, json_reader.h);
+//     same documents (the reader's promise, json_reader.h), but for inputs
+//     with a 0xFF byte (Poco took {"apps":[]} followed by 0xFF bytes);
 //   - every app has an id, and its id and labels written back as JSON read
 //     back the same.
 #include <algorithm>
@@ -90,6 +91,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     in_memory + "\n-- in chunks:\n" + chunked);
   }
 
+  // Poco's parser accepts a document followed by 0xFF bytes, which the
+  // reader refuses (corpus file poco_trailing_ff.json): no comparison there.
+  if (text.find('\xff') != std::string_view::npos) {
+    for (const App& app : apps) {
+      fuzz::CheckRoundTrip(app);
+    }
+    return 0;
+  }
   std::vector<App> poco_apps;
   std::vector<std::string> poco_warnings;
   const Status poco_status =
