@@ -382,13 +382,19 @@ bool Reader::ScanStringRest(const char* opening) {
         default:
           Fail("invalid escape in string");
       }
-      if (end_ - p_ < 6) {
-        FailAt(opening, "unterminated string");
+      // Digit by digit: a byte that is not a hex digit makes the escape
+      // invalid even where the text ends a few bytes later. A streaming
+      // reader's text may end right after the closing quote of "\u0", and
+      // it must say what the whole document says.
+      for (int i = 2; i < 6; ++i) {
+        if (p_ + i == end_) {
+          FailAt(opening, "unterminated string");
+        }
+        if (HexValue(p_[i]) < 0) {
+          Fail("invalid \\u escape in string");
+        }
       }
       const long cp = Hex4(p_ + 2);
-      if (cp < 0) {
-        Fail("invalid \\u escape in string");
-      }
       if (cp >= 0xDC00 && cp <= 0xDFFF) {
         Fail("\\u escape of a lone low surrogate");
       }

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace mlb::testing {
 namespace {
@@ -371,6 +372,63 @@ Status ParseAppsWithPoco(std::string_view json, std::vector<App>* apps,
     }
   }
   return Status::OK();
+}
+
+std::string DescribeApps(const Status& status, const std::vector<App>& apps,
+                         const std::vector<std::string>& warnings) {
+  std::ostringstream out;
+  out << (status.ok() ? "ok" : "error") << "\n";
+  for (const std::string& w : warnings) {
+    out << "warning " << w << "\n";
+  }
+  const auto ints = [&](const char* name, const std::vector<int>& v) {
+    out << "  " << name;
+    for (int i : v) {
+      out << ' ' << i;
+    }
+    out << "\n";
+  };
+  for (const App& app : apps) {
+    out << "app " << app.id << " networking "
+        << static_cast<int>(app.networking) << "\n";
+    for (const auto& [key, value] : app.labels) {
+      out << "  label " << key << "=" << value << "\n";
+    }
+    ints("service_ports", app.service_ports);
+    ints("container_ports", app.container_ports);
+    ints("declared_ports", app.declared_ports);
+    for (const auto& check : app.health_checks) {
+      if (!check) {
+        out << "  check none\n";
+        continue;
+      }
+      out << "  check " << check->protocol << " "
+          << sdk::PyStr(check->port_index) << " " << sdk::PyStr(check->port)
+          << " " << check->path << " " << check->timeout_seconds << " "
+          << check->interval_seconds << " " << check->grace_period_seconds
+          << " " << check->max_consecutive_failures << " "
+          << sdk::PyStr(check->ignore_http1xx) << "\n    repr "
+          << check->raw_repr << "\n";
+      for (const auto& [key, value] : check->raw_fields) {
+        out << "    field " << key << "=" << value << "\n";
+      }
+    }
+    for (const Task& task : app.tasks) {
+      out << "  task " << task.id << " " << task.host << " " << task.state;
+      ints("ports", task.ports);
+      for (const std::string& ip : task.ip_addresses) {
+        out << "    ip " << ip << "\n";
+      }
+      if (task.health_alive) {
+        out << "    alive";
+        for (bool a : *task.health_alive) {
+          out << ' ' << a;
+        }
+        out << "\n";
+      }
+    }
+  }
+  return out.str();
 }
 
 }  // namespace mlb::testing

@@ -37,64 +37,6 @@ AppSource SourceOf(const std::string& json) {
   };
 }
 
-// Everything ParseApps produced, as text, so that a mismatch shows where.
-std::string Describe(const Status& status, const std::vector<App>& apps,
-                     const std::vector<std::string>& warnings) {
-  std::ostringstream out;
-  out << (status.ok() ? "ok" : "error") << "\n";
-  for (const std::string& w : warnings) {
-    out << "warning " << w << "\n";
-  }
-  const auto ints = [&](const char* name, const std::vector<int>& v) {
-    out << "  " << name;
-    for (int i : v) {
-      out << ' ' << i;
-    }
-    out << "\n";
-  };
-  for (const App& app : apps) {
-    out << "app " << app.id << " networking "
-        << static_cast<int>(app.networking) << "\n";
-    for (const auto& [key, value] : app.labels) {
-      out << "  label " << key << "=" << value << "\n";
-    }
-    ints("service_ports", app.service_ports);
-    ints("container_ports", app.container_ports);
-    ints("declared_ports", app.declared_ports);
-    for (const auto& check : app.health_checks) {
-      if (!check) {
-        out << "  check none\n";
-        continue;
-      }
-      out << "  check " << check->protocol << " "
-          << sdk::PyStr(check->port_index) << " " << sdk::PyStr(check->port)
-          << " " << check->path << " " << check->timeout_seconds << " "
-          << check->interval_seconds << " " << check->grace_period_seconds
-          << " " << check->max_consecutive_failures << " "
-          << sdk::PyStr(check->ignore_http1xx) << "\n    repr "
-          << check->raw_repr << "\n";
-      for (const auto& [key, value] : check->raw_fields) {
-        out << "    field " << key << "=" << value << "\n";
-      }
-    }
-    for (const Task& task : app.tasks) {
-      out << "  task " << task.id << " " << task.host << " " << task.state;
-      ints("ports", task.ports);
-      for (const std::string& ip : task.ip_addresses) {
-        out << "    ip " << ip << "\n";
-      }
-      if (task.health_alive) {
-        out << "    alive";
-        for (bool a : *task.health_alive) {
-          out << ' ' << a;
-        }
-        out << "\n";
-      }
-    }
-  }
-  return out.str();
-}
-
 struct Both {
   std::string streaming;
   std::string poco;
@@ -111,14 +53,14 @@ Both ParseBoth(const std::string& json) {
   std::copy(json.begin(), json.end(), exact.get());
   b.streaming_status =
       ParseApps(std::string_view(exact.get(), json.size()), &apps, &warnings);
-  b.streaming = Describe(b.streaming_status, apps, warnings);
+  b.streaming = testing::DescribeApps(b.streaming_status, apps, warnings);
   // The same bytes fed in chunks must read exactly alike; a difference is
   // appended, so that the comparison with Poco's reading fails and shows it.
   for (const size_t chunk : {size_t{1}, size_t{7}, size_t{4096}}) {
     apps.clear();
     warnings.clear();
     const Status status = ParseApps(SourceOf(json), chunk, &apps, &warnings);
-    const std::string chunked = Describe(status, apps, warnings);
+    const std::string chunked = testing::DescribeApps(status, apps, warnings);
     if (chunked != b.streaming) {
       b.streaming += "\n-- in chunks of " + std::to_string(chunk) + ":\n" +
                      chunked;
@@ -127,7 +69,7 @@ Both ParseBoth(const std::string& json) {
   apps.clear();
   warnings.clear();
   const Status poco = testing::ParseAppsWithPoco(json, &apps, &warnings);
-  b.poco = Describe(poco, apps, warnings);
+  b.poco = testing::DescribeApps(poco, apps, warnings);
   return b;
 }
 
@@ -142,7 +84,8 @@ std::string ParseChunked(const std::string& json, size_t chunk) {
   std::vector<App> apps;
   std::vector<std::string> warnings;
   const Status status = ParseApps(SourceOf(json), chunk, &apps, &warnings);
-  return status.message() + "\n" + Describe(status, apps, warnings);
+  return status.message() + "\n" +
+         testing::DescribeApps(status, apps, warnings);
 }
 
 // The same in memory, from a buffer of exactly the document's size.
@@ -153,7 +96,8 @@ std::string ParseInMemory(const std::string& json) {
   std::copy(json.begin(), json.end(), exact.get());
   const Status status =
       ParseApps(std::string_view(exact.get(), json.size()), &apps, &warnings);
-  return status.message() + "\n" + Describe(status, apps, warnings);
+  return status.message() + "\n" +
+         testing::DescribeApps(status, apps, warnings);
 }
 
 // One piece of string contents that is not plain text, and what the reader
@@ -546,6 +490,20 @@ TEST(MarathonJsonTest, MalformedDocumentsAreRefusedWithAnOffset) {
 
 // Every one of these is refused by both parsers, and everything in
 // `accepted` by neither.
+// Found by the marathon_json fuzz target (tests/fuzz/corpus/marathon_json/
+// crash_short_u_escape.json): a streaming reader's text may end right after
+// the closing quote of "\u0"; it said "unterminated string" there, where the
+// whole document says the escape is invalid.
+TEST(MarathonJsonTest, AShortUEscapeReadsAlikeInChunksAndInMemory) {
+  const std::string json = R"({"x":{"a":"\u0"}},"apps":[]})";
+  EXPECT_EQ(ParseInMemory(json),
+            "Marathon JSON: invalid \\u escape in string at offset 11\n"
+            "error\n");
+  for (const size_t chunk : {size_t{1}, size_t{2}, size_t{7}}) {
+    EXPECT_EQ(ParseChunked(json, chunk), ParseInMemory(json)) << chunk;
+  }
+}
+
 TEST(MarathonJsonTest, RefusesWhatPocoRefused) {
   const std::vector<std::string> refused = {
       "{",
