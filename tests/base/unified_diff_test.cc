@@ -434,9 +434,10 @@ TEST(UnifiedDiffOfWindowsTest, RandomWindowsEqualTheWholeDiffOrDecline) {
   RecordProperty("answered", answered);
 }
 
-// A 100k-line config where a template change touched every backend: the
-// search must stay far from quadratic.
-TEST(UnifiedDiffTest, LargeConfigIsFast) {
+// A 100k-line config where a template change touched every backend, its
+// backends reversed, and one with no line in common: the diff is exact and
+// applies (how fast: tools/bench, not a timed test).
+TEST(UnifiedDiffTest, LargeConfigDiffsApply) {
   std::string before, after;
   for (int i = 0; i < 12500; ++i) {
     const std::string name = "app" + std::to_string(i);
@@ -448,13 +449,9 @@ TEST(UnifiedDiffTest, LargeConfigIsFast) {
     after += block + "  http-request set-header X-Port %[dst_port]\n" +
              "  server b\n\n\n";
   }
-  const auto start = std::chrono::steady_clock::now();
   const std::string diff = UnifiedDiff(before, after, "A", "B");
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(ApplyDiff(before, diff), after);
   EXPECT_EQ(CountChangedLines(diff), 12500);
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(),
-            5);
 
   // Backends reordered: thousands of edits among repeated lines, so the
   // search gives up on minimality but must still produce a valid diff.
@@ -465,24 +462,16 @@ TEST(UnifiedDiffTest, LargeConfigIsFast) {
     pos = block;
   }
   ASSERT_EQ(reordered.size(), before.size());
-  const auto start1 = std::chrono::steady_clock::now();
   const std::string reversed = UnifiedDiff(before, reordered, "A", "B");
-  const auto elapsed1 = std::chrono::steady_clock::now() - start1;
   EXPECT_EQ(ApplyDiff(before, reversed), reordered);
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(elapsed1).count(),
-            5);
 
   // Everything different: no common line at all.
   std::string other;
   for (int i = 0; i < 100000; ++i) {
     other += "other " + std::to_string(i) + "\n";
   }
-  const auto start2 = std::chrono::steady_clock::now();
   const std::string replaced = UnifiedDiff(before, other, "A", "B");
-  const auto elapsed2 = std::chrono::steady_clock::now() - start2;
   EXPECT_EQ(ApplyDiff(before, replaced), other);
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(elapsed2).count(),
-            5);
 }
 
 }  // namespace

@@ -522,7 +522,11 @@ TEST(EventStreamTest, AnEventThatNeverEndsIsCutAt16MiB) {
       {"a comment line", ":" + std::string(4096, ' ')},
       {"data lines", "data: " + std::string(4094, 'a') + "\n"},
   };
-  for (const auto& [name, prefix] : kShapes) {
+  for (const auto& shape : kShapes) {
+    // Named copies, not structured bindings: clang (tools/sanitize) does
+    // not let a lambda capture those in C++17.
+    const char* name = shape.first;
+    const std::string& prefix = shape.second;
     SCOPED_TRACE(name);
     const std::string repeated =
         std::string(name) == "data lines" ? prefix : std::string(4096, 'a');
