@@ -51,9 +51,9 @@ inline constexpr size_t kMaxHaproxyLabelBytes = 64 * 1024;
 // KiB each and some 40 kinds per service port; 1 MiB is 16 labels at the
 // value cap.
 inline constexpr size_t kMaxHaproxyLabelsTotalBytes = 1 << 20;
-// The longest HAPROXY_* label name. 1.15's longest,
-// HAPROXY_{n}_BACKEND_HTTP_HEALTHCHECK_OPTIONS, has 44 bytes with a
-// one-digit port index; no name it reads comes near 256.
+// The longest HAPROXY_* label name. 1.15's longest (a health-check options
+// template) has 44 bytes with a one-digit port index; no name it reads
+// comes near 256.
 inline constexpr size_t kMaxHaproxyLabelNameBytes = 256;
 
 // Why `labels` break one of the three caps above ("label X has N bytes,

@@ -37,7 +37,7 @@ constexpr uint32_t kSectionKindCount =
 // (:80, :443, :9091, a vhost's TLS frontend).
 struct SharedOverride {
   std::string section;
-  std::string label;  // HAPROXY_0_HTTP_FRONTEND_ACL
+  std::string label;  // HAPROXY_<n>_<NAME>
   std::string text;
 };
 

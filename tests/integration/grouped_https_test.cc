@@ -89,11 +89,11 @@ TEST_F(GroupedHttpsTest, EachVhostTerminatesTlsWithItsOwnCertificate) {
   const RunResult run = Poll(state);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string config = ReadFile(cfg_);
-  ASSERT_NE(config.find("  bind abns@alpha_test accept-proxy ssl crt " +
+  ASSERT_NE(config.find("  bind abns@alpha.test accept-proxy ssl crt " +
                         alpha_cert + "\n"),
             std::string::npos)
       << config;
-  ASSERT_NE(config.find("  bind abns@beta_test accept-proxy ssl crt " +
+  ASSERT_NE(config.find("  bind abns@beta.test accept-proxy ssl crt " +
                         beta_cert + "\n"),
             std::string::npos)
       << config;

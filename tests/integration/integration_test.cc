@@ -470,10 +470,11 @@ TEST_F(IntegrationTest, StickyCookiePinsClientToOneBackend) {
 
 // 5. HAPROXY_0_REDIRECT_TO_HTTPS: plain http on :80 gets a 301 to https.
 TEST_F(IntegrationTest, RedirectToHttpsAnswers301OnHttpFrontend) {
+  const int secure_port = FreePort();
   const int secure1 = StartEcho("secure-1", "127.0.0.2");
   const int web1 = StartEcho("web-1", "127.0.0.3");
   const std::string url = StateFile(StateJson(
-      {AppJson("/secure", {FreePort()},
+      {AppJson("/secure", {secure_port},
                Labels({{"HAPROXY_0_VHOST", "secure.example.com"},
                        {"HAPROXY_0_REDIRECT_TO_HTTPS", "true"}}),
                {{"127.0.0.2", {secure1}}}),
@@ -485,7 +486,8 @@ TEST_F(IntegrationTest, RedirectToHttpsAnswers301OnHttpFrontend) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(HasLine(Config(),
                       "  redirect scheme https code 301 if !{ ssl_fc } "
-                      "host_secure_example_com_secure"))
+                      "host_secure_example_com_secure_" +
+                          std::to_string(secure_port)))
       << Config();
   ASSERT_NO_THROW(StartHaproxy());
 
@@ -1333,14 +1335,15 @@ TEST_F(IntegrationTest, ReviewAnotherTeamsAppCannotJoinABlueGreenGroup) {
   EXPECT_THAT(seen, Contains("shop-2"));
 }
 
-// 10g. Review (FINDING, high; not new: 1.15 names its ACLs so too). The :80
-// host ACL of a service is cleaned(vhost) + "_" + app id with '/' as '_'.
-// /a/b on v.test and /test/a/b on "v" (Mallory's, plain Marathon ids; a
-// group id works too) both get "host_v_test_a_b". HAProxy ORs the two
-// declarations, and Mallory's HAPROXY_0_BACKEND_WEIGHT put her use_backend
-// first: requests for v.test went to her. Now the ACL name stays /a/b's,
-// the first app to declare it, and Mallory's port is dropped with an error
-// (GeneratedNamesTest has the property over random names).
+// 10g. Review (FINDING, high; not new: 1.15 names its ACLs so too). 1.15's
+// :80 host ACL of a service is cleaned(vhost) + "_" + app id with '/' as
+// '_': /a/b on v.test and /test/a/b on "v" (Mallory's, plain Marathon ids)
+// both got "host_v_test_a_b", HAProxy ORs the two declarations, and
+// Mallory's HAPROXY_0_BACKEND_WEIGHT put her use_backend first: requests
+// for v.test went to her. Names now end with the service port: each app
+// keeps its own vhost, neither port is dropped. A third app's label that
+// adds, in the shared :80 frontend, a redirect of v.test (which HAProxy
+// would run before any use_backend) drops that app's port instead.
 TEST_F(IntegrationTest, ReviewAVhostAclNameClashDoesNotHandOverAVhost) {
   const int victim = StartEcho("a-b", "127.0.0.2");
   const int evil = StartEcho("mallory", "127.0.0.3");
@@ -1350,16 +1353,33 @@ TEST_F(IntegrationTest, ReviewAVhostAclNameClashDoesNotHandOverAVhost) {
        AppJson("/test/a/b", {FreePort()},
                Labels({{"HAPROXY_0_VHOST", "v"},
                        {"HAPROXY_0_BACKEND_WEIGHT", "100"}}),
+               {{"127.0.0.3", {evil}}}),
+       AppJson("/zzz", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "z.test"},
+                       {"HAPROXY_0_HTTP_FRONTEND_ACL",
+                        "  acl host_{cleanedUpHostname} hdr(host) -i "
+                        "{hostname}\n"
+                        "  http-request redirect location http://evil.test/ "
+                        "if {{ hdr(host) -i v.test }}\n"
+                        "  use_backend {backend} if host_{cleanedUpHostname}\n"}}),
                {{"127.0.0.3", {evil}}})}));
   const RunResult run = RunMarathonLb(url);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_NO_THROW(StartHaproxy());
   EXPECT_THAT(Backends([&] { return ViaHttp("v.test"); }, 4), Each("a-b"))
       << Config();
+  EXPECT_THAT(Backends([&] { return ViaHttp("v"); }, 4), Each("mallory"))
+      << Config();
   EXPECT_THAT(run.output,
-              HasSubstr("app /test/a/b, service port index 0: acl "
-                        "host_v_test_a_b in frontend marathon_http_in is "
-                        "already declared by app /a/b"));
+              HasSubstr("app /zzz, service port index 0: label "
+                        "HAPROXY_0_HTTP_FRONTEND_ACL refused by "
+                        "--label-policy restricted: line 2 in frontend "
+                        "marathon_http_in is not limited to the app's own "
+                        "vhosts or app id"));
+  EXPECT_THAT(Config(), Not(HasSubstr("evil.test")));
+  EXPECT_THAT(run.output, Not(HasSubstr("app /a/b, service port index 0")));
+  EXPECT_THAT(run.output,
+              Not(HasSubstr("app /test/a/b, service port index 0")));
 }
 
 // 10h. Review (FINDING, medium): HAPROXY_DEPLOYMENT_GROUP=WEB on Mallory's
