@@ -949,17 +949,9 @@ TEST(AdminServerTest, HealthzAnswersWhileHostilePeersAreConnected) {
 // A connection to `port` with a 4 KiB receive buffer that asks for `path`
 // and reads `peek` bytes of the answer, then stops reading (-1 on failure).
 int StalledReader(int port, const std::string& path, size_t peek) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  const int small = 4096;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const std::string get = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      write(fd, get.data(), get.size()) != static_cast<ssize_t>(get.size())) {
-    close(fd);
+  const int fd = testing::SendAndStall(
+      port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  if (fd < 0) {
     return -1;
   }
   char buf[64];

@@ -163,6 +163,11 @@ std::string OverrideAppJson(const std::string& id, const std::string& vhost,
          R"(], "state": "TASK_RUNNING"}]})";
 }
 
+// `apps` (an AppsJson document) with one more app, `app` (its JSON).
+std::string WithApp(const std::string& apps, const std::string& app) {
+  return apps.substr(0, apps.size() - 2) + "," + app + "]}";
+}
+
 TEST_F(GeneratedNamesTest, EveryAppKeepsItsHostAndItsAppIdUnderRandomNames) {
   int dropped = 0;
   int routed = 0;
@@ -257,10 +262,9 @@ TEST_F(GeneratedNamesTest, ReviewAQuotedAclNameIsStillTheFirstAppsName) {
       const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001},
                                          {"/www", "www.example.com", 10002}});
       const std::string json =
-          apps.substr(0, apps.size() - 2) + "," +
-          OverrideAppJson("/zzz", "zzz.example.com", 10003,
-                          "  acl " + spelling + " hdr(host) -i www.example.com") +
-          "]}";
+          WithApp(apps, OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                                        "  acl " + spelling +
+                                            " hdr(host) -i www.example.com"));
       const RenderResult r = RenderApps(json, options);
       const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
       ASSERT_EQ(errors.size(), 1u) << r.text;
@@ -337,11 +341,9 @@ TEST_F(GeneratedNamesTest, ReviewGuardAclNamesDifferingInCaseAreDistinct) {
   const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001},
                                      {"/www", "www.example.com", 10002}});
   const std::string json =
-      apps.substr(0, apps.size() - 2) + "," +
-      OverrideAppJson("/zzz", "zzz.example.com", 10003,
-                      "  acl HOST_SHOP_EXAMPLE_COM_SHOP hdr(host) -i "
-                      "www.example.com") +
-      "]}";
+      WithApp(apps, OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                                    "  acl HOST_SHOP_EXAMPLE_COM_SHOP "
+                                    "hdr(host) -i www.example.com"));
   const RenderResult r = RenderApps(json);
   EXPECT_EQ(r.errors, std::vector<std::string>{});
   const std::vector<std::string> http =
@@ -367,8 +369,7 @@ TEST_F(GeneratedNamesTest, ReviewGuardWeightDoesNotBuyAnAclName) {
                R"("HAPROXY_0_BACKEND_WEIGHT": "100", )");
   RenderOptions allow;  // the name rule holds under every policy
   allow.label_policy = LabelPolicy::kAllow;
-  const RenderResult r =
-      RenderApps(apps.substr(0, apps.size() - 2) + "," + evil + "]}", allow);
+  const RenderResult r = RenderApps(WithApp(apps, evil), allow);
   const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
   ASSERT_EQ(errors.size(), 1u) << r.text;
   EXPECT_THAT(errors[0], HasSubstr("acl host_shop_example_com_shop_10001 in frontend "
@@ -397,11 +398,10 @@ TEST_F(GeneratedNamesTest, ReviewGuardWeightDoesNotBuyAnAclName) {
 TEST_F(GeneratedNamesTest, ReviewAnOverrideInASharedFrontendCannotRedirectAnotherVhost) {
   const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
   const std::string json =
-      apps.substr(0, apps.size() - 2) + "," +
-      OverrideAppJson("/zzz", "zzz.example.com", 10003,
-                      "  http-request redirect location http://evil.example/ "
-                      "if {{ hdr(host) -i shop.example.com }}") +
-      "]}";
+      WithApp(apps, OverrideAppJson(
+                        "/zzz", "zzz.example.com", 10003,
+                        "  http-request redirect location http://evil.example/ "
+                        "if {{ hdr(host) -i shop.example.com }}"));
   const RenderResult r = RenderApps(json);
   EXPECT_EQ(ErrorsOf(r, "/zzz").size(), 1u);
   EXPECT_EQ(r.text.find("evil.example"), std::string::npos) << r.text;
@@ -493,10 +493,8 @@ TEST_F(GeneratedNamesTest, ALabelsLinesInASharedFrontendActOnlyOnItsOwnVhosts) {
   for (const auto& [line, why] : shapes) {
     SCOPED_TRACE(line);
     const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
-    const std::string json = apps.substr(0, apps.size() - 2) + "," +
-                             OverrideAppJson("/zzz", "zzz.example.com", 10003,
-                                             line) +
-                             "]}";
+    const std::string json = WithApp(
+        apps, OverrideAppJson("/zzz", "zzz.example.com", 10003, line));
     const RenderResult r = RenderApps(json);
     const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
     ASSERT_EQ(errors.size(), 1u) << r.text;
@@ -547,10 +545,8 @@ TEST_F(GeneratedNamesTest, ALabelsLinesOnItsOwnVhostsAreTaken) {
        }) {
     SCOPED_TRACE(line);
     const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});
-    const std::string json = apps.substr(0, apps.size() - 2) + "," +
-                             OverrideAppJson("/zzz", "zzz.example.com", 10003,
-                                             line) +
-                             "]}";
+    const std::string json = WithApp(
+        apps, OverrideAppJson("/zzz", "zzz.example.com", 10003, line));
     const RenderResult r = RenderApps(json);
     EXPECT_EQ(r.errors, std::vector<std::string>{});
     EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
