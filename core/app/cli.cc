@@ -68,8 +68,8 @@ constexpr FlagSpec kFlags[] = {
       "haproxy_temp_config_fail.1..N (default 5; 0: none)"},
     {"skip-config-cleanup", "", nullptr, false,
       "Accepted for marathon-lb 1.15 command lines; changes nothing: "
-      "marathon-lb has no exclusion loop to skip (a config haproxy -c "
-      "refuses keeps the live one)"},
+      "instead of 1.15's exclusion loop, the service ports whose lines "
+      "haproxy -c refuses are dropped and the rest checked again"},
     {"skip-validation", "", nullptr, false,
       "Do not check the new config with haproxy -c"},
     {"dry", "d", nullptr, false,
@@ -184,6 +184,12 @@ constexpr FlagSpec kFlags[] = {
       "template overrides may not open sections, run code or touch files), "
       "deny (no template overrides) or allow (as marathon-lb); see "
       "docs/label-policy.md"},
+    {"vhost-owners", "", "FILE", false,
+      "Which apps may serve which hosts: lines of '<domain> <app id "
+      "prefix>...' (domain: a host, '*.' and a host for its subdomains, or "
+      "'*'); an app naming a host another line's apps own loses that "
+      "service port. Default: any app may name any host, as marathon-lb; "
+      "see docs/security.md"},
     {"help", "h", nullptr, false, "Print the flags and exit"},
 };
 
@@ -368,6 +374,8 @@ Status Apply(const std::string& name, const std::string& value,
     }
   } else if (name == "label-policy") {
     MLB_RETURN_IF_ERROR(ParseLabelPolicy(value, &out->label_policy));
+  } else if (name == "vhost-owners") {
+    out->vhost_owners = value;
   } else if (name == "help") {
     out->help = true;
   }

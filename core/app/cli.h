@@ -101,6 +101,8 @@ struct CliOptions {
 
   // What app labels may write into the config (label_policy.h).
   LabelPolicy label_policy = LabelPolicy::kRestricted;
+  // Which apps may serve which hosts (vhost_owners.h); "": any app any.
+  std::string vhost_owners;
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of

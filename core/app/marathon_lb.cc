@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/app/reference.h"
+#include "core/app/refused_ports.h"
 #include "core/app/unbindable_ports.h"
 #include "core/base/files.h"
 #include "core/base/logging.h"
@@ -123,6 +124,12 @@ Status MarathonLb::Create(const CliOptions& options,
   lb->service_options_.auto_port_min = options.min_serv_port_ip_per_task;
   lb->service_options_.auto_port_max = options.max_serv_port_ip_per_task;
   lb->service_options_.label_policy = options.label_policy;
+  if (!options.vhost_owners.empty()) {
+    lb->vhost_owners_ = std::make_unique<VhostOwners>();
+    MLB_RETURN_IF_ERROR(
+        VhostOwners::Load(options.vhost_owners, lb->vhost_owners_.get()));
+    lb->service_options_.vhost_owners = lb->vhost_owners_.get();
+  }
   if (const char* name = std::getenv("FRAMEWORK_NAME")) {
     lb->service_options_.framework_name = name;
   }
@@ -283,11 +290,11 @@ Status MarathonLb::Update(const std::string& why) {
 Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
-  if (retry_unbindable_.exchange(false) && !unbindable_.empty()) {
+  if (retry_dropped_.exchange(false) && !dropped_by_haproxy_.empty()) {
     Log().information("SIGHUP: trying again " +
-                      std::to_string(unbindable_.size()) +
-                      " service port(s) HAProxy could not bind");
-    unbindable_.clear();
+                      std::to_string(dropped_by_haproxy_.size()) +
+                      " service port(s) HAProxy refused or could not bind");
+    dropped_by_haproxy_.clear();
   }
   // Apps are built and rendered while Marathon's answer is still read.
   const int threads = options_.render_threads > 0
@@ -298,16 +305,16 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
   ApplyReport report;
   std::string text;
   Status applied;
-  // A reload HAProxy fails, with the config rolled back, can name service
-  // ports it cannot bind (a port another local process holds): those are
-  // dropped and the config made again, a few rounds at most (each round is
-  // one failed reload; HAProxy names every listener it could not bind at
-  // once, so one round is the rule).
-  constexpr int kMaxRounds = 3;
+  // What HAProxy refuses (haproxy -c) or cannot bind (a reload that fails,
+  // with the config rolled back) it names by line or listener: the service
+  // ports that wrote those are dropped and the config made again, a few
+  // rounds at most (HAProxy names every error of a stage at once: the
+  // lines, then the checks of the whole file, then the binds).
+  constexpr int kMaxRounds = 4;
   for (int round = 1;; ++round) {
     UpdatePipeline pipeline(registry_, config_view_, service_options_,
                             *resolver_, *health_cache_, threads);
-    pipeline.Skip(&unbindable_);
+    pipeline.Skip(&dropped_by_haproxy_);
     result = UpdateResult();
     std::string source;
     MLB_RETURN_IF_ERROR(pipeline.Run(
@@ -316,19 +323,23 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
         },
         &result));
     // An app gone (or its service port moved) takes its dropped port along.
-    for (auto it = unbindable_.begin(); it != unbindable_.end();) {
+    for (auto it = dropped_by_haproxy_.begin();
+         it != dropped_by_haproxy_.end();) {
       bool seen = false;
       for (const BuiltServicePort& port : result.service_ports) {
         seen = seen || (port.app_id == it->first.first &&
                         port.service_port == it->first.second);
       }
-      it = seen ? std::next(it) : unbindable_.erase(it);
+      it = seen ? std::next(it) : dropped_by_haproxy_.erase(it);
     }
     for (const std::string& w : result.parse_warnings) {
       Log().warning(w);
     }
     for (const std::string& w : result.warnings) {
       Log().warning(w);
+    }
+    for (const std::string& r : result.retried) {
+      Log().information(r);
     }
     for (const std::string& e : result.errors) {
       Log().error(e);
@@ -347,6 +358,28 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
       maps.push_back({map.name, map.Text()});
     }
     applied = config_writer_->Apply(text, maps, &report);
+    if (round == kMaxRounds) {
+      break;
+    }
+    if (!applied.ok() && report.outcome == ApplyReport::Outcome::kRejected) {
+      // haproxy -c refused it: the service ports whose lines it names.
+      std::vector<std::string> unmatched;
+      const std::vector<RefusedPort> refused = FindRefusedPorts(
+          report.validation_output, text, generation->config, &unmatched);
+      if (refused.empty()) {
+        break;  // nothing to trace: the live config stays for everyone
+      }
+      Log().error(applied.message());
+      LogLines(report.validation_output, Poco::Message::PRIO_ERROR);
+      for (const RefusedPort& port : refused) {
+        // The next round's update logs and reports it (a skipped port).
+        dropped_by_haproxy_[{port.app_id, port.service_port}] = {
+            "haproxy -c refused its lines (" + port.haproxy_line +
+                "); dropped until the app changes them or SIGHUP",
+            0, true};
+      }
+      continue;
+    }
     // A managed HAProxy that failed to reload (rolled back) or to start
     // (nothing to roll back to yet) names what it could not bind.
     if (!applied.ok() || haproxy_ == nullptr || report.reload_error.empty()) {
@@ -356,7 +389,7 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
     const std::vector<UnbindablePort> found = FindUnbindablePorts(
         report.reload_error, generation->config, result.service_ports,
         &unmatched);
-    if (found.empty() || round == kMaxRounds) {
+    if (found.empty()) {
       break;
     }
     Log().error(report.reload_error);
@@ -368,17 +401,21 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
           "HAProxy cannot bind it (" + port.haproxy_line +
           "); dropped until the app changes it or SIGHUP";
       // The next round's update logs and reports it (a skipped port).
-      unbindable_[{port.app_id, port.service_port}] = reason;
+      dropped_by_haproxy_[{port.app_id, port.service_port}] = {reason, 0,
+                                                               false};
     }
   }
-  if (haproxy_ != nullptr) {
+  {
     std::vector<std::string> unbindable;
-    for (const auto& [key, reason] : unbindable_) {
-      unbindable.push_back("app " + key.first + ", service port " +
-                           std::to_string(key.second) + ": " + reason);
+    std::vector<std::string> refused;
+    for (const auto& [key, dropped] : dropped_by_haproxy_) {
+      (dropped.refused ? refused : unbindable)
+          .push_back("app " + key.first + ", service port " +
+                     std::to_string(key.second) + ": " + dropped.reason);
     }
-    board_.SetUnbindable(std::move(unbindable));
+    board_.SetDroppedByHaproxy(std::move(unbindable), std::move(refused));
   }
+  board_.SetVhostConflicts(result.vhost_conflicts);
   if (report.rolled_back) {
     board_.SetConfigBehind(report.reload_error);
   } else if (report.reloaded ||

@@ -86,11 +86,13 @@ class MarathonLb {
   // The last update's reload failed and is to be tried again in
   // --reload-interval seconds (by another update).
   bool retry_reload_ = false;
-  // Service ports HAProxy could not bind (a failed reload named them),
-  // left out of every update until their app no longer has them or SIGHUP
-  // (retry_unbindable_); each with the reason.
-  SkippedServicePorts unbindable_;
-  std::atomic<bool> retry_unbindable_{false};
+  // Service ports whose lines haproxy -c refused, or that HAProxy could
+  // not bind (a failed reload named them), left out of every update until
+  // their app changes them or no longer has them, or SIGHUP
+  // (retry_dropped_); each with the reason.
+  SkippedServicePorts dropped_by_haproxy_;
+  std::unique_ptr<VhostOwners> vhost_owners_;  // --vhost-owners
+  std::atomic<bool> retry_dropped_{false};
   // The last generation that is live (written, or unchanged), to log what
   // the next one changes.
   std::unique_ptr<HaproxyConfig> live_;

@@ -261,7 +261,7 @@ int MarathonLb::RunLive() {
         refetch_templates_ = true;
       }
       if (sig == SIGHUP) {
-        retry_unbindable_ = true;  // service ports HAProxy could not bind
+        retry_dropped_ = true;  // service ports HAProxy refused or could not bind
         scheduler.RequestResync("SIGHUP");
         continue;
       }

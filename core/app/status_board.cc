@@ -76,9 +76,16 @@ void StatusBoard::SetConfigBehind(const std::string& why) {
   config_behind_ = WithoutUserInfo(why);
 }
 
-void StatusBoard::SetUnbindable(std::vector<std::string> lines) {
+void StatusBoard::SetDroppedByHaproxy(std::vector<std::string> unbindable,
+                                      std::vector<std::string> refused) {
   std::lock_guard<std::mutex> lock(mu_);
-  unbindable_ = std::move(lines);
+  unbindable_ = std::move(unbindable);
+  refused_ = std::move(refused);
+}
+
+void StatusBoard::SetVhostConflicts(std::vector<std::string> lines) {
+  std::lock_guard<std::mutex> lock(mu_);
+  vhost_conflicts_ = std::move(lines);
 }
 
 bool StatusBoard::Healthy(std::chrono::seconds max_staleness,
@@ -138,6 +145,16 @@ std::string StatusBoard::Json() const {
     }
     out.set("unbindable_service_ports", unbindable);
   }
+  Poco::JSON::Array::Ptr refused = new Poco::JSON::Array;
+  for (const std::string& line : refused_) {
+    refused->add(line);
+  }
+  out.set("refused_service_ports", refused);
+  Poco::JSON::Array::Ptr conflicts = new Poco::JSON::Array;
+  for (const std::string& line : vhost_conflicts_) {
+    conflicts->add(line);
+  }
+  out.set("vhost_conflicts", conflicts);
   out.set("last_error", last_error_);
   std::ostringstream text;
   out.stringify(text);

@@ -30,9 +30,13 @@ class StatusBoard {
   // HAProxy named did not make one it runs), and why; "" when it runs the
   // wanted one.
   void SetConfigBehind(const std::string& why);
-  // The service ports left out because HAProxy could not bind them, one
-  // line each: "app /x, service port 10002: HAProxy cannot bind it (...)".
-  void SetUnbindable(std::vector<std::string> lines);
+  // The service ports left out because HAProxy could not bind them, and
+  // those whose lines haproxy -c refused, one line each: "app /x, service
+  // port 10002: HAProxy cannot bind it (...)".
+  void SetDroppedByHaproxy(std::vector<std::string> unbindable,
+                           std::vector<std::string> refused);
+  // Vhosts that several apps name (UpdateResult::vhost_conflicts).
+  void SetVhostConflicts(std::vector<std::string> lines);
 
   // Healthy unless the last good sync is older than `max_staleness` (or
   // there was none yet), a managed HAProxy is down or runs an older config
@@ -59,7 +63,9 @@ class StatusBoard {
   bool haproxy_managed_ = false;
   bool haproxy_running_ = false;
   std::string config_behind_;  // SetConfigBehind's
-  std::vector<std::string> unbindable_;  // SetUnbindable's
+  std::vector<std::string> unbindable_;  // SetDroppedByHaproxy's
+  std::vector<std::string> refused_;
+  std::vector<std::string> vhost_conflicts_;
 };
 
 }  // namespace mlb

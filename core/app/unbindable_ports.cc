@@ -6,10 +6,8 @@
 #include "core/config/listeners.h"
 
 namespace mlb {
-namespace {
 
-// "[ALERT]    (10854) : Binding ..." -> "Binding ...".
-std::string WithoutPrefix(const std::string& line) {
+std::string WithoutAlertPrefix(const std::string& line) {
   const size_t alert = line.find("[ALERT]");
   if (alert == std::string::npos) {
     return Trim(line);
@@ -18,8 +16,6 @@ std::string WithoutPrefix(const std::string& line) {
   return Trim(colon == std::string::npos ? line.substr(alert)
                                          : line.substr(colon + 3));
 }
-
-}  // namespace
 
 std::vector<UnbindablePort> FindUnbindablePorts(
     const std::string& output, const HaproxyConfig& config,
@@ -32,7 +28,7 @@ std::vector<UnbindablePort> FindUnbindablePorts(
     if (line.find("cannot bind") == std::string::npos) {
       continue;
     }
-    const std::string text = WithoutPrefix(line);
+    const std::string text = WithoutAlertPrefix(line);
     // The address is the last bracketed word: "for [127.0.0.1:10002]".
     const size_t close = text.rfind(']');
     const size_t open =

@@ -24,6 +24,9 @@ struct UnbindablePort {
   std::string haproxy_line;  // HAProxy's line, without its [ALERT] prefix
 };
 
+// An HAProxy output line without its "[ALERT]    (10854) : " prefix.
+std::string WithoutAlertPrefix(const std::string& line);
+
 // The service ports of `ports` whose frontend in `config` binds an address
 // and port a "cannot bind" line of `output` names. Lines that name no such
 // frontend (a shared frontend, the stats listener, an address the config

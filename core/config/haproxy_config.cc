@@ -65,6 +65,53 @@ ConfigSection& HaproxyConfig::Section(const std::string& key, int rank) {
   return sections_[it->second];
 }
 
+int HaproxyConfig::AddAuthor(ConfigAuthor author) {
+  authors_.push_back(std::move(author));
+  return static_cast<int>(authors_.size()) - 1;
+}
+
+void HaproxyConfig::Append(ConfigSection& section, std::string&& text,
+                           int author) {
+  if (text.empty()) {
+    return;
+  }
+  if (section.runs.empty() || section.runs.back().author != author) {
+    section.runs.push_back({section.text.size(), author});
+  }
+  if (section.text.empty()) {
+    section.text.swap(text);  // a service's own frontend and backend
+  } else {
+    section.text += text;
+  }
+}
+
+std::vector<int> HaproxyConfig::LineAuthors() const {
+  std::vector<int> out;
+  for (const ConfigSection& s : sections_) {
+    size_t run = 0;
+    int author = kTheLb;
+    bool line_start = true;
+    for (size_t i = 0; i < s.text.size(); ++i) {
+      while (run < s.runs.size() && s.runs[run].offset <= i) {
+        author = s.runs[run++].author;
+      }
+      if (line_start) {
+        out.push_back(author);
+      }
+      line_start = s.text[i] == '\n';
+    }
+    const int servers_author = s.runs.empty() ? kTheLb : s.runs[0].author;
+    for (const ServerEntry& server : s.servers) {
+      for (const char c : server.line) {
+        if (c == '\n') {
+          out.push_back(servers_author);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 void HaproxyConfig::Reserve(size_t sections) {
   sections_.reserve(sections);
   index_.reserve(sections);

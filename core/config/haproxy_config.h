@@ -21,11 +21,28 @@ struct ServerEntry {
   std::string line;  // the rendered line(s), ending in '\n'
 };
 
+// Who wrote a run of a section's text, from `offset` to the next run: an
+// index into HaproxyConfig::authors(), or kTheLb.
+struct TextRun {
+  size_t offset = 0;
+  int author = 0;
+};
+
 struct ConfigSection {
   std::string key;   // "head", "frontend marathon_http_in", "backend web_80"
   int rank = 0;      // the section's kind: sections are written in its order
   std::string text;  // everything but the server lines
   std::vector<ServerEntry> servers;  // backends only, in order
+  // Who wrote `text`, in order; the server lines are the first run's
+  // author's. Empty: the LB.
+  std::vector<TextRun> runs;
+};
+
+// The service port that wrote part of a config (HaproxyConfig::Append), so
+// that a line HAProxy refuses can be traced to the app that rendered it.
+struct ConfigAuthor {
+  std::string app_id;
+  int service_port = 0;
 };
 
 // One line of an HAProxy map file.
@@ -55,6 +72,15 @@ class HaproxyConfig {
   // `key`, creating it on first use; Finish() puts sections in output order.
   ConfigSection& Section(const std::string& key, int rank);
   void Finish();
+  // Appends `text` to `section` as written by `author` (AddAuthor, or
+  // kTheLb for the global part and Finish); the text is moved from.
+  static constexpr int kTheLb = -1;
+  int AddAuthor(ConfigAuthor author);
+  void Append(ConfigSection& section, std::string&& text, int author);
+  const std::vector<ConfigAuthor>& authors() const { return authors_; }
+  // Per line of Text() (line 1 at [0]), who wrote it: an index into
+  // authors(), or kTheLb.
+  std::vector<int> LineAuthors() const;
   // Declares the map file `name` (once; later calls do nothing).
   void DeclareMap(const std::string& name);
   // Appends "key value" to the declared map `entry.map` unless the map
@@ -68,6 +94,7 @@ class HaproxyConfig {
   std::vector<ConfigSection> sections_;
   std::unordered_map<std::string, size_t> index_;  // key -> position
   std::vector<MapFile> maps_;
+  std::vector<ConfigAuthor> authors_;
   // Per map (same position): its lines so far, "key value", to write each
   // line once.
   std::vector<std::unordered_set<std::string>> map_lines_;

@@ -385,6 +385,16 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
     v.vhosts.clear();
     v.vhost_label.clear();
   }
+  if (options.vhost_owners != nullptr) {
+    for (const std::string& vhost : v.vhosts) {
+      const Status owned = options.vhost_owners->Check(app.id, vhost);
+      if (!owned.ok()) {
+        return Status::ServiceError(
+            "label " + LabelName("HAPROXY_{n}_VHOST", index) + ": " +
+            owned.message());
+      }
+    }
+  }
   return Status::OK();
 }
 

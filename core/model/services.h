@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/model/labels.h"
+#include "core/model/vhost_owners.h"
 #include "core/base/lru_cache.h"
 #include "core/marathon/apps.h"
 #include "mlb/plugin/sdk.h"
@@ -59,6 +60,8 @@ struct ServiceOptions {
   // error drops that service port. Empty: not checked.
   std::function<Status(const std::string& path)> check_certificate;
   LabelPolicy label_policy = LabelPolicy::kRestricted;  // --label-policy
+  // --vhost-owners: which apps may serve which hosts; null: any app any.
+  const VhostOwners* vhost_owners = nullptr;
   // --min/--max-serv-port-ip-per-task: the range of AutoServicePorts; 0 and
   // 0: none assigned.
   int auto_port_min = 10050;

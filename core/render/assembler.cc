@@ -261,11 +261,11 @@ bool IsVhostFrontend(int rank) {
   return rank == MLB_SECTION_HTTP_FRONTEND || rank == MLB_SECTION_HTTPS_FRONTEND;
 }
 
-// Puts a render's text, servers and map lines into the config; a service's
-// lines in the :80 and :443 frontends into *vhost_blocks instead (null: the
-// Begin render). Of its AddOnce lines, those whose key is not in
-// *once_keys yet.
-void Commit(ServiceRender* render, HaproxyConfig* config,
+// Puts a render's text, servers and map lines into the config, as written
+// by `author`; a service's lines in the :80 and :443 frontends into
+// *vhost_blocks instead (null: the Begin render). Of its AddOnce lines,
+// those whose key is not in *once_keys yet.
+void Commit(ServiceRender* render, int author, HaproxyConfig* config,
             std::vector<ConfigAssembler::VhostBlock>* vhost_blocks,
             std::unordered_set<std::string>* once_keys) {
   for (const std::string& map : render->maps) {
@@ -277,15 +277,10 @@ void Commit(ServiceRender* render, HaproxyConfig* config,
     }
     if (vhost_blocks != nullptr && IsVhostFrontend(s.rank)) {
       vhost_blocks->push_back(
-          {render->route_weight, s.key, s.rank, std::move(s.text)});
+          {render->route_weight, s.key, s.rank, std::move(s.text), author});
       continue;
     }
-    std::string& text = config->Section(s.key, s.rank).text;
-    if (text.empty()) {
-      text.swap(s.text);  // the service's own frontend and backend
-    } else {
-      text += s.text;
-    }
+    config->Append(config->Section(s.key, s.rank), std::move(s.text), author);
   }
   for (ServiceRender::Servers& run : render->servers) {
     std::vector<ServerEntry>& servers =
@@ -304,10 +299,11 @@ void Commit(ServiceRender* render, HaproxyConfig* config,
       continue;
     }
     if (IsVhostFrontend(once.rank)) {
-      vhost_blocks->push_back(
-          {once.weight, once.section, once.rank, std::move(once.text)});
+      vhost_blocks->push_back({once.weight, once.section, once.rank,
+                               std::move(once.text), author});
     } else {
-      config->Section(once.section, once.rank).text += once.text;
+      config->Append(config->Section(once.section, once.rank),
+                     std::move(once.text), author);
     }
   }
   for (MapEntry& entry : render->map_entries) {
@@ -332,7 +328,8 @@ Status ConfigAssembler::Begin(ServiceRender&& render) {
     return Status::Error("named sections are added to from AddService or "
                          "Finish, not Begin");
   }
-  Commit(&render, &generation_.config, nullptr, nullptr);
+  Commit(&render, HaproxyConfig::kTheLb, &generation_.config, nullptr,
+         nullptr);
   for (const ConfigSection& section : generation_.config.sections()) {
     for (Listener& l : BindListeners(section.text, section.key)) {
       ports_->Add(std::move(l), nullptr);
@@ -435,7 +432,7 @@ Status ConfigAssembler::CheckNames(
   return Status::OK();
 }
 
-void ConfigAssembler::CommitNamed(const sdk::Service* view,
+void ConfigAssembler::CommitNamed(const sdk::Service* view, int author,
                                   ServiceRender* render) {
   for (ServiceRender::Claim& claim : render->claims) {
     Named& named = named_[claim.name];
@@ -452,8 +449,8 @@ void ConfigAssembler::CommitNamed(const sdk::Service* view,
     if (view == nullptr) {
       named.head += s.text;
     } else {
-      named.blocks.push_back(
-          {render->route_weight, s.key, s.rank, std::move(s.text)});
+      named.blocks.push_back({render->route_weight, s.key, s.rank,
+                              std::move(s.text), author});
     }
   }
   if (view == nullptr) {
@@ -500,8 +497,10 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }
   if (s.ok()) {
-    Commit(render, &generation_.config, &vhost_blocks_, &once_keys_);
-    CommitNamed(&view, render);
+    const int author =
+        generation_.config.AddAuthor({view.app_id, view.service_port});
+    Commit(render, author, &generation_.config, &vhost_blocks_, &once_keys_);
+    CommitNamed(&view, author, render);
     for (auto& [key, owner] : acls) {
       acl_owners_.emplace(std::move(key), std::move(owner));
     }
@@ -534,13 +533,15 @@ Status ConfigAssembler::Finish(ServiceRender&& render, Generation* out) {
                      return a.weight > b.weight;
                    });
   for (VhostBlock& block : vhost_blocks_) {
-    generation_.config.Section(block.key, block.rank).text += block.text;
+    generation_.config.Append(generation_.config.Section(block.key, block.rank),
+                              std::move(block.text), block.author);
   }
   vhost_blocks_.clear();
   // The Finish render: after the services' lines in the shared sections,
   // first in named ones.
-  Commit(&render, &generation_.config, nullptr, nullptr);
-  CommitNamed(nullptr, &render);
+  Commit(&render, HaproxyConfig::kTheLb, &generation_.config, nullptr,
+         nullptr);
+  CommitNamed(nullptr, HaproxyConfig::kTheLb, &render);
   // Named sections in name order, after marathon_https_in (created at
   // Begin, so that the stable sort by rank keeps them after it), each its
   // opening text and then its services' lines by route weight.
@@ -549,10 +550,13 @@ Status ConfigAssembler::Finish(ServiceRender&& render, Generation* out) {
                      [](const VhostBlock& a, const VhostBlock& b) {
                        return a.weight > b.weight;
                      });
-    std::string text = std::move(named.head);
+    ConfigSection section;
+    generation_.config.Append(section, std::move(named.head),
+                              HaproxyConfig::kTheLb);
     for (VhostBlock& block : named.blocks) {
-      text += block.text;
+      generation_.config.Append(section, std::move(block.text), block.author);
     }
+    const std::string& text = section.text;
     if (text.empty()) {
       continue;
     }
@@ -562,8 +566,10 @@ Status ConfigAssembler::Finish(ServiceRender&& render, Generation* out) {
                            "listen line of that name: its lines would join "
                            "the section before them");
     }
-    generation_.config.Section("named " + name, MLB_SECTION_HTTPS_FRONTEND)
-        .text = std::move(text);
+    ConfigSection& placed =
+        generation_.config.Section("named " + name, MLB_SECTION_HTTPS_FRONTEND);
+    placed.text = std::move(section.text);
+    placed.runs = std::move(section.runs);
   }
   named_.clear();
   generation_.config.Finish();

@@ -66,6 +66,7 @@ class ConfigAssembler {
     std::string key;  // the section
     int rank;
     std::string text;
+    int author;  // HaproxyConfig::AddAuthor's, or HaproxyConfig::kTheLb
   };
 
   // A named section (MLB_SECTION_NAMED): its opening text (from Finish),
@@ -88,7 +89,8 @@ class ConfigAssembler {
   Status CheckAcls(const sdk::Service& view, const ServiceRender& render,
                    std::vector<std::pair<std::string, std::string>>* declared)
       const;
-  void CommitNamed(const sdk::Service* view, ServiceRender* render);
+  void CommitNamed(const sdk::Service* view, int author,
+                   ServiceRender* render);
 
   std::unique_ptr<Ports> ports_;
   std::vector<VhostBlock> vhost_blocks_;  // in commit order

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "core/model/deployment_groups.h"
@@ -36,6 +37,7 @@ void Slim(Service* service) {
   slim.view.backend = std::move(service->view.backend);
   slim.view.port_index = service->view.port_index;
   slim.view.service_port = service->view.service_port;
+  slim.view.vhosts = std::move(service->view.vhosts);  // VhostConflicts
   slim.port_labels.port = service->port_labels.port;
   *service = std::move(slim);
 }
@@ -242,6 +244,56 @@ class Board : public AppSink {
 };
 
 // A service and its render, from the workers.
+// A hash of what a service rendered, its server lines left out (tasks come
+// and go; a refusal is about the service's labels and templates).
+uint64_t RenderHash(const ServiceRender& render) {
+  const std::hash<std::string_view> hash;
+  uint64_t h = 0;
+  const auto mix = [&](std::string_view text) {
+    h = (h ^ hash(text)) * 0x100000001b3ULL + text.size();
+  };
+  for (const ServiceRender::Section& s : render.sections) {
+    mix(s.key);
+    mix(s.text);
+  }
+  for (const ServiceRender::Once& once : render.once) {
+    mix(once.section);
+    mix(once.text);
+  }
+  return h == 0 ? 1 : h;  // 0 is "not known yet"
+}
+
+// The vhosts that service ports of more than one app name, one line each:
+// "vhost v.test: app /a (service port 10001), app /b (service port
+// 10002)", in vhost order, the apps in config order.
+std::vector<std::string> VhostConflicts(
+    const std::vector<const Service*>& services) {
+  std::map<std::string, std::vector<const sdk::Service*>> holders;
+  for (const Service* s : services) {
+    for (const std::string& vhost : s->view.vhosts) {
+      holders[vhost].push_back(&s->view);
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [vhost, views] : holders) {
+    bool shared = false;
+    for (const sdk::Service* v : views) {
+      shared = shared || v->app_id != views[0]->app_id;
+    }
+    if (!shared) {
+      continue;
+    }
+    std::string line = "vhost " + vhost + ":";
+    for (size_t i = 0; i < views.size(); ++i) {
+      line += std::string(i ? "," : "") + " app " + views[i]->app_id +
+              " (service port " + std::to_string(views[i]->service_port) +
+              ")";
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 struct Item {
   Service* service;
   ServiceRender* render;
@@ -430,16 +482,27 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
     for (size_t i = 0; i < items.size(); ++i) {
       const auto& view = all[i]->view;
       const auto it = skip_->find({view.app_id, view.service_port});
-      if (it == skip_->end()) {
-        kept.push_back(items[i]);
-        kept_all.push_back(all[i]);
-        continue;
+      if (it != skip_->end()) {
+        const uint64_t hash = RenderHash(*items[i].render);
+        if (it->second.render_hash != 0 && it->second.render_hash != hash) {
+          // Its app changed since HAProxy refused it: tried again.
+          out->retried.push_back("app " + view.app_id + ", service port " +
+                                 std::to_string(view.service_port) +
+                                 " changed and is tried again (was: " +
+                                 it->second.reason + ")");
+          skip_->erase(it);
+        } else {
+          it->second.render_hash = hash;
+          out->service_ports.push_back(
+              {view.app_id, view.service_port, view.backend});
+          out->errors.push_back("app " + view.app_id + ", service port " +
+                                std::to_string(view.service_port) + ": " +
+                                it->second.reason + "; service port skipped");
+          continue;
+        }
       }
-      out->service_ports.push_back(
-          {view.app_id, view.service_port, view.backend});
-      out->errors.push_back("app " + view.app_id + ", service port " +
-                            std::to_string(view.service_port) + ": " +
-                            it->second + "; service port skipped");
+      kept.push_back(items[i]);
+      kept_all.push_back(all[i]);
     }
     items = std::move(kept);
     all = std::move(kept_all);
@@ -454,6 +517,7 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
                                   all[i]->view.backend});
   }
   out->services = services.size();
+  out->vhost_conflicts = VhostConflicts(services);
   out->generated = Commit(services, order, items, &global, main.renderer(),
                           &out->generation);
   return Status::OK();

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -42,16 +43,33 @@ struct BuiltServicePort {
   std::string backend;
 };
 
-// Service ports left out of an update, by (app id, service port), with the
-// reason (HAProxy could not bind them: see MarathonLb).
-using SkippedServicePorts = std::map<std::pair<std::string, int>, std::string>;
+// A service port left out of updates because HAProxy could not take it
+// (see MarathonLb): it refused the lines it rendered, or could not bind it.
+struct SkippedPort {
+  std::string reason;
+  // A hash of the service's render (its server lines left out) when it was
+  // left out; 0: not known yet, the next update sets it. Once the render
+  // differs (its app's labels or ports changed), it is tried again.
+  uint64_t render_hash = 0;
+  bool refused = false;  // by haproxy -c; else HAProxy could not bind it
+};
+
+// Service ports left out of an update, by (app id, service port).
+using SkippedServicePorts = std::map<std::pair<std::string, int>, SkippedPort>;
 
 struct UpdateResult {
   size_t apps = 0;                          // apps read
   std::vector<std::string> parse_warnings;  // ParseApps'
   std::vector<std::string> errors;    // service ports dropped before render
   std::vector<std::string> warnings;  // dropped tasks, ignored labels
+  // Skipped service ports whose render changed, tried again (Skip).
+  std::vector<std::string> retried;
   size_t services = 0;                      // service ports built (kept)
+  // Vhosts that service ports of several apps name (marathon-lb 1.15
+  // shares them: the highest HAPROXY_{n}_BACKEND_WEIGHT, then app id
+  // order, wins the rules that overlap), one line each (see
+  // UpdatePipeline).
+  std::vector<std::string> vhost_conflicts;
   // Every service port built, the skipped ones too, in config order.
   std::vector<BuiltServicePort> service_ports;
   // Not ok when the generation failed as a whole (a template outside any
@@ -83,9 +101,10 @@ class UpdatePipeline {
   Status Run(const Reader& read, UpdateResult* out);
 
   // Service ports Run() leaves out, each with the error "app <id>, service
-  // port <port>: <reason>; service port skipped". Null: none. Must outlive
-  // Run().
-  void Skip(const SkippedServicePorts* skip) { skip_ = skip; }
+  // port <port>: <reason>; service port skipped", unless its render changed
+  // since (SkippedPort::render_hash): Run() then removes it from *skip and
+  // lists it in UpdateResult::retried. Null: none. Must outlive Run().
+  void Skip(SkippedServicePorts* skip) { skip_ = skip; }
 
  private:
   const PluginRegistry& registry_;
@@ -94,7 +113,7 @@ class UpdatePipeline {
   HostResolver& resolver_;
   HealthCache& health_cache_;
   int threads_;
-  const SkippedServicePorts* skip_ = nullptr;
+  SkippedServicePorts* skip_ = nullptr;
 };
 
 }  // namespace mlb

@@ -1382,6 +1382,144 @@ TEST_F(IntegrationTest, ReviewAVhostAclNameClashDoesNotHandOverAVhost) {
               Not(HasSubstr("app /test/a/b, service port index 0")));
 }
 
+// Issue 12 item 4: what passes marathon-lb's checks but haproxy -c refuses
+// costs only the app that wrote it. Each bad app here fails another stage of
+// HAProxy's check (a line it cannot parse, a server option, a bind address
+// that does not resolve, and once the file is read, a use_backend naming no
+// backend); HAProxy names the line or the proxy and the word, marathon-lb
+// traces it to the service port that rendered it, drops that port with
+// HAProxy's words and validates again, in the same update. The good app's
+// change goes live and routes.
+TEST_F(IntegrationTest, WhatHaproxyRefusesDropsOnlyTheAppThatWroteIt) {
+  const int good = StartEcho("good", "127.0.0.2");
+  const TaskSpec nowhere{"127.0.0.3", {FreePort()}};
+  const int bind_port = FreePort();
+  const int timeout_port = FreePort();
+  const int server_port = FreePort();
+  const int backend_port = FreePort();
+  const std::string url = StartSim(StateJson({
+      AppJson("/bad-backend", {backend_port},
+              Labels({{"HAPROXY_0_VHOST", "bad-backend.example.com"},
+                      {"HAPROXY_0_HTTP_FRONTEND_ACL",
+                       "  acl host_{cleanedUpHostname} hdr(host) -i "
+                       "{hostname}\n  use_backend no_such_backend if "
+                       "host_{cleanedUpHostname}\n"}}),
+              {nowhere}),
+      AppJson("/bad-bind", {bind_port},
+              Labels({{"HAPROXY_0_BIND_ADDR", "nosuchhost.invalid"}}),
+              {nowhere}),
+      AppJson("/bad-server", {server_port},
+              Labels({{"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                       "  server {serverName} {host_ipv4}:{port}"
+                       "{cookieOptions}{healthCheckOptions}{otherOptions} "
+                       "no-such-keyword\n"}}),
+              {nowhere}),
+      AppJson("/bad-timeout", {timeout_port},
+              Labels({{"HAPROXY_0_MODE", "http"},
+                      {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                       "  option forwardfor\n  timeout server 5zz\n"}}),
+              {nowhere}),
+      AppJson("/good", {FreePort()},
+              Labels({{"HAPROXY_0_VHOST", "good.example.com"}}),
+              {{"127.0.0.2", {good}}}),
+  }));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string dropped =
+      "\\); dropped until the app changes them or SIGHUP; service port "
+      "skipped";
+  for (const std::string& pattern : {
+           "app /bad-bind, service port " + std::to_string(bind_port) +
+               ": haproxy -c refused its lines \\(parsing \\[[^\\]]+:[0-9]+\\] "
+               ": 'bind' : invalid address: 'nosuchhost.invalid' in "
+               "'nosuchhost.invalid:" + std::to_string(bind_port) + "'" +
+               dropped,
+           "app /bad-server, service port " + std::to_string(server_port) +
+               ": haproxy -c refused its lines \\(\\[[^\\]]+:[0-9]+\\] : "
+               "'server bad-server_" + std::to_string(server_port) +
+               "/[^']+' : unknown keyword 'no-such-keyword'[^)]*" + dropped,
+           "app /bad-timeout, service port " + std::to_string(timeout_port) +
+               ": haproxy -c refused its lines \\(parsing \\[[^\\]]+:[0-9]+\\] "
+               ": unexpected character 'z' in 'timeout server'" + dropped,
+           "app /bad-backend, service port " + std::to_string(backend_port) +
+               ": haproxy -c refused its lines \\(Proxy 'marathon_http_in': "
+               "unable to find required use_backend: 'no_such_backend'\\." +
+               dropped}) {
+    EXPECT_TRUE(std::regex_search(run.output, std::regex(pattern)))
+        << pattern << "\n" << run.output;
+  }
+  // The config on disk is the one that passed: no line of a bad app.
+  const std::string cfg = Config();
+  for (const char* bad : {"bad-", "nosuchhost", "no-such-keyword", "5zz",
+                          "no_such_backend"}) {
+    EXPECT_THAT(cfg, Not(HasSubstr(bad))) << cfg;
+  }
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_THAT(Backends([&] { return ViaHttp("good.example.com"); }, 3),
+              Each("good"))
+      << Config();
+}
+
+// Issue 12 item 3: with --vhost-owners, a host the file gives to a team is
+// served by that team's apps only. /mallory sorts before /shop and outbids
+// it (HAPROXY_0_BACKEND_WEIGHT), which wins a shared vhost in marathon-lb;
+// here it loses its port instead, /shop keeps its host, and a host no line
+// covers stays anyone's.
+TEST_F(IntegrationTest, VhostOwnersKeepATeamsHostFromOtherApps) {
+  const int shop = StartEcho("shop", "127.0.0.2");
+  const int evil = StartEcho("mallory", "127.0.0.3");
+  const std::string owners = dir_->File("owners.txt");
+  WriteFile(owners,
+            "# domain           app id prefixes\n"
+            "shop.example.com   /shop\n"
+            "*.shop.example.com /shop\n");
+  const std::string url = StartSim(StateJson(
+      {AppJson("/mallory", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST",
+                        "shop.example.com,blog.example.com"},
+                       {"HAPROXY_0_BACKEND_WEIGHT", "100"}}),
+               {{"127.0.0.3", {evil}}}),
+       AppJson("/mallory/blog", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "blog.example.com"}}),
+               {{"127.0.0.3", {evil}}}),
+       AppJson("/mallory/api", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "api.shop.example.com"}}),
+               {{"127.0.0.3", {evil}}}),
+       AppJson("/shop", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "shop.example.com"}}),
+               {{"127.0.0.2", {shop}}})}));
+  const RunResult run =
+      RunMarathonLb(url, "true", {"--vhost-owners", owners});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const std::string& message :
+       {"app /mallory, service port index 0: label HAPROXY_0_VHOST: vhost "
+        "shop.example.com belongs to /shop (--vhost-owners " + owners +
+            " line 2); service port skipped",
+        "app /mallory/api, service port index 0: label HAPROXY_0_VHOST: "
+        "vhost api.shop.example.com belongs to /shop (--vhost-owners " +
+            owners + " line 3); service port skipped"}) {
+    EXPECT_TRUE(HasMessage(run.output, message)) << message << "\n"
+                                                 << run.output;
+  }
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_THAT(Backends([&] { return ViaHttp("shop.example.com"); }, 4),
+              Each("shop"))
+      << Config();
+  EXPECT_EQ(ViaHttp("api.shop.example.com").status, 503);
+  EXPECT_THAT(Backends([&] { return ViaHttp("blog.example.com"); }, 2),
+              Each("mallory"))
+      << Config();
+
+  // Without the file, marathon-lb's rule: the higher weight takes the host.
+  const RunResult shared = RunMarathonLb(url);
+  ASSERT_EQ(shared.exit_code, 0) << shared.output;
+  ASSERT_EQ(kill(HaproxyPid(), SIGUSR2), 0);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ViaHttp("shop.example.com").Backend() == "mallory"; },
+      Millis(5000), Millis(50)))
+      << Config();
+}
+
 // 10h. Review (FINDING, medium): HAPROXY_DEPLOYMENT_GROUP=WEB on Mallory's
 // app makes an app /WEB (no Marathon app can have upper case), which sorts
 // before /web; the :9091 ACLs match X-Marathon-App-Id without case, so

@@ -1340,5 +1340,94 @@ TEST_F(LiveTest, ServicePortHaproxyCannotBindIsDroppedAndTheRestRuns) {
   EXPECT_EQ(Admin("/healthz").status, 200);
 }
 
+// Issue 12 item 4: a service port whose lines haproxy -c refuses is dropped
+// in the update that brings it, and stays out of later updates without
+// costing another refused check, until its app changes it: then it is tried
+// again, and served once it passes.
+TEST_F(LiveTest, ARefusedAppIsTriedAgainOnceItChanges) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int bad1 = StartEcho("bad-1", "127.0.0.3");
+  const int bad_port = FreePort();
+  auto bad_app = [&](const std::string& timeout) {
+    return AppJson("/bad", {bad_port},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"},
+                    {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                     "  option forwardfor\n  timeout server " + timeout +
+                         "\n"}},
+                   {{"127.0.0.3", {bad1}}});
+  };
+  auto web_app = [&](const std::vector<TaskSpec>& tasks) {
+    return AppJson("/web", {service_port_},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"}},
+                   tasks);
+  };
+  Sim& sim = StartSim(
+      "sim", StateJson({web_app({{"127.0.0.2", {web1}}}), bad_app("5zz")}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  const std::string bad = std::to_string(bad_port);
+  const std::string dropped =
+      "app /bad, service port " + bad +
+      ": haproxy -c refused its lines \\(parsing \\[[^\\]]+:[0-9]+\\] : "
+      "unexpected character 'z' in 'timeout server'\\); dropped until the "
+      "app changes "
+      "them or SIGHUP";
+  EXPECT_FALSE(
+      MatchingMessages(MlbLog(), dropped + "; service port skipped").empty())
+      << Tail(MlbLog());
+  EXPECT_EQ(CountMessages(MlbLog(), "haproxy -c rejected the new config"), 1)
+      << Tail(MlbLog());
+  Poco::JSON::Object::Ptr status = StatusJson();
+  ASSERT_FALSE(status.isNull());
+  Poco::JSON::Array::Ptr refused = status->getArray("refused_service_ports");
+  ASSERT_FALSE(refused.isNull()) << Admin("/status").body;
+  ASSERT_EQ(refused->size(), 1u) << Admin("/status").body;
+  EXPECT_TRUE(std::regex_match(refused->getElement<std::string>(0),
+                               std::regex(dropped)))
+      << refused->getElement<std::string>(0);
+  EXPECT_EQ(Admin("/healthz").status, 200) << Admin("/healthz").body;
+
+  // Another app's change goes live; /bad, unchanged, is not checked again.
+  PostApps(sim, StateJson({web_app({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}),
+                           bad_app("5zz")}));
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
+  EXPECT_EQ(CountMessages(MlbLog(), "haproxy -c rejected the new config"), 1)
+      << Tail(MlbLog());
+
+  // /bad fixes its label: tried again, and served.
+  PostApps(sim, StateJson({web_app({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}),
+                           bad_app("5s")}));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return HttpGet("127.0.0.1", bad_port, "/", "bad.test").Backend() ==
+               "bad-1";
+      },
+      Millis(10000), Millis(50)))
+      << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(), "app /bad, service port " + bad +
+                                           " changed and is tried again "
+                                           "\\(was: haproxy -c refused its "
+                                           "lines .*")
+                .size(),
+            1u)
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        status = StatusJson();
+        return !status.isNull() &&
+               status->getArray("refused_service_ports")->size() == 0;
+      },
+      Millis(5000)))
+      << Admin("/status").body;
+  EXPECT_EQ(CountMessages(MlbLog(), "haproxy -c rejected the new config"), 1);
+}
+
 }  // namespace
 }  // namespace mlb::integration

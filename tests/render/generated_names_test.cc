@@ -523,7 +523,7 @@ TEST_F(GeneratedNamesTest, ALabelsLinesInASharedFrontendActOnlyOnItsOwnVhosts) {
 // alternative), on its vhost written out, the auth and redirect lines of
 // 1.15's templates; HAProxy accepts the config.
 TEST_F(GeneratedNamesTest, ALabelsLinesOnItsOwnVhostsAreTaken) {
-  for (const std::string line : {
+  for (const std::string& line : {
            std::string("  http-request set-header X-App zzz if "
                        "host_{cleanedUpHostname}"),
            std::string("  http-request deny if {{ hdr(host) -i "

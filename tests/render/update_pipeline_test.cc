@@ -183,6 +183,31 @@ TEST_F(UpdatePipelineTest, DuplicateBackendsAreDroppedAsInOrder) {
                 "skipped"}));
 }
 
+// /status vhost_conflicts: every vhost that service ports of more than one
+// app name, with the apps in config order; one app naming a vhost on two
+// ports is no conflict.
+TEST_F(UpdatePipelineTest, VhostsThatSeveralAppsNameAreListed) {
+  const std::string json = Document(
+      {App("/shop", {10001}, 1,
+           R"("HAPROXY_GROUP": "external", "HAPROXY_0_VHOST": "shop.test")"),
+       App("/mallory", {10002}, 1,
+           R"("HAPROXY_GROUP": "external",
+              "HAPROXY_0_VHOST": "blog.test,shop.test")"),
+       App("/blog", {10003, 10004}, 1,
+           R"("HAPROXY_GROUP": "external", "HAPROXY_0_VHOST": "blog.test",
+              "HAPROXY_1_VHOST": "own.test,OWN.test")"),
+       App("/alone", {10005}, 1,
+           R"("HAPROXY_GROUP": "external", "HAPROXY_0_VHOST": "own2.test")")});
+  UpdateResult result;
+  testing::RenderWithThreads(*registry_, json, 2, options_, &result);
+  EXPECT_EQ(result.vhost_conflicts,
+            (std::vector<std::string>{
+                "vhost blog.test: app /blog (service port 10003), app "
+                "/mallory (service port 10002)",
+                "vhost shop.test: app /mallory (service port 10002), app "
+                "/shop (service port 10001)"}));
+}
+
 TEST_F(UpdatePipelineTest, MalformedDocumentFailsAndKeepsNothing) {
   std::vector<std::string> apps;
   for (int a = 0; a < 200; ++a) {
