@@ -61,13 +61,16 @@
 // A worker's death (issue 12 item 13): HAProxy 2.6's master exits when its
 // current worker dies: killed or crashed, it stops every other worker and
 // exits with the worker's code (exit-on-failure); ended by SIGTERM, the
-// master exits once no worker is left. `master-worker no-exit-on-failure`
-// does not help: the master re-executes itself in "wait mode", without
-// reading the config, after every start and reload, and forgets it (2.6.12:
-// the master still exits). So the master's exit is the worker's death, and
-// the restart above is the recovery; when HAProxy's output names the current
-// worker that exited ("Current worker (<pid>) exited with code <n> (<why>)")
-// the death is counted as a worker's (worker_deaths(), LastDeath()).
+// master exits once no worker is left (not before old workers still
+// draining are gone: until then nothing accepts, and nothing here notices;
+// HAProxy's source says so, not reproduced). `master-worker
+// no-exit-on-failure` does not help: the master re-executes itself in "wait
+// mode", without reading the config, after every start and reload, and
+// forgets it (2.6.12: the master still exits). So the master's exit is the
+// worker's death, and the restart above is the recovery; when HAProxy's
+// output names the current worker that exited ("Current worker (<pid>)
+// exited with code <n> (<why>)") the death is counted as a worker's
+// (worker_deaths(), LastDeath()).
 //
 // Nothing else in the process may reap HAProxy's PID (no waitpid(-1), no
 // SIGCHLD set to SIG_IGN).
