@@ -236,7 +236,10 @@ int MarathonLb::RunLive() {
   if (haproxy_ != nullptr) {
     supervise_thread = std::thread([&] {
       // Supervise() does nothing before the first Start(), and restarts a
-      // HAProxy that died (with a backoff).
+      // HAProxy that died (at once, or with a backoff if it keeps dying).
+      // WaitForExit() returns as soon as the master exits, so a worker's
+      // death (which takes HAProxy 2.6's master with it) is not an outage
+      // of up to the loop's interval.
       while (!stopping) {
         Status s = haproxy_->Supervise();
         if (!s.ok()) {
@@ -245,7 +248,11 @@ int MarathonLb::RunLive() {
         if (haproxy_->MasterPid() != 0 || !s.ok()) {
           board_.SetHaproxyRunning(haproxy_->CheckAlive());
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const HaproxyDeath death = haproxy_->LastDeath();
+        board_.SetHaproxyDeaths(haproxy_->restarts(),
+                                haproxy_->worker_deaths(), death.cause,
+                                death.when, haproxy_->last_restart_ms());
+        haproxy_->WaitForExit(std::chrono::milliseconds(500));
       }
     });
   }

@@ -1,7 +1,9 @@
 #include "core/app/status_board.h"
 
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/Timestamp.h>
 
 #include <sstream>
 
@@ -69,6 +71,18 @@ void StatusBoard::SetHaproxyRunning(bool running) {
   std::lock_guard<std::mutex> lock(mu_);
   haproxy_managed_ = true;
   haproxy_running_ = running;
+}
+
+void StatusBoard::SetHaproxyDeaths(
+    int restarts, int worker_deaths, const std::string& last_death,
+    std::chrono::system_clock::time_point last_death_time,
+    long long last_restart_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  haproxy_restarts_ = restarts;
+  haproxy_worker_deaths_ = worker_deaths;
+  haproxy_last_death_ = last_death;
+  haproxy_last_death_time_ = last_death_time;
+  haproxy_last_restart_ms_ = last_restart_ms;
 }
 
 void StatusBoard::SetConfigBehind(const std::string& why) {
@@ -144,6 +158,20 @@ std::string StatusBoard::Json() const {
       unbindable->add(line);
     }
     out.set("unbindable_service_ports", unbindable);
+    out.set("haproxy_restarts", haproxy_restarts_);
+    out.set("haproxy_worker_deaths", haproxy_worker_deaths_);
+    out.set("haproxy_last_death", haproxy_last_death_);
+    std::string when;
+    if (!haproxy_last_death_.empty()) {
+      // UTC, to the millisecond: 2026-12-06T00:13:00.123Z.
+      const Poco::Timestamp stamp(
+          std::chrono::duration_cast<std::chrono::microseconds>(
+              haproxy_last_death_time_.time_since_epoch())
+              .count());
+      when = Poco::DateTimeFormatter::format(stamp, "%Y-%m-%dT%H:%M:%S.%iZ");
+    }
+    out.set("haproxy_last_death_time", when);
+    out.set("haproxy_last_restart_ms", haproxy_last_restart_ms_);
   }
   Poco::JSON::Array::Ptr refused = new Poco::JSON::Array;
   for (const std::string& line : refused_) {

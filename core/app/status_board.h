@@ -25,6 +25,13 @@ class StatusBoard {
   void SetStreamConnected(bool connected, const std::string& url);
   // Only when marathon-lb runs HAProxy itself.
   void SetHaproxyRunning(bool running);
+  // The deaths of that HAProxy and its restarts (HaproxyProcess): how many
+  // restarts, how many deaths a worker's caused, the last death's cause
+  // ("" if none) and time, and how long its restart took (-1: none yet).
+  void SetHaproxyDeaths(int restarts, int worker_deaths,
+                        const std::string& last_death,
+                        std::chrono::system_clock::time_point last_death_time,
+                        long long last_restart_ms);
   // Whether HAProxy runs an older config than the one marathon-lb wants (a
   // reload failed and was rolled back, and dropping the service ports
   // HAProxy named did not make one it runs), and why; "" when it runs the
@@ -62,6 +69,11 @@ class StatusBoard {
   bool stream_connected_ = false;
   bool haproxy_managed_ = false;
   bool haproxy_running_ = false;
+  int haproxy_restarts_ = 0;
+  int haproxy_worker_deaths_ = 0;
+  std::string haproxy_last_death_;
+  std::chrono::system_clock::time_point haproxy_last_death_time_{};
+  long long haproxy_last_restart_ms_ = -1;
   std::string config_behind_;  // SetConfigBehind's
   std::vector<std::string> unbindable_;  // SetDroppedByHaproxy's
   std::vector<std::string> refused_;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -198,6 +199,11 @@ std::string HaproxyProcess::LastExit() const {
   return last_exit_;
 }
 
+HaproxyDeath HaproxyProcess::LastDeath() const {
+  std::lock_guard<std::mutex> lock(out_mu_);
+  return last_death_;
+}
+
 void HaproxyProcess::WaitForOutput(milliseconds limit) const {
   if (!reader_) {
     return;
@@ -308,10 +314,63 @@ void HaproxyProcess::KillAndReapLocked(int* wait_status) {
     }
     pid_ = 0;
   }
+  // The watcher returns once the master is a zombie or reaped, so this
+  // does not block.
+  if (exit_watcher_.joinable()) {
+    exit_watcher_.join();
+  }
   if (reader_) {
     reader_->StopAndJoin();
     reader_.reset();
   }
+}
+
+std::string HaproxyProcess::DeathCause(pid_t pid, int status,
+                                       pid_t* worker) const {
+  *worker = 0;
+  const std::string master = "haproxy master (pid " + std::to_string(pid) +
+                             ") ";
+  const std::string how = status == -1 ? std::string("exited (status unknown)")
+                                       : DescribeWaitStatus(status);
+  // A master killed by a signal died of its own; one that exited by itself
+  // did so because its current worker died (see the header comment).
+  if (status == -1 || !WIFEXITED(status)) {
+    return master + how;
+  }
+  // HAProxy 2.6: "[ALERT]    (42) : Current worker (43) exited with code 137
+  // (Killed)", then "exit-on-failure: killing every processes with SIGTERM"
+  // when it takes the others with it.
+  const std::string marker = "Current worker (";
+  std::string worker_exit;
+  bool exit_on_failure = false;
+  std::istringstream lines(OutputSince(start_mark_, options_.output_lines));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t at = line.find(marker);
+    if (at != std::string::npos) {
+      const size_t pid_start = at + marker.size();
+      const size_t pid_end = line.find(") ", pid_start);
+      if (pid_end == std::string::npos) {
+        continue;
+      }
+      *worker = static_cast<pid_t>(
+          std::atol(line.substr(pid_start, pid_end - pid_start).c_str()));
+      worker_exit = line.substr(pid_end + 2);
+      exit_on_failure = false;
+    } else if (*worker != 0 && line.find("exit-on-failure") !=
+                                    std::string::npos) {
+      exit_on_failure = true;
+    }
+  }
+  if (*worker <= 0) {
+    *worker = 0;
+    return master + how;
+  }
+  return "haproxy worker (pid " + std::to_string(*worker) + ") " +
+         worker_exit + ", and its master (pid " + std::to_string(pid) + ") " +
+         (exit_on_failure ? "stopped every worker and " + how +
+                                " (HAProxy's exit-on-failure)"
+                          : how + " (no worker left)");
 }
 
 bool HaproxyProcess::CheckAliveLocked() {
@@ -324,31 +383,53 @@ bool HaproxyProcess::CheckAliveLocked() {
   }
   const Clock::time_point died = Clock::now();
   int status = -1;
-  KillAndReapLocked(&status);
-  const std::string reason =
-      "haproxy master (pid " + std::to_string(pid) + ") " +
-      (status == -1 ? std::string("exited (status unknown)")
-                    : DescribeWaitStatus(status));
+  KillAndReapLocked(&status);  // also reads the rest of HAProxy's output
   {
     std::lock_guard<std::mutex> lock(out_mu_);
-    last_exit_ = reason;
+    last_exit_ = "haproxy master (pid " + std::to_string(pid) + ") " +
+                 (status == -1 ? std::string("exited (status unknown)")
+                               : DescribeWaitStatus(status));
   }
+  if (!should_run_) {
+    return false;
+  }
+  pid_t worker = 0;
+  const std::string cause = DeathCause(pid, status, &worker);
+  // A death after a stable run is not a crash loop: restart at once (a
+  // worker's death is an outage until then). Deaths that follow within a
+  // minute of the start wait, doubling.
   const milliseconds base = std::max(options_.restart_backoff,
                                      kMinRestartBackoff);
+  milliseconds delay{0};
   if (backoff_.count() == 0 || died - started_at_ >= kStableRun) {
     backoff_ = base;
   } else {
+    delay = backoff_;
     backoff_ = std::min(backoff_ * 2,
                         std::max(options_.max_restart_backoff, base));
   }
-  next_restart_ = died + backoff_;
-  if (should_run_) {
-    Log().error(WithOutput(reason + " after running " +
-                               std::to_string(Ms(died - started_at_)) +
-                               " ms; restart in " +
-                               std::to_string(backoff_.count()) + " ms",
-                           OutputSince(0, 10)));
+  next_restart_ = died + delay;
+  died_at_ = died;
+  ++deaths_;
+  if (worker != 0) {
+    ++worker_deaths_;
   }
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    last_death_.master_pid = pid;
+    last_death_.worker_pid = worker;
+    last_death_.cause = cause;
+    last_death_.when = std::chrono::system_clock::now();
+  }
+  const std::string line =
+      cause + " after running " + std::to_string(Ms(died - started_at_)) +
+      " ms; " +
+      (delay.count() == 0
+           ? std::string("restarting it now")
+           : "restart in " + std::to_string(delay.count()) + " ms");
+  // HAProxy's own words only when no worker's death explains it.
+  Log().error(worker != 0 ? line
+                          : WithOutput(line, OutputSince(start_mark_, 10)));
   return false;
 }
 
@@ -416,6 +497,7 @@ Status HaproxyProcess::StartLocked() {
     return Status::Error(what, std::string("pipe: ") + std::strerror(errno));
   }
   const uint64_t mark = OutputMark();
+  start_mark_ = mark;
   const pid_t stale = StaleMaster();  // before ours rewrites pid_file
   SpawnOptions spawn;
   // Own process group, so that leftovers can be killed as a group.
@@ -430,6 +512,19 @@ Status HaproxyProcess::StartLocked() {
   OutputReader* raw = reader.get();
   raw->thread = std::thread([this, raw] { raw->Run(this); });
   reader_ = std::move(reader);
+  exit_watcher_ = std::thread([this, pid] {
+    siginfo_t info;
+    int r;
+    do {
+      std::memset(&info, 0, sizeof(info));
+      r = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT);
+    } while (r != 0 && errno == EINTR);
+    {
+      std::lock_guard<std::mutex> lock(sup_mu_);
+      exit_pending_ = true;
+    }
+    sup_cv_.notify_all();
+  });
 
   // Ready: our master answers `show proc` and lists a worker.
   const Clock::time_point deadline = started_at_ + options_.ready_timeout;
@@ -714,7 +809,13 @@ void HaproxyProcess::StopChildLocked() {
 
 Status HaproxyProcess::Supervise() {
   std::lock_guard<std::mutex> lock(op_mu_);
-  if (!should_run_ || CheckAliveLocked()) {
+  {
+    // Handled below; a master that exits from here on sets it again.
+    std::lock_guard<std::mutex> sup_lock(sup_mu_);
+    exit_pending_ = false;
+  }
+  const bool alive = CheckAliveLocked();
+  if (!should_run_ || alive) {
     return Status::OK();
   }
   const Clock::time_point now = Clock::now();
@@ -723,12 +824,16 @@ Status HaproxyProcess::Supervise() {
                          "); next start in " +
                          std::to_string(Ms(next_restart_ - now)) + " ms");
   }
-  const std::string why = LastExit();
+  const std::string why = LastDeath().cause;
   Status s = StartLocked();
   if (s.ok()) {
     ++restarts_;
+    const long long took = Ms(Clock::now() - died_at_);
+    last_restart_ms_ = took;
     Log().information("restarted haproxy, master pid " +
-                      std::to_string(pid_.load()) + " (" + why + ")");
+                      std::to_string(pid_.load()) + ", serving " +
+                      std::to_string(took) + " ms after the death (" + why +
+                      ")");
     return Status::OK();
   }
   backoff_ = std::min(backoff_ * 2,
@@ -741,12 +846,18 @@ Status HaproxyProcess::Supervise() {
   return s.WithContext("restarting haproxy");
 }
 
+void HaproxyProcess::WaitForExit(milliseconds limit) {
+  std::unique_lock<std::mutex> lock(sup_mu_);
+  sup_cv_.wait_for(lock, limit, [this] { return exit_pending_; });
+}
+
 void HaproxyProcess::SuperviseLoop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(sup_mu_);
-      if (sup_cv_.wait_for(lock, options_.supervise_interval,
-                           [this] { return sup_stop_; })) {
+      sup_cv_.wait_for(lock, options_.supervise_interval,
+                       [this] { return sup_stop_ || exit_pending_; });
+      if (sup_stop_) {
         return;
       }
     }

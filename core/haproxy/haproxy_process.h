@@ -44,14 +44,33 @@
 // for a reload.
 //
 // Supervision is passive by default: the owner's loop calls Supervise(), which
-// reaps a dead master with waitpid(WNOHANG), logs why it died (exit code or
-// signal, and HAProxy's last lines) and starts it again, at least
-// `restart_backoff` (>= 1 s, doubling up to `max_restart_backoff` while it
-// keeps dying within a minute) after the death. With `supervise_interval` > 0,
-// Start() also runs a thread that calls Supervise() at that interval until
-// Stop(). Call Supervise() unconditionally: it is a no-op before Start() and
-// after Stop(), and MasterPid() is 0 while a dead master waits for its
-// restart, so gating on MasterPid() would never restart it.
+// reaps a dead master with waitpid(WNOHANG), logs why it died on one line
+// (exit code or signal; HAProxy's last lines follow unless a worker's death
+// explains it) and starts it again: at once after its first death since
+// Start() or after a run of a minute or more; otherwise `restart_backoff`
+// (>= 1 s) after the death, doubling up to `max_restart_backoff` while it
+// keeps dying within a minute of its start (a crash loop). With
+// `supervise_interval` > 0, Start() also runs a thread that calls Supervise()
+// at that interval until Stop(). Call Supervise() unconditionally: it is a
+// no-op before Start() and after Stop(), and MasterPid() is 0 while a dead
+// master waits for its restart, so gating on MasterPid() would never restart
+// it. A thread per master waits for its exit (waitid, WNOWAIT: it never
+// reaps) and wakes WaitForExit() and the supervise thread, so a death is
+// handled as soon as it happens, not at the next interval.
+//
+// A worker's death (issue 12 item 13): HAProxy 2.6's master exits when its
+// current worker dies: killed or crashed, it stops every other worker and
+// exits with the worker's code (exit-on-failure); ended by SIGTERM, the
+// master exits once no worker is left (not before old workers still
+// draining are gone: until then nothing accepts, and nothing here notices;
+// HAProxy's source says so, not reproduced). `master-worker
+// no-exit-on-failure` does not help: the master re-executes itself in "wait
+// mode", without reading the config, after every start and reload, and
+// forgets it (2.6.12: the master still exits). So the master's exit is the
+// worker's death, and the restart above is the recovery; when HAProxy's
+// output names the current worker that exited ("Current worker (<pid>)
+// exited with code <n> (<why>)") the death is counted as a worker's
+// (worker_deaths(), LastDeath()).
 //
 // Nothing else in the process may reap HAProxy's PID (no waitpid(-1), no
 // SIGCHLD set to SIG_IGN).
@@ -122,6 +141,20 @@ struct HaproxyProcessOptions {
   std::string server_state_file;
 };
 
+// Why a master that should have run died, as Supervise() found it.
+struct HaproxyDeath {
+  pid_t master_pid = 0;
+  // The current worker whose death took the master with it; 0 when HAProxy's
+  // output names none (the master itself was killed, say).
+  pid_t worker_pid = 0;
+  // One line, e.g. "haproxy worker (pid 43) exited with code 137 (Killed),
+  // and its master (pid 42) stopped every worker and exited with code 137
+  // (HAProxy's exit-on-failure)" or "haproxy master (pid 42) was killed by
+  // signal 9 (Killed)".
+  std::string cause;
+  std::chrono::system_clock::time_point when{};  // when Supervise() saw it
+};
+
 struct HaproxyReloadReport {
   std::chrono::milliseconds duration{0};  // from "reload" to the new worker
   pid_t worker_pid = 0;                   // the new current worker
@@ -184,6 +217,20 @@ class HaproxyProcess {
   std::string LastExit() const;
   // Restarts done by Supervise() since construction.
   int restarts() const { return restarts_.load(); }
+  // Deaths of a master that should have run, since construction, and of
+  // those the ones a worker's death caused (see the file comment).
+  int deaths() const { return deaths_.load(); }
+  int worker_deaths() const { return worker_deaths_.load(); }
+  // The last of those deaths; cause "" if none.
+  HaproxyDeath LastDeath() const;
+  // How long the last restart took, from the death seen to the new master
+  // serving (its first worker listed); -1 before the first.
+  long long last_restart_ms() const { return last_restart_ms_.load(); }
+
+  // For an owner that calls Supervise() in its own loop: returns when a
+  // master has exited since the last Supervise() call (at once if one has),
+  // or after `limit`.
+  void WaitForExit(std::chrono::milliseconds limit);
   const HaproxyProcessOptions& options() const { return options_; }
 
  private:
@@ -192,8 +239,13 @@ class HaproxyProcess {
 
   Status StartLocked();
   Status ReloadLocked(HaproxyReloadReport* report);
-  // Reaps the master if it exited; records last_exit_. Requires op_mu_.
+  // Reaps the master if it exited; records last_exit_ (and, if it should
+  // have run, last_death_). Requires op_mu_.
   bool CheckAliveLocked();
+  // The cause of the death of master `pid`, which exited with `status` (-1:
+  // unknown), read from HAProxy's output since it started; *worker gets the
+  // current worker named there, or 0.
+  std::string DeathCause(pid_t pid, int status, pid_t* worker) const;
   // Signals the group, reaps the master, joins the reader. Requires op_mu_.
   void KillAndReapLocked(int* wait_status);
   // Escalating stop of a running master. Requires op_mu_.
@@ -229,6 +281,9 @@ class HaproxyProcess {
   std::unique_ptr<OutputReader> reader_;
   bool should_run_ = false;
   Clock::time_point started_at_{};
+  uint64_t start_mark_ = 0;  // OutputMark() when the master was started
+  // Waits for the master's exit (never reaps it); joined once it is reaped.
+  std::thread exit_watcher_;
   Clock::time_point next_restart_{};
   std::chrono::milliseconds backoff_{0};
   uint64_t reloads_served_ = 0;  // requests covered by a finished reload
@@ -238,18 +293,27 @@ class HaproxyProcess {
   std::atomic<uint64_t> reload_requests_{0};  // Reload() calls so far
   std::atomic<pid_t> pid_{0};
   std::atomic<int> restarts_{0};
+  std::atomic<int> deaths_{0};
+  std::atomic<int> worker_deaths_{0};
+  std::atomic<long long> last_restart_ms_{-1};
+  Clock::time_point died_at_{};  // guarded by op_mu_: the last death seen
 
   LineRing output_;  // HAProxy's recent output lines
-  mutable std::mutex out_mu_;  // guards last_exit_
+  mutable std::mutex out_mu_;  // guards last_exit_ and last_death_
   std::string last_exit_;
+  HaproxyDeath last_death_;
 
   // The supervise thread: sup_thread_mu_ guards the std::thread object (never
-  // held while waiting for op_mu_), sup_mu_ guards sup_stop_.
+  // held while waiting for op_mu_), sup_mu_ guards sup_stop_ and
+  // exit_pending_ (a master exited since the last Supervise(): set by the
+  // exit watcher, cleared by Supervise()); sup_cv_ is signalled when either
+  // is set.
   std::mutex sup_thread_mu_;
   std::thread supervisor_;
   std::mutex sup_mu_;
   std::condition_variable sup_cv_;
   bool sup_stop_ = false;
+  bool exit_pending_ = false;
 };
 
 }  // namespace mlb

@@ -119,6 +119,51 @@ TEST(AdminServerTest, HealthzFailsWhileHaproxyRunsAnOlderConfig) {
       << a.body;
 }
 
+// HAProxy's deaths and restarts (issue 12 item 13) in /status: zero and
+// empty before the first, then the counts, the last cause, its time in UTC
+// to the millisecond and how long the restart took.
+TEST(AdminServerTest, StatusCountsHaproxyDeathsAndRestarts) {
+  StatusBoard board;
+  std::unique_ptr<AdminServer> admin = StartAdmin(&board, "haproxy.cfg");
+  ASSERT_NE(admin, nullptr);
+  board.SetHaproxyRunning(true);
+  board.SetHaproxyDeaths(0, 0, "", {}, -1);
+  testing::HttpResponse a = Call(admin->port(), "GET", "/status");
+  EXPECT_NE(a.body.find(R"("haproxy_restarts":0)"), std::string::npos)
+      << a.body;
+  EXPECT_NE(a.body.find(R"("haproxy_worker_deaths":0)"), std::string::npos);
+  EXPECT_NE(a.body.find(R"("haproxy_last_death":"")"), std::string::npos);
+  EXPECT_NE(a.body.find(R"("haproxy_last_death_time":"")"),
+            std::string::npos);
+  EXPECT_NE(a.body.find(R"("haproxy_last_restart_ms":-1)"),
+            std::string::npos);
+
+  // 2026-12-06T00:13:00.123Z
+  const std::chrono::system_clock::time_point when(
+      std::chrono::milliseconds(1796515980123LL));
+  board.SetHaproxyDeaths(3, 2,
+                         "haproxy worker (pid 43) exited with code 137 "
+                         "(Killed), and its master (pid 42) stopped every "
+                         "worker and exited with code 137 (HAProxy's "
+                         "exit-on-failure)",
+                         when, 85);
+  a = Call(admin->port(), "GET", "/status");
+  EXPECT_NE(a.body.find(R"("haproxy_restarts":3)"), std::string::npos)
+      << a.body;
+  EXPECT_NE(a.body.find(R"("haproxy_worker_deaths":2)"), std::string::npos);
+  EXPECT_NE(a.body.find("\"haproxy_last_death\":\"haproxy worker (pid 43) "
+                        "exited with code 137 (Killed), and its master (pid "
+                        "42) stopped every worker and exited with code 137 "
+                        "(HAProxy's exit-on-failure)\""),
+            std::string::npos)
+      << a.body;
+  EXPECT_NE(a.body.find(R"("haproxy_last_death_time":"2026-12-06T00:13:00.)"
+                        R"(123Z")"),
+            std::string::npos)
+      << a.body;
+  EXPECT_NE(a.body.find(R"("haproxy_last_restart_ms":85)"), std::string::npos);
+}
+
 // marathon-lb 1.15's read-only endpoints: the config in place and the
 // maps beside it, read at each request; a missing map is an empty body, a
 // missing config a 503 that says so.
