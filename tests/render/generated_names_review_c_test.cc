@@ -408,6 +408,63 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCALongVhostFreezesEveryAppUnderGroupHttp
   EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
 }
 
+// GUARD (passes), typed labels only: with --group-https-by-vhost a vhost
+// that is a host name names its TLS frontend and backend itself, so the
+// vhost "stats" would open `frontend stats` / `backend stats` next to the
+// LB's `listen stats` (:9090), and "marathon-http-in"-like names next to
+// the shared frontends. The LB's names are taken first: only /zzz is
+// dropped, and HAProxy accepts the config.
+TEST_F(GeneratedNamesReviewCTest, ReviewCGuardAVhostCannotTakeTheLbsProxyNames) {
+  RenderOptions grouped;
+  grouped.group_https_by_vhost = true;
+  grouped.label_policy = LabelPolicy::kDeny;
+  const RenderResult r = RenderApps(
+      AppsJson({{"/shop", "shop.example.com", 10001},
+                {"/zzz", "stats", 10003}}),
+      grouped);
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+  EXPECT_EQ(ErrorsOf(r, "/zzz").size(), 1u) << r.text;
+  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+}
+
+// Review 12c (FINDING, high: typed labels only, works under deny):
+// generated names are injective only if service port numbers are unique,
+// but a port is owned per listener (address:port). Attack
+// (typed labels only, --label-policy deny): /com/shop (sorts before /shop)
+// is given service port 10001 by Marathon too (an app may ask for a
+// servicePort), binds it on HAPROXY_0_BIND_ADDR 127.0.0.2 (a listener
+// /shop does not use) and sets HAPROXY_0_VHOST "shop.example": its vhost
+// ACL is host_shop_example_com_shop_10001, /shop's name (vhost
+// shop.example.com, id /shop, port 10001). /com/shop is the first holder
+// of port 10001, so the name is its; /shop declares it second.
+// Impact: /shop's service port is dropped ("acl
+// host_shop_example_com_shop_10001 in frontend marathon_http_in is already
+// declared by app /com/shop"); its vhost has no route. Needs Marathon to
+// accept the attacker's servicePort 10001 (a servicePort an app asks for)
+// and an id that sorts first; haproxy -c accepts the config.
+// Expected: /shop keeps its vhost, /com/shop is the one dropped (two
+// services on one port number are told apart in the names, or the later
+// one on a port number Marathon gave the other is dropped).
+TEST_F(GeneratedNamesReviewCTest, ReviewCASecondAppOnTheSamePortNumberTakesTheVhostAclName) {
+  const std::string attacker =
+      R"({"id": "/com/shop", "instances": 1, "labels": {"HAPROXY_GROUP":)"
+      R"( "external", "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST":)"
+      R"( "shop.example", "HAPROXY_0_BIND_ADDR": "127.0.0.2"}, "ports":)"
+      R"( [10001], "tasks": [{"id": "t9", "host": "agent1", "ports": [20009],)"
+      R"( "state": "TASK_RUNNING"}]})";
+  RenderOptions deny;
+  deny.label_policy = LabelPolicy::kDeny;
+  const RenderResult r = RenderApps(
+      WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}), attacker),
+      deny);
+  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{}) << r.text;
+  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                  "shop.example.com"),
+            "shop_10001")
+      << r.text;
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
 // GUARD (passes): shapes HAProxy would read as acting on other requests
 // that the restricted rule refuses, each dropping /zzz with the label and
 // the line named: directives that are not among the allowed actions but
