@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/sha256.h"
 #include "tests/support/hostile_render.h"
 #include "tests/support/testing.h"
 
@@ -237,35 +238,64 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCASuffixWithoutADotTakesHostsThatAreNotI
   }
 }
 
-// Review 12c (FINDING, freeze class, low): an empty vhost is an own
-// vhost. Attack: /zzz sets HAPROXY_0_VHOST "zzz.example.com," (the label
-// check refuses only hosts starting with '-'; Split keeps the empty host),
-// so its own vhosts are {"zzz.example.com", ""}; its
+// Review 12c (FINDING, freeze class, low; fixed): an empty vhost was an
+// own vhost. Attack: /zzz sets HAPROXY_0_VHOST "zzz.example.com," (the label
+// check refuses only hosts starting with '-'; Split kept the empty host), so
+// its own vhosts were {"zzz.example.com", ""}; its
 // HAPROXY_0_HTTP_FRONTEND_ACL_ONLY (the template of a port with several
 // vhosts) adds `http-request redirect location http://evil.example/ if
-// { hdr_end(host) -i "" }`. OwnCriterion finds the value "" among the own
-// vhosts and accepts the line (an empty suffix would match every Host).
+// { hdr_end(host) -i "" }`. OwnCriterion found the value "" among the own
+// vhosts and accepted the line (an empty suffix would match every Host).
 // HAProxy 2.6 ends a line's words at an empty word, so it reads `{
 // hdr_end(host) -i` and refuses the config ("missing closing '}' in
 // condition"): not a capture, but every app's config is refused.
 // Impact: haproxy -c fails; the last good config stays for every app.
-// Expected: an empty host in HAPROXY_{n}_VHOST is refused (and "" is never
-// an own value); /zzz's port is dropped, HAProxy accepts the rest.
+// Fixed as the lead decided (not the review's "refuse the port"): an empty
+// host is left out of the vhost list with a warning naming the app and the
+// label, "" is never an own value, and a label's line in a shared frontend
+// with an empty word is refused. So "zzz.example.com," is the one vhost
+// zzz.example.com (its ACL_ONLY label is not used: a port with one vhost
+// renders HTTP_FRONTEND_ACL), and with a third host the label's line is
+// refused; HAProxy accepts the rest either way.
 TEST_F(GeneratedNamesReviewCTest, ReviewCAnEmptyVhostIsOwnAndFreezesEveryApp) {
-  const std::string zzz =
-      R"({"id": "/zzz", "instances": 1, "labels": {"HAPROXY_GROUP": "external",)"
-      R"( "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST": "zzz.example.com,",)"
-      R"( "HAPROXY_0_HTTP_FRONTEND_ACL_ONLY": "  acl host_{cleanedUpHostname})"
-      R"( hdr(host) -i zzz.example.com\n  http-request redirect location)"
-      R"( http://evil.example/ if {{ hdr_end(host) -i \"\" }}\n"},)"
-      R"( "ports": [10003], "tasks": [{"id": "t3", "host": "agent1",)"
-      R"( "ports": [20003], "state": "TASK_RUNNING"}]})";
-  const RenderResult r =
-      RenderApps(WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}), zzz));
-  EXPECT_EQ(HaproxyRefusal(r.text), "");
-  EXPECT_EQ(r.text.find("evil.example"), std::string::npos) << r.text;
-  EXPECT_EQ(ErrorsOf(r, "/zzz").size(), 1u) << r.text;
-  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+  const auto zzz = [](const std::string& vhost) {
+    return R"({"id": "/zzz", "instances": 1, "labels": {"HAPROXY_GROUP":)"
+           R"( "external", "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST": ")" +
+           vhost +
+           R"(", "HAPROXY_0_HTTP_FRONTEND_ACL_ONLY": "  acl)"
+           R"( host_{cleanedUpHostname} hdr(host) -i {hostname}\n)"
+           R"(  http-request redirect location http://evil.example/ if)"
+           R"( {{ hdr_end(host) -i \"\" }}\n"}, "ports": [10003], "tasks":)"
+           R"( [{"id": "t3", "host": "agent1", "ports": [20003], "state":)"
+           R"( "TASK_RUNNING"}]})";
+  };
+  const RenderResult one = RenderApps(WithApps(
+      AppsJson({{"/shop", "shop.example.com", 10001}}), zzz("zzz.example.com,")));
+  EXPECT_EQ(HaproxyRefusal(one.text), "");
+  EXPECT_EQ(one.text.find("evil.example"), std::string::npos) << one.text;
+  EXPECT_EQ(ErrorsOf(one, "/zzz"), std::vector<std::string>{});
+  EXPECT_EQ(ErrorsOf(one, "/shop"), std::vector<std::string>{});
+  EXPECT_THAT(one.warnings,
+              ::testing::Contains(
+                  "app /zzz, service port index 0: HAPROXY_0_VHOST "
+                  "'zzz.example.com,' has an empty host name (a trailing or "
+                  "doubled comma): left out"));
+  EXPECT_EQ(Route(SectionLines(one.text, "frontend marathon_http_in"), "host",
+                  "zzz.example.com"),
+            "zzz_10003")
+      << one.text;
+
+  const RenderResult two = RenderApps(
+      WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}),
+               zzz("zzz.example.com,,www.zzz.example.com")));
+  EXPECT_EQ(HaproxyRefusal(two.text), "");
+  EXPECT_EQ(two.text.find("evil.example"), std::string::npos) << two.text;
+  const std::vector<std::string> errors = ErrorsOf(two, "/zzz");
+  ASSERT_EQ(errors.size(), 1u) << two.text;
+  EXPECT_THAT(errors[0], HasSubstr("label HAPROXY_0_HTTP_FRONTEND_ACL_ONLY "
+                                   "refused by --label-policy restricted: "
+                                   "line 2 in frontend marathon_http_in"));
+  EXPECT_EQ(ErrorsOf(two, "/shop"), std::vector<std::string>{});
 
   // Typed labels only (--label-policy deny): the empty vhost alone.
   RenderOptions deny;
@@ -275,6 +305,7 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCAnEmptyVhostIsOwnAndFreezesEveryApp) {
                 {"/zzz", "zzz.example.com,", 10003}}),
       deny);
   EXPECT_EQ(HaproxyRefusal(typed.text), "");
+  EXPECT_EQ(typed.errors, std::vector<std::string>{});
 }
 
 // Review 12c (FINDING, medium): the documented wildcard takes another
@@ -317,37 +348,49 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCTheDocumentedWildcardTakesAnotherTeamsS
   }
 }
 
-// Review 12c (FINDING, medium): a custom ACL name is still first-come, so
-// an app whose id sorts first knocks out an app that uses one. Attack: the
-// shop team's /shop routes its API with its own ACL (`acl shop_api
+// Review 12c (FINDING, medium; fixed): a custom ACL name was first-come,
+// so an app whose id sorts first knocked out an app that uses one. Attack:
+// the shop team's /shop routes its API with its own ACL (`acl shop_api
 // path_beg /api`, `use_backend {backend} if host_{cleanedUpHostname}
 // shop_api`, a name readable by every tenant in Marathon). /aaa, sorting
 // first, declares `acl shop_api hdr(host) -i aaa.example.com` in its
 // HAPROXY_0_HTTP_FRONTEND_ACL: an acl line on its own vhost, accepted.
-// Impact: /shop's service port is dropped ("already declared by app
-// /aaa"); /aaa loses nothing. The reserved _<port> suffix of ebacb16 only
-// protects generated names.
-// Expected: the app that declared a name first does not win it from
-// another app (e.g. a label's own ACL names must end with the service's
-// own _<port>, or a clash drops both / the later-sorting one only when it
-// is not the app whose other labels reference it); /shop keeps routing.
+// Impact: /shop's service port was dropped ("already declared by app
+// /aaa"); /aaa lost nothing. The reserved _<port> suffix of ebacb16 only
+// protected generated names.
+// Fixed as the lead decided: under restricted, the name of an ACL a label
+// declares in a shared frontend ends with "_<its service port>", which
+// names belong to the holder of that port whoever sorts first
+// (ConfigAssembler::CheckAcls). So /shop writes shop_api_10002; /aaa can
+// neither declare shop_api_10002 (another app's port) nor a port-less
+// name (its label is refused, and so would /shop's be).
 TEST_F(GeneratedNamesReviewCTest, ReviewCAFirstComeCustomAclNameKnocksOutTheAppThatUsesIt) {
-  const std::string json =
-      R"({"apps": [)" +
-      OverrideAppJson("/aaa", "aaa.example.com", 10001,
-                      "  acl shop_api hdr(host) -i aaa.example.com") +
-      "," +
-      OverrideAppJson("/shop", "shop.example.com", 10002,
-                      "  acl shop_api path_beg /api\\n"
-                      "  use_backend {backend} if host_{cleanedUpHostname} "
-                      "shop_api") +
-      "]}";
-  const RenderResult r = RenderApps(json);
-  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{}) << r.text;
-  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
-                  "shop.example.com"),
-            "shop_10002")
-      << r.text;
+  for (const std::string& name : {"shop_api", "shop_api_10002"}) {
+    SCOPED_TRACE(name);
+    const std::string json =
+        R"({"apps": [)" +
+        OverrideAppJson("/aaa", "aaa.example.com", 10001,
+                        "  acl " + name + " hdr(host) -i aaa.example.com") +
+        "," +
+        OverrideAppJson("/shop", "shop.example.com", 10002,
+                        "  acl shop_api_10002 path_beg /api\\n"
+                        "  use_backend {backend} if host_{cleanedUpHostname} "
+                        "shop_api_10002") +
+        "]}";
+    const RenderResult r = RenderApps(json);
+    EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{}) << r.text;
+    EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                    "shop.example.com"),
+              "shop_10002")
+        << r.text;
+    const std::vector<std::string> errors = ErrorsOf(r, "/aaa");
+    ASSERT_EQ(errors.size(), 1u) << r.text;
+    EXPECT_THAT(errors[0], HasSubstr("label HAPROXY_0_HTTP_FRONTEND_ACL refused "
+                                     "by --label-policy restricted: line 2 in "
+                                     "frontend marathon_http_in declares ACL '" +
+                                     name + "'"));
+    EXPECT_EQ(HaproxyRefusal(r.text), "");
+  }
 }
 
 // Review 12c (FINDING, freeze class; low: docs/security.md lists "a config
@@ -427,25 +470,60 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCGuardAVhostCannotTakeTheLbsProxyNames) 
   EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
 }
 
-// Review 12c (FINDING, high: typed labels only, works under deny):
-// generated names are injective only if service port numbers are unique,
-// but a port is owned per listener (address:port). Attack
-// (typed labels only, --label-policy deny): /com/shop (sorts before /shop)
-// is given service port 10001 by Marathon too (an app may ask for a
-// servicePort), binds it on HAPROXY_0_BIND_ADDR 127.0.0.2 (a listener
+// Review 12c (high: typed labels only, works under deny): generated names
+// are injective only if service port numbers are unique, but a port is
+// owned per listener (address:port). Attack: /com/shop (sorts before
+// /shop) binds port 10001 on HAPROXY_0_BIND_ADDR 127.0.0.2 (a listener
 // /shop does not use) and sets HAPROXY_0_VHOST "shop.example": its vhost
 // ACL is host_shop_example_com_shop_10001, /shop's name (vhost
-// shop.example.com, id /shop, port 10001). /com/shop is the first holder
-// of port 10001, so the name is its; /shop declares it second.
-// Impact: /shop's service port is dropped ("acl
-// host_shop_example_com_shop_10001 in frontend marathon_http_in is already
-// declared by app /com/shop"); its vhost has no route. Needs Marathon to
-// accept the attacker's servicePort 10001 (a servicePort an app asks for)
-// and an id that sorts first; haproxy -c accepts the config.
-// Expected: /shop keeps its vhost, /com/shop is the one dropped (two
-// services on one port number are told apart in the names, or the later
-// one on a port number Marathon gave the other is dropped).
-TEST_F(GeneratedNamesReviewCTest, ReviewCASecondAppOnTheSamePortNumberTakesTheVhostAclName) {
+// shop.example.com, id /shop, port 10001).
+//
+// GUARD (passes): when /com/shop asks for the port with HAPROXY_0_PORT
+// (any app can), the name and the port stay with /shop, the service
+// Marathon assigned the port to (AssignedPorts::NameOwner): /com/shop is
+// the one dropped, naming the port.
+TEST_F(GeneratedNamesReviewCTest, ReviewCGuardAPortLabelDoesNotTakeAnotherAppsNames) {
+  const std::string attacker =
+      R"({"id": "/com/shop", "instances": 1, "labels": {"HAPROXY_GROUP":)"
+      R"( "external", "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST":)"
+      R"( "shop.example", "HAPROXY_0_BIND_ADDR": "127.0.0.2",)"
+      R"( "HAPROXY_0_PORT": "10001"}, "ports": [10009], "tasks": [{"id":)"
+      R"( "t9", "host": "agent1", "ports": [20009], "state":)"
+      R"( "TASK_RUNNING"}]})";
+  for (const LabelPolicy policy : {LabelPolicy::kDeny, LabelPolicy::kRestricted,
+                                   LabelPolicy::kAllow}) {
+    SCOPED_TRACE(std::string(LabelPolicyName(policy)));
+    RenderOptions options;
+    options.label_policy = policy;
+    const RenderResult r = RenderApps(
+        WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}), attacker),
+        options);
+    EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{}) << r.text;
+    EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                    "shop.example.com"),
+              "shop_10001")
+        << r.text;
+    EXPECT_EQ(ErrorsOf(r, "/com/shop"),
+              std::vector<std::string>{
+                  "app /com/shop, service port index 0: bind 127.0.0.2:10001 "
+                  "in frontend com_shop_10001 would take port 10001, which "
+                  "Marathon assigned to app /shop, service port index 0; "
+                  "service port skipped"});
+    EXPECT_EQ(HaproxyRefusal(r.text), "");
+  }
+}
+
+// Review 12c (FINDING, high), the remaining case: Marathon itself gives
+// /com/shop the service port 10001 too (no HAPROXY_0_PORT). Neither app is
+// then more the port's owner than the other, and the first in (app id,
+// port) order keeps the names ending with _10001: /shop is dropped.
+// Not fixed: Marathon refuses a service port another app has ("Marathon
+// requires unique service ports", as zdd.py's HAPROXY_DEPLOYMENT_ALT_PORT
+// works around), so this needs a Marathon that breaks that rule or a
+// source other than Marathon (docs/security.md, "Not yet guaranteed"). What
+// this test holds: one of the two is dropped with the clash named, the
+// ACL is never shared by the two, and HAProxy accepts the config.
+TEST_F(GeneratedNamesReviewCTest, ReviewCTwoAppsMarathonGaveOnePortNumberRelyOnUniqueServicePorts) {
   const std::string attacker =
       R"({"id": "/com/shop", "instances": 1, "labels": {"HAPROXY_GROUP":)"
       R"( "external", "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST":)"
@@ -457,11 +535,13 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCASecondAppOnTheSamePortNumberTakesTheVh
   const RenderResult r = RenderApps(
       WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}), attacker),
       deny);
-  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{}) << r.text;
-  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
-                  "shop.example.com"),
-            "shop_10001")
-      << r.text;
+  EXPECT_EQ(r.errors,
+            std::vector<std::string>{
+                "app /shop, service port index 0: acl "
+                "host_shop_example_com_shop_10001 in frontend "
+                "marathon_http_in is already declared by app /com/shop "
+                "(HAProxy would merge the two, and one app would get the "
+                "other's requests); service port skipped"});
   EXPECT_EQ(HaproxyRefusal(r.text), "");
 }
 
@@ -575,6 +655,410 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCGuardAppIdAndMapLinesStayOwn) {
   EXPECT_NE(m.text.find("map("), std::string::npos) << m.text;
   EXPECT_EQ(m.text.find("use_backend zzz_10003 if"), std::string::npos)
       << m.text;
+}
+
+// ---------------------------------------------------------------------------
+// The fixes of review 12c, over their classes.
+
+// An app with `label` = `value` (JSON-escaped) on port 0.
+std::string LabelAppJson(const std::string& id, const std::string& vhost,
+                         int port, const std::string& label,
+                         const std::string& value) {
+  return R"({"id": ")" + id +
+         R"(", "instances": 1, "labels": {"HAPROXY_GROUP": "external",)"
+         R"( "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST": ")" + vhost +
+         R"(", ")" + label + R"(": ")" + value + R"("}, "ports": [)" +
+         std::to_string(port) + R"(], "tasks": [{"id": "t)" +
+         std::to_string(port) + R"(", "host": "agent1", "ports": [)" +
+         std::to_string(port + 10000) +
+         R"(], "state": "TASK_RUNNING"}]})";
+}
+
+// Under restricted, a suffix match (hdr_end(host), -m end, ssl_fc_sni -m
+// end) of the app's vhost or of "." and it is the app's own only if no
+// vhost of another app of the update ends with it: else the port with the
+// wildcard is dropped, naming the label, the line, the suffix and the vhost
+// it would take, whichever app sorts first (a specific vhost beats a
+// wildcard).
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixASuffixThatMatchesAnotherAppsVhostIsRefused) {
+  struct Case {
+    std::string wild_vhost;
+    std::string label;
+    std::string value;
+    std::string suffix;  // in the error
+  };
+  const std::string acl = "HAPROXY_0_HTTP_FRONTEND_ACL";
+  for (const Case& c : {
+           // The documented wildcard ACL, on a parent domain of the victim.
+           Case{"example.com", acl,
+                "  acl host_{cleanedUpHostname} hdr_end(host) -i {hostname}\\n"
+                "  use_backend {backend} if host_{cleanedUpHostname}\\n",
+                "example.com"},
+           // Without a label boundary.
+           Case{"op.example.com", acl,
+                "  acl host_{cleanedUpHostname} req.hdr_end(host) -i "
+                "{hostname}\\n  use_backend {backend} if "
+                "host_{cleanedUpHostname}\\n",
+                "op.example.com"},
+           Case{"example.com", acl,
+                "  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\\n"
+                "  http-request deny if {{ hdr(host) -m end .example.com }}\\n"
+                "  use_backend {backend} if host_{cleanedUpHostname}\\n",
+                ".example.com"},
+           // An own ACL with an exact and a suffix value.
+           Case{"example.com", acl,
+                "  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\\n"
+                "  acl wild_{backend} hdr_end(host) -i .{hostname}\\n"
+                "  use_backend {backend} if host_{cleanedUpHostname} or "
+                "wild_{backend}\\n",
+                ".example.com"},
+           // The documented SNI wildcard on :443.
+           Case{"example.com", "HAPROXY_0_HTTPS_FRONTEND_ACL",
+                "  use_backend {backend} if {{ ssl_fc_sni -m end .{hostname} "
+                "}}\\n",
+                ".example.com"},
+           // A TLD vhost.
+           Case{"com", acl,
+                "  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\\n"
+                "  http-request redirect location http://evil.example/ if "
+                "{{ hdr_end(host) -i .com }}\\n"
+                "  use_backend {backend} if host_{cleanedUpHostname}\\n",
+                ".com"},
+       }) {
+    // The wildcard's app sorts before the victim, and after it.
+    for (const std::string& wild_id : {"/aaa", "/zzz"}) {
+      SCOPED_TRACE(wild_id + " " + c.value);
+      const std::string json =
+          R"({"apps": [)" +
+          LabelAppJson(wild_id, c.wild_vhost, 10003, c.label, c.value) + "," +
+          LabelAppJson("/shop", "SHOP.example.com", 10001, "HAPROXY_0_STICKY",
+                       "false") +
+          "]}";
+      const RenderResult r = RenderApps(json);
+      const std::vector<std::string> errors = ErrorsOf(r, wild_id);
+      ASSERT_EQ(errors.size(), 1u) << r.text;
+      EXPECT_THAT(errors[0],
+                  HasSubstr("label " + c.label +
+                            " refused by --label-policy restricted: line "));
+      EXPECT_THAT(errors[0],
+                  HasSubstr(": the suffix '" + c.suffix +
+                            "' also matches the vhost shop.example.com of "
+                            "app /shop, service port index 0 (a wildcard may "
+                            "not take another app's vhost)"));
+      EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+      EXPECT_EQ(r.text.find(wild_id.substr(1) + "_10003"), std::string::npos)
+          << r.text;
+      EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"),
+                      "host", "shop.example.com"),
+                "shop_10001");
+      EXPECT_EQ(HaproxyRefusal(r.text), "");
+    }
+  }
+  // The whole message.
+  const RenderResult r = RenderApps(
+      R"({"apps": [)" +
+      LabelAppJson("/aaa", "example.com", 10003, acl,
+                   "  acl host_{cleanedUpHostname} hdr_end(host) -i "
+                   "{hostname}\\n  use_backend {backend} if "
+                   "host_{cleanedUpHostname}\\n") +
+      "," +
+      LabelAppJson("/shop", "shop.example.com", 10001, "HAPROXY_0_STICKY",
+                   "false") +
+      "]}");
+  EXPECT_EQ(ErrorsOf(r, "/aaa"),
+            std::vector<std::string>{
+                "app /aaa, service port index 0: label "
+                "HAPROXY_0_HTTP_FRONTEND_ACL refused by --label-policy "
+                "restricted: line 1 in frontend marathon_http_in: the suffix "
+                "'example.com' also matches the vhost shop.example.com of app "
+                "/shop, service port index 0 (a wildcard may not take another "
+                "app's vhost) (\"acl host_example_com_aaa_10003 hdr_end(host) "
+                "-i example.com\"); service port skipped"});
+}
+
+// The documented wildcards stay the app's when no other app's vhost ends
+// with them: a vhost that only looks alike, another port of the same app,
+// and an app without a vhost.
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixASuffixNoOtherAppsVhostEndsWithIsTaken) {
+  const std::string wildcard =
+      "  acl host_{cleanedUpHostname} hdr_end(host) -i .{hostname}\\n"
+      "  use_backend {backend} if host_{cleanedUpHostname}\\n";
+  const std::string same_app_two_ports =
+      R"({"id": "/zzz", "instances": 1, "labels": {"HAPROXY_GROUP":)"
+      R"( "external", "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST":)"
+      R"( "zzz.example.com", "HAPROXY_0_HTTP_FRONTEND_ACL": ")" +
+      wildcard +
+      R"(", "HAPROXY_1_VHOST": "api.zzz.example.com"}, "ports": [10003,)"
+      R"( 10004], "tasks": [{"id": "t3", "host": "agent1", "ports": [20003,)"
+      R"( 20004], "state": "TASK_RUNNING"}]})";
+  const std::string json =
+      R"({"apps": [)" +
+      LabelAppJson("/shop", "myzzz.example.com", 10001, "HAPROXY_0_STICKY",
+                   "false") +
+      "," +
+      LabelAppJson("/www", "zzz.example.com.evil", 10002, "HAPROXY_0_STICKY",
+                   "false") +
+      "," + same_app_two_ports + "]}";
+  const RenderResult r = RenderApps(json);
+  EXPECT_EQ(r.errors, std::vector<std::string>{}) << r.text;
+  EXPECT_THAT(r.text, HasSubstr("  acl host_zzz_example_com_zzz_10003 "
+                                "hdr_end(host) -i .zzz.example.com\n"));
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
+// Under restricted, the ACL names HAProxy refuses (haproxy -c would refuse
+// every app's config) are refused in any override, as written or as
+// rendered, naming the label: `or` in any case, characters outside letters,
+// digits, '-', '_', '.', ':', a backslash HAProxy keeps, an empty name.
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixAclNamesHaproxyRefusesAreRefused) {
+  struct Case {
+    std::string label;
+    std::string name;  // JSON-escaped
+    std::string shown;
+  };
+  const std::string acl = "HAPROXY_0_HTTP_FRONTEND_ACL";
+  const std::string options = "HAPROXY_0_BACKEND_HTTP_OPTIONS";
+  for (const Case& c : {
+           Case{acl, "or", "'or'"},
+           Case{acl, "oR", "'oR'"},
+           Case{acl, "||", "'||'"},
+           Case{acl, "a/b_10003", "'a/b_10003'"},
+           Case{acl, "a@b_10003", "'a@b_10003'"},
+           Case{acl, "m\\\\ine_10003", "'mine_10003'"},
+           Case{acl, "\\\"\\\"", "without a name"},
+           Case{acl, "\u00e9_10003", "'\u00e9_10003'"},
+           Case{options, "OR", "'OR'"},
+           Case{options, "a+b", "'a+b'"},
+           Case{options, "a\\\\b", "'ab'"},
+           // As rendered: the placeholder's value puts the '.' and the
+           // name is fine; a '{{' renders to a '{'.
+           Case{acl, "x{{_10003", "'x{_10003'"},
+       }) {
+    SCOPED_TRACE(c.label + " " + c.name);
+    const std::string value =
+        c.label == acl
+            ? "  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\\n"
+              "  acl " + c.name + " hdr(host) -i zzz.example.com\\n"
+              "  use_backend {backend} if host_{cleanedUpHostname}\\n"
+            : "  acl " + c.name + " path_beg /x\\n";
+    const std::string json =
+        R"({"apps": [)" +
+        LabelAppJson("/shop", "shop.example.com", 10001, "HAPROXY_0_STICKY",
+                     "false") +
+        "," + LabelAppJson("/zzz", "zzz.example.com", 10003, c.label, value) +
+        "]}";
+    const RenderResult r = RenderApps(json);
+    const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
+    ASSERT_EQ(errors.size(), 1u) << r.text;
+    EXPECT_THAT(errors[0], HasSubstr("label " + c.label +
+                                     " refused by --label-policy restricted"));
+    EXPECT_THAT(errors[0], HasSubstr("declares " +
+                                     std::string(c.shown == "without a name"
+                                                     ? "an ACL "
+                                                     : "ACL ") +
+                                     c.shown));
+    EXPECT_THAT(errors[0], HasSubstr("a name HAProxy refuses (haproxy -c "
+                                     "would refuse the whole config)"));
+    EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+    EXPECT_EQ(HaproxyRefusal(r.text), "");
+  }
+  // Names HAProxy takes.
+  for (const std::string& name : {"a.b-c:d_10003", "Or_10003", "if_10003"}) {
+    SCOPED_TRACE(name);
+    const RenderResult r = RenderApps(
+        R"({"apps": [)" +
+        LabelAppJson("/zzz", "zzz.example.com", 10003, acl,
+                     "  acl host_{cleanedUpHostname} hdr(host) -i "
+                     "{hostname}\\n  acl " + name +
+                     " path_beg /x\\n  use_backend {backend} if "
+                     "host_{cleanedUpHostname} " + name + "\\n") +
+        "]}");
+    EXPECT_EQ(r.errors, std::vector<std::string>{}) << r.text;
+    EXPECT_EQ(HaproxyRefusal(r.text), "");
+  }
+}
+
+// Under restricted, a label's line in a shared frontend is read as HAProxy
+// reads it or refused: a word with a backslash HAProxy keeps (`\i\f` is not
+// `if` there, `\o\r` not `or`, `m\ine` not the ACL mine) or an empty word
+// (HAProxy stops reading the line there).
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixWordsHaproxyReadsOtherwiseAreRefused) {
+  const std::string own = "host_{cleanedUpHostname}";
+  for (const std::string& line : std::vector<std::string>{
+           "  http-request deny \\\\i\\\\f " + own,
+           "  http-request deny i\\\\f " + own,
+           "  http-request deny \\\\u\\\\n\\\\l\\\\e\\\\s\\\\s " + own,
+           "  http-request deny if " + own + " \\\\o\\\\r " + own,
+           "  http-request deny if hos\\\\t_{cleanedUpHostname}",
+           "  use_backend {backend} if {{ hdr(host) -i zzz.example.com "
+           "\\\"\\\" }}",
+           "  http-request deny if " + own + " ''",
+           "  acl x_10003 hdr(host) -i zzz.example\\\\.com",
+       }) {
+    SCOPED_TRACE(line);
+    const RenderResult r = RenderApps(
+        WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}),
+                 OverrideAppJson("/zzz", "zzz.example.com", 10003, line)));
+    const std::vector<std::string> errors = ErrorsOf(r, "/zzz");
+    ASSERT_EQ(errors.size(), 1u) << r.text;
+    EXPECT_THAT(errors[0],
+                HasSubstr("label HAPROXY_0_HTTP_FRONTEND_ACL refused by "
+                          "--label-policy restricted: line 2 in frontend "
+                          "marathon_http_in is not limited to the app's own "
+                          "vhosts or app id: word "));
+    EXPECT_EQ(HaproxyRefusal(r.text), "");
+  }
+  // Escapes HAProxy translates as this reader does are taken.
+  for (const std::string& line : {
+           "  http-request deny \\\\x69f " + own,
+           "  http-request deny \\\"if\\\" " + own,
+       }) {
+    SCOPED_TRACE(line);
+    const RenderResult r = RenderApps(
+        WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}),
+                 OverrideAppJson("/zzz", "zzz.example.com", 10003, line)));
+    EXPECT_EQ(r.errors, std::vector<std::string>{}) << r.text;
+    EXPECT_EQ(HaproxyRefusal(r.text), "");
+  }
+}
+
+// Under restricted, the ACLs a label declares in a shared frontend end with
+// "_<its service port>", the names no other app can hold: the error says so
+// and shows the form.
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixALabelsAclNamesInSharedFrontendsEndWithItsPort) {
+  for (const std::string& name :
+       {"api", "api_1000", "api_100031", "api10003", "api_10003x",
+        "host_zzz_example_com_zzz", "_10003"}) {
+    SCOPED_TRACE(name);
+    const RenderResult r = RenderApps(
+        WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}),
+                 OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                                 "  acl " + name + " path_beg /api")));
+    EXPECT_EQ(ErrorsOf(r, "/zzz"),
+              std::vector<std::string>{
+                  "app /zzz, service port index 0: label "
+                  "HAPROXY_0_HTTP_FRONTEND_ACL refused by --label-policy "
+                  "restricted: line 2 in frontend marathon_http_in declares "
+                  "ACL '" + name + "': in a frontend the apps share, the name "
+                  "of an ACL a label declares ends with _10003 (its service "
+                  "port), e.g. " + name + "_10003, so that no other app holds "
+                  "it (\"acl " + name + " path_beg /api\"); service port "
+                  "skipped"});
+  }
+  // The generated names and a name of the app's own end with its port.
+  const RenderResult r = RenderApps(
+      WithApps(AppsJson({{"/shop", "shop.example.com", 10001}}),
+               OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                               "  acl api_10003 path_beg /api\\n"
+                               "  use_backend {backend} if "
+                               "host_{cleanedUpHostname} api_10003")));
+  EXPECT_EQ(r.errors, std::vector<std::string>{}) << r.text;
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
+// An empty host in HAPROXY_{n}_VHOST (trailing, leading or doubled comma,
+// or only commas) is left out with a warning, at every level.
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixEmptyHostsAreLeftOutOfTheVhosts) {
+  struct Case {
+    std::string label;
+    std::vector<std::string> routed;
+  };
+  for (const Case& c : {
+           Case{"zzz.example.com,", {"zzz.example.com"}},
+           Case{",zzz.example.com", {"zzz.example.com"}},
+           Case{"zzz.example.com,,a.zzz.example.com",
+                {"zzz.example.com", "a.zzz.example.com"}},
+           Case{",", {}},
+       }) {
+    for (const LabelPolicy policy : {LabelPolicy::kAllow,
+                                     LabelPolicy::kRestricted,
+                                     LabelPolicy::kDeny}) {
+      SCOPED_TRACE(c.label + " " + std::string(LabelPolicyName(policy)));
+      RenderOptions options;
+      options.label_policy = policy;
+      const RenderResult r = RenderApps(
+          AppsJson({{"/shop", "shop.example.com", 10001},
+                    {"/zzz", c.label, 10003}}),
+          options);
+      EXPECT_EQ(r.errors, std::vector<std::string>{});
+      EXPECT_THAT(r.warnings,
+                  ::testing::Contains(
+                      "app /zzz, service port index 0: HAPROXY_0_VHOST '" +
+                      c.label +
+                      "' has an empty host name (a trailing or doubled "
+                      "comma): left out"));
+      for (const std::string& host : c.routed) {
+        EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"),
+                        "host", host),
+                  "zzz_10003")
+            << r.text;
+      }
+      EXPECT_EQ(r.text.find("-i \n"), std::string::npos) << r.text;
+      EXPECT_EQ(HaproxyRefusal(r.text), "");
+    }
+  }
+}
+
+// --group-https-by-vhost: a vhost's section (and abns@ socket) name is at
+// most 107 bytes, HAProxy's limit; up to it names are unchanged, beyond it
+// a prefix, ':' and 32 hex digits of the vhost's SHA-256, so that vhosts
+// with one long prefix keep distinct names; HAProxy accepts the config.
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixLongVhostsGetShortDistinctSectionNames) {
+  const std::string a60(60, 'a');
+  const std::string exact = a60 + "." + std::string(30, 'b') + ".example.com";
+  const std::string at_limit =
+      a60 + "." + std::string(34, 'b') + ".example.com";
+  const std::string long1 = a60 + "." + std::string(60, 'b') + ".example.com";
+  const std::string long2 = a60 + "." + std::string(60, 'b') + ".example.org";
+  EXPECT_EQ(at_limit.size(), 107u);
+  EXPECT_EQ(sdk::VhostSectionName(exact), exact);
+  EXPECT_EQ(sdk::VhostSectionName(at_limit), at_limit);
+  EXPECT_EQ(sdk::VhostSectionName("a_b"), "_615f62_");
+  const std::string name1 = sdk::VhostSectionName(long1);
+  const std::string name2 = sdk::VhostSectionName(long2);
+  EXPECT_EQ(name1.size(), 107u);
+  EXPECT_EQ(name1.substr(0, 75), long1.substr(0, 74) + ":");
+  EXPECT_NE(name1, name2);
+  EXPECT_EQ(name1.substr(75),
+            sdk::detail::Sha256Hex(long1).substr(0, 32));
+  // A hex-form name beyond the limit (a vhost with an '_').
+  const std::string hexed = sdk::VhostSectionName(std::string(60, '_'));
+  EXPECT_EQ(hexed.size(), 107u);
+  EXPECT_EQ(hexed.substr(0, 3), "_5f");
+  EXPECT_EQ(hexed[74], ':');
+
+  RenderOptions grouped;
+  grouped.group_https_by_vhost = true;
+  grouped.label_policy = LabelPolicy::kDeny;
+  const RenderResult r = RenderApps(
+      AppsJson({{"/shop", "shop.example.com", 10001},
+                {"/x", long1, 10002},
+                {"/y", long2, 10003},
+                {"/z", at_limit, 10004}}),
+      grouped);
+  EXPECT_EQ(r.errors, std::vector<std::string>{});
+  EXPECT_THAT(r.text, HasSubstr("\nfrontend " + name1 + "\n"));
+  EXPECT_THAT(r.text, HasSubstr("  bind abns@" + name1 + " accept-proxy"));
+  EXPECT_THAT(r.text, HasSubstr("\nbackend " + name2 + "\n"));
+  EXPECT_THAT(r.text, HasSubstr("\nfrontend " + at_limit + "\n"));
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+}
+
+// The SDK's SHA-256 (headers only, for the names above) is the core's.
+TEST_F(GeneratedNamesReviewCTest, ReviewCFixTheSdksSha256IsSha256) {
+  static const char kHex[] = "0123456789abcdef";
+  for (const std::string& data :
+       {std::string(), std::string("abc"), std::string(55, 'x'),
+        std::string(56, 'x'), std::string(64, 'y'), std::string(300, 'z')}) {
+    std::string expected;
+    for (const uint8_t byte : Sha256(data)) {
+      expected.push_back(kHex[byte >> 4]);
+      expected.push_back(kHex[byte & 0xF]);
+    }
+    EXPECT_EQ(sdk::detail::Sha256Hex(data), expected) << data.size();
+  }
+  EXPECT_EQ(sdk::detail::Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace
