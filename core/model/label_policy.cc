@@ -682,9 +682,33 @@ std::string AclNameProblem(std::string_view line) {
   return "";
 }
 
+namespace {
+
+// Whether a line of `text` other than an `acl` line has the word `acl` (or
+// `!acl`).
+bool UsedOutsideLabels(std::string_view text, const std::string& acl) {
+  for (const std::string& line : Split(text, '\n')) {
+    bool dollar = false;
+    const std::vector<std::string> words = WordsAsWritten(line, &dollar);
+    if (words.empty() || words[0] == "acl") {
+      continue;
+    }
+    for (const std::string& word : words) {
+      if (word == acl || (word.size() == acl.size() + 1 && word[0] == '!' &&
+                          word.compare(1, std::string::npos, acl) == 0)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string SharedSectionOverrideProblem(std::string_view override_text,
                                          std::string_view section,
                                          std::string_view section_text,
+                                         std::string_view other_text,
                                          const OwnRequests& own,
                                          std::vector<HostSuffix>* suffixes) {
   // The ACLs the service declares in the section, each with only own
@@ -756,6 +780,12 @@ std::string SharedSectionOverrideProblem(std::string_view override_text,
       }
       if (OwnCriterion(words, 2, words.size(), own, &found)) {
         record();
+      } else if (UsedOutsideLabels(other_text, words[1])) {
+        // HAProxy ORs the declarations of a name: the app's template lines
+        // that use it (a default use_backend) would act on what this adds.
+        return refuse("it adds a criterion that is not the app's own to ACL "
+                      "'" + Show(words[1]) + "', which the app's other lines "
+                      "in this frontend use (HAProxy ORs the declarations)");
       }
       continue;
     }

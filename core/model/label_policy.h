@@ -163,9 +163,14 @@ struct HostSuffix {
 //   "line 2 in frontend marathon_http_in is not limited to the app's own
 //    vhosts or app id: every alternative of its condition must test ...
 //    ("http-request redirect location http://evil.example/ if ...")"
+// `other_text`: the service's lines in the section that no label wrote
+// (its templates' defaults): an ACL they use may not get a declaration from
+// the label that is not own (HAProxy ORs declarations of one name, so a
+// default `use_backend` would route what the label's `acl` adds).
 std::string SharedSectionOverrideProblem(std::string_view override_text,
                                          std::string_view section,
                                          std::string_view section_text,
+                                         std::string_view other_text,
                                          const OwnRequests& own,
                                          std::vector<HostSuffix>* suffixes);
 

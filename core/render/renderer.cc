@@ -685,9 +685,20 @@ Status CheckSharedOverrides(
         section_text += once.text;
       }
     }
+    // The lines no label wrote: the section's text without each label's
+    // (a label's text is in it as rendered).
+    std::string other_text = section_text;
+    for (const auto& label : overrides) {
+      const size_t at = label.section == o.section && !label.text.empty()
+                            ? other_text.find(label.text)
+                            : std::string::npos;
+      if (at != std::string::npos) {
+        other_text.erase(at, label.text.size());
+      }
+    }
     std::vector<HostSuffix> suffixes;
     const std::string problem = SharedSectionOverrideProblem(
-        o.text, o.section, section_text, own, &suffixes);
+        o.text, o.section, section_text, other_text, own, &suffixes);
     if (!problem.empty()) {
       return Status::ServiceError("label " + o.label +
                                   " refused by --label-policy restricted: " +

@@ -1061,5 +1061,61 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCFixTheSdksSha256IsSha256) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// Found while fixing review 12c (FINDING, high; fixed): rule 7
+// reads a label's `acl` lines only through the label lines that use them,
+// but the app's default lines in the same frontend use ACLs too. Attack:
+// /aaa (sorts first) has two vhosts, so its :80 lines are
+// HTTP_FRONTEND_ACL_ONLY per vhost and the default ROUTING_ONLY
+// (`use_backend aaa_10001 if host_..._10001`); its ACL_ONLY label adds a
+// second declaration of that ACL, `hdr_end(host) -i .com`. HAProxy ORs the
+// declarations, and the default use_backend (not a label line, not
+// checked) sends every .com host to /aaa before /shop's rule.
+// Expected: /aaa's port is dropped naming the label (a label may not add a
+// criterion that is not own to an ACL its app's other lines use); /shop
+// keeps shop.example.com.
+TEST_F(GeneratedNamesReviewCTest, ReviewCALabelAclWidensAnAclTheDefaultLinesUse) {
+  const std::string aaa =
+      R"({"id": "/aaa", "instances": 1, "labels": {"HAPROXY_GROUP":)"
+      R"( "external", "HAPROXY_0_MODE": "http", "HAPROXY_0_VHOST":)"
+      R"( "aaa.example.com,www.aaa.example.com",)"
+      R"( "HAPROXY_0_HTTP_FRONTEND_ACL_ONLY": "  acl)"
+      R"( host_{cleanedUpHostname} hdr(host) -i {hostname}\n  acl)"
+      R"( host_{cleanedUpHostname} hdr_end(host) -i .com\n"}, "ports":)"
+      R"( [10001], "tasks": [{"id": "t1", "host": "agent1", "ports":)"
+      R"( [20001], "state": "TASK_RUNNING"}]})";
+  const RenderResult r = RenderApps(
+      R"({"apps": [)" + aaa + "," +
+      LabelAppJson("/shop", "shop.example.com", 10002, "HAPROXY_0_STICKY",
+                   "false") +
+      "]}");
+  EXPECT_THAT(r.text, ::testing::Not(HasSubstr("hdr_end(host) -i .com")))
+      << r.text;
+  const std::vector<std::string> errors = ErrorsOf(r, "/aaa");
+  ASSERT_EQ(errors.size(), 1u) << r.text;
+  EXPECT_THAT(errors[0],
+              HasSubstr("label HAPROXY_0_HTTP_FRONTEND_ACL_ONLY refused by "
+                        "--label-policy restricted: line 2 in frontend "
+                        "marathon_http_in is not limited to the app's own "
+                        "vhosts or app id: it adds a criterion that is not "
+                        "the app's own to ACL "
+                        "'host_aaa_example_com_aaa_10001', which the app's "
+                        "other lines in this frontend use"));
+  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                  "shop.example.com"),
+            "shop_10002");
+  EXPECT_EQ(HaproxyRefusal(r.text), "");
+
+  // A label's own ACL that no template line uses may be anything (it only
+  // counts where the label's lines use it, with an own term).
+  const RenderResult own = RenderApps(
+      R"({"apps": [)" +
+      OverrideAppJson("/zzz", "zzz.example.com", 10003,
+                      "  acl api_10003 path_beg /api\\n"
+                      "  use_backend {backend} if host_{cleanedUpHostname} "
+                      "api_10003") +
+      "]}");
+  EXPECT_EQ(own.errors, std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace mlb
