@@ -42,15 +42,27 @@ constexpr StructureCharacter kStructureCharacters[] = {
 
 namespace {
 
+// `kept`, if set, gets one flag per word: whether HAProxy 2.6 reads it
+// differently (an escape it does not translate, see WordsAsWritten).
 std::vector<std::string> SplitWords(std::string_view line, bool lower,
-                                    bool* dollar) {
+                                    bool* dollar,
+                                    std::vector<bool>* kept = nullptr) {
   const auto done = [lower](const std::string& word) {
     return lower ? Lower(word) : word;
   };
   std::vector<std::string> words;
   std::string word;
   bool in_word = false;
+  bool word_kept = false;
   char quote = 0;
+  const auto push = [&]() {
+    words.push_back(done(word));
+    if (kept != nullptr) {
+      kept->push_back(word_kept);
+    }
+    word.clear();
+    word_kept = false;
+  };
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quote == '\'') {
@@ -70,6 +82,12 @@ std::vector<std::string> SplitWords(std::string_view line, bool lower,
                                          HexValue(line[i + 2])));
         i += 2;
       } else {
+        // HAProxy translates \<space>, \\, \#, \', \", \$ and \xHH as
+        // read here; it keeps the backslash of any other pair (\i\f is the
+        // word \i\f) and turns \t, \n, \r into control characters.
+        word_kept = word_kept || (next != ' ' && next != '\\' &&
+                                  next != '#' && next != '\'' &&
+                                  next != '"' && next != '$');
         word.push_back(next);
       }
       continue;
@@ -88,8 +106,7 @@ std::vector<std::string> SplitWords(std::string_view line, bool lower,
       in_word = true;
     } else if (c == ' ' || c == '\t') {
       if (in_word) {
-        words.push_back(done(word));
-        word.clear();
+        push();
         in_word = false;
       }
     } else if (c == '#') {
@@ -100,7 +117,7 @@ std::vector<std::string> SplitWords(std::string_view line, bool lower,
     }
   }
   if (in_word) {
-    words.push_back(done(word));
+    push();
   }
   return words;
 }
@@ -113,6 +130,12 @@ std::vector<std::string> Words(std::string_view line, bool* dollar) {
 
 std::vector<std::string> WordsAsWritten(std::string_view line, bool* dollar) {
   return SplitWords(line, /*lower=*/false, dollar);
+}
+
+std::vector<std::string> WordsAsWritten(std::string_view line, bool* dollar,
+                                        std::vector<bool>* kept) {
+  kept->clear();
+  return SplitWords(line, /*lower=*/false, dollar, kept);
 }
 
 std::vector<DirectiveLine> DirectiveLines(std::string_view text) {

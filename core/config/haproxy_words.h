@@ -21,6 +21,15 @@ std::vector<std::string> Words(std::string_view line, bool* dollar);
 // (ACL names are case-sensitive: acl Host_A and acl host_A are two ACLs).
 std::vector<std::string> WordsAsWritten(std::string_view line, bool* dollar);
 
+// WordsAsWritten(), and in *kept one flag per word: whether HAProxy 2.6
+// reads the word differently. HAProxy translates only \<space>, \\, \#,
+// \', \", \$ and \xHH; it keeps the backslash of any other pair (`\i\f` is
+// the word \i\f to HAProxy, not `if`) and turns \t, \n and \r into
+// control characters, where this reader drops the backslash. (\x with no
+// two hex digits is an error there.)
+std::vector<std::string> WordsAsWritten(std::string_view line, bool* dollar,
+                                        std::vector<bool>* kept);
+
 // One line of config text with its words.
 struct DirectiveLine {
   int number;        // from 1

@@ -119,6 +119,14 @@ std::string RestrictedTemplateProblem(
       return at + " reads an environment variable of the LB host " +
              Quoted(line.text);
     }
+    // A placeholder in the name is read as rendered
+    // (RenderedOverrideProblem).
+    if (words[0] == "acl" &&
+        (words.size() < 2 || words[1].find('{') == std::string::npos)) {
+      if (std::string bad = AclNameProblem(line.text); !bad.empty()) {
+        return at + " " + bad + " " + Quoted(line.text);
+      }
+    }
   }
   // A section head may be emptied only when its pack says which templates
   // render into that section and the app's labels empty them too (else
@@ -361,6 +369,11 @@ std::string RenderedOverrideProblem(const Template& tmpl,
       return at + " reads an environment variable of the LB host" +
              Culprit(tmpl, vars, source[k], "$") + " " + Quoted(Trim(line));
     }
+    if (words[0] == "acl") {
+      if (std::string bad = AclNameProblem(line); !bad.empty()) {
+        return at + " " + bad + " " + Quoted(Trim(line));
+      }
+    }
   }
   return "";
 }
@@ -472,8 +485,11 @@ namespace {
 // suffix match (hdr_end(host), -m end) of an own vhost, or of "." and an
 // own vhost, is marathon-lb's documented wildcard override: it takes the
 // vhost's subdomains too (who may hold a vhost is issue 12 item 3).
+// The suffix values among them go to *suffixes (if set) when it is own.
+// An empty value is never own (HAProxy ends the line at an empty word).
 bool OwnCriterion(const std::vector<std::string>& words, size_t begin,
-                  size_t end, const OwnRequests& own) {
+                  size_t end, const OwnRequests& own,
+                  std::vector<std::string>* suffixes = nullptr) {
   if (begin >= end) {
     return false;
   }
@@ -506,19 +522,27 @@ bool OwnCriterion(const std::vector<std::string>& words, size_t begin,
     return false;  // no value: any request that has the header
   }
   const auto own_vhost = [&own](std::string_view v) {
-    return std::find(own.vhosts.begin(), own.vhosts.end(), v) !=
-           own.vhosts.end();
+    return !v.empty() && std::find(own.vhosts.begin(), own.vhosts.end(), v) !=
+                             own.vhosts.end();
   };
+  std::vector<std::string> found;
   for (; i < end; ++i) {
     const std::string value = Lower(words[i]);
     const bool ok =
-        app_id ? value == Lower(own.app_id)
-               : own_vhost(value) ||
-                     (suffix && value.size() > 1 && value[0] == '.' &&
-                      own_vhost(std::string_view(value).substr(1)));
+        !value.empty() &&
+        (app_id ? value == Lower(own.app_id)
+                : own_vhost(value) ||
+                      (suffix && value.size() > 1 && value[0] == '.' &&
+                       own_vhost(std::string_view(value).substr(1))));
     if (!ok) {
       return false;
     }
+    if (suffix) {
+      found.push_back(value);
+    }
+  }
+  if (suffixes != nullptr) {
+    suffixes->insert(suffixes->end(), found.begin(), found.end());
   }
   return true;
 }
@@ -578,7 +602,8 @@ size_t ConditionAt(const std::vector<std::string>& w) {
 // alternative has a term, not negated, that is own.
 std::string ConditionProblem(const std::vector<std::string>& w, size_t begin,
                              size_t end, const std::map<std::string, bool>& acls,
-                             const OwnRequests& own) {
+                             const OwnRequests& own,
+                             std::vector<std::string>* suffixes) {
   bool alternative_own = false;
   bool negated = false;
   for (size_t i = begin; i <= end; ++i) {
@@ -609,7 +634,7 @@ std::string ConditionProblem(const std::vector<std::string>& w, size_t begin,
       if (close == end) {
         return "`{` without `}`";
       }
-      own_term = OwnCriterion(w, i + 1, close, own);
+      own_term = OwnCriterion(w, i + 1, close, own, suffixes);
       i = close;
     } else if (auto it = acls.find(std::string(term)); it != acls.end()) {
       own_term = it->second;
@@ -625,10 +650,67 @@ std::string ConditionProblem(const std::vector<std::string>& w, size_t begin,
 
 }  // namespace
 
+std::string AclNameProblem(std::string_view line) {
+  bool dollar = false;
+  std::vector<bool> kept;
+  const std::vector<std::string> words = WordsAsWritten(line, &dollar, &kept);
+  if (words.empty() || words[0] != "acl") {
+    return "";
+  }
+  const std::string why =
+      ", a name HAProxy refuses (haproxy -c would refuse the whole config)";
+  if (words.size() < 2 || words[1].empty()) {
+    return "declares an ACL without a name" + why;
+  }
+  const std::string& name = words[1];
+  const std::string shown = "declares ACL '" + Show(name) + "'";
+  if (kept[1]) {
+    return shown + " written with a backslash HAProxy keeps in the name" +
+           why;
+  }
+  if (Lower(name) == "or") {
+    return shown + why + ": an ACL named like the `or` operator never matches";
+  }
+  for (const char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+          c == ':')) {
+      return shown + why +
+             ": an ACL name has only letters, digits, '-', '_', '.' and ':'";
+    }
+  }
+  return "";
+}
+
+namespace {
+
+// Whether a line of `text` other than an `acl` line has the word `acl` (or
+// `!acl`).
+bool UsedOutsideLabels(std::string_view text, const std::string& acl) {
+  for (const std::string& line : Split(text, '\n')) {
+    bool dollar = false;
+    const std::vector<std::string> words = WordsAsWritten(line, &dollar);
+    if (words.empty() || words[0] == "acl") {
+      continue;
+    }
+    for (const std::string& word : words) {
+      if (word == acl || (word.size() == acl.size() + 1 && word[0] == '!' &&
+                          word.compare(1, std::string::npos, acl) == 0)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string SharedSectionOverrideProblem(std::string_view override_text,
                                          std::string_view section,
                                          std::string_view section_text,
-                                         const OwnRequests& own) {
+                                         std::string_view other_text,
+                                         const OwnRequests& own,
+                                         std::vector<HostSuffix>* suffixes) {
   // The ACLs the service declares in the section, each with only own
   // criteria in every declaration (HAProxy ORs the declarations).
   std::map<std::string, bool> acls;
@@ -641,12 +723,15 @@ std::string SharedSectionOverrideProblem(std::string_view override_text,
       it->second = it->second && ok;
     }
   }
+  const std::string port_suffix = "_" + std::to_string(own.service_port);
   int number = 0;
   for (const std::string& line : Split(override_text, '\n')) {
     ++number;
     bool dollar = false;
-    const std::vector<std::string> words = WordsAsWritten(line, &dollar);
-    if (words.empty() || words[0] == "acl") {
+    std::vector<bool> kept;
+    const std::vector<std::string> words =
+        WordsAsWritten(line, &dollar, &kept);
+    if (words.empty()) {
       continue;
     }
     const auto refuse = [&](const std::string& why) {
@@ -655,6 +740,55 @@ std::string SharedSectionOverrideProblem(std::string_view override_text,
              " is not limited to the app's own vhosts or app id: " + why +
              " " + Quoted(Trim(line));
     };
+    // The rule reads the words as HAProxy does, or refuses the line: a
+    // keyword or ACL name written `\i\f` is another word there, and HAProxy
+    // stops reading a line at an empty word.
+    for (size_t k = 0; k < words.size(); ++k) {
+      if (kept[k]) {
+        return refuse("word " + std::to_string(k + 1) + " ('" +
+                      Show(words[k]) +
+                      "' here) is written with a backslash HAProxy keeps, "
+                      "so HAProxy reads another word");
+      }
+      if (words[k].empty()) {
+        return refuse("word " + std::to_string(k + 1) +
+                      " is empty, and HAProxy stops reading the line there");
+      }
+    }
+    std::vector<std::string> found;
+    const auto record = [&]() {
+      for (std::string& value : found) {
+        suffixes->push_back({number, std::move(value), Show(Trim(line))});
+      }
+    };
+    if (words[0] == "acl") {
+      // Another app cannot declare a name that ends with this service's
+      // port (ConfigAssembler::CheckAcls), so the name stays the app's
+      // whoever sorts first.
+      if (words.size() < 2 || words[1].size() <= port_suffix.size() ||
+          words[1].compare(words[1].size() - port_suffix.size(),
+                           port_suffix.size(), port_suffix) != 0) {
+        return "line " + std::to_string(number) + " in " +
+               std::string(section) + " declares ACL '" +
+               (words.size() < 2 ? std::string() : Show(words[1])) +
+               "': in a frontend the apps share, the name of an ACL a label "
+               "declares ends with " + port_suffix +
+               " (its service port), e.g. " +
+               (words.size() < 2 ? std::string("x") : Show(words[1])) +
+               port_suffix + ", so that no other app holds it " +
+               Quoted(Trim(line));
+      }
+      if (OwnCriterion(words, 2, words.size(), own, &found)) {
+        record();
+      } else if (UsedOutsideLabels(other_text, words[1])) {
+        // HAProxy ORs the declarations of a name: the app's template lines
+        // that use it (a default use_backend) would act on what this adds.
+        return refuse("it adds a criterion that is not the app's own to ACL "
+                      "'" + Show(words[1]) + "', which the app's other lines "
+                      "in this frontend use (HAProxy ORs the declarations)");
+      }
+      continue;
+    }
     const size_t at = ConditionAt(words);
     if (at == 0) {
       return refuse(
@@ -665,10 +799,11 @@ std::string SharedSectionOverrideProblem(std::string_view override_text,
           "of the frontend)");
     }
     const std::string problem =
-        ConditionProblem(words, at + 1, words.size(), acls, own);
+        ConditionProblem(words, at + 1, words.size(), acls, own, &found);
     if (!problem.empty()) {
       return refuse(problem);
     }
+    record();
   }
   return "";
 }

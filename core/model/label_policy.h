@@ -124,10 +124,23 @@ Status CheckPlaceholderWords(
     const sdk::Vars& vars);
 
 // The requests that are a service's own: its vhosts (lower case) and its
-// app id.
+// app id; and its service port, which ends the names of the ACLs its labels
+// declare in a shared frontend.
 struct OwnRequests {
   std::vector<std::string> vhosts;
   std::string app_id;
+  int service_port = 0;
+};
+
+// A host suffix (hdr_end(host), `-m end`) that a label's line in a shared
+// frontend matches and SharedSectionOverrideProblem took as the service's
+// own (its vhost, or "." and its vhost): it also matches every other host
+// that ends with it, which only the whole list of services can tell
+// (ConfigAssembler).
+struct HostSuffix {
+  int line = 0;        // in the override, from 1
+  std::string value;   // lower case
+  std::string text;    // the line, trimmed
 };
 
 // Under `restricted`: why the lines a template override (`label`) put into
@@ -141,14 +154,33 @@ struct OwnRequests {
 // req.hdr(host), ssl_fc_sni, req_ssl_sni, req.ssl_sni) and only its vhosts,
 // or hdr(x-marathon-app-id) and its app id; or the name of an ACL that
 // `section_text` (all the service's lines in that section) declares with
-// only such criteria. Returns e.g.
+// only such criteria. An empty value is never own. The ACLs the override
+// declares have names ending with "_<own.service_port>" (so that no other
+// service holds one). A word HAProxy reads differently (WordsAsWritten's
+// `kept`: `\i\f` is not `if` there) or an empty word (HAProxy ends the line
+// there) refuses the line. The suffixes it accepted as own go to
+// *suffixes. Returns e.g.
 //   "line 2 in frontend marathon_http_in is not limited to the app's own
 //    vhosts or app id: every alternative of its condition must test ...
 //    ("http-request redirect location http://evil.example/ if ...")"
+// `other_text`: the service's lines in the section that no label wrote
+// (its templates' defaults): an ACL they use may not get a declaration from
+// the label that is not own (HAProxy ORs declarations of one name, so a
+// default `use_backend` would route what the label's `acl` adds).
 std::string SharedSectionOverrideProblem(std::string_view override_text,
                                          std::string_view section,
                                          std::string_view section_text,
-                                         const OwnRequests& own);
+                                         std::string_view other_text,
+                                         const OwnRequests& own,
+                                         std::vector<HostSuffix>* suffixes);
+
+// Why HAProxy (2.6) refuses the ACL name of `line`, an `acl` line, or ""
+// (also for other lines): a name it reads differently from this reader (a
+// backslash it keeps), an empty name, `or` in any case (the condition
+// operator: "will never match"), or a character other than ASCII letters,
+// digits, '-', '_', '.' and ':'. haproxy -c refuses the whole config for
+// any of them. E.g. "declares ACL 'a/b', a name HAProxy refuses: ..."
+std::string AclNameProblem(std::string_view line);
 
 // Why a Marathon value used as one word of a config line is refused
 // (e.g. "has a space at character 4: a space would add words to the HAProxy

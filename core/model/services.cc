@@ -325,7 +325,30 @@ Status BuildPort(const App& app, int index, const ServiceOptions& options,
   v.bind_addr = pl.bind_addr;
   v.vhost_label = pl.vhost;
   if (!pl.vhost.empty()) {
-    v.vhosts = Split(pl.vhost, ',');
+    // An empty host (a trailing or doubled comma) would write an ACL with
+    // no value, or an empty word that ends the HAProxy line (the review's
+    // `hdr_end(host) -i ""`, which haproxy -c refuses): left out.
+    bool empty = false;
+    for (std::string& host : Split(pl.vhost, ',')) {
+      if (host.empty()) {
+        empty = true;
+      } else {
+        v.vhosts.push_back(std::move(host));
+      }
+    }
+    if (empty) {
+      warnings->push_back("app " + app.id + ", service port index " +
+                          std::to_string(index) + ": " +
+                          LabelName("HAPROXY_{n}_VHOST", index) + " " +
+                          QuoteValue(pl.vhost) +
+                          " has an empty host name (a trailing or doubled "
+                          "comma): left out");
+      std::string joined;
+      for (const std::string& host : v.vhosts) {
+        joined += (joined.empty() ? "" : ",") + host;
+      }
+      v.vhost_label = joined;
+    }
   }
   v.labels = std::move(pl.values);
   v.health_check = ChooseHealthCheck(app, index);

@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "core/base/text.h"
 #include "core/config/haproxy_words.h"
 
 namespace mlb {
@@ -318,6 +319,11 @@ ConfigAssembler::ConfigAssembler(const std::vector<const Service*>& services)
       assigned_(std::make_unique<AssignedPorts>(services)) {
   // A frontend and a backend per service, and a few shared sections.
   generation_.config.Reserve(2 * services.size() + 8);
+  for (const Service* s : services) {
+    for (const std::string& vhost : s->view.vhosts) {
+      vhosts_.emplace_back(Lower(vhost), &s->view);
+    }
+  }
 }
 
 ConfigAssembler::~ConfigAssembler() = default;
@@ -386,6 +392,31 @@ Status ConfigAssembler::CheckAcls(
     }
   }
   return s;
+}
+
+Status ConfigAssembler::CheckSuffixes(const sdk::Service& view,
+                                      const ServiceRender& render) const {
+  for (const ServiceRender::HostSuffix& suffix : render.suffixes) {
+    const std::string& value = suffix.value;
+    for (const auto& [vhost, holder] : vhosts_) {
+      // HAProxy's suffix match (-i: the values are lower case). The app's
+      // own other ports are its own business.
+      if (holder->app_id == view.app_id || vhost.size() < value.size() ||
+          vhost.compare(vhost.size() - value.size(), value.size(), value) !=
+              0) {
+        continue;
+      }
+      return Status::ServiceError(
+          "label " + suffix.label +
+          " refused by --label-policy restricted: line " +
+          std::to_string(suffix.line) + " in " + suffix.section +
+          ": the suffix '" + value + "' also matches the vhost " + vhost +
+          " of " + Who(*holder) +
+          " (a wildcard may not take another app's vhost) (\"" + suffix.text +
+          "\")");
+    }
+  }
+  return Status::OK();
 }
 
 Status ConfigAssembler::CheckNames(
@@ -492,6 +523,9 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   std::vector<std::pair<std::string, std::string>> acls;
   if (s.ok()) {
     s = CheckAcls(view, *render, &acls);
+  }
+  if (s.ok()) {
+    s = CheckSuffixes(view, *render);
   }
   if (s.ok()) {
     s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());

@@ -91,6 +91,10 @@ class ConfigAssembler {
       const;
   void CommitNamed(const sdk::Service* view, int author,
                    ServiceRender* render);
+  // Why a host suffix that `render`'s labels took as own (ServiceRender::
+  // suffixes) also matches a vhost of another app of this update, or OK.
+  Status CheckSuffixes(const sdk::Service& view,
+                       const ServiceRender& render) const;
 
   std::unique_ptr<Ports> ports_;
   std::vector<VhostBlock> vhost_blocks_;  // in commit order
@@ -109,6 +113,9 @@ class ConfigAssembler {
   // (it ORs them), so a second app's ACL of that name would route the
   // first app's requests too.
   std::unordered_map<std::string, std::string> acl_owners_;
+  // Every vhost of every service of the update (dropped ones too), with its
+  // service: a wildcard may not take a vhost whichever comes first.
+  std::vector<std::pair<std::string, const sdk::Service*>> vhosts_;
   Generation generation_;
 };
 

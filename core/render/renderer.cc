@@ -660,35 +660,54 @@ namespace {
 
 // Under --label-policy restricted: why a label's lines in a frontend the
 // services share act on requests that are not `view`'s (label_policy.h,
-// SharedSectionOverrideProblem), or OK. `render`: all the service's lines.
+// SharedSectionOverrideProblem), or OK. `render`: all the service's lines;
+// the host suffixes the rule took as own go to its `suffixes`, for the
+// assembler to hold against the other apps' vhosts.
 Status CheckSharedOverrides(
     const sdk::Service& view,
     const std::vector<SharedOverride>& overrides,
-    const ServiceRender& render) {
+    ServiceRender* render) {
   if (overrides.empty()) {
     return Status::OK();
   }
-  const OwnRequests own = {view.vhosts, view.app_id};
+  const OwnRequests own = {view.vhosts, view.app_id, view.service_port};
   for (const auto& o : overrides) {
     // All the service's lines in that frontend: an ACL it uses may come
     // from another of its templates.
     std::string section_text;
-    for (const ServiceRender::Section& section : render.sections) {
+    for (const ServiceRender::Section& section : render->sections) {
       if (section.key == o.section) {
         section_text += section.text;
       }
     }
-    for (const ServiceRender::Once& once : render.once) {
+    for (const ServiceRender::Once& once : render->once) {
       if (once.section == o.section) {
         section_text += once.text;
       }
     }
-    const std::string problem =
-        SharedSectionOverrideProblem(o.text, o.section, section_text, own);
+    // The lines no label wrote: the section's text without each label's
+    // (a label's text is in it as rendered).
+    std::string other_text = section_text;
+    for (const auto& label : overrides) {
+      const size_t at = label.section == o.section && !label.text.empty()
+                            ? other_text.find(label.text)
+                            : std::string::npos;
+      if (at != std::string::npos) {
+        other_text.erase(at, label.text.size());
+      }
+    }
+    std::vector<HostSuffix> suffixes;
+    const std::string problem = SharedSectionOverrideProblem(
+        o.text, o.section, section_text, other_text, own, &suffixes);
     if (!problem.empty()) {
       return Status::ServiceError("label " + o.label +
                                   " refused by --label-policy restricted: " +
                                   problem);
+    }
+    for (HostSuffix& suffix : suffixes) {
+      render->suffixes.push_back({o.label, o.section, suffix.line,
+                                  std::move(suffix.value),
+                                  std::move(suffix.text)});
     }
   }
   return Status::OK();
@@ -720,7 +739,7 @@ void ServiceRenderer::Render(const Service& service, ServiceRender* out) {
     s = state_->Seal();
   }
   if (s.ok()) {
-    s = CheckSharedOverrides(view, state_->shared_overrides, *out);
+    s = CheckSharedOverrides(view, state_->shared_overrides, out);
   }
   out->status = std::move(s);
 }

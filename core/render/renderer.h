@@ -70,6 +70,19 @@ struct ServiceRender {
   std::vector<Claim> claims;
   // Emitter::Collect, in call order: ("<family>/<the family's key>", value).
   std::vector<std::pair<std::string, std::string>> collected;
+  // Under --label-policy restricted: the host suffixes (hdr_end(host), -m
+  // end) that a label's lines in a shared frontend match and the rule took
+  // as the app's own (its vhost, or "." and it). The assembler, which
+  // knows every app's vhosts, refuses one that another app's vhost ends
+  // with.
+  struct HostSuffix {
+    std::string label;    // HAPROXY_0_HTTP_FRONTEND_ACL
+    std::string section;  // "frontend marathon_http_in"
+    int line = 0;         // in the label, from 1
+    std::string value;    // lower case
+    std::string text;     // the line, trimmed
+  };
+  std::vector<HostSuffix> suffixes;
 };
 
 // What the committed services collected (Emitter::Collect), by

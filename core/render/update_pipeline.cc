@@ -28,16 +28,18 @@ struct Work {
   std::vector<std::string> warnings;
 };
 
-// A rendered service cut down to what ConfigAssembler and BackendNames read:
-// its servers and labels are not needed any more, nor kept (most of an
-// update's memory otherwise).
+// A rendered service cut down to what ConfigAssembler and BackendNames read
+// (ids, ports, vhosts): its servers and labels are not needed any more, nor
+// kept (most of an update's memory otherwise).
 void Slim(Service* service) {
   Service slim;
   slim.view.app_id = std::move(service->view.app_id);
   slim.view.backend = std::move(service->view.backend);
   slim.view.port_index = service->view.port_index;
   slim.view.service_port = service->view.service_port;
-  slim.view.vhosts = std::move(service->view.vhosts);  // VhostConflicts
+  // VhostConflicts, and a wildcard a label took as own is held against
+  // every vhost of the update (ConfigAssembler::CheckSuffixes).
+  slim.view.vhosts = std::move(service->view.vhosts);
   slim.port_labels.port = service->port_labels.port;
   *service = std::move(slim);
 }

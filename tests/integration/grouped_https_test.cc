@@ -125,5 +125,42 @@ TEST_F(GroupedHttpsTest, EachVhostTerminatesTlsWithItsOwnCertificate) {
             "beta");
 }
 
+// Review 12c: a vhost's section name is also its abstract socket
+// (abns@<name>), which HAProxy takes up to 107 bytes. Two vhosts of 133
+// bytes with one 121-byte prefix get names cut to 74 bytes + ':' + a hash
+// (sdk::VhostSectionName): HAProxy starts, and each SNI reaches its own
+// vhost's backend through its own socket.
+TEST_F(GroupedHttpsTest, ReviewCLongVhostsGetTheirOwnSocketsAndBackends) {
+  const std::string prefix =
+      std::string(60, 'a') + "." + std::string(60, 'b') + ".example.";
+  const std::string one_vhost = prefix + "com";
+  const std::string two_vhost = prefix + "org";
+  const int one = FreePort(), two = FreePort();
+  const std::string state = StateJson(
+      {EchoApp("/one", one, "one", "127.0.0.2",
+               {{"HAPROXY_0_VHOST", one_vhost}}),
+       EchoApp("/two", two, "two", "127.0.0.3",
+               {{"HAPROXY_0_VHOST", two_vhost}})});
+  const RunResult run = Poll(state);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string config = ReadFile(cfg_);
+  const std::string one_name = prefix.substr(0, 74) + ":";
+  ASSERT_NE(config.find("  bind abns@" + one_name), std::string::npos)
+      << config;
+  EXPECT_EQ(config.find("abns@" + one_vhost), std::string::npos) << config;
+
+  haproxy_ = StartLoopbackHaproxy(cfg_, dir_->File("haproxy.pid"),
+                                  dir_->File("haproxy.log"),
+                                  {http_port_, appid_port_, https_port_});
+  const TlsReply a =
+      HttpsGet("127.0.0.1", https_port_, one_vhost, one_vhost);
+  EXPECT_EQ(a.status, 200) << a.Describe() << HaproxyLog();
+  EXPECT_EQ(a.backend, "one") << a.Describe();
+  const TlsReply b =
+      HttpsGet("127.0.0.1", https_port_, two_vhost, two_vhost);
+  EXPECT_EQ(b.status, 200) << b.Describe();
+  EXPECT_EQ(b.backend, "two") << b.Describe();
+}
+
 }  // namespace
 }  // namespace mlb::integration

@@ -1518,6 +1518,69 @@ TEST_F(IntegrationTest, VhostOwnersKeepATeamsHostFromOtherApps) {
       [&] { return ViaHttp("shop.example.com").Backend() == "mallory"; },
       Millis(5000), Millis(50)))
       << Config();
+// Review 12c, the fixes through a real HAProxy: /aaa (sorts first) holds
+// the parent domain wild.test and writes marathon-lb's documented wildcard
+// (`hdr_end(host) -i {hostname}`), which would take shop.wild.test, another
+// app's vhost: /aaa's port is dropped, naming the suffix and the vhost,
+// and shop.wild.test reaches /shop. /web's wildcard over its own
+// subdomains, which no other app holds, still routes x.web.test; /api
+// routes /api of api.test with an ACL of its own named with its port.
+TEST_F(IntegrationTest, ReviewCAWildcardCannotTakeAnotherAppsVhost) {
+  const int shop = StartEcho("shop", "127.0.0.2");
+  const int evil = StartEcho("mallory", "127.0.0.3");
+  const int web = StartEcho("web", "127.0.0.4");
+  const int api = StartEcho("api", "127.0.0.5");
+  const std::string wildcard =
+      "  acl host_{cleanedUpHostname} hdr_end(host) -i {hostname}\n"
+      "  use_backend {backend} if host_{cleanedUpHostname}\n";
+  const int api_port = FreePort();
+  const std::string api_acl = "api_" + std::to_string(api_port);
+  const std::string url = StartSim(StateJson(
+      {AppJson("/aaa", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "wild.test"},
+                       {"HAPROXY_0_BACKEND_WEIGHT", "100"},
+                       {"HAPROXY_0_HTTP_FRONTEND_ACL", wildcard}}),
+               {{"127.0.0.3", {evil}}}),
+       AppJson("/shop", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "shop.wild.test"}}),
+               {{"127.0.0.2", {shop}}}),
+       AppJson("/web", {FreePort()},
+               Labels({{"HAPROXY_0_VHOST", "web.test"},
+                       {"HAPROXY_0_HTTP_FRONTEND_ACL", wildcard}}),
+               {{"127.0.0.4", {web}}}),
+       AppJson("/api", {api_port},
+               Labels({{"HAPROXY_0_VHOST", "api.test"},
+                       {"HAPROXY_0_HTTP_FRONTEND_ACL",
+                        "  acl host_{cleanedUpHostname} hdr(host) -i "
+                        "{hostname}\n  acl " + api_acl + " path_beg /api\n"
+                        "  use_backend {backend} if host_{cleanedUpHostname} " +
+                        api_acl + "\n"}}),
+               {{"127.0.0.5", {api}}})}));
+  const RunResult run = RunMarathonLb(url);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_NO_THROW(StartHaproxy());
+  EXPECT_THAT(Backends([&] { return ViaHttp("shop.wild.test"); }, 4),
+              Each("shop"))
+      << Config();
+  EXPECT_THAT(Backends([&] { return ViaHttp("x.web.test"); }, 4), Each("web"))
+      << Config();
+  EXPECT_THAT(Backends([&] { return ViaHttp("api.test", "/api/x"); }, 4),
+              Each("api"))
+      << Config();
+  EXPECT_THAT(run.output,
+              HasSubstr("app /aaa, service port index 0: label "
+                        "HAPROXY_0_HTTP_FRONTEND_ACL refused by "
+                        "--label-policy restricted: line 1 in frontend "
+                        "marathon_http_in: the suffix 'wild.test' also "
+                        "matches the vhost shop.wild.test of app /shop, "
+                        "service port index 0"));
+  EXPECT_THAT(Config(), Not(HasSubstr("aaa_")));
+  EXPECT_THAT(run.output,
+              Not(HasSubstr("marathon_lb: app /shop, service port index 0")));
+  EXPECT_THAT(run.output,
+              Not(HasSubstr("marathon_lb: app /web, service port index 0")));
+  EXPECT_THAT(run.output,
+              Not(HasSubstr("marathon_lb: app /api, service port index 0")));
 }
 
 // 10h. Review (FINDING, medium): HAPROXY_DEPLOYMENT_GROUP=WEB on Mallory's

@@ -336,15 +336,20 @@ TEST_F(GeneratedNamesTest, ReviewALookAlikeVhostCannotKnockOutAGroupedHttpsVhost
 // Review 12b GUARD: HAProxy's ACL names are case-sensitive (haproxy 2.6:
 // "acl Host_A" and "acl host_A" are two ACLs), so a name that differs from
 // another app's only in case is not a clash, and does not reach it: /www
-// keeps www.example.com and HAProxy accepts the config.
+// keeps www.example.com and HAProxy accepts the config. Under --label-policy
+// allow: under restricted a label's ACL names end with its own port
+// (ReviewCFixALabelsAclNamesInSharedFrontendsEndWithItsPort), which this
+// name does not.
 TEST_F(GeneratedNamesTest, ReviewGuardAclNamesDifferingInCaseAreDistinct) {
+  RenderOptions allow;
+  allow.label_policy = LabelPolicy::kAllow;
   const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001},
                                      {"/www", "www.example.com", 10002}});
   const std::string json =
       WithApp(apps, OverrideAppJson("/zzz", "zzz.example.com", 10003,
                                     "  acl HOST_SHOP_EXAMPLE_COM_SHOP "
                                     "hdr(host) -i www.example.com"));
-  const RenderResult r = RenderApps(json);
+  const RenderResult r = RenderApps(json, allow);
   EXPECT_EQ(r.errors, std::vector<std::string>{});
   const std::vector<std::string> http =
       SectionLines(r.text, "frontend marathon_http_in");
@@ -426,19 +431,38 @@ TEST_F(GeneratedNamesTest, ReviewAnOverrideCannotReserveAnotherAppsAclName) {
                       "  acl host_shop_example_com_shop_10002 hdr(host) -i "
                       "aaa.example.com") +
       "," + shop.substr(std::string(R"({"apps": [)").size());
-  const RenderResult r = RenderApps(json);
-  EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
-  EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
-                  "shop.example.com"),
-            "shop_10002")
-      << r.text;
-  const std::vector<std::string> errors = ErrorsOf(r, "/aaa");
-  ASSERT_EQ(errors.size(), 1u) << r.text;
-  EXPECT_EQ(errors[0],
-            "app /aaa, service port index 0: acl "
-            "host_shop_example_com_shop_10002 in frontend marathon_http_in "
-            "ends with _10002, which names the ACLs of app /shop's service "
-            "port 10002; service port skipped");
+  // The name rule holds under every policy; under restricted the label is
+  // refused before (its ACL names must end with its own port, _10001).
+  for (const LabelPolicy policy :
+       {LabelPolicy::kAllow, LabelPolicy::kRestricted}) {
+    SCOPED_TRACE(std::string(LabelPolicyName(policy)));
+    RenderOptions options;
+    options.label_policy = policy;
+    const RenderResult r = RenderApps(json, options);
+    EXPECT_EQ(ErrorsOf(r, "/shop"), std::vector<std::string>{});
+    EXPECT_EQ(Route(SectionLines(r.text, "frontend marathon_http_in"), "host",
+                    "shop.example.com"),
+              "shop_10002")
+        << r.text;
+    const std::vector<std::string> errors = ErrorsOf(r, "/aaa");
+    ASSERT_EQ(errors.size(), 1u) << r.text;
+    EXPECT_EQ(errors[0],
+              policy == LabelPolicy::kAllow
+                  ? "app /aaa, service port index 0: acl "
+                    "host_shop_example_com_shop_10002 in frontend "
+                    "marathon_http_in ends with _10002, which names the ACLs "
+                    "of app /shop's service port 10002; service port skipped"
+                  : "app /aaa, service port index 0: label "
+                    "HAPROXY_0_HTTP_FRONTEND_ACL refused by --label-policy "
+                    "restricted: line 2 in frontend marathon_http_in "
+                    "declares ACL 'host_shop_example_com_shop_10002': in a "
+                    "frontend the apps share, the name of an ACL a label "
+                    "declares ends with _10001 (its service port), e.g. "
+                    "host_shop_example_com_shop_10002_10001, so that no "
+                    "other app holds it (\"acl "
+                    "host_shop_example_com_shop_10002 hdr(host) -i "
+                    "aaa.example.com\"); service port skipped");
+  }
 }
 
 // Under --label-policy restricted, a label's lines in a frontend the apps
@@ -480,7 +504,8 @@ TEST_F(GeneratedNamesTest, ALabelsLinesInASharedFrontendActOnlyOnItsOwnVhosts) {
        "`TRUE` is not an ACL the app declares in this frontend"},
       {"  use_backend {backend} if " + foreign,
        "every alternative of its condition"},
-      {"  acl zzz_paths path_beg /\\n  http-request deny if zzz_paths",
+      {"  acl zzz_paths_10003 path_beg /\\n  http-request deny if "
+       "zzz_paths_10003",
        "every alternative of its condition"},
       {"  http-request return status 200 content-type if string "
        "host_{cleanedUpHostname}",
@@ -539,9 +564,9 @@ TEST_F(GeneratedNamesTest, ALabelsLinesOnItsOwnVhostsAreTaken) {
                        "host_{cleanedUpHostname}"),
            std::string("  http-request redirect prefix /v2 code 302 if "
                        "host_{cleanedUpHostname} !{{ path_beg /v2 }}"),
-           std::string("  acl zzz_auth http_auth(zzz_users)\\n"
+           std::string("  acl zzz_auth_10003 http_auth(zzz_users)\\n"
                        "  http-request auth realm \\\"zzz\\\" if "
-                       "host_{cleanedUpHostname} !zzz_auth"),
+                       "host_{cleanedUpHostname} !zzz_auth_10003"),
        }) {
     SCOPED_TRACE(line);
     const std::string apps = AppsJson({{"/shop", "shop.example.com", 10001}});

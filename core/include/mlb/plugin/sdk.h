@@ -685,6 +685,102 @@ inline std::string AppIdAclName(const Service& svc) {
 // name, never a backend's (which ends with a digit). 1.15 used the cleaned
 // vhost, which "shop_example_com" or "shop.10002" could take from
 // "shop.example.com" or from the backend shop_10002.
+//
+// The name is also the abstract socket between the two (`abns@<name>`),
+// which HAProxy 2.6 takes up to 107 bytes ("socket path ... too long (max
+// 107)", which fails haproxy -c for every app). A longer name is cut to its
+// first 74 bytes, then ':' and the first 16 bytes of the SHA-256 of the
+// vhost in hex (107 bytes): ':' is in no other name (host names, the hex
+// form and backend names have none), and the hash keeps distinct vhosts
+// apart (no one can make a vhost whose name is another's).
+namespace detail {
+
+// SHA-256 (FIPS 180-4) of `data`, for the long names above (the SDK is
+// headers only: packs do not link the core's).
+inline std::string Sha256Hex(std::string_view data) {
+  static const uint32_t k[64] = {
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+      0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+      0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+      0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+      0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+      0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+      0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+      0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+      0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  // The message, a 1 bit, zeros, and its length in bits (big-endian), in
+  // whole 64-byte blocks.
+  std::string m(data);
+  const uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
+  m.push_back(static_cast<char>(0x80));
+  while (m.size() % 64 != 56) {
+    m.push_back('\0');
+  }
+  for (int i = 7; i >= 0; --i) {
+    m.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
+  }
+  const auto rotr = [](uint32_t x, int n) {
+    return (x >> n) | (x << (32 - n));
+  };
+  for (size_t block = 0; block < m.size(); block += 64) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = 0;
+      for (int j = 0; j < 4; ++j) {
+        w[i] = (w[i] << 8) | static_cast<unsigned char>(m[block + 4 * i + j]);
+      }
+    }
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 =
+          rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 =
+          rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5],
+             g = h[6], hh = h[7];
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+                          ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) +
+                          ((a & b) ^ (a & c) ^ (b & c));
+      hh = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += hh;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const uint32_t word : h) {
+    for (int shift = 28; shift >= 0; shift -= 4) {
+      out.push_back(kHex[(word >> shift) & 0xF]);
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+// The longest VhostSectionName: HAProxy's limit for an abns@ socket name.
+inline constexpr size_t kMaxVhostSectionName = 107;
+
 inline std::string VhostSectionName(std::string_view vhost) {
   bool host_name = !vhost.empty();
   for (const char c : vhost) {
@@ -693,17 +789,26 @@ inline std::string VhostSectionName(std::string_view vhost) {
       host_name = false;
     }
   }
+  std::string out;
   if (host_name) {
-    return std::string(vhost);
+    out = std::string(vhost);
+  } else {
+    static const char kHex[] = "0123456789abcdef";
+    out = "_";
+    for (const char ch : vhost) {
+      const unsigned char c = static_cast<unsigned char>(ch);
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+    out.push_back('_');
   }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "_";
-  for (const char ch : vhost) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
+  if (out.size() <= kMaxVhostSectionName) {
+    return out;
   }
-  out.push_back('_');
+  constexpr size_t kHashHex = 32;  // 128 bits of SHA-256
+  out.resize(kMaxVhostSectionName - kHashHex - 1);
+  out.push_back(':');
+  out += detail::Sha256Hex(vhost).substr(0, kHashHex);
   return out;
 }
 
