@@ -1518,6 +1518,8 @@ TEST_F(IntegrationTest, VhostOwnersKeepATeamsHostFromOtherApps) {
       [&] { return ViaHttp("shop.example.com").Backend() == "mallory"; },
       Millis(5000), Millis(50)))
       << Config();
+}
+
 // Review 12c, the fixes through a real HAProxy: /aaa (sorts first) holds
 // the parent domain wild.test and writes marathon-lb's documented wildcard
 // (`hdr_end(host) -i {hostname}`), which would take shop.wild.test, another

@@ -365,7 +365,7 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCTheDocumentedWildcardTakesAnotherTeamsS
 // neither declare shop_api_10002 (another app's port) nor a port-less
 // name (its label is refused, and so would /shop's be).
 TEST_F(GeneratedNamesReviewCTest, ReviewCAFirstComeCustomAclNameKnocksOutTheAppThatUsesIt) {
-  for (const std::string& name : {"shop_api", "shop_api_10002"}) {
+  for (const std::string name : {"shop_api", "shop_api_10002"}) {
     SCOPED_TRACE(name);
     const std::string json =
         R"({"apps": [)" +
@@ -726,7 +726,7 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCFixASuffixThatMatchesAnotherAppsVhostIs
                 ".com"},
        }) {
     // The wildcard's app sorts before the victim, and after it.
-    for (const std::string& wild_id : {"/aaa", "/zzz"}) {
+    for (const std::string wild_id : {"/aaa", "/zzz"}) {
       SCOPED_TRACE(wild_id + " " + c.value);
       const std::string json =
           R"({"apps": [)" +
@@ -863,7 +863,7 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCFixAclNamesHaproxyRefusesAreRefused) {
     EXPECT_EQ(HaproxyRefusal(r.text), "");
   }
   // Names HAProxy takes.
-  for (const std::string& name : {"a.b-c:d_10003", "Or_10003", "if_10003"}) {
+  for (const std::string name : {"a.b-c:d_10003", "Or_10003", "if_10003"}) {
     SCOPED_TRACE(name);
     const RenderResult r = RenderApps(
         R"({"apps": [)" +
@@ -926,7 +926,7 @@ TEST_F(GeneratedNamesReviewCTest, ReviewCFixWordsHaproxyReadsOtherwiseAreRefused
 // "_<its service port>", the names no other app can hold: the error says so
 // and shows the form.
 TEST_F(GeneratedNamesReviewCTest, ReviewCFixALabelsAclNamesInSharedFrontendsEndWithItsPort) {
-  for (const std::string& name :
+  for (const std::string name :
        {"api", "api_1000", "api_100031", "api10003", "api_10003x",
         "host_zzz_example_com_zzz", "_10003"}) {
     SCOPED_TRACE(name);
