@@ -366,8 +366,10 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
       std::vector<std::string> unmatched;
       const std::vector<RefusedPort> refused = FindRefusedPorts(
           report.validation_output, text, generation->config, &unmatched);
-      if (refused.empty()) {
-        break;  // nothing to trace: the live config stays for everyone
+      // Nothing to trace, or every port (a template of the operator's that
+      // slipped through): the live config stays for everyone.
+      if (refused.empty() || refused.size() >= result.services) {
+        break;
       }
       Log().error(applied.message());
       LogLines(report.validation_output, Poco::Message::PRIO_ERROR);

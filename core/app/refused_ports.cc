@@ -7,6 +7,7 @@
 
 #include "core/app/unbindable_ports.h"
 #include "core/base/text.h"
+#include "core/config/haproxy_words.h"
 
 namespace mlb {
 namespace {
@@ -46,13 +47,42 @@ bool FindProxy(const std::vector<std::string>& lines, const std::string& name,
   return false;
 }
 
+// Whether a word HAProxy's message quotes (the token it refused, the
+// directive, the address) comes from what `author` wrote in its labels: a
+// word of the labels' values (placeholders left out, 3 characters or more)
+// within the quoted word. An operator's template that HAProxy
+// refuses fails every app that renders it, and is nobody's to drop for.
+bool QuotesTheLabels(const std::vector<std::string>& quoted,
+                     const ConfigAuthor& author) {
+  std::string text = author.label_text;
+  for (char& c : text) {
+    if (c == ',' || c == '\n' || c == '\t' || c == '\r') {
+      c = ' ';  // Words() splits on spaces
+    }
+  }
+  for (const std::string& word : Words(text)) {
+    if (word.size() < 2 || word.find('{') != std::string::npos ||
+        word.find('}') != std::string::npos) {
+      continue;
+    }
+    for (const std::string& q : quoted) {
+      if (word.size() >= 3 && q.find(word) != std::string::npos) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<RefusedPort> FindRefusedPorts(const std::string& output,
                                           const std::string& text,
                                           const HaproxyConfig& config,
                                           std::vector<std::string>* unmatched) {
-  static const std::regex kLine(R"(\[[^\[\]]*:([0-9]+)\])");
+  // Only where HAProxy puts it: a word HAProxy quotes later in the message
+  // may hold "[f:N]" too.
+  static const std::regex kLine(R"(^(?:parsing )?\[[^\[\]]*:([0-9]+)\])");
   static const std::regex kProxy(R"((?:[Pp]roxy|backend|frontend|listen) '([^']+)')");
   static const std::regex kQuoted(R"('([^']*)')");
   const std::vector<int> authors = config.LineAuthors();
@@ -67,7 +97,15 @@ std::vector<RefusedPort> FindRefusedPorts(const std::string& output,
   std::vector<RefusedPort> out;
   std::set<int> found;
   const auto add = [&](int author, const std::string& message) {
-    if (author < 0 || static_cast<size_t>(author) >= config.authors().size()) {
+    std::vector<std::string> quoted;
+    for (auto it = std::sregex_iterator(message.begin(), message.end(),
+                                        kQuoted);
+         it != std::sregex_iterator(); ++it) {
+      quoted.push_back((*it)[1].str());
+    }
+    if (author < 0 || static_cast<size_t>(author) >= config.authors().size() ||
+        !QuotesTheLabels(quoted,
+                         config.authors()[static_cast<size_t>(author)])) {
       unmatched->push_back(message);
       return;
     }
@@ -111,16 +149,19 @@ std::vector<RefusedPort> FindRefusedPorts(const std::string& output,
     for (auto it = std::sregex_iterator(message.begin(), message.end(),
                                         kQuoted);
          it != std::sregex_iterator(); ++it) {
-      const std::string word = (*it)[1].str();
-      if (!word.empty() && word != proxy) {
-        quoted.push_back(word);
+      const std::string word = Lower((*it)[1].str());
+      if (!word.empty() && word != Lower(proxy)) {
+        quoted.push_back(word);  // compared with words as HAProxy reads them
       }
     }
     std::set<int> quoting;  // authors of the lines that carry one
     std::set<int> all;      // authors of the proxy's lines
     for (size_t i = first; i < last; ++i) {
-      all.insert(authors[i]);
-      for (const std::string& word : Words(lines[i])) {
+      if (authors[i] != HaproxyConfig::kTheLb) {
+        all.insert(authors[i]);  // the LB's own lines are nobody's fault
+      }
+      bool dollar = false;
+      for (const std::string& word : Words(lines[i], &dollar)) {
         if (std::find(quoted.begin(), quoted.end(), word) != quoted.end()) {
           quoting.insert(authors[i]);
         }

@@ -10,8 +10,11 @@
 //   required use_backend: 'nosuch'.
 // A line is traced to the service port that wrote it (HaproxyConfig's
 // authors); a proxy to the one author of its lines that carry a word the
-// message quotes, or of all its lines. Then that port can be dropped and the
-// rest validated again, instead of every app waiting for one app's fix.
+// message quotes, or of all its lines. The port is taken as the cause only
+// when a word the message quotes comes from its labels' values: a line of
+// the operator's templates fails every app that renders it and is nobody's
+// (the live config stays). Then that port can be dropped and the rest
+// validated again, instead of every app waiting for one app's fix.
 #pragma once
 
 #include <string>

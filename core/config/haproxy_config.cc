@@ -78,6 +78,11 @@ void HaproxyConfig::Append(ConfigSection& section, std::string&& text,
   if (section.runs.empty() || section.runs.back().author != author) {
     section.runs.push_back({section.text.size(), author});
   }
+  if (text.back() != '\n') {
+    // A run that did not end its last line would join the next author's
+    // first line to it (and put every later line under the wrong author).
+    text += '\n';
+  }
   if (section.text.empty()) {
     section.text.swap(text);  // a service's own frontend and backend
   } else {

@@ -43,6 +43,7 @@ struct ConfigSection {
 struct ConfigAuthor {
   std::string app_id;
   int service_port = 0;
+  std::string label_text;  // its labels' values, one per line
 };
 
 // One line of an HAProxy map file.
@@ -73,7 +74,8 @@ class HaproxyConfig {
   ConfigSection& Section(const std::string& key, int rank);
   void Finish();
   // Appends `text` to `section` as written by `author` (AddAuthor, or
-  // kTheLb for the global part and Finish); the text is moved from.
+  // kTheLb for the global part and Finish), ending its last line if it did
+  // not; the text is moved from.
   static constexpr int kTheLb = -1;
   int AddAuthor(ConfigAuthor author);
   void Append(ConfigSection& section, std::string&& text, int author);

@@ -99,6 +99,10 @@ class AutoServicePorts {
 struct Service {
   sdk::Service view;
   PortLabels port_labels;  // its `values` are moved into view.labels
+  // Once rendered (the labels are freed then): the values of its labels,
+  // one per line, to tell what an app wrote from what the operator's
+  // templates did when HAProxy refuses a line (core/app/refused_ports.h).
+  std::string label_text;
 };
 
 // Builds the service ports of one app after another (core/render/

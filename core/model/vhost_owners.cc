@@ -135,7 +135,13 @@ const VhostOwners::Rule* VhostOwners::Covering(const std::string& host) const {
 }
 
 Status VhostOwners::Check(const std::string& app_id,
-                          const std::string& host) const {
+                          const std::string& vhost) const {
+  // HAProxy's hdr(host) matches "shop.example.com." and
+  // "shop.example.com:80" as written: they are shop.example.com's.
+  std::string host = vhost.substr(0, vhost.find(':'));
+  while (!host.empty() && host.back() == '.') {
+    host.pop_back();
+  }
   const Rule* rule = Covering(host);
   if (rule == nullptr) {
     return Status::OK();
@@ -149,7 +155,7 @@ Status VhostOwners::Check(const std::string& app_id,
   for (const std::string& prefix : rule->prefixes) {
     owners += (owners.empty() ? "" : ", ") + prefix;
   }
-  return Status::Error("vhost " + host + " belongs to " + owners +
+  return Status::Error("vhost " + vhost + " belongs to " + owners +
                        " (--vhost-owners " +
                        file_ + " line " + std::to_string(rule->line) + ")");
 }

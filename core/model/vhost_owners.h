@@ -37,9 +37,10 @@ class VhostOwners {
   // Parse() of the file at `path`.
   static Status Load(const std::string& path, VhostOwners* out);
 
-  // OK when `app_id` may serve `host` (lower case), else why not: "vhost
+  // OK when `app_id` may serve `vhost` (lower case; a trailing '.' and a
+  // ":port" are the host's), else why not: "vhost
   // shop.example.com belongs to /shop (--vhost-owners owners.txt line 1)".
-  Status Check(const std::string& app_id, const std::string& host) const;
+  Status Check(const std::string& app_id, const std::string& vhost) const;
 
   size_t size() const { return rules_.size(); }
 

@@ -532,7 +532,8 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   }
   if (s.ok()) {
     const int author =
-        generation_.config.AddAuthor({view.app_id, view.service_port});
+        generation_.config.AddAuthor(
+            {view.app_id, view.service_port, service.label_text});
     Commit(render, author, &generation_.config, &vhost_blocks_, &once_keys_);
     CommitNamed(&view, author, render);
     for (auto& [key, owner] : acls) {

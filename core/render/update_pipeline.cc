@@ -1,5 +1,7 @@
 #include "core/render/update_pipeline.h"
 
+#include "core/config/template.h"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -41,6 +43,18 @@ void Slim(Service* service) {
   // every vhost of the update (ConfigAssembler::CheckSuffixes).
   slim.view.vhosts = std::move(service->view.vhosts);
   slim.port_labels.port = service->port_labels.port;
+  const sdk::Service& view = service->view;
+  slim.label_text = view.bind_addr + '\n' + view.vhost_label + '\n';
+  for (const sdk::LabelValue& label : view.labels) {
+    slim.label_text += label.text;
+    slim.label_text += '\n';
+  }
+  for (const auto& [name, override] : service->port_labels.templates) {
+    if (override != nullptr) {
+      slim.label_text += override->source();
+      slim.label_text += '\n';
+    }
+  }
   *service = std::move(slim);
 }
 
@@ -485,7 +499,10 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
       const auto& view = all[i]->view;
       const auto it = skip_->find({view.app_id, view.service_port});
       if (it != skip_->end()) {
-        const uint64_t hash = RenderHash(*items[i].render);
+        // Its labels too: a server option is in no line of the render.
+        const uint64_t hash =
+            RenderHash(*items[i].render) ^
+            std::hash<std::string>()(items[i].service->label_text);
         if (it->second.render_hash != 0 && it->second.render_hash != hash) {
           // Its app changed since HAProxy refused it: tried again.
           out->retried.push_back("app " + view.app_id + ", service port " +

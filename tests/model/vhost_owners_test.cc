@@ -49,6 +49,14 @@ TEST(VhostOwnersTest, TheExactLineThenTheLongestWildcardThenStarDecide) {
   EXPECT_EQ(Why(owners, "/shop", "example.com"),
             "vhost example.com belongs to /platform (--vhost-owners "
             "owners.txt line 5)");
+  // HAProxy's Host match takes a trailing dot or a port as written: the
+  // host is still the owned one.
+  EXPECT_EQ(Why(owners, "/mallory", "shop.example.com."),
+            "vhost shop.example.com. belongs to /shop (--vhost-owners "
+            "owners.txt line 2)");
+  EXPECT_EQ(Why(owners, "/mallory", "shop.example.com:80"),
+            "vhost shop.example.com:80 belongs to /shop (--vhost-owners "
+            "owners.txt line 2)");
   // A look-alike suffix is not a subdomain.
   EXPECT_EQ(Why(owners, "/shop", "evilexample.com"),
             "vhost evilexample.com belongs to /platform (--vhost-owners "
