@@ -1,7 +1,7 @@
 // --vhost-owners FILE: which apps may serve which hosts, for a load
 // balancer shared by teams that do not trust each other with their hosts.
 // marathon-lb 1.15 lets any app name any vhost (two apps naming one share
-// it: the highest HAPROXY_{n}_BACKEND_WEIGHT, then app id order, wins the
+// it: the highest route weight, then app id order, wins the
 // rules that overlap), which stays the default. With the file, a vhost
 // that a line of it covers is served only by the apps under that line's
 // app id prefixes; another app naming it loses the service port, with an

@@ -66,7 +66,7 @@ struct UpdateResult {
   std::vector<std::string> retried;
   size_t services = 0;                      // service ports built (kept)
   // Vhosts that service ports of several apps name (marathon-lb 1.15
-  // shares them: the highest HAPROXY_{n}_BACKEND_WEIGHT, then app id
+  // shares them: the highest route weight, then app id
   // order, wins the rules that overlap), one line each (see
   // UpdatePipeline).
   std::vector<std::string> vhost_conflicts;
