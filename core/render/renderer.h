@@ -76,7 +76,7 @@ struct ServiceRender {
   // knows every app's vhosts, refuses one that another app's vhost ends
   // with.
   struct HostSuffix {
-    std::string label;    // HAPROXY_0_HTTP_FRONTEND_ACL
+    std::string label;    // the label, "HAPROXY_0_<TEMPLATE>"
     std::string section;  // "frontend marathon_http_in"
     int line = 0;         // in the label, from 1
     std::string value;    // lower case
