@@ -7,7 +7,8 @@
 //   X-Seen-Forwarded-For   <- X-Forwarded-For
 //   X-Seen-Forwarded-Port  <- X-Forwarded-Port
 // (each only when the request carried that header), and X-Seen-Path, the
-// request target (path and query).
+// request target (path and query). A request with `X-Echo-Delay-Ms: N` is
+// answered N ms late (at most 10 s).
 //
 // Usage:
 //   echo-backend --name NAME --listen HOST:PORT [--listen HOST:PORT ...]
@@ -33,9 +34,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -67,6 +70,14 @@ class EchoHandler : public Poco::Net::HTTPRequestHandler {
                      HTTPServerResponse& response) override {
     // Drain any request body so keep-alive connections stay in sync.
     request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    // A request in flight for a while (tests of draining): at most 10 s.
+    if (request.has("X-Echo-Delay-Ms")) {
+      const long ms = std::strtol(request.get("X-Echo-Delay-Ms").c_str(),
+                                  nullptr, 10);
+      if (ms > 0) {
+        usleep(static_cast<useconds_t>(std::min(ms, 10000L)) * 1000);
+      }
+    }
 
     const std::string body = name_ + "\n";
     response.setStatusAndReason(HTTPResponse::HTTP_OK);

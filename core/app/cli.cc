@@ -174,6 +174,10 @@ constexpr FlagSpec kFlags[] = {
     {"run-haproxy", "", nullptr, false,
       "Start and own HAProxy (master-worker) and reload it through its "
       "master socket, instead of running --command"},
+    {"always-reload", "", nullptr, false,
+      "With --run-haproxy: reload HAProxy for every change, as marathon-lb "
+      "1.15 does, instead of adding and removing the servers of a change "
+      "that touches servers only through HAProxy's runtime API"},
     {"haproxy-master-socket", "", "PATH", false,
       "With --run-haproxy: the master CLI socket (default: "
       "<haproxy-config>.master.sock)"},
@@ -366,6 +370,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->admin_token_file = value;
   } else if (name == "run-haproxy") {
     out->run_haproxy = true;
+  } else if (name == "always-reload") {
+    out->always_reload = true;
   } else if (name == "haproxy-master-socket") {
     out->haproxy_master_socket = value;
   } else if (int* number = NumberFlag(name, out)) {

@@ -96,6 +96,8 @@ struct CliOptions {
 
   // marathon-lb starts and owns HAProxy (master-worker) instead of --command.
   bool run_haproxy = false;
+  // --always-reload: no runtime-API server changes (live_servers.h).
+  bool always_reload = false;
   std::string haproxy_master_socket;  // default: <config>.master.sock
   int max_old_workers = 3;
 

@@ -1,6 +1,7 @@
 #include "core/app/marathon_lb.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -165,6 +166,14 @@ Status MarathonLb::Create(const CliOptions& options,
     lb->haproxy_ = std::make_unique<HaproxyProcess>(std::move(hp));
     MarathonLb* self = lb.get();
     writer.reload = [self] { return self->ReloadManagedHaproxy(); };
+    if (!options.always_reload) {
+      HaproxyProcess* haproxy = lb->haproxy_.get();
+      lb->live_servers_ = std::make_unique<LiveServers>(
+          [haproxy](const std::vector<std::string>& commands,
+                    std::string* reply) {
+            return haproxy->WorkerCommands(commands, reply);
+          });
+    }
   } else if (!options.command.empty()) {
     MLB_RETURN_IF_ERROR(
         SplitCommandLine(options.command, &writer.reload_command));
@@ -258,6 +267,11 @@ Status MarathonLb::CheckFrontendCertificates() {
 }
 
 Status MarathonLb::ReloadManagedHaproxy() {
+  if (live_servers_ != nullptr) {
+    // Reloaded or started, HAProxy runs the config's servers, no others.
+    live_servers_->Forget();
+    board_.SetLivePendingDeletes(0);
+  }
   if (haproxy_->MasterPid() == 0) {
     Status s = haproxy_->Start();
     board_.SetHaproxyRunning(s.ok());
@@ -287,9 +301,73 @@ Status MarathonLb::Update(const std::string& why) {
   return s;
 }
 
+void MarathonLb::DeleteDrainedServers() {
+  if (live_servers_ == nullptr || live_servers_->pending_deletes() == 0) {
+    return;
+  }
+  LiveReport deleted;
+  live_servers_->RetryDeletes(&deleted);
+  for (const std::string& e : deleted.errors) {
+    Log().warning(e);
+  }
+  if (deleted.deleted > 0) {
+    Log().information("deleted " + std::to_string(deleted.deleted) +
+                      " server(s) whose connections have ended");
+  }
+  board_.SetLivePendingDeletes(live_servers_->pending_deletes());
+}
+
+bool MarathonLb::PlanLive(const HaproxyConfig& next, LiveChange* change) {
+  if (live_servers_ == nullptr || live_ == nullptr || retry_reload_ ||
+      haproxy_->MasterPid() == 0 || options_.dry) {
+    return false;
+  }
+  const ConfigChanges changes = Compare(*live_, next);
+  if (!changes.ServersOnly()) {
+    return false;  // nothing, or more than servers: a reload
+  }
+  const Status s = PlanLiveChange(*live_, next, changes, change);
+  if (!s.ok()) {
+    Log().information("servers changed, reloading: " + s.message());
+    board_.RecordLiveFallback(s.message());
+    return false;
+  }
+  change->summary = changes.Summary();
+  return true;
+}
+
+bool MarathonLb::ApplyLive(const LiveChange& change,
+                           std::chrono::steady_clock::time_point start) {
+  LiveReport report;
+  const Status s = live_servers_->Apply(change, &report);
+  if (!s.ok()) {
+    // A reload sets every server as the config says, whatever went through.
+    Log().warning("servers changed, reloading: " + s.message());
+    board_.RecordLiveFallback(s.message());
+    return false;
+  }
+  const double ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+  board_.RecordLiveChange(report.added, report.removed, ms,
+                          live_servers_->pending_deletes());
+  char took[32];
+  std::snprintf(took, sizeof(took), "%.1f", ms);
+  Log().information(
+      "servers changed without a reload: +" + std::to_string(report.added) +
+      " -" + std::to_string(report.removed) + " (" + change.summary +
+      "), " + took + " ms" +
+      (live_servers_->pending_deletes() > 0
+           ? ", " + std::to_string(live_servers_->pending_deletes()) +
+                 " in maintenance until their connections end"
+           : ""));
+  return true;
+}
+
 Status MarathonLb::UpdateOnce(const std::string& why) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
+  DeleteDrainedServers();
   if (retry_dropped_.exchange(false) && !dropped_by_haproxy_.empty()) {
     Log().information("SIGHUP: trying again " +
                       std::to_string(dropped_by_haproxy_.size()) +
@@ -357,7 +435,27 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
     for (const MapFile& map : generation->config.maps()) {
       maps.push_back({map.name, map.Text()});
     }
-    applied = config_writer_->Apply(text, maps, &report);
+    // A change of servers only goes to the running HAProxy through its
+    // runtime API, once the files are in place (checked as ever): an
+    // HAProxy restarted meanwhile reads the same servers, and then refuses
+    // to add them twice, which reloads.
+    LiveChange change;
+    if (round == 1 && PlanLive(generation->config, &change)) {
+      applied = config_writer_->Apply(text, maps, &report, /*reload=*/false);
+      if (applied.ok() && report.outcome != ApplyReport::Outcome::kDryRun) {
+        if (ApplyLive(change, start)) {
+          config_writer_->NoteRunning();  // what a failed reload goes back to
+        } else {
+          config_writer_->ReloadSkipped(&report);
+        }
+      }
+      if (applied.ok() || report.outcome != ApplyReport::Outcome::kRejected) {
+        break;
+      }
+      // haproxy -c refused it: the rounds below, with reloads.
+    } else {
+      applied = config_writer_->Apply(text, maps, &report);
+    }
     if (round == kMaxRounds) {
       break;
     }

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "core/app/cli.h"
 #include "core/config/haproxy_config.h"
 #include "core/haproxy/haproxy_process.h"
+#include "core/haproxy/live_servers.h"
 #include "core/haproxy/config_writer.h"
 #include "core/marathon/client.h"
 #include "core/render/plugin_registry.h"
@@ -67,6 +69,16 @@ class MarathonLb {
   Status SetUpCertificates();
   Status CheckFrontendCertificates();
   Status UpdateOnce(const std::string& why);
+  // Deletes the servers removed live that were still busy, if their
+  // connections have ended (each update, and the supervise loop's tick).
+  void DeleteDrainedServers();
+  // Whether `next` differs from the live config in servers only, and the
+  // runtime API can make the change (live_servers.h); *change: how.
+  bool PlanLive(const HaproxyConfig& next, LiveChange* change);
+  // Sends `change` to HAProxy; false (the reason logged) when HAProxy
+  // refused a command and a reload is to follow.
+  bool ApplyLive(const LiveChange& change,
+                 std::chrono::steady_clock::time_point start);
   int RunLive();
 
   CliOptions options_;
@@ -79,6 +91,8 @@ class MarathonLb {
   sdk::Config config_view_;
   std::unique_ptr<ConfigWriter> config_writer_;
   std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
+  // With --run-haproxy and without --always-reload.
+  std::unique_ptr<LiveServers> live_servers_;
   StatusBoard board_;
   int last_dropped_ = 0;  // service ports dropped by the last update
   std::string admin_token_;  // --admin-token-file's first line

@@ -248,6 +248,7 @@ int MarathonLb::RunLive() {
         if (haproxy_->MasterPid() != 0 || !s.ok()) {
           board_.SetHaproxyRunning(haproxy_->CheckAlive());
         }
+        DeleteDrainedServers();
         const HaproxyDeath death = haproxy_->LastDeath();
         board_.SetHaproxyDeaths(haproxy_->restarts(),
                                 haproxy_->worker_deaths(), death.cause,

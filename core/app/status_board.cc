@@ -58,6 +58,27 @@ void StatusBoard::RecordReload(bool ok, const std::string& error) {
   }
 }
 
+void StatusBoard::RecordLiveChange(int added, int removed, double millis,
+                                   size_t pending_deletes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++live_changes_;
+  live_servers_added_ += added;
+  live_servers_removed_ += removed;
+  last_live_change_ms_ = millis;
+  live_pending_deletes_ = pending_deletes;
+}
+
+void StatusBoard::SetLivePendingDeletes(size_t pending_deletes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  live_pending_deletes_ = pending_deletes;
+}
+
+void StatusBoard::RecordLiveFallback(const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++live_fallbacks_;
+  last_live_fallback_ = why;
+}
+
 void StatusBoard::SetStreamConnected(bool connected, const std::string& url) {
   std::lock_guard<std::mutex> lock(mu_);
   stream_known_ = true;
@@ -172,6 +193,13 @@ std::string StatusBoard::Json() const {
     }
     out.set("haproxy_last_death_time", when);
     out.set("haproxy_last_restart_ms", haproxy_last_restart_ms_);
+    out.set("live_changes", live_changes_);
+    out.set("live_servers_added", live_servers_added_);
+    out.set("live_servers_removed", live_servers_removed_);
+    out.set("last_live_change_ms", last_live_change_ms_);
+    out.set("live_pending_deletes", static_cast<long long>(live_pending_deletes_));
+    out.set("live_fallbacks", live_fallbacks_);
+    out.set("last_live_fallback", last_live_fallback_);
   }
   Poco::JSON::Array::Ptr refused = new Poco::JSON::Array;
   for (const std::string& line : refused_) {

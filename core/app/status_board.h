@@ -42,6 +42,17 @@ class StatusBoard {
   // port 10002: HAProxy cannot bind it (...)".
   void SetDroppedByHaproxy(std::vector<std::string> unbindable,
                            std::vector<std::string> refused);
+  // Servers changed in the running HAProxy through its runtime API, without
+  // a reload (live_servers.h): how many added and removed, how long it took
+  // from the update's start to HAProxy's last answer, and the servers still
+  // waiting in maintenance for their connections to end.
+  void RecordLiveChange(int added, int removed, double millis,
+                        size_t pending_deletes);
+  // The servers still waiting in maintenance, after a retry of their
+  // deletion.
+  void SetLivePendingDeletes(size_t pending_deletes);
+  // A change of servers only that was reloaded instead, and why.
+  void RecordLiveFallback(const std::string& why);
   // Vhosts that several apps name (UpdateResult::vhost_conflicts).
   void SetVhostConflicts(std::vector<std::string> lines);
 
@@ -64,6 +75,13 @@ class StatusBoard {
   int failed_syncs_ = 0;
   int reloads_ = 0;
   int failed_reloads_ = 0;
+  int live_changes_ = 0;
+  long long live_servers_added_ = 0;
+  long long live_servers_removed_ = 0;
+  double last_live_change_ms_ = -1;
+  size_t live_pending_deletes_ = 0;
+  int live_fallbacks_ = 0;
+  std::string last_live_fallback_;
   std::string stream_url_;
   bool stream_known_ = false;
   bool stream_connected_ = false;

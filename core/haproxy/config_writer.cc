@@ -239,7 +239,7 @@ void RemoveAll(const std::vector<std::string>& paths) {
 
 Status ConfigWriter::Apply(const std::string& text,
                            const std::vector<SideFile>& side_files,
-                           ApplyReport* report) {
+                           ApplyReport* report, bool reload) {
   *report = ApplyReport();
   side_names_.clear();
   for (const SideFile& side : side_files) {
@@ -342,7 +342,7 @@ Status ConfigWriter::Apply(const std::string& text,
     failed_reloads_ = 0;  // a new config: its own reload
   }  // else: the retry of a config whose reload failed and was rolled back
   failed_text_.clear();
-  if (options_.reload || !options_.reload_command.empty()) {
+  if (reload && (options_.reload || !options_.reload_command.empty())) {
     Reload(report);
   }
   return Status::OK();

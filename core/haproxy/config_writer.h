@@ -91,9 +91,17 @@ class ConfigWriter {
     return Apply(text, {}, report);
   }
   // The same with `side_files`, which the config names as
-  // "<directory of config_path>/<name>".
+  // "<directory of config_path>/<name>". With `reload` false the new files
+  // are put in place without a reload: the caller makes HAProxy run what
+  // they say another way (its runtime API, live_servers.h) and calls
+  // NoteRunning(), or calls ReloadSkipped().
   Status Apply(const std::string& text,
-               const std::vector<SideFile>& side_files, ApplyReport* report);
+               const std::vector<SideFile>& side_files, ApplyReport* report,
+               bool reload = true);
+
+  // The reload an Apply(reload = false) left out, after all: the way
+  // around it failed. Fills the reload fields of *report as Apply would.
+  void ReloadSkipped(ApplyReport* report) { Reload(report); }
 
   // Validates the config in place (unless skip_validation) and reloads it,
   // as marathon-lb 1.15 does on SIGUSR1. Errors: nothing to reload with,

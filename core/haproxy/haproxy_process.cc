@@ -445,6 +445,15 @@ Status HaproxyProcess::ShowProc(HaproxyProcList* out) const {
   return ParseShowProc(reply, out);
 }
 
+Status HaproxyProcess::WorkerCommands(const std::vector<std::string>& commands,
+                                      std::string* reply) const {
+  std::string line;
+  for (const std::string& command : commands) {
+    line += (line.empty() ? "@1 " : ";@1 ") + command;
+  }
+  return MasterCliCommand(options_.master_socket, line, reply, kCliTimeout);
+}
+
 int HaproxyProcess::OldWorkers() const {
   HaproxyProcList procs;
   if (!ShowProc(&procs).ok()) {

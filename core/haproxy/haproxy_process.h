@@ -204,6 +204,12 @@ class HaproxyProcess {
   // died and when the next attempt is due (or why the restart failed).
   Status Supervise();
 
+  // Runtime API commands for the current worker, through the master CLI
+  // ("@1 a;@1 b"), in one exchange; the worker's answers, in order, go to
+  // *reply. Commands must not contain ';' or a newline.
+  Status WorkerCommands(const std::vector<std::string>& commands,
+                        std::string* reply) const;
+
   // Count of old workers from `show proc`; -1 if the master does not answer.
   int OldWorkers() const;
   Status ShowProc(HaproxyProcList* out) const;

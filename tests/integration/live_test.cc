@@ -47,6 +47,7 @@ namespace {
 
 using ::testing::Each;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const char kGroup[] = "external";
 // What marathon-lb subscribes to on /v2/events (EventStreamOptions).
@@ -217,7 +218,9 @@ class LiveTest : public EndToEndTest {
     }
     for (const auto& [flag, value] : flags_) {
       argv.push_back(flag);
-      argv.push_back(value);
+      if (!value.empty()) {  // "": a flag without a value
+        argv.push_back(value);
+      }
     }
     mlb_ = std::make_unique<ScopedProcess>(argv, dir_->File("marathon-lb.log"));
     const bool up = WaitUntil(
@@ -450,9 +453,8 @@ TEST_F(LiveTest, SseNewTaskIsRoutedWithinTwoSeconds) {
   EXPECT_THAT(before, Each(::testing::AnyOf("web-1", "web-2")));
   EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}));
 
-  // Exactly one reload, by the same master, and a regeneration triggered by
-  // the stream's events. (The new worker may answer before marathon-lb has
-  // seen the old one leave and logged the reload: wait for the log.)
+  // A regeneration triggered by the stream's events, and no reload: the
+  // new server went in through HAProxy's runtime API (issue 14).
   // (The app's "instances" changed too, hence also an api_post_event.)
   const std::string regeneration =
       "regeneration #[0-9]+: 2 events \\(api_post_event x1, "
@@ -461,16 +463,254 @@ TEST_F(LiveTest, SseNewTaskIsRoutedWithinTwoSeconds) {
       [&] { return MatchingMessages(MlbLog(), regeneration).size() == 1; },
       Millis(3000)))
       << Tail(MlbLog());
-  EXPECT_EQ(LoggedReloads(), 1) << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(),
+                             "servers changed without a reload: \\+1 -0 "
+                             "\\(sections \\+0 -0 ~0, servers \\+1 -0 in "
+                             "backend web_[0-9]+\\), "
+                             "[0-9.]+ ms")
+                .size(),
+            1u)
+      << Tail(MlbLog());
   EXPECT_EQ(HaproxyMasterPid(), master);
   const Poco::JSON::Object::Ptr status = StatusJson();
   ASSERT_FALSE(status.isNull());
   EXPECT_EQ(JsonText(status, "marathon"), sim.url);
   EXPECT_EQ(JsonText(status, "stream_connected"), "true");
   EXPECT_EQ(JsonText(status, "haproxy_running"), "true");
-  EXPECT_EQ(JsonInt(status, "reloads", -1), 1);
+  EXPECT_EQ(JsonInt(status, "reloads", -1), 0);
+  EXPECT_EQ(JsonInt(status, "live_changes", -1), 1);
+  EXPECT_EQ(JsonInt(status, "live_servers_added", -1), 1);
   EXPECT_EQ(JsonInt(status, "failed_reloads", -1), 0);
   EXPECT_EQ(JsonInt(status, "failed_syncs", -1), 0);
+}
+
+// 1a. Issue 14: scaling an app 1 -> 10 -> 1 task by task changes HAProxy's
+// servers through its runtime API. The worker never changes (no reload),
+// each new task answers through HAProxy, each removed one gets no new
+// request, and in the end HAProxy's servers are the config's.
+TEST_F(LiveTest, ScalingTaskByTaskChangesServersWithoutAReload) {
+  constexpr int kTasks = 10;
+  std::vector<TaskSpec> tasks;
+  for (int i = 1; i <= kTasks; ++i) {
+    const std::string ip = "127.0.0." + std::to_string(1 + i);
+    tasks.push_back({ip, {StartEcho("web-" + std::to_string(i), ip)}});
+  }
+  auto first = [&](int n) {
+    return std::vector<TaskSpec>(tasks.begin(), tasks.begin() + n);
+  };
+  Sim& sim = StartSim("sim", State(first(1)));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  HaproxyProcList start;
+  ASSERT_TRUE(ShowProc(MasterSocket(), &start).ok());
+  ASSERT_EQ(start.workers.size(), 1u);
+  // Who answers `n` requests in a row, each on a new connection.
+  auto answers = [&](int n) {
+    std::set<std::string> seen;
+    for (int i = 0; i < n; ++i) {
+      seen.insert(ViaService().Backend());
+    }
+    return seen;
+  };
+
+  std::vector<long> latencies;
+  for (int n = 2; n <= kTasks; ++n) {
+    const std::string newest = "web-" + std::to_string(n);
+    const auto posted = Clock::now();
+    PostApps(sim, State(first(n)));
+    ASSERT_TRUE(WaitUntil([&] { return ViaService().Backend() == newest; },
+                          Millis(5000), Millis(2)))
+        << newest << " never answered\n" << Tail(MlbLog());
+    latencies.push_back(MillisSince(posted));
+  }
+  std::set<std::string> all;
+  for (int i = 1; i <= kTasks; ++i) {
+    all.insert("web-" + std::to_string(i));
+  }
+  EXPECT_EQ(answers(3 * kTasks), all);
+
+  for (int n = kTasks - 1; n >= 1; --n) {
+    const std::string removed = "web-" + std::to_string(n + 1);
+    PostApps(sim, State(first(n)));
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return JsonInt(StatusJson(), "live_servers_removed") == kTasks - n;
+        },
+        Millis(5000)))
+        << removed << " not removed\n" << Tail(MlbLog());
+    const std::set<std::string> seen = answers(2 * n + 2);
+    EXPECT_EQ(seen.count(removed), 0u) << removed << " still answers";
+    EXPECT_EQ(seen.size(), static_cast<size_t>(n));
+  }
+  std::sort(latencies.begin(), latencies.end());
+  std::cout << "[ measure  ] event -> new task answering, median "
+            << latencies[latencies.size() / 2] << " ms, max "
+            << latencies.back() << " ms (" << latencies.size()
+            << " changes, debounce 100 ms)" << std::endl;
+
+  // The same worker all along, and no reload logged or counted.
+  HaproxyProcList end;
+  ASSERT_TRUE(ShowProc(MasterSocket(), &end).ok());
+  ASSERT_EQ(end.workers.size(), 1u);
+  EXPECT_EQ(end.workers[0].pid, start.workers[0].pid);
+  EXPECT_TRUE(end.old_workers.empty());
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+  const Poco::JSON::Object::Ptr status = StatusJson();
+  EXPECT_EQ(JsonInt(status, "reloads", -1), 0);
+  EXPECT_EQ(JsonInt(status, "live_servers_added", -1), kTasks - 1);
+  EXPECT_EQ(JsonInt(status, "live_servers_removed", -1), kTasks - 1);
+  EXPECT_EQ(JsonInt(status, "live_fallbacks", -1), 0);
+  EXPECT_EQ(JsonInt(status, "live_pending_deletes", -1), 0);
+
+  // HAProxy's servers (show servers state: one line per server after the
+  // version and header lines) are the one server line of the file.
+  const std::string backend = "web_" + std::to_string(service_port_);
+  std::string reply;
+  ASSERT_TRUE(MasterCliCommand(MasterSocket(),
+                               "@1 show servers state " + backend, &reply,
+                               Millis(2000))
+                  .ok());
+  std::vector<std::string> servers;
+  for (const std::string& line : Lines(reply)) {
+    std::istringstream words(line);
+    std::string be_id, be_name, srv_id, srv_name;
+    if (words >> be_id >> be_name >> srv_id >> srv_name && be_name == backend) {
+      servers.push_back(srv_name);
+    }
+  }
+  // (The file is in place before the runtime commands are sent.)
+  std::vector<std::string> in_file;
+  for (const std::string& line : Lines(ReadFile(cfg_))) {
+    std::istringstream words(line);
+    std::string keyword, name, address;
+    if (words >> keyword >> name >> address && keyword == "server") {
+      in_file.push_back(name);
+      EXPECT_EQ(address,
+                tasks[0].host + ":" + std::to_string(tasks[0].ports[0]));
+    }
+  }
+  ASSERT_EQ(in_file.size(), 1u) << ReadFile(cfg_);
+  EXPECT_EQ(servers, in_file) << reply;
+}
+
+// 1a''. A task killed with requests in flight (TASK_KILLING, then gone):
+// its server goes to maintenance at once, so new requests go elsewhere,
+// those in flight finish (none fails), and it is deleted once they have.
+TEST_F(LiveTest, KillingATaskWithRequestsInFlightFailsNone) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const std::vector<TaskSpec> both = {{"127.0.0.2", {web1}},
+                                      {"127.0.0.3", {web2}}};
+  Sim& sim = StartSim("sim", State(both));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+
+  // Six slow requests, round-robin: three on each task.
+  constexpr int kSlow = 6;
+  std::vector<HttpResponse> slow(kSlow);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSlow; ++i) {
+    threads.emplace_back([&, i] {
+      slow[i] = HttpCall("GET", "127.0.0.1", service_port_, "/", "",
+                         {{"Host", "web.test"}, {"X-Echo-Delay-Ms", "2500"}},
+                         Millis(8000));
+    });
+    std::this_thread::sleep_for(Millis(20));
+  }
+  struct Join {
+    std::vector<std::thread>& threads;
+    ~Join() {
+      for (std::thread& t : threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } join{threads};
+
+  // Marathon's kill: TASK_KILLING during the grace period, then gone.
+  std::string killing = State(both);
+  const size_t second = killing.rfind("TASK_RUNNING");
+  killing.replace(second, std::string("TASK_RUNNING").size(), "TASK_KILLING");
+  PostApps(sim, killing);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "live_servers_removed") == 1; },
+      Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(JsonInt(StatusJson(), "live_pending_deletes", -1), 1);
+  std::set<std::string> after;
+  for (int i = 0; i < 6; ++i) {
+    after.insert(ViaService().Backend());
+  }
+  EXPECT_EQ(after, std::set<std::string>{"web-1"});
+  PostApps(sim, State({both[0]}));
+
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  int on_web2 = 0;
+  for (const HttpResponse& r : slow) {
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    on_web2 += r.Backend() == "web-2";
+  }
+  EXPECT_GE(on_web2, 1);
+
+  // Once its connections have ended (idle ones HAProxy kept for reuse
+  // included) the server is deleted, without another update.
+  EXPECT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "live_pending_deletes", -1) == 0; },
+      Millis(15000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(HasMessage(MlbLog(),
+                         "deleted 1 server(s) whose connections have ended"))
+      << Tail(MlbLog());
+  std::string reply;
+  ASSERT_TRUE(MasterCliCommand(MasterSocket(),
+                               "@1 show servers state web_" +
+                                   std::to_string(service_port_),
+                               &reply, Millis(2000))
+                  .ok());
+  EXPECT_THAT(reply, Not(HasSubstr("127_0_0_3_"))) << reply;
+  EXPECT_THAT(reply, HasSubstr("127_0_0_2_")) << reply;
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+}
+
+// 1a'. What the runtime API cannot add is reloaded in: sticky sessions put
+// `cookie` on the server lines, which HAProxy 2.6 refuses on `add server`.
+TEST_F(LiveTest, AServerLineTheRuntimeApiRefusesIsReloadedIn) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  auto sticky = [&](const std::vector<TaskSpec>& tasks) {
+    return StateJson({AppJson("/web", {service_port_},
+                              {{"HAPROXY_GROUP", kGroup},
+                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                               {"HAPROXY_0_MODE", "http"},
+                               {"HAPROXY_0_STICKY", "true"}},
+                              tasks)});
+  };
+  Sim& sim = StartSim("sim", sticky({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  PostApps(sim, sticky({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  const std::string why =
+      "server 127_0_0_3_" + std::to_string(web2) + " of backend web_" +
+      std::to_string(service_port_) +
+      ": HAProxy 2.6 refuses 'cookie' on a server added through the runtime "
+      "API";
+  EXPECT_TRUE(HasMessage(MlbLog(), "servers changed, reloading: " + why))
+      << Tail(MlbLog());
+  const Poco::JSON::Object::Ptr status = StatusJson();
+  EXPECT_EQ(JsonInt(status, "live_fallbacks", -1), 1);
+  EXPECT_EQ(JsonText(status, "last_live_fallback"), why);
+  EXPECT_EQ(JsonInt(status, "live_changes", -1), 0);
 }
 
 // 1b. SIGUSR1 (marathon-lb 1.15): the config in place is checked and
@@ -499,6 +739,7 @@ TEST_F(LiveTest, Sigusr1ReloadsTheConfigInPlace) {
 // reloads HAProxy (the state is saved before the reload and the config loads
 // it), while the new task is routed.
 TEST_F(LiveTest, ServerStateSurvivesAReload) {
+  flags_["--always-reload"] = "";  // the new task is reloaded in
   std::string head = LoopbackHead(dir_->File("haproxy.sock"),
                                   "  server-state-file " + cfg_ + ".state\n");
   head.replace(head.find("defaults\n"), 9,
@@ -848,7 +1089,10 @@ TEST_F(LiveTest, EventModeRegistersCallbackAndRemovesItOnSigterm) {
   Poco::JSON::Object::Ptr stats = SimJson(sim, "/_sim/stats");
   EXPECT_GT(JsonInt(stats, "callbackDeliveriesOk", 0), 0);
   EXPECT_EQ(JsonInt(stats, "callbackDeliveriesFailed", -1), 0);
-  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(3000)));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "live_servers_added") == 1; },
+      Millis(3000)));
+  EXPECT_EQ(LoggedReloads(), 0);
 
   // SIGTERM: marathon-lb unsubscribes, stops HAProxy and exits 0.
   ASSERT_NO_FATAL_FAILURE(StopMarathonLb());
@@ -915,6 +1159,7 @@ TEST_F(LiveTest, EventModeWithASecretTakesOnlyPostsThatCarryIt) {
 // worker busy (a half-sent request), so that --max-old-workers has to cut
 // the old workers down.
 TEST_F(LiveTest, FiftyReloadsUnderLoadLoseNoRequest) {
+  flags_["--always-reload"] = "";  // each change of tasks a reload
   const int kChanges = 52;
   const int kMaxOldWorkers = 2;
   flags_["--max-old-workers"] = std::to_string(kMaxOldWorkers);
@@ -1294,7 +1539,10 @@ TEST_F(LiveTest, ServicePortHaproxyCannotBindIsDroppedAndTheRestRuns) {
                                     {"127.0.0.3", {web2}}}),
                            busy_app()}));
   EXPECT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
-  EXPECT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "live_servers_added") == 1; },
+      Millis(5000)));
+  EXPECT_EQ(LoggedReloads(), 0);
   EXPECT_EQ(JsonInt(StatusJson(), "failed_reloads", -1), 1);
 
   // The HAProxy master dies: it starts again on the config in place.

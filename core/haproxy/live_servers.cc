@@ -1,0 +1,241 @@
+#include "core/haproxy/live_servers.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/base/text.h"
+
+namespace mlb {
+namespace {
+
+constexpr char kAdded[] = "New server registered.";
+constexpr char kDeleted[] = "Server deleted.";
+constexpr char kBusy[] =
+    "Server still has connections attached to it, cannot remove it.";
+constexpr char kNoSuchServer[] = "No such server.";
+
+// "backend web_80" -> "web_80"; "" for other sections.
+std::string BackendName(const std::string& section_key) {
+  const std::string prefix = "backend ";
+  return section_key.rfind(prefix, 0) == 0 ? section_key.substr(prefix.size())
+                                           : "";
+}
+
+// The non-empty lines of a runtime answer, trimmed.
+std::vector<std::string> AnswerLines(const std::string& reply) {
+  std::vector<std::string> out;
+  for (const std::string& line : Split(reply, '\n')) {
+    std::string t = Trim(line);
+    if (!t.empty()) {
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+bool AllAre(const std::vector<std::string>& lines, const char* text) {
+  return !lines.empty() &&
+         std::all_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l == text; });
+}
+
+// The commands that add the server `line` of `backend` live; error when
+// the runtime API cannot take it.
+Status AddCommands(const std::string& backend, const ServerEntry& server,
+                   LiveServerStep* step) {
+  const std::string where = "server " + server.name + " of backend " + backend;
+  std::string line = server.line;
+  if (!line.empty() && line.back() == '\n') {
+    line.pop_back();
+  }
+  // One plain line: the commands are joined with ';' and HAProxy's runtime
+  // CLI has no quoting of its own for these.
+  if (line.find_first_of("\n;\"'\\#$") != std::string::npos) {
+    return Status::Error(where, "its line has several lines, quotes, escapes "
+                                "or ';', which the runtime API cannot take");
+  }
+  std::replace(line.begin(), line.end(), '\t', ' ');
+  const std::vector<std::string> words = Words(line);
+  if (words.size() < 3 || words[0] != "server" || words[1] != server.name) {
+    return Status::Error(where, "its line does not start with 'server " +
+                                    server.name + " ADDRESS'");
+  }
+  bool disabled = false;
+  bool check = false;
+  std::string options;
+  for (size_t i = 3; i < words.size(); ++i) {
+    if (words[i] == "cookie") {
+      // Measured: "'cookie' option is not accepted for dynamic server".
+      return Status::Error(where, "HAProxy 2.6 refuses 'cookie' on a server "
+                                  "added through the runtime API");
+    }
+    disabled = disabled || words[i] == "disabled";
+    check = check || words[i] == "check";
+    options += " " + words[i];
+  }
+  const std::string id = backend + "/" + server.name;
+  step->kind = LiveServerStep::Kind::kAdd;
+  step->backend = backend;
+  step->server = server.name;
+  step->line = server.line;
+  // A new server starts in maintenance, its checks off.
+  step->commands.push_back("add server " + id + " " + words[2] + options);
+  if (check) {
+    step->commands.push_back("enable health " + id);
+  }
+  if (!disabled) {
+    step->commands.push_back("enable server " + id);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
+                      const ConfigChanges& changes, LiveChange* out) {
+  *out = LiveChange();
+  if (!changes.ServersOnly()) {
+    return Status::Error("not a change of servers only: " + changes.Summary());
+  }
+  std::vector<LiveServerStep> removals;
+  for (const ConfigChanges::Servers& diff : changes.servers) {
+    const std::string backend = BackendName(diff.backend);
+    const ConfigSection* old_section = before.Find(diff.backend);
+    const ConfigSection* new_section = after.Find(diff.backend);
+    if (backend.empty() || old_section == nullptr || new_section == nullptr) {
+      return Status::Error(diff.backend,
+                           "servers changed outside a backend section");
+    }
+    for (const std::string& name : diff.added) {
+      if (std::find(diff.removed.begin(), diff.removed.end(), name) !=
+          diff.removed.end()) {
+        return Status::Error("server " + name + " of backend " + backend,
+                             "its options changed");
+      }
+      const auto entry =
+          std::find_if(new_section->servers.begin(), new_section->servers.end(),
+                       [&](const ServerEntry& s) { return s.name == name; });
+      if (entry == new_section->servers.end()) {
+        return Status::Error("server " + name + " of backend " + backend,
+                             "listed as added but not in the new config");
+      }
+      LiveServerStep step;
+      MLB_RETURN_IF_ERROR(AddCommands(backend, *entry, &step));
+      out->steps.push_back(std::move(step));
+      ++out->added;
+    }
+    for (const std::string& name : diff.removed) {
+      const auto entry =
+          std::find_if(old_section->servers.begin(), old_section->servers.end(),
+                       [&](const ServerEntry& s) { return s.name == name; });
+      LiveServerStep step;
+      step.line = entry != old_section->servers.end() ? entry->line : "";
+      step.kind = LiveServerStep::Kind::kRemove;
+      step.backend = backend;
+      step.server = name;
+      const std::string id = backend + "/" + name;
+      // In maintenance first: `del server` takes no other; the requests in
+      // flight finish.
+      step.commands = {"set server " + id + " state maint",
+                       "del server " + id};
+      removals.push_back(std::move(step));
+      ++out->removed;
+    }
+  }
+  // New servers answer before old ones leave.
+  for (LiveServerStep& step : removals) {
+    out->steps.push_back(std::move(step));
+  }
+  return Status::OK();
+}
+
+Status LiveServers::Apply(const LiveChange& change, LiveReport* report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const LiveServerStep& step : change.steps) {
+    const std::string id = step.backend + "/" + step.server;
+    std::string reply;
+    if (step.kind == LiveServerStep::Kind::kRemove) {
+      MLB_RETURN_IF_ERROR(send_(step.commands, &reply));
+      const std::vector<std::string> lines = AnswerLines(reply);
+      if (AllAre(lines, kBusy)) {
+        pending_[id] = step.line;
+      } else if (AllAre(lines, kDeleted) || AllAre(lines, kNoSuchServer)) {
+        ++report->deleted;
+      } else {
+        return Status::Error("HAProxy's runtime API refused to remove server " +
+                             id + ": " + Join(lines, " "));
+      }
+      ++report->removed;
+      continue;
+    }
+    const auto pending = pending_.find(id);
+    if (pending != pending_.end()) {
+      // Still there in maintenance, waiting for its connections to end:
+      // back to service, if with the same options.
+      if (pending->second != step.line) {
+        return Status::Error("server " + id +
+                             " comes back with other options while its "
+                             "connections of before still end");
+      }
+      MLB_RETURN_IF_ERROR(send_({"set server " + id + " state ready"}, &reply));
+      const std::vector<std::string> lines = AnswerLines(reply);
+      if (!lines.empty()) {
+        return Status::Error("HAProxy's runtime API refused to set server " +
+                             id + " ready: " + Join(lines, " "));
+      }
+      pending_.erase(pending);
+      ++report->added;
+      continue;
+    }
+    MLB_RETURN_IF_ERROR(send_(step.commands, &reply));
+    const std::vector<std::string> lines = AnswerLines(reply);
+    if (lines.size() != 1 || lines[0] != kAdded) {
+      return Status::Error("HAProxy's runtime API refused '" +
+                           step.commands.front() + "': " + Join(lines, " "));
+    }
+    ++report->added;
+  }
+  return Status::OK();
+}
+
+Status LiveServers::Delete(const std::string& backend,
+                           const std::string& server, bool* gone) {
+  const std::string id = backend + "/" + server;
+  std::string reply;
+  MLB_RETURN_IF_ERROR(send_({"del server " + id}, &reply));
+  const std::vector<std::string> lines = AnswerLines(reply);
+  if (AllAre(lines, kDeleted) || AllAre(lines, kNoSuchServer)) {
+    *gone = true;
+    return Status::OK();
+  }
+  *gone = false;
+  if (AllAre(lines, kBusy)) {
+    return Status::OK();
+  }
+  return Status::Error("HAProxy's runtime API refused to delete server " + id +
+                       ": " + Join(lines, " "));
+}
+
+void LiveServers::RetryDeletes(LiveReport* report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    const size_t slash = it->first.find('/');
+    bool gone = false;
+    const Status s = Delete(it->first.substr(0, slash),
+                            it->first.substr(slash + 1), &gone);
+    if (!s.ok()) {
+      // Nothing to do about it but keep trying; the next reload removes it.
+      report->errors.push_back(s.message());
+      ++it;
+      continue;
+    }
+    if (gone) {
+      ++report->deleted;
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace mlb
