@@ -40,7 +40,7 @@ std::string QueryValue(const std::string& query, const std::string& name) {
 class CallbackHandler {
  public:
   CallbackHandler(std::string secret,
-                  std::function<void(const std::string&)> on_event)
+                  EventHandler on_event)
       : secret_(std::move(secret)), on_event_(std::move(on_event)) {}
 
   ServerReply operator()(const ServerRequest& req) {
@@ -55,16 +55,18 @@ class CallbackHandler {
           TextReply(403, "the callback URL's secret is missing or wrong\n"));
     }
     int bad = 0;
-    const std::vector<std::string> types = EventTypes(req.body, &bad);
+    std::vector<std::string> documents;
+    const std::vector<std::string> types =
+        EventTypes(req.body, &bad, &documents);
     if (types.empty() || bad > 0) {
       return Refuse(
           req, TextReply(400,
                          "not a Marathon event: expected JSON objects with "
                          "a string eventType, one per line\n"));
     }
-    for (const std::string& type : types) {
-      if (IsRegenerationEvent(type)) {
-        on_event_(type);
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (IsRegenerationEvent(types[i])) {
+        on_event_(types[i], documents[i]);
       }
     }
     return TextReply(200, "Got it\n");
@@ -90,7 +92,7 @@ class CallbackHandler {
   }
 
   const std::string secret_;
-  const std::function<void(const std::string&)> on_event_;
+  const EventHandler on_event_;
   size_t refused_ = 0;
   std::optional<std::chrono::steady_clock::time_point> last_log_;
 };
@@ -134,10 +136,12 @@ Status Subscription(MarathonClient& marathon, const std::string& method,
 bool IsRegenerationEvent(const std::string& event_type) {
   return event_type == "status_update_event" ||
          event_type == "health_status_changed_event" ||
-         event_type == "api_post_event";
+         event_type == "api_post_event" ||
+         event_type == "app_terminated_event";
 }
 
-std::vector<std::string> EventTypes(const std::string& payload, int* bad) {
+std::vector<std::string> EventTypes(const std::string& payload, int* bad,
+                                    std::vector<std::string>* documents) {
   std::vector<std::string> types;
   std::istringstream in(payload);
   std::string document;
@@ -164,6 +168,9 @@ std::vector<std::string> EventTypes(const std::string& payload, int* bad) {
   std::string type;
   if (type_of(payload, &type)) {
     types.push_back(type);
+    if (documents != nullptr) {
+      documents->push_back(payload);
+    }
     return types;
   }
   while (std::getline(in, document)) {
@@ -175,6 +182,9 @@ std::vector<std::string> EventTypes(const std::string& payload, int* bad) {
     }
     if (type_of(document, &type)) {
       types.push_back(type);
+      if (documents != nullptr) {
+        documents->push_back(document);
+      }
     } else {
       ++*bad;
     }
@@ -198,7 +208,7 @@ std::string CallbackUrlWithSecret(const std::string& url,
 }
 
 Status EventCallbackServer::Start(
-    CallbackOptions options, std::function<void(const std::string&)> on_event,
+    CallbackOptions options, EventHandler on_event,
     std::unique_ptr<EventCallbackServer>* out) {
   const std::string& listen_url = options.listen_url;
   // Poco::URI refuses port 0, which tests and "pick a port" need.
@@ -227,7 +237,7 @@ Status EventCallbackServer::Start(
 
 Status EventCallbackServer::Start(
     const std::string& listen_url,
-    std::function<void(const std::string&)> on_event,
+    EventHandler on_event,
     std::unique_ptr<EventCallbackServer>* out) {
   CallbackOptions options;
   options.listen_url = listen_url;

@@ -19,13 +19,21 @@
 
 namespace mlb {
 
-// The event types that make marathon-lb regenerate (marathon-lb 1.15).
+// The event types that make marathon-lb regenerate: marathon-lb 1.15's,
+// and app_terminated_event, which the app model (app_model.h) reads.
 bool IsRegenerationEvent(const std::string& event_type);
+
+// Receives one event: its eventType and its JSON document.
+using EventHandler = std::function<void(const std::string& event_type,
+                                        const std::string& document)>;
 
 // The eventType of every JSON document in `payload` (Marathon may put
 // several, separated by newlines). Documents that are not JSON objects with a
-// non-empty string eventType are skipped and counted in *bad.
-std::vector<std::string> EventTypes(const std::string& payload, int* bad);
+// non-empty string eventType are skipped and counted in *bad. *documents
+// (if not null) gets the text of each document whose type is returned.
+std::vector<std::string> EventTypes(
+    const std::string& payload, int* bad,
+    std::vector<std::string>* documents = nullptr);
 
 // The query parameter that carries the callback secret.
 constexpr char kCallbackSecretParameter[] = "secret";
@@ -47,13 +55,14 @@ struct CallbackOptions {
 class EventCallbackServer {
  public:
   // Listens on the host:port of `options.listen_url` (http only) and calls
-  // `on_event` with the eventType of every regeneration event POSTed to it
+  // `on_event` with the eventType and document of every regeneration event
+  // POSTed to it
   // (on the server's thread: it must be quick).
   static Status Start(CallbackOptions options,
-                      std::function<void(const std::string&)> on_event,
+                      EventHandler on_event,
                       std::unique_ptr<EventCallbackServer>* out);
   static Status Start(const std::string& listen_url,
-                      std::function<void(const std::string&)> on_event,
+                      EventHandler on_event,
                       std::unique_ptr<EventCallbackServer>* out);
   ~EventCallbackServer();
 

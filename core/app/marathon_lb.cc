@@ -142,6 +142,7 @@ Status MarathonLb::Create(const CliOptions& options,
     MLB_RETURN_IF_ERROR(lb->SetUpCertificates());
   }
   lb->config_view_.haproxy_dir = DirectoryOf(options.haproxy_config);
+  lb->use_model_ = options.mode == "sse" || options.mode == "event";
 
   ConfigWriterOptions writer;
   writer.config_path = options.haproxy_config;
@@ -266,6 +267,29 @@ Status MarathonLb::CheckFrontendCertificates() {
   return Status::OK();
 }
 
+namespace {
+
+// Gives every app to `sink` and keeps a copy.
+class CopyingSink : public AppSink {
+ public:
+  CopyingSink(AppSink* sink, std::vector<App>* copies)
+      : sink_(sink), copies_(copies) {}
+  void Add(App app) override {
+    copies_->push_back(app);
+    sink_->Add(std::move(app));
+  }
+  void Clear() override {
+    copies_->clear();
+    sink_->Clear();
+  }
+
+ private:
+  AppSink* sink_;
+  std::vector<App>* copies_;
+};
+
+}  // namespace
+
 Status MarathonLb::ReloadManagedHaproxy() {
   if (live_servers_ != nullptr) {
     // Reloaded or started, HAProxy runs the config's servers, no others.
@@ -294,8 +318,8 @@ Status MarathonLb::ReloadManagedHaproxy() {
   return s;
 }
 
-Status MarathonLb::Update(const std::string& why) {
-  Status s = UpdateOnce(why);
+Status MarathonLb::Update(const std::string& why, bool resync) {
+  Status s = UpdateOnce(why, resync);
   board_.RecordSync(s.ok(), marathon_->CurrentUrl(), s.message(),
                     last_dropped_);
   return s;
@@ -364,9 +388,68 @@ bool MarathonLb::ApplyLive(const LiveChange& change,
   return true;
 }
 
-Status MarathonLb::UpdateOnce(const std::string& why) {
+void MarathonLb::QueueEvent(const std::string& document) {
+  MarathonEvent event;
+  const Status s = ParseMarathonEvent(document, &event);
+  std::lock_guard<std::mutex> lock(events_mu_);
+  if (!s.ok()) {
+    // The next update fetches every app instead.
+    Log().warning(s.message() + "; the next update fetches every app");
+    unreadable_event_ = true;
+    return;
+  }
+  queued_events_.push_back(std::move(event));
+}
+
+bool MarathonLb::ApplyQueuedEvents() {
+  std::vector<MarathonEvent> events;
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    events.swap(queued_events_);
+    if (unreadable_event_) {
+      unreadable_event_ = false;
+      model_.Invalidate();
+    }
+  }
+  if (!model_.valid()) {
+    return false;
+  }
+  size_t fetched = 0;
+  for (const MarathonEvent& event : events) {
+    if (model_.Apply(event) == AppModel::Outcome::kApplied) {
+      continue;
+    }
+    App app;
+    const Status s = marathon_->FetchApp(event.app_id, &app);
+    if (!s.ok()) {
+      Log().warning(s.message() + "; fetching every app instead");
+      model_.Invalidate();
+      return false;
+    }
+    model_.Put(std::move(app));
+    ++fetched;
+  }
+  Log().debug("apps from " + std::to_string(events.size()) + " event(s), " +
+              std::to_string(fetched) + " app(s) fetched alone");
+  return true;
+}
+
+Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   const auto start = std::chrono::steady_clock::now();
   Log().debug("update: " + why);
+  // Marathon's apps from the events, or from a full fetch that also makes
+  // the model anew; a resync first brings the model up to date, so that
+  // what differs is what the events got wrong.
+  bool from_events = false;
+  bool compare = false;
+  if (use_model_) {
+    const bool applied = ApplyQueuedEvents();
+    from_events = applied && !resync;
+    compare = applied && resync;
+    if (!from_events) {
+      model_.Invalidate();  // until the fetch succeeds
+    }
+  }
   DeleteDrainedServers();
   if (retry_dropped_.exchange(false) && !dropped_by_haproxy_.empty()) {
     Log().information("SIGHUP: trying again " +
@@ -395,11 +478,39 @@ Status MarathonLb::UpdateOnce(const std::string& why) {
     pipeline.Skip(&dropped_by_haproxy_);
     result = UpdateResult();
     std::string source;
+    std::vector<App> fetched;  // a copy for the model
     MLB_RETURN_IF_ERROR(pipeline.Run(
         [&](AppSink* sink, std::vector<std::string>* warnings) {
-          return marathon_->FetchAndParseApps(sink, warnings, &source);
+          if (from_events) {
+            for (const App& app : model_.apps()) {
+              sink->Add(app);
+            }
+            return Status::OK();
+          }
+          if (!use_model_) {
+            return marathon_->FetchAndParseApps(sink, warnings, &source);
+          }
+          CopyingSink copying(sink, &fetched);
+          return marathon_->FetchAndParseApps(&copying, warnings, &source);
         },
         &result));
+    if (use_model_ && !from_events) {
+      if (compare) {
+        const std::vector<std::string> wrong = model_.Differences(fetched);
+        if (!wrong.empty()) {
+          Log().warning("full resync: the events had made " +
+                        std::to_string(wrong.size()) +
+                        " app(s) differ from Marathon's: " +
+                        Join(std::vector<std::string>(
+                                 wrong.begin(),
+                                 wrong.begin() + std::min<size_t>(
+                                                     wrong.size(), 5)),
+                             ", ") +
+                        (wrong.size() > 5 ? ", ..." : ""));
+        }
+      }
+      model_.Reset(std::move(fetched));
+    }
     // An app gone (or its service port moved) takes its dropped port along.
     for (auto it = dropped_by_haproxy_.begin();
          it != dropped_by_haproxy_.end();) {

@@ -7,13 +7,16 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/app/cli.h"
 #include "core/config/haproxy_config.h"
 #include "core/haproxy/haproxy_process.h"
 #include "core/haproxy/live_servers.h"
 #include "core/haproxy/config_writer.h"
+#include "core/marathon/app_model.h"
 #include "core/marathon/client.h"
 #include "core/render/plugin_registry.h"
 #include "core/render/update_pipeline.h"
@@ -39,8 +42,15 @@ class MarathonLb {
   // blocked those signals (BlockSignals) before any thread started.
   int Run();
 
-  // One update. Errors leave the live config as it was.
-  Status Update(const std::string& why = "update");
+  // One update. Errors leave the live config as it was. Without `resync`,
+  // in the live modes, Marathon's apps are those of the last full fetch as
+  // the events queued since changed them (app_model.h), unless an event
+  // could not be applied.
+  Status Update(const std::string& why = "update", bool resync = true);
+
+  // One Marathon event's JSON, for the next update (sse and event modes;
+  // from any thread).
+  void QueueEvent(const std::string& document);
 
   // SIGUSR1: the config in place validated and reloaded, Marathon not asked.
   Status ReloadInPlace();
@@ -68,7 +78,10 @@ class MarathonLb {
   // docs/tls.md: the :443 certificates written or generated, then checked.
   Status SetUpCertificates();
   Status CheckFrontendCertificates();
-  Status UpdateOnce(const std::string& why);
+  Status UpdateOnce(const std::string& why, bool resync);
+  // Applies the queued events to model_, fetching the apps they ask for.
+  // False when the model is not to be used: a full fetch is needed.
+  bool ApplyQueuedEvents();
   // Deletes the servers removed live that were still busy, if their
   // connections have ended (each update, and the supervise loop's tick).
   void DeleteDrainedServers();
@@ -93,6 +106,13 @@ class MarathonLb {
   std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
   // With --run-haproxy and without --always-reload.
   std::unique_ptr<LiveServers> live_servers_;
+  // sse and event modes: Marathon's apps between full fetches (issue 14
+  // item 2), and the events received since the last update.
+  bool use_model_ = false;
+  AppModel model_;
+  std::mutex events_mu_;
+  std::vector<MarathonEvent> queued_events_;  // guarded by events_mu_
+  bool unreadable_event_ = false;             // guarded by events_mu_
   StatusBoard board_;
   int last_dropped_ = 0;  // service ports dropped by the last update
   std::string admin_token_;  // --admin-token-file's first line

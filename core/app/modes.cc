@@ -160,7 +160,7 @@ int MarathonLb::RunLive() {
         Status s = request.reload_in_place && !request.resync &&
                            request.event_count == 0
                        ? ReloadInPlace()
-                       : Update(request.Describe());
+                       : Update(request.Describe(), request.resync);
         if (retry_reload_) {
           scheduler_ptr->RequestResyncAfter(
               std::chrono::seconds(options_.reload_interval),
@@ -200,7 +200,9 @@ int MarathonLb::RunLive() {
       // Events may have been missed while disconnected.
       scheduler.RequestResync("event stream (re)connected");
     };
-    callbacks.on_event = [&](const std::string& type) {
+    callbacks.on_event = [&](const std::string& type,
+                             const std::string& document) {
+      QueueEvent(document);
       scheduler.Trigger(type);
     };
     callbacks.on_disconnected = [&](const Status&) {
@@ -222,7 +224,10 @@ int MarathonLb::RunLive() {
     callback_options.secret = callback_secret_;
     Status s = EventCallbackServer::Start(
         std::move(callback_options),
-        [&](const std::string& type) { scheduler.Trigger(type); },
+        [&](const std::string& type, const std::string& document) {
+          QueueEvent(document);
+          scheduler.Trigger(type);
+        },
         &callback_server);
     if (!s.ok()) {
       Log().critical(s.message());

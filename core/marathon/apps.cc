@@ -810,6 +810,49 @@ Status ParseAppsWith(Reader& r, AppSink* apps,
 
 }  // namespace
 
+Status ParseApp(std::string_view json, App* app) {
+  Reader r(json);
+  bool found = false;
+  std::string problem;
+  try {
+    if (r.Peek() != Kind::kObject) {
+      r.Fail("expected an object");
+    }
+    r.EnterObject();
+    std::string_view key;
+    while (r.NextMember(&key)) {
+      if (KeyRead(r, key) != "app" || r.Peek() != Kind::kObject) {
+        r.SkipValue();
+        continue;
+      }
+      // As with any key, the last "app" is the one that counts.
+      AppScan scan;
+      ScanApp(r, &scan);
+      const Mark after = r.Here();
+      try {
+        *app = ReadApp(r, scan);
+        found = true;
+        problem.clear();
+      } catch (FieldError& e) {
+        found = false;
+        problem = e.message;
+      }
+      r.Seek(after);
+    }
+    r.ExpectEnd();
+  } catch (const json::SyntaxError& e) {
+    return Status::Error("Marathon JSON",
+                         e.reason + " at offset " + std::to_string(e.offset));
+  }
+  if (!problem.empty()) {
+    return Status::Error("Marathon JSON", "app: " + problem);
+  }
+  if (!found) {
+    return Status::Error("Marathon JSON", "no \"app\" object");
+  }
+  return Status::OK();
+}
+
 Status ParseApps(std::string_view json, AppSink* sink,
                  std::vector<std::string>* warnings) {
   Reader r(json);

@@ -99,6 +99,10 @@ class AppVectorSink : public AppSink {
   std::vector<App>* apps_;
 };
 
+// Parses GET /v2/apps/<id>?embed=app.tasks: {"app": {...}}. Error: not
+// JSON, no "app" object, or the app cannot be read (why, as ParseApps warns).
+Status ParseApp(std::string_view json, App* app);
+
 // Parses `json`. Apps that cannot be read are left out and one warning per
 // app is appended to *warnings ("app /x: ports[1] is not an integer").
 Status ParseApps(std::string_view json, std::vector<App>* apps,

@@ -4,6 +4,8 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -160,6 +162,25 @@ Status MarathonClient::FetchAndParseApps(AppSink* apps,
     return Status::Error("file:" + path, "cannot be read");
   }
   return parsed.WithContext(*source);
+}
+
+Status MarathonClient::FetchApp(const std::string& app_id, App* app) {
+  const bool plain =
+      app_id.size() > 1 && app_id[0] == '/' &&
+      std::all_of(app_id.begin(), app_id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+               c == '-' || c == '/';
+      });
+  if (!plain) {
+    return Status::Error("app " + app_id, "not an app id Marathon allows");
+  }
+  std::string body;
+  std::string source;
+  MLB_RETURN_IF_ERROR(
+      Request("GET", "/v2/apps" + app_id + "?embed=app.tasks", "", &body,
+              &source)
+          .WithContext("app " + app_id));
+  return ParseApp(body, app).WithContext("app " + app_id + " from " + source);
 }
 
 Status MarathonClient::Request(const std::string& method,

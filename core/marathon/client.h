@@ -84,6 +84,11 @@ class MarathonClient {
   Status FetchAndParseApps(AppSink* sink, std::vector<std::string>* warnings,
                            std::string* source);
 
+  // GET /v2/apps<app_id>?embed=app.tasks, parsed. Error: an id with other
+  // characters than Marathon allows (letters, digits, '.', '-', '/'), or
+  // as from Request() and ParseApp(), the app id as context.
+  Status FetchApp(const std::string& app_id, App* app);
+
   // One request with failover; `path` starts with '/'. Any 2xx is success.
   Status Request(const std::string& method, const std::string& path,
                  const std::string& body, std::string* response,

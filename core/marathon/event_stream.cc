@@ -123,7 +123,8 @@ bool SseParser::FeedLine(const std::string& line, SseEvent* event) {
 }
 
 std::vector<std::string> EventTypesInData(const std::string& data,
-                                          std::vector<std::string>* problems) {
+                                          std::vector<std::string>* problems,
+                                          std::vector<std::string>* documents) {
   std::vector<std::string> types;
   if (IsBlank(data)) {
     return types;
@@ -133,6 +134,9 @@ std::vector<std::string> EventTypesInData(const std::string& data,
   // One document, possibly spread over several lines...
   if (EventTypeOf(data, &type, &problem)) {
     types.push_back(type);
+    if (documents != nullptr) {
+      documents->push_back(data);
+    }
     return types;
   }
   if (data.find_first_of("\r\n") == std::string::npos) {
@@ -151,6 +155,9 @@ std::vector<std::string> EventTypesInData(const std::string& data,
     if (!IsBlank(piece)) {
       if (EventTypeOf(piece, &type, &problem)) {
         types.push_back(type);
+        if (documents != nullptr) {
+          documents->push_back(piece);
+        }
       } else if (problems != nullptr) {
         problems->push_back(problem);
       }
@@ -408,12 +415,14 @@ Status EventStream::ReadEvents(std::istream& body, const std::string& url,
 void EventStream::Dispatch(const std::string& url, const SseEvent& event,
                            const EventStreamCallbacks& callbacks) {
   std::vector<std::string> problems;
+  std::vector<std::string> documents;
   const std::vector<std::string> types =
-      EventTypesInData(event.data, &problems);
+      EventTypesInData(event.data, &problems, &documents);
   for (const std::string& problem : problems) {
     Log().warning(url + ": skipping event data: " + problem);
   }
-  for (const std::string& type : types) {
+  for (size_t i = 0; i < types.size(); ++i) {
+    const std::string& type = types[i];
     if (!Subscribed(type)) {
       Log().debug(url + ": ignoring " + type);
       continue;
@@ -424,7 +433,7 @@ void EventStream::Dispatch(const std::string& url, const SseEvent& event,
       status_.last_event_time = std::chrono::system_clock::now();
     }
     if (callbacks.on_event) {
-      callbacks.on_event(type);
+      callbacks.on_event(type, documents[i]);
     }
   }
 }

@@ -62,7 +62,8 @@ struct EventStreamOptions {
   // Sent as event_type query parameters (server-side filtering) and used to
   // filter on this side too. Empty: everything is subscribed and delivered.
   std::vector<std::string> event_types = {
-      "api_post_event", "health_status_changed_event", "status_update_event"};
+      "api_post_event", "app_terminated_event", "health_status_changed_event",
+      "status_update_event"};
 };
 
 // All are called on the thread running EventStream::Run(), one at a time, and
@@ -71,8 +72,11 @@ struct EventStreamCallbacks {
   // The stream is open (a 2xx received); `url` is the final URL after
   // redirects, without credentials.
   std::function<void(const std::string& url)> on_connected;
-  // One subscribed event. Called in stream order.
-  std::function<void(const std::string& event_type)> on_event;
+  // One subscribed event, its type and its JSON document. Called in stream
+  // order.
+  std::function<void(const std::string& event_type,
+                     const std::string& document)>
+      on_event;
   // Follows every on_connected, with why the stream ended. Failed connection
   // attempts only update EventStreamStatus and the log.
   std::function<void(const Status& reason)> on_disconnected;
@@ -117,9 +121,11 @@ class SseParser {
 // The "eventType" of every JSON document in an SSE data payload. The payload
 // is one document, or several separated by line breaks (marathon-lb splits on
 // CRLF). A document that is not a JSON object with a string eventType is
-// described in *problems (if not null) and skipped.
-std::vector<std::string> EventTypesInData(const std::string& data,
-                                          std::vector<std::string>* problems);
+// described in *problems (if not null) and skipped. *documents (if not
+// null) gets the text of each document whose type is returned, in order.
+std::vector<std::string> EventTypesInData(
+    const std::string& data, std::vector<std::string>* problems,
+    std::vector<std::string>* documents = nullptr);
 
 // Thread-safety: Run() is called once, on the thread that is to receive the
 // callbacks. Stop() and GetStatus() may be called from any thread. Stop()

@@ -257,7 +257,7 @@ TEST(EventCallbackTest, PostedEventsThatRegenerateAreDelivered) {
   std::unique_ptr<EventCallbackServer> server;
   ASSERT_TRUE(EventCallbackServer::Start(
                   "http://127.0.0.1:0/callback",
-                  [&](const std::string& type) {
+                  [&](const std::string& type, const std::string&) {
                     std::lock_guard<std::mutex> lock(mu);
                     got.push_back(type);
                   },
@@ -606,7 +606,7 @@ struct Callback {
     }
     const Status s = EventCallbackServer::Start(
         std::move(options),
-        [this](const std::string& type) {
+        [this](const std::string& type, const std::string&) {
           std::lock_guard<std::mutex> lock(mu);
           got.push_back(type);
         },
@@ -894,7 +894,9 @@ TEST(EventCallbackTest, AFloodOfEventsFoldsIntoOneRegeneration) {
   std::unique_ptr<EventCallbackServer> server;
   ASSERT_TRUE(EventCallbackServer::Start(
                   "http://127.0.0.1:0/callback",
-                  [&](const std::string& type) { scheduler.Trigger(type); },
+                  [&](const std::string& type, const std::string&) {
+                    scheduler.Trigger(type);
+                  },
                   &server)
                   .ok());
   for (int i = 0; i < 200; ++i) {

@@ -53,7 +53,8 @@ const char kGroup[] = "external";
 // What marathon-lb subscribes to on /v2/events (EventStreamOptions).
 const char kEventsQuery[] =
     "/v2/events?plan-format=light&event_type=api_post_event&event_type="
-    "health_status_changed_event&event_type=status_update_event";
+    "app_terminated_event&event_type=health_status_changed_event&"
+    "event_type=status_update_event";
 
 long MillisSince(Clock::time_point start) {
   return static_cast<long>(
@@ -552,6 +553,12 @@ TEST_F(LiveTest, ScalingTaskByTaskChangesServersWithoutAReload) {
             << latencies.back() << " ms (" << latencies.size()
             << " changes, debounce 100 ms)" << std::endl;
 
+  // Marathon was asked for every app once, at the start; then the events
+  // did (app_model.h), each change's api_post_event (the app's instances
+  // changed) fetching that app alone.
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), 1);
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps/<id>"), 2 * (kTasks - 1));
+
   // The same worker all along, and no reload logged or counted.
   HaproxyProcList end;
   ASSERT_TRUE(ShowProc(MasterSocket(), &end).ok());
@@ -678,6 +685,44 @@ TEST_F(LiveTest, KillingATaskWithRequestsInFlightFailsNone) {
   EXPECT_THAT(reply, Not(HasSubstr("127_0_0_3_"))) << reply;
   EXPECT_THAT(reply, HasSubstr("127_0_0_2_")) << reply;
   EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+}
+
+// 1a'''. Issue 14 item 2: between full fetches the events are the truth;
+// a full resync (SIGHUP here, or --resync-interval, or a reconnect) puts back
+// Marathon's and says what the events got wrong. The event below names a
+// task Marathon does not have.
+TEST_F(LiveTest, AResyncCorrectsWhatTheEventsGotWrongAndSaysSo) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+
+  const std::string event =
+      "{\"eventType\": \"status_update_event\", \"appId\": \"/web\", "
+      "\"taskId\": \"web.99\", \"taskStatus\": \"TASK_RUNNING\", "
+      "\"host\": \"127.0.0.3\", \"ports\": [" +
+      std::to_string(web2) + "], \"timestamp\": \"2026-12-06T00:00:00Z\"}";
+  const HttpResponse posted = HttpCall("POST", "127.0.0.1", sim.port,
+                                       "/_sim/event", event, {}, Millis(5000));
+  ASSERT_EQ(posted.status, 200) << posted.Describe();
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), 1);
+
+  kill(mlb_->pid(), SIGHUP);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return HasMessage(MlbLog(),
+                          "full resync: the events had made 1 app(s) differ "
+                          "from Marathon's: /web");
+      },
+      Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), 2);
 }
 
 // 1a'. What the runtime API cannot add is reloaded in: sticky sessions put

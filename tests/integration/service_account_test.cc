@@ -44,7 +44,8 @@ const char kUid[] = "mlb-principal";
 const char kAppsPath[] = "/v2/apps?embed=apps.tasks";
 const char kEventsPath[] =
     "/v2/events?plan-format=light&event_type=api_post_event&event_type="
-    "health_status_changed_event&event_type=status_update_event";
+    "app_terminated_event&event_type=health_status_changed_event&"
+    "event_type=status_update_event";
 const char kEnv[] = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
 
 class ServiceAccountTest : public EndToEndTest {
@@ -293,7 +294,9 @@ TEST_F(ServiceAccountTest, SseLogsInOnceAndRoutesWithTheToken) {
   EXPECT_EQ(JsonInt(account, "rejected_requests", -1), 0);
   const Poco::JSON::Object::Ptr requests =
       JsonObject(SimCall("GET", "/_sim/stats").body)->getObject("requests");
-  EXPECT_GE(JsonInt(requests, "GET /v2/apps", 0), 2);
+  // Every app at the start; then, from the events, the changed app alone.
+  EXPECT_EQ(JsonInt(requests, "GET /v2/apps", 0), 1);
+  EXPECT_GE(JsonInt(requests, "GET /v2/apps/<id>", 0), 1);
   EXPECT_GE(JsonInt(requests, "GET /v2/events", 0), 1);
   ExpectNoSecretsShown();
 }
@@ -313,13 +316,16 @@ TEST_F(ServiceAccountTest, ExpiredTokensAreReplacedAfterA401) {
   EXPECT_EQ(first_logins, 1);
 
   // The stream stays open past the expiry (it was never refused); the
-  // change's GET /v2/apps gets a 401 and is retried after a new login.
+  // change's GET of the app (its api_post_event) gets a 401 and is retried
+  // after a new login.
   std::this_thread::sleep_for(Millis(3200));
   PostApps({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}});
   EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}));
-  EXPECT_TRUE(HasMessage(MlbLog(), "GET " + sim_url_ + kAppsPath +
+  EXPECT_TRUE(HasMessage(MlbLog(), "GET " + sim_url_ +
+                                       "/v2/apps/web?embed=app.tasks"
                                        ": HTTP 401 Unauthorized; logging in "
-                                       "to DC/OS again"));
+                                       "to DC/OS again"))
+      << Tail(MlbLog());
   EXPECT_EQ(CountMessages(MlbLog(), "GET " + sim_url_ + "/v2/events"), 0);
   EXPECT_EQ(CountMessages(MlbLog(), "event stream connected: "), 1);
   EXPECT_GE(Logins(), 2);

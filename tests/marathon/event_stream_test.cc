@@ -39,8 +39,9 @@ using ::testing::IsEmpty;
 constexpr milliseconds kPatience{5000};
 
 const char kQuery[] =
-    "plan-format=light&event_type=api_post_event&event_type=health_status_"
-    "changed_event&event_type=status_update_event";
+    "plan-format=light&event_type=api_post_event&event_type=app_terminated_"
+    "event&event_type=health_status_changed_event&event_type=status_update_"
+    "event";
 
 std::string EventsPath(const std::string& prefix = "") {
   return prefix + "/v2/events?" + kQuery;
@@ -86,7 +87,8 @@ class CallbackLog {
     callbacks.on_connected = [this](const std::string& url) {
       Add("connected " + url);
     };
-    callbacks.on_event = [this](const std::string& type) {
+    callbacks.on_event = [this](const std::string& type,
+                                const std::string& /*document*/) {
       Add("event " + type);
     };
     callbacks.on_disconnected = [this](const Status& reason) {
