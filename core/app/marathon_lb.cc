@@ -1,5 +1,6 @@
 #include "core/app/marathon_lb.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -414,23 +415,29 @@ bool MarathonLb::ApplyQueuedEvents() {
   if (!model_.valid()) {
     return false;
   }
-  size_t fetched = 0;
+  // The apps to fetch, each once, after every event: what Marathon answers
+  // then is at least as new as any of them (a storm of api_post_events for
+  // one app is one GET).
+  std::vector<std::string> to_fetch;
   for (const MarathonEvent& event : events) {
-    if (model_.Apply(event) == AppModel::Outcome::kApplied) {
-      continue;
+    if (model_.Apply(event) == AppModel::Outcome::kFetchApp &&
+        std::find(to_fetch.begin(), to_fetch.end(), event.app_id) ==
+            to_fetch.end()) {
+      to_fetch.push_back(event.app_id);
     }
+  }
+  for (const std::string& app_id : to_fetch) {
     App app;
-    const Status s = marathon_->FetchApp(event.app_id, &app);
+    const Status s = marathon_->FetchApp(app_id, &app);
     if (!s.ok()) {
       Log().warning(s.message() + "; fetching every app instead");
       model_.Invalidate();
       return false;
     }
     model_.Put(std::move(app));
-    ++fetched;
   }
   Log().debug("apps from " + std::to_string(events.size()) + " event(s), " +
-              std::to_string(fetched) + " app(s) fetched alone");
+              std::to_string(to_fetch.size()) + " app(s) fetched alone");
   return true;
 }
 

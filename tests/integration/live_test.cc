@@ -25,6 +25,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <iterator>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -723,6 +725,110 @@ TEST_F(LiveTest, AResyncCorrectsWhatTheEventsGotWrongAndSaysSo) {
       << Tail(MlbLog());
   EXPECT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
   EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), 2);
+}
+
+// 1e. Issue 14: a storm of task changes (200 states posted as fast as the
+// simulator takes them, some 1,000 events) ends with HAProxy serving
+// exactly the last state's tasks, without a reload, the config on disk
+// saying the same, and a full resync finding nothing the events got wrong.
+TEST_F(LiveTest, AStormOfTaskChangesEndsWithHaproxyServingTheLastState) {
+  constexpr int kTasks = 10;
+  std::vector<TaskSpec> tasks;
+  for (int i = 1; i <= kTasks; ++i) {
+    const std::string ip = "127.0.0." + std::to_string(1 + i);
+    tasks.push_back({ip, {StartEcho("web-" + std::to_string(i), ip)}});
+  }
+  // Subsets of the tasks, at random (fixed seed), each different from the
+  // one before.
+  std::mt19937 rng(14);
+  auto subset = [&](unsigned bits) {
+    std::vector<TaskSpec> out;
+    for (int i = 0; i < kTasks; ++i) {
+      if (bits & (1u << i)) {
+        out.push_back(tasks[i]);
+      }
+    }
+    return out;
+  };
+  unsigned bits = 0x1f;
+  Sim& sim = StartSim("sim", State(subset(bits)));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  for (int i = 0; i < 200; ++i) {
+    unsigned next = 0;
+    while (next == 0 || next == bits) {
+      next = std::uniform_int_distribution<unsigned>(1, (1u << kTasks) - 1)(
+          rng);
+    }
+    bits = next;
+    PostApps(sim, State(subset(bits)));
+  }
+  std::set<std::string> want;
+  for (const TaskSpec& t : subset(bits)) {
+    want.insert(t.host + ":" + std::to_string(t.ports[0]));
+  }
+  const std::string backend = "web_" + std::to_string(service_port_);
+  // HAProxy's servers (address:port of each), and the config file's.
+  auto haproxy_servers = [&] {
+    std::string reply;
+    MasterCliCommand(MasterSocket(), "@1 show servers state " + backend,
+                     &reply, Millis(2000));
+    std::set<std::string> out;
+    for (const std::string& line : Lines(reply)) {
+      std::istringstream words(line);
+      std::vector<std::string> w{std::istream_iterator<std::string>(words),
+                                 std::istream_iterator<std::string>()};
+      // be_id be_name srv_id srv_name srv_addr ... srv_port (the 19th)
+      if (w.size() > 18 && w[1] == backend) {
+        out.insert(w[4] + ":" + w[18]);
+      }
+    }
+    return out;
+  };
+  auto file_servers = [&] {
+    std::set<std::string> out;
+    for (const std::string& line : Lines(ReadFile(cfg_))) {
+      std::istringstream words(line);
+      std::string keyword, name, address;
+      if (words >> keyword >> name >> address && keyword == "server") {
+        out.insert(address);
+      }
+    }
+    return out;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return haproxy_servers() == want; },
+                        Millis(15000)))
+      << ::testing::PrintToString(haproxy_servers()) << " vs "
+      << ::testing::PrintToString(want) << "\n"
+      << Tail(MlbLog());
+  EXPECT_EQ(file_servers(), want);
+  const Poco::JSON::Object::Ptr stats = SimJson(sim, "/_sim/stats");
+  std::cout << "[ measure  ] storm: " << JsonInt(stats, "eventsPublished", -1)
+            << " events published, "
+            << JsonInt(StatusJson(), "live_changes", -1) << " live changes, "
+            << SimRequests(sim, "GET /v2/apps/<id>") << " apps fetched alone"
+            << std::endl;
+  EXPECT_GE(JsonInt(stats, "eventsPublished", -1), 1000);
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+  EXPECT_EQ(JsonInt(StatusJson(), "live_fallbacks", -1), 0);
+
+  kill(mlb_->pid(), SIGHUP);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return MatchingMessages(MlbLog(),
+                                "regeneration #[0-9]+: full resync "
+                                "\\(SIGHUP\\): done in [0-9]+ ms")
+                   .size() == 1;
+      },
+      Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), 2);
+  EXPECT_EQ(CountMessages(MlbLog(), "full resync: the events had made"), 0)
+      << Tail(MlbLog());
+  EXPECT_EQ(haproxy_servers(), want);
+  EXPECT_EQ(LoggedReloads(), 0);
 }
 
 // 1a'. What the runtime API cannot add is reloaded in: sticky sessions put
