@@ -1840,13 +1840,15 @@ TEST_F(LiveTest, KilledHaproxyWorkerIsReplacedAtOnceAndCounted) {
 
 // One row of `show stat` per server of `backend` (pxname, svname and the
 // other columns of HAProxy's CSV by name), through the master CLI.
+std::string last_stat_reply;  // for the failure messages
 std::vector<std::map<std::string, std::string>> ServerStats(
     const std::string& master_socket, const std::string& backend) {
   std::string reply;
   std::vector<std::map<std::string, std::string>> out;
-  if (!MasterCliCommand(master_socket, "@1 show stat " + backend + " 4 -1",
-                        &reply, Millis(2000))
-           .ok()) {
+  const Status s = MasterCliCommand(
+      master_socket, "@1 show stat -1 4 -1", &reply, Millis(2000));
+  last_stat_reply = s.ok() ? reply : s.message();
+  if (!s.ok()) {
     return out;
   }
   std::vector<std::string> header;
@@ -1923,7 +1925,7 @@ TEST_F(LiveTest, AServerAddedLiveHasTheDefaultServerOptionsOfTheConfig) {
 
   const auto stats =
       ServerStats(MasterSocket(), "web_" + std::to_string(service_port_));
-  ASSERT_EQ(stats.size(), 2u);
+  ASSERT_EQ(stats.size(), 2u) << last_stat_reply;
   for (const auto& row : stats) {
     EXPECT_EQ(row.at("weight"), "7")
         << "server " << row.at("svname") << ": default-server weight 7";
