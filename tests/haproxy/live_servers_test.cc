@@ -317,5 +317,26 @@ TEST(LiveServersTest, ADisabledServerComingBackIsNotSetReady) {
   (void)s;
 }
 
+
+// Attack: a word HAProxy's CLI reads differently from the config parser.
+// `<<` as the last word of a command starts a payload on HAProxy's CLI;
+// in a config file it is a plain word (`check-sni <<`: `haproxy -c`
+// accepts it). Measured on HAProxy 2.6 through the master CLI: `@1 add
+// server web_80/p_1 127.0.0.1:11 check-sni <<;@1 enable server web_80/p_1`
+// answers nothing at all and adds nothing (the rest of the exchange is
+// swallowed as the payload); marathon-lb takes the empty answer for a
+// refusal and reloads. The filter of AddCommands (quotes, ';', '#', '$',
+// backslashes) misses it. (Today's effect: the exchange's commands never
+// run and every change of that app's servers reloads.)
+// Expected: the plan refuses the line by name (reload), as it does quotes.
+TEST(PlanLiveChangeTest, ALineEndingInTheCliPayloadMarkerIsNotSentLive) {
+  LiveChange change;
+  const Status s = Plan(Backend({}),
+                        Backend({"server s_1 10.0.0.1:1 check-sni <<"}),
+                        &change);
+  EXPECT_FALSE(s.ok()) << "sent: " << change.steps[0].commands.front();
+  EXPECT_THAT(s.message(), HasSubstr("server s_1 of backend web_80"));
+}
+
 }  // namespace
 }  // namespace mlb
