@@ -176,5 +176,167 @@ TEST(LiveServersTest, AnAnswerOtherThanSuccessIsTheErrorToReloadOn) {
   EXPECT_EQ(report.added, 0);
 }
 
+
+// ---- Review 14a (hostile review of the live servers): each test below
+// fails on 96be5f2 and names the behaviour it expects. ----
+
+// The words of a runtime command as HAProxy's CLI splits them.
+size_t CliWords(const std::string& command) {
+  size_t n = 0;
+  bool in_word = false;
+  for (char c : command) {
+    const bool space = c == ' ' || c == '\t';
+    n += !space && !in_word;
+    in_word = !space;
+  }
+  return n;
+}
+
+// Attack: a server line of exactly 64 words, which `haproxy -c` accepts
+// (its limit, MAX_LINE_ARGS, is 64 words a line), becomes an `add server`
+// command of 65 words ("server NAME" is "add server BACKEND/NAME"), and
+// HAProxy 2.6's CLI keeps 64 words (MAX_CLI_ARGS) and silently drops the
+// rest: measured, `add server web_80/big 127.0.0.1:13 maxconn 10 (x30)
+// backup` answers "New server registered." and the server is not a backup.
+// A tenant's (or a long operator template's) last option — `backup`,
+// `ssl`, `send-proxy`, `check-ssl` — is lost only for the servers added
+// live, while the file says otherwise (`ssl` lost: plain text to the task).
+// Expected: such a server is not added live (a reload), or no command is
+// longer than the CLI takes.
+TEST(PlanLiveChangeTest, NoCommandHasMoreWordsThanHaproxysCliKeeps) {
+  std::string line = "server s_1 10.0.0.1:1";
+  for (int i = 0; i < 30; ++i) {
+    line += " maxconn 10";
+  }
+  line += " backup";
+  ASSERT_EQ(CliWords(line), 64u);  // what haproxy -c still takes
+  LiveChange change;
+  const Status s = Plan(Backend({}), Backend({line}), &change);
+  if (s.ok()) {
+    for (const std::vector<std::string>& step : Commands(change)) {
+      for (const std::string& command : step) {
+        EXPECT_LE(CliWords(command), 64u)
+            << "HAProxy 2.6's CLI drops the words after the 64th: " << command;
+      }
+    }
+  }
+}
+
+// Attack: a server line with `agent-check` (a tenant's
+// HAPROXY_0_BACKEND_SERVER_OPTIONS, say, whose agent drains or weights the
+// task). A server added through the runtime API starts with its agent
+// check configured but not enabled, exactly as its health check (which the
+// plan enables): measured on HAProxy 2.6, srv_agent_state 18 (configured)
+// after `add server ... agent-check agent-port 9999` + `enable server`,
+// where the same line loaded from the file runs with 22 (enabled). The
+// agent of a server added live never runs; a reload would run it.
+// Expected: `enable agent B/S` among the commands (or a reload).
+TEST(PlanLiveChangeTest, AServerWithAnAgentCheckHasItsAgentEnabled) {
+  LiveChange change;
+  const Status s = Plan(
+      Backend({}),
+      Backend({"server s_1 10.0.0.1:1 check agent-check agent-port 9999"}),
+      &change);
+  if (s.ok()) {
+    ASSERT_EQ(change.steps.size(), 1u);
+    EXPECT_THAT(change.steps[0].commands,
+                ::testing::Contains("enable agent web_80/s_1"));
+  }
+}
+
+// Attack: `default-server` lines (in the backend, e.g. a maxconn pack's
+// `default-server maxconn 7` or a tenant's HAPROXY_0_BACKEND_HEAD, or in
+// `defaults`) apply to the servers HAProxy reads from the file, never to a
+// server added through the runtime API (HAProxy 2.6: dynamic servers do
+// not inherit default-server; measured: `default-server weight 7 maxconn
+// 3` in defaults, `add server` gives weight 1 and no limit). The server
+// added live runs without the connection limit, check interval, `ssl
+// verify required`, `send-proxy`... its backend's config gives it.
+// Expected: the backend's default-server options are part of the add
+// command, or the change is refused (a reload).
+TEST(PlanLiveChangeTest, ABackendsDefaultServerOptionsReachTheServerAddedLive) {
+  const std::string head = "  balance roundrobin\n  default-server maxconn 7\n";
+  LiveChange change;
+  const Status s =
+      Plan(Backend({"server a_1 10.0.0.1:1"}, head),
+           Backend({"server a_1 10.0.0.1:1", "server b_2 10.0.0.2:2"}, head),
+           &change);
+  if (s.ok()) {
+    ASSERT_EQ(change.steps.size(), 1u);
+    EXPECT_THAT(change.steps[0].commands.front(), HasSubstr("maxconn 7"))
+        << "the server added live has no connection limit; the file's has 7";
+  }
+}
+
+// Attack: the plan decides whether a server is `disabled` (and whether to
+// send `enable server`) by looking for the word anywhere in the line, also
+// where it is the argument of another option. `check-sni disabled` (a
+// check SNI that is the host name "disabled"; `haproxy -c` accepts it)
+// makes the server stay in maintenance forever when added live, while the
+// file, and any reload, has it in service. (The same for `check` as an
+// argument: an `enable health` HAProxy refuses, a reload.)
+// Expected: `enable server` for a line whose `disabled` is an argument.
+TEST(PlanLiveChangeTest, AnOptionsArgumentNamedDisabledDoesNotDisableTheServer) {
+  LiveChange change;
+  ASSERT_TRUE(Plan(Backend({}),
+                   Backend({"server s_1 10.0.0.1:1 check-sni disabled"}),
+                   &change)
+                  .ok());
+  ASSERT_EQ(change.steps.size(), 1u);
+  EXPECT_THAT(change.steps[0].commands,
+              ::testing::Contains("enable server web_80/s_1"));
+}
+
+// Attack (state): a `disabled` server (a draining blue/green task has
+// `disabled` on its line) removed while it still had connections waits in
+// maintenance; when it comes back with the same line before its deletion,
+// Apply() sets it `ready`: HAProxy now sends new requests to a server the
+// file (and every reload) keeps in maintenance.
+// Expected: a `disabled` server coming back stays in maintenance (no
+// `state ready`).
+TEST(LiveServersTest, ADisabledServerComingBackIsNotSetReady) {
+  FakeRuntime haproxy;
+  LiveServers live(haproxy.Sender());
+  const HaproxyConfig with = Backend({"server a_1 10.0.0.1:1 disabled"});
+  const HaproxyConfig without = Backend({});
+  LiveChange out, in;
+  ASSERT_TRUE(Plan(with, without, &out).ok());
+  ASSERT_TRUE(Plan(without, with, &in).ok());
+  haproxy.answers = {
+      "Server still has connections attached to it, cannot remove it.\n"};
+  LiveReport report;
+  ASSERT_TRUE(live.Apply(out, &report).ok());
+  ASSERT_EQ(live.pending_deletes(), 1u);
+  haproxy.answers = {"\n"};
+  const Status s = live.Apply(in, &report);
+  for (const std::vector<std::string>& sent : haproxy.sent) {
+    EXPECT_THAT(sent, ::testing::Not(::testing::Contains(
+                          "set server web_80/a_1 state ready")))
+        << "the line says disabled";
+  }
+  (void)s;
+}
+
+
+// Attack: a word HAProxy's CLI reads differently from the config parser.
+// `<<` as the last word of a command starts a payload on HAProxy's CLI;
+// in a config file it is a plain word (`check-sni <<`: `haproxy -c`
+// accepts it). Measured on HAProxy 2.6 through the master CLI: `@1 add
+// server web_80/p_1 127.0.0.1:11 check-sni <<;@1 enable server web_80/p_1`
+// answers nothing at all and adds nothing (the rest of the exchange is
+// swallowed as the payload); marathon-lb takes the empty answer for a
+// refusal and reloads. The filter of AddCommands (quotes, ';', '#', '$',
+// backslashes) misses it. (Today's effect: the exchange's commands never
+// run and every change of that app's servers reloads.)
+// Expected: the plan refuses the line by name (reload), as it does quotes.
+TEST(PlanLiveChangeTest, ALineEndingInTheCliPayloadMarkerIsNotSentLive) {
+  LiveChange change;
+  const Status s = Plan(Backend({}),
+                        Backend({"server s_1 10.0.0.1:1 check-sni <<"}),
+                        &change);
+  EXPECT_FALSE(s.ok()) << "sent: " << change.steps[0].commands.front();
+  EXPECT_THAT(s.message(), HasSubstr("server s_1 of backend web_80"));
+}
+
 }  // namespace
 }  // namespace mlb

@@ -1985,5 +1985,354 @@ TEST_F(LiveTest, KilledHaproxyWorkerIsReplacedAtOnceAndCounted) {
   EXPECT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
 }
 
+
+// ---- Review 14a (hostile review of the live servers): each test below
+// fails on 96be5f2 and names the behaviour it expects. ----
+
+// One row of `show stat` per server of `backend` (pxname, svname and the
+// other columns of HAProxy's CSV by name), through the master CLI.
+std::string last_stat_reply;  // for the failure messages
+std::vector<std::map<std::string, std::string>> ServerStats(
+    const std::string& master_socket, const std::string& backend) {
+  std::string reply;
+  std::vector<std::map<std::string, std::string>> out;
+  const Status s = MasterCliCommand(
+      master_socket, "@1 show stat -1 4 -1", &reply, Millis(2000));
+  last_stat_reply = s.ok() ? reply : s.message();
+  if (!s.ok()) {
+    return out;
+  }
+  std::vector<std::string> header;
+  for (const std::string& line : Lines(reply)) {
+    if (line.rfind("# ", 0) == 0) {
+      header = Split(line.substr(2), ',');
+      continue;
+    }
+    const std::vector<std::string> fields = Split(line, ',');
+    if (header.empty() || fields.size() < 2 || fields[0] != backend) {
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
+      row[header[i]] = fields[i];
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+// "srv_name" -> the words of its `show servers state` line.
+std::map<std::string, std::vector<std::string>> ServersState(
+    const std::string& master_socket, const std::string& backend) {
+  std::string reply;
+  std::map<std::string, std::vector<std::string>> out;
+  if (!MasterCliCommand(master_socket, "@1 show servers state " + backend,
+                        &reply, Millis(2000))
+           .ok()) {
+    return out;
+  }
+  for (const std::string& line : Lines(reply)) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) {
+      words.push_back(w);
+    }
+    if (words.size() > 14 && words[1] == backend) {
+      out[words[3]] = words;
+    }
+  }
+  return out;
+}
+
+// Review 14a, finding 1. Attack: the operator's HEAD gives every server a
+// connection limit and a weight through `defaults` / `default-server` (a
+// maxconn pack puts `default-server maxconn N` in a backend, a tenant's
+// HAPROXY_0_BACKEND_HEAD may too). HAProxy applies default-server to the
+// servers it reads from the file only: a server added through the runtime
+// API (`add server`) inherits none of it. So a task scaled in without a
+// reload runs without the limit (and without the `ssl verify required`,
+// `send-proxy`, `inter`, ... a default-server would give it) while the
+// file says otherwise, until some later reload.
+// Expected: every server of the backend has the config's weight 7 and
+// maxconn 5, the one added live included.
+TEST_F(LiveTest, AServerAddedLiveHasTheDefaultServerOptionsOfTheConfig) {
+  std::string head = Head();
+  head.replace(head.find("defaults\n"), 9,
+               "defaults\n  default-server weight 7 maxconn 5\n");
+  WriteTemplate("HEAD", head);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
+  std::cout << "[ info     ] live_changes "
+            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
+            << LoggedReloads() << std::endl;
+
+  const auto stats =
+      ServerStats(MasterSocket(), "web_" + std::to_string(service_port_));
+  ASSERT_EQ(stats.size(), 2u) << last_stat_reply;
+  for (const auto& row : stats) {
+    EXPECT_EQ(row.at("weight"), "7")
+        << "server " << row.at("svname") << ": default-server weight 7";
+    EXPECT_EQ(row.at("slim"), "5")
+        << "server " << row.at("svname") << ": default-server maxconn 5";
+  }
+}
+
+// Review 14a, finding 2. Attack: a tenant's HAPROXY_0_BACKEND_SERVER_OPTIONS
+// makes its server line exactly 64 words, the most `haproxy -c` takes on a
+// line, the last one `backup` (or `ssl`, `send-proxy`...). As a runtime
+// command ("add server BACKEND/NAME ...") the line is one word longer, and
+// HAProxy 2.6's CLI keeps 64 words and drops the rest without a word: the
+// server added live is not a backup (with `ssl`: plain text to the task)
+// while the file, and the servers read from it, say it is.
+// Expected: every server of the backend is a backup, the one added live
+// included.
+TEST_F(LiveTest, AServerLineOfSixtyFourWordsKeepsItsLastWordWhenAddedLive) {
+  std::string line = "  server {serverName} {host_ipv4}:{port} id {serverId}";
+  for (int i = 0; i < 29; ++i) {
+    line += " maxconn 10";
+  }
+  line += " backup\n";  // word 64
+  auto state = [&](const std::vector<TaskSpec>& tasks) {
+    return StateJson({AppJson("/web", {service_port_},
+                              {{"HAPROXY_GROUP", kGroup},
+                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                               {"HAPROXY_0_MODE", "http"},
+                               {"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}},
+                              tasks)});
+  };
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", state({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  PostApps(sim, state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  const std::string backend = "web_" + std::to_string(service_port_);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ServerStats(MasterSocket(), backend).size() == 2; },
+      Millis(5000)))
+      << Tail(MlbLog());
+  std::cout << "[ info     ] live_changes "
+            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
+            << LoggedReloads() << std::endl;
+  for (const auto& row : ServerStats(MasterSocket(), backend)) {
+    EXPECT_EQ(row.at("bck"), "1")
+        << "server " << row.at("svname") << ": its line ends in 'backup'";
+  }
+}
+
+// Review 14a, finding 3. Attack: a server line with `agent-check` (a
+// tenant's agent that drains or re-weights its task). `add server` creates
+// the server with its agent check configured but stopped, like its health
+// check; the plan sends `enable health` for `check` but no `enable agent`:
+// the agent of a server added live never runs (srv_agent_state 18 instead
+// of the file's 22), so `drain`/`down`/weights the agent answers are
+// ignored for every task scaled in without a reload.
+// Expected: every server of the backend runs its agent check (bit 0x4,
+// CHK_ST_ENABLED, of srv_agent_state), the one added live included.
+TEST_F(LiveTest, AServerAddedLiveRunsItsAgentCheck) {
+  const int agent_port = FreePort();  // nothing answers: no effect on state
+  const std::string line =
+      "  server {serverName} {host_ipv4}:{port} id {serverId} agent-check "
+      "agent-port " + std::to_string(agent_port) + " agent-inter 1s\n";
+  auto state = [&](const std::vector<TaskSpec>& tasks) {
+    return StateJson({AppJson("/web", {service_port_},
+                              {{"HAPROXY_GROUP", kGroup},
+                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                               {"HAPROXY_0_MODE", "http"},
+                               {"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}},
+                              tasks)});
+  };
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  Sim& sim = StartSim("sim", state({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  PostApps(sim, state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
+  std::cout << "[ info     ] live_changes "
+            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
+            << LoggedReloads() << std::endl;
+  const auto servers =
+      ServersState(MasterSocket(), "web_" + std::to_string(service_port_));
+  ASSERT_EQ(servers.size(), 2u);
+  for (const auto& [name, words] : servers) {
+    const int agent_state = std::atoi(words[14].c_str());  // srv_agent_state
+    EXPECT_NE(agent_state & 0x4, 0)
+        << "server " << name << ": srv_agent_state " << agent_state
+        << ", its agent check is not running";
+  }
+}
+
+// Review 14a, finding 4. Attack: a server line that names the task by its
+// host name (a tenant's or the operator's BACKEND_SERVER_OPTIONS with
+// `{host}`, for SNI or certificates, say; Marathon's task host). HAProxy
+// resolves a host name in the file when it starts, but HAProxy 2.6
+// initializes a server added through the runtime API with `init-addr none`:
+// measured, `add server web_80/hn localhost:19081` answers "New server
+// registered." and the server is UP with no address (srv_addr "-"). Every
+// request HAProxy sends it fails, until some reload puts it right.
+// Expected: the task added live answers through HAProxy, and its server has
+// the address its name resolves to.
+TEST_F(LiveTest, AServerAddedLiveByHostNameGetsItsAddress) {
+  const std::string line =
+      "  server {serverName} {host}:{port} id {serverId}\n";
+  auto state = [&](const std::vector<TaskSpec>& tasks) {
+    return StateJson({AppJson("/web", {service_port_},
+                              {{"HAPROXY_GROUP", kGroup},
+                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                               {"HAPROXY_0_MODE", "http"},
+                               {"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}},
+                              tasks)});
+  };
+  // Both tasks on the host "localhost" (127.0.0.1 in /etc/hosts).
+  const int web1 = StartEcho("web-1", "127.0.0.1");
+  const int web2 = StartEcho("web-2", "127.0.0.1");
+  Sim& sim = StartSim("sim", state({{"localhost", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
+                                          << ReadFile(cfg_);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+  PostApps(sim, state({{"localhost", {web1}}, {"localhost", {web2}}}));
+  const std::string backend = "web_" + std::to_string(service_port_);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ServersState(MasterSocket(), backend).size() == 2; },
+      Millis(5000)))
+      << Tail(MlbLog());
+  std::cout << "[ info     ] live_changes "
+            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
+            << LoggedReloads() << std::endl;
+  for (const auto& [name, words] : ServersState(MasterSocket(), backend)) {
+    EXPECT_EQ(words[4], "127.0.0.1") << "server " << name << " (srv_addr)";
+  }
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}))
+      << ViaService().Describe() << "\n" << Tail(MlbLog());
+}
+
+// Review 14a, finding 5. Attack (state): a task killed while it still has
+// requests in flight waits in maintenance for its deletion
+// (live_pending_deletes). Any tenant can then make a reload fail (an app on
+// a port another process holds): ReloadManagedHaproxy() forgets the
+// pending deletions *before* reloading, the reload fails, the same worker
+// keeps running, and nobody deletes the server once its connections end:
+// it stays in HAProxy, in maintenance, until some later reload succeeds
+// (and when the task comes back, `add server` answers "Already exists.",
+// a reload).
+// Expected: once its requests have ended, the removed server is gone from
+// the HAProxy that runs.
+TEST_F(LiveTest, AServerRemovedLiveIsDeletedEvenAfterAFailedReload) {
+  const int busy_port = FreePort();
+  PortHog hog(busy_port);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int busy1 = StartEcho("busy-1", "127.0.0.4");
+  auto web_app = [&](const std::vector<TaskSpec>& tasks) {
+    return AppJson("/web", {service_port_},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"}},
+                   tasks);
+  };
+  const std::string busy_app =
+      AppJson("/busy", {busy_port},
+              {{"HAPROXY_GROUP", kGroup},
+               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+               {"HAPROXY_0_MODE", "http"}},
+              {{"127.0.0.4", {busy1}}});
+  const std::vector<TaskSpec> both = {{"127.0.0.2", {web1}},
+                                      {"127.0.0.3", {web2}}};
+  Sim& sim = StartSim("sim", StateJson({web_app(both)}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+
+  // Slow requests, round-robin: some on web-2.
+  constexpr int kSlow = 4;
+  std::vector<HttpResponse> slow(kSlow);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSlow; ++i) {
+    threads.emplace_back([&, i] {
+      slow[i] = HttpCall("GET", "127.0.0.1", service_port_, "/", "",
+                         {{"Host", "web.test"}, {"X-Echo-Delay-Ms", "3000"}},
+                         Millis(8000));
+    });
+    std::this_thread::sleep_for(Millis(20));
+  }
+  struct Join {
+    std::vector<std::thread>& threads;
+    ~Join() {
+      for (std::thread& t : threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } join{threads};
+
+  // web-2 goes, busy: in maintenance, its deletion pending.
+  PostApps(sim, StateJson({web_app({both[0]})}));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "live_servers_removed") == 1; },
+      Millis(5000)))
+      << Tail(MlbLog());
+  ASSERT_EQ(JsonInt(StatusJson(), "live_pending_deletes", -1), 1)
+      << Tail(MlbLog());
+  // Another tenant's app on a port HAProxy cannot bind: a failed reload,
+  // rolled back; the same worker runs on.
+  PostApps(sim, StateJson({web_app({both[0]}), busy_app}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(),
+                             "config unchanged, skipping reload (2 apps, 1 "
+                             "service ports, ") == 1;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  ASSERT_THAT(MlbLog(),
+              HasSubstr(cfg_ + " rolled back to the config HAProxy runs"));
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  for (const HttpResponse& r : slow) {
+    EXPECT_EQ(r.status, 200) << r.Describe();
+  }
+
+  // Its requests over, web-2's server leaves HAProxy.
+  const std::string backend = "web_" + std::to_string(service_port_);
+  const bool deleted = WaitUntil(
+      [&] {
+        for (const auto& [name, words] : ServersState(MasterSocket(), backend)) {
+          if (name.find("127_0_0_3_") != std::string::npos) {
+            return false;
+          }
+        }
+        return true;
+      },
+      Millis(15000));
+  std::string reply;
+  (void)MasterCliCommand(MasterSocket(), "@1 show servers state " + backend,
+                         &reply, Millis(2000));
+  EXPECT_TRUE(deleted) << "web-2's server is still in HAProxy (and "
+                          "live_pending_deletes is "
+                       << JsonInt(StatusJson(), "live_pending_deletes", -1)
+                       << "):\n"
+                       << reply;
+}
+
 }  // namespace
 }  // namespace mlb::integration
