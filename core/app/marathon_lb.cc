@@ -292,15 +292,19 @@ class CopyingSink : public AppSink {
 }  // namespace
 
 Status MarathonLb::ReloadManagedHaproxy() {
-  if (live_servers_ != nullptr) {
-    // Reloaded or started, HAProxy runs the config's servers, no others.
-    live_servers_->Forget();
-    board_.SetLivePendingDeletes(0);
-  }
+  // Reloaded or started, HAProxy runs the config's servers, no others; a
+  // failed reload leaves the worker, and its servers waiting for deletion.
+  const auto forget_pending = [this] {
+    if (live_servers_ != nullptr) {
+      live_servers_->Forget();
+      board_.SetLivePendingDeletes(0);
+    }
+  };
   if (haproxy_->MasterPid() == 0) {
     Status s = haproxy_->Start();
     board_.SetHaproxyRunning(s.ok());
     if (s.ok()) {
+      forget_pending();
       Log().information("started HAProxy (master pid " +
                         std::to_string(haproxy_->MasterPid()) + ")");
     }
@@ -310,6 +314,7 @@ Status MarathonLb::ReloadManagedHaproxy() {
   Status s = haproxy_->Reload(&report);
   board_.RecordReload(s.ok(), s.ok() ? "" : s.message());
   if (s.ok()) {
+    forget_pending();
     Log().information("reloaded HAProxy in " +
                       std::to_string(report.duration.count()) +
                       " ms, new worker " + std::to_string(report.worker_pid) +

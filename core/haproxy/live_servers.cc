@@ -1,5 +1,8 @@
 #include "core/haproxy/live_servers.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -39,6 +42,22 @@ bool AllAre(const std::vector<std::string>& lines, const char* text) {
                      [&](const std::string& l) { return l == text; });
 }
 
+// "10.0.0.1:31000" or "[::1]:80": an IP literal and a port.
+bool IsAddressAndPort(const std::string& word) {
+  const size_t colon = word.rfind(':');
+  if (colon == std::string::npos || colon + 1 == word.size() ||
+      word.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+    return false;
+  }
+  std::string host = word.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+}
+
 // The commands that add the server `line` of `backend` live; error when
 // the runtime API cannot take it.
 Status AddCommands(const std::string& backend, const ServerEntry& server,
@@ -60,7 +79,19 @@ Status AddCommands(const std::string& backend, const ServerEntry& server,
     return Status::Error(where, "its line does not start with 'server " +
                                     server.name + " ADDRESS'");
   }
-  bool disabled = false;
+  // HAProxy's CLI reads at most 64 words a command and drops the rest
+  // without a word (the config's lines take 64 too): "add server B/S ADDR"
+  // leaves 60 for the options.
+  if (words.size() - 3 > 60) {
+    return Status::Error(where, "more options than a runtime command can "
+                                "carry (60 words)");
+  }
+  // `add server` resolves no name: a host name would leave it without an
+  // address.
+  if (!IsAddressAndPort(words[2])) {
+    return Status::Error(where, "'" + words[2] +
+                                    "' is not an IP address and port");
+  }
   bool check = false;
   std::string options;
   for (size_t i = 3; i < words.size(); ++i) {
@@ -69,7 +100,23 @@ Status AddCommands(const std::string& backend, const ServerEntry& server,
       return Status::Error(where, "HAProxy 2.6 refuses 'cookie' on a server "
                                   "added through the runtime API");
     }
-    disabled = disabled || words[i] == "disabled";
+    if (words[i].find("<<") != std::string::npos) {
+      // On HAProxy's CLI, "<<" starts a payload: the rest of the exchange.
+      return Status::Error(where, "'<<' means a payload to HAProxy's CLI");
+    }
+    if (words[i] == "disabled") {
+      // A keyword (the server in maintenance: a blue/green task draining)
+      // or another option's argument: the words alone do not say which.
+      return Status::Error(where, "'disabled' in its line: the file, "
+                                  "reloaded, says what it means");
+    }
+    if (words[i] == "agent-check") {
+      // Measured on 2.6: added live and enabled, its agent starts down and
+      // the server with it until the agent answers; from the file it
+      // starts up.
+      return Status::Error(where, "an agent check starts otherwise on a "
+                                  "server added through the runtime API");
+    }
     check = check || words[i] == "check";
     options += " " + words[i];
   }
@@ -83,10 +130,20 @@ Status AddCommands(const std::string& backend, const ServerEntry& server,
   if (check) {
     step->commands.push_back("enable health " + id);
   }
-  if (!disabled) {
-    step->commands.push_back("enable server " + id);
-  }
+  step->commands.push_back("enable server " + id);
   return Status::OK();
+}
+
+// Whether `text` has a default-server line: HAProxy applies those to the
+// servers of the file only, never to one added through the runtime API.
+bool HasDefaultServer(const std::string& text) {
+  for (const std::string& line : Split(text, '\n')) {
+    const std::vector<std::string> words = Words(line);
+    if (!words.empty() && words[0] == "default-server") {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -97,6 +154,16 @@ Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
   if (!changes.ServersOnly()) {
     return Status::Error("not a change of servers only: " + changes.Summary());
   }
+  // default-server lines of `defaults` (or of another section that is not
+  // a frontend or backend) reach every backend after them.
+  bool defaults_have_default_server = false;
+  for (const ConfigSection& section : after.sections()) {
+    if (section.key.rfind("backend ", 0) != 0 &&
+        section.key.rfind("frontend ", 0) != 0) {
+      defaults_have_default_server =
+          defaults_have_default_server || HasDefaultServer(section.text);
+    }
+  }
   std::vector<LiveServerStep> removals;
   for (const ConfigChanges::Servers& diff : changes.servers) {
     const std::string backend = BackendName(diff.backend);
@@ -105,6 +172,13 @@ Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
     if (backend.empty() || old_section == nullptr || new_section == nullptr) {
       return Status::Error(diff.backend,
                            "servers changed outside a backend section");
+    }
+    if (!diff.added.empty() &&
+        (defaults_have_default_server || HasDefaultServer(new_section->text))) {
+      return Status::Error(
+          "backend " + backend,
+          "default-server options apply to it, which HAProxy does not give "
+          "a server added through the runtime API");
     }
     for (const std::string& name : diff.added) {
       if (std::find(diff.removed.begin(), diff.removed.end(), name) !=

@@ -6,17 +6,26 @@
 // difference into runtime commands, and LiveServers::Apply() sends them to
 // HAProxy's current worker:
 //   a server added:   add server B/S ADDR:PORT <the line's options>
-//                     enable server B/S (unless the line says `disabled`)
 //                     enable health B/S (when the line says `check`)
+//                     enable server B/S
 //   a server removed: set server B/S state maint  (no new request; those in
 //                                                  flight finish)
 //                     del server B/S              (once no connection is
 //                                                  left: retried until then)
 // What the runtime API cannot express is a planning error, and the caller
-// reloads instead: a server line HAProxy 2.6 refuses on `add server`
-// (`cookie`), a server whose options changed, a line with quotes or
-// escapes. A command HAProxy refuses (a backend whose `balance` cannot take
-// new servers, say) is an error of Apply(), and the caller reloads too: the
+// reloads instead (review 14a found most of these):
+//   - `cookie` (HAProxy 2.6 refuses it on `add server`);
+//   - `default-server` lines in the backend or in `defaults`, which HAProxy
+//     gives only to the servers of the file;
+//   - an address that is not an IP literal (`add server` resolves no name);
+//   - `agent-check` (added live, its agent starts down, not up);
+//   - more than 60 options (the CLI keeps 64 words a command, silently);
+//   - `disabled`, a keyword or another option's argument: the words alone
+//     do not say which;
+//   - quotes, escapes, ';', '#', '$' or '<<' (a payload to the CLI);
+//   - a server whose options changed.
+// A command HAProxy refuses (a backend whose `balance` cannot take new
+// servers, say) is an error of Apply(), and the caller reloads too: the
 // reload sets every server as the config says.
 #pragma once
 

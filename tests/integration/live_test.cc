@@ -2074,8 +2074,15 @@ TEST_F(LiveTest, AServerAddedLiveHasTheDefaultServerOptionsOfTheConfig) {
             << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
             << LoggedReloads() << std::endl;
 
-  const auto stats =
-      ServerStats(MasterSocket(), "web_" + std::to_string(service_port_));
+  // (A reload may still be under way: the master answers once it is done.)
+  std::vector<std::map<std::string, std::string>> stats;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        stats = ServerStats(MasterSocket(),
+                            "web_" + std::to_string(service_port_));
+        return stats.size() == 2;
+      },
+      Millis(5000)));
   ASSERT_EQ(stats.size(), 2u) << last_stat_reply;
   for (const auto& row : stats) {
     EXPECT_EQ(row.at("weight"), "7")
@@ -2166,8 +2173,15 @@ TEST_F(LiveTest, AServerAddedLiveRunsItsAgentCheck) {
   std::cout << "[ info     ] live_changes "
             << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
             << LoggedReloads() << std::endl;
-  const auto servers =
-      ServersState(MasterSocket(), "web_" + std::to_string(service_port_));
+  // (A reload may still be under way: the master answers once it is done.)
+  std::map<std::string, std::vector<std::string>> servers;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        servers = ServersState(MasterSocket(),
+                               "web_" + std::to_string(service_port_));
+        return servers.size() == 2;
+      },
+      Millis(5000)));
   ASSERT_EQ(servers.size(), 2u);
   for (const auto& [name, words] : servers) {
     const int agent_state = std::atoi(words[14].c_str());  // srv_agent_state
