@@ -190,6 +190,7 @@ constexpr FlagSpec kFlags[] = {
       "'*'); an app naming a host another line's apps own loses that "
       "service port. Default: any app may name any host, as marathon-lb; "
       "see docs/security.md"},
+    {"version", "", nullptr, false, "Print 'marathon-lb VERSION' and exit"},
     {"help", "h", nullptr, false, "Print the flags and exit"},
 };
 
@@ -378,6 +379,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->vhost_owners = value;
   } else if (name == "help") {
     out->help = true;
+  } else if (name == "version") {
+    out->version = true;
   }
   return Status::OK();
 }
@@ -428,7 +431,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   } catch (const Poco::Exception& e) {
     return Status::Error(e.displayText());
   }
-  if (out->help || out->longhelp) {
+  if (out->help || out->longhelp || out->version) {
     return Status::OK();
   }
   // marathon-lb 2015: --listening alone selects event mode.

@@ -54,6 +54,7 @@ struct CliOptions {
   int archive_versions = 5;  // configs kept in $TMPDIR (hap_cfg.1..N)
   bool longhelp = false;
   bool help = false;
+  bool version = false;  // --version
   std::string log_level = "DEBUG";
   std::string syslog_socket = "/dev/log";
   std::string log_format = kDefaultLogFormat;  // --log-format, Python's

@@ -18,6 +18,8 @@
 #include "core/app/update_scheduler.h"
 #include "core/base/fd.h"
 #include "core/base/files.h"
+#include "core/base/text.h"
+#include "core/base/version.h"
 
 namespace mlb {
 namespace {
@@ -62,6 +64,9 @@ void MarathonLb::BlockSignals() {
 }
 
 int MarathonLb::Run() {
+  Log().information(std::string("marathon-lb ") + Version() + " starting: mode " +
+                    options_.mode + ", Marathon " +
+                    RedactUrl(Join(options_.marathon, " ")));
   // One marathon-lb per config: a second one would write over the first's
   // configs and take over its HAProxy. --dry writes nothing.
   struct HeldFd {
