@@ -26,6 +26,11 @@ constexpr FlagSpec kFlags[] = {
       "order (default http://master.mesos:8080)"},
     {"haproxy-config", "", "PATH", false,
       "HAProxy config to write (default /etc/haproxy/haproxy.cfg)"},
+    {"haproxy-binary", "", "PATH", false,
+      "The HAProxy that checks configs (haproxy -c) and, with --run-haproxy, "
+      "runs them: a path, or a name looked up in PATH (default: haproxy in "
+      "PATH, then /usr/sbin/haproxy). Not found is an error of its own, "
+      "never a refused config"},
     {"group", "", "GROUP", true,
       "Expose apps whose HAPROXY_GROUP contains GROUP; * exposes every app. "
       "At least one is required"},
@@ -233,6 +238,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->marathon.push_back(value);
   } else if (name == "haproxy-config") {
     out->haproxy_config = value;
+  } else if (name == "haproxy-binary") {
+    out->haproxy_binary = value;
   } else if (name == "group") {
     out->groups.push_back(value);
   } else if (name == "command") {

@@ -31,6 +31,8 @@ struct CliOptions {
   std::string mode = "poll";
   std::vector<std::string> marathon;
   std::string haproxy_config = "/etc/haproxy/haproxy.cfg";
+  // --haproxy-binary; empty: haproxy in PATH, then /usr/sbin/haproxy.
+  std::string haproxy_binary;
   std::vector<std::string> groups;
   std::string command;  // --command; empty: detect as marathon-lb does
   bool health_check = false;

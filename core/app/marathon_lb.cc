@@ -144,6 +144,7 @@ Status MarathonLb::Create(const CliOptions& options,
 
   ConfigWriterOptions writer;
   writer.config_path = options.haproxy_config;
+  writer.haproxy_binary = options.haproxy_binary;
   writer.skip_validation = options.skip_validation;
   writer.dry_run = options.dry;
   writer.max_reload_retries = options.max_reload_retries;
@@ -154,6 +155,7 @@ Status MarathonLb::Create(const CliOptions& options,
   writer.roll_back_failed_reload = options.run_haproxy;
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
+    hp.haproxy_binary = options.haproxy_binary;
     hp.config_path = options.haproxy_config;
     hp.master_socket = options.haproxy_master_socket.empty()
                            ? options.haproxy_config + ".master.sock"
