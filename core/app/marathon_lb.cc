@@ -189,8 +189,11 @@ Status MarathonLb::ReloadTemplates() {
     TemplateArchiveOptions fetch;
     fetch.url = options_.template_url;
     fetch.sha256 = options_.template_sha256;
-    MLB_RETURN_IF_ERROR(FetchTemplateArchive(fetch, &archive));
-    Log().information("template archive " + fetch.url + ": " +
+    // The URL may carry a password (user:password@): not shown.
+    if (Status s = FetchTemplateArchive(fetch, &archive); !s.ok()) {
+      return Status::Error(RedactUrl(s.message()));
+    }
+    Log().information("template archive " + RedactUrl(fetch.url) + ": " +
                       archive->summary + " into " + archive->dir());
     dirs.push_back(archive->templates_dir());
   }

@@ -135,7 +135,7 @@ int MarathonLb::RunLive() {
   // logged).
   std::atomic<bool> callback_registered{false};
   const std::string shown_url =
-      options_.callback_url +
+      RedactUrl(options_.callback_url) +
       (callback_secret_.empty() ? "" : " (with its secret)");
   auto register_callback = [&] {
     if (options_.mode != "event" || callback_registered) {
@@ -215,7 +215,7 @@ int MarathonLb::RunLive() {
     stream_thread = std::thread([&stream, callbacks] {
       Status s = stream->Run(callbacks);
       if (!s.ok()) {
-        Log().error("event stream stopped: " + s.message());
+        Log().error("event stream stopped: " + RedactUrl(s.message()));
       }
     });
   }
