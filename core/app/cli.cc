@@ -163,7 +163,9 @@ constexpr FlagSpec kFlags[] = {
       "sse: reconnect when the stream sent no byte for this long (default "
       "300)"},
     {"debounce-ms", "", "MS", false,
-      "sse/event: after an event, wait this long for more (default 500)"},
+      "sse/event: after an event, wait this long for more, plus a random "
+      "0 to 20% of it so that several instances do not ask Marathon at the "
+      "same instant (default 500)"},
     {"min-update-interval-ms", "", "MS", false,
       "sse/event: at least this long between two updates (default 2000)"},
     {"admin-address", "", "HOST:PORT", false,

@@ -34,7 +34,9 @@ sigset_t HandledSignals() {
   return set;
 }
 
-UpdateSchedulerOptions SchedulerOptions(const CliOptions& o) {
+}  // namespace
+
+UpdateSchedulerOptions SchedulerOptionsFor(const CliOptions& o) {
   UpdateSchedulerOptions s;
   if (o.mode == "poll") {
     // A poll every interval, nothing else.
@@ -43,13 +45,12 @@ UpdateSchedulerOptions SchedulerOptions(const CliOptions& o) {
     s.resync_interval = std::chrono::seconds(o.poll_interval);
   } else {
     s.debounce = std::chrono::milliseconds(o.debounce_ms);
+    s.debounce_jitter = DebounceJitterFor(s.debounce);
     s.min_interval = std::chrono::milliseconds(o.min_update_interval_ms);
     s.resync_interval = std::chrono::seconds(o.resync_interval);
   }
   return s;
 }
-
-}  // namespace
 
 void MarathonLb::BlockSignals() {
   // Before any thread exists, signals are reset to their defaults (a shell
@@ -153,7 +154,7 @@ int MarathonLb::RunLive() {
 
   UpdateScheduler* scheduler_ptr = nullptr;
   UpdateScheduler scheduler(
-      SchedulerOptions(options_), [&](const UpdateRequest& request) {
+      SchedulerOptionsFor(options_), [&](const UpdateRequest& request) {
         register_callback();
         if (refetch_templates_.exchange(false)) {
           // A refused archive leaves the templates in use as they are.
