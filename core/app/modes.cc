@@ -65,8 +65,8 @@ void MarathonLb::BlockSignals() {
 }
 
 int MarathonLb::Run() {
-  Log().information(std::string("marathon-lb ") + Version() + " starting: mode " +
-                    options_.mode + ", Marathon " +
+  Log().information(std::string("marathon-lb ") + Version() +
+                    " starting: mode " + options_.mode + ", Marathon " +
                     RedactUrl(Join(options_.marathon, " ")));
   // One marathon-lb per config: a second one would write over the first's
   // configs and take over its HAProxy. --dry writes nothing.
