@@ -7,6 +7,7 @@
 #include "core/app/marathon_lb.h"
 #include "core/app/reference.h"
 #include "core/app/zdd_command.h"
+#include "core/base/version.h"
 
 int main(int argc, char** argv) {
   // `marathon-lb zdd ...`: a command of its own, stopped by ^C as any.
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
   }
   if (options.help) {
     std::cout << mlb::FlagHelp();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << "marathon-lb " << mlb::Version() << "\n";
     return 0;
   }
   if (mlb::Status s = mlb::SetupLogging(options.log_level, options.syslog_socket,

@@ -26,6 +26,11 @@ constexpr FlagSpec kFlags[] = {
       "order (default http://master.mesos:8080)"},
     {"haproxy-config", "", "PATH", false,
       "HAProxy config to write (default /etc/haproxy/haproxy.cfg)"},
+    {"haproxy-binary", "", "PATH", false,
+      "The HAProxy that checks configs (haproxy -c) and, with --run-haproxy, "
+      "runs them: a path, or a name looked up in PATH (default: haproxy in "
+      "PATH, then /usr/sbin/haproxy). Not found is an error of its own, "
+      "never a refused config"},
     {"group", "", "GROUP", true,
       "Expose apps whose HAPROXY_GROUP contains GROUP; * exposes every app. "
       "At least one is required"},
@@ -158,7 +163,9 @@ constexpr FlagSpec kFlags[] = {
       "sse: reconnect when the stream sent no byte for this long (default "
       "300)"},
     {"debounce-ms", "", "MS", false,
-      "sse/event: after an event, wait this long for more (default 500)"},
+      "sse/event: after an event, wait this long for more, plus a random "
+      "0 to 20% of it so that several instances do not ask Marathon at the "
+      "same instant (default 500)"},
     {"min-update-interval-ms", "", "MS", false,
       "sse/event: at least this long between two updates (default 2000)"},
     {"admin-address", "", "HOST:PORT", false,
@@ -194,6 +201,7 @@ constexpr FlagSpec kFlags[] = {
       "'*'); an app naming a host another line's apps own loses that "
       "service port. Default: any app may name any host, as marathon-lb; "
       "see docs/security.md"},
+    {"version", "", nullptr, false, "Print 'marathon-lb VERSION' and exit"},
     {"help", "h", nullptr, false, "Print the flags and exit"},
 };
 
@@ -236,6 +244,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->marathon.push_back(value);
   } else if (name == "haproxy-config") {
     out->haproxy_config = value;
+  } else if (name == "haproxy-binary") {
+    out->haproxy_binary = value;
   } else if (name == "group") {
     out->groups.push_back(value);
   } else if (name == "command") {
@@ -384,6 +394,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->vhost_owners = value;
   } else if (name == "help") {
     out->help = true;
+  } else if (name == "version") {
+    out->version = true;
   }
   return Status::OK();
 }
@@ -434,7 +446,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   } catch (const Poco::Exception& e) {
     return Status::Error(e.displayText());
   }
-  if (out->help || out->longhelp) {
+  if (out->help || out->longhelp || out->version) {
     return Status::OK();
   }
   // marathon-lb 2015: --listening alone selects event mode.

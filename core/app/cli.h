@@ -31,6 +31,8 @@ struct CliOptions {
   std::string mode = "poll";
   std::vector<std::string> marathon;
   std::string haproxy_config = "/etc/haproxy/haproxy.cfg";
+  // --haproxy-binary; empty: haproxy in PATH, then /usr/sbin/haproxy.
+  std::string haproxy_binary;
   std::vector<std::string> groups;
   std::string command;  // --command; empty: detect as marathon-lb does
   bool health_check = false;
@@ -54,6 +56,7 @@ struct CliOptions {
   int archive_versions = 5;  // configs kept in $TMPDIR (hap_cfg.1..N)
   bool longhelp = false;
   bool help = false;
+  bool version = false;  // --version
   std::string log_level = "DEBUG";
   std::string syslog_socket = "/dev/log";
   std::string log_format = kDefaultLogFormat;  // --log-format, Python's

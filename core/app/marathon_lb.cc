@@ -147,6 +147,7 @@ Status MarathonLb::Create(const CliOptions& options,
 
   ConfigWriterOptions writer;
   writer.config_path = options.haproxy_config;
+  writer.haproxy_binary = options.haproxy_binary;
   writer.skip_validation = options.skip_validation;
   writer.dry_run = options.dry;
   writer.max_reload_retries = options.max_reload_retries;
@@ -157,6 +158,7 @@ Status MarathonLb::Create(const CliOptions& options,
   writer.roll_back_failed_reload = options.run_haproxy;
   if (options.run_haproxy) {
     HaproxyProcessOptions hp;
+    hp.haproxy_binary = options.haproxy_binary;
     hp.config_path = options.haproxy_config;
     hp.master_socket = options.haproxy_master_socket.empty()
                            ? options.haproxy_config + ".master.sock"
@@ -198,8 +200,11 @@ Status MarathonLb::ReloadTemplates() {
     TemplateArchiveOptions fetch;
     fetch.url = options_.template_url;
     fetch.sha256 = options_.template_sha256;
-    MLB_RETURN_IF_ERROR(FetchTemplateArchive(fetch, &archive));
-    Log().information("template archive " + fetch.url + ": " +
+    // The URL may carry a password (user:password@): not shown.
+    if (Status s = FetchTemplateArchive(fetch, &archive); !s.ok()) {
+      return Status::Error(RedactUrl(s.message()));
+    }
+    Log().information("template archive " + RedactUrl(fetch.url) + ": " +
                       archive->summary + " into " + archive->dir());
     dirs.push_back(archive->templates_dir());
   }

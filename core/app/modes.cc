@@ -18,6 +18,8 @@
 #include "core/app/update_scheduler.h"
 #include "core/base/fd.h"
 #include "core/base/files.h"
+#include "core/base/text.h"
+#include "core/base/version.h"
 
 namespace mlb {
 namespace {
@@ -32,7 +34,9 @@ sigset_t HandledSignals() {
   return set;
 }
 
-UpdateSchedulerOptions SchedulerOptions(const CliOptions& o) {
+}  // namespace
+
+UpdateSchedulerOptions SchedulerOptionsFor(const CliOptions& o) {
   UpdateSchedulerOptions s;
   if (o.mode == "poll") {
     // A poll every interval, nothing else.
@@ -41,13 +45,12 @@ UpdateSchedulerOptions SchedulerOptions(const CliOptions& o) {
     s.resync_interval = std::chrono::seconds(o.poll_interval);
   } else {
     s.debounce = std::chrono::milliseconds(o.debounce_ms);
+    s.debounce_jitter = DebounceJitterFor(s.debounce);
     s.min_interval = std::chrono::milliseconds(o.min_update_interval_ms);
     s.resync_interval = std::chrono::seconds(o.resync_interval);
   }
   return s;
 }
-
-}  // namespace
 
 void MarathonLb::BlockSignals() {
   // Before any thread exists, signals are reset to their defaults (a shell
@@ -62,6 +65,9 @@ void MarathonLb::BlockSignals() {
 }
 
 int MarathonLb::Run() {
+  Log().information(std::string("marathon-lb ") + Version() +
+                    " starting: mode " + options_.mode + ", Marathon " +
+                    RedactUrl(Join(options_.marathon, " ")));
   // One marathon-lb per config: a second one would write over the first's
   // configs and take over its HAProxy. --dry writes nothing.
   struct HeldFd {
@@ -130,7 +136,7 @@ int MarathonLb::RunLive() {
   // logged).
   std::atomic<bool> callback_registered{false};
   const std::string shown_url =
-      options_.callback_url +
+      RedactUrl(options_.callback_url) +
       (callback_secret_.empty() ? "" : " (with its secret)");
   auto register_callback = [&] {
     if (options_.mode != "event" || callback_registered) {
@@ -148,7 +154,7 @@ int MarathonLb::RunLive() {
 
   UpdateScheduler* scheduler_ptr = nullptr;
   UpdateScheduler scheduler(
-      SchedulerOptions(options_), [&](const UpdateRequest& request) {
+      SchedulerOptionsFor(options_), [&](const UpdateRequest& request) {
         register_callback();
         if (refetch_templates_.exchange(false)) {
           // A refused archive leaves the templates in use as they are.
@@ -212,7 +218,7 @@ int MarathonLb::RunLive() {
     stream_thread = std::thread([&stream, callbacks] {
       Status s = stream->Run(callbacks);
       if (!s.ok()) {
-        Log().error("event stream stopped: " + s.message());
+        Log().error("event stream stopped: " + RedactUrl(s.message()));
       }
     });
   }

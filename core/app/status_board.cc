@@ -7,37 +7,21 @@
 
 #include <sstream>
 
+#include "core/base/text.h"
+
+// /status is unauthenticated: every URL in it (a --marathon URL with
+// user:password@, an error naming one) goes through RedactUrl.
+
 namespace mlb {
-
-namespace {
-
-// `text` with the user information ("user:password@") of every URL in it
-// removed: /status is unauthenticated.
-std::string WithoutUserInfo(std::string text) {
-  for (size_t at = text.find("://"); at != std::string::npos;
-       at = text.find("://", at + 3)) {
-    const size_t start = at + 3;
-    const size_t end = text.find_first_of("/ \t\n\"'", start);
-    const size_t user = text.rfind('@', end == std::string::npos ? text.size() - 1
-                                                                 : end - 1);
-    if (user != std::string::npos && user >= start &&
-        (end == std::string::npos || user < end)) {
-      text.erase(start, user + 1 - start);
-    }
-  }
-  return text;
-}
-
-}  // namespace
 
 void StatusBoard::RecordSync(bool ok, const std::string& marathon_url,
                              const std::string& raw_error,
                              int dropped_service_ports) {
-  const std::string error = WithoutUserInfo(raw_error);
+  const std::string error = RedactUrl(raw_error);
   std::lock_guard<std::mutex> lock(mu_);
   ++syncs_;
   if (!marathon_url.empty()) {
-    marathon_url_ = WithoutUserInfo(marathon_url);
+    marathon_url_ = RedactUrl(marathon_url);
   }
   if (ok) {
     synced_ = true;
@@ -54,7 +38,7 @@ void StatusBoard::RecordReload(bool ok, const std::string& error) {
   ++reloads_;
   if (!ok) {
     ++failed_reloads_;
-    last_error_ = WithoutUserInfo(error);
+    last_error_ = RedactUrl(error);
   }
 }
 
@@ -84,7 +68,7 @@ void StatusBoard::SetStreamConnected(bool connected, const std::string& url) {
   stream_known_ = true;
   stream_connected_ = connected;
   if (!url.empty()) {
-    stream_url_ = WithoutUserInfo(url);
+    stream_url_ = RedactUrl(url);
   }
 }
 
@@ -108,7 +92,7 @@ void StatusBoard::SetHaproxyDeaths(
 
 void StatusBoard::SetConfigBehind(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
-  config_behind_ = WithoutUserInfo(why);
+  config_behind_ = RedactUrl(why);
 }
 
 void StatusBoard::SetDroppedByHaproxy(std::vector<std::string> unbindable,

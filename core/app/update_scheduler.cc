@@ -55,6 +55,11 @@ std::string UpdateRequest::Describe() const {
   return text.empty() ? "nothing requested" : text;
 }
 
+std::chrono::milliseconds DebounceJitterFor(
+    std::chrono::milliseconds debounce) {
+  return debounce / 5;
+}
+
 UpdateScheduler::UpdateScheduler(UpdateSchedulerOptions options,
                                  Callback regenerate, Clock& clock)
     : options_(options),
@@ -76,14 +81,29 @@ void UpdateScheduler::Trigger(const std::string& event_type) {
     } else if (pending_types_.size() < UpdateRequest::kMaxEventTypes) {
       pending_types_.push_back({event_type, 1});
     }
-    if (!batch_started_) {
-      batch_started_ = clock_.Now();
-      wake = true;  // the worker's deadline moved from resync to debounce
-    }
+    wake = StartBatch();
   }
   if (wake) {
     cv_.notify_one();
   }
+}
+
+bool UpdateScheduler::StartBatch() {
+  if (batch_started_) {
+    return false;
+  }
+  batch_started_ = clock_.Now();
+  batch_jitter_ = std::chrono::milliseconds(0);
+  if (options_.debounce_jitter.count() > 0) {
+    if (options_.draw_jitter) {
+      batch_jitter_ = options_.draw_jitter(options_.debounce_jitter);
+    } else {
+      std::uniform_int_distribution<std::chrono::milliseconds::rep> pick(
+          0, options_.debounce_jitter.count());
+      batch_jitter_ = std::chrono::milliseconds(pick(random_));
+    }
+  }
+  return true;
 }
 
 void UpdateScheduler::RequestResync(const std::string& why) {
@@ -104,10 +124,7 @@ void UpdateScheduler::Request(const std::function<void()>& note) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     note();
-    if (!batch_started_) {
-      batch_started_ = clock_.Now();
-      wake = true;  // the worker's deadline moved from resync to debounce
-    }
+    wake = StartBatch();
   }
   if (wake) {
     cv_.notify_one();
@@ -159,8 +176,9 @@ void UpdateScheduler::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     const TimePoint now = clock_.Now();
-    TimePoint due = batch_started_ ? *batch_started_ + options_.debounce
-                                   : idle_since_ + options_.resync_interval;
+    TimePoint due = batch_started_
+                        ? *batch_started_ + options_.debounce + batch_jitter_
+                        : idle_since_ + options_.resync_interval;
     if (!batch_started_ && retry_at_) {
       due = std::min(due, *retry_at_);
     }

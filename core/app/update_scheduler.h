@@ -15,9 +15,11 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "core/app/cli.h"
 #include "core/base/status.h"
 
 namespace mlb {
@@ -53,7 +55,26 @@ struct UpdateSchedulerOptions {
   // in case events were missed. Counted from the end of the last
   // regeneration, or from construction.
   std::chrono::milliseconds resync_interval{300000};
+  // Each batch waits `debounce` plus a random extra of 0 to debounce_jitter,
+  // drawn when the batch starts: several marathon-lb instances that see the
+  // same events then do not all ask Marathon's leader at the same instant.
+  std::chrono::milliseconds debounce_jitter{0};
+  // Draws that extra: a duration from 0 to `max`, both included. Empty: a
+  // uniform draw from a generator seeded by std::random_device. A seam for
+  // tests; called with the scheduler's mutex held.
+  std::function<std::chrono::milliseconds(std::chrono::milliseconds max)>
+      draw_jitter;
 };
+
+// The debounce jitter marathon-lb's live modes use: a fifth of the debounce
+// (500 ms: up to 100 ms more).
+std::chrono::milliseconds DebounceJitterFor(std::chrono::milliseconds debounce);
+
+// The scheduler of a marathon-lb run with these flags: poll mode updates
+// every --poll-interval only; sse and event modes debounce (--debounce-ms,
+// plus up to a fifth of it at random), space updates
+// (--min-update-interval-ms) and resync (--resync-interval).
+UpdateSchedulerOptions SchedulerOptionsFor(const CliOptions& options);
 
 // Why a regeneration runs.
 struct UpdateRequest {
@@ -139,6 +160,9 @@ class UpdateScheduler {
   UpdateRequest TakeBatch();
   // Calls the callback (without mu_) and logs the outcome.
   Status Regenerate(const UpdateRequest& request);
+  // Starts a batch now, with its jitter, if none is pending; true if it did
+  // (the worker's deadline moved from resync to debounce). Requires mu_.
+  bool StartBatch();
 
   const UpdateSchedulerOptions options_;
   const Callback regenerate_;
@@ -154,6 +178,8 @@ class UpdateScheduler {
   size_t pending_events_ = 0;
   std::vector<UpdateRequest::TypeCount> pending_types_;
   std::optional<TimePoint> batch_started_;  // first pending trigger or resync
+  std::chrono::milliseconds batch_jitter_{0};  // the pending batch's
+  std::mt19937_64 random_{std::random_device{}()};  // without draw_jitter
   std::optional<TimePoint> retry_at_;       // RequestResyncAfter's
   std::string retry_reason_;
   std::optional<TimePoint> last_start_;     // of the last regeneration

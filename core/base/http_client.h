@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/base/version.h"
 
 namespace Poco::Net {
 class Context;
@@ -113,7 +114,7 @@ struct HttpClientOptions {
 
   // PEM bundle of the CAs for https; empty: the system CAs.
   std::string ca_file;
-  std::string user_agent = "marathon-lb";
+  std::string user_agent = std::string("marathon-lb/") + Version();
 
   // Called before a redirect is followed, with the URL that answered, its
   // status line ("HTTP 307 Temporary Redirect") and the URL it leads to

@@ -4,11 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 namespace mlb {
@@ -235,6 +237,58 @@ Status SplitCommandLine(const std::string& line, std::vector<std::string>* out) 
     out->push_back(word);
   }
   return Status::OK();
+}
+
+namespace {
+
+// A regular file (or a link to one) that this process may execute.
+bool IsExecutableFile(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+Status FindExecutable(const std::string& name,
+                      const std::vector<std::string>& fallbacks,
+                      std::string* path) {
+  if (name.find('/') != std::string::npos) {
+    if (access(name.c_str(), F_OK) != 0) {
+      return Status::Error(name + " not found");
+    }
+    if (!IsExecutableFile(name)) {
+      return Status::Error(name, "not an executable file");
+    }
+    *path = name;
+    return Status::OK();
+  }
+  const char* env = std::getenv("PATH");
+  const std::string search = env != nullptr ? env : "";
+  size_t start = 0;
+  while (!name.empty() && start <= search.size()) {
+    size_t end = search.find(':', start);
+    if (end == std::string::npos) {
+      end = search.size();
+    }
+    // An empty entry is the current directory, as for execvp.
+    const std::string dir =
+        end == start ? "." : search.substr(start, end - start);
+    if (!search.empty() && IsExecutableFile(dir + "/" + name)) {
+      *path = dir + "/" + name;
+      return Status::OK();
+    }
+    start = end + 1;
+  }
+  std::string tried;
+  for (const std::string& fallback : fallbacks) {
+    if (IsExecutableFile(fallback)) {
+      *path = fallback;
+      return Status::OK();
+    }
+    tried += (tried.empty() ? " nor at " : " or ") + fallback;
+  }
+  return Status::Error(name + " not found in PATH (" + search + ")" + tried);
 }
 
 std::string JoinCommandLine(const std::vector<std::string>& argv) {

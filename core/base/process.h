@@ -53,6 +53,16 @@ struct CommandResult {
 Status RunCommand(const std::vector<std::string>& argv, CommandResult* result,
                   int timeout_ms = 120000);
 
+// Where the program `name` is: a name with a '/' is a path, used as it is if
+// it is an executable file; any other name is looked up in $PATH's
+// directories (as execvp would), then tried at each of `fallbacks` (paths).
+// Errors say where it looked: "/opt/haproxy not found", "/opt/haproxy: not
+// an executable file", "haproxy not found in PATH (/usr/bin:/bin) nor at
+// /usr/sbin/haproxy".
+Status FindExecutable(const std::string& name,
+                      const std::vector<std::string>& fallbacks,
+                      std::string* path);
+
 // Splits a command line the way a POSIX shell would split words (quotes and
 // backslashes), without expanding anything: "a 'b c'" -> {"a", "b c"}.
 Status SplitCommandLine(const std::string& line, std::vector<std::string>* out);

@@ -59,4 +59,35 @@ std::string CrLfToLf(std::string_view text) {
   return out;
 }
 
+std::string RedactUrl(std::string_view text) {
+  std::string out;
+  size_t copied = 0;  // text[0, copied) is in out
+  for (size_t scheme_end = text.find("://");
+       scheme_end != std::string_view::npos;
+       scheme_end = text.find("://", scheme_end + 3)) {
+    const size_t start = scheme_end + 3;
+    if (start <= copied) {
+      continue;  // inside a password already redacted
+    }
+    // The authority ("user:password@host:port") ends where the path, the
+    // query, the fragment or the surrounding text starts.
+    size_t end = text.find_first_of("/?# \t\r\n\"'<>", start);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    const std::string_view authority = text.substr(start, end - start);
+    const size_t at = authority.rfind('@');
+    const size_t colon = authority.find(':');
+    if (at == std::string_view::npos || colon == std::string_view::npos ||
+        colon > at) {
+      continue;  // no user information, or a user without a password
+    }
+    out.append(text.substr(copied, start + colon + 1 - copied));
+    out += "***";
+    copied = start + at;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
 }  // namespace mlb

@@ -114,4 +114,12 @@ std::string Trim(std::string_view s);
 // `text` with every CR LF read as LF, as marathon-lb reads label templates.
 std::string CrLfToLf(std::string_view text);
 
+// `text` with the password of every URL in it replaced by ***:
+// "GET http://lb:s3cret@m1:8080/v2/apps: HTTP 500" ->
+// "GET http://lb:***@m1:8080/v2/apps: HTTP 500". For everything marathon-lb
+// shows (log lines, error messages, /status), never for what it sends. The
+// user stays, to tell which credentials were used; a URL without a password
+// is left as it is.
+std::string RedactUrl(std::string_view text);
+
 }  // namespace mlb

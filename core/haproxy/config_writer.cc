@@ -15,6 +15,7 @@
 #include "core/base/logging.h"
 #include "core/base/process.h"
 #include "core/base/unified_diff.h"
+#include "core/haproxy/haproxy_binary.h"
 
 namespace mlb {
 namespace {
@@ -310,7 +311,15 @@ Status ConfigWriter::Apply(const std::string& text,
     if (checked != temp) {
       unlink(checked.c_str());
     }
-    if (!s.ok() || !accepted) {
+    if (!s.ok()) {
+      // HAProxy did not run (not found, cannot be executed): nothing was
+      // refused, so nothing is kept as rejected.
+      RemoveAll(side_temps);
+      unlink(temp.c_str());
+      report->outcome = ApplyReport::Outcome::kRejected;
+      return Status::Error(s.message() + "; the live config is unchanged");
+    }
+    if (!accepted) {
       RemoveAll(side_temps);
       report->outcome = ApplyReport::Outcome::kRejected;
       Archive("haproxy_temp_config_fail", text);
@@ -367,11 +376,22 @@ Status ConfigWriter::ReloadInPlace(ApplyReport* report) {
 
 Status ConfigWriter::Check(const std::string& path, ApplyReport* report,
                            bool* accepted) const {
+  *accepted = false;
+  std::string binary;
+  MLB_RETURN_IF_ERROR(FindHaproxy(options_.haproxy_binary, &binary)
+                          .WithContext("cannot check the config"));
   CommandResult check;
-  Status s = RunCommand({options_.haproxy_binary, "-c", "-f", path}, &check);
+  MLB_RETURN_IF_ERROR(RunCommand({binary, "-c", "-f", path}, &check)
+                          .WithContext("cannot run " + binary));
+  // Spawn's child exits 127 when the exec fails (the file went since it was
+  // found, or is not a program this machine runs): not a refusal.
+  if (check.exit_code == 127 && check.output.rfind("cannot run ", 0) == 0) {
+    return Status::Error("cannot check the config",
+                         check.output.substr(0, check.output.find('\n')));
+  }
   report->validation_output = check.output;
-  *accepted = s.ok() && check.exit_code == 0;
-  return s.WithContext("cannot run " + options_.haproxy_binary);
+  *accepted = check.exit_code == 0;
+  return Status::OK();
 }
 
 void ConfigWriter::Archive(const std::string& name,

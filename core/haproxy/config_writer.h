@@ -29,7 +29,9 @@ namespace mlb {
 
 struct ConfigWriterOptions {
   std::string config_path;              // --haproxy-config
-  std::string haproxy_binary = "haproxy";
+  // --haproxy-binary; empty: haproxy in PATH, then /usr/sbin/haproxy
+  // (FindHaproxy, haproxy_binary.h), looked up at every check.
+  std::string haproxy_binary;
   bool skip_validation = false;         // --skip-validation
   bool dry_run = false;                 // --dry
   std::vector<std::string> reload_command;  // empty: no reload

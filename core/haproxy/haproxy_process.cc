@@ -22,6 +22,7 @@
 #include "core/base/files.h"
 #include "core/base/logging.h"
 #include "core/base/process.h"
+#include "core/haproxy/haproxy_binary.h"
 
 namespace mlb {
 namespace {
@@ -233,7 +234,12 @@ HaproxyProcess::~HaproxyProcess() {
 }
 
 std::vector<std::string> HaproxyProcess::Argv() const {
-  std::vector<std::string> argv = {options_.haproxy_binary, "-W", "-db", "-S",
+  std::string binary = binary_;
+  if (binary.empty()) {  // not started yet
+    binary = options_.haproxy_binary.empty() ? "haproxy"
+                                             : options_.haproxy_binary;
+  }
+  std::vector<std::string> argv = {binary, "-W", "-db", "-S",
                                    options_.master_socket, "-f",
                                    options_.config_path};
   if (!options_.pid_file.empty()) {
@@ -487,6 +493,9 @@ Status HaproxyProcess::Start() {
 }
 
 Status HaproxyProcess::StartLocked() {
+  // Not found is said as such, not as an HAProxy that exited with 127.
+  MLB_RETURN_IF_ERROR(FindHaproxy(options_.haproxy_binary, &binary_)
+                          .WithContext("cannot start HAProxy"));
   const std::string what = "haproxy `" + CommandLine() + "`";
   if (options_.config_path.empty()) {
     return Status::Error(what, "no config path");

@@ -95,7 +95,9 @@
 namespace mlb {
 
 struct HaproxyProcessOptions {
-  std::string haproxy_binary = "haproxy";  // looked up in PATH
+  // --haproxy-binary; empty: haproxy in PATH, then /usr/sbin/haproxy
+  // (FindHaproxy, haproxy_binary.h), looked up at every start.
+  std::string haproxy_binary;
   std::string config_path;                 // -f
   std::string master_socket;               // -S, a unix socket path
   std::string pid_file;                    // -p; empty: none
@@ -295,6 +297,7 @@ class HaproxyProcess {
   uint64_t reloads_served_ = 0;  // requests covered by a finished reload
   Status last_reload_status_;
   HaproxyReloadReport last_reload_report_;
+  std::string binary_;  // the HAProxy the last start found (FindHaproxy)
 
   std::atomic<uint64_t> reload_requests_{0};  // Reload() calls so far
   std::atomic<pid_t> pid_{0};

@@ -12,6 +12,7 @@
 
 #include "core/base/files.h"
 #include "core/base/logging.h"
+#include "core/base/text.h"
 
 namespace mlb {
 namespace {
@@ -214,6 +215,8 @@ Status MarathonClient::RequestWith(const std::string& method,
   for (size_t n = 0; n < options_.urls.size(); ++n) {
     const size_t index = (start + n) % options_.urls.size();
     const std::string& base = options_.urls[index];
+    // What messages say of it: a password in it is not shown.
+    const std::string shown = RedactUrl(base);
     HttpRequest request;
     request.method = method;
     request.headers = {{"Accept", "application/json"}};
@@ -223,8 +226,8 @@ Status MarathonClient::RequestWith(const std::string& method,
     try {
       Poco::URI uri(base);
       if (uri.getScheme() != "http" && uri.getScheme() != "https") {
-        return Status::Error(base, "only http://, https:// and file:PATH "
-                                   "Marathon URLs are supported");
+        return Status::Error(shown, "only http://, https:// and file:PATH "
+                                    "Marathon URLs are supported");
       }
       std::string prefix = uri.getPath();
       while (!prefix.empty() && prefix.back() == '/') {
@@ -233,7 +236,7 @@ Status MarathonClient::RequestWith(const std::string& method,
       uri.setPathEtc(prefix + path);
       request.url = uri.toString();
     } catch (const Poco::Exception& e) {
-      attempt.status = Status::Error(base, e.displayText());
+      attempt.status = Status::Error(shown, RedactUrl(e.displayText()));
       attempt.try_next = true;
     }
     if (attempt.status.ok()) {
@@ -252,7 +255,7 @@ Status MarathonClient::RequestWith(const std::string& method,
         return http_.Send(
             request,
             [&](const HttpResponse&, std::istream& in) {
-              const Status read = read_body(in, base);
+              const Status read = read_body(in, shown);
               body_read = true;
               return read;
             },
@@ -278,11 +281,11 @@ Status MarathonClient::RequestWith(const std::string& method,
         return sent;
       }
       if (!sent.ok()) {
-        attempt.status = Status::Error(base, sent.message());
+        attempt.status = Status::Error(shown, RedactUrl(sent.message()));
         attempt.try_next = response.transport_failed;
       } else {
         attempt.status = Status::Error(
-            base, method + " " + path + ": " + response.StatusLine());
+            shown, method + " " + path + ": " + response.StatusLine());
         attempt.try_next = response.status >= 500;
       }
     }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/base/logging.h"
+#include "core/base/text.h"
 
 namespace mlb {
 namespace {
@@ -244,11 +245,12 @@ Status EventStream::Run(const EventStreamCallbacks& callbacks) {
     try {
       const std::string scheme = Poco::URI(url).getScheme();
       if (scheme != "http" && scheme != "https") {
-        return Status::Error(url,
+        return Status::Error(RedactUrl(url),
                              "only http:// and https:// URLs are supported");
       }
     } catch (const Poco::Exception& e) {
-      return Status::Error(url, "not a URL: " + e.displayText());
+      return Status::Error(RedactUrl(url),
+                           "not a URL: " + RedactUrl(e.displayText()));
     }
   }
   std::mt19937_64 random(std::random_device{}());
@@ -267,14 +269,15 @@ Status EventStream::Run(const EventStreamCallbacks& callbacks) {
       window = options_.initial_backoff;
     }
     if (idle) {
-      Log().warning(reason.message() + "; reconnecting now");
+      Log().warning(RedactUrl(reason.message()) + "; reconnecting now");
       continue;
     }
     std::uniform_int_distribution<milliseconds::rep> pick(
         0, std::max<milliseconds::rep>(window.count() - 1, 0));
     const milliseconds wait(pick(random));
     window = std::min(window * 3 / 2, options_.max_backoff);
-    Log().warning(reason.message() + "; reconnecting in " + Ms(wait));
+    Log().warning(RedactUrl(reason.message()) + "; reconnecting in " +
+                  Ms(wait));
     if (!SleepUnlessStopped(wait)) {
       break;
     }

@@ -474,6 +474,8 @@ TEST(AdminServerTest, StatusDoesNotPublishMarathonCredentials) {
   const testing::HttpResponse r = Call(admin->port(), "GET", "/status");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body.find("s3cret-pass"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"http://lb-user:***@m1:8080\""), std::string::npos)
+      << r.body;
 }
 
 // Review (GUARD). Where the default HEAD's :9090 sends the admin paths

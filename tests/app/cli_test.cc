@@ -293,6 +293,15 @@ TEST(CliTest, LogLevelsAreMarathonLbs) {
             "Invalid log level: BANANA");
 }
 
+// --version needs no other flag (main prints "marathon-lb VERSION").
+TEST(CliTest, VersionAloneParses) {
+  CliOptions o;
+  ASSERT_TRUE(Parse({"--version"}, &o).ok());
+  EXPECT_TRUE(o.version);
+  EXPECT_TRUE(Parse({"--group", "g"}, &o).ok());
+  EXPECT_FALSE(o.version);
+}
+
 TEST(CliTest, HelpListsEveryFlag) {
   const std::string help = FlagHelp();
   for (const char* flag :

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/base/logging.h"
@@ -416,6 +418,140 @@ TEST(UpdateSchedulerTest, ManualClockDrivesResyncAndDebounceAndLogsEachOne) {
                   "in 0 ms",
                   "regeneration #3: 1 event (status_update_event x1): "
                   "done in 0 ms"));
+}
+
+// A ManualClock that also records every wait: at what time the scheduler
+// waited and for which deadline.
+class RecordingClock : public ManualClock {
+ public:
+  void WaitUntil(std::condition_variable& cv,
+                 std::unique_lock<std::mutex>& lock,
+                 TimePoint deadline) override {
+    const TimePoint now = Now();
+    {
+      std::lock_guard<std::mutex> guard(waits_mu_);
+      waits_.emplace_back(now, deadline);
+    }
+    ManualClock::WaitUntil(cv, lock, deadline);
+  }
+  // Whether the scheduler, at `now`, waited for `deadline`.
+  bool Waited(TimePoint now, TimePoint deadline) {
+    std::lock_guard<std::mutex> guard(waits_mu_);
+    return std::find(waits_.begin(), waits_.end(),
+                     std::make_pair(now, deadline)) != waits_.end();
+  }
+
+ private:
+  std::mutex waits_mu_;
+  std::vector<std::pair<TimePoint, TimePoint>> waits_;
+};
+
+// --debounce-ms's jitter: each batch (of events or a resync) waits the
+// debounce plus an extra drawn once, when the batch starts, from 0 to
+// debounce_jitter; the random source is the test's.
+TEST(UpdateSchedulerTest, EachBatchWaitsTheDebouncePlusItsOwnDrawnJitter) {
+  RecordingClock clock;
+  FakeRegeneration regeneration;
+  UpdateSchedulerOptions options;
+  options.debounce = milliseconds(500);
+  options.debounce_jitter = milliseconds(100);
+  options.min_interval = milliseconds(0);
+  std::mutex mu;
+  std::vector<milliseconds> asked;  // the maxima the draws were given
+  const std::vector<milliseconds> draws = {milliseconds(73), milliseconds(0),
+                                           milliseconds(100)};
+  options.draw_jitter = [&](milliseconds max) {
+    std::lock_guard<std::mutex> lock(mu);
+    asked.push_back(max);
+    return draws.at(asked.size() - 1);
+  };
+  Running scheduler(options, regeneration.AsCallback(), clock);
+  const auto eventually = [](const std::function<bool()>& done) {
+    const auto deadline = Steady::now() + kPatience;
+    while (!done() && Steady::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return done();
+  };
+  const auto finished = [&](uint64_t n) {
+    return eventually(
+        [&] { return scheduler->GetSnapshot().regenerations >= n; });
+  };
+
+  // Two events, one batch, one draw (73 ms): due 573 ms after the first.
+  const Clock::TimePoint t0 = clock.Now();
+  scheduler->Trigger("status_update_event");
+  clock.Advance(milliseconds(572));
+  scheduler->Trigger("api_post_event");
+  ASSERT_TRUE(eventually([&] {
+    return clock.Waited(t0 + milliseconds(572), t0 + milliseconds(573));
+  }));
+  EXPECT_TRUE(regeneration.requests().empty());
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(finished(1));
+
+  // The next batch draws again (0 ms): the debounce alone.
+  const Clock::TimePoint t1 = clock.Now();
+  scheduler->Trigger("status_update_event");
+  ASSERT_TRUE(eventually([&] {
+    return clock.Waited(t1, t1 + milliseconds(500));
+  }));
+  clock.Advance(milliseconds(500));
+  ASSERT_TRUE(finished(2));
+
+  // A resync is a batch too (100 ms, the most).
+  const Clock::TimePoint t2 = clock.Now();
+  scheduler->RequestResync("SIGHUP");
+  clock.Advance(milliseconds(599));
+  ASSERT_TRUE(eventually([&] {
+    return clock.Waited(t2 + milliseconds(599), t2 + milliseconds(600));
+  }));
+  EXPECT_EQ(regeneration.requests().size(), 2u);
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(finished(3));
+  scheduler.StopAndJoin();
+
+  const std::vector<UpdateRequest> requests = regeneration.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].started, t0 + milliseconds(573));
+  EXPECT_EQ(requests[0].event_count, 2u);
+  EXPECT_EQ(requests[1].started, t1 + milliseconds(500));
+  EXPECT_EQ(requests[2].started, t2 + milliseconds(600));
+  EXPECT_EQ(requests[2].resync_reason, "SIGHUP");
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_THAT(asked, ElementsAre(milliseconds(100), milliseconds(100),
+                                 milliseconds(100)));
+}
+
+// The flags' scheduler: sse and event modes add a fifth of --debounce-ms
+// as jitter (README, --help: "a random 0 to 20% of it"); poll mode has no
+// debounce and no jitter.
+TEST(SchedulerOptionsForTest, LiveModesJitterAFifthOfTheDebouncePollNone) {
+  CliOptions o;
+  ASSERT_TRUE(ParseCommandLine({"sse", "--group", "g"}, &o).ok());
+  UpdateSchedulerOptions s = SchedulerOptionsFor(o);
+  EXPECT_EQ(s.debounce, milliseconds(500));
+  EXPECT_EQ(s.debounce_jitter, milliseconds(100));
+  EXPECT_EQ(s.min_interval, milliseconds(2000));
+  EXPECT_EQ(s.resync_interval, milliseconds(300000));
+  EXPECT_FALSE(s.draw_jitter) << "marathon-lb draws at random";
+
+  ASSERT_TRUE(ParseCommandLine({"event", "http://127.0.0.1:1/", "--group",
+                                "g", "--debounce-ms", "1234"},
+                               &o)
+                  .ok());
+  s = SchedulerOptionsFor(o);
+  EXPECT_EQ(s.debounce, milliseconds(1234));
+  EXPECT_EQ(s.debounce_jitter, milliseconds(246));
+
+  ASSERT_TRUE(ParseCommandLine({"poll", "--group", "g", "--poll-interval",
+                                "60", "--debounce-ms", "1000"},
+                               &o)
+                  .ok());
+  s = SchedulerOptionsFor(o);
+  EXPECT_EQ(s.debounce, milliseconds(0));
+  EXPECT_EQ(s.debounce_jitter, milliseconds(0));
+  EXPECT_EQ(s.resync_interval, milliseconds(60000));
 }
 
 TEST(UpdateSchedulerTest, FailuresAreLoggedCountedAndDoNotStopTheLoop) {

@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -139,6 +141,24 @@ std::string FetchText(const HttpClient& client, const std::string& url,
 
 const char kAliceAuth[] = "Basic YWxpY2U6czNjcmV0";  // alice:s3cret
 
+// Version() (--version, the start-up line, the User-Agent) is meson.build's
+// project version: core/base/meson.build passes it to the build.
+TEST(VersionTest, IsTheMesonProjectVersion) {
+  const char* source = std::getenv("MLB_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "MLB_SOURCE_DIR is not set";
+  std::ifstream in(std::string(source) + "/meson.build");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string meson = text.str();
+  const std::string key = "version: '";  // the first: project()'s
+  const size_t start = meson.find(key);
+  ASSERT_NE(start, std::string::npos) << meson;
+  const size_t end = meson.find('\'', start + key.size());
+  EXPECT_EQ(Version(), meson.substr(start + key.size(),
+                                    end - start - key.size()));
+  EXPECT_NE(std::string(Version()), "");
+}
+
 TEST(HttpClientTest, GetSendsUserAgentHostAndTheRequestHeaders) {
   LocalServer server;
   server.Body("/hello", "hello\n");
@@ -158,7 +178,7 @@ TEST(HttpClientTest, GetSendsUserAgentHostAndTheRequestHeaders) {
   EXPECT_EQ(seen.method, "GET");
   EXPECT_EQ(seen.target, "/hello?x=1");
   EXPECT_EQ(seen.Header("Host"), server.Url().substr(7));
-  EXPECT_EQ(seen.Header("User-Agent"), "marathon-lb");
+  EXPECT_EQ(seen.Header("User-Agent"), std::string("marathon-lb/") + Version());
   EXPECT_EQ(seen.Header("Accept"), "application/json");
   EXPECT_EQ(seen.Header("Authorization"), "");
 }

@@ -8,11 +8,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -165,6 +168,77 @@ TEST(SpawnTest, ProgramThatCannotRunExits127WithAMessage) {
   EXPECT_EQ(WEXITSTATUS(status), 127);
 
   EXPECT_EQ(Spawn({}, SpawnOptions(), &child).message(), "empty command");
+}
+
+// $PATH for one test, put back when it ends.
+class ScopedPath {
+ public:
+  explicit ScopedPath(const std::string& path) {
+    const char* old = std::getenv("PATH");
+    had_ = old != nullptr;
+    old_ = had_ ? old : "";
+    setenv("PATH", path.c_str(), 1);
+  }
+  ~ScopedPath() {
+    if (had_) {
+      setenv("PATH", old_.c_str(), 1);
+    } else {
+      unsetenv("PATH");
+    }
+  }
+
+ private:
+  bool had_ = false;
+  std::string old_;
+};
+
+// A file with `mode`, in a fresh directory under `dir`.
+void WriteProgram(const std::string& path, mode_t mode) {
+  std::ofstream(path) << "#!/bin/sh\nexit 0\n";
+  ASSERT_EQ(chmod(path.c_str(), mode), 0);
+}
+
+// --haproxy-binary's lookup (core/haproxy/haproxy_binary.h): PATH first,
+// then the fallbacks; a path as it is; not found says where it looked.
+TEST(FindExecutableTest, LooksInPathThenAtTheFallbacks) {
+  std::string pattern = ::testing::TempDir() + "find_executable_XXXXXX";
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const std::string dir = pattern;
+  ASSERT_EQ(mkdir((dir + "/a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((dir + "/b").c_str(), 0755), 0);
+  WriteProgram(dir + "/a/tool", 0644);  // not executable: skipped
+  WriteProgram(dir + "/b/tool", 0755);
+  WriteProgram(dir + "/fallback", 0755);
+  std::string found;
+  {
+    ScopedPath path(dir + "/a:" + dir + "/b");
+    ASSERT_TRUE(FindExecutable("tool", {dir + "/fallback"}, &found).ok());
+    EXPECT_EQ(found, dir + "/b/tool");
+  }
+  {
+    ScopedPath path(dir + "/a");
+    ASSERT_TRUE(FindExecutable("tool", {dir + "/missing", dir + "/fallback"},
+                               &found)
+                    .ok());
+    EXPECT_EQ(found, dir + "/fallback");
+    EXPECT_EQ(FindExecutable("tool", {dir + "/missing", dir + "/a/tool"},
+                             &found)
+                  .message(),
+              "tool not found in PATH (" + dir + "/a) nor at " + dir +
+                  "/missing or " + dir + "/a/tool");
+    EXPECT_EQ(FindExecutable("tool", {}, &found).message(),
+              "tool not found in PATH (" + dir + "/a)");
+  }
+  ASSERT_TRUE(FindExecutable(dir + "/b/tool", {}, &found).ok());
+  EXPECT_EQ(found, dir + "/b/tool");
+  EXPECT_EQ(FindExecutable(dir + "/b/none", {dir + "/fallback"}, &found)
+                .message(),
+            dir + "/b/none not found");
+  EXPECT_EQ(FindExecutable(dir + "/a/tool", {}, &found).message(),
+            dir + "/a/tool: not an executable file");
+  EXPECT_EQ(FindExecutable(dir + "/a", {}, &found).message(),
+            dir + "/a: not an executable file");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SpawnTest, NewProcessGroupIsInPlaceWhenSpawnReturns) {

@@ -12,6 +12,35 @@
 namespace mlb {
 namespace {
 
+// What marathon-lb shows of a --marathon URL with credentials: the user,
+// never the password.
+TEST(RedactUrlTest, HidesThePasswordOfEveryUrlInTheText) {
+  EXPECT_EQ(RedactUrl("http://lb:s3cret@m1:8080"), "http://lb:***@m1:8080");
+  EXPECT_EQ(RedactUrl("https://lb:s3cret@m1:8443/marathon/"),
+            "https://lb:***@m1:8443/marathon/");
+  EXPECT_EQ(
+      RedactUrl("Marathon request GET /v2/apps failed: "
+                "http://lb:s3cret@m1:8080: HTTP 500 Internal Server Error; "
+                "https://ops:other@m2?x=1: connection refused"),
+      "Marathon request GET /v2/apps failed: "
+      "http://lb:***@m1:8080: HTTP 500 Internal Server Error; "
+      "https://ops:***@m2?x=1: connection refused");
+  EXPECT_EQ(RedactUrl("'http://lb:s3cret@m1' \"http://a:b@m2\""),
+            "'http://lb:***@m1' \"http://a:***@m2\"");
+  // A password with ':' or '@' in it is hidden whole.
+  EXPECT_EQ(RedactUrl("http://lb:a:b@c@m1:8080/x"), "http://lb:***@m1:8080/x");
+  EXPECT_EQ(RedactUrl("http://lb:@m1"), "http://lb:***@m1");
+}
+
+TEST(RedactUrlTest, LeavesEverythingElseAsItIs) {
+  for (const char* text :
+       {"", "no URL here", "http://m1:8080/v2/apps", "http://lb@m1:8080",
+        "file:/var/state.json", "http://m1:8080/x?a=b:c@d",
+        "http://m1/x#a:b@c", "://", "lb:s3cret@m1", "http://"}) {
+    EXPECT_EQ(RedactUrl(text), text);
+  }
+}
+
 TEST(SplitTest, KeepsEveryPieceUntrimmed) {
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -166,6 +167,77 @@ TEST_F(ConfigWriterTest, DryRunReportsTheDiffAndWritesNothing) {
   EXPECT_EQ(report.outcome, ApplyReport::Outcome::kDryRun);
   EXPECT_EQ(report.diff.rfind("--- " + options_.config_path + "\n", 0), 0u);
   EXPECT_TRUE(Files().empty());
+}
+
+// $PATH for one test, put back when it ends.
+class ScopedPath {
+ public:
+  explicit ScopedPath(const std::string& path) : old_(std::getenv("PATH")) {
+    setenv("PATH", path.c_str(), 1);
+  }
+  ~ScopedPath() { setenv("PATH", old_.c_str(), 1); }
+
+ private:
+  std::string old_;
+};
+
+// Without --haproxy-binary and without haproxy in PATH (a non-root Debian
+// user has no /usr/sbin there), haproxy -c is /usr/sbin/haproxy's: it
+// refuses the invalid config and accepts the valid one.
+TEST_F(ConfigWriterTest, WithoutHaproxyInPathUsrSbinHaproxyChecks) {
+  ASSERT_EQ(mkdir((dir_ + "/bin").c_str(), 0755), 0);
+  ScopedPath path(dir_ + "/bin");
+  options_.reload_command.clear();
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  const Status refused = writer.Apply(kInvalid, &report);
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kRejected);
+  EXPECT_EQ(refused.message(),
+            "haproxy -c rejected the new config, kept in " +
+                options_.config_path +
+                ".rejected; the live config is unchanged");
+  EXPECT_NE(report.validation_output.find("chek"), std::string::npos)
+      << report.validation_output;
+  ASSERT_TRUE(writer.Apply(kValid, &report).ok());
+  EXPECT_EQ(report.outcome, ApplyReport::Outcome::kApplied);
+}
+
+// --haproxy-binary naming no file: "not found", never "rejected"; nothing
+// is written or kept.
+TEST_F(ConfigWriterTest, HaproxyNotFoundIsNotARefusal) {
+  options_.haproxy_binary = dir_ + "/no-such-haproxy";
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  const Status s = writer.Apply(kValid, &report);
+  EXPECT_EQ(s.message(), "cannot check the config: " + dir_ +
+                             "/no-such-haproxy not found (see "
+                             "--haproxy-binary); the live config is "
+                             "unchanged");
+  EXPECT_EQ(report.validation_output, "");
+  EXPECT_EQ(report.rejected_path, "");
+  EXPECT_TRUE(Files().empty());
+  // SIGUSR1's reload in place checks the file first, the same way.
+  testing::WriteFile(options_.config_path, kValid);
+  EXPECT_EQ(writer.ReloadInPlace(&report).message(),
+            "cannot check the config: " + dir_ +
+                "/no-such-haproxy not found (see --haproxy-binary)");
+}
+
+// A file that is found but that the system cannot execute (here: its
+// interpreter is missing) exits 127 from the exec: not a refusal either.
+TEST_F(ConfigWriterTest, HaproxyThatCannotBeExecutedIsNotARefusal) {
+  options_.haproxy_binary = dir_ + "/broken-haproxy";
+  testing::WriteFile(options_.haproxy_binary, "#!/nonexistent/interpreter\n");
+  ASSERT_EQ(chmod(options_.haproxy_binary.c_str(), 0755), 0);
+  ConfigWriter writer(options_);
+  ApplyReport report;
+  const Status s = writer.Apply(kValid, &report);
+  EXPECT_EQ(s.message(), "cannot check the config: cannot run " +
+                             options_.haproxy_binary +
+                             ": No such file or directory; the live config "
+                             "is unchanged");
+  EXPECT_EQ(report.rejected_path, "");
+  EXPECT_EQ(Files(), std::vector<std::string>{"broken-haproxy"});
 }
 
 TEST_F(ConfigWriterTest, SkipValidationWritesWithoutHaproxy) {

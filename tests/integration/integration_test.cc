@@ -30,6 +30,9 @@
 #include <vector>
 
 #include "core/app/template_archive.h"
+#include "core/base/process.h"
+#include "core/base/text.h"
+#include "core/base/version.h"
 #include "core/haproxy/master_cli.h"
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/http_test_server.h"
@@ -2089,6 +2092,72 @@ TEST_F(TemplateUrlTest, SighupRefetchesAndKeepsLastGoodOnRefusal) {
             BackendHead(7005));
   mlb.Stop();
   EXPECT_TRUE(ExtractDirs().empty());
+}
+
+// --version prints "marathon-lb VERSION" (meson.build's, as Version()) and
+// exits 0; the start-up log line names the version, the mode and the
+// Marathons.
+TEST_F(IntegrationTest, VersionIsPrintedAndInTheStartUpLine) {
+  const RunResult version =
+      RunBounded({mlb_binary_, "--version"}, dir_->File("version.log"));
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output, std::string("marathon-lb ") + Version() + "\n");
+
+  const std::string url = StateFile(StateJson({AppJson(
+      "/web", {FreePort()}, Labels({}), {{"127.0.0.2", {31001}}})}));
+  const RunResult run = RunMarathonLb(url);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasMessage(run.output, std::string("marathon-lb ") + Version() +
+                                         " starting: mode poll, Marathon " +
+                                         url))
+      << run.output;
+}
+
+// A non-root Debian user has no /usr/sbin in PATH: without --haproxy-binary
+// marathon-lb checks with /usr/sbin/haproxy all the same. A --haproxy-binary
+// that does not exist is "not found", naming it, never "rejected".
+TEST_F(IntegrationTest, HaproxyOutsidePathIsFoundAndAMissingOneIsNotFound) {
+  // This PATH without its directories that hold a haproxy.
+  std::string path;
+  for (const std::string& d : Split(std::getenv("PATH"), ':')) {
+    if (!d.empty() && !FileExists(d + "/haproxy")) {
+      path += (path.empty() ? "" : ":") + d;
+    }
+  }
+  std::string env;
+  ASSERT_TRUE(FindExecutable("env", {}, &env).ok());
+  const std::string url = StateFile(StateJson({AppJson(
+      "/web", {FreePort()}, Labels({}), {{"127.0.0.2", {31001}}})}));
+  const auto run = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {
+        env,           "PATH=" + path,  mlb_binary_,       "poll",
+        "--marathon",  url,             "--haproxy-config", cfg_,
+        "--group",     kGroup,          "--templates-dir",  templates_dir_,
+        "--plugin-dir", plugin_dir_,    "--ssl-certs",      cert_,
+        "--syslog-socket", "/dev/null", "--command",        "true"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunBounded(argv, dir_->File("marathon-lb-" +
+                                       std::to_string(++mlb_runs_) + ".log"));
+  };
+  const RunResult found = run({});
+  EXPECT_EQ(found.exit_code, 0) << found.output;
+  EXPECT_THAT(LogMessages(found.output),
+              Contains(StartsWith("wrote " + cfg_ + " (1 apps, 1 service "
+                                  "ports, ")))
+      << found.output;
+  EXPECT_THAT(Config(), HasSubstr("\nbackend web_"));
+
+  const std::string missing = dir_->File("no-such-haproxy");
+  std::filesystem::remove(cfg_);
+  const RunResult not_found = run({"--haproxy-binary", missing});
+  EXPECT_EQ(not_found.exit_code, 1) << not_found.output;
+  EXPECT_TRUE(HasMessage(not_found.output,
+                         "cannot check the config: " + missing +
+                             " not found (see --haproxy-binary); the live "
+                             "config is unchanged"))
+      << not_found.output;
+  EXPECT_THAT(not_found.output, Not(HasSubstr("rejected")));
+  EXPECT_FALSE(FileExists(cfg_));
 }
 
 }  // namespace

@@ -183,17 +183,20 @@ class LiveTest : public EndToEndTest {
 
   // ---- processes -----------------------------------------------------------
 
-  // A marathon-sim on 127.0.0.1 (keep-alive comments every 300 ms).
-  Sim& StartSim(const std::string& name, const std::string& state) {
+  // A marathon-sim on 127.0.0.1 (keep-alive comments every 300 ms), with
+  // `extra` flags (--auth USER:PASS).
+  Sim& StartSim(const std::string& name, const std::string& state,
+                const std::vector<std::string>& extra = {}) {
     auto sim = std::make_unique<Sim>();
     sim->state_file = dir_->File(name + "-state.json");
     AtomicWrite(sim->state_file, state);
     const std::string port_file = dir_->File(name + ".port");
-    sim->process = std::make_unique<ScopedProcess>(
-        std::vector<std::string>{sim_binary_, "--state", sim->state_file,
-                                 "--listen", "127.0.0.1:0", "--port-file",
-                                 port_file, "--keepalive-ms", "300"},
-        dir_->File(name + ".log"));
+    std::vector<std::string> argv = {sim_binary_, "--state", sim->state_file,
+                                     "--listen", "127.0.0.1:0", "--port-file",
+                                     port_file, "--keepalive-ms", "300"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    sim->process =
+        std::make_unique<ScopedProcess>(argv, dir_->File(name + ".log"));
     sim->url = "http://" + WaitForPortFile(*sim->process, port_file);
     sim->port = UrlPort(sim->url);
     sims_.push_back(std::move(sim));
@@ -2346,6 +2349,51 @@ TEST_F(LiveTest, AServerRemovedLiveIsDeletedEvenAfterAFailedReload) {
                        << JsonInt(StatusJson(), "live_pending_deletes", -1)
                        << "):\n"
                        << reply;
+}
+
+// Credentials in a --marathon URL (user:password@, which Marathon here
+// requires) are used and their password is shown nowhere: not in /status,
+// not in any log line, not in the error of a failed Marathon request nor in
+// the event stream's; where the URL is shown it reads user:***@.
+TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
+  const std::string password = "pw-Qx7z0Kc41";
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}),
+                      {"--auth", "lb:" + password});
+  const std::string host = "127.0.0.1:" + std::to_string(sim.port);
+  StartMarathonLb({"sse"}, {"http://lb:" + password + "@" + host});
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+
+  // Marathon fails: every request answers 500, the stream is dropped (and
+  // its reconnects refused); SIGHUP asks for a resync, which fails.
+  Fault(sim, "status=500");
+  Fault(sim, "drop=1");
+  kill(mlb_->pid(), SIGHUP);
+  const std::string failed =
+      "Marathon request GET /v2/apps?embed=apps.tasks failed: http://lb:***@" +
+      host + ": GET /v2/apps?embed=apps.tasks: HTTP 500";
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return MlbLog().find(failed) != std::string::npos &&
+               MlbLog().find("; reconnecting in ") != std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  const std::string status = Admin("/status").body;
+  const Poco::JSON::Object::Ptr fields = JsonObject(status);
+  Fault(sim, "clear=1");
+  StopMarathonLb();
+
+  const std::string log = MlbLog();
+  EXPECT_EQ(log.find(password), std::string::npos) << log;
+  EXPECT_EQ(status.find(password), std::string::npos) << status;
+  EXPECT_THAT(log, HasSubstr("starting: mode sse, Marathon http://lb:***@" +
+                             host + "\n"));
+  ASSERT_FALSE(fields.isNull()) << status;
+  EXPECT_EQ(fields->optValue<std::string>("marathon", ""),
+            "http://lb:***@" + host);
+  EXPECT_THAT(fields->optValue<std::string>("last_error", ""),
+              HasSubstr(failed));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/version.h"
 #include "tests/support/http_test_server.h"
 #include "tests/support/testing.h"
 
@@ -92,8 +93,35 @@ TEST(MarathonClientTest, FetchesAppsWithMarathonLbHeaders) {
   EXPECT_EQ(source, m.url() + "/");
   ASSERT_EQ(m.seen().size(), 1u);
   EXPECT_EQ(m.seen()[0].target, "/v2/apps?embed=apps.tasks");
-  EXPECT_EQ(m.seen()[0].Header("User-Agent"), "marathon-lb");
+  EXPECT_EQ(m.seen()[0].Header("User-Agent"),
+            std::string("marathon-lb/") + Version());
   EXPECT_EQ(m.seen()[0].Header("Authorization"), "");
+}
+
+// A --marathon URL's credentials are sent (basic auth) and its password is
+// not in the error of a failed request, nor is a dead one's: user:***@.
+TEST(MarathonClientTest, ErrorsShowTheUrlWithoutItsPassword) {
+  FakeMarathon m("m1");
+  m.FailWith(Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+  const std::string dead = DeadUrl();
+  MarathonOptions options;
+  options.urls = {"http://lb:pw-s3cret@" + dead.substr(7),
+                  "http://lb:pw-s3cret@" + m.url().substr(7)};
+  MarathonClient client(options);
+  std::string json, source;
+  const Status s = client.FetchApps(&json, &source);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().find("pw-s3cret"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("http://lb:***@" + dead.substr(7) + ": "),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("; http://lb:***@" + m.url().substr(7) +
+                             ": GET /v2/apps?embed=apps.tasks: HTTP 500"),
+            std::string::npos)
+      << s.message();
+  ASSERT_EQ(m.seen().size(), 1u);
+  EXPECT_EQ(m.seen()[0].Header("Authorization"),
+            "Basic bGI6cHctczNjcmV0");  // lb:pw-s3cret
 }
 
 TEST(MarathonClientTest, DeadFirstMarathonFailsOverAndIsNotTriedFirstAgain) {

@@ -1,5 +1,7 @@
 #include "core/marathon/event_stream.h"
 
+#include "core/base/version.h"
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerRequest.h>
@@ -309,7 +311,8 @@ TEST(EventStreamTest, DeliversSubscribedEventsInStreamOrder) {
   EXPECT_EQ(requests[0].target, EventsPath());
   EXPECT_EQ(requests[0].Header("Accept"), "text/event-stream");
   EXPECT_EQ(requests[0].Header("Cache-Control"), "no-cache");
-  EXPECT_EQ(requests[0].Header("User-Agent"), "marathon-lb");
+  EXPECT_EQ(requests[0].Header("User-Agent"),
+            std::string("marathon-lb/") + Version());
   EXPECT_EQ(requests[0].Header("Authorization"), "");
   EXPECT_EQ(requests[0].Header("Accept-Encoding"), "");
 
