@@ -123,6 +123,7 @@ class Package(unittest.TestCase):
                                      '--health-check', '--haproxy-map',
                                      '--max-reload-retries', '10',
                                      '--reload-interval', '10',
+                                     '--admin-address', '0.0.0.0:9092',
                                      '--group', 'external'])
         self.assertEqual(a['acceptedResourceRoles'], ['slave_public'])
         self.assertNotIn('fetch', a)
@@ -133,12 +134,15 @@ class Package(unittest.TestCase):
         self.assertEqual(a['env']['HAPROXY_SYSCTL_PARAMS'].split()[0],
                          'net.ipv4.tcp_tw_reuse=1')
         self.assertEqual([p['port'] for p in a['portDefinitions']],
-                         [80, 443, 9090, 9091] + SERVICE_PORTS)
+                         [80, 443, 9090, 9091, 9092] + SERVICE_PORTS)
         self.assertTrue(a['requirePorts'])
+        # The health check asks marathon-lb (its /healthz on the admin
+        # address), not HAProxy: a controller that lost Marathon or HAProxy
+        # fails it.
         check = a['healthChecks'][0]
-        self.assertEqual((check['path'], check['portIndex']),
-                         ('/_haproxy_health_check', 2))
-        self.assertEqual(a['portDefinitions'][check['portIndex']]['port'], 9090)
+        self.assertEqual((check['path'], check['portIndex']), ('/healthz', 4))
+        self.assertEqual(a['portDefinitions'][check['portIndex']],
+                         {'port': 9092, 'protocol': 'tcp', 'name': 'admin'})
         self.assertEqual(a['upgradeStrategy'], {'minimumHealthCapacity': 0.5,
                                                 'maximumOverCapacity': 0.2})
 
@@ -158,6 +162,7 @@ class Package(unittest.TestCase):
             'sse', '--marathon', 'https://marathon.mesos:8443', '--health-check',
             '--auth-credentials', 'ops:pa"ss', '--strict-mode',
             '--max-reload-retries', '-1', '--reload-interval', '3',
+            '--admin-address', '0.0.0.0:9092',
             '--max-old-workers', '5', '--group', 'external'])
         self.assertEqual(a['env']['HAPROXY_SSL_CERT'], PEM)
         self.assertEqual(a['env']['HAPROXY_SYSCTL_NONSTRICT'], '1')
@@ -167,8 +172,8 @@ class Package(unittest.TestCase):
         self.assertEqual(a['container']['docker']['parameters'], [
             {'key': 'ulimit', 'value': 'nofile=100000'},
             {'key': 'label', 'value': 'dcos_pkg_name=marathon-lb'}])
-        self.assertEqual([p['port'] for p in a['portDefinitions']][:4],
-                         [80, 443, 9090, 9091])
+        self.assertEqual([p['port'] for p in a['portDefinitions']][:5],
+                         [80, 443, 9090, 9091, 9092])
 
     def test_secret_name_gives_the_service_account_credential(self):
         # marathon-lb 1.15's secret_name: the secret, as Marathon injects it,
@@ -190,13 +195,15 @@ class Package(unittest.TestCase):
                                      '--dont-bind-http-https', '--haproxy-map',
                                      '--max-reload-retries', '10',
                                      '--reload-interval', '10',
+                                     '--admin-address', '0.0.0.0:9092',
                                      '--group', '*'])
         self.assertEqual(a['env']['POLL_INTERVAL'], '30')
         self.assertNotIn('HAPROXY_SYSCTL_PARAMS', a['env'])
         self.assertNotIn('acceptedResourceRoles', a)
         self.assertEqual([p['port'] for p in a['portDefinitions']],
-                         [9090, 9091] + SERVICE_PORTS)
-        self.assertEqual(a['healthChecks'][0]['portIndex'], 0)
+                         [9090, 9091, 9092] + SERVICE_PORTS)
+        self.assertEqual(a['healthChecks'][0]['portIndex'], 2)
+        self.assertEqual(a['portDefinitions'][2]['port'], 9092)
 
     def test_bad_options_are_refused_by_name(self):
         cases = [
