@@ -837,6 +837,69 @@ TEST_F(LiveTest, AStormOfTaskChangesEndsWithHaproxyServingTheLastState) {
   EXPECT_EQ(LoggedReloads(), 0);
 }
 
+// 1f. Issue 14: a structural change (a new app) still reloads, while the
+// servers of the first app change live, with a client loop on the first
+// app losing no request across both.
+TEST_F(LiveTest, ANewAppReloadsATaskChangeDoesNotAndNoRequestFails) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int other = StartEcho("other-1", "127.0.0.4");
+  const int other_port = FreePort();
+  auto apps = [&](const std::vector<TaskSpec>& web_tasks, bool with_other) {
+    std::vector<std::string> out = {AppJson(
+        "/web", {service_port_},
+        {{"HAPROXY_GROUP", kGroup},
+         {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+         {"HAPROXY_0_MODE", "http"}},
+        web_tasks)};
+    if (with_other) {
+      out.push_back(AppJson("/other", {other_port},
+                            {{"HAPROXY_GROUP", kGroup},
+                             {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                             {"HAPROXY_0_MODE", "http"}},
+                            {{"127.0.0.4", {other}}}));
+    }
+    return StateJson(out);
+  };
+  Sim& sim = StartSim("sim", apps({{"127.0.0.2", {web1}}}, false));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+      Millis(5000)));
+
+  ClientLoop client([&] { return ViaService(); }, Millis(2), 20000,
+                    Millis(30000));
+  // A task: live, no reload.
+  PostApps(sim, apps({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}, false));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JsonInt(StatusJson(), "live_servers_added") == 1; },
+      Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 0);
+  // A new app: a reload.
+  PostApps(sim, apps({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}, true));
+  ASSERT_TRUE(WaitUntil([&] { return LoggedReloads() == 1; }, Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return HttpGet("127.0.0.1", other_port, "/", "other.test").Backend() ==
+               "other-1";
+      },
+      Millis(5000)));
+  // Some more requests after the reload, then the tally.
+  const int seen = client.requests();
+  EXPECT_TRUE(
+      WaitUntil([&] { return client.requests() > seen + 50; }, Millis(5000)));
+  client.Stop();
+  std::cout << "[ measure  ] " << client.requests() << " requests, "
+            << client.failures() << " failed, across a live change and a "
+            << "reload" << std::endl;
+  EXPECT_EQ(client.failures(), 0) << client.FailureSamples();
+  EXPECT_GT(client.backends()["web-2"], 0);
+  EXPECT_EQ(JsonInt(StatusJson(), "live_changes", -1), 1);
+}
+
 // 1a'. What the runtime API cannot add is reloaded in: sticky sessions put
 // `cookie` on the server lines, which HAProxy 2.6 refuses on `add server`.
 TEST_F(LiveTest, AServerLineTheRuntimeApiRefusesIsReloadedIn) {
