@@ -413,6 +413,41 @@ class LiveTest : public EndToEndTest {
   Poco::JSON::Object::Ptr StatusJson() const {
     return JsonObject(Admin("/status").body);
   }
+  // Waits (5 s at most) until /status says the event stream is connected.
+  bool WaitForStream() const {
+    return WaitUntil(
+        [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
+        Millis(5000));
+  }
+  // `n` requests through the service port that each backend answers
+  // `delay_ms` late, started 20 ms apart, each on a thread of its own; the
+  // destructor waits for them.
+  class SlowRequests {
+   public:
+    SlowRequests(int port, int n, int delay_ms) : responses_(n) {
+      for (int i = 0; i < n; ++i) {
+        threads_.emplace_back([this, port, delay_ms, i] {
+          responses_[i] = HttpCall(
+              "GET", "127.0.0.1", port, "/", "",
+              {{"Host", "web.test"},
+               {"X-Echo-Delay-Ms", std::to_string(delay_ms)}},
+              Millis(8000));
+        });
+        std::this_thread::sleep_for(Millis(20));
+      }
+    }
+    ~SlowRequests() { Wait(); }
+    const std::vector<HttpResponse>& Wait() {
+      for (std::thread& t : threads_) {
+        if (t.joinable()) t.join();
+      }
+      return responses_;
+    }
+
+   private:
+    std::vector<HttpResponse> responses_;
+    std::vector<std::thread> threads_;
+  };
 
   int appid_port_ = 0, service_port_ = 0, admin_port_ = 0;
   std::map<std::string, std::string> flags_;
@@ -508,9 +543,7 @@ TEST_F(LiveTest, ScalingTaskByTaskChangesServersWithoutAReload) {
   Sim& sim = StartSim("sim", State(first(1)));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   HaproxyProcList start;
   ASSERT_TRUE(ShowProc(MasterSocket(), &start).ok());
   ASSERT_EQ(start.workers.size(), 1u);
@@ -620,30 +653,10 @@ TEST_F(LiveTest, KillingATaskWithRequestsInFlightFailsNone) {
   Sim& sim = StartSim("sim", State(both));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
 
   // Six slow requests, round-robin: three on each task.
-  constexpr int kSlow = 6;
-  std::vector<HttpResponse> slow(kSlow);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kSlow; ++i) {
-    threads.emplace_back([&, i] {
-      slow[i] = HttpCall("GET", "127.0.0.1", service_port_, "/", "",
-                         {{"Host", "web.test"}, {"X-Echo-Delay-Ms", "2500"}},
-                         Millis(8000));
-    });
-    std::this_thread::sleep_for(Millis(20));
-  }
-  struct Join {
-    std::vector<std::thread>& threads;
-    ~Join() {
-      for (std::thread& t : threads) {
-        if (t.joinable()) t.join();
-      }
-    }
-  } join{threads};
+  SlowRequests slow(service_port_, 6, 2500);
 
   // Marathon's kill: TASK_KILLING during the grace period, then gone.
   std::string killing = State(both);
@@ -662,11 +675,8 @@ TEST_F(LiveTest, KillingATaskWithRequestsInFlightFailsNone) {
   EXPECT_EQ(after, std::set<std::string>{"web-1"});
   PostApps(sim, State({both[0]}));
 
-  for (std::thread& t : threads) {
-    t.join();
-  }
   int on_web2 = 0;
-  for (const HttpResponse& r : slow) {
+  for (const HttpResponse& r : slow.Wait()) {
     EXPECT_EQ(r.status, 200) << r.Describe();
     on_web2 += r.Backend() == "web-2";
   }
@@ -702,9 +712,7 @@ TEST_F(LiveTest, AResyncCorrectsWhatTheEventsGotWrongAndSaysSo) {
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
 
   const std::string event =
       "{\"eventType\": \"status_update_event\", \"appId\": \"/web\", "
@@ -756,9 +764,7 @@ TEST_F(LiveTest, AStormOfTaskChangesEndsWithHaproxyServingTheLastState) {
   unsigned bits = 0x1f;
   Sim& sim = StartSim("sim", State(subset(bits)));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   for (int i = 0; i < 200; ++i) {
     unsigned next = 0;
     while (next == 0 || next == bits) {
@@ -864,9 +870,7 @@ TEST_F(LiveTest, ANewAppReloadsATaskChangeDoesNotAndNoRequestFails) {
   Sim& sim = StartSim("sim", apps({{"127.0.0.2", {web1}}}, false));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
 
   ClientLoop client([&] { return ViaService(); }, Millis(2), 20000,
                     Millis(30000));
@@ -1189,9 +1193,7 @@ TEST_F(LiveTest, MarathonOutageKeepsServingAndRecovers) {
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"}));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   {
     const HttpResponse h = Admin("/healthz");
     ASSERT_EQ(h.status, 200) << h.Describe();
@@ -1388,9 +1390,7 @@ TEST_F(LiveTest, FiftyReloadsUnderLoadLoseNoRequest) {
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"}));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   const pid_t master = HaproxyMasterPid();
 
   // Old workers, from `show proc` on the master socket, every 100 ms.
@@ -2134,9 +2134,7 @@ TEST_F(LiveTest, AServerAddedLiveHasTheDefaultServerOptionsOfTheConfig) {
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
   std::cout << "[ info     ] live_changes "
@@ -2189,9 +2187,7 @@ TEST_F(LiveTest, AServerLineOfSixtyFourWordsKeepsItsLastWordWhenAddedLive) {
   Sim& sim = StartSim("sim", state({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   PostApps(sim, state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
   const std::string backend = "web_" + std::to_string(service_port_);
   ASSERT_TRUE(WaitUntil(
@@ -2234,9 +2230,7 @@ TEST_F(LiveTest, AServerAddedLiveRunsItsAgentCheck) {
   Sim& sim = StartSim("sim", state({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   PostApps(sim, state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
   std::cout << "[ info     ] live_changes "
@@ -2288,9 +2282,7 @@ TEST_F(LiveTest, AServerAddedLiveByHostNameGetsItsAddress) {
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
                                           << ReadFile(cfg_);
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
   PostApps(sim, state({{"localhost", {web1}}, {"localhost", {web2}}}));
   const std::string backend = "web_" + std::to_string(service_port_);
   ASSERT_TRUE(WaitUntil(
@@ -2342,30 +2334,10 @@ TEST_F(LiveTest, AServerRemovedLiveIsDeletedEvenAfterAFailedReload) {
   Sim& sim = StartSim("sim", StateJson({web_app(both)}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return JsonText(StatusJson(), "stream_connected") == "true"; },
-      Millis(5000)));
+  ASSERT_TRUE(WaitForStream());
 
   // Slow requests, round-robin: some on web-2.
-  constexpr int kSlow = 4;
-  std::vector<HttpResponse> slow(kSlow);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kSlow; ++i) {
-    threads.emplace_back([&, i] {
-      slow[i] = HttpCall("GET", "127.0.0.1", service_port_, "/", "",
-                         {{"Host", "web.test"}, {"X-Echo-Delay-Ms", "3000"}},
-                         Millis(8000));
-    });
-    std::this_thread::sleep_for(Millis(20));
-  }
-  struct Join {
-    std::vector<std::thread>& threads;
-    ~Join() {
-      for (std::thread& t : threads) {
-        if (t.joinable()) t.join();
-      }
-    }
-  } join{threads};
+  SlowRequests slow(service_port_, 4, 3000);
 
   // web-2 goes, busy: in maintenance, its deletion pending.
   PostApps(sim, StateJson({web_app({both[0]})}));
@@ -2388,10 +2360,7 @@ TEST_F(LiveTest, AServerRemovedLiveIsDeletedEvenAfterAFailedReload) {
       << Tail(MlbLog());
   ASSERT_THAT(MlbLog(),
               HasSubstr(cfg_ + " rolled back to the config HAProxy runs"));
-  for (std::thread& t : threads) {
-    t.join();
-  }
-  for (const HttpResponse& r : slow) {
+  for (const HttpResponse& r : slow.Wait()) {
     EXPECT_EQ(r.status, 200) << r.Describe();
   }
 
