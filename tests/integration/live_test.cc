@@ -146,6 +146,61 @@ class ClientLoop {
   std::thread thread_;
 };
 
+// One row of `show stat` per server of `backend` (pxname, svname and the
+// other columns of HAProxy's CSV by name), through the master CLI.
+std::string last_stat_reply;  // for the failure messages
+std::vector<std::map<std::string, std::string>> ServerStats(
+    const std::string& master_socket, const std::string& backend) {
+  std::string reply;
+  std::vector<std::map<std::string, std::string>> out;
+  const Status s = MasterCliCommand(
+      master_socket, "@1 show stat -1 4 -1", &reply, Millis(2000));
+  last_stat_reply = s.ok() ? reply : s.message();
+  if (!s.ok()) {
+    return out;
+  }
+  std::vector<std::string> header;
+  for (const std::string& line : Lines(reply)) {
+    if (line.rfind("# ", 0) == 0) {
+      header = Split(line.substr(2), ',');
+      continue;
+    }
+    const std::vector<std::string> fields = Split(line, ',');
+    if (header.empty() || fields.size() < 2 || fields[0] != backend) {
+      continue;
+    }
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
+      row[header[i]] = fields[i];
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+// "srv_name" -> the words of its `show servers state` line.
+std::map<std::string, std::vector<std::string>> ServersState(
+    const std::string& master_socket, const std::string& backend) {
+  std::string reply;
+  std::map<std::string, std::vector<std::string>> out;
+  if (!MasterCliCommand(master_socket, "@1 show servers state " + backend,
+                        &reply, Millis(2000))
+           .ok()) {
+    return out;
+  }
+  for (const std::string& line : Lines(reply)) {
+    std::istringstream in(line);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) {
+      words.push_back(w);
+    }
+    if (words.size() > 14 && words[1] == backend) {
+      out[words[3]] = words;
+    }
+  }
+  return out;
+}
+
 class LiveTest : public EndToEndTest {
  protected:
   static void SetUpTestSuite() {
@@ -313,13 +368,16 @@ class LiveTest : public EndToEndTest {
 
   // ---- Marathon state and the simulator's API -------------------------------
 
-  // The app /web on service_port_, http mode, with these tasks.
-  std::string State(const std::vector<TaskSpec>& tasks) const {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"}},
-                              tasks)});
+  // The app /web on service_port_, http mode, with these tasks (and these
+  // labels besides).
+  std::string State(const std::vector<TaskSpec>& tasks,
+                    const std::map<std::string, std::string>& more = {}) const {
+    std::map<std::string, std::string> labels = {
+        {"HAPROXY_GROUP", kGroup},
+        {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+        {"HAPROXY_0_MODE", "http"}};
+    labels.insert(more.begin(), more.end());
+    return StateJson({AppJson("/web", {service_port_}, labels, tasks)});
   }
 
   static void PostApps(const Sim& sim, const std::string& state) {
@@ -413,6 +471,28 @@ class LiveTest : public EndToEndTest {
   Poco::JSON::Object::Ptr StatusJson() const {
     return JsonObject(Admin("/status").body);
   }
+  // /web on web-1 (127.0.0.2), with `more` labels, then web-2 (127.0.0.3)
+  // added in Marathon; returns once HAProxy has both servers (or a fatal
+  // failure says why not), logging how the change was made.
+  void ScaleWebFromOneToTwo(const std::map<std::string, std::string>& more) {
+    const int web1 = StartEcho("web-1", "127.0.0.2");
+    const int web2 = StartEcho("web-2", "127.0.0.3");
+    Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}, more));
+    ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+    ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+    ASSERT_TRUE(WaitForStream());
+    PostApps(sim,
+             State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}, more));
+    const std::string backend = "web_" + std::to_string(service_port_);
+    ASSERT_TRUE(WaitUntil(
+        [&] { return ServerStats(MasterSocket(), backend).size() == 2; },
+        Millis(5000)))
+        << Tail(MlbLog());
+    std::cout << "[ info     ] live_changes "
+              << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
+              << LoggedReloads() << std::endl;
+  }
+
   // Waits (5 s at most) until /status says the event stream is connected.
   bool WaitForStream() const {
     return WaitUntil(
@@ -910,12 +990,7 @@ TEST_F(LiveTest, AServerLineTheRuntimeApiRefusesIsReloadedIn) {
   const int web1 = StartEcho("web-1", "127.0.0.2");
   const int web2 = StartEcho("web-2", "127.0.0.3");
   auto sticky = [&](const std::vector<TaskSpec>& tasks) {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"},
-                               {"HAPROXY_0_STICKY", "true"}},
-                              tasks)});
+    return State(tasks, {{"HAPROXY_0_STICKY", "true"}});
   };
   Sim& sim = StartSim("sim", sticky({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
@@ -2058,60 +2133,6 @@ TEST_F(LiveTest, KilledHaproxyWorkerIsReplacedAtOnceAndCounted) {
 // ---- Review 14a (hostile review of the live servers): each test below
 // fails on 96be5f2 and names the behaviour it expects. ----
 
-// One row of `show stat` per server of `backend` (pxname, svname and the
-// other columns of HAProxy's CSV by name), through the master CLI.
-std::string last_stat_reply;  // for the failure messages
-std::vector<std::map<std::string, std::string>> ServerStats(
-    const std::string& master_socket, const std::string& backend) {
-  std::string reply;
-  std::vector<std::map<std::string, std::string>> out;
-  const Status s = MasterCliCommand(
-      master_socket, "@1 show stat -1 4 -1", &reply, Millis(2000));
-  last_stat_reply = s.ok() ? reply : s.message();
-  if (!s.ok()) {
-    return out;
-  }
-  std::vector<std::string> header;
-  for (const std::string& line : Lines(reply)) {
-    if (line.rfind("# ", 0) == 0) {
-      header = Split(line.substr(2), ',');
-      continue;
-    }
-    const std::vector<std::string> fields = Split(line, ',');
-    if (header.empty() || fields.size() < 2 || fields[0] != backend) {
-      continue;
-    }
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
-      row[header[i]] = fields[i];
-    }
-    out.push_back(std::move(row));
-  }
-  return out;
-}
-
-// "srv_name" -> the words of its `show servers state` line.
-std::map<std::string, std::vector<std::string>> ServersState(
-    const std::string& master_socket, const std::string& backend) {
-  std::string reply;
-  std::map<std::string, std::vector<std::string>> out;
-  if (!MasterCliCommand(master_socket, "@1 show servers state " + backend,
-                        &reply, Millis(2000))
-           .ok()) {
-    return out;
-  }
-  for (const std::string& line : Lines(reply)) {
-    std::istringstream in(line);
-    std::vector<std::string> words;
-    for (std::string w; in >> w;) {
-      words.push_back(w);
-    }
-    if (words.size() > 14 && words[1] == backend) {
-      out[words[3]] = words;
-    }
-  }
-  return out;
-}
 
 // Review 14a, finding 1. Attack: the operator's HEAD gives every server a
 // connection limit and a weight through `defaults` / `default-server` (a
@@ -2129,17 +2150,8 @@ TEST_F(LiveTest, AServerAddedLiveHasTheDefaultServerOptionsOfTheConfig) {
   head.replace(head.find("defaults\n"), 9,
                "defaults\n  default-server weight 7 maxconn 5\n");
   WriteTemplate("HEAD", head);
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web2 = StartEcho("web-2", "127.0.0.3");
-  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitForStream());
-  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_NO_FATAL_FAILURE(ScaleWebFromOneToTwo({}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
-  std::cout << "[ info     ] live_changes "
-            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
-            << LoggedReloads() << std::endl;
 
   // (A reload may still be under way: the master answers once it is done.)
   std::vector<std::map<std::string, std::string>> stats;
@@ -2174,29 +2186,9 @@ TEST_F(LiveTest, AServerLineOfSixtyFourWordsKeepsItsLastWordWhenAddedLive) {
     line += " maxconn 10";
   }
   line += " backup\n";  // word 64
-  auto state = [&](const std::vector<TaskSpec>& tasks) {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"},
-                               {"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}},
-                              tasks)});
-  };
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web2 = StartEcho("web-2", "127.0.0.3");
-  Sim& sim = StartSim("sim", state({{"127.0.0.2", {web1}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitForStream());
-  PostApps(sim, state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_NO_FATAL_FAILURE(
+      ScaleWebFromOneToTwo({{"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}}));
   const std::string backend = "web_" + std::to_string(service_port_);
-  ASSERT_TRUE(WaitUntil(
-      [&] { return ServerStats(MasterSocket(), backend).size() == 2; },
-      Millis(5000)))
-      << Tail(MlbLog());
-  std::cout << "[ info     ] live_changes "
-            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
-            << LoggedReloads() << std::endl;
   for (const auto& row : ServerStats(MasterSocket(), backend)) {
     EXPECT_EQ(row.at("bck"), "1")
         << "server " << row.at("svname") << ": its line ends in 'backup'";
@@ -2217,25 +2209,9 @@ TEST_F(LiveTest, AServerAddedLiveRunsItsAgentCheck) {
   const std::string line =
       "  server {serverName} {host_ipv4}:{port} id {serverId} agent-check "
       "agent-port " + std::to_string(agent_port) + " agent-inter 1s\n";
-  auto state = [&](const std::vector<TaskSpec>& tasks) {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"},
-                               {"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}},
-                              tasks)});
-  };
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web2 = StartEcho("web-2", "127.0.0.3");
-  Sim& sim = StartSim("sim", state({{"127.0.0.2", {web1}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitForStream());
-  PostApps(sim, state({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_NO_FATAL_FAILURE(
+      ScaleWebFromOneToTwo({{"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << Tail(MlbLog());
-  std::cout << "[ info     ] live_changes "
-            << JsonInt(StatusJson(), "live_changes", -1) << ", reloads "
-            << LoggedReloads() << std::endl;
   // (A reload may still be under way: the master answers once it is done.)
   std::map<std::string, std::vector<std::string>> servers;
   EXPECT_TRUE(WaitUntil(
@@ -2268,12 +2244,7 @@ TEST_F(LiveTest, AServerAddedLiveByHostNameGetsItsAddress) {
   const std::string line =
       "  server {serverName} {host}:{port} id {serverId}\n";
   auto state = [&](const std::vector<TaskSpec>& tasks) {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"},
-                               {"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}},
-                              tasks)});
+    return State(tasks, {{"HAPROXY_0_BACKEND_SERVER_OPTIONS", line}});
   };
   // Both tasks on the host "localhost" (127.0.0.1 in /etc/hosts).
   const int web1 = StartEcho("web-1", "127.0.0.1");
