@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -280,8 +281,13 @@ TEST_F(HaproxyMapTest, DcosPackageArgumentsStartAndRoute) {
             (std::vector<std::string>{
                 "sse", "--marathon", marathon, "--health-check",
                 "--haproxy-map", "--strict-mode", "--max-reload-retries", "10",
-                "--reload-interval", "10", "--group", "external"}));
-  // Where the container would differ: files in the test directory.
+                "--reload-interval", "10", "--admin-address", "0.0.0.0:9092",
+                "--group", "external"}));
+  // Where the container would differ: files in the test directory, the
+  // admin endpoint (the package's health check) on loopback.
+  const auto admin = std::find(argv.begin(), argv.end(), "--admin-address");
+  ASSERT_NE(admin, argv.end());
+  *(admin + 1) = "127.0.0.1:" + std::to_string(FreePort());
   argv.insert(argv.end(),
               {"--haproxy-config", cfg_, "--templates-dir", templates_dir_,
                "--plugin-dir", plugin_dir_, "--ssl-certs", cert_,
