@@ -489,6 +489,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   // rounds at most (HAProxy names every error of a stage at once: the
   // lines, then the checks of the whole file, then the binds).
   constexpr int kMaxRounds = 4;
+  bool went_live = false;  // the servers changed through the runtime API
   for (int round = 1;; ++round) {
     UpdatePipeline pipeline(registry_, config_view_, service_options_,
                             *resolver_, *health_cache_, threads);
@@ -527,6 +528,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
         }
       }
       model_.Reset(std::move(fetched));
+      compare = false;  // a later round compares fetch with fetch
     }
     // An app gone (or its service port moved) takes its dropped port along.
     for (auto it = dropped_by_haproxy_.begin();
@@ -571,7 +573,8 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     if (round == 1 && PlanLive(generation->config, &change)) {
       applied = config_writer_->Apply(text, maps, &report, /*reload=*/false);
       if (applied.ok() && report.outcome != ApplyReport::Outcome::kDryRun) {
-        if (ApplyLive(change, start)) {
+        went_live = ApplyLive(change, start);  // its log line has the changes
+        if (went_live) {
           config_writer_->NoteRunning();  // what a failed reload goes back to
         } else {
           config_writer_->ReloadSkipped(&report);
@@ -675,7 +678,8 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     config_writer_->NoteRunning();  // what a failed reload rolls back to
     board_.SetConfigBehind("");
   }
-  if (live_ != nullptr && report.outcome == ApplyReport::Outcome::kApplied) {
+  if (live_ != nullptr && report.outcome == ApplyReport::Outcome::kApplied &&
+      !went_live) {
     Log().information("changes: " +
                       Compare(*live_, generation->config).Summary());
   }
