@@ -89,7 +89,8 @@ constexpr FlagSpec kFlags[] = {
     {"log-format", "", "FORMAT", false,
       "Python logging format of the log lines: %(asctime)s, %(name)s, "
       "%(levelname)s, %(levelno)s, %(message)s, %(process)s, %(thread)s, "
-      "%(msecs)s (default '%(asctime)-15s %(name)s: %(message)s')"},
+      "%(msecs)s (default '%(asctime)-15s %(name)s: %(message)s'); json: "
+      "one JSON object per line (time, level, name, message)"},
     {"syslog-socket", "", "PATH", false,
       "Also log to this syslog socket (default /dev/log; /dev/null: off)"},
     {"plugin-dir", "", "DIR", true,

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 #include "core/app/reference.h"
 #include "core/app/refused_ports.h"
@@ -21,11 +22,48 @@ namespace mlb {
 namespace {
 
 void LogLines(const std::string& text, int priority) {
+  if (!Log().is(priority)) {
+    return;
+  }
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     Log().log(Poco::Message("marathon_lb", line,
                             static_cast<Poco::Message::Priority>(priority)));
+  }
+}
+
+// A config's diff in the log: its first kDiffLinesAtInfo lines at INFO and
+// the rest at DEBUG (marathon-lb's default level, so by default the whole
+// diff); with DEBUG off, one line says how many were left out.
+constexpr size_t kDiffLinesAtInfo = 40;
+
+void LogDiff(std::string_view diff) {
+  if (!Log().information()) {
+    return;
+  }
+  size_t logged = 0;
+  for (size_t pos = 0; pos < diff.size();) {
+    size_t end = diff.find('\n', pos);
+    if (end == std::string_view::npos) {
+      end = diff.size();
+    }
+    if (logged < kDiffLinesAtInfo) {
+      Log().information(std::string(diff.substr(pos, end - pos)));
+    } else if (Log().debug()) {
+      Log().debug(std::string(diff.substr(pos, end - pos)));
+    } else {
+      const size_t more = static_cast<size_t>(std::count(
+                              diff.begin() + static_cast<long>(pos),
+                              diff.end(), '\n')) +
+                          (diff.back() == '\n' ? 0 : 1);
+      Log().information("... " + std::to_string(more) +
+                        " more line(s) of the diff (--log-level DEBUG logs "
+                        "them)");
+      return;
+    }
+    ++logged;
+    pos = end + 1;
   }
 }
 
@@ -72,8 +110,9 @@ Status MarathonLb::Create(const CliOptions& options,
   MLB_RETURN_IF_ERROR(loaded);
   MLB_RETURN_IF_ERROR(lb->registry_.RequireFamilies(BuiltinFamilies()));
   for (const auto& pack : lb->registry_.packs()) {
-    Log().debug("loaded template pack " + pack->pack + " " + pack->version +
-                " for family " + pack->family + " from " + pack->path);
+    MLB_LOG(debug, "loaded template pack " + pack->pack + " " +
+                       pack->version + " for family " + pack->family +
+                       " from " + pack->path);
   }
   for (const auto& pack : lb->registry_.unused()) {
     Log().information("template pack " + pack->pack + " " + pack->version +
@@ -446,14 +485,14 @@ bool MarathonLb::ApplyQueuedEvents() {
     }
     model_.Put(std::move(app));
   }
-  Log().debug("apps from " + std::to_string(events.size()) + " event(s), " +
-              std::to_string(to_fetch.size()) + " app(s) fetched alone");
+  MLB_LOG(debug, "apps from " + std::to_string(events.size()) + " event(s), " +
+                 std::to_string(to_fetch.size()) + " app(s) fetched alone");
   return true;
 }
 
 Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   const auto start = std::chrono::steady_clock::now();
-  Log().debug("update: " + why);
+  MLB_LOG(debug, "update: " + why);
   // Marathon's apps from the events, or from a full fetch that also makes
   // the model anew; a resync first brings the model up to date, so that
   // what differs is what the events got wrong.
@@ -664,8 +703,13 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   if (report.outcome == ApplyReport::Outcome::kDryRun) {
     // marathon-lb's --dry prints the new config; --dry-diff the change.
     std::cout << (options_.dry_diff ? report.diff : text) << std::flush;
+  } else if (report.first && report.outcome == ApplyReport::Outcome::kApplied) {
+    // A diff from nothing would be the whole file, line by line.
+    MLB_LOG(information, "first config: " +
+                             SizeSummary(generation->config, text.size()) +
+                             " (not logged as a diff: there was none before)");
   } else if (!report.diff.empty()) {
-    LogLines(report.diff, Poco::Message::PRIO_INFORMATION);
+    LogDiff(report.diff);
   }
   if (!report.validation_output.empty() && !applied.ok()) {
     LogLines(report.validation_output, Poco::Message::PRIO_ERROR);

@@ -218,7 +218,7 @@ void UpdateScheduler::Run() {
 Status UpdateScheduler::Regenerate(const UpdateRequest& request) {
   const std::string what = "regeneration #" + std::to_string(request.number) +
                            ": " + request.Describe();
-  Log().debug(what + ": starting");
+  MLB_LOG(debug, what + ": starting");
   const TimePoint start = clock_.Now();
   Status result;
   try {

@@ -21,6 +21,9 @@
 #include <iterator>
 #include <vector>
 
+#include "core/base/text.h"
+#include "core/base/utf8.h"
+
 namespace mlb {
 namespace {
 
@@ -44,7 +47,8 @@ class UnixSyslogChannel : public Poco::Channel {
     static const int kSeverity[] = {0, 0, 2, 3, 4, 5, 6, 7, 7};
     const int severity = kSeverity[msg.getPriority()];
     const std::string line = "<" + std::to_string(8 + severity) +
-                             ">marathon-lb: " + EscapeLogText(msg.getText());
+                             ">marathon-lb: " +
+                             EscapeLogText(RedactUrl(msg.getText()));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path_.c_str(), sizeof(addr.sun_path) - 1);
@@ -55,6 +59,32 @@ class UnixSyslogChannel : public Poco::Channel {
  private:
   std::string path_;
   int fd_ = -1;
+};
+
+// Python's level name for a Poco priority (fatal, critical, error, warning,
+// notice, information, debug, trace).
+const char* LevelName(const Poco::Message& msg) {
+  static const char* kNames[] = {"",        "CRITICAL", "CRITICAL",
+                                 "ERROR",   "WARNING",  "INFO",
+                                 "INFO",    "DEBUG",    "DEBUG"};
+  return kNames[std::clamp(static_cast<int>(msg.getPriority()), 0, 8)];
+}
+
+// A record as one JSON object, for --log-format json.
+class JsonFormatter : public Poco::Formatter {
+ public:
+  void format(const Poco::Message& msg, std::string& text) override {
+    text += "{\"time\":\"";
+    text += Poco::DateTimeFormatter::format(msg.getTime(),
+                                            "%Y-%m-%dT%H:%M:%S.%iZ");
+    text += "\",\"level\":\"";
+    text += LevelName(msg);
+    text += "\",\"name\":";
+    text += JsonQuote(msg.getSource());
+    text += ",\"message\":";
+    text += JsonQuote(RedactUrl(msg.getText()));
+    text += '}';
+  }
 };
 
 // A line as Python's logging.Formatter(format) writes it, for --log-format.
@@ -147,20 +177,18 @@ class PythonFormatter : public Poco::Formatter {
  private:
   static std::string Field(const std::string& name, const Poco::Message& msg) {
     if (name == "message") {
-      return EscapeLogText(msg.getText());
+      return EscapeLogText(RedactUrl(msg.getText()));
     }
     if (name == "name") {
       return msg.getSource();
     }
-    if (name == "levelname" || name == "levelno") {
-      // Python's level names and numbers for Poco's priorities (fatal,
-      // critical, error, warning, notice, information, debug, trace).
-      static const char* kNames[] = {"",        "CRITICAL", "CRITICAL",
-                                     "ERROR",   "WARNING",  "INFO",
-                                     "INFO",    "DEBUG",    "DEBUG"};
+    if (name == "levelname") {
+      return LevelName(msg);
+    }
+    if (name == "levelno") {
       static const int kNumbers[] = {0, 50, 50, 40, 30, 20, 20, 10, 10};
-      const int p = std::clamp(static_cast<int>(msg.getPriority()), 0, 8);
-      return name == "levelname" ? kNames[p] : std::to_string(kNumbers[p]);
+      return std::to_string(
+          kNumbers[std::clamp(static_cast<int>(msg.getPriority()), 0, 8)]);
     }
     if (name == "process") {
       return std::to_string(getpid());
@@ -180,7 +208,46 @@ class PythonFormatter : public Poco::Formatter {
 
 }  // namespace
 
-Poco::Logger& Log() { return Poco::Logger::get("marathon_lb"); }
+Poco::Logger& Log() {
+  // Looked up once: Logger::get takes a global lock.
+  static Poco::Logger& logger = Poco::Logger::get("marathon_lb");
+  return logger;
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t start = i;
+    uint32_t cp = 0;
+    if (!NextCodePoint(text, &i, &cp)) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (cp == '"' || cp == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(cp));
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(kHex[cp >> 4]);
+      out.push_back(kHex[cp & 0xf]);
+    } else {
+      out.append(text.substr(start, i - start));
+    }
+  }
+  out.push_back('"');
+  return out;
+}
 
 std::string EscapeLogText(std::string_view text) {
   const auto control = [](unsigned char c) {
@@ -217,9 +284,11 @@ std::string EscapeLogText(std::string_view text) {
 Status SetupLogging(const std::string& level, const std::string& syslog_socket,
                     const std::string& format) {
   std::vector<PythonFormatter::Piece> pieces;
-  if (std::string bad = PythonFormatter::Parse(format, &pieces);
-      !bad.empty()) {
-    return Status::Error("--log-format", "'" + format + "': " + bad);
+  if (format != kJsonLogFormat) {
+    if (std::string bad = PythonFormatter::Parse(format, &pieces);
+        !bad.empty()) {
+      return Status::Error("--log-format", "'" + format + "': " + bad);
+    }
   }
   std::string upper;
   for (char c : level) {
@@ -242,8 +311,12 @@ Status SetupLogging(const std::string& level, const std::string& syslog_socket,
     return Status::Error("Invalid log level: " + upper);
   }
   Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
-  Poco::AutoPtr<Poco::Formatter> formatter(
-      new PythonFormatter(std::move(pieces)));
+  Poco::AutoPtr<Poco::Formatter> formatter;
+  if (format == kJsonLogFormat) {
+    formatter = new JsonFormatter;
+  } else {
+    formatter = new PythonFormatter(std::move(pieces));
+  }
   Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
   Poco::AutoPtr<Poco::FormattingChannel> formatted(
       new Poco::FormattingChannel(formatter, console));

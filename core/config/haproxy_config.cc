@@ -190,6 +190,20 @@ bool ConfigChanges::ServersOnly() const {
          changed_sections.empty() && changed_maps.empty() && !servers.empty();
 }
 
+std::string SizeSummary(const HaproxyConfig& config, size_t bytes) {
+  size_t backends = 0;
+  size_t servers = 0;
+  for (const ConfigSection& section : config.sections()) {
+    if (section.key.rfind("backend ", 0) == 0) {
+      ++backends;
+    }
+    servers += section.servers.size();
+  }
+  return std::to_string(config.sections().size()) + " sections, " +
+         std::to_string(backends) + " backends, " + std::to_string(servers) +
+         " servers, " + std::to_string(bytes) + " bytes";
+}
+
 std::string ConfigChanges::Summary() const {
   size_t added = 0;
   size_t removed = 0;

@@ -250,14 +250,23 @@ Status ConfigWriter::Apply(const std::string& text,
   // it links to is replaced, and the link stays.
   const std::string target = FollowSymlink(options_.config_path);
   bool unchanged = false;
-  DiffWithLive(target, text, target, target + " (new)", &unchanged,
-               &report->diff);
+  struct stat st;
+  report->first = stat(target.c_str(), &st) != 0 || st.st_size == 0;
+  const bool want_diff = !report->first || options_.dry_run;
+  if (want_diff) {
+    DiffWithLive(target, text, target, target + " (new)", &unchanged,
+                 &report->diff);
+  } else {
+    unchanged = text.empty();
+  }
   for (const SideFile& side : side_files) {
     const std::string path = FollowSymlink(SidePath(side.name));
     const std::string live = ReadFileOrEmpty(path);
     if (live != side.text) {
       unchanged = false;
-      report->diff += UnifiedDiff(live, side.text, path, path + " (new)");
+      if (want_diff) {
+        report->diff += UnifiedDiff(live, side.text, path, path + " (new)");
+      }
     }
   }
   if (unchanged) {

@@ -65,7 +65,11 @@ struct SideFile {
 struct ApplyReport {
   enum class Outcome { kUnchanged, kDryRun, kApplied, kRejected };
   Outcome outcome = Outcome::kUnchanged;
-  std::string diff;               // unified diff, live -> new
+  // Unified diff, live -> new; left empty for a first config (`first`)
+  // unless dry_run: a diff from nothing is the whole file.
+  std::string diff;
+  // There was no config before (the target was missing or empty).
+  bool first = false;
   std::string validation_output;  // haproxy -c output
   std::string rejected_path;      // where a rejected config was kept
   bool reloaded = false;          // the reload command ran and exited 0

@@ -178,7 +178,7 @@ void HaproxyProcess::AppendLine(std::string line) {
     if (line.find("[ALERT]") != std::string::npos) {
       Log().warning("haproxy: " + line);
     } else {
-      Log().debug("haproxy: " + line);
+      MLB_LOG(debug, "haproxy: " + line);
     }
   }
   output_.Append(std::move(line));

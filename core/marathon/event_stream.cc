@@ -427,7 +427,7 @@ void EventStream::Dispatch(const std::string& url, const SseEvent& event,
   for (size_t i = 0; i < types.size(); ++i) {
     const std::string& type = types[i];
     if (!Subscribed(type)) {
-      Log().debug(url + ": ignoring " + type);
+      MLB_LOG(debug, url + ": ignoring " + type);
       continue;
     }
     {
