@@ -147,7 +147,14 @@ void Endpoint::SendJson(HTTPServerRequest& request,
                         HTTPServerResponse& response,
                         HTTPResponse::HTTPStatus status,
                         const Poco::Dynamic::Var& body) {
-  Send(request, response, status, kJsonContentType, ToJson(body));
+  SendJsonText(request, response, status, ToJson(body));
+}
+
+void Endpoint::SendJsonText(HTTPServerRequest& request,
+                            HTTPServerResponse& response,
+                            HTTPResponse::HTTPStatus status,
+                            const std::string& json) {
+  Send(request, response, status, kJsonContentType, json);
 }
 
 void Endpoint::SendMessage(HTTPServerRequest& request,

@@ -78,6 +78,11 @@ class Endpoint : public Poco::Net::HTTPRequestHandler {
   static void SendJson(HTTPServerRequest& request, HTTPServerResponse& response,
                        HTTPResponse::HTTPStatus status,
                        const Poco::Dynamic::Var& body);
+  // The same for a body already in JSON.
+  static void SendJsonText(HTTPServerRequest& request,
+                           HTTPServerResponse& response,
+                           HTTPResponse::HTTPStatus status,
+                           const std::string& json);
 
   static void SendMessage(HTTPServerRequest& request,
                           HTTPServerResponse& response,

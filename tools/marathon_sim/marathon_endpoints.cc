@@ -69,9 +69,26 @@ class AppsEndpoint : public Endpoint {
  protected:
   void Handle(HTTPServerRequest& request,
               HTTPServerResponse& response) override {
-    State state;
-    if (!LoadState(request, response, &state)) return;
     const bool embed_tasks = Embeds({"apps.tasks", "app.tasks"});
+    std::shared_ptr<const std::string> body;
+    std::string error;
+    if (!context().state.CachedAnswer(
+            embed_tasks ? "apps+tasks" : "apps",
+            [embed_tasks](const State& state, std::string* out,
+                          std::string*) {
+              *out = AppsJson(state, embed_tasks);
+              return true;
+            },
+            &body, &error)) {
+      SendMessage(request, response,
+                  HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, error);
+      return;
+    }
+    SendJsonText(request, response, HTTPResponse::HTTP_OK, *body);
+  }
+
+ private:
+  static std::string AppsJson(const State& state, bool embed_tasks) {
     Array::Ptr apps = new Array;
     for (std::size_t i = 0; i < state.apps->size(); ++i) {
       Object::Ptr app = state.apps->getObject(static_cast<unsigned>(i));
@@ -88,7 +105,7 @@ class AppsEndpoint : public Endpoint {
     }
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("apps", apps);
-    SendJson(request, response, HTTPResponse::HTTP_OK, body);
+    return ToJson(body);
   }
 };
 

@@ -3,7 +3,9 @@
 #include <Poco/Dynamic/Var.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <fstream>
@@ -73,6 +75,42 @@ FileIdentity StateStore::Stat() const {
   id.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
                 st.st_mtim.tv_nsec;
   return id;
+}
+
+bool StateStore::CachedAnswer(
+    const std::string& kind,
+    const std::function<bool(const State&, std::string*, std::string*)>& make,
+    std::shared_ptr<const std::string>* body, std::string* error) const {
+  const FileIdentity identity = Stat();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Answer& answer : answers_) {
+      if (answer.kind == kind && answer.identity == identity) {
+        *body = answer.body;
+        return true;
+      }
+    }
+  }
+  State state;
+  if (!Load(&state, error)) return false;
+  auto made = std::make_shared<std::string>();
+  if (!make(state, made.get(), error)) return false;
+  *body = made;
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  // The file as it was before the read, and settled: cache it.
+  if (identity.exists && identity == Stat() &&
+      now_ns - identity.mtime_ns > 1000000000) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answers_.erase(std::remove_if(answers_.begin(), answers_.end(),
+                                  [&](const Answer& a) {
+                                    return a.kind == kind;
+                                  }),
+                   answers_.end());
+    answers_.push_back({kind, identity, made});
+  }
+  return true;
 }
 
 std::string AppId(const Object::Ptr& app) {

@@ -6,8 +6,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "tools/marathon_sim/sim.h"
 
@@ -52,8 +56,29 @@ class StateStore {
 
   FileIdentity Stat() const;
 
+  // The body of an answer made from the state file by `make` (`kind` names
+  // which: "apps", "apps+tasks"), made again only when the file changed.
+  // At 5,000 apps Marathon's answer is tens of MB of JSON, and making it
+  // took the simulator seconds: a benchmark of marathon-lb would measure
+  // the simulator. A file changed in the last second is not cached (its
+  // identity may not show a second change within the clock's resolution).
+  // false and *error as Load, or as `make` sets it.
+  bool CachedAnswer(
+      const std::string& kind,
+      const std::function<bool(const State&, std::string*, std::string*)>&
+          make,
+      std::shared_ptr<const std::string>* body, std::string* error) const;
+
  private:
+  struct Answer {
+    std::string kind;
+    FileIdentity identity;
+    std::shared_ptr<const std::string> body;
+  };
+
   std::string path_;
+  mutable std::mutex mu_;
+  mutable std::vector<Answer> answers_;
 };
 
 // The app's "id".
