@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -846,6 +847,41 @@ TEST_F(MarathonSimTest, CallbacksOutsideLoopbackAreRefused) {
       422);
   EXPECT_EQ(Post("/v2/eventSubscriptions").status, 400);
   EXPECT_EQ(Get("/v2/eventSubscriptions").body, "{\"callbackUrls\":[]}");
+}
+
+// The simulator keeps the /v2/apps answer of a state file that has not
+// changed for a second (at 5,000 apps making it took seconds); any change
+// of the file, renamed over or written in place, is served at once.
+TEST_F(MarathonSimTest, AppsAnswerOfASettledStateFileFollowsEveryChange) {
+  const auto settle = [&] {
+    const timeval old[2] = {{time(nullptr) - 10, 0}, {time(nullptr) - 10, 0}};
+    ASSERT_EQ(utimes(state_file_.c_str(), old), 0);
+  };
+  const auto ids = [&](const std::string& uri) {
+    const Response r = Get(uri);
+    EXPECT_EQ(r.status, 200) << r.error << r.body;
+    std::vector<std::string> out;
+    const Array::Ptr apps = r.Json()->getArray("apps");
+    for (std::size_t i = 0; i < apps->size(); ++i) {
+      out.push_back(apps->getObject(i)->getValue<std::string>("id"));
+    }
+    return out;
+  };
+  settle();
+  Start();
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids("/v2/apps?embed=apps.tasks"), Ids{"/web"});
+  EXPECT_EQ(ids("/v2/apps?embed=apps.tasks"), Ids{"/web"});
+  EXPECT_EQ(ids("/v2/apps"), Ids{"/web"});
+  RenameOver(state_file_, StateJson({AppJson("/web", 10000, {}),
+                                     AppJson("/api", 10001, {})}));
+  settle();
+  EXPECT_EQ(ids("/v2/apps?embed=apps.tasks"), (Ids{"/web", "/api"}));
+  EXPECT_EQ(ids("/v2/apps"), (Ids{"/web", "/api"}));
+  WriteFile(state_file_, StateJson({AppJson("/db", 10002, {})}));
+  settle();
+  EXPECT_EQ(ids("/v2/apps?embed=apps.tasks"), Ids{"/db"});
+  EXPECT_EQ(ids("/v2/apps"), Ids{"/db"});
 }
 
 TEST_F(MarathonSimTest, ExternalRenameOfTheStateFileIsDetected) {
