@@ -2357,6 +2357,72 @@ TEST_F(LiveTest, AServerRemovedLiveIsDeletedEvenAfterAFailedReload) {
                        << reply;
 }
 
+// A change of servers goes to HAProxy's runtime API without `haproxy -c`
+// first. Attack: a tenant's server line that both the runtime API and
+// `haproxy -c` refuse on the app's second task only (BACKEND_SERVER_OPTIONS
+// giving every server the id 7: one server is fine, two clash). HAProxy
+// refuses `add server`; the files, already in place, are checked before
+// any reload: refused, they are kept as .rejected and the ones HAProxy runs
+// are put back; the app's port is dropped with haproxy -c's words, the
+// other app keeps its route, and no HAProxy ever reads the clash.
+TEST_F(LiveTest, AServerLineRefusedLiveAndByTheCheckDropsOnlyItsPort) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int bad1 = StartEcho("bad-1", "127.0.0.3");
+  const int bad2 = StartEcho("bad-2", "127.0.0.4");
+  const int bad_port = FreePort();
+  const auto web_app = AppJson("/web", {service_port_},
+                               {{"HAPROXY_GROUP", kGroup},
+                                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                {"HAPROXY_0_MODE", "http"}},
+                               {{"127.0.0.2", {web1}}});
+  auto bad_app = [&](const std::vector<TaskSpec>& tasks) {
+    return AppJson("/bad", {bad_port},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"},
+                    {"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                     "  server {serverName} {host_ipv4}:{port} id 7\n"}},
+                   tasks);
+  };
+  Sim& sim =
+      StartSim("sim", StateJson({web_app, bad_app({{"127.0.0.3", {bad1}}})}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+
+  PostApps(sim, StateJson({web_app, bad_app({{"127.0.0.3", {bad1}},
+                                             {"127.0.0.4", {bad2}}})}));
+  const std::string dropped =
+      "app /bad, service port " + std::to_string(bad_port) +
+      ": haproxy -c refused its lines \\(\\[[^\\]]+:[0-9]+\\] : 'server "
+      "bad_[0-9]+/127_0_0_4_[0-9]+' : 'id' : custom id 7 already used at "
+      ".*\\); dropped until the app changes them or SIGHUP; service port "
+      "skipped";
+  EXPECT_TRUE(WaitUntil(
+      [&] { return !MatchingMessages(MlbLog(), dropped).empty(); },
+      Millis(10000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(HasMessage(MlbLog(), "haproxy -c rejected the new config, kept "
+                                   "in " + cfg_ + ".rejected; the live config "
+                                   "is unchanged"))
+      << Tail(MlbLog());
+  EXPECT_THAT(MlbLog(), HasSubstr("servers changed, reloading: "))
+      << Tail(MlbLog());
+  const std::string rejected = ReadFile(cfg_ + ".rejected");
+  EXPECT_THAT(rejected, HasSubstr("127_0_0_3_" + std::to_string(bad1) +
+                                  " 127.0.0.3:" + std::to_string(bad1) +
+                                  " id 7\n"));
+  EXPECT_THAT(rejected, HasSubstr("127_0_0_4_" + std::to_string(bad2) +
+                                  " 127.0.0.4:" + std::to_string(bad2) +
+                                  " id 7\n"));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ReadFile(cfg_).find("backend bad_") == std::string::npos; },
+      Millis(5000)))
+      << ReadFile(cfg_);
+  EXPECT_EQ(JsonInt(StatusJson(), "live_changes", -1), 0);
+  EXPECT_EQ(ViaService().Backend(), "web-1");
+}
+
 // Credentials in a --marathon URL (user:password@, which Marathon here
 // requires) are used and their password is shown nowhere: not in /status,
 // not in any log line, not in the error of a failed Marathon request nor in
