@@ -79,7 +79,8 @@ class RunScript(unittest.TestCase):
             flags += ['--poll-interval', interval]
         return flags + ['--syslog-socket', '/dev/null',
                         '--haproxy-config', self.cfgdir + '/haproxy.cfg',
-                        '--templates-dir', self.templates, '--run-haproxy']
+                        '--templates-dir', self.templates, '--run-haproxy',
+                        '--admin-address', '0.0.0.0:9092']
 
     # --- the three modes -----------------------------------------------------
 
@@ -194,12 +195,30 @@ class RunScript(unittest.TestCase):
         r = self.run_script('poll', '--poll-interval=9',
                             '--syslog-socket', '/s', '--haproxy-config=/h.cfg',
                             '--templates-dir', '/t', '--run-haproxy',
-                            '--group', 'x')
+                            '--admin-address=127.0.0.1:9', '--group', 'x')
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.recorded()['argv'], [
             'poll', '--poll-interval=9', '--syslog-socket', '/s',
             '--haproxy-config=/h.cfg', '--templates-dir', '/t',
-            '--run-haproxy', '--group', 'x'])
+            '--run-haproxy', '--admin-address=127.0.0.1:9', '--group', 'x'])
+
+    def test_admin_address_default_from_environment_or_none(self):
+        r = self.run_script('sse', '--group', 'x',
+                            env={'ADMIN_ADDRESS': '127.0.0.1:9300'})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        argv = self.recorded()['argv']
+        self.assertEqual(argv[argv.index('--admin-address') + 1],
+                         '127.0.0.1:9300')
+        r = self.run_script('sse', '--group', 'x', env={'ADMIN_ADDRESS': ''})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn('--admin-address', self.recorded()['argv'])
+        r = self.run_script('sse', '--admin-address', '127.0.0.1:9400',
+                            '--group', 'x')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        argv = self.recorded()['argv']
+        self.assertEqual(argv.count('--admin-address'), 1)
+        self.assertEqual(argv[-4:], ['--admin-address', '127.0.0.1:9400',
+                                     '--group', 'x'])
 
     def test_command_replaces_run_haproxy(self):
         r = self.run_script('sse', '--command', 'systemctl reload haproxy',
@@ -407,7 +426,7 @@ class Dockerfile(unittest.TestCase):
 
     def test_entrypoint_ports_and_runtime_packages(self):
         self.assertIn('ENTRYPOINT ["tini", "--", "/marathon-lb/run"]', self.text)
-        self.assertRegex(self.text, r'\nEXPOSE 80 443 9090 9091\n')
+        self.assertRegex(self.text, r'\nEXPOSE 80 443 9090 9091 9092\n')
         runtime = self.text.split('# --- runtime')[1]
         for package in ('haproxy', 'tini', 'procps', 'libctemplate3'):
             self.assertRegex(runtime, r'\b%s\b' % package)
@@ -415,6 +434,16 @@ class Dockerfile(unittest.TestCase):
         self.assertEqual(cmd[0], 'sse')
         self.assertIn('--marathon', cmd)
         self.assertIn('--group', cmd)
+
+    def test_healthcheck_asks_marathon_lb_on_the_admin_address_run_passes(self):
+        check = re.search(r'^HEALTHCHECK .*\\\n(.*)$', self.text, re.M)
+        self.assertIsNotNone(check)
+        command = check.group(1).split('CMD', 1)[1]
+        self.assertIn('curl -fsS -o /dev/null http://127.0.0.1:9092/healthz',
+                      command)
+        self.assertIn('"${ADMIN_ADDRESS-0.0.0.0:9092}"', self.run_text)
+        runtime = self.text.split('# --- runtime')[1]
+        self.assertRegex(runtime, r'\bcurl\b')
 
     def test_runtime_packages_provide_every_library_marathon_lb_needs(self):
         # Each shared library the built binary names (readelf NEEDED) comes
