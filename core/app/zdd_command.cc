@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/base/logging.h"
+#include "core/base/version.h"
 #include "core/marathon/client.h"
 
 namespace mlb {
@@ -70,6 +71,7 @@ constexpr FlagSpec kZddFlags[] = {
      "Python logging format of the log lines (as marathon-lb's)"},
     {"syslog-socket", "", "PATH", false,
      "Also log to this syslog socket (default /dev/null: off)"},
+    {"version", "", nullptr, false, "Print 'marathon-lb VERSION' and exit"},
     {"help", "h", nullptr, false, "Print the flags and exit"},
 };
 
@@ -145,6 +147,8 @@ Status Apply(const std::string& name, const std::string& value,
     out->syslog_socket = value;
   } else if (name == "help") {
     out->help = true;
+  } else if (name == "version") {
+    out->version = true;
   }
   return Status::OK();
 }
@@ -176,7 +180,7 @@ Status ParseZddCommandLine(const std::vector<std::string>& args,
   } catch (const Poco::Exception& e) {
     return Status::Error(e.displayText());
   }
-  if (out->help) {
+  if (out->help || out->version) {
     return Status::OK();
   }
   if (out->marathon.empty()) {
@@ -231,6 +235,10 @@ int RunZddCommand(const std::vector<std::string>& args) {
   }
   if (options.help) {
     std::cout << ZddFlagHelp();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << "marathon-lb " << Version() << "\n";
     return 0;
   }
   if (Status s = SetupLogging(options.log_level, options.syslog_socket,

@@ -23,6 +23,7 @@ struct ZddCommandOptions {
   std::string log_format = kDefaultLogFormat;
   std::string syslog_socket = "/dev/null";
   bool help = false;
+  bool version = false;
 };
 
 // Parses the words after "zdd". Errors name the flag.

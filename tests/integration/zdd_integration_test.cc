@@ -29,6 +29,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/base/version.h"
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/live_support.h"
 
@@ -243,6 +244,11 @@ TEST_F(ZddCommandTest, ExitCodes) {
                           "/v2/apps: HTTP 409 Conflict"),
             std::string::npos)
       << r.output;
+
+  // --version, as marathon-lb's own: nothing else needed.
+  r = Zdd({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, std::string("marathon-lb ") + Version() + "\n");
 
   // 3: no hybrid deployment to complete.
   std::vector<std::string> complete = Flags(Source("nginx.json"));
