@@ -58,10 +58,34 @@ bool IsAddressAndPort(const std::string& word) {
          inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
+// Whether the backend section `text` gives servers without a cookie of
+// their own a dynamic one: a `cookie ... dynamic` line and a
+// `dynamic-cookie-key`. Then a server added live, which HAProxy 2.6 takes
+// without a `cookie`, gets one from `enable dynamic-cookie backend`
+// (measured: the servers with a cookie of their own keep it).
+bool HasDynamicCookies(const std::string& text) {
+  bool dynamic = false;
+  bool key = false;
+  for (const std::string& line : Split(text, '\n')) {
+    const std::vector<std::string> words = Words(line);
+    if (words.empty()) {
+      continue;
+    }
+    if (words[0] == "cookie") {
+      dynamic = std::find(words.begin(), words.end(), "dynamic") != words.end();
+    } else if (words[0] == "dynamic-cookie-key" && words.size() == 2) {
+      key = true;
+    }
+  }
+  return dynamic && key;
+}
+
 // The commands that add the server `line` of `backend` live; error when
-// the runtime API cannot take it.
+// the runtime API cannot take it. With `dynamic_cookies`
+// (HasDynamicCookies) the line's `cookie VALUE` is left out and the
+// backend's dynamic cookies recomputed after.
 Status AddCommands(const std::string& backend, const ServerEntry& server,
-                   LiveServerStep* step) {
+                   bool dynamic_cookies, LiveServerStep* step) {
   const std::string where = "server " + server.name + " of backend " + backend;
   std::string line = server.line;
   if (!line.empty() && line.back() == '\n') {
@@ -93,12 +117,21 @@ Status AddCommands(const std::string& backend, const ServerEntry& server,
                                     "' is not an IP address and port");
   }
   bool check = false;
+  bool cookie = false;
   std::string options;
   for (size_t i = 3; i < words.size(); ++i) {
     if (words[i] == "cookie") {
       // Measured: "'cookie' option is not accepted for dynamic server".
-      return Status::Error(where, "HAProxy 2.6 refuses 'cookie' on a server "
-                                  "added through the runtime API");
+      if (!dynamic_cookies) {
+        return Status::Error(where,
+                             "HAProxy 2.6 refuses 'cookie' on a server added "
+                             "through the runtime API, and the backend has "
+                             "no dynamic cookies ('cookie ... dynamic' and "
+                             "'dynamic-cookie-key') to give it one");
+      }
+      cookie = true;
+      ++i;  // and its value
+      continue;
     }
     if (words[i].find("<<") != std::string::npos) {
       // On HAProxy's CLI, "<<" starts a payload: the rest of the exchange.
@@ -131,6 +164,9 @@ Status AddCommands(const std::string& backend, const ServerEntry& server,
     step->commands.push_back("enable health " + id);
   }
   step->commands.push_back("enable server " + id);
+  if (cookie) {
+    step->commands.push_back("enable dynamic-cookie backend " + backend);
+  }
   return Status::OK();
 }
 
@@ -194,7 +230,8 @@ Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
                              "listed as added but not in the new config");
       }
       LiveServerStep step;
-      MLB_RETURN_IF_ERROR(AddCommands(backend, *entry, &step));
+      MLB_RETURN_IF_ERROR(AddCommands(
+          backend, *entry, HasDynamicCookies(new_section->text), &step));
       out->steps.push_back(std::move(step));
       ++out->added;
     }

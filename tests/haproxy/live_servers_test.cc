@@ -92,6 +92,32 @@ TEST(PlanLiveChangeTest, WhatTheRuntimeApiWouldReadOtherwiseIsReloaded) {
             "HAProxy does not give a server added through the runtime API");
 }
 
+// A sticky backend with dynamic cookies (the built-in BACKEND_STICKY_OPTIONS):
+// the new server goes without its `cookie VALUE`, which HAProxy 2.6 refuses
+// on `add server`, and gets a dynamic cookie from `enable dynamic-cookie`.
+TEST(PlanLiveChangeTest, ACookieGoesLiveAsADynamicCookie) {
+  const std::string sticky =
+      "  balance roundrobin\n"
+      "  cookie mesosphere_server_id insert indirect nocache dynamic\n"
+      "  dynamic-cookie-key marathon-lb\n";
+  LiveChange change;
+  ASSERT_TRUE(
+      Plan(Backend({"server s_1 10.0.0.1:1 id 3 check cookie 85c68fa98c"},
+                   sticky),
+           Backend({"server s_1 10.0.0.1:1 id 3 check cookie 85c68fa98c",
+                    "server s_2 10.0.0.2:2 id 4 check cookie 0b1e2c4d5f "
+                    "inter 2s"},
+                   sticky),
+           &change)
+          .ok());
+  ASSERT_EQ(change.steps.size(), 1u);
+  EXPECT_EQ(change.steps[0].commands,
+            (std::vector<std::string>{
+                "add server web_80/s_2 10.0.0.2:2 id 4 check inter 2s",
+                "enable health web_80/s_2", "enable server web_80/s_2",
+                "enable dynamic-cookie backend web_80"}));
+}
+
 TEST(PlanLiveChangeTest, WhatTheRuntimeApiCannotTakeIsRefusedByName) {
   LiveChange change;
   // HAProxy 2.6: "'cookie' option is not accepted for dynamic server".
@@ -100,7 +126,19 @@ TEST(PlanLiveChangeTest, WhatTheRuntimeApiCannotTakeIsRefusedByName) {
                   &change);
   EXPECT_EQ(s.message(),
             "server s_1 of backend web_80: HAProxy 2.6 refuses 'cookie' on a "
-            "server added through the runtime API");
+            "server added through the runtime API, and the backend has no "
+            "dynamic cookies ('cookie ... dynamic' and 'dynamic-cookie-key') "
+            "to give it one");
+  // `dynamic` without a key, or a key without `dynamic`: no dynamic cookie.
+  for (const char* text :
+       {"  cookie mesosphere_server_id insert indirect nocache dynamic\n",
+        "  cookie mesosphere_server_id insert indirect nocache\n"
+        "  dynamic-cookie-key k\n"}) {
+    s = Plan(Backend({}, text),
+             Backend({"server s_1 10.0.0.1:1 check cookie 85c68fa98c"}, text),
+             &change);
+    EXPECT_THAT(s.message(), HasSubstr("refuses 'cookie'")) << text;
+  }
   s = Plan(Backend({"server s_1 10.0.0.1:1 weight 1"}),
            Backend({"server s_1 10.0.0.1:1 weight 2"}), &change);
   EXPECT_EQ(s.message(), "server s_1 of backend web_80: its options changed");

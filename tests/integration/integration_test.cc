@@ -434,7 +434,8 @@ TEST_F(IntegrationTest, StickyCookiePinsClientToOneBackend) {
   const RunResult run = RunMarathonLb(url);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::string cfg = Config();
-  EXPECT_TRUE(HasLine(cfg, "  cookie mesosphere_server_id insert indirect nocache"))
+  EXPECT_TRUE(HasLine(
+      cfg, "  cookie mesosphere_server_id insert indirect nocache dynamic"))
       << cfg;
   const std::string server1 = LineStartingWith(cfg, "  server 127_0_0_2_");
   EXPECT_THAT(server1, HasSubstr(" check cookie " + cookie_of.at("web-1")));
@@ -899,7 +900,8 @@ TEST_F(IntegrationTest, HaproxyAcceptsConfigUsingEveryLabel) {
            "  mode tcp",
            "  mode http",
            // STICKY and the HTTP health check.
-           "  cookie mesosphere_server_id insert indirect nocache",
+           "  cookie mesosphere_server_id insert indirect nocache dynamic",
+           "  dynamic-cookie-key marathon-lb",
            "  option  httpchk GET /health",
            "  timeout check 1s",
            // The --ssl-certs of the :443 frontend.

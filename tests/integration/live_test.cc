@@ -989,8 +989,12 @@ TEST_F(LiveTest, ANewAppReloadsATaskChangeDoesNotAndNoRequestFails) {
 TEST_F(LiveTest, AServerLineTheRuntimeApiRefusesIsReloadedIn) {
   const int web1 = StartEcho("web-1", "127.0.0.2");
   const int web2 = StartEcho("web-2", "127.0.0.3");
+  // Sticky with marathon-lb 1.15's cookie line: no dynamic cookies.
   auto sticky = [&](const std::vector<TaskSpec>& tasks) {
-    return State(tasks, {{"HAPROXY_0_STICKY", "true"}});
+    return State(tasks, {{"HAPROXY_0_STICKY", "true"},
+                         {"HAPROXY_0_BACKEND_STICKY_OPTIONS",
+                          "  cookie mesosphere_server_id insert indirect "
+                          "nocache\n"}});
   };
   Sim& sim = StartSim("sim", sticky({{"127.0.0.2", {web1}}}));
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
@@ -1003,13 +1007,75 @@ TEST_F(LiveTest, AServerLineTheRuntimeApiRefusesIsReloadedIn) {
       "server 127_0_0_3_" + std::to_string(web2) + " of backend web_" +
       std::to_string(service_port_) +
       ": HAProxy 2.6 refuses 'cookie' on a server added through the runtime "
-      "API";
+      "API, and the backend has no dynamic cookies ('cookie ... dynamic' and "
+      "'dynamic-cookie-key') to give it one";
   EXPECT_TRUE(HasMessage(MlbLog(), "servers changed, reloading: " + why))
       << Tail(MlbLog());
   const Poco::JSON::Object::Ptr status = StatusJson();
   EXPECT_EQ(JsonInt(status, "live_fallbacks", -1), 1);
   EXPECT_EQ(JsonText(status, "last_live_fallback"), why);
   EXPECT_EQ(JsonInt(status, "live_changes", -1), 0);
+}
+
+// Sticky sessions across a live change (the built-in cookie line has
+// dynamic cookies): a task scaled in goes live, no reload; a client whose
+// cookie names web-1 stays on web-1; the new server web-2 hands out a
+// cookie of its own, and a client holding it stays on web-2.
+TEST_F(LiveTest, StickySessionsHoldAcrossALiveScaleUp) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  auto sticky = [&](const std::vector<TaskSpec>& tasks) {
+    return State(tasks, {{"HAPROXY_0_STICKY", "true"}});
+  };
+  Sim& sim = StartSim("sim", sticky({{"127.0.0.2", {web1}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  // The cookie web-1 hands out (its line's own: marathon-lb 1.15's).
+  const auto request = [&](const std::string& cookie) {
+    HttpHeaders headers = {{"Host", "web.test"}};
+    if (!cookie.empty()) {
+      headers.push_back({"Cookie", "mesosphere_server_id=" + cookie});
+    }
+    return HttpCall("GET", "127.0.0.1", service_port_, "/", "", headers,
+                    Millis(3000));
+  };
+  const auto cookie_of = [](const HttpResponse& r) {
+    const std::string set = r.Header("Set-Cookie");
+    const std::string key = "mesosphere_server_id=";
+    if (set.rfind(key, 0) != 0) {
+      return std::string();
+    }
+    return set.substr(key.size(), set.find(';') - key.size());
+  };
+  const std::string cookie1 = cookie_of(request(""));
+  ASSERT_FALSE(cookie1.empty());
+
+  PostApps(sim, sticky({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  const std::string backend = "web_" + std::to_string(service_port_);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ServerStats(MasterSocket(), backend).size() == 2; },
+      Millis(5000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(JsonInt(StatusJson(), "live_changes", -1), 1) << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(request(cookie1).Backend(), "web-1");
+  }
+  // Without a cookie, round robin reaches web-2, which sets its own.
+  std::string cookie2;
+  for (int i = 0; i < 6 && cookie2.empty(); ++i) {
+    const HttpResponse r = request("");
+    if (r.Backend() == "web-2") {
+      cookie2 = cookie_of(r);
+    }
+  }
+  ASSERT_FALSE(cookie2.empty()) << "web-2 set no cookie";
+  EXPECT_NE(cookie2, cookie1);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(request(cookie2).Backend(), "web-2");
+  }
 }
 
 // 1b. SIGUSR1 (marathon-lb 1.15): the config in place is checked and

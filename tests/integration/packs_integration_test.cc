@@ -298,7 +298,7 @@ TEST_F(PacksTest, StickyFromAnotherPackRendersTheSameConfigAndSticks) {
   const std::string again = ReadFile(cfg_);
   EXPECT_EQ(again, builtin);
   EXPECT_THAT(again, HasSubstr("  cookie mesosphere_server_id insert indirect "
-                               "nocache\n"));
+                               "nocache dynamic\n"));
 
   ASSERT_NO_THROW(StartHaproxy());
   // The cookie HAProxy sets names one server; with it, every request goes

@@ -104,13 +104,15 @@ TEST_F(MaxconnPackTest, StickyHttpBackendGetsTheLineBetweenOptionsAndCookie) {
             "  http-request set-header X-Forwarded-Port %[dst_port]\n"
             "  http-request add-header X-Forwarded-Proto https if { ssl_fc }\n"
             "  default-server maxconn 7\n"
-            "  cookie mesosphere_server_id insert indirect nocache\n"
+            "  cookie mesosphere_server_id insert indirect nocache dynamic\n"
+            "  dynamic-cookie-key marathon-lb\n"
             "  server 10_0_0_1_31000 10.0.0.1:31000 id 28035 check cookie "
             "13d473d85a\n");
   // Nothing else changes: the config without the pack, plus that line.
   std::string expected = Without(labels).text;
   const size_t cookie =
-      expected.find("  cookie mesosphere_server_id insert indirect nocache\n");
+      expected.find("  cookie mesosphere_server_id insert indirect nocache "
+                    "dynamic\n");
   ASSERT_NE(cookie, std::string::npos) << expected;
   expected.insert(cookie, "  default-server maxconn 7\n");
   EXPECT_EQ(r.text, expected);

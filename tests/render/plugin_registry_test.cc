@@ -296,7 +296,7 @@ TEST_F(ConflictingPacksTest, AreRefusedAloneBeforeOrAfterTheBuiltinDir) {
     EXPECT_NE(r.text.find("\nbackend web_10000\n"), std::string::npos)
         << r.text;
     EXPECT_NE(r.text.find("  cookie mesosphere_server_id insert indirect "
-                          "nocache\n"),
+                          "nocache dynamic\n"),
               std::string::npos)
         << r.text;
     EXPECT_NE(r.text.find("sc_http_req_rate(0) gt 5"), std::string::npos)

@@ -505,7 +505,9 @@ TEST_F(RoutingTest, StickyAddsCookieLineAndHashedCookiePerServer) {
                 .find("\nbackend nginx_10000\n"
                       "  balance roundrobin\n"
                       "  mode tcp\n"
-                      "  cookie mesosphere_server_id insert indirect nocache\n"
+                      "  cookie mesosphere_server_id insert indirect nocache "
+                      "dynamic\n"
+                      "  dynamic-cookie-key marathon-lb\n"
                       "  server agent1_1_1_1_1_1024 1.1.1.1:1024 id 28363 "
                       "check cookie d6ad48c81f\n"),
             std::string::npos);
@@ -833,7 +835,7 @@ TEST_F(RoutingTest, NetworkAllowedAclInHttpAndTcpBackends) {
                         "  http-request allow if network_allowed\n"
                         "  http-request deny\n"
                         "  cookie mesosphere_server_id insert indirect "
-                        "nocache\n"),
+                        "nocache dynamic\n"),
             std::string::npos)
       << config;
   config = Config(Apps(App(

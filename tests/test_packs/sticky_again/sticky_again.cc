@@ -20,7 +20,8 @@ enum : sdk::TemplateId { BACKEND_STICKY_OPTIONS };
 
 const mlb_template_def kTemplates[] = {
     {"BACKEND_STICKY_OPTIONS",
-     "  cookie mesosphere_server_id insert indirect nocache\n",
+     "  cookie mesosphere_server_id insert indirect nocache dynamic\n"
+     "  dynamic-cookie-key marathon-lb\n",
      MLB_TEMPLATE_OVERRIDABLE | MLB_TEMPLATE_VERBATIM, "",
      "the cookie line of a sticky backend", MLB_SECTION_BACKEND, 40, "", ""},
 };
