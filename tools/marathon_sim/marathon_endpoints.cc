@@ -88,7 +88,7 @@ class AppsEndpoint : public Endpoint {
     }
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("apps", apps);
-    SendJson(request, response, HTTPResponse::HTTP_OK, body);
+    SendJsonMaybeGzip(request, response, HTTPResponse::HTTP_OK, body);
   }
 };
 
@@ -112,7 +112,7 @@ class AppEndpoint : public Endpoint {
       }
       Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
       body->set("app", app);
-      SendJson(request, response, HTTPResponse::HTTP_OK, body);
+      SendJsonMaybeGzip(request, response, HTTPResponse::HTTP_OK, body);
       return;
     }
     SendMessage(request, response, HTTPResponse::HTTP_NOT_FOUND,
