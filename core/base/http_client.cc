@@ -729,7 +729,10 @@ Status HttpClient::Send(const HttpRequest& request,
       if (!response->ok()) {
         return Status::OK();  // the caller reads the status
       }
-      const std::string encoding = Lower(in.get("Content-Encoding", ""));
+      // Only when asked: a server may label a .tar.gz download "Content-
+      // Encoding: gzip", and its reader wants the file's bytes.
+      const std::string encoding =
+          request.accept_gzip ? Lower(in.get("Content-Encoding", "")) : "";
       const bool gzipped = encoding == "gzip" || encoding == "x-gzip";
       if (!gzipped && !encoding.empty() && encoding != "identity") {
         return Status::Error("unsupported Content-Encoding: " +

@@ -137,10 +137,11 @@ struct HttpRequest {
   std::string authorization;
   std::string body;          // sent with a Content-Length when not empty
   std::string content_type;  // of `body`; empty: no Content-Type
-  // Sends "Accept-Encoding: gzip". Whether asked or not, a body with
-  // "Content-Encoding: gzip" is inflated as it is read (never whole in
-  // memory), and max_body_bytes then counts the inflated bytes; another
-  // Content-Encoding (but identity) is an error.
+  // Sends "Accept-Encoding: gzip"; a body with "Content-Encoding: gzip" (or
+  // x-gzip) is then inflated as it is read (never whole in memory), and
+  // max_body_bytes counts the inflated bytes; another Content-Encoding (but
+  // identity) is an error. Without it the body is given as sent, whatever
+  // its Content-Encoding (a server may label a .tar.gz download gzip).
   bool accept_gzip = false;
 };
 
