@@ -1,5 +1,6 @@
 #include "core/base/http_client.h"
 
+#include <Poco/Delegate.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPBasicCredentials.h>
@@ -7,14 +8,17 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/VerificationErrorArgs.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -36,6 +40,28 @@ using std::chrono::milliseconds;
 
 // How often a pending connect looks at its HttpCancel.
 constexpr milliseconds kCancelPollSlice{50};
+
+// Why OpenSSL refused the peer's certificate in this thread's last
+// handshake ("self-signed certificate", "unable to get local issuer
+// certificate"), as Poco's verify callback reports it: OpenSSL's error for
+// the handshake only says "certificate verify failed".
+thread_local std::string tls_verify_error;
+
+void OnVerifyError(const void*, Poco::Net::VerificationErrorArgs& args) {
+  if (tls_verify_error.empty()) {
+    tls_verify_error = args.errorMessage();
+  }
+}
+
+// A Poco exception's text, with the reason of a failed certificate check.
+std::string ExceptionText(const Poco::Exception& e) {
+  std::string text = e.displayText();
+  if (!tls_verify_error.empty() &&
+      text.find("certificate verify failed") != std::string::npos) {
+    text += " (" + tls_verify_error + ")";
+  }
+  return text;
+}
 
 std::string Ms(milliseconds duration) {
   return std::to_string(duration.count()) + " ms";
@@ -337,6 +363,111 @@ class BodyBuffer : public std::streambuf {
   char buffer_[8192];
 };
 
+// The body of a "Content-Encoding: gzip" answer, inflated as it is read
+// from `source` (a BodyBuffer): at most one input buffer and one output
+// buffer in memory. The inflated bytes count against `max_bytes`. Its own
+// failures are kept (failure()) and thrown as Poco::IOException; those of
+// `source` pass through.
+class GunzipBuffer : public std::streambuf {
+ public:
+  GunzipBuffer(std::streambuf* source, uint64_t max_bytes,
+               std::string too_large)
+      : source_(source), max_bytes_(max_bytes), too_large_(std::move(too_large)) {
+    // 16 + MAX_WBITS: a gzip header and trailer, nothing else.
+    ready_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK;
+  }
+  ~GunzipBuffer() override {
+    if (ready_) {
+      inflateEnd(&zs_);
+    }
+  }
+  GunzipBuffer(const GunzipBuffer&) = delete;
+  GunzipBuffer& operator=(const GunzipBuffer&) = delete;
+
+  const std::string& failure() const { return failure_; }
+  bool failure_is_transport() const { return failure_is_transport_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) {
+      return traits_type::to_int_type(*gptr());
+    }
+    if (!ready_) {
+      Fail("gzip body: zlib cannot start", false);
+    }
+    while (true) {
+      if (zs_.avail_in == 0) {
+        if (traits_type::eq_int_type(source_->sgetc(), traits_type::eof())) {
+          if (!member_open_) {
+            return traits_type::eof();
+          }
+          Fail("gzip body truncated after " + std::to_string(compressed_) +
+                   " bytes",
+               true);
+        }
+        const std::streamsize available =
+            std::max<std::streamsize>(source_->in_avail(), 1);
+        const std::streamsize n = source_->sgetn(
+            in_, std::min<std::streamsize>(available, sizeof(in_)));
+        compressed_ += static_cast<uint64_t>(n);
+        zs_.next_in = reinterpret_cast<Bytef*>(in_);
+        zs_.avail_in = static_cast<uInt>(n);
+      }
+      if (!member_open_ && zs_.avail_in > 0) {
+        // Another gzip member after the first (RFC 1952 allows several).
+        if (ended_ && inflateReset(&zs_) != Z_OK) {
+          Fail("gzip body: zlib cannot restart", false);
+        }
+        member_open_ = true;
+      }
+      zs_.next_out = reinterpret_cast<Bytef*>(out_);
+      zs_.avail_out = sizeof(out_);
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        member_open_ = false;
+        ended_ = true;
+      } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+        Fail(std::string("gzip body corrupt: ") +
+                 (zs_.msg != nullptr ? zs_.msg : "invalid data"),
+             false);
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        Fail("gzip body: zlib error " + std::to_string(rc), false);
+      }
+      const size_t n = sizeof(out_) - zs_.avail_out;
+      if (n == 0) {
+        continue;  // the input went into the header or the window
+      }
+      inflated_ += n;
+      if (max_bytes_ > 0 && inflated_ > max_bytes_) {
+        Fail(too_large_, false);
+      }
+      setg(out_, out_, out_ + n);
+      return traits_type::to_int_type(*gptr());
+    }
+  }
+
+ private:
+  [[noreturn]] void Fail(const std::string& message, bool transport) {
+    failure_ = message;
+    failure_is_transport_ = transport;
+    throw Poco::IOException(message);
+  }
+
+  std::streambuf* const source_;
+  const uint64_t max_bytes_;
+  const std::string too_large_;
+  z_stream zs_{};
+  bool ready_ = false;
+  bool member_open_ = false;  // a gzip member begun and not ended
+  bool ended_ = false;        // a member has ended (inflateReset before more)
+  uint64_t compressed_ = 0;
+  uint64_t inflated_ = 0;
+  std::string failure_;
+  bool failure_is_transport_ = false;
+  char in_[16384];
+  char out_[16384];
+};
+
 }  // namespace
 
 // HttpCancel ------------------------------------------------------------------
@@ -404,6 +535,11 @@ Status HttpClient::TlsContext(Poco::Net::Context::Ptr* out) const {
   if (context_.isNull()) {
     try {
       Poco::Net::initializeSSL();
+      static std::once_flag subscribed;
+      std::call_once(subscribed, [] {
+        Poco::Net::SSLManager::instance().ClientVerificationError +=
+            Poco::delegate(&OnVerifyError);
+      });
       context_ = new Poco::Net::Context(
           Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.ca_file,
           Poco::Net::Context::VERIFY_STRICT, 9,
@@ -471,11 +607,17 @@ Status HttpClient::Send(const HttpRequest& request,
     Connection connection(cancel);
     bool head_in = false;
     std::optional<BodyBuffer> buffer;
+    std::optional<GunzipBuffer> gunzip;
+    tls_verify_error.clear();
     // Why the exchange failed, when it did not end by an answer.
     const auto transport_failure = [&](const std::string& detail) {
       response->transport_failed = true;
       if (cancel != nullptr && cancel->cancelled()) {
         return Status::Error("stopped");
+      }
+      if (gunzip.has_value() && !gunzip->failure().empty()) {
+        response->transport_failed = gunzip->failure_is_transport();
+        return Status::Error(gunzip->failure());
       }
       if (buffer.has_value() && !buffer->failure().empty()) {
         response->transport_failed = buffer->failure_is_transport();
@@ -500,6 +642,9 @@ Status HttpClient::Send(const HttpRequest& request,
                                  Poco::Net::HTTPMessage::HTTP_1_1);
       out.setHost(uri.getHost(), uri.getPort());
       out.set("User-Agent", options_.user_agent);
+      if (request.accept_gzip) {
+        out.set("Accept-Encoding", "gzip");
+      }
       for (const auto& [name, value] : request.headers) {
         out.set(name, value);
       }
@@ -584,6 +729,15 @@ Status HttpClient::Send(const HttpRequest& request,
       if (!response->ok()) {
         return Status::OK();  // the caller reads the status
       }
+      // Only when asked: a server may label a .tar.gz download "Content-
+      // Encoding: gzip", and its reader wants the file's bytes.
+      const std::string encoding =
+          request.accept_gzip ? Lower(in.get("Content-Encoding", "")) : "";
+      const bool gzipped = encoding == "gzip" || encoding == "x-gzip";
+      if (!gzipped && !encoding.empty() && encoding != "identity") {
+        return Status::Error("unsupported Content-Encoding: " +
+                             in.get("Content-Encoding"));
+      }
       if (options_.max_body_bytes > 0 && in.hasContentLength() &&
           static_cast<uint64_t>(in.getContentLength64()) >
               options_.max_body_bytes) {
@@ -595,11 +749,19 @@ Status HttpClient::Send(const HttpRequest& request,
       buffer.emplace(in_body.rdbuf(), &connection.socket(), cancel, wait,
                      deadline, options_.max_body_bytes, too_large,
                      in.hasContentLength() ? in.getContentLength64() : -1);
-      std::istream stream(&*buffer);
+      if (gzipped) {
+        gunzip.emplace(&*buffer, options_.max_body_bytes,
+                       "gzip body larger than " +
+                           std::to_string(options_.max_body_bytes) +
+                           " bytes inflated" +
+                           FlagNote(options_.max_body_bytes_flag));
+      }
+      std::istream stream(gzipped ? static_cast<std::streambuf*>(&*gunzip)
+                                  : &*buffer);
       stream.exceptions(std::ios::badbit);
       return read_body(*response, stream);
     } catch (const Poco::Exception& e) {
-      return transport_failure(e.displayText());
+      return transport_failure(ExceptionText(e));
     } catch (const std::exception& e) {
       return transport_failure(e.what());
     }

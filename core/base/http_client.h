@@ -137,6 +137,12 @@ struct HttpRequest {
   std::string authorization;
   std::string body;          // sent with a Content-Length when not empty
   std::string content_type;  // of `body`; empty: no Content-Type
+  // Sends "Accept-Encoding: gzip"; a body with "Content-Encoding: gzip" (or
+  // x-gzip) is then inflated as it is read (never whole in memory), and
+  // max_body_bytes counts the inflated bytes; another Content-Encoding (but
+  // identity) is an error. Without it the body is given as sent, whatever
+  // its Content-Encoding (a server may label a .tar.gz download gzip).
+  bool accept_gzip = false;
 };
 
 struct HttpResponse {
@@ -183,8 +189,12 @@ class HttpClient {
   // without a Location header", "more than N redirects", "redirect to URL
   // refused (only http and https)", "redirect from https to URL refused",
   // "larger than N bytes", "connection closed after N of M bytes", "no
-  // complete answer within N ms", "no answer head within N ms", "stopped", a
-  // Poco exception's text, or
+  // complete answer within N ms", "no answer head within N ms", "stopped",
+  // for a gzip body "gzip body larger than N bytes inflated", "gzip body
+  // corrupt: ZLIB'S REASON", "gzip body truncated after N bytes",
+  // "unsupported Content-Encoding: X", a Poco exception's text (for a
+  // certificate that fails verification, with OpenSSL's reason appended:
+  // "...: certificate verify failed (self-signed certificate)"), or
   // what `read_body` returned.
   Status Send(const HttpRequest& request, const HttpBodyReader& read_body,
               HttpResponse* response) const;

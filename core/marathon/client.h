@@ -9,7 +9,9 @@
 // non-leaders) are followed, up to 3; the credentials go along only to
 // another --marathon host and never from https:// to http://. Every answer
 // is bounded in size (max_bytes) and time (total_timeout_ms), an error
-// body too (it is not read). TLS
+// body too (it is not read). GETs ask for gzip ("Accept-Encoding: gzip", as
+// marathon-lb 1.15 did) and a gzip answer is inflated as it is read, the
+// size limit counting the inflated bytes. TLS
 // certificates are verified: against --marathon-ca-cert, or the system CAs.
 // With a DC/OS service account (dcos_auth.h) every request carries its
 // token; a 401 answer is followed by a new login and one retry of that

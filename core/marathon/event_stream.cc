@@ -290,7 +290,8 @@ Status EventStream::RunSession(const std::string& base,
                                bool* idle) {
   HttpRequest request;
   request.url = EventsUri(base, options_.event_types).toString();
-  // No Accept-Encoding: Poco would not inflate the stream.
+  // No Accept-Encoding (accept_gzip unset): the stream is read as it
+  // comes, event by event.
   request.headers = {{"Accept", "text/event-stream"},
                      {"Cache-Control", "no-cache"}};
   {

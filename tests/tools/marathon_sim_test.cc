@@ -5,6 +5,7 @@
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
+#include <Poco/InflatingStream.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -1000,6 +1001,71 @@ TEST_F(MarathonSimTest, StatsCountRequestsStreamsAndEvents) {
   events->Close();
   EXPECT_TRUE(
       WaitUntil([&] { return Stat("openEventStreams") == 0; }, Millis(2000)));
+}
+
+// GET /v2/apps (and /v2/apps/<id>) is gzipped when the request accepts gzip
+// (not with q=0), the same JSON once inflated, counted in the stats; with
+// --no-gzip never.
+TEST_F(MarathonSimTest, AppsAreGzippedWhenAskedUnlessNoGzip) {
+  const auto inflate = [](const std::string& bytes) {
+    std::istringstream in(bytes);
+    Poco::InflatingInputStream gunzip(in,
+                                      Poco::InflatingStreamBuf::STREAM_GZIP);
+    std::ostringstream out;
+    out << gunzip.rdbuf();
+    return out.str();
+  };
+  Start();
+  const Response plain = Get("/v2/apps?embed=apps.tasks");
+  ASSERT_EQ(plain.status, 200) << plain.Describe();
+  EXPECT_FALSE(plain.HasHeader("Content-Encoding"));
+  const Response gzipped =
+      Get("/v2/apps?embed=apps.tasks", {{"Accept-Encoding", "deflate, gzip"}});
+  ASSERT_EQ(gzipped.status, 200) << gzipped.Describe();
+  EXPECT_EQ(gzipped.Header("Content-Encoding"), "gzip");
+  EXPECT_EQ(inflate(gzipped.body), plain.body);
+  const Response one = Get("/v2/apps/web", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(one.Header("Content-Encoding"), "gzip");
+  EXPECT_NE(inflate(one.body).find("\"id\":\"/web\""), std::string::npos);
+  const Response refused =
+      Get("/v2/apps", {{"Accept-Encoding", "gzip;q=0, identity"}});
+  EXPECT_FALSE(refused.HasHeader("Content-Encoding")) << refused.Describe();
+  EXPECT_EQ(Stat("appsAnswersGzipped"), 2);
+  EXPECT_EQ(Stat("appsAnswersPlain"), 2);
+  EXPECT_NE(sim_->Log().find(" GET /v2/apps?embed=apps.tasks 200 "
+                             "(Accept-Encoding: deflate, gzip)\n"),
+            std::string::npos)
+      << sim_->Log();
+
+  EXPECT_EQ(sim_->Stop(), 0);
+  sim_ = std::make_unique<SimProcess>(dir_, "no-gzip", state_file_,
+                                      std::vector<std::string>{"--no-gzip"});
+  const Response no_gzip =
+      Get("/v2/apps?embed=apps.tasks", {{"Accept-Encoding", "gzip"}});
+  EXPECT_FALSE(no_gzip.HasHeader("Content-Encoding"));
+  EXPECT_EQ(no_gzip.body, plain.body);
+  EXPECT_EQ(Stat("appsAnswersGzipped"), 0);
+  EXPECT_EQ(Stat("appsJsonBytes"), Stat("appsWireBytes"));
+}
+
+// Bad TLS options: a key without a certificate is a usage error (exit 2), a
+// certificate that cannot be loaded an error naming it (exit 1).
+TEST_F(MarathonSimTest, BadTlsOptionsAreRefused) {
+  const std::string out = dir_.File("tls-args.out");
+  const auto run = [&](const std::string& args) {
+    const int status = std::system((SimBinary() + " --state " + state_file_ +
+                                    " --listen 127.0.0.1:0 " + args + " > " +
+                                    out + " 2>&1")
+                                       .c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(run("--tls-key " + dir_.File("key.pem")), 2);
+  EXPECT_EQ(ReadFile(out), "marathon-sim: --tls-key needs --tls-cert\n");
+  const std::string missing = dir_.File("missing.pem");
+  EXPECT_EQ(run("--tls-cert " + missing), 1);
+  EXPECT_EQ(ReadFile(out).rfind("marathon-sim: --tls-cert " + missing + ": ", 0),
+            0u)
+      << ReadFile(out);
 }
 
 TEST_F(MarathonSimTest, SigtermStopsPromptlyWithOpenStreams) {

@@ -29,12 +29,20 @@ struct Options {
   int task_start_ms = 300;
   int kill_grace_ms = 500;
   ServiceAccountOptions service_account;  // service_account.h
+  // https (--tls-cert, --tls-key): the server's certificate chain and key,
+  // PEM; the key may be in the certificate's file. Empty: plain http.
+  std::string tls_cert;
+  std::string tls_key;
+  // GET /v2/apps is gzip-compressed when the request accepts gzip, unless
+  // --no-gzip.
+  bool gzip = true;
 };
 
 // Everything the endpoints share for the life of the server.
 struct SimContext {
   explicit SimContext(const Options& options)
       : keepalive_ms(options.keepalive_ms),
+        gzip(options.gzip),
         auth(options.auth),
         state(options.state_file),
         callbacks(stats),
@@ -45,6 +53,7 @@ struct SimContext {
   }
 
   const int keepalive_ms;
+  const bool gzip;
   const std::string auth;
   const StateStore state;
   Stats stats;

@@ -1,5 +1,6 @@
 #include "tools/marathon_sim/endpoint.h"
 
+#include <Poco/DeflatingStream.h>
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/Socket.h>
@@ -9,9 +10,12 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <cerrno>
 #include <cstddef>
 #include <ios>
+#include <sstream>
 
 #include "tools/marathon_sim/json.h"
 #include "tools/tool_support.h"
@@ -22,6 +26,26 @@ namespace {
 constexpr char kJsonContentType[] = "application/json; charset=utf-8";
 // Largest request body accepted on /_sim and /v2 endpoints.
 constexpr std::size_t kMaxBodyBytes = 64 << 20;
+
+// Whether an Accept-Encoding value lists gzip (or x-gzip) without "q=0".
+bool AcceptsGzip(const std::string& accept_encoding) {
+  std::istringstream in(accept_encoding);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::string lower;
+    for (char c : item) {
+      if (c != ' ' && c != '\t') {
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+    }
+    const std::string coding = lower.substr(0, lower.find(';'));
+    const std::size_t q = lower.find(";q=");
+    const bool refused =
+        q != std::string::npos && std::atof(lower.c_str() + q + 3) == 0.0;
+    if ((coding == "gzip" || coding == "x-gzip") && !refused) return true;
+  }
+  return false;
+}
 
 // The connection under a server request, or nullptr.
 Poco::Net::StreamSocket* RequestSocket(HTTPServerRequest& request) {
@@ -157,6 +181,32 @@ void Endpoint::SendJsonText(HTTPServerRequest& request,
   Send(request, response, status, kJsonContentType, json);
 }
 
+void Endpoint::SendJsonMaybeGzip(HTTPServerRequest& request,
+                                 HTTPServerResponse& response,
+                                 HTTPResponse::HTTPStatus status,
+                                 const Poco::Dynamic::Var& body) {
+  const std::string json = ToJson(body);
+  const bool gzip =
+      context_.gzip && AcceptsGzip(request.get("Accept-Encoding", ""));
+  if (!gzip) {
+    context_.stats.CountAppsAnswer(false, json.size(), json.size());
+    Send(request, response, status, kJsonContentType, json);
+    return;
+  }
+  std::ostringstream compressed;
+  {
+    Poco::DeflatingOutputStream deflate(
+        compressed, Poco::DeflatingStreamBuf::STREAM_GZIP);
+    deflate << json;
+    deflate.close();
+  }
+  const std::string wire = compressed.str();
+  context_.stats.CountAppsAnswer(true, json.size(), wire.size());
+  response.set("Content-Encoding", "gzip");
+  response.set("Vary", "Accept-Encoding");
+  Send(request, response, status, kJsonContentType, wire);
+}
+
 void Endpoint::SendMessage(HTTPServerRequest& request,
                            HTTPServerResponse& response,
                            HTTPResponse::HTTPStatus status,
@@ -167,9 +217,11 @@ void Endpoint::SendMessage(HTTPServerRequest& request,
 }
 
 void Endpoint::LogRequest(const HTTPServerRequest& request, int status) {
+  const std::string accept = request.get("Accept-Encoding", "");
   LogLine(std::string(kProgram) + ": " + request.clientAddress().toString() +
           " " + request.getMethod() + " " + request.getURI() + " " +
-          std::to_string(status));
+          std::to_string(status) +
+          (accept.empty() ? "" : " (Accept-Encoding: " + accept + ")"));
 }
 
 std::string Endpoint::ExceptionText(const std::exception& e) {

@@ -89,6 +89,14 @@ class Endpoint : public Poco::Net::HTTPRequestHandler {
                           HTTPResponse::HTTPStatus status,
                           const std::string& message);
 
+  // SendJson() gzip-compressed ("Content-Encoding: gzip") when the request
+  // accepts gzip and the simulator may (not --no-gzip), as Marathon does for
+  // its REST answers; counted in the stats (apps* counters).
+  void SendJsonMaybeGzip(HTTPServerRequest& request,
+                         HTTPServerResponse& response,
+                         HTTPResponse::HTTPStatus status,
+                         const Poco::Dynamic::Var& body);
+
   // The per-request log line.  Send() calls it; /v2/events calls it before
   // its long-lived response starts.
   static void LogRequest(const HTTPServerRequest& request, int status);

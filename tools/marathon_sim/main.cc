@@ -14,6 +14,11 @@
 //                [--task-ports HOST:PORT,... [--task-start-ms N]
 //                 [--kill-grace-ms N]]
 //                [--service-account UID:PUBLIC_KEY_PEM_FILE [--token-ttl-s N]]
+//                [--tls-cert PEM [--tls-key PEM]] [--no-gzip]
+//
+// With --tls-cert every endpoint (REST, the /v2/events stream, /_sim) is
+// served over https only. GET /v2/apps is gzip-compressed for a request
+// with "Accept-Encoding: gzip" (as Marathon does), unless --no-gzip.
 //
 // Marathon endpoints:
 //   GET  /ping                 -> "pong"
@@ -50,7 +55,10 @@
 // This file: the command line and the process.
 
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 #include <signal.h>
@@ -75,6 +83,7 @@ void PrintUsage(std::ostream& out) {
       << " --state FILE [--listen HOST:PORT] [--port-file PATH]\n"
          "       [--keepalive-ms N] [--watch-ms N] [--auth USER:PASS]\n"
          "       [--service-account UID:PUBLIC_KEY_PEM_FILE [--token-ttl-s N]]\n"
+         "       [--tls-cert PEM [--tls-key PEM]] [--no-gzip]\n"
          "  --state FILE        JSON like Marathon's GET "
          "/v2/apps?embed=apps.tasks;\n"
          "                      re-read on every request\n"
@@ -102,7 +111,14 @@ void PrintUsage(std::ostream& out) {
          "                      POST /acs/api/v1/auth/login (an RS256 JWT of UID,\n"
          "                      verified with the key), 'Authorization: token=T'\n"
          "                      required outside /_sim\n"
-         "  --token-ttl-s N     lifetime of a login's token (default 3600)\n";
+         "  --token-ttl-s N     lifetime of a login's token (default 3600)\n"
+         "  --tls-cert PEM      serve https only: the certificate (chain), and "
+         "its\n"
+         "                      key too unless --tls-key\n"
+         "  --tls-key PEM       the private key of --tls-cert\n"
+         "  --no-gzip           never gzip GET /v2/apps (by default it is "
+         "gzipped\n"
+         "                      when the request has Accept-Encoding: gzip)\n";
 }
 
 bool ParseMillis(const std::string& option, const std::string& text,
@@ -133,7 +149,8 @@ int ParseArgs(int argc, char** argv, Options* options) {
                                             "--task-start-ms",
                                             "--kill-grace-ms",
                                             "--service-account",
-                                            "--token-ttl-s"};
+                                            "--token-ttl-s", "--tls-cert",
+                                            "--tls-key"};
   bool token_ttl_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -193,6 +210,12 @@ int ParseArgs(int argc, char** argv, Options* options) {
         std::cerr << kProgram << ": " << error << '\n';
         return 2;
       }
+    } else if (arg == "--tls-cert") {
+      options->tls_cert = value;
+    } else if (arg == "--tls-key") {
+      options->tls_key = value;
+    } else if (arg == "--no-gzip") {
+      options->gzip = false;
     } else if (arg == "--token-ttl-s") {
       const std::size_t digits = value.find_first_not_of("0123456789");
       if (value.empty() || value.size() > 7 || digits != std::string::npos ||
@@ -218,6 +241,10 @@ int ParseArgs(int argc, char** argv, Options* options) {
               << ": --service-account and --auth exclude each other\n";
     return 2;
   }
+  if (!options->tls_key.empty() && options->tls_cert.empty()) {
+    std::cerr << kProgram << ": --tls-key needs --tls-cert\n";
+    return 2;
+  }
   if (options->state_file.empty()) {
     std::cerr << kProgram << ": --state FILE is required\n";
     PrintUsage(std::cerr);
@@ -236,6 +263,21 @@ int Run(int argc, char** argv) {
 
   Poco::Net::ServerSocket socket;
   std::string error;
+  if (!options.tls_cert.empty()) {
+    // The handshake happens in the worker thread, on the first read.
+    try {
+      Poco::Net::initializeSSL();
+      Poco::Net::Context::Ptr tls = new Poco::Net::Context(
+          Poco::Net::Context::TLS_SERVER_USE,
+          options.tls_key.empty() ? options.tls_cert : options.tls_key,
+          options.tls_cert, "", Poco::Net::Context::VERIFY_NONE);
+      socket = Poco::Net::SecureServerSocket(tls);
+    } catch (const Poco::Exception& e) {
+      std::cerr << kProgram << ": --tls-cert " << options.tls_cert << ": "
+                << e.displayText() << '\n';
+      return 1;
+    }
+  }
   if (!Bind(options.listen, &socket, &error)) {
     std::cerr << kProgram << ": " << error << '\n';
     return 1;
@@ -280,7 +322,9 @@ int Run(int argc, char** argv) {
       return 1;
     }
   }
-  std::cout << kProgram << " listening on http://" << bound << std::endl;
+  std::cout << kProgram << " listening on "
+            << (options.tls_cert.empty() ? "http" : "https") << "://" << bound
+            << std::endl;
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

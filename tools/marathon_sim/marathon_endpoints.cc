@@ -70,21 +70,35 @@ class AppsEndpoint : public Endpoint {
   void Handle(HTTPServerRequest& request,
               HTTPServerResponse& response) override {
     const bool embed_tasks = Embeds({"apps.tasks", "app.tasks"});
-    std::shared_ptr<const std::string> body;
+    const std::string kind = embed_tasks ? "apps+tasks" : "apps";
+    std::shared_ptr<const std::string> json;
+    std::shared_ptr<const std::string> gzipped;
     std::string error;
-    if (!context().state.CachedAnswer(
-            embed_tasks ? "apps+tasks" : "apps",
-            [embed_tasks](const State& state, std::string* out,
-                          std::string*) {
-              *out = AppsJson(state, embed_tasks);
-              return true;
-            },
-            &body, &error)) {
+    bool ok = context().state.CachedAnswer(
+        kind,
+        [embed_tasks](const State& state, std::string* out, std::string*) {
+          *out = AppsJson(state, embed_tasks);
+          return true;
+        },
+        &json, &error);
+    if (ok && WantsGzip(request)) {
+      ok = context().state.CachedAnswer(
+          kind + "+gzip",
+          // From the state read with it, not from `json`: the file may
+          // have changed in between.
+          [embed_tasks](const State& state, std::string* out, std::string*) {
+            *out = Gzip(AppsJson(state, embed_tasks));
+            return true;
+          },
+          &gzipped, &error);
+    }
+    if (!ok) {
       SendMessage(request, response,
                   HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, error);
       return;
     }
-    SendJsonText(request, response, HTTPResponse::HTTP_OK, *body);
+    SendJsonOrGzipped(request, response, HTTPResponse::HTTP_OK, *json,
+                      gzipped.get());
   }
 
  private:
@@ -129,7 +143,7 @@ class AppEndpoint : public Endpoint {
       }
       Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
       body->set("app", app);
-      SendJson(request, response, HTTPResponse::HTTP_OK, body);
+      SendJsonMaybeGzip(request, response, HTTPResponse::HTTP_OK, body);
       return;
     }
     SendMessage(request, response, HTTPResponse::HTTP_NOT_FOUND,

@@ -13,6 +13,13 @@ void Stats::CountPublished(const std::string& type) {
   ++events_published;
 }
 
+void Stats::CountAppsAnswer(bool gzipped, std::size_t json_bytes,
+                            std::size_t wire_bytes) {
+  ++(gzipped ? apps_gzipped : apps_plain);
+  apps_json_bytes += static_cast<std::int64_t>(json_bytes);
+  apps_wire_bytes += static_cast<std::int64_t>(wire_bytes);
+}
+
 Object::Ptr Stats::ToJson() const {
   Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
   Object::Ptr requests = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -38,6 +45,10 @@ Object::Ptr Stats::ToJson() const {
   out->set("callbackDeliveriesFailed", callback_failed.load());
   out->set("callbackDeliveriesDropped", callback_dropped.load());
   out->set("stateChanges", state_changes.load());
+  out->set("appsAnswersGzipped", apps_gzipped.load());
+  out->set("appsAnswersPlain", apps_plain.load());
+  out->set("appsJsonBytes", apps_json_bytes.load());
+  out->set("appsWireBytes", apps_wire_bytes.load());
   return out;
 }
 
