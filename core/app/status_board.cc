@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -35,8 +36,9 @@ double UnixSeconds(std::chrono::system_clock::time_point when) {
          1000.0;
 }
 
-// A sample's value: integers as such, others with up to 17 significant
-// digits ("+Inf" for infinity).
+// A sample's value: integers as such, others with the fewest significant
+// digits (15 to 17) that read back as the same double ("+Inf" for
+// infinity): 1796540266.656, not 1796540266.6559999.
 std::string Number(double value) {
   if (std::isinf(value)) {
     return value > 0 ? "+Inf" : "-Inf";
@@ -45,7 +47,12 @@ std::string Number(double value) {
     return std::to_string(static_cast<long long>(value));
   }
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.17g", value);
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, value);
+    if (std::strtod(buf, nullptr) == value) {
+      break;
+    }
+  }
   return buf;
 }
 

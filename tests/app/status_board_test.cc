@@ -155,6 +155,13 @@ TEST(StatusBoardTest, FiguresMoveInMetricsAndStatusAlike) {
   EXPECT_THAT(Parsed(metrics),
               HasSubstr("marathonlb_last_success_timestamp_seconds gauge "
                         "marathonlb_last_success_timestamp_seconds {} "));
+  // Values read back exactly, in the fewest digits that do.
+  board.RecordEventLag(0.1 + 0.2);  // 0.30000000000000004
+  EXPECT_THAT(board.Metrics(),
+              HasSubstr("\nmarathonlb_event_lag_seconds 0.30000000000000004\n"));
+  board.RecordEventLag(1796540266.656);
+  EXPECT_THAT(board.Metrics(),
+              HasSubstr("\nmarathonlb_event_lag_seconds 1796540266.656\n"));
 }
 
 TEST(StatusBoardTest, DroppedLinesAreReadBack) {
@@ -214,6 +221,21 @@ TEST(StatusBoardTest, PortStatesKeepTheirSinceAndChangesAreReportedOnce) {
   EXPECT_TRUE(changes.dropped.empty());
   EXPECT_TRUE(changes.cleared.empty());
   EXPECT_EQ(ParseJson(board.Json())
+                ->getObject("apps")
+                ->getObject("/busy")
+                ->getArray("ports")
+                ->getObject(0)
+                ->getValue<std::string>("since"),
+            since);
+
+  // Another reason: logged again, a new "since" (not older than the last).
+  const std::string refused =
+      "app /busy, service port 10001: haproxy -c refused its lines (y); "
+      "dropped until the app changes them or SIGHUP; service port skipped";
+  changes = board.SetServicePorts({{"/web", 10000}}, {refused});
+  EXPECT_EQ(changes.dropped, std::vector<std::string>{refused});
+  EXPECT_TRUE(changes.cleared.empty());
+  EXPECT_GE(ParseJson(board.Json())
                 ->getObject("apps")
                 ->getObject("/busy")
                 ->getArray("ports")
