@@ -675,7 +675,8 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     std::vector<std::string> dropped = result.errors;
     dropped.insert(dropped.end(), generation->errors.begin(),
                    generation->errors.end());
-    const PortChanges changes = board_.SetServicePorts(routed, dropped);
+    const PortChanges changes =
+        board_.SetServicePorts(routed, dropped, result.disabled);
     for (const std::string& e : changes.dropped) {
       Log().error(e);
     }

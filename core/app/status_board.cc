@@ -292,24 +292,30 @@ void StatusBoard::SetConfig(const std::string& text, bool changed) {
 
 PortChanges StatusBoard::SetServicePorts(
     const std::vector<std::pair<std::string, int>>& routed,
-    const std::vector<std::string>& dropped_lines) {
+    const std::vector<std::string>& dropped_lines,
+    const std::vector<std::pair<std::string, int>>& disabled) {
   const auto now = std::chrono::system_clock::now();
   std::map<PortKey, PortState> next;
+  for (const auto& [app_id, port] : disabled) {
+    PortState& state = next[{app_id, DroppedPort::Kind::kServicePort, port}];
+    state.state = kDisabled;
+    state.reason = "HAPROXY_{n}_ENABLED (or --strict-mode) leaves it out";
+  }
   for (const auto& [app_id, port] : routed) {
-    PortState& state =
-        next[{app_id, DroppedPort::Kind::kServicePort, port}];
-    state.routed = true;
+    PortState& state = next[{app_id, DroppedPort::Kind::kServicePort, port}];
+    state.state = kRouted;
+    state.reason.clear();
   }
   for (const std::string& raw : dropped_lines) {
     DroppedPort dropped = ParseDroppedLine(RedactUrl(raw));
     PortState& state = next[{dropped.app_id, dropped.kind, dropped.number}];
-    if (!state.routed && !state.lines.empty()) {
+    if (state.state == kDropped && !state.lines.empty()) {
       // Several reasons for one port (or lines of no known shape).
       state.reason += "; " + dropped.reason;
       state.lines.push_back(dropped.line);
       continue;
     }
-    state.routed = false;
+    state.state = kDropped;
     state.reason = dropped.reason;
     state.lines = {dropped.line};
   }
@@ -318,27 +324,29 @@ PortChanges StatusBoard::SetServicePorts(
   for (auto& [key, state] : next) {
     const auto old = ports_.find(key);
     const bool same = old != ports_.end() &&
-                      old->second.routed == state.routed &&
+                      old->second.state == state.state &&
                       old->second.reason == state.reason;
     state.since = same ? old->second.since : now;
-    if (!state.routed && !same) {
+    if (state.state == kDropped && !same) {
       changes.dropped.insert(changes.dropped.end(), state.lines.begin(),
                              state.lines.end());
     }
   }
   for (const auto& [key, state] : ports_) {
-    if (state.routed) {
+    if (state.state != kDropped) {
       continue;
     }
     const auto now_state = next.find(key);
-    if (now_state != next.end() && !now_state->second.routed) {
+    if (now_state != next.end() && now_state->second.state == kDropped) {
       continue;  // still dropped (for another reason: logged above)
     }
     const std::string what = DescribePort(std::get<0>(key), std::get<1>(key),
                                           std::get<2>(key));
-    changes.cleared.push_back(
-        what + ": no longer dropped (" +
-        (now_state != next.end() ? "routed" : "gone from the config") + ")");
+    changes.cleared.push_back(what + ": no longer dropped (" +
+                              (now_state != next.end()
+                                   ? std::string(now_state->second.state)
+                                   : std::string("gone from the config")) +
+                              ")");
   }
   ports_ = std::move(next);
   return changes;
@@ -475,7 +483,7 @@ std::string StatusBoard::Json() const {
     } else if (kind == DroppedPort::Kind::kPortIndex) {
       port->set("port_index", number);
     }
-    port->set("state", std::string(state.routed ? "routed" : "dropped"));
+    port->set("state", std::string(state.state));
     port->set("reason", state.reason);
     port->set("since", IsoTime(state.since));
     ports->add(port);

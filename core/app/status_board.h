@@ -101,11 +101,13 @@ class StatusBoard {
   // SHA-256; `changed` (written and applied) counts a new generation.
   void SetConfig(const std::string& text, bool changed);
   // The service ports of the config the last update made: `routed`, (app
-  // id, service port) each, and the lines of those dropped. A port keeps
-  // its "since" while its state and reason stay.
+  // id, service port) each, the lines of those dropped, and those
+  // `disabled` (UpdateResult::disabled). A port keeps its "since" while its
+  // state and reason stay.
   PortChanges SetServicePorts(
       const std::vector<std::pair<std::string, int>>& routed,
-      const std::vector<std::string>& dropped_lines);
+      const std::vector<std::string>& dropped_lines,
+      const std::vector<std::pair<std::string, int>>& disabled = {});
 
   // Healthy unless the last good sync is older than `max_staleness` (or
   // there was none yet), a managed HAProxy is down or runs an older config
@@ -160,9 +162,12 @@ class StatusBoard {
   long long generation_ = 0;
   // The state of every service port of the last update, by (app id, kind,
   // number) (DroppedPort).
+  static constexpr const char* kRouted = "routed";
+  static constexpr const char* kDropped = "dropped";
+  static constexpr const char* kDisabled = "disabled";
   struct PortState {
-    bool routed = false;  // else dropped
-    std::string reason;   // a dropped port's
+    const char* state = kDropped;  // kRouted, kDropped or kDisabled
+    std::string reason;            // a dropped or disabled port's
     std::vector<std::string> lines;  // a dropped port's, as logged
     std::chrono::system_clock::time_point since;
   };

@@ -264,6 +264,29 @@ TEST(StatusBoardTest, PortStatesKeepTheirSinceAndChangesAreReportedOnce) {
                                      "longer dropped (gone from the config)"});
 }
 
+TEST(StatusBoardTest, DisabledPortsAreListedAndEndADrop) {
+  StatusBoard board;
+  const std::string bad =
+      "app /a, service port 10001: bad label; service port skipped";
+  board.SetServicePorts({{"/a", 10000}}, {bad}, {});
+  const PortChanges changes =
+      board.SetServicePorts({{"/a", 10000}}, {}, {{"/a", 10001}});
+  EXPECT_TRUE(changes.dropped.empty());
+  EXPECT_EQ(changes.cleared,
+            std::vector<std::string>{
+                "app /a, service port 10001: no longer dropped (disabled)"});
+  const Poco::JSON::Array::Ptr ports = ParseJson(board.Json())
+                                           ->getObject("apps")
+                                           ->getObject("/a")
+                                           ->getArray("ports");
+  ASSERT_EQ(ports->size(), 2u);
+  EXPECT_EQ(ports->getObject(0)->getValue<std::string>("state"), "routed");
+  EXPECT_EQ(ports->getObject(1)->getValue<int>("service_port"), 10001);
+  EXPECT_EQ(ports->getObject(1)->getValue<std::string>("state"), "disabled");
+  EXPECT_EQ(ports->getObject(1)->getValue<std::string>("reason"),
+            "HAPROXY_{n}_ENABLED (or --strict-mode) leaves it out");
+}
+
 TEST(StatusBoardTest, StatusListsTenThousandAppsAtMost) {
   StatusBoard board;
   std::vector<std::pair<std::string, int>> routed;
