@@ -51,6 +51,10 @@ class AdminHandler {
     if (path == "/status") {
       return {200, "application/json", {}, board_->Json() + "\n", nullptr};
     }
+    if (path == "/metrics") {
+      return {200, "text/plain; version=0.0.4; charset=utf-8", {},
+              board_->Metrics(), nullptr};
+    }
     if (const FileEndpoint* e = FindFileEndpoint(path)) {
       return SendFile(*e);
     }
@@ -58,7 +62,7 @@ class AdminHandler {
       return TextReply(200, HaproxyPids() + "\n");
     }
     return TextReply(404, "not found: " + path +
-                              " (try /healthz, /status, /_haproxy_getconfig, "
+                              " (try /healthz, /status, /metrics, /_haproxy_getconfig, "
                               "/_haproxy_getvhostmap, /_haproxy_getappmap, "
                               "/_haproxy_getpids, /_mlb_signal/hup or "
                               "/_mlb_signal/usr1)\n");

@@ -1,5 +1,6 @@
 // The admin HTTP endpoint (--admin-address): GET /healthz answers 200 "ok"
-// or 503 with the reason; GET /status answers the StatusBoard as JSON;
+// or 503 with the reason; GET /status answers the StatusBoard as JSON and
+// GET /metrics the same figures in the Prometheus text format;
 // marathon-lb 1.15's GET /_haproxy_getconfig, /_haproxy_getvhostmap and
 // /_haproxy_getappmap answer the config in place and its maps,
 // /_haproxy_getpids the PIDs of the haproxy processes, and

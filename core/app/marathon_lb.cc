@@ -369,9 +369,18 @@ Status MarathonLb::ReloadManagedHaproxy() {
 }
 
 Status MarathonLb::Update(const std::string& why, bool resync) {
+  const auto start = std::chrono::steady_clock::now();
   Status s = UpdateOnce(why, resync);
+  const auto end = std::chrono::steady_clock::now();
+  board_.RecordUpdate(std::chrono::duration<double>(end - start).count());
   board_.RecordSync(s.ok(), marathon_->CurrentUrl(), s.message(),
                     last_dropped_);
+  if (s.ok() && taken_event_.has_value()) {
+    // The events taken are applied (or a full fetch made them moot).
+    board_.RecordEventLag(
+        std::chrono::duration<double>(end - *taken_event_).count());
+    taken_event_.reset();
+  }
   return s;
 }
 
@@ -446,9 +455,12 @@ void MarathonLb::QueueEvent(const std::string& document) {
     // The next update fetches every app instead.
     Log().warning(s.message() + "; the next update fetches every app");
     unreadable_event_ = true;
-    return;
+  } else {
+    queued_events_.push_back(std::move(event));
   }
-  queued_events_.push_back(std::move(event));
+  if (!oldest_event_.has_value()) {
+    oldest_event_ = std::chrono::steady_clock::now();
+  }
 }
 
 bool MarathonLb::ApplyQueuedEvents() {
@@ -456,6 +468,10 @@ bool MarathonLb::ApplyQueuedEvents() {
   {
     std::lock_guard<std::mutex> lock(events_mu_);
     events.swap(queued_events_);
+    if (oldest_event_.has_value() && !taken_event_.has_value()) {
+      taken_event_ = oldest_event_;
+    }
+    oldest_event_.reset();
     if (unreadable_event_) {
       unreadable_event_ = false;
       model_.Invalidate();
@@ -588,17 +604,19 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     for (const std::string& r : result.retried) {
       Log().information(r);
     }
-    for (const std::string& e : result.errors) {
-      Log().error(e);
+    // The service ports dropped are logged once they are known, after
+    // the rounds (SetServicePorts below), once when they appear and once
+    // when they clear; without a config, each time.
+    if (!result.generated.ok()) {
+      for (const std::string& e : result.errors) {
+        Log().error(e);
+      }
     }
     MLB_RETURN_IF_ERROR(CheckFrontendCertificates().WithContext(
         "config not generated, the live config stays"));
     MLB_RETURN_IF_ERROR(result.generated.WithContext(
         "config not generated, the live config stays"));
     generation = &result.generation;
-    for (const std::string& e : generation->errors) {
-      Log().error(e);
-    }
     text = generation->config.Text();
     std::vector<SideFile> maps;
     for (const MapFile& map : generation->config.maps()) {
@@ -690,6 +708,29 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     board_.SetDroppedByHaproxy(std::move(unbindable), std::move(refused));
   }
   board_.SetVhostConflicts(result.vhost_conflicts);
+  {
+    // Every service port, routed (in the config) or dropped, for /status;
+    // a drop is logged when it appears and when it clears.
+    std::vector<std::pair<std::string, int>> routed;
+    for (const ConfigAuthor& author : generation->config.authors()) {
+      routed.emplace_back(author.app_id, author.service_port);
+    }
+    std::vector<std::string> dropped = result.errors;
+    dropped.insert(dropped.end(), generation->errors.begin(),
+                   generation->errors.end());
+    const PortChanges changes =
+        board_.SetServicePorts(routed, dropped, result.disabled);
+    for (const std::string& e : changes.dropped) {
+      Log().error(e);
+    }
+    for (const std::string& line : changes.cleared) {
+      Log().information(line);
+    }
+  }
+  if (haproxy_ == nullptr &&
+      (report.reloaded || !report.reload_error.empty())) {
+    board_.RecordReload(report.reloaded, report.reload_error);  // --command
+  }
   if (report.rolled_back) {
     board_.SetConfigBehind(report.reload_error);
   } else if (report.reloaded ||
@@ -733,6 +774,8 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   }
   if (report.outcome != ApplyReport::Outcome::kDryRun &&
       !report.rolled_back) {
+    board_.SetConfig(text,
+                     report.outcome == ApplyReport::Outcome::kApplied);
     live_ = std::make_unique<HaproxyConfig>(std::move(generation->config));
   }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,11 @@ class MarathonLb {
   std::mutex events_mu_;
   std::vector<MarathonEvent> queued_events_;  // guarded by events_mu_
   bool unreadable_event_ = false;             // guarded by events_mu_
+  // When the oldest event not yet taken by an update arrived (guarded by
+  // events_mu_), and the oldest of those the updates took that none has
+  // applied yet (the update thread's): marathonlb_event_lag_seconds.
+  std::optional<std::chrono::steady_clock::time_point> oldest_event_;
+  std::optional<std::chrono::steady_clock::time_point> taken_event_;
   StatusBoard board_;
   int last_dropped_ = 0;  // service ports dropped by the last update
   std::string admin_token_;  // --admin-token-file's first line

@@ -524,7 +524,8 @@ ServiceBuilder::~ServiceBuilder() = default;
 
 void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
                          std::vector<std::string>* errors,
-                         std::vector<std::string>* warnings) {
+                         std::vector<std::string>* warnings,
+                         std::vector<int>* disabled) {
   State& st = *state_;
   const ServiceOptions& options = st.options;
   if (!options.framework_name.empty() && app.id.size() > 1 &&
@@ -550,14 +551,23 @@ void ServiceBuilder::Add(const App& app, std::vector<Service>* services,
   st.exposed.assign(app.service_ports.size(),
                     app_selected && !options.strict_mode);
   bool any = !per_port && app_selected && !options.strict_mode;
+  for (size_t i = 0; !per_port && disabled != nullptr && app_selected &&
+                     options.strict_mode && i < app.service_ports.size();
+       ++i) {
+    disabled->push_back(app.service_ports[i]);
+  }
   for (size_t i = 0; per_port && i < app.service_ports.size(); ++i) {
     const int index = static_cast<int>(i);
     const std::string* port_groups = PortGroupLabel(app.labels, index);
+    const bool selected =
+        port_groups == nullptr
+            ? app_selected
+            : SelectedByGroups(options.groups, Split(*port_groups, ','));
     st.exposed[i] =
-        (port_groups == nullptr
-             ? app_selected
-             : SelectedByGroups(options.groups, Split(*port_groups, ','))) &&
-        PortEnabled(app.labels, index, options.strict_mode);
+        selected && PortEnabled(app.labels, index, options.strict_mode);
+    if (selected && !st.exposed[i] && disabled != nullptr) {
+      disabled->push_back(app.service_ports[i]);
+    }
     any = any || st.exposed[i];
   }
   if (!any) {

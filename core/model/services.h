@@ -121,10 +121,13 @@ class ServiceBuilder {
   ServiceBuilder& operator=(const ServiceBuilder&) = delete;
 
   // Appends the service ports of `app` to *services, in service port order
-  // (the order of the config), with their errors and warnings.
+  // (the order of the config), with their errors and warnings. *disabled
+  // (unless null) gets the service ports of this LB's groups that
+  // HAPROXY_{n}_ENABLED (or --strict-mode without it) leaves out.
   void Add(const App& app, std::vector<Service>* services,
            std::vector<std::string>* errors,
-           std::vector<std::string>* warnings);
+           std::vector<std::string>* warnings,
+           std::vector<int>* disabled = nullptr);
 
  private:
   struct State;

@@ -28,6 +28,8 @@ struct Work {
   std::vector<ServiceRender> renders;
   std::vector<std::string> errors;
   std::vector<std::string> warnings;
+  // (app id, service port) left out by HAPROXY_{n}_ENABLED.
+  std::vector<std::pair<std::string, int>> disabled;
 };
 
 // A rendered service cut down to what ConfigAssembler and BackendNames read
@@ -71,7 +73,11 @@ class Worker {
   ServiceRenderer& renderer() { return renderer_; }
 
   void Process(Work* w) {
-    builder_.Add(w->app, &w->services, &w->errors, &w->warnings);
+    std::vector<int> disabled;
+    builder_.Add(w->app, &w->services, &w->errors, &w->warnings, &disabled);
+    for (const int port : disabled) {
+      w->disabled.emplace_back(w->app.id, port);
+    }
     w->renders.resize(w->services.size());
     for (size_t i = 0; i < w->services.size(); ++i) {
       renderer_.Render(w->services[i], &w->renders[i]);
@@ -482,6 +488,9 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
     }
     for (std::string& e : w->warnings) {
       out->warnings.push_back(std::move(e));
+    }
+    for (auto& port : w->disabled) {
+      out->disabled.push_back(std::move(port));
     }
     for (size_t i = 0; i < w->services.size(); ++i) {
       items.push_back({&w->services[i], &w->renders[i]});

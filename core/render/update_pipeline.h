@@ -70,6 +70,9 @@ struct UpdateResult {
   // order, wins the rules that overlap), one line each (see
   // UpdatePipeline).
   std::vector<std::string> vhost_conflicts;
+  // (app id, service port) of the ports HAPROXY_{n}_ENABLED (or
+  // --strict-mode) leaves out, in app order.
+  std::vector<std::pair<std::string, int>> disabled;
   // Every service port built, the skipped ones too, in config order.
   std::vector<BuiltServicePort> service_ports;
   // Not ok when the generation failed as a whole (a template outside any

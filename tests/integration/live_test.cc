@@ -41,8 +41,11 @@
 
 #include <Poco/JSON/Array.h>
 
+#include "core/base/sha256.h"
+#include "core/base/text.h"
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/live_support.h"
+#include "tests/support/prometheus_text.h"
 
 namespace mlb::integration {
 namespace {
@@ -50,6 +53,8 @@ namespace {
 using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using mlb::testing::MetricValue;
+using mlb::testing::PrometheusParsed;
 
 const char kGroup[] = "external";
 // What marathon-lb subscribes to on /v2/events (EventStreamOptions).
@@ -470,6 +475,29 @@ class LiveTest : public EndToEndTest {
   }
   Poco::JSON::Object::Ptr StatusJson() const {
     return JsonObject(Admin("/status").body);
+  }
+  // One sample of /metrics ("marathonlb_syncs_total{result=\"ok\"}"); -1
+  // if none.
+  double Metric(const std::string& sample) const {
+    return MetricValue(Admin("/metrics").body, sample);
+  }
+  // /status's entry of the app's service port: its state and reason, or ""
+  // if /status lists none.
+  std::string PortState(const std::string& app_id, int service_port) const {
+    Poco::JSON::Object::Ptr status = StatusJson();
+    if (status.isNull() || status->getObject("apps").isNull() ||
+        status->getObject("apps")->getObject(app_id).isNull()) {
+      return "";
+    }
+    Poco::JSON::Array::Ptr ports =
+        status->getObject("apps")->getObject(app_id)->getArray("ports");
+    for (size_t i = 0; ports != nullptr && i < ports->size(); ++i) {
+      Poco::JSON::Object::Ptr port = ports->getObject(i);
+      if (JsonInt(port, "service_port", -1) == service_port) {
+        return JsonText(port, "state") + ": " + JsonText(port, "reason");
+      }
+    }
+    return "";
   }
   // /web on web-1 (127.0.0.2), with `more` labels, then web-2 (127.0.0.3)
   // added in Marathon; returns once HAProxy has both servers (or a fatal
@@ -982,6 +1010,89 @@ TEST_F(LiveTest, ANewAppReloadsATaskChangeDoesNotAndNoRequestFails) {
   EXPECT_EQ(client.failures(), 0) << client.FailureSamples();
   EXPECT_GT(client.backends()["web-2"], 0);
   EXPECT_EQ(JsonInt(StatusJson(), "live_changes", -1), 1);
+}
+
+// Issue 15 item 4: /metrics as the Prometheus parser reads it, its figures
+// moving with a live change (servers only), then a reload (a new app), each
+// a new generation of the config, whose size and SHA-256 /metrics and
+// /status give; the events' lag is measured.
+TEST_F(LiveTest, MetricsMoveWithALiveChangeAndAReload) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int other = StartEcho("other-1", "127.0.0.4");
+  const int other_port = FreePort();
+  const std::map<std::string, std::string> labels = {
+      {"HAPROXY_GROUP", kGroup},
+      {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+      {"HAPROXY_0_MODE", "http"}};
+  const std::string web_one =
+      AppJson("/web", {service_port_}, labels, {{"127.0.0.2", {web1}}});
+  const std::string web_two =
+      AppJson("/web", {service_port_}, labels,
+              {{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}});
+  Sim& sim = StartSim("sim", StateJson({web_one}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  // The config's size, SHA-256 and generation (1: the first written).
+  auto config_matches = [&](double generation) {
+    const std::string cfg = ReadFile(cfg_);
+    const Sha256Digest digest = Sha256(cfg);
+    const Poco::JSON::Object::Ptr status = StatusJson();
+    return Metric("marathonlb_config_generation") == generation &&
+           JsonInt(status, "generation", -1) == generation &&
+           Metric("marathonlb_config_bytes") == static_cast<double>(cfg.size()) &&
+           JsonText(status, "config_sha256") ==
+               Hex(digest.data(), digest.size());
+  };
+  EXPECT_TRUE(WaitUntil([&] { return config_matches(1); }, Millis(5000)))
+      << Admin("/metrics").body << Admin("/status").body;
+  std::string metrics = Admin("/metrics").body;
+  const std::string parsed = PrometheusParsed(metrics);
+  for (const char* sample :
+       {"marathonlb_reloads counter marathonlb_reloads_total {result=ok} 0.0\n",
+        "marathonlb_live_changes counter marathonlb_live_changes_total {} "
+        "0.0\n",
+        "marathonlb_syncs counter marathonlb_syncs_total {result=failed} "
+        "0.0\n",
+        "marathonlb_event_stream_connected gauge "
+        "marathonlb_event_stream_connected {} 1.0\n",
+        "marathonlb_haproxy_running gauge marathonlb_haproxy_running {} "
+        "1.0\n"}) {
+    EXPECT_THAT(parsed, HasSubstr(sample));
+  }
+  const double syncs = MetricValue(metrics, "marathonlb_syncs_total{result=\"ok\"}");
+  EXPECT_GE(syncs, 1);
+  EXPECT_EQ(MetricValue(metrics, "marathonlb_update_duration_seconds_count"),
+            syncs);
+  EXPECT_EQ(PortState("/web", service_port_), "routed: ");
+
+  // A task: a live change, a new generation, no reload; the event's lag.
+  PostApps(sim, StateJson({web_two}));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Metric("marathonlb_live_changes_total") == 1; },
+      Millis(5000)))
+      << Admin("/metrics").body;
+  EXPECT_TRUE(WaitUntil([&] { return config_matches(2); }, Millis(5000)))
+      << Admin("/metrics").body;
+  metrics = Admin("/metrics").body;
+  EXPECT_EQ(MetricValue(metrics, "marathonlb_reloads_total{result=\"ok\"}"), 0);
+  EXPECT_GT(MetricValue(metrics, "marathonlb_event_lag_seconds"), 0) << metrics;
+  EXPECT_GT(MetricValue(metrics, "marathonlb_syncs_total{result=\"ok\"}"), syncs);
+
+  // A new app: a reload, the next generation.
+  PostApps(sim, StateJson({web_two, AppJson("/other", {other_port}, labels,
+                                            {{"127.0.0.4", {other}}})}));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Metric("marathonlb_reloads_total{result=\"ok\"}") == 1; },
+      Millis(5000)))
+      << Admin("/metrics").body;
+  EXPECT_TRUE(WaitUntil([&] { return config_matches(3); }, Millis(5000)))
+      << Admin("/metrics").body;
+  EXPECT_EQ(Metric("marathonlb_live_changes_total"), 1);
+  EXPECT_EQ(Metric("marathonlb_reloads_total{result=\"failed\"}"), 0);
+  EXPECT_EQ(PortState("/other", other_port), "routed: ");
+  EXPECT_EQ(LoggedReloads(), 1);
 }
 
 // 1a'. What the runtime API cannot add is reloaded in: sticky sessions put
@@ -1892,6 +2003,14 @@ TEST_F(LiveTest, ServicePortHaproxyCannotBindIsDroppedAndTheRestRuns) {
   EXPECT_EQ(JsonInt(status, "failed_reloads", -1), 1);
   EXPECT_EQ(JsonInt(status, "dropped_service_ports", -1), 1);
   EXPECT_EQ(JsonText(status, "haproxy_config_behind"), "");
+  EXPECT_TRUE(std::regex_match(
+      PortState("/busy", busy_port),
+      std::regex("dropped: HAProxy cannot bind it \\(.*\\); dropped until "
+                 "the app changes it or SIGHUP")))
+      << Admin("/status").body;
+  EXPECT_EQ(PortState("/web", service_port_), "routed: ");
+  EXPECT_EQ(Metric("marathonlb_dropped_service_ports"), 1);
+  EXPECT_EQ(Metric("marathonlb_reloads_total{result=\"failed\"}"), 1);
   EXPECT_EQ(Admin("/healthz").status, 200) << Admin("/healthz").body;
   EXPECT_TRUE(WaitForBackends({"web-1"}));
 
@@ -1905,6 +2024,11 @@ TEST_F(LiveTest, ServicePortHaproxyCannotBindIsDroppedAndTheRestRuns) {
       Millis(5000)));
   EXPECT_EQ(LoggedReloads(), 0);
   EXPECT_EQ(JsonInt(StatusJson(), "failed_reloads", -1), 1);
+  // The drop is logged once, not at each update.
+  EXPECT_EQ(MatchingMessages(MlbLog(), dropped + "; service port skipped")
+                .size(),
+            1u)
+      << Tail(MlbLog());
 
   // The HAProxy master dies: it starts again on the config in place.
   const pid_t master = HaproxyMasterPid();
@@ -1947,6 +2071,15 @@ TEST_F(LiveTest, ServicePortHaproxyCannotBindIsDroppedAndTheRestRuns) {
   ASSERT_FALSE(status.isNull());
   EXPECT_EQ(status->getArray("unbindable_service_ports")->size(), 0u);
   EXPECT_EQ(Admin("/healthz").status, 200);
+  // Its clearing too, once.
+  EXPECT_EQ(PortState("/busy", busy_port), "routed: ");
+  EXPECT_EQ(CountMessages(MlbLog(), "app /busy, service port " + busy +
+                                        ": no longer dropped (routed)"),
+            1)
+      << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(), dropped + "; service port skipped")
+                .size(),
+            1u);
 }
 
 // Issue 12 item 4: a service port whose lines haproxy -c refuses is dropped
@@ -1986,8 +2119,13 @@ TEST_F(LiveTest, ARefusedAppIsTriedAgainOnceItChanges) {
       "unexpected character 'z' in 'timeout server'\\); dropped until the "
       "app changes "
       "them or SIGHUP";
-  EXPECT_FALSE(
-      MatchingMessages(MlbLog(), dropped + "; service port skipped").empty())
+  // (Logged once the update has ended, after HAProxy started.)
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return !MatchingMessages(MlbLog(), dropped + "; service port skipped")
+                    .empty();
+      },
+      Millis(5000)))
       << Tail(MlbLog());
   EXPECT_EQ(CountMessages(MlbLog(), "haproxy -c rejected the new config"), 1)
       << Tail(MlbLog());
@@ -2501,6 +2639,16 @@ TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
   const std::string host = "127.0.0.1:" + std::to_string(sim.port);
   StartMarathonLb({"sse"}, {"http://lb:" + password + "@" + host});
   ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+  const std::string before = Admin("/metrics").body;
+  EXPECT_GT(MetricValue(before, "marathonlb_last_success_timestamp_seconds"),
+            0)
+      << before;
+  EXPECT_EQ(MetricValue(before, "marathonlb_syncs_total{result=\"failed\"}"),
+            0)
+      << before;
+  EXPECT_EQ(MetricValue(before, "marathonlb_event_stream_connected"), 1)
+      << before;
 
   // Marathon fails: every request answers 500, the stream is dropped (and
   // its reconnects refused); SIGHUP asks for a resync, which fails.
@@ -2517,6 +2665,35 @@ TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
       },
       Millis(10000)))
       << Tail(MlbLog());
+  // The outage in /metrics: failed syncs, no stream, and the last success
+  // stays where it was while more syncs fail.
+  const std::string failed_syncs =
+      "marathonlb_syncs_total{result=\"failed\"}";
+  const std::string success = "marathonlb_last_success_timestamp_seconds";
+  std::string metrics;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        metrics = Admin("/metrics").body;
+        return MetricValue(metrics, failed_syncs) >= 1 &&
+               MetricValue(metrics, "marathonlb_event_stream_connected") == 0;
+      },
+      Millis(10000)))
+      << metrics;
+  const double last_success = MetricValue(metrics, success);
+  const double failed_count = MetricValue(metrics, failed_syncs);
+  EXPECT_GE(last_success, MetricValue(before, success));
+  kill(mlb_->pid(), SIGHUP);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        metrics = Admin("/metrics").body;
+        return MetricValue(metrics, failed_syncs) > failed_count;
+      },
+      Millis(10000)))
+      << metrics;
+  EXPECT_EQ(MetricValue(metrics, success), last_success) << metrics;
+  EXPECT_THAT(PrometheusParsed(metrics),
+              HasSubstr("marathonlb_syncs counter marathonlb_syncs_total "
+                        "{result=failed} "));
   const std::string status = Admin("/status").body;
   const Poco::JSON::Object::Ptr fields = JsonObject(status);
   Fault(sim, "clear=1");
@@ -2525,6 +2702,8 @@ TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
   const std::string log = MlbLog();
   EXPECT_EQ(log.find(password), std::string::npos) << log;
   EXPECT_EQ(status.find(password), std::string::npos) << status;
+  EXPECT_EQ(before.find(password), std::string::npos) << before;
+  EXPECT_EQ(metrics.find(password), std::string::npos) << metrics;
   EXPECT_THAT(log, HasSubstr("starting: mode sse, Marathon http://lb:***@" +
                              host + "\n"));
   ASSERT_FALSE(fields.isNull()) << status;

@@ -94,6 +94,49 @@ int MarathonLbServerId(const std::string& name, std::set<int>* taken) {
   }
 }
 
+// The ports of this LB's groups that HAPROXY_{n}_ENABLED (or --strict-mode
+// without it) leaves out are listed, for /status ("disabled"); those of
+// another group are not.
+TEST_F(BuildServicesTest, PortsLeftOutByEnabledAreListedAsDisabled) {
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(ParseApps(R"({"apps": [
+      {"id": "/a", "ports": [1, 2, 3],
+       "labels": {"HAPROXY_GROUP": "external", "HAPROXY_1_ENABLED": "false",
+                  "HAPROXY_2_GROUP": "internal"},
+       "tasks": [{"id": "a.1", "host": "agent1", "ports": [11, 12, 13]}]},
+      {"id": "/b", "ports": [4], "labels": {"HAPROXY_GROUP": "external"},
+       "tasks": [{"id": "b.1", "host": "agent1", "ports": [14]}]},
+      {"id": "/c", "ports": [5], "labels": {"HAPROXY_GROUP": "internal"},
+       "tasks": [{"id": "c.1", "host": "agent1", "ports": [15]}]}]})",
+                        &apps_, &warnings)
+                  .ok());
+  CountingResolver resolver;
+  HealthCache cache;
+  ServiceOptions options;
+  options.groups = {"external"};
+  auto disabled_ports = [&](const ServiceOptions& o) {
+    ServiceBuilder builder(o, registry_->labels(), registry_->catalog(),
+                           resolver, cache);
+    std::vector<Service> services;
+    std::vector<std::string> errors;
+    std::map<std::string, std::vector<int>> out;
+    for (const App& app : apps_) {
+      std::vector<int> disabled;
+      builder.Add(app, &services, &errors, &warnings, &disabled);
+      if (!disabled.empty()) {
+        out[app.id] = disabled;
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(disabled_ports(options),
+            (std::map<std::string, std::vector<int>>{{"/a", {2}}}));
+  options.strict_mode = true;  // only HAPROXY_{n}_ENABLED=true ports
+  EXPECT_EQ(disabled_ports(options),
+            (std::map<std::string, std::vector<int>>{{"/a", {1, 2}},
+                                                     {"/b", {4}}}));
+}
+
 TEST(ServerIdOracleTest, GivesTheIdsMarathonLbsTestsPin) {
   std::set<int> taken;
   EXPECT_EQ(MarathonLbServerId("0", &taken), 17068);
