@@ -186,25 +186,43 @@ void Endpoint::SendJsonMaybeGzip(HTTPServerRequest& request,
                                  HTTPResponse::HTTPStatus status,
                                  const Poco::Dynamic::Var& body) {
   const std::string json = ToJson(body);
-  const bool gzip =
-      context_.gzip && AcceptsGzip(request.get("Accept-Encoding", ""));
-  if (!gzip) {
+  if (!WantsGzip(request)) {
+    SendJsonOrGzipped(request, response, status, json, nullptr);
+    return;
+  }
+  const std::string gzipped = Gzip(json);
+  SendJsonOrGzipped(request, response, status, json, &gzipped);
+}
+
+bool Endpoint::WantsGzip(const HTTPServerRequest& request) const {
+  return context_.gzip && AcceptsGzip(request.get("Accept-Encoding", ""));
+}
+
+std::string Endpoint::Gzip(const std::string& text) {
+  std::ostringstream compressed;
+  {
+    Poco::DeflatingOutputStream deflate(compressed,
+                                        Poco::DeflatingStreamBuf::STREAM_GZIP);
+    deflate << text;
+    deflate.close();
+  }
+  return compressed.str();
+}
+
+void Endpoint::SendJsonOrGzipped(HTTPServerRequest& request,
+                                 HTTPServerResponse& response,
+                                 HTTPResponse::HTTPStatus status,
+                                 const std::string& json,
+                                 const std::string* gzipped) {
+  if (gzipped == nullptr) {
     context_.stats.CountAppsAnswer(false, json.size(), json.size());
     Send(request, response, status, kJsonContentType, json);
     return;
   }
-  std::ostringstream compressed;
-  {
-    Poco::DeflatingOutputStream deflate(
-        compressed, Poco::DeflatingStreamBuf::STREAM_GZIP);
-    deflate << json;
-    deflate.close();
-  }
-  const std::string wire = compressed.str();
-  context_.stats.CountAppsAnswer(true, json.size(), wire.size());
+  context_.stats.CountAppsAnswer(true, json.size(), gzipped->size());
   response.set("Content-Encoding", "gzip");
   response.set("Vary", "Accept-Encoding");
-  Send(request, response, status, kJsonContentType, wire);
+  Send(request, response, status, kJsonContentType, *gzipped);
 }
 
 void Endpoint::SendMessage(HTTPServerRequest& request,

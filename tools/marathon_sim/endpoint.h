@@ -96,6 +96,14 @@ class Endpoint : public Poco::Net::HTTPRequestHandler {
                          HTTPServerResponse& response,
                          HTTPResponse::HTTPStatus status,
                          const Poco::Dynamic::Var& body);
+  // The same in parts, for an answer made once and kept: whether to
+  // compress; `json` itself, or with `gzipped` (not null) that instead.
+  bool WantsGzip(const HTTPServerRequest& request) const;
+  void SendJsonOrGzipped(HTTPServerRequest& request,
+                         HTTPServerResponse& response,
+                         HTTPResponse::HTTPStatus status,
+                         const std::string& json, const std::string* gzipped);
+  static std::string Gzip(const std::string& text);
 
   // The per-request log line.  Send() calls it; /v2/events calls it before
   // its long-lived response starts.
