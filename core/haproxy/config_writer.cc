@@ -240,10 +240,8 @@ void RemoveAll(const std::vector<std::string>& paths) {
 
 Status ConfigWriter::Apply(const std::string& text,
                            const std::vector<SideFile>& side_files,
-                           ApplyReport* report, bool servers_live) {
+                           ApplyReport* report, bool reload) {
   *report = ApplyReport();
-  unchecked_ = false;
-  const bool check = !options_.skip_validation && !servers_live;
   side_names_.clear();
   for (const SideFile& side : side_files) {
     side_names_.push_back(side.name);
@@ -306,7 +304,7 @@ Status ConfigWriter::Apply(const std::string& text,
   // The target's mode is kept; 0644 for a new file.
   Status written = WriteTempFileBeside(target, text, std::nullopt, &temp);
   std::string checked = temp;
-  if (written.ok() && checked_text != text && check) {
+  if (written.ok() && checked_text != text && !options_.skip_validation) {
     written = WriteTempFileBeside(target, checked_text, std::nullopt, &checked);
     if (!written.ok()) {
       unlink(temp.c_str());
@@ -317,7 +315,7 @@ Status ConfigWriter::Apply(const std::string& text,
     return written;
   }
   bool accepted = true;
-  if (check) {
+  if (!options_.skip_validation) {
     Status s = Check(checked, report, &accepted);
     if (checked != temp) {
       unlink(checked.c_str());
@@ -362,44 +360,9 @@ Status ConfigWriter::Apply(const std::string& text,
     failed_reloads_ = 0;  // a new config: its own reload
   }  // else: the retry of a config whose reload failed and was rolled back
   failed_text_.clear();
-  unchecked_ = servers_live && !options_.skip_validation;
-  if (!servers_live && (options_.reload || !options_.reload_command.empty())) {
+  if (reload && (options_.reload || !options_.reload_command.empty())) {
     Reload(report);
   }
-  return Status::OK();
-}
-
-Status ConfigWriter::ReloadSkipped(ApplyReport* report) {
-  if (unchecked_) {
-    unchecked_ = false;
-    const std::string target = FollowSymlink(options_.config_path);
-    bool accepted = true;
-    Status s = Check(target, report, &accepted);
-    if (!s.ok() || !accepted) {
-      report->outcome = ApplyReport::Outcome::kRejected;
-      const std::string text = ReadFileOrEmpty(target);
-      Archive("haproxy_temp_config_fail", text);
-      report->rejected_path = target + ".rejected";
-      if (!WriteFileAtomically(report->rejected_path, text).ok()) {
-        report->rejected_path = "";
-      }
-      ApplyReport put_back;
-      RollBack(&put_back);
-      const std::string live =
-          put_back.rolled_back
-              ? "; the live config is unchanged"
-              : put_back.reload_error;  // "; no config HAProxy ran ..."
-      if (!s.ok()) {
-        return Status::Error(s.message() + live);
-      }
-      return Status::Error("haproxy -c rejected the new config" +
-                           (report->rejected_path.empty()
-                                ? std::string()
-                                : ", kept in " + report->rejected_path) +
-                           live);
-    }
-  }
-  Reload(report);
   return Status::OK();
 }
 

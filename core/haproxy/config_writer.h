@@ -97,25 +97,17 @@ class ConfigWriter {
     return Apply(text, {}, report);
   }
   // The same with `side_files`, which the config names as
-  // "<directory of config_path>/<name>". With `servers_live` the new files
-  // differ from those HAProxy runs in server lines only, which the caller
-  // adds and removes through HAProxy's runtime API (live_servers.h): they
-  // are put in place without `haproxy -c` (HAProxy's runtime parser checks
-  // each server line as it is added, with the config parser's keyword
-  // table) and without a reload; then the caller calls NoteRunning(), or
-  // ReloadSkipped() when HAProxy refused a command.
+  // "<directory of config_path>/<name>". With `reload` false the new files
+  // are put in place without a reload: the caller makes HAProxy run what
+  // they say another way (its runtime API, live_servers.h) and calls
+  // NoteRunning(), or calls ReloadSkipped().
   Status Apply(const std::string& text,
                const std::vector<SideFile>& side_files, ApplyReport* report,
-               bool servers_live = false);
+               bool reload = true);
 
-  // The reload an Apply(servers_live) left out, after all: the runtime API
-  // refused the change. The files in place are checked first (unless
-  // skip_validation); refused, they are kept as <config>.rejected, the
-  // files HAProxy runs are put back and the error is Apply's ("haproxy -c
-  // rejected the new config, kept in <path>; the live config is
-  // unchanged", outcome kRejected). Else fills the reload fields of
-  // *report as Apply would.
-  Status ReloadSkipped(ApplyReport* report);
+  // The reload an Apply(reload = false) left out, after all: the way
+  // around it failed. Fills the reload fields of *report as Apply would.
+  void ReloadSkipped(ApplyReport* report) { Reload(report); }
 
   // Validates the config in place (unless skip_validation) and reloads it,
   // as marathon-lb 1.15 does on SIGUSR1. Errors: nothing to reload with,
@@ -146,8 +138,6 @@ class ConfigWriter {
   std::string ReloadOnce() const;
 
   int failed_reloads_ = 0;  // of the config in place; 0: none pending
-  // The files in place were put there by Apply(servers_live), unchecked.
-  bool unchecked_ = false;
   // The config whose reload failed and was rolled back: Apply()ing it again
   // is its retry (counted against max_reload_retries).
   std::string failed_text_;
