@@ -83,5 +83,20 @@ TEST(LogChannelTest, RedactsPasswordsAndEscapesInEveryFormat) {
       << json;
 }
 
+// Review 15e, finding 1. Attack: a --marathon URL (or any URL a message
+// quotes) whose password holds a "'", which RFC 3986 allows unencoded in
+// the user information (a sub-delim, as ! $ & ( ) * + , ; = are):
+// http://lb:it's-s3cret@127.0.0.1:8080. RedactUrl ends the authority at the
+// quote, finds no '@' before it and redacts nothing. Expected: the password
+// is shown as *** in every format, as one without a quote is.
+TEST(LogChannelTest, RedactsAPasswordThatHoldsAQuote) {
+  const std::string message =
+      "GET http://lb:it's-s3cret@127.0.0.1:8080/v2/apps: HTTP 500";
+  EXPECT_EQ(ConsoleLine("%(message)s", message),
+            "GET http://lb:***@127.0.0.1:8080/v2/apps: HTTP 500\n");
+  const std::string json = ConsoleLine("json", message);
+  EXPECT_EQ(json.find("s3cret"), std::string::npos) << json;
+}
+
 }  // namespace
 }  // namespace mlb
