@@ -2712,5 +2712,92 @@ TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
               HasSubstr(failed));
 }
 
+// Review 15e: /web on web-1 and /bad, whose HAPROXY_0_BACKEND_SERVER_OPTIONS
+// line asks `sni nbsrv(bad_{port})`: a backend named after the task's port.
+// Its first task's port is the app's service port, so that its line names
+// the app's own backend (haproxy -c accepts it); its second task's port is
+// the next one, a backend no config has (haproxy -c refuses: "unable to
+// find backend 'bad_<port>' referenced in arg 1 of sample fetch keyword
+// 'nbsrv'"). HAProxy's `add server` parses the expression but resolves its
+// arguments only in the config's post-parsing, so it ACCEPTS that line.
+// No request goes to /bad's tasks before the change; none listens there.
+class UnresolvedSniLine {
+ public:
+  explicit UnresolvedSniLine(int bad_port) : bad_port_(bad_port) {}
+  std::string Apps(const std::string& web_app, int tasks) const {
+    std::vector<TaskSpec> specs = {{"127.0.0.3", {bad_port_}}};
+    if (tasks == 2) {
+      specs.push_back({"127.0.0.4", {bad_port_ + 1}});
+    }
+    return StateJson(
+        {web_app,
+         AppJson("/bad", {bad_port_},
+                 {{"HAPROXY_GROUP", kGroup},
+                  {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                  {"HAPROXY_0_MODE", "http"},
+                  {"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                   "  server {serverName} {host_ipv4}:{port} ssl verify none "
+                   "sni nbsrv(bad_{port})\n"}},
+                 specs)});
+  }
+  // The second task's line as the config has it.
+  std::string SecondLine() const {
+    return "127.0.0.4:" + std::to_string(bad_port_ + 1) +
+           " ssl verify none sni nbsrv(bad_" + std::to_string(bad_port_ + 1) +
+           ")";
+  }
+
+ private:
+  int bad_port_;
+};
+
+// Review 15e, finding 2. Attack (hostile tenant): a server line that
+// HAProxy's runtime `add server` accepts and its config parser refuses (an
+// argument of a sample expression that only the config's post-parsing
+// resolves: `sni nbsrv(<no such backend>)`), added by scaling the app from
+// one task to two. Since c1be82d a change of servers only is written to
+// disk without `haproxy -c` and HAProxy accepted the command, so nothing
+// ever checks the file. Expected: the file on disk is one `haproxy -c`
+// accepts (else the next HAProxy start or restart refuses it, for every
+// app), and HAProxy does not run the refused line.
+TEST_F(LiveTest, AServerLineOnlyTheConfigParserRefusesIsNotWrittenUnchecked) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int bad_port = FreePort();
+  const UnresolvedSniLine bad(bad_port);
+  const auto web_app = AppJson("/web", {service_port_},
+                               {{"HAPROXY_GROUP", kGroup},
+                                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                {"HAPROXY_0_MODE", "http"}},
+                               {{"127.0.0.2", {web1}}});
+  Sim& sim = StartSim("sim", bad.Apps(web_app, 1));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+  ASSERT_THAT(ReadFile(cfg_), HasSubstr("sni nbsrv(bad_" +
+                                        std::to_string(bad_port) + ")\n"));
+
+  PostApps(sim, bad.Apps(web_app, 2));
+  // Settled: the change went live, or haproxy -c refused it.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string log = MlbLog();
+        return log.find("servers changed without a reload") !=
+                   std::string::npos ||
+               log.find("haproxy -c rejected the new config") !=
+                   std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                     dir_->File("haproxy-c.log"));
+  EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << ReadFile(cfg_);
+  EXPECT_THAT(ReadFile(cfg_), Not(HasSubstr(bad.SecondLine())));
+  EXPECT_EQ(ServerStats(MasterSocket(), "bad_" + std::to_string(bad_port))
+                .size(),
+            1u)
+      << Tail(MlbLog());
+  EXPECT_EQ(ViaService().Backend(), "web-1");
+}
+
 }  // namespace
 }  // namespace mlb::integration
