@@ -2799,5 +2799,47 @@ TEST_F(LiveTest, AServerLineOnlyTheConfigParserRefusesIsNotWrittenUnchecked) {
   EXPECT_EQ(ViaService().Backend(), "web-1");
 }
 
+// Review 15e, finding 3. Attack (hostile tenant): the same line, then
+// requests through the tenant's own service port. The server HAProxy added
+// live holds an expression whose argument was never resolved (the string
+// "bad_<port>" where a backend is expected); evaluating it for a connection
+// to that server crashes HAProxy's worker (measured on 2.6.12: SIGSEGV on
+// the first request routed to it), which takes down every app's traffic,
+// and an HAProxy started again reads the file with that line and refuses
+// it. Expected: /web is still served by web-1 after the tenant's requests.
+TEST_F(LiveTest, RequestsToATenantsLiveServerDoNotStopOtherAppsTraffic) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int bad_port = FreePort();
+  const UnresolvedSniLine bad(bad_port);
+  const auto web_app = AppJson("/web", {service_port_},
+                               {{"HAPROXY_GROUP", kGroup},
+                                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                {"HAPROXY_0_MODE", "http"}},
+                               {{"127.0.0.2", {web1}}});
+  Sim& sim = StartSim("sim", bad.Apps(web_app, 1));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+
+  PostApps(sim, bad.Apps(web_app, 2));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string log = MlbLog();
+        return log.find("servers changed without a reload") !=
+                   std::string::npos ||
+               log.find("haproxy -c rejected the new config") !=
+                   std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  // Round robin over the app's servers: the second request goes to the
+  // second one, if HAProxy runs it. Neither answers (nothing listens).
+  for (int i = 0; i < 4; ++i) {
+    HttpGet("127.0.0.1", bad_port, "/", "bad.test");
+  }
+  EXPECT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
+                                          << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
