@@ -2841,5 +2841,55 @@ TEST_F(LiveTest, RequestsToATenantsLiveServerDoNotStopOtherAppsTraffic) {
                                           << Tail(MlbLog());
 }
 
+// Review 15e, finding 4. Attack (hostile tenant): the same gap without a
+// sample expression, so that refusing '(' on the live path would not close
+// it: /bad's task is replaced and, in the same Marathon change, its
+// HAPROXY_0_BACKEND_SERVER_OPTIONS becomes "... proto fcgi" (no section
+// changes: the old server goes, a new one comes, a change of servers only).
+// HAProxy's `add server` accepts `proto fcgi` in a backend with no
+// `use-fcgi-app`; haproxy -c refuses it ("FCGI server '<name>' has no FCGI
+// app configured"). Expected: the file on disk is one haproxy -c accepts.
+TEST_F(LiveTest, AProtoFcgiServerLineIsNotWrittenUnchecked) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int bad_port = FreePort();
+  const auto web_app = AppJson("/web", {service_port_},
+                               {{"HAPROXY_GROUP", kGroup},
+                                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                {"HAPROXY_0_MODE", "http"}},
+                               {{"127.0.0.2", {web1}}});
+  auto bad_app = [&](const std::string& ip, const std::string& options) {
+    return AppJson("/bad", {bad_port},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"},
+                    {"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                     "  server {serverName} {host_ipv4}:{port}" + options +
+                         "\n"}},
+                   {{ip, {bad_port}}});
+  };
+  Sim& sim =
+      StartSim("sim", StateJson({web_app, bad_app("127.0.0.3", "")}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+
+  PostApps(sim, StateJson({web_app, bad_app("127.0.0.4", " proto fcgi")}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string log = MlbLog();
+        return log.find("servers changed without a reload") !=
+                   std::string::npos ||
+               log.find("haproxy -c rejected the new config") !=
+                   std::string::npos ||
+               log.find("servers changed, reloading") != std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  const RunResult check = RunBounded({HaproxyBinary(), "-c", "-f", cfg_},
+                                     dir_->File("haproxy-c.log"));
+  EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << ReadFile(cfg_);
+  EXPECT_EQ(ViaService().Backend(), "web-1");
+}
+
 }  // namespace
 }  // namespace mlb::integration
