@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/integration_support.h"
 
@@ -189,6 +191,30 @@ TEST_F(LogOutputTest, JsonLogFormatIsOneObjectPerLine) {
   }
   EXPECT_TRUE(wrote) << run.output;
   EXPECT_TRUE(quoted) << run.output;
+}
+
+// Review 15e (held up; pins it). Attack (operator edge case): the config
+// path is a symlink to an empty file (a config managed elsewhere, not yet
+// written). Expected: a first config, logged as its one summary line and no
+// diff; the target is written and the link stays a link.
+TEST_F(LogOutputTest, ASymlinkToAnEmptyFileIsAFirstConfig) {
+  const std::string target = dir_->File("real.cfg");
+  WriteFile(target, "");
+  ASSERT_EQ(symlink(target.c_str(), cfg_.c_str()), 0);
+  const RunResult run = Poll(Apps(2), {"--log-level", "INFO"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(DiffLines(run.output), std::vector<std::string>{}) << run.output;
+  EXPECT_TRUE(std::regex_match(
+      Message(run.output, "first config: "),
+      std::regex("first config: [0-9]+ sections, 2 backends, 4 servers, " +
+                 std::to_string(ReadFile(target).size()) +
+                 " bytes \\(not logged as a diff: there was none before\\)")))
+      << run.output;
+  char link[4096] = {};
+  EXPECT_EQ(readlink(cfg_.c_str(), link, sizeof(link) - 1),
+            static_cast<ssize_t>(target.size()));
+  EXPECT_EQ(std::string(link), target);
+  EXPECT_THAT(ReadFile(target), HasSubstr("\nbackend app-2_10102\n"));
 }
 
 }  // namespace
