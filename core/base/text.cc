@@ -70,8 +70,10 @@ std::string RedactUrl(std::string_view text) {
       continue;  // inside a password already redacted
     }
     // The authority ("user:password@host:port") ends where the path, the
-    // query, the fragment or the surrounding text starts.
-    size_t end = text.find_first_of("/?# \t\r\n\"'<>", start);
+    // query, the fragment or the surrounding text starts. Not at a "'":
+    // RFC 3986 allows one in a password (review 15e); a URL in single
+    // quotes then takes the quote into its host, which is only shown.
+    size_t end = text.find_first_of("/?# \t\r\n\"<>", start);
     if (end == std::string_view::npos) {
       end = text.size();
     }

@@ -30,6 +30,10 @@ TEST(RedactUrlTest, HidesThePasswordOfEveryUrlInTheText) {
   // A password with ':' or '@' in it is hidden whole.
   EXPECT_EQ(RedactUrl("http://lb:a:b@c@m1:8080/x"), "http://lb:***@m1:8080/x");
   EXPECT_EQ(RedactUrl("http://lb:@m1"), "http://lb:***@m1");
+  // A "'" may be in a password (RFC 3986); review 15e.
+  EXPECT_EQ(RedactUrl("GET http://lb:it's@m1:8080/v2"),
+            "GET http://lb:***@m1:8080/v2");
+  EXPECT_EQ(RedactUrl("'http://lb:it's@m1'"), "'http://lb:***@m1'");
 }
 
 TEST(RedactUrlTest, LeavesEverythingElseAsItIs) {
