@@ -280,6 +280,15 @@ void StatusBoard::RecordEventLag(double seconds) {
 }
 
 void StatusBoard::SetConfig(const std::string& text, bool changed) {
+  {
+    // Found unchanged, the config is the one hashed last time (every
+    // update that keeps a config in place comes here): no second pass over
+    // megabytes on each poll and resync.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!changed && !config_sha256_.empty() && config_bytes_ == text.size()) {
+      return;
+    }
+  }
   const Sha256Digest digest = Sha256(text);
   const std::string hex = Hex(digest.data(), digest.size());
   std::lock_guard<std::mutex> lock(mu_);
