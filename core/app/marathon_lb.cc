@@ -1,5 +1,7 @@
 #include "core/app/marathon_lb.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,11 +17,19 @@
 #include "core/base/logging.h"
 #include "core/base/text.h"
 #include "core/marathon/apps.h"
+#include "core/model/deployment_groups.h"
 #include "core/base/process.h"
 #include "core/render/update_pipeline.h"
 
 namespace mlb {
 namespace {
+
+// The calling thread's CPU time (user and system), in seconds.
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + t.tv_nsec / 1e9;
+}
 
 void LogLines(const std::string& text, int priority) {
   if (!Log().is(priority)) {
@@ -400,12 +410,17 @@ void MarathonLb::DeleteDrainedServers() {
   board_.SetLivePendingDeletes(live_servers_->pending_deletes());
 }
 
-bool MarathonLb::PlanLive(const HaproxyConfig& next, LiveChange* change) {
+bool MarathonLb::PlanLive(const HaproxyConfig& next, LiveChange* change,
+                          bool express) {
   if (live_servers_ == nullptr || live_ == nullptr || retry_reload_ ||
       haproxy_->MasterPid() == 0 || options_.dry) {
     return false;
   }
   const ConfigChanges changes = Compare(*live_, next);
+  if ((express || file_behind_live_) && changes.empty()) {
+    *change = LiveChange();  // HAProxy has it all: the file catches up
+    return true;
+  }
   if (!changes.ServersOnly()) {
     return false;  // nothing, or more than servers: a reload
   }
@@ -419,8 +434,67 @@ bool MarathonLb::PlanLive(const HaproxyConfig& next, LiveChange* change) {
   return true;
 }
 
+bool MarathonLb::ExpressLive(const std::vector<std::string>& app_ids,
+                             std::chrono::steady_clock::time_point start) {
+  if (live_servers_ == nullptr || live_ == nullptr || retry_reload_ ||
+      haproxy_->MasterPid() == 0 || options_.dry) {
+    return false;
+  }
+  std::vector<const App*> apps;
+  for (const std::string& id : app_ids) {
+    const App* app = model_.Get(id);
+    // An app gone is sections gone; one in a deployment group shares its
+    // backend with another app.
+    if (app == nullptr || InDeploymentGroup(*app)) {
+      return false;
+    }
+    apps.push_back(app);
+  }
+  SkippedServicePorts skip = dropped_by_haproxy_;  // as the update will
+  UpdatePipeline pipeline(registry_, config_view_, service_options_,
+                          *resolver_, *health_cache_, /*threads=*/1);
+  pipeline.Skip(&skip);
+  UpdateResult result;
+  const Status read = pipeline.Run(
+      [&](AppSink* sink, std::vector<std::string>*) {
+        for (const App* app : apps) {
+          sink->Add(*app);
+        }
+        return Status::OK();
+      },
+      &result);
+  if (!read.ok() || !result.generated.ok()) {
+    return false;
+  }
+  LiveChange change;
+  const Status planned =
+      PlanLiveChangeOfApps(*live_, result.generation.config, &change);
+  if (!planned.ok()) {
+    MLB_LOG(debug, "express path not taken: " + planned.message());
+    return false;
+  }
+  if (change.steps.empty()) {
+    return false;
+  }
+  // A restart from now on, until the file has these servers, reads one
+  // without them (UpdateOnce reloads then).
+  const int deaths = haproxy_->deaths();
+  if (!ApplyLive(change, start, /*ahead_of_file=*/true)) {
+    return false;
+  }
+  express_deaths_ = deaths;
+  for (const LiveServerStep& step : change.steps) {
+    const std::string key = "backend " + step.backend;
+    const ConfigSection* told = result.generation.config.Find(key);
+    live_->ReplaceServers(key, told->servers);
+  }
+  file_behind_live_ = true;  // until a config is written or reloaded
+  return true;
+}
+
 bool MarathonLb::ApplyLive(const LiveChange& change,
-                           std::chrono::steady_clock::time_point start) {
+                           std::chrono::steady_clock::time_point start,
+                           bool ahead_of_file) {
   LiveReport report;
   const Status s = live_servers_->Apply(change, &report);
   if (!s.ok()) {
@@ -434,12 +508,13 @@ bool MarathonLb::ApplyLive(const LiveChange& change,
                         .count();
   board_.RecordLiveChange(report.added, report.removed, ms,
                           live_servers_->pending_deletes());
-  char took[32];
-  std::snprintf(took, sizeof(took), "%.1f", ms);
+  char took[64];
+  std::snprintf(took, sizeof(took), "%.1f ms, %.1f ms CPU", ms,
+                (ThreadCpuSeconds() - update_cpu_start_) * 1000);
   Log().information(
       "servers changed without a reload: +" + std::to_string(report.added) +
       " -" + std::to_string(report.removed) + " (" + change.summary +
-      "), " + took + " ms" +
+      "), " + took + (ahead_of_file ? ", ahead of the config file" : "") +
       (live_servers_->pending_deletes() > 0
            ? ", " + std::to_string(live_servers_->pending_deletes()) +
                  " in maintenance until their connections end"
@@ -463,7 +538,7 @@ void MarathonLb::QueueEvent(const std::string& document) {
   }
 }
 
-bool MarathonLb::ApplyQueuedEvents() {
+bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed) {
   std::vector<MarathonEvent> events;
   {
     std::lock_guard<std::mutex> lock(events_mu_);
@@ -485,6 +560,11 @@ bool MarathonLb::ApplyQueuedEvents() {
   // one app is one GET).
   std::vector<std::string> to_fetch;
   for (const MarathonEvent& event : events) {
+    if (!event.app_id.empty() &&
+        std::find(changed->begin(), changed->end(), event.app_id) ==
+            changed->end()) {
+      changed->push_back(event.app_id);
+    }
     if (model_.Apply(event) == AppModel::Outcome::kFetchApp &&
         std::find(to_fetch.begin(), to_fetch.end(), event.app_id) ==
             to_fetch.end()) {
@@ -508,20 +588,26 @@ bool MarathonLb::ApplyQueuedEvents() {
 
 Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   const auto start = std::chrono::steady_clock::now();
+  update_cpu_start_ = ThreadCpuSeconds();
   MLB_LOG(debug, "update: " + why);
   // Marathon's apps from the events, or from a full fetch that also makes
   // the model anew; a resync first brings the model up to date, so that
   // what differs is what the events got wrong.
   bool from_events = false;
   bool compare = false;
+  std::vector<std::string> changed_apps;  // named by the events applied
   if (use_model_) {
-    const bool applied = ApplyQueuedEvents();
+    const bool applied = ApplyQueuedEvents(&changed_apps);
     from_events = applied && !resync;
     compare = applied && resync;
     if (!from_events) {
       model_.Invalidate();  // until the fetch succeeds
     }
   }
+  // The servers of the apps the events changed go to HAProxy first, if
+  // they can; the update of every app below then writes the file.
+  const bool express =
+      from_events && !changed_apps.empty() && ExpressLive(changed_apps, start);
   DeleteDrainedServers();
   if (retry_dropped_.exchange(false) && !dropped_by_haproxy_.empty()) {
     Log().information("SIGHUP: trying again " +
@@ -627,10 +713,20 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     // HAProxy restarted meanwhile reads the same servers, and then refuses
     // to add them twice, which reloads.
     LiveChange change;
-    if (round == 1 && PlanLive(generation->config, &change)) {
+    if (round == 1 && PlanLive(generation->config, &change, express)) {
       applied = config_writer_->Apply(text, maps, &report, /*reload=*/false);
       if (applied.ok() && report.outcome != ApplyReport::Outcome::kDryRun) {
-        went_live = ApplyLive(change, start);  // its log line has the changes
+        // Its log line has the changes.
+        went_live = change.steps.empty() || ApplyLive(change, start);
+        if (went_live && file_behind_live_ &&
+            haproxy_->deaths() != express_deaths_ &&
+            haproxy_->MasterPid() != 0) {
+          // Restarted after the express path's commands and before this
+          // file: it read the one before, without those servers.
+          Log().warning("HAProxy restarted on the config file of before the "
+                        "servers sent to it; reloading");
+          went_live = false;
+        }
         if (went_live) {
           config_writer_->NoteRunning();  // what a failed reload goes back to
         } else {
@@ -773,6 +869,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     board_.SetConfig(text,
                      report.outcome == ApplyReport::Outcome::kApplied);
     live_ = std::make_unique<HaproxyConfig>(std::move(generation->config));
+    file_behind_live_ = false;
   }
 
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -832,6 +929,12 @@ Status MarathonLb::ReloadInPlace() {
     return Status::Error(report.reload_error);
   }
   board_.SetConfigBehind("");
+  if (file_behind_live_) {
+    // The servers sent ahead of a file never written are gone: the next
+    // update writes it and reloads.
+    live_.reset();
+    file_behind_live_ = false;
+  }
   Log().information("reloaded " + options_.haproxy_config +
                     " in place (SIGUSR1; Marathon not asked)");
   return Status::OK();

@@ -80,19 +80,33 @@ class MarathonLb {
   Status SetUpCertificates();
   Status CheckFrontendCertificates();
   Status UpdateOnce(const std::string& why, bool resync);
-  // Applies the queued events to model_, fetching the apps they ask for.
-  // False when the model is not to be used: a full fetch is needed.
-  bool ApplyQueuedEvents();
+  // Applies the queued events to model_, fetching the apps they ask for;
+  // *changed: the ids of the apps they named, each once. False when the
+  // model is not to be used: a full fetch is needed.
+  bool ApplyQueuedEvents(std::vector<std::string>* changed);
   // Deletes the servers removed live that were still busy, if their
   // connections have ended (each update, and the supervise loop's tick).
   void DeleteDrainedServers();
   // Whether `next` differs from the live config in servers only, and the
   // runtime API can make the change (live_servers.h); *change: how.
-  bool PlanLive(const HaproxyConfig& next, LiveChange* change);
+  // After ExpressLive (`express`), a `next` that differs in nothing is the
+  // file catching up: true, with no steps.
+  bool PlanLive(const HaproxyConfig& next, LiveChange* change, bool express);
+  // The express path (issue 14): the apps `app_ids` rendered alone, and
+  // their servers changed through the runtime API at once, before the
+  // update of every app (which writes and checks the file) runs; true when
+  // it did (live_ then has the servers HAProxy was told). False, nothing
+  // sent, when any of it cannot go so (live_servers.h,
+  // PlanLiveChangeOfApps); false as well when HAProxy refused a command,
+  // and the update reloads.
+  bool ExpressLive(const std::vector<std::string>& app_ids,
+                   std::chrono::steady_clock::time_point start);
   // Sends `change` to HAProxy; false (the reason logged) when HAProxy
   // refused a command and a reload is to follow.
+  // `ahead_of_file`: from ExpressLive, the file not written yet.
   bool ApplyLive(const LiveChange& change,
-                 std::chrono::steady_clock::time_point start);
+                 std::chrono::steady_clock::time_point start,
+                 bool ahead_of_file = false);
   int RunLive();
 
   CliOptions options_;
@@ -107,6 +121,9 @@ class MarathonLb {
   std::unique_ptr<HaproxyProcess> haproxy_;  // with --run-haproxy
   // With --run-haproxy and without --always-reload.
   std::unique_ptr<LiveServers> live_servers_;
+  // The update thread's CPU time when the current update started
+  // (ThreadCpuSeconds): a live change logs what it cost.
+  double update_cpu_start_ = 0;
   // sse and event modes: Marathon's apps between full fetches (issue 14
   // item 2), and the events received since the last update.
   bool use_model_ = false;
@@ -136,6 +153,11 @@ class MarathonLb {
   // The last generation that is live (written, or unchanged), to log what
   // the next one changes.
   std::unique_ptr<HaproxyConfig> live_;
+  // ExpressLive told HAProxy of servers the file on disk does not have yet
+  // (an update that wrote no config since).
+  bool file_behind_live_ = false;
+  // HaproxyProcess::deaths() when ExpressLive sent its commands.
+  int express_deaths_ = 0;
   std::unique_ptr<DnsResolver> resolver_;
   std::unique_ptr<HealthCache> health_cache_;
   CertificateChecker certificates_;  // label and :443 certificate files

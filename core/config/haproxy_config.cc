@@ -10,6 +10,16 @@ const ConfigSection* HaproxyConfig::Find(const std::string& key) const {
   return it == index_.end() ? nullptr : &sections_[it->second];
 }
 
+bool HaproxyConfig::ReplaceServers(const std::string& key,
+                                   std::vector<ServerEntry> servers) {
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    return false;
+  }
+  sections_[it->second].servers = std::move(servers);
+  return true;
+}
+
 std::string MapFile::Text() const {
   std::string out;
   for (const auto& [key, value] : entries) {
@@ -221,6 +231,31 @@ std::string ConfigChanges::Summary() const {
                                           std::to_string(changed_maps.size()));
 }
 
+ConfigChanges::Servers CompareServers(const ConfigSection& before,
+                                      const ConfigSection& after) {
+  const auto old_servers = ServersByName(before);
+  const auto new_servers = ServersByName(after);
+  ConfigChanges::Servers diff;
+  diff.backend = after.key;
+  for (const auto& [name, entry] : new_servers) {
+    auto it = old_servers.find(name);
+    if (it == old_servers.end()) {
+      diff.added.push_back(name);
+    } else if (it->second->line != entry->line) {
+      // Same server, other options (e.g. a new check interval): a
+      // remove-and-add for the runtime API.
+      diff.removed.push_back(name);
+      diff.added.push_back(name);
+    }
+  }
+  for (const auto& [name, entry] : old_servers) {
+    if (new_servers.count(name) == 0) {
+      diff.removed.push_back(name);
+    }
+  }
+  return diff;
+}
+
 ConfigChanges Compare(const HaproxyConfig& before, const HaproxyConfig& after) {
   ConfigChanges changes;
   for (const MapFile& map : after.maps()) {
@@ -251,26 +286,7 @@ ConfigChanges Compare(const HaproxyConfig& before, const HaproxyConfig& after) {
     if (old_section->text != section.text) {
       changes.changed_sections.push_back(section.key);
     }
-    const auto old_servers = ServersByName(*old_section);
-    const auto new_servers = ServersByName(section);
-    ConfigChanges::Servers diff;
-    diff.backend = section.key;
-    for (const auto& [name, entry] : new_servers) {
-      auto it = old_servers.find(name);
-      if (it == old_servers.end()) {
-        diff.added.push_back(name);
-      } else if (it->second->line != entry->line) {
-        // Same server, other options (e.g. a new check interval): a
-        // remove-and-add for the runtime API.
-        diff.removed.push_back(name);
-        diff.added.push_back(name);
-      }
-    }
-    for (const auto& [name, entry] : old_servers) {
-      if (new_servers.count(name) == 0) {
-        diff.removed.push_back(name);
-      }
-    }
+    ConfigChanges::Servers diff = CompareServers(*old_section, section);
     if (!diff.added.empty() || !diff.removed.empty()) {
       changes.servers.push_back(std::move(diff));
     }

@@ -66,6 +66,9 @@ class HaproxyConfig {
   const std::vector<ConfigSection>& sections() const { return sections_; }
   const ConfigSection* Find(const std::string& key) const;
   std::string Text() const;
+  // The servers of section `key` are now `servers` (what HAProxy was told
+  // through its runtime API); false when there is no such section.
+  bool ReplaceServers(const std::string& key, std::vector<ServerEntry> servers);
   // The map files, in order of declaration.
   const std::vector<MapFile>& maps() const { return maps_; }
 
@@ -135,5 +138,10 @@ struct ConfigChanges {
 };
 
 ConfigChanges Compare(const HaproxyConfig& before, const HaproxyConfig& after);
+
+// The servers added and removed between two versions of one section (its
+// key: `after`'s); a server whose line changed is both.
+ConfigChanges::Servers CompareServers(const ConfigSection& before,
+                                      const ConfigSection& after);
 
 }  // namespace mlb

@@ -182,6 +182,113 @@ bool HasDefaultServer(const std::string& text) {
   return false;
 }
 
+// Whether a default-server line reaches every backend: in `defaults` (or
+// another section that is neither a frontend nor a backend).
+bool DefaultServerOutsideBackends(const HaproxyConfig& config) {
+  for (const ConfigSection& section : config.sections()) {
+    if (section.key.rfind("backend ", 0) != 0 &&
+        section.key.rfind("frontend ", 0) != 0 &&
+        HasDefaultServer(section.text)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The service port that wrote `section` (its first run), or none.
+std::pair<std::string, int> Author(const HaproxyConfig& config,
+                                   const ConfigSection& section) {
+  if (section.runs.empty() || section.runs.front().author < 0 ||
+      static_cast<size_t>(section.runs.front().author) >=
+          config.authors().size()) {
+    return {"", 0};
+  }
+  const ConfigAuthor& author = config.authors()[section.runs.front().author];
+  return {author.app_id, author.service_port};
+}
+
+// A server name HAProxy's CLI reads as one: "add server B/S" splits at '/'.
+bool PlainServerName(const std::string& name) {
+  return !name.empty() &&
+         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+                                "vwxyz0123456789_.:-") == std::string::npos;
+}
+
+// The steps of one backend's servers (`diff`), the additions into out, the
+// removals into *removals. With `checked`, each added server's line must
+// have the shape (CheckedServerShape) of one of those.
+Status PlanBackend(const ConfigSection* old_section,
+                   const ConfigSection* new_section,
+                   const ConfigChanges::Servers& diff,
+                   bool defaults_have_default_server,
+                   const std::vector<ServerEntry>* checked, LiveChange* out,
+                   std::vector<LiveServerStep>* removals) {
+  const std::string backend = BackendName(diff.backend);
+  if (backend.empty() || old_section == nullptr || new_section == nullptr) {
+    return Status::Error(diff.backend,
+                         "servers changed outside a backend section");
+  }
+  if (!diff.added.empty() &&
+      (defaults_have_default_server || HasDefaultServer(new_section->text))) {
+    return Status::Error(
+        "backend " + backend,
+        "default-server options apply to it, which HAProxy does not give "
+        "a server added through the runtime API");
+  }
+  for (const std::string& name : diff.added) {
+    if (std::find(diff.removed.begin(), diff.removed.end(), name) !=
+        diff.removed.end()) {
+      return Status::Error("server " + name + " of backend " + backend,
+                           "its options changed");
+    }
+    const auto entry =
+        std::find_if(new_section->servers.begin(), new_section->servers.end(),
+                     [&](const ServerEntry& s) { return s.name == name; });
+    if (entry == new_section->servers.end()) {
+      return Status::Error("server " + name + " of backend " + backend,
+                           "listed as added but not in the new config");
+    }
+    if (checked != nullptr) {
+      // Sent before haproxy -c reads the file: only a line HAProxy has
+      // checked in this backend already, but for its name, address, id,
+      // port and cookie values (review 15e: `add server` takes lines the
+      // config parser refuses, and one crashed the worker).
+      const std::string shape = CheckedServerShape(entry->line);
+      if (!PlainServerName(name) || shape.empty() ||
+          std::none_of(checked->begin(), checked->end(),
+                       [&](const ServerEntry& s) {
+                         return CheckedServerShape(s.line) == shape;
+                       })) {
+        return Status::Error("server " + name + " of backend " + backend,
+                             "no server of the backend has had its options "
+                             "checked by haproxy -c");
+      }
+    }
+    LiveServerStep step;
+    MLB_RETURN_IF_ERROR(AddCommands(
+        backend, *entry, HasDynamicCookies(new_section->text), &step));
+    out->steps.push_back(std::move(step));
+    ++out->added;
+  }
+  for (const std::string& name : diff.removed) {
+    const auto entry =
+        std::find_if(old_section->servers.begin(), old_section->servers.end(),
+                     [&](const ServerEntry& s) { return s.name == name; });
+    LiveServerStep step;
+    step.line = entry != old_section->servers.end() ? entry->line : "";
+    step.kind = LiveServerStep::Kind::kRemove;
+    step.backend = backend;
+    step.server = name;
+    const std::string id = backend + "/" + name;
+    // In maintenance first: `del server` takes no other; the requests in
+    // flight finish.
+    step.commands = {"set server " + id + " state maint", "del server " + id};
+    removals->push_back(std::move(step));
+    ++out->removed;
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
@@ -190,74 +297,89 @@ Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
   if (!changes.ServersOnly()) {
     return Status::Error("not a change of servers only: " + changes.Summary());
   }
-  // default-server lines of `defaults` (or of another section that is not
-  // a frontend or backend) reach every backend after them.
-  bool defaults_have_default_server = false;
-  for (const ConfigSection& section : after.sections()) {
-    if (section.key.rfind("backend ", 0) != 0 &&
-        section.key.rfind("frontend ", 0) != 0) {
-      defaults_have_default_server =
-          defaults_have_default_server || HasDefaultServer(section.text);
-    }
-  }
+  const bool defaults_have_default_server = DefaultServerOutsideBackends(after);
   std::vector<LiveServerStep> removals;
   for (const ConfigChanges::Servers& diff : changes.servers) {
-    const std::string backend = BackendName(diff.backend);
-    const ConfigSection* old_section = before.Find(diff.backend);
-    const ConfigSection* new_section = after.Find(diff.backend);
-    if (backend.empty() || old_section == nullptr || new_section == nullptr) {
-      return Status::Error(diff.backend,
-                           "servers changed outside a backend section");
-    }
-    if (!diff.added.empty() &&
-        (defaults_have_default_server || HasDefaultServer(new_section->text))) {
-      return Status::Error(
-          "backend " + backend,
-          "default-server options apply to it, which HAProxy does not give "
-          "a server added through the runtime API");
-    }
-    for (const std::string& name : diff.added) {
-      if (std::find(diff.removed.begin(), diff.removed.end(), name) !=
-          diff.removed.end()) {
-        return Status::Error("server " + name + " of backend " + backend,
-                             "its options changed");
-      }
-      const auto entry =
-          std::find_if(new_section->servers.begin(), new_section->servers.end(),
-                       [&](const ServerEntry& s) { return s.name == name; });
-      if (entry == new_section->servers.end()) {
-        return Status::Error("server " + name + " of backend " + backend,
-                             "listed as added but not in the new config");
-      }
-      LiveServerStep step;
-      MLB_RETURN_IF_ERROR(AddCommands(
-          backend, *entry, HasDynamicCookies(new_section->text), &step));
-      out->steps.push_back(std::move(step));
-      ++out->added;
-    }
-    for (const std::string& name : diff.removed) {
-      const auto entry =
-          std::find_if(old_section->servers.begin(), old_section->servers.end(),
-                       [&](const ServerEntry& s) { return s.name == name; });
-      LiveServerStep step;
-      step.line = entry != old_section->servers.end() ? entry->line : "";
-      step.kind = LiveServerStep::Kind::kRemove;
-      step.backend = backend;
-      step.server = name;
-      const std::string id = backend + "/" + name;
-      // In maintenance first: `del server` takes no other; the requests in
-      // flight finish.
-      step.commands = {"set server " + id + " state maint",
-                       "del server " + id};
-      removals.push_back(std::move(step));
-      ++out->removed;
-    }
+    MLB_RETURN_IF_ERROR(PlanBackend(before.Find(diff.backend),
+                                    after.Find(diff.backend), diff,
+                                    defaults_have_default_server,
+                                    /*checked=*/nullptr, out, &removals));
   }
   // New servers answer before old ones leave.
   for (LiveServerStep& step : removals) {
     out->steps.push_back(std::move(step));
   }
   return Status::OK();
+}
+
+Status PlanLiveChangeOfApps(const HaproxyConfig& live,
+                            const HaproxyConfig& apps, LiveChange* out) {
+  *out = LiveChange();
+  const bool defaults_have_default_server = DefaultServerOutsideBackends(live);
+  ConfigChanges changes;
+  std::vector<LiveServerStep> removals;
+  for (const ConfigSection& section : apps.sections()) {
+    if (BackendName(section.key).empty()) {
+      continue;  // frontends and the rest: the update after says
+    }
+    const ConfigSection* old_section = live.Find(section.key);
+    if (old_section == nullptr) {
+      return Status::Error(section.key, "not in the live config");
+    }
+    // The backend of the same service port: another app's backend of the
+    // same name is not this app's to change.
+    if (Author(live, *old_section) != Author(apps, section)) {
+      return Status::Error(section.key,
+                           "written by another service port in the live "
+                           "config");
+    }
+    if (old_section->text != section.text) {
+      return Status::Error(section.key, "its lines other than servers changed");
+    }
+    ConfigChanges::Servers diff = CompareServers(*old_section, section);
+    if (diff.added.empty() && diff.removed.empty()) {
+      continue;
+    }
+    MLB_RETURN_IF_ERROR(PlanBackend(old_section, &section, diff,
+                                    defaults_have_default_server,
+                                    &old_section->servers, out, &removals));
+    changes.servers.push_back(std::move(diff));
+  }
+  for (LiveServerStep& step : removals) {
+    out->steps.push_back(std::move(step));
+  }
+  out->summary = changes.Summary();
+  return Status::OK();
+}
+
+std::string CheckedServerShape(std::string line) {
+  if (!line.empty() && line.back() == '\n') {
+    line.pop_back();
+  }
+  std::replace(line.begin(), line.end(), '\t', ' ');
+  const std::vector<std::string> words = Words(line);
+  if (words.size() < 3) {
+    return "";
+  }
+  std::string shape = words[0];  // the name and address left out
+  for (size_t i = 3; i < words.size(); ++i) {
+    shape += ' ';
+    shape += words[i];
+    if (i + 1 == words.size()) {
+      break;
+    }
+    const std::string& value = words[i + 1];
+    const bool number = !value.empty() && value.size() <= 5 &&
+                        value.find_first_not_of("0123456789") ==
+                            std::string::npos &&
+                        std::stoi(value) <= 65535;
+    if (words[i] == "cookie" || (number && (words[i] == "id" ||
+                                            words[i] == "port"))) {
+      shape += " *";
+      ++i;
+    }
+  }
+  return shape;
 }
 
 Status LiveServers::Apply(const LiveChange& change, LiveReport* report) {

@@ -64,6 +64,24 @@ struct LiveChange {
 Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
                       const ConfigChanges& changes, LiveChange* out);
 
+// The express path (issue 14): the steps that bring the servers of the live
+// config's backends to those of `apps`, a render of the apps an event
+// changed, alone. Sent at once, before the update of every app writes and
+// checks the file, so each added server's line must have the shape
+// (CheckedServerShape) of a server of its backend that HAProxy has read.
+// Error, naming the backend or server, when a backend of `apps` is not in
+// `live`, was written there by another service port, differs in more than
+// servers, or a server cannot be added so: that update then decides.
+// Frontends and other sections of `apps` are not looked at.
+Status PlanLiveChangeOfApps(const HaproxyConfig& live,
+                            const HaproxyConfig& apps, LiveChange* out);
+
+// A server line less what differs from task to task: its name, its
+// address, and the values of `cookie` and of `id` and `port` when they are
+// numbers up to 65535. Two lines of one shape are the same to HAProxy's
+// parser but for those values. "" for a line of fewer than three words.
+std::string CheckedServerShape(std::string line);
+
 // Sends commands to HAProxy's current worker in one exchange and returns
 // its whole answer.
 using RuntimeSender = std::function<Status(

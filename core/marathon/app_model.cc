@@ -166,6 +166,11 @@ void AppModel::Reset(std::vector<App> apps) {
   valid_ = true;
 }
 
+const App* AppModel::Get(const std::string& app_id) const {
+  const auto it = index_.find(app_id);
+  return it == index_.end() ? nullptr : &apps_[it->second];
+}
+
 App* AppModel::Find(const std::string& app_id) {
   const auto it = index_.find(app_id);
   return it == index_.end() ? nullptr : &apps_[it->second];

@@ -68,6 +68,8 @@ class AppModel {
   void Remove(const std::string& app_id);
 
   const std::vector<App>& apps() const { return apps_; }
+  // The app `app_id`, or null.
+  const App* Get(const std::string& app_id) const;
   // The ids of the apps that differ between the model and `fetched` (added,
   // removed or changed), in order: what the events got wrong.
   std::vector<std::string> Differences(const std::vector<App>& fetched) const;

@@ -37,6 +37,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <Poco/JSON/Array.h>
@@ -617,7 +618,8 @@ TEST_F(LiveTest, SseNewTaskIsRoutedWithinTwoSeconds) {
                              "servers changed without a reload: \\+1 -0 "
                              "\\(sections \\+0 -0 ~0, servers \\+1 -0 in "
                              "backend web_[0-9]+\\), "
-                             "[0-9.]+ ms")
+                             "[0-9.]+ ms, [0-9.]+ ms CPU, ahead of the "
+                             "config file")
                 .size(),
             1u)
       << Tail(MlbLog());
@@ -735,22 +737,132 @@ TEST_F(LiveTest, ScalingTaskByTaskChangesServersWithoutAReload) {
       servers.push_back(srv_name);
     }
   }
-  // (The file is in place before the runtime commands are sent.)
+  // (The express path sends the runtime commands first; the file, checked,
+  // follows within the same update.)
   std::vector<std::string> in_file;
-  for (const std::string& line : Lines(ReadFile(cfg_))) {
-    std::istringstream words(line);
-    std::string keyword, name, address;
-    if (words >> keyword >> name >> address && keyword == "server") {
-      in_file.push_back(name);
-      EXPECT_EQ(address,
-                tasks[0].host + ":" + std::to_string(tasks[0].ports[0]));
+  std::vector<std::string> addresses;
+  auto read_file = [&] {
+    in_file.clear();
+    addresses.clear();
+    for (const std::string& line : Lines(ReadFile(cfg_))) {
+      std::istringstream words(line);
+      std::string keyword, name, address;
+      if (words >> keyword >> name >> address && keyword == "server") {
+        in_file.push_back(name);
+        addresses.push_back(address);
+      }
     }
-  }
-  ASSERT_EQ(in_file.size(), 1u) << ReadFile(cfg_);
+    return in_file.size() == 1;
+  };
+  ASSERT_TRUE(WaitUntil(read_file, Millis(5000))) << ReadFile(cfg_);
+  EXPECT_EQ(addresses[0],
+            tasks[0].host + ":" + std::to_string(tasks[0].ports[0]));
   EXPECT_EQ(servers, in_file) << reply;
 }
 
-// 1a''. A task killed with requests in flight (TASK_KILLING, then gone):
+// 1a'. A task replaced (one ends, another starts; the app's definition the
+// same, so status_update_events only) takes the express path: the app is
+// rendered alone and its servers sent to HAProxy at once; the update of
+// every app then writes the file, checked, without a reload. Marathon is
+// not asked for anything.
+TEST_F(LiveTest, AReplacedTaskGoesLiveAheadOfTheFileAndMarathonIsNotAsked) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  const pid_t master = HaproxyMasterPid();
+
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-3"})) << Tail(MlbLog());
+  const std::string backend = "web_" + std::to_string(service_port_);
+  EXPECT_EQ(MatchingMessages(
+                MlbLog(),
+                "servers changed without a reload: \\+1 -1 \\(sections \\+0 "
+                "-0 ~0, servers \\+1 -1 in backend " + backend +
+                    "\\), [0-9.]+ ms, [0-9.]+ ms CPU, ahead of the config "
+                    "file")
+                .size(),
+            1u)
+      << Tail(MlbLog());
+  // The file follows, with the servers HAProxy has.
+  auto file_servers = [&] {
+    std::set<std::string> out;
+    for (const std::string& line : Lines(ReadFile(cfg_))) {
+      std::istringstream words(line);
+      std::string keyword, name, address;
+      if (words >> keyword >> name >> address && keyword == "server") {
+        out.insert(address);
+      }
+    }
+    return out;
+  };
+  const std::set<std::string> want = {"127.0.0.2:" + std::to_string(web1),
+                                      "127.0.0.4:" + std::to_string(web3)};
+  EXPECT_TRUE(WaitUntil([&] { return file_servers() == want; }, Millis(5000)))
+      << ReadFile(cfg_);
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps"), 1);
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps/<id>"), 0);
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
+  EXPECT_EQ(HaproxyMasterPid(), master);
+  EXPECT_EQ(JsonInt(StatusJson(), "live_fallbacks", -1), 0);
+}
+
+// 1a''. The express path's window: HAProxy restarted after the servers were
+// sent and before the file had them read the file of before. The update
+// reloads it once the file is written (a `haproxy -c` made slow keeps the
+// window open; the master is killed inside it).
+TEST_F(LiveTest, AnHaproxyRestartedBeforeTheFileCaughtUpIsReloadedOntoIt) {
+  const std::string wrapper = dir_->File("slow-check-haproxy");
+  WriteFile(wrapper,
+            "#!/bin/sh\n"
+            "for a in \"$@\"; do [ \"$a\" = -c ] && sleep 1; done\n"
+            "h=$(command -v haproxy || echo /usr/sbin/haproxy)\n"
+            "exec \"$h\" \"$@\"\n");
+  ASSERT_EQ(chmod(wrapper.c_str(), 0755), 0);
+  flags_["--haproxy-binary"] = wrapper;
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  const pid_t master = HaproxyMasterPid();
+
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return MatchingMessages(MlbLog(), "servers changed without a "
+                                          "reload: .*, ahead of the config "
+                                          "file")
+                   .size() == 1;
+      },
+      Millis(5000), Millis(2)))
+      << Tail(MlbLog());
+  ASSERT_EQ(kill(master, SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(),
+                             "HAProxy restarted on the config file of before "
+                             "the servers sent to it; reloading") == 1;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  HaproxyGroupGuard::Remove(master);
+  ASSERT_TRUE(WaitUntil([&] { return HaproxyMasterPid() > 0; }, Millis(5000)));
+  HaproxyGroupGuard::Add(HaproxyMasterPid());
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-3"}, Millis(10000)))
+      << Tail(MlbLog());
+  EXPECT_NE(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web3)),
+            std::string::npos);
+}
+
+// 1a'''. A task killed with requests in flight (TASK_KILLING, then gone):
 // its server goes to maintenance at once, so new requests go elsewhere,
 // those in flight finish (none fails), and it is deleted once they have.
 TEST_F(LiveTest, KillingATaskWithRequestsInFlightFailsNone) {
@@ -923,7 +1035,10 @@ TEST_F(LiveTest, AStormOfTaskChangesEndsWithHaproxyServingTheLastState) {
       << ::testing::PrintToString(haproxy_servers()) << " vs "
       << ::testing::PrintToString(want) << "\n"
       << Tail(MlbLog());
-  EXPECT_EQ(file_servers(), want);
+  // The file follows HAProxy (the express path sends servers first).
+  EXPECT_TRUE(WaitUntil([&] { return file_servers() == want; }, Millis(5000)))
+      << ::testing::PrintToString(file_servers()) << " vs "
+      << ::testing::PrintToString(want);
   const Poco::JSON::Object::Ptr stats = SimJson(sim, "/_sim/stats");
   std::cout << "[ measure  ] storm: " << JsonInt(stats, "eventsPublished", -1)
             << " events published, "
