@@ -839,7 +839,7 @@ TEST_F(LiveTest, AnHaproxyRestartedBeforeTheFileCaughtUpIsReloadedOntoIt) {
       [&] {
         return MatchingMessages(MlbLog(), "servers changed without a "
                                           "reload: .*, ahead of the config "
-                                          "file")
+                                          "file.*")
                    .size() == 1;
       },
       Millis(5000), Millis(2)))
@@ -860,6 +860,75 @@ TEST_F(LiveTest, AnHaproxyRestartedBeforeTheFileCaughtUpIsReloadedOntoIt) {
       << Tail(MlbLog());
   EXPECT_NE(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web3)),
             std::string::npos);
+}
+
+// 1a''''. A deployment group's apps share one backend (/shop-blue and
+// /shop-green are /shop): one of them rendered alone would be the group
+// without the other's tasks. A task of the new app replaced does not take
+// the express path; the update of every app changes the servers, live, and
+// the old app's task keeps its traffic all along.
+TEST_F(LiveTest, ADeploymentGroupsTaskChangeDoesNotTakeTheExpressPath) {
+  const int blue1 = StartEcho("blue-1", "127.0.0.2");
+  const int green1 = StartEcho("green-1", "127.0.0.3");
+  const int green2 = StartEcho("green-2", "127.0.0.4");
+  const int port = FreePort();
+  const auto app = [&](const std::string& colour, const std::string& started,
+                       const std::vector<TaskSpec>& tasks) {
+    std::map<std::string, std::string> labels = {
+        {"HAPROXY_GROUP", kGroup},
+        {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+        {"HAPROXY_0_MODE", "http"},
+        {"HAPROXY_DEPLOYMENT_GROUP", "shop"},
+        {"HAPROXY_DEPLOYMENT_COLOUR", colour},
+        {"HAPROXY_DEPLOYMENT_STARTED_AT", started},
+        {"HAPROXY_DEPLOYMENT_TARGET_INSTANCES", "2"},
+        {"HAPROXY_DEPLOYMENT_ALT_PORT", std::to_string(port + 1)},
+        {"HAPROXY_0_PORT", std::to_string(port)}};
+    if (colour == "green") {
+      labels["HAPROXY_DEPLOYMENT_NEW_INSTANCES"] = "1";
+    }
+    return AppJson("/shop-" + colour, {port}, labels, tasks);
+  };
+  const auto state = [&](int green) {
+    return StateJson(
+        {app("blue", "2016-02-01T15:51:38.184623", {{"127.0.0.2", {blue1}}}),
+         app("green", "2016-02-01T16:00:00.000000",
+             {{green == 1 ? "127.0.0.3" : "127.0.0.4",
+               {green == 1 ? green1 : green2}}})});
+  };
+  Sim& sim = StartSim("sim", state(1));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForStream());
+  const auto answers = [&](int n) {
+    std::set<std::string> seen;
+    for (int i = 0; i < n; ++i) {
+      seen.insert(HttpGet("127.0.0.1", port, "/", "x").Backend());
+    }
+    return seen;
+  };
+  ASSERT_TRUE(WaitUntil(
+      [&] { return answers(6) == std::set<std::string>{"blue-1", "green-1"}; },
+      Millis(10000)))
+      << Tail(MlbLog());
+
+  PostApps(sim, state(2));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return answers(6) == std::set<std::string>{"blue-1", "green-2"}; },
+      Millis(10000)))
+      << Tail(MlbLog());
+  EXPECT_TRUE(MatchingMessages(MlbLog(), "servers changed without a reload: "
+                                         ".*, ahead of the config file.*")
+                  .empty())
+      << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(),
+                             "servers changed without a reload: \\+1 -1 "
+                             "\\(sections \\+0 -0 ~0, servers \\+1 -1 in "
+                             "backend shop_" + std::to_string(port) +
+                                 "\\), [0-9.]+ ms, [0-9.]+ ms CPU")
+                .size(),
+            1u)
+      << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
 }
 
 // 1a'''. A task killed with requests in flight (TASK_KILLING, then gone):
