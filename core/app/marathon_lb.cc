@@ -488,8 +488,24 @@ bool MarathonLb::ExpressLive(const std::vector<std::string>& app_ids,
     const ConfigSection* told = result.generation.config.Find(key);
     live_->ReplaceServers(key, told->servers);
   }
+  if (!file_behind_live_) {
+    behind_since_ = std::chrono::steady_clock::now();
+  }
   file_behind_live_ = true;  // until a config is written or reloaded
   return true;
+}
+
+std::chrono::milliseconds MarathonLb::CatchUpWindow() const {
+  return std::chrono::milliseconds(1000) + 2 * last_full_update_;
+}
+
+std::optional<std::chrono::milliseconds> MarathonLb::CatchUpIn() const {
+  if (!file_behind_live_ || !behind_since_.has_value()) {
+    return std::nullopt;
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *behind_since_ + CatchUpWindow() - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(0));
 }
 
 bool MarathonLb::ApplyLive(const LiveChange& change,
@@ -538,7 +554,9 @@ void MarathonLb::QueueEvent(const std::string& document) {
   }
 }
 
-bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed) {
+bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed,
+                                   bool* tasks_only) {
+  *tasks_only = true;
   std::vector<MarathonEvent> events;
   {
     std::lock_guard<std::mutex> lock(events_mu_);
@@ -560,6 +578,8 @@ bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed) {
   // one app is one GET).
   std::vector<std::string> to_fetch;
   for (const MarathonEvent& event : events) {
+    *tasks_only = *tasks_only && (event.type == "status_update_event" ||
+                                  event.type == "health_status_changed_event");
     if (!event.app_id.empty() &&
         std::find(changed->begin(), changed->end(), event.app_id) ==
             changed->end()) {
@@ -571,6 +591,7 @@ bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed) {
       to_fetch.push_back(event.app_id);
     }
   }
+  *tasks_only = *tasks_only && to_fetch.empty();
   for (const std::string& app_id : to_fetch) {
     App app;
     const Status s = marathon_->FetchApp(app_id, &app);
@@ -596,8 +617,9 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   bool from_events = false;
   bool compare = false;
   std::vector<std::string> changed_apps;  // named by the events applied
+  bool tasks_only = false;  // and those events changed tasks only
   if (use_model_) {
-    const bool applied = ApplyQueuedEvents(&changed_apps);
+    const bool applied = ApplyQueuedEvents(&changed_apps, &tasks_only);
     from_events = applied && !resync;
     compare = applied && resync;
     if (!from_events) {
@@ -609,6 +631,16 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   const bool express =
       from_events && !changed_apps.empty() && ExpressLive(changed_apps, start);
   DeleteDrainedServers();
+  if (express && tasks_only && !retry_dropped_.load() &&
+      std::chrono::steady_clock::now() < *behind_since_ + CatchUpWindow()) {
+    // Tasks changed, nothing else: HAProxy has them. The file (and any
+    // other consequence of the tasks) follows within the window, in an
+    // update of every app (CatchUpIn), so that a rolling deploy is not a
+    // whole render and check per event.
+    MLB_LOG(debug, "the config file follows within " +
+                       std::to_string(CatchUpWindow().count()) + " ms");
+    return Status::OK();
+  }
   if (retry_dropped_.exchange(false) && !dropped_by_haproxy_.empty()) {
     Log().information("SIGHUP: trying again " +
                       std::to_string(dropped_by_haproxy_.size()) +
@@ -870,6 +902,9 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
                      report.outcome == ApplyReport::Outcome::kApplied);
     live_ = std::make_unique<HaproxyConfig>(std::move(generation->config));
     file_behind_live_ = false;
+    behind_since_.reset();
+    last_full_update_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
   }
 
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -934,6 +969,7 @@ Status MarathonLb::ReloadInPlace() {
     // update writes it and reloads.
     live_.reset();
     file_behind_live_ = false;
+    behind_since_.reset();
   }
   Log().information("reloaded " + options_.haproxy_config +
                     " in place (SIGUSR1; Marathon not asked)");

@@ -56,6 +56,11 @@ class MarathonLb {
   // SIGUSR1: the config in place validated and reloaded, Marathon not asked.
   Status ReloadInPlace();
 
+  // When the config file is behind what the express path sent HAProxy:
+  // how long until the update of every app that writes it is due (0: now);
+  // none when the file is not behind.
+  std::optional<std::chrono::milliseconds> CatchUpIn() const;
+
   // `marathon-lb plugins`: every loaded pack (in use or not chosen) with its
   // file, directory, templates and labels, then the refused files.
   std::string DescribePlugins() const;
@@ -83,7 +88,9 @@ class MarathonLb {
   // Applies the queued events to model_, fetching the apps they ask for;
   // *changed: the ids of the apps they named, each once. False when the
   // model is not to be used: a full fetch is needed.
-  bool ApplyQueuedEvents(std::vector<std::string>* changed);
+  // *tasks_only: whether every event was a task's status or health, and
+  // no app was fetched.
+  bool ApplyQueuedEvents(std::vector<std::string>* changed, bool* tasks_only);
   // Deletes the servers removed live that were still busy, if their
   // connections have ended (each update, and the supervise loop's tick).
   void DeleteDrainedServers();
@@ -158,6 +165,14 @@ class MarathonLb {
   bool file_behind_live_ = false;
   // HaproxyProcess::deaths() when ExpressLive sent its commands.
   int express_deaths_ = 0;
+  // Since when the file is behind; and how long the last update that wrote
+  // (or found unchanged) the config took.
+  std::optional<std::chrono::steady_clock::time_point> behind_since_;
+  std::chrono::milliseconds last_full_update_{0};
+  // How long the file may stay behind: 1 s and twice the last full update,
+  // so that updates of every app take at most a third of the time in a
+  // rolling deploy.
+  std::chrono::milliseconds CatchUpWindow() const;
   std::unique_ptr<DnsResolver> resolver_;
   std::unique_ptr<HealthCache> health_cache_;
   CertificateChecker certificates_;  // label and :443 certificate files

@@ -167,6 +167,10 @@ int MarathonLb::RunLive() {
                            request.event_count == 0
                        ? ReloadInPlace()
                        : Update(request.Describe(), request.resync);
+        if (const auto in = CatchUpIn()) {
+          scheduler_ptr->RequestUpdateAfter(*in, "the config file catching "
+                                                 "up with HAProxy");
+        }
         if (retry_reload_) {
           scheduler_ptr->RequestResyncAfter(
               std::chrono::seconds(options_.reload_interval),

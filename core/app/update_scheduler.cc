@@ -49,6 +49,9 @@ std::string UpdateRequest::Describe() const {
     }
     text += ")";
   }
+  if (!timed_reason.empty() && text.empty()) {
+    text = timed_reason;
+  }
   if (reload_in_place && text.empty()) {
     text = "reload of the config in place";
   }
@@ -144,6 +147,19 @@ void UpdateScheduler::RequestResyncAfter(std::chrono::milliseconds delay,
   cv_.notify_one();
 }
 
+void UpdateScheduler::RequestUpdateAfter(std::chrono::milliseconds delay,
+                                         const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const TimePoint at = clock_.Now() + delay;
+    if (!update_at_ || at < *update_at_) {
+      update_at_ = at;
+      update_reason_ = why;
+    }
+  }
+  cv_.notify_one();
+}
+
 void UpdateScheduler::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -169,6 +185,7 @@ UpdateRequest UpdateScheduler::TakeBatch() {
   request.reload_in_place = std::exchange(pending_reload_, false);
   batch_started_.reset();
   retry_at_.reset();
+  update_at_.reset();
   return request;
 }
 
@@ -182,6 +199,9 @@ void UpdateScheduler::Run() {
     if (!batch_started_ && retry_at_) {
       due = std::min(due, *retry_at_);
     }
+    if (!batch_started_ && update_at_) {
+      due = std::min(due, *update_at_);
+    }
     if (last_start_) {
       due = std::max(due, *last_start_ + options_.min_interval);
     }
@@ -189,12 +209,19 @@ void UpdateScheduler::Run() {
       clock_.WaitUntil(cv_, lock, due);
       continue;
     }
+    std::string timed;
     if (!batch_started_) {
-      pending_resync_ = true;
-      resync_reason_ = retry_at_ && *retry_at_ <= now ? retry_reason_
-                                                      : "periodic";
+      if (update_at_ && *update_at_ <= now &&
+          !(retry_at_ && *retry_at_ <= now)) {
+        timed = update_reason_;  // an update, no resync
+      } else {
+        pending_resync_ = true;
+        resync_reason_ = retry_at_ && *retry_at_ <= now ? retry_reason_
+                                                        : "periodic";
+      }
     }
     UpdateRequest request = TakeBatch();
+    request.timed_reason = timed;
     request.started = now;
     last_start_ = now;
     snapshot_.running = true;

@@ -96,6 +96,9 @@ struct UpdateRequest {
   // marathon-lb 1.15; with a resync or events the update does instead.
   bool reload_in_place = false;
   std::string resync_reason;  // first reason given, "periodic" for the timer
+  // RequestUpdateAfter's reason, when its time came with nothing else
+  // pending: an update without a resync.
+  std::string timed_reason;
   // When the scheduler started it (its clock): starts are at least
   // min_interval apart by this time.
   Clock::TimePoint started;
@@ -140,6 +143,11 @@ class UpdateScheduler {
   // before (a failed reload tried again: any regeneration tries it).
   void RequestResyncAfter(std::chrono::milliseconds delay,
                           const std::string& why);
+  // Asks for an update (no resync) `delay` from now, unless a regeneration
+  // starts before (the config file catching up with what the express path
+  // sent: any regeneration may).
+  void RequestUpdateAfter(std::chrono::milliseconds delay,
+                          const std::string& why);
 
   // Runs regenerations until Stop(). Returns within a few milliseconds of
   // Stop() unless a regeneration is running; then it returns when that
@@ -182,6 +190,8 @@ class UpdateScheduler {
   std::mt19937_64 random_{std::random_device{}()};  // without draw_jitter
   std::optional<TimePoint> retry_at_;       // RequestResyncAfter's
   std::string retry_reason_;
+  std::optional<TimePoint> update_at_;      // RequestUpdateAfter's
+  std::string update_reason_;
   std::optional<TimePoint> last_start_;     // of the last regeneration
   TimePoint idle_since_;  // end of the last regeneration, or construction
   uint64_t started_ = 0;

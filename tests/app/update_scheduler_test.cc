@@ -420,6 +420,67 @@ TEST(UpdateSchedulerTest, ManualClockDrivesResyncAndDebounceAndLogsEachOne) {
                   "done in 0 ms"));
 }
 
+// RequestUpdateAfter (the config file catching up with the express path):
+// an update without a resync at its time, unless a regeneration starts
+// before; a resync retry due at the same time wins.
+TEST(UpdateSchedulerTest, ATimedUpdateIsNoResyncAndAnyRegenerationTakesIt) {
+  ScopedLogCapture log;
+  ManualClock clock;
+  FakeRegeneration regeneration;
+  UpdateSchedulerOptions options;
+  options.min_interval = milliseconds(0);
+  Running scheduler(options, regeneration.AsCallback(), clock);
+  const auto nothing_happens = [&](size_t expected) {
+    std::this_thread::sleep_for(milliseconds(50));
+    return regeneration.requests().size() == expected;
+  };
+  const auto finished = [&](uint64_t n) {
+    const auto deadline = Steady::now() + kPatience;
+    while (scheduler->GetSnapshot().regenerations < n &&
+           Steady::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    return scheduler->GetSnapshot().regenerations >= n;
+  };
+
+  scheduler->RequestUpdateAfter(milliseconds(1500), "the file catching up");
+  scheduler->RequestUpdateAfter(milliseconds(3000), "later");  // the earlier
+  clock.Advance(milliseconds(1499));
+  EXPECT_TRUE(nothing_happens(0));
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(finished(1));
+
+  // An event's regeneration before the time takes it.
+  scheduler->RequestUpdateAfter(milliseconds(1500), "the file catching up");
+  scheduler->Trigger("status_update_event");
+  clock.Advance(milliseconds(500));
+  ASSERT_TRUE(finished(2));
+  clock.Advance(milliseconds(1000));
+  EXPECT_TRUE(nothing_happens(2));
+
+  // A resync retry due as well: the resync.
+  scheduler->RequestUpdateAfter(milliseconds(100), "the file catching up");
+  scheduler->RequestResyncAfter(milliseconds(100), "retry of the failed reload");
+  clock.Advance(milliseconds(100));
+  ASSERT_TRUE(finished(3));
+  scheduler.StopAndJoin();
+
+  const std::vector<UpdateRequest> requests = regeneration.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_FALSE(requests[0].resync);
+  EXPECT_EQ(requests[0].event_count, 0u);
+  EXPECT_EQ(requests[0].timed_reason, "the file catching up");
+  EXPECT_EQ(requests[1].event_count, 1u);
+  EXPECT_TRUE(requests[2].resync);
+  EXPECT_THAT(
+      log.lines(),
+      ElementsAre("regeneration #1: the file catching up: done in 0 ms",
+                  "regeneration #2: 1 event (status_update_event x1): done "
+                  "in 0 ms",
+                  "regeneration #3: full resync (retry of the failed "
+                  "reload): done in 0 ms"));
+}
+
 // A ManualClock that also records every wait: at what time the scheduler
 // waited and for which deadline.
 class RecordingClock : public ManualClock {
