@@ -539,5 +539,44 @@ TEST(CheckedServerShapeTest, LeavesOutWhatDiffersFromTaskToTask) {
   EXPECT_EQ(CheckedServerShape("server b"), "");
 }
 
+// Review 16a, finding 1: `cookie` as the argument of another option (here
+// `sni`, whose sample fetch `cookie` the config parser takes) in a backend
+// with dynamic cookies. haproxy -c accepts "sni cookie check-sni
+// nbsrv(bad_0)"; the commands drop `cookie` and the word after it, so HAProxy
+// is told "sni nbsrv(bad_0)", which its config parser refuses and which
+// crashed the worker (review 15e). Expected: refused (a reload), or the line
+// sent as the config parser read it.
+TEST(PlanLiveChangeOfAppsTest, ACookieWordThatIsAnotherOptionsArgumentIsNotDropped) {
+  const std::string sticky =
+      "  balance roundrobin\n"
+      "  cookie mesosphere_server_id insert indirect nocache dynamic\n"
+      "  dynamic-cookie-key marathon-lb\n";
+  const std::string options =
+      " ssl verify none sni cookie check-sni nbsrv(bad_0)";
+  const HaproxyConfig live =
+      AppBackend("/web", {"server a 10.0.0.1:31000" + options}, sticky);
+  const HaproxyConfig app =
+      AppBackend("/web", {"server a 10.0.0.1:31000" + options,
+                          "server b 10.0.0.2:31001" + options},
+                 sticky);
+  LiveChange change;
+  const Status s = PlanLiveChangeOfApps(live, app, &change);
+  for (const LiveServerStep& step : change.steps) {
+    for (const std::string& command : step.commands) {
+      EXPECT_THAT(command, ::testing::Not(HasSubstr("sni nbsrv(")))
+          << s.message();
+    }
+  }
+  // The live path of before (file checked first) sends the same command.
+  LiveChange before;
+  const Status p = Plan(live, app, &before);
+  for (const LiveServerStep& step : before.steps) {
+    for (const std::string& command : step.commands) {
+      EXPECT_THAT(command, ::testing::Not(HasSubstr("sni nbsrv(")))
+          << p.message();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mlb
