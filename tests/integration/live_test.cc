@@ -3091,5 +3091,79 @@ TEST_F(LiveTest, AProtoFcgiServerLineIsNotWrittenUnchecked) {
   EXPECT_EQ(ViaService().Backend(), "web-1");
 }
 
+// Review 16a, finding 1 (express path and the live path alike). Attack
+// (hostile tenant): a sticky app (HAPROXY_0_STICKY: the backend has dynamic
+// cookies) whose HAPROXY_0_BACKEND_SERVER_OPTIONS has the word `cookie` as
+// the ARGUMENT of another option: "sni cookie check-sni nbsrv(bad_<port>)".
+// HAProxy's config parser reads `sni` = the sample fetch `cookie` and
+// `check-sni` = the string "nbsrv(bad_<port>)": haproxy -c accepts it. The
+// runtime path (AddCommands) takes `cookie` for the server's cookie option
+// and drops it with the word after it, so `add server` gets "... sni
+// nbsrv(bad_<port>)": the expression review 15e found crashing the worker
+// (SIGSEGV) on the first connection to that server. The second task of the
+// app has the shape of the first (checked), so the express path sends it at
+// once. Expected: /web is still served after the tenant's own requests.
+TEST_F(LiveTest, ACookieWordThatIsAnotherOptionsArgumentDoesNotCrashHaproxy) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int bad_port = FreePort();
+  const auto web_app = AppJson("/web", {service_port_},
+                               {{"HAPROXY_GROUP", kGroup},
+                                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                {"HAPROXY_0_MODE", "http"}},
+                               {{"127.0.0.2", {web1}}});
+  auto bad_app = [&](int tasks) {
+    std::vector<TaskSpec> specs = {{"127.0.0.3", {bad_port}}};
+    if (tasks == 2) {
+      specs.push_back({"127.0.0.4", {bad_port + 1}});
+    }
+    return AppJson(
+        "/bad", {bad_port},
+        {{"HAPROXY_GROUP", kGroup},
+         {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+         {"HAPROXY_0_MODE", "http"},
+         {"HAPROXY_0_STICKY", "true"},
+         {"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+          "  server {serverName} {host_ipv4}:{port} ssl verify none sni "
+          "cookie check-sni nbsrv(no_such_backend)\n"}},
+        specs);
+  };
+  Sim& sim = StartSim("sim", StateJson({web_app, bad_app(1)}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+  ASSERT_THAT(ReadFile(cfg_),
+              HasSubstr("sni cookie check-sni nbsrv(no_such_backend)\n"));
+  ASSERT_THAT(ReadFile(cfg_), HasSubstr("dynamic-cookie-key"));
+  const pid_t master = HaproxyMasterPid();
+
+  PostApps(sim, StateJson({web_app, bad_app(2)}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string log = MlbLog();
+        return log.find("servers changed without a reload") !=
+                   std::string::npos ||
+               log.find("servers changed, reloading") != std::string::npos ||
+               log.find("haproxy -c rejected the new config") !=
+                   std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  // Round robin (no cookie sent): the second request goes to the new server.
+  for (int i = 0; i < 4; ++i) {
+    HttpGet("127.0.0.1", bad_port, "/", "bad.test");
+  }
+  // Settled: a death is noticed within a few ms (measured: 20 ms).
+  WaitUntil(
+      [&] { return JsonInt(StatusJson(), "haproxy_worker_deaths", 0) > 0; },
+      Millis(3000));
+  EXPECT_EQ(JsonInt(StatusJson(), "haproxy_worker_deaths", -1), 0)
+      << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(), ".*All workers exited.*").size(), 0u)
+      << Tail(MlbLog());
+  EXPECT_EQ(HaproxyMasterPid(), master) << Tail(MlbLog());
+  EXPECT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
+                                          << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
