@@ -3165,5 +3165,51 @@ TEST_F(LiveTest, ACookieWordThatIsAnotherOptionsArgumentDoesNotCrashHaproxy) {
                                           << Tail(MlbLog());
 }
 
+// Review 16a, finding 2 (hostile network; the app model of issue 14, made
+// immediate by the express path). Attack: event mode without
+// --callback-secret-file (the default, as marathon-lb 1.15), anyone who
+// reaches the callback listener POSTs a status_update_event of their own:
+// a TASK_RUNNING task of /web on their host and port. marathon-lb 1.15 only
+// took a POST as a reason to fetch the apps from Marathon; the app model
+// applies the event's host and ports as they are, and the express path
+// sends the server to HAProxy at once: /web's requests go to the forger
+// (until the periodic resync, minutes later). Expected: no request of /web
+// reaches the forger's server.
+TEST_F(LiveTest, AForgedCallbackPostDoesNotRouteAnAppsTrafficToTheForger) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int evil = StartEcho("evil", "127.0.0.3");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  const int callback_port = FreePort();
+  const std::string callback =
+      "http://127.0.0.1:" + std::to_string(callback_port) + "/";
+  ASSERT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitUntil(
+      [&] { return CountMessages(MlbLog(), "registered event callback") == 1; },
+      Millis(5000)));
+
+  const std::string forged =
+      R"({"eventType":"status_update_event","appId":"/web",)"
+      R"("taskId":"web.forged-1","taskStatus":"TASK_RUNNING",)"
+      R"("host":"127.0.0.3","ports":[)" +
+      std::to_string(evil) + R"(],"ipAddresses":[]})";
+  const HttpResponse r = HttpCall("POST", "127.0.0.1", callback_port, "/",
+                                  forged, {}, Millis(5000));
+  EXPECT_LT(r.status, 500) << r.Describe();
+  // Settled: the forged task went live (the finding), or nothing changed.
+  WaitUntil(
+      [&] {
+        return CountMessages(MlbLog(), "servers changed without a reload") +
+                   LoggedReloads() >
+               0;
+      },
+      Millis(3000));
+  int to_evil = 0;
+  for (int i = 0; i < 6; ++i) {
+    to_evil += ViaService().Backend() == "evil";
+  }
+  EXPECT_EQ(to_evil, 0) << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
