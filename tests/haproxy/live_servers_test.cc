@@ -578,5 +578,28 @@ TEST(PlanLiveChangeOfAppsTest, ACookieWordThatIsAnotherOptionsArgumentIsNotDropp
   }
 }
 
+// Review 16a, finding 3: the shape of a checked line is no proof for `add
+// server` when the line holds a sample expression whose arguments name a
+// proxy: haproxy -c resolves "nbsrv(web_80)" (the backend exists), `add
+// server` never does, and HAProxy 2.6.12's worker dies (SIGSEGV) on the
+// first connection to such a server. Expected: not sent through the runtime
+// API (a reload instead).
+TEST(PlanLiveChangeOfAppsTest, AnExpressionNamingAnExistingBackendIsNotSentLive) {
+  const std::string options = " ssl verify none sni nbsrv(web_80)";
+  const HaproxyConfig live =
+      AppBackend("/web", {"server a 10.0.0.1:31000 id 5" + options});
+  const HaproxyConfig app =
+      AppBackend("/web", {"server a 10.0.0.1:31000 id 5" + options,
+                          "server b 10.0.0.2:31001 id 6" + options});
+  LiveChange change;
+  const Status s = PlanLiveChangeOfApps(live, app, &change);
+  for (const LiveServerStep& step : change.steps) {
+    for (const std::string& command : step.commands) {
+      EXPECT_THAT(command, ::testing::Not(HasSubstr("nbsrv(")))
+          << s.message();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mlb

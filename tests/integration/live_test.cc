@@ -3211,5 +3211,75 @@ TEST_F(LiveTest, AForgedCallbackPostDoesNotRouteAnAppsTrafficToTheForger) {
   EXPECT_EQ(to_evil, 0) << Tail(MlbLog());
 }
 
+// Review 16a, finding 3 (express path and the live path alike). Attack
+// (hostile tenant): review 15e's `sni nbsrv(...)`, but naming a backend
+// that EXISTS (the tenant's own), so that haproxy -c accepts the first
+// task's line and every later task's line has its shape. HAProxy's `add
+// server` parses the expression but never resolves its arguments, whatever
+// they name (measured on 2.6.12: `add server bad/b ... sni nbsrv(bad)`, with
+// backend bad there, kills the worker with SIGSEGV on the first connection
+// to b). So "a line haproxy -c checked" is no proof for the runtime API: the
+// app scaled from one task to two, the express path sends the second
+// server at once, and the tenant's requests take down every app.
+// Expected: no worker death; /web still served.
+TEST_F(LiveTest, AnSniExpressionNamingAnExistingBackendDoesNotCrashHaproxy) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int bad_port = FreePort();
+  const auto web_app = AppJson("/web", {service_port_},
+                               {{"HAPROXY_GROUP", kGroup},
+                                {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                                {"HAPROXY_0_MODE", "http"}},
+                               {{"127.0.0.2", {web1}}});
+  const std::string own_backend = "bad_" + std::to_string(bad_port);
+  auto bad_app = [&](int tasks) {
+    std::vector<TaskSpec> specs = {{"127.0.0.3", {bad_port}}};
+    if (tasks == 2) {
+      specs.push_back({"127.0.0.4", {bad_port + 1}});
+    }
+    return AppJson("/bad", {bad_port},
+                   {{"HAPROXY_GROUP", kGroup},
+                    {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+                    {"HAPROXY_0_MODE", "http"},
+                    {"HAPROXY_0_BACKEND_SERVER_OPTIONS",
+                     "  server {serverName} {host_ipv4}:{port} ssl verify "
+                     "none sni nbsrv(" + own_backend + ")\n"}},
+                   specs);
+  };
+  Sim& sim = StartSim("sim", StateJson({web_app, bad_app(1)}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitForStream());
+  ASSERT_THAT(ReadFile(cfg_), HasSubstr("backend " + own_backend + "\n"));
+  ASSERT_THAT(ReadFile(cfg_), HasSubstr("sni nbsrv(" + own_backend + ")\n"));
+  const pid_t master = HaproxyMasterPid();
+
+  PostApps(sim, StateJson({web_app, bad_app(2)}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string log = MlbLog();
+        return log.find("servers changed without a reload") !=
+                   std::string::npos ||
+               log.find("servers changed, reloading") != std::string::npos ||
+               log.find("haproxy -c rejected the new config") !=
+                   std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  for (int i = 0; i < 4; ++i) {
+    HttpGet("127.0.0.1", bad_port, "/", "bad.test");
+  }
+  // Settled: a death is noticed within a few ms (measured: 20 ms).
+  WaitUntil(
+      [&] { return JsonInt(StatusJson(), "haproxy_worker_deaths", 0) > 0; },
+      Millis(3000));
+  EXPECT_EQ(JsonInt(StatusJson(), "haproxy_worker_deaths", -1), 0)
+      << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(), ".*All workers exited.*").size(), 0u)
+      << Tail(MlbLog());
+  EXPECT_EQ(HaproxyMasterPid(), master) << Tail(MlbLog());
+  EXPECT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
+                                          << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
