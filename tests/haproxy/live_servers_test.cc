@@ -567,6 +567,22 @@ TEST(PlanLiveChangeOfAppsTest, ACookieWordThatIsAnotherOptionsArgumentIsNotDropp
           << s.message();
     }
   }
+  // Without an expression: "check-sni cookie weight 0" is, to the config
+  // parser, check-sni "cookie" and weight 0 (no traffic); the command would
+  // carry "check-sni 0", the server at the default weight.
+  const std::string weight0 = " check-sni cookie weight 0";
+  LiveChange drained;
+  const Status w = PlanLiveChangeOfApps(
+      AppBackend("/web", {"server a 10.0.0.1:31000" + weight0}, sticky),
+      AppBackend("/web", {"server a 10.0.0.1:31000" + weight0,
+                          "server b 10.0.0.2:31001" + weight0},
+                 sticky),
+      &drained);
+  for (const LiveServerStep& step : drained.steps) {
+    if (step.kind == LiveServerStep::Kind::kAdd) {
+      EXPECT_THAT(step.commands.front(), HasSubstr("weight 0")) << w.message();
+    }
+  }
   // The live path of before (file checked first) sends the same command.
   LiveChange before;
   const Status p = Plan(live, app, &before);
