@@ -617,5 +617,31 @@ TEST(PlanLiveChangeOfAppsTest, AnExpressionNamingAnExistingBackendIsNotSentLive)
   }
 }
 
+// Review 16a, a property to keep (passes on e56ae55): a backend the LB
+// itself wrote (no app's run: a global template's, say) is no app's to
+// change, even when an app's render has a backend of that name with the
+// same text and a server line of a checked shape.
+TEST(PlanLiveChangeOfAppsTest, ABackendTheLbWroteIsNoAppsToChange) {
+  HaproxyConfig live;
+  ConfigSection& section = live.Section("backend web_80", 3);
+  live.Append(section, "backend web_80\n  balance roundrobin\n",
+              HaproxyConfig::kTheLb);
+  ServerEntry entry;
+  entry.name = "a";
+  entry.line = "  server a 10.0.0.1:31000 id 5\n";
+  section.servers.push_back(entry);
+  live.Finish();
+  LiveChange change;
+  const Status s = PlanLiveChangeOfApps(
+      live,
+      AppBackend("/web", {"server a 10.0.0.1:31000 id 5",
+                          "server b 10.0.0.2:31001 id 6"}),
+      &change);
+  EXPECT_EQ(s.message(),
+            "backend web_80: written by another service port in the live "
+            "config");
+  EXPECT_TRUE(change.steps.empty());
+}
+
 }  // namespace
 }  // namespace mlb
