@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 #include <string_view>
+#include <unordered_set>
 
 #include "core/app/reference.h"
 #include "core/app/refused_ports.h"
@@ -541,12 +542,23 @@ bool MarathonLb::ApplyLive(const LiveChange& change,
 void MarathonLb::QueueEvent(const std::string& document) {
   MarathonEvent event;
   const Status s = ParseMarathonEvent(document, &event);
+  // Events kept for one update at most: past that, a flood (a hostile
+  // stream or callback) costs one fetch of every app, not memory.
+  constexpr size_t kMaxQueuedEvents = 100000;
   std::lock_guard<std::mutex> lock(events_mu_);
   if (!s.ok()) {
     // The next update fetches every app instead.
     Log().warning(s.message() + "; the next update fetches every app");
     unreadable_event_ = true;
-  } else {
+  } else if (queued_events_.size() >= kMaxQueuedEvents) {
+    if (!unreadable_event_) {
+      Log().warning(std::to_string(kMaxQueuedEvents) +
+                    " events waiting for an update; the next one fetches "
+                    "every app instead");
+    }
+    queued_events_.clear();
+    unreadable_event_ = true;
+  } else if (!unreadable_event_) {
     queued_events_.push_back(std::move(event));
   }
   if (!oldest_event_.has_value()) {
@@ -575,21 +587,36 @@ bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed,
   }
   // The apps to fetch, each once, after every event: what Marathon answers
   // then is at least as new as any of them (a storm of api_post_events for
-  // one app is one GET).
+  // one app is one GET). In event mode without --callback-secret-file anyone
+  // who reaches the callback can POST an event: its fields are not trusted
+  // (review 16a: a forged status_update_event put the forger's host into
+  // an app's backend), only the app it names, fetched from Marathon, as
+  // marathon-lb 1.15 treated every event.
+  const bool trusted = options_.mode != "event" || !callback_secret_.empty();
   std::vector<std::string> to_fetch;
+  std::unordered_set<std::string> named;
+  std::unordered_set<std::string> fetching;
   for (const MarathonEvent& event : events) {
     *tasks_only = *tasks_only && (event.type == "status_update_event" ||
                                   event.type == "health_status_changed_event");
-    if (!event.app_id.empty() &&
-        std::find(changed->begin(), changed->end(), event.app_id) ==
-            changed->end()) {
+    if (!event.app_id.empty() && named.insert(event.app_id).second) {
       changed->push_back(event.app_id);
     }
-    if (model_.Apply(event) == AppModel::Outcome::kFetchApp &&
-        std::find(to_fetch.begin(), to_fetch.end(), event.app_id) ==
-            to_fetch.end()) {
+    const bool fetch =
+        trusted ? model_.Apply(event) == AppModel::Outcome::kFetchApp
+                : !event.app_id.empty();
+    if (fetch && fetching.insert(event.app_id).second) {
       to_fetch.push_back(event.app_id);
     }
+  }
+  // Past a few apps, one fetch of every app costs Marathon less than a GET
+  // each (and a flood of events naming apps cannot hold the update).
+  constexpr size_t kMaxAppsFetchedAlone = 50;
+  if (to_fetch.size() > kMaxAppsFetchedAlone) {
+    MLB_LOG(information, std::to_string(to_fetch.size()) +
+                             " apps to fetch alone; fetching every app");
+    model_.Invalidate();
+    return false;
   }
   *tasks_only = *tasks_only && to_fetch.empty();
   for (const std::string& app_id : to_fetch) {

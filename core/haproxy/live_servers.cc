@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <set>
 #include <unordered_map>
 
 #include "core/base/text.h"
@@ -80,6 +81,48 @@ bool HasDynamicCookies(const std::string& text) {
   return dynamic && key;
 }
 
+// Whether words[i], "cookie", is the server's cookie option: the only
+// "cookie" of the line, where a keyword goes. It is when the word before is
+// the address, a number or duration (always some keyword's argument), or a
+// keyword that takes none (or, if it was an argument, the one it ended).
+// After another word it may be that word's argument (`sni cookie`: the
+// fetch named cookie), and the words alone do not say.
+bool IsCookieOption(const std::vector<std::string>& words, size_t i) {
+  static const std::set<std::string> kFlags = {
+      "check",        "check-ssl",      "check-send-proxy", "backup",
+      "ssl",          "no-ssl",         "send-proxy",       "send-proxy-v2",
+      "non-stick",    "tfo",            "allow-0rtt",       "no-tls-tickets",
+      "no-check",     "no-backup",      "no-send-proxy",    "no-verifyhost",
+      "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn"};
+  if (std::count(words.begin(), words.end(), "cookie") != 1 ||
+      i + 1 >= words.size() || i < 3) {
+    return false;
+  }
+  if (i == 3) {
+    return true;  // after the address
+  }
+  const std::string& before = words[i - 1];
+  const size_t digits = before.find_first_not_of("0123456789");
+  const bool number =
+      digits != 0 &&
+      (digits == std::string::npos ||
+       (std::set<std::string>{"us", "ms", "s", "m", "h", "d"}.count(
+            before.substr(digits)) == 1));
+  return number || kFlags.count(before) == 1;
+}
+
+// A sample expression with no argument that could name a proxy: the
+// request's Host header, or a constant string.
+bool IsPlainSampleFetch(const std::string& word) {
+  if (word == "req.hdr(host)" || word == "hdr(host)") {
+    return true;
+  }
+  return word.rfind("str(", 0) == 0 && word.back() == ')' &&
+         word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+                                "rstuvwxyz0123456789._:-",
+                                4) == word.size() - 1;
+}
+
 // The commands that add the server `line` of `backend` live; error when
 // the runtime API cannot take it. With `dynamic_cookies`
 // (HasDynamicCookies) the line's `cookie VALUE` is left out and the
@@ -120,6 +163,31 @@ Status AddCommands(const std::string& backend, const ServerEntry& server,
   bool cookie = false;
   std::string options;
   for (size_t i = 3; i < words.size(); ++i) {
+    if (words[i] == "cookie" && !IsCookieOption(words, i)) {
+      // Review 16a: "sni cookie check-sni nbsrv(x)" is sni's fetch
+      // `cookie`; taken for the option, it and the word after would be
+      // dropped and another line sent than the one checked.
+      return Status::Error(where, "'cookie' where it may be another "
+                                  "option's argument: the file, reloaded, "
+                                  "says what it means");
+    }
+    if (words[i].find('(') != std::string::npos &&
+        !IsPlainSampleFetch(words[i])) {
+      // Review 16a: `add server` never resolves the proxy an expression's
+      // argument names (nbsrv(b), be_conn(b), a table); HAProxy 2.6's
+      // worker died on the first connection to such a server, even with
+      // the backend there.
+      return Status::Error(where, "a sample expression ('" + words[i] +
+                                      "') that may name a proxy, which "
+                                      "HAProxy's runtime API never resolves");
+    }
+    if (words[i] == "track" || words[i] == "resolvers") {
+      // Another proxy's server, or a resolvers section: what the file,
+      // reloaded, resolves.
+      return Status::Error(where, "'" + words[i] +
+                                      "' names another section of the "
+                                      "config");
+    }
     if (words[i] == "cookie") {
       // Measured: "'cookie' option is not accepted for dynamic server".
       if (!dynamic_cookies) {
@@ -373,8 +441,8 @@ std::string CheckedServerShape(std::string line) {
                         value.find_first_not_of("0123456789") ==
                             std::string::npos &&
                         std::stoi(value) <= 65535;
-    if (words[i] == "cookie" || (number && (words[i] == "id" ||
-                                            words[i] == "port"))) {
+    if ((words[i] == "cookie" && IsCookieOption(words, i)) ||
+        (number && (words[i] == "id" || words[i] == "port"))) {
       shape += " *";
       ++i;
     }

@@ -643,5 +643,54 @@ TEST(PlanLiveChangeOfAppsTest, ABackendTheLbWroteIsNoAppsToChange) {
   EXPECT_TRUE(change.steps.empty());
 }
 
+// Review 16a's class: what `add server` would read otherwise than the
+// config parser, or never resolve, is a reload (the file says it), named.
+TEST(PlanLiveChangeOfAppsTest, WordsTheRuntimeApiReadsOtherwiseAreReloaded) {
+  const std::string sticky =
+      "  balance roundrobin\n"
+      "  cookie mesosphere_server_id insert indirect nocache dynamic\n"
+      "  dynamic-cookie-key marathon-lb\n";
+  const auto plan = [&](const std::string& options) {
+    LiveChange change;
+    const Status s = PlanLiveChangeOfApps(
+        AppBackend("/web", {"server a 10.0.0.1:31000 id 5" + options}, sticky),
+        AppBackend("/web", {"server a 10.0.0.1:31000 id 5" + options,
+                            "server b 10.0.0.2:31001 id 6" + options},
+                   sticky),
+        &change);
+    return s.ok() ? change.steps.front().commands.front() : s.message();
+  };
+  // The cookie option where a keyword goes: after the id, a flag, a value.
+  EXPECT_EQ(plan(" cookie b1 check"),
+            "add server web_80/b 10.0.0.2:31001 id 6 check");
+  EXPECT_EQ(plan(" check cookie b1 inter 2s"),
+            "add server web_80/b 10.0.0.2:31001 id 6 check inter 2s");
+  EXPECT_EQ(plan(" check inter 2s cookie b1"),
+            "add server web_80/b 10.0.0.2:31001 id 6 check inter 2s");
+  // After a word that may take it as its argument: the fetch `cookie`.
+  EXPECT_EQ(plan(" check-sni cookie weight 0"),
+            "server b of backend web_80: 'cookie' where it may be another "
+            "option's argument: the file, reloaded, says what it means");
+  // Sample expressions: the Host header and constants go; anything that
+  // may name a proxy or a table does not.
+  EXPECT_EQ(plan(" ssl verify none sni req.hdr(host)"),
+            "add server web_80/b 10.0.0.2:31001 id 6 ssl verify none sni "
+            "req.hdr(host)");
+  EXPECT_EQ(plan(" ssl verify none sni str(shop.example)"),
+            "add server web_80/b 10.0.0.2:31001 id 6 ssl verify none sni "
+            "str(shop.example)");
+  EXPECT_EQ(plan(" ssl verify none sni str(x),concat(y)"),
+            "server b of backend web_80: a sample expression "
+            "('str(x),concat(y)') that may name a proxy, which HAProxy's "
+            "runtime API never resolves");
+  EXPECT_EQ(plan(" ssl verify none sni be_name(web_80)"),
+            "server b of backend web_80: a sample expression "
+            "('be_name(web_80)') that may name a proxy, which HAProxy's "
+            "runtime API never resolves");
+  EXPECT_EQ(plan(" track other_81/x check"),
+            "server b of backend web_80: 'track' names another section of "
+            "the config");
+}
+
 }  // namespace
 }  // namespace mlb
