@@ -136,25 +136,24 @@ void UpdateScheduler::Request(const std::function<void()>& note) {
 
 void UpdateScheduler::RequestResyncAfter(std::chrono::milliseconds delay,
                                          const std::string& why) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const TimePoint at = clock_.Now() + delay;
-    if (!retry_at_ || at < *retry_at_) {
-      retry_at_ = at;
-      retry_reason_ = why;
-    }
-  }
-  cv_.notify_one();
+  RequestAt(delay, why, &retry_at_, &retry_reason_);
 }
 
 void UpdateScheduler::RequestUpdateAfter(std::chrono::milliseconds delay,
                                          const std::string& why) {
+  RequestAt(delay, why, &update_at_, &update_reason_);
+}
+
+void UpdateScheduler::RequestAt(std::chrono::milliseconds delay,
+                                const std::string& why,
+                                std::optional<TimePoint>* at,
+                                std::string* reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const TimePoint at = clock_.Now() + delay;
-    if (!update_at_ || at < *update_at_) {
-      update_at_ = at;
-      update_reason_ = why;
+    const TimePoint when = clock_.Now() + delay;
+    if (!at->has_value() || when < **at) {
+      *at = when;
+      *reason = why;
     }
   }
   cv_.notify_one();

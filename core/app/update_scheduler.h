@@ -164,6 +164,10 @@ class UpdateScheduler {
   // Under mu_, runs `note` (it records what is asked) and starts a batch if
   // none is pending, waking the worker.
   void Request(const std::function<void()>& note);
+  // RequestResyncAfter and RequestUpdateAfter: `*at` becomes `delay` from
+  // now unless it is set earlier, with `why` as its reason.
+  void RequestAt(std::chrono::milliseconds delay, const std::string& why,
+                 std::optional<TimePoint>* at, std::string* reason);
   // Moves the pending batch into a request. Requires mu_.
   UpdateRequest TakeBatch();
   // Calls the callback (without mu_) and logs the outcome.

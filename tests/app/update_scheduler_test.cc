@@ -361,24 +361,33 @@ TEST(UpdateSchedulerTest, ResyncsPeriodicallyWhenIdle) {
   EXPECT_GE(starts[1] - starts[0], milliseconds(150));
 }
 
+// For the ManualClock tests: no regeneration beyond `expected` within
+// 50 ms; and whether `n` regenerations have finished, waiting up to
+// kPatience (moving the clock while a callback runs would change its
+// logged duration).
+bool NothingHappens(FakeRegeneration& regeneration, size_t expected) {
+  std::this_thread::sleep_for(milliseconds(50));
+  return regeneration.requests().size() == expected;
+}
+
+bool Finished(Running& scheduler, uint64_t n) {
+  const auto deadline = Steady::now() + kPatience;
+  while (scheduler->GetSnapshot().regenerations < n &&
+         Steady::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return scheduler->GetSnapshot().regenerations >= n;
+}
+
 TEST(UpdateSchedulerTest, ManualClockDrivesResyncAndDebounceAndLogsEachOne) {
   ScopedLogCapture log;
   ManualClock clock;
   FakeRegeneration regeneration;
   Running scheduler(UpdateSchedulerOptions(), regeneration.AsCallback(), clock);
   const auto nothing_happens = [&](size_t expected) {
-    std::this_thread::sleep_for(milliseconds(50));
-    return regeneration.requests().size() == expected;
+    return NothingHappens(regeneration, expected);
   };
-  // Moving the clock while a callback runs would change its logged duration.
-  const auto finished = [&](uint64_t n) {
-    const auto deadline = Steady::now() + kPatience;
-    while (scheduler->GetSnapshot().regenerations < n &&
-           Steady::now() < deadline) {
-      std::this_thread::sleep_for(milliseconds(1));
-    }
-    return scheduler->GetSnapshot().regenerations >= n;
-  };
+  const auto finished = [&](uint64_t n) { return Finished(scheduler, n); };
 
   // Defaults: periodic resync after 300 s of quiet.
   clock.Advance(milliseconds(299999));
@@ -431,17 +440,9 @@ TEST(UpdateSchedulerTest, ATimedUpdateIsNoResyncAndAnyRegenerationTakesIt) {
   options.min_interval = milliseconds(0);
   Running scheduler(options, regeneration.AsCallback(), clock);
   const auto nothing_happens = [&](size_t expected) {
-    std::this_thread::sleep_for(milliseconds(50));
-    return regeneration.requests().size() == expected;
+    return NothingHappens(regeneration, expected);
   };
-  const auto finished = [&](uint64_t n) {
-    const auto deadline = Steady::now() + kPatience;
-    while (scheduler->GetSnapshot().regenerations < n &&
-           Steady::now() < deadline) {
-      std::this_thread::sleep_for(milliseconds(1));
-    }
-    return scheduler->GetSnapshot().regenerations >= n;
-  };
+  const auto finished = [&](uint64_t n) { return Finished(scheduler, n); };
 
   scheduler->RequestUpdateAfter(milliseconds(1500), "the file catching up");
   scheduler->RequestUpdateAfter(milliseconds(3000), "later");  // the earlier
