@@ -658,6 +658,9 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   const bool express =
       from_events && !changed_apps.empty() && ExpressLive(changed_apps, start);
   DeleteDrainedServers();
+  if (from_events && tasks_only) {
+    prompt_ok_ = express;
+  }
   if (express && tasks_only && !retry_dropped_.load() &&
       std::chrono::steady_clock::now() < *behind_since_ + CatchUpWindow()) {
     // Tasks changed, nothing else: HAProxy has them. The file (and any

@@ -169,6 +169,11 @@ class MarathonLb {
   // (or found unchanged) the config took.
   std::optional<std::chrono::steady_clock::time_point> behind_since_;
   std::chrono::milliseconds last_full_update_{0};
+  // Whether the last update of task events only was light (the express
+  // path took it all): the scheduler then starts the next such batch at
+  // once (UpdateSchedulerOptions::prompt_types); after one that was not,
+  // the debounce again, until one is.
+  bool prompt_ok_ = true;
   // How long the file may stay behind: 1 s and twice the last full update,
   // so that updates of every app take at most a third of the time in a
   // rolling deploy.

@@ -48,6 +48,11 @@ UpdateSchedulerOptions SchedulerOptionsFor(const CliOptions& o) {
     s.debounce_jitter = DebounceJitterFor(s.debounce);
     s.min_interval = std::chrono::milliseconds(o.min_update_interval_ms);
     s.resync_interval = std::chrono::seconds(o.resync_interval);
+    if (o.run_haproxy && !o.always_reload && !o.dry) {
+      // The express path: a task's change costs runtime commands, not a
+      // reload (MarathonLb::ExpressLive).
+      s.prompt_types = {"status_update_event", "health_status_changed_event"};
+    }
   }
   return s;
 }
@@ -167,6 +172,7 @@ int MarathonLb::RunLive() {
                            request.event_count == 0
                        ? ReloadInPlace()
                        : Update(request.Describe(), request.resync);
+        scheduler_ptr->AllowPrompt(prompt_ok_);
         if (const auto in = CatchUpIn()) {
           scheduler_ptr->RequestUpdateAfter(*in, "the config file catching "
                                                  "up with HAProxy");

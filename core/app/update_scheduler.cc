@@ -84,7 +84,13 @@ void UpdateScheduler::Trigger(const std::string& event_type) {
     } else if (pending_types_.size() < UpdateRequest::kMaxEventTypes) {
       pending_types_.push_back({event_type, 1});
     }
-    wake = StartBatch();
+    const bool prompt = options_.prompt_types.count(event_type) == 1;
+    if (StartBatch()) {
+      wake = true;
+      batch_prompt_ = prompt;
+    } else {
+      batch_prompt_ = batch_prompt_ && prompt;
+    }
   }
   if (wake) {
     cv_.notify_one();
@@ -128,6 +134,7 @@ void UpdateScheduler::Request(const std::function<void()>& note) {
     std::lock_guard<std::mutex> lock(mu_);
     note();
     wake = StartBatch();
+    batch_prompt_ = false;  // a resync or a reload: debounced
   }
   if (wake) {
     cv_.notify_one();
@@ -155,6 +162,14 @@ void UpdateScheduler::RequestAt(std::chrono::milliseconds delay,
       *at = when;
       *reason = why;
     }
+  }
+  cv_.notify_one();
+}
+
+void UpdateScheduler::AllowPrompt(bool allowed) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    prompt_allowed_ = allowed;
   }
   cv_.notify_one();
 }
@@ -192,8 +207,11 @@ void UpdateScheduler::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     const TimePoint now = clock_.Now();
+    const bool prompt = batch_started_ && batch_prompt_ && prompt_allowed_;
     TimePoint due = batch_started_
-                        ? *batch_started_ + options_.debounce + batch_jitter_
+                        ? *batch_started_ +
+                              (prompt ? std::chrono::milliseconds(0)
+                                      : options_.debounce + batch_jitter_)
                         : idle_since_ + options_.resync_interval;
     if (!batch_started_ && retry_at_) {
       due = std::min(due, *retry_at_);
@@ -201,7 +219,7 @@ void UpdateScheduler::Run() {
     if (!batch_started_ && update_at_) {
       due = std::min(due, *update_at_);
     }
-    if (last_start_) {
+    if (last_start_ && !prompt) {
       due = std::max(due, *last_start_ + options_.min_interval);
     }
     if (now < due) {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,12 @@ struct UpdateSchedulerOptions {
   // drawn when the batch starts: several marathon-lb instances that see the
   // same events then do not all ask Marathon's leader at the same instant.
   std::chrono::milliseconds debounce_jitter{0};
+  // Events of these types (a task's status or health: with --run-haproxy
+  // the express path takes them without a reload) start a batch at once,
+  // without the debounce or the minimum interval, while AllowPrompt(true)
+  // says the last such update was light. A batch with any other event, a
+  // resync or a reload in place is debounced as ever.
+  std::set<std::string> prompt_types;
   // Draws that extra: a duration from 0 to `max`, both included. Empty: a
   // uniform draw from a generator seeded by std::random_device. A seam for
   // tests; called with the scheduler's mutex held.
@@ -153,6 +160,10 @@ class UpdateScheduler {
   // Stop() unless a regeneration is running; then it returns when that
   // regeneration's callback returns. Pending work is dropped on Stop().
   void Run();
+  // Whether a batch of prompt_types only may start at once (the callback
+  // says so: the last one was light, no whole render of every app).
+  void AllowPrompt(bool allowed);
+
   // Makes Run() return (and any later Run() return at once).
   void Stop();
 
@@ -190,6 +201,8 @@ class UpdateScheduler {
   size_t pending_events_ = 0;
   std::vector<UpdateRequest::TypeCount> pending_types_;
   std::optional<TimePoint> batch_started_;  // first pending trigger or resync
+  bool batch_prompt_ = false;  // the pending batch: prompt_types only
+  bool prompt_allowed_ = false;  // AllowPrompt's
   std::chrono::milliseconds batch_jitter_{0};  // the pending batch's
   std::mt19937_64 random_{std::random_device{}()};  // without draw_jitter
   std::optional<TimePoint> retry_at_;       // RequestResyncAfter's

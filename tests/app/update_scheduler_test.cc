@@ -482,6 +482,59 @@ TEST(UpdateSchedulerTest, ATimedUpdateIsNoResyncAndAnyRegenerationTakesIt) {
                   "reload): done in 0 ms"));
 }
 
+// prompt_types (the express path's events): a batch of those only starts at
+// once, neither debounced nor spaced by the minimum interval, while the
+// callback allows it; any other event, a resync, or AllowPrompt(false)
+// and the batch waits as ever.
+TEST(UpdateSchedulerTest, ABatchOfPromptEventsOnlyStartsAtOnceWhileAllowed) {
+  ManualClock clock;
+  FakeRegeneration regeneration;
+  UpdateSchedulerOptions options;  // debounce 500 ms, min interval 2 s
+  options.prompt_types = {"status_update_event"};
+  Running scheduler(options, regeneration.AsCallback(), clock);
+  const auto nothing_happens = [&](size_t expected) {
+    return NothingHappens(regeneration, expected);
+  };
+  const auto finished = [&](uint64_t n) { return Finished(scheduler, n); };
+
+  // Not allowed yet (nothing said it is light): debounced.
+  scheduler->Trigger("status_update_event");
+  EXPECT_TRUE(nothing_happens(0));
+  clock.Advance(milliseconds(500));
+  ASSERT_TRUE(finished(1));
+
+  scheduler->AllowPrompt(true);
+  scheduler->Trigger("status_update_event");
+  ASSERT_TRUE(finished(2));  // the clock did not move: no wait at all
+  scheduler->Trigger("status_update_event");
+  ASSERT_TRUE(finished(3));
+
+  // Another type in the batch: the debounce and the minimum interval.
+  scheduler->Trigger("status_update_event");
+  scheduler->Trigger("api_post_event");
+  clock.Advance(milliseconds(1999));
+  EXPECT_TRUE(nothing_happens(3));
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(finished(4));
+
+  // A resync is never prompt.
+  scheduler->RequestResync("SIGHUP");
+  scheduler->Trigger("status_update_event");
+  clock.Advance(milliseconds(1999));
+  EXPECT_TRUE(nothing_happens(4));
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(finished(5));
+
+  // The last one was not light: as ever again.
+  scheduler->AllowPrompt(false);
+  scheduler->Trigger("status_update_event");
+  clock.Advance(milliseconds(1999));
+  EXPECT_TRUE(nothing_happens(5));
+  clock.Advance(milliseconds(1));
+  ASSERT_TRUE(finished(6));
+  scheduler.StopAndJoin();
+}
+
 // A ManualClock that also records every wait: at what time the scheduler
 // waited and for which deadline.
 class RecordingClock : public ManualClock {

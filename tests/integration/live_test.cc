@@ -943,6 +943,41 @@ TEST_F(LiveTest, ADeploymentGroupsTaskChangeDoesNotTakeTheExpressPath) {
   EXPECT_EQ(LoggedReloads(), 0) << Tail(MlbLog());
 }
 
+// 1a'''''. Task events skip the debounce and the minimum interval (the
+// express path takes them without a reload): with a minimum interval of a
+// minute between updates, a replaced task is served at once, twice in a
+// row. A label change (api_post_event) still waits the minute.
+TEST_F(LiveTest, TaskEventsAreNotHeldByTheMinimumIntervalBetweenUpdates) {
+  flags_["--min-update-interval-ms"] = "60000";
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-3"}, Millis(10000)))
+      << Tail(MlbLog());
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(10000)))
+      << Tail(MlbLog());
+  EXPECT_EQ(MatchingMessages(MlbLog(), "servers changed without a reload: "
+                                       ".*, ahead of the config file.*")
+                .size(),
+            2u)
+      << Tail(MlbLog());
+  EXPECT_EQ(LoggedReloads(), 0);
+
+  // A label: not a task event, so the minute holds it.
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}},
+                      {{"HAPROXY_0_BALANCE", "leastconn"}}));
+  std::this_thread::sleep_for(Millis(1500));
+  EXPECT_EQ(ReadFile(cfg_).find("balance leastconn"), std::string::npos);
+}
+
 // 1a'''. A task killed with requests in flight (TASK_KILLING, then gone):
 // its server goes to maintenance at once, so new requests go elsewhere,
 // those in flight finish (none fails), and it is deleted once they have.
