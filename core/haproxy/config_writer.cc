@@ -287,7 +287,10 @@ Status ConfigWriter::Apply(const std::string& text,
   // The side files first, each to a temp file beside its own; the copy of
   // the config that haproxy -c reads names those.
   std::vector<std::string> side_temps;
-  std::string checked_text = text;
+  // The checked copy differs from `text` only when there are side files to
+  // check it with: otherwise no copy of the config is made.
+  const bool check_copy = !side_files.empty() && !options_.skip_validation;
+  std::string checked_text = check_copy ? text : std::string();
   for (const SideFile& side : side_files) {
     std::string side_temp;
     Status s = WriteTempFileBeside(FollowSymlink(SidePath(side.name)),
@@ -297,14 +300,16 @@ Status ConfigWriter::Apply(const std::string& text,
       return s;
     }
     side_temps.push_back(side_temp);
-    checked_text = ReplaceAll(std::move(checked_text), SidePath(side.name),
-                              side_temp);
+    if (check_copy) {
+      checked_text = ReplaceAll(std::move(checked_text), SidePath(side.name),
+                                side_temp);
+    }
   }
   std::string temp;
   // The target's mode is kept; 0644 for a new file.
   Status written = WriteTempFileBeside(target, text, std::nullopt, &temp);
   std::string checked = temp;
-  if (written.ok() && checked_text != text && !options_.skip_validation) {
+  if (written.ok() && check_copy && checked_text != text) {
     written = WriteTempFileBeside(target, checked_text, std::nullopt, &checked);
     if (!written.ok()) {
       unlink(temp.c_str());
@@ -448,6 +453,9 @@ void ConfigWriter::Reload(ApplyReport* report) {
 
 void ConfigWriter::NoteRunning() {
   running_.clear();
+  if (!options_.roll_back_failed_reload) {
+    return;  // nothing is rolled back: the files are not read back
+  }
   std::vector<std::string> paths = {FollowSymlink(options_.config_path)};
   for (const std::string& name : side_names_) {
     paths.push_back(FollowSymlink(SidePath(name)));

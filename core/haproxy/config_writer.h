@@ -144,7 +144,8 @@ class ConfigWriter {
   // The side files of the last Apply, by name.
   std::vector<std::string> side_names_;
   // The files HAProxy runs (path, content): the config first, then its side
-  // files. Empty until a reload succeeded.
+  // files. Empty until a reload succeeded, and without
+  // roll_back_failed_reload (nothing reads them then).
   std::vector<std::pair<std::string, std::string>> running_;
 
   ConfigWriterOptions options_;
