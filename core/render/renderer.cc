@@ -1,6 +1,7 @@
 #include "core/render/renderer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
 
 #include "core/base/text.h"
@@ -175,6 +176,14 @@ struct ServiceRenderer::State {
 
   // Whether the first directive line of `s` is its own section line.
   static Status CheckOpens(const ServiceRender::Section& s) {
+    // Most often the first line is the key itself: its words are the key's,
+    // whatever they are, without splitting either (a key that starts with
+    // a letter has a first word: "backend web_80").
+    if (!s.key.empty() && std::isalpha(static_cast<unsigned char>(s.key[0])) &&
+        s.text.compare(0, s.key.size(), s.key) == 0 &&
+        (s.text.size() == s.key.size() || s.text[s.key.size()] == '\n')) {
+      return Status::OK();
+    }
     bool dollar = false;
     const std::vector<std::string> key = Words(s.key, &dollar);
     for (size_t start = 0; start < s.text.size();) {
