@@ -190,6 +190,17 @@ bool OpensProxy(std::string_view text, std::string_view name) {
   return names.count(std::string(name)) != 0;
 }
 
+// Whether `line` has a '"', '\'' or '\\' (what find_first_of does with a
+// memchr per byte of `line`).
+bool HasQuoteOrBackslash(std::string_view line) {
+  for (const char c : line) {
+    if (c == '"' || c == '\'' || c == '\\') {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Calls `f(name)` for each `acl <name> ...` line of `text`.
 template <typename F>
 void ForEachAcl(std::string_view text, F f) {
@@ -198,7 +209,7 @@ void ForEachAcl(std::string_view text, F f) {
     std::string_view line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view()
                                          : text.substr(end + 1);
-    if (line.find_first_of("\"'\\") != std::string_view::npos) {
+    if (HasQuoteOrBackslash(line)) {
       // HAProxy unquotes words: acl "x", acl 'x' and acl x"" name ACL x.
       bool dollar = false;
       const std::vector<std::string> words = WordsAsWritten(line, &dollar);
