@@ -778,9 +778,13 @@ std::vector<size_t> ConfigOrder(const std::vector<const Service*>& services,
   for (size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
   }
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+  const auto before = [&](size_t a, size_t b) {
     return ServiceBefore(services[a]->view, services[b]->view);
-  });
+  };
+  // Marathon lists apps by id: most often in order already (one pass).
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    std::stable_sort(order.begin(), order.end(), before);
+  }
   BackendNames names;
   std::vector<size_t> kept;
   kept.reserve(order.size());

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model/labels.h"
@@ -151,7 +152,7 @@ class BackendNames {
   std::string Claim(const sdk::Service& view);
 
  private:
-  std::map<std::string, const sdk::Service*, std::less<>> owners_;
+  std::unordered_map<std::string, const sdk::Service*> owners_;
 };
 
 // The order of the config: the indexes of `services` by (appId,
