@@ -510,8 +510,8 @@ TEST(UpdateSchedulerTest, ABatchOfPromptEventsOnlyStartsAtOnceWhileAllowed) {
   ASSERT_TRUE(finished(3));
 
   // Another type in the batch: the debounce and the minimum interval.
-  scheduler->Trigger("status_update_event");
   scheduler->Trigger("api_post_event");
+  scheduler->Trigger("status_update_event");
   clock.Advance(milliseconds(1999));
   EXPECT_TRUE(nothing_happens(3));
   clock.Advance(milliseconds(1));
