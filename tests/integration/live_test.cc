@@ -3316,5 +3316,152 @@ TEST_F(LiveTest, AnSniExpressionNamingAnExistingBackendDoesNotCrashHaproxy) {
                                           << Tail(MlbLog());
 }
 
+
+// ---- Review 16b -------------------------------------------------------------
+
+// A `haproxy -c` that takes `seconds`: the update of every app takes longer,
+// so the window in which the file may stay behind (1 s + 2x the last full
+// update) is wide enough for a test to act inside it.
+std::string SlowCheckHaproxy(TempDir& dir, int seconds) {
+  const std::string wrapper = dir.File("slow-check-haproxy");
+  WriteFile(wrapper,
+            "#!/bin/sh\n"
+            "for a in \"$@\"; do [ \"$a\" = -c ] && sleep " +
+                std::to_string(seconds) +
+                "; done\n"
+                "h=$(command -v haproxy || echo /usr/sbin/haproxy)\n"
+                "exec \"$h\" \"$@\"\n");
+  chmod(wrapper.c_str(), 0755);
+  return wrapper;
+}
+
+// Review 16b, finding 1 (high). ExpressLive sets express_deaths_ to
+// HaproxyProcess::deaths() at EVERY express change, and the catch-up only
+// reloads when deaths() differs from the LAST one. A HAProxy restart between
+// two express changes (of two apps) is therefore forgotten: the restarted
+// HAProxy read the file of before the first change (app /a's new task
+// missing, its removed task back), the second change (app /b) overwrites
+// express_deaths_, and the catch-up writes the file with reload=false
+// because live_ and the file agree. HAProxy keeps routing /a to the task
+// Marathon replaced until some other reload.
+TEST_F(LiveTest, Review16bAnHaproxyRestartBetweenTwoExpressChangesIsReloaded) {
+  flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 2);
+  const int a1 = StartEcho("a-1", "127.0.0.2");
+  const int a2 = StartEcho("a-2", "127.0.0.3");
+  const int a3 = StartEcho("a-3", "127.0.0.4");
+  const int b1 = StartEcho("b-1", "127.0.0.5");
+  const int b2 = StartEcho("b-2", "127.0.0.6");
+  const int b3 = StartEcho("b-3", "127.0.0.7");
+  const int port_b = FreePort();
+  const std::map<std::string, std::string> labels = {
+      {"HAPROXY_GROUP", kGroup},
+      {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+      {"HAPROXY_0_MODE", "http"}};
+  const auto state = [&](bool a_moved, bool b_moved) {
+    return StateJson(
+        {AppJson("/a", {service_port_}, labels,
+                 {{"127.0.0.2", {a1}},
+                  a_moved ? TaskSpec{"127.0.0.4", {a3}}
+                          : TaskSpec{"127.0.0.3", {a2}}}),
+         AppJson("/b", {port_b}, labels,
+                 {{"127.0.0.5", {b1}},
+                  b_moved ? TaskSpec{"127.0.0.7", {b3}}
+                          : TaskSpec{"127.0.0.6", {b2}}})});
+  };
+  Sim& sim = StartSim("sim", state(false, false));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"a-1", "a-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  const auto express_count = [&] {
+    return MatchingMessages(MlbLog(), "servers changed without a reload: "
+                                      ".*, ahead of the config file.*")
+        .size();
+  };
+  const pid_t master = HaproxyMasterPid();
+
+  PostApps(sim, state(true, false));  // /a: a-2 -> a-3, express
+  ASSERT_TRUE(WaitUntil([&] { return express_count() == 1; }, Millis(5000),
+                        Millis(2)))
+      << Tail(MlbLog());
+  ASSERT_EQ(kill(master, SIGKILL), 0);
+  HaproxyGroupGuard::Remove(master);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const pid_t now = HaproxyMasterPid();
+        return now > 0 && now != master;
+      },
+      Millis(5000), Millis(2)))
+      << Tail(MlbLog());
+  HaproxyGroupGuard::Add(HaproxyMasterPid());
+  PostApps(sim, state(true, true));  // /b: b-2 -> b-3, express again
+  ASSERT_TRUE(WaitUntil([&] { return express_count() == 2; }, Millis(5000),
+                        Millis(2)))
+      << Tail(MlbLog());
+  // Still inside the window: the file has not caught up yet.
+  ASSERT_EQ(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(a3)),
+            std::string::npos)
+      << Tail(MlbLog());
+  // The catch-up writes the file...
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return ReadFile(cfg_).find("127.0.0.4:" + std::to_string(a3)) !=
+               std::string::npos;
+      },
+      Millis(20000)))
+      << Tail(MlbLog());
+  // ...and HAProxy must serve it: /a on a-1 and a-3 (fails: a-1 and a-2,
+  // the file of before, for as long as nothing else reloads).
+  EXPECT_TRUE(WaitForBackends({"a-1", "a-3"}, Millis(10000)))
+      << ViaService().Describe() << "\n"
+      << Tail(MlbLog());
+}
+
+// Review 16b, finding 2 (medium/high). SIGUSR1 while the file is behind
+// the express path: ReloadInPlace reloads the file of before (HAProxy loses
+// the servers sent ahead of it: the replaced task is back, the new one
+// gone), resets live_ and file_behind_live_ -- and the catch-up is gone too:
+// TakeBatch cleared update_at_ and CatchUpIn() is now empty. Nothing writes
+// the file until the next event or the periodic resync (--resync-interval,
+// 300 s here): Marathon's change is lost meanwhile.
+TEST_F(LiveTest, Review16bSigusr1WhileTheFileIsBehindLosesTheExpressChange) {
+  flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 2);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return MatchingMessages(MlbLog(), "servers changed without a "
+                                          "reload: .*, ahead of the config "
+                                          "file.*")
+                   .size() == 1;
+      },
+      Millis(5000), Millis(2)))
+      << Tail(MlbLog());
+  ASSERT_EQ(kill(mlb_->pid(), SIGUSR1), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return HasMessage(MlbLog(), "reloaded " + cfg_ +
+                                        " in place (SIGUSR1; Marathon not "
+                                        "asked)") ||
+               ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web3)) !=
+                   std::string::npos;
+      },
+      Millis(10000)))
+      << Tail(MlbLog());
+  // Marathon has web-1 and web-3: HAProxy must come back to them (and the
+  // file with it) well before the 300 s resync.
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-3"}, Millis(15000)))
+      << ViaService().Describe() << "\n"
+      << Tail(MlbLog());
+  EXPECT_NE(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web3)),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace mlb::integration
