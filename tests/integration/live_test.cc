@@ -3463,5 +3463,55 @@ TEST_F(LiveTest, Review16bSigusr1WhileTheFileIsBehindLosesTheExpressChange) {
             std::string::npos);
 }
 
+// Review 16b, finding 3 (medium, hostile network). Event mode without
+// --callback-secret-file: an event only names an app to fetch, and more
+// than 50 such apps are one fetch of every app -- but a single forged POST
+// naming an app Marathon does not have is a fetch of every app too
+// (FetchApp's 404 is "fetching every app instead"), and so is any POST the
+// event parser refuses ('{"eventType":"api_post_event"}': "no
+// appDefinition object; the next update fetches every app"), each followed
+// by a render of every app. One tiny POST per update interval keeps
+// marathon-lb doing a full fetch (GET /v2/apps?embed=apps.tasks) and a
+// full update each time. An app Marathon answers 404 for is an app gone:
+// expected, no fetch of every app.
+TEST_F(LiveTest, Review16bAForgedEventNamingNoAppDoesNotForceAFetchOfEveryApp) {
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
+  const int callback_port = FreePort();
+  const std::string callback =
+      "http://127.0.0.1:" + std::to_string(callback_port) + "/";
+  ASSERT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+  ASSERT_TRUE(WaitUntil(
+      [&] { return CountMessages(MlbLog(), "registered event callback") == 1; },
+      Millis(5000)));
+  const long full_before = SimRequests(sim, "GET /v2/apps");
+  ASSERT_GE(full_before, 1);
+  constexpr int kPosts = 5;
+  for (int i = 0; i < kPosts; ++i) {
+    // Even: an app Marathon answers 404 for; odd: an event the parser
+    // refuses (it does not even need an app id: "the next update fetches
+    // every app").
+    const std::string forged =
+        i % 2 == 0 ? R"({"eventType":"app_terminated_event","appId":)"
+                     R"("/no-such-app-)" + std::to_string(i) + R"("})"
+                   : std::string(R"({"eventType":"api_post_event"})");
+    const HttpResponse r = HttpCall("POST", "127.0.0.1", callback_port, "/",
+                                    forged, {}, Millis(5000));
+    ASSERT_LT(r.status, 500) << r.Describe();
+    // Each POST's update done (the update logs its end).
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return MatchingMessages(MlbLog(), ".*regeneration #[0-9]+: .*done.*")
+                         .size() >= static_cast<size_t>(i + 2);
+        },
+        Millis(10000)))
+        << Tail(MlbLog());
+  }
+  EXPECT_EQ(SimRequests(sim, "GET /v2/apps") - full_before, 0)
+      << "full fetches forced by " << kPosts << " forged POSTs\n"
+      << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
