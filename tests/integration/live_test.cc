@@ -3513,5 +3513,46 @@ TEST_F(LiveTest, Review16bAForgedEventNamingNoAppDoesNotForceAFetchOfEveryApp) {
       << Tail(MlbLog());
 }
 
+// Review 16b, pin (passes at 93213e7; worth keeping): task events that
+// never stop do not starve the file. Each event's update takes the express
+// path, but once the window (1 s + 2x the last full update) has passed the
+// event's own update writes the file (UpdateOnce's behind_since_ check), so
+// the config file is written while the flood goes on, not only after it.
+TEST_F(LiveTest, Review16bContinuousTaskEventsDoNotStarveTheConfigFile) {
+  flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 1);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  const auto written = [&] {
+    return MatchingMessages(MlbLog(), "wrote " + cfg_ + " .*").size();
+  };
+  const size_t written_before = written();
+  // ~12 s of a task replaced back and forth every 250 ms: never 1 s quiet.
+  for (int i = 0; i < 48; ++i) {
+    PostApps(sim, State({{"127.0.0.2", {web1}},
+                         i % 2 == 0 ? TaskSpec{"127.0.0.4", {web3}}
+                                    : TaskSpec{"127.0.0.3", {web2}}}));
+    std::this_thread::sleep_for(Millis(250));
+  }
+  const size_t during = written() - written_before;
+  std::string writes;
+  for (const std::string& line :
+       MatchingMessages(MlbLog(), ".*(wrote |update: |catching up).*")) {
+    writes += line + "\n";
+  }
+  EXPECT_GE(during, 1u) << "config files written during ~12 s of events\n"
+                        << writes;
+  EXPECT_GE(MatchingMessages(MlbLog(), "servers changed without a reload: "
+                                       ".*, ahead of the config file.*")
+                .size(),
+            2u)
+      << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
