@@ -3554,5 +3554,45 @@ TEST_F(LiveTest, Review16bContinuousTaskEventsDoNotStarveTheConfigFile) {
       << Tail(MlbLog());
 }
 
+// Review 16b, pin (passes at 93213e7; worth keeping): a label change
+// (api_post_event, the app fetched) inside the window in which the file is
+// behind the express path is not deferred: its update writes the file with
+// both the task and the label, and HAProxy runs it.
+TEST_F(LiveTest, Review16bALabelChangeInsideTheWindowWritesTheFileAtOnce) {
+  flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 2);
+  const int web1 = StartEcho("web-1", "127.0.0.2");
+  const int web2 = StartEcho("web-2", "127.0.0.3");
+  const int web3 = StartEcho("web-3", "127.0.0.4");
+  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
+                                    {"127.0.0.3", {web2}}}));
+  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
+  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
+  ASSERT_TRUE(WaitForStream());
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return MatchingMessages(MlbLog(), "servers changed without a "
+                                          "reload: .*, ahead of the config "
+                                          "file.*")
+                   .size() == 1;
+      },
+      Millis(5000), Millis(2)))
+      << Tail(MlbLog());
+  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}},
+                      {{"HAPROXY_0_BALANCE", "leastconn"}}));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ReadFile(cfg_).find("leastconn") != std::string::npos; },
+      Millis(15000)))
+      << Tail(MlbLog());
+  // Written by the label's update, not by the timed catch-up.
+  EXPECT_EQ(CountMessages(MlbLog(), "update: the config file catching up"), 0)
+      << Tail(MlbLog());
+  EXPECT_NE(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web3)),
+            std::string::npos);
+  EXPECT_TRUE(WaitForBackends({"web-1", "web-3"}, Millis(10000)))
+      << ViaService().Describe() << "\n"
+      << Tail(MlbLog());
+}
+
 }  // namespace
 }  // namespace mlb::integration
