@@ -477,13 +477,19 @@ bool MarathonLb::ExpressLive(const std::vector<std::string>& app_ids,
   if (change.steps.empty()) {
     return false;
   }
-  // A restart from now on, until the file has these servers, reads one
-  // without them (UpdateOnce reloads then).
+  // A restart from the first change sent ahead of the file until the file
+  // has them reads one without them (UpdateOnce reloads then); after one,
+  // live_ is not what HAProxy runs (review 16b).
   const int deaths = haproxy_->deaths();
+  if (file_behind_live_ && deaths != express_deaths_) {
+    return false;
+  }
   if (!ApplyLive(change, start, /*ahead_of_file=*/true)) {
     return false;
   }
-  express_deaths_ = deaths;
+  if (!file_behind_live_) {
+    express_deaths_ = deaths;
+  }
   for (const LiveServerStep& step : change.steps) {
     const std::string key = "backend " + step.backend;
     const ConfigSection* told = result.generation.config.Find(key);
@@ -546,7 +552,10 @@ void MarathonLb::QueueEvent(const std::string& document) {
   // stream or callback) costs one fetch of every app, not memory.
   constexpr size_t kMaxQueuedEvents = 100000;
   std::lock_guard<std::mutex> lock(events_mu_);
-  if (!s.ok()) {
+  if (!s.ok() && !EventsTrusted()) {
+    // Anyone may POST to the callback: not worth a fetch of every app.
+    Log().warning(s.message() + "; ignored");
+  } else if (!s.ok()) {
     // The next update fetches every app instead.
     Log().warning(s.message() + "; the next update fetches every app");
     unreadable_event_ = true;
@@ -592,7 +601,7 @@ bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed,
   // (review 16a: a forged status_update_event put the forger's host into
   // an app's backend), only the app it names, fetched from Marathon, as
   // marathon-lb 1.15 treated every event.
-  const bool trusted = options_.mode != "event" || !callback_secret_.empty();
+  const bool trusted = EventsTrusted();
   std::vector<std::string> to_fetch;
   std::unordered_set<std::string> named;
   std::unordered_set<std::string> fetching;
@@ -621,7 +630,13 @@ bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed,
   *tasks_only = *tasks_only && to_fetch.empty();
   for (const std::string& app_id : to_fetch) {
     App app;
-    const Status s = marathon_->FetchApp(app_id, &app);
+    bool gone = false;
+    const Status s = marathon_->FetchApp(app_id, &app, &gone);
+    if (gone) {
+      // Marathon has no such app (deleted since, or a forged event's).
+      model_.Remove(app_id);
+      continue;
+    }
     if (!s.ok()) {
       Log().warning(s.message() + "; fetching every app instead");
       model_.Invalidate();
@@ -980,6 +995,12 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
 }
 
 Status MarathonLb::ReloadInPlace() {
+  if (file_behind_live_) {
+    // The file lacks servers sent ahead of it: written first (review 16b:
+    // reloading the file of before took them away, and nothing wrote it).
+    MLB_RETURN_IF_ERROR(UpdateOnce("SIGUSR1 with the config file behind",
+                                   /*resync=*/false));
+  }
   ApplyReport report;
   Status s = config_writer_->ReloadInPlace(&report);
   if (!s.ok()) {
@@ -995,8 +1016,9 @@ Status MarathonLb::ReloadInPlace() {
   }
   board_.SetConfigBehind("");
   if (file_behind_live_) {
-    // The servers sent ahead of a file never written are gone: the next
-    // update writes it and reloads.
+    // Still behind (the update above failed): HAProxy now runs the file of
+    // before, so what live_ says is not known; the next update writes the
+    // file and reloads.
     live_.reset();
     file_behind_live_ = false;
     behind_since_.reset();

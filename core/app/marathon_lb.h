@@ -115,6 +115,12 @@ class MarathonLb {
                  std::chrono::steady_clock::time_point start,
                  bool ahead_of_file = false);
   int RunLive();
+  // Whether an event's fields may be used: not in event mode without
+  // --callback-secret-file (anyone may POST), where an event only names an
+  // app to fetch.
+  bool EventsTrusted() const {
+    return options_.mode != "event" || !callback_secret_.empty();
+  }
 
   CliOptions options_;
   PluginRegistry registry_;

@@ -165,7 +165,11 @@ Status MarathonClient::FetchAndParseApps(AppSink* apps,
   return parsed.WithContext(*source);
 }
 
-Status MarathonClient::FetchApp(const std::string& app_id, App* app) {
+Status MarathonClient::FetchApp(const std::string& app_id, App* app,
+                                bool* gone) {
+  if (gone != nullptr) {
+    *gone = false;
+  }
   const bool plain =
       app_id.size() > 1 && app_id[0] == '/' &&
       std::all_of(app_id.begin(), app_id.end(), [](char c) {
@@ -177,10 +181,15 @@ Status MarathonClient::FetchApp(const std::string& app_id, App* app) {
   }
   std::string body;
   std::string source;
-  MLB_RETURN_IF_ERROR(
-      Request("GET", "/v2/apps" + app_id + "?embed=app.tasks", "", &body,
-              &source)
-          .WithContext("app " + app_id));
+  const Status got = Request("GET", "/v2/apps" + app_id + "?embed=app.tasks",
+                             "", &body, &source);
+  if (!got.ok()) {
+    // Request() names the answer's status line: "...: HTTP 404 Not Found".
+    if (gone != nullptr) {
+      *gone = got.message().find(": HTTP 404 ") != std::string::npos;
+    }
+    return got.WithContext("app " + app_id);
+  }
   return ParseApp(body, app).WithContext("app " + app_id + " from " + source);
 }
 

@@ -89,7 +89,8 @@ class MarathonClient {
   // GET /v2/apps<app_id>?embed=app.tasks, parsed. Error: an id with other
   // characters than Marathon allows (letters, digits, '.', '-', '/'), or
   // as from Request() and ParseApp(), the app id as context.
-  Status FetchApp(const std::string& app_id, App* app);
+  // *gone (if given): Marathon answered 404, it has no such app.
+  Status FetchApp(const std::string& app_id, App* app, bool* gone = nullptr);
 
   // One request with failover; `path` starts with '/'. Any 2xx is success.
   Status Request(const std::string& method, const std::string& path,

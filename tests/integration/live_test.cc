@@ -3393,15 +3393,10 @@ TEST_F(LiveTest, Review16bAnHaproxyRestartBetweenTwoExpressChangesIsReloaded) {
       Millis(5000), Millis(2)))
       << Tail(MlbLog());
   HaproxyGroupGuard::Add(HaproxyMasterPid());
-  PostApps(sim, state(true, true));  // /b: b-2 -> b-3, express again
-  ASSERT_TRUE(WaitUntil([&] { return express_count() == 2; }, Millis(5000),
-                        Millis(2)))
-      << Tail(MlbLog());
-  // Still inside the window: the file has not caught up yet.
-  ASSERT_EQ(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(a3)),
-            std::string::npos)
-      << Tail(MlbLog());
-  // The catch-up writes the file...
+  // /b: b-2 -> b-3. (Fixed: no express change after a restart while the
+  // file is behind; the update of every app takes it, and reloads.)
+  PostApps(sim, state(true, true));
+  // The file is written...
   ASSERT_TRUE(WaitUntil(
       [&] {
         return ReadFile(cfg_).find("127.0.0.4:" + std::to_string(a3)) !=
@@ -3414,6 +3409,7 @@ TEST_F(LiveTest, Review16bAnHaproxyRestartBetweenTwoExpressChangesIsReloaded) {
   EXPECT_TRUE(WaitForBackends({"a-1", "a-3"}, Millis(10000)))
       << ViaService().Describe() << "\n"
       << Tail(MlbLog());
+  EXPECT_EQ(express_count(), 1u) << Tail(MlbLog());
 }
 
 // Review 16b, finding 2 (medium/high). SIGUSR1 while the file is behind
