@@ -500,6 +500,40 @@ class LiveTest : public EndToEndTest {
     }
     return "";
   }
+  // Review 16a's crash tests: `state` scales the tenant's app /bad (on
+  // `bad_port`) to a second task; its requests (round robin, no cookie: the
+  // second reaches the new server) must not kill HAProxy's worker, and /web
+  // is still served.
+  void ScaleTheBadAppAndExpectNoWorkerDeath(Sim& sim, const std::string& state,
+                                            int bad_port, pid_t master) {
+    PostApps(sim, state);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          const std::string log = MlbLog();
+          return log.find("servers changed without a reload") !=
+                     std::string::npos ||
+                 log.find("servers changed, reloading") != std::string::npos ||
+                 log.find("haproxy -c rejected the new config") !=
+                     std::string::npos;
+        },
+        Millis(10000)))
+        << Tail(MlbLog());
+    for (int i = 0; i < 4; ++i) {
+      HttpGet("127.0.0.1", bad_port, "/", "bad.test");
+    }
+    // Settled: a death is noticed within a few ms (measured: 20 ms).
+    WaitUntil(
+        [&] { return JsonInt(StatusJson(), "haproxy_worker_deaths", 0) > 0; },
+        Millis(3000));
+    EXPECT_EQ(JsonInt(StatusJson(), "haproxy_worker_deaths", -1), 0)
+        << Tail(MlbLog());
+    EXPECT_EQ(MatchingMessages(MlbLog(), ".*All workers exited.*").size(), 0u)
+        << Tail(MlbLog());
+    EXPECT_EQ(HaproxyMasterPid(), master) << Tail(MlbLog());
+    EXPECT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
+                                            << Tail(MlbLog());
+  }
+
   // /web on web-1 (127.0.0.2), with `more` labels, then web-2 (127.0.0.3)
   // added in Marathon; returns once HAProxy has both servers (or a fatal
   // failure says why not), logging how the change was made.
@@ -3171,33 +3205,8 @@ TEST_F(LiveTest, ACookieWordThatIsAnotherOptionsArgumentDoesNotCrashHaproxy) {
   ASSERT_THAT(ReadFile(cfg_), HasSubstr("dynamic-cookie-key"));
   const pid_t master = HaproxyMasterPid();
 
-  PostApps(sim, StateJson({web_app, bad_app(2)}));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        const std::string log = MlbLog();
-        return log.find("servers changed without a reload") !=
-                   std::string::npos ||
-               log.find("servers changed, reloading") != std::string::npos ||
-               log.find("haproxy -c rejected the new config") !=
-                   std::string::npos;
-      },
-      Millis(10000)))
-      << Tail(MlbLog());
-  // Round robin (no cookie sent): the second request goes to the new server.
-  for (int i = 0; i < 4; ++i) {
-    HttpGet("127.0.0.1", bad_port, "/", "bad.test");
-  }
-  // Settled: a death is noticed within a few ms (measured: 20 ms).
-  WaitUntil(
-      [&] { return JsonInt(StatusJson(), "haproxy_worker_deaths", 0) > 0; },
-      Millis(3000));
-  EXPECT_EQ(JsonInt(StatusJson(), "haproxy_worker_deaths", -1), 0)
-      << Tail(MlbLog());
-  EXPECT_EQ(MatchingMessages(MlbLog(), ".*All workers exited.*").size(), 0u)
-      << Tail(MlbLog());
-  EXPECT_EQ(HaproxyMasterPid(), master) << Tail(MlbLog());
-  EXPECT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
-                                          << Tail(MlbLog());
+  ScaleTheBadAppAndExpectNoWorkerDeath(
+      sim, StateJson({web_app, bad_app(2)}), bad_port, master);
 }
 
 // Review 16a, finding 2 (hostile network; the app model of issue 14, made
@@ -3288,32 +3297,8 @@ TEST_F(LiveTest, AnSniExpressionNamingAnExistingBackendDoesNotCrashHaproxy) {
   ASSERT_THAT(ReadFile(cfg_), HasSubstr("sni nbsrv(" + own_backend + ")\n"));
   const pid_t master = HaproxyMasterPid();
 
-  PostApps(sim, StateJson({web_app, bad_app(2)}));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        const std::string log = MlbLog();
-        return log.find("servers changed without a reload") !=
-                   std::string::npos ||
-               log.find("servers changed, reloading") != std::string::npos ||
-               log.find("haproxy -c rejected the new config") !=
-                   std::string::npos;
-      },
-      Millis(10000)))
-      << Tail(MlbLog());
-  for (int i = 0; i < 4; ++i) {
-    HttpGet("127.0.0.1", bad_port, "/", "bad.test");
-  }
-  // Settled: a death is noticed within a few ms (measured: 20 ms).
-  WaitUntil(
-      [&] { return JsonInt(StatusJson(), "haproxy_worker_deaths", 0) > 0; },
-      Millis(3000));
-  EXPECT_EQ(JsonInt(StatusJson(), "haproxy_worker_deaths", -1), 0)
-      << Tail(MlbLog());
-  EXPECT_EQ(MatchingMessages(MlbLog(), ".*All workers exited.*").size(), 0u)
-      << Tail(MlbLog());
-  EXPECT_EQ(HaproxyMasterPid(), master) << Tail(MlbLog());
-  EXPECT_TRUE(WaitForBackends({"web-1"})) << ViaService().Describe() << "\n"
-                                          << Tail(MlbLog());
+  ScaleTheBadAppAndExpectNoWorkerDeath(
+      sim, StateJson({web_app, bad_app(2)}), bad_port, master);
 }
 
 
