@@ -418,7 +418,7 @@ bool MarathonLb::PlanLive(const HaproxyConfig& next, LiveChange* change,
     return false;
   }
   const ConfigChanges changes = Compare(*live_, next);
-  if ((express || file_behind_live_) && changes.empty()) {
+  if ((express || FileBehind()) && changes.empty()) {
     *change = LiveChange();  // HAProxy has it all: the file catches up
     return true;
   }
@@ -481,24 +481,21 @@ bool MarathonLb::ExpressLive(const std::vector<std::string>& app_ids,
   // has them reads one without them (UpdateOnce reloads then); after one,
   // live_ is not what HAProxy runs (review 16b).
   const int deaths = haproxy_->deaths();
-  if (file_behind_live_ && deaths != express_deaths_) {
+  if (FileBehind() && deaths != express_deaths_) {
     return false;
   }
   if (!ApplyLive(change, start, /*ahead_of_file=*/true)) {
     return false;
-  }
-  if (!file_behind_live_) {
-    express_deaths_ = deaths;
   }
   for (const LiveServerStep& step : change.steps) {
     const std::string key = "backend " + step.backend;
     const ConfigSection* told = result.generation.config.Find(key);
     live_->ReplaceServers(key, told->servers);
   }
-  if (!file_behind_live_) {
-    behind_since_ = std::chrono::steady_clock::now();
+  if (!FileBehind()) {  // the first change ahead of the file
+    express_deaths_ = deaths;
+    behind_since_ = std::chrono::steady_clock::now();  // until it is written
   }
-  file_behind_live_ = true;  // until a config is written or reloaded
   return true;
 }
 
@@ -507,7 +504,7 @@ std::chrono::milliseconds MarathonLb::CatchUpWindow() const {
 }
 
 std::optional<std::chrono::milliseconds> MarathonLb::CatchUpIn() const {
-  if (!file_behind_live_ || !behind_since_.has_value()) {
+  if (!FileBehind()) {
     return std::nullopt;
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -795,7 +792,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
       if (applied.ok() && report.outcome != ApplyReport::Outcome::kDryRun) {
         // Its log line has the changes.
         went_live = change.steps.empty() || ApplyLive(change, start);
-        if (went_live && file_behind_live_ &&
+        if (went_live && FileBehind() &&
             haproxy_->deaths() != express_deaths_ &&
             haproxy_->MasterPid() != 0) {
           // Restarted after the express path's commands and before this
@@ -946,7 +943,6 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
     board_.SetConfig(text,
                      report.outcome == ApplyReport::Outcome::kApplied);
     live_ = std::make_unique<HaproxyConfig>(std::move(generation->config));
-    file_behind_live_ = false;
     behind_since_.reset();
     last_full_update_ = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
@@ -995,7 +991,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
 }
 
 Status MarathonLb::ReloadInPlace() {
-  if (file_behind_live_) {
+  if (FileBehind()) {
     // The file lacks servers sent ahead of it: written first (review 16b:
     // reloading the file of before took them away, and nothing wrote it).
     MLB_RETURN_IF_ERROR(UpdateOnce("SIGUSR1 with the config file behind",
@@ -1015,12 +1011,11 @@ Status MarathonLb::ReloadInPlace() {
     return Status::Error(report.reload_error);
   }
   board_.SetConfigBehind("");
-  if (file_behind_live_) {
+  if (FileBehind()) {
     // Still behind (the update above failed): HAProxy now runs the file of
     // before, so what live_ says is not known; the next update writes the
     // file and reloads.
     live_.reset();
-    file_behind_live_ = false;
     behind_since_.reset();
   }
   Log().information("reloaded " + options_.haproxy_config +

@@ -166,14 +166,13 @@ class MarathonLb {
   // The last generation that is live (written, or unchanged), to log what
   // the next one changes.
   std::unique_ptr<HaproxyConfig> live_;
-  // ExpressLive told HAProxy of servers the file on disk does not have yet
-  // (an update that wrote no config since).
-  bool file_behind_live_ = false;
   // HaproxyProcess::deaths() when ExpressLive sent its commands.
   int express_deaths_ = 0;
-  // Since when the file is behind; and how long the last update that wrote
-  // (or found unchanged) the config took.
+  // Since when the file on disk lacks servers ExpressLive told HAProxy of
+  // (none: it has them all); and how long the last update that wrote (or
+  // found unchanged) the config took.
   std::optional<std::chrono::steady_clock::time_point> behind_since_;
+  bool FileBehind() const { return behind_since_.has_value(); }
   std::chrono::milliseconds last_full_update_{0};
   // Whether the last update of task events only was light (the express
   // path took it all): the scheduler then starts the next such batch at

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -101,13 +102,12 @@ bool IsCookieOption(const std::vector<std::string>& words, size_t i) {
   if (i == 3) {
     return true;  // after the address
   }
+  static const std::set<std::string> kUnits = {"us", "ms", "s",
+                                               "m",  "h",  "d"};
   const std::string& before = words[i - 1];
   const size_t digits = before.find_first_not_of("0123456789");
-  const bool number =
-      digits != 0 &&
-      (digits == std::string::npos ||
-       (std::set<std::string>{"us", "ms", "s", "m", "h", "d"}.count(
-            before.substr(digits)) == 1));
+  const bool number = digits != 0 && (digits == std::string::npos ||
+                                      kUnits.count(before.substr(digits)) == 1);
   return number || kFlags.count(before) == 1;
 }
 
@@ -383,7 +383,8 @@ Status PlanLiveChange(const HaproxyConfig& before, const HaproxyConfig& after,
 Status PlanLiveChangeOfApps(const HaproxyConfig& live,
                             const HaproxyConfig& apps, LiveChange* out) {
   *out = LiveChange();
-  const bool defaults_have_default_server = DefaultServerOutsideBackends(live);
+  // Looked for (over every section) only once a server is to be added.
+  std::optional<bool> defaults_have_default_server;
   ConfigChanges changes;
   std::vector<LiveServerStep> removals;
   for (const ConfigSection& section : apps.sections()) {
@@ -408,8 +409,11 @@ Status PlanLiveChangeOfApps(const HaproxyConfig& live,
     if (diff.added.empty() && diff.removed.empty()) {
       continue;
     }
+    if (!diff.added.empty() && !defaults_have_default_server.has_value()) {
+      defaults_have_default_server = DefaultServerOutsideBackends(live);
+    }
     MLB_RETURN_IF_ERROR(PlanBackend(old_section, &section, diff,
-                                    defaults_have_default_server,
+                                    defaults_have_default_server.value_or(false),
                                     &old_section->servers, out, &removals));
     changes.servers.push_back(std::move(diff));
   }

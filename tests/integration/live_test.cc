@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <iostream>
@@ -500,6 +501,32 @@ class LiveTest : public EndToEndTest {
     }
     return "";
   }
+  // The live changes the express path sent ahead of the config file.
+  size_t ExpressChanges() const {
+    return MatchingMessages(MlbLog(), "servers changed without a reload: "
+                                      ".*, ahead of the config file.*")
+        .size();
+  }
+  // /web on web-1 (127.0.0.2) and web-2 (127.0.0.3), served; then web-2
+  // replaced by web-3 (127.0.0.4) in Marathon, task events only. Returns
+  // once the express path has sent that; the echoes' ports in *web.
+  void StartWebThenReplaceATaskAhead(Sim** sim, std::array<int, 3>* web) {
+    *web = {StartEcho("web-1", "127.0.0.2"), StartEcho("web-2", "127.0.0.3"),
+            StartEcho("web-3", "127.0.0.4")};
+    *sim = &StartSim("sim", State({{"127.0.0.2", {(*web)[0]}},
+                                   {"127.0.0.3", {(*web)[1]}}}));
+    ASSERT_NO_THROW(StartMarathonLb({"sse"}, {(*sim)->url}));
+    ASSERT_TRUE(WaitForBackends({"web-1", "web-2"}))
+        << ViaService().Describe();
+    ASSERT_TRUE(WaitForStream());
+    PostApps(**sim, State({{"127.0.0.2", {(*web)[0]}},
+                           {"127.0.0.4", {(*web)[2]}}}));
+    ASSERT_TRUE(
+        WaitUntil([&] { return ExpressChanges() == 1; }, Millis(5000),
+                  Millis(2)))
+        << Tail(MlbLog());
+  }
+
   // Review 16a's crash tests: `state` scales the tenant's app /bad (on
   // `bad_port`) to a second task; its requests (round robin, no cookie: the
   // second reaches the new server) must not kill HAProxy's worker, and /web
@@ -598,6 +625,22 @@ class LiveTest : public EndToEndTest {
   std::unique_ptr<ScopedProcess> mlb_;
   std::string final_mlb_log_;
 };
+
+// A `haproxy -c` that takes `seconds`: the update of every app takes longer,
+// so the window in which the file may stay behind (1 s + 2x the last full
+// update) is wide enough for a test to act inside it.
+std::string SlowCheckHaproxy(TempDir& dir, int seconds) {
+  const std::string wrapper = dir.File("slow-check-haproxy");
+  WriteFile(wrapper,
+            "#!/bin/sh\n"
+            "for a in \"$@\"; do [ \"$a\" = -c ] && sleep " +
+                std::to_string(seconds) +
+                "; done\n"
+                "h=$(command -v haproxy || echo /usr/sbin/haproxy)\n"
+                "exec \"$h\" \"$@\"\n");
+  chmod(wrapper.c_str(), 0755);
+  return wrapper;
+}
 
 // 1. sse: a task added in Marathon is routed by HAProxy within 2 s of the
 // change (the simulator's POST /_sim/apps publishes status_update_event on
@@ -862,34 +905,11 @@ TEST_F(LiveTest, AReplacedTaskGoesLiveAheadOfTheFileAndMarathonIsNotAsked) {
 // reloads it once the file is written (a `haproxy -c` made slow keeps the
 // window open; the master is killed inside it).
 TEST_F(LiveTest, AnHaproxyRestartedBeforeTheFileCaughtUpIsReloadedOntoIt) {
-  const std::string wrapper = dir_->File("slow-check-haproxy");
-  WriteFile(wrapper,
-            "#!/bin/sh\n"
-            "for a in \"$@\"; do [ \"$a\" = -c ] && sleep 1; done\n"
-            "h=$(command -v haproxy || echo /usr/sbin/haproxy)\n"
-            "exec \"$h\" \"$@\"\n");
-  ASSERT_EQ(chmod(wrapper.c_str(), 0755), 0);
-  flags_["--haproxy-binary"] = wrapper;
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web2 = StartEcho("web-2", "127.0.0.3");
-  const int web3 = StartEcho("web-3", "127.0.0.4");
-  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
-                                    {"127.0.0.3", {web2}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitForStream());
+  flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 1);
+  Sim* sim = nullptr;
+  std::array<int, 3> web;
+  ASSERT_NO_FATAL_FAILURE(StartWebThenReplaceATaskAhead(&sim, &web));
   const pid_t master = HaproxyMasterPid();
-
-  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return MatchingMessages(MlbLog(), "servers changed without a "
-                                          "reload: .*, ahead of the config "
-                                          "file.*")
-                   .size() == 1;
-      },
-      Millis(5000), Millis(2)))
-      << Tail(MlbLog());
   ASSERT_EQ(kill(master, SIGKILL), 0);
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -904,7 +924,7 @@ TEST_F(LiveTest, AnHaproxyRestartedBeforeTheFileCaughtUpIsReloadedOntoIt) {
   HaproxyGroupGuard::Add(HaproxyMasterPid());
   EXPECT_TRUE(WaitForBackends({"web-1", "web-3"}, Millis(10000)))
       << Tail(MlbLog());
-  EXPECT_NE(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web3)),
+  EXPECT_NE(ReadFile(cfg_).find("127.0.0.4:" + std::to_string(web[2])),
             std::string::npos);
 }
 
@@ -962,9 +982,7 @@ TEST_F(LiveTest, ADeploymentGroupsTaskChangeDoesNotTakeTheExpressPath) {
       [&] { return answers(6) == std::set<std::string>{"blue-1", "green-2"}; },
       Millis(10000)))
       << Tail(MlbLog());
-  EXPECT_TRUE(MatchingMessages(MlbLog(), "servers changed without a reload: "
-                                         ".*, ahead of the config file.*")
-                  .empty())
+  EXPECT_EQ(ExpressChanges(), 0u)
       << Tail(MlbLog());
   EXPECT_EQ(MatchingMessages(MlbLog(),
                              "servers changed without a reload: \\+1 -1 "
@@ -998,9 +1016,7 @@ TEST_F(LiveTest, TaskEventsAreNotHeldByTheMinimumIntervalBetweenUpdates) {
   PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}}));
   ASSERT_TRUE(WaitForBackends({"web-1", "web-2"}, Millis(10000)))
       << Tail(MlbLog());
-  EXPECT_EQ(MatchingMessages(MlbLog(), "servers changed without a reload: "
-                                       ".*, ahead of the config file.*")
-                .size(),
+  EXPECT_EQ(ExpressChanges(),
             2u)
       << Tail(MlbLog());
   EXPECT_EQ(LoggedReloads(), 0);
@@ -3304,22 +3320,6 @@ TEST_F(LiveTest, AnSniExpressionNamingAnExistingBackendDoesNotCrashHaproxy) {
 
 // ---- Review 16b -------------------------------------------------------------
 
-// A `haproxy -c` that takes `seconds`: the update of every app takes longer,
-// so the window in which the file may stay behind (1 s + 2x the last full
-// update) is wide enough for a test to act inside it.
-std::string SlowCheckHaproxy(TempDir& dir, int seconds) {
-  const std::string wrapper = dir.File("slow-check-haproxy");
-  WriteFile(wrapper,
-            "#!/bin/sh\n"
-            "for a in \"$@\"; do [ \"$a\" = -c ] && sleep " +
-                std::to_string(seconds) +
-                "; done\n"
-                "h=$(command -v haproxy || echo /usr/sbin/haproxy)\n"
-                "exec \"$h\" \"$@\"\n");
-  chmod(wrapper.c_str(), 0755);
-  return wrapper;
-}
-
 // Review 16b, finding 1 (high). ExpressLive sets express_deaths_ to
 // HaproxyProcess::deaths() at EVERY express change, and the catch-up only
 // reloads when deaths() differs from the LAST one. A HAProxy restart between
@@ -3357,15 +3357,10 @@ TEST_F(LiveTest, Review16bAnHaproxyRestartBetweenTwoExpressChangesIsReloaded) {
   ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
   ASSERT_TRUE(WaitForBackends({"a-1", "a-2"})) << ViaService().Describe();
   ASSERT_TRUE(WaitForStream());
-  const auto express_count = [&] {
-    return MatchingMessages(MlbLog(), "servers changed without a reload: "
-                                      ".*, ahead of the config file.*")
-        .size();
-  };
   const pid_t master = HaproxyMasterPid();
 
   PostApps(sim, state(true, false));  // /a: a-2 -> a-3, express
-  ASSERT_TRUE(WaitUntil([&] { return express_count() == 1; }, Millis(5000),
+  ASSERT_TRUE(WaitUntil([&] { return ExpressChanges() == 1; }, Millis(5000),
                         Millis(2)))
       << Tail(MlbLog());
   ASSERT_EQ(kill(master, SIGKILL), 0);
@@ -3394,36 +3389,22 @@ TEST_F(LiveTest, Review16bAnHaproxyRestartBetweenTwoExpressChangesIsReloaded) {
   EXPECT_TRUE(WaitForBackends({"a-1", "a-3"}, Millis(10000)))
       << ViaService().Describe() << "\n"
       << Tail(MlbLog());
-  EXPECT_EQ(express_count(), 1u) << Tail(MlbLog());
+  EXPECT_EQ(ExpressChanges(), 1u) << Tail(MlbLog());
 }
 
 // Review 16b, finding 2 (medium/high). SIGUSR1 while the file is behind
 // the express path: ReloadInPlace reloads the file of before (HAProxy loses
 // the servers sent ahead of it: the replaced task is back, the new one
-// gone), resets live_ and file_behind_live_ -- and the catch-up is gone too:
+// gone), resets live_ and the file-behind state -- and the catch-up is gone too:
 // TakeBatch cleared update_at_ and CatchUpIn() is now empty. Nothing writes
 // the file until the next event or the periodic resync (--resync-interval,
 // 300 s here): Marathon's change is lost meanwhile.
-TEST_F(LiveTest, Review16bSigusr1WhileTheFileIsBehindLosesTheExpressChange) {
+TEST_F(LiveTest, Review16bSigusr1WhileTheFileIsBehindKeepsTheExpressChange) {
   flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 2);
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web2 = StartEcho("web-2", "127.0.0.3");
-  const int web3 = StartEcho("web-3", "127.0.0.4");
-  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
-                                    {"127.0.0.3", {web2}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitForStream());
-  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return MatchingMessages(MlbLog(), "servers changed without a "
-                                          "reload: .*, ahead of the config "
-                                          "file.*")
-                   .size() == 1;
-      },
-      Millis(5000), Millis(2)))
-      << Tail(MlbLog());
+  Sim* sim_ptr = nullptr;
+  std::array<int, 3> web;
+  ASSERT_NO_FATAL_FAILURE(StartWebThenReplaceATaskAhead(&sim_ptr, &web));
+  const int web3 = web[2];
   ASSERT_EQ(kill(mlb_->pid(), SIGUSR1), 0);
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -3528,9 +3509,7 @@ TEST_F(LiveTest, Review16bContinuousTaskEventsDoNotStarveTheConfigFile) {
   }
   EXPECT_GE(during, 1u) << "config files written during ~12 s of events\n"
                         << writes;
-  EXPECT_GE(MatchingMessages(MlbLog(), "servers changed without a reload: "
-                                       ".*, ahead of the config file.*")
-                .size(),
+  EXPECT_GE(ExpressChanges(),
             2u)
       << Tail(MlbLog());
 }
@@ -3541,24 +3520,12 @@ TEST_F(LiveTest, Review16bContinuousTaskEventsDoNotStarveTheConfigFile) {
 // both the task and the label, and HAProxy runs it.
 TEST_F(LiveTest, Review16bALabelChangeInsideTheWindowWritesTheFileAtOnce) {
   flags_["--haproxy-binary"] = SlowCheckHaproxy(*dir_, 2);
-  const int web1 = StartEcho("web-1", "127.0.0.2");
-  const int web2 = StartEcho("web-2", "127.0.0.3");
-  const int web3 = StartEcho("web-3", "127.0.0.4");
-  Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}},
-                                    {"127.0.0.3", {web2}}}));
-  ASSERT_NO_THROW(StartMarathonLb({"sse"}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1", "web-2"})) << ViaService().Describe();
-  ASSERT_TRUE(WaitForStream());
-  PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}}));
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return MatchingMessages(MlbLog(), "servers changed without a "
-                                          "reload: .*, ahead of the config "
-                                          "file.*")
-                   .size() == 1;
-      },
-      Millis(5000), Millis(2)))
-      << Tail(MlbLog());
+  Sim* sim_ptr = nullptr;
+  std::array<int, 3> web;
+  ASSERT_NO_FATAL_FAILURE(StartWebThenReplaceATaskAhead(&sim_ptr, &web));
+  Sim& sim = *sim_ptr;
+  const int web1 = web[0];
+  const int web3 = web[2];
   PostApps(sim, State({{"127.0.0.2", {web1}}, {"127.0.0.4", {web3}}},
                       {{"HAPROXY_0_BALANCE", "leastconn"}}));
   ASSERT_TRUE(WaitUntil(
