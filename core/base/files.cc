@@ -138,7 +138,8 @@ std::string FollowSymlink(const std::string& path) {
 }
 
 Status WriteTempFileBeside(const std::string& target, std::string_view data,
-                           std::optional<mode_t> mode, std::string* temp_path) {
+                           std::optional<mode_t> mode, std::string* temp_path,
+                           bool durable) {
   std::string temp =
       DirectoryOf(target) + "/." + BaseNameOf(target) + ".new.XXXXXX";
   const int fd = mkstemp(temp.data());  // mode 0600 until the fchmod
@@ -149,7 +150,8 @@ Status WriteTempFileBeside(const std::string& target, std::string_view data,
     struct stat st;
     mode = stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
   }
-  bool ok = fchmod(fd, *mode) == 0 && WriteAll(fd, data) && fsync(fd) == 0;
+  bool ok = fchmod(fd, *mode) == 0 && WriteAll(fd, data) &&
+            (!durable || fsync(fd) == 0);
   int error = errno;
   if (close(fd) != 0 && ok) {
     ok = false;
@@ -163,11 +165,15 @@ Status WriteTempFileBeside(const std::string& target, std::string_view data,
   return Status::OK();
 }
 
-Status RenameOver(const std::string& temp_path, const std::string& target) {
+Status RenameOver(const std::string& temp_path, const std::string& target,
+                  bool durable) {
   if (rename(temp_path.c_str(), target.c_str()) != 0) {
     const int error = errno;
     unlink(temp_path.c_str());
     return WriteError(target, error);
+  }
+  if (!durable) {
+    return Status::OK();
   }
   const int dir_fd =
       open(DirectoryOf(target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -183,8 +189,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view data,
   const std::string target =
       options.follow_symlink ? FollowSymlink(path) : path;
   std::string temp;
-  MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, data, options.mode, &temp));
-  return RenameOver(temp, target);
+  MLB_RETURN_IF_ERROR(WriteTempFileBeside(target, data, options.mode, &temp,
+                                          options.durable));
+  return RenameOver(temp, target, options.durable);
 }
 
 Status LockFile(const std::string& path, int* fd) {

@@ -360,7 +360,7 @@ Status ConfigWriter::Apply(const std::string& text,
   }
   MLB_RETURN_IF_ERROR(RenameOver(temp, target));
   report->outcome = ApplyReport::Outcome::kApplied;
-  Archive("hap_cfg", text);
+  Archive("hap_cfg", text, target);
   if (text != failed_text_) {
     failed_reloads_ = 0;  // a new config: its own reload
   }  // else: the retry of a config whose reload failed and was rolled back
@@ -408,8 +408,8 @@ Status ConfigWriter::Check(const std::string& path, ApplyReport* report,
   return Status::OK();
 }
 
-void ConfigWriter::Archive(const std::string& name,
-                           std::string_view text) const {
+void ConfigWriter::Archive(const std::string& name, std::string_view text,
+                           const std::string& holder) const {
   if (options_.archive_dir.empty() || options_.archive_versions <= 0) {
     return;
   }
@@ -419,7 +419,21 @@ void ConfigWriter::Archive(const std::string& name,
     rename((base + std::to_string(i)).c_str(),
            (base + std::to_string(i + 1)).c_str());
   }
-  const Status s = WriteFileAtomically(base + "1", text);
+  if (!holder.empty()) {
+    // A link beside the copy first, then renamed over it: a copy in place
+    // or none, never half of one.
+    const std::string link_path = base + "1.link";
+    unlink(link_path.c_str());
+    if (link(holder.c_str(), link_path.c_str()) == 0) {
+      if (rename(link_path.c_str(), (base + "1").c_str()) == 0) {
+        return;
+      }
+      unlink(link_path.c_str());
+    }  // another filesystem, or no links there: a copy
+  }
+  AtomicWriteOptions record;
+  record.durable = false;
+  const Status s = WriteFileAtomically(base + "1", text, record);
   if (!s.ok()) {
     Log().warning("--archive-versions: " + s.message());
   }

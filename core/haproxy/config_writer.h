@@ -131,7 +131,12 @@ class ConfigWriter {
   // "<directory of config_path>/<name>", as the config names it.
   std::string SidePath(const std::string& name) const;
   // Keeps `text` as <archive_dir>/<name>.1, moving the older copies up.
-  void Archive(const std::string& name, std::string_view text) const;
+  // The copies are for the record, not fsynced. `holder`, when given, is a
+  // file that holds `text` and is only ever replaced, never written in
+  // place (the config): the copy is then a hard link to it, where the
+  // archive is on its filesystem, and costs no write.
+  void Archive(const std::string& name, std::string_view text,
+               const std::string& holder = "") const;
   // Runs the reload once and fills the report's reload fields.
   void Reload(ApplyReport* report);
   // One run of the reload; "" when it succeeded, else why not.

@@ -413,6 +413,13 @@ TEST_F(ConfigWriterTest, ArchiveKeepsTheLastConfigs) {
   EXPECT_EQ(testing::ReadFile(archive + "/hap_cfg.1"), "# three\n");
   EXPECT_EQ(testing::ReadFile(archive + "/hap_cfg.2"), "# two\n");
   EXPECT_FALSE(std::filesystem::exists(archive + "/hap_cfg.3"));
+  // On the config's filesystem the copy is a link to it, not a second
+  // write; the config is only ever replaced, so .2 kept "# two" above.
+  struct stat copy, config;
+  ASSERT_EQ(stat((archive + "/hap_cfg.1").c_str(), &copy), 0);
+  ASSERT_EQ(stat(options_.config_path.c_str(), &config), 0);
+  EXPECT_EQ(copy.st_ino, config.st_ino);
+  EXPECT_FALSE(std::filesystem::exists(archive + "/hap_cfg.1.link"));
 
   options_.skip_validation = false;
   ConfigWriter checking(options_);
