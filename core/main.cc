@@ -1,4 +1,5 @@
 // marathon-lb: wires the command line to the core and runs the chosen mode.
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -67,5 +68,14 @@ int main(int argc, char** argv) {
     std::cout << lb->DescribePlugins();
     return 0;
   }
-  return lb->Run();
+  const int status = lb->Run();
+  if (mlb::OneShot(options)) {
+    // Nothing runs on and nothing is left to stop: the rest goes with the
+    // process (tools/bench/process times a cold `poll`).
+    lb->ReleaseBeforeExit();
+    std::cout.flush();
+    std::clog.flush();
+    std::_Exit(status);
+  }
+  return status;
 }

@@ -403,6 +403,10 @@ Status Apply(const std::string& name, const std::string& value,
 
 }  // namespace
 
+bool OneShot(const CliOptions& options) {
+  return options.dry || (options.mode == "poll" && options.poll_interval <= 0);
+}
+
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   *out = CliOptions();
   if (const char* env = std::getenv("POLL_INTERVAL"); env && *env) {

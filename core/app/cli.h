@@ -115,6 +115,10 @@ struct CliOptions {
 // from the environment (unsetenv), so that no child process inherits it. Errors name the flag: "--group: at least one is required".
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
 
+// Whether the run is one update and then exit: --dry, or poll without
+// --poll-interval (MarathonLb::Run).
+bool OneShot(const CliOptions& options);
+
 // One flag of the command line.
 struct FlagSpec {
   const char* name;        // "marathon": --marathon

@@ -88,7 +88,7 @@ int MarathonLb::Run() {
       return 1;
     }
   }
-  if (options_.dry || (options_.mode == "poll" && options_.poll_interval <= 0)) {
+  if (OneShot(options_)) {
     Status s = Update("one update");
     // A failed reload is tried again, every --reload-interval seconds,
     // unless a signal says stop.
@@ -107,6 +107,8 @@ int MarathonLb::Run() {
   }
   return RunLive();
 }
+
+void MarathonLb::ReleaseBeforeExit() { template_archive_.reset(); }
 
 int MarathonLb::RunLive() {
   std::unique_ptr<AdminServer> admin;
