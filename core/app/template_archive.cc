@@ -4,6 +4,7 @@
 #include <Poco/URI.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include <boost/dll/shared_library.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <vector>
 
@@ -29,6 +31,71 @@ namespace mlb {
 namespace {
 
 namespace fs = std::filesystem;
+
+// libarchive, opened when the first archive is extracted rather than by the
+// dynamic loader at start-up: it and the ten libraries it needs (libxml2,
+// ICU, lzma, zstd, ...) cost every start some 7 ms of CPU on this class of
+// machine (docs/performance.md), and most runs have no --template-url. Its
+// functions are those of <archive.h>, called through this table.
+#define MLB_LIBARCHIVE_FUNCTIONS(X)                                         \
+  X(archive_entry_filetype) X(archive_entry_hardlink)                       \
+  X(archive_entry_pathname) X(archive_entry_size)                           \
+  X(archive_entry_size_is_set) X(archive_entry_symlink)                     \
+  X(archive_error_string) X(archive_read_data) X(archive_read_free)         \
+  X(archive_read_new) X(archive_read_next_header)                           \
+  X(archive_read_open_memory) X(archive_read_support_filter_bzip2)          \
+  X(archive_read_support_filter_gzip) X(archive_read_support_filter_xz)     \
+  X(archive_read_support_filter_zstd) X(archive_read_support_format_tar)
+
+struct LibArchive {
+#define MLB_DECLARE(name) decltype(&::name) name = nullptr;
+  MLB_LIBARCHIVE_FUNCTIONS(MLB_DECLARE)
+#undef MLB_DECLARE
+};
+
+// The soname of the libarchive the build's <archive.h> belongs to (3.x).
+constexpr char kLibArchive[] = "libarchive.so.13";
+
+// Loads it once; it stays loaded until the process ends (its functions
+// are never called after a library they live in is gone).
+// Error: "cannot load libarchive.so.13 (needed for --template-url): <why>".
+Status LoadLibArchive(const LibArchive** out) {
+  static std::once_flag once;
+  static boost::dll::shared_library* library = nullptr;
+  static LibArchive table;
+  static std::string error;
+  std::call_once(once, [] {
+    boost::dll::fs::error_code ec;
+    auto* loaded = new boost::dll::shared_library(
+        kLibArchive, boost::dll::load_mode::search_system_folders |
+                         boost::dll::load_mode::rtld_now |
+                         boost::dll::load_mode::rtld_local,
+        ec);
+    if (ec) {
+      error = ec.message();
+      delete loaded;
+      return;
+    }
+    try {
+#define MLB_RESOLVE(name) \
+  table.name = &loaded->get<std::remove_pointer_t<decltype(table.name)>>(#name);
+      MLB_LIBARCHIVE_FUNCTIONS(MLB_RESOLVE)
+#undef MLB_RESOLVE
+    } catch (const std::exception& e) {
+      error = e.what();
+      delete loaded;
+      return;
+    }
+    library = loaded;
+  });
+  if (library == nullptr) {
+    return Status::Error(std::string("cannot load ") + kLibArchive +
+                             " (needed for --template-url)",
+                         error);
+  }
+  *out = &table;
+  return Status::OK();
+}
 
 // An entry name (or link target) of the archive for one log line: its
 // author chose it, so control characters (newline, ESC, ...) are shown as
@@ -186,13 +253,14 @@ const char* TypeName(mode_t type) {
 // Writes the entries of one archive under a root directory descriptor.
 class Extractor {
  public:
-  Extractor(int root_fd, const TemplateArchiveLimits& limits)
-      : root_fd_(root_fd), limits_(limits) {}
+  Extractor(const LibArchive& la, int root_fd,
+            const TemplateArchiveLimits& limits)
+      : la_(la), root_fd_(root_fd), limits_(limits) {}
 
   Status Run(archive* reader) {
     archive_entry* entry = nullptr;
     while (true) {
-      const int r = archive_read_next_header(reader, &entry);
+      const int r = la_.archive_read_next_header(reader, &entry);
       if (r == ARCHIVE_EOF) {
         break;
       }
@@ -200,10 +268,10 @@ class Extractor {
         if (entries_ == 0) {
           return Status::Error(
               "not a tar archive (plain, gzip, bzip2, xz or zstd): " +
-              std::string(archive_error_string(reader)));
+              std::string(la_.archive_error_string(reader)));
         }
         return Status::Error("after entry " + Quoted(last_name_) + ": " +
-                             archive_error_string(reader));
+                             la_.archive_error_string(reader));
       }
       if (++entries_ > limits_.max_entries) {
         return Status::Error("more than " + std::to_string(limits_.max_entries) +
@@ -219,7 +287,7 @@ class Extractor {
 
  private:
   Status Entry(archive* reader, archive_entry* entry) {
-    const char* raw = archive_entry_pathname(entry);
+    const char* raw = la_.archive_entry_pathname(entry);
     if (raw == nullptr) {
       return Status::Error("entry with an unreadable name after " +
                            Quoted(last_name_));
@@ -229,11 +297,11 @@ class Extractor {
     const std::string subject = "entry " + Quoted(name);
     std::vector<std::string> parts;
     MLB_RETURN_IF_ERROR(SplitName(name, &parts));
-    if (const char* target = archive_entry_hardlink(entry)) {
+    if (const char* target = la_.archive_entry_hardlink(entry)) {
       return Status::Error(subject, "hard link to " + Quoted(target) +
                                         " (hard links are refused)");
     }
-    const mode_t type = archive_entry_filetype(entry);
+    const mode_t type = la_.archive_entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
       return Status::Error(subject,
                            std::string(TypeName(type)) +
@@ -253,7 +321,7 @@ class Extractor {
       }
     }
     if (type == AE_IFLNK) {
-      const char* target = archive_entry_symlink(entry);
+      const char* target = la_.archive_entry_symlink(entry);
       const std::string t = target != nullptr ? target : "";
       if (t.empty()) {
         return Status::Error(subject, "symbolic link without a target");
@@ -267,9 +335,9 @@ class Extractor {
                                           " leads outside the archive");
       }
     }
-    if (type == AE_IFREG && archive_entry_size_is_set(entry) &&
-        archive_entry_size(entry) >= 0 &&
-        static_cast<uint64_t>(archive_entry_size(entry)) >
+    if (type == AE_IFREG && la_.archive_entry_size_is_set(entry) &&
+        la_.archive_entry_size(entry) >= 0 &&
+        static_cast<uint64_t>(la_.archive_entry_size(entry)) >
             limits_.max_extracted_bytes - written_) {
       return TooBig(subject);
     }
@@ -292,7 +360,7 @@ class Extractor {
       return Status::OK();
     }
     if (type == AE_IFLNK) {
-      if (symlinkat(archive_entry_symlink(entry), dir_fd, leaf) != 0) {
+      if (symlinkat(la_.archive_entry_symlink(entry), dir_fd, leaf) != 0) {
         return Status::Error(subject, errno == EEXIST
                                           ? "appears twice"
                                           : "cannot be created: " +
@@ -311,12 +379,12 @@ class Extractor {
     }
     char buf[65536];
     while (true) {
-      const la_ssize_t n = archive_read_data(reader, buf, sizeof(buf));
+      const la_ssize_t n = la_.archive_read_data(reader, buf, sizeof(buf));
       if (n == 0) {
         return Status::OK();
       }
       if (n < 0) {
-        return Status::Error(subject, archive_error_string(reader));
+        return Status::Error(subject, la_.archive_error_string(reader));
       }
       if (static_cast<uint64_t>(n) > limits_.max_extracted_bytes - written_) {
         return TooBig(subject);
@@ -371,6 +439,7 @@ class Extractor {
     return Status::OK();
   }
 
+  const LibArchive& la_;
   int root_fd_;
   const TemplateArchiveLimits& limits_;
   int entries_ = 0;
@@ -419,21 +488,23 @@ Status ExtractInto(const std::string& dir, const std::string& bytes,
   if (root.get() < 0) {
     return Status::Error(dir, std::strerror(errno));
   }
-  std::unique_ptr<archive, int (*)(archive*)> reader(archive_read_new(),
-                                                     archive_read_free);
+  const LibArchive* la = nullptr;
+  MLB_RETURN_IF_ERROR(LoadLibArchive(&la));
+  std::unique_ptr<archive, int (*)(archive*)> reader(la->archive_read_new(),
+                                                     la->archive_read_free);
   // Filters with a library behind them only: libarchive would run an
   // external program for some others (lrzip, lzop, grzip).
-  archive_read_support_filter_gzip(reader.get());
-  archive_read_support_filter_bzip2(reader.get());
-  archive_read_support_filter_xz(reader.get());
-  archive_read_support_filter_zstd(reader.get());
-  archive_read_support_format_tar(reader.get());
-  if (archive_read_open_memory(reader.get(), bytes.data(), bytes.size()) !=
+  la->archive_read_support_filter_gzip(reader.get());
+  la->archive_read_support_filter_bzip2(reader.get());
+  la->archive_read_support_filter_xz(reader.get());
+  la->archive_read_support_filter_zstd(reader.get());
+  la->archive_read_support_format_tar(reader.get());
+  if (la->archive_read_open_memory(reader.get(), bytes.data(), bytes.size()) !=
       ARCHIVE_OK) {
     return Status::Error("not a tar archive (plain, gzip, bzip2, xz or zstd): " +
-                         std::string(archive_error_string(reader.get())));
+                         std::string(la->archive_error_string(reader.get())));
   }
-  Extractor extractor(root.get(), limits);
+  Extractor extractor(*la, root.get(), limits);
   MLB_RETURN_IF_ERROR(extractor.Run(reader.get()));
   MLB_RETURN_IF_ERROR(CheckSymlinks(dir));
   struct stat st;
