@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -186,6 +187,17 @@ class DeadlineWatch {
 
 // One connection: a socket connected by hand (so that an HttpCancel can
 // abort a pending connect), TLS over it for https, and a Poco session on it.
+// An HTTPClientSession whose buffered reads ChunkedBody can make: Poco's
+// own chunked reader ends a body at a chunk-size line that is not hex, or
+// at EOF before the last chunk, as if it were whole.
+class ClientSession : public Poco::Net::HTTPClientSession {
+ public:
+  using HTTPClientSession::HTTPClientSession;
+  int ReadRaw(char* buffer, std::streamsize length) {
+    return read(buffer, length);
+  }
+};
+
 class Connection {
  public:
   explicit Connection(HttpCancel* cancel) : cancel_(cancel) {}
@@ -246,9 +258,9 @@ class Connection {
     if (!tls.isNull()) {
       secure_ =
           Poco::Net::SecureStreamSocket::attach(socket_, uri.getHost(), tls);
-      session_ = std::make_unique<Poco::Net::HTTPClientSession>(*secure_);
+      session_ = std::make_unique<ClientSession>(*secure_);
     } else {
-      session_ = std::make_unique<Poco::Net::HTTPClientSession>(socket_);
+      session_ = std::make_unique<ClientSession>(socket_);
     }
     return Status::OK();
   }
@@ -256,7 +268,7 @@ class Connection {
   // The answer's head is in: the head deadline no longer applies.
   void HeadIn() { head_watch_.reset(); }
 
-  Poco::Net::HTTPClientSession& session() { return *session_; }
+  ClientSession& session() { return *session_; }
   // The socket under TLS too (the same descriptor), for its timeouts.
   Poco::Net::StreamSocket& socket() { return socket_; }
 
@@ -269,7 +281,121 @@ class Connection {
   std::optional<DeadlineWatch> head_watch_;
   // (Not default-constructed: that would make Poco's default TLS context.)
   std::optional<Poco::Net::SecureStreamSocket> secure_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+  std::unique_ptr<ClientSession> session_;
+};
+
+// The body of a "Transfer-Encoding: chunked" answer (RFC 9112 7.1), as it
+// is read from the session: the chunks' data, and an error (thrown as
+// Poco::IOException, kept in failure()) for a chunk-size line that is not
+// one, or for the connection closed before the last chunk. Extensions and
+// trailers are read and ignored.
+class ChunkedBody : public std::streambuf {
+ public:
+  explicit ChunkedBody(ClientSession* session) : session_(session) {}
+
+  const std::string& failure() const { return failure_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) {
+      return traits_type::to_int_type(*gptr());
+    }
+    while (left_ == 0) {
+      if (done_) {
+        return traits_type::eof();
+      }
+      if (in_chunk_) {  // the CRLF after a chunk's data
+        const std::string line = Line();
+        if (!line.empty()) {
+          Fail("chunk of the body longer than its size line said");
+        }
+        in_chunk_ = false;
+      }
+      const std::string line = Line();
+      size_t digits = 0;
+      uint64_t size = 0;
+      while (digits < line.size() &&
+             std::isxdigit(static_cast<unsigned char>(line[digits]))) {
+        if (digits == 15) {
+          Fail("chunk size of the body too large: " + Excerpt(line));
+        }
+        const char c = line[digits];
+        size = size * 16 + static_cast<uint64_t>(
+                               c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        ++digits;
+      }
+      const size_t rest = line.find_first_not_of(" \t", digits);
+      if (digits == 0 || (rest != std::string::npos && line[rest] != ';')) {
+        Fail("bad chunk size line in the body: " + Excerpt(line));
+      }
+      if (size == 0) {
+        while (!Line().empty()) {
+        }  // the trailer, to its empty line
+        done_ = true;
+        continue;
+      }
+      left_ = size;
+      in_chunk_ = true;
+    }
+    if (pos_ == end_) {
+      Fill("in a chunk");
+    }
+    const size_t n = static_cast<size_t>(
+        std::min<uint64_t>(left_, static_cast<uint64_t>(end_ - pos_)));
+    setg(raw_ + pos_, raw_ + pos_, raw_ + pos_ + n);
+    pos_ += n;
+    left_ -= n;
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  // The next line of the framing, without its CRLF (or LF).
+  std::string Line() {
+    std::string line;
+    while (true) {
+      if (pos_ == end_) {
+        Fill("in a chunk-size line");
+      }
+      const char c = raw_[pos_++];
+      if (c == '\n') {
+        if (!line.empty() && line.back() == '\r') {
+          line.pop_back();
+        }
+        return line;
+      }
+      if (line.size() >= kMaxLine) {
+        Fail("chunk-size line of the body longer than " +
+             std::to_string(kMaxLine) + " bytes");
+      }
+      line.push_back(c);
+    }
+  }
+  void Fill(const char* where) {
+    const int n = session_->ReadRaw(raw_, sizeof(raw_));
+    if (n <= 0) {
+      Fail(std::string("connection closed before the last chunk of the "
+                       "body (") + where + ")");
+    }
+    pos_ = 0;
+    end_ = static_cast<size_t>(n);
+  }
+  static std::string Excerpt(const std::string& line) {
+    return "'" + EscapeLogText(line.substr(0, 40)) + "'";
+  }
+  [[noreturn]] void Fail(const std::string& message) {
+    failure_ = message;
+    throw Poco::IOException(message);
+  }
+
+  static constexpr size_t kMaxLine = 4096;
+  ClientSession* const session_;
+  char raw_[16384];
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  uint64_t left_ = 0;      // of the chunk being read
+  bool in_chunk_ = false;  // its CRLF still to read
+  bool done_ = false;      // the last chunk and the trailer read
+  std::string failure_;
 };
 
 // The body as a reader sees it: what has arrived is passed on at once (a
@@ -577,10 +703,15 @@ Status HttpClient::Send(const HttpRequest& request,
   std::string user = options_.user;
   std::string password = options_.password;
   if (user.empty() && !uri.getUserInfo().empty()) {
+    // Percent-encoded as RFC 3986 3.2.1 has it (a password with '@', ':'
+    // or '/' in it can only be given so), and decoded as marathon-lb 1.15
+    // (requests) decodes it.
     const std::string info = uri.getUserInfo();
     const size_t colon = info.find(':');
-    user = info.substr(0, colon);
-    password = colon == std::string::npos ? "" : info.substr(colon + 1);
+    Poco::URI::decode(info.substr(0, colon), user);
+    if (colon != std::string::npos) {
+      Poco::URI::decode(info.substr(colon + 1), password);
+    }
   }
   uri.setUserInfo("");
   bool send_credentials = !user.empty() || !request.authorization.empty();
@@ -606,6 +737,7 @@ Status HttpClient::Send(const HttpRequest& request,
     }
     Connection connection(cancel);
     bool head_in = false;
+    std::optional<ChunkedBody> chunked;
     std::optional<BodyBuffer> buffer;
     std::optional<GunzipBuffer> gunzip;
     tls_verify_error.clear();
@@ -628,6 +760,9 @@ Status HttpClient::Send(const HttpRequest& request,
       }
       if (!head_in && head_deadline.passed()) {
         return Status::Error(head_deadline.Message());
+      }
+      if (chunked.has_value() && !chunked->failure().empty()) {
+        return Status::Error(chunked->failure());  // not the deadline's end
       }
       return Status::Error(detail);
     };
@@ -746,7 +881,12 @@ Status HttpClient::Send(const HttpRequest& request,
       const milliseconds wait =
           options_.body_read_timeout.value_or(options_.read_timeout);
       connection.socket().setReceiveTimeout(Span(deadline.Cap(wait)));
-      buffer.emplace(in_body.rdbuf(), &connection.socket(), cancel, wait,
+      if (in.getChunkedTransferEncoding()) {
+        chunked.emplace(&connection.session());
+      }
+      buffer.emplace(chunked.has_value() ? static_cast<std::streambuf*>(&*chunked)
+                                         : in_body.rdbuf(),
+                     &connection.socket(), cancel, wait,
                      deadline, options_.max_body_bytes, too_large,
                      in.hasContentLength() ? in.getContentLength64() : -1);
       if (gzipped) {
