@@ -132,8 +132,11 @@ class PythonFormatter : public Poco::Formatter {
         return "%(" + piece.text + ") has no 's' or 'd' after it";
       }
       if (j > spec) {
+        // An optional '-' and one to three digits: "-20", "8".
         const std::string width = format.substr(spec, j - spec);
-        if (width == "-" || width.size() > 4) {
+        const size_t digits = width[0] == '-' ? 1 : 0;
+        if (width.size() == digits || width.size() - digits > 3 ||
+            width.find('-', digits) != std::string::npos) {
           return "%(" + piece.text + ") has a bad width '" + width + "'";
         }
         piece.width = std::stoi(width);
@@ -249,13 +252,40 @@ std::string JsonQuote(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The code point of the UTF-8 sequence at text[i] that EscapeLogText
+// escapes (see logging.h), and its length in *n; 0 for any other.
+uint32_t EscapedCodePoint(std::string_view text, size_t i, size_t* n) {
+  const auto byte = [&](size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+  };
+  if (byte(0) == 0xc2 && byte(1) >= 0x80 && byte(1) <= 0x9f) {
+    *n = 2;
+    return byte(1);  // U+0080..U+009F
+  }
+  if (byte(0) == 0xe2 && (byte(1) == 0x80 || byte(1) == 0x81)) {
+    const uint32_t cp = 0x2000 + ((byte(1) & 0x3f) << 6) + (byte(2) & 0x3f);
+    if ((byte(2) & 0xc0) == 0x80 &&
+        ((cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))) {
+      *n = 3;
+      return cp;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::string EscapeLogText(std::string_view text) {
-  const auto control = [](unsigned char c) {
-    return (c < 0x20 && c != '\t') || c == 0x7f;
+  static const char kHex[] = "0123456789abcdef";
+  // The bytes that start something escaped (most messages have none).
+  const auto special = [](unsigned char c) {
+    return (c < 0x20 && c != '\t') || c == 0x7f || c == 0xc2 || c == 0xe2;
   };
   size_t first = 0;
   while (first < text.size() &&
-         !control(static_cast<unsigned char>(text[first]))) {
+         !special(static_cast<unsigned char>(text[first]))) {
     ++first;
   }
   std::string out(text.substr(0, first));
@@ -265,17 +295,25 @@ std::string EscapeLogText(std::string_view text) {
   out.reserve(text.size() + 16);
   for (size_t i = first; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (!control(c)) {
+    size_t n = 0;
+    if (!special(c)) {
       out.push_back(static_cast<char>(c));
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
-    } else {
-      static const char kHex[] = "0123456789abcdef";
+    } else if (c < 0x80) {
       out += "\\x";
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 0xf]);
+    } else if (const uint32_t cp = EscapedCodePoint(text, i, &n); cp != 0) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        out.push_back(kHex[(cp >> shift) & 0xf]);
+      }
+      i += n - 1;
+    } else {
+      out.push_back(static_cast<char>(c));  // another character
     }
   }
   return out;

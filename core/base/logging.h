@@ -35,8 +35,12 @@ Status SetupLogging(const std::string& level, const std::string& syslog_socket,
 // A message as one log record shows it: a line feed becomes the two
 // characters backslash and n, a carriage return backslash and r, any other
 // control character but tab backslash, x and two hex digits (ESC: \x1b),
-// so that no input quoted in a message (an app id, a label, a health-check
-// path, HAProxy's output) can start a record of its own or drive a terminal.
+// and in UTF-8 the C1 controls (NEL, CSI: \u0085, \u009b), the line and
+// paragraph separators (\u2028, \u2029) and the bidi overrides and
+// isolates (\u202a-\u202e, \u2066-\u2069) backslash, u and four hex
+// digits, so that no input quoted in a message (an app id, a label, a
+// health-check path, HAProxy's output, Marathon's reason phrase) can start
+// a record of its own, drive a terminal or reorder what a reader sees.
 std::string EscapeLogText(std::string_view text);
 
 // `text` as a JSON string, quotes included: control characters as \n, \t,
