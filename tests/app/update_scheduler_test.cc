@@ -496,6 +496,14 @@ TEST(UpdateSchedulerTest, ABatchOfPromptEventsOnlyStartsAtOnceWhileAllowed) {
     return NothingHappens(regeneration, expected);
   };
   const auto finished = [&](uint64_t n) { return Finished(scheduler, n); };
+  // The batch waits out the minimum interval since the last start, to the
+  // millisecond: regeneration #done+1 starts at 2 s, not before.
+  const auto waits_the_min_interval = [&](uint64_t done) {
+    clock.Advance(milliseconds(1999));
+    EXPECT_TRUE(nothing_happens(done));
+    clock.Advance(milliseconds(1));
+    ASSERT_TRUE(finished(done + 1));
+  };
 
   // Not allowed yet (nothing said it is light): debounced.
   scheduler->Trigger("status_update_event");
@@ -512,26 +520,17 @@ TEST(UpdateSchedulerTest, ABatchOfPromptEventsOnlyStartsAtOnceWhileAllowed) {
   // Another type in the batch: the debounce and the minimum interval.
   scheduler->Trigger("api_post_event");
   scheduler->Trigger("status_update_event");
-  clock.Advance(milliseconds(1999));
-  EXPECT_TRUE(nothing_happens(3));
-  clock.Advance(milliseconds(1));
-  ASSERT_TRUE(finished(4));
+  ASSERT_NO_FATAL_FAILURE(waits_the_min_interval(3));
 
   // A resync is never prompt.
   scheduler->RequestResync("SIGHUP");
   scheduler->Trigger("status_update_event");
-  clock.Advance(milliseconds(1999));
-  EXPECT_TRUE(nothing_happens(4));
-  clock.Advance(milliseconds(1));
-  ASSERT_TRUE(finished(5));
+  ASSERT_NO_FATAL_FAILURE(waits_the_min_interval(4));
 
   // The last one was not light: as ever again.
   scheduler->AllowPrompt(false);
   scheduler->Trigger("status_update_event");
-  clock.Advance(milliseconds(1999));
-  EXPECT_TRUE(nothing_happens(5));
-  clock.Advance(milliseconds(1));
-  ASSERT_TRUE(finished(6));
+  ASSERT_NO_FATAL_FAILURE(waits_the_min_interval(5));
   scheduler.StopAndJoin();
 }
 
