@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlb {
@@ -539,6 +540,25 @@ TEST(CheckedServerShapeTest, LeavesOutWhatDiffersFromTaskToTask) {
   EXPECT_EQ(CheckedServerShape("server b"), "");
 }
 
+// The express path's configs of a server joining /web: the live config has
+// the server line `a`, the app's render `a` and `b` (after `text`).
+std::pair<HaproxyConfig, HaproxyConfig> ServerBJoinsWeb(
+    const std::string& a, const std::string& b,
+    const std::string& text = "  balance roundrobin\n") {
+  return {AppBackend("/web", {a}, text), AppBackend("/web", {a, b}, text)};
+}
+
+// No command of `change` holds `words` (`s`: the plan's status, shown on a
+// failure).
+void ExpectNoCommandHas(const LiveChange& change, const std::string& words,
+                        const Status& s) {
+  for (const LiveServerStep& step : change.steps) {
+    for (const std::string& command : step.commands) {
+      EXPECT_THAT(command, ::testing::Not(HasSubstr(words))) << s.message();
+    }
+  }
+}
+
 // Review 16a, finding 1: `cookie` as the argument of another option (here
 // `sni`, whose sample fetch `cookie` the config parser takes) in a backend
 // with dynamic cookies. haproxy -c accepts "sni cookie check-sni
@@ -553,31 +573,21 @@ TEST(PlanLiveChangeOfAppsTest, ACookieWordThatIsAnotherOptionsArgumentIsNotDropp
       "  dynamic-cookie-key marathon-lb\n";
   const std::string options =
       " ssl verify none sni cookie check-sni nbsrv(bad_0)";
-  const HaproxyConfig live =
-      AppBackend("/web", {"server a 10.0.0.1:31000" + options}, sticky);
-  const HaproxyConfig app =
-      AppBackend("/web", {"server a 10.0.0.1:31000" + options,
-                          "server b 10.0.0.2:31001" + options},
-                 sticky);
+  const auto [live, app] = ServerBJoinsWeb("server a 10.0.0.1:31000" + options,
+                                           "server b 10.0.0.2:31001" + options,
+                                           sticky);
   LiveChange change;
   const Status s = PlanLiveChangeOfApps(live, app, &change);
-  for (const LiveServerStep& step : change.steps) {
-    for (const std::string& command : step.commands) {
-      EXPECT_THAT(command, ::testing::Not(HasSubstr("sni nbsrv(")))
-          << s.message();
-    }
-  }
+  ExpectNoCommandHas(change, "sni nbsrv(", s);
   // Without an expression: "check-sni cookie weight 0" is, to the config
   // parser, check-sni "cookie" and weight 0 (no traffic); the command would
   // carry "check-sni 0", the server at the default weight.
   const std::string weight0 = " check-sni cookie weight 0";
+  const auto [live0, app0] = ServerBJoinsWeb(
+      "server a 10.0.0.1:31000" + weight0, "server b 10.0.0.2:31001" + weight0,
+      sticky);
   LiveChange drained;
-  const Status w = PlanLiveChangeOfApps(
-      AppBackend("/web", {"server a 10.0.0.1:31000" + weight0}, sticky),
-      AppBackend("/web", {"server a 10.0.0.1:31000" + weight0,
-                          "server b 10.0.0.2:31001" + weight0},
-                 sticky),
-      &drained);
+  const Status w = PlanLiveChangeOfApps(live0, app0, &drained);
   for (const LiveServerStep& step : drained.steps) {
     if (step.kind == LiveServerStep::Kind::kAdd) {
       EXPECT_THAT(step.commands.front(), HasSubstr("weight 0")) << w.message();
@@ -586,12 +596,7 @@ TEST(PlanLiveChangeOfAppsTest, ACookieWordThatIsAnotherOptionsArgumentIsNotDropp
   // The live path of before (file checked first) sends the same command.
   LiveChange before;
   const Status p = Plan(live, app, &before);
-  for (const LiveServerStep& step : before.steps) {
-    for (const std::string& command : step.commands) {
-      EXPECT_THAT(command, ::testing::Not(HasSubstr("sni nbsrv(")))
-          << p.message();
-    }
-  }
+  ExpectNoCommandHas(before, "sni nbsrv(", p);
 }
 
 // Review 16a, finding 3: the shape of a checked line is no proof for `add
@@ -602,19 +607,12 @@ TEST(PlanLiveChangeOfAppsTest, ACookieWordThatIsAnotherOptionsArgumentIsNotDropp
 // API (a reload instead).
 TEST(PlanLiveChangeOfAppsTest, AnExpressionNamingAnExistingBackendIsNotSentLive) {
   const std::string options = " ssl verify none sni nbsrv(web_80)";
-  const HaproxyConfig live =
-      AppBackend("/web", {"server a 10.0.0.1:31000 id 5" + options});
-  const HaproxyConfig app =
-      AppBackend("/web", {"server a 10.0.0.1:31000 id 5" + options,
-                          "server b 10.0.0.2:31001 id 6" + options});
+  const auto [live, app] =
+      ServerBJoinsWeb("server a 10.0.0.1:31000 id 5" + options,
+                      "server b 10.0.0.2:31001 id 6" + options);
   LiveChange change;
   const Status s = PlanLiveChangeOfApps(live, app, &change);
-  for (const LiveServerStep& step : change.steps) {
-    for (const std::string& command : step.commands) {
-      EXPECT_THAT(command, ::testing::Not(HasSubstr("nbsrv(")))
-          << s.message();
-    }
-  }
+  ExpectNoCommandHas(change, "nbsrv(", s);
 }
 
 // Review 16a, a property to keep (passes on e56ae55): a backend the LB
