@@ -49,31 +49,6 @@ class ExposureTest : public EndToEndTest {
     echoes_.clear();
   }
 
-  // One `marathon-lb poll` update of `state` into cfg_ (group external, no
-  // :80/:443), with `extra` flags (the reload command `true` unless they
-  // name one).
-  RunResult Poll(const std::string& state,
-                 const std::vector<std::string>& extra = {}) {
-    const std::string state_file = dir_->File("state.json");
-    AtomicWrite(state_file, state);
-    std::vector<std::string> argv = {
-        mlb_binary_,        "poll",
-        "--marathon",       "file:" + state_file,
-        "--haproxy-config", cfg_,
-        "--group",          "external",
-        "--templates-dir",  templates_dir_,
-        "--plugin-dir",     plugin_dir_,
-        "--dont-bind-http-https",
-        "--syslog-socket",  "/dev/null"};
-    if (std::find(extra.begin(), extra.end(), "--command") == extra.end()) {
-      argv.insert(argv.end(), {"--command", "true"});
-    }
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return RunBounded(argv,
-                      dir_->File("marathon-lb-" + std::to_string(++runs_) +
-                                 ".log"));
-  }
-
   void StartHaproxy() {
     haproxy_ = StartLoopbackHaproxy(cfg_, pid_file_, dir_->File("haproxy.log"),
                                     {appid_port_});
@@ -98,7 +73,6 @@ class ExposureTest : public EndToEndTest {
 
   std::string pid_file_;
   int appid_port_ = 0;
-  int runs_ = 0;
   std::unique_ptr<ScopedProcess> haproxy_;
 };
 

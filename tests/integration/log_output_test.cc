@@ -41,27 +41,13 @@ class LogOutputTest : public EndToEndTest {
     return StateJson(apps);
   }
 
-  // One `marathon-lb poll` of `state` into cfg_, with `extra` flags.
+  // One `marathon-lb poll` of `state` into cfg_, with `extra` flags, not
+  // validated (--skip-validation).
   RunResult Poll(const std::string& state,
                  const std::vector<std::string>& extra = {}) {
-    const std::string state_file = dir_->File("state.json");
-    AtomicWrite(state_file, state);
-    std::vector<std::string> argv = {
-        mlb_binary_,       "poll",
-        "--marathon",      "file:" + state_file,
-        "--haproxy-config", cfg_,
-        "--group",         "external",
-        "--templates-dir", templates_dir_,
-        "--plugin-dir",    plugin_dir_,
-        "--dont-bind-http-https",
-        "--syslog-socket", "/dev/null",
-        "--skip-validation"};
-    if (std::find(extra.begin(), extra.end(), "--command") == extra.end()) {
-      argv.insert(argv.end(), {"--command", "true"});
-    }
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return RunBounded(argv, dir_->File("marathon-lb-" +
-                                       std::to_string(++runs_) + ".log"));
+    std::vector<std::string> flags = {"--skip-validation"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return EndToEndTest::Poll(state, flags);
   }
 
   // The first message that starts with `prefix`, or "".
@@ -86,8 +72,6 @@ class LogOutputTest : public EndToEndTest {
     }
     return out;
   }
-
-  int runs_ = 0;
 };
 
 TEST_F(LogOutputTest, TheFirstConfigIsOneSummaryLineNotADiff) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -69,10 +70,36 @@ class EndToEndTest : public ::testing::Test {
     return AppJson(id, {port}, labels, {{ip, {StartEcho(name, ip)}}});
   }
 
+  // One `marathon-lb poll` update of `state` (through a file: URL) into cfg_
+  // (group external, no :80/:443), with `extra` flags (the reload command
+  // `true` unless they name one); its output in marathon-lb-<N>.log.
+  RunResult Poll(const std::string& state,
+                 const std::vector<std::string>& extra = {}) {
+    const std::string state_file = dir_->File("state.json");
+    AtomicWrite(state_file, state);
+    std::vector<std::string> argv = {
+        mlb_binary_,        "poll",
+        "--marathon",       "file:" + state_file,
+        "--haproxy-config", cfg_,
+        "--group",          "external",
+        "--templates-dir",  templates_dir_,
+        "--plugin-dir",     plugin_dir_,
+        "--dont-bind-http-https",
+        "--syslog-socket",  "/dev/null"};
+    if (std::find(extra.begin(), extra.end(), "--command") == extra.end()) {
+      argv.insert(argv.end(), {"--command", "true"});
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunBounded(argv,
+                      dir_->File("marathon-lb-" + std::to_string(++poll_runs_) +
+                                 ".log"));
+  }
+
   std::string mlb_binary_, sim_binary_, echo_binary_, plugin_dir_;
   std::unique_ptr<TempDir> dir_;
   std::string templates_dir_, cfg_;
   std::vector<std::unique_ptr<ScopedProcess>> echoes_;
+  int poll_runs_ = 0;  // Poll()s so far
 };
 
 }  // namespace mlb::integration
