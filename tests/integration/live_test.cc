@@ -58,7 +58,7 @@ using ::testing::Not;
 using mlb::testing::MetricValue;
 using mlb::testing::PrometheusParsed;
 
-const char kGroup[] = "external";
+const char kGroup[] = "external";  // ManagedMarathonLbTest::kGroup
 // What marathon-lb subscribes to on /v2/events (EventStreamOptions).
 const char kEventsQuery[] =
     "/v2/events?plan-format=light&event_type=api_post_event&event_type="
@@ -208,20 +208,11 @@ std::map<std::string, std::vector<std::string>> ServersState(
   return out;
 }
 
-class LiveTest : public EndToEndTest {
+class LiveTest : public ManagedMarathonLbTest {
  protected:
-  static void SetUpTestSuite() {
-    HaproxyGroupGuard::Install();
-  }
-
   void SetUp() override {
-    EndToEndTest::SetUp();
-    appid_port_ = FreePort();
-    service_port_ = FreePort();
-    admin_port_ = FreePort();
-    WriteTemplate("HEAD", Head());
-    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
+    ManagedMarathonLbTest::SetUp();
+    backends_timeout_ = Millis(5000);
     // Defaults of the live flags, small so that the suite stays fast; a test
     // changes them before StartMarathonLb().
     flags_ = {{"--sse-idle-timeout", "2"},  {"--max-backoff", "2"},
@@ -231,12 +222,8 @@ class LiveTest : public EndToEndTest {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      DumpLogs();
-    }
-    StopMarathonLb();
+    ManagedMarathonLbTest::TearDown();
     sims_.clear();
-    echoes_.clear();
   }
 
   std::string Head() const {
@@ -270,122 +257,24 @@ class LiveTest : public EndToEndTest {
   // app-id frontend accepts and the pid file names a live haproxy).
   void StartMarathonLb(const std::vector<std::string>& mode_args,
                        const std::vector<std::string>& urls) {
-    std::vector<std::string> argv = {mlb_binary_};
-    argv.insert(argv.end(), mode_args.begin(), mode_args.end());
-    argv.push_back("--marathon");
-    argv.insert(argv.end(), urls.begin(), urls.end());
-    for (const std::string& a :
-         {std::string("--haproxy-config"), cfg_, std::string("--group"),
-          std::string(kGroup), std::string("--templates-dir"), templates_dir_,
-          std::string("--plugin-dir"), plugin_dir_,
-          std::string("--dont-bind-http-https"), std::string("--syslog-socket"),
-          std::string("/dev/null"), std::string("--run-haproxy"),
-          std::string("--admin-address"),
-          "127.0.0.1:" + std::to_string(admin_port_)}) {
-      argv.push_back(a);
-    }
-    for (const auto& [flag, value] : flags_) {
-      argv.push_back(flag);
-      if (!value.empty()) {  // "": a flag without a value
-        argv.push_back(value);
-      }
-    }
-    mlb_ = std::make_unique<ScopedProcess>(argv, dir_->File("marathon-lb.log"));
-    const bool up = WaitUntil(
-        [&] {
-          return !mlb_->Running() ||
-                 (Accepts("127.0.0.1", appid_port_) && HaproxyMasterPid() > 0 &&
-                  CountMessages(MlbLog(), "started HAProxy (master pid ") > 0);
-        },
-        Millis(15000), Millis(20));
-    if (!up || !mlb_->Running()) {
-      throw std::runtime_error("marathon-lb did not start HAProxy on " +
-                               std::to_string(appid_port_) + ":\n" +
-                               Tail(MlbLog(), 80));
-    }
-    HaproxyGroupGuard::Add(HaproxyMasterPid());
+    SpawnMarathonLb(ManagedArgs(mode_args, urls));
+    AwaitHaproxy();
   }
 
-  // HAProxy's master PID from marathon-lb's pid file, if that process is
-  // alive; 0 otherwise.
-  pid_t HaproxyMasterPid() const {
-    const std::string text = ReadFile(PidFile());
-    const pid_t pid = static_cast<pid_t>(std::atoi(text.c_str()));
-    return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
-  }
-  std::string PidFile() const { return cfg_ + ".pid"; }
-  std::string MasterSocket() const { return cfg_ + ".master.sock"; }
-
-  // SIGTERM to marathon-lb: it must exit 0 and leave no HAProxy process of
-  // this test's config behind. Leftovers fail the test and are SIGKILLed (by
-  // the pid file's process group, then one by one).
-  void StopMarathonLb() {
-    if (!mlb_) {
-      return;
-    }
-    const pid_t master = HaproxyMasterPid();
-    if (mlb_->Running()) {
-      kill(mlb_->pid(), SIGTERM);
-    }
-    // HaproxyProcess::Stop waits up to its 10 s grace for connections.
-    const std::optional<int> code = mlb_->WaitExit(Millis(20000));
-    EXPECT_EQ(code, std::optional<int>(0))
-        << "marathon-lb did not exit 0 on SIGTERM\n"
-        << Tail(MlbLog());
-    const bool gone = WaitUntil(
-        [&] { return HaproxyProcessesFor(cfg_).empty(); }, Millis(3000));
-    if (!gone) {
-      std::string left;
-      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
-        left += " " + std::to_string(pid) + " (parent " +
-                std::to_string(ParentPid(pid)) + ")";
-      }
-      ADD_FAILURE() << "haproxy processes of " << cfg_
-                    << " still running after marathon-lb exited:" << left;
-      if (master > 0) {
-        kill(-master, SIGKILL);
-      }
-      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
-        kill(pid, SIGKILL);
-      }
-      WaitUntil([&] { return HaproxyProcessesFor(cfg_).empty(); },
-                Millis(2000));
-    }
-    if (master > 0) {
-      HaproxyGroupGuard::Remove(master);
-    }
-    mlb_->Stop(SIGKILL, Millis(0));
-    final_mlb_log_ = MlbLog();
-    mlb_.reset();
-  }
-
-  void DumpLogs() const {
-    std::cerr << "---- marathon-lb log (tail) ----\n" << Tail(MlbLog(), 150);
+  void DumpLogs() const override {
+    ManagedMarathonLbTest::DumpLogs();
     for (const auto& sim : sims_) {
       std::cerr << "---- " << sim->process->log_path() << " (tail) ----\n"
                 << Tail(sim->process->Output(), 40);
     }
   }
 
-  std::string MlbLog() const { return mlb_ ? mlb_->Output() : final_mlb_log_; }
   // How many reloads marathon-lb logged ("reloaded HAProxy in N ms, ...").
   int LoggedReloads() const {
     return CountMessages(MlbLog(), "reloaded HAProxy in ");
   }
 
   // ---- Marathon state and the simulator's API -------------------------------
-
-  // The app /web on service_port_, http mode, with these tasks (and these
-  // labels besides).
-  std::string State(const std::vector<TaskSpec>& tasks,
-                    const std::map<std::string, std::string>& more = {}) const {
-    std::map<std::string, std::string> labels = {
-        {"HAPROXY_GROUP", kGroup},
-        {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-        {"HAPROXY_0_MODE", "http"}};
-    labels.insert(more.begin(), more.end());
-    return StateJson({AppJson("/web", {service_port_}, labels, tasks)});
-  }
 
   static void PostApps(const Sim& sim, const std::string& state) {
     const HttpResponse r =
@@ -419,30 +308,6 @@ class LiveTest : public EndToEndTest {
 
   // ---- through HAProxy and the admin endpoint -------------------------------
 
-  // GET through the app's service-port frontend (a new connection).
-  HttpResponse ViaService() const {
-    return HttpGet("127.0.0.1", service_port_, "/", "web.test");
-  }
-
-  // Waits until `n` consecutive requests are answered by `names` only and
-  // every name in `names` answered at least once (at most `timeout`).
-  bool WaitForBackends(const std::set<std::string>& names,
-                       Millis timeout = Millis(5000)) {
-    return WaitUntil(
-        [&] {
-          std::set<std::string> seen;
-          for (int i = 0; i < 4; ++i) {
-            const std::string b = ViaService().Backend();
-            if (names.count(b) == 0) {
-              return false;
-            }
-            seen.insert(b);
-          }
-          return seen == names;
-        },
-        timeout, Millis(20));
-  }
-
   // marathon-lb (sse) with --admin-token-file holding `file_text`, once
   // HAProxy serves the app /web on web-1.
   void StartWithAdminTokenFile(const std::string& file_text) {
@@ -472,9 +337,6 @@ class LiveTest : public EndToEndTest {
         << Tail(MlbLog());
   }
 
-  HttpResponse Admin(const std::string& path) const {
-    return HttpGet("127.0.0.1", admin_port_, path, "admin.test");
-  }
   Poco::JSON::Object::Ptr StatusJson() const {
     return JsonObject(Admin("/status").body);
   }
@@ -619,11 +481,7 @@ class LiveTest : public EndToEndTest {
     std::vector<std::thread> threads_;
   };
 
-  int appid_port_ = 0, service_port_ = 0, admin_port_ = 0;
-  std::map<std::string, std::string> flags_;
   std::vector<std::unique_ptr<Sim>> sims_;
-  std::unique_ptr<ScopedProcess> mlb_;
-  std::string final_mlb_log_;
 };
 
 // A `haproxy -c` that takes `seconds`: the update of every app takes longer,

@@ -33,7 +33,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const char kGroup[] = "external";
 const char kEventsPath[] =
     "/v2/events?plan-format=light&event_type=api_post_event&event_type="
     "app_terminated_event&event_type=health_status_changed_event&"
@@ -44,13 +43,13 @@ bool Shell(const std::string& command) {
   return std::system(command.c_str()) == 0;
 }
 
-class MarathonHttpsTest : public EndToEndTest {
+class MarathonHttpsTest : public ManagedMarathonLbTest {
  protected:
   // A test CA (ca.pem) and a server certificate it signed for IP:127.0.0.1
   // (cert.pem, key.pem; both in server.pem too), and another CA that signed
   // nothing here (other-ca.pem).
   static void SetUpTestSuite() {
-    HaproxyGroupGuard::Install();
+    ManagedMarathonLbTest::SetUpTestSuite();
     certs_ = ::testing::TempDir() + "/marathon_https_certs";
     const std::string d = certs_;
     const std::string quiet = " 2>>" + d + "/openssl.log >/dev/null";
@@ -73,27 +72,21 @@ class MarathonHttpsTest : public EndToEndTest {
   }
 
   void SetUp() override {
-    EndToEndTest::SetUp();
+    ManagedMarathonLbTest::SetUp();
     ASSERT_TRUE(made_) << "openssl failed: " << ReadFile(certs_ + "/openssl.log");
-    appid_port_ = FreePort();
-    service_port_ = FreePort();
-    admin_port_ = FreePort();
-    WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
-    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "---- marathon-lb log (tail) ----\n" << Tail(MlbLog(), 120);
-      if (sim_) {
-        std::cerr << "---- marathon-sim log (tail) ----\n"
-                  << Tail(sim_->Output(), 60);
-      }
-    }
-    StopMarathonLb();
+    ManagedMarathonLbTest::TearDown();
     sim_.reset();
-    echoes_.clear();
+  }
+
+  void DumpLogs() const override {
+    ManagedMarathonLbTest::DumpLogs();
+    if (sim_) {
+      std::cerr << "---- marathon-sim log (tail) ----\n"
+                << Tail(sim_->Output(), 60);
+    }
   }
 
   static std::string Cert(const std::string& name) {
@@ -126,19 +119,7 @@ class MarathonHttpsTest : public EndToEndTest {
   // The common arguments: --marathon <sim> --marathon-ca-cert `ca`.
   std::vector<std::string> Args(const std::vector<std::string>& mode_args,
                                 const std::string& ca) {
-    std::vector<std::string> argv = {mlb_binary_};
-    argv.insert(argv.end(), mode_args.begin(), mode_args.end());
-    for (const std::string& a :
-         {std::string("--marathon"), sim_url_,
-          std::string("--marathon-ca-cert"), ca,
-          std::string("--haproxy-config"), cfg_, std::string("--group"),
-          std::string(kGroup), std::string("--templates-dir"), templates_dir_,
-          std::string("--plugin-dir"), plugin_dir_,
-          std::string("--dont-bind-http-https"),
-          std::string("--syslog-socket"), std::string("/dev/null")}) {
-      argv.push_back(a);
-    }
-    return argv;
+    return MarathonLbArgs(mode_args, {sim_url_, "--marathon-ca-cert", ca});
   }
 
   // marathon-lb MODE_ARGS ... --run-haproxy, the admin endpoint, short
@@ -146,78 +127,11 @@ class MarathonHttpsTest : public EndToEndTest {
   // config.
   void StartMarathonLb(const std::vector<std::string>& mode_args,
                        const std::string& ca, bool wait_for_haproxy = true) {
-    std::vector<std::string> argv = Args(mode_args, ca);
-    for (const std::string& a :
-         {std::string("--run-haproxy"), std::string("--admin-address"),
-          "127.0.0.1:" + std::to_string(admin_port_),
-          std::string("--sse-idle-timeout"), std::string("2"),
-          std::string("--max-backoff"), std::string("1"),
-          std::string("--debounce-ms"), std::string("100"),
-          std::string("--min-update-interval-ms"), std::string("200")}) {
-      argv.push_back(a);
+    SpawnMarathonLb(
+        ManagedArgs(mode_args, {sim_url_, "--marathon-ca-cert", ca}));
+    if (wait_for_haproxy) {
+      AwaitHaproxy();
     }
-    mlb_ = std::make_unique<ScopedProcess>(argv, dir_->File("marathon-lb.log"));
-    if (!wait_for_haproxy) {
-      return;
-    }
-    const bool up = WaitUntil(
-        [&] {
-          return !mlb_->Running() ||
-                 (Accepts("127.0.0.1", appid_port_) && HaproxyMasterPid() > 0 &&
-                  CountMessages(MlbLog(), "started HAProxy (master pid ") > 0);
-        },
-        Millis(15000));
-    if (!up || !mlb_->Running()) {
-      throw std::runtime_error("marathon-lb did not start HAProxy:\n" +
-                               Tail(MlbLog(), 80));
-    }
-    HaproxyGroupGuard::Add(HaproxyMasterPid());
-  }
-
-  pid_t HaproxyMasterPid() const {
-    const pid_t pid =
-        static_cast<pid_t>(std::atoi(ReadFile(cfg_ + ".pid").c_str()));
-    return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
-  }
-
-  // SIGTERM: marathon-lb exits 0 and leaves no HAProxy of this config.
-  void StopMarathonLb() {
-    if (!mlb_) {
-      return;
-    }
-    const pid_t master = HaproxyMasterPid();
-    if (mlb_->Running()) {
-      kill(mlb_->pid(), SIGTERM);
-    }
-    EXPECT_EQ(mlb_->WaitExit(Millis(20000)), std::optional<int>(0))
-        << Tail(MlbLog());
-    if (!WaitUntil([&] { return HaproxyProcessesFor(cfg_).empty(); },
-                   Millis(3000))) {
-      ADD_FAILURE() << "haproxy processes of " << cfg_ << " left running";
-      if (master > 0) {
-        kill(-master, SIGKILL);
-      }
-      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
-        kill(pid, SIGKILL);
-      }
-    }
-    if (master > 0) {
-      HaproxyGroupGuard::Remove(master);
-    }
-    mlb_->Stop(SIGKILL, Millis(0));
-    final_log_ = mlb_->Output();
-    mlb_.reset();
-  }
-
-  std::string MlbLog() const { return mlb_ ? mlb_->Output() : final_log_; }
-
-  // The app /web on service_port_, http mode, with these tasks.
-  std::string State(const std::vector<TaskSpec>& tasks) const {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"}},
-                              tasks)});
   }
 
   // A request to the simulator, over https (verified with the test CA).
@@ -251,32 +165,6 @@ class MarathonHttpsTest : public EndToEndTest {
     return stats.isNull() ? -1 : JsonInt(stats->getObject("requests"), key, 0);
   }
 
-  HttpResponse ViaService() const {
-    return HttpGet("127.0.0.1", service_port_, "/", "web.test");
-  }
-  // Waits until requests through HAProxy are answered by `names` only, each
-  // at least once.
-  bool WaitForBackends(const std::set<std::string>& names,
-                       Millis timeout = Millis(8000)) {
-    return WaitUntil(
-        [&] {
-          std::set<std::string> seen;
-          for (int i = 0; i < 4; ++i) {
-            const std::string b = ViaService().Backend();
-            if (names.count(b) == 0) {
-              return false;
-            }
-            seen.insert(b);
-          }
-          return seen == names;
-        },
-        timeout, Millis(20));
-  }
-
-  HttpResponse Admin(const std::string& path) const {
-    return HttpGet("127.0.0.1", admin_port_, path, "admin.test");
-  }
-
   // The simulator's request log lines ("marathon-sim: 127.0.0.1:P GET
   // /v2/apps?embed=apps.tasks 200 (Accept-Encoding: gzip)") for `path`.
   std::vector<std::string> SimLogLines(const std::string& path) const {
@@ -291,9 +179,8 @@ class MarathonHttpsTest : public EndToEndTest {
 
   static inline std::string certs_;
   static inline bool made_ = false;
-  int appid_port_ = 0, service_port_ = 0, admin_port_ = 0;
-  std::string sim_url_, state_file_, final_log_;
-  std::unique_ptr<ScopedProcess> sim_, mlb_;
+  std::string sim_url_, state_file_;
+  std::unique_ptr<ScopedProcess> sim_;
 };
 
 // sse over https: the apps come gzipped (the simulator counts a gzip answer,
@@ -380,8 +267,8 @@ TEST_F(MarathonHttpsTest, PollAndEventModesRouteOverHttps) {
   PostApps({{"127.0.0.3", {web2}}});
   EXPECT_TRUE(WaitForBackends({"web-2"}));
   ASSERT_NO_FATAL_FAILURE(StopMarathonLb());
-  EXPECT_TRUE(HasMessage(final_log_, "removed event callback " + callback))
-      << Tail(final_log_);
+  EXPECT_TRUE(HasMessage(final_mlb_log_, "removed event callback " + callback))
+      << Tail(final_mlb_log_);
   EXPECT_EQ(JsonInt(SimStats(), "callbackSubscriptions", -1), 0);
 }
 

@@ -39,7 +39,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const char kGroup[] = "external";
 const char kUid[] = "mlb-principal";
 const char kAppsPath[] = "/v2/apps?embed=apps.tasks";
 const char kEventsPath[] =
@@ -48,35 +47,27 @@ const char kEventsPath[] =
     "event_type=status_update_event";
 const char kEnv[] = "DCOS_SERVICE_ACCOUNT_CREDENTIAL";
 
-class ServiceAccountTest : public EndToEndTest {
+class ServiceAccountTest : public ManagedMarathonLbTest {
  protected:
-  static void SetUpTestSuite() { HaproxyGroupGuard::Install(); }
-
   void SetUp() override {
-    EndToEndTest::SetUp();
+    ManagedMarathonLbTest::SetUp();
     unsetenv(kEnv);
-    appid_port_ = FreePort();
-    service_port_ = FreePort();
-    admin_port_ = FreePort();
-    WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
-    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
-                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
     keys_ = mlb::testing::MakeRsaKeyPair();
     WriteFile(dir_->File("account.pub.pem"), keys_.public_pem);
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "---- marathon-lb log (tail) ----\n" << Tail(MlbLog(), 120);
-      if (sim_) {
-        std::cerr << "---- marathon-sim log (tail) ----\n"
-                  << Tail(sim_->Output(), 60);
-      }
-    }
-    StopMarathonLb();
+    ManagedMarathonLbTest::TearDown();
     sim_.reset();
-    echoes_.clear();
     unsetenv(kEnv);
+  }
+
+  void DumpLogs() const override {
+    ManagedMarathonLbTest::DumpLogs();
+    if (sim_) {
+      std::cerr << "---- marathon-sim log (tail) ----\n"
+                << Tail(sim_->Output(), 60);
+    }
   }
 
   // marathon-sim --service-account mlb-principal:<public key> with
@@ -102,21 +93,9 @@ class ServiceAccountTest : public EndToEndTest {
     return mlb::testing::CredentialsJson(kUid, keys_.private_pem, LoginUrl());
   }
 
-  // The common arguments: --marathon <sim>, --run-haproxy, the admin
-  // endpoint, short live-mode timers.
+  // The common arguments: --marathon <sim>.
   std::vector<std::string> Args(const std::vector<std::string>& mode_args) {
-    std::vector<std::string> argv = {mlb_binary_};
-    argv.insert(argv.end(), mode_args.begin(), mode_args.end());
-    for (const std::string& a :
-         {std::string("--marathon"), sim_url_, std::string("--haproxy-config"),
-          cfg_, std::string("--group"), std::string(kGroup),
-          std::string("--templates-dir"), templates_dir_,
-          std::string("--plugin-dir"), plugin_dir_,
-          std::string("--dont-bind-http-https"),
-          std::string("--syslog-socket"), std::string("/dev/null")}) {
-      argv.push_back(a);
-    }
-    return argv;
+    return MarathonLbArgs(mode_args, {sim_url_});
   }
 
   // marathon-lb MODE_ARGS ... --run-haproxy with the service account in
@@ -124,82 +103,16 @@ class ServiceAccountTest : public EndToEndTest {
   // waits until HAProxy serves the first config.
   void StartMarathonLb(const std::vector<std::string>& mode_args,
                        bool in_env) {
-    std::vector<std::string> argv = Args(mode_args);
-    for (const std::string& a :
-         {std::string("--run-haproxy"), std::string("--admin-address"),
-          "127.0.0.1:" + std::to_string(admin_port_),
-          std::string("--sse-idle-timeout"), std::string("2"),
-          std::string("--max-backoff"), std::string("1"),
-          std::string("--debounce-ms"), std::string("100"),
-          std::string("--min-update-interval-ms"), std::string("200")}) {
-      argv.push_back(a);
-    }
+    std::vector<std::string> argv = ManagedArgs(mode_args, {sim_url_});
     if (in_env) {
       setenv(kEnv, Credentials().c_str(), 1);
     } else {
       argv.push_back("--dcos-auth-credentials");
       argv.push_back(Credentials());
     }
-    mlb_ = std::make_unique<ScopedProcess>(argv, dir_->File("marathon-lb.log"));
+    SpawnMarathonLb(argv);
     unsetenv(kEnv);
-    const bool up = WaitUntil(
-        [&] {
-          return !mlb_->Running() ||
-                 (Accepts("127.0.0.1", appid_port_) && HaproxyMasterPid() > 0 &&
-                  CountMessages(MlbLog(), "started HAProxy (master pid ") > 0);
-        },
-        Millis(15000));
-    if (!up || !mlb_->Running()) {
-      throw std::runtime_error("marathon-lb did not start HAProxy:\n" +
-                               Tail(MlbLog(), 80));
-    }
-    HaproxyGroupGuard::Add(HaproxyMasterPid());
-  }
-
-  pid_t HaproxyMasterPid() const {
-    const pid_t pid =
-        static_cast<pid_t>(std::atoi(ReadFile(cfg_ + ".pid").c_str()));
-    return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
-  }
-
-  // SIGTERM: marathon-lb exits 0 and leaves no HAProxy of this config.
-  void StopMarathonLb() {
-    if (!mlb_) {
-      return;
-    }
-    const pid_t master = HaproxyMasterPid();
-    if (mlb_->Running()) {
-      kill(mlb_->pid(), SIGTERM);
-    }
-    EXPECT_EQ(mlb_->WaitExit(Millis(20000)), std::optional<int>(0))
-        << Tail(MlbLog());
-    if (!WaitUntil([&] { return HaproxyProcessesFor(cfg_).empty(); },
-                   Millis(3000))) {
-      ADD_FAILURE() << "haproxy processes of " << cfg_ << " left running";
-      if (master > 0) {
-        kill(-master, SIGKILL);
-      }
-      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
-        kill(pid, SIGKILL);
-      }
-    }
-    if (master > 0) {
-      HaproxyGroupGuard::Remove(master);
-    }
-    mlb_->Stop(SIGKILL, Millis(0));
-    final_log_ = mlb_->Output();
-    mlb_.reset();
-  }
-
-  std::string MlbLog() const { return mlb_ ? mlb_->Output() : final_log_; }
-
-  // The app /web on service_port_, http mode, with these tasks.
-  std::string State(const std::vector<TaskSpec>& tasks) const {
-    return StateJson({AppJson("/web", {service_port_},
-                              {{"HAPROXY_GROUP", kGroup},
-                               {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
-                               {"HAPROXY_0_MODE", "http"}},
-                              tasks)});
+    AwaitHaproxy();
   }
 
   HttpResponse SimCall(const std::string& method, const std::string& path,
@@ -215,32 +128,6 @@ class ServiceAccountTest : public EndToEndTest {
     return JsonObject(SimCall("GET", "/_sim/service-account").body);
   }
   long Logins() const { return JsonInt(Account(), "logins", -1); }
-
-  HttpResponse ViaService() const {
-    return HttpGet("127.0.0.1", service_port_, "/", "web.test");
-  }
-  // Waits until requests through HAProxy are answered by `names` only, each
-  // at least once.
-  bool WaitForBackends(const std::set<std::string>& names,
-                       Millis timeout = Millis(8000)) {
-    return WaitUntil(
-        [&] {
-          std::set<std::string> seen;
-          for (int i = 0; i < 4; ++i) {
-            const std::string b = ViaService().Backend();
-            if (names.count(b) == 0) {
-              return false;
-            }
-            seen.insert(b);
-          }
-          return seen == names;
-        },
-        timeout, Millis(20));
-  }
-
-  HttpResponse Admin(const std::string& path) const {
-    return HttpGet("127.0.0.1", admin_port_, path, "admin.test");
-  }
 
   // Neither the private key nor any token the simulator issued is in
   // marathon-lb's output, its /status or the config.
@@ -263,9 +150,9 @@ class ServiceAccountTest : public EndToEndTest {
   }
 
   mlb::testing::RsaKeyPair keys_;
-  int appid_port_ = 0, service_port_ = 0, admin_port_ = 0, sim_port_ = 0;
-  std::string sim_url_, state_file_, final_log_;
-  std::unique_ptr<ScopedProcess> sim_, mlb_;
+  int sim_port_ = 0;
+  std::string sim_url_, state_file_;
+  std::unique_ptr<ScopedProcess> sim_;
 };
 
 // sse, the account in $DCOS_SERVICE_ACCOUNT_CREDENTIAL: marathon-lb logs in
@@ -408,8 +295,8 @@ TEST_F(ServiceAccountTest, EventAndPollModesUseTheToken) {
   PostApps({{"127.0.0.2", {web1}}, {"127.0.0.3", {web2}}});
   EXPECT_TRUE(WaitForBackends({"web-1", "web-2"}));
   ASSERT_NO_FATAL_FAILURE(StopMarathonLb());
-  EXPECT_TRUE(HasMessage(final_log_, "removed event callback " + callback))
-      << Tail(final_log_);
+  EXPECT_TRUE(HasMessage(final_mlb_log_, "removed event callback " + callback))
+      << Tail(final_mlb_log_);
   EXPECT_EQ(JsonInt(JsonObject(SimCall("GET", "/_sim/stats").body),
                     "callbackSubscriptions", -1),
             0);

@@ -1,22 +1,32 @@
-// Helpers for the live-loop suite (live_test.cc), on top of
-// integration_support.h: HTTP with a method and a body, JSON answers, the
-// HAProxy processes of one config found through /proc, HAProxy's master CLI,
-// and a last-resort guard that kills the HAProxy process groups marathon-lb
-// started if the test process is terminated or crashes (HAProxy is
-// marathon-lb's child, not ours, so PR_SET_PDEATHSIG does not reach it).
+// Helpers for the suites that run marathon-lb owning a real HAProxy
+// (live_test.cc, marathon_https_test.cc, service_account_test.cc,
+// zdd_integration_test.cc), on top of integration_support.h: HTTP with a
+// method and a body, JSON answers, the HAProxy processes of one config found
+// through /proc, HAProxy's master CLI, a last-resort guard that kills the
+// HAProxy process groups marathon-lb started if the test process is
+// terminated or crashes (HAProxy is marathon-lb's child, not ours, so
+// PR_SET_PDEATHSIG does not reach it), and ManagedMarathonLbTest, the
+// fixture that starts such a marathon-lb and stops it clean.
 #pragma once
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/haproxy/haproxy_process.h"
+#include "tests/support/end_to_end_test.h"
 #include "tests/support/integration_support.h"
 
 namespace mlb::integration {
@@ -243,6 +253,223 @@ class HaproxyGroupGuard {
     }
     raise(sig);  // SA_RESETHAND: the default action now
   }
+};
+
+// ---------------------------------------------------------------------------
+// A managed marathon-lb.
+//
+// marathon-lb in a live mode (sse, event, poll --poll-interval) owning a real
+// HAProxy (--run-haproxy) on loopback: per test, the app-id frontend
+// (:9091), the app's service port and the admin endpoint on free ports of
+// 127.0.0.1 and the loopback HEAD (maxconn 200); no :80/:443
+// (--dont-bind-http-https). TearDown stops marathon-lb with SIGTERM, which
+// must stop its HAProxy: it must exit 0 and leave no haproxy process naming
+// this test's config (a failure if one is left, which is then killed).
+class ManagedMarathonLbTest : public EndToEndTest {
+ protected:
+  static constexpr char kGroup[] = "external";
+
+  static void SetUpTestSuite() { HaproxyGroupGuard::Install(); }
+
+  void SetUp() override {
+    EndToEndTest::SetUp();
+    appid_port_ = FreePort();
+    service_port_ = FreePort();
+    admin_port_ = FreePort();
+    WriteTemplate("HEAD", LoopbackHead(dir_->File("haproxy.sock")));
+    WriteTemplate("HTTP_FRONTEND_APPID_HEAD",
+                  LoopbackFrontendHead("marathon_http_appid_in", appid_port_));
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      DumpLogs();
+    }
+    StopMarathonLb();
+    echoes_.clear();
+  }
+
+  // On a failure: the tail of marathon-lb's log (a fixture adds its
+  // simulators').
+  virtual void DumpLogs() const {
+    std::cerr << "---- marathon-lb log (tail) ----\n" << Tail(MlbLog(), 150);
+  }
+
+  // marathon-lb MODE_ARGS --marathon MARATHON... (the URLs, then any flags
+  // of the Marathon connection: --marathon-ca-cert CA) with this test's
+  // config, group, templates dir and plugin dir, binding no :80/:443 and
+  // logging to no syslog: what a run without HAProxy (poll --dry) takes.
+  std::vector<std::string> MarathonLbArgs(
+      const std::vector<std::string>& mode_args,
+      const std::vector<std::string>& marathon) const {
+    std::vector<std::string> argv = {mlb_binary_};
+    argv.insert(argv.end(), mode_args.begin(), mode_args.end());
+    argv.push_back("--marathon");
+    argv.insert(argv.end(), marathon.begin(), marathon.end());
+    for (const std::string& a :
+         {std::string("--haproxy-config"), cfg_, std::string("--group"),
+          std::string(kGroup), std::string("--templates-dir"), templates_dir_,
+          std::string("--plugin-dir"), plugin_dir_,
+          std::string("--dont-bind-http-https"), std::string("--syslog-socket"),
+          std::string("/dev/null")}) {
+      argv.push_back(a);
+    }
+    return argv;
+  }
+
+  // Those with --run-haproxy, the admin endpoint and flags_.
+  std::vector<std::string> ManagedArgs(
+      const std::vector<std::string>& mode_args,
+      const std::vector<std::string>& marathon) const {
+    std::vector<std::string> argv = MarathonLbArgs(mode_args, marathon);
+    argv.push_back("--run-haproxy");
+    argv.push_back("--admin-address");
+    argv.push_back("127.0.0.1:" + std::to_string(admin_port_));
+    for (const auto& [flag, value] : flags_) {
+      argv.push_back(flag);
+      if (!value.empty()) {  // "": a flag without a value
+        argv.push_back(value);
+      }
+    }
+    return argv;
+  }
+
+  // Starts marathon-lb with `argv` (its output in marathon-lb.log).
+  void SpawnMarathonLb(const std::vector<std::string>& argv) {
+    mlb_ = std::make_unique<ScopedProcess>(argv, dir_->File("marathon-lb.log"));
+  }
+
+  // Waits until HAProxy serves the first config (the app-id frontend accepts,
+  // the pid file names a live haproxy and marathon-lb logged that it started
+  // it) and registers its process group with HaproxyGroupGuard; throws with
+  // marathon-lb's log if marathon-lb exits or 15 s pass first.
+  void AwaitHaproxy() {
+    const bool up = WaitUntil(
+        [&] {
+          return !mlb_->Running() ||
+                 (Accepts("127.0.0.1", appid_port_) && HaproxyMasterPid() > 0 &&
+                  CountMessages(MlbLog(), "started HAProxy (master pid ") > 0);
+        },
+        Millis(15000), Millis(20));
+    if (!up || !mlb_->Running()) {
+      throw std::runtime_error("marathon-lb did not start HAProxy on " +
+                               std::to_string(appid_port_) + ":\n" +
+                               Tail(MlbLog(), 80));
+    }
+    HaproxyGroupGuard::Add(HaproxyMasterPid());
+  }
+
+  // HAProxy's master PID from marathon-lb's pid file, if that process is
+  // alive; 0 otherwise.
+  pid_t HaproxyMasterPid() const {
+    const std::string text = ReadFile(PidFile());
+    const pid_t pid = static_cast<pid_t>(std::atoi(text.c_str()));
+    return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+  }
+  std::string PidFile() const { return cfg_ + ".pid"; }
+  std::string MasterSocket() const { return cfg_ + ".master.sock"; }
+
+  // SIGTERM to marathon-lb: it must exit 0 and leave no HAProxy process of
+  // this test's config behind. Leftovers fail the test and are SIGKILLed (by
+  // the pid file's process group, then one by one).
+  void StopMarathonLb() {
+    if (!mlb_) {
+      return;
+    }
+    const pid_t master = HaproxyMasterPid();
+    if (mlb_->Running()) {
+      kill(mlb_->pid(), SIGTERM);
+    }
+    // HaproxyProcess::Stop waits up to its 10 s grace for connections.
+    const std::optional<int> code = mlb_->WaitExit(Millis(20000));
+    EXPECT_EQ(code, std::optional<int>(0))
+        << "marathon-lb did not exit 0 on SIGTERM\n"
+        << Tail(MlbLog());
+    const bool gone = WaitUntil(
+        [&] { return HaproxyProcessesFor(cfg_).empty(); }, Millis(3000));
+    if (!gone) {
+      std::string left;
+      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
+        left += " " + std::to_string(pid) + " (parent " +
+                std::to_string(ParentPid(pid)) + ")";
+      }
+      ADD_FAILURE() << "haproxy processes of " << cfg_
+                    << " still running after marathon-lb exited:" << left;
+      if (master > 0) {
+        kill(-master, SIGKILL);
+      }
+      for (pid_t pid : HaproxyProcessesFor(cfg_)) {
+        kill(pid, SIGKILL);
+      }
+      WaitUntil([&] { return HaproxyProcessesFor(cfg_).empty(); },
+                Millis(2000));
+    }
+    if (master > 0) {
+      HaproxyGroupGuard::Remove(master);
+    }
+    mlb_->Stop(SIGKILL, Millis(0));
+    final_mlb_log_ = MlbLog();
+    mlb_.reset();
+  }
+
+  // marathon-lb's output so far (after StopMarathonLb, all of it).
+  std::string MlbLog() const { return mlb_ ? mlb_->Output() : final_mlb_log_; }
+
+  // The app /web on service_port_, http mode, with these tasks (and these
+  // labels besides).
+  std::string State(const std::vector<TaskSpec>& tasks,
+                    const std::map<std::string, std::string>& more = {}) const {
+    std::map<std::string, std::string> labels = {
+        {"HAPROXY_GROUP", kGroup},
+        {"HAPROXY_0_BIND_ADDR", "127.0.0.1"},
+        {"HAPROXY_0_MODE", "http"}};
+    labels.insert(more.begin(), more.end());
+    return StateJson({AppJson("/web", {service_port_}, labels, tasks)});
+  }
+
+  // GET through the app's service-port frontend (a new connection).
+  HttpResponse ViaService() const {
+    return HttpGet("127.0.0.1", service_port_, "/", "web.test");
+  }
+
+  // Waits until 4 consecutive requests through HAProxy are answered by
+  // `names` only and every name in `names` answered at least once (at most
+  // `timeout`; backends_timeout_ if not given).
+  bool WaitForBackends(const std::set<std::string>& names, Millis timeout) {
+    return WaitUntil(
+        [&] {
+          std::set<std::string> seen;
+          for (int i = 0; i < 4; ++i) {
+            const std::string b = ViaService().Backend();
+            if (names.count(b) == 0) {
+              return false;
+            }
+            seen.insert(b);
+          }
+          return seen == names;
+        },
+        timeout, Millis(20));
+  }
+  bool WaitForBackends(const std::set<std::string>& names) {
+    return WaitForBackends(names, backends_timeout_);
+  }
+
+  HttpResponse Admin(const std::string& path) const {
+    return HttpGet("127.0.0.1", admin_port_, path, "admin.test");
+  }
+
+  int appid_port_ = 0, service_port_ = 0, admin_port_ = 0;
+  // marathon-lb's flags after --run-haproxy and the admin address (a value
+  // "" for a flag without a value): short live-mode timers by default; a
+  // test changes them before starting marathon-lb.
+  std::map<std::string, std::string> flags_ = {
+      {"--sse-idle-timeout", "2"},
+      {"--max-backoff", "1"},
+      {"--debounce-ms", "100"},
+      {"--min-update-interval-ms", "200"}};
+  Millis backends_timeout_ = Millis(8000);
+  std::unique_ptr<ScopedProcess> mlb_;
+  std::string final_mlb_log_;
 };
 
 }  // namespace mlb::integration
