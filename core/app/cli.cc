@@ -6,11 +6,14 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <utility>
 
 #include "core/app/template_archive.h"
+#include "core/base/text.h"
 
 namespace mlb {
 namespace {
@@ -239,9 +242,32 @@ int* NumberFlag(const std::string& name, CliOptions* out) {
   return nullptr;
 }
 
+// A URL's user information as RFC 3986 3.2.1 has it: unreserved
+// characters, sub-delims, ':' and %HH. Anything else (a space, '"', '<')
+// would end the URL in a log line, and with it the redaction of its
+// password; percent-encoded it works (HttpClient decodes it).
+Status CheckUserInfo(const std::string& flag, const std::string& url) {
+  const std::string_view info = UrlUserInfo(url);
+  for (size_t i = 0; i < info.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(info[i]);
+    if (std::isalnum(c) || std::strchr("-._~!$&'()*+,;=:", c) != nullptr ||
+        (c == '%' && i + 2 < info.size() && std::isxdigit(
+             static_cast<unsigned char>(info[i + 1])) &&
+         std::isxdigit(static_cast<unsigned char>(info[i + 2])))) {
+      continue;
+    }
+    return Status::Error(flag + " " + RedactUrlValue(url),
+                         "its user information holds a character RFC 3986 "
+                         "does not allow there: percent-encode it (a space "
+                         "as %20, '@' as %40)");
+  }
+  return Status::OK();
+}
+
 Status Apply(const std::string& name, const std::string& value,
              CliOptions* out) {
   if (name == "marathon") {
+    MLB_RETURN_IF_ERROR(CheckUserInfo("--marathon", value));
     out->marathon.push_back(value);
   } else if (name == "haproxy-config") {
     out->haproxy_config = value;
@@ -322,14 +348,19 @@ Status Apply(const std::string& name, const std::string& value,
   } else if (name == "templates-dir") {
     out->templates_dir = value;
   } else if (name == "template-url") {
-    const bool known = value.rfind("http://", 0) == 0 ||
-                       value.rfind("https://", 0) == 0 ||
-                       value.rfind("file://", 0) == 0;
+    // Schemes are case-insensitive (RFC 3986 3.1): HTTPS:// is https://.
+    const size_t colon = value.find("://");
+    const std::string scheme =
+        colon == std::string::npos ? "" : Lower(value.substr(0, colon + 3));
+    const bool known =
+        scheme == "http://" || scheme == "https://" || scheme == "file://";
     if (!known) {
-      return Status::Error("--template-url", "expected an http://, https:// "
-                                             "or file:// URL: '" + value + "'");
+      return Status::Error("--template-url",
+                           "expected an http://, https:// or file:// URL: '" +
+                               RedactUrlValue(value) + "'");
     }
-    out->template_url = value;
+    MLB_RETURN_IF_ERROR(CheckUserInfo("--template-url", value));
+    out->template_url = scheme + value.substr(scheme.size());
   } else if (name == "template-sha256") {
     if (!IsSha256Hex(value)) {
       return Status::Error("--template-sha256",

@@ -13,6 +13,7 @@
 
 #include "core/base/sha256.h"
 #include "core/base/text.h"
+#include "core/base/utf8.h"
 
 // /status is unauthenticated: every URL in it (a --marathon URL with
 // user:password@, an error naming one) goes through RedactUrl.
@@ -175,7 +176,7 @@ void StatusBoard::RecordSync(bool ok, const std::string& marathon_url,
   std::lock_guard<std::mutex> lock(mu_);
   ++syncs_;
   if (!marathon_url.empty()) {
-    marathon_url_ = RedactUrl(marathon_url);
+    marathon_url_ = RedactUrlValue(marathon_url);
   }
   if (ok) {
     synced_ = true;
@@ -223,7 +224,7 @@ void StatusBoard::SetStreamConnected(bool connected, const std::string& url) {
   stream_known_ = true;
   stream_connected_ = connected;
   if (!url.empty()) {
-    stream_url_ = RedactUrl(url);
+    stream_url_ = RedactUrlValue(url);
   }
 }
 
@@ -502,7 +503,10 @@ std::string StatusBoard::Json() const {
   out.set("unattributed_drops", unattributed);
   std::ostringstream text;
   out.stringify(text);
-  return text.str();
+  // Poco copies the bytes of a string as they are: a reason phrase of
+  // Marathon's (or any text from outside) that is not UTF-8 would make the
+  // whole answer unreadable as JSON (review 15i).
+  return ValidUtf8(text.str());
 }
 
 std::string StatusBoard::Metrics() const {

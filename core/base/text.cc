@@ -92,4 +92,27 @@ std::string RedactUrl(std::string_view text) {
   return out;
 }
 
+std::string_view UrlUserInfo(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return {};
+  }
+  const size_t start = scheme_end + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.substr(start, end - start).rfind('@');
+  return at == std::string_view::npos ? std::string_view()
+                                      : url.substr(start, at);
+}
+
+std::string RedactUrlValue(std::string_view url) {
+  const std::string_view info = UrlUserInfo(url);
+  const size_t colon = info.find(':');
+  if (colon == std::string_view::npos) {
+    return RedactUrl(url);  // no password here; maybe further on
+  }
+  const size_t start = static_cast<size_t>(info.data() - url.data());
+  return std::string(url.substr(0, start + colon + 1)) + "***" +
+         RedactUrl(url.substr(start + info.size()));
+}
+
 }  // namespace mlb

@@ -122,4 +122,13 @@ std::string CrLfToLf(std::string_view text);
 // is left as it is.
 std::string RedactUrl(std::string_view text);
 
+// The user information of `url`, one URL and nothing else (a flag's value):
+// what comes between "://" and the last '@' ahead of the path, query or
+// fragment, whatever bytes it holds; "" for none.
+std::string_view UrlUserInfo(std::string_view url);
+
+// `url`, one URL and nothing else, with its password replaced by ***:
+// unlike RedactUrl, a space or a quote in the password does not end it.
+std::string RedactUrlValue(std::string_view url);
+
 }  // namespace mlb

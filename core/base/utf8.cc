@@ -99,6 +99,31 @@ bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp) {
   return true;
 }
 
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  size_t copied = 0;  // text[0, copied) is in out
+  size_t i = 0;
+  while (i < text.size()) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    const size_t start = i;
+    if (!NextCodePoint(text, &i, &cp)) {
+      out.append(text.substr(copied, start - copied));
+      out += "\xef\xbf\xbd";  // U+FFFD
+      i = start + 1;
+      copied = i;
+    }
+  }
+  if (copied == 0) {
+    return std::string(text);
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
 std::string Show(std::string_view value) {
   std::string out;
   size_t i = 0;

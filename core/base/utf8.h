@@ -12,6 +12,10 @@ namespace mlb {
 // Decodes the UTF-8 sequence at s[*i]; false (and *i unchanged) if invalid.
 bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp);
 
+// `text` with each byte that starts no valid UTF-8 sequence replaced by
+// U+FFFD (as JSON exchanged between systems must be UTF-8, RFC 8259 8.1).
+std::string ValidUtf8(std::string_view text);
+
 // A value for one log line: control and refused characters escaped (\n, \t,
 // \r, \xNN, \uXXXX), backslashes doubled, everything else as it is.
 std::string Show(std::string_view value);

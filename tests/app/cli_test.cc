@@ -100,6 +100,33 @@ TEST(CliTest, ErrorsNameTheFlag) {
       << unknown.message();
 }
 
+// A password in a URL with a character RFC 3986 does not allow in the user
+// information (a space, '"', '<') is refused, shown redacted: such a
+// character would end the URL in a log line, and the redaction with it.
+// Percent-encoded, it is taken (and decoded when sent); so is an
+// upper-case scheme for --template-url (RFC 3986 3.1).
+TEST(CliTest, AUrlPasswordMustBePercentEncoded) {
+  CliOptions o;
+  EXPECT_EQ(Parse({"-m", "http://alice:pa ss@m1:8080", "--group", "g"}, &o)
+                .message(),
+            "--marathon http://alice:***@m1:8080: its user information "
+            "holds a character RFC 3986 does not allow there: "
+            "percent-encode it (a space as %20, '@' as %40)");
+  EXPECT_EQ(Parse({"-m", "http://m1", "--group", "g", "--template-url",
+                   "https://bob:x\"y@t/t.tgz"},
+                  &o)
+                .message(),
+            "--template-url https://bob:***@t/t.tgz: its user information "
+            "holds a character RFC 3986 does not allow there: "
+            "percent-encode it (a space as %20, '@' as %40)");
+  ASSERT_TRUE(Parse({"-m", "http://alice:pa%20ss@m1:8080", "--group", "g",
+                     "--template-url", "HTTPS://t/t.tgz"},
+                    &o)
+                  .ok());
+  EXPECT_EQ(o.marathon[0], "http://alice:pa%20ss@m1:8080");
+  EXPECT_EQ(o.template_url, "https://t/t.tgz");
+}
+
 // marathon-lb 1.15's defaults and the flags the DC/OS package passes.
 TEST(CliTest, MarathonLb115Flags) {
   CliOptions o;
