@@ -63,13 +63,18 @@ std::string DirectoryOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-Status ReadWholeFile(const std::string& path, std::string* out,
-                     uint64_t max_bytes, int* error_number) {
+namespace {
+
+Status ReadFile(const std::string& path, std::string* out, uint64_t max_bytes,
+                int* error_number, bool regular_only) {
   out->clear();
   int ignored_error = 0;
   int& error = error_number != nullptr ? *error_number : ignored_error;
   error = 0;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: the open of a FIFO returns at once (to be refused below)
+  // instead of waiting for a writer; a regular file ignores it.
+  const int fd = open(path.c_str(),
+                      O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
   if (fd < 0) {
     error = errno;
     return Status::Error(std::strerror(error));
@@ -86,7 +91,13 @@ Status ReadWholeFile(const std::string& path, std::string* out,
   };
   // The size fstat(2) gives, read in place...
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  const bool stated = fstat(fd, &st) == 0;
+  if (regular_only && !(stated && S_ISREG(st.st_mode))) {
+    close(fd);
+    error = EINVAL;
+    return Status::Error("not a regular file");
+  }
+  if (stated && S_ISREG(st.st_mode) && st.st_size > 0) {
     if (static_cast<uint64_t>(st.st_size) > max_bytes) {
       return fail(EFBIG);
     }
@@ -121,6 +132,18 @@ Status ReadWholeFile(const std::string& path, std::string* out,
   }
   close(fd);
   return Status::OK();
+}
+
+}  // namespace
+
+Status ReadWholeFile(const std::string& path, std::string* out,
+                     uint64_t max_bytes, int* error_number) {
+  return ReadFile(path, out, max_bytes, error_number, false);
+}
+
+Status ReadRegularFile(const std::string& path, std::string* out,
+                       uint64_t max_bytes, int* error_number) {
+  return ReadFile(path, out, max_bytes, error_number, true);
 }
 
 std::string FollowSymlink(const std::string& path) {

@@ -29,6 +29,14 @@ Status ReadWholeFile(const std::string& path, std::string* out,
                      uint64_t max_bytes = kNoSizeLimit,
                      int* error_number = nullptr);
 
+// As ReadWholeFile, for a file someone else may have put there: anything
+// but a regular file (after symbolic links) is refused, "not a regular
+// file", and without waiting (a FIFO would block the reader until someone
+// writes it; a device may never end).
+Status ReadRegularFile(const std::string& path, std::string* out,
+                       uint64_t max_bytes = kNoSizeLimit,
+                       int* error_number = nullptr);
+
 // The file to replace for `path`: what it links to when it is a symbolic link
 // (so that the link survives the replacement), `path` itself otherwise or
 // when the link does not resolve.

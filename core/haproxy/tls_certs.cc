@@ -67,25 +67,6 @@ KeyPtr ReadPrivateKey(const std::string& pem) {
 // tens. What is larger is not one (and /dev/zero would never end).
 constexpr uint64_t kMaxCertificateBytes = 1 << 20;
 
-// Reads `path` if it is a regular file of at most kMaxCertificateBytes. A
-// FIFO, a device, a socket is refused without being opened (opening a FIFO
-// waits for a writer, reading a terminal or a pipe for input). *error gets
-// the errno of a file that cannot be read.
-Status ReadRegularFile(const std::string& path, std::string* out,
-                       int* error = nullptr) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    if (error != nullptr) {
-      *error = errno;
-    }
-    return Status::Error(std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return Status::Error("not a regular file");
-  }
-  return ReadWholeFile(path, out, kMaxCertificateBytes, error);
-}
-
 // Whether HAProxy reads `name`, in a `crt` directory, as a certificate:
 // not its companions (.key, .ocsp, .issuer, .sctl), which it reads with the
 // certificate of the same name.
@@ -120,7 +101,8 @@ Status CheckPem(const std::string& path, const std::string& pem,
     const std::string key_path = path + ".key";
     std::string key_pem;
     int error = 0;
-    const Status read = ReadRegularFile(key_path, &key_pem, &error);
+    const Status read =
+        ReadRegularFile(key_path, &key_pem, kMaxCertificateBytes, &error);
     if (!read.ok()) {
       if (error == ENOENT) {
         return Status::Error(context,
@@ -396,7 +378,7 @@ Status CheckCertificateFile(const std::string& path) {
     return Status::OK();
   }
   std::string pem;
-  const Status read = ReadRegularFile(path, &pem);
+  const Status read = ReadRegularFile(path, &pem, kMaxCertificateBytes);
   if (!read.ok()) {
     return Status::Error(context, "cannot read: " + read.message());
   }
@@ -421,7 +403,7 @@ Status CertificateChecker::Check(const std::string& path) {
     return it->second.status;
   }
   std::string pem;
-  const Status read = ReadRegularFile(path, &pem);
+  const Status read = ReadRegularFile(path, &pem, kMaxCertificateBytes);
   if (!read.ok()) {
     checked_.erase(path);
     return Status::Error("certificate " + path,
