@@ -863,34 +863,47 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
                                                                false};
     }
   }
-  {
-    std::vector<std::string> unbindable;
-    std::vector<std::string> refused;
-    for (const auto& [key, dropped] : dropped_by_haproxy_) {
-      (dropped.refused ? refused : unbindable)
-          .push_back("app " + key.first + ", service port " +
-                     std::to_string(key.second) + ": " + dropped.reason);
-    }
-    board_.SetDroppedByHaproxy(std::move(unbindable), std::move(refused));
-  }
-  board_.SetVhostConflicts(result.vhost_conflicts);
-  {
-    // Every service port, routed (in the config) or dropped, for /status;
-    // a drop is logged when it appears and when it clears.
-    std::vector<std::pair<std::string, int>> routed;
-    for (const ConfigAuthor& author : generation->config.authors()) {
-      routed.emplace_back(author.app_id, author.service_port);
-    }
-    std::vector<std::string> dropped = result.errors;
-    dropped.insert(dropped.end(), generation->errors.begin(),
-                   generation->errors.end());
-    const PortChanges changes =
-        board_.SetServicePorts(routed, dropped, result.disabled);
-    for (const std::string& e : changes.dropped) {
+  if (!applied.ok()) {
+    // Nothing of this config is live (haproxy -c refused it, or it was not
+    // written): /status keeps the live config's service ports, and the
+    // update's error says why (RecordSync). Its drops are logged each time,
+    // as without a config.
+    for (const std::string& e : result.errors) {
       Log().error(e);
     }
-    for (const std::string& line : changes.cleared) {
-      Log().information(line);
+    for (const std::string& e : generation->errors) {
+      Log().error(e);
+    }
+  } else {
+    {
+      std::vector<std::string> unbindable;
+      std::vector<std::string> refused;
+      for (const auto& [key, dropped] : dropped_by_haproxy_) {
+        (dropped.refused ? refused : unbindable)
+            .push_back("app " + key.first + ", service port " +
+                       std::to_string(key.second) + ": " + dropped.reason);
+      }
+      board_.SetDroppedByHaproxy(std::move(unbindable), std::move(refused));
+    }
+    board_.SetVhostConflicts(result.vhost_conflicts);
+    {
+      // Every service port, routed (in the config) or dropped, for /status;
+      // a drop is logged when it appears and when it clears.
+      std::vector<std::pair<std::string, int>> routed;
+      for (const ConfigAuthor& author : generation->config.authors()) {
+        routed.emplace_back(author.app_id, author.service_port);
+      }
+      std::vector<std::string> dropped = result.errors;
+      dropped.insert(dropped.end(), generation->errors.begin(),
+                     generation->errors.end());
+      const PortChanges changes =
+          board_.SetServicePorts(routed, dropped, result.disabled);
+      for (const std::string& e : changes.dropped) {
+        Log().error(e);
+      }
+      for (const std::string& line : changes.cleared) {
+        Log().information(line);
+      }
     }
   }
   if (haproxy_ == nullptr &&

@@ -7,6 +7,9 @@
 // frontend heads are overridden in a per-test templates dir to bind
 // 127.0.0.1:<free port>, and every app sets HAPROXY_{n}_BIND_ADDR=127.0.0.1.
 #include <Poco/DigestEngine.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -2160,6 +2163,137 @@ TEST_F(IntegrationTest, HaproxyOutsidePathIsFoundAndAMissingOneIsNotFound) {
       << not_found.output;
   EXPECT_THAT(not_found.output, Not(HasSubstr("rejected")));
   EXPECT_FALSE(FileExists(cfg_));
+}
+
+// marathon-lb in sse mode on marathon-sim, owning a real HAProxy (the
+// loopback HEAD: maxconn 200), its admin server on a free port.
+class AdminLbTest : public IntegrationTest {
+ protected:
+  void TearDown() override {
+    mlb_.reset();  // SIGTERM: marathon-lb stops its HAProxy
+    IntegrationTest::TearDown();
+  }
+
+  // Starts it on `url` and waits for its first config to be live.
+  void StartLb(const std::string& url) {
+    admin_port_ = FreePort();
+    mlb_ = std::make_unique<ScopedProcess>(
+        std::vector<std::string>{
+            mlb_binary_, "sse", "--marathon", url, "--haproxy-config", cfg_,
+            "--group", kGroup, "--templates-dir", templates_dir_,
+            "--plugin-dir", plugin_dir_, "--ssl-certs", cert_,
+            "--syslog-socket", "/dev/null", "--run-haproxy",
+            "--admin-address", "127.0.0.1:" + std::to_string(admin_port_)},
+        dir_->File("marathon-lb.log"));
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return !mlb_->Running() ||
+                 (Accepts("127.0.0.1", appid_port_) &&
+                  StatusJson()->optValue("generation", 0) == 1);
+        },
+        Millis(15000)))
+        << mlb_->Output();
+    ASSERT_TRUE(mlb_->Running()) << mlb_->Output();
+  }
+
+  HttpResponse Admin(const std::string& path) {
+    return HttpCall("GET", "127.0.0.1", admin_port_, path, "", {},
+                    Millis(5000));
+  }
+
+  // /status, or an empty object if it did not answer with JSON.
+  Poco::JSON::Object::Ptr StatusJson() {
+    try {
+      return Poco::JSON::Parser()
+          .parse(Admin("/status").body)
+          .extract<Poco::JSON::Object::Ptr>();
+    } catch (const std::exception&) {
+      return new Poco::JSON::Object;
+    }
+  }
+
+  int admin_port_ = 0;
+  std::unique_ptr<ScopedProcess> mlb_;
+};
+
+// Issue 15: a config haproxy -c refuses as a whole is not live. In the
+// update below, the first check names /bad-timeout's line (dropped), the
+// second /bad-backend's, the only port left: nothing goes live. /status
+// keeps the live config's ports (/web routed, nothing refused), with the
+// refused attempt's error.
+TEST_F(AdminLbTest, AWhollyRefusedConfigLeavesTheLivePortsInStatus) {
+  const TaskSpec nowhere{"127.0.0.3", {FreePort()}};
+  const int web_port = FreePort();
+  const int timeout_port = FreePort();
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {web_port}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {nowhere})}));
+  const int sim_port = std::stoi(url.substr(url.rfind(':') + 1));
+  ASSERT_NO_FATAL_FAILURE(StartLb(url));
+  const Poco::JSON::Object::Ptr live = StatusJson();
+  const std::string live_config = Config();
+  const std::string web_since = live->getObject("apps")
+                                    ->getObject("/web")
+                                    ->getArray("ports")
+                                    ->getObject(0)
+                                    ->getValue<std::string>("since");
+
+  const HttpResponse posted = HttpCall(
+      "POST", "127.0.0.1", sim_port, "/_sim/apps",
+      StateJson({AppJson("/bad-backend", {FreePort()},
+                         Labels({{"HAPROXY_0_VHOST", "bad-backend.example.com"},
+                                 {"HAPROXY_0_HTTP_FRONTEND_ACL",
+                                  "  acl host_{cleanedUpHostname} hdr(host) "
+                                  "-i {hostname}\n  use_backend "
+                                  "no_such_backend if "
+                                  "host_{cleanedUpHostname}\n"}}),
+                         {nowhere}),
+                 AppJson("/bad-timeout", {timeout_port},
+                         Labels({{"HAPROXY_0_MODE", "http"},
+                                 {"HAPROXY_0_BACKEND_HTTP_OPTIONS",
+                                  "  option forwardfor\n  timeout server "
+                                  "5zz\n"}}),
+                         {nowhere})}),
+      {}, Millis(5000));
+  ASSERT_EQ(posted.status, 200) << posted.Describe();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return StatusJson()->optValue("failed_syncs", 0) == 1; },
+      Millis(15000)))
+      << mlb_->Output();
+  // The second check's config: /bad-timeout left out, /bad-backend in.
+  const std::string rejected = ReadFile(cfg_ + ".rejected");
+  EXPECT_THAT(rejected, HasSubstr("no_such_backend"));
+  EXPECT_THAT(rejected, Not(HasSubstr("5zz")));
+  EXPECT_TRUE(std::regex_search(
+      mlb_->Output(),
+      std::regex("app /bad-timeout, service port " +
+                 std::to_string(timeout_port) +
+                 ": haproxy -c refused its lines \\(parsing "
+                 "\\[[^\\]]+:[0-9]+\\] : unexpected character 'z' in "
+                 "'timeout server'\\); dropped until the app changes them or "
+                 "SIGHUP; service port skipped")))
+      << mlb_->Output();
+
+  const Poco::JSON::Object::Ptr status = StatusJson();
+  EXPECT_EQ(status->getValue<std::string>("last_error"),
+            "haproxy -c rejected the new config, kept in " + cfg_ +
+                ".rejected; the live config is unchanged");
+  EXPECT_EQ(status->getArray("refused_service_ports")->size(), 0u)
+      << Admin("/status").body;
+  const Poco::JSON::Object::Ptr apps = status->getObject("apps");
+  std::vector<std::string> ids;
+  apps->getNames(ids);
+  ASSERT_EQ(ids, std::vector<std::string>{"/web"}) << Admin("/status").body;
+  const Poco::JSON::Array::Ptr ports =
+      apps->getObject("/web")->getArray("ports");
+  ASSERT_EQ(ports->size(), 1u);
+  EXPECT_EQ(ports->getObject(0)->getValue<int>("service_port"), web_port);
+  EXPECT_EQ(ports->getObject(0)->getValue<std::string>("state"), "routed");
+  EXPECT_EQ(ports->getObject(0)->getValue<std::string>("since"), web_since);
+  EXPECT_EQ(status->getValue<std::string>("config_sha256"),
+            live->getValue<std::string>("config_sha256"));
+  EXPECT_EQ(status->getValue<int>("generation"), 1);
+  EXPECT_EQ(Config(), live_config);
 }
 
 }  // namespace
