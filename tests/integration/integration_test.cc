@@ -40,6 +40,7 @@
 #include "tests/support/end_to_end_test.h"
 #include "tests/support/http_test_server.h"
 #include "tests/support/integration_support.h"
+#include "tests/support/prometheus_text.h"
 
 namespace mlb::integration {
 namespace {
@@ -2294,6 +2295,63 @@ TEST_F(AdminLbTest, AWhollyRefusedConfigLeavesTheLivePortsInStatus) {
             live->getValue<std::string>("config_sha256"));
   EXPECT_EQ(status->getValue<int>("generation"), 1);
   EXPECT_EQ(Config(), live_config);
+}
+
+// docs/operations.md's table of /metrics against a running marathon-lb's
+// /metrics, read back by the Prometheus parser: every documented metric is
+// exposed with its documented type (and label values), and every family
+// exposed is documented.
+TEST_F(AdminLbTest, MetricsAreTheOnesTheOperationsGuideDocuments) {
+  const std::string url = StartSim(StateJson(
+      {AppJson("/web", {FreePort()}, Labels({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.3", {FreePort()}}})}));
+  ASSERT_NO_FATAL_FAILURE(StartLb(url));
+  const HttpResponse metrics = Admin("/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.Describe();
+  // "family type sample {label=value,...} value" per sample.
+  std::map<std::string, std::string> exposed;               // family: type
+  std::map<std::string, std::set<std::string>> label_sets;  // sample: labels
+  for (const std::string& line :
+       Lines(mlb::testing::PrometheusParsed(metrics.body))) {
+    const std::vector<std::string> words = Split(line, ' ');
+    ASSERT_EQ(words.size(), 5u) << line;
+    exposed[words[0]] = words[1];
+    label_sets[words[2]].insert(words[3]);
+  }
+
+  // | `marathonlb_syncs_total{result="ok"\|"failed"}` | counter | ... |
+  const std::regex row(
+      "^ *\\| `(marathonlb_[a-z_]+)(\\{([a-z_]+)=([^`]*)\\})?` \\| ([a-z]+) "
+      "\\|.*");
+  std::map<std::string, std::string> documented;  // family: type
+  for (const std::string& line :
+       Lines(ReadFile(RequiredEnv("MLB_SOURCE_DIR") + "/docs/operations.md"))) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row)) {
+      continue;
+    }
+    const std::string name = m[1];
+    const std::string type = m[5];
+    // The parser names a counter's family without its _total.
+    const std::string family =
+        type == "counter" ? std::regex_replace(name, std::regex("_total$"), "")
+                          : name;
+    documented[family] = type;
+    EXPECT_EQ(exposed.count(family) ? exposed[family] : "(not exposed)", type)
+        << name;
+    if (m[2].matched) {
+      // result="ok"\|"failed": {result=ok} and {result=failed}.
+      std::set<std::string> want;
+      const std::string values = m[4];
+      const std::regex quoted("\"([^\"]*)\"");
+      for (auto it = std::sregex_iterator(values.begin(), values.end(), quoted);
+           it != std::sregex_iterator(); ++it) {
+        want.insert("{" + m[3].str() + "=" + (*it)[1].str() + "}");
+      }
+      EXPECT_EQ(label_sets[name], want) << name;
+    }
+  }
+  EXPECT_EQ(documented, exposed) << metrics.body;
 }
 
 }  // namespace
