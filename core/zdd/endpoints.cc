@@ -132,6 +132,8 @@ class HttpMarathonApi : public MarathonApi {
     request.headers = {{"Accept", "application/json"}};
     request.body = body;
     request.content_type = body.empty() ? "" : "application/json";
+    // As the Marathon client: Marathon's JSON gzipped, inflated as read.
+    request.accept_gzip = method == "GET";
     HttpResponse response;
     const Status sent = http_.Fetch(request, answer, &response);
     *status = response.status;

@@ -275,6 +275,42 @@ TEST_F(ZddCommandTest, ExitCodes) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
+// Issue 15: zdd asks Marathon for gzip on its GETs, as marathon-lb does:
+// the simulator logs the request asking for it and counts its answer
+// gzipped.
+TEST_F(ZddCommandTest, AsksMarathonForGzip) {
+  StartSim(2);
+  ASSERT_EQ(Call("POST", sim_port_, "/v2/apps",
+                 R"({"id": "/nginx-green", "instances": 0,
+                     "portDefinitions": [{"port": 10000}], "labels": {
+                     "HAPROXY_DEPLOYMENT_GROUP": "nginx",
+                     "HAPROXY_DEPLOYMENT_ALT_PORT": "10001",
+                     "HAPROXY_DEPLOYMENT_COLOUR": "green",
+                     "HAPROXY_0_PORT": "10000"}})")
+                .status,
+            201);
+  std::vector<std::string> dry = Flags(Source("nginx.json"));
+  dry.push_back("--dry-run");
+  const RunResult r = Zdd(dry);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(HasLine(r.output, "  \"id\": \"/nginx-blue\",")) << r.output;
+
+  std::vector<std::string> gets;
+  for (const std::string& line : Lines(sim_->Output())) {
+    if (line.find(" GET /v2/apps") != std::string::npos) {
+      gets.push_back(line.substr(line.find(" GET ")));
+    }
+  }
+  EXPECT_EQ(gets, std::vector<std::string>{
+                      " GET /v2/apps 200 (Accept-Encoding: gzip)"})
+      << sim_->Output();
+  const Poco::JSON::Object::Ptr stats =
+      JsonObject(Call("GET", sim_port_, "/_sim/stats").body);
+  EXPECT_EQ(JsonInt(stats, "appsAnswersGzipped", -1),
+            static_cast<long>(gets.size()));
+  EXPECT_EQ(JsonInt(stats, "appsAnswersPlain", -1), 0);
+}
+
 // ---------------------------------------------------------------------------
 // zdd through two marathon-lb instances.
 
