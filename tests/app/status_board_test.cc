@@ -30,6 +30,14 @@ Poco::JSON::Object::Ptr ParseJson(const std::string& text) {
   return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
 }
 
+// The ports /status lists for `app_id` (null if it lists no such app).
+Poco::JSON::Array::Ptr Ports(const StatusBoard& board,
+                             const std::string& app_id) {
+  const Poco::JSON::Object::Ptr app =
+      ParseJson(board.Json())->getObject("apps")->getObject(app_id);
+  return app.isNull() ? nullptr : app->getArray("ports");
+}
+
 TEST(StatusBoardTest, LabelValuesAreEscapedAsTheTextFormatSays) {
   EXPECT_EQ(PrometheusLabelValue("/a\\b\"c\nd"), "/a\\\\b\\\"c\\nd");
   // The real parser reads the hostile value back as it was.
@@ -41,37 +49,17 @@ TEST(StatusBoardTest, LabelValuesAreEscapedAsTheTextFormatSays) {
 
 TEST(StatusBoardTest, MetricsOfANewBoardParseAndAreZero) {
   StatusBoard board;
+  const std::string histogram =
+      "marathonlb_update_duration_seconds histogram "
+      "marathonlb_update_duration_seconds";
+  std::string buckets;
+  for (const char* le : {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+                         "0.5", "1", "2.5", "5", "10", "30", "+Inf"}) {
+    buckets += histogram + "_bucket {le=" + le + "} 0.0\n";
+  }
   EXPECT_EQ(Parsed(board.Metrics()),
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.005} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.01} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.025} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.05} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.1} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.25} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=0.5} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=1} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=2.5} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=5} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=10} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=30} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_bucket {le=+Inf} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_sum {} 0.0\n"
-            "marathonlb_update_duration_seconds histogram "
-            "marathonlb_update_duration_seconds_count {} 0.0\n"
+            buckets + histogram + "_sum {} 0.0\n" + histogram +
+                "_count {} 0.0\n"
             "marathonlb_syncs counter marathonlb_syncs_total {result=ok} 0.0\n"
             "marathonlb_syncs counter marathonlb_syncs_total {result=failed} "
             "0.0\n"
@@ -201,13 +189,11 @@ TEST(StatusBoardTest, PortStatesKeepTheirSinceAndChangesAreReportedOnce) {
   Poco::JSON::Object::Ptr apps = status->getObject("apps");
   ASSERT_FALSE(apps.isNull());
   EXPECT_EQ(apps->size(), 2u);
-  Poco::JSON::Object::Ptr web =
-      apps->getObject("/web")->getArray("ports")->getObject(0);
+  Poco::JSON::Object::Ptr web = Ports(board, "/web")->getObject(0);
   EXPECT_EQ(web->getValue<int>("service_port"), 10000);
   EXPECT_EQ(web->getValue<std::string>("state"), "routed");
   EXPECT_EQ(web->getValue<std::string>("reason"), "");
-  Poco::JSON::Object::Ptr dropped =
-      apps->getObject("/busy")->getArray("ports")->getObject(0);
+  Poco::JSON::Object::Ptr dropped = Ports(board, "/busy")->getObject(0);
   EXPECT_EQ(dropped->getValue<int>("service_port"), 10001);
   EXPECT_EQ(dropped->getValue<std::string>("state"), "dropped");
   EXPECT_EQ(dropped->getValue<std::string>("reason"),
@@ -220,12 +206,7 @@ TEST(StatusBoardTest, PortStatesKeepTheirSinceAndChangesAreReportedOnce) {
   changes = board.SetServicePorts({{"/web", 10000}}, {busy});
   EXPECT_TRUE(changes.dropped.empty());
   EXPECT_TRUE(changes.cleared.empty());
-  EXPECT_EQ(ParseJson(board.Json())
-                ->getObject("apps")
-                ->getObject("/busy")
-                ->getArray("ports")
-                ->getObject(0)
-                ->getValue<std::string>("since"),
+  EXPECT_EQ(Ports(board, "/busy")->getObject(0)->getValue<std::string>("since"),
             since);
 
   // Another reason: logged again, a new "since" (not older than the last).
@@ -235,12 +216,7 @@ TEST(StatusBoardTest, PortStatesKeepTheirSinceAndChangesAreReportedOnce) {
   changes = board.SetServicePorts({{"/web", 10000}}, {refused});
   EXPECT_EQ(changes.dropped, std::vector<std::string>{refused});
   EXPECT_TRUE(changes.cleared.empty());
-  EXPECT_GE(ParseJson(board.Json())
-                ->getObject("apps")
-                ->getObject("/busy")
-                ->getArray("ports")
-                ->getObject(0)
-                ->getValue<std::string>("since"),
+  EXPECT_GE(Ports(board, "/busy")->getObject(0)->getValue<std::string>("since"),
             since);
 
   // Routed now: cleared, once.
@@ -275,10 +251,7 @@ TEST(StatusBoardTest, DisabledPortsAreListedAndEndADrop) {
   EXPECT_EQ(changes.cleared,
             std::vector<std::string>{
                 "app /a, service port 10001: no longer dropped (disabled)"});
-  const Poco::JSON::Array::Ptr ports = ParseJson(board.Json())
-                                           ->getObject("apps")
-                                           ->getObject("/a")
-                                           ->getArray("ports");
+  const Poco::JSON::Array::Ptr ports = Ports(board, "/a");
   ASSERT_EQ(ports->size(), 2u);
   EXPECT_EQ(ports->getObject(0)->getValue<std::string>("state"), "routed");
   EXPECT_EQ(ports->getObject(1)->getValue<int>("service_port"), 10001);
