@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 // libarchive, opened when the first archive is extracted rather than by the
 // dynamic loader at start-up: it and the ten libraries it needs (libxml2,
-// ICU, lzma, zstd, ...) cost every start some 7 ms of CPU on this class of
+// ICU, lzma, zstd, ...) cost every start some 4 ms on this class of
 // machine (docs/performance.md), and most runs have no --template-url. Its
 // functions are those of <archive.h>, called through this table.
 #define MLB_LIBARCHIVE_FUNCTIONS(X)                                         \
