@@ -243,17 +243,15 @@ int* NumberFlag(const std::string& name, CliOptions* out) {
 }
 
 // A URL's user information as RFC 3986 3.2.1 has it: unreserved
-// characters, sub-delims, ':' and %HH. Anything else (a space, '"', '<')
-// would end the URL in a log line, and with it the redaction of its
-// password; percent-encoded it works (HttpClient decodes it).
+// characters, sub-delims, ':' and '%' (%HH is decoded when sent, any other
+// '%' kept, as 1.15 does). Anything else (a space, '"', '<') would end the
+// URL in a log line, and with it the redaction of its password;
+// percent-encoded it works.
 Status CheckUserInfo(const std::string& flag, const std::string& url) {
-  const std::string_view info = UrlUserInfo(url);
-  for (size_t i = 0; i < info.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(info[i]);
-    if (std::isalnum(c) || std::strchr("-._~!$&'()*+,;=:", c) != nullptr ||
-        (c == '%' && i + 2 < info.size() && std::isxdigit(
-             static_cast<unsigned char>(info[i + 1])) &&
-         std::isxdigit(static_cast<unsigned char>(info[i + 2])))) {
+  for (const char ch : UrlUserInfo(url)) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c != '\0' &&
+        (std::isalnum(c) || std::strchr("-._~!$&'()*+,;=:%", c) != nullptr)) {
       continue;
     }
     return Status::Error(flag + " " + RedactUrlValue(url),

@@ -705,13 +705,13 @@ Status HttpClient::Send(const HttpRequest& request,
   if (user.empty() && !uri.getUserInfo().empty()) {
     // Percent-encoded as RFC 3986 3.2.1 has it (a password with '@', ':'
     // or '/' in it can only be given so), and decoded as marathon-lb 1.15
-    // (requests) decodes it.
+    // (requests) decodes it: a '%' that starts no %HH stays.
     const std::string info = uri.getUserInfo();
     const size_t colon = info.find(':');
-    Poco::URI::decode(info.substr(0, colon), user);
-    if (colon != std::string::npos) {
-      Poco::URI::decode(info.substr(colon + 1), password);
-    }
+    user = PercentDecode(info.substr(0, colon));
+    password = colon == std::string::npos
+                   ? ""
+                   : PercentDecode(info.substr(colon + 1));
   }
   uri.setUserInfo("");
   bool send_credentials = !user.empty() || !request.authorization.empty();

@@ -122,6 +122,11 @@ std::string CrLfToLf(std::string_view text);
 // is left as it is.
 std::string RedactUrl(std::string_view text);
 
+// `text` with each %HH (two hex digits) decoded to its byte, any other '%'
+// kept as it is: Python's urllib.parse.unquote, which marathon-lb 1.15
+// (requests) applies to the user and password of a URL.
+std::string PercentDecode(std::string_view text);
+
 // The user information of `url`, one URL and nothing else (a flag's value):
 // what comes between "://" and the last '@' ahead of the path, query or
 // fragment, whatever bytes it holds; "" for none.

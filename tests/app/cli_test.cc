@@ -125,6 +125,9 @@ TEST(CliTest, AUrlPasswordMustBePercentEncoded) {
                   .ok());
   EXPECT_EQ(o.marathon[0], "http://alice:pa%20ss@m1:8080");
   EXPECT_EQ(o.template_url, "https://t/t.tgz");
+  // A '%' that starts no escape is kept, as 1.15 keeps it.
+  EXPECT_TRUE(Parse({"-m", "http://alice:50%off@m1", "--group", "g"}, &o)
+                  .ok());
 }
 
 // marathon-lb 1.15's defaults and the flags the DC/OS package passes.

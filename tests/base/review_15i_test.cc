@@ -45,6 +45,14 @@ TEST(Review15iHttpClientTest, PercentEncodedUserInfoIsDecodedForBasicAuth) {
   ASSERT_TRUE(client.Fetch(request, &body, &response).ok());
   ASSERT_EQ(server.requests().size(), 1u);
   EXPECT_EQ(server.requests()[0].Header("Authorization"), kDecodedAuth);
+  // A '%' that starts no escape stays, as unquote leaves it:
+  // base64("alice:50%off").
+  request.url = "http://alice:50%off@127.0.0.1:" +
+                std::to_string(server.port()) + "/v2/apps";
+  ASSERT_TRUE(client.Fetch(request, &body, &response).ok());
+  ASSERT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(server.requests()[1].Header("Authorization"),
+            "Basic YWxpY2U6NTAlb2Zm");
 }
 
 // The answer `raw` (head and body, as sent) of a server that then closes

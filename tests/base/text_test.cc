@@ -12,6 +12,27 @@
 namespace mlb {
 namespace {
 
+// The user and password of a URL decoded as 1.15 (Python's unquote)
+// decodes them: %HH is a byte, any other '%' stays.
+TEST(PercentDecodeTest, DecodesWhatIsAnEscapeAndKeepsTheRest) {
+  EXPECT_EQ(PercentDecode("s3%40c%3Aret"), "s3@c:ret");
+  EXPECT_EQ(PercentDecode("%41%4a%4A"), "AJJ");
+  EXPECT_EQ(PercentDecode("50%off"), "50%off");
+  EXPECT_EQ(PercentDecode("100%"), "100%");
+  EXPECT_EQ(PercentDecode("%4"), "%4");
+  EXPECT_EQ(PercentDecode("%%41"), "%A");
+}
+
+// A whole value that is one URL: the password goes, whatever it holds.
+TEST(RedactUrlValueTest, HidesAPasswordThatWouldEndAUrlInText) {
+  EXPECT_EQ(RedactUrlValue("http://alice:pa ss@m1:8080"),
+            "http://alice:***@m1:8080");
+  EXPECT_EQ(RedactUrlValue("http://alice:a\"b@m1/x?y=http://u:p@z"),
+            "http://alice:***@m1/x?y=http://u:***@z");
+  EXPECT_EQ(RedactUrlValue("http://token@m1"), "http://token@m1");
+  EXPECT_EQ(RedactUrlValue("http://m1:8080"), "http://m1:8080");
+}
+
 // What marathon-lb shows of a --marathon URL with credentials: the user,
 // never the password.
 TEST(RedactUrlTest, HidesThePasswordOfEveryUrlInTheText) {
