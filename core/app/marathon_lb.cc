@@ -953,7 +953,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   }
   if (report.outcome != ApplyReport::Outcome::kDryRun &&
       !report.rolled_back) {
-    board_.SetConfig(text,
+    board_.SetConfig(std::move(text),  // not read after this
                      report.outcome == ApplyReport::Outcome::kApplied);
     live_ = std::make_unique<HaproxyConfig>(std::move(generation->config));
     behind_since_.reset();

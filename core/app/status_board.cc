@@ -280,21 +280,17 @@ void StatusBoard::RecordEventLag(double seconds) {
   event_lag_seconds_ = seconds;
 }
 
-void StatusBoard::SetConfig(const std::string& text, bool changed) {
-  {
-    // Found unchanged, the config is the one hashed last time (every
-    // update that keeps a config in place comes here): no second pass over
-    // megabytes on each poll and resync.
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!changed && !config_sha256_.empty() && config_bytes_ == text.size()) {
-      return;
-    }
-  }
-  const Sha256Digest digest = Sha256(text);
-  const std::string hex = Hex(digest.data(), digest.size());
+void StatusBoard::SetConfig(std::string text, bool changed) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Found unchanged, the config is the one of last time (every update that
+  // keeps a config in place comes here): nothing to hash again.
+  const bool known = !config_sha256_.empty() || !config_text_.empty();
+  if (!changed && known && config_bytes_ == text.size()) {
+    return;
+  }
   config_bytes_ = text.size();
-  config_sha256_ = hex;
+  config_sha256_.clear();
+  config_text_ = std::move(text);
   if (changed) {
     ++generation_;
   }
@@ -449,6 +445,11 @@ std::string StatusBoard::Json() const {
   out.set("updates", updates_);
   if (event_lag_known_) {
     out.set("event_lag_seconds", event_lag_seconds_);
+  }
+  if (config_sha256_.empty() && !config_text_.empty()) {
+    const Sha256Digest digest = Sha256(config_text_);
+    config_sha256_ = Hex(digest.data(), digest.size());
+    config_text_ = std::string();  // its memory too
   }
   out.set("config_sha256", config_sha256_);
   out.set("config_bytes", static_cast<long long>(config_bytes_));

@@ -98,8 +98,11 @@ class StatusBoard {
   // update ended.
   void RecordEventLag(double seconds);
   // The config in place (written, or found unchanged): its size and
-  // SHA-256; `changed` (written and applied) counts a new generation.
-  void SetConfig(const std::string& text, bool changed);
+  // SHA-256; `changed` (written and applied) counts a new generation. The
+  // text is kept until /status first asks for its SHA-256 (Json), so that
+  // an update does not hash megabytes nobody reads (a one-shot run never
+  // does).
+  void SetConfig(std::string text, bool changed);
   // The service ports of the config the last update made: `routed`, (app
   // id, service port) each, the lines of those dropped, and those
   // `disabled` (UpdateResult::disabled). A port keeps its "since" while its
@@ -158,7 +161,9 @@ class StatusBoard {
   bool event_lag_known_ = false;
   double event_lag_seconds_ = 0;
   size_t config_bytes_ = 0;
-  std::string config_sha256_;  // "" until a config is in place
+  // "" until a config is in place, or until Json() hashes config_text_.
+  mutable std::string config_sha256_;
+  mutable std::string config_text_;  // not hashed yet; "" once it is
   long long generation_ = 0;
   // The state of every service port of the last update, by (app id, kind,
   // number) (DroppedPort).
