@@ -646,6 +646,36 @@ bool MarathonLb::ApplyQueuedEvents(std::vector<std::string>* changed,
   return true;
 }
 
+void MarathonLb::PublishServicePorts(const UpdateResult& result,
+                                     const Generation& generation) {
+  std::vector<std::string> unbindable;
+  std::vector<std::string> refused;
+  for (const auto& [key, dropped] : dropped_by_haproxy_) {
+    (dropped.refused ? refused : unbindable)
+        .push_back("app " + key.first + ", service port " +
+                   std::to_string(key.second) + ": " + dropped.reason);
+  }
+  board_.SetDroppedByHaproxy(std::move(unbindable), std::move(refused));
+  board_.SetVhostConflicts(result.vhost_conflicts);
+  // Every service port, routed (in the config) or dropped, for /status; a
+  // drop is logged when it appears and when it clears.
+  std::vector<std::pair<std::string, int>> routed;
+  for (const ConfigAuthor& author : generation.config.authors()) {
+    routed.emplace_back(author.app_id, author.service_port);
+  }
+  std::vector<std::string> dropped = result.errors;
+  dropped.insert(dropped.end(), generation.errors.begin(),
+                 generation.errors.end());
+  const PortChanges changes =
+      board_.SetServicePorts(routed, dropped, result.disabled);
+  for (const std::string& e : changes.dropped) {
+    Log().error(e);
+  }
+  for (const std::string& line : changes.cleared) {
+    Log().information(line);
+  }
+}
+
 Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
   const auto start = std::chrono::steady_clock::now();
   update_cpu_start_ = ThreadCpuSeconds();
@@ -875,36 +905,7 @@ Status MarathonLb::UpdateOnce(const std::string& why, bool resync) {
       Log().error(e);
     }
   } else {
-    {
-      std::vector<std::string> unbindable;
-      std::vector<std::string> refused;
-      for (const auto& [key, dropped] : dropped_by_haproxy_) {
-        (dropped.refused ? refused : unbindable)
-            .push_back("app " + key.first + ", service port " +
-                       std::to_string(key.second) + ": " + dropped.reason);
-      }
-      board_.SetDroppedByHaproxy(std::move(unbindable), std::move(refused));
-    }
-    board_.SetVhostConflicts(result.vhost_conflicts);
-    {
-      // Every service port, routed (in the config) or dropped, for /status;
-      // a drop is logged when it appears and when it clears.
-      std::vector<std::pair<std::string, int>> routed;
-      for (const ConfigAuthor& author : generation->config.authors()) {
-        routed.emplace_back(author.app_id, author.service_port);
-      }
-      std::vector<std::string> dropped = result.errors;
-      dropped.insert(dropped.end(), generation->errors.begin(),
-                     generation->errors.end());
-      const PortChanges changes =
-          board_.SetServicePorts(routed, dropped, result.disabled);
-      for (const std::string& e : changes.dropped) {
-        Log().error(e);
-      }
-      for (const std::string& line : changes.cleared) {
-        Log().information(line);
-      }
-    }
+    PublishServicePorts(result, *generation);
   }
   if (haproxy_ == nullptr &&
       (report.reloaded || !report.reload_error.empty())) {

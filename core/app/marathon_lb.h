@@ -122,6 +122,11 @@ class MarathonLb {
                  std::chrono::steady_clock::time_point start,
                  bool ahead_of_file = false);
   int RunLive();
+  // What a config put in place (or found unchanged) routes and drops, for
+  // /status (the service ports, HAProxy's refusals, vhost conflicts), with
+  // a log line for each drop that appears and each that clears.
+  void PublishServicePorts(const UpdateResult& result,
+                           const Generation& generation);
   // Whether an event's fields may be used: not in event mode without
   // --callback-secret-file (anyone may POST), where an event only names an
   // app to fetch.

@@ -369,6 +369,22 @@ class LiveTest : public ManagedMarathonLbTest {
                                       ".*, ahead of the config file.*")
         .size();
   }
+  // marathon-lb in event mode without a secret, its callback on a free
+  // port of 127.0.0.1, started on `sim` until web-1 is served and the
+  // callback registered. Returns the callback's port (to POST events to).
+  int StartEventModeServingWeb1(const Sim& sim) {
+    const int callback_port = FreePort();
+    const std::string callback =
+        "http://127.0.0.1:" + std::to_string(callback_port) + "/";
+    EXPECT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
+    EXPECT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return CountMessages(MlbLog(), "registered event callback") == 1;
+        },
+        Millis(5000)));
+    return callback_port;
+  }
   // /web on web-1 (127.0.0.2) and web-2 (127.0.0.3), served; then web-2
   // replaced by web-3 (127.0.0.4) in Marathon, task events only. Returns
   // once the express path has sent that; the echoes' ports in *web.
@@ -3098,14 +3114,8 @@ TEST_F(LiveTest, AForgedCallbackPostDoesNotRouteAnAppsTrafficToTheForger) {
   const int web1 = StartEcho("web-1", "127.0.0.2");
   const int evil = StartEcho("evil", "127.0.0.3");
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
-  const int callback_port = FreePort();
-  const std::string callback =
-      "http://127.0.0.1:" + std::to_string(callback_port) + "/";
-  ASSERT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
-  ASSERT_TRUE(WaitUntil(
-      [&] { return CountMessages(MlbLog(), "registered event callback") == 1; },
-      Millis(5000)));
+  const int callback_port = StartEventModeServingWeb1(sim);
+  ASSERT_FALSE(HasFailure());
 
   const std::string forged =
       R"({"eventType":"status_update_event","appId":"/web",)"
@@ -3298,14 +3308,8 @@ TEST_F(LiveTest, Review16bSigusr1WhileTheFileIsBehindKeepsTheExpressChange) {
 TEST_F(LiveTest, Review16bAForgedEventNamingNoAppDoesNotForceAFetchOfEveryApp) {
   const int web1 = StartEcho("web-1", "127.0.0.2");
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}));
-  const int callback_port = FreePort();
-  const std::string callback =
-      "http://127.0.0.1:" + std::to_string(callback_port) + "/";
-  ASSERT_NO_THROW(StartMarathonLb({"event", callback}, {sim.url}));
-  ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
-  ASSERT_TRUE(WaitUntil(
-      [&] { return CountMessages(MlbLog(), "registered event callback") == 1; },
-      Millis(5000)));
+  const int callback_port = StartEventModeServingWeb1(sim);
+  ASSERT_FALSE(HasFailure());
   const long full_before = SimRequests(sim, "GET /v2/apps");
   ASSERT_GE(full_before, 1);
   constexpr int kPosts = 5;
