@@ -863,7 +863,8 @@ TEST_F(LiveTest, ADeploymentGroupsTaskChangeDoesNotTakeTheExpressPath) {
                              "servers changed without a reload: \\+1 -1 "
                              "\\(sections \\+0 -0 ~0, servers \\+1 -1 in "
                              "backend shop_" + std::to_string(port) +
-                                 "\\), [0-9.]+ ms, [0-9.]+ ms CPU")
+                                 "\\), [0-9.]+ ms, [0-9.]+ ms CPU(, 1 in "
+                                 "maintenance until their connections end)?")
                 .size(),
             1u)
       << Tail(MlbLog());
