@@ -778,14 +778,32 @@ std::vector<size_t> ConfigOrder(const std::vector<const Service*>& services,
   for (size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
   }
-  const auto before = [&](size_t a, size_t b) {
-    return ServiceBefore(services[a]->view, services[b]->view);
+  // The keys side by side, not behind two pointers each: the sort reads
+  // them some 13 times per service at 5,000.
+  struct Key {
+    std::string_view app_id;
+    int service_port;
+    size_t index;
+  };
+  std::vector<Key> keys;
+  keys.reserve(services.size());
+  for (size_t i = 0; i < services.size(); ++i) {
+    keys.push_back({services[i]->view.app_id, services[i]->view.service_port,
+                    i});
+  }
+  const auto before = [](const Key& a, const Key& b) {
+    const int c = a.app_id.compare(b.app_id);
+    return c < 0 || (c == 0 && a.service_port < b.service_port);
   };
   // Marathon lists apps by id: most often in order already (one pass).
-  if (!std::is_sorted(order.begin(), order.end(), before)) {
-    std::stable_sort(order.begin(), order.end(), before);
+  if (!std::is_sorted(keys.begin(), keys.end(), before)) {
+    std::stable_sort(keys.begin(), keys.end(), before);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      order[i] = keys[i].index;
+    }
   }
   BackendNames names;
+  names.Reserve(services.size());
   std::vector<size_t> kept;
   kept.reserve(order.size());
   for (const size_t i : order) {

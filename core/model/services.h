@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -150,9 +151,12 @@ class BackendNames {
   // "" when `view` may use its backend name, else the error line that drops
   // it. `view` must outlive this object.
   std::string Claim(const sdk::Service& view);
+  // Room for `services` names, so that the map does not rehash as it grows.
+  void Reserve(size_t services) { owners_.reserve(services); }
 
  private:
-  std::unordered_map<std::string, const sdk::Service*> owners_;
+  // By backend name, a view of the owner's `backend`.
+  std::unordered_map<std::string_view, const sdk::Service*> owners_;
 };
 
 // The order of the config: the indexes of `services` by (appId,
