@@ -59,24 +59,40 @@ class ConfigAssembler::Ports {
 class ConfigAssembler::AssignedPorts {
  public:
   explicit AssignedPorts(const std::vector<const Service*>& services) {
+    // (port, service) sorted by port, the first in `services` first; then
+    // each port once, kept by the first.
+    const auto by_port = [](const Entry& a, const Entry& b) {
+      return a.first < b.first;
+    };
+    const auto same_port = [](const Entry& a, const Entry& b) {
+      return a.first == b.first;
+    };
     for (const Service* s : services) {
       if (s->port_labels.port == 0) {  // no HAPROXY_{n}_PORT: Marathon's port
-        owners_.emplace(s->view.service_port, &s->view);  // the first keeps it
+        owners_.emplace_back(s->view.service_port, &s->view);
       }
     }
+    std::stable_sort(owners_.begin(), owners_.end(), by_port);
+    owners_.erase(std::unique(owners_.begin(), owners_.end(), same_port),
+                  owners_.end());
     // The names a service generates end with "_<service port>" (sdk.h):
     // the service that will hold the port holds them, the one Marathon
     // assigned it first, else the first that chose it by HAPROXY_{n}_PORT.
     name_owners_ = owners_;
     for (const Service* s : services) {
-      name_owners_.emplace(s->view.service_port, &s->view);
+      name_owners_.emplace_back(s->view.service_port, &s->view);
     }
+    std::stable_sort(name_owners_.begin(), name_owners_.end(), by_port);
+    name_owners_.erase(std::unique(name_owners_.begin(), name_owners_.end(),
+                                   same_port),
+                       name_owners_.end());
   }
 
   // The service whose generated names end with "_<port>", or null.
   const sdk::Service* NameOwner(int port) const {
-    auto it = name_owners_.find(port);
-    return it != name_owners_.end() ? it->second : nullptr;
+    auto it = LowerBound(name_owners_, port);
+    return it != name_owners_.end() && it->first == port ? it->second
+                                                         : nullptr;
   }
 
   // The service other than `self` that was assigned a port of `l`, or null.
@@ -86,7 +102,7 @@ class ConfigAssembler::AssignedPorts {
   const sdk::Service* OtherOwner(const Listener& l,
                                      const sdk::Service& self,
                                      int own_port, int* port) const {
-    for (auto it = owners_.lower_bound(l.first_port);
+    for (auto it = LowerBound(owners_, l.first_port);
          it != owners_.end() && it->first <= l.last_port; ++it) {
       if (it->second != &self && it->first != own_port) {
         *port = it->first;
@@ -97,18 +113,27 @@ class ConfigAssembler::AssignedPorts {
   }
 
  private:
-  std::map<int, const sdk::Service*> owners_;
-  std::map<int, const sdk::Service*> name_owners_;
+  using Entry = std::pair<int, const sdk::Service*>;
+
+  static std::vector<Entry>::const_iterator LowerBound(
+      const std::vector<Entry>& entries, int port) {
+    return std::lower_bound(
+        entries.begin(), entries.end(), port,
+        [](const Entry& e, int p) { return e.first < p; });
+  }
+
+  // Sorted by port, each port once.
+  std::vector<Entry> owners_;
+  std::vector<Entry> name_owners_;
 };
 
 namespace {
 
-// Claims the ports of one service's `bind` lines, or says whose they are.
-// `view` must outlive `claims`; the listeners are moved into it.
-Status ClaimServicePorts(std::vector<Listener>& listeners,
-                         const Service& service,
-                         const ConfigAssembler::AssignedPorts& assigned,
-                         ConfigAssembler::Ports* claims) {
+// Why a `bind` line of `service` would take a port Marathon assigned to
+// another service, or OK.
+Status CheckAssignedPorts(const std::vector<Listener>& listeners,
+                          const Service& service,
+                          const ConfigAssembler::AssignedPorts& assigned) {
   const sdk::Service& view = service.view;
   const int own_port =
       service.port_labels.port == 0 ? view.service_port : -1;
@@ -123,6 +148,15 @@ Status ClaimServicePorts(std::vector<Listener>& listeners,
           std::to_string(owner->port_index));
     }
   }
+  return Status::OK();
+}
+
+// Claims the ports of one service's `bind` lines, or says whose they are
+// (those Marathon assigned: CheckAssignedPorts, before). `view` must
+// outlive `claims`; the listeners are moved into it.
+Status ClaimServicePorts(std::vector<Listener>& listeners,
+                         const sdk::Service& view,
+                         ConfigAssembler::Ports* claims) {
   for (const Listener& l : listeners) {
     if (const ConfigAssembler::Ports::Claim* c = claims->Find(l)) {
       const int port = std::max(l.first_port, c->listener.first_port);
@@ -326,15 +360,12 @@ void Commit(ServiceRender* render, int author, HaproxyConfig* config,
 }  // namespace
 
 ConfigAssembler::ConfigAssembler(const std::vector<const Service*>& services)
-    : ports_(std::make_unique<Ports>()),
+    : services_(services),
+      ports_(std::make_unique<Ports>()),
       assigned_(std::make_unique<AssignedPorts>(services)) {
   // A frontend and a backend per service, and a few shared sections.
   generation_.config.Reserve(2 * services.size() + 8);
-  for (const Service* s : services) {
-    for (const std::string& vhost : s->view.vhosts) {
-      vhosts_.emplace_back(Lower(vhost), &s->view);
-    }
-  }
+  service_names_.reserve(services.size());
 }
 
 ConfigAssembler::~ConfigAssembler() = default;
@@ -359,54 +390,105 @@ Status ConfigAssembler::Begin(ServiceRender&& render) {
   return Status::OK();
 }
 
-Status ConfigAssembler::CheckAcls(
-    const sdk::Service& view, const ServiceRender& render,
-    std::vector<std::pair<std::string, std::string>>* declared) const {
-  Status s;
-  const auto check = [&](const std::string& section, std::string_view text,
-                         const std::string& owner) {
+void ConfigAssembler::Precheck(const Service& service,
+                               const ServiceRender& render,
+                               Prechecked* out) const {
+  const sdk::Service& view = service.view;
+  out->sections_known = true;
+  for (const ServiceRender::Section& section : render.sections) {
+    if (!IsServiceSection(section.rank) &&
+        section.rank != MLB_SECTION_NAMED &&
+        generation_.config.Find(section.key) == nullptr) {
+      out->sections_known = false;  // Add says which
+    }
+  }
+  for (const ServiceRender::Once& once : render.once) {
+    if (generation_.config.Find(once.section) == nullptr) {
+      out->sections_known = false;
+    }
+  }
+  const auto acls = [&](const std::string& section, std::string_view text,
+                        int once) {
     ForEachAcl(text, [&](std::string_view acl) {
-      std::string key = AclKey(section, acl);
-      auto it = acl_owners_.find(key);
-      if (s.ok() && it != acl_owners_.end() && it->second != owner) {
-        s = Status::ServiceError(
-            "acl " + std::string(acl) + " in " + section +
-            " is already declared by " + AclOwner(it->second) +
-            " (HAProxy would merge the two, and one app would get the "
-            "other's requests)");
-      }
+      Prechecked::Acl& a = out->acls.emplace_back();
+      a.key = AclKey(section, acl);
+      a.once = once;
       // A name another app will generate is that app's, whoever comes
       // first: else an app whose id sorts first could declare it and have
       // the other's service port dropped. (A service's own port: if it is
       // another's, the port rule drops the service, naming the port.)
       const int name_port = NamePort(acl);
       const sdk::Service* name_owner = assigned_->NameOwner(name_port);
-      if (s.ok() && name_owner != nullptr && name_port != view.service_port &&
+      if (name_owner != nullptr && name_port != view.service_port &&
           name_owner->app_id != view.app_id) {
-        s = Status::ServiceError(
+        a.name_error =
             "acl " + std::string(acl) + " in " + section + " ends with _" +
             std::to_string(name_owner->service_port) +
             ", which names the ACLs of app " + name_owner->app_id +
-            "'s service port " + std::to_string(name_owner->service_port));
+            "'s service port " + std::to_string(name_owner->service_port);
       }
-      declared->emplace_back(std::move(key), owner);
     });
   };
   for (const ServiceRender::Section& section : render.sections) {
     if (!IsServiceSection(section.rank)) {
-      check(section.key, section.text, view.app_id);
+      acls(section.key, section.text, -1);
     }
   }
-  for (const ServiceRender::Once& once : render.once) {
-    if (once_keys_.count(once.key) == 0) {
-      check(once.section, once.text, "once " + once.key);
+  for (size_t i = 0; i < render.once.size(); ++i) {
+    acls(render.once[i].section, render.once[i].text, static_cast<int>(i));
+  }
+  out->suffixes = CheckSuffixes(view, render);
+  out->assigned_ports =
+      CheckAssignedPorts(render.listeners, service, *assigned_);
+  out->author = {view.app_id, view.service_port, service.label_text};
+}
+
+Status ConfigAssembler::CheckAcls(
+    const sdk::Service& view, const ServiceRender& render,
+    const Prechecked& pre,
+    std::vector<std::pair<std::string, std::string>>* declared) const {
+  Status s;
+  for (const Prechecked::Acl& acl : pre.acls) {
+    std::string owner = view.app_id;
+    if (acl.once >= 0) {
+      const std::string& key = render.once[static_cast<size_t>(acl.once)].key;
+      if (once_keys_.count(key) != 0) {
+        continue;  // its line is not committed: an earlier one's is
+      }
+      owner = "once " + key;
     }
+    auto it = acl_owners_.find(acl.key);
+    if (s.ok() && it != acl_owners_.end() && it->second != owner) {
+      const size_t newline = acl.key.find('\n');
+      s = Status::ServiceError(
+          "acl " + acl.key.substr(newline + 1) + " in " +
+          acl.key.substr(0, newline) + " is already declared by " +
+          AclOwner(it->second) +
+          " (HAProxy would merge the two, and one app would get the "
+          "other's requests)");
+    }
+    if (s.ok() && !acl.name_error.empty()) {
+      s = Status::ServiceError(acl.name_error);
+    }
+    declared->emplace_back(acl.key, std::move(owner));
   }
   return s;
 }
 
 Status ConfigAssembler::CheckSuffixes(const sdk::Service& view,
                                       const ServiceRender& render) const {
+  if (render.suffixes.empty()) {
+    return Status::OK();
+  }
+  // Made by the first service that needs it (only --label-policy
+  // restricted has suffixes), whichever thread it prechecks on.
+  std::call_once(vhosts_made_, [this] {
+    for (const Service* s : services_) {
+      for (const std::string& vhost : s->view.vhosts) {
+        vhosts_.emplace_back(Lower(vhost), &s->view);
+      }
+    }
+  });
   for (const ServiceRender::HostSuffix& suffix : render.suffixes) {
     const std::string& value = suffix.value;
     for (const auto& [vhost, holder] : vhosts_) {
@@ -507,13 +589,20 @@ void ConfigAssembler::CommitNamed(const sdk::Service* view, int author,
 }
 
 Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
+  Prechecked pre;
+  Precheck(service, *render, &pre);
+  return Add(service, render, std::move(pre));
+}
+
+Status ConfigAssembler::Add(const Service& service, ServiceRender* render,
+                            Prechecked&& pre) {
   const sdk::Service& view = service.view;
   Status s = render->status;
   // A shared section (the :80 frontend, say) exists when the global part
   // opened it; lines for one that is not there would join the section
   // before them.
   for (const ServiceRender::Section& section : render->sections) {
-    if (s.ok() && !IsServiceSection(section.rank) &&
+    if (s.ok() && !pre.sections_known && !IsServiceSection(section.rank) &&
         section.rank != MLB_SECTION_NAMED &&
         generation_.config.Find(section.key) == nullptr) {
       s = Status::ServiceError("lines for " + section.key +
@@ -522,7 +611,8 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
     }
   }
   for (const ServiceRender::Once& once : render->once) {
-    if (s.ok() && generation_.config.Find(once.section) == nullptr) {
+    if (s.ok() && !pre.sections_known &&
+        generation_.config.Find(once.section) == nullptr) {
       s = Status::ServiceError("a line for " + once.section +
                                ", which this config does not have: it "
                                "would join the section before it");
@@ -533,18 +623,19 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
   }
   std::vector<std::pair<std::string, std::string>> acls;
   if (s.ok()) {
-    s = CheckAcls(view, *render, &acls);
+    s = CheckAcls(view, *render, pre, &acls);
   }
   if (s.ok()) {
-    s = CheckSuffixes(view, *render);
+    s = std::move(pre.suffixes);
   }
   if (s.ok()) {
-    s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
+    s = std::move(pre.assigned_ports);
   }
   if (s.ok()) {
-    const int author =
-        generation_.config.AddAuthor(
-            {view.app_id, view.service_port, service.label_text});
+    s = ClaimServicePorts(render->listeners, view, ports_.get());
+  }
+  if (s.ok()) {
+    const int author = generation_.config.AddAuthor(std::move(pre.author));
     Commit(render, author, &generation_.config, &vhost_blocks_, &once_keys_);
     CommitNamed(&view, author, render);
     for (auto& [key, owner] : acls) {

@@ -182,6 +182,43 @@ TEST_F(ExposureTest, NetworkAllowedAclLetsOnlyListedSourcesIn) {
   }
 }
 
+// An operator's HTTP_FRONTEND_APPID_HEAD left empty: the config has no
+// :9091 frontend, so an http app, whose X-Marathon-App-Id lines go there,
+// is dropped with the section named (its lines would have joined the
+// section before); a tcp app is served. (The assembler decides which shared
+// sections a render writes to ahead of the commit:
+// ConfigAssembler::Precheck.)
+TEST_F(ExposureTest, AnAppsLinesForAFrontendTheConfigLacksDropOnlyThatApp) {
+  WriteTemplate("HTTP_FRONTEND_APPID_HEAD", "");
+  const int web_port = FreePort();
+  const int db_port = FreePort();
+  const std::string state = StateJson(
+      {AppJson("/web", {web_port}, External({{"HAPROXY_0_MODE", "http"}}),
+               {{"127.0.0.2", {StartEcho("web-1", "127.0.0.2")}}}),
+       AppJson("/db", {db_port}, External({}),
+               {{"127.0.0.3", {StartEcho("db-1", "127.0.0.3")}}})});
+  const RunResult run = Poll(state);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(HasMessage(
+      run.output,
+      "app /web, service port index 0: lines for frontend "
+      "marathon_http_appid_in, which this config does not have: they would "
+      "join the section before them; service port skipped"))
+      << run.output;
+  const std::string config = ReadFile(cfg_);
+  EXPECT_EQ(config.find("marathon_http_appid_in"), std::string::npos)
+      << config;
+  EXPECT_EQ(config.find("web_" + std::to_string(web_port)), std::string::npos)
+      << config;
+  EXPECT_NE(config.find("\nbackend db_" + std::to_string(db_port) + "\n"),
+            std::string::npos)
+      << config;
+  haproxy_ = StartLoopbackHaproxy(cfg_, pid_file_, dir_->File("haproxy.log"),
+                                  {db_port});
+  EXPECT_EQ(Answer(db_port), "db-1") << HaproxyLog();
+  EXPECT_EQ(Answer(web_port), "refused") << HaproxyLog();
+}
+
 // HAPROXY_{n}_BALANCE=first sends every request to the first server; the
 // default (roundrobin) spreads them.
 TEST_F(ExposureTest, BalanceLabelChoosesTheAlgorithm) {
