@@ -129,11 +129,12 @@ class ConfigAssembler::AssignedPorts {
 
 namespace {
 
-// Why a `bind` line of `service` would take a port Marathon assigned to
-// another service, or OK.
-Status CheckAssignedPorts(const std::vector<Listener>& listeners,
-                          const Service& service,
-                          const ConfigAssembler::AssignedPorts& assigned) {
+// Claims the ports of one service's `bind` lines, or says whose they are.
+// `view` must outlive `claims`; the listeners are moved into it.
+Status ClaimServicePorts(std::vector<Listener>& listeners,
+                         const Service& service,
+                         const ConfigAssembler::AssignedPorts& assigned,
+                         ConfigAssembler::Ports* claims) {
   const sdk::Service& view = service.view;
   const int own_port =
       service.port_labels.port == 0 ? view.service_port : -1;
@@ -148,15 +149,6 @@ Status CheckAssignedPorts(const std::vector<Listener>& listeners,
           std::to_string(owner->port_index));
     }
   }
-  return Status::OK();
-}
-
-// Claims the ports of one service's `bind` lines, or says whose they are
-// (those Marathon assigned: CheckAssignedPorts, before). `view` must
-// outlive `claims`; the listeners are moved into it.
-Status ClaimServicePorts(std::vector<Listener>& listeners,
-                         const sdk::Service& view,
-                         ConfigAssembler::Ports* claims) {
   for (const Listener& l : listeners) {
     if (const ConfigAssembler::Ports::Claim* c = claims->Find(l)) {
       const int port = std::max(l.first_port, c->listener.first_port);
@@ -390,105 +382,65 @@ Status ConfigAssembler::Begin(ServiceRender&& render) {
   return Status::OK();
 }
 
-void ConfigAssembler::Precheck(const Service& service,
-                               const ServiceRender& render,
-                               Prechecked* out) const {
-  const sdk::Service& view = service.view;
-  out->sections_known = true;
-  for (const ServiceRender::Section& section : render.sections) {
-    if (!IsServiceSection(section.rank) &&
-        section.rank != MLB_SECTION_NAMED &&
-        generation_.config.Find(section.key) == nullptr) {
-      out->sections_known = false;  // Add says which
-    }
-  }
-  for (const ServiceRender::Once& once : render.once) {
-    if (generation_.config.Find(once.section) == nullptr) {
-      out->sections_known = false;
-    }
-  }
-  const auto acls = [&](const std::string& section, std::string_view text,
-                        int once) {
+Status ConfigAssembler::CheckAcls(
+    const sdk::Service& view, const ServiceRender& render,
+    std::vector<std::pair<std::string, std::string>>* declared) const {
+  Status s;
+  const auto check = [&](const std::string& section, std::string_view text,
+                         const std::string& owner) {
     ForEachAcl(text, [&](std::string_view acl) {
-      Prechecked::Acl& a = out->acls.emplace_back();
-      a.key = AclKey(section, acl);
-      a.once = once;
+      std::string key = AclKey(section, acl);
+      auto it = acl_owners_.find(key);
+      if (s.ok() && it != acl_owners_.end() && it->second != owner) {
+        s = Status::ServiceError(
+            "acl " + std::string(acl) + " in " + section +
+            " is already declared by " + AclOwner(it->second) +
+            " (HAProxy would merge the two, and one app would get the "
+            "other's requests)");
+      }
       // A name another app will generate is that app's, whoever comes
       // first: else an app whose id sorts first could declare it and have
       // the other's service port dropped. (A service's own port: if it is
       // another's, the port rule drops the service, naming the port.)
       const int name_port = NamePort(acl);
       const sdk::Service* name_owner = assigned_->NameOwner(name_port);
-      if (name_owner != nullptr && name_port != view.service_port &&
+      if (s.ok() && name_owner != nullptr && name_port != view.service_port &&
           name_owner->app_id != view.app_id) {
-        a.name_error =
+        s = Status::ServiceError(
             "acl " + std::string(acl) + " in " + section + " ends with _" +
             std::to_string(name_owner->service_port) +
             ", which names the ACLs of app " + name_owner->app_id +
-            "'s service port " + std::to_string(name_owner->service_port);
+            "'s service port " + std::to_string(name_owner->service_port));
       }
+      declared->emplace_back(std::move(key), owner);
     });
   };
   for (const ServiceRender::Section& section : render.sections) {
     if (!IsServiceSection(section.rank)) {
-      acls(section.key, section.text, -1);
+      check(section.key, section.text, view.app_id);
     }
   }
-  for (size_t i = 0; i < render.once.size(); ++i) {
-    acls(render.once[i].section, render.once[i].text, static_cast<int>(i));
-  }
-  out->suffixes = CheckSuffixes(view, render);
-  out->assigned_ports =
-      CheckAssignedPorts(render.listeners, service, *assigned_);
-  out->author = {view.app_id, view.service_port, service.label_text};
-}
-
-Status ConfigAssembler::CheckAcls(
-    const sdk::Service& view, const ServiceRender& render,
-    const Prechecked& pre,
-    std::vector<std::pair<std::string, std::string>>* declared) const {
-  Status s;
-  for (const Prechecked::Acl& acl : pre.acls) {
-    std::string owner = view.app_id;
-    if (acl.once >= 0) {
-      const std::string& key = render.once[static_cast<size_t>(acl.once)].key;
-      if (once_keys_.count(key) != 0) {
-        continue;  // its line is not committed: an earlier one's is
-      }
-      owner = "once " + key;
+  for (const ServiceRender::Once& once : render.once) {
+    if (once_keys_.count(once.key) == 0) {
+      check(once.section, once.text, "once " + once.key);
     }
-    auto it = acl_owners_.find(acl.key);
-    if (s.ok() && it != acl_owners_.end() && it->second != owner) {
-      const size_t newline = acl.key.find('\n');
-      s = Status::ServiceError(
-          "acl " + acl.key.substr(newline + 1) + " in " +
-          acl.key.substr(0, newline) + " is already declared by " +
-          AclOwner(it->second) +
-          " (HAProxy would merge the two, and one app would get the "
-          "other's requests)");
-    }
-    if (s.ok() && !acl.name_error.empty()) {
-      s = Status::ServiceError(acl.name_error);
-    }
-    declared->emplace_back(acl.key, std::move(owner));
   }
   return s;
 }
 
 Status ConfigAssembler::CheckSuffixes(const sdk::Service& view,
-                                      const ServiceRender& render) const {
+                                      const ServiceRender& render) {
   if (render.suffixes.empty()) {
     return Status::OK();
   }
-  // Made by the first service that needs it (only --label-policy
-  // restricted has suffixes), whichever thread it prechecks on.
-  std::call_once(vhosts_made_, [this] {
+  if (!vhosts_made_) {  // only --label-policy restricted has suffixes
     for (const Service* s : services_) {
       for (const std::string& vhost : s->view.vhosts) {
         vhosts_.emplace_back(Lower(vhost), &s->view);
       }
     }
-  });
+    vhosts_made_ = true;
+  }
   for (const ServiceRender::HostSuffix& suffix : render.suffixes) {
     const std::string& value = suffix.value;
     for (const auto& [vhost, holder] : vhosts_) {
@@ -589,20 +541,13 @@ void ConfigAssembler::CommitNamed(const sdk::Service* view, int author,
 }
 
 Status ConfigAssembler::Add(const Service& service, ServiceRender* render) {
-  Prechecked pre;
-  Precheck(service, *render, &pre);
-  return Add(service, render, std::move(pre));
-}
-
-Status ConfigAssembler::Add(const Service& service, ServiceRender* render,
-                            Prechecked&& pre) {
   const sdk::Service& view = service.view;
   Status s = render->status;
   // A shared section (the :80 frontend, say) exists when the global part
   // opened it; lines for one that is not there would join the section
   // before them.
   for (const ServiceRender::Section& section : render->sections) {
-    if (s.ok() && !pre.sections_known && !IsServiceSection(section.rank) &&
+    if (s.ok() && !IsServiceSection(section.rank) &&
         section.rank != MLB_SECTION_NAMED &&
         generation_.config.Find(section.key) == nullptr) {
       s = Status::ServiceError("lines for " + section.key +
@@ -611,8 +556,7 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render,
     }
   }
   for (const ServiceRender::Once& once : render->once) {
-    if (s.ok() && !pre.sections_known &&
-        generation_.config.Find(once.section) == nullptr) {
+    if (s.ok() && generation_.config.Find(once.section) == nullptr) {
       s = Status::ServiceError("a line for " + once.section +
                                ", which this config does not have: it "
                                "would join the section before it");
@@ -623,19 +567,18 @@ Status ConfigAssembler::Add(const Service& service, ServiceRender* render,
   }
   std::vector<std::pair<std::string, std::string>> acls;
   if (s.ok()) {
-    s = CheckAcls(view, *render, pre, &acls);
+    s = CheckAcls(view, *render, &acls);
   }
   if (s.ok()) {
-    s = std::move(pre.suffixes);
+    s = CheckSuffixes(view, *render);
   }
   if (s.ok()) {
-    s = std::move(pre.assigned_ports);
+    s = ClaimServicePorts(render->listeners, service, *assigned_, ports_.get());
   }
   if (s.ok()) {
-    s = ClaimServicePorts(render->listeners, view, ports_.get());
-  }
-  if (s.ok()) {
-    const int author = generation_.config.AddAuthor(std::move(pre.author));
+    const int author =
+        generation_.config.AddAuthor(
+            {view.app_id, view.service_port, service.label_text});
     Commit(render, author, &generation_.config, &vhost_blocks_, &once_keys_);
     CommitNamed(&view, author, render);
     for (auto& [key, owner] : acls) {

@@ -8,7 +8,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,33 +39,10 @@ class ConfigAssembler {
   // LB's own. Fails with its status.
   Status Begin(ServiceRender&& render);
 
-  // What Add checks that no service committed before can change: the ACLs
-  // a render declares and whether their names are another service port's,
-  // its host suffixes against every vhost of the update, its `bind` ports
-  // against those Marathon assigned, and whether the shared sections it
-  // writes to are the Begin render's. Worked out ahead of the commit, for
-  // many services at once (Precheck is const and touches nothing Add
-  // changes: several threads may call it between Begin and the first Add).
-  struct Prechecked {
-    struct Acl {
-      std::string key;         // "<section>\n<acl name>"
-      int once = -1;           // the render's Once it is in; -1: a Section
-      std::string name_error;  // its name is another service port's
-    };
-    bool sections_known = false;  // every shared section named is Begin's
-    std::vector<Acl> acls;        // in the order of the render's lines
-    Status suffixes;              // CheckSuffixes
-    Status assigned_ports;        // a `bind` on a port Marathon gave another
-    ConfigAuthor author;          // of its lines in the config
-  };
-  void Precheck(const Service& service, const ServiceRender& render,
-                Prechecked* out) const;
-
   // Commits the next service's render, or drops the service (listed in
   // errors) when its render failed or its `bind` ports are taken. A
   // kGlobal failure is returned: the generation fails. The render is
-  // consumed. `pre`: Precheck's for this service and render.
-  Status Add(const Service& service, ServiceRender* render, Prechecked&& pre);
+  // consumed.
   Status Add(const Service& service, ServiceRender* render);
 
   // What the committed services collected (Emitter::Collect), for
@@ -107,20 +83,17 @@ class ConfigAssembler {
   // config with what is there (names taken), or OK.
   Status CheckNames(const sdk::Service* view,
                     const std::vector<ServiceRender::Claim>& claims) const;
-  // Why `render` of `view` declares an ACL (pre.acls) that another app (or
-  // the LB's own lines, or another family's AddOnce line) declares in the
-  // same shared section, or one whose name is another service port's, or
-  // OK; *declared gets the ACLs it would own.
+  // Why `render` of `view` declares an ACL that another app (or the LB's
+  // own lines, or another family's AddOnce line) declares in the same
+  // shared section, or OK; *declared gets the ACLs it would own.
   Status CheckAcls(const sdk::Service& view, const ServiceRender& render,
-                   const Prechecked& pre,
                    std::vector<std::pair<std::string, std::string>>* declared)
       const;
   void CommitNamed(const sdk::Service* view, int author,
                    ServiceRender* render);
   // Why a host suffix that `render`'s labels took as own (ServiceRender::
   // suffixes) also matches a vhost of another app of this update, or OK.
-  Status CheckSuffixes(const sdk::Service& view,
-                       const ServiceRender& render) const;
+  Status CheckSuffixes(const sdk::Service& view, const ServiceRender& render);
 
   std::vector<const Service*> services_;  // the update's, in config order
   std::unique_ptr<Ports> ports_;
@@ -143,8 +116,8 @@ class ConfigAssembler {
   // Every vhost of every service of the update (dropped ones too), with its
   // service: a wildcard may not take a vhost whichever comes first. Made
   // from services_ when a render has host suffixes first.
-  mutable std::once_flag vhosts_made_;
-  mutable std::vector<std::pair<std::string, const sdk::Service*>> vhosts_;
+  bool vhosts_made_ = false;
+  std::vector<std::pair<std::string, const sdk::Service*>> vhosts_;
   Generation generation_;
 };
 

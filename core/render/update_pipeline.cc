@@ -323,58 +323,16 @@ struct Item {
 
 // Commits the renders of `items` in `order` (`services` the same) after the
 // Begin render `global`, then the Finish render of `renderer` (the one
-// whose Begin render `global` is). With `threads` > 1, what the assembler
-// can check ahead (ConfigAssembler::Precheck) is checked on two threads,
-// one of which also makes *vhost_conflicts; the commit itself is one
-// thread's, in order.
+// whose Begin render `global` is).
 Status Commit(const std::vector<const Service*>& services,
               const std::vector<size_t>& order, const std::vector<Item>& items,
-              ServiceRender* global, ServiceRenderer& renderer, int threads,
-              std::vector<std::string>* vhost_conflicts, Generation* out) {
+              ServiceRender* global, ServiceRenderer& renderer,
+              Generation* out) {
   ConfigAssembler assembler(services);
-  if (Status begun = assembler.Begin(std::move(*global)); !begun.ok()) {
-    *vhost_conflicts = VhostConflicts(services);
-    return begun;
-  }
-  std::vector<ConfigAssembler::Prechecked> pre(order.size());
-  const auto precheck = [&](size_t from, size_t to) {
-    for (size_t k = from; k < to; ++k) {
-      const Item& item = items[order[k]];
-      assembler.Precheck(*item.service, *item.render, &pre[k]);
-    }
-  };
-  if (threads > 1 && order.size() > 1) {
-    // The other thread makes the conflicts too: it takes fewer services.
-    const size_t half = order.size() * 2 / 5;
-    std::exception_ptr failed;
-    std::thread other([&] {
-      try {
-        *vhost_conflicts = VhostConflicts(services);
-        precheck(0, half);
-      } catch (...) {  // memory
-        failed = std::current_exception();
-      }
-    });
-    try {
-      precheck(half, order.size());
-    } catch (...) {
-      other.join();
-      throw;
-    }
-    other.join();
-    if (failed != nullptr) {
-      std::rethrow_exception(failed);
-    }
-  } else {
-    *vhost_conflicts = VhostConflicts(services);
-    precheck(0, order.size());
-  }
-  for (size_t k = 0; k < order.size(); ++k) {
-    const Item& item = items[order[k]];
-    MLB_RETURN_IF_ERROR(
-        assembler.Add(*item.service, item.render, std::move(pre[k])));
-    *item.render = ServiceRender();  // freed as it is committed
-    pre[k] = ConfigAssembler::Prechecked();
+  MLB_RETURN_IF_ERROR(assembler.Begin(std::move(*global)));
+  for (const size_t i : order) {
+    MLB_RETURN_IF_ERROR(assembler.Add(*items[i].service, items[i].render));
+    *items[i].render = ServiceRender();  // freed as it is committed
   }
   ServiceRender finish;
   renderer.Finish(assembler.collected(), &finish);
@@ -587,8 +545,36 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
                                   all[i]->view.backend});
   }
   out->services = services.size();
-  out->generated = Commit(services, order, items, &global, main.renderer(),
-                          threads_, &out->vhost_conflicts, &out->generation);
+  // The vhost conflicts only read the services: on another thread, while
+  // this one commits.
+  std::exception_ptr failed;
+  std::thread conflicts;
+  if (threads_ > 1) {
+    conflicts = std::thread([&] {
+      try {
+        out->vhost_conflicts = VhostConflicts(services);
+      } catch (...) {  // memory
+        failed = std::current_exception();
+      }
+    });
+  } else {
+    out->vhost_conflicts = VhostConflicts(services);
+  }
+  try {
+    out->generated = Commit(services, order, items, &global, main.renderer(),
+                            &out->generation);
+  } catch (...) {
+    if (conflicts.joinable()) {
+      conflicts.join();
+    }
+    throw;
+  }
+  if (conflicts.joinable()) {
+    conflicts.join();
+  }
+  if (failed != nullptr) {
+    std::rethrow_exception(failed);
+  }
   return Status::OK();
 }
 
