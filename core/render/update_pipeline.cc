@@ -538,6 +538,7 @@ Status UpdatePipeline::Run(const Reader& read, UpdateResult* out) {
   const std::vector<size_t> order = ConfigOrder(all, &out->errors);
   std::vector<const Service*> services;
   services.reserve(order.size());
+  out->service_ports.reserve(out->service_ports.size() + order.size());
   for (const size_t i : order) {
     services.push_back(all[i]);
     out->service_ports.push_back({all[i]->view.app_id,
