@@ -520,7 +520,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   if (out->mode == "sse" || out->mode == "event") {
     for (const std::string& url : out->marathon) {
       if (url.rfind("file:", 0) == 0) {
-        return Status::Error("--marathon " + url,
+        return Status::Error("--marathon " + RedactUrlValue(url),
                              "mode " + out->mode + " needs a live Marathon "
                              "(http:// or https://)");
       }

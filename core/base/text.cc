@@ -79,12 +79,13 @@ std::string RedactUrl(std::string_view text) {
     }
     const std::string_view authority = text.substr(start, end - start);
     const size_t at = authority.rfind('@');
-    const size_t colon = authority.find(':');
-    if (at == std::string_view::npos || colon == std::string_view::npos ||
-        colon > at) {
-      continue;  // no user information, or a user without a password
+    if (at == std::string_view::npos || at == 0) {
+      continue;  // no user information, or an empty one
     }
-    out.append(text.substr(copied, start + colon + 1 - copied));
+    // user:password@ keeps its user; a user alone (a token) goes whole.
+    const size_t colon = authority.substr(0, at).find(':');
+    const size_t kept = colon == std::string_view::npos ? 0 : colon + 1;
+    out.append(text.substr(copied, start + kept - copied));
     out += "***";
     copied = start + at;
   }
@@ -127,12 +128,14 @@ std::string_view UrlUserInfo(std::string_view url) {
 
 std::string RedactUrlValue(std::string_view url) {
   const std::string_view info = UrlUserInfo(url);
-  const size_t colon = info.find(':');
-  if (colon == std::string_view::npos) {
-    return RedactUrl(url);  // no password here; maybe further on
+  if (info.empty()) {
+    return RedactUrl(url);  // no user information here; maybe further on
   }
+  // user:password@ keeps its user; a user alone (a token) goes whole.
+  const size_t colon = info.find(':');
+  const size_t kept = colon == std::string_view::npos ? 0 : colon + 1;
   const size_t start = static_cast<size_t>(info.data() - url.data());
-  return std::string(url.substr(0, start + colon + 1)) + "***" +
+  return std::string(url.substr(0, start + kept)) + "***" +
          RedactUrl(url.substr(start + info.size()));
 }
 

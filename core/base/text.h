@@ -118,8 +118,9 @@ std::string CrLfToLf(std::string_view text);
 // "GET http://lb:s3cret@m1:8080/v2/apps: HTTP 500" ->
 // "GET http://lb:***@m1:8080/v2/apps: HTTP 500". For everything marathon-lb
 // shows (log lines, error messages, /status), never for what it sends. The
-// user stays, to tell which credentials were used; a URL without a password
-// is left as it is.
+// user stays, to tell which credentials were used. A user information
+// without a ':' is a token (https://TOKEN@host/t.tgz) and is replaced whole:
+// "https://***@host/t.tgz".
 std::string RedactUrl(std::string_view text);
 
 // `text` with each %HH (two hex digits) decoded to its byte, any other '%'
@@ -132,8 +133,9 @@ std::string PercentDecode(std::string_view text);
 // fragment, whatever bytes it holds; "" for none.
 std::string_view UrlUserInfo(std::string_view url);
 
-// `url`, one URL and nothing else, with its password replaced by ***:
-// unlike RedactUrl, a space or a quote in the password does not end it.
+// `url`, one URL and nothing else, with its password replaced by *** (a
+// user information without a ':', a token, whole): unlike RedactUrl, a
+// space or a quote in the password does not end it.
 std::string RedactUrlValue(std::string_view url);
 
 }  // namespace mlb

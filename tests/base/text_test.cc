@@ -29,8 +29,21 @@ TEST(RedactUrlValueTest, HidesAPasswordThatWouldEndAUrlInText) {
             "http://alice:***@m1:8080");
   EXPECT_EQ(RedactUrlValue("http://alice:a\"b@m1/x?y=http://u:p@z"),
             "http://alice:***@m1/x?y=http://u:***@z");
-  EXPECT_EQ(RedactUrlValue("http://token@m1"), "http://token@m1");
   EXPECT_EQ(RedactUrlValue("http://m1:8080"), "http://m1:8080");
+  EXPECT_EQ(RedactUrlValue("http://@m1:8080"), "http://@m1:8080");
+}
+
+// A user information without a ':' is a token (a GitHub or S3 style
+// https://TOKEN@host/...): a secret, hidden whole, whatever it holds.
+TEST(RedactUrlValueTest, HidesAUserOnlyUserInfoWhole) {
+  EXPECT_EQ(RedactUrlValue("https://TOKEN@host/t.tgz"),
+            "https://***@host/t.tgz");
+  EXPECT_EQ(RedactUrlValue("http://tok en\"<x>@m1:8080"),
+            "http://***@m1:8080");
+  EXPECT_EQ(RedactUrlValue("http://t@k@m1?x=1"), "http://***@m1?x=1");
+  EXPECT_EQ(RedactUrlValue("http://tok@m1/x?y=http://other@z"),
+            "http://***@m1/x?y=http://***@z");
+  EXPECT_EQ(RedactUrlValue("ftp://tok%40en@m1"), "ftp://***@m1");
 }
 
 // What marathon-lb shows of a --marathon URL with credentials: the user,
@@ -57,9 +70,21 @@ TEST(RedactUrlTest, HidesThePasswordOfEveryUrlInTheText) {
   EXPECT_EQ(RedactUrl("'http://lb:it's@m1'"), "'http://lb:***@m1'");
 }
 
+// A token as the whole user information: shown as ***@, never the token.
+TEST(RedactUrlTest, HidesAUserOnlyUserInfoWhole) {
+  EXPECT_EQ(RedactUrl("https://TOKEN@host/t.tgz"), "https://***@host/t.tgz");
+  EXPECT_EQ(RedactUrl("starting: mode sse, Marathon http://TOKEN@m1:8080"),
+            "starting: mode sse, Marathon http://***@m1:8080");
+  EXPECT_EQ(RedactUrl("http://lb@m1:8080 http://a:b@m2 'https://tok@m3'"),
+            "http://***@m1:8080 http://a:***@m2 'https://***@m3'");
+  EXPECT_EQ(RedactUrl("http://t@k@m1:8080/x"), "http://***@m1:8080/x");
+  EXPECT_EQ(RedactUrl("template archive https://ghp_x1@h/t.tgz: HTTP 404"),
+            "template archive https://***@h/t.tgz: HTTP 404");
+}
+
 TEST(RedactUrlTest, LeavesEverythingElseAsItIs) {
   for (const char* text :
-       {"", "no URL here", "http://m1:8080/v2/apps", "http://lb@m1:8080",
+       {"", "no URL here", "http://m1:8080/v2/apps", "http://@m1:8080",
         "file:/var/state.json", "http://m1:8080/x?a=b:c@d",
         "http://m1/x#a:b@c", "://", "lb:s3cret@m1", "http://"}) {
     EXPECT_EQ(RedactUrl(text), text);

@@ -2790,14 +2790,41 @@ TEST_F(LiveTest, AServerLineTheCheckRefusesDropsOnlyItsPort) {
 // Credentials in a --marathon URL (user:password@, which Marathon here
 // requires) are used and their password is shown nowhere: not in /status,
 // not in any log line, not in the error of a failed Marathon request nor in
-// the event stream's; where the URL is shown it reads user:***@.
-TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
+// the event stream's; where the URL is shown it reads user:***@ (***@ for a
+// token alone).
+class UrlCredentialsTest : public LiveTest {
+ protected:
+  // marathon-lb on http://USERINFO@sim, the sim asking for SIM_AUTH
+  // (USER:PASS) as basic auth; `password` must be shown nowhere and the URL
+  // is shown as http://SHOWN@sim.
+  void ExpectShownNowhere(const std::string& userinfo,
+                          const std::string& sim_auth,
+                          const std::string& password,
+                          const std::string& shown);
+};
+
+TEST_F(UrlCredentialsTest, UrlPasswordIsShownNowhere) {
   const std::string password = "pw-Qx7z0Kc41";
+  ExpectShownNowhere("lb:" + password, "lb:" + password, password, "lb:***");
+}
+
+// A token alone as the user information (http://TOKEN@host, sent as basic
+// auth with TOKEN as the user and no password) is a secret too: hidden
+// whole, shown as ***@.
+TEST_F(UrlCredentialsTest, UrlTokenIsShownNowhere) {
+  const std::string token = "tk-Wm3v8Rr07";
+  ExpectShownNowhere(token, token + ":", token, "***");
+}
+
+void UrlCredentialsTest::ExpectShownNowhere(const std::string& userinfo,
+                                            const std::string& sim_auth,
+                                            const std::string& password,
+                                            const std::string& shown) {
   const int web1 = StartEcho("web-1", "127.0.0.2");
   Sim& sim = StartSim("sim", State({{"127.0.0.2", {web1}}}),
-                      {"--auth", "lb:" + password});
+                      {"--auth", sim_auth});
   const std::string host = "127.0.0.1:" + std::to_string(sim.port);
-  StartMarathonLb({"sse"}, {"http://lb:" + password + "@" + host});
+  StartMarathonLb({"sse"}, {"http://" + userinfo + "@" + host});
   ASSERT_TRUE(WaitForBackends({"web-1"})) << Tail(MlbLog());
   ASSERT_TRUE(WaitForStream());
   const std::string before = Admin("/metrics").body;
@@ -2816,8 +2843,8 @@ TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
   Fault(sim, "drop=1");
   kill(mlb_->pid(), SIGHUP);
   const std::string failed =
-      "Marathon request GET /v2/apps?embed=apps.tasks failed: http://lb:***@" +
-      host + ": GET /v2/apps?embed=apps.tasks: HTTP 500";
+      "Marathon request GET /v2/apps?embed=apps.tasks failed: http://" +
+      shown + "@" + host + ": GET /v2/apps?embed=apps.tasks: HTTP 500";
   ASSERT_TRUE(WaitUntil(
       [&] {
         return MlbLog().find(failed) != std::string::npos &&
@@ -2864,11 +2891,11 @@ TEST_F(LiveTest, UrlPasswordIsShownNowhere) {
   EXPECT_EQ(status.find(password), std::string::npos) << status;
   EXPECT_EQ(before.find(password), std::string::npos) << before;
   EXPECT_EQ(metrics.find(password), std::string::npos) << metrics;
-  EXPECT_THAT(log, HasSubstr("starting: mode sse, Marathon http://lb:***@" +
-                             host + "\n"));
+  EXPECT_THAT(log, HasSubstr("starting: mode sse, Marathon http://" + shown +
+                             "@" + host + "\n"));
   ASSERT_FALSE(fields.isNull()) << status;
   EXPECT_EQ(fields->optValue<std::string>("marathon", ""),
-            "http://lb:***@" + host);
+            "http://" + shown + "@" + host);
   EXPECT_THAT(fields->optValue<std::string>("last_error", ""),
               HasSubstr(failed));
 }
