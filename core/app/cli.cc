@@ -6,7 +6,10 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include <sys/stat.h>
+
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -432,6 +435,34 @@ Status Apply(const std::string& name, const std::string& value,
 
 }  // namespace
 
+Status CheckSecretFile(const std::string& flag, const std::string& path,
+                       std::string* warning) {
+  warning->clear();
+  struct stat st;
+  if (path.empty() || stat(path.c_str(), &st) != 0) {
+    return Status::OK();
+  }
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                                              : "of another kind";
+    return Status::Error(flag + " " + path,
+                         std::string("not a regular file (") + kind + ")");
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    *warning = flag + " " + path + ": mode " + mode +
+               " lets group or others read or write the secret; chmod 600 " +
+               path;
+  }
+  return Status::OK();
+}
+
 bool OneShot(const CliOptions& options) {
   return options.dry || (options.mode == "poll" && options.poll_interval <= 0);
 }
@@ -564,6 +595,16 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
   if (!listing) {
     if (out->groups.empty()) {
       return Status::Error("--group", "at least one is required");
+    }
+  }
+  for (const auto& [flag, path] :
+       {std::pair<std::string, std::string>{"--admin-token-file",
+                                            out->admin_token_file},
+        {"--callback-secret-file", out->callback_secret_file}}) {
+    std::string warning;
+    MLB_RETURN_IF_ERROR(CheckSecretFile(flag, path, &warning));
+    if (!warning.empty()) {
+      out->warnings.push_back(std::move(warning));
     }
   }
   return Status::OK();

@@ -108,12 +108,29 @@ struct CliOptions {
   LabelPolicy label_policy = LabelPolicy::kRestricted;
   // Which apps may serve which hosts (vhost_owners.h); "": any app any.
   std::string vhost_owners;
+
+  // What parsing found worth a warning (a --admin-token-file that others
+  // may read); MarathonLb::Run logs each once, logging being set up then.
+  std::vector<std::string> warnings;
 };
 
 // Parses argv (without argv[0]). $POLL_INTERVAL is the default of
 // --poll-interval. $DCOS_SERVICE_ACCOUNT_CREDENTIAL is read and then removed
 // from the environment (unsetenv), so that no child process inherits it. Errors name the flag: "--group: at least one is required".
+// A --admin-token-file or --callback-secret-file that is not a regular
+// file (after symbolic links) is refused (CheckSecretFile).
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
+
+// The file of a secret flag (--admin-token-file, --callback-secret-file),
+// checked without opening it (a FIFO would block the reader). Error, naming
+// the flag and the file: "--admin-token-file /run/t: not a regular file (a
+// directory)". A file that group or others may read or write (mode & 077;
+// a container's secret mount is often 0444) is taken, with *warning:
+// "--admin-token-file /run/t: mode 0644 lets group or others read or write
+// the secret; chmod 600 /run/t"; else *warning is empty. A file stat(2)
+// cannot see (missing) is left to the reader, which says why.
+Status CheckSecretFile(const std::string& flag, const std::string& path,
+                       std::string* warning);
 
 // Whether the run is one update and then exit: --dry, or poll without
 // --poll-interval (MarathonLb::Run).

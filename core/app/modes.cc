@@ -73,6 +73,9 @@ int MarathonLb::Run() {
   Log().information(std::string("marathon-lb ") + Version() +
                     " starting: mode " + options_.mode + ", Marathon " +
                     RedactUrl(Join(options_.marathon, " ")));
+  for (const std::string& warning : options_.warnings) {
+    Log().warning(warning);  // found by ParseCommandLine, once
+  }
   // One marathon-lb per config: a second one would write over the first's
   // configs and take over its HAProxy. --dry writes nothing.
   struct HeldFd {

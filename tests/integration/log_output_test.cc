@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/support/end_to_end_test.h"
@@ -25,6 +26,7 @@ namespace mlb::integration {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class LogOutputTest : public EndToEndTest {
  protected:
@@ -199,6 +201,49 @@ TEST_F(LogOutputTest, ASymlinkToAnEmptyFileIsAFirstConfig) {
             static_cast<ssize_t>(target.size()));
   EXPECT_EQ(std::string(link), target);
   EXPECT_THAT(ReadFile(target), HasSubstr("\nbackend app-2_10102\n"));
+}
+
+// A --admin-token-file that group or others may read: the run says so in
+// one warning (and goes on); the same file at 0600 draws none. A directory
+// is refused before anything runs.
+TEST_F(LogOutputTest, ASecretFileOthersMayReadIsWarnedOfOnce) {
+  const std::string token = dir_->File("admin.token");
+  WriteFile(token, "0123456789abcdef-token\n");
+  ASSERT_EQ(chmod(token.c_str(), 0644), 0);
+  const std::string warning = "--admin-token-file " + token +
+                              ": mode 0644 lets group or others read or "
+                              "write the secret; chmod 600 " + token;
+  RunResult run = Poll(Apps(1), {"--admin-token-file", token});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::vector<std::string> messages = LogMessages(run.output);
+  EXPECT_EQ(std::count(messages.begin(), messages.end(), warning), 1)
+      << run.output;
+  // At WARNING: the same run with --log-format json.
+  run = Poll(Apps(1), {"--admin-token-file", token, "--log-format", "json"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  int warned = 0;
+  for (const std::string& line : Lines(run.output)) {
+    const Poco::JSON::Object::Ptr record =
+        Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+    if (record->getValue<std::string>("message") == warning) {
+      ++warned;
+      EXPECT_EQ(record->getValue<std::string>("level"), "WARNING") << line;
+    }
+  }
+  EXPECT_EQ(warned, 1) << run.output;
+
+  ASSERT_EQ(chmod(token.c_str(), 0600), 0);
+  run = Poll(Apps(1), {"--admin-token-file", token});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, Not(HasSubstr("chmod 600"))) << run.output;
+
+  const std::string secrets = dir_->File("secrets");
+  ASSERT_EQ(mkdir(secrets.c_str(), 0700), 0);
+  run = Poll(Apps(1), {"--admin-token-file", secrets});
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("marathon-lb: --admin-token-file " + secrets +
+                        ": not a regular file (a directory)\n"));
 }
 
 }  // namespace
