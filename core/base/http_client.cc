@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
@@ -16,13 +17,16 @@
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -185,6 +189,104 @@ class DeadlineWatch {
   std::thread thread_;
 };
 
+// The addresses of `host` by getaddrinfo(3), numeric, in its order.
+Status GetAddrInfo(const std::string& host, std::vector<std::string>* out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;  // as Poco's DNS::hostByName
+  addrinfo* result = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &result);
+  if (rc != 0) {
+    return Status::Error(rc == EAI_SYSTEM ? std::strerror(errno)
+                                          : gai_strerror(rc));
+  }
+  for (const addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    char text[NI_MAXHOST];
+    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof(text), nullptr,
+                    0, NI_NUMERICHOST) == 0) {
+      out->emplace_back(text);
+    }
+  }
+  freeaddrinfo(result);
+  return Status::OK();
+}
+
+// `host`:`port` as a socket address. A literal IP address is taken as it
+// is; a name is looked up by `resolver` (getaddrinfo when unset) on a
+// thread of its own, waited for until `end` (`limit` after the start) or
+// until `cancel` is cancelled, whichever comes first. A lookup given up is
+// left to finish alone: it holds its own share of what it writes.
+Status ResolveHost(const HttpResolver& resolver, const std::string& host,
+                   uint16_t port, Clock::time_point end, milliseconds limit,
+                   const HttpCancel* cancel,
+                   Poco::Net::SocketAddress* address) {
+  Poco::Net::IPAddress ip;
+  if (Poco::Net::IPAddress::tryParse(host, ip)) {
+    *address = Poco::Net::SocketAddress(ip, port);
+    return Status::OK();
+  }
+  struct Lookup {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;  // guarded by mu, and so are the two below
+    Status status;
+    std::vector<std::string> addresses;
+  };
+  const auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, resolver, host] {
+    std::vector<std::string> addresses;
+    Status status;
+    try {
+      status = resolver ? resolver(host, &addresses)
+                        : GetAddrInfo(host, &addresses);
+    } catch (const std::exception& e) {
+      status = Status::Error(e.what());
+    }
+    {
+      std::lock_guard<std::mutex> lock(lookup->mu);
+      lookup->status = std::move(status);
+      lookup->addresses = std::move(addresses);
+      lookup->done = true;
+    }
+    lookup->cv.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(lookup->mu);
+  while (!lookup->done) {
+    if (cancel != nullptr && cancel->cancelled()) {
+      return Status::Error("stopped");
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= end) {
+      return Status::Error("resolving " + host + " took longer than " +
+                           Ms(limit));
+    }
+    lookup->cv.wait_until(lock, std::min(end, now + kCancelPollSlice));
+  }
+  if (!lookup->status.ok()) {
+    return Status::Error("resolving " + host, lookup->status.message());
+  }
+  // As Poco's SocketAddress(host, port): the first IPv4 address, else the
+  // first.
+  std::optional<Poco::Net::IPAddress> chosen;
+  for (const std::string& text : lookup->addresses) {
+    if (!Poco::Net::IPAddress::tryParse(text, ip)) {
+      return Status::Error("resolving " + host,
+                           "not an IP address: '" + text + "'");
+    }
+    if (!chosen.has_value() ||
+        (chosen->family() != Poco::Net::IPAddress::IPv4 &&
+         ip.family() == Poco::Net::IPAddress::IPv4)) {
+      chosen = ip;
+    }
+  }
+  if (!chosen.has_value()) {
+    return Status::Error("resolving " + host, "no address");
+  }
+  *address = Poco::Net::SocketAddress(*chosen, port);
+  return Status::OK();
+}
+
 // One connection: a socket connected by hand (so that an HttpCancel can
 // abort a pending connect), TLS over it for https, and a Poco session on it.
 // An HTTPClientSession whose buffered reads ChunkedBody can make: Poco's
@@ -200,7 +302,8 @@ class ClientSession : public Poco::Net::HTTPClientSession {
 
 class Connection {
  public:
-  explicit Connection(HttpCancel* cancel) : cancel_(cancel) {}
+  Connection(HttpCancel* cancel, const HttpResolver& resolver)
+      : cancel_(cancel), resolver_(resolver) {}
   // Unwatches before the members (and so the socket) are destroyed.
   ~Connection() {
     if (cancel_ != nullptr) {
@@ -210,15 +313,27 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Connects to `uri`'s host and port and, with `tls`, does the handshake.
-  // Waits for the peer (the handshake, then sending and receiving) at most
-  // `wait` at a time from then on.
+  // Looks `uri`'s host up (ResolveHost), connects to it and its port and,
+  // with `tls`, does the handshake; the lookup and the connect take at most
+  // `connect_timeout` together. Waits for the peer (the handshake, then
+  // sending and receiving) at most `wait` at a time from then on.
   // The socket is shut down when `deadline` passes, or `head_deadline`
   // before HeadIn().
   Status Open(const Poco::URI& uri, const Deadline& deadline,
               const Deadline& head_deadline, milliseconds connect_timeout,
               milliseconds wait, const Poco::Net::Context::Ptr& tls) {
-    const Poco::Net::SocketAddress address(uri.getHost(), uri.getPort());
+    // `connect_timeout` comes cut to the deadlines' time left, rounded down
+    // to the millisecond: a deadline that ends within that millisecond ends
+    // the wait, so that the error given is the deadline's.
+    auto end = Clock::now() + connect_timeout;
+    for (const Deadline* d : {&deadline, &head_deadline}) {
+      if (d->set() && d->end() > end && d->end() < end + milliseconds(1)) {
+        end = d->end();
+      }
+    }
+    Poco::Net::SocketAddress address;
+    MLB_RETURN_IF_ERROR(ResolveHost(resolver_, uri.getHost(), uri.getPort(),
+                                    end, connect_timeout, cancel_, &address));
     socket_ = Poco::Net::StreamSocket(address.family());
     if (cancel_ != nullptr) {
       cancel_->Watch(socket_.impl()->sockfd());
@@ -226,12 +341,13 @@ class Connection {
     watch_.emplace(deadline, socket_.impl()->sockfd());
     head_watch_.emplace(head_deadline, socket_.impl()->sockfd());
     socket_.connectNB(address);
-    const auto end = Clock::now() + connect_timeout;
     const milliseconds slice = cancel_ != nullptr
                                    ? std::min(kCancelPollSlice, connect_timeout)
                                    : connect_timeout;
-    while (!socket_.poll(Span(slice), Poco::Net::Socket::SELECT_WRITE |
-                                          Poco::Net::Socket::SELECT_ERROR)) {
+    while (!socket_.poll(Span(std::max(milliseconds(1),
+                                       std::min(slice, Left(end)))),
+                         Poco::Net::Socket::SELECT_WRITE |
+                             Poco::Net::Socket::SELECT_ERROR)) {
       if (Cancelled()) {
         return Status::Error("stopped");
       }
@@ -275,7 +391,14 @@ class Connection {
  private:
   bool Cancelled() const { return cancel_ != nullptr && cancel_->cancelled(); }
 
+  // The time left until `end`, 0 when it has passed.
+  static milliseconds Left(Clock::time_point end) {
+    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
+                                          end - Clock::now()));
+  }
+
   HttpCancel* const cancel_;
+  const HttpResolver& resolver_;
   Poco::Net::StreamSocket socket_;
   std::optional<DeadlineWatch> watch_;
   std::optional<DeadlineWatch> head_watch_;
@@ -735,7 +858,7 @@ Status HttpClient::Send(const HttpRequest& request,
     if (uri.getScheme() == "https") {
       MLB_RETURN_IF_ERROR(TlsContext(&tls));
     }
-    Connection connection(cancel);
+    Connection connection(cancel, options_.resolver);
     bool head_in = false;
     std::optional<ChunkedBody> chunked;
     std::optional<BodyBuffer> buffer;

@@ -60,6 +60,11 @@ class HttpCancel {
   int fd_ = -1;  // guarded by mu_
 };
 
+// Resolves a host name into its addresses, numeric ("10.0.0.2", "::1"),
+// for HttpClientOptions::resolver; an error is the reason alone.
+using HttpResolver = std::function<Status(
+    const std::string& host, std::vector<std::string>* addresses)>;
+
 struct HttpClientOptions {
   // Basic auth. When `user` is empty, the user info of the request URL
   // (http://user:password@host/), if any, is used.
@@ -84,8 +89,17 @@ struct HttpClientOptions {
   // A redirect from https:// to http:// is an error instead of followed.
   bool refuse_https_to_http = false;
 
-  // The TCP connect; more than 0.
+  // The host name's lookup and the TCP connect; more than 0. The lookup
+  // runs on a thread of its own, left to finish alone when the connect
+  // timeout (cut to the deadlines below) passes first, "resolving HOST
+  // took longer than N ms", or the exchange is cancelled, "stopped"; its
+  // failure is "resolving HOST: REASON". A literal IP address is not
+  // looked up.
   std::chrono::milliseconds connect_timeout{10000};
+  // The lookup of a host name: getaddrinfo(3) when unset (the first IPv4
+  // address is used, else the first). Since it may outlive the exchange,
+  // it must own (by value, by shared_ptr) whatever it uses.
+  HttpResolver resolver;
   // Each wait for the peer until the response headers are in (the TLS
   // handshake, sending, the headers); 0: no limit.
   std::chrono::milliseconds read_timeout{60000};
@@ -185,7 +199,8 @@ class HttpClient {
   // holds its status, and for a 2xx answer `read_body` has been called; a
   // non-2xx answer is not an error here (its body is not read). Errors carry
   // no URL (response->url names the one that failed): "connect: Connection
-  // refused", "connect timed out after N ms", "HTTP 307 Temporary Redirect
+  // refused", "connect timed out after N ms", "resolving HOST took longer
+  // than N ms", "resolving HOST: Name or service not known", "HTTP 307 Temporary Redirect
   // without a Location header", "more than N redirects", "redirect to URL
   // refused (only http and https)", "redirect from https to URL refused",
   // "larger than N bytes", "connection closed after N of M bytes", "no

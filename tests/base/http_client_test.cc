@@ -610,6 +610,152 @@ TEST(HttpClientTest, CancelStopsAPendingConnectHeadersAndABody) {
   }
 }
 
+// A resolver that answers only once opened; opened when it goes out of
+// scope, so that the lookup thread a test left behind ends.
+class HangingResolver {
+ public:
+  HangingResolver() : state_(std::make_shared<State>()) {}
+  ~HangingResolver() { Open(); }
+  HangingResolver(const HangingResolver&) = delete;
+  HangingResolver& operator=(const HangingResolver&) = delete;
+
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->open = true;
+    }
+    state_->cv.notify_all();
+  }
+  // The HttpResolver: waits until opened, then answers 127.0.0.1. Holds its
+  // own share of the state (it may outlive the test's exchange).
+  HttpResolver resolver() const {
+    return [state = state_](const std::string& host,
+                            std::vector<std::string>* addresses) {
+      std::unique_lock<std::mutex> lock(state->mu);
+      state->hosts.push_back(host);
+      state->cv.wait(lock, [&] { return state->open; });
+      addresses->push_back("127.0.0.1");
+      return Status::OK();
+    };
+  }
+  std::vector<std::string> hosts() const {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    return state_->hosts;
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;               // guarded by mu
+    std::vector<std::string> hosts;  // guarded by mu: the names asked for
+  };
+  std::shared_ptr<State> state_;
+};
+
+// The port of a LocalServer's URL ("http://127.0.0.1:PORT...").
+std::string PortOf(const std::string& url) {
+  const size_t colon = url.rfind(':');
+  return url.substr(colon + 1, url.find('/', colon) - colon - 1);
+}
+
+// A host name whose lookup hangs (a DNS server that does not answer) ends
+// the exchange at the connect timeout, as a transport failure naming the
+// host, instead of holding it as long as getaddrinfo likes.
+TEST(HttpClientResolverTest, AHangingLookupEndsAtTheConnectTimeout) {
+  HangingResolver hanging;
+  HttpClientOptions options;
+  options.connect_timeout = milliseconds(300);
+  options.resolver = hanging.resolver();
+  const HttpClient client(options);
+  const auto start = Steady::now();
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, "http://marathon.example.test:8080/v2/apps",
+                      &response),
+            "error: resolving marathon.example.test took longer than 300 ms");
+  EXPECT_TRUE(response.transport_failed);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_LT(Since(start), milliseconds(5000));  // it returns: no tight bound
+}
+
+// The whole exchange's deadline, when shorter, ends the lookup too; and an
+// HttpCancel stops it.
+TEST(HttpClientResolverTest, AHangingLookupEndsAtTheDeadlineOrWhenCancelled) {
+  HangingResolver hanging;
+  HttpClientOptions options;
+  options.connect_timeout = milliseconds(60000);
+  options.total_timeout = milliseconds(300);
+  options.resolver = hanging.resolver();
+  const auto start = Steady::now();
+  EXPECT_EQ(FetchText(HttpClient(options), "http://m1.example.test/"),
+            "error: no complete answer within 300 ms");
+  EXPECT_LT(Since(start), milliseconds(5000));
+
+  HttpCancel cancel;
+  options.total_timeout = milliseconds(0);
+  options.cancel = &cancel;
+  const HttpClient cancellable(options);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(200));
+    cancel.Cancel();
+  });
+  const auto cancelled_at = Steady::now();
+  HttpResponse response;
+  EXPECT_EQ(FetchText(cancellable, "http://m2.example.test/", &response),
+            "error: stopped");
+  canceller.join();
+  EXPECT_TRUE(response.transport_failed);
+  EXPECT_LT(Since(cancelled_at), milliseconds(5000));
+}
+
+// A name is looked up by the resolver and its address connected to; the
+// request still names the host as the URL has it.
+TEST(HttpClientResolverTest, ANameGoesToTheAddressItResolvesTo) {
+  LocalServer server;
+  server.Body("/hello", "hello\n");
+  auto hosts = std::make_shared<std::vector<std::string>>();
+  HttpClientOptions options;
+  options.resolver = [hosts](const std::string& host,
+                             std::vector<std::string>* addresses) {
+    hosts->push_back(host);
+    *addresses = {"::1", "127.0.0.1"};  // the IPv4 address is taken
+    return Status::OK();
+  };
+  const std::string port = PortOf(server.Url());
+  EXPECT_EQ(FetchText(HttpClient(options),
+                      "http://marathon.example.test:" + port + "/hello"),
+            "200 hello\n");
+  EXPECT_EQ(*hosts, std::vector<std::string>{"marathon.example.test"});
+  ASSERT_EQ(server.seen().size(), 1u);
+  EXPECT_EQ(server.seen()[0].Header("Host"), "marathon.example.test:" + port);
+}
+
+// A literal IP address is not looked up; a failed lookup names the host.
+TEST(HttpClientResolverTest, ALiteralAddressIsNotLookedUpAndAFailureIsNamed) {
+  LocalServer server;
+  server.Body("/hello", "hello\n");
+  auto calls = std::make_shared<int>(0);
+  HttpClientOptions options;
+  options.resolver = [calls](const std::string&, std::vector<std::string>*) {
+    ++*calls;
+    return Status::Error("Name or service not known");
+  };
+  const HttpClient client(options);
+  EXPECT_EQ(FetchText(client, server.Url("/hello")), "200 hello\n");
+  EXPECT_EQ(*calls, 0);
+  HttpResponse response;
+  EXPECT_EQ(FetchText(client, "http://nowhere.example.test/", &response),
+            "error: resolving nowhere.example.test: Name or service not "
+            "known");
+  EXPECT_TRUE(response.transport_failed);
+  EXPECT_EQ(*calls, 1);
+  options.resolver = [](const std::string&, std::vector<std::string>*) {
+    return Status::OK();
+  };
+  EXPECT_EQ(FetchText(HttpClient(options), "http://empty.example.test/"),
+            "error: resolving empty.example.test: no address");
+}
+
 // `text` gzip-compressed.
 std::string Gzip(const std::string& text) {
   std::ostringstream out;
