@@ -86,8 +86,13 @@ Status ReadSecretFile(const std::string& flag, const std::string& path,
   if (path.empty()) {
     return Status::OK();
   }
+  // A regular file of a token: the command line checked it, but what is
+  // there now may be a FIFO put in its place (a read would block start-up)
+  // or a file of gigabytes.
+  constexpr uint64_t kMaxSecretBytes = 64 * 1024;
   std::string text;
-  MLB_RETURN_IF_ERROR(ReadWholeFile(path, &text).WithContext(flag));
+  MLB_RETURN_IF_ERROR(
+      ReadRegularFile(path, &text, kMaxSecretBytes).WithContext(flag + " " + path));
   text = Trim(text.substr(0, text.find('\n')));
   if (text.size() < 16 ||
       text.find_first_of(" \t\r\v\f") != std::string::npos) {

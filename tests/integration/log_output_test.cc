@@ -244,6 +244,14 @@ TEST_F(LogOutputTest, ASecretFileOthersMayReadIsWarnedOfOnce) {
   EXPECT_THAT(run.output,
               HasSubstr("marathon-lb: --admin-token-file " + secrets +
                         ": not a regular file (a directory)\n"));
+
+  // The read itself is bounded: a token file of 70,000 bytes is refused.
+  WriteFile(token, std::string(70000, 'x') + "\n");
+  run = Poll(Apps(1), {"--admin-token-file", token});
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("--admin-token-file " + token +
+                                    ": larger than 65536 bytes"))
+      << run.output;
 }
 
 }  // namespace
