@@ -11,15 +11,21 @@
 #include "core/base/version.h"
 
 // jemalloc's options for this program (MALLOC_CONF still overrides them):
-// its memory in transparent huge pages where the kernel allows them
-// (/sys/kernel/mm/transparent_hugepage/enabled: always or madvise). An
-// update at 5,000 apps touches some 50 MB afresh; in 4 KB pages that was
-// about 11,000 page faults, a third of the CPU time of a cold `poll` on a
-// paravirtualized VM (docs/performance.md, issue 15), and 3,600 in 2 MB
-// pages, for some 10 MB more resident memory.
+// - thp:always: its memory in transparent huge pages where the kernel
+//   allows them (/sys/kernel/mm/transparent_hugepage/enabled: always or
+//   madvise). An update at 5,000 apps touches some 50 MB afresh; in 4 KB
+//   pages that was about 11,000 page faults, a third of the CPU time of a
+//   cold `poll` on a paravirtualized VM, and 3,600 in 2 MB pages, for some
+//   10 MB more resident memory.
+// - narenas:1: one arena for every thread. The reading thread allocates
+//   the apps and a worker frees them; with an arena per thread the worker's
+//   allocations took fresh (zeroed) pages while the reader's arena kept the
+//   freed ones. A cold `poll` at 5,000 apps: 0.195 -> 0.182 s wall, 0.273
+//   -> 0.265 s CPU (15 interleaved runs each). (docs/performance.md, issue
+//   15.)
 extern "C" {
 extern const char* malloc_conf;
-const char* malloc_conf = "thp:always";
+const char* malloc_conf = "thp:always,narenas:1";
 }
 
 int main(int argc, char** argv) {
