@@ -245,26 +245,6 @@ int* NumberFlag(const std::string& name, CliOptions* out) {
   return nullptr;
 }
 
-// A URL's user information as RFC 3986 3.2.1 has it: unreserved
-// characters, sub-delims, ':' and '%' (%HH is decoded when sent, any other
-// '%' kept, as 1.15 does). Anything else (a space, '"', '<') would end the
-// URL in a log line, and with it the redaction of its password;
-// percent-encoded it works.
-Status CheckUserInfo(const std::string& flag, const std::string& url) {
-  for (const char ch : UrlUserInfo(url)) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c != '\0' &&
-        (std::isalnum(c) || std::strchr("-._~!$&'()*+,;=:%", c) != nullptr)) {
-      continue;
-    }
-    return Status::Error(flag + " " + RedactUrlValue(url),
-                         "its user information holds a character RFC 3986 "
-                         "does not allow there: percent-encode it (a space "
-                         "as %20, '@' as %40)");
-  }
-  return Status::OK();
-}
-
 Status Apply(const std::string& name, const std::string& value,
              CliOptions* out) {
   if (name == "marathon") {
@@ -435,6 +415,49 @@ Status Apply(const std::string& name, const std::string& value,
 
 }  // namespace
 
+// A URL's user information as RFC 3986 3.2.1 has it: unreserved
+// characters, sub-delims, ':' and '%' (%HH is decoded when sent, any other
+// '%' kept, as 1.15 does). Anything else (a space, '"', '<') would end the
+// URL in a log line, and with it the redaction of its password;
+// percent-encoded it works.
+Status CheckUserInfo(const std::string& flag, const std::string& url) {
+  for (const char ch : UrlUserInfo(url)) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c != '\0' &&
+        (std::isalnum(c) || std::strchr("-._~!$&'()*+,;=:%", c) != nullptr)) {
+      continue;
+    }
+    return Status::Error(flag + " " + RedactUrlValue(url),
+                         "its user information holds a character RFC 3986 "
+                         "does not allow there: percent-encode it (a space "
+                         "as %20, '@' as %40)");
+  }
+  return Status::OK();
+}
+
+std::string ShownArgument(const std::string& arg) {
+  const size_t eq = arg.find('=');
+  if (arg.rfind("-", 0) == 0 && eq != std::string::npos) {
+    return arg.substr(0, eq);
+  }
+  return RedactUrlValue(arg);
+}
+
+Status ArgumentError(const std::string& arg, std::string message) {
+  const size_t eq = arg.find('=');
+  if (arg.rfind("-", 0) == 0 && eq != std::string::npos &&
+      eq + 1 < arg.size()) {
+    // Poco's messages repeat the argument ("Unknown option specified:
+    // auth-creds=alice:s3cret"): its value goes, wherever it is.
+    const std::string value = arg.substr(eq);
+    for (size_t at = message.find(value); at != std::string::npos;
+         at = message.find(value, at)) {
+      message.erase(at, value.size());
+    }
+  }
+  return Status::Error(ShownArgument(arg), RedactUrl(message));
+}
+
 Status CheckSecretFile(const std::string& flag, const std::string& path,
                        std::string* warning) {
   warning->clear();
@@ -493,9 +516,10 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
         continue;
       }
     } catch (const Poco::Exception& e) {
-      return Status::Error(arg, e.displayText());
+      return ArgumentError(arg, e.displayText());
     }
-    if (last_option == "marathon") {
+    if (last_option == "marathon") {  // --marathon URL URL ... (nargs='+')
+      MLB_RETURN_IF_ERROR(CheckUserInfo("--marathon", arg));
       out->marathon.push_back(arg);
     } else if (!mode_seen) {
       out->mode = arg;
@@ -503,7 +527,7 @@ Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out) {
     } else if (out->mode == "event" && out->callback_url.empty()) {
       out->callback_url = arg;
     } else {
-      return Status::Error(arg, "unexpected argument");
+      return ArgumentError(arg, "unexpected argument");
     }
   }
   try {

@@ -121,6 +121,19 @@ struct CliOptions {
 // file (after symbolic links) is refused (CheckSecretFile).
 Status ParseCommandLine(const std::vector<std::string>& args, CliOptions* out);
 
+// Why the URL `url`, given to `flag`, is refused: its user information
+// holds a character RFC 3986 does not allow there (a space, '"', '<', ...,
+// which would end the URL in a log line and with it the redaction of its
+// password). OK otherwise. The error shows the URL redacted.
+Status CheckUserInfo(const std::string& flag, const std::string& url);
+
+// A command-line argument as an error shows it: an "--option=value" by its
+// option alone, anything else with a URL's credentials redacted.
+std::string ShownArgument(const std::string& arg);
+// The error `message` about the argument `arg`, shown so (ShownArgument;
+// the value is also taken out of `message`, which may repeat it).
+Status ArgumentError(const std::string& arg, std::string message);
+
 // The file of a secret flag (--admin-token-file, --callback-secret-file),
 // checked without opening it (a FIFO would block the reader). Error, naming
 // the flag and the file: "--admin-token-file /run/t: not a regular file (a

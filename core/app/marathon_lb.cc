@@ -93,7 +93,11 @@ Status ReadSecretFile(const std::string& flag, const std::string& path,
   std::string text;
   MLB_RETURN_IF_ERROR(
       ReadRegularFile(path, &text, kMaxSecretBytes).WithContext(flag + " " + path));
-  text = Trim(text.substr(0, text.find('\n')));
+  std::string line = text.substr(0, text.find('\n'));
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();  // a CR LF line end, read as LF as everywhere else
+  }
+  text = Trim(line);
   if (text.size() < 16 ||
       text.find_first_of(" \t\r\v\f") != std::string::npos) {
     return Status::Error(flag + " " + path,

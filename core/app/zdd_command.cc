@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/app/cli.h"
 #include "core/base/logging.h"
 #include "core/base/version.h"
 #include "core/marathon/client.h"
@@ -118,8 +119,10 @@ Status Apply(const std::string& name, const std::string& value,
                            "given twice (zdd talks to one "
                            "Marathon)");
     }
+    MLB_RETURN_IF_ERROR(CheckUserInfo("--marathon", value));
     out->marathon = value;
   } else if (name == "marathon-lb") {
+    MLB_RETURN_IF_ERROR(CheckUserInfo("--marathon-lb", value));
     out->marathon_lb.push_back(value);
   } else if (name == "dry-run") {
     z.dry_run = true;
@@ -166,10 +169,10 @@ Status ParseZddCommandLine(const std::vector<std::string>& args,
     std::string value;
     try {
       if (!processor.process(arg, name, value)) {
-        return Status::Error(arg, "unexpected argument");
+        return ArgumentError(arg, "unexpected argument");
       }
     } catch (const Poco::Exception& e) {
-      return Status::Error(arg, e.displayText());
+      return ArgumentError(arg, e.displayText());
     }
     if (!name.empty()) {
       MLB_RETURN_IF_ERROR(Apply(name, value, out));
