@@ -116,7 +116,9 @@ class HttpMarathonApi : public MarathonApi {
     HttpClientOptions http;
     http.user = options.user;
     http.password = options.password;
-    http.credentials_to_other_hosts = true;
+    // As 1.15's zdd.py (requests): a redirect to another host or port is
+    // followed without them.
+    http.credentials_to_other_hosts = false;
     http.ca_file = options.ca_cert;
     http.connect_timeout = milliseconds(3050);
     http.read_timeout = milliseconds(46000);
