@@ -118,14 +118,14 @@ class Deadline {
   Clock::time_point end() const { return end_; }
   bool passed() const { return set() && Clock::now() >= end_; }
   // `wait` (0: no limit, as for a socket) cut to the time left, at least
-  // 1 ms.
+  // 1 ms. Rounded up: a socket wait cut to the millisecond below would end
+  // just before the deadline, and read as a plain timeout, not as it.
   milliseconds Cap(milliseconds wait) const {
     if (!set()) {
       return wait;
     }
     const milliseconds left = std::max(
-        milliseconds(1),
-        std::chrono::duration_cast<milliseconds>(end_ - Clock::now()));
+        milliseconds(1), std::chrono::ceil<milliseconds>(end_ - Clock::now()));
     return wait.count() == 0 ? left : std::min(wait, left);
   }
   std::string Message() const {
