@@ -264,38 +264,7 @@ TEST(MarathonBoundedReadsTest, DefaultLimits) {
 
 // Credentials --------------------------------------------------------------
 
-// A Marathon answering everything with 200 {"apps": []}, or with a 307 to
-// `redirect_to` + the request's target.
-class Recorder {
- public:
-  explicit Recorder(std::string redirect_to = "",
-                    Poco::Net::Context::Ptr tls = nullptr)
-      : redirect_to_(std::move(redirect_to)),
-        server_(
-            [this](Poco::Net::HTTPServerRequest& req,
-                   Poco::Net::HTTPServerResponse& res, int) {
-              if (!redirect_to_.empty()) {
-                res.setStatusAndReason(
-                    Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
-                res.set("Location", redirect_to_ + req.getURI());
-                res.setContentLength(0);
-                res.send();
-                return;
-              }
-              res.setContentType("application/json");
-              res.send() << R"({"apps": []})";
-            },
-            tls) {}
-  std::string url() const { return server_.url(); }
-  std::string Authorization(size_t i) {
-    const std::vector<SeenRequest> seen = server_.requests();
-    return i < seen.size() ? seen[i].Header("Authorization") : "(no request)";
-  }
-
- private:
-  const std::string redirect_to_;
-  TestHttpServer server_;  // last: stops first
-};
+using Recorder = testing::MarathonRecorder;
 
 const char kBasic[] = "Basic bWxiOnNlY3JldA==";  // mlb:secret
 

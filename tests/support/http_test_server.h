@@ -210,4 +210,39 @@ inline Poco::Net::Context::Ptr TestServerContext(
       dir + "/" + prefix + "cert.pem", "", Poco::Net::Context::VERIFY_NONE);
 }
 
+// A Marathon answering every request with 200 {"apps": []}, or with a 307
+// to `redirect_to` + the request's target; it records the Authorization
+// header of each request.
+class MarathonRecorder {
+ public:
+  explicit MarathonRecorder(std::string redirect_to = "",
+                            Poco::Net::Context::Ptr tls = nullptr)
+      : redirect_to_(std::move(redirect_to)),
+        server_(
+            [this](Poco::Net::HTTPServerRequest& req,
+                   Poco::Net::HTTPServerResponse& res, int) {
+              if (!redirect_to_.empty()) {
+                res.setStatusAndReason(
+                    Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
+                res.set("Location", redirect_to_ + req.getURI());
+                res.setContentLength(0);
+                res.send();
+                return;
+              }
+              res.setContentType("application/json");
+              res.send() << R"({"apps": []})";
+            },
+            tls) {}
+  std::string url() const { return server_.url(); }
+  // The Authorization header of the i-th request ("" for none).
+  std::string Authorization(size_t i) {
+    const std::vector<SeenRequest> seen = server_.requests();
+    return i < seen.size() ? seen[i].Header("Authorization") : "(no request)";
+  }
+
+ private:
+  const std::string redirect_to_;
+  TestHttpServer server_;  // last: stops first
+};
+
 }  // namespace mlb::testing

@@ -2,9 +2,6 @@
 // and after a redirect to another host or port they do not (as 1.15's
 // zdd.py, whose requests library drops them), while the redirect is still
 // followed.
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -16,38 +13,7 @@
 namespace mlb::zdd {
 namespace {
 
-using testing::SeenRequest;
-using testing::TestHttpServer;
-
-// A Marathon answering every request with 200 {"apps": []}, or with a 307
-// to `redirect_to` + the request's target.
-class Recorder {
- public:
-  explicit Recorder(std::string redirect_to = "")
-      : redirect_to_(std::move(redirect_to)),
-        server_([this](Poco::Net::HTTPServerRequest& req,
-                       Poco::Net::HTTPServerResponse& res, int) {
-          if (!redirect_to_.empty()) {
-            res.setStatusAndReason(
-                Poco::Net::HTTPResponse::HTTP_TEMPORARY_REDIRECT);
-            res.set("Location", redirect_to_ + req.getURI());
-            res.setContentLength(0);
-            res.send();
-            return;
-          }
-          res.setContentType("application/json");
-          res.send() << R"({"apps": []})";
-        }) {}
-  std::string url() const { return server_.url(); }
-  std::string Authorization(size_t i) {
-    const std::vector<SeenRequest> seen = server_.requests();
-    return i < seen.size() ? seen[i].Header("Authorization") : "(no request)";
-  }
-
- private:
-  const std::string redirect_to_;
-  TestHttpServer server_;  // last: stops first
-};
+using Recorder = testing::MarathonRecorder;
 
 TEST(ZddEndpointsTest, CredentialsDoNotFollowARedirectToAnotherHost) {
   Recorder other;
