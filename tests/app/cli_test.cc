@@ -6,15 +6,14 @@
 #include <cstdlib>
 
 #include "core/base/logging.h"
+#include "tests/support/cli_support.h"
 #include "tests/support/service_account_keys.h"
 
 namespace mlb {
 namespace {
 
 Status Parse(std::vector<std::string> args, CliOptions* out) {
-  unsetenv("POLL_INTERVAL");
-  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
-  return ParseCommandLine(args, out);
+  return testing::ParseCleanCommandLine(std::move(args), out);
 }
 
 TEST(CliTest, MarathonLbFlagsParse) {

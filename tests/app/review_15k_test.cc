@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/app/cli.h"
+#include "tests/support/cli_support.h"
 #include "core/app/zdd_command.h"
 #include "core/base/text.h"
 
@@ -21,9 +22,7 @@ namespace mlb {
 namespace {
 
 Status Parse(std::vector<std::string> args, CliOptions* out) {
-  unsetenv("POLL_INTERVAL");
-  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
-  return ParseCommandLine(args, out);
+  return testing::ParseCleanCommandLine(std::move(args), out);
 }
 
 const char kNotAllowed[] =

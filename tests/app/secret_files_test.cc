@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/app/cli.h"
+#include "tests/support/cli_support.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/testing.h"
 
@@ -20,9 +21,7 @@ namespace {
 using mlb::testing::TempDir;
 
 Status Parse(std::vector<std::string> args, CliOptions* out) {
-  unsetenv("POLL_INTERVAL");
-  unsetenv("DCOS_SERVICE_ACCOUNT_CREDENTIAL");
-  return ParseCommandLine(args, out);
+  return testing::ParseCleanCommandLine(std::move(args), out);
 }
 
 // A token file with `mode` in `dir`.
