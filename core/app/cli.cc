@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/app/template_archive.h"
+#include "core/base/files.h"
 #include "core/base/text.h"
 
 namespace mlb {
@@ -466,20 +467,11 @@ Status CheckSecretFile(const std::string& flag, const std::string& path,
     return Status::OK();
   }
   if (!S_ISREG(st.st_mode)) {
-    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
-                       : S_ISFIFO(st.st_mode) ? "a FIFO"
-                       : S_ISSOCK(st.st_mode) ? "a socket"
-                       : S_ISCHR(st.st_mode)  ? "a character device"
-                       : S_ISBLK(st.st_mode)  ? "a block device"
-                                              : "of another kind";
     return Status::Error(flag + " " + path,
-                         std::string("not a regular file (") + kind + ")");
+                         "not a regular file (" + KindText(st.st_mode) + ")");
   }
   if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "%04o",
-                  static_cast<unsigned>(st.st_mode & 07777));
-    *warning = flag + " " + path + ": mode " + mode +
+    *warning = flag + " " + path + ": mode " + ModeText(st.st_mode) +
                " lets group or others read or write the secret; chmod 600 " +
                path;
   }

@@ -1,5 +1,7 @@
 #include "core/base/files.h"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -144,6 +146,32 @@ Status ReadWholeFile(const std::string& path, std::string* out,
 Status ReadRegularFile(const std::string& path, std::string* out,
                        uint64_t max_bytes, int* error_number) {
   return ReadFile(path, out, max_bytes, error_number, true);
+}
+
+std::string ModeText(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "%04o",
+                static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+std::string KindText(mode_t mode) {
+  if (S_ISFIFO(mode)) {
+    return "a FIFO";
+  }
+  if (S_ISDIR(mode)) {
+    return "a directory";
+  }
+  if (S_ISCHR(mode)) {
+    return "a character device";
+  }
+  if (S_ISBLK(mode)) {
+    return "a block device";
+  }
+  if (S_ISSOCK(mode)) {
+    return "a socket";
+  }
+  return "file type " + ModeText(mode & S_IFMT);
 }
 
 std::string FollowSymlink(const std::string& path) {

@@ -37,6 +37,12 @@ Status ReadRegularFile(const std::string& path, std::string* out,
                        uint64_t max_bytes = kNoSizeLimit,
                        int* error_number = nullptr);
 
+// A file's permission bits as ls shows them in octal: "0644".
+std::string ModeText(mode_t mode);
+// What a file that is not a regular one is, for a message: "a FIFO", "a
+// directory", "a character device", ... ("file type 0140000" else).
+std::string KindText(mode_t mode);
+
 // The file to replace for `path`: what it links to when it is a symbolic link
 // (so that the link survives the replacement), `path` itself otherwise or
 // when the link does not resolve.

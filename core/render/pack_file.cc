@@ -1,5 +1,7 @@
 #include "core/render/pack_file.h"
 
+#include "core/base/files.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,31 +14,6 @@
 namespace mlb {
 namespace {
 
-std::string ModeText(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof(text), "%04o",
-                static_cast<unsigned>(mode & 07777));
-  return text;
-}
-
-std::string KindText(mode_t mode) {
-  if (S_ISFIFO(mode)) {
-    return "a FIFO";
-  }
-  if (S_ISDIR(mode)) {
-    return "a directory";
-  }
-  if (S_ISCHR(mode)) {
-    return "a character device";
-  }
-  if (S_ISBLK(mode)) {
-    return "a block device";
-  }
-  if (S_ISSOCK(mode)) {
-    return "a socket";
-  }
-  return "file type " + ModeText(mode & S_IFMT);
-}
 
 Status CannotRead(const std::string& what) {
   return Status::Error((what.empty() ? "" : what + " ") + "cannot be read: " +
