@@ -156,6 +156,7 @@ Status MarathonLb::Create(const CliOptions& options,
   marathon.ca_cert = options.marathon_ca_cert;
   marathon.max_bytes = options.marathon_max_bytes;
   marathon.total_timeout_ms = options.marathon_total_timeout * 1000;
+  marathon.cancel = &lb->marathon_cancel_;
   if (!options.dcos_credentials.uid.empty()) {
     DcosAuthOptions auth;
     auth.credentials = options.dcos_credentials;

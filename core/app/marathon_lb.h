@@ -139,6 +139,9 @@ class MarathonLb {
   // The DC/OS service account's logins (--dcos-auth-credentials), if any;
   // before marathon_, which uses it, so that it outlives it.
   std::unique_ptr<DcosAuth> dcos_auth_;
+  // Cancelled on SIGTERM/SIGINT in the live modes: a Marathon request in
+  // progress ends at once (MarathonOptions::cancel). Before marathon_.
+  HttpCancel marathon_cancel_;
   std::unique_ptr<MarathonClient> marathon_;
   ServiceOptions service_options_;
   sdk::Config config_view_;

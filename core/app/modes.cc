@@ -307,6 +307,7 @@ int MarathonLb::RunLive() {
                         (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
       stopping = true;
       scheduler.Stop();
+      marathon_cancel_.Cancel();  // an update waiting for Marathon ends now
       if (stream) {
         stream->Stop();
       }
@@ -324,7 +325,11 @@ int MarathonLb::RunLive() {
     supervise_thread.join();
   }
   if (callback_registered) {
-    Status s = UnregisterCallback(*marathon_, options_.callback_url,
+    // With a client of its own: marathon_'s requests were cancelled.
+    MarathonOptions uncancelled = marathon_->options();
+    uncancelled.cancel = nullptr;
+    MarathonClient marathon(std::move(uncancelled));
+    Status s = UnregisterCallback(marathon, options_.callback_url,
                                   callback_secret_);
     Log().information(s.ok() ? "removed event callback " + shown_url
                              : "cannot remove event callback: " + s.message());

@@ -56,6 +56,7 @@ HttpClientOptions HttpOptionsFor(const MarathonOptions& options) {
   http.total_timeout_flag = "--marathon-total-timeout";
   http.max_body_bytes_flag = "--marathon-max-bytes";
   http.ca_file = options.ca_cert;
+  http.cancel = options.cancel;
   return http;
 }
 
@@ -222,6 +223,11 @@ Status MarathonClient::RequestWith(const std::string& method,
   }
   std::string failures;
   for (size_t n = 0; n < options_.urls.size(); ++n) {
+    if (options_.cancel != nullptr && options_.cancel->cancelled()) {
+      return Status::Error("Marathon request " + method + " " + path +
+                           " stopped" +
+                           (failures.empty() ? "" : " (" + failures + ")"));
+    }
     const size_t index = (start + n) % options_.urls.size();
     const std::string& base = options_.urls[index];
     // What messages say of it: a password in it is not shown.
@@ -255,8 +261,8 @@ Status MarathonClient::RequestWith(const std::string& method,
       if (options_.dcos_auth != nullptr) {
         // A login failure is not this Marathon's: the next would fare no
         // better.
-        MLB_RETURN_IF_ERROR(
-            options_.dcos_auth->Authorization(&request.authorization));
+        MLB_RETURN_IF_ERROR(options_.dcos_auth->Authorization(
+            &request.authorization, options_.cancel));
       }
       HttpResponse response;
       // Whether read_body returned (its Status is then the answer), rather

@@ -57,6 +57,10 @@ struct MarathonOptions {
   // One request, redirects and the whole answer included
   // (--marathon-total-timeout); 0: no limit.
   int total_timeout_ms = kDefaultMarathonTotalTimeoutMs;
+  // Once cancelled (from any thread; SIGTERM), a request in progress ends
+  // at once with "stopped" and none other is sent, nor to the next URL.
+  // Null: none. Not owned: it outlives the client.
+  HttpCancel* cancel = nullptr;
 };
 
 // marathon-lb's credential flags: the first line of `file` (CR/LF stripped)

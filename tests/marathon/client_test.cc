@@ -7,11 +7,15 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/base/version.h"
@@ -136,6 +140,44 @@ TEST(MarathonClientTest, DeadFirstMarathonFailsOverAndIsNotTriedFirstAgain) {
   EXPECT_EQ(client.CurrentUrl(), second.url());
   ASSERT_TRUE(client.FetchApps(&json, &source).ok());
   EXPECT_EQ(second.seen().size(), 2u);
+}
+
+// MarathonOptions::cancel (SIGTERM in the live modes): a request waiting
+// for a silent Marathon ends at once with "stopped", and the next Marathon
+// is not asked; once cancelled, nothing more is sent.
+TEST(MarathonClientTest, ACancelEndsTheRequestAndAsksNoOtherMarathon) {
+  // Takes the connection and reads the request, never answers.
+  Poco::Net::ServerSocket silent(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::string silent_url =
+      "http://127.0.0.1:" + std::to_string(silent.address().port());
+  FakeMarathon second("m2");
+  HttpCancel cancel;
+  MarathonOptions options;
+  options.urls = {silent_url, second.url()};
+  options.cancel = &cancel;
+  MarathonClient client(options);
+  std::thread stopper([&] {
+    Poco::Net::StreamSocket connection = silent.acceptConnection();
+    std::string request;
+    char buffer[512];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const int n = connection.receiveBytes(buffer, sizeof(buffer));
+      if (n <= 0) break;
+      request.append(buffer, static_cast<size_t>(n));
+    }
+    cancel.Cancel();  // the client now waits for the answer
+  });
+  std::string json, source;
+  const Status s = client.FetchApps(&json, &source);
+  stopper.join();
+  EXPECT_EQ(s.message(), "Marathon request GET /v2/apps?embed=apps.tasks "
+                         "stopped (" + silent_url + ": stopped)");
+  EXPECT_TRUE(second.seen().empty());
+
+  const Status again = client.FetchApps(&json, &source);
+  EXPECT_EQ(again.message(),
+            "Marathon request GET /v2/apps?embed=apps.tasks stopped");
+  EXPECT_TRUE(second.seen().empty());
 }
 
 TEST(MarathonClientTest, AllMarathonsDownIsOneErrorNamingEach) {

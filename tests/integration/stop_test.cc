@@ -1,0 +1,84 @@
+// SIGTERM while Marathon does not answer: a live marathon-lb stops at once,
+// not when its Marathon request times out (46 s without an answer, 120 s
+// for a whole one). An orchestrator that waits less (systemd's default 90
+// s, Marathon's and Kubernetes' kill grace periods) would otherwise SIGKILL
+// it, leaving its HAProxy behind.
+//
+// The "Marathon" here is a listener on 127.0.0.1 that never accepts: the
+// kernel completes the connection and takes the request, and no answer
+// ever comes. No HAProxy runs (the reload command is `true`).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/end_to_end_test.h"
+#include "tests/support/integration_support.h"
+
+namespace mlb::integration {
+namespace {
+
+using ::testing::HasSubstr;
+
+class StopTest : public EndToEndTest {
+ protected:
+  // marathon-lb in `mode` (with `extra` flags) against the silent Marathon;
+  // returns once it has been running for a moment.
+  std::unique_ptr<ScopedProcess> StartAgainstSilentMarathon(
+      const std::string& mode, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {
+        mlb_binary_, mode, "--marathon", SilentUrl(), "--haproxy-config",
+        cfg_, "--group", "external", "--plugin-dir", plugin_dir_,
+        "--templates-dir", templates_dir_, "--dont-bind-http-https",
+        "--syslog-socket", "/dev/null", "--skip-validation", "--command",
+        "true"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto mlb = std::make_unique<ScopedProcess>(argv, dir_->File(mode + ".log"));
+    // The request is sent once the update has started; then it waits.
+    EXPECT_TRUE(WaitUntil(
+        [&] { return mlb->Output().find("update:") != std::string::npos; },
+        Millis(10000)))
+        << mlb->Output();
+    std::this_thread::sleep_for(Millis(300));
+    return mlb;
+  }
+
+  std::string SilentUrl() const {
+    return "http://127.0.0.1:" + std::to_string(silent_.address().port());
+  }
+
+  Poco::Net::ServerSocket silent_{Poco::Net::SocketAddress("127.0.0.1", 0),
+                                  /*backlog=*/16};
+};
+
+TEST_F(StopTest, PollWithAnIntervalStopsOnSigtermWhileMarathonIsSilent) {
+  auto mlb = StartAgainstSilentMarathon("poll", {"--poll-interval", "1"});
+  ASSERT_TRUE(mlb->Running()) << mlb->Output();
+  kill(mlb->pid(), SIGTERM);
+  const std::optional<int> code = mlb->WaitExit(Millis(5000));
+  ASSERT_TRUE(code.has_value())
+      << "still running 5 s after SIGTERM\n" << mlb->Output();
+  EXPECT_EQ(*code, 0) << mlb->Output();
+  EXPECT_THAT(mlb->Output(), HasSubstr("stopping on SIGTERM"));
+}
+
+TEST_F(StopTest, SseStopsOnSigtermWhileMarathonIsSilent) {
+  auto mlb = StartAgainstSilentMarathon("sse", {});
+  ASSERT_TRUE(mlb->Running()) << mlb->Output();
+  kill(mlb->pid(), SIGTERM);
+  const std::optional<int> code = mlb->WaitExit(Millis(5000));
+  ASSERT_TRUE(code.has_value())
+      << "still running 5 s after SIGTERM\n" << mlb->Output();
+  EXPECT_EQ(*code, 0) << mlb->Output();
+  EXPECT_THAT(mlb->Output(), HasSubstr("stopping on SIGTERM"));
+}
+
+}  // namespace
+}  // namespace mlb::integration
