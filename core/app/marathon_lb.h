@@ -121,6 +121,8 @@ class MarathonLb {
   bool ApplyLive(const LiveChange& change,
                  std::chrono::steady_clock::time_point start,
                  bool ahead_of_file = false);
+  // One update (and the retries of a failed reload); SIGTERM/SIGINT stop it.
+  int RunOnce();
   int RunLive();
   // What a config put in place (or found unchanged) routes and drops, for
   // /status (the service ports, HAProxy's refusals, vhost conflicts), with

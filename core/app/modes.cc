@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "core/app/admin_server.h"
@@ -92,23 +95,63 @@ int MarathonLb::Run() {
     }
   }
   if (OneShot(options_)) {
-    Status s = Update("one update");
-    // A failed reload is tried again, every --reload-interval seconds,
-    // unless a signal says stop.
-    const sigset_t signals = HandledSignals();
-    while (s.ok() && retry_reload_) {
-      const timespec wait = {options_.reload_interval, 0};
-      if (sigtimedwait(&signals, nullptr, &wait) > 0) {
-        break;
-      }
-      s = Update("reload retry");
-    }
-    if (!s.ok()) {
-      Log().error(s.message());
-    }
-    return s.ok() ? 0 : 1;
+    return RunOnce();
   }
   return RunLive();
+}
+
+int MarathonLb::RunOnce() {
+  // SIGTERM or SIGINT (^C) stops it at once, a Marathon request in progress
+  // included: a thread of its own waits for them.
+  std::mutex mu;
+  std::condition_variable stopped;
+  bool finished = false;  // guarded by mu
+  int stop_signal = 0;    // guarded by mu
+  std::thread signal_thread([&] {
+    const sigset_t set = HandledSignals();
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) {
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (finished) {
+        return;  // the SIGUSR1 below
+      }
+      if (sig == SIGTERM || sig == SIGINT) {
+        Log().information(std::string("stopping on ") +
+                          (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        stop_signal = sig;
+        marathon_cancel_.Cancel();
+        stopped.notify_all();
+        return;
+      }
+    }
+  });
+  Status s = Update("one update");
+  // A failed reload is tried again, every --reload-interval seconds,
+  // unless a signal says stop.
+  while (s.ok() && retry_reload_) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (stopped.wait_for(lock, std::chrono::seconds(options_.reload_interval),
+                         [&] { return stop_signal != 0; })) {
+      break;
+    }
+    lock.unlock();
+    s = Update("reload retry");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+    if (stop_signal == 0) {
+      pthread_kill(signal_thread.native_handle(), SIGUSR1);
+    }
+  }
+  signal_thread.join();
+  if (!s.ok()) {
+    Log().error(s.message());
+  }
+  return s.ok() ? 0 : 1;
 }
 
 void MarathonLb::ReleaseBeforeExit() { template_archive_.reset(); }

@@ -1,4 +1,4 @@
-// SIGTERM while Marathon does not answer: a live marathon-lb stops at once,
+// SIGTERM while Marathon does not answer: marathon-lb stops at once,
 // not when its Marathon request times out (46 s without an answer, 120 s
 // for a whole one). An orchestrator that waits less (systemd's default 90
 // s, Marathon's and Kubernetes' kill grace periods) would otherwise SIGKILL
@@ -78,6 +78,24 @@ TEST_F(StopTest, SseStopsOnSigtermWhileMarathonIsSilent) {
       << "still running 5 s after SIGTERM\n" << mlb->Output();
   EXPECT_EQ(*code, 0) << mlb->Output();
   EXPECT_THAT(mlb->Output(), HasSubstr("stopping on SIGTERM"));
+}
+
+// A one-shot poll (no --poll-interval) that waits for Marathon: ^C ends
+// it at once, with the update's error and exit status 1 (it did not do its
+// job), not after the 46 s read timeout.
+TEST_F(StopTest, OneShotPollStopsOnSigintWhileMarathonIsSilent) {
+  auto mlb = StartAgainstSilentMarathon("poll", {});
+  ASSERT_TRUE(mlb->Running()) << mlb->Output();
+  kill(mlb->pid(), SIGINT);
+  const std::optional<int> code = mlb->WaitExit(Millis(5000));
+  ASSERT_TRUE(code.has_value())
+      << "still running 5 s after SIGINT\n" << mlb->Output();
+  EXPECT_EQ(*code, 1) << mlb->Output();
+  const std::string log = mlb->Output();
+  EXPECT_THAT(log, HasSubstr("stopping on SIGINT"));
+  EXPECT_THAT(log, HasSubstr("Marathon request GET /v2/apps?embed=apps.tasks "
+                             "failed: " + SilentUrl() + ": stopped"));
+  EXPECT_FALSE(FileExists(cfg_)) << "a config was written";
 }
 
 }  // namespace
