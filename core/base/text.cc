@@ -59,6 +59,21 @@ std::string CrLfToLf(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// How much of a URL's user information stays shown: "user:password" keeps
+// "user:"; a user alone or with an empty password ("TOKEN", "TOKEN:", as
+// curl -u TOKEN: sends a token) is a token and goes whole.
+size_t KeptOfUserInfo(std::string_view info) {
+  const size_t colon = info.find(':');
+  if (colon == std::string_view::npos || colon + 1 == info.size()) {
+    return 0;
+  }
+  return colon + 1;
+}
+
+}  // namespace
+
 std::string RedactUrl(std::string_view text) {
   std::string out;
   size_t copied = 0;  // text[0, copied) is in out
@@ -82,9 +97,7 @@ std::string RedactUrl(std::string_view text) {
     if (at == std::string_view::npos || at == 0) {
       continue;  // no user information, or an empty one
     }
-    // user:password@ keeps its user; a user alone (a token) goes whole.
-    const size_t colon = authority.substr(0, at).find(':');
-    const size_t kept = colon == std::string_view::npos ? 0 : colon + 1;
+    const size_t kept = KeptOfUserInfo(authority.substr(0, at));
     out.append(text.substr(copied, start + kept - copied));
     out += "***";
     copied = start + at;
@@ -131,9 +144,7 @@ std::string RedactUrlValue(std::string_view url) {
   if (info.empty()) {
     return RedactUrl(url);  // no user information here; maybe further on
   }
-  // user:password@ keeps its user; a user alone (a token) goes whole.
-  const size_t colon = info.find(':');
-  const size_t kept = colon == std::string_view::npos ? 0 : colon + 1;
+  const size_t kept = KeptOfUserInfo(info);
   const size_t start = static_cast<size_t>(info.data() - url.data());
   return std::string(url.substr(0, start + kept)) + "***" +
          RedactUrl(url.substr(start + info.size()));

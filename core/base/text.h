@@ -119,7 +119,8 @@ std::string CrLfToLf(std::string_view text);
 // "GET http://lb:***@m1:8080/v2/apps: HTTP 500". For everything marathon-lb
 // shows (log lines, error messages, /status), never for what it sends. The
 // user stays, to tell which credentials were used. A user information
-// without a ':' is a token (https://TOKEN@host/t.tgz) and is replaced whole:
+// without a ':' or with an empty password is a token (https://TOKEN@host/
+// t.tgz, https://TOKEN:@host/t.tgz) and is replaced whole:
 // "https://***@host/t.tgz".
 std::string RedactUrl(std::string_view text);
 

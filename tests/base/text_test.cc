@@ -44,6 +44,9 @@ TEST(RedactUrlValueTest, HidesAUserOnlyUserInfoWhole) {
   EXPECT_EQ(RedactUrlValue("http://tok@m1/x?y=http://other@z"),
             "http://***@m1/x?y=http://***@z");
   EXPECT_EQ(RedactUrlValue("ftp://tok%40en@m1"), "ftp://***@m1");
+  // A token with an empty password, as curl -u TOKEN: sends it.
+  EXPECT_EQ(RedactUrlValue("https://TOKEN:@host/t.tgz"),
+            "https://***@host/t.tgz");
 }
 
 // What marathon-lb shows of a --marathon URL with credentials: the user,
@@ -63,7 +66,8 @@ TEST(RedactUrlTest, HidesThePasswordOfEveryUrlInTheText) {
             "'http://lb:***@m1' \"http://a:***@m2\"");
   // A password with ':' or '@' in it is hidden whole.
   EXPECT_EQ(RedactUrl("http://lb:a:b@c@m1:8080/x"), "http://lb:***@m1:8080/x");
-  EXPECT_EQ(RedactUrl("http://lb:@m1"), "http://lb:***@m1");
+  // An empty password: the user is a token (curl -u TOKEN:), hidden whole.
+  EXPECT_EQ(RedactUrl("http://lb:@m1"), "http://***@m1");
   // A "'" may be in a password (RFC 3986); review 15e.
   EXPECT_EQ(RedactUrl("GET http://lb:it's@m1:8080/v2"),
             "GET http://lb:***@m1:8080/v2");
@@ -80,6 +84,10 @@ TEST(RedactUrlTest, HidesAUserOnlyUserInfoWhole) {
   EXPECT_EQ(RedactUrl("http://t@k@m1:8080/x"), "http://***@m1:8080/x");
   EXPECT_EQ(RedactUrl("template archive https://ghp_x1@h/t.tgz: HTTP 404"),
             "template archive https://***@h/t.tgz: HTTP 404");
+  EXPECT_EQ(RedactUrl("GET https://TOKEN:@m1:8443/v2/apps: HTTP 401"),
+            "GET https://***@m1:8443/v2/apps: HTTP 401");
+  EXPECT_EQ(RedactUrl("http://a:@m1 http://a:b@m2"),
+            "http://***@m1 http://a:***@m2");
 }
 
 TEST(RedactUrlTest, LeavesEverythingElseAsItIs) {
