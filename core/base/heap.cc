@@ -2,6 +2,7 @@
 
 #include <jemalloc/jemalloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -12,16 +13,16 @@ namespace mlb {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
-// Address space only: nothing is resident until touched, and MAP_NORESERVE
-// keeps it out of the commit charge (except under vm.overcommit_memory=2,
-// where the reservation fails and the heap stays jemalloc's default). 5,000
-// apps take some 60 MB at the peak; past the end, extents come from
-// jemalloc's default hook again.
+// Address space, reserved PROT_NONE: neither resident nor charged (to the
+// commit limit of vm.overcommit_memory=2, to RLIMIT_DATA) until a part is
+// handed out and made writable. 5,000 apps take some 60 MB at the peak;
+// past the end, extents come from jemalloc's default hook again.
 constexpr size_t kReserve = size_t{4} << 30;
 
 std::mutex range_mutex;
 char* range_begin = nullptr;
 char* range_next = nullptr;
+char* range_writable = nullptr;  // [range_begin, range_writable) is read-write
 char* range_end = nullptr;
 
 extent_hooks_t* default_hooks = nullptr;
@@ -32,14 +33,26 @@ char* AlignUp(char* p, size_t alignment) {
   return reinterpret_cast<char*>((a + alignment - 1) & ~(alignment - 1));
 }
 
-// The next `size` bytes of the range (at `alignment`), or null when it has
-// no room left. The range is mapped read-write already and madvised as
-// huge pages as a whole: handing a part out is only moving the mark.
+// The next `size` bytes of the range (at `alignment`), made writable, or
+// null when the range has no room left or the kernel refuses them (the
+// commit limit, RLIMIT_DATA). The range is madvised as huge pages as a
+// whole; the parts handed out one after another merge into one mapping.
 char* TakeFromRange(size_t size, size_t alignment) {
   std::lock_guard<std::mutex> lock(range_mutex);
   if (range_next == nullptr) return nullptr;
   char* p = AlignUp(range_next, alignment);
   if (p > range_end || size > static_cast<size_t>(range_end - p)) return nullptr;
+  // Made writable up to a huge-page boundary: the kernel gives a 2 MB page
+  // only where the whole 2 MB is in the mapping, and a tail left short
+  // would be faulted in 4 KB pages before the next part joins it.
+  if (p + size > range_writable) {
+    char* end = AlignUp(p + size, kHugePage);
+    if (mprotect(range_writable, static_cast<size_t>(end - range_writable),
+                 PROT_READ | PROT_WRITE) != 0) {
+      return nullptr;
+    }
+    range_writable = end;
+  }
   range_next = p + size;
   return p;
 }
@@ -59,17 +72,35 @@ void* Alloc(extent_hooks_t* /*self*/, void* new_addr, size_t size,
                               commit, arena_ind);
 }
 
+// Why the heap should stay jemalloc's own, or "".
+std::string Refusal() {
+  const char* thp = nullptr;
+  size_t length = sizeof(thp);
+  if (mallctl("opt.thp", &thp, &length, nullptr, 0) == 0 && thp != nullptr &&
+      std::strcmp(thp, "never") == 0) {
+    return "MALLOC_CONF has thp:never";
+  }
+  // The reservation counts against an address-space limit, and would leave
+  // the rest of the process too little (threads' stacks, children).
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    return "an address-space limit is set (ulimit -v, LimitAS=)";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string UseHugePageHeap() {
   if (default_hooks != nullptr) return "";  // installed already
+  if (std::string why = Refusal(); !why.empty()) return why;
   extent_hooks_t* current = nullptr;
   size_t length = sizeof(current);
   if (mallctl("arena.0.extent_hooks", &current, &length, nullptr, 0) != 0 ||
       current == nullptr) {
     return "jemalloc's arena 0 has no extent hooks to extend";
   }
-  void* raw = mmap(nullptr, kReserve + kHugePage, PROT_READ | PROT_WRITE,
+  void* raw = mmap(nullptr, kReserve + kHugePage, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (raw == MAP_FAILED) {
     return std::string("cannot reserve the heap's address range: ") +
@@ -85,6 +116,7 @@ std::string UseHugePageHeap() {
     std::lock_guard<std::mutex> lock(range_mutex);
     range_begin = begin;
     range_next = begin;
+    range_writable = begin;
     range_end = begin + kReserve;
   }
   default_hooks = current;
@@ -93,8 +125,11 @@ std::string UseHugePageHeap() {
   extent_hooks_t* mine = &hooks;
   if (mallctl("arena.0.extent_hooks", nullptr, nullptr, &mine,
               sizeof(mine)) != 0) {
-    std::lock_guard<std::mutex> lock(range_mutex);
-    range_begin = range_next = range_end = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(range_mutex);
+      range_begin = range_next = range_writable = range_end = nullptr;
+    }
+    default_hooks = nullptr;
     munmap(raw, kReserve + kHugePage);
     return "jemalloc refused the extent hooks";
   }

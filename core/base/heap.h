@@ -18,10 +18,12 @@
 namespace mlb {
 
 // Installs the hook on jemalloc's arena 0 (with narenas:1, the arena of
-// every thread). Call it once, early in main, before other threads start.
-// Returns an empty string on success, or why nothing was changed (jemalloc
-// is not the allocator; the address range could not be reserved): the heap
-// then works as before, only with more page faults.
+// every thread). Call it early in main, before other threads start; a second
+// call changes nothing. Returns an empty string on success, or why nothing
+// was changed: MALLOC_CONF has thp:never (the operator's opt-out), an
+// address-space limit is set (the reservation would count against it), the
+// range cannot be reserved, or jemalloc is not the allocator. The heap then
+// works as before, only with more page faults.
 std::string UseHugePageHeap();
 
 // The reserved range [begin, end) extents are taken from: both null before

@@ -87,6 +87,11 @@ TEST(HugePageHeapTest, NewExtentsComeOneAfterAnotherFromOneHugePageMapping) {
       << "VmFlags without hg (MADV_HUGEPAGE):\n" << first;
   EXPECT_NE(first.find("THPeligible:           1\n"), std::string::npos)
       << first;
+  // It ends on a huge-page boundary: a tail short of 2 MB would be faulted
+  // in 4 KB pages (the kernel maps a 2 MB page only inside the mapping).
+  const uintptr_t mapping_end =
+      std::stoull(first.substr(first.find('-') + 1), nullptr, 16);
+  EXPECT_EQ(mapping_end % (2u << 20), 0u) << first;
 
   // Memory the hook calls zeroed (jemalloc then skips calloc's memset) is
   // zeroed. A calloc may come from other memory first: take them until one
