@@ -37,6 +37,23 @@ sigset_t HandledSignals() {
   return set;
 }
 
+// The next of HandledSignals() (blocked in every thread) sent to the
+// process, for the one thread that waits for them.
+int NextSignal() {
+  const sigset_t set = HandledSignals();
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+// SIGTERM or SIGINT: the log says so; a Marathon request in progress ends.
+void Stopping(int sig, HttpCancel* marathon) {
+  Log().information(std::string("stopping on ") +
+                    (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+  marathon->Cancel();
+}
+
 }  // namespace
 
 UpdateSchedulerOptions SchedulerOptionsFor(const CliOptions& o) {
@@ -108,21 +125,15 @@ int MarathonLb::RunOnce() {
   bool finished = false;  // guarded by mu
   int stop_signal = 0;    // guarded by mu
   std::thread signal_thread([&] {
-    const sigset_t set = HandledSignals();
     while (true) {
-      int sig = 0;
-      if (sigwait(&set, &sig) != 0) {
-        continue;
-      }
+      const int sig = NextSignal();
       std::lock_guard<std::mutex> lock(mu);
       if (finished) {
         return;  // the SIGUSR1 below
       }
       if (sig == SIGTERM || sig == SIGINT) {
-        Log().information(std::string("stopping on ") +
-                          (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        Stopping(sig, &marathon_cancel_);
         stop_signal = sig;
-        marathon_cancel_.Cancel();
         stopped.notify_all();
         return;
       }
@@ -328,12 +339,8 @@ int MarathonLb::RunLive() {
   }
 
   std::thread signal_thread([&] {
-    const sigset_t set = HandledSignals();
     while (true) {
-      int sig = 0;
-      if (sigwait(&set, &sig) != 0) {
-        continue;
-      }
+      const int sig = NextSignal();
       if (sig == SIGHUP && !options_.template_url.empty()) {
         refetch_templates_ = true;
       }
@@ -346,11 +353,9 @@ int MarathonLb::RunLive() {
         scheduler.RequestReloadInPlace();
         continue;
       }
-      Log().information(std::string("stopping on ") +
-                        (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
       stopping = true;
       scheduler.Stop();
-      marathon_cancel_.Cancel();  // an update waiting for Marathon ends now
+      Stopping(sig, &marathon_cancel_);  // an update waiting for Marathon ends
       if (stream) {
         stream->Stop();
       }

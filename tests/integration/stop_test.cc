@@ -50,6 +50,18 @@ class StopTest : public EndToEndTest {
     return mlb;
   }
 
+  // Sends `sig` and expects the process gone within 5 s with `code`;
+  // returns its log.
+  static std::string ExpectStopsOn(ScopedProcess* mlb, int sig, int code) {
+    EXPECT_TRUE(mlb->Running()) << mlb->Output();
+    kill(mlb->pid(), sig);
+    const std::optional<int> exit_code = mlb->WaitExit(Millis(5000));
+    EXPECT_TRUE(exit_code.has_value())
+        << "still running 5 s after signal " << sig << "\n" << mlb->Output();
+    EXPECT_EQ(exit_code.value_or(-1), code) << mlb->Output();
+    return mlb->Output();
+  }
+
   std::string SilentUrl() const {
     return "http://127.0.0.1:" + std::to_string(silent_.address().port());
   }
@@ -60,24 +72,14 @@ class StopTest : public EndToEndTest {
 
 TEST_F(StopTest, PollWithAnIntervalStopsOnSigtermWhileMarathonIsSilent) {
   auto mlb = StartAgainstSilentMarathon("poll", {"--poll-interval", "1"});
-  ASSERT_TRUE(mlb->Running()) << mlb->Output();
-  kill(mlb->pid(), SIGTERM);
-  const std::optional<int> code = mlb->WaitExit(Millis(5000));
-  ASSERT_TRUE(code.has_value())
-      << "still running 5 s after SIGTERM\n" << mlb->Output();
-  EXPECT_EQ(*code, 0) << mlb->Output();
-  EXPECT_THAT(mlb->Output(), HasSubstr("stopping on SIGTERM"));
+  EXPECT_THAT(ExpectStopsOn(mlb.get(), SIGTERM, 0),
+              HasSubstr("stopping on SIGTERM"));
 }
 
 TEST_F(StopTest, SseStopsOnSigtermWhileMarathonIsSilent) {
   auto mlb = StartAgainstSilentMarathon("sse", {});
-  ASSERT_TRUE(mlb->Running()) << mlb->Output();
-  kill(mlb->pid(), SIGTERM);
-  const std::optional<int> code = mlb->WaitExit(Millis(5000));
-  ASSERT_TRUE(code.has_value())
-      << "still running 5 s after SIGTERM\n" << mlb->Output();
-  EXPECT_EQ(*code, 0) << mlb->Output();
-  EXPECT_THAT(mlb->Output(), HasSubstr("stopping on SIGTERM"));
+  EXPECT_THAT(ExpectStopsOn(mlb.get(), SIGTERM, 0),
+              HasSubstr("stopping on SIGTERM"));
 }
 
 // A one-shot poll (no --poll-interval) that waits for Marathon: ^C ends
@@ -85,13 +87,7 @@ TEST_F(StopTest, SseStopsOnSigtermWhileMarathonIsSilent) {
 // job), not after the 46 s read timeout.
 TEST_F(StopTest, OneShotPollStopsOnSigintWhileMarathonIsSilent) {
   auto mlb = StartAgainstSilentMarathon("poll", {});
-  ASSERT_TRUE(mlb->Running()) << mlb->Output();
-  kill(mlb->pid(), SIGINT);
-  const std::optional<int> code = mlb->WaitExit(Millis(5000));
-  ASSERT_TRUE(code.has_value())
-      << "still running 5 s after SIGINT\n" << mlb->Output();
-  EXPECT_EQ(*code, 1) << mlb->Output();
-  const std::string log = mlb->Output();
+  const std::string log = ExpectStopsOn(mlb.get(), SIGINT, 1);
   EXPECT_THAT(log, HasSubstr("stopping on SIGINT"));
   EXPECT_THAT(log, HasSubstr("Marathon request GET /v2/apps?embed=apps.tasks "
                              "failed: " + SilentUrl() + ": stopped"));
