@@ -13,6 +13,7 @@
 
 #include "core/app/reference.h"
 #include "core/app/refused_ports.h"
+#include "core/app/signals.h"
 #include "core/app/unbindable_ports.h"
 #include "core/base/files.h"
 #include "core/base/logging.h"
@@ -139,7 +140,14 @@ Status MarathonLb::Create(const CliOptions& options,
                       " (" + pack->path + ") not chosen for family " +
                       pack->family);
   }
-  MLB_RETURN_IF_ERROR(lb->ReloadTemplates());
+  {
+    // ^C or SIGTERM while --template-url downloads ends the start.
+    StopOnSignal stop(&lb->stopping_);
+    MLB_RETURN_IF_ERROR(lb->ReloadTemplates());
+    if (stop.stopped()) {
+      return Status::Error("stopped while starting");
+    }
+  }
   std::vector<std::string> env_warnings;
   MLB_RETURN_IF_ERROR(lb->registry_.catalog().LoadEnvironment(&env_warnings));
   for (const std::string& w : env_warnings) {
@@ -156,7 +164,7 @@ Status MarathonLb::Create(const CliOptions& options,
   marathon.ca_cert = options.marathon_ca_cert;
   marathon.max_bytes = options.marathon_max_bytes;
   marathon.total_timeout_ms = options.marathon_total_timeout * 1000;
-  marathon.cancel = &lb->marathon_cancel_;
+  marathon.cancel = &lb->stopping_;
   if (!options.dcos_credentials.uid.empty()) {
     DcosAuthOptions auth;
     auth.credentials = options.dcos_credentials;
@@ -260,6 +268,7 @@ Status MarathonLb::ReloadTemplates() {
     TemplateArchiveOptions fetch;
     fetch.url = options_.template_url;
     fetch.sha256 = options_.template_sha256;
+    fetch.cancel = &stopping_;  // SIGTERM
     // The URL may carry a password (user:password@): not shown.
     if (Status s = FetchTemplateArchive(fetch, &archive); !s.ok()) {
       return Status::Error(RedactUrl(s.message()));

@@ -141,9 +141,10 @@ class MarathonLb {
   // The DC/OS service account's logins (--dcos-auth-credentials), if any;
   // before marathon_, which uses it, so that it outlives it.
   std::unique_ptr<DcosAuth> dcos_auth_;
-  // Cancelled on SIGTERM/SIGINT in the live modes: a Marathon request in
-  // progress ends at once (MarathonOptions::cancel). Before marathon_.
-  HttpCancel marathon_cancel_;
+  // Cancelled on SIGTERM/SIGINT: a request in progress (to Marathon,
+  // MarathonOptions::cancel; for --template-url at the start) ends at once.
+  // Before marathon_.
+  HttpCancel stopping_;
   std::unique_ptr<MarathonClient> marathon_;
   ServiceOptions service_options_;
   sdk::Config config_view_;

@@ -15,6 +15,7 @@
 
 #include "core/app/admin_server.h"
 #include "core/app/event_callback.h"
+#include "core/app/signals.h"
 #include "core/marathon/event_stream.h"
 #include "core/base/logging.h"
 #include "core/app/marathon_lb.h"
@@ -25,36 +26,6 @@
 #include "core/base/version.h"
 
 namespace mlb {
-namespace {
-
-sigset_t HandledSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGUSR1);
-  return set;
-}
-
-// The next of HandledSignals() (blocked in every thread) sent to the
-// process, for the one thread that waits for them.
-int NextSignal() {
-  const sigset_t set = HandledSignals();
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
-  }
-  return sig;
-}
-
-// SIGTERM or SIGINT: the log says so; a Marathon request in progress ends.
-void Stopping(int sig, HttpCancel* marathon) {
-  Log().information(std::string("stopping on ") +
-                    (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-  marathon->Cancel();
-}
-
-}  // namespace
 
 UpdateSchedulerOptions SchedulerOptionsFor(const CliOptions& o) {
   UpdateSchedulerOptions s;
@@ -119,46 +90,18 @@ int MarathonLb::Run() {
 
 int MarathonLb::RunOnce() {
   // SIGTERM or SIGINT (^C) stops it at once, a Marathon request in progress
-  // included: a thread of its own waits for them.
-  std::mutex mu;
-  std::condition_variable stopped;
-  bool finished = false;  // guarded by mu
-  int stop_signal = 0;    // guarded by mu
-  std::thread signal_thread([&] {
-    while (true) {
-      const int sig = NextSignal();
-      std::lock_guard<std::mutex> lock(mu);
-      if (finished) {
-        return;  // the SIGUSR1 below
-      }
-      if (sig == SIGTERM || sig == SIGINT) {
-        Stopping(sig, &marathon_cancel_);
-        stop_signal = sig;
-        stopped.notify_all();
-        return;
-      }
-    }
-  });
+  // included.
+  StopOnSignal stop(&stopping_);
   Status s = Update("one update");
   // A failed reload is tried again, every --reload-interval seconds,
   // unless a signal says stop.
   while (s.ok() && retry_reload_) {
-    std::unique_lock<std::mutex> lock(mu);
-    if (stopped.wait_for(lock, std::chrono::seconds(options_.reload_interval),
-                         [&] { return stop_signal != 0; })) {
+    if (stop.WaitFor(std::chrono::seconds(options_.reload_interval))) {
+      s = Status::Error("stopped before the reload succeeded");
       break;
     }
-    lock.unlock();
     s = Update("reload retry");
   }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    finished = true;
-    if (stop_signal == 0) {
-      pthread_kill(signal_thread.native_handle(), SIGUSR1);
-    }
-  }
-  signal_thread.join();
   if (!s.ok()) {
     Log().error(s.message());
   }
@@ -199,6 +142,9 @@ int MarathonLb::RunLive() {
   // --callback-secret-file the URL Marathon gets carries the secret (never
   // logged).
   std::atomic<bool> callback_registered{false};
+  // A registration a stop cut short may have reached Marathon: it is removed
+  // too (a removal of none is harmless).
+  std::atomic<bool> callback_tried{false};
   const std::string shown_url =
       RedactUrl(options_.callback_url) +
       (callback_secret_.empty() ? "" : " (with its secret)");
@@ -206,6 +152,7 @@ int MarathonLb::RunLive() {
     if (options_.mode != "event" || callback_registered) {
       return;
     }
+    callback_tried = true;
     Status s = RegisterCallback(*marathon_, options_.callback_url,
                                 callback_secret_);
     if (s.ok()) {
@@ -355,7 +302,7 @@ int MarathonLb::RunLive() {
       }
       stopping = true;
       scheduler.Stop();
-      Stopping(sig, &marathon_cancel_);  // an update waiting for Marathon ends
+      Stopping(sig, &stopping_);  // an update waiting for Marathon ends
       if (stream) {
         stream->Stop();
       }
@@ -372,11 +319,16 @@ int MarathonLb::RunLive() {
   if (supervise_thread.joinable()) {
     supervise_thread.join();
   }
-  if (callback_registered) {
-    // With a client of its own: marathon_'s requests were cancelled.
-    MarathonOptions uncancelled = marathon_->options();
-    uncancelled.cancel = nullptr;
-    MarathonClient marathon(std::move(uncancelled));
+  if (callback_registered || callback_tried) {
+    // With a client of its own (marathon_'s requests were cancelled) and a
+    // short deadline: it is best effort, and what follows (stopping
+    // HAProxy) must happen within the orchestrator's grace period.
+    MarathonOptions removal = marathon_->options();
+    removal.cancel = nullptr;
+    removal.connect_timeout_ms = 2000;
+    removal.read_timeout_ms = 2000;
+    removal.total_timeout_ms = 2000;
+    MarathonClient marathon(std::move(removal));
     Status s = UnregisterCallback(marathon, options_.callback_url,
                                   callback_secret_);
     Log().information(s.ok() ? "removed event callback " + shown_url

@@ -154,8 +154,10 @@ Status ReadLocalFile(const std::string& path, uint64_t cap,
 // Redirects stay on http(s) and never go from https to plain http; the
 // timeout covers the whole download, redirects included.
 Status HttpGet(const std::string& url, const std::string& ca_cert,
-               const TemplateArchiveLimits& limits, std::string* bytes) {
+               const TemplateArchiveLimits& limits, HttpCancel* cancel,
+               std::string* bytes) {
   HttpClientOptions options;
+  options.cancel = cancel;
   options.max_redirects = limits.max_redirects;
   options.refuse_https_to_http = true;
   options.connect_timeout = std::chrono::milliseconds(limits.timeout_ms);
@@ -534,8 +536,8 @@ bool IsSha256Hex(const std::string& text) {
 }
 
 Status DownloadArchive(const std::string& url, const std::string& ca_cert,
-                       const TemplateArchiveLimits& limits,
-                       std::string* bytes) {
+                       const TemplateArchiveLimits& limits, std::string* bytes,
+                       HttpCancel* cancel) {
   const std::string context = "template archive " + url;
   try {
     Poco::URI uri(url);
@@ -548,7 +550,7 @@ Status DownloadArchive(const std::string& url, const std::string& ca_cert,
                            "only http://, https:// and file:// URLs are "
                            "supported");
     }
-    return HttpGet(url, ca_cert, limits, bytes).WithContext(context);
+    return HttpGet(url, ca_cert, limits, cancel, bytes).WithContext(context);
   } catch (const Poco::Exception& e) {
     return Status::Error(context, e.displayText());
   }
@@ -583,7 +585,8 @@ Status FetchTemplateArchive(const TemplateArchiveOptions& options,
                             ExtractedArchivePtr* out) {
   std::string bytes;
   MLB_RETURN_IF_ERROR(
-      DownloadArchive(options.url, options.ca_cert, options.limits, &bytes));
+      DownloadArchive(options.url, options.ca_cert, options.limits, &bytes,
+                      options.cancel));
   const std::string digest = Sha256Hex(bytes);
   if (!options.sha256.empty()) {
     std::string pin = options.sha256;

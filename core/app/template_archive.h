@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "core/base/http_client.h"
 #include "core/base/status.h"
 
 namespace mlb {
@@ -47,6 +48,9 @@ struct TemplateArchiveOptions {
   std::string ca_cert; // PEM bundle for https; empty: the system CAs
   std::string parent_dir;  // where the private dir goes; empty: $TMPDIR or /tmp
   TemplateArchiveLimits limits;
+  // Once cancelled (SIGTERM), the download ends at once. Not owned; null:
+  // none.
+  HttpCancel* cancel = nullptr;
 };
 
 // A private directory holding one extracted archive; removed (with its
@@ -76,7 +80,8 @@ Status FetchTemplateArchive(const TemplateArchiveOptions& options,
 
 // The steps, for tests. `url` only names the archive in messages.
 Status DownloadArchive(const std::string& url, const std::string& ca_cert,
-                       const TemplateArchiveLimits& limits, std::string* bytes);
+                       const TemplateArchiveLimits& limits, std::string* bytes,
+                       HttpCancel* cancel = nullptr);
 Status ExtractArchive(const std::string& url, const std::string& bytes,
                       const std::string& parent_dir,
                       const TemplateArchiveLimits& limits,

@@ -285,8 +285,8 @@ Status MarathonClient::RequestWith(const std::string& method,
         // The token expired early or was revoked: one new login, one retry.
         Log().warning(method + " " + response.url + ": " +
                       response.StatusLine() + "; logging in to DC/OS again");
-        MLB_RETURN_IF_ERROR(options_.dcos_auth->Renew(request.authorization,
-                                                      &request.authorization));
+        MLB_RETURN_IF_ERROR(options_.dcos_auth->Renew(
+            request.authorization, &request.authorization, options_.cancel));
         sent = send();
       }
       if (response.ok() && !response.transport_failed && body_read) {
