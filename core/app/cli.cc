@@ -336,12 +336,20 @@ Status Apply(const std::string& name, const std::string& value,
         colon == std::string::npos ? "" : Lower(value.substr(0, colon + 3));
     const bool known =
         scheme == "http://" || scheme == "https://" || scheme == "file://";
+    MLB_RETURN_IF_ERROR(CheckUserInfo("--template-url", value));
     if (!known) {
+      // Without "://" there is no user information to redact: what follows
+      // the first ':' is not shown.
+      const size_t first_colon = value.find(':');
+      const std::string shown =
+          colon != std::string::npos ? RedactUrlValue(value)
+          : first_colon != std::string::npos
+              ? value.substr(0, first_colon) + ":..."
+              : value;
       return Status::Error("--template-url",
                            "expected an http://, https:// or file:// URL: '" +
-                               RedactUrlValue(value) + "'");
+                               shown + "'");
     }
-    MLB_RETURN_IF_ERROR(CheckUserInfo("--template-url", value));
     out->template_url = scheme + value.substr(scheme.size());
   } else if (name == "template-sha256") {
     if (!IsSha256Hex(value)) {
@@ -422,6 +430,20 @@ Status Apply(const std::string& name, const std::string& value,
 // URL in a log line, and with it the redaction of its password;
 // percent-encoded it works.
 Status CheckUserInfo(const std::string& flag, const std::string& url) {
+  // "http:/alice:s3cret@m1" (a '/' short) has no user information to
+  // redact: refused, showing its scheme only.
+  const size_t colon = url.find(':');
+  if (colon != std::string::npos && url.compare(colon, 3, "://") != 0) {
+    std::string scheme = url.substr(0, colon);
+    for (char& c : scheme) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (scheme == "http" || scheme == "https") {
+      return Status::Error(flag + " " + scheme + ":...",
+                           "not a URL: expected " + scheme +
+                               "://HOST[:PORT][/PATH]");
+    }
+  }
   for (const char ch : UrlUserInfo(url)) {
     const unsigned char c = static_cast<unsigned char>(ch);
     if (c != '\0' &&

@@ -129,6 +129,31 @@ TEST(CliTest, AUrlPasswordMustBePercentEncoded) {
                   .ok());
 }
 
+// An http(s) URL a '/' short has no user information to redact: refused,
+// naming its scheme and nothing after it (review 15k).
+TEST(CliTest, AnHttpUrlWithoutItsDoubleSlashIsRefusedUnshown) {
+  CliOptions o;
+  const Status single = Parse({"-m", "http:/alice:s3cret@m1", "--group", "g"},
+                              &o);
+  EXPECT_EQ(single.message(),
+            "--marathon http:...: not a URL: expected "
+            "http://HOST[:PORT][/PATH]");
+  const Status none = Parse({"-m", "http://m1", "--group", "g",
+                             "--template-url", "HTTPS:bob:pw@t/t.tgz"},
+                            &o);
+  EXPECT_EQ(none.message(),
+            "--template-url https:...: not a URL: expected "
+            "https://HOST[:PORT][/PATH]");
+  EXPECT_EQ(none.message().find("pw"), std::string::npos);
+  EXPECT_EQ(Parse({"-m", "http://m1", "--group", "g", "--template-url",
+                   "ftp:bob:pw@t/t.tgz"},
+                  &o)
+                .message(),
+            "--template-url: expected an http://, https:// or file:// URL: "
+            "'ftp:...'");
+  EXPECT_TRUE(Parse({"-m", "file:/var/apps.json", "--group", "g"}, &o).ok());
+}
+
 // marathon-lb 1.15's defaults and the flags the DC/OS package passes.
 TEST(CliTest, MarathonLb115Flags) {
   CliOptions o;
