@@ -62,7 +62,9 @@ int main(int argc, char** argv) {
     std::cerr << "marathon-lb: " << s.message() << "\n";
     return 2;
   }
-  if (!heap.empty()) mlb::Log().debug("heap in jemalloc's default pages: " + heap);
+  if (!heap.empty()) {
+    mlb::Log().debug("heap in jemalloc's default pages: " + heap);
+  }
   std::unique_ptr<mlb::MarathonLb> lb;
   if (mlb::Status s = mlb::MarathonLb::Create(options, &lb); !s.ok()) {
     mlb::Log().critical(s.message());

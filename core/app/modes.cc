@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "core/app/admin_server.h"
@@ -142,9 +140,9 @@ int MarathonLb::RunLive() {
   // --callback-secret-file the URL Marathon gets carries the secret (never
   // logged).
   std::atomic<bool> callback_registered{false};
-  // A registration a stop cut short may have reached Marathon: it is removed
-  // too (a removal of none is harmless).
-  std::atomic<bool> callback_tried{false};
+  // Whether a registration was sent: one a stop cut short may have reached
+  // Marathon, so it is removed too (a removal of none is harmless).
+  std::atomic<bool> callback_sent{false};
   const std::string shown_url =
       RedactUrl(options_.callback_url) +
       (callback_secret_.empty() ? "" : " (with its secret)");
@@ -152,7 +150,7 @@ int MarathonLb::RunLive() {
     if (options_.mode != "event" || callback_registered) {
       return;
     }
-    callback_tried = true;
+    callback_sent = true;
     Status s = RegisterCallback(*marathon_, options_.callback_url,
                                 callback_secret_);
     if (s.ok()) {
@@ -319,7 +317,7 @@ int MarathonLb::RunLive() {
   if (supervise_thread.joinable()) {
     supervise_thread.join();
   }
-  if (callback_registered || callback_tried) {
+  if (callback_sent) {
     // With a client of its own (marathon_'s requests were cancelled) and a
     // short deadline: it is best effort, and what follows (stopping
     // HAProxy) must happen within the orchestrator's grace period.

@@ -41,7 +41,9 @@ char* TakeFromRange(size_t size, size_t alignment) {
   std::lock_guard<std::mutex> lock(range_mutex);
   if (range_next == nullptr) return nullptr;
   char* p = AlignUp(range_next, alignment);
-  if (p > range_end || size > static_cast<size_t>(range_end - p)) return nullptr;
+  if (p > range_end || size > static_cast<size_t>(range_end - p)) {
+    return nullptr;
+  }
   // Made writable up to a huge-page boundary: the kernel gives a 2 MB page
   // only where the whole 2 MB is in the mapping, and a tail left short
   // would be faulted in 4 KB pages before the next part joins it.

@@ -99,7 +99,8 @@ TEST(HugePageHeapTest, NewExtentsComeOneAfterAnotherFromOneHugePageMapping) {
   using Freed = std::unique_ptr<char, decltype(&std::free)>;
   std::vector<Freed> zeroed;
   do {
-    zeroed.emplace_back(static_cast<char*>(std::calloc(6 << 20, 1)), &std::free);
+    zeroed.emplace_back(static_cast<char*>(std::calloc(6 << 20, 1)),
+                        &std::free);
     ASSERT_NE(zeroed.back(), nullptr);
   } while (!Within(zeroed.back().get(), HugePageHeap()) && zeroed.size() < 8);
   ASSERT_TRUE(Within(zeroed.back().get(), HugePageHeap()));
